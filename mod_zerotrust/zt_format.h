@@ -1,0 +1,221 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file zt_format.h
+ * @brief The compiled decision table (.ztb), format version 1.
+ *
+ * This header IS the on-disk format.  zpc writes it, mod_zerotrust maps it
+ * read-only and shares one mapping between all Apache processes, so it holds
+ * no pointers: every reference is an offset or a u32 index.  All integers
+ * are little-endian and fixed width; records are naturally aligned (4, or 8
+ * for records holding an int64) and every section starts 8-aligned.
+ *
+ * @verbatim
+ *   0            +---------------------------+
+ *                | zt_hdr_t        (24 bytes) |  magic "ZTB\1", version, ...
+ *   24           | zt_sect_t[nsect] (12 each) |  section table
+ *   hdr_len      +---------------------------+  <- section offsets count from here
+ *                | section payloads, each    |
+ *                | 8-aligned, no overlap     |
+ *   file_len-32  +---------------------------+
+ *                | SHA-256 of bytes          |  over [0, file_len - 32)
+ *                | [0, file_len - 32)        |
+ *   file_len     +---------------------------+
+ * @endverbatim
+ *
+ * Sections (tag = four ASCII bytes read as a little-endian u32).  A tag whose
+ * first byte is lower case is optional: a reader that does not know it skips
+ * it.  An unknown upper-case tag is required and makes the table unreadable
+ * (git's index extension convention).
+ *
+ *   STRS  string pool: starts and ends with NUL; every string offset in the
+ *         file points into it, at the start of a NUL-terminated string.
+ *   META  one zt_meta_rec_t.
+ *   ISSR  zt_issuer_rec_t[]   trusted token issuers.
+ *   ROUT  zt_route_rec_t[]    the declared API: method set + path pattern.
+ *   SEGS  zt_seg_rec_t[]      path segments; each route owns a contiguous run.
+ *   RULE  zt_rule_rec_t[]     allow / deny rules in source order.
+ *   RREF  u32[]               rule indices; each route owns a contiguous run
+ *                             listing exactly the rules that can apply to it.
+ *   NODE  zt_node_rec_t[]     condition DAG.  Every child index is greater
+ *                             than its parent's index, so the graph is
+ *                             acyclic and evaluation ends in <= count steps.
+ *   OPND  zt_opnd_rec_t[]     operands of comparisons.
+ *   LIST  u32[]               operand indices of literal lists ("x in [..]").
+ *
+ * Every count is the section length divided by the record size; a length
+ * that is not a multiple of it is an error.  The loader (zt_table.c) checks
+ * every offset, index, opcode and string once; the evaluator then trusts
+ * the table.
+ */
+#ifndef ZT_FORMAT_H
+#define ZT_FORMAT_H
+
+#include <stdint.h>
+
+#define ZT_MAGIC            "ZTB\1"
+#define ZT_MAGIC_LEN        4
+#define ZT_FORMAT_VERSION   1
+#define ZT_HASH_LEN         32          /* SHA-256 trailer */
+#define ZT_NONE             UINT32_MAX  /* "no index" in any u32 index field */
+
+/* Hard limits.  zpc reports each one as a compile error naming the limit;
+ * the loader refuses a table that exceeds one. */
+#define ZT_MAX_FILE_LEN     (256u << 20)  /* 256 MiB */
+#define ZT_MAX_SECTIONS     64
+#define ZT_MAX_SEGMENTS     32            /* path segments in one route */
+#define ZT_MAX_CLAIM_DEPTH  8             /* token.a.b.c...: parts */
+#define ZT_MAX_ROUTES       65535
+#define ZT_MAX_RULES        65535
+#define ZT_MAX_NODES        1048576
+#define ZT_MAX_ISSUERS      64
+
+#define ZT_TAG(a, b, c, d) \
+    ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
+#define ZT_TAG_STRS  ZT_TAG('S','T','R','S')
+#define ZT_TAG_META  ZT_TAG('M','E','T','A')
+#define ZT_TAG_ISSR  ZT_TAG('I','S','S','R')
+#define ZT_TAG_ROUT  ZT_TAG('R','O','U','T')
+#define ZT_TAG_SEGS  ZT_TAG('S','E','G','S')
+#define ZT_TAG_RULE  ZT_TAG('R','U','L','E')
+#define ZT_TAG_RREF  ZT_TAG('R','R','E','F')
+#define ZT_TAG_NODE  ZT_TAG('N','O','D','E')
+#define ZT_TAG_OPND  ZT_TAG('O','P','N','D')
+#define ZT_TAG_LIST  ZT_TAG('L','I','S','T')
+#define ZT_TAG_OPTIONAL(tag)  (((tag) & 0xff) >= 'a' && ((tag) & 0xff) <= 'z')
+
+typedef struct {
+    uint8_t  magic[4];      /* "ZTB\1" */
+    uint16_t version;       /* ZT_FORMAT_VERSION */
+    uint16_t flags;         /* reserved, 0 */
+    uint32_t hdr_len;       /* 24 + 12 * nsect, rounded up to 8 */
+    uint32_t file_len;      /* whole file, including the hash trailer */
+    uint32_t nsect;         /* entries in the section table */
+    uint32_t reserved;      /* 0 */
+} zt_hdr_t;
+
+typedef struct {
+    uint32_t tag;           /* ZT_TAG_* */
+    uint32_t off;           /* from hdr_len; 8-aligned */
+    uint32_t len;           /* bytes */
+} zt_sect_t;
+
+typedef struct {
+    uint32_t name;          /* str: policy "name" */
+    uint32_t source;        /* str: main source file, as given to zpc */
+} zt_meta_rec_t;
+
+/* JWS algorithms: bits of zt_issuer_rec_t.algs (names in zt_alg.c). */
+enum {
+    ZT_ALG_RS256 = 1u << 0,  ZT_ALG_RS384 = 1u << 1,  ZT_ALG_RS512 = 1u << 2,
+    ZT_ALG_PS256 = 1u << 3,  ZT_ALG_PS384 = 1u << 4,  ZT_ALG_PS512 = 1u << 5,
+    ZT_ALG_ES256 = 1u << 6,  ZT_ALG_ES384 = 1u << 7,  ZT_ALG_ES512 = 1u << 8,
+    ZT_ALG_EDDSA = 1u << 9,
+    ZT_ALG_HS256 = 1u << 10, ZT_ALG_HS384 = 1u << 11, ZT_ALG_HS512 = 1u << 12,
+    ZT_ALG_ALL   = (1u << 13) - 1
+};
+
+#define ZT_JWKS_FILE  1     /* zt_issuer_rec_t.jwks_kind: path relative to the table */
+
+typedef struct {
+    uint32_t name;          /* str: the issuer's local name ("corp") */
+    uint32_t iss;           /* str: exact "iss" value */
+    uint32_t audience;      /* str: required "aud" member */
+    uint32_t algs;          /* ZT_ALG_* allowlist, never 0 */
+    uint32_t jwks_kind;     /* ZT_JWKS_* */
+    uint32_t jwks;          /* str: file path (relative to the table's dir) */
+    uint32_t max_lifetime;  /* seconds; exp - iat must not exceed it; 0 = unlimited */
+    uint32_t leeway;        /* seconds of clock skew allowed for exp/nbf/iat */
+    uint32_t line;          /* source line of the issuer block */
+} zt_issuer_rec_t;
+
+/* HTTP methods: bits of zt_route_rec_t.methods.  HEAD is served by GET. */
+enum {
+    ZT_M_GET = 1u << 0, ZT_M_POST = 1u << 1, ZT_M_PUT = 1u << 2,
+    ZT_M_PATCH = 1u << 3, ZT_M_DELETE = 1u << 4, ZT_M_OPTIONS = 1u << 5,
+    ZT_M_ALL = (1u << 6) - 1
+};
+
+typedef struct {
+    uint32_t methods;       /* exactly one ZT_M_* bit */
+    uint32_t pattern;       /* str: path pattern as written, "/orders/{id}" */
+    uint32_t seg_first;     /* index into SEGS */
+    uint32_t seg_count;     /* <= ZT_MAX_SEGMENTS; 0 for "/" */
+    uint32_t rref_first;    /* index into RREF */
+    uint32_t rref_count;
+    uint32_t line;          /* source line of the route */
+} zt_route_rec_t;
+
+enum { ZT_SEG_LITERAL = 0, ZT_SEG_CAPTURE = 1 };
+
+typedef struct {
+    uint32_t kind;          /* ZT_SEG_* */
+    uint32_t str;           /* literal text, or the capture's name */
+} zt_seg_rec_t;
+
+enum { ZT_EFFECT_ALLOW = 0, ZT_EFFECT_DENY = 1 };
+#define ZT_RULE_PUBLIC  0x1 /* allow without a token */
+
+typedef struct {
+    uint32_t effect;        /* ZT_EFFECT_* */
+    uint32_t flags;         /* ZT_RULE_* */
+    uint32_t cond;          /* root NODE index, or ZT_NONE = always */
+    uint32_t file;          /* str: source file */
+    uint32_t line;          /* source line */
+    uint32_t text;          /* str: the rule's targets as written, for dump */
+} zt_rule_rec_t;
+
+/*
+ * Condition opcodes.  a, b, c are read as the column says; "-" must be 0.
+ *
+ *   op              a           b            c        true when
+ *   ZT_OP_TRUE      -           -            -        always
+ *   ZT_OP_AND       node        node         -        a and b
+ *   ZT_OP_OR        node        node         -        a or b
+ *   ZT_OP_NOT       node        -            -        not a
+ *   ZT_OP_EQ        opnd        opnd         -        both present, same type and value
+ *   ZT_OP_NE        opnd        opnd         -        both present, differ
+ *   ZT_OP_IN_CLAIM  opnd        opnd(TOKEN)  -        a equals an element of array b,
+ *                                                     or a word of space-separated string b
+ *   ZT_OP_IN_LIST   opnd        LIST index   count    a present and equal to one of the list
+ *
+ * A missing operand (absent claim, no token, no such capture) makes every
+ * comparison false; NOT of it is then true, as in Cedar and OPA.
+ */
+enum {
+    ZT_OP_TRUE = 0, ZT_OP_AND, ZT_OP_OR, ZT_OP_NOT,
+    ZT_OP_EQ, ZT_OP_NE, ZT_OP_IN_CLAIM, ZT_OP_IN_LIST,
+    ZT_OP__COUNT
+};
+
+typedef struct {
+    uint32_t op;            /* ZT_OP_* */
+    uint32_t a, b, c;       /* as the opcode table says */
+} zt_node_rec_t;
+
+/*
+ *   kind           str                         n         num
+ *   ZT_OPND_TOKEN  claim path, parts joined    parts     -
+ *                  by NUL: "realm_access\0roles"  (1..ZT_MAX_CLAIM_DEPTH)
+ *   ZT_OPND_PATH   capture name                -         -
+ *   ZT_OPND_STR    literal                     -         -
+ *   ZT_OPND_INT    -                           -         value
+ *   ZT_OPND_BOOL   -                           -         0 or 1
+ */
+enum {
+    ZT_OPND_TOKEN = 0, ZT_OPND_PATH, ZT_OPND_STR, ZT_OPND_INT, ZT_OPND_BOOL,
+    ZT_OPND__COUNT
+};
+
+typedef struct {
+    uint32_t kind;          /* ZT_OPND_* */
+    uint32_t str;           /* str, or 0 */
+    uint32_t n;             /* parts of a TOKEN path, else 0 */
+    uint32_t reserved;      /* 0 */
+    int64_t  num;           /* INT / BOOL value */
+} zt_opnd_rec_t;
+
+#endif /* ZT_FORMAT_H */

@@ -1,0 +1,39 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file zt_policy.h
+ * @brief A loaded policy: the verified table plus its issuers' key sets.
+ *
+ * This is what the module keeps per ZeroTrustPolicy path and what zpc uses
+ * to explain a request.  Key set files named by "jwks file" are read
+ * relative to the table's directory.
+ */
+#ifndef ZT_POLICY_H
+#define ZT_POLICY_H
+
+#include <apr_pools.h>
+#include "zt_table.h"
+#include "zt_token.h"
+
+typedef struct {
+    const zt_table_t *table;
+    zt_issuer_t *issuers;       /**< array of table->nissuers */
+    int nissuers;
+} zt_policy_t;
+
+/**
+ * Open and verify the table at @a path and load every issuer's keys.
+ * Everything lives in @a pool.  On failure *err names the file and the fault.
+ */
+apr_status_t zt_policy_open(zt_policy_t **policy, const char *path,
+                            apr_pool_t *pool, const char **err);
+
+/** Build the issuers of an already loaded @a table (keys relative to @a dir). */
+apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
+                                  const char *dir, apr_pool_t *pool,
+                                  const char **err);
+
+#endif /* ZT_POLICY_H */

@@ -1,0 +1,61 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file zt_table.h
+ * @brief Map a .ztb decision table and verify it completely, once.
+ *
+ * After zt_table_open() or zt_table_load() succeeds every offset, index,
+ * opcode and string in the table has been checked, so readers (zt_eval,
+ * zpc dump) index the arrays below without further bounds checks.
+ */
+#ifndef ZT_TABLE_H
+#define ZT_TABLE_H
+
+#include <apr_pools.h>
+#include "zt_format.h"
+
+typedef struct zt_table_s {
+    const char *name;               /**< path or label, for messages */
+    const unsigned char *base;      /**< the whole file (mapped or caller's) */
+    uint32_t size;
+    unsigned char sha256[ZT_HASH_LEN];
+    char hash_hex[2 * ZT_HASH_LEN + 1];   /**< the trailer, in hex */
+
+    const char *strs;   uint32_t strs_len;
+    const zt_meta_rec_t   *meta;
+    const zt_issuer_rec_t *issuers;  uint32_t nissuers;
+    const zt_route_rec_t  *routes;   uint32_t nroutes;
+    const zt_seg_rec_t    *segs;     uint32_t nsegs;
+    const zt_rule_rec_t   *rules;    uint32_t nrules;
+    const uint32_t        *rrefs;    uint32_t nrrefs;
+    const zt_node_rec_t   *nodes;    uint32_t nnodes;
+    const zt_opnd_rec_t   *opnds;    uint32_t nopnds;
+    const uint32_t        *lists;    uint32_t nlists;
+} zt_table_t;
+
+/**
+ * Map @a path read-only into @a pool's lifetime and verify it.
+ * @return APR_SUCCESS, or an error with *err set to a message such as
+ *   "orders.ztb: bad table (node 17: child 4096 >= count 212)".
+ */
+apr_status_t zt_table_open(zt_table_t **table, const char *path,
+                           apr_pool_t *pool, const char **err);
+
+/**
+ * Verify a table already in memory (tests, fuzzers, zpc after emitting).
+ * @a buf must outlive the table and be 8-aligned.
+ */
+apr_status_t zt_table_load(zt_table_t **table, const void *buf,
+                           apr_size_t len, const char *name,
+                           apr_pool_t *pool, const char **err);
+
+/** String at pool offset @a off (verified at load). */
+static inline const char *zt_table_str(const zt_table_t *t, uint32_t off)
+{
+    return t->strs + off;
+}
+
+#endif /* ZT_TABLE_H */

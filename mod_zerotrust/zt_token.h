@@ -1,0 +1,79 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file zt_token.h
+ * @brief Verify a compact-serialised JWT bearer token.
+ *
+ * The issuer is chosen by the token's "iss" among the configured ones; the
+ * algorithm must be in that issuer's allowlist and fit the key; the key
+ * comes only from that issuer's key set (never from jku/x5u/jwk/x5c).
+ */
+#ifndef ZT_TOKEN_H
+#define ZT_TOKEN_H
+
+#include <apr_pools.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "zt_jwk.h"
+
+#define ZT_TOKEN_MAX_LEN  8192      /**< default size limit of a token */
+
+/** One trusted issuer, as the module or zpc builds it from the table. */
+typedef struct {
+    const char *name;           /**< local name ("corp") */
+    const char *iss;            /**< exact "iss" */
+    const char *audience;       /**< required "aud" (string or array member) */
+    uint32_t algs;              /**< ZT_ALG_* allowlist */
+    uint32_t max_lifetime;      /**< seconds, 0 = unlimited */
+    uint32_t leeway;            /**< seconds */
+    const zt_keyset_t *keys;    /**< verification keys */
+} zt_issuer_t;
+
+typedef enum {
+    ZT_TOK_OK = 0,
+    ZT_TOK_MALFORMED,           /**< not three strict base64url parts of JSON objects */
+    ZT_TOK_TOO_LARGE,
+    ZT_TOK_BAD_HEADER,          /**< crit, typ, or a header we refuse */
+    ZT_TOK_ALG,                 /**< alg not allowed for the issuer or key */
+    ZT_TOK_UNKNOWN_ISSUER,
+    ZT_TOK_UNKNOWN_KEY,         /**< no key with that kid, or kid missing and ambiguous */
+    ZT_TOK_SIGNATURE,
+    ZT_TOK_EXPIRED,
+    ZT_TOK_NOT_YET_VALID,       /**< nbf in the future */
+    ZT_TOK_ISSUED_IN_FUTURE,    /**< iat in the future */
+    ZT_TOK_LIFETIME,            /**< exp - iat > max_lifetime */
+    ZT_TOK_AUDIENCE,
+    ZT_TOK_MISSING_CLAIM,       /**< exp, iat (when max_lifetime is set), sub... */
+    ZT_TOK_BAD_CLAIM            /**< a registered claim of the wrong type */
+} zt_tok_status_e;
+
+/** A verified token.  The JSON is released when the pool is cleared. */
+typedef struct {
+    json_t *header;             /**< JOSE header */
+    json_t *claims;             /**< payload */
+    const zt_issuer_t *issuer;  /**< the issuer that verified it */
+    const char *sub;            /**< "sub", or NULL */
+    const char *alg;            /**< the verified algorithm */
+    const char *kid;            /**< kid of the verifying key, or NULL */
+    int64_t exp;                /**< "exp" */
+} zt_token_t;
+
+/**
+ * Verify @a jwt (without the "Bearer " prefix) at time @a now (seconds
+ * since the epoch).  On failure *reason is a short English sentence safe to
+ * send to the client (no key material), e.g. "the token expired".
+ */
+zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
+                                const zt_issuer_t *issuers, int nissuers,
+                                int64_t now, apr_size_t max_len,
+                                apr_pool_t *pool, zt_token_t *out,
+                                const char **reason);
+
+/** Stable identifier of a status for logs and audit ("expired"). */
+const char *zt_tok_status_name(zt_tok_status_e st);
+
+#endif /* ZT_TOKEN_H */
