@@ -1,0 +1,547 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * mod_zerotrust: every request proves who it is and what it may do.
+ *
+ *   AuthType ZeroTrust        the authn hook below runs the pipeline
+ *   Require  zerotrust        the authz provider grants what it decided
+ *
+ * mod_authz_core calls the provider first, with no user.  It grants a
+ * public rule for a request without credentials and otherwise answers
+ * "denied, no user", so that httpd runs authentication: our check_authn
+ * hook matches the route, verifies the bearer token, evaluates the table
+ * and keeps the result in the request config.  Refusals are answered from
+ * the hook itself (404, 401, 403), so a policy refusal is a 403 whatever
+ * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
+ * token's subject; authz_core then calls the provider again, which reads
+ * the stored decision and grants.
+ */
+
+#include "mod_zerotrust.h"
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <apr_time.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+
+
+APLOG_USE_MODULE(zerotrust);
+
+#define ZT_DETAIL_404 "The requested resource is not part of this API."
+#define ZT_DETAIL_401 "A valid bearer token is required."
+#define ZT_DETAIL_403 "The request is not permitted."
+#define ZT_DETAIL_500 "The server is not configured to decide this request."
+
+/* ------------------------------------------------------------------ */
+/* Request state                                                       */
+
+static int zt_collect_name(void *rec, const char *key, const char *value)
+{
+    *(const char **)apr_array_push((apr_array_header_t *)rec) = key;
+    return 1;
+}
+
+static int zt_is_ours(const char *name, int headers)
+{
+    if (!strncasecmp(name, "ZT_", 3)) {
+        return 1;
+    }
+    if (!headers) {
+        return 0;
+    }
+    return !strncasecmp(name, "ZT-", 3) || !strcasecmp(name, "Remote-User")
+           || !strcasecmp(name, "Remote_User");
+}
+
+/*
+** Nothing that arrives with the request may look like our output: drop
+** ZT_* variables (SetEnvIf can copy client data into them) and incoming
+** ZT-* / Remote-User headers (a proxied backend would read them as ours).
+*/
+static void zt_strip_untrusted(request_rec *r, apr_table_t *t, int headers)
+{
+    apr_array_header_t *names = apr_array_make(r->pool, 4, sizeof(char *));
+    int i;
+
+    apr_table_do(zt_collect_name, names, t, NULL);
+    for (i = 0; i < names->nelts; i++) {
+        const char *name = ((const char **)names->elts)[i];
+
+        if (zt_is_ours(name, headers)) {
+            apr_table_unset(t, name);
+        }
+    }
+}
+
+static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
+{
+    zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
+
+    if (rq) {
+        return rq;
+    }
+    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq->t0 = apr_time_now();
+    rq->policy = conf->policy;
+    rq->decision.verdict = ZT_DENY;
+    rq->decision.rule = ZT_NONE;
+    rq->status = HTTP_FORBIDDEN;
+    zt_strip_untrusted(r, r->subprocess_env, 0);
+    zt_strip_untrusted(r, r->headers_in, 1);
+    ap_set_module_config(r->request_config, &zerotrust_module, rq);
+    return rq;
+}
+
+static void zt_req_match(request_rec *r, zt_req_t *rq)
+{
+    if (!rq->matched) {
+        rq->route_status = zt_route_match(rq->policy->table, r->method,
+                                          r->uri, &rq->match);
+        rq->matched = 1;
+    }
+}
+
+/* "file:line" of the rule that decided, for logs and ZT_RULE. */
+static const char *zt_rule_where(request_rec *r, const zt_req_t *rq)
+{
+    const zt_table_t *t = rq->policy->table;
+    const zt_rule_rec_t *rl;
+
+    if (rq->decision.rule == ZT_NONE) {
+        return "(default)";
+    }
+    rl = &t->rules[rq->decision.rule];
+    return apr_psprintf(r->pool, "%s:%u", zt_table_str(t, rl->file),
+                        (unsigned int)rl->line);
+}
+
+/* Request text fit for the error log (control bytes escaped). */
+static const char *zt_esc(request_rec *r, const char *s)
+{
+    return s ? ap_escape_logitem(r->pool, s) : "-";
+}
+
+/* Record a refusal, audit it, and prepare its problem+json answer. */
+static int zt_refuse(request_rec *r, zt_req_t *rq, int status,
+                     zt_stage_e stage, const char *reason, const char *detail)
+{
+    rq->done = 1;
+    rq->allowed = 0;
+    rq->status = status;
+    rq->stage = stage;
+    rq->reason = reason;
+    zt_audit_write(r, rq);
+    return zt_answer_problem(r, rq, status, detail);
+}
+
+static void zt_allow(request_rec *r, zt_req_t *rq, const char *reason)
+{
+    rq->done = 1;
+    rq->allowed = 1;
+    rq->status = OK;
+    rq->stage = ZT_STAGE_POLICY;
+    rq->reason = reason;
+    apr_table_set(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
+    zt_audit_write(r, rq);
+}
+
+/* A request that should be decided but no table applies: fail closed. */
+static int zt_no_policy(request_rec *r, const zt_dir_conf_t *conf)
+{
+    zt_req_t *rq = zt_req_get(r, conf);
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00001)
+                  "%s %s: AuthType ZeroTrust or Require zerotrust applies, "
+                  "but no ZeroTrustPolicy does; refusing the request",
+                  r->method, zt_esc(r, r->uri));
+    return zt_refuse(r, rq, HTTP_INTERNAL_SERVER_ERROR, ZT_STAGE_CONFIG,
+                     "no policy", ZT_DETAIL_500);
+}
+
+static int zt_is_zerotrust(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type && !strcasecmp(type, ZT_AUTH_TYPE);
+}
+
+/* ------------------------------------------------------------------ */
+/* The bearer token                                                    */
+
+typedef enum {
+    ZT_BEARER_OK = 0,
+    ZT_BEARER_NONE,         /* no Authorization, or another scheme */
+    ZT_BEARER_BAD           /* Bearer, but not one well-formed token68 */
+} zt_bearer_e;
+
+static int zt_count_values(void *rec, const char *key, const char *value)
+{
+    (*(int *)rec)++;
+    return 1;
+}
+
+static int zt_is_token68(unsigned char c)
+{
+    return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
+           || c == '+' || c == '/';
+}
+
+/*
+** Authorization: Bearer <token68>  (RFC 6750 section 2.1, RFC 9110 11.4).
+** The scheme is case-insensitive; exactly one token of the strict token68
+** alphabet follows; one Authorization field only (httpd joins repeated
+** fields with ", ", which the alphabet then refuses too).
+*/
+static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
+                             apr_size_t *len, const char **why)
+{
+    const char *h, *p, *start;
+    int n = 0;
+
+    apr_table_do(zt_count_values, &n, r->headers_in, "Authorization", NULL);
+    if (n == 0) {
+        return ZT_BEARER_NONE;
+    }
+    if (n > 1) {
+        *why = "more than one Authorization header";
+        return ZT_BEARER_BAD;
+    }
+    h = apr_table_get(r->headers_in, "Authorization");
+    for (p = h; *p && *p != ' '; p++) {
+    }
+    if (p - h != 6 || strncasecmp(h, "Bearer", 6)) {
+        return ZT_BEARER_NONE;
+    }
+    while (*p == ' ') {
+        p++;
+    }
+    start = p;
+    while (zt_is_token68((unsigned char)*p)) {
+        p++;
+    }
+    while (*p == '=') {
+        p++;
+    }
+    if (p == start) {
+        *why = "the Bearer credentials are empty";
+        return ZT_BEARER_BAD;
+    }
+    if (*p) {
+        *why = "the Bearer credentials are not a single token";
+        return ZT_BEARER_BAD;
+    }
+    *jwt = start;
+    *len = (apr_size_t)(p - start);
+    return ZT_BEARER_OK;
+}
+
+/* A subject usable as REMOTE_USER and in headers: no control bytes. */
+static int zt_subject_ok(const char *sub)
+{
+    const unsigned char *p = (const unsigned char *)sub;
+
+    if (!p || !*p) {
+        return 0;
+    }
+    for (; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int zt_refuse_token(request_rec *r, zt_req_t *rq, const char *reason,
+                           const char *description)
+{
+    zt_answer_challenge(r, rq, "invalid_token", description);
+    return zt_refuse(r, rq, HTTP_UNAUTHORIZED, ZT_STAGE_TOKEN, reason,
+                     description);
+}
+
+/* ------------------------------------------------------------------ */
+/* The pipeline: route, token, decision                                */
+
+static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
+                       zt_req_t *rq)
+{
+    const zt_policy_t *pol = rq->policy;
+    const char *jwt = NULL, *why = NULL, *reason = NULL;
+    apr_size_t len = 0;
+    zt_tok_status_e st;
+    zt_token_t tok;
+    json_t *azp;
+
+    zt_req_match(r, rq);
+    if (rq->route_status != ZT_ROUTE_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00003)
+                      "%s %s: %s", r->method, zt_esc(r, r->uri),
+                      rq->route_status == ZT_ROUTE_NONE
+                      ? "no declared route matches" : "path refused");
+        return zt_refuse(r, rq, HTTP_NOT_FOUND, ZT_STAGE_ROUTE,
+                         rq->route_status == ZT_ROUTE_NONE
+                         ? "undeclared route" : "bad path", ZT_DETAIL_404);
+    }
+
+    switch (zt_bearer(r, &jwt, &len, &why)) {
+    case ZT_BEARER_NONE:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00004)
+                      "%s %s: no bearer token", r->method, zt_esc(r, r->uri));
+        zt_answer_challenge(r, rq, NULL, NULL);
+        return zt_refuse(r, rq, HTTP_UNAUTHORIZED, ZT_STAGE_TOKEN,
+                         "no token", ZT_DETAIL_401);
+    case ZT_BEARER_BAD:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00013)
+                      "%s %s: malformed Authorization header: %s",
+                      r->method, zt_esc(r, r->uri), why);
+        return zt_refuse_token(r, rq, "malformed", why);
+    case ZT_BEARER_OK:
+        break;
+    }
+
+    memset(&tok, 0, sizeof(tok));
+    st = zt_token_verify(jwt, len, pol->issuers, pol->nissuers,
+                         (int64_t)apr_time_sec(r->request_time),
+                         conf->token_max, r->pool, &tok, &reason);
+    if (st != ZT_TOK_OK) {
+        if (!reason) {
+            reason = "the token is not valid";
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00005)
+                      "%s %s: token refused (%s): %s", r->method,
+                      zt_esc(r, r->uri), zt_tok_status_name(st), reason);
+        return zt_refuse_token(r, rq, zt_tok_status_name(st), reason);
+    }
+    rq->iss = tok.issuer ? tok.issuer->iss : NULL;
+    rq->sub = tok.sub;
+    azp = json_object_get(tok.claims, "azp");
+    rq->azp = json_is_string(azp) ? json_string_value(azp) : NULL;
+
+    zt_eval_decide(pol->table, &rq->match, tok.claims, &rq->decision);
+    switch (rq->decision.verdict) {
+    case ZT_ALLOW:
+        break;
+    case ZT_NEED_TOKEN:
+        /* Cannot happen with claims; answered as the header says. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00018)
+                      "%s %s: the policy asks for a token", r->method,
+                      zt_esc(r, r->uri));
+        zt_answer_challenge(r, rq, NULL, NULL);
+        return zt_refuse(r, rq, HTTP_UNAUTHORIZED, ZT_STAGE_POLICY,
+                         "token needed", ZT_DETAIL_401);
+    case ZT_DENY:
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00006)
+                      "%s %s: denied %s %s for subject %s", r->method,
+                      zt_esc(r, r->uri),
+                      rq->decision.rule == ZT_NONE ? "by default," : "by",
+                      rq->decision.rule == ZT_NONE ? "no rule allows"
+                                                   : zt_rule_where(r, rq),
+                      zt_esc(r, rq->sub));
+        return zt_refuse(r, rq, HTTP_FORBIDDEN, ZT_STAGE_POLICY,
+                         rq->decision.rule == ZT_NONE ? "no rule allows"
+                                                      : "denied by rule",
+                         ZT_DETAIL_403);
+    }
+
+    if (!zt_subject_ok(rq->sub)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00012)
+                      "%s %s: allowed by %s, but the token has no usable "
+                      "subject", r->method, zt_esc(r, r->uri),
+                      zt_rule_where(r, rq));
+        rq->sub = NULL;
+        return zt_refuse_token(r, rq, "no subject",
+                               "the token has no usable subject");
+    }
+    r->user = apr_pstrdup(r->pool, rq->sub);
+    r->ap_auth_type = (char *)ZT_AUTH_TYPE;
+    apr_table_set(r->subprocess_env, "ZT_SUBJECT", rq->sub);
+    if (rq->iss) {
+        apr_table_set(r->subprocess_env, "ZT_ISSUER", rq->iss);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
+                  "%s %s: allowed by %s for subject %s", r->method,
+                  zt_esc(r, r->uri), zt_rule_where(r, rq),
+                  zt_esc(r, rq->sub));
+    zt_allow(r, rq, "allowed");
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks and the authz provider                                        */
+
+static int zt_check_authn(request_rec *r)
+{
+    const zt_dir_conf_t *conf;
+    zt_req_t *rq;
+
+    if (!zt_is_zerotrust(r)) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &zerotrust_module);
+    if (!conf->policy) {
+        return zt_no_policy(r, conf);
+    }
+    rq = zt_req_get(r, conf);
+    if (rq->done) {
+        if (!rq->allowed) {
+            return rq->status;
+        }
+        if (rq->sub) {
+            r->user = apr_pstrdup(r->pool, rq->sub);
+            r->ap_auth_type = (char *)ZT_AUTH_TYPE;
+            return OK;
+        }
+        /* A public rule granted, but another requirement of the section
+         * wants a user: decide again, now a token is needed. */
+        rq->done = rq->audited = rq->allowed = 0;
+        apr_table_unset(r->subprocess_env, "ZT_RULE");
+    }
+    return zt_pipeline(r, conf, rq);
+}
+
+static authz_status zt_authz_check(request_rec *r, const char *line,
+                                   const void *parsed)
+{
+    const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                     &zerotrust_module);
+    zt_req_t *rq;
+
+    if (!conf->policy) {
+        zt_no_policy(r, conf);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (!zt_is_zerotrust(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00002)
+                      "%s %s: Require zerotrust needs AuthType ZeroTrust "
+                      "(AuthType is %s); refusing the request", r->method,
+                      zt_esc(r, r->uri),
+                      ap_auth_type(r) ? ap_auth_type(r) : "not set");
+        rq = zt_req_get(r, conf);
+        zt_refuse(r, rq, HTTP_INTERNAL_SERVER_ERROR, ZT_STAGE_CONFIG,
+                  "no AuthType ZeroTrust", ZT_DETAIL_500);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    rq = zt_req_get(r, conf);
+    if (rq->done) {
+        /* Second call, after our authn hook set r->user. */
+        if (rq->allowed && (rq->sub == NULL
+                            || (r->user && !strcmp(r->user, rq->sub)))) {
+            return AUTHZ_GRANTED;
+        }
+        return AUTHZ_DENIED;
+    }
+    if (r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00017)
+                      "%s %s: user %s was authenticated by another module; "
+                      "Require zerotrust only trusts a verified token",
+                      r->method, zt_esc(r, r->uri), zt_esc(r, r->user));
+        return AUTHZ_GENERAL_ERROR;
+    }
+    /* First call, no user yet: a public rule needs no credentials. */
+    if (!apr_table_get(r->headers_in, "Authorization")) {
+        zt_req_match(r, rq);
+        if (rq->route_status == ZT_ROUTE_OK) {
+            zt_eval_decide(rq->policy->table, &rq->match, NULL,
+                           &rq->decision);
+            if (rq->decision.verdict == ZT_ALLOW) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00008)
+                              "%s %s: public, allowed by %s", r->method,
+                              zt_esc(r, r->uri), zt_rule_where(r, rq));
+                zt_allow(r, rq, "public");
+                return AUTHZ_GRANTED;
+            }
+        }
+    }
+    return AUTHZ_DENIED_NO_USER;
+}
+
+static const char *zt_authz_parse(cmd_parms *cmd, const char *line,
+                                  const void **parsed)
+{
+    const char *args = cmd->directive ? cmd->directive->args : NULL;
+
+    if (line && *line) {
+        return "Require zerotrust takes no arguments: the policy is named "
+               "by ZeroTrustPolicy";
+    }
+    if (args && !strncasecmp(args, "not", 3) && apr_isspace(args[3])) {
+        return "Require not zerotrust is not supported: the policy itself "
+               "says what is refused";
+    }
+    zt_config_note_require(cmd);
+    return NULL;
+}
+
+static const authz_provider zt_authz_provider = {
+    &zt_authz_check,
+    &zt_authz_parse,
+};
+
+static int zt_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, ZT_AUTH_TYPE)) {
+        return DECLINED;
+    }
+    zt_answer_challenge(r, ap_get_module_config(r->request_config,
+                                                &zerotrust_module),
+                        NULL, NULL);
+    return OK;
+}
+
+static int zt_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    zt_config_pre(pconf);
+    return OK;
+}
+
+static int zt_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    return zt_config_check(pconf, s);
+}
+
+static int zt_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s)
+{
+    return zt_audit_open(pconf, s);
+}
+
+static void zt_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(zt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(zt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_open_logs(zt_open_logs, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(zt_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "zerotrust",
+                              AUTHZ_PROVIDER_VERSION, &zt_authz_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    zt_answer_register_hooks(p);
+}
+
+/* Declared by hand (not AP_DECLARE_MODULE): APLOG_USE_MODULE above
+ * already names it for the log calls of this file. */
+module AP_MODULE_DECLARE_DATA zerotrust_module = {
+    STANDARD20_MODULE_STUFF,
+    zt_config_create_dir,
+    zt_config_merge_dir,
+    zt_config_create_srv,
+    zt_config_merge_srv,
+    zt_config_cmds,
+    zt_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

@@ -1,0 +1,127 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file mod_zerotrust.h
+ * @brief What the httpd glue files (mod_zerotrust.c, zt_config.c,
+ *        zt_audit.c, zt_answer.c) share.  Only these files include httpd
+ *        headers; the core (zt_table, zt_eval, zt_token, zt_policy) never.
+ */
+#ifndef MOD_ZEROTRUST_H
+#define MOD_ZEROTRUST_H
+
+/* configure passes PACKAGE_* with -D, and httpd's ap_config_auto.h defines
+ * them again: forget ours, httpd's headers come first in every glue file. */
+#undef PACKAGE_BUGREPORT
+#undef PACKAGE_NAME
+#undef PACKAGE_STRING
+#undef PACKAGE_TARNAME
+#undef PACKAGE_URL
+#undef PACKAGE_VERSION
+
+#include "httpd.h"
+#include "http_config.h"
+
+#include "zt_eval.h"
+#include "zt_policy.h"
+#include "zt_token.h"
+
+/**
+ * Stable identifier of an error log message, in the manner of APLOGNO:
+ * ZTLOGNO(00012) "denied ..." logs "ZT00012: denied ...".  The next free
+ * number is in mod_zerotrust/next-number; test/guards/logno.sh refuses
+ * duplicates.
+ */
+#define ZTLOGNO(n) "ZT" #n ": "
+
+/** The auth type that `AuthType ZeroTrust` names (compared case-insensitively). */
+#define ZT_AUTH_TYPE "ZeroTrust"
+
+/** Per-directory configuration (<Directory>, <Location>, server defaults). */
+typedef struct {
+    const char *policy_path;        /**< absolute path of the table */
+    const zt_policy_t *policy;      /**< verified at directive time, in pconf */
+    apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
+    unsigned int policy_set:1;
+    unsigned int token_max_set:1;
+} zt_dir_conf_t;
+
+/** Per-server configuration. */
+typedef struct {
+    const char *audit_log;          /**< "|program" or an absolute path */
+    apr_file_t *audit_fd;           /**< opened in open_logs, or NULL */
+    unsigned int audit_log_set:1;
+} zt_srv_conf_t;
+
+/** Stage of the pipeline that decided (audit "stage"). */
+typedef enum {
+    ZT_STAGE_CONFIG = 0,            /**< no usable configuration: 500 */
+    ZT_STAGE_ROUTE,
+    ZT_STAGE_TOKEN,
+    ZT_STAGE_POLICY
+} zt_stage_e;
+
+/**
+ * What the module knows about one request; kept in r->request_config and
+ * allocated from r->pool.  The authn hook fills it once; the authz provider
+ * and the error filter read it.
+ */
+typedef struct {
+    apr_time_t t0;                  /**< when the pipeline started */
+    const zt_policy_t *policy;
+    int matched;                    /**< zt_route_match ran */
+    zt_route_status_e route_status;
+    zt_match_t match;
+    zt_decision_t decision;
+    int done;                       /**< the authn pipeline has decided */
+    int allowed;                    /**< ... and the answer is yes */
+    int audited;                    /**< the audit record is written */
+    int status;                     /**< HTTP status we answered, or OK */
+    int problem_status;             /**< error body is our problem+json */
+    zt_stage_e stage;
+    const char *reason;             /**< short, stable: "expired", "no rule allows" */
+    const char *sub;                /**< verified subject, or NULL */
+    const char *iss;                /**< verified issuer's "iss", or NULL */
+    const char *azp;                /**< verified "azp", or NULL */
+} zt_req_t;
+
+extern module AP_MODULE_DECLARE_DATA zerotrust_module;
+
+/* zt_config.c: directives and config records. */
+extern const command_rec zt_config_cmds[];
+void *zt_config_create_dir(apr_pool_t *p, char *dir);
+void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+void *zt_config_create_srv(apr_pool_t *p, server_rec *s);
+void *zt_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
+/** pre_config: forget the previous generation's bookkeeping. */
+void zt_config_pre(apr_pool_t *pconf);
+/** `Require zerotrust` parsed at @a cmd: remember it for zt_config_check. */
+void zt_config_note_require(cmd_parms *cmd);
+/** check_config: every `Require zerotrust` can find a policy. */
+int zt_config_check(apr_pool_t *pconf, server_rec *s);
+
+/* zt_audit.c: one JSON line per decision. */
+/** open_logs: open every server's ZeroTrustAuditLog. */
+int zt_audit_open(apr_pool_t *pconf, server_rec *s);
+/** Write the audit record of @a rq (once; later calls do nothing). */
+void zt_audit_write(request_rec *r, zt_req_t *rq);
+
+/* zt_answer.c: the HTTP answers of SPEC section 6. */
+/**
+ * Prepare the error answer @a status (401, 403, 404, 500) with a
+ * problem+json body whose detail is @a detail, and return @a status.
+ */
+int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
+                      const char *detail);
+/**
+ * Add `WWW-Authenticate: Bearer realm="..."` and, when @a error is not
+ * NULL, error="..." and error_description="..." (RFC 6750).
+ */
+void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
+                         const char *error, const char *description);
+/** Register the error filter and the insert_error_filter hook. */
+void zt_answer_register_hooks(apr_pool_t *p);
+
+#endif /* MOD_ZEROTRUST_H */

@@ -1,0 +1,162 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The HTTP answers of SPEC section 6: RFC 9457 problem+json bodies and
+ * RFC 6750 Bearer challenges.
+ *
+ * httpd writes error bodies itself (ap_send_error_response) and forces
+ * "text/html" just before it does.  So the body is registered with
+ * ap_custom_response() (a string starting with '"' is sent verbatim), and
+ * an error filter, inserted only for our own answers, corrects the
+ * content type on its way out.
+ */
+
+#include "mod_zerotrust.h"
+
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+
+APLOG_USE_MODULE(zerotrust);
+
+#define ZT_PROBLEM_FILTER   "ZEROTRUST_PROBLEM"
+#define ZT_PROBLEM_TYPE     "application/problem+json"
+#define ZT_QUOTED_MAX       256
+
+static ap_filter_rec_t *zt_problem_filter_handle;
+
+/*
+** Make @a s fit in an RFC 6750 quoted-string without escapes
+** (%x20-21 / %x23-5B / %x5D-7E): quotes become apostrophes, backslashes
+** slashes, anything else outside printable ASCII a '?'.  Long text is cut.
+*/
+static const char *zt_answer_quotable(apr_pool_t *p, const char *s)
+{
+    apr_size_t i, n = strlen(s);
+    char *out;
+
+    if (n > ZT_QUOTED_MAX) {
+        n = ZT_QUOTED_MAX;
+    }
+    out = apr_palloc(p, n + 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '"') {
+            c = '\'';
+        }
+        else if (c == '\\') {
+            c = '/';
+        }
+        else if (c < 0x20 || c > 0x7e) {
+            c = '?';
+        }
+        out[i] = (char)c;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static const char *zt_answer_realm(request_rec *r, const zt_req_t *rq)
+{
+    const char *realm = ap_auth_name(r);
+
+    if (!realm && rq && rq->policy) {
+        const zt_table_t *t = rq->policy->table;
+
+        realm = zt_table_str(t, t->meta->name);
+    }
+    if (!realm || !*realm) {
+        realm = "zerotrust";
+    }
+    return realm;
+}
+
+void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
+                         const char *error, const char *description)
+{
+    const char *realm = zt_answer_quotable(r->pool, zt_answer_realm(r, rq));
+    const char *value;
+
+    if (error) {
+        value = apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\", "
+                             "error_description=\"%s\"", realm,
+                             zt_answer_quotable(r->pool, error),
+                             zt_answer_quotable(r->pool, description
+                                                ? description : error));
+    }
+    else {
+        value = apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm);
+    }
+    /* err_headers_out: ap_send_error_response keeps only these. */
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
+}
+
+int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
+                      const char *detail)
+{
+    const char *line = ap_get_status_line(status);
+    json_t *obj;
+    char *text;
+
+    /* "403 Forbidden" -> "Forbidden" */
+    line = (line && strlen(line) > 4) ? line + 4 : "Error";
+    obj = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank",
+                    "title", line, "status", status,
+                    "detail", detail ? detail : line);
+    text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!text) {
+        /* Out of memory: httpd's own page is still a refusal. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00014)
+                      "cannot build the problem+json body of a %d answer",
+                      status);
+        return status;
+    }
+    ap_custom_response(r, status, apr_pstrcat(r->pool, "\"", text, NULL));
+    free(text);
+    if (rq) {
+        rq->problem_status = status;
+    }
+    return status;
+}
+
+static apr_status_t zt_problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, ZT_PROBLEM_TYPE);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void zt_insert_error_filter(request_rec *r)
+{
+    const zt_req_t *rq = ap_get_module_config(r->request_config,
+                                              &zerotrust_module);
+
+    /* Only the error whose body we wrote: a later 500 from a handler keeps
+     * httpd's page and its content type. */
+    if (rq && rq->problem_status && rq->problem_status == r->status) {
+        ap_add_output_filter_handle(zt_problem_filter_handle, NULL, r,
+                                    r->connection);
+    }
+}
+
+void zt_answer_register_hooks(apr_pool_t *p)
+{
+    zt_problem_filter_handle =
+        ap_register_output_filter(ZT_PROBLEM_FILTER, zt_problem_filter, NULL,
+                                  AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(zt_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+}

@@ -1,0 +1,241 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/* Directives and configuration records of mod_zerotrust. */
+
+#include "mod_zerotrust.h"
+
+#include <errno.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+
+
+APLOG_USE_MODULE(zerotrust);
+
+#define ZT_TOKEN_MAX_MIN   256
+#define ZT_TOKEN_MAX_MAX   (1024 * 1024)
+
+/*
+** Tables already opened in this configuration generation, by absolute
+** path, so that a table named by many sections and virtual hosts is mapped
+** and verified once.  The hash and the tables live in pconf; a restart
+** clears pconf, which runs the cleanup below, and the next generation
+** opens the files afresh.
+*/
+static apr_hash_t *zt_policy_cache;
+
+/* `Require zerotrust` lines seen while reading the configuration. */
+typedef struct {
+    const char *file;
+    unsigned int line;
+} zt_require_note_t;
+
+static apr_array_header_t *zt_require_notes;  /* of zt_require_note_t */
+static int zt_policies_seen;                   /* ZeroTrustPolicy directives */
+static int zt_reading_config;                  /* between pre and check_config */
+
+static apr_status_t zt_config_forget(void *unused)
+{
+    zt_policy_cache = NULL;
+    zt_require_notes = NULL;
+    zt_policies_seen = 0;
+    zt_reading_config = 0;
+    return APR_SUCCESS;
+}
+
+void zt_config_pre(apr_pool_t *pconf)
+{
+    zt_policy_cache = apr_hash_make(pconf);
+    zt_require_notes = apr_array_make(pconf, 4, sizeof(zt_require_note_t));
+    zt_policies_seen = 0;
+    zt_reading_config = 1;
+    apr_pool_cleanup_register(pconf, NULL, zt_config_forget,
+                              apr_pool_cleanup_null);
+}
+
+void *zt_config_create_dir(apr_pool_t *p, char *dir)
+{
+    zt_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->token_max = ZT_TOKEN_MAX_LEN;
+    return conf;
+}
+
+void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const zt_dir_conf_t *base = basev, *add = addv;
+    zt_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->policy_set = add->policy_set || base->policy_set;
+    conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
+    conf->policy = add->policy_set ? add->policy : base->policy;
+    conf->token_max_set = add->token_max_set || base->token_max_set;
+    conf->token_max = add->token_max_set ? add->token_max : base->token_max;
+    return conf;
+}
+
+void *zt_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(zt_srv_conf_t));
+}
+
+void *zt_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    const zt_srv_conf_t *base = basev, *add = addv;
+    zt_srv_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->audit_log_set = add->audit_log_set || base->audit_log_set;
+    conf->audit_log = add->audit_log_set ? add->audit_log : base->audit_log;
+    /* audit_fd is filled by zt_audit_open, after merging. */
+    return conf;
+}
+
+/*
+** ZeroTrustPolicy PATH: open and verify the table now, so that a missing,
+** truncated or corrupted table fails `apachectl configtest` with the
+** directive, the file and the line, instead of failing requests later.
+*/
+static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    zt_dir_conf_t *conf = dconf;
+    const zt_policy_t *cached;
+    zt_policy_t *policy;
+    const char *path, *err = NULL;
+    apr_status_t rv;
+
+    if (!*arg) {
+        return "ZeroTrustPolicy: the path of a compiled table (.ztb) is required";
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (!path) {
+        return apr_pstrcat(cmd->pool, "ZeroTrustPolicy: invalid path '", arg,
+                           "'", NULL);
+    }
+    if (!zt_policy_cache) {
+        /* A config read without pre_config (should not happen). */
+        zt_config_pre(cmd->pool);
+    }
+    cached = apr_hash_get(zt_policy_cache, path, APR_HASH_KEY_STRING);
+    if (!cached) {
+        rv = zt_policy_open(&policy, path, cmd->pool, &err);
+        if (rv != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "ZeroTrustPolicy: cannot load "
+                                "'%s': %s", path,
+                                err ? err : "unknown error");
+        }
+        apr_hash_set(zt_policy_cache, path, APR_HASH_KEY_STRING, policy);
+        cached = policy;
+    }
+    conf->policy_path = path;
+    conf->policy = cached;
+    conf->policy_set = 1;
+    zt_policies_seen++;
+    return NULL;
+}
+
+static const char *zt_set_audit_log(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    zt_srv_conf_t *conf = ap_get_module_config(cmd->server->module_config,
+                                               &zerotrust_module);
+
+    if (!*arg) {
+        return "ZeroTrustAuditLog: a file name or \"|program\" is required";
+    }
+    if (*arg == '|') {
+        if (!arg[1]) {
+            return "ZeroTrustAuditLog: the piped log program is missing";
+        }
+        conf->audit_log = apr_pstrdup(cmd->pool, arg);
+    }
+    else {
+        conf->audit_log = ap_server_root_relative(cmd->pool, arg);
+        if (!conf->audit_log) {
+            return apr_pstrcat(cmd->pool, "ZeroTrustAuditLog: invalid path '",
+                               arg, "'", NULL);
+        }
+    }
+    conf->audit_log_set = 1;
+    return NULL;
+}
+
+static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    zt_dir_conf_t *conf = dconf;
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || n < ZT_TOKEN_MAX_MIN
+        || n > ZT_TOKEN_MAX_MAX) {
+        return apr_psprintf(cmd->pool, "ZeroTrustTokenMaxSize: '%s' is not "
+                            "a number of bytes between %d and %d", arg,
+                            ZT_TOKEN_MAX_MIN, ZT_TOKEN_MAX_MAX);
+    }
+    conf->token_max = (apr_size_t)n;
+    conf->token_max_set = 1;
+    return NULL;
+}
+
+const command_rec zt_config_cmds[] = {
+    AP_INIT_TAKE1("ZeroTrustPolicy", zt_set_policy, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "the compiled decision table (.ztb) for this scope, "
+                  "relative to ServerRoot"),
+    AP_INIT_TAKE1("ZeroTrustAuditLog", zt_set_audit_log, NULL, RSRC_CONF,
+                  "file (relative to ServerRoot) or \"|program\" that "
+                  "receives one JSON line per decision"),
+    AP_INIT_TAKE1("ZeroTrustTokenMaxSize", zt_set_token_max, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "largest bearer token accepted, in bytes (default 8192)"),
+    { NULL }
+};
+
+void zt_config_note_require(cmd_parms *cmd)
+{
+    zt_require_note_t *note;
+
+    /* .htaccess files are read per request: nothing to check then. */
+    if (!zt_reading_config || !zt_require_notes) {
+        return;
+    }
+    note = apr_array_push(zt_require_notes);
+    note->file = cmd->directive ? cmd->directive->filename : "?";
+    note->line = cmd->directive ? (unsigned int)cmd->directive->line_num : 0;
+}
+
+/*
+** Whole-configuration check.  Which ZeroTrustPolicy applies to a
+** `Require zerotrust` is only known per request (sections merge by path),
+** so this refuses what can never work: the directive used in a
+** configuration that names no table at all.  Requests that still find no
+** table are refused with 500 (fail closed, ZT00001).
+*/
+int zt_config_check(apr_pool_t *pconf, server_rec *s)
+{
+    const zt_require_note_t *notes;
+    int i;
+
+    zt_reading_config = 0;
+    if (!zt_require_notes || zt_policies_seen > 0) {
+        return OK;
+    }
+    notes = (const zt_require_note_t *)zt_require_notes->elts;
+    for (i = 0; i < zt_require_notes->nelts; i++) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     ZTLOGNO(00011) "Require zerotrust on line %u of %s, but "
+                     "no ZeroTrustPolicy is configured anywhere: every such "
+                     "request would be refused", notes[i].line, notes[i].file);
+    }
+    return zt_require_notes->nelts > 0 ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
