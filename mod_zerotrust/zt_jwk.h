@@ -6,28 +6,71 @@
 /**
  * @file zt_jwk.h
  * @brief JSON Web Key sets (RFC 7517) turned into OpenSSL public keys.
+ *
+ * Accepted: "RSA" (n, e; 2048 to 16384 bits, odd e of at most 64 bits, no
+ * ROCA fingerprint), "EC" (crv P-256, P-384, P-521; x and y of exactly the
+ * coordinate size, a point on the curve) and "OKP" (crv Ed25519, x of 32
+ * bytes).  Each key gets the set of JWS algorithms it may verify: the ones
+ * its type and curve fit, narrowed to its "alg" when given.
+ *
+ * Skipped with a warning, the rest of the set still loads: other kty
+ * ("oct": no shared secrets here), other curves, "use" other than "sig",
+ * "key_ops" without "verify", an "alg" that is not a JWS signature
+ * algorithm fitting the key, and keys with missing or ill-typed members or
+ * weak parameters.
+ *
+ * Refused outright: a document that is not strict JSON (zt_json.h), has no
+ * "keys" array, has a non-object in it, has any key holding private
+ * material ("d", "p", "q", "dp", "dq", "qi", "oth": a verifier has no use
+ * for it and its presence means a secret has leaked), or has no usable key.
  */
 #ifndef ZT_JWK_H
 #define ZT_JWK_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
+#include <openssl/evp.h>
 #include <stdint.h>
+
+#define ZT_JWKS_MAX_LEN   (1024 * 1024)   /**< largest key set document */
+#define ZT_JWKS_MAX_KEYS  256             /**< most keys in one set */
 
 typedef struct zt_keyset_s zt_keyset_t;
 
+/** One usable verification key. */
+typedef struct {
+    const char *kid;            /**< "kid", or NULL */
+    const char *kty;            /**< "RSA", "EC" or "OKP" */
+    const char *alg;            /**< "alg" as given, or NULL */
+    const char *use;            /**< "use" as given ("sig"), or NULL */
+    const apr_array_header_t *key_ops; /**< array of const char *, or NULL */
+    const char *crv;            /**< "P-256", "P-384", "P-521", "Ed25519"; NULL for RSA */
+    int bits;                   /**< RSA modulus size, or the curve size */
+    uint32_t algs;              /**< ZT_ALG_* this key may verify, never 0 */
+    int index;                  /**< position in the document's "keys" */
+    EVP_PKEY *pkey;             /**< the public key, freed with the set's pool */
+} zt_jwk_t;
+
 /**
  * Parse a JWK Set document.  Keys that cannot be used for verification are
- * skipped with a note in *warn (may be NULL); a set with no usable key, or
- * malformed JSON, is an error.  Keys are freed with @a pool.
+ * skipped with a note (zt_jwks_warnings); a set with no usable key, or
+ * malformed JSON, is an error with a message in *err.  Keys are freed with
+ * @a pool.
  */
 apr_status_t zt_jwks_parse(zt_keyset_t **ks, const char *json, apr_size_t len,
                            apr_pool_t *pool, const char **err);
 
-/** Read and parse a JWK Set file (at most 1 MiB). */
+/** Read and parse a JWK Set file (at most ZT_JWKS_MAX_LEN bytes). */
 apr_status_t zt_jwks_load_file(zt_keyset_t **ks, const char *path,
                                apr_pool_t *pool, const char **err);
 
 /** Number of usable keys in the set. */
 int zt_jwks_count(const zt_keyset_t *ks);
+
+/** Usable key @a i (0 <= i < zt_jwks_count), or NULL. */
+const zt_jwk_t *zt_jwks_key(const zt_keyset_t *ks, int i);
+
+/** Notes on skipped keys and duplicate kids: array of const char *. */
+const apr_array_header_t *zt_jwks_warnings(const zt_keyset_t *ks);
 
 #endif /* ZT_JWK_H */

@@ -64,8 +64,11 @@ typedef struct {
 
 /**
  * Verify @a jwt (without the "Bearer " prefix) at time @a now (seconds
- * since the epoch).  On failure *reason is a short English sentence safe to
- * send to the client (no key material), e.g. "the token expired".
+ * since the epoch).  @a max_len 0 means ZT_TOKEN_MAX_LEN.  On failure
+ * *reason is a short English sentence safe to send to the client (no key
+ * material), e.g. "the token expired"; out->header and out->claims may
+ * then be set for diagnostics (never trust them), the rest of *out is zero.
+ * The checks and their order are described in zt_token.c and zt_jws.h.
  */
 zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
                                 const zt_issuer_t *issuers, int nissuers,
