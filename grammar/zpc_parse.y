@@ -1,0 +1,240 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The grammar of .ztp policies.  Only syntax lives here: every action is a
+ * one-line zpc_ast_*() call, and names, limits and the language's rules are
+ * checked by zpc_check.c.  Statements need no separator; after a syntax
+ * error the parser skips to the next statement keyword and goes on, so one
+ * run reports several errors.
+ */
+
+%code requires {
+#include <stdint.h>
+#include "zpc_ast.h"
+#define ZPC_YYLTYPE zpc_loc_t
+#define ZPC_YYLTYPE_IS_DECLARED 1
+#define ZPC_YYLTYPE_IS_TRIVIAL 1
+}
+
+%code {
+#include <string.h>
+#include "zt_format.h"
+
+int zpc_yylex(ZPC_YYSTYPE *lval, ZPC_YYLTYPE *lloc, void *scanner);
+static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
+                        const char *msg);
+/* Deep nesting ends in a clean error, never in a deep C stack. */
+#define YYMAXDEPTH ZPC_PARSE_DEPTH
+}
+
+%define api.pure full
+%define api.prefix {zpc_yy}
+%define parse.error detailed
+%locations
+%expect 0
+%parse-param {zpc_parser_t *ps} {void *scanner}
+%lex-param {void *scanner}
+
+%union {
+    const char *str;
+    int64_t num;
+    int ival;
+    apr_array_header_t *list;
+    zpc_ast_expr_t *expr;
+    zpc_ast_opnd_t *opnd;
+    zpc_ast_attr_t *attr;
+    zpc_ast_target_t *target;
+    zpc_ast_tail_t *tail;
+}
+
+%token T_END 0 "end of file"
+/* Keywords carry their text so that they can name claims: token.public */
+%token <str> T_POLICY "policy" T_ISSUER "issuer" T_LET "let" T_ROUTE "route"
+%token <str> T_ALLOW "allow" T_DENY "deny" T_PUBLIC "public"
+%token <str> T_WHEN "when" T_UNLESS "unless"
+%token <str> T_AND "and" T_OR "or" T_NOT "not" T_IN "in"
+%token <str> T_TRUE "true" T_FALSE "false"
+%token <str> T_AUDIENCE "audience" T_ALGORITHMS "algorithms" T_JWKS "jwks"
+%token <str> T_MAX_LIFETIME "max_lifetime" T_LEEWAY "leeway"
+%token T_EQ "==" T_NE "!="
+%token <str> T_IDENT "identifier" T_STRING "string" T_PATH "path"
+%token <num> T_INT "integer" T_DURATION "duration"
+%token T_INVALID "invalid character"
+
+%type <str> method part
+%type <num> duration
+%type <ival> effect
+%type <list> attrs words targets lits
+%type <attr> attr
+%type <target> target
+%type <tail> tail
+%type <expr> cond
+%type <opnd> name operand lit
+
+/* "algorithms" takes every identifier that follows it: an unknown
+ * attribute right after the list reads as one more algorithm name. */
+%precedence P_ALGS
+%precedence T_IDENT
+%left "or"
+%left "and"
+%precedence "not"
+
+%%
+
+policy_file
+    : %empty
+    | policy_file stmt
+    | policy_file error
+    ;
+
+stmt
+    : "policy" T_STRING     { zpc_ast_policy(ps, $2, &@2, &@$); }
+    | "issuer" T_IDENT T_STRING '{' attrs '}'
+                            { zpc_ast_issuer(ps, $2, &@2, $3, &@3, $5, &@$); }
+    | "let" T_IDENT '=' cond
+                            { zpc_ast_let(ps, $2, &@2, $4, &@$); }
+    | "route" method T_PATH { zpc_ast_route(ps, $2, &@2, $3, &@3, &@$); }
+    | effect targets tail   { zpc_ast_rule(ps, $1, $2, $3, &@$); }
+    ;
+
+attrs
+    : %empty                { $$ = zpc_ast_list(ps); }
+    | attrs attr            { $$ = zpc_ast_push($1, $2); }
+    ;
+
+attr
+    : "audience" T_STRING   { $$ = zpc_ast_attr_str(ps, ZPC_ATTR_AUDIENCE, $2, &@2, &@1); }
+    | "algorithms" words %prec P_ALGS
+                            { $$ = zpc_ast_attr_words(ps, $2, &@1); }
+    | "jwks" T_IDENT T_STRING
+                            { $$ = zpc_ast_attr_jwks(ps, $2, &@2, $3, &@3, &@1); }
+    | "max_lifetime" duration
+                            { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_MAX_LIFETIME, $2, &@2, &@1); }
+    | "leeway" duration     { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_LEEWAY, $2, &@2, &@1); }
+    | T_IDENT atoms         { $$ = zpc_ast_attr_unknown(ps, $1, &@1); }
+    ;
+
+words
+    : T_IDENT               { $$ = zpc_ast_push(zpc_ast_list(ps), zpc_ast_word(ps, $1, &@1)); }
+    | words T_IDENT         { $$ = zpc_ast_push($1, zpc_ast_word(ps, $2, &@2)); }
+    ;
+
+atoms
+    : %empty
+    | atoms T_STRING
+    | atoms T_INT
+    | atoms T_DURATION
+    ;
+
+duration
+    : T_DURATION
+    | T_INT
+    ;
+
+method
+    : T_IDENT
+    | '*'                   { $$ = "*"; }
+    ;
+
+effect
+    : "allow"               { $$ = ZT_EFFECT_ALLOW; }
+    | "deny"                { $$ = ZT_EFFECT_DENY; }
+    ;
+
+targets
+    : target                { $$ = zpc_ast_push(zpc_ast_list(ps), $1); }
+    | targets ',' target    { $$ = zpc_ast_push($1, $3); }
+    ;
+
+target
+    : method T_PATH         { $$ = zpc_ast_target(ps, $1, &@1, $2, &@2); }
+    ;
+
+tail
+    : %empty                { $$ = zpc_ast_tail(ps, ZPC_TAIL_NONE, NULL, &@$); }
+    | "public"              { $$ = zpc_ast_tail(ps, ZPC_TAIL_PUBLIC, NULL, &@1); }
+    | "when" cond           { $$ = zpc_ast_tail(ps, ZPC_TAIL_WHEN, $2, &@1); }
+    | "unless" cond         { $$ = zpc_ast_tail(ps, ZPC_TAIL_UNLESS, $2, &@1); }
+    ;
+
+cond
+    : cond "or" cond        { $$ = zpc_ast_binary(ps, ZPC_EXPR_OR, $1, $3, &@$); }
+    | cond "and" cond       { $$ = zpc_ast_binary(ps, ZPC_EXPR_AND, $1, $3, &@$); }
+    | "not" cond            { $$ = zpc_ast_not(ps, $2, &@$); }
+    | '(' cond ')'          { $$ = $2; }
+    | operand "==" operand  { $$ = zpc_ast_cmp(ps, ZPC_EXPR_EQ, $1, $3, &@$); }
+    | operand "!=" operand  { $$ = zpc_ast_cmp(ps, ZPC_EXPR_NE, $1, $3, &@$); }
+    | operand "in" operand  { $$ = zpc_ast_cmp(ps, ZPC_EXPR_IN, $1, $3, &@$); }
+    | operand "in" '[' lits ']'
+                            { $$ = zpc_ast_in_list(ps, $1, $4, &@$); }
+    | operand "in" '[' ']'  { $$ = zpc_ast_in_list(ps, $1, zpc_ast_list(ps), &@$); }
+    | name                  { $$ = zpc_ast_ref(ps, $1, &@$); }
+    ;
+
+operand
+    : name
+    | lit
+    ;
+
+lits
+    : lit                   { $$ = zpc_ast_push(zpc_ast_list(ps), $1); }
+    | lits ',' lit          { $$ = zpc_ast_push($1, $3); }
+    ;
+
+lit
+    : T_STRING              { $$ = zpc_ast_str(ps, $1, &@1); }
+    | T_INT                 { $$ = zpc_ast_int(ps, $1, &@1); }
+    | "true"                { $$ = zpc_ast_bool(ps, 1, &@1); }
+    | "false"               { $$ = zpc_ast_bool(ps, 0, &@1); }
+    ;
+
+name
+    : T_IDENT               { $$ = zpc_ast_name(ps, $1, &@1); }
+    | name '.' part         { $$ = zpc_ast_name_add(ps, $1, $3, &@$); }
+    ;
+
+/* After a dot any word is a claim name, keywords included. */
+part
+    : T_IDENT | "policy" | "issuer" | "let" | "route" | "allow" | "deny"
+    | "public" | "when" | "unless" | "and" | "or" | "not" | "in" | "true"
+    | "false" | "audience" | "algorithms" | "jwks" | "max_lifetime" | "leeway"
+    ;
+
+%%
+
+/*
+** Bison's message, at the lookahead token.  When that token is the
+** scanner's T_INVALID, the scanner has already said precisely what is
+** wrong, so saying "unexpected invalid character" again would be noise.
+*/
+static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
+                        const char *msg)
+{
+    (void)scanner;
+    ps->syntax_errors++;
+    if (ps->last_invalid) {
+        return;
+    }
+    if (strcmp(msg, "memory exhausted") == 0) {
+        zpc_diag_error(ps->diag, loc, "nested too deeply (the parser's limit "
+                       "is %d levels)", ZPC_PARSE_DEPTH);
+        return;
+    }
+    zpc_diag_error(ps->diag, loc, "%s", msg);
+}
+
+int zpc_parse(zpc_parser_t *ps, const char *src, apr_size_t len)
+{
+    int rc;
+
+    if (zpc_scan_open(ps, src, len) != 0) {
+        zpc_diag_error(ps->diag, NULL, "cannot start the scanner");
+        return -1;
+    }
+    rc = zpc_yyparse(ps, ps->scanner);
+    zpc_scan_close(ps);
+    return rc != 0 || ps->syntax_errors > 0 ? -1 : 0;
+}

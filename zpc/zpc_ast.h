@@ -1,0 +1,272 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file zpc_ast.h
+ * @brief zpc front end internals: the syntax tree, the parser state, the
+ *        builders the grammar calls, and the stages (parse, check, lower).
+ *
+ * Everything is allocated from the one pool of the compile; nothing is
+ * freed piecemeal.  The grammar's actions are one-line zpc_ast_*() calls;
+ * names are resolved and every rule of the language is enforced later, by
+ * zpc_check(), so that one run reports as many errors as it can.
+ */
+#ifndef ZPC_AST_H
+#define ZPC_AST_H
+
+#include <stdint.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "zpc_diag.h"
+#include "zpc_ir.h"
+
+/* Input limits; each one is reported as an error naming it. */
+#define ZPC_MAX_SOURCE   (4u << 20)   /**< bytes of policy source */
+#define ZPC_MAX_IDENT    128          /**< bytes in an identifier */
+#define ZPC_MAX_STRING   4096         /**< bytes in a string or path */
+#define ZPC_MAX_DEPTH    128          /**< condition nesting, lets expanded */
+#define ZPC_PARSE_DEPTH  2000         /**< parser stack (parentheses, nots) */
+#define ZPC_MAX_RREFS    (1u << 24)   /**< route -> rule links in all */
+#define ZPC_MAX_MATCH_WORK (1u << 28) /**< segment comparisons for targets */
+
+/** Operand as written. */
+enum {
+    ZPC_OPND_NAME,      /**< a.b.c: a let, token.CLAIM or path.CAPTURE */
+    ZPC_OPND_STR, ZPC_OPND_INT, ZPC_OPND_BOOL
+};
+
+typedef struct {
+    zpc_loc_t loc;
+    int kind;                   /* ZPC_OPND_* */
+    apr_array_header_t *parts;  /* NAME: array of const char * */
+    const char *str;            /* STR (no NUL inside: the scanner refuses it) */
+    int64_t num;                /* INT, BOOL */
+    uint32_t zt_kind;           /* ZT_OPND_*, set by zpc_check */
+} zpc_ast_opnd_t;
+
+enum {
+    ZPC_EXPR_AND, ZPC_EXPR_OR, ZPC_EXPR_NOT,
+    ZPC_EXPR_EQ, ZPC_EXPR_NE,   /* lhs op rhs */
+    ZPC_EXPR_IN,                /* lhs in rhs (a token claim) */
+    ZPC_EXPR_IN_LIST,           /* lhs in [list] */
+    ZPC_EXPR_REF,               /* a let, by name (lhs) */
+    ZPC_EXPR_BAD                /* stands in for a subtree already refused */
+};
+
+typedef struct zpc_ast_let_t zpc_ast_let_t;
+
+typedef struct zpc_ast_expr_t {
+    int kind;                   /* ZPC_EXPR_* */
+    zpc_loc_t loc;
+    unsigned depth;             /* 1 for a leaf */
+    struct zpc_ast_expr_t *a, *b;   /* AND, OR: a b; NOT: a */
+    zpc_ast_opnd_t *lhs, *rhs;
+    apr_array_header_t *list;   /* IN_LIST: array of zpc_ast_opnd_t * */
+    zpc_ast_let_t *let;         /* REF: resolved by zpc_check */
+} zpc_ast_expr_t;
+
+/** A path.NAME use, found in a condition or (through lets) below it. */
+typedef struct {
+    const zpc_ast_opnd_t *opnd;
+    const zpc_ast_let_t *via;   /* the let it came through, or NULL */
+} zpc_ast_pathref_t;
+
+struct zpc_ast_let_t {
+    const char *name;
+    zpc_loc_t name_loc, loc;
+    zpc_ast_expr_t *expr;
+    unsigned seq;               /* statement number */
+    int used;
+    int ok;                     /* checked without errors */
+    unsigned depth;             /* expanded depth */
+    uint64_t size;              /* expanded node count (saturating) */
+    apr_array_header_t *paths;  /* zpc_ast_pathref_t, one per name */
+};
+
+enum { ZPC_SEG_LIT, ZPC_SEG_CAP, ZPC_SEG_STAR, ZPC_SEG_GLOB };
+
+typedef struct {
+    int kind;                   /* ZPC_SEG_* */
+    const char *text;           /* literal, or capture name */
+    zpc_loc_t loc;
+} zpc_ast_seg_t;
+
+typedef struct {
+    const char *method;
+    zpc_loc_t method_loc;
+    const char *path;
+    zpc_loc_t path_loc, loc;
+    unsigned seq;
+    uint32_t methods;           /* ZT_M_* bit, set by zpc_check */
+    apr_array_header_t *segs;   /* zpc_ast_seg_t, set by zpc_check */
+    int ok;
+    int allowed;                /* some allow rule covers it */
+    uint32_t mark;              /* last rule (index + 1) that covered it */
+} zpc_ast_route_t;
+
+typedef struct {
+    const char *method;
+    zpc_loc_t method_loc;
+    const char *path;
+    zpc_loc_t path_loc;
+    uint32_t methods;           /* ZT_M_* bits; ZT_M_ALL for '*' */
+    apr_array_header_t *segs;   /* zpc_ast_seg_t */
+} zpc_ast_target_t;
+
+enum { ZPC_TAIL_NONE, ZPC_TAIL_PUBLIC, ZPC_TAIL_WHEN, ZPC_TAIL_UNLESS };
+
+typedef struct {
+    int kind;                   /* ZPC_TAIL_* */
+    zpc_ast_expr_t *cond;
+    zpc_loc_t loc;              /* the keyword */
+} zpc_ast_tail_t;
+
+typedef struct {
+    int effect;                 /* ZT_EFFECT_* */
+    apr_array_header_t *targets;    /* zpc_ast_target_t * */
+    zpc_ast_tail_t *tail;
+    zpc_loc_t loc;
+    unsigned seq;
+    apr_array_header_t *covers; /* uint32_t route indices, ascending */
+} zpc_ast_rule_t;
+
+enum {
+    ZPC_ATTR_AUDIENCE, ZPC_ATTR_ALGORITHMS, ZPC_ATTR_JWKS,
+    ZPC_ATTR_MAX_LIFETIME, ZPC_ATTR_LEEWAY, ZPC_ATTR_UNKNOWN,
+    ZPC_ATTR__COUNT
+};
+
+typedef struct {
+    const char *text;
+    zpc_loc_t loc;
+} zpc_ast_word_t;
+
+typedef struct {
+    int kind;                   /* ZPC_ATTR_* */
+    const char *name;           /* as written */
+    zpc_loc_t loc;              /* the attribute's name */
+    const char *str;            /* AUDIENCE, JWKS: the string */
+    zpc_loc_t val_loc;
+    int64_t num;                /* MAX_LIFETIME, LEEWAY: seconds */
+    apr_array_header_t *words;  /* ALGORITHMS: zpc_ast_word_t * */
+    const char *source;         /* JWKS: "file" */
+    zpc_loc_t source_loc;
+} zpc_ast_attr_t;
+
+typedef struct {
+    const char *name, *iss;
+    zpc_loc_t name_loc, iss_loc, loc;
+    apr_array_header_t *attrs;  /* zpc_ast_attr_t * */
+    zpc_ir_issuer_t ir;         /* filled in by zpc_check */
+} zpc_ast_issuer_t;
+
+typedef struct {
+    const char *name;
+    zpc_loc_t name_loc, loc;
+} zpc_ast_policy_t;
+
+typedef struct {
+    apr_array_header_t *policies;   /* zpc_ast_policy_t * */
+    apr_array_header_t *issuers;    /* zpc_ast_issuer_t * */
+    apr_array_header_t *lets;       /* zpc_ast_let_t * */
+    apr_array_header_t *routes;     /* zpc_ast_route_t * */
+    apr_array_header_t *rules;      /* zpc_ast_rule_t * */
+} zpc_ast_t;
+
+/** State shared by the scanner, the parser and the builders. */
+typedef struct {
+    apr_pool_t *pool;
+    zpc_diag_t *diag;
+    const char *file;
+    zpc_ast_t *ast;
+    void *scanner;              /* yyscan_t */
+    int line, col;              /* scanner position of the next byte */
+    int last_invalid;           /* the scanner's last token was T_INVALID */
+    int syntax_errors;          /* the tree is incomplete: do not check it */
+    unsigned seq;               /* statements so far */
+    int depth_reported;
+    char *strbuf;               /* string being scanned */
+    apr_size_t strlen;
+    int strlong;
+    zpc_loc_t strloc;
+} zpc_parser_t;
+
+/* Builders, called from the grammar's actions. */
+apr_array_header_t *zpc_ast_list(zpc_parser_t *ps);
+apr_array_header_t *zpc_ast_push(apr_array_header_t *list, void *item);
+void zpc_ast_policy(zpc_parser_t *ps, const char *name,
+                    const zpc_loc_t *name_loc, const zpc_loc_t *loc);
+void zpc_ast_issuer(zpc_parser_t *ps, const char *name,
+                    const zpc_loc_t *name_loc, const char *iss,
+                    const zpc_loc_t *iss_loc, apr_array_header_t *attrs,
+                    const zpc_loc_t *loc);
+zpc_ast_attr_t *zpc_ast_attr_str(zpc_parser_t *ps, int kind, const char *s,
+                                 const zpc_loc_t *val_loc,
+                                 const zpc_loc_t *loc);
+zpc_ast_attr_t *zpc_ast_attr_num(zpc_parser_t *ps, int kind, int64_t n,
+                                 const zpc_loc_t *val_loc,
+                                 const zpc_loc_t *loc);
+zpc_ast_attr_t *zpc_ast_attr_words(zpc_parser_t *ps,
+                                   apr_array_header_t *words,
+                                   const zpc_loc_t *loc);
+zpc_ast_attr_t *zpc_ast_attr_jwks(zpc_parser_t *ps, const char *source,
+                                  const zpc_loc_t *source_loc, const char *s,
+                                  const zpc_loc_t *val_loc,
+                                  const zpc_loc_t *loc);
+zpc_ast_attr_t *zpc_ast_attr_unknown(zpc_parser_t *ps, const char *name,
+                                     const zpc_loc_t *loc);
+zpc_ast_word_t *zpc_ast_word(zpc_parser_t *ps, const char *text,
+                             const zpc_loc_t *loc);
+void zpc_ast_let(zpc_parser_t *ps, const char *name,
+                 const zpc_loc_t *name_loc, zpc_ast_expr_t *expr,
+                 const zpc_loc_t *loc);
+void zpc_ast_route(zpc_parser_t *ps, const char *method,
+                   const zpc_loc_t *method_loc, const char *path,
+                   const zpc_loc_t *path_loc, const zpc_loc_t *loc);
+zpc_ast_target_t *zpc_ast_target(zpc_parser_t *ps, const char *method,
+                                 const zpc_loc_t *method_loc,
+                                 const char *path, const zpc_loc_t *path_loc);
+zpc_ast_tail_t *zpc_ast_tail(zpc_parser_t *ps, int kind,
+                             zpc_ast_expr_t *cond, const zpc_loc_t *loc);
+void zpc_ast_rule(zpc_parser_t *ps, int effect, apr_array_header_t *targets,
+                  zpc_ast_tail_t *tail, const zpc_loc_t *loc);
+zpc_ast_expr_t *zpc_ast_binary(zpc_parser_t *ps, int kind, zpc_ast_expr_t *a,
+                               zpc_ast_expr_t *b, const zpc_loc_t *loc);
+zpc_ast_expr_t *zpc_ast_not(zpc_parser_t *ps, zpc_ast_expr_t *a,
+                            const zpc_loc_t *loc);
+zpc_ast_expr_t *zpc_ast_cmp(zpc_parser_t *ps, int kind, zpc_ast_opnd_t *lhs,
+                            zpc_ast_opnd_t *rhs, const zpc_loc_t *loc);
+zpc_ast_expr_t *zpc_ast_in_list(zpc_parser_t *ps, zpc_ast_opnd_t *lhs,
+                                apr_array_header_t *list,
+                                const zpc_loc_t *loc);
+zpc_ast_expr_t *zpc_ast_ref(zpc_parser_t *ps, zpc_ast_opnd_t *name,
+                            const zpc_loc_t *loc);
+zpc_ast_opnd_t *zpc_ast_name(zpc_parser_t *ps, const char *part,
+                             const zpc_loc_t *loc);
+zpc_ast_opnd_t *zpc_ast_name_add(zpc_parser_t *ps, zpc_ast_opnd_t *name,
+                                 const char *part, const zpc_loc_t *loc);
+zpc_ast_opnd_t *zpc_ast_str(zpc_parser_t *ps, const char *s,
+                            const zpc_loc_t *loc);
+zpc_ast_opnd_t *zpc_ast_int(zpc_parser_t *ps, int64_t n,
+                            const zpc_loc_t *loc);
+zpc_ast_opnd_t *zpc_ast_bool(zpc_parser_t *ps, int v, const zpc_loc_t *loc);
+
+/** a.b.c as one string, for messages. */
+const char *zpc_ast_name_text(apr_pool_t *pool, const zpc_ast_opnd_t *o);
+
+/* Scanner (zpc_scan.l). */
+int zpc_scan_open(zpc_parser_t *ps, const char *src, apr_size_t len);
+void zpc_scan_close(zpc_parser_t *ps);
+
+/* Stages. */
+/** Scan and parse into ps->ast; 0 if the tree is complete. */
+int zpc_parse(zpc_parser_t *ps, const char *src, apr_size_t len);
+/** Resolve names and enforce the language's rules; reports every error. */
+void zpc_check(zpc_parser_t *ps);
+/** Lower a checked tree (no errors) to the IR. */
+zpc_ir_t *zpc_lower(zpc_parser_t *ps);
+
+#endif /* ZPC_AST_H */

@@ -1,0 +1,1118 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * Semantic checks of a parsed policy.  Every rule of the language that the
+ * grammar cannot express is enforced here, and every violation is reported
+ * (up to the error limit) rather than only the first: policy, issuers,
+ * lets, routes and rules are checked in that order, each in source order,
+ * then the whole file.  On the way the checker resolves names (let
+ * references, token claims, path captures), parses path patterns into
+ * segments and computes which routes each rule covers, which zpc_lower.c
+ * then relies on.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "zpc_ast.h"
+#include "zt_alg.h"
+
+#define ZPC_SAT_MAX (UINT64_C(1) << 62)
+
+typedef struct {
+    zpc_parser_t *ps;
+    zpc_diag_t *d;
+    apr_pool_t *pool;
+    zpc_ast_t *ast;
+    apr_hash_t *lets;           /* name -> first zpc_ast_let_t definition */
+    uint64_t nodes;             /* condition nodes once lets are expanded */
+    int nodes_reported;
+    uint64_t work;              /* segment comparisons while matching */
+    int work_reported;
+    uint64_t rrefs;             /* route -> rule links */
+    int rrefs_reported;
+    int issuer_reported;
+} zpc_check_t;
+
+/* What checking a condition found out. */
+typedef struct {
+    unsigned depth;
+    uint64_t size;
+    apr_array_header_t *paths;  /* zpc_ast_pathref_t, one per capture name */
+} zpc_cinfo_t;
+
+static uint64_t zpc_sat_add(uint64_t a, uint64_t b)
+{
+    return a + b > ZPC_SAT_MAX ? ZPC_SAT_MAX : a + b;
+}
+
+static const char *zpc_check_quote(zpc_check_t *c, const char *s)
+{
+    return zpc_diag_quote(c->pool, s, strlen(s), 60);
+}
+
+/* A location spanning from @a a to @a b. */
+static zpc_loc_t zpc_loc_span(const zpc_loc_t *a, const zpc_loc_t *b)
+{
+    zpc_loc_t l = *a;
+
+    l.last_line = b->last_line;
+    l.last_column = b->last_column;
+    return l;
+}
+
+static const char *const zpc_reserved[] = {
+    "token", "path", "client", "query", "header", "tls", "time", NULL
+};
+
+static int zpc_is_reserved(const char *name)
+{
+    for (int i = 0; zpc_reserved[i] != NULL; i++) {
+        if (strcmp(name, zpc_reserved[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int zpc_is_ident(const char *s)
+{
+    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_')) {
+        return 0;
+    }
+    for (s++; *s != '\0'; s++) {
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')
+              || (*s >= '0' && *s <= '9') || *s == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* policy                                                              */
+
+static void zpc_check_policy(zpc_check_t *c)
+{
+    apr_array_header_t *p = c->ast->policies;
+
+    for (int i = 0; i < p->nelts; i++) {
+        zpc_ast_policy_t *pol = APR_ARRAY_IDX(p, i, zpc_ast_policy_t *);
+        if (i > 0) {
+            zpc_ast_policy_t *first = APR_ARRAY_IDX(p, 0, zpc_ast_policy_t *);
+            zpc_diag_error(c->d, &pol->loc, "more than one policy declaration "
+                           "(a file declares exactly one policy)");
+            zpc_diag_note(c->d, &first->loc, "the first one is here");
+        }
+        else if (pol->name[0] == '\0') {
+            zpc_diag_error(c->d, &pol->name_loc, "the policy name is empty");
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* issuers                                                             */
+
+static void zpc_check_algorithms(zpc_check_t *c, zpc_ast_issuer_t *is,
+                                 const zpc_ast_attr_t *a)
+{
+    for (int i = 0; i < a->words->nelts; i++) {
+        const zpc_ast_word_t *w = APR_ARRAY_IDX(a->words, i, zpc_ast_word_t *);
+        size_t len = strlen(w->text);
+        uint32_t bit = zt_alg_from_name(w->text, len);
+        uint32_t ci = 0;
+
+        if (bit != 0) {
+            if (is->ir.algs & bit) {
+                zpc_diag_warning(c->d, &w->loc, "algorithm '%s' is listed twice",
+                                 w->text);
+            }
+            is->ir.algs |= bit;
+            continue;
+        }
+        if (strcasecmp(w->text, "none") == 0) {
+            zpc_diag_error(c->d, &w->loc, "algorithm 'none' is refused: an "
+                           "unsigned token proves nothing");
+            continue;
+        }
+        for (uint32_t b = 1; b & ZT_ALG_ALL; b <<= 1) {
+            if (strcasecmp(zt_alg_name(b), w->text) == 0) {
+                ci = b;
+            }
+        }
+        if (ci != 0) {
+            zpc_diag_error(c->d, &w->loc, "unknown algorithm '%s' (algorithm "
+                           "names are case-sensitive: write %s)", w->text,
+                           zt_alg_name(ci));
+        }
+        else {
+            char *valid = "";
+            for (uint32_t b = 1; b & ZT_ALG_ALL; b <<= 1) {
+                valid = apr_pstrcat(c->pool, valid, b == 1 ? "" : " ",
+                                    zt_alg_name(b), NULL);
+            }
+            zpc_diag_error(c->d, &w->loc, "unknown algorithm '%s' (valid: %s)",
+                           w->text, valid);
+        }
+    }
+}
+
+static void zpc_check_seconds(zpc_check_t *c, const zpc_ast_attr_t *a,
+                              uint32_t *out)
+{
+    if (a->num < 0) {
+        zpc_diag_error(c->d, &a->val_loc, "%s cannot be negative", a->name);
+    }
+    else if (a->num > (int64_t)UINT32_MAX) {
+        zpc_diag_error(c->d, &a->val_loc, "%s is too long (%lld seconds; the "
+                       "limit is %lu)", a->name, (long long)a->num,
+                       (unsigned long)UINT32_MAX);
+    }
+    else {
+        *out = (uint32_t)a->num;
+    }
+}
+
+static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
+                             apr_hash_t *names, apr_hash_t *isses)
+{
+    const zpc_ast_attr_t *seen[ZPC_ATTR__COUNT] = { NULL };
+    zpc_ast_issuer_t *prev;
+
+    if ((prev = apr_hash_get(names, is->name, APR_HASH_KEY_STRING)) != NULL) {
+        zpc_diag_error(c->d, &is->name_loc, "issuer '%s' is declared twice",
+                       is->name);
+        zpc_diag_note(c->d, &prev->name_loc, "the first declaration is here");
+    }
+    else {
+        apr_hash_set(names, is->name, APR_HASH_KEY_STRING, is);
+    }
+    if (is->iss[0] == '\0') {
+        zpc_diag_error(c->d, &is->iss_loc, "the iss of issuer '%s' is empty "
+                       "(write the exact \"iss\" its tokens carry)", is->name);
+    }
+    else if ((prev = apr_hash_get(isses, is->iss, APR_HASH_KEY_STRING)) != NULL) {
+        zpc_diag_error(c->d, &is->iss_loc, "issuers '%s' and '%s' have the same "
+                       "iss %s", prev->name, is->name, zpc_check_quote(c, is->iss));
+        zpc_diag_note(c->d, &prev->iss_loc, "issuer '%s' is declared here",
+                      prev->name);
+    }
+    else {
+        apr_hash_set(isses, is->iss, APR_HASH_KEY_STRING, is);
+    }
+
+    is->ir.name = is->name;
+    is->ir.iss = is->iss;
+    is->ir.jwks_kind = ZT_JWKS_FILE;
+    is->ir.line = (uint32_t)is->loc.first_line;
+    for (int i = 0; i < is->attrs->nelts; i++) {
+        const zpc_ast_attr_t *a = APR_ARRAY_IDX(is->attrs, i, zpc_ast_attr_t *);
+
+        if (a->kind == ZPC_ATTR_UNKNOWN) {
+            zpc_diag_error(c->d, &a->loc, "unknown issuer attribute '%s' "
+                           "(expected audience, algorithms, jwks, max_lifetime "
+                           "or leeway)", a->name);
+            continue;
+        }
+        if (seen[a->kind] != NULL) {
+            zpc_diag_error(c->d, &a->loc, "duplicate attribute '%s' in issuer "
+                           "'%s'", a->name, is->name);
+            zpc_diag_note(c->d, &seen[a->kind]->loc, "the first one is here");
+            continue;
+        }
+        seen[a->kind] = a;
+        switch (a->kind) {
+        case ZPC_ATTR_AUDIENCE:
+            if (a->str[0] == '\0') {
+                zpc_diag_error(c->d, &a->val_loc, "the audience is empty");
+            }
+            is->ir.audience = a->str;
+            break;
+        case ZPC_ATTR_ALGORITHMS:
+            zpc_check_algorithms(c, is, a);
+            break;
+        case ZPC_ATTR_JWKS:
+            if (strcmp(a->source, "url") == 0) {
+                zpc_diag_error(c->d, &a->source_loc, "jwks url is not supported "
+                               "yet (save the key set to a file and write: "
+                               "jwks file \"PATH\")");
+            }
+            else if (strcmp(a->source, "file") != 0) {
+                zpc_diag_error(c->d, &a->source_loc, "unknown key source '%s' "
+                               "(write: jwks file \"PATH\")", a->source);
+            }
+            else if (a->str[0] == '\0') {
+                zpc_diag_error(c->d, &a->val_loc, "the jwks file name is empty");
+            }
+            is->ir.jwks = a->str;
+            break;
+        case ZPC_ATTR_MAX_LIFETIME:
+            zpc_check_seconds(c, a, &is->ir.max_lifetime);
+            break;
+        case ZPC_ATTR_LEEWAY:
+            zpc_check_seconds(c, a, &is->ir.leeway);
+            break;
+        default:
+            break;
+        }
+    }
+    if (seen[ZPC_ATTR_AUDIENCE] == NULL) {
+        zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no audience (add: "
+                       "audience \"API-NAME\")", is->name);
+    }
+    if (seen[ZPC_ATTR_ALGORITHMS] == NULL) {
+        zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no algorithms "
+                       "(add, for example: algorithms ES256 RS256)", is->name);
+    }
+    if (seen[ZPC_ATTR_JWKS] == NULL) {
+        zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no key set (add: "
+                       "jwks file \"PATH\")", is->name);
+    }
+}
+
+static void zpc_check_issuers(zpc_check_t *c)
+{
+    apr_hash_t *names = apr_hash_make(c->pool), *isses = apr_hash_make(c->pool);
+    apr_array_header_t *iss = c->ast->issuers;
+
+    for (int i = 0; i < iss->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_ast_issuer_t *is = APR_ARRAY_IDX(iss, i, zpc_ast_issuer_t *);
+        if (i == ZT_MAX_ISSUERS) {
+            zpc_diag_error(c->d, &is->name_loc, "too many issuers (the limit is "
+                           "%d)", ZT_MAX_ISSUERS);
+        }
+        zpc_check_issuer(c, is, names, isses);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* conditions                                                          */
+
+static void zpc_add_path(zpc_check_t *c, apr_array_header_t *paths,
+                         const zpc_ast_opnd_t *o, const zpc_ast_let_t *via)
+{
+    const char *name = APR_ARRAY_IDX(o->parts, 1, const char *);
+    zpc_ast_pathref_t *p;
+
+    for (int i = 0; i < paths->nelts; i++) {
+        p = &APR_ARRAY_IDX(paths, i, zpc_ast_pathref_t);
+        if (strcmp(APR_ARRAY_IDX(p->opnd->parts, 1, const char *), name) == 0) {
+            return;
+        }
+    }
+    p = apr_array_push(paths);
+    p->opnd = o;
+    p->via = via;
+    (void)c;
+}
+
+/*
+** Resolve an operand used as a value.  Returns 1 if it is usable; a NAME
+** becomes a token claim or a path capture (o->zt_kind), and a capture is
+** recorded in @a info->paths.
+*/
+static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
+                           zpc_cinfo_t *info)
+{
+    const char *first, *text;
+    int n;
+
+    switch (o->kind) {
+    case ZPC_OPND_STR:  o->zt_kind = ZT_OPND_STR;  return 1;
+    case ZPC_OPND_INT:  o->zt_kind = ZT_OPND_INT;  return 1;
+    case ZPC_OPND_BOOL: o->zt_kind = ZT_OPND_BOOL; return 1;
+    default: break;
+    }
+    first = APR_ARRAY_IDX(o->parts, 0, const char *);
+    n = o->parts->nelts - 1;
+    text = zpc_ast_name_text(c->pool, o);
+    if (strcmp(first, "token") == 0) {
+        if (n == 0) {
+            zpc_diag_error(c->d, &o->loc, "'token' needs a claim name: "
+                           "token.NAME, e.g. token.sub");
+            return 0;
+        }
+        if (n > ZT_MAX_CLAIM_DEPTH) {
+            zpc_diag_error(c->d, &o->loc, "claim path %s has %d parts (the "
+                           "limit is %d)", text, n, ZT_MAX_CLAIM_DEPTH);
+            return 0;
+        }
+        o->zt_kind = ZT_OPND_TOKEN;
+        return 1;
+    }
+    if (strcmp(first, "path") == 0) {
+        if (n != 1) {
+            zpc_diag_error(c->d, &o->loc, "%s: write path.NAME, where {NAME} "
+                           "is a capture of the route", text);
+            return 0;
+        }
+        o->zt_kind = ZT_OPND_PATH;
+        zpc_add_path(c, info->paths, o, NULL);
+        return 1;
+    }
+    if (zpc_is_reserved(first)) {
+        zpc_diag_error(c->d, &o->loc, "%s is not supported yet (conditions "
+                       "can use token.NAME and path.NAME)", text);
+        return 0;
+    }
+    if (n == 0 && apr_hash_get(c->lets, first, APR_HASH_KEY_STRING) != NULL) {
+        zpc_diag_error(c->d, &o->loc, "'%s' is a condition, not a value: use "
+                       "it on its own (when %s and ...)", first, first);
+        return 0;
+    }
+    zpc_diag_error(c->d, &o->loc, "unknown name '%s' (a value is token.NAME, "
+                   "path.NAME or a literal)", text);
+    return 0;
+}
+
+static int zpc_is_literal(const zpc_ast_opnd_t *o)
+{
+    return o->kind != ZPC_OPND_NAME;
+}
+
+/* A capture is a string: comparing it with a number or a boolean can
+ * never be true, which is almost certainly a mistake. */
+static void zpc_check_path_type(zpc_check_t *c, const zpc_ast_opnd_t *p,
+                                const zpc_ast_opnd_t *lit)
+{
+    if (p->kind == ZPC_OPND_NAME && p->zt_kind == ZT_OPND_PATH
+        && (lit->kind == ZPC_OPND_INT || lit->kind == ZPC_OPND_BOOL)) {
+        zpc_diag_error(c->d, &lit->loc, "%s is a string and never equals a "
+                       "%s; write the value in quotes",
+                       zpc_ast_name_text(c->pool, p),
+                       lit->kind == ZPC_OPND_INT ? "number" : "boolean");
+    }
+}
+
+static void zpc_check_ref(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
+                          const zpc_ast_let_t *self, zpc_cinfo_t *info)
+{
+    zpc_ast_opnd_t *o = e->lhs;
+    const char *first = APR_ARRAY_IDX(o->parts, 0, const char *);
+    zpc_ast_let_t *l;
+
+    if (o->parts->nelts > 1) {
+        const char *text = zpc_ast_name_text(c->pool, o);
+        if (strcmp(first, "token") == 0 || strcmp(first, "path") == 0) {
+            zpc_diag_error(c->d, &o->loc, "%s is a value, not a condition: "
+                           "compare it (%s == \"...\")", text, text);
+        }
+        else {
+            zpc_diag_error(c->d, &o->loc, "unknown name '%s' (a condition is a "
+                           "let, a comparison, or 'x' in token.CLAIM)", text);
+        }
+        return;
+    }
+    l = apr_hash_get(c->lets, first, APR_HASH_KEY_STRING);
+    if (l == NULL) {
+        if (zpc_is_reserved(first)) {
+            zpc_diag_error(c->d, &o->loc, "'%s' is not a condition (write, for "
+                           "example, \"x\" in token.scope)", first);
+        }
+        else {
+            zpc_diag_error(c->d, &o->loc, "unknown name '%s' (no let defines "
+                           "it)", first);
+        }
+        return;
+    }
+    l->used = 1;
+    if (l == self) {
+        zpc_diag_error(c->d, &o->loc, "let '%s' refers to itself", first);
+        return;
+    }
+    if (l->seq >= seq) {
+        zpc_diag_error(c->d, &o->loc, "'%s' is used before its definition "
+                       "(move the let above its first use)", first);
+        zpc_diag_note(c->d, &l->name_loc, "'%s' is defined here", first);
+        return;
+    }
+    e->let = l;
+    info->depth = l->depth;
+    info->size = l->size;
+    for (int i = 0; l->paths != NULL && i < l->paths->nelts; i++) {
+        const zpc_ast_pathref_t *p = &APR_ARRAY_IDX(l->paths, i, zpc_ast_pathref_t);
+        zpc_add_path(c, info->paths, p->opnd, p->via != NULL ? p->via : l);
+    }
+}
+
+/*
+** Check condition @a e, used by statement number @a seq (@a self: the let
+** being defined, if any).  Sets @a info->depth and ->size as if every let
+** were expanded in place, as zpc_lower will do; a let's own numbers were
+** computed when it was checked, so nothing here recurses through lets.
+*/
+static void zpc_check_expr(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
+                           const zpc_ast_let_t *self, zpc_cinfo_t *info)
+{
+    zpc_cinfo_t a = { 1, 1, info->paths }, b = { 1, 1, info->paths };
+    int lok, rok;
+
+    info->depth = 1;
+    info->size = 1;
+    switch (e->kind) {
+    case ZPC_EXPR_AND:
+    case ZPC_EXPR_OR:
+        zpc_check_expr(c, e->a, seq, self, &a);
+        zpc_check_expr(c, e->b, seq, self, &b);
+        info->depth = 1 + (a.depth > b.depth ? a.depth : b.depth);
+        info->size = zpc_sat_add(1, zpc_sat_add(a.size, b.size));
+        break;
+    case ZPC_EXPR_NOT:
+        zpc_check_expr(c, e->a, seq, self, &a);
+        info->depth = 1 + a.depth;
+        info->size = zpc_sat_add(1, a.size);
+        break;
+    case ZPC_EXPR_EQ:
+    case ZPC_EXPR_NE:
+        lok = zpc_check_value(c, e->lhs, info);
+        rok = zpc_check_value(c, e->rhs, info);
+        if (zpc_is_literal(e->lhs) && zpc_is_literal(e->rhs)) {
+            zpc_diag_error(c->d, &e->loc, "comparing two literals: the result "
+                           "never depends on the request");
+        }
+        else if (lok && rok) {
+            zpc_check_path_type(c, e->lhs, e->rhs);
+            zpc_check_path_type(c, e->rhs, e->lhs);
+        }
+        break;
+    case ZPC_EXPR_IN:
+        zpc_check_value(c, e->lhs, info);
+        if (e->rhs->kind != ZPC_OPND_NAME
+            || strcmp(APR_ARRAY_IDX(e->rhs->parts, 0, const char *), "token") != 0) {
+            zpc_diag_error(c->d, &e->rhs->loc, "the right side of 'in' must be "
+                           "a token claim (token.NAME) or a list [\"a\", \"b\"]");
+        }
+        else {
+            zpc_check_value(c, e->rhs, info);
+        }
+        break;
+    case ZPC_EXPR_IN_LIST:
+        lok = zpc_check_value(c, e->lhs, info);
+        if (zpc_is_literal(e->lhs)) {
+            zpc_diag_error(c->d, &e->lhs->loc, "a literal on the left of 'in "
+                           "[...]': the result never depends on the request");
+        }
+        if (e->list->nelts == 0) {
+            zpc_diag_error(c->d, &e->loc, "empty list: the condition can never "
+                           "be true");
+        }
+        for (int i = 0; i < e->list->nelts; i++) {
+            zpc_ast_opnd_t *o = APR_ARRAY_IDX(e->list, i, zpc_ast_opnd_t *);
+            zpc_check_value(c, o, info);
+            if (lok) {
+                zpc_check_path_type(c, e->lhs, o);
+            }
+        }
+        break;
+    case ZPC_EXPR_REF:
+        zpc_check_ref(c, e, seq, self, info);
+        break;
+    default:    /* BAD: already reported */
+        break;
+    }
+}
+
+static void zpc_check_lets(zpc_check_t *c)
+{
+    apr_array_header_t *lets = c->ast->lets;
+
+    for (int i = 0; i < lets->nelts; i++) {
+        zpc_ast_let_t *l = APR_ARRAY_IDX(lets, i, zpc_ast_let_t *);
+        if (apr_hash_get(c->lets, l->name, APR_HASH_KEY_STRING) == NULL) {
+            apr_hash_set(c->lets, l->name, APR_HASH_KEY_STRING, l);
+        }
+    }
+    for (int i = 0; i < lets->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_ast_let_t *l = APR_ARRAY_IDX(lets, i, zpc_ast_let_t *);
+        zpc_ast_let_t *first = apr_hash_get(c->lets, l->name, APR_HASH_KEY_STRING);
+        zpc_cinfo_t info = { 1, 1, NULL };
+        int before = zpc_diag_errors(c->d);
+
+        if (zpc_is_reserved(l->name)) {
+            zpc_diag_error(c->d, &l->name_loc, "'%s' is a reserved name; choose "
+                           "another name for this let", l->name);
+        }
+        else if (first != l) {
+            zpc_diag_error(c->d, &l->name_loc, "let '%s' is defined twice",
+                           l->name);
+            zpc_diag_note(c->d, &first->name_loc, "the first definition is here");
+            l->used = 1;    /* one error is enough */
+        }
+        info.paths = apr_array_make(c->pool, 1, sizeof(zpc_ast_pathref_t));
+        zpc_check_expr(c, l->expr, l->seq, l, &info);
+        l->depth = info.depth;
+        l->size = info.size;
+        l->paths = info.paths;
+        if (info.depth > ZPC_MAX_DEPTH) {
+            zpc_diag_error(c->d, &l->name_loc, "let '%s' nests too deeply once "
+                           "the lets it uses are expanded (%u levels; the limit "
+                           "is %d)", l->name, info.depth, ZPC_MAX_DEPTH);
+            l->depth = 1;   /* reported here, not again at each use */
+        }
+        l->ok = zpc_diag_errors(c->d) == before;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* paths and routes                                                    */
+
+/* The location of bytes [off, off + len) of a one-line token. */
+static zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
+{
+    zpc_loc_t l = *tok;
+
+    l.first_column += (int)off;
+    l.last_line = l.first_line;
+    l.last_column = l.first_column + (len > 0 ? (int)len - 1 : 0);
+    return l;
+}
+
+/*
+** Split a route or target path into segments.  Returns NULL (after
+** reporting) if any segment is invalid.  Targets may use '*' (one segment)
+** and a final '**' (any number of segments, none included).
+*/
+static apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
+                                          const zpc_loc_t *loc, int target)
+{
+    apr_array_header_t *segs = apr_array_make(c->pool, 4, sizeof(zpc_ast_seg_t));
+    size_t len = strlen(path), pos = 1;
+    int ok = 1;
+
+    if (len == 1) {
+        return segs;                    /* "/" */
+    }
+    while (pos <= len) {
+        const char *s = path + pos;
+        size_t n = strcspn(s, "/");
+        zpc_loc_t sl = zpc_loc_sub(loc, pos, n);
+        char *text = apr_pstrmemdup(c->pool, s, n);
+        zpc_ast_seg_t *seg;
+        int bad = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            if (ch < 0x20 || ch == 0x7f) {
+                bad = 1;
+            }
+        }
+        if (n == 0) {
+            zpc_diag_error(c->d, &sl, "empty path segment (%s)",
+                           pos == len ? "remove the trailing '/'" : "'//'");
+            ok = 0;
+        }
+        else if (bad) {
+            zpc_diag_error(c->d, &sl, "control character in path segment");
+            ok = 0;
+        }
+        else if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0) {
+            zpc_diag_error(c->d, &sl, "'%s' segment: requests are matched after "
+                           "Apache resolves '.' and '..', so this never matches",
+                           text);
+            ok = 0;
+        }
+        else if (text[0] == '{') {
+            char *close = strchr(text, '}');
+            if (close == NULL || close[1] != '\0') {
+                zpc_diag_error(c->d, &sl, close == NULL
+                               ? "unterminated capture (write {name})"
+                               : "a capture must be a whole segment: /{name}/");
+                ok = 0;
+            }
+            else {
+                *close = '\0';
+                text++;
+                if (strchr(text, ':') != NULL) {
+                    zpc_diag_error(c->d, &sl, "typed captures are not supported "
+                                   "yet; write {%.*s}", (int)strcspn(text, ": "),
+                                   text);
+                    ok = 0;
+                }
+                else if (!zpc_is_ident(text)) {
+                    zpc_diag_error(c->d, &sl, text[0] == '\0'
+                                   ? "empty capture name (write {name})"
+                                   : "capture name '%s' is not an identifier",
+                                   text);
+                    ok = 0;
+                }
+                else if (ok) {
+                    seg = apr_array_push(segs);
+                    seg->kind = ZPC_SEG_CAP;
+                    seg->text = text;
+                    seg->loc = sl;
+                }
+            }
+        }
+        else if (strchr(text, '{') != NULL || strchr(text, '}') != NULL) {
+            zpc_diag_error(c->d, &sl, "a capture must be a whole segment: "
+                           "/{name}/");
+            ok = 0;
+        }
+        else if (strcmp(text, "*") == 0 || strcmp(text, "**") == 0) {
+            if (!target) {
+                zpc_diag_error(c->d, &sl, "wildcard segments are not supported "
+                               "in routes yet (use a capture: {name})");
+                ok = 0;
+            }
+            else if (text[1] == '*' && pos + n < len) {
+                zpc_diag_error(c->d, &sl, "'**' must be the last segment");
+                ok = 0;
+            }
+            else if (ok) {
+                seg = apr_array_push(segs);
+                seg->kind = text[1] == '*' ? ZPC_SEG_GLOB : ZPC_SEG_STAR;
+                seg->text = text;
+                seg->loc = sl;
+            }
+        }
+        else if (strchr(text, '*') != NULL) {
+            zpc_diag_error(c->d, &sl, "'*' must be a whole segment");
+            ok = 0;
+        }
+        else if (ok) {
+            seg = apr_array_push(segs);
+            seg->kind = ZPC_SEG_LIT;
+            seg->text = text;
+            seg->loc = sl;
+        }
+        pos += n + 1;
+    }
+    if (ok && segs->nelts > ZT_MAX_SEGMENTS
+        && !(target && segs->nelts == ZT_MAX_SEGMENTS + 1
+             && APR_ARRAY_IDX(segs, ZT_MAX_SEGMENTS, zpc_ast_seg_t).kind == ZPC_SEG_GLOB)) {
+        zpc_diag_error(c->d, loc, "%d path segments (the limit is %d)",
+                       segs->nelts, ZT_MAX_SEGMENTS);
+        ok = 0;
+    }
+    return ok ? segs : NULL;
+}
+
+static uint32_t zpc_check_method(zpc_check_t *c, const char *m,
+                                 const zpc_loc_t *loc, const char *path,
+                                 int target)
+{
+    size_t len = strlen(m);
+    uint32_t bit;
+
+    if (strcmp(m, "*") == 0) {
+        if (target) {
+            return ZT_M_ALL;
+        }
+        zpc_diag_error(c->d, loc, "a route has exactly one method ('*' is for "
+                       "rule targets)");
+        return 0;
+    }
+    if (strcmp(m, "HEAD") == 0) {
+        zpc_diag_error(c->d, loc, "HEAD is served by GET routes; write: %sGET %s",
+                       target ? "" : "route ", path);
+        return 0;
+    }
+    if ((bit = zt_method_from_name(m, len)) != 0) {
+        return bit;
+    }
+    for (uint32_t b = 1; b & ZT_M_ALL; b <<= 1) {
+        if (strcasecmp(zt_method_name(b), m) == 0) {
+            zpc_diag_error(c->d, loc, "methods are written in upper case: %s",
+                           zt_method_name(b));
+            return 0;
+        }
+    }
+    if (strcasecmp(m, "head") == 0) {
+        zpc_diag_error(c->d, loc, "HEAD is served by GET routes; write GET");
+        return 0;
+    }
+    zpc_diag_error(c->d, loc, "unknown method '%s' (expected GET, POST, PUT, "
+                   "PATCH, DELETE or OPTIONS%s)", m, target ? ", or * for any" : "");
+    return 0;
+}
+
+/* "GET /a" for messages. */
+static const char *zpc_route_text(zpc_check_t *c, const zpc_ast_route_t *r)
+{
+    return apr_pstrcat(c->pool, r->method, " ", r->path, NULL);
+}
+
+/* Two routes with the same method and this key can match the same request:
+ * literals equal, captures (whatever their names) in the same places. */
+static const char *zpc_route_shape(zpc_check_t *c, const zpc_ast_route_t *r)
+{
+    const char *key = apr_psprintf(c->pool, "%u", (unsigned)r->methods);
+
+    for (int i = 0; i < r->segs->nelts; i++) {
+        const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
+        key = apr_pstrcat(c->pool, key, s->kind == ZPC_SEG_CAP ? "/\x01" : "/\x02",
+                          s->kind == ZPC_SEG_CAP ? "" : s->text, NULL);
+    }
+    return key;
+}
+
+static void zpc_check_routes(zpc_check_t *c)
+{
+    apr_hash_t *shapes = apr_hash_make(c->pool);
+    apr_array_header_t *routes = c->ast->routes;
+
+    for (int i = 0; i < routes->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
+        zpc_ast_route_t *prev;
+        const char *key;
+        int dup = 0;
+
+        if (i == ZT_MAX_ROUTES) {
+            zpc_diag_error(c->d, &r->loc, "too many routes (the limit is %d)",
+                           ZT_MAX_ROUTES);
+        }
+        r->methods = zpc_check_method(c, r->method, &r->method_loc, r->path, 0);
+        r->segs = zpc_check_path(c, r->path, &r->path_loc, 0);
+        if (r->segs == NULL) {
+            continue;
+        }
+        for (int j = 0; j < r->segs->nelts && !dup; j++) {
+            const zpc_ast_seg_t *a = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
+            for (int k = 0; k < j && a->kind == ZPC_SEG_CAP; k++) {
+                const zpc_ast_seg_t *b = &APR_ARRAY_IDX(r->segs, k, zpc_ast_seg_t);
+                if (b->kind == ZPC_SEG_CAP && strcmp(a->text, b->text) == 0) {
+                    zpc_diag_error(c->d, &a->loc, "capture {%s} appears twice in "
+                                   "this route (path.%s would be ambiguous)",
+                                   a->text, a->text);
+                    zpc_diag_note(c->d, &b->loc, "the first {%s} is here", b->text);
+                    dup = 1;
+                    break;
+                }
+            }
+        }
+        if (dup || r->methods == 0) {
+            continue;
+        }
+        key = zpc_route_shape(c, r);
+        if ((prev = apr_hash_get(shapes, key, APR_HASH_KEY_STRING)) != NULL) {
+            if (strcmp(prev->path, r->path) == 0) {
+                zpc_diag_error(c->d, &r->loc, "route %s is declared twice",
+                               zpc_route_text(c, r));
+                zpc_diag_note(c->d, &prev->loc, "the first declaration is here");
+            }
+            else {
+                zpc_diag_error(c->d, &r->loc, "routes %s and %s can match the "
+                               "same request", zpc_route_text(c, prev),
+                               zpc_route_text(c, r));
+                zpc_diag_note(c->d, &prev->loc, "the other route is declared here");
+            }
+            continue;
+        }
+        apr_hash_set(shapes, key, APR_HASH_KEY_STRING, r);
+        r->ok = 1;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* rules                                                               */
+
+#define ZPC_MATCH_NAMES 0x1     /* captures must have the same name */
+#define ZPC_MATCH_METHOD 0x2    /* methods must overlap */
+
+/*
+** Does target @a t cover route @a r?  Literals match equal literals, {x}
+** matches the route's capture {x}, '*' any one segment, and a final '**'
+** whatever is left, nothing included: ** after /orders covers /orders
+** itself as well as everything below it.
+*/
+static int zpc_target_covers(zpc_check_t *c, const zpc_ast_target_t *t,
+                             const zpc_ast_route_t *r, int how)
+{
+    int j = 0;
+
+    if ((how & ZPC_MATCH_METHOD) && !(t->methods & r->methods)) {
+        return 0;
+    }
+    for (int i = 0; i < t->segs->nelts; i++, j++) {
+        const zpc_ast_seg_t *ts = &APR_ARRAY_IDX(t->segs, i, zpc_ast_seg_t);
+        const zpc_ast_seg_t *rs;
+
+        c->work++;
+        if (ts->kind == ZPC_SEG_GLOB) {
+            return 1;
+        }
+        if (j >= r->segs->nelts) {
+            return 0;
+        }
+        rs = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
+        switch (ts->kind) {
+        case ZPC_SEG_LIT:
+            if (rs->kind != ZPC_SEG_LIT || strcmp(ts->text, rs->text) != 0) {
+                return 0;
+            }
+            break;
+        case ZPC_SEG_CAP:
+            if (rs->kind != ZPC_SEG_CAP
+                || ((how & ZPC_MATCH_NAMES) && strcmp(ts->text, rs->text) != 0)) {
+                return 0;
+            }
+            break;
+        default:        /* STAR */
+            break;
+        }
+    }
+    return j == r->segs->nelts;
+}
+
+static int zpc_work_exceeded(zpc_check_t *c, const zpc_loc_t *loc)
+{
+    if (c->work <= ZPC_MAX_MATCH_WORK) {
+        return 0;
+    }
+    if (!c->work_reported) {
+        c->work_reported = 1;
+        zpc_diag_error(c->d, loc, "too much work matching rule targets against "
+                       "routes (more than %u segment comparisons); the policy "
+                       "is too large to compile", ZPC_MAX_MATCH_WORK);
+    }
+    return 1;
+}
+
+/* A target that covers nothing: point at the route the author probably
+ * meant, if one differs only by method or by capture names. */
+static void zpc_target_hint(zpc_check_t *c, const zpc_ast_target_t *t)
+{
+    apr_array_header_t *routes = c->ast->routes;
+    static const int tries[] = { ZPC_MATCH_NAMES, ZPC_MATCH_METHOD };
+
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < routes->nelts; i++) {
+            zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
+            if (r->segs == NULL || !zpc_target_covers(c, t, r, tries[k])) {
+                continue;
+            }
+            if (k == 0) {
+                zpc_diag_note(c->d, &r->loc, "route %s is declared here, with "
+                              "another method", zpc_route_text(c, r));
+            }
+            else {
+                zpc_diag_note(c->d, &r->loc, "route %s is declared here "
+                              "(captures are matched by name)",
+                              zpc_route_text(c, r));
+            }
+            return;
+        }
+    }
+}
+
+static int zpc_u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void zpc_check_targets(zpc_check_t *c, zpc_ast_rule_t *rule,
+                              uint32_t index)
+{
+    apr_array_header_t *routes = c->ast->routes;
+
+    rule->covers = apr_array_make(c->pool, 4, sizeof(uint32_t));
+    for (int i = 0; i < rule->targets->nelts; i++) {
+        zpc_ast_target_t *t = APR_ARRAY_IDX(rule->targets, i, zpc_ast_target_t *);
+        zpc_loc_t tl = zpc_loc_span(&t->method_loc, &t->path_loc);
+        int found = 0;
+
+        t->methods = zpc_check_method(c, t->method, &t->method_loc, t->path, 1);
+        t->segs = zpc_check_path(c, t->path, &t->path_loc, 1);
+        if (t->methods == 0 || t->segs == NULL) {
+            continue;
+        }
+        for (int j = 0; j < routes->nelts; j++) {
+            zpc_ast_route_t *r = APR_ARRAY_IDX(routes, j, zpc_ast_route_t *);
+
+            if (zpc_work_exceeded(c, &tl)) {
+                return;
+            }
+            if (!r->ok
+                || !zpc_target_covers(c, t, r, ZPC_MATCH_NAMES | ZPC_MATCH_METHOD)) {
+                continue;
+            }
+            found = 1;
+            if (r->mark != index + 1) {
+                r->mark = index + 1;
+                APR_ARRAY_PUSH(rule->covers, uint32_t) = (uint32_t)j;
+            }
+        }
+        if (!found) {
+            zpc_diag_error(c->d, &tl, "%s %s matches no declared route (a rule "
+                           "that covers no route is always a mistake)",
+                           t->method, t->path);
+            zpc_target_hint(c, t);
+        }
+    }
+    /* targets may cover routes out of order; the IR wants them ascending */
+    for (int i = 1; i < rule->covers->nelts; i++) {
+        if (APR_ARRAY_IDX(rule->covers, i - 1, uint32_t)
+            > APR_ARRAY_IDX(rule->covers, i, uint32_t)) {
+            qsort(rule->covers->elts, (size_t)rule->covers->nelts,
+                  sizeof(uint32_t), zpc_u32_cmp);
+            break;
+        }
+    }
+}
+
+static int zpc_route_has_capture(const zpc_ast_route_t *r, const char *name)
+{
+    for (int i = 0; i < r->segs->nelts; i++) {
+        const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
+        if (s->kind == ZPC_SEG_CAP && strcmp(s->text, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
+{
+    zpc_ast_tail_t *tail = rule->tail;
+    zpc_cinfo_t info = { 0, 0, NULL };
+
+    if (index == ZT_MAX_RULES) {
+        zpc_diag_error(c->d, &rule->loc, "too many rules (the limit is %d)",
+                       ZT_MAX_RULES);
+    }
+    zpc_check_targets(c, rule, index);
+    if (tail->kind == ZPC_TAIL_PUBLIC && rule->effect == ZT_EFFECT_DENY) {
+        zpc_diag_error(c->d, &tail->loc, "a deny rule cannot be public (public "
+                       "means: allow without a token)");
+    }
+    if (tail->kind == ZPC_TAIL_WHEN || tail->kind == ZPC_TAIL_UNLESS) {
+        unsigned extra = tail->kind == ZPC_TAIL_UNLESS;
+
+        info.paths = apr_array_make(c->pool, 1, sizeof(zpc_ast_pathref_t));
+        zpc_check_expr(c, tail->cond, rule->seq, NULL, &info);
+        if (info.depth + extra > ZPC_MAX_DEPTH) {
+            zpc_diag_error(c->d, &tail->loc, "condition nests too deeply once "
+                           "lets are expanded (%u levels; the limit is %d)",
+                           info.depth + extra, ZPC_MAX_DEPTH);
+        }
+        c->nodes = zpc_sat_add(c->nodes, zpc_sat_add(info.size, extra));
+        if (c->nodes > ZT_MAX_NODES && !c->nodes_reported) {
+            c->nodes_reported = 1;
+            zpc_diag_error(c->d, &tail->loc, "too many condition nodes once "
+                           "lets are expanded (the limit is %d)", ZT_MAX_NODES);
+        }
+    }
+    if (tail->kind != ZPC_TAIL_PUBLIC && c->ast->issuers->nelts == 0
+        && !c->issuer_reported) {
+        c->issuer_reported = 1;
+        zpc_diag_error(c->d, &rule->loc, "this rule needs a verified token, but "
+                       "no issuer is declared");
+        zpc_diag_note(c->d, NULL, "declare one: issuer NAME \"https://...\" "
+                      "{ audience ... algorithms ... jwks file ... }, or make "
+                      "the rule public");
+    }
+
+    /* Every capture the condition names must exist in every covered route. */
+    for (int i = 0; info.paths != NULL && i < info.paths->nelts; i++) {
+        const zpc_ast_pathref_t *p = &APR_ARRAY_IDX(info.paths, i, zpc_ast_pathref_t);
+        const char *name = APR_ARRAY_IDX(p->opnd->parts, 1, const char *);
+
+        for (int j = 0; j < rule->covers->nelts; j++) {
+            const zpc_ast_route_t *r = APR_ARRAY_IDX(c->ast->routes,
+                APR_ARRAY_IDX(rule->covers, j, uint32_t), zpc_ast_route_t *);
+            if (!zpc_route_has_capture(r, name)) {
+                zpc_diag_error(c->d, &p->opnd->loc, "path.%s is not a capture of "
+                               "route %s, which this rule covers", name,
+                               zpc_route_text(c, r));
+                zpc_diag_note(c->d, &r->loc, "route %s is declared here",
+                              zpc_route_text(c, r));
+                if (p->via != NULL) {
+                    zpc_diag_note(c->d, &tail->loc, "path.%s comes from let "
+                                  "'%s', used by this rule", name, p->via->name);
+                }
+                break;
+            }
+        }
+    }
+
+    for (int j = 0; j < rule->covers->nelts; j++) {
+        zpc_ast_route_t *r = APR_ARRAY_IDX(c->ast->routes,
+            APR_ARRAY_IDX(rule->covers, j, uint32_t), zpc_ast_route_t *);
+        if (rule->effect == ZT_EFFECT_ALLOW) {
+            r->allowed = 1;
+        }
+    }
+    c->rrefs += (uint64_t)rule->covers->nelts;
+    if (c->rrefs > ZPC_MAX_RREFS && !c->rrefs_reported) {
+        c->rrefs_reported = 1;
+        zpc_diag_error(c->d, &rule->loc, "rules cover routes too many times "
+                       "(more than %u route-rule links in all)", ZPC_MAX_RREFS);
+    }
+}
+
+static void zpc_check_rules(zpc_check_t *c)
+{
+    apr_array_header_t *rules = c->ast->rules;
+
+    for (int i = 0; i < rules->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_check_rule(c, APR_ARRAY_IDX(rules, i, zpc_ast_rule_t *), (uint32_t)i);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+
+static void zpc_check_file(zpc_check_t *c)
+{
+    zpc_ast_t *ast = c->ast;
+    int errors = zpc_diag_errors(c->d);
+
+    if (ast->policies->nelts == 0) {
+        zpc_diag_error(c->d, NULL, "no policy declaration (begin the file with: "
+                       "policy \"NAME\")");
+    }
+    if (ast->routes->nelts == 0) {
+        zpc_diag_error(c->d, NULL, "no routes: every request would be refused "
+                       "(declare one: route GET /PATH)");
+    }
+    for (int i = 0; i < ast->lets->nelts; i++) {
+        zpc_ast_let_t *l = APR_ARRAY_IDX(ast->lets, i, zpc_ast_let_t *);
+        if (!l->used) {
+            zpc_diag_warning(c->d, &l->name_loc, "let '%s' is never used",
+                             l->name);
+        }
+    }
+    if (errors > 0) {
+        return;     /* coverage warnings would only repeat the errors */
+    }
+    for (int i = 0; i < ast->routes->nelts; i++) {
+        zpc_ast_route_t *r = APR_ARRAY_IDX(ast->routes, i, zpc_ast_route_t *);
+        if (r->ok && !r->allowed) {
+            zpc_diag_warning(c->d, &r->loc, "no allow rule covers route %s: "
+                             "every request to it is refused",
+                             zpc_route_text(c, r));
+        }
+    }
+    if (ast->issuers->nelts == 0 && ast->rules->nelts > 0) {
+        zpc_diag_warning(c->d, NULL, "no issuer is declared: every rule is "
+                         "public and no request is authenticated");
+    }
+}
+
+void zpc_check(zpc_parser_t *ps)
+{
+    zpc_check_t c;
+
+    memset(&c, 0, sizeof(c));
+    c.ps = ps;
+    c.d = ps->diag;
+    c.pool = ps->pool;
+    c.ast = ps->ast;
+    c.lets = apr_hash_make(ps->pool);
+
+    zpc_check_policy(&c);
+    zpc_check_issuers(&c);
+    zpc_check_lets(&c);
+    zpc_check_routes(&c);
+    zpc_check_rules(&c);
+    if (!zpc_diag_stopped(c.d)) {
+        zpc_check_file(&c);
+    }
+}
