@@ -42,7 +42,12 @@
  *                             listing exactly the rules that can apply to it.
  *   NODE  zt_node_rec_t[]     condition DAG.  Every child index is greater
  *                             than its parent's index, so the graph is
- *                             acyclic and evaluation ends in <= count steps.
+ *                             acyclic.  Nodes may be shared (a `let` used
+ *                             twice), and a shared node is evaluated once
+ *                             per path that reaches it, so acyclic alone
+ *                             does not bound the work (OR(n1,n1), OR(n2,n2)
+ *                             ... doubles it per level): every node's depth
+ *                             and tree size are limited, see below.
  *   OPND  zt_opnd_rec_t[]     operands of comparisons.
  *   LIST  u32[]               operand indices of literal lists ("x in [..]").
  *
@@ -72,6 +77,11 @@
 #define ZT_MAX_RULES        65535
 #define ZT_MAX_NODES        1048576
 #define ZT_MAX_ISSUERS      64
+/* A condition rooted at any node: its depth (a leaf is 1) and its size
+ * counted as a tree (a shared node counts once per path that reaches it).
+ * They bound the evaluator's recursion and its work per rule. */
+#define ZT_MAX_COND_DEPTH   64
+#define ZT_MAX_COND_NODES   4096
 
 #define ZT_TAG(a, b, c, d) \
     ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
@@ -183,7 +193,12 @@ typedef struct {
  *   ZT_OP_IN_LIST   opnd        LIST index   count    a present and equal to one of the list
  *
  * A missing operand (absent claim, no token, no such capture) makes every
- * comparison false; NOT of it is then true, as in Cedar and OPA.
+ * comparison false; NOT of it is then true, as in Cedar and OPA.  Values
+ * are strings (compared by bytes and length), integers and booleans; a
+ * claim of any other JSON type (null, real, object, array) counts as
+ * missing, except as the set b of IN_CLAIM.  Values of different types are
+ * never equal, so EQ is false and NE true.  An IN_LIST with count 0 is
+ * false.
  */
 enum {
     ZT_OP_TRUE = 0, ZT_OP_AND, ZT_OP_OR, ZT_OP_NOT,

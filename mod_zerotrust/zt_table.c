@@ -1,0 +1,821 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * Load and verify a .ztb table (zt_format.h), once and completely.
+ *
+ * The order is: header, SHA-256 trailer, section table, then the records
+ * from the leaves up (strings, operands, lists, nodes, rules, segments,
+ * routes, issuers, meta), so each check may rely on what it refers to
+ * having been checked already.  Every failure names the file and the
+ * numbers at fault.  After zt_table_load() returns APR_SUCCESS, readers
+ * index the arrays without bounds checks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <apr_file_io.h>
+#include <apr_mmap.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+#include "zt_table.h"
+
+/* The table is read in place: the host must share its byte order and the
+ * compiler its record layout. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mod_zerotrust reads its little-endian table in place: little-endian hosts only"
+#endif
+_Static_assert(sizeof(zt_hdr_t) == 24, "zt_hdr_t layout");
+_Static_assert(sizeof(zt_sect_t) == 12, "zt_sect_t layout");
+_Static_assert(sizeof(zt_meta_rec_t) == 8, "zt_meta_rec_t layout");
+_Static_assert(sizeof(zt_issuer_rec_t) == 36, "zt_issuer_rec_t layout");
+_Static_assert(sizeof(zt_route_rec_t) == 28, "zt_route_rec_t layout");
+_Static_assert(sizeof(zt_seg_rec_t) == 8, "zt_seg_rec_t layout");
+_Static_assert(sizeof(zt_rule_rec_t) == 24, "zt_rule_rec_t layout");
+_Static_assert(sizeof(zt_node_rec_t) == 16, "zt_node_rec_t layout");
+_Static_assert(sizeof(zt_opnd_rec_t) == 24 && offsetof(zt_opnd_rec_t, num) == 16,
+               "zt_opnd_rec_t layout");
+
+#define ZT_MIN_FILE_LEN  (sizeof(zt_hdr_t) + ZT_HASH_LEN)
+
+typedef struct {
+    const char *name;
+    apr_pool_t *pool;
+    const char **err;
+    zt_table_t *t;
+} zt_loader_t;
+
+/* The known sections, in the order the loader fills them. */
+enum {
+    ZT_S_STRS, ZT_S_META, ZT_S_ISSR, ZT_S_ROUT, ZT_S_SEGS, ZT_S_RULE,
+    ZT_S_RREF, ZT_S_NODE, ZT_S_OPND, ZT_S_LIST, ZT_S__COUNT
+};
+
+static const struct {
+    uint32_t tag;
+    uint32_t recsize;       /* 1 for the byte-sized string pool */
+} zt_known_sections[ZT_S__COUNT] = {
+    [ZT_S_STRS] = { ZT_TAG_STRS, 1 },
+    [ZT_S_META] = { ZT_TAG_META, sizeof(zt_meta_rec_t) },
+    [ZT_S_ISSR] = { ZT_TAG_ISSR, sizeof(zt_issuer_rec_t) },
+    [ZT_S_ROUT] = { ZT_TAG_ROUT, sizeof(zt_route_rec_t) },
+    [ZT_S_SEGS] = { ZT_TAG_SEGS, sizeof(zt_seg_rec_t) },
+    [ZT_S_RULE] = { ZT_TAG_RULE, sizeof(zt_rule_rec_t) },
+    [ZT_S_RREF] = { ZT_TAG_RREF, sizeof(uint32_t) },
+    [ZT_S_NODE] = { ZT_TAG_NODE, sizeof(zt_node_rec_t) },
+    [ZT_S_OPND] = { ZT_TAG_OPND, sizeof(zt_opnd_rec_t) },
+    [ZT_S_LIST] = { ZT_TAG_LIST, sizeof(uint32_t) },
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static apr_status_t zt_bad(zt_loader_t *ld, const char *fmt, ...)
+{
+    va_list ap;
+    char *detail;
+
+    va_start(ap, fmt);
+    detail = apr_pvsprintf(ld->pool, fmt, ap);
+    va_end(ap);
+    *ld->err = apr_psprintf(ld->pool, "%s: bad table (%s)", ld->name, detail);
+    return APR_EINVAL;
+}
+
+/* A tag as text for messages: its four bytes if printable, else hex. */
+static const char *zt_tag_text(apr_pool_t *pool, uint32_t tag)
+{
+    char s[5];
+
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)(tag >> (8 * i));
+        if (c < 0x21 || c > 0x7e || c == '\'') {
+            return apr_psprintf(pool, "0x%08x", tag);
+        }
+        s[i] = (char)c;
+    }
+    s[4] = '\0';
+    return apr_psprintf(pool, "'%s'", s);
+}
+
+static int zt_all_zero(const unsigned char *p, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (p[i] != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* NULL if @a off is the start of a string in the (verified) pool. */
+static const char *zt_str_problem(const zt_table_t *t, uint32_t off)
+{
+    if (off >= t->strs_len) {
+        return "is past the end of the string pool";
+    }
+    if (off > 0 && t->strs[off - 1] != '\0') {
+        return "is not at the start of a string";
+    }
+    return NULL;
+}
+
+#define ZT_CHECK_STR(ld, what, idx, field, off)                              \
+    do {                                                                     \
+        const char *p_ = zt_str_problem((ld)->t, (off));                     \
+        if (p_ != NULL) {                                                    \
+            return zt_bad((ld), "%s %u: %s: string offset %u %s (%u bytes)", \
+                          (what), (idx), (field), (off), p_,                 \
+                          (ld)->t->strs_len);                                \
+        }                                                                    \
+    } while (0)
+
+#define ZT_CHECK_NONEMPTY(ld, what, idx, field, off)                         \
+    do {                                                                     \
+        ZT_CHECK_STR(ld, what, idx, field, off);                             \
+        if ((ld)->t->strs[(off)] == '\0') {                                  \
+            return zt_bad((ld), "%s %u: %s is empty", (what), (idx), (field)); \
+        }                                                                    \
+    } while (0)
+
+/* ------------------------------------------------------------------ */
+/* Header, trailer and section table                                   */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t zt_load_header(zt_loader_t *ld, const unsigned char *base,
+                                   apr_size_t len, const zt_hdr_t **hdrp)
+{
+    const zt_hdr_t *h = (const zt_hdr_t *)base;
+    uint32_t need;
+
+    if (len < ZT_MIN_FILE_LEN) {
+        return zt_bad(ld, "file is %" APR_SIZE_T_FMT " bytes, the minimum is %u",
+                      len, (unsigned)ZT_MIN_FILE_LEN);
+    }
+    if (len > ZT_MAX_FILE_LEN) {
+        return zt_bad(ld, "file is %" APR_SIZE_T_FMT " bytes, the limit is %u",
+                      len, (unsigned)ZT_MAX_FILE_LEN);
+    }
+    if (memcmp(h->magic, ZT_MAGIC, ZT_MAGIC_LEN) != 0) {
+        return zt_bad(ld, "bad magic %02x %02x %02x %02x, not a .ztb file",
+                      h->magic[0], h->magic[1], h->magic[2], h->magic[3]);
+    }
+    if (h->version != ZT_FORMAT_VERSION) {
+        return zt_bad(ld, "format version %u, this reader knows %u",
+                      (unsigned)h->version, (unsigned)ZT_FORMAT_VERSION);
+    }
+    if (h->flags != 0 || h->reserved != 0) {
+        return zt_bad(ld, "header flags 0x%x reserved 0x%x, both must be 0",
+                      (unsigned)h->flags, h->reserved);
+    }
+    if (h->file_len != len) {
+        return zt_bad(ld, "header says %u bytes, file has %" APR_SIZE_T_FMT,
+                      h->file_len, len);
+    }
+    if (h->nsect == 0 || h->nsect > ZT_MAX_SECTIONS) {
+        return zt_bad(ld, "%u sections, must be 1..%u", h->nsect,
+                      (unsigned)ZT_MAX_SECTIONS);
+    }
+    need = (uint32_t)(sizeof(zt_hdr_t) + h->nsect * sizeof(zt_sect_t) + 7) & ~7u;
+    if (h->hdr_len % 8 != 0 || h->hdr_len < need
+        || h->hdr_len > h->file_len - ZT_HASH_LEN) {
+        return zt_bad(ld, "hdr_len %u, must be 8-aligned and in %u..%u",
+                      h->hdr_len, need, h->file_len - ZT_HASH_LEN);
+    }
+    {
+        uint32_t tab_end = (uint32_t)(sizeof(zt_hdr_t) + h->nsect * sizeof(zt_sect_t));
+        if (!zt_all_zero(base + tab_end, h->hdr_len - tab_end)) {
+            return zt_bad(ld, "header padding %u..%u is not zero",
+                          tab_end, h->hdr_len);
+        }
+    }
+    *hdrp = h;
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_trailer(zt_loader_t *ld, const unsigned char *base,
+                                    uint32_t len)
+{
+    zt_table_t *t = ld->t;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    static const char hex[] = "0123456789abcdef";
+
+    if (EVP_Digest(base, len - ZT_HASH_LEN, md, &mdlen, EVP_sha256(), NULL) != 1
+        || mdlen != ZT_HASH_LEN) {
+        *ld->err = apr_psprintf(ld->pool, "%s: cannot compute SHA-256", ld->name);
+        return APR_EGENERAL;
+    }
+    if (memcmp(md, base + len - ZT_HASH_LEN, ZT_HASH_LEN) != 0) {
+        return zt_bad(ld, "SHA-256 of bytes 0..%u does not match the trailer: "
+                      "the file is corrupt or was modified", len - ZT_HASH_LEN);
+    }
+    memcpy(t->sha256, md, ZT_HASH_LEN);
+    for (int i = 0; i < ZT_HASH_LEN; i++) {
+        t->hash_hex[2 * i] = hex[md[i] >> 4];
+        t->hash_hex[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    t->hash_hex[2 * ZT_HASH_LEN] = '\0';
+    return APR_SUCCESS;
+}
+
+/*
+ * Bounds, alignment, overlap, duplicates and tags of every section; the
+ * bytes no section covers must be zero, so a table has no hidden content.
+ * On success found[k] is the section table entry of known section k.
+ */
+static apr_status_t zt_load_sections(zt_loader_t *ld, const unsigned char *base,
+                                     const zt_hdr_t *h,
+                                     const zt_sect_t *found[ZT_S__COUNT])
+{
+    const zt_sect_t *sect = (const zt_sect_t *)(base + sizeof(zt_hdr_t));
+    const unsigned char *payload = base + h->hdr_len;
+    uint32_t psize = h->file_len - ZT_HASH_LEN - h->hdr_len;
+    uint32_t order[ZT_MAX_SECTIONS], norder = 0, pos;
+
+    for (int k = 0; k < ZT_S__COUNT; k++) {
+        found[k] = NULL;
+    }
+    for (uint32_t i = 0; i < h->nsect; i++) {
+        const zt_sect_t *s = &sect[i];
+        int k;
+
+        if (s->off % 8 != 0) {
+            return zt_bad(ld, "section %u %s: offset %u is not 8-aligned",
+                          i, zt_tag_text(ld->pool, s->tag), s->off);
+        }
+        if (s->off > psize || s->len > psize - s->off) {
+            return zt_bad(ld, "section %u %s: offset %u length %u exceeds the "
+                          "%u-byte payload", i, zt_tag_text(ld->pool, s->tag),
+                          s->off, s->len, psize);
+        }
+        for (uint32_t j = 0; j < i; j++) {
+            if (sect[j].tag == s->tag) {
+                return zt_bad(ld, "section %u %s: duplicate of section %u",
+                              i, zt_tag_text(ld->pool, s->tag), j);
+            }
+        }
+        for (k = 0; k < ZT_S__COUNT; k++) {
+            if (zt_known_sections[k].tag == s->tag) {
+                found[k] = s;
+                break;
+            }
+        }
+        if (k == ZT_S__COUNT && !ZT_TAG_OPTIONAL(s->tag)) {
+            return zt_bad(ld, "section %u: unknown required section %s",
+                          i, zt_tag_text(ld->pool, s->tag));
+        }
+        if (s->len > 0) {
+            /* insertion sort by offset; at most ZT_MAX_SECTIONS entries */
+            uint32_t j = norder++;
+            while (j > 0 && sect[order[j - 1]].off > s->off) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = i;
+        }
+    }
+    pos = 0;
+    for (uint32_t j = 0; j < norder; j++) {
+        const zt_sect_t *s = &sect[order[j]];
+        if (s->off < pos) {
+            return zt_bad(ld, "section %u %s: offset %u overlaps the section "
+                          "ending at %u", order[j], zt_tag_text(ld->pool, s->tag),
+                          s->off, pos);
+        }
+        if (!zt_all_zero(payload + pos, s->off - pos)) {
+            return zt_bad(ld, "padding at payload offset %u..%u is not zero",
+                          pos, s->off);
+        }
+        pos = s->off + s->len;
+    }
+    if (!zt_all_zero(payload + pos, psize - pos)) {
+        return zt_bad(ld, "padding at payload offset %u..%u is not zero",
+                      pos, psize);
+    }
+    for (int k = 0; k < ZT_S__COUNT; k++) {
+        if (found[k] == NULL) {
+            return zt_bad(ld, "missing required section %s",
+                          zt_tag_text(ld->pool, zt_known_sections[k].tag));
+        }
+        if (found[k]->len % zt_known_sections[k].recsize != 0) {
+            return zt_bad(ld, "section %s: length %u is not a multiple of the "
+                          "%u-byte record", zt_tag_text(ld->pool, found[k]->tag),
+                          found[k]->len, zt_known_sections[k].recsize);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_check_count(zt_loader_t *ld, const char *what,
+                                   uint32_t n, uint32_t limit)
+{
+    if (n > limit) {
+        return zt_bad(ld, "%u %s, the limit is %u", n, what, limit);
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t zt_load_strings(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    if (t->strs_len == 0) {
+        return zt_bad(ld, "string pool is empty, it must start and end with NUL");
+    }
+    if (t->strs[0] != '\0') {
+        return zt_bad(ld, "string pool does not start with NUL");
+    }
+    if (t->strs[t->strs_len - 1] != '\0') {
+        return zt_bad(ld, "string pool (%u bytes) does not end with NUL",
+                      t->strs_len);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_opnds(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nopnds; i++) {
+        const zt_opnd_rec_t *o = &t->opnds[i];
+
+        if (o->kind >= ZT_OPND__COUNT) {
+            return zt_bad(ld, "operand %u: unknown kind %u", i, o->kind);
+        }
+        if (o->reserved != 0) {
+            return zt_bad(ld, "operand %u: reserved field is %u, must be 0",
+                          i, o->reserved);
+        }
+        switch (o->kind) {
+        case ZT_OPND_TOKEN: {
+            uint32_t pos = o->str;
+            if (o->n == 0 || o->n > ZT_MAX_CLAIM_DEPTH) {
+                return zt_bad(ld, "operand %u: claim path of %u parts, must be "
+                              "1..%u", i, o->n, (unsigned)ZT_MAX_CLAIM_DEPTH);
+            }
+            ZT_CHECK_STR(ld, "operand", i, "claim path", o->str);
+            for (uint32_t k = 0; k < o->n; k++) {
+                if (pos >= t->strs_len) {
+                    return zt_bad(ld, "operand %u: claim part %u starts at %u, "
+                                  "past the string pool (%u bytes)",
+                                  i, k, pos, t->strs_len);
+                }
+                if (t->strs[pos] == '\0') {
+                    return zt_bad(ld, "operand %u: claim part %u is empty", i, k);
+                }
+                /* the pool ends with NUL, so strlen stays inside it */
+                pos += (uint32_t)strlen(t->strs + pos) + 1;
+            }
+            if (o->num != 0) {
+                return zt_bad(ld, "operand %u: token claim with num %"
+                              APR_INT64_T_FMT ", must be 0", i, (apr_int64_t)o->num);
+            }
+            break;
+        }
+        case ZT_OPND_PATH:
+        case ZT_OPND_STR:
+            if (o->kind == ZT_OPND_PATH) {
+                ZT_CHECK_NONEMPTY(ld, "operand", i, "capture name", o->str);
+            }
+            else {
+                ZT_CHECK_STR(ld, "operand", i, "string", o->str);
+            }
+            if (o->n != 0 || o->num != 0) {
+                return zt_bad(ld, "operand %u: n %u num %" APR_INT64_T_FMT
+                              ", both must be 0", i, o->n, (apr_int64_t)o->num);
+            }
+            break;
+        case ZT_OPND_INT:
+        case ZT_OPND_BOOL:
+            if (o->str != 0 || o->n != 0) {
+                return zt_bad(ld, "operand %u: str %u n %u, both must be 0",
+                              i, o->str, o->n);
+            }
+            if (o->kind == ZT_OPND_BOOL && o->num != 0 && o->num != 1) {
+                return zt_bad(ld, "operand %u: boolean %" APR_INT64_T_FMT
+                              ", must be 0 or 1", i, (apr_int64_t)o->num);
+            }
+            break;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_lists(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nlists; i++) {
+        if (t->lists[i] >= t->nopnds) {
+            return zt_bad(ld, "list entry %u: operand %u >= count %u",
+                          i, t->lists[i], t->nopnds);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_node_child(zt_loader_t *ld, uint32_t i, uint32_t c)
+{
+    if (c >= ld->t->nnodes) {
+        return zt_bad(ld, "node %u: child %u >= count %u", i, c, ld->t->nnodes);
+    }
+    if (c <= i) {
+        return zt_bad(ld, "node %u: child %u is not after it (backward edge)",
+                      i, c);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_node_opnd(zt_loader_t *ld, uint32_t i, uint32_t o)
+{
+    if (o >= ld->t->nopnds) {
+        return zt_bad(ld, "node %u: operand %u >= count %u", i, o, ld->t->nopnds);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_node_zero(zt_loader_t *ld, uint32_t i, const char *f,
+                                 uint32_t v)
+{
+    if (v != 0) {
+        return zt_bad(ld, "node %u: unused field %s is %u, must be 0", i, f, v);
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Opcode and fields of every node; then, walking from the last node back
+ * (children come after parents, so they are done first), the depth and
+ * the tree size of the condition rooted at each node.  The evaluator
+ * recurses, and these two limits are what make that safe.
+ */
+static apr_status_t zt_load_nodes(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+    apr_status_t rv = APR_SUCCESS;
+    apr_pool_t *tmp;
+    uint32_t *depth, *size;
+
+    for (uint32_t i = 0; i < t->nnodes && rv == APR_SUCCESS; i++) {
+        const zt_node_rec_t *n = &t->nodes[i];
+
+        switch (n->op) {
+        case ZT_OP_TRUE:
+            if ((rv = zt_node_zero(ld, i, "a", n->a)) == APR_SUCCESS
+                && (rv = zt_node_zero(ld, i, "b", n->b)) == APR_SUCCESS) {
+                rv = zt_node_zero(ld, i, "c", n->c);
+            }
+            break;
+        case ZT_OP_AND:
+        case ZT_OP_OR:
+            if ((rv = zt_node_child(ld, i, n->a)) == APR_SUCCESS
+                && (rv = zt_node_child(ld, i, n->b)) == APR_SUCCESS) {
+                rv = zt_node_zero(ld, i, "c", n->c);
+            }
+            break;
+        case ZT_OP_NOT:
+            if ((rv = zt_node_child(ld, i, n->a)) == APR_SUCCESS
+                && (rv = zt_node_zero(ld, i, "b", n->b)) == APR_SUCCESS) {
+                rv = zt_node_zero(ld, i, "c", n->c);
+            }
+            break;
+        case ZT_OP_EQ:
+        case ZT_OP_NE:
+        case ZT_OP_IN_CLAIM:
+            if ((rv = zt_node_opnd(ld, i, n->a)) == APR_SUCCESS
+                && (rv = zt_node_opnd(ld, i, n->b)) == APR_SUCCESS) {
+                rv = zt_node_zero(ld, i, "c", n->c);
+            }
+            if (rv == APR_SUCCESS && n->op == ZT_OP_IN_CLAIM
+                && t->opnds[n->b].kind != ZT_OPND_TOKEN) {
+                rv = zt_bad(ld, "node %u: in_claim set, operand %u, is not a "
+                            "token claim", i, n->b);
+            }
+            break;
+        case ZT_OP_IN_LIST:
+            if ((rv = zt_node_opnd(ld, i, n->a)) == APR_SUCCESS
+                && (n->b > t->nlists || n->c > t->nlists - n->b)) {
+                rv = zt_bad(ld, "node %u: list %u count %u exceeds the %u "
+                            "list entries", i, n->b, n->c, t->nlists);
+            }
+            break;
+        default:
+            rv = zt_bad(ld, "node %u: unknown op %u", i, n->op);
+            break;
+        }
+    }
+    if (rv != APR_SUCCESS || t->nnodes == 0) {
+        return rv;
+    }
+
+    if ((rv = apr_pool_create(&tmp, ld->pool)) != APR_SUCCESS) {
+        *ld->err = apr_psprintf(ld->pool, "%s: out of memory", ld->name);
+        return rv;
+    }
+    depth = apr_palloc(tmp, sizeof(uint32_t) * t->nnodes);
+    size = apr_palloc(tmp, sizeof(uint32_t) * t->nnodes);
+    for (uint32_t i = t->nnodes; i-- > 0;) {
+        const zt_node_rec_t *n = &t->nodes[i];
+        uint32_t d = 1, s = 1;
+
+        if (n->op == ZT_OP_AND || n->op == ZT_OP_OR || n->op == ZT_OP_NOT) {
+            d = depth[n->a] + 1;
+            s = size[n->a] + 1;
+            if (n->op != ZT_OP_NOT) {
+                if (depth[n->b] + 1 > d) {
+                    d = depth[n->b] + 1;
+                }
+                s += size[n->b];
+            }
+        }
+        /* saturate: sizes can grow exponentially with depth */
+        depth[i] = d;
+        size[i] = s > ZT_MAX_COND_NODES ? ZT_MAX_COND_NODES + 1 : s;
+        if (d > ZT_MAX_COND_DEPTH) {
+            rv = zt_bad(ld, "node %u: condition depth %u, the limit is %u",
+                        i, d, (unsigned)ZT_MAX_COND_DEPTH);
+            break;
+        }
+        if (s > ZT_MAX_COND_NODES) {
+            rv = zt_bad(ld, "node %u: condition of more than %u nodes counted "
+                        "as a tree, the limit", i, (unsigned)ZT_MAX_COND_NODES);
+            break;
+        }
+    }
+    apr_pool_destroy(tmp);
+    return rv;
+}
+
+static apr_status_t zt_load_rules(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nrules; i++) {
+        const zt_rule_rec_t *r = &t->rules[i];
+
+        if (r->effect != ZT_EFFECT_ALLOW && r->effect != ZT_EFFECT_DENY) {
+            return zt_bad(ld, "rule %u: unknown effect %u", i, r->effect);
+        }
+        if ((r->flags & ~(uint32_t)ZT_RULE_PUBLIC) != 0) {
+            return zt_bad(ld, "rule %u: unknown flags 0x%x", i, r->flags);
+        }
+        if (r->cond != ZT_NONE && r->cond >= t->nnodes) {
+            return zt_bad(ld, "rule %u: condition node %u >= count %u",
+                          i, r->cond, t->nnodes);
+        }
+        ZT_CHECK_STR(ld, "rule", i, "file", r->file);
+        ZT_CHECK_STR(ld, "rule", i, "text", r->text);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_segs(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nsegs; i++) {
+        const zt_seg_rec_t *s = &t->segs[i];
+
+        if (s->kind != ZT_SEG_LITERAL && s->kind != ZT_SEG_CAPTURE) {
+            return zt_bad(ld, "segment %u: unknown kind %u", i, s->kind);
+        }
+        ZT_CHECK_NONEMPTY(ld, "segment", i, "text", s->str);
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Each route owns its runs of SEGS and RREF: the runs follow each other in
+ * route order and cover both sections exactly, so no route shares or
+ * skips a segment or a rule reference.
+ */
+static apr_status_t zt_load_routes(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+    uint32_t next_seg = 0, next_rref = 0;
+
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        const zt_route_rec_t *r = &t->routes[i];
+
+        if (r->methods == 0 || (r->methods & ~(uint32_t)ZT_M_ALL) != 0
+            || (r->methods & (r->methods - 1)) != 0) {
+            return zt_bad(ld, "route %u: methods 0x%x, must be exactly one "
+                          "known method", i, r->methods);
+        }
+        ZT_CHECK_STR(ld, "route", i, "pattern", r->pattern);
+        if (r->seg_count > ZT_MAX_SEGMENTS) {
+            return zt_bad(ld, "route %u: %u segments, the limit is %u",
+                          i, r->seg_count, (unsigned)ZT_MAX_SEGMENTS);
+        }
+        if (r->seg_first > t->nsegs || r->seg_count > t->nsegs - r->seg_first) {
+            return zt_bad(ld, "route %u: segments %u count %u exceed the %u "
+                          "segments", i, r->seg_first, r->seg_count, t->nsegs);
+        }
+        if (r->rref_first > t->nrrefs || r->rref_count > t->nrrefs - r->rref_first) {
+            return zt_bad(ld, "route %u: rule refs %u count %u exceed the %u "
+                          "refs", i, r->rref_first, r->rref_count, t->nrrefs);
+        }
+        if (r->seg_first != next_seg || r->rref_first != next_rref) {
+            return zt_bad(ld, "route %u: segments at %u and rule refs at %u, "
+                          "expected %u and %u (runs follow route order)",
+                          i, r->seg_first, r->rref_first, next_seg, next_rref);
+        }
+        next_seg += r->seg_count;
+        next_rref += r->rref_count;
+        for (uint32_t k = 0; k < r->rref_count; k++) {
+            uint32_t ref = t->rrefs[r->rref_first + k];
+            if (ref >= t->nrules) {
+                return zt_bad(ld, "route %u: rule %u >= count %u", i, ref,
+                              t->nrules);
+            }
+            if (k > 0 && ref <= t->rrefs[r->rref_first + k - 1]) {
+                return zt_bad(ld, "route %u: rule %u after rule %u, refs must "
+                              "ascend", i, ref, t->rrefs[r->rref_first + k - 1]);
+            }
+        }
+    }
+    if (next_seg != t->nsegs || next_rref != t->nrrefs) {
+        return zt_bad(ld, "routes use %u segments and %u rule refs, the table "
+                      "has %u and %u", next_seg, next_rref, t->nsegs, t->nrrefs);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_issuers(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nissuers; i++) {
+        const zt_issuer_rec_t *s = &t->issuers[i];
+
+        ZT_CHECK_NONEMPTY(ld, "issuer", i, "name", s->name);
+        ZT_CHECK_NONEMPTY(ld, "issuer", i, "iss", s->iss);
+        ZT_CHECK_STR(ld, "issuer", i, "audience", s->audience);
+        if (s->algs == 0 || (s->algs & ~(uint32_t)ZT_ALG_ALL) != 0) {
+            return zt_bad(ld, "issuer %u: algorithms 0x%x, must be a non-empty "
+                          "subset of 0x%x", i, s->algs, (unsigned)ZT_ALG_ALL);
+        }
+        if (s->jwks_kind != ZT_JWKS_FILE) {
+            return zt_bad(ld, "issuer %u: unknown jwks kind %u", i, s->jwks_kind);
+        }
+        ZT_CHECK_NONEMPTY(ld, "issuer", i, "jwks", s->jwks);
+        /* The token verifier picks the issuer by "iss": it must be unique. */
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(t->strs + t->issuers[j].iss, t->strs + s->iss) == 0) {
+                return zt_bad(ld, "issuer %u: iss is the same as issuer %u's",
+                              i, j);
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_meta(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    ZT_CHECK_STR(ld, "meta", 0u, "name", t->meta->name);
+    ZT_CHECK_STR(ld, "meta", 0u, "source", t->meta->source);
+    return APR_SUCCESS;
+}
+
+apr_status_t zt_table_load(zt_table_t **table, const void *buf,
+                           apr_size_t len, const char *name,
+                           apr_pool_t *pool, const char **err)
+{
+    static const char *dummy_err;
+    zt_loader_t ld;
+    const zt_hdr_t *h = NULL;
+    const zt_sect_t *found[ZT_S__COUNT];
+    const unsigned char *base = buf;
+    const unsigned char *payload;
+    zt_table_t *t;
+    apr_status_t rv;
+
+    *table = NULL;
+    ld.name = name != NULL ? name : "(table)";
+    ld.pool = pool;
+    ld.err = err != NULL ? err : &dummy_err;
+    ld.t = t = apr_pcalloc(pool, sizeof(*t));
+
+    if (buf == NULL || ((uintptr_t)buf & 7) != 0) {
+        return zt_bad(&ld, "buffer at %p is not 8-aligned", buf);
+    }
+    if ((rv = zt_load_header(&ld, base, len, &h)) != APR_SUCCESS
+        || (rv = zt_load_trailer(&ld, base, (uint32_t)len)) != APR_SUCCESS
+        || (rv = zt_load_sections(&ld, base, h, found)) != APR_SUCCESS) {
+        return rv;
+    }
+
+    t->name = ld.name;
+    t->base = base;
+    t->size = (uint32_t)len;
+    payload = base + h->hdr_len;
+#define ZT_SECT(k, type) ((const type *)(payload + found[k]->off))
+#define ZT_COUNT(k) (found[k]->len / zt_known_sections[k].recsize)
+    t->strs = ZT_SECT(ZT_S_STRS, char);         t->strs_len = ZT_COUNT(ZT_S_STRS);
+    t->meta = ZT_SECT(ZT_S_META, zt_meta_rec_t);
+    t->issuers = ZT_SECT(ZT_S_ISSR, zt_issuer_rec_t); t->nissuers = ZT_COUNT(ZT_S_ISSR);
+    t->routes = ZT_SECT(ZT_S_ROUT, zt_route_rec_t);   t->nroutes = ZT_COUNT(ZT_S_ROUT);
+    t->segs = ZT_SECT(ZT_S_SEGS, zt_seg_rec_t);       t->nsegs = ZT_COUNT(ZT_S_SEGS);
+    t->rules = ZT_SECT(ZT_S_RULE, zt_rule_rec_t);     t->nrules = ZT_COUNT(ZT_S_RULE);
+    t->rrefs = ZT_SECT(ZT_S_RREF, uint32_t);          t->nrrefs = ZT_COUNT(ZT_S_RREF);
+    t->nodes = ZT_SECT(ZT_S_NODE, zt_node_rec_t);     t->nnodes = ZT_COUNT(ZT_S_NODE);
+    t->opnds = ZT_SECT(ZT_S_OPND, zt_opnd_rec_t);     t->nopnds = ZT_COUNT(ZT_S_OPND);
+    t->lists = ZT_SECT(ZT_S_LIST, uint32_t);          t->nlists = ZT_COUNT(ZT_S_LIST);
+#undef ZT_SECT
+#undef ZT_COUNT
+
+    if (found[ZT_S_META]->len != sizeof(zt_meta_rec_t)) {
+        return zt_bad(&ld, "section 'META' holds %u bytes, must be one "
+                      "%u-byte record", found[ZT_S_META]->len,
+                      (unsigned)sizeof(zt_meta_rec_t));
+    }
+    if ((rv = zt_check_count(&ld, "issuers", t->nissuers, ZT_MAX_ISSUERS))
+        || (rv = zt_check_count(&ld, "routes", t->nroutes, ZT_MAX_ROUTES))
+        || (rv = zt_check_count(&ld, "rules", t->nrules, ZT_MAX_RULES))
+        || (rv = zt_check_count(&ld, "nodes", t->nnodes, ZT_MAX_NODES))
+        || (rv = zt_load_strings(&ld))
+        || (rv = zt_load_opnds(&ld))
+        || (rv = zt_load_lists(&ld))
+        || (rv = zt_load_nodes(&ld))
+        || (rv = zt_load_rules(&ld))
+        || (rv = zt_load_segs(&ld))
+        || (rv = zt_load_routes(&ld))
+        || (rv = zt_load_issuers(&ld))
+        || (rv = zt_load_meta(&ld))) {
+        return rv;
+    }
+    *table = t;
+    return APR_SUCCESS;
+}
+
+/*
+ * Map the file read-only for the life of @a pool (apr_mmap registers the
+ * munmap as a pool cleanup) and verify it.  zpc replaces tables by
+ * rename(), never in place, so the mapping cannot shrink under us; an
+ * operator truncating the file by hand could still cause SIGBUS, as with
+ * any mapped file (mod_file_cache has the same caveat).
+ */
+apr_status_t zt_table_open(zt_table_t **table, const char *path,
+                           apr_pool_t *pool, const char **err)
+{
+    static const char *dummy_err;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_mmap_t *mm;
+    apr_status_t rv;
+    char ebuf[256];
+
+    *table = NULL;
+    if (err == NULL) {
+        err = &dummy_err;
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                       APR_OS_DEFAULT, pool);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: cannot open: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return rv;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: cannot stat: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+        apr_file_close(f);
+        return rv;
+    }
+    if (fi.filetype != APR_REG) {
+        *err = apr_psprintf(pool, "%s: not a regular file", path);
+        apr_file_close(f);
+        return APR_EINVAL;
+    }
+    if (fi.size < (apr_off_t)ZT_MIN_FILE_LEN || fi.size > (apr_off_t)ZT_MAX_FILE_LEN) {
+        *err = apr_psprintf(pool, "%s: bad table (file is %" APR_OFF_T_FMT
+                            " bytes, must be %u..%u)", path, fi.size,
+                            (unsigned)ZT_MIN_FILE_LEN, (unsigned)ZT_MAX_FILE_LEN);
+        apr_file_close(f);
+        return APR_EINVAL;
+    }
+    rv = apr_mmap_create(&mm, f, 0, (apr_size_t)fi.size, APR_MMAP_READ, pool);
+    apr_file_close(f);      /* the mapping outlives the descriptor */
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: cannot map: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return rv;
+    }
+    rv = zt_table_load(table, mm->mm, mm->size, path, pool, err);
+    if (rv != APR_SUCCESS) {
+        apr_mmap_delete(mm);
+    }
+    return rv;
+}

@@ -1,0 +1,371 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/* Building zpc_ir_t by hand, so that the table tests need no parser.
+ *
+ *   zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+ *   uint32_t r = zb_route(ir, ZT_M_GET, "/orders/{id}");
+ *   zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(in \"orders:read\" token.scope)",
+ *           "GET /orders/{id}", 1, r);
+ *
+ * Conditions are written as S-expressions and lowered in preorder, so
+ * children get larger indices than their parents, as the format wants:
+ *   (true) (and C C) (or C C) (not C) (eq X Y) (ne X Y)
+ *   (in X token.a.b)            IN_CLAIM
+ *   (in_list X [Y Z ...])       IN_LIST
+ * operands: "string" 42 -7 true false token.a.b path.name
+ * Malformed input aborts: these are fixtures, not user input. */
+#ifndef ZT_IR_BUILD_H
+#define ZT_IR_BUILD_H
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "zpc_ir.h"
+
+static inline void zb_die(const char *what, const char *at)
+{
+    fprintf(stderr, "zt_ir_build: %s at '%s'\n", what, at);
+    abort();
+}
+
+static inline zpc_ir_t *zb_new(apr_pool_t *p, const char *name,
+                               const char *source)
+{
+    zpc_ir_t *ir = apr_pcalloc(p, sizeof(*ir));
+
+    ir->name = name;
+    ir->source = source;
+    ir->issuers = apr_array_make(p, 2, sizeof(zpc_ir_issuer_t));
+    ir->routes = apr_array_make(p, 8, sizeof(zpc_ir_route_t));
+    ir->rules = apr_array_make(p, 8, sizeof(zpc_ir_rule_t));
+    ir->nodes = apr_array_make(p, 16, sizeof(zpc_ir_node_t));
+    ir->opnds = apr_array_make(p, 16, sizeof(zpc_ir_opnd_t));
+    ir->lists = apr_array_make(p, 4, sizeof(uint32_t));
+    return ir;
+}
+
+static inline apr_pool_t *zb_pool(zpc_ir_t *ir)
+{
+    return ir->routes->pool;
+}
+
+static inline uint32_t zb_issuer(zpc_ir_t *ir, const char *name,
+                                 const char *iss, const char *aud,
+                                 uint32_t algs, const char *jwks,
+                                 uint32_t max_lifetime, uint32_t leeway)
+{
+    zpc_ir_issuer_t *s = &APR_ARRAY_PUSH(ir->issuers, zpc_ir_issuer_t);
+
+    memset(s, 0, sizeof(*s));
+    s->name = name;
+    s->iss = iss;
+    s->audience = aud;
+    s->algs = algs;
+    s->jwks_kind = ZT_JWKS_FILE;
+    s->jwks = jwks;
+    s->max_lifetime = max_lifetime;
+    s->leeway = leeway;
+    s->line = (uint32_t)ir->issuers->nelts + 2;
+    return (uint32_t)ir->issuers->nelts - 1;
+}
+
+/* "/a/{b}/c": literal and capture segments; "/" has none. */
+static inline uint32_t zb_route(zpc_ir_t *ir, uint32_t method,
+                                const char *pattern)
+{
+    apr_pool_t *p = zb_pool(ir);
+    zpc_ir_route_t *r = &APR_ARRAY_PUSH(ir->routes, zpc_ir_route_t);
+    const char *s = pattern + 1;
+
+    memset(r, 0, sizeof(*r));
+    r->methods = method;
+    r->pattern = pattern;
+    r->segs = apr_array_make(p, 4, sizeof(zpc_ir_seg_t));
+    r->rules = apr_array_make(p, 4, sizeof(uint32_t));
+    r->line = 10 + (uint32_t)ir->routes->nelts;
+    while (*s != '\0') {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        zpc_ir_seg_t *g = &APR_ARRAY_PUSH(r->segs, zpc_ir_seg_t);
+        if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
+            g->kind = ZT_SEG_CAPTURE;
+            g->text = apr_pstrndup(p, s + 1, n - 2);
+        }
+        else {
+            g->kind = ZT_SEG_LITERAL;
+            g->text = apr_pstrndup(p, s, n);
+        }
+        s += n;
+        if (*s == '/') {
+            s++;
+        }
+    }
+    return (uint32_t)ir->routes->nelts - 1;
+}
+
+static inline uint32_t zb_node_raw(zpc_ir_t *ir, uint32_t op, uint32_t a,
+                                   uint32_t b, uint32_t c)
+{
+    zpc_ir_node_t *n = &APR_ARRAY_PUSH(ir->nodes, zpc_ir_node_t);
+
+    n->op = op;
+    n->a = a;
+    n->b = b;
+    n->c = c;
+    return (uint32_t)ir->nodes->nelts - 1;
+}
+
+static inline uint32_t zb_opnd(zpc_ir_t *ir, uint32_t kind, const char *str,
+                               int64_t num)
+{
+    zpc_ir_opnd_t *o = &APR_ARRAY_PUSH(ir->opnds, zpc_ir_opnd_t);
+
+    memset(o, 0, sizeof(*o));
+    o->kind = kind;
+    o->str = str;
+    o->num = num;
+    return (uint32_t)ir->opnds->nelts - 1;
+}
+
+/* "a.b.c" -> a TOKEN operand with three parts */
+static inline uint32_t zb_token(zpc_ir_t *ir, const char *path)
+{
+    apr_pool_t *p = zb_pool(ir);
+    uint32_t i = zb_opnd(ir, ZT_OPND_TOKEN, NULL, 0);
+    apr_array_header_t *parts = apr_array_make(p, 4, sizeof(const char *));
+    const char *s = path;
+
+    for (;;) {
+        const char *e = strchr(s, '.');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, s, n);
+        if (e == NULL) {
+            break;
+        }
+        s = e + 1;
+    }
+    APR_ARRAY_IDX(ir->opnds, i, zpc_ir_opnd_t).parts = parts;
+    return i;
+}
+
+static inline void zb_skip(const char **s)
+{
+    while (isspace((unsigned char)**s)) {
+        (*s)++;
+    }
+}
+
+static inline int zb_word(const char **s, const char *w)
+{
+    size_t n = strlen(w);
+
+    zb_skip(s);
+    if (strncmp(*s, w, n) == 0 && !isalnum((unsigned char)(*s)[n])
+        && (*s)[n] != '_' && (*s)[n] != '.') {
+        *s += n;
+        return 1;
+    }
+    return 0;
+}
+
+static inline uint32_t zb_parse_opnd(zpc_ir_t *ir, const char **s)
+{
+    apr_pool_t *p = zb_pool(ir);
+    const char *q;
+
+    zb_skip(s);
+    q = *s;
+    if (*q == '"') {
+        const char *e = strchr(q + 1, '"');
+        if (e == NULL) {
+            zb_die("unterminated string", q);
+        }
+        *s = e + 1;
+        return zb_opnd(ir, ZT_OPND_STR, apr_pstrndup(p, q + 1, (size_t)(e - q - 1)), 0);
+    }
+    if (*q == '-' || isdigit((unsigned char)*q)) {
+        char *end;
+        long long v = strtoll(q, &end, 10);
+        *s = end;
+        return zb_opnd(ir, ZT_OPND_INT, NULL, v);
+    }
+    if (zb_word(s, "true")) {
+        return zb_opnd(ir, ZT_OPND_BOOL, NULL, 1);
+    }
+    if (zb_word(s, "false")) {
+        return zb_opnd(ir, ZT_OPND_BOOL, NULL, 0);
+    }
+    if (strncmp(q, "token.", 6) == 0 || strncmp(q, "path.", 5) == 0) {
+        int tok = q[0] == 't';
+        const char *b = q + (tok ? 6 : 5), *e = b;
+        while (*e != '\0' && !isspace((unsigned char)*e) && *e != ')' && *e != ']') {
+            e++;
+        }
+        *s = e;
+        if (tok) {
+            return zb_token(ir, apr_pstrndup(p, b, (size_t)(e - b)));
+        }
+        return zb_opnd(ir, ZT_OPND_PATH, apr_pstrndup(p, b, (size_t)(e - b)), 0);
+    }
+    zb_die("bad operand", q);
+    return 0;
+}
+
+static inline void zb_expect(const char **s, char c)
+{
+    zb_skip(s);
+    if (**s != c) {
+        char what[] = "expected 'x'";
+        what[10] = c;
+        zb_die(what, *s);
+    }
+    (*s)++;
+}
+
+static inline uint32_t zb_parse_cond(zpc_ir_t *ir, const char **s)
+{
+    uint32_t i = zb_node_raw(ir, ZT_OP_TRUE, 0, 0, 0);   /* preorder slot */
+    zpc_ir_node_t n = { ZT_OP_TRUE, 0, 0, 0 };
+
+    zb_expect(s, '(');
+    if (zb_word(s, "true")) {
+        /* all fields 0 */
+    }
+    else if (zb_word(s, "and") || zb_word(s, "or")) {
+        n.op = (*s)[-1] == 'd' ? ZT_OP_AND : ZT_OP_OR;
+        n.a = zb_parse_cond(ir, s);
+        n.b = zb_parse_cond(ir, s);
+    }
+    else if (zb_word(s, "not")) {
+        n.op = ZT_OP_NOT;
+        n.a = zb_parse_cond(ir, s);
+    }
+    else if (zb_word(s, "eq") || zb_word(s, "ne")) {
+        n.op = (*s)[-2] == 'e' ? ZT_OP_EQ : ZT_OP_NE;
+        n.a = zb_parse_opnd(ir, s);
+        n.b = zb_parse_opnd(ir, s);
+    }
+    else if (zb_word(s, "in_list")) {
+        n.op = ZT_OP_IN_LIST;
+        n.a = zb_parse_opnd(ir, s);
+        zb_expect(s, '[');
+        /* operands first, then their list entries, kept contiguous */
+        {
+            uint32_t tmp[64], k = 0;
+            zb_skip(s);
+            while (**s != ']') {
+                if (k == 64) {
+                    zb_die("list too long", *s);
+                }
+                tmp[k++] = zb_parse_opnd(ir, s);
+                zb_skip(s);
+            }
+            (*s)++;
+            n.b = (uint32_t)ir->lists->nelts;
+            n.c = k;
+            for (uint32_t j = 0; j < k; j++) {
+                APR_ARRAY_PUSH(ir->lists, uint32_t) = tmp[j];
+            }
+        }
+    }
+    else if (zb_word(s, "in")) {
+        n.op = ZT_OP_IN_CLAIM;
+        n.a = zb_parse_opnd(ir, s);
+        n.b = zb_parse_opnd(ir, s);
+    }
+    else {
+        zb_die("unknown condition", *s);
+    }
+    zb_expect(s, ')');
+    APR_ARRAY_IDX(ir->nodes, i, zpc_ir_node_t) = n;
+    return i;
+}
+
+/* A condition from its S-expression; NULL or "" is ZT_NONE (always). */
+static inline uint32_t zb_cond(zpc_ir_t *ir, const char *src)
+{
+    const char *s = src;
+    uint32_t i;
+
+    if (src == NULL || *src == '\0') {
+        return ZT_NONE;
+    }
+    i = zb_parse_cond(ir, &s);
+    zb_skip(&s);
+    if (*s != '\0') {
+        zb_die("trailing text", s);
+    }
+    return i;
+}
+
+/* A rule applying to @a nroutes routes (route indices follow).  Rules must
+ * be added in order, so each route's rule list stays ascending. */
+static inline uint32_t zb_rule(zpc_ir_t *ir, uint32_t effect, uint32_t flags,
+                               const char *cond, const char *text,
+                               int nroutes, ...)
+{
+    zpc_ir_rule_t *r;
+    uint32_t idx, c = zb_cond(ir, cond);
+    va_list ap;
+
+    r = &APR_ARRAY_PUSH(ir->rules, zpc_ir_rule_t);
+    idx = (uint32_t)ir->rules->nelts - 1;
+    r->effect = effect;
+    r->flags = flags;
+    r->cond = c;
+    r->file = ir->source;
+    r->line = 100 + idx;
+    r->text = text;
+    va_start(ap, nroutes);
+    for (int k = 0; k < nroutes; k++) {
+        uint32_t ri = va_arg(ap, uint32_t);
+        zpc_ir_route_t *rt = &APR_ARRAY_IDX(ir->routes, ri, zpc_ir_route_t);
+        APR_ARRAY_PUSH(rt->rules, uint32_t) = idx;
+    }
+    va_end(ap);
+    return idx;
+}
+
+/* The example policy, examples/orders/orders.ztp, lowered by hand. */
+static inline zpc_ir_t *zb_orders(apr_pool_t *p)
+{
+    zpc_ir_t *ir = zb_new(p, "orders-api", "examples/orders/orders.ztp");
+    uint32_t health, list, get, post, del, user;
+
+    zb_issuer(ir, "corp", "https://idp.example.com/realms/corp", "orders-api",
+              ZT_ALG_ES256 | ZT_ALG_RS256 | ZT_ALG_EDDSA, "corp.jwks.json",
+              900, 30);
+    health = zb_route(ir, ZT_M_GET, "/health");
+    list = zb_route(ir, ZT_M_GET, "/orders");
+    get = zb_route(ir, ZT_M_GET, "/orders/{id}");
+    post = zb_route(ir, ZT_M_POST, "/orders");
+    del = zb_route(ir, ZT_M_DELETE, "/orders/{id}");
+    user = zb_route(ir, ZT_M_GET, "/users/{uid}/orders");
+
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "GET /health", 1, health);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(in \"orders:read\" token.scope)",
+            "GET /orders, GET /orders/{id}", 2, list, get);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(in \"orders:write\" token.scope)",
+            "POST /orders", 1, post);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(and (in \"admin\" token.realm_access.roles)"
+            "     (not (eq token.azp \"web-spa\")))",
+            "DELETE /orders/{id}", 1, del);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(or (eq token.sub path.uid) (in \"admin\" token.realm_access.roles))",
+            "GET /users/{uid}/orders", 1, user);
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(in_list token.azp [\"legacy-batch\"])",
+            "* /orders/**", 4, list, get, post, del);
+    return ir;
+}
+
+#endif /* ZT_IR_BUILD_H */

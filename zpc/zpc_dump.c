@@ -1,0 +1,316 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * `zpc dump`: a verified table as text, one line per record.
+ *
+ *   policy "orders-api"  (source orders.ztp, sha256 <64 hex digits>)
+ *   issuer corp  iss "https://idp/realms/corp"  aud "orders-api"  algs RS256 ES256 EdDSA
+ *          jwks file "corp.jwks.json"  max_lifetime 900s  leeway 30s  (line 9)
+ *   route 0  GET     /health       rules 0  (line 18)
+ *   route 1  GET     /orders/{id}  rules 1 5  (line 20)
+ *   rule 0  allow  public  GET /health  (orders.ztp:26)
+ *   rule 1  allow  when n0  GET /orders, GET /orders/{id}  (orders.ztp:27)
+ *   node 0  in_claim "orders:read" token.scope
+ *
+ * The format is stable (golden tests compare it byte for byte), so change
+ * it only on purpose.  Source file names are printed without their
+ * directories, so dumps do not depend on where zpc ran.  Every string from
+ * the table is escaped: a hostile table cannot write control bytes to a
+ * terminal.  Route paths are rebuilt from their segments, which is what
+ * matching uses; the pattern as written is shown only if it differs.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zpc_back.h"
+#include "zt_alg.h"
+
+/* @a s with escapes; in quotes if @a quote. */
+static void zpc_dump_str(FILE *out, const char *s, int quote)
+{
+    if (quote) {
+        fputc('"', out);
+    }
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\' || (quote && c == '"')) {
+            fprintf(out, "\\%c", c);
+        }
+        else if (c == '\n') {
+            fputs("\\n", out);
+        }
+        else if (c == '\t') {
+            fputs("\\t", out);
+        }
+        else if (c < 0x20 || c >= 0x7f) {
+            fprintf(out, "\\x%02x", c);
+        }
+        else {
+            fputc(c, out);
+        }
+    }
+    if (quote) {
+        fputc('"', out);
+    }
+}
+
+static int zpc_dump_is_ident(const char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ".name", or ["name"] when it is not a plain identifier */
+static void zpc_dump_member(FILE *out, const char *s)
+{
+    if (zpc_dump_is_ident(s)) {
+        fprintf(out, ".%s", s);
+    }
+    else {
+        fputc('[', out);
+        zpc_dump_str(out, s, 1);
+        fputc(']', out);
+    }
+}
+
+static const char *zpc_dump_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash != NULL ? slash + 1 : path;
+}
+
+static void zpc_dump_opnd(FILE *out, const zt_table_t *t, uint32_t i)
+{
+    const zt_opnd_rec_t *o = &t->opnds[i];
+
+    switch (o->kind) {
+    case ZT_OPND_TOKEN: {
+        const char *part = zt_table_str(t, o->str);
+        fputs("token", out);
+        for (uint32_t k = 0; k < o->n; k++) {
+            zpc_dump_member(out, part);
+            part += strlen(part) + 1;
+        }
+        break;
+    }
+    case ZT_OPND_PATH:
+        fputs("path", out);
+        zpc_dump_member(out, zt_table_str(t, o->str));
+        break;
+    case ZT_OPND_STR:
+        zpc_dump_str(out, zt_table_str(t, o->str), 1);
+        break;
+    case ZT_OPND_INT:
+        fprintf(out, "%" PRId64, o->num);
+        break;
+    case ZT_OPND_BOOL:
+        fputs(o->num ? "true" : "false", out);
+        break;
+    }
+}
+
+static void zpc_dump_method(FILE *out, uint32_t methods)
+{
+    const char *m = zt_method_name(methods);
+
+    fprintf(out, "%-7s", m != NULL ? m : "?");
+}
+
+/* The route's path as matching sees it. */
+static void zpc_dump_path(FILE *out, const zt_table_t *t, const zt_route_rec_t *r)
+{
+    if (r->seg_count == 0) {
+        fputc('/', out);
+    }
+    for (uint32_t k = 0; k < r->seg_count; k++) {
+        const zt_seg_rec_t *s = &t->segs[r->seg_first + k];
+        fputc('/', out);
+        if (s->kind == ZT_SEG_CAPTURE) {
+            fputc('{', out);
+        }
+        zpc_dump_str(out, zt_table_str(t, s->str), 0);
+        if (s->kind == ZT_SEG_CAPTURE) {
+            fputc('}', out);
+        }
+    }
+}
+
+/* The same as a malloc'ed string, or NULL when out of memory. */
+static char *zpc_dump_path_text(const zt_table_t *t, const zt_route_rec_t *r)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&s, &n);
+
+    if (m == NULL) {
+        return NULL;
+    }
+    zpc_dump_path(m, t, r);
+    if (fclose(m) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void zpc_dump_issuer(FILE *out, const zt_table_t *t,
+                            const zt_issuer_rec_t *s)
+{
+    fputs("issuer ", out);
+    zpc_dump_str(out, zt_table_str(t, s->name), 0);
+    fputs("  iss ", out);
+    zpc_dump_str(out, zt_table_str(t, s->iss), 1);
+    fputs("  aud ", out);
+    zpc_dump_str(out, zt_table_str(t, s->audience), 1);
+    fputs("  algs", out);
+    for (uint32_t bit = 1; bit <= ZT_ALG_ALL; bit <<= 1) {
+        if (s->algs & bit) {
+            const char *name = zt_alg_name(bit);
+            fprintf(out, " %s", name != NULL ? name : "?");
+        }
+    }
+    fputs("\n       jwks file ", out);
+    zpc_dump_str(out, zt_table_str(t, s->jwks), 1);
+    if (s->max_lifetime != 0) {
+        fprintf(out, "  max_lifetime %us", s->max_lifetime);
+    }
+    else {
+        fputs("  max_lifetime none", out);
+    }
+    fprintf(out, "  leeway %us  (line %u)\n", s->leeway, s->line);
+}
+
+static void zpc_dump_rule(FILE *out, const zt_table_t *t, uint32_t i)
+{
+    const zt_rule_rec_t *r = &t->rules[i];
+
+    fprintf(out, "rule %u  %-5s  ", i,
+            r->effect == ZT_EFFECT_DENY ? "deny" : "allow");
+    if (r->flags & ZT_RULE_PUBLIC) {
+        fputs(r->cond == ZT_NONE ? "public" : "public ", out);
+    }
+    if (r->cond != ZT_NONE) {
+        fprintf(out, "when n%u", r->cond);
+    }
+    else if (!(r->flags & ZT_RULE_PUBLIC)) {
+        fputs("always", out);
+    }
+    fputs("  ", out);
+    zpc_dump_str(out, zt_table_str(t, r->text), 0);
+    fputs("  (", out);
+    zpc_dump_str(out, zpc_dump_basename(zt_table_str(t, r->file)), 0);
+    fprintf(out, ":%u)\n", r->line);
+}
+
+static void zpc_dump_node(FILE *out, const zt_table_t *t, uint32_t i)
+{
+    static const char *const names[ZT_OP__COUNT] = {
+        [ZT_OP_TRUE] = "true", [ZT_OP_AND] = "and", [ZT_OP_OR] = "or",
+        [ZT_OP_NOT] = "not", [ZT_OP_EQ] = "eq", [ZT_OP_NE] = "ne",
+        [ZT_OP_IN_CLAIM] = "in_claim", [ZT_OP_IN_LIST] = "in_list",
+    };
+    const zt_node_rec_t *n = &t->nodes[i];
+
+    fprintf(out, "node %u  %s", i, names[n->op]);
+    switch (n->op) {
+    case ZT_OP_AND:
+    case ZT_OP_OR:
+        fprintf(out, " n%u n%u", n->a, n->b);
+        break;
+    case ZT_OP_NOT:
+        fprintf(out, " n%u", n->a);
+        break;
+    case ZT_OP_EQ:
+    case ZT_OP_NE:
+    case ZT_OP_IN_CLAIM:
+        fputc(' ', out);
+        zpc_dump_opnd(out, t, n->a);
+        fputc(' ', out);
+        zpc_dump_opnd(out, t, n->b);
+        break;
+    case ZT_OP_IN_LIST:
+        fputc(' ', out);
+        zpc_dump_opnd(out, t, n->a);
+        fputs(" [", out);
+        for (uint32_t k = 0; k < n->c; k++) {
+            if (k > 0) {
+                fputs(", ", out);
+            }
+            zpc_dump_opnd(out, t, t->lists[n->b + k]);
+        }
+        fputc(']', out);
+        break;
+    }
+    fputc('\n', out);
+}
+
+void zpc_dump(FILE *out, const zt_table_t *t)
+{
+    int width = 0;
+
+    fputs("policy ", out);
+    zpc_dump_str(out, zt_table_str(t, t->meta->name), 1);
+    fputs("  (source ", out);
+    zpc_dump_str(out, zpc_dump_basename(zt_table_str(t, t->meta->source)), 0);
+    fprintf(out, ", sha256 %s)\n", t->hash_hex);
+
+    for (uint32_t i = 0; i < t->nissuers; i++) {
+        zpc_dump_issuer(out, t, &t->issuers[i]);
+    }
+
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        char *path = zpc_dump_path_text(t, &t->routes[i]);
+        if (path != NULL && (int)strlen(path) > width) {
+            width = (int)strlen(path);
+        }
+        free(path);
+    }
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        const zt_route_rec_t *r = &t->routes[i];
+        char *path = zpc_dump_path_text(t, r);
+
+        fprintf(out, "route %u  ", i);
+        zpc_dump_method(out, r->methods);
+        fputc(' ', out);
+        if (path != NULL) {
+            fprintf(out, "%-*s", width, path);
+        }
+        else {
+            zpc_dump_path(out, t, r);
+        }
+        fputs("  rules", out);
+        if (r->rref_count == 0) {
+            fputs(" none", out);
+        }
+        for (uint32_t k = 0; k < r->rref_count; k++) {
+            fprintf(out, " %u", t->rrefs[r->rref_first + k]);
+        }
+        if (path != NULL && strcmp(path, zt_table_str(t, r->pattern)) != 0) {
+            fputs("  pattern ", out);
+            zpc_dump_str(out, zt_table_str(t, r->pattern), 1);
+        }
+        fprintf(out, "  (line %u)\n", r->line);
+        free(path);
+    }
+
+    for (uint32_t i = 0; i < t->nrules; i++) {
+        zpc_dump_rule(out, t, i);
+    }
+    for (uint32_t i = 0; i < t->nnodes; i++) {
+        zpc_dump_node(out, t, i);
+    }
+}

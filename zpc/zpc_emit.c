@@ -1,0 +1,694 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The emitter: lowered IR -> a .ztb table (zt_format.h), and the atomic
+ * write of that table to disk.
+ *
+ * Two passes.  The first interns every string into one deduplicated pool
+ * and fills the records in host form (offsets instead of pointers); the
+ * second lays out header, section table, 8-aligned sections and the
+ * SHA-256 trailer and writes every field byte by byte in little-endian
+ * order, so the output does not depend on the host.  Every limit of
+ * zt_format.h is checked here and reported naming the limit; zpc then
+ * runs the module's own verifier over the result (zpc.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+#include "zpc_back.h"
+
+/* The string pool under construction: bytes, and bytes -> offset. */
+typedef struct {
+    apr_pool_t *pool;
+    apr_hash_t *seen;       /* key: the bytes with their NUL(s); value: offset + 1 */
+    char *buf;
+    apr_size_t len, cap;
+} zpc_strs_t;
+
+typedef struct {
+    const zpc_ir_t *ir;
+    apr_pool_t *pool;
+    const char **err;
+    zpc_strs_t strs;
+
+    zt_meta_rec_t meta;
+    zt_issuer_rec_t *issuers;   uint32_t nissuers;
+    zt_route_rec_t *routes;     uint32_t nroutes;
+    zt_seg_rec_t *segs;         uint32_t nsegs;
+    zt_rule_rec_t *rules;       uint32_t nrules;
+    uint32_t *rrefs;            uint32_t nrrefs;
+    zt_node_rec_t *nodes;       uint32_t nnodes;
+    zt_opnd_rec_t *opnds;       uint32_t nopnds;
+    uint32_t *lists;            uint32_t nlists;
+} zpc_emitter_t;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static apr_status_t zpc_emit_error(zpc_emitter_t *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    *e->err = apr_pvsprintf(e->pool, fmt, ap);
+    va_end(ap);
+    return APR_EINVAL;
+}
+
+static uint32_t zpc_nelts(const apr_array_header_t *a)
+{
+    return a != NULL && a->nelts > 0 ? (uint32_t)a->nelts : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* String pool                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Intern @a n bytes (the string's own NUL included) at *off. */
+static apr_status_t zpc_intern_bytes(zpc_emitter_t *e, const char *bytes,
+                                     apr_size_t n, uint32_t *off)
+{
+    zpc_strs_t *sp = &e->strs;
+    void *v = apr_hash_get(sp->seen, bytes, (apr_ssize_t)n);
+    char *key;
+
+    if (v != NULL) {
+        *off = (uint32_t)((uintptr_t)v - 1);
+        return APR_SUCCESS;
+    }
+    if (n > ZT_MAX_FILE_LEN - sp->len) {
+        return zpc_emit_error(e, "string pool too large (more than %u bytes; "
+                              "the limit is the file limit)",
+                              (unsigned)ZT_MAX_FILE_LEN);
+    }
+    if (sp->len + n > sp->cap) {
+        apr_size_t cap = sp->cap * 2;
+        char *nb;
+        while (cap < sp->len + n) {
+            cap *= 2;
+        }
+        nb = apr_palloc(sp->pool, cap);
+        memcpy(nb, sp->buf, sp->len);
+        sp->buf = nb;
+        sp->cap = cap;
+    }
+    memcpy(sp->buf + sp->len, bytes, n);
+    /* a key of its own: the pool buffer moves when it grows */
+    key = apr_pmemdup(sp->pool, bytes, n);
+    *off = (uint32_t)sp->len;
+    apr_hash_set(sp->seen, key, (apr_ssize_t)n, (void *)(uintptr_t)(sp->len + 1));
+    sp->len += n;
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_intern(zpc_emitter_t *e, const char *s, uint32_t *off)
+{
+    if (s == NULL) {
+        s = "";
+    }
+    return zpc_intern_bytes(e, s, strlen(s) + 1, off);
+}
+
+static apr_status_t zpc_strs_init(zpc_emitter_t *e)
+{
+    uint32_t off;
+
+    e->strs.pool = e->pool;
+    e->strs.seen = apr_hash_make(e->pool);
+    e->strs.cap = 4096;
+    e->strs.buf = apr_palloc(e->pool, e->strs.cap);
+    e->strs.len = 0;
+    return zpc_intern(e, "", &off);     /* the pool starts with NUL: "" is 0 */
+}
+
+/* ------------------------------------------------------------------ */
+/* Pass 1: records in host form                                        */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t zpc_emit_issuers(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->issuers;
+    apr_status_t rv;
+
+    e->nissuers = zpc_nelts(a);
+    if (e->nissuers > ZT_MAX_ISSUERS) {
+        return zpc_emit_error(e, "too many issuers (%u; the limit is %u)",
+                              e->nissuers, (unsigned)ZT_MAX_ISSUERS);
+    }
+    e->issuers = apr_pcalloc(e->pool, sizeof(*e->issuers) * (e->nissuers + 1));
+    for (uint32_t i = 0; i < e->nissuers; i++) {
+        const zpc_ir_issuer_t *s = &APR_ARRAY_IDX(a, i, zpc_ir_issuer_t);
+        zt_issuer_rec_t *r = &e->issuers[i];
+
+        if ((rv = zpc_intern(e, s->name, &r->name)) != APR_SUCCESS
+            || (rv = zpc_intern(e, s->iss, &r->iss)) != APR_SUCCESS
+            || (rv = zpc_intern(e, s->audience, &r->audience)) != APR_SUCCESS
+            || (rv = zpc_intern(e, s->jwks, &r->jwks)) != APR_SUCCESS) {
+            return rv;
+        }
+        r->algs = s->algs;
+        r->jwks_kind = s->jwks_kind;
+        r->max_lifetime = s->max_lifetime;
+        r->leeway = s->leeway;
+        r->line = s->line;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_routes(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->routes;
+    uint64_t nsegs = 0, nrrefs = 0;
+    apr_status_t rv;
+
+    e->nroutes = zpc_nelts(a);
+    if (e->nroutes > ZT_MAX_ROUTES) {
+        return zpc_emit_error(e, "too many routes (%u; the limit is %u)",
+                              e->nroutes, (unsigned)ZT_MAX_ROUTES);
+    }
+    for (uint32_t i = 0; i < e->nroutes; i++) {
+        const zpc_ir_route_t *r = &APR_ARRAY_IDX(a, i, zpc_ir_route_t);
+        uint32_t n = zpc_nelts(r->segs);
+
+        if (n > ZT_MAX_SEGMENTS) {
+            return zpc_emit_error(e, "route %s: too many path segments (%u; "
+                                  "the limit is %u)", r->pattern ? r->pattern : "?",
+                                  n, (unsigned)ZT_MAX_SEGMENTS);
+        }
+        nsegs += n;
+        nrrefs += zpc_nelts(r->rules);
+    }
+    if (nsegs > ZT_MAX_FILE_LEN / sizeof(zt_seg_rec_t)
+        || nrrefs > ZT_MAX_FILE_LEN / sizeof(uint32_t)) {
+        return zpc_emit_error(e, "table too large (more than %u bytes)",
+                              (unsigned)ZT_MAX_FILE_LEN);
+    }
+    e->routes = apr_pcalloc(e->pool, sizeof(*e->routes) * (e->nroutes + 1));
+    e->segs = apr_pcalloc(e->pool, sizeof(*e->segs) * (size_t)(nsegs + 1));
+    e->rrefs = apr_pcalloc(e->pool, sizeof(*e->rrefs) * (size_t)(nrrefs + 1));
+    e->nsegs = e->nrrefs = 0;
+    for (uint32_t i = 0; i < e->nroutes; i++) {
+        const zpc_ir_route_t *r = &APR_ARRAY_IDX(a, i, zpc_ir_route_t);
+        zt_route_rec_t *o = &e->routes[i];
+
+        o->methods = r->methods;
+        if ((rv = zpc_intern(e, r->pattern, &o->pattern)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->seg_first = e->nsegs;
+        o->seg_count = zpc_nelts(r->segs);
+        for (uint32_t k = 0; k < o->seg_count; k++) {
+            const zpc_ir_seg_t *s = &APR_ARRAY_IDX(r->segs, k, zpc_ir_seg_t);
+            zt_seg_rec_t *so = &e->segs[e->nsegs++];
+            so->kind = s->kind;
+            if ((rv = zpc_intern(e, s->text, &so->str)) != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        o->rref_first = e->nrrefs;
+        o->rref_count = zpc_nelts(r->rules);
+        for (uint32_t k = 0; k < o->rref_count; k++) {
+            e->rrefs[e->nrrefs++] = APR_ARRAY_IDX(r->rules, k, uint32_t);
+        }
+        o->line = r->line;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_rules(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->rules;
+    apr_status_t rv;
+
+    e->nrules = zpc_nelts(a);
+    if (e->nrules > ZT_MAX_RULES) {
+        return zpc_emit_error(e, "too many rules (%u; the limit is %u)",
+                              e->nrules, (unsigned)ZT_MAX_RULES);
+    }
+    e->rules = apr_pcalloc(e->pool, sizeof(*e->rules) * (e->nrules + 1));
+    for (uint32_t i = 0; i < e->nrules; i++) {
+        const zpc_ir_rule_t *r = &APR_ARRAY_IDX(a, i, zpc_ir_rule_t);
+        zt_rule_rec_t *o = &e->rules[i];
+
+        o->effect = r->effect;
+        o->flags = r->flags;
+        o->cond = r->cond;
+        o->line = r->line;
+        if ((rv = zpc_intern(e, r->file, &o->file)) != APR_SUCCESS
+            || (rv = zpc_intern(e, r->text, &o->text)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* Where a rule was written, for messages. */
+static const char *zpc_rule_where(zpc_emitter_t *e, uint32_t i)
+{
+    const zpc_ir_rule_t *r = &APR_ARRAY_IDX(e->ir->rules, i, zpc_ir_rule_t);
+
+    return apr_psprintf(e->pool, "%s:%u", r->file ? r->file : "?", r->line);
+}
+
+/*
+ * Nodes, and the two condition limits.  The front end orders nodes so
+ * children come after parents; depth and tree size are then computed from
+ * the last node back.  Exceeding a limit is reported at the rule whose
+ * condition it is, else (a node no rule reaches) at the node.
+ */
+static apr_status_t zpc_emit_nodes(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->nodes;
+    uint32_t *depth, *size;
+
+    e->nnodes = zpc_nelts(a);
+    if (e->nnodes > ZT_MAX_NODES) {
+        return zpc_emit_error(e, "too many condition nodes (%u; the limit is %u)",
+                              e->nnodes, (unsigned)ZT_MAX_NODES);
+    }
+    e->nodes = apr_pcalloc(e->pool, sizeof(*e->nodes) * (e->nnodes + 1));
+    depth = apr_pcalloc(e->pool, sizeof(uint32_t) * (e->nnodes + 1));
+    size = apr_pcalloc(e->pool, sizeof(uint32_t) * (e->nnodes + 1));
+    for (uint32_t i = e->nnodes; i-- > 0;) {
+        const zpc_ir_node_t *n = &APR_ARRAY_IDX(a, i, zpc_ir_node_t);
+        uint32_t d = 1, s = 1;
+
+        e->nodes[i].op = n->op;
+        e->nodes[i].a = n->a;
+        e->nodes[i].b = n->b;
+        e->nodes[i].c = n->c;
+        if (n->op == ZT_OP_AND || n->op == ZT_OP_OR || n->op == ZT_OP_NOT) {
+            uint32_t nk = n->op == ZT_OP_NOT ? 1 : 2;
+            for (uint32_t k = 0; k < nk; k++) {
+                uint32_t c = k == 0 ? n->a : n->b;
+                if (c <= i || c >= e->nnodes) {
+                    return zpc_emit_error(e, "internal error: node %u: child %u "
+                                          "is not in %u..%u", i, c, i + 1,
+                                          e->nnodes - 1);
+                }
+                if (depth[c] + 1 > d) {
+                    d = depth[c] + 1;
+                }
+                s += size[c];
+            }
+        }
+        depth[i] = d;
+        size[i] = s > ZT_MAX_COND_NODES ? ZT_MAX_COND_NODES + 1 : s;
+    }
+    for (uint32_t i = 0; i < e->nrules; i++) {
+        uint32_t c = e->rules[i].cond;
+        if (c == ZT_NONE || c >= e->nnodes) {
+            continue;       /* a bad index is the verifier's to report */
+        }
+        if (depth[c] > ZT_MAX_COND_DEPTH) {
+            return zpc_emit_error(e, "%s: condition nested too deeply (depth %u; "
+                                  "the limit is %u)", zpc_rule_where(e, i),
+                                  depth[c], (unsigned)ZT_MAX_COND_DEPTH);
+        }
+        if (size[c] > ZT_MAX_COND_NODES) {
+            return zpc_emit_error(e, "%s: condition too large once shared parts "
+                                  "are counted at each use (more than %u nodes; "
+                                  "the limit is %u)", zpc_rule_where(e, i),
+                                  (unsigned)ZT_MAX_COND_NODES,
+                                  (unsigned)ZT_MAX_COND_NODES);
+        }
+    }
+    for (uint32_t i = 0; i < e->nnodes; i++) {
+        if (depth[i] > ZT_MAX_COND_DEPTH || size[i] > ZT_MAX_COND_NODES) {
+            return zpc_emit_error(e, "condition node %u exceeds the depth limit "
+                                  "%u or the size limit %u", i,
+                                  (unsigned)ZT_MAX_COND_DEPTH,
+                                  (unsigned)ZT_MAX_COND_NODES);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* A claim path as written, for messages: token.a.b */
+static const char *zpc_claim_text(zpc_emitter_t *e, const apr_array_header_t *parts)
+{
+    const char *s = "token";
+
+    for (uint32_t k = 0; k < zpc_nelts(parts); k++) {
+        const char *p = APR_ARRAY_IDX(parts, k, const char *);
+        s = apr_pstrcat(e->pool, s, ".", p ? p : "", NULL);
+    }
+    return s;
+}
+
+static apr_status_t zpc_emit_opnds(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->opnds;
+    apr_status_t rv;
+
+    e->nopnds = zpc_nelts(a);
+    if (e->nopnds > ZT_MAX_FILE_LEN / sizeof(zt_opnd_rec_t)) {
+        return zpc_emit_error(e, "table too large (more than %u bytes)",
+                              (unsigned)ZT_MAX_FILE_LEN);
+    }
+    e->opnds = apr_pcalloc(e->pool, sizeof(*e->opnds) * (e->nopnds + 1));
+    for (uint32_t i = 0; i < e->nopnds; i++) {
+        const zpc_ir_opnd_t *o = &APR_ARRAY_IDX(a, i, zpc_ir_opnd_t);
+        zt_opnd_rec_t *r = &e->opnds[i];
+
+        r->kind = o->kind;
+        switch (o->kind) {
+        case ZT_OPND_TOKEN: {
+            uint32_t n = zpc_nelts(o->parts);
+            apr_size_t total = 0, pos = 0;
+            char *blob;
+
+            if (n == 0 || n > ZT_MAX_CLAIM_DEPTH) {
+                return zpc_emit_error(e, "claim path %s has %u parts (the limit "
+                                      "is 1..%u)", zpc_claim_text(e, o->parts), n,
+                                      (unsigned)ZT_MAX_CLAIM_DEPTH);
+            }
+            for (uint32_t k = 0; k < n; k++) {
+                const char *p = APR_ARRAY_IDX(o->parts, k, const char *);
+                if (p == NULL || *p == '\0') {
+                    return zpc_emit_error(e, "claim path %s has an empty part",
+                                          zpc_claim_text(e, o->parts));
+                }
+                total += strlen(p) + 1;
+            }
+            /* the parts, consecutive and each NUL-terminated */
+            blob = apr_palloc(e->pool, total);
+            for (uint32_t k = 0; k < n; k++) {
+                const char *p = APR_ARRAY_IDX(o->parts, k, const char *);
+                apr_size_t l = strlen(p) + 1;
+                memcpy(blob + pos, p, l);
+                pos += l;
+            }
+            if ((rv = zpc_intern_bytes(e, blob, total, &r->str)) != APR_SUCCESS) {
+                return rv;
+            }
+            r->n = n;
+            break;
+        }
+        case ZT_OPND_PATH:
+        case ZT_OPND_STR:
+            if ((rv = zpc_intern(e, o->str, &r->str)) != APR_SUCCESS) {
+                return rv;
+            }
+            break;
+        default:
+            r->num = o->num;
+            break;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_lists(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->lists;
+
+    e->nlists = zpc_nelts(a);
+    if (e->nlists > ZT_MAX_FILE_LEN / sizeof(uint32_t)) {
+        return zpc_emit_error(e, "table too large (more than %u bytes)",
+                              (unsigned)ZT_MAX_FILE_LEN);
+    }
+    e->lists = apr_pcalloc(e->pool, sizeof(uint32_t) * (e->nlists + 1));
+    for (uint32_t i = 0; i < e->nlists; i++) {
+        e->lists[i] = APR_ARRAY_IDX(a, i, uint32_t);
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pass 2: little-endian layout                                        */
+/* ------------------------------------------------------------------ */
+
+static void zpc_put_u16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void zpc_put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void zpc_put_i64(unsigned char *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+
+    zpc_put_u32(p, (uint32_t)u);
+    zpc_put_u32(p + 4, (uint32_t)(u >> 32));
+}
+
+/* Write @a n u32 fields from @a f at @a p; returns the end. */
+static unsigned char *zpc_put_u32s(unsigned char *p, const uint32_t *f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        zpc_put_u32(p, f[i]);
+        p += 4;
+    }
+    return p;
+}
+
+enum {
+    ZPC_S_META, ZPC_S_ISSR, ZPC_S_ROUT, ZPC_S_SEGS, ZPC_S_RULE, ZPC_S_RREF,
+    ZPC_S_NODE, ZPC_S_OPND, ZPC_S_LIST, ZPC_S_STRS, ZPC_S__COUNT
+};
+
+static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
+                                    apr_size_t *lenp)
+{
+    static const uint32_t tags[ZPC_S__COUNT] = {
+        ZT_TAG_META, ZT_TAG_ISSR, ZT_TAG_ROUT, ZT_TAG_SEGS, ZT_TAG_RULE,
+        ZT_TAG_RREF, ZT_TAG_NODE, ZT_TAG_OPND, ZT_TAG_LIST, ZT_TAG_STRS
+    };
+    uint64_t len[ZPC_S__COUNT], off[ZPC_S__COUNT], pos = 0, hdr_len, file_len;
+    unsigned char *buf, *p;
+    unsigned int mdlen = 0;
+
+    len[ZPC_S_META] = sizeof(zt_meta_rec_t);
+    len[ZPC_S_ISSR] = (uint64_t)e->nissuers * sizeof(zt_issuer_rec_t);
+    len[ZPC_S_ROUT] = (uint64_t)e->nroutes * sizeof(zt_route_rec_t);
+    len[ZPC_S_SEGS] = (uint64_t)e->nsegs * sizeof(zt_seg_rec_t);
+    len[ZPC_S_RULE] = (uint64_t)e->nrules * sizeof(zt_rule_rec_t);
+    len[ZPC_S_RREF] = (uint64_t)e->nrrefs * sizeof(uint32_t);
+    len[ZPC_S_NODE] = (uint64_t)e->nnodes * sizeof(zt_node_rec_t);
+    len[ZPC_S_OPND] = (uint64_t)e->nopnds * sizeof(zt_opnd_rec_t);
+    len[ZPC_S_LIST] = (uint64_t)e->nlists * sizeof(uint32_t);
+    len[ZPC_S_STRS] = e->strs.len;
+    hdr_len = (sizeof(zt_hdr_t) + ZPC_S__COUNT * sizeof(zt_sect_t) + 7) & ~(uint64_t)7;
+    for (int k = 0; k < ZPC_S__COUNT; k++) {
+        off[k] = pos;
+        pos += (len[k] + 7) & ~(uint64_t)7;
+    }
+    file_len = hdr_len + pos + ZT_HASH_LEN;
+    if (file_len > ZT_MAX_FILE_LEN) {
+        return zpc_emit_error(e, "table too large (%llu bytes; the limit is %u)",
+                              (unsigned long long)file_len,
+                              (unsigned)ZT_MAX_FILE_LEN);
+    }
+
+    buf = apr_pcalloc(e->pool, (apr_size_t)file_len);   /* padding stays 0 */
+    memcpy(buf, ZT_MAGIC, ZT_MAGIC_LEN);
+    zpc_put_u16(buf + 4, ZT_FORMAT_VERSION);
+    zpc_put_u16(buf + 6, 0);
+    zpc_put_u32(buf + 8, (uint32_t)hdr_len);
+    zpc_put_u32(buf + 12, (uint32_t)file_len);
+    zpc_put_u32(buf + 16, ZPC_S__COUNT);
+    zpc_put_u32(buf + 20, 0);
+    for (int k = 0; k < ZPC_S__COUNT; k++) {
+        unsigned char *s = buf + sizeof(zt_hdr_t) + k * sizeof(zt_sect_t);
+        zpc_put_u32(s, tags[k]);
+        zpc_put_u32(s + 4, (uint32_t)off[k]);
+        zpc_put_u32(s + 8, (uint32_t)len[k]);
+    }
+
+    p = buf + hdr_len + off[ZPC_S_META];
+    zpc_put_u32(p, e->meta.name);
+    zpc_put_u32(p + 4, e->meta.source);
+
+    p = buf + hdr_len + off[ZPC_S_ISSR];
+    for (uint32_t i = 0; i < e->nissuers; i++) {
+        const zt_issuer_rec_t *r = &e->issuers[i];
+        const uint32_t f[] = { r->name, r->iss, r->audience, r->algs, r->jwks_kind,
+                               r->jwks, r->max_lifetime, r->leeway, r->line };
+        p = zpc_put_u32s(p, f, 9);
+    }
+    p = buf + hdr_len + off[ZPC_S_ROUT];
+    for (uint32_t i = 0; i < e->nroutes; i++) {
+        const zt_route_rec_t *r = &e->routes[i];
+        const uint32_t f[] = { r->methods, r->pattern, r->seg_first, r->seg_count,
+                               r->rref_first, r->rref_count, r->line };
+        p = zpc_put_u32s(p, f, 7);
+    }
+    p = buf + hdr_len + off[ZPC_S_SEGS];
+    for (uint32_t i = 0; i < e->nsegs; i++) {
+        const uint32_t f[] = { e->segs[i].kind, e->segs[i].str };
+        p = zpc_put_u32s(p, f, 2);
+    }
+    p = buf + hdr_len + off[ZPC_S_RULE];
+    for (uint32_t i = 0; i < e->nrules; i++) {
+        const zt_rule_rec_t *r = &e->rules[i];
+        const uint32_t f[] = { r->effect, r->flags, r->cond, r->file, r->line,
+                               r->text };
+        p = zpc_put_u32s(p, f, 6);
+    }
+    zpc_put_u32s(buf + hdr_len + off[ZPC_S_RREF], e->rrefs, (int)e->nrrefs);
+    p = buf + hdr_len + off[ZPC_S_NODE];
+    for (uint32_t i = 0; i < e->nnodes; i++) {
+        const zt_node_rec_t *n = &e->nodes[i];
+        const uint32_t f[] = { n->op, n->a, n->b, n->c };
+        p = zpc_put_u32s(p, f, 4);
+    }
+    p = buf + hdr_len + off[ZPC_S_OPND];
+    for (uint32_t i = 0; i < e->nopnds; i++) {
+        const zt_opnd_rec_t *o = &e->opnds[i];
+        const uint32_t f[] = { o->kind, o->str, o->n, 0 };
+        p = zpc_put_u32s(p, f, 4);
+        zpc_put_i64(p, o->num);
+        p += 8;
+    }
+    zpc_put_u32s(buf + hdr_len + off[ZPC_S_LIST], e->lists, (int)e->nlists);
+    memcpy(buf + hdr_len + off[ZPC_S_STRS], e->strs.buf, e->strs.len);
+
+    if (EVP_Digest(buf, (size_t)(file_len - ZT_HASH_LEN),
+                   buf + file_len - ZT_HASH_LEN, &mdlen, EVP_sha256(), NULL) != 1
+        || mdlen != ZT_HASH_LEN) {
+        return zpc_emit_error(e, "cannot compute SHA-256");
+    }
+    *bufp = buf;
+    *lenp = (apr_size_t)file_len;
+    return APR_SUCCESS;
+}
+
+apr_status_t zpc_emit(const zpc_ir_t *ir, apr_pool_t *pool,
+                      void **buf, apr_size_t *len, const char **err)
+{
+    zpc_emitter_t e;
+    apr_status_t rv;
+
+    memset(&e, 0, sizeof(e));
+    e.ir = ir;
+    e.pool = pool;
+    e.err = err;
+    *buf = NULL;
+    *len = 0;
+    if (ir == NULL) {
+        return zpc_emit_error(&e, "internal error: no policy to emit");
+    }
+    if ((rv = zpc_strs_init(&e)) != APR_SUCCESS
+        || (rv = zpc_intern(&e, ir->name, &e.meta.name)) != APR_SUCCESS
+        || (rv = zpc_intern(&e, ir->source, &e.meta.source)) != APR_SUCCESS
+        || (rv = zpc_emit_issuers(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_routes(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_rules(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_nodes(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_opnds(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_lists(&e)) != APR_SUCCESS) {
+        return rv;
+    }
+    return zpc_emit_layout(&e, buf, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Atomic write                                                        */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t zpc_write_fail(apr_pool_t *pool, const char **err,
+                                   const char *what, const char *path, int errnum)
+{
+    *err = apr_psprintf(pool, "cannot %s %s: %s", what, path, strerror(errnum));
+    return APR_FROM_OS_ERROR(errnum);
+}
+
+/*
+ * A temporary file beside @a path (so rename() stays within one file
+ * system and is atomic), written in full, fsync'ed, renamed over @a path,
+ * then the directory fsync'ed so the rename itself is durable.  A reader
+ * sees the old table or the new one, never a part.  On failure before the
+ * rename the temporary file is removed.
+ */
+apr_status_t zpc_write_atomic(const char *path, const void *buf,
+                              apr_size_t len, apr_pool_t *pool,
+                              const char **err)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dir;
+    char *tmp = apr_pstrcat(pool, path, ".tmp.XXXXXX", NULL);
+    const unsigned char *p = buf;
+    apr_size_t left = len;
+    int fd, dfd, e;
+
+    if (slash == NULL) {
+        dir = ".";
+    }
+    else if (slash == path) {
+        dir = "/";
+    }
+    else {
+        dir = apr_pstrndup(pool, path, (apr_size_t)(slash - path));
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        return zpc_write_fail(pool, err, "create a temporary file for", path, errno);
+    }
+    /* a table holds no secret; Apache reads it as whatever user it runs */
+    if (fchmod(fd, 0644) != 0) {
+        e = errno;
+        goto fail_open;
+    }
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            e = errno;
+            goto fail_open;
+        }
+        p += n;
+        left -= (apr_size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        e = errno;
+        goto fail_open;
+    }
+    if (close(fd) != 0) {
+        e = errno;
+        unlink(tmp);
+        return zpc_write_fail(pool, err, "write", tmp, e);
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        return zpc_write_fail(pool, err, "rename the new table to", path, e);
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0) {
+        e = errno;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        return zpc_write_fail(pool, err, "sync the directory of", path, e);
+    }
+    close(dfd);
+    return APR_SUCCESS;
+
+fail_open:
+    close(fd);
+    unlink(tmp);
+    return zpc_write_fail(pool, err, "write", tmp, e);
+}
