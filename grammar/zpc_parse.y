@@ -21,6 +21,7 @@
 
 %code {
 #include <string.h>
+#include <apr_strings.h>
 #include "zt_format.h"
 
 int zpc_yylex(ZPC_YYSTYPE *lval, ZPC_YYLTYPE *lloc, void *scanner);
@@ -32,9 +33,15 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
 
 %define api.pure full
 %define api.prefix {zpc_yy}
-%define parse.error detailed
+/* "custom" rather than "detailed": the message can then name the
+ * identifier it did not expect, quote keywords, and add hints. */
+%define parse.error custom
 %locations
 %expect 0
+/* No default reductions in states that can also shift: a syntax error is
+ * then found with the offending token still in context, and the message
+ * can list what would have been accepted there. */
+%define lr.default-reduction consistent
 %parse-param {zpc_parser_t *ps} {void *scanner}
 %lex-param {void *scanner}
 
@@ -59,7 +66,7 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
 %token <str> T_TRUE "true" T_FALSE "false"
 %token <str> T_AUDIENCE "audience" T_ALGORITHMS "algorithms" T_JWKS "jwks"
 %token <str> T_MAX_LIFETIME "max_lifetime" T_LEEWAY "leeway"
-%token T_EQ "==" T_NE "!="
+%token T_EQ "==" T_NE "!=" T_ASSIGN "="
 %token <str> T_IDENT "identifier" T_STRING "string" T_PATH "path"
 %token <num> T_INT "integer" T_DURATION "duration"
 %token T_INVALID "invalid character"
@@ -94,7 +101,7 @@ stmt
     : "policy" T_STRING     { zpc_ast_policy(ps, $2, &@2, &@$); }
     | "issuer" T_IDENT T_STRING '{' attrs '}'
                             { zpc_ast_issuer(ps, $2, &@2, $3, &@3, $5, &@$); }
-    | "let" T_IDENT '=' cond
+    | "let" T_IDENT "=" cond
                             { zpc_ast_let(ps, $2, &@2, $4, &@$); }
     | "route" method T_PATH { zpc_ast_route(ps, $2, &@2, $3, &@3, &@$); }
     | effect targets tail   { zpc_ast_rule(ps, $1, $2, $3, &@$); }
@@ -205,19 +212,87 @@ part
 
 %%
 
+/* A symbol for a message: keywords and operators quoted, classes not. */
+static const char *zpc_symbol(zpc_parser_t *ps, yysymbol_kind_t k,
+                              int expected)
+{
+    const char *name = yysymbol_name(k);
+
+    if (expected && k >= YYSYMBOL_T_IDENT && k <= YYSYMBOL_T_DURATION) {
+        return apr_pstrcat(ps->pool, k == YYSYMBOL_T_IDENT || k == YYSYMBOL_T_INT
+                           ? "an " : "a ", name, NULL);
+    }
+    if (k == YYSYMBOL_T_IDENT && ps->last_ident != NULL) {
+        return apr_psprintf(ps->pool, "identifier '%s'", ps->last_ident);
+    }
+    if (k >= YYSYMBOL_T_POLICY && k <= YYSYMBOL_T_ASSIGN) {
+        return apr_psprintf(ps->pool, "'%s'", name);
+    }
+    return name;
+}
+
+static const char *const zpc_later[] = {
+    "stepup", "limit", "test", "include", NULL
+};
+
 /*
-** Bison's message, at the lookahead token.  When that token is the
-** scanner's T_INVALID, the scanner has already said precisely what is
-** wrong, so saying "unexpected invalid character" again would be noise.
+** A syntax error at the lookahead token: what was found, what would have
+** been accepted (when that is a short list), and a hint where the mistake
+** is a common one.  When the lookahead is the scanner's T_INVALID, the
+** scanner has already said precisely what is wrong, so this stays quiet.
 */
+static int yyreport_syntax_error(const yypcontext_t *ctx, zpc_parser_t *ps,
+                                 void *scanner)
+{
+    yysymbol_kind_t tok = yypcontext_token(ctx), exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+    int stmt = 0, eq = 0, cond = 0;
+    const char *msg, *list = "";
+
+    (void)scanner;
+    ps->syntax_errors++;
+    if (ps->last_invalid) {
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        stmt |= exp[i] == YYSYMBOL_T_ROUTE;
+        eq |= exp[i] == YYSYMBOL_T_EQ;
+        cond |= exp[i] == YYSYMBOL_T_NOT;
+    }
+    msg = apr_pstrcat(ps->pool, "syntax error: unexpected ",
+                      zpc_symbol(ps, tok, 0), NULL);
+    if (tok == YYSYMBOL_T_ASSIGN && eq) {
+        list = " (compare with '==')";
+    }
+    else if (cond) {
+        list = ", expecting a condition";
+    }
+    else if (n > 0 && n <= 4) {
+        list = ", expecting ";
+        for (int i = 0; i < n; i++) {
+            list = apr_pstrcat(ps->pool, list, i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                               zpc_symbol(ps, exp[i], 1), NULL);
+        }
+    }
+    else if (stmt) {
+        list = ", expecting a statement (policy, issuer, let, route, allow or deny)";
+        for (int i = 0; tok == YYSYMBOL_T_IDENT && zpc_later[i] != NULL; i++) {
+            if (ps->last_ident != NULL && strcmp(ps->last_ident, zpc_later[i]) == 0) {
+                list = apr_pstrcat(ps->pool, " ('", zpc_later[i], "' statements "
+                                   "are not supported yet)", NULL);
+            }
+        }
+    }
+    zpc_diag_error(ps->diag, yypcontext_location(ctx), "%s%s", msg, list);
+    return 0;
+}
+
+/* Bison's own messages: only "memory exhausted" reaches this. */
 static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
                         const char *msg)
 {
     (void)scanner;
     ps->syntax_errors++;
-    if (ps->last_invalid) {
-        return;
-    }
     if (strcmp(msg, "memory exhausted") == 0) {
         zpc_diag_error(ps->diag, loc, "nested too deeply (the parser's limit "
                        "is %d levels)", ZPC_PARSE_DEPTH);

@@ -185,6 +185,7 @@ typedef struct {
     void *scanner;              /* yyscan_t */
     int line, col;              /* scanner position of the next byte */
     int last_invalid;           /* the scanner's last token was T_INVALID */
+    const char *last_ident;     /* text of the last identifier scanned */
     int syntax_errors;          /* the tree is incomplete: do not check it */
     unsigned seq;               /* statements so far */
     int depth_reported;

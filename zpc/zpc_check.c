@@ -194,7 +194,10 @@ static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
     else {
         apr_hash_set(names, is->name, APR_HASH_KEY_STRING, is);
     }
-    if (is->iss[0] == '\0') {
+    if (prev != NULL) {
+        /* one error per duplicate issuer is enough */
+    }
+    else if (is->iss[0] == '\0') {
         zpc_diag_error(c->d, &is->iss_loc, "the iss of issuer '%s' is empty "
                        "(write the exact \"iss\" its tokens carry)", is->name);
     }
@@ -538,6 +541,7 @@ static void zpc_check_lets(zpc_check_t *c)
         if (zpc_is_reserved(l->name)) {
             zpc_diag_error(c->d, &l->name_loc, "'%s' is a reserved name; choose "
                            "another name for this let", l->name);
+            l->used = 1;    /* one error is enough */
         }
         else if (first != l) {
             zpc_diag_error(c->d, &l->name_loc, "let '%s' is defined twice",
@@ -885,7 +889,8 @@ static void zpc_target_hint(zpc_check_t *c, const zpc_ast_target_t *t)
     for (int k = 0; k < 2; k++) {
         for (int i = 0; i < routes->nelts; i++) {
             zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
-            if (r->segs == NULL || !zpc_target_covers(c, t, r, tries[k])) {
+            if (r->segs == NULL || r->methods == 0
+                || !zpc_target_covers(c, t, r, tries[k])) {
                 continue;
             }
             if (k == 0) {
@@ -930,7 +935,8 @@ static void zpc_check_targets(zpc_check_t *c, zpc_ast_rule_t *rule,
             if (zpc_work_exceeded(c, &tl)) {
                 return;
             }
-            if (!r->ok
+            /* a route in error still counts as declared: no second error */
+            if (r->segs == NULL || r->methods == 0
                 || !zpc_target_covers(c, t, r, ZPC_MATCH_NAMES | ZPC_MATCH_METHOD)) {
                 continue;
             }

@@ -183,11 +183,14 @@ static void zpc_diag_excerpt(zpc_diag_t *d, const zpc_loc_t *loc)
     to = len;
     if (len > ZPC_DIAG_WIDE) {
         from = c0 > ZPC_DIAG_BEFORE ? c0 - ZPC_DIAG_BEFORE : 0;
-        while (from > 0 && from < len && (d->src[start + from] & 0xc0) == 0x80) {
+        /* do not start or end inside a character (at most 3 bytes off) */
+        for (int k = 0; k < 3 && from > 0 && from < c0
+                        && (d->src[start + from] & 0xc0) == 0x80; k++) {
             from++;
         }
         to = from + ZPC_DIAG_WINDOW < len ? from + ZPC_DIAG_WINDOW : len;
-        while (to < len && (d->src[start + to] & 0xc0) == 0x80) {
+        for (int k = 0; k < 3 && to < len && to > c0 + 1
+                        && (d->src[start + to] & 0xc0) == 0x80; k++) {
             to--;
         }
     }
@@ -247,7 +250,21 @@ static void zpc_diag_excerpt(zpc_diag_t *d, const zpc_loc_t *loc)
 static void zpc_diag_emit(zpc_diag_t *d, const char *kind,
                           const zpc_loc_t *loc, const char *fmt, va_list ap)
 {
-    const char *msg = apr_pvsprintf(d->scratch, fmt, ap);
+    /* vsnprintf, not apr_pvsprintf: APR's formatter lacks %lld and %zu */
+    char small[256], *msg = small;
+    va_list aq;
+    int n;
+
+    va_copy(aq, ap);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    if (n >= (int)sizeof(small)) {
+        msg = apr_palloc(d->scratch, (apr_size_t)n + 1);
+        vsnprintf(msg, (size_t)n + 1, fmt, aq);
+    }
+    else if (n < 0) {
+        msg = "(message lost)";
+    }
+    va_end(aq);
 
     if (loc != NULL && loc->first_line > 0) {
         fprintf(d->out, "%s:%d:%d: %s: %s\n", d->file, loc->first_line,

@@ -82,9 +82,11 @@ static uint32_t zpc_lower_opnd(zpc_lower_t *l, const zpc_ast_opnd_t *o)
         klen = strlen(key);
         break;
     default:
-        key = apr_psprintf(l->tmp, "%c%lld", o->zt_kind == ZT_OPND_INT ? 'I' : 'B',
-                           (long long)o->num);
-        klen = strlen(key);
+        /* snprintf: APR's formatter has no %lld */
+        key = apr_palloc(l->tmp, 32);
+        klen = (apr_size_t)snprintf(key, 32, "%c%lld",
+                                    o->zt_kind == ZT_OPND_INT ? 'I' : 'B',
+                                    (long long)o->num);
         break;
     }
     found = (uintptr_t)apr_hash_get(l->opnds, key, (apr_ssize_t)klen);

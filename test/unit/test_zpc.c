@@ -1,0 +1,1121 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The zpc front end: scanner, parser, checks, lowering.  Each case compiles
+ * source text and asserts the error and warning counts, a piece of the
+ * message, and for good input the exact IR.  Diagnostics are captured with
+ * open_memstream.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+
+#include "zt_test.h"
+#include "zpc_front.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+typedef struct {
+    zpc_ir_t *ir;
+    int nerr, nwarn;
+    const char *out;        /* everything written to the diagnostics */
+} res_t;
+
+static res_t compile_n(const char *src, size_t len)
+{
+    res_t r;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+
+    ck_assert_ptr_nonnull(f);
+    r.nerr = r.nwarn = -1;
+    r.ir = zpc_compile_string("t.ztp", src, len, f, pool, &r.nerr, &r.nwarn);
+    fclose(f);
+    r.out = apr_pstrdup(pool, buf);
+    free(buf);
+    if (r.nerr > 0) {
+        ck_assert_ptr_null(r.ir);
+    }
+    return r;
+}
+
+static res_t compile(const char *src)
+{
+    return compile_n(src, strlen(src));
+}
+
+#define expect(src, errors, warnings, msg) do {                              \
+        res_t r_ = compile(src);                                             \
+        ck_assert_msg(r_.nerr == (errors) && r_.nwarn == (warnings),         \
+                      "errors %d (want %d), warnings %d (want %d):\n%s",     \
+                      r_.nerr, (errors), r_.nwarn, (warnings), r_.out);      \
+        ck_assert_msg(strstr(r_.out, (msg)) != NULL,                         \
+                      "missing \"%s\" in:\n%s", (msg), r_.out);              \
+    } while (0)
+
+/* Six lines: a policy and one complete issuer.  Tests start on line 7. */
+#define ISS "issuer corp \"https://idp\" {\n audience \"api\"\n" \
+            " algorithms ES256\n jwks file \"k.json\"\n}\n"
+#define HDR "policy \"p\"\n" ISS
+
+#define NODE(ir, i) (&APR_ARRAY_IDX((ir)->nodes, (i), zpc_ir_node_t))
+#define OPND(ir, i) (&APR_ARRAY_IDX((ir)->opnds, (i), zpc_ir_opnd_t))
+#define ROUTE(ir, i) (&APR_ARRAY_IDX((ir)->routes, (i), zpc_ir_route_t))
+#define RULE(ir, i) (&APR_ARRAY_IDX((ir)->rules, (i), zpc_ir_rule_t))
+#define LIST(ir, i) APR_ARRAY_IDX((ir)->lists, (i), uint32_t)
+
+/* The invariants the emitter and the table loader rely on. */
+static void check_invariants(const zpc_ir_t *ir)
+{
+    uint32_t nn = (uint32_t)ir->nodes->nelts, no = (uint32_t)ir->opnds->nelts;
+
+    for (uint32_t i = 0; i < nn; i++) {
+        const zpc_ir_node_t *n = NODE(ir, i);
+        switch (n->op) {
+        case ZT_OP_AND: case ZT_OP_OR:
+            ck_assert_uint_gt(n->a, i);
+            ck_assert_uint_gt(n->b, i);
+            ck_assert_uint_lt(n->a, nn);
+            ck_assert_uint_lt(n->b, nn);
+            break;
+        case ZT_OP_NOT:
+            ck_assert_uint_gt(n->a, i);
+            ck_assert_uint_lt(n->a, nn);
+            ck_assert_uint_eq(n->b, 0);
+            break;
+        case ZT_OP_EQ: case ZT_OP_NE: case ZT_OP_IN_CLAIM:
+            ck_assert_uint_lt(n->a, no);
+            ck_assert_uint_lt(n->b, no);
+            ck_assert_uint_eq(n->c, 0);
+            if (n->op == ZT_OP_IN_CLAIM) {
+                ck_assert_uint_eq(OPND(ir, n->b)->kind, ZT_OPND_TOKEN);
+            }
+            break;
+        case ZT_OP_IN_LIST:
+            ck_assert_uint_lt(n->a, no);
+            ck_assert_uint_ge(n->c, 1);
+            ck_assert_uint_le((uint64_t)n->b + n->c, (uint64_t)ir->lists->nelts);
+            break;
+        default:
+            ck_abort_msg("node %u: bad op %u", i, n->op);
+        }
+    }
+    for (int i = 0; i < ir->rules->nelts; i++) {
+        ck_assert(RULE(ir, i)->cond == ZT_NONE || RULE(ir, i)->cond < nn);
+    }
+    for (int i = 0; i < ir->routes->nelts; i++) {
+        const zpc_ir_route_t *r = ROUTE(ir, i);
+        ck_assert_int_le(r->segs->nelts, ZT_MAX_SEGMENTS);
+        for (int j = 0; j < r->rules->nelts; j++) {
+            uint32_t x = APR_ARRAY_IDX(r->rules, j, uint32_t);
+            ck_assert_uint_lt(x, (uint32_t)ir->rules->nelts);
+            if (j > 0) {
+                ck_assert_uint_gt(x, APR_ARRAY_IDX(r->rules, j - 1, uint32_t));
+            }
+        }
+    }
+    for (uint32_t i = 0; i < no; i++) {
+        const zpc_ir_opnd_t *o = OPND(ir, i);
+        ck_assert_uint_lt(o->kind, ZT_OPND__COUNT);
+        if (o->kind == ZT_OPND_TOKEN) {
+            ck_assert_int_ge(o->parts->nelts, 1);
+            ck_assert_int_le(o->parts->nelts, ZT_MAX_CLAIM_DEPTH);
+        }
+    }
+}
+
+static void assert_rules(const zpc_ir_t *ir, int route, const char *want)
+{
+    const zpc_ir_route_t *r = ROUTE(ir, route);
+    char got[256] = "";
+
+    for (int j = 0; j < r->rules->nelts; j++) {
+        size_t n = strlen(got);
+        snprintf(got + n, sizeof(got) - n, "%s%u", j ? " " : "",
+                 APR_ARRAY_IDX(r->rules, j, uint32_t));
+    }
+    ck_assert_str_eq(got, want);
+}
+
+static const char *token_path(const zpc_ir_opnd_t *o)
+{
+    return apr_array_pstrcat(pool, o->parts, '.');
+}
+
+/* ------------------------------------------------------------------ */
+/* Lowering                                                            */
+/* ------------------------------------------------------------------ */
+
+START_TEST(orders_example)
+{
+    zpc_ir_t *ir = zpc_compile_file(ZT_SRCDIR "/examples/orders/orders.ztp",
+                                    stderr, pool, NULL, NULL);
+    const zpc_ir_issuer_t *is;
+    static const struct { uint32_t m; const char *p; int nseg; } routes[] = {
+        { ZT_M_GET, "/health", 1 }, { ZT_M_GET, "/orders", 1 },
+        { ZT_M_GET, "/orders/{id}", 2 }, { ZT_M_POST, "/orders", 1 },
+        { ZT_M_DELETE, "/orders/{id}", 2 }, { ZT_M_GET, "/users/{uid}/orders", 3 },
+    };
+    static const char *rules[] = { "0", "1 5", "1 5", "2 5", "3 5", "4" };
+    static const zpc_ir_node_t nodes[] = {
+        { ZT_OP_IN_CLAIM, 0, 1, 0 },   /* "orders:read" in token.scope */
+        { ZT_OP_IN_CLAIM, 2, 1, 0 },   /* "orders:write" in token.scope */
+        { ZT_OP_AND, 3, 4, 0 },        /* admin and not ... */
+        { ZT_OP_IN_CLAIM, 3, 4, 0 },   /*   "admin" in token.realm_access.roles */
+        { ZT_OP_NOT, 5, 0, 0 },
+        { ZT_OP_EQ, 5, 6, 0 },         /*   token.azp == "web-spa" */
+        { ZT_OP_OR, 7, 8, 0 },         /* token.sub == path.uid or admin */
+        { ZT_OP_EQ, 7, 8, 0 },
+        { ZT_OP_IN_CLAIM, 3, 4, 0 },   /*   admin, expanded again */
+        { ZT_OP_IN_LIST, 5, 0, 1 },    /* token.azp in ["legacy-batch"] */
+    };
+
+    ck_assert_ptr_nonnull(ir);
+    check_invariants(ir);
+    ck_assert_str_eq(ir->name, "orders-api");
+    ck_assert_str_eq(ir->source, ZT_SRCDIR "/examples/orders/orders.ztp");
+
+    ck_assert_int_eq(ir->issuers->nelts, 1);
+    is = &APR_ARRAY_IDX(ir->issuers, 0, zpc_ir_issuer_t);
+    ck_assert_str_eq(is->name, "corp");
+    ck_assert_str_eq(is->iss, "https://idp.example.com/realms/corp");
+    ck_assert_str_eq(is->audience, "orders-api");
+    ck_assert_uint_eq(is->algs, ZT_ALG_ES256 | ZT_ALG_RS256 | ZT_ALG_EDDSA);
+    ck_assert_uint_eq(is->jwks_kind, ZT_JWKS_FILE);
+    ck_assert_str_eq(is->jwks, "corp.jwks.json");
+    ck_assert_uint_eq(is->max_lifetime, 900);
+    ck_assert_uint_eq(is->leeway, 30);
+    ck_assert_uint_eq(is->line, 8);
+
+    ck_assert_int_eq(ir->routes->nelts, 6);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_uint_eq(ROUTE(ir, i)->methods, routes[i].m);
+        ck_assert_str_eq(ROUTE(ir, i)->pattern, routes[i].p);
+        ck_assert_int_eq(ROUTE(ir, i)->segs->nelts, routes[i].nseg);
+        ck_assert_uint_eq(ROUTE(ir, i)->line, 21 + (uint32_t)i);
+        assert_rules(ir, i, rules[i]);
+    }
+    {
+        const zpc_ir_seg_t *s = (const zpc_ir_seg_t *)ROUTE(ir, 5)->segs->elts;
+        ck_assert_uint_eq(s[0].kind, ZT_SEG_LITERAL);
+        ck_assert_str_eq(s[0].text, "users");
+        ck_assert_uint_eq(s[1].kind, ZT_SEG_CAPTURE);
+        ck_assert_str_eq(s[1].text, "uid");
+        ck_assert_uint_eq(s[2].kind, ZT_SEG_LITERAL);
+        ck_assert_str_eq(s[2].text, "orders");
+    }
+
+    ck_assert_int_eq(ir->rules->nelts, 6);
+    ck_assert_uint_eq(RULE(ir, 0)->flags, ZT_RULE_PUBLIC);
+    ck_assert_uint_eq(RULE(ir, 0)->cond, ZT_NONE);
+    ck_assert_uint_eq(RULE(ir, 1)->cond, 0);
+    ck_assert_uint_eq(RULE(ir, 2)->cond, 1);
+    ck_assert_uint_eq(RULE(ir, 3)->cond, 2);
+    ck_assert_uint_eq(RULE(ir, 4)->cond, 6);
+    ck_assert_uint_eq(RULE(ir, 5)->cond, 9);
+    ck_assert_uint_eq(RULE(ir, 5)->effect, ZT_EFFECT_DENY);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_uint_eq(RULE(ir, i)->effect, ZT_EFFECT_ALLOW);
+        ck_assert_uint_eq(RULE(ir, i)->line, 28 + (uint32_t)i);
+        ck_assert_uint_eq(RULE(ir, i + 1)->flags, 0);
+    }
+    ck_assert_str_eq(RULE(ir, 1)->text, "GET /orders, GET /orders/{id}");
+    ck_assert_str_eq(RULE(ir, 5)->text, "* /orders/**");
+    ck_assert_str_eq(RULE(ir, 5)->file, ir->source);
+
+    ck_assert_int_eq(ir->nodes->nelts, 10);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_msg(memcmp(NODE(ir, i), &nodes[i], sizeof(nodes[i])) == 0,
+                      "node %d: op %u a %u b %u c %u", i, NODE(ir, i)->op,
+                      NODE(ir, i)->a, NODE(ir, i)->b, NODE(ir, i)->c);
+    }
+    ck_assert_int_eq(ir->opnds->nelts, 10);
+    ck_assert_str_eq(OPND(ir, 0)->str, "orders:read");
+    ck_assert_uint_eq(OPND(ir, 1)->kind, ZT_OPND_TOKEN);
+    ck_assert_str_eq(token_path(OPND(ir, 1)), "scope");
+    ck_assert_str_eq(token_path(OPND(ir, 4)), "realm_access.roles");
+    ck_assert_str_eq(token_path(OPND(ir, 5)), "azp");
+    ck_assert_str_eq(OPND(ir, 6)->str, "web-spa");
+    ck_assert_str_eq(token_path(OPND(ir, 7)), "sub");
+    ck_assert_uint_eq(OPND(ir, 8)->kind, ZT_OPND_PATH);
+    ck_assert_str_eq(OPND(ir, 8)->str, "uid");
+    ck_assert_uint_eq(OPND(ir, 9)->kind, ZT_OPND_STR);
+    ck_assert_str_eq(OPND(ir, 9)->str, "legacy-batch");
+    ck_assert_int_eq(ir->lists->nelts, 1);
+    ck_assert_uint_eq(LIST(ir, 0), 9);
+}
+END_TEST
+
+START_TEST(lower_rule_kinds)
+{
+    res_t r = compile(HDR
+        "route GET /a\n"
+        "allow GET /a public\n"
+        "allow GET /a\n"
+        "allow GET /a when token.x == \"1\"\n"
+        "deny  GET /a unless token.y != 2\n");
+    zpc_ir_t *ir = r.ir;
+
+    ck_assert_msg(ir != NULL, "%s", r.out);
+    check_invariants(ir);
+    ck_assert_uint_eq(RULE(ir, 0)->flags, ZT_RULE_PUBLIC);
+    ck_assert_uint_eq(RULE(ir, 0)->cond, ZT_NONE);
+    ck_assert_uint_eq(RULE(ir, 1)->flags, 0);
+    ck_assert_uint_eq(RULE(ir, 1)->cond, ZT_NONE);
+    ck_assert_uint_eq(RULE(ir, 2)->cond, 0);
+    ck_assert_uint_eq(NODE(ir, 0)->op, ZT_OP_EQ);
+    ck_assert_uint_eq(RULE(ir, 3)->effect, ZT_EFFECT_DENY);
+    ck_assert_uint_eq(RULE(ir, 3)->cond, 1);
+    ck_assert_uint_eq(NODE(ir, 1)->op, ZT_OP_NOT);     /* unless */
+    ck_assert_uint_eq(NODE(ir, 1)->a, 2);
+    ck_assert_uint_eq(NODE(ir, 2)->op, ZT_OP_NE);
+    ck_assert_uint_eq(OPND(ir, NODE(ir, 2)->b)->kind, ZT_OPND_INT);
+    ck_assert_int_eq(OPND(ir, NODE(ir, 2)->b)->num, 2);
+    assert_rules(ir, 0, "0 1 2 3");
+}
+END_TEST
+
+/* '*' covers every method; ** after /orders covers /orders itself and
+ * everything below it, but not /ordersx; '*' is one segment. */
+START_TEST(lower_coverage)
+{
+    res_t r = compile(HDR
+        "route GET    /orders\n"                /* 0 */
+        "route GET    /ordersx\n"               /* 1 */
+        "route POST   /orders/{id}/items\n"     /* 2 */
+        "route DELETE /orders/{id}\n"           /* 3 */
+        "route GET    /\n"                      /* 4 */
+        "route PUT    /users/{id}\n"            /* 5 */
+        "allow * /orders/**\n"                  /* 0: 0 2 3 */
+        "allow GET /**\n"                       /* 1: 0 1 4 */
+        "allow * /*/{id}\n"                     /* 2: 3 5 */
+        "allow PUT /users/{id}, GET /, DELETE /orders/{id}\n"  /* 3: 3 4 5 */
+        "allow GET /ordersx, GET /ordersx\n");                 /* 4: 1 */
+    zpc_ir_t *ir = r.ir;
+
+    ck_assert_msg(ir != NULL, "%s", r.out);
+    check_invariants(ir);
+    assert_rules(ir, 0, "0 1");
+    assert_rules(ir, 1, "1 4");
+    assert_rules(ir, 2, "0");
+    assert_rules(ir, 3, "0 2 3");
+    assert_rules(ir, 4, "1 3");
+    assert_rules(ir, 5, "2 3");
+    ck_assert_int_eq(ROUTE(ir, 4)->segs->nelts, 0);
+    ck_assert_str_eq(RULE(ir, 3)->text, "PUT /users/{id}, GET /, DELETE /orders/{id}");
+}
+END_TEST
+
+START_TEST(lower_lets_and_operands)
+{
+    res_t r = compile(HDR
+        "route GET /a/{id}\n"
+        "let a = \"r\" in token.roles\n"
+        "let b = a or token.sub == path.id\n"
+        "allow GET /a/{id} when b and not a\n"
+        "allow GET /a/{id} when token.azp in [\"x\", 3, true, \"x\"]\n"
+        "allow GET /a/{id} when path.id in [\"7\"] and token.a.b.c == false\n");
+    zpc_ir_t *ir = r.ir;
+
+    ck_assert_msg(ir != NULL && r.nwarn == 0, "%s", r.out);
+    check_invariants(ir);
+    /* rule 0: AND(OR(IN_CLAIM, EQ), NOT(IN_CLAIM)), lets expanded in place */
+    ck_assert_uint_eq(RULE(ir, 0)->cond, 0);
+    ck_assert_uint_eq(NODE(ir, 0)->op, ZT_OP_AND);
+    ck_assert_uint_eq(NODE(ir, 0)->a, 1);
+    ck_assert_uint_eq(NODE(ir, 0)->b, 4);
+    ck_assert_uint_eq(NODE(ir, 1)->op, ZT_OP_OR);
+    ck_assert_uint_eq(NODE(ir, 2)->op, ZT_OP_IN_CLAIM);
+    ck_assert_uint_eq(NODE(ir, 3)->op, ZT_OP_EQ);
+    ck_assert_uint_eq(NODE(ir, 4)->op, ZT_OP_NOT);
+    ck_assert_uint_eq(NODE(ir, 4)->a, 5);
+    ck_assert_uint_eq(NODE(ir, 5)->op, ZT_OP_IN_CLAIM);
+    /* equal operands are shared */
+    ck_assert_uint_eq(NODE(ir, 5)->a, NODE(ir, 2)->a);
+    ck_assert_uint_eq(NODE(ir, 5)->b, NODE(ir, 2)->b);
+    ck_assert_uint_eq(OPND(ir, NODE(ir, 3)->b)->kind, ZT_OPND_PATH);
+    /* rule 1: list of four operand indices, "x" twice the same index */
+    ck_assert_uint_eq(NODE(ir, 6)->op, ZT_OP_IN_LIST);
+    ck_assert_uint_eq(NODE(ir, 6)->b, 0);
+    ck_assert_uint_eq(NODE(ir, 6)->c, 4);
+    ck_assert_uint_eq(LIST(ir, 0), LIST(ir, 3));
+    ck_assert_uint_eq(OPND(ir, LIST(ir, 1))->kind, ZT_OPND_INT);
+    ck_assert_int_eq(OPND(ir, LIST(ir, 1))->num, 3);
+    ck_assert_uint_eq(OPND(ir, LIST(ir, 2))->kind, ZT_OPND_BOOL);
+    ck_assert_int_eq(OPND(ir, LIST(ir, 2))->num, 1);
+    /* rule 2 */
+    ck_assert_uint_eq(NODE(ir, 7)->op, ZT_OP_AND);
+    ck_assert_uint_eq(NODE(ir, 8)->op, ZT_OP_IN_LIST);
+    ck_assert_uint_eq(NODE(ir, 8)->b, 4);
+    ck_assert_uint_eq(NODE(ir, 9)->op, ZT_OP_EQ);
+    ck_assert_str_eq(token_path(OPND(ir, NODE(ir, 9)->a)), "a.b.c");
+    ck_assert_int_eq(OPND(ir, NODE(ir, 9)->b)->num, 0);
+    ck_assert_int_eq(ir->nodes->nelts, 10);
+}
+END_TEST
+
+START_TEST(lower_issuers)
+{
+    res_t r = compile("policy \"p\"\n"
+        "issuer a \"https://a\" { audience \"x\" algorithms RS256 PS512 HS256\n"
+        "   jwks file \"keys/a.json\" max_lifetime 1h leeway 45 }\n"
+        "issuer b \"https://b\" { leeway 2m jwks file \"/etc/b.json\"\n"
+        "   algorithms EdDSA audience \"y\" max_lifetime 1d }\n"
+        "route GET /a\nallow GET /a\n");
+    const zpc_ir_issuer_t *a, *b;
+
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    a = &APR_ARRAY_IDX(r.ir->issuers, 0, zpc_ir_issuer_t);
+    b = &APR_ARRAY_IDX(r.ir->issuers, 1, zpc_ir_issuer_t);
+    ck_assert_uint_eq(a->algs, ZT_ALG_RS256 | ZT_ALG_PS512 | ZT_ALG_HS256);
+    ck_assert_str_eq(a->jwks, "keys/a.json");
+    ck_assert_uint_eq(a->max_lifetime, 3600);
+    ck_assert_uint_eq(a->leeway, 45);
+    ck_assert_uint_eq(a->line, 2);
+    ck_assert_str_eq(b->jwks, "/etc/b.json");
+    ck_assert_uint_eq(b->algs, ZT_ALG_EDDSA);
+    ck_assert_uint_eq(b->max_lifetime, 86400);
+    ck_assert_uint_eq(b->leeway, 120);
+    ck_assert_str_eq(b->audience, "y");
+    ck_assert_uint_eq(b->line, 4);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Scanner                                                             */
+/* ------------------------------------------------------------------ */
+
+START_TEST(scan_strings)
+{
+    res_t r = compile(HDR "route GET /a\n"
+                      "allow GET /a when token.x == \"q\\\"b\\\\s\\nn\\tt caf\xc3\xa9 \xf0\x9f\x94\x92\"\n");
+
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    ck_assert_str_eq(OPND(r.ir, 1)->str, "q\"b\\s\nn\tt caf\xc3\xa9 \xf0\x9f\x94\x92");
+}
+END_TEST
+
+START_TEST(scan_numbers)
+{
+    res_t r = compile(HDR "route GET /a\n"
+                      "allow GET /a when token.x == -9223372036854775808 or "
+                      "token.y == 9223372036854775807 or token.z == 0\n");
+
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    ck_assert_int_eq(OPND(r.ir, 1)->num, INT64_MIN);
+    ck_assert_int_eq(OPND(r.ir, 3)->num, INT64_MAX);
+    expect(HDR "route GET /a\nallow GET /a when token.x == 9223372036854775808\n",
+           1, 0, "t.ztp:8:30: error: integer out of range (the maximum is 9223372036854775807)");
+    expect(HDR "route GET /a\nallow GET /a when token.x == -9223372036854775809\n",
+           1, 0, "integer out of range (the minimum is -9223372036854775808)");
+    expect("policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\""
+           " max_lifetime 15min }\nroute GET /a\nallow GET /a\n",
+           1, 0, "2:73: error: unknown unit 'min' in '15min'");
+    expect("policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\""
+           " leeway 99999999999999999999s }\nroute GET /a\nallow GET /a\n",
+           1, 0, "duration out of range");
+    expect("policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\""
+           " leeway 49711d }\nroute GET /a\nallow GET /a\n",
+           1, 0, "leeway is too long (4295030400 seconds; the limit is 4294967295)");
+    expect("policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\""
+           " leeway -1 }\nroute GET /a\nallow GET /a\n",
+           1, 0, "leeway cannot be negative");
+}
+END_TEST
+
+START_TEST(scan_keywords_as_claims)
+{
+    res_t r = compile(HDR "route GET /a\n"
+                      "allow GET /a when token.public.in.not == \"x\" and \"y\" in token.route\n");
+
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    ck_assert_str_eq(token_path(OPND(r.ir, 0)), "public.in.not");
+    ck_assert_str_eq(token_path(OPND(r.ir, 3)), "route");
+}
+END_TEST
+
+START_TEST(scan_crlf_tabs_comments)
+{
+    res_t r = compile("# head\r\npolicy\t\"p\"\r\n" ISS "route GET /a # trailing\r\n"
+                      "allow GET /a # no newline at the end");
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    ck_assert_uint_eq(ROUTE(r.ir, 0)->line, 8);
+}
+END_TEST
+
+/* Bad bytes: each one error, at its exact position. */
+START_TEST(scan_bad_bytes)
+{
+    static const char nul_src[] = "policy \"p\"\nroute GET /a\0\nallow GET /a public\n";
+    static const char nul_str[] = "policy \"a\0b\"\nroute GET /a\nallow GET /a public\n";
+    static const char nul_com[] = "policy \"p\"\n# x\0y\nroute GET /a\nallow GET /a public\n";
+    res_t r;
+
+    r = compile_n(nul_src, sizeof(nul_src) - 1);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:2:13: error: NUL byte in the source"));
+    r = compile_n(nul_str, sizeof(nul_str) - 1);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:1:10: error: NUL byte in string"));
+    r = compile_n(nul_com, sizeof(nul_com) - 1);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:2:4: error: NUL byte in comment"));
+
+    expect("policy \"p\"\x01\nroute GET /a\nallow GET /a public\n", 1, 0,
+           "t.ztp:1:11: error: control character 0x01 in the source");
+    expect("policy \"p\x7f\"\nroute GET /a\nallow GET /a public\n", 1, 0,
+           "t.ztp:1:10: error: control character 0x7f in string");
+    expect("policy \"p\"\nroute GET /a\nallow GET /a public # \x1b[31m\n", 1, 0,
+           "t.ztp:3:23: error: control character 0x1b in comment");
+    expect("policy \"p\xff\"\nroute GET /a\nallow GET /a public\n", 1, 0,
+           "t.ztp:1:10: error: invalid UTF-8 byte 0xff in string");
+    expect("policy \"\xc0\x80\"\nroute GET /a\nallow GET /a public\n", 3, 0,
+           "t.ztp:1:9: error: invalid UTF-8 byte 0xc0 in string");   /* overlong */
+    expect("policy \"p\"\n# \xed\xa0\x80 surrogate\nroute GET /a\nallow GET /a public\n", 1, 0,
+           "t.ztp:2:3: error: invalid UTF-8 byte 0xed in comment");
+    expect("policy \"p\"\nroute GET /caf\xe9\nallow GET /** public\n", 1, 0,
+           "t.ztp:2:15: error: invalid UTF-8 byte 0xe9 in path");
+    expect("policy \"p\"\nroute GET /a \xfe\nallow GET /a public\n", 1, 0,
+           "t.ztp:2:14: error: invalid UTF-8 byte 0xfe\n");
+    expect("policy \"p\"\nroute GET /a \xc3\xa9\nallow GET /a public\n", 1, 0,
+           "t.ztp:2:14: error: unexpected character '\xc3\xa9'");
+    /* valid UTF-8 is fine in strings, comments and paths */
+    r = compile("policy \"caf\xc3\xa9\"\n# \xe2\x9c\x93\nroute GET /caf\xc3\xa9\n"
+                "allow GET /caf\xc3\xa9 public\n");
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    ck_assert_str_eq(ROUTE(r.ir, 0)->pattern, "/caf\xc3\xa9");
+}
+END_TEST
+
+START_TEST(scan_string_errors)
+{
+    expect(HDR "route GET /a\nallow GET /a when token.x == \"abc\nallow GET /a\n",
+           1, 0, "t.ztp:8:30: error: unterminated string");
+    expect(HDR "route GET /a\nallow GET /a when token.x == \"abc", 1, 0,
+           "t.ztp:8:30: error: unterminated string at end of file");
+    expect(HDR "route GET /a\nallow GET /a when token.x == \"a\\qb\"\n", 1, 0,
+           "t.ztp:8:32: error: unknown escape sequence '\\q' in string");
+    expect(HDR "route GET /a\nallow GET /a when token.x == \"a\tb\"\n", 1, 0,
+           "t.ztp:8:32: error: tab character in string (write \\t)");
+    expect(HDR "route GET /a\nallow GET /a when token.x == \"a\\", 2, 0,
+           "'\\' in a string must be followed by one of");
+}
+END_TEST
+
+START_TEST(scan_length_limits)
+{
+    char *id = apr_palloc(pool, 200), *s = apr_palloc(pool, 5000);
+
+    memset(id, 'x', 199);
+    id[199] = '\0';
+    memset(s, 'y', 4999);
+    s[4999] = '\0';
+    expect(apr_pstrcat(pool, HDR "route GET /a\nlet ", id, " = \"a\" in token.b\n"
+                       "allow GET /a when ", id, "\n", NULL),
+           2, 0, "identifier longer than 128 bytes");
+    expect(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when token.b == \"",
+                       s, "\"\n", NULL),
+           1, 0, "t.ztp:8:30: error: string longer than 4096 bytes");
+    expect(apr_pstrcat(pool, HDR "route GET /", s, "\nallow GET /**\n", NULL),
+           1, 0, "path longer than 4096 bytes");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics                                                         */
+/* ------------------------------------------------------------------ */
+
+START_TEST(diag_format)
+{
+    res_t r = compile(HDR "route GET /a\n\tallow GET /b when\ttoken.x == \"1\"\n");
+
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_str_eq(r.out,
+        "t.ztp:8:8: error: GET /b matches no declared route (a rule that covers "
+        "no route is always a mistake)\n"
+        "\tallow GET /b when\ttoken.x == \"1\"\n"
+        "\t      ^~~~~~\n");
+
+    /* a note, and a caret after a multi-byte character */
+    r = compile(HDR "route GET /\xc3\xa9t\xc3\xa9\nroute GET /\xc3\xa9t\xc3\xa9\n"
+                "allow GET /**\n");
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_str_eq(r.out,
+        "t.ztp:8:1: error: route GET /\xc3\xa9t\xc3\xa9 is declared twice\n"
+        "route GET /\xc3\xa9t\xc3\xa9\n"
+        "^~~~~~~~~~~~~~\n"
+        "t.ztp:7:1: note: the first declaration is here\n"
+        "route GET /\xc3\xa9t\xc3\xa9\n"
+        "^~~~~~~~~~~~~~\n");
+
+    /* no position */
+    r = compile(ISS "route GET /a\nallow GET /a\n");
+    ck_assert_str_eq(r.out, "t.ztp: error: no policy declaration (begin the file "
+                     "with: policy \"NAME\")\n");
+
+    /* NULL stream: counted, not printed */
+    ck_assert_ptr_null(zpc_compile_string("x", "policy", 6, NULL, pool,
+                                          &r.nerr, &r.nwarn));
+    ck_assert_int_eq(r.nerr, 1);
+}
+END_TEST
+
+START_TEST(diag_long_line)
+{
+    char *pad = apr_palloc(pool, 1001);
+    res_t r;
+    const char *l2, *l3;
+
+    memset(pad, ' ', 1000);
+    pad[1000] = '\0';
+    r = compile(apr_pstrcat(pool, HDR "route GET /a\n", pad, "allow GET /x", pad,
+                            "\n", NULL));
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:8:1007: error: GET /x matches"));
+    l2 = strchr(r.out, '\n') + 1;
+    l3 = strchr(l2, '\n') + 1;
+    /* the source line is cut to a window, and the caret still lines up */
+    ck_assert_int_le(strchr(l2, '\n') - l2, 200);
+    ck_assert_int_eq(strncmp(l2, "...", 3), 0);
+    ck_assert_int_eq(strstr(l2, "GET /x") - l2, strchr(l3, '^') - l3);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Checks: one table, one row per rule of the language                 */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+    const char *src;
+    int errors, warnings;
+    const char *msg;
+} checks[] = {
+    /* policy */
+    { ISS "route GET /a\nallow GET /a\n", 1, 0, "t.ztp: error: no policy declaration" },
+    { HDR "policy \"q\"\nroute GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:7:1: error: more than one policy declaration" },
+    { "policy \"\"\n" ISS "route GET /a\nallow GET /a\n", 1, 0, "the policy name is empty" },
+    /* issuers */
+    { "policy \"p\"\nissuer c \"i\" { algorithms ES256 jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:2:8: error: issuer 'c' has no audience (add: audience \"API-NAME\")" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0, "issuer 'c' has no algorithms" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 }\n"
+      "route GET /a\nallow GET /a\n", 1, 0, "issuer 'c' has no key set (add: jwks file" },
+    { "policy \"p\"\nissuer c \"i\" { }\nroute GET /a\nallow GET /a\n", 3, 0, "has no key set" },
+    { HDR "issuer corp \"https://other\" { audience \"a\" algorithms ES256 jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:7:8: error: issuer 'corp' is declared twice\n" },
+    { HDR "issuer other \"https://idp\" { audience \"a\" algorithms ES256 jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:7:14: error: issuers 'corp' and 'other' have the same iss \"https://idp\"" },
+    { "policy \"p\"\nissuer c \"\" { audience \"a\" algorithms ES256 jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0, "the iss of issuer 'c' is empty" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\"\n"
+      "  audiance \"b\" }\nroute GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:3:3: error: unknown issuer attribute 'audiance' (expected audience, "
+      "algorithms, jwks, max_lifetime or leeway)" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\"\n"
+      "  audience \"b\" }\nroute GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:3:3: error: duplicate attribute 'audience' in issuer 'c'" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 ES257 jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:2:46: error: unknown algorithm 'ES257' (valid: RS256 RS384 RS512 PS256 "
+      "PS384 PS512 ES256 ES384 ES512 EdDSA HS256 HS384 HS512)" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms none jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "algorithm 'none' is refused: an unsigned token proves nothing" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms eddsa jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0, "case-sensitive: write EdDSA" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 ES256 jwks file \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 0, 1, "warning: algorithm 'ES256' is listed twice" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks url \"https://k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0, "jwks url is not supported yet" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks ftp \"k\" }\n"
+      "route GET /a\nallow GET /a\n", 1, 0, "unknown key source 'ftp'" },
+    { "policy \"p\"\nissuer c \"i\" { audience \"\" algorithms ES256 jwks file \"\" }\n"
+      "route GET /a\nallow GET /a\n", 2, 0, "the jwks file name is empty" },
+    /* lets */
+    { HDR "let a = \"x\" in token.r\nlet a = \"y\" in token.r\nroute GET /a\n"
+      "allow GET /a when a\n", 1, 0, "t.ztp:8:5: error: let 'a' is defined twice" },
+    { HDR "let a = b\nlet b = \"y\" in token.r\nroute GET /a\nallow GET /a when a\n", 1, 0,
+      "t.ztp:7:9: error: 'b' is used before its definition" },
+    { HDR "route GET /a\nallow GET /a when b\nlet b = \"y\" in token.r\n", 1, 0,
+      "'b' is used before its definition" },
+    { HDR "route GET /a\nallow GET /a when nothing\n", 1, 0,
+      "t.ztp:8:19: error: unknown name 'nothing' (no let defines it)" },
+    { HDR "let a = a or \"x\" in token.r\nroute GET /a\nallow GET /a when a\n", 1, 0,
+      "let 'a' refers to itself" },
+    { HDR "let a = \"x\" in token.r\nroute GET /a\nallow GET /a\n", 0, 1,
+      "t.ztp:7:5: warning: let 'a' is never used" },
+    { HDR "let path = \"x\" in token.r\nroute GET /a\nallow GET /a\n", 1, 0,
+      "'path' is a reserved name" },
+    /* routes */
+    { HDR "route HEAD /a\nroute GET /b\nallow GET /**\n", 1, 0,
+      "t.ztp:7:7: error: HEAD is served by GET routes; write: route GET /a" },
+    { HDR "route FETCH /a\nroute GET /b\nallow GET /**\n", 1, 0,
+      "unknown method 'FETCH' (expected GET, POST, PUT, PATCH, DELETE or OPTIONS)" },
+    { HDR "route post /a\nroute GET /b\nallow GET /**\n", 1, 0,
+      "methods are written in upper case: POST" },
+    { HDR "route * /a\nroute GET /b\nallow GET /**\n", 1, 0, "a route has exactly one method" },
+    { HDR "route GET /a/{x}/b/{x}\nallow GET /**\n", 1, 0,
+      "t.ztp:7:20: error: capture {x} appears twice in this route" },
+    { HDR "route GET /a/{x}\nroute GET /a/{y}\nallow GET /**\n", 1, 0,
+      "t.ztp:8:1: error: routes GET /a/{x} and GET /a/{y} can match the same request\n" },
+    { HDR "route GET /a/{x}\nroute GET /a/{y}\nallow GET /**\n", 1, 0,
+      "t.ztp:7:1: note: the other route is declared here\n" },
+    { HDR "route GET /a/b\nroute GET /a/{y}\nroute POST /a/{x}\nallow * /**\n", 0, 0, "" },
+    { HDR "route GET /a\nroute GET /a\nallow GET /**\n", 1, 0, "route GET /a is declared twice" },
+    { HDR "route GET /a//b\nroute GET /c\nallow GET /**\n", 1, 0,
+      "t.ztp:7:14: error: empty path segment ('//')" },
+    { HDR "route GET /a/\nroute GET /c\nallow GET /**\n", 1, 0,
+      "empty path segment (remove the trailing '/')" },
+    { HDR "route GET /a/../b\nroute GET /c\nallow GET /**\n", 1, 0,
+      "t.ztp:7:14: error: '..' segment" },
+    { HDR "route GET /./b\nroute GET /c\nallow GET /**\n", 1, 0, "'.' segment" },
+    { HDR "route GET /a/{id: uuid}\nroute GET /c\nallow GET /**\n", 1, 0,
+      "typed captures are not supported yet; write {id}" },
+    { HDR "route GET /a/{id\nroute GET /c\nallow GET /**\n", 1, 0, "unterminated capture" },
+    { HDR "route GET /a/x{id}\nroute GET /c\nallow GET /**\n", 1, 0,
+      "a capture must be a whole segment" },
+    { HDR "route GET /a/{}\nroute GET /c\nallow GET /**\n", 1, 0, "empty capture name" },
+    { HDR "route GET /a/{1x}\nroute GET /c\nallow GET /**\n", 1, 0,
+      "capture name '1x' is not an identifier" },
+    { HDR "route GET /a/*\nroute GET /c\nallow GET /**\n", 1, 0,
+      "wildcard segments are not supported in routes yet" },
+    { HDR "route GET /a/b*\nroute GET /c\nallow GET /**\n", 1, 0, "'*' must be a whole segment" },
+    { HDR "route GET /1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24"
+      "/25/26/27/28/29/30/31/32/33\nroute GET /c\nallow GET /**\n", 1, 0,
+      "33 path segments (the limit is 32)" },
+    { HDR "route GET /1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24"
+      "/25/26/27/28/29/30/31/32\nallow GET /1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17"
+      "/18/19/20/21/22/23/24/25/26/27/28/29/30/31/32/**\n", 0, 0, "" },
+    { HDR "allow GET /a public\n", 2, 0, "t.ztp: error: no routes" },
+    { HDR "route GET /a\nroute GET /b\nallow GET /a\n", 0, 1,
+      "t.ztp:8:1: warning: no allow rule covers route GET /b" },
+    /* rule targets */
+    { HDR "route GET /orders\nallow GET /ordrs\n", 1, 0,
+      "t.ztp:8:7: error: GET /ordrs matches no declared route" },
+    { HDR "route GET /orders\nallow POST /orders\nallow GET /orders\n", 1, 0,
+      "note: route GET /orders is declared here, with another method" },
+    { HDR "route GET /o/{id}\nallow GET /o/{oid}\nallow GET /o/{id}\n", 1, 0,
+      "note: route GET /o/{id} is declared here (captures are matched by name)" },
+    { HDR "route GET /o\nallow HEAD /o\n", 1, 0, "HEAD is served by GET routes; write: GET /o" },
+    { HDR "route GET /o\nallow GET /**/o\n", 1, 0, "'**' must be the last segment" },
+    { HDR "route GET /o\nallow GET /o, GET /p\n", 1, 0, "t.ztp:8:15: error: GET /p matches no" },
+    { HDR "route GET /o\ndeny GET /o public\nallow GET /o\n", 1, 0,
+      "t.ztp:8:13: error: a deny rule cannot be public" },
+    /* path captures */
+    { HDR "route GET /a/{id}\nroute GET /a\nallow GET /a/** when path.id == \"1\"\n", 1, 0,
+      "t.ztp:9:22: error: path.id is not a capture of route GET /a, which this rule covers" },
+    { HDR "route GET /a/{id}\nroute GET /b/{uid}\nlet mine = token.sub == path.id\n"
+      "allow GET /**, GET /a/{id} when mine\n", 1, 0,
+      "note: path.id comes from let 'mine', used by this rule" },
+    { HDR "route GET /a/{id}\nallow GET /a/{id} when path.id == 5\n", 1, 0,
+      "path.id is a string and never equals a number; write the value in quotes" },
+    { HDR "route GET /a/{id}\nallow GET /a/{id} when path.id in [\"1\", true]\n", 1, 0,
+      "path.id is a string and never equals a boolean" },
+    { HDR "route GET /a/{id}\nallow GET /a/{id} when path.id.x == \"1\"\n", 1, 0,
+      "path.id.x: write path.NAME" },
+    /* conditions */
+    { HDR "route GET /a\nallow GET /a when \"x\" in \"y\"\n", 1, 0,
+      "the right side of 'in' must be a token claim" },
+    { HDR "route GET /a/{id}\nallow GET /a/{id} when \"x\" in path.id\n", 1, 0,
+      "the right side of 'in' must be a token claim" },
+    { HDR "route GET /a\nallow GET /a when \"x\" == \"y\"\n", 1, 0,
+      "t.ztp:8:19: error: comparing two literals" },
+    { HDR "route GET /a\nallow GET /a when 1 != true\n", 1, 0, "comparing two literals" },
+    { HDR "route GET /a\nallow GET /a when \"x\" in [\"x\"]\n", 1, 0,
+      "a literal on the left of 'in [...]'" },
+    { HDR "route GET /a\nallow GET /a when token.x in []\n", 1, 0, "empty list" },
+    { HDR "route GET /a\nallow GET /a when token.a.b.c.d.e.f.g.h.i == 1\n", 1, 0,
+      "claim path token.a.b.c.d.e.f.g.h.i has 9 parts (the limit is 8)" },
+    { HDR "route GET /a\nallow GET /a when token.a.b.c.d.e.f.g.h == 1\n", 0, 0, "" },
+    { HDR "route GET /a\nallow GET /a when token == 1\n", 1, 0,
+      "'token' needs a claim name" },
+    { HDR "route GET /a\nallow GET /a when client.ip == \"1\"\n", 1, 0,
+      "client.ip is not supported yet" },
+    { HDR "route GET /a\nallow GET /a when token.admin\n", 1, 0,
+      "token.admin is a value, not a condition" },
+    { HDR "let a = \"x\" in token.r\nroute GET /a\nallow GET /a when token.x == a\n", 1, 1,
+      "'a' is a condition, not a value" },
+    { HDR "route GET /a\nallow GET /a when tokn.sub == \"x\"\n", 1, 0,
+      "unknown name 'tokn.sub' (a value is token.NAME, path.NAME or a literal)" },
+    /* issuers and public rules */
+    { "policy \"p\"\nroute GET /a\nallow GET /a when token.x == \"1\"\n", 1, 0,
+      "t.ztp:3:1: error: this rule needs a verified token, but no issuer is declared" },
+    { "policy \"p\"\nroute GET /a\nallow GET /a\nallow GET /a\n", 1, 0,
+      "no issuer is declared" },
+    { "policy \"p\"\nroute GET /a\nallow GET /a public\n", 0, 1,
+      "warning: no issuer is declared: every rule is public" },
+    /* syntax errors */
+    { HDR "route GET /a\nallow GET /a when token.x = \"1\"\n", 1, 0,
+      "t.ztp:8:27: error: syntax error: unexpected '=' (compare with '==')" },
+    { HDR "route GET /a\nallow GET /a when (token.x == \"1\"\n", 1, 0,
+      "syntax error: unexpected end of file, expecting 'and', 'or' or ')'" },
+    { HDR "route GET /a\nallow GET /a when\n", 1, 0,
+      "syntax error: unexpected end of file, expecting a condition" },
+    { HDR "route GET /a\nstepup GET /a\n", 1, 0,
+      "unexpected identifier 'stepup' ('stepup' statements are not supported yet)" },
+    { HDR "rout GET /a\n", 1, 0, "unexpected identifier 'rout', expecting a statement" },
+    { HDR "route GET /a\nallow GET /a when token.x == \"1\" && token.y == \"2\"\n", 1, 0,
+      "t.ztp:8:34: error: unexpected '&&' (write 'and')" },
+    { HDR "route GET /a\nallow GET /a public;\n", 1, 0, "unexpected character ';' (statements need no separator)" },
+    { HDR "route GET /a\nallow GET /a when token.x == 'x'\n", 2, 0,
+      "unexpected character ''' (strings are written in double quotes)" },
+};
+
+START_TEST(check_table)
+{
+    res_t r = compile(checks[_i].src);
+
+    ck_assert_msg(r.nerr == checks[_i].errors && r.nwarn == checks[_i].warnings,
+                  "case %d: errors %d (want %d), warnings %d (want %d):\n%s",
+                  _i, r.nerr, checks[_i].errors, r.nwarn, checks[_i].warnings, r.out);
+    ck_assert_msg(strstr(r.out, checks[_i].msg) != NULL,
+                  "case %d: missing \"%s\" in:\n%s", _i, checks[_i].msg, r.out);
+    if (r.nerr == 0) {
+        ck_assert_ptr_nonnull(r.ir);
+        check_invariants(r.ir);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Several errors, recovery, limits                                    */
+/* ------------------------------------------------------------------ */
+
+START_TEST(several_errors)
+{
+    res_t r = compile("policy \"p\"\n"
+        "issuer c \"i\" { audience \"a\" algorithms none jwks file \"k\" }\n"
+        "let a = \"x\" in token.a.b.c.d.e.f.g.h.i\n"
+        "route HEAD /a\n"
+        "route GET /b/{x}\n"
+        "route GET /b/{y}\n"
+        "allow GET /c when a\n"
+        "deny GET /b/{x} public\n");
+
+    ck_assert_int_eq(r.nerr, 6);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:2:40: error: algorithm 'none'"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:3:16: error: claim path"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:4:7: error: HEAD"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:6:1: error: routes"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:7:7: error: GET /c matches no"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:8:17: error: a deny rule"));
+}
+END_TEST
+
+/* After a syntax error the parser resumes at the next statement keyword,
+ * so later syntax errors are reported too; the checks do not run on a
+ * tree with holes (no "no policy declaration" below). */
+START_TEST(recovery)
+{
+    res_t r = compile("policy 5\n"
+        "route GET /a\n"
+        "allow GET /a when token.x == \"1\" token.y\n"
+        "route GET /b\n"           /* three good tokens: errors resume */
+        "route GET\n"
+        "allow GET /a when (\n"
+        "let = 3\n"
+        "let ok = \"x\" in token.y\n"
+        "issuer c \"i\" { audience }\n");
+
+    ck_assert_int_eq(r.nerr, 5);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:1:8: error: syntax error: unexpected integer, expecting a string"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:3:34: error: syntax error: unexpected identifier 'token'"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:6:1: error: syntax error: unexpected 'allow', expecting a path"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:7:1: error: syntax error: unexpected 'let', expecting a condition"));
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:9:25: error: syntax error: unexpected '}', expecting a string"));
+    ck_assert_ptr_null(strstr(r.out, "no policy"));
+}
+END_TEST
+
+START_TEST(error_limit)
+{
+    char *src = apr_pstrdup(pool, HDR "route GET /a\n");
+    res_t r;
+    const char *last;
+
+    for (int i = 0; i < 40; i++) {
+        src = apr_psprintf(pool, "%sallow GET /x%d\n", src, i);
+    }
+    r = compile(src);
+    ck_assert_int_eq(r.nerr, 20);
+    ck_assert_ptr_nonnull(strstr(r.out, "GET /x19 matches no declared route"));
+    ck_assert_ptr_null(strstr(r.out, "GET /x20 "));
+    last = strstr(r.out, "t.ztp: note: too many errors; stopping after 20\n");
+    ck_assert_ptr_nonnull(last);
+    ck_assert_str_eq(last, "t.ztp: note: too many errors; stopping after 20\n");
+
+    /* a binary file stops early too */
+    src = apr_palloc(pool, 100000);
+    for (int i = 0; i < 100000; i++) {
+        src[i] = (char)(0x80 + (i * 7) % 0x40);
+    }
+    r = compile_n(src, 100000);
+    ck_assert_int_eq(r.nerr, 20);
+}
+END_TEST
+
+START_TEST(deep_nesting)
+{
+    int n = 10000;
+    char *open = apr_palloc(pool, n + 1), *close = apr_palloc(pool, n + 1);
+    char *nots = apr_palloc(pool, 4 * n + 1);
+    res_t r;
+
+    memset(open, '(', n);
+    memset(close, ')', n);
+    open[n] = close[n] = '\0';
+    for (int i = 0; i < n; i++) {
+        memcpy(nots + 4 * i, "not ", 4);
+    }
+    nots[4 * n] = '\0';
+    r = compile(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when ", open,
+                            "token.x == \"1\"", close, "\n", NULL));
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "nested too deeply (the parser's limit is 2000 levels)"));
+    r = compile(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when ", nots,
+                            "token.x == \"1\"\n", NULL));
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "nested too deeply"));
+
+    /* 128 levels are fine, 129 are not */
+    r = compile(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when ",
+                            apr_pstrndup(pool, nots, 4 * 127), "token.x == \"1\"\n", NULL));
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    r = compile(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when ",
+                            apr_pstrndup(pool, nots, 4 * 128), "token.x == \"1\"\n", NULL));
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "condition nested too deeply (the limit is 128 levels)"));
+}
+END_TEST
+
+START_TEST(long_chains)
+{
+    char *src = apr_pstrdup(pool, HDR "route GET /a\nallow GET /a when token.x == \"0\"");
+    res_t r;
+
+    /* a flat chain of 5000 'or': too deep for the evaluator's bound */
+    for (int i = 1; i < 5000; i++) {
+        src = apr_pstrcat(pool, src, " or token.x == \"1\"", NULL);
+    }
+    r = compile(src);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "condition nested too deeply"));
+
+    /* lets that double at each step: refused by count, never expanded */
+    src = apr_pstrdup(pool, HDR "route GET /a\nlet l0 = token.x == \"1\"\n");
+    for (int i = 1; i < 60; i++) {
+        src = apr_psprintf(pool, "%slet l%d = l%d or l%d\n", src, i, i - 1, i - 1);
+    }
+    r = compile(apr_pstrcat(pool, src, "allow GET /a when l59\n", NULL));
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "too many condition nodes once lets are "
+                                 "expanded (the limit is 1048576)"));
+    /* a long let chain: depth counted through lets */
+    src = apr_pstrdup(pool, HDR "route GET /a\nlet l0 = token.x == \"1\"\n");
+    for (int i = 1; i < 200; i++) {
+        src = apr_psprintf(pool, "%slet l%d = not l%d\n", src, i, i - 1);
+    }
+    r = compile(apr_pstrcat(pool, src, "allow GET /a when l199\n", NULL));
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "let 'l128' nests too deeply"));
+}
+END_TEST
+
+START_TEST(count_limits)
+{
+    apr_size_t n = 65536, cap = n * 24 + 200, len;
+    char *src = apr_palloc(pool, cap);
+    res_t r;
+
+    len = (apr_size_t)snprintf(src, cap, "%s", HDR);
+    for (apr_size_t i = 0; i < n; i++) {
+        len += (apr_size_t)snprintf(src + len, cap - len, "route GET /r%zu\n", i);
+    }
+    len += (apr_size_t)snprintf(src + len, cap - len, "allow GET /r0\n");
+    r = compile_n(src, len);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "too many routes (the limit is 65535)"));
+
+    len = (apr_size_t)snprintf(src, cap, "%sroute GET /a\n", HDR);
+    for (apr_size_t i = 0; i < n; i++) {
+        len += (apr_size_t)snprintf(src + len, cap - len, "allow GET /a\n");
+    }
+    r = compile_n(src, len);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "too many rules (the limit is 65535)"));
+
+    len = (apr_size_t)snprintf(src, cap, "policy \"p\"\n");
+    for (int i = 0; i < 65; i++) {
+        len += (apr_size_t)snprintf(src + len, cap - len, "issuer i%d \"i%d\" { "
+                                    "audience \"a\" algorithms ES256 jwks file \"k\" }\n", i, i);
+    }
+    len += (apr_size_t)snprintf(src + len, cap - len, "route GET /a\nallow GET /a\n");
+    r = compile_n(src, len);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp:66:8: error: too many issuers (the limit is 64)"));
+}
+END_TEST
+
+START_TEST(input_size)
+{
+    apr_size_t n = (4u << 20) + 1;
+    char *src = apr_palloc(pool, n), path[] = "/tmp/test_zpc_XXXXXX";
+    int fd, nerr = 0;
+    FILE *f;
+    res_t r;
+
+    memset(src, ' ', n);
+    r = compile_n(src, n);
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_str_eq(r.out, "t.ztp: error: file too large (4194305 bytes; the limit is 4194304)\n");
+    /* exactly 4 MiB is read (and then found to be only blanks) */
+    r = compile_n(src, n - 1);
+    ck_assert_int_eq(r.nerr, 2);
+
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    fwrite(src, 1, n, f);
+    fclose(f);
+    ck_assert_ptr_null(zpc_compile_file(path, NULL, pool, &nerr, NULL));
+    ck_assert_int_eq(nerr, 1);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(file_errors)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    int nerr = 0, nwarn = 7;
+
+    ck_assert_ptr_null(zpc_compile_file("/nonexistent/p.ztp", f, pool, &nerr, &nwarn));
+    ck_assert_ptr_null(zpc_compile_file("/tmp", f, pool, &nerr, &nwarn));
+    fclose(f);
+    ck_assert_int_eq(nerr, 1);
+    ck_assert_int_eq(nwarn, 0);
+    ck_assert_str_eq(buf, "/nonexistent/p.ztp: error: cannot read: No such file or directory\n"
+                          "/tmp: error: cannot read: it is a directory\n");
+    free(buf);
+}
+END_TEST
+
+/* Mutations of the example: whatever the bytes, the front end either
+ * reports an error or produces IR that keeps every invariant. */
+START_TEST(mutations)
+{
+    FILE *f = fopen(ZT_SRCDIR "/examples/orders/orders.ztp", "rb");
+    char src[8192], *m = apr_palloc(pool, sizeof(src));
+    size_t len;
+    uint32_t seed = 12345;
+    int good = 0;
+
+    ck_assert_ptr_nonnull(f);
+    len = fread(src, 1, sizeof(src), f);
+    fclose(f);
+    for (int k = 0; k < 3000; k++) {
+        size_t mlen = len;
+        res_t r;
+
+        memcpy(m, src, len);
+        for (int e = 0; e < 1 + k % 4; e++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % mlen;
+            seed = seed * 1103515245u + 12345u;
+            switch ((seed >> 16) % 3) {
+            case 0: m[at] = (char)(seed >> 24); break;                    /* flip */
+            case 1: mlen = at > 0 ? at : 1; break;                        /* cut */
+            default: memmove(m + at, m + at + 1, mlen - at - 1); mlen--;  /* drop */
+            }
+        }
+        r = compile_n(m, mlen);
+        ck_assert(r.nerr >= 0);
+        if (r.ir != NULL) {
+            ck_assert_int_eq(r.nerr, 0);
+            check_invariants(r.ir);
+            good++;
+        }
+    }
+    ck_assert_int_gt(good, 0);
+}
+END_TEST
+
+static Suite *zpc_suite(void)
+{
+    Suite *s = suite_create("zpc");
+    TCase *tc;
+
+    tc = tcase_create("lower");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, orders_example);
+    tcase_add_test(tc, lower_rule_kinds);
+    tcase_add_test(tc, lower_coverage);
+    tcase_add_test(tc, lower_lets_and_operands);
+    tcase_add_test(tc, lower_issuers);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("scan");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, scan_strings);
+    tcase_add_test(tc, scan_numbers);
+    tcase_add_test(tc, scan_keywords_as_claims);
+    tcase_add_test(tc, scan_crlf_tabs_comments);
+    tcase_add_test(tc, scan_bad_bytes);
+    tcase_add_test(tc, scan_string_errors);
+    tcase_add_test(tc, scan_length_limits);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("diag");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, diag_format);
+    tcase_add_test(tc, diag_long_line);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("check");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, check_table, 0, (int)(sizeof(checks) / sizeof(checks[0])));
+    tcase_add_test(tc, several_errors);
+    tcase_add_test(tc, recovery);
+    tcase_add_test(tc, error_limit);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, deep_nesting);
+    tcase_add_test(tc, long_chains);
+    tcase_add_test(tc, count_limits);
+    tcase_add_test(tc, input_size);
+    tcase_add_test(tc, file_errors);
+    tcase_add_test(tc, mutations);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return zt_test_main(zpc_suite());
+}
