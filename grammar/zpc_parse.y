@@ -98,14 +98,22 @@ policy_file
     ;
 
 stmt
-    : "policy" T_STRING     { zpc_ast_policy(ps, $2, &@2, &@$); }
-    | "issuer" T_IDENT T_STRING '{' attrs '}'
+    : kw_policy T_STRING    { zpc_ast_policy(ps, $2, &@2, &@$); }
+    | kw_issuer T_IDENT T_STRING '{' attrs '}'
                             { zpc_ast_issuer(ps, $2, &@2, $3, &@3, $5, &@$); }
-    | "let" T_IDENT "=" cond
+    | kw_let T_IDENT "=" cond
                             { zpc_ast_let(ps, $2, &@2, $4, &@$); }
-    | "route" method T_PATH { zpc_ast_route(ps, $2, &@2, $3, &@3, &@$); }
+    | kw_route method T_PATH
+                            { zpc_ast_route(ps, $2, &@2, $3, &@3, &@$); }
     | effect targets tail   { zpc_ast_rule(ps, $1, $2, $3, &@$); }
     ;
+
+/* A statement keyword ends error recovery at once (bison would otherwise
+ * wait for three good tokens and drop an error in a short statement). */
+kw_policy : "policy"        { yyerrok; } ;
+kw_issuer : "issuer"        { yyerrok; } ;
+kw_let    : "let"           { yyerrok; } ;
+kw_route  : "route"         { yyerrok; } ;
 
 attrs
     : %empty                { $$ = zpc_ast_list(ps); }
@@ -147,8 +155,8 @@ method
     ;
 
 effect
-    : "allow"               { $$ = ZT_EFFECT_ALLOW; }
-    | "deny"                { $$ = ZT_EFFECT_DENY; }
+    : "allow"               { $$ = ZT_EFFECT_ALLOW; yyerrok; }
+    | "deny"                { $$ = ZT_EFFECT_DENY; yyerrok; }
     ;
 
 targets
