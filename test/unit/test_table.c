@@ -676,6 +676,13 @@ static void m_sect_gap_dirty(blob_t *b)
     s[len] = 0x55;
 }
 
+static void m_tail_dirty(blob_t *b)
+{
+    static const unsigned char four[4] = "abc";
+    *b = repack(b, 0, NULL, 0, ZT_TAG('x', 't', 'r', 'a'), four, 4);
+    b->buf[b->len - ZT_HASH_LEN - 1] = 1;   /* padding after the last section */
+}
+
 static void m_sect_dup(blob_t *b) { put32(sect_entry(b, ZT_TAG_LIST), ZT_TAG_NODE); }
 
 static void m_unknown_required(blob_t *b)
@@ -943,6 +950,7 @@ static const bad_case_t bad_cases[] = {
     { "section past end", m_sect_past_end, "'STRS': offset", 0 },
     { "sections overlap", m_sect_overlap, "overlaps", 0 },
     { "dirty gap", m_sect_gap_dirty, "is not zero", 0 },
+    { "dirty tail", m_tail_dirty, "is not zero", 0 },
     { "duplicate section", m_sect_dup, "duplicate of section", 0 },
     { "unknown required section", m_unknown_required,
       "unknown required section 'XTRA'", 0 },
