@@ -39,6 +39,7 @@ typedef struct {
     apr_pool_t *tmp;                /* decoded member bytes */
     const char *label;              /* "key 3 (kid \"abc\")" */
     const char *why;                /* reason for a skip or a refusal */
+    const char *note;               /* remark on a key that loads anyway */
 } zt_jwk_ctx_t;
 
 typedef struct {
@@ -254,14 +255,23 @@ static int zt_jwk_ec(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
         || (y = zt_jwk_b64(ctx, key, "y", &ylen)) == NULL) {
         return ZT_KEY_SKIP;
     }
-    if (xlen != c->coord || ylen != c->coord) {
+    if (xlen > c->coord || ylen > c->coord || xlen == 0 || ylen == 0) {
         ctx->why = apr_psprintf(ctx->pool, "\"x\" and \"y\" must be %d bytes "
                                 "each for %s", (int)c->coord, c->crv);
         return ZT_KEY_SKIP;
     }
+    /* RFC 7518 6.2.1.2 wants the full width, but some libraries (PyJWT
+     * before 2.8, for one) drop leading zero octets.  The value is the same
+     * either way, so pad it back and say so. */
+    if (xlen < c->coord || ylen < c->coord) {
+        ctx->note = apr_psprintf(ctx->pool, "\"x\" or \"y\" is shorter than "
+                                 "%d bytes (leading zeros dropped); accepted",
+                                 (int)c->coord);
+    }
+    memset(pub, 0, sizeof(pub));
     pub[0] = 0x04;                  /* uncompressed point (SEC 1, 2.3.3) */
-    memcpy(pub + 1, x, c->coord);
-    memcpy(pub + 1 + c->coord, y, c->coord);
+    memcpy(pub + 1 + c->coord - xlen, x, xlen);
+    memcpy(pub + 1 + 2 * c->coord - ylen, y, ylen);
     if ((bld = OSSL_PARAM_BLD_new()) == NULL
         || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
                                             c->crv, 0)
@@ -404,6 +414,7 @@ static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, json_t *key, int index,
 
     memset(k, 0, sizeof(*k));
     k->index = index;
+    ctx->note = NULL;
     ctx->label = apr_psprintf(ctx->pool, "key %d", index);
     if (!json_is_object(key)) {
         ctx->why = "not a JSON object";
@@ -498,9 +509,9 @@ apr_status_t zt_jwks_parse(zt_keyset_t **ks, const char *json, apr_size_t len,
         return APR_EINVAL;
     }
     if (json_array_size(keys) > ZT_JWKS_MAX_KEYS) {
-        json_decref(doc);
         *err = apr_psprintf(pool, "key set: %d keys (limit is %d)",
                             (int)json_array_size(keys), ZT_JWKS_MAX_KEYS);
+        json_decref(doc);
         return APR_EINVAL;
     }
     set = apr_pcalloc(pool, sizeof(*set));
@@ -528,6 +539,10 @@ apr_status_t zt_jwks_parse(zt_keyset_t **ks, const char *json, apr_size_t len,
             APR_ARRAY_PUSH(set->warnings, const char *) =
                 apr_psprintf(pool, "%s skipped: %s", ctx.label, ctx.why);
             continue;
+        }
+        if (ctx.note != NULL) {
+            APR_ARRAY_PUSH(set->warnings, const char *) =
+                apr_psprintf(pool, "%s: %s", ctx.label, ctx.note);
         }
         for (int j = 0; k.kid != NULL && j < set->keys->nelts; j++) {
             const zt_jwk_t *o = &APR_ARRAY_IDX(set->keys, j, zt_jwk_t);

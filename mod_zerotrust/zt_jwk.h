@@ -8,9 +8,9 @@
  * @brief JSON Web Key sets (RFC 7517) turned into OpenSSL public keys.
  *
  * Accepted: "RSA" (n, e; 2048 to 16384 bits, odd e of at most 64 bits, no
- * ROCA fingerprint), "EC" (crv P-256, P-384, P-521; x and y of exactly the
- * coordinate size, a point on the curve) and "OKP" (crv Ed25519, x of 32
- * bytes).  Each key gets the set of JWS algorithms it may verify: the ones
+ * ROCA fingerprint), "EC" (crv P-256, P-384, P-521; x and y of at most the
+ * coordinate size, shorter ones padded with a warning; a valid point on the
+ * curve) and "OKP" (crv Ed25519, x of exactly 32 bytes).  Each key gets the set of JWS algorithms it may verify: the ones
  * its type and curve fit, narrowed to its "alg" when given.
  *
  * Skipped with a warning, the rest of the set still loads: other kty

@@ -219,8 +219,8 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
     hlen = (size_t)(dot1 - compact);
     plen = (size_t)(dot2 - dot1 - 1);
     slen = len - (size_t)(dot2 - compact) - 1;
-    if (hlen == 0 || slen == 0) {
-        *reason = hlen == 0 ? "the token has no header" : "the token has no signature";
+    if (hlen == 0) {
+        *reason = "the token has no header";
         return ZT_JWS_MALFORMED;
     }
     if ((hdr = zt_b64url_decode_pool(pool, compact, hlen, &hdr_len)) == NULL
@@ -281,6 +281,12 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
             return ZT_JWS_BAD_HEADER;
         }
         jws->kid = json_string_value(v);
+    }
+    /* Checked after the header, so "alg":"none" with no signature is
+     * reported as what it is. */
+    if (jws->sig_len == 0) {
+        *reason = "the token has no signature";
+        return ZT_JWS_MALFORMED;
     }
     return ZT_JWS_OK;
 }
