@@ -9,7 +9,7 @@
  *
  * httpd writes error bodies itself (ap_send_error_response) and forces
  * "text/html" just before it does.  So the body is registered with
- * ap_custom_response() (a string starting with '"' is sent verbatim), and
+ * ap_custom_response() (a text, not a URL, is sent verbatim), and
  * an error filter, inserted only for our own answers, corrects the
  * content type on its way out.
  */
@@ -124,7 +124,9 @@ int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
                       status);
         return status;
     }
-    ap_custom_response(r, status, apr_pstrcat(r->pool, "\"", text, NULL));
+    /* ap_custom_response() marks text (not a URL, not "/...") with a
+     * leading '"' itself; the JSON starts with '{'. */
+    ap_custom_response(r, status, apr_pstrdup(r->pool, text));
     free(text);
     if (rq) {
         rq->problem_status = status;

@@ -32,12 +32,24 @@ static apr_status_t zt_audit_open_one(apr_pool_t *p, server_rec *s,
     apr_status_t rv;
 
     if (conf->audit_log[0] == '|') {
-        piped_log *pl = ap_open_piped_log(p, conf->audit_log + 1);
+        /* As CustomLog: "|prog" and "||prog" run the program directly,
+         * "|$command" through the shell. */
+        const char *prog = conf->audit_log + 1;
+        apr_cmdtype_e type = APR_PROGRAM_ENV;
+        piped_log *pl;
 
+        if (*prog == '|') {
+            prog++;
+        }
+        else if (*prog == '$') {
+            type = APR_SHELLCMD_ENV;
+            prog++;
+        }
+        pl = ap_open_piped_log_ex(p, prog, type);
         if (!pl) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
                          ZTLOGNO(00015) "ZeroTrustAuditLog: cannot start the "
-                         "piped log program '%s'", conf->audit_log + 1);
+                         "piped log program '%s'", prog);
             return APR_EGENERAL;
         }
         conf->audit_fd = ap_piped_log_write_fd(pl);

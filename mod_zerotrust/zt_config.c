@@ -8,6 +8,7 @@
 #include "mod_zerotrust.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -127,6 +128,10 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
     if (!cached) {
         rv = zt_policy_open(&policy, path, cmd->pool, &err);
         if (rv != APR_SUCCESS) {
+            /* The core's messages name the file; say it once. */
+            if (err && strstr(err, path)) {
+                return apr_pstrcat(cmd->pool, "ZeroTrustPolicy: ", err, NULL);
+            }
             return apr_psprintf(cmd->pool, "ZeroTrustPolicy: cannot load "
                                 "'%s': %s", path,
                                 err ? err : "unknown error");
