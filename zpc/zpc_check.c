@@ -39,6 +39,7 @@ typedef struct {
     uint64_t rrefs;             /* route -> rule links */
     int rrefs_reported;
     int issuer_reported;
+    const apr_array_header_t *capped;   /* paths list found too long */
 } zpc_check_t;
 
 /* What checking a condition found out. */
@@ -298,6 +299,12 @@ static void zpc_check_issuers(zpc_check_t *c)
 /* ------------------------------------------------------------------ */
 /* conditions                                                          */
 
+/*
+** Record a path.NAME use, once per name.  No route has more than
+** ZT_MAX_SEGMENTS captures, so a condition naming more distinct captures
+** can never be satisfied by any route it covers: refuse it, which also
+** keeps this list (and the search in it) short.
+*/
 static void zpc_add_path(zpc_check_t *c, apr_array_header_t *paths,
                          const zpc_ast_opnd_t *o, const zpc_ast_let_t *via)
 {
@@ -310,10 +317,30 @@ static void zpc_add_path(zpc_check_t *c, apr_array_header_t *paths,
             return;
         }
     }
+    if (paths->nelts == ZT_MAX_SEGMENTS) {
+        if (c->capped == paths) {
+            return;     /* reported once per condition */
+        }
+        c->capped = paths;
+        zpc_diag_error(c->d, &o->loc, "path.%s: more than %d different "
+                       "captures in one condition (no route has that many)",
+                       name, ZT_MAX_SEGMENTS);
+        return;
+    }
     p = apr_array_push(paths);
     p->opnd = o;
     p->via = via;
-    (void)c;
+}
+
+/* a.b.c for a message, cut short if it is very long */
+static const char *zpc_name_msg(zpc_check_t *c, const zpc_ast_opnd_t *o)
+{
+    const char *text = zpc_ast_name_text(c->pool, o);
+
+    if (strlen(text) > 80) {
+        text = apr_pstrcat(c->pool, apr_pstrndup(c->pool, text, 72), "...", NULL);
+    }
+    return text;
 }
 
 /*
@@ -335,7 +362,7 @@ static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
     }
     first = APR_ARRAY_IDX(o->parts, 0, const char *);
     n = o->parts->nelts - 1;
-    text = zpc_ast_name_text(c->pool, o);
+    text = zpc_name_msg(c, o);
     if (strcmp(first, "token") == 0) {
         if (n == 0) {
             zpc_diag_error(c->d, &o->loc, "'token' needs a claim name: "
@@ -388,8 +415,7 @@ static void zpc_check_path_type(zpc_check_t *c, const zpc_ast_opnd_t *p,
     if (p->kind == ZPC_OPND_NAME && p->zt_kind == ZT_OPND_PATH
         && (lit->kind == ZPC_OPND_INT || lit->kind == ZPC_OPND_BOOL)) {
         zpc_diag_error(c->d, &lit->loc, "%s is a string and never equals a "
-                       "%s; write the value in quotes",
-                       zpc_ast_name_text(c->pool, p),
+                       "%s; write the value in quotes", zpc_name_msg(c, p),
                        lit->kind == ZPC_OPND_INT ? "number" : "boolean");
     }
 }
@@ -402,7 +428,7 @@ static void zpc_check_ref(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
     zpc_ast_let_t *l;
 
     if (o->parts->nelts > 1) {
-        const char *text = zpc_ast_name_text(c->pool, o);
+        const char *text = zpc_name_msg(c, o);
         if (strcmp(first, "token") == 0 || strcmp(first, "path") == 0) {
             zpc_diag_error(c->d, &o->loc, "%s is a value, not a condition: "
                            "compare it (%s == \"...\")", text, text);

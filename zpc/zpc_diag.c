@@ -142,10 +142,7 @@ static int zpc_diag_line(zpc_diag_t *d, int n, apr_size_t *start,
         return 0;
     }
     s = APR_ARRAY_IDX(d->lines, n - 1, apr_size_t);
-    e = s;
-    while (e < d->len && d->src[e] != '\n') {
-        e++;
-    }
+    e = n < d->lines->nelts ? APR_ARRAY_IDX(d->lines, n, apr_size_t) - 1 : d->len;
     if (e > s && d->src[e - 1] == '\r') {
         e--;
     }
@@ -308,7 +305,12 @@ void zpc_diag_warning(zpc_diag_t *d, const zpc_loc_t *loc, const char *fmt, ...)
     va_list ap;
 
     d->warnings++;
-    d->show_notes = d->out != NULL && !d->stopped;
+    if (d->warnings == ZPC_DIAG_MAX_WARNINGS + 1 && d->out != NULL && !d->stopped) {
+        fprintf(d->out, "%s: note: too many warnings; not showing more than %d\n",
+                d->file, ZPC_DIAG_MAX_WARNINGS);
+    }
+    d->show_notes = d->out != NULL && !d->stopped
+                    && d->warnings <= ZPC_DIAG_MAX_WARNINGS;
     if (d->show_notes) {
         va_start(ap, fmt);
         zpc_diag_emit(d, "warning", loc, fmt, ap);

@@ -9,8 +9,9 @@
  *        and a caret under the span; notes and warnings; error counting.
  *
  * Lines and columns are 1-based; columns count bytes.  After
- * ZPC_DIAG_MAX_ERRORS errors one note says so and everything after it is
- * counted but not printed; zpc_diag_stopped() then tells the stages to stop.
+ * ZPC_DIAG_MAX_ERRORS errors one note says so and nothing more is printed
+ * or counted; zpc_diag_stopped() then tells the stages to stop.  Warnings
+ * past ZPC_DIAG_MAX_WARNINGS are counted but not printed.
  */
 #ifndef ZPC_DIAG_H
 #define ZPC_DIAG_H
@@ -20,6 +21,8 @@
 
 /** Errors printed before zpc stops. */
 #define ZPC_DIAG_MAX_ERRORS 20
+/** Warnings printed; the rest are only counted. */
+#define ZPC_DIAG_MAX_WARNINGS 100
 
 /** A source span; also the parser's location type (bison's field names).
  *  last_column is the column of the span's last byte.  first_line 0 means

@@ -177,17 +177,25 @@ static uint32_t zpc_lower_expr(zpc_lower_t *l, const zpc_ast_expr_t *e)
     }
 }
 
-/* The targets, normalised: "GET /orders, * /orders" and so on. */
+/* The targets, normalised: "GET /orders, * /orders" and so on.  Built in
+ * one pass: a rule may have many thousands of targets. */
 static const char *zpc_lower_text(zpc_lower_t *l, const zpc_ast_rule_t *r)
 {
-    const char *text = "";
+    apr_size_t len = 1, pos = 0;
+    char *text;
 
     for (int i = 0; i < r->targets->nelts; i++) {
         const zpc_ast_target_t *t = APR_ARRAY_IDX(r->targets, i, zpc_ast_target_t *);
-        text = apr_pstrcat(l->tmp, text, i > 0 ? ", " : "", t->method, " ",
-                           t->path, NULL);
+        len += strlen(t->method) + strlen(t->path) + 3;
     }
-    return zpc_dup(l, text);
+    text = apr_palloc(l->pool, len);
+    for (int i = 0; i < r->targets->nelts; i++) {
+        const zpc_ast_target_t *t = APR_ARRAY_IDX(r->targets, i, zpc_ast_target_t *);
+        pos += (apr_size_t)sprintf(text + pos, "%s%s %s", i > 0 ? ", " : "",
+                                   t->method, t->path);
+    }
+    text[pos] = '\0';
+    return text;
 }
 
 zpc_ir_t *zpc_lower(zpc_parser_t *ps)

@@ -530,6 +530,9 @@ START_TEST(scan_length_limits)
     expect(apr_pstrcat(pool, HDR "route GET /a\nlet ", id, " = \"a\" in token.b\n"
                        "allow GET /a when ", id, "\n", NULL),
            2, 0, "identifier longer than 128 bytes");
+    expect(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when ", id, "\n", NULL),
+           2, 0, apr_pstrcat(pool, "unknown name '", apr_pstrndup(pool, id, 128),
+                             "' (no let defines it)", NULL));
     expect(apr_pstrcat(pool, HDR "route GET /a\nallow GET /a when token.b == \"",
                        s, "\"\n", NULL),
            1, 0, "t.ztp:8:30: error: string longer than 4096 bytes");
@@ -944,6 +947,61 @@ START_TEST(long_chains)
 }
 END_TEST
 
+/* path.cLO or ... or path.cHI as a balanced tree */
+static char *balanced(int lo, int hi)
+{
+    int mid = lo + (hi - lo) / 2;
+
+    if (lo == hi) {
+        return apr_psprintf(pool, "path.c%d == \"x\"", lo);
+    }
+    return apr_pstrcat(pool, "(", balanced(lo, mid), " or ", balanced(mid + 1, hi),
+                       ")", NULL);
+}
+
+/* Inputs shaped to make a careless compiler quadratic: each must compile
+ * (or fail) in linear time. */
+START_TEST(wide_inputs)
+{
+    apr_size_t n = 100000, cap = n * 40 + 1000, len;
+    char *src = apr_palloc(pool, cap);
+    const char *out;
+    res_t r;
+    int lines = 0;
+
+    /* one rule with 100000 targets */
+    len = (apr_size_t)snprintf(src, cap, "%sroute GET /a\nallow GET /a", HDR);
+    for (apr_size_t i = 1; i < n; i++) {
+        len += (apr_size_t)snprintf(src + len, cap - len, ", GET /a");
+    }
+    r = compile_n(src, len);
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    ck_assert_uint_eq(strlen(RULE(r.ir, 0)->text), 6 + (n - 1) * 8);
+    assert_rules(r.ir, 0, "0");
+
+    /* 20000 distinct captures named in one (balanced, shallow) condition */
+    r = compile(apr_pstrcat(pool, HDR "route GET /a/{c0}\nallow GET /a/{c0} when ",
+                            balanced(0, 19999), "\n", NULL));
+    ck_assert_int_eq(r.nerr, 20);   /* then one per missing capture */
+    ck_assert_ptr_nonnull(strstr(r.out, "path.c32: more than 32 different captures in "
+                                 "one condition (no route has that many)"));
+
+    /* 150 warnings: 100 shown, all counted */
+    len = (apr_size_t)snprintf(src, cap, "%sroute GET /a\nallow GET /a\n", HDR);
+    for (int i = 0; i < 150; i++) {
+        len += (apr_size_t)snprintf(src + len, cap - len, "let l%d = \"x\" in token.s\n", i);
+    }
+    r = compile_n(src, len);
+    ck_assert_int_eq(r.nerr, 0);
+    ck_assert_int_eq(r.nwarn, 150);
+    for (out = r.out; (out = strstr(out, ": warning: ")) != NULL; out++) {
+        lines++;
+    }
+    ck_assert_int_eq(lines, 100);
+    ck_assert_ptr_nonnull(strstr(r.out, "t.ztp: note: too many warnings; not showing more than 100\n"));
+}
+END_TEST
+
 START_TEST(count_limits)
 {
     apr_size_t n = 65536, cap = n * 24 + 200, len;
@@ -1109,6 +1167,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, deep_nesting);
     tcase_add_test(tc, long_chains);
     tcase_add_test(tc, count_limits);
+    tcase_add_test(tc, wide_inputs);
     tcase_add_test(tc, input_size);
     tcase_add_test(tc, file_errors);
     tcase_add_test(tc, mutations);
