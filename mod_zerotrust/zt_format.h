@@ -52,9 +52,12 @@
  *   LIST  u32[]               operand indices of literal lists ("x in [..]").
  *
  * Every count is the section length divided by the record size; a length
- * that is not a multiple of it is an error.  The loader (zt_table.c) checks
- * every offset, index, opcode and string once; the evaluator then trusts
- * the table.
+ * that is not a multiple of it is an error.  Bytes no section covers
+ * (header and section padding) are 0.  Each route's SEGS and RREF runs
+ * follow the previous route's and together cover both sections exactly.
+ * The loader (zt_table.c) checks every offset, index, opcode and string
+ * once; the evaluator then trusts the table.  docs/TABLE_FORMAT.md
+ * describes every field.
  */
 #ifndef ZT_FORMAT_H
 #define ZT_FORMAT_H
@@ -101,7 +104,7 @@ typedef struct {
     uint8_t  magic[4];      /* "ZTB\1" */
     uint16_t version;       /* ZT_FORMAT_VERSION */
     uint16_t flags;         /* reserved, 0 */
-    uint32_t hdr_len;       /* 24 + 12 * nsect, rounded up to 8 */
+    uint32_t hdr_len;       /* >= 24 + 12 * nsect rounded up to 8; 8-aligned */
     uint32_t file_len;      /* whole file, including the hash trailer */
     uint32_t nsect;         /* entries in the section table */
     uint32_t reserved;      /* 0 */

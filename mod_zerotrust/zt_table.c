@@ -716,7 +716,7 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         return rv;
     }
 
-    t->name = ld.name;
+    t->name = apr_pstrdup(pool, ld.name);
     t->base = base;
     t->size = (uint32_t)len;
     payload = base + h->hdr_len;

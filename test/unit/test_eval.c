@@ -139,7 +139,7 @@ END_TEST
 static const char *const bad_paths[] = {
     "", "orders", "orders/1", " /orders", "//", "/orders/", "/orders//1",
     "//orders", "/.", "/./orders", "/orders/.", "/..", "/orders/..",
-    "/orders/../orders", "/a\x01" "b", "/a\x1f", "/a\x7f", "/a\tb", "/a\nb",
+    "/orders/../orders", ("/a\x01" "b"), "/a\x1f", "/a\x7f", "/a\tb", "/a\nb",
     "/orders/1\r", "/a/./b",
 };
 
