@@ -28,7 +28,8 @@ ZT_E2E_CONFIG=$build/test/e2e/config.ini \
     /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfEs "$top/test/e2e" \
     >"$logs/pytest.log" 2>&1
 tail -n 30 "$logs/pytest.log"
-summary=$(grep -E '^=+ .* in [0-9.]+s' "$logs/pytest.log" | tail -n 1)
+summary=$(grep -E '(passed|failed|errors?|skipped|no tests ran).* in [0-9.]+s' \
+    "$logs/pytest.log" | tail -n 1)
 num() { printf '%s\n' "$summary" | grep -oE "[0-9]+ $1" | grep -oE '^[0-9]+' || echo 0; }
 p_pass=$(num passed); p_fail=$(num failed); p_err=$(num 'errors?'); p_skip=$(num skipped)
 if [ -z "$summary" ]; then
