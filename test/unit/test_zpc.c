@@ -573,6 +573,10 @@ START_TEST(diag_format)
     ck_assert_str_eq(r.out, "t.ztp: error: no policy declaration (begin the file "
                      "with: policy \"NAME\")\n");
 
+    /* empty input, even without a buffer */
+    ck_assert_ptr_null(zpc_compile_string("x", NULL, 0, NULL, pool, &r.nerr, &r.nwarn));
+    ck_assert_int_eq(r.nerr, 2);    /* no policy, no routes */
+
     /* NULL stream: counted, not printed */
     ck_assert_ptr_null(zpc_compile_string("x", "policy", 6, NULL, pool,
                                           &r.nerr, &r.nwarn));
