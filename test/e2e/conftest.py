@@ -179,3 +179,12 @@ def errlog_guard(request, allow_log):
     if problems:
         pytest.fail("unexpected error log lines:\n" + "\n".join(problems),
                     pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Last line of defence (an interrupted run): no server outlives us."""
+    for srv in SERVERS:
+        try:
+            srv.stop()
+        except Exception:       # noqa: BLE001 - keep stopping the others
+            pass

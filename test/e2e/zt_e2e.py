@@ -283,7 +283,9 @@ LoadModule cgid_module {mods}/mod_cgid.so
 LoadModule setenvif_module {mods}/mod_setenvif.so
 LoadModule zerotrust_module {module}
 
-StartServers 1
+# Two children from the start and never reaped: the idle-process killer
+# would close keep-alive connections under the client's feet.
+StartServers 2
 ServerLimit 2
 ThreadsPerChild 8
 MaxRequestWorkers 16
@@ -347,9 +349,16 @@ class Httpd:
             f.write(head + self.body.format(root=self.root))
 
     def run(self, *args, timeout=30):
+        env = dict(os.environ)
+        # A module built with --enable-sanitizers needs the runtime loaded
+        # first: ZT_E2E_HTTPD_PRELOAD=$(gcc -print-file-name=libasan.so).
+        # Its reports land in the error log, which the guard reads.
+        if os.environ.get("ZT_E2E_HTTPD_PRELOAD"):
+            env["LD_PRELOAD"] = os.environ["ZT_E2E_HTTPD_PRELOAD"]
+            env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         p = subprocess.run([self.cfg.httpd, "-f", self.conf] + list(args),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, cwd=self.root)
+                           timeout=timeout, cwd=self.root, env=env)
         return p.returncode, p.stdout.decode("utf-8", "replace")
 
     def configtest(self):
