@@ -251,8 +251,12 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         uint32_t cond = ZT_NONE;
 
         if (r->tail->kind == ZPC_TAIL_UNLESS) {
+            uint32_t a;
+
+            /* Lower first, store after: lowering may move ir->nodes. */
             cond = zpc_lower_node(&l, ZT_OP_NOT);
-            ZPC_NODE(&l, cond)->a = zpc_lower_expr(&l, r->tail->cond);
+            a = zpc_lower_expr(&l, r->tail->cond);
+            ZPC_NODE(&l, cond)->a = a;
         }
         else if (r->tail->kind == ZPC_TAIL_WHEN) {
             cond = zpc_lower_expr(&l, r->tail->cond);
