@@ -15,7 +15,7 @@ def tok(keys, **kw):
     return sign(keys, claims(**kw))
 
 
-def test_refused_by_policy_is_403_problem(api, keys, allow_log):
+def test_refused_by_policy_is_403_problem(api, keys):
     r = api.req("POST", "/orders", tok(keys, scope=READ))
     body = assert_problem(r, 403)
     # Nothing about the policy's internals reaches the client.

@@ -43,9 +43,12 @@ class SetupError(Exception):
 
 def find_config():
     """config.ini as configure wrote it into the build directory."""
+    explicit = os.environ.get("ZT_E2E_CONFIG")
+    if explicit:
+        if not os.path.isfile(explicit):
+            raise SetupError("ZT_E2E_CONFIG=%s does not exist" % explicit)
+        return explicit
     candidates = []
-    if os.environ.get("ZT_E2E_CONFIG"):
-        candidates.append(os.environ["ZT_E2E_CONFIG"])
     if os.environ.get("ZT_BUILDDIR"):
         candidates.append(os.path.join(os.environ["ZT_BUILDDIR"],
                                        "test/e2e/config.ini"))
