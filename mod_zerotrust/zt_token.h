@@ -9,7 +9,8 @@
  *
  * The issuer is chosen by the token's "iss" among the configured ones; the
  * algorithm must be in that issuer's allowlist and fit the key; the key
- * comes only from that issuer's key set (never from jku/x5u/jwk/x5c).
+ * comes only from that issuer's key set: a header with jku, x5u, jwk or x5c
+ * is refused outright, as is crit and any spelling of alg "none".
  */
 #ifndef ZT_TOKEN_H
 #define ZT_TOKEN_H
