@@ -292,6 +292,30 @@ START_TEST(lower_rule_kinds)
 }
 END_TEST
 
+/* Many `unless` rules: the NOT node's child is stored after lowering the
+ * condition, which may move the node array (a bug the lead found). */
+START_TEST(lower_unless_growth)
+{
+    char *src = apr_pstrdup(pool, HDR "route GET /a\n");
+    res_t r;
+
+    for (int i = 0; i < 100; i++) {
+        src = apr_psprintf(pool, "%sdeny GET /a unless token.x == %d or token.y == %d\n",
+                           src, i, i);
+    }
+    r = compile(apr_pstrcat(pool, src, "allow GET /a\n", NULL));
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    check_invariants(r.ir);
+    for (int i = 0; i < 100; i++) {
+        uint32_t c = RULE(r.ir, i)->cond;
+        ck_assert_uint_eq(c, 4u * (uint32_t)i);
+        ck_assert_uint_eq(NODE(r.ir, c)->op, ZT_OP_NOT);
+        ck_assert_uint_eq(NODE(r.ir, c)->a, c + 1);
+        ck_assert_uint_eq(NODE(r.ir, c + 1)->op, ZT_OP_OR);
+    }
+}
+END_TEST
+
 /* '*' covers every method; ** after /orders covers /orders itself and
  * everything below it, but not /ordersx; '*' is one segment. */
 START_TEST(lower_coverage)
@@ -1136,6 +1160,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, orders_example);
     tcase_add_test(tc, lower_rule_kinds);
     tcase_add_test(tc, lower_coverage);
+    tcase_add_test(tc, lower_unless_growth);
     tcase_add_test(tc, lower_lets_and_operands);
     tcase_add_test(tc, lower_issuers);
     suite_add_tcase(s, tc);
