@@ -5,7 +5,6 @@
 examples/orders/orders.ztp behind a real Apache, and a dozen requests with
 real signed tokens, each shown with its answer and the reason."""
 
-import json
 import os
 import sys
 import time
@@ -20,19 +19,7 @@ from zt_e2e import Httpd, Keys, claims, sign             # noqa: E402
 
 ISS = "https://idp.example.com/realms/corp"
 
-BODY = """\
-ZeroTrustAuditLog "logs/audit.log"
-ScriptAliasMatch "^/(.*)$" "{root}/cgi/echo.py/$1"
-<Directory "{root}/cgi">
-    Options +ExecCGI
-</Directory>
-<Location "/">
-    ZeroTrustPolicy "policy/orders.ztb"
-    AuthType ZeroTrust
-    AuthName "orders-api"
-    Require zerotrust
-</Location>
-"""
+BODY = zt_e2e.api_body("policy/orders.ztb")
 
 
 def token(keys, alg="ES256", evil=False, **kw):
@@ -117,16 +104,22 @@ def main():
     srv.start()
     print("Apache with mod_zerotrust listens on %s\n" % srv.url)
 
+    print("  status request                     caller                                       "
+          "client is told / audit log says")
     for method, path, tok, who in scenarios(keys):
         h = {"Authorization": "Bearer " + tok} if tok else {}
+        pos = srv.audit.size()
         r = requests.request(method, srv.url + path, headers=h, timeout=10)
-        print("  %d  %-6s %-20s %-44s %s"
-              % (r.status_code, method, path, who, why(r)))
+        rec = (srv.audit.records(pos, wait=1.0) or [{}])[-1]
+        print("  %d    %-6s %-20s %-44s %s\n%78s[%s: %s%s]"
+              % (r.status_code, method, path, who, why(r), "",
+                 rec.get("stage"), rec.get("reason"),
+                 ", rule " + rec["rule"] if rec.get("rule") else ""))
 
     print("\naudit log:  %s" % srv.audit.path)
     last = srv.audit.all().splitlines()[-1:]
     if last:
-        print("last record: %s" % json.dumps(json.loads(last[0]))[:300])
+        print("last record: %s" % last[0])
     print("table:      %s dump %s" % (cfg.zpc, ztb))
     print("stop with:  %s -f %s -k stop" % (cfg.httpd, srv.conf))
 

@@ -19,18 +19,7 @@ from zt_e2e import SetupError, claims, sign
 SRC = os.path.join(os.path.dirname(zt_e2e.HERE), "zpc", "ok", "constructs.ztp")
 AUD = "api"
 
-BODY = """\
-ZeroTrustAuditLog "logs/audit.log"
-ScriptAliasMatch "^/(.*)$" "{root}/cgi/echo.py/$1"
-<Directory "{root}/cgi">
-    Options +ExecCGI
-</Directory>
-<Location "/">
-    ZeroTrustPolicy "policy/constructs.ztb"
-    AuthType ZeroTrust
-    Require zerotrust
-</Location>
-"""
+BODY = zt_e2e.api_body("policy/constructs.ztb")
 
 
 @pytest.fixture(scope="module")

@@ -320,6 +320,24 @@ sys.stdout.write(json.dumps(env))
 """
 
 
+def api_body(table, extra=""):
+    """The usual server body: audit log, the echo CGI as the API, and
+    mod_zerotrust guarding everything with @table (relative to the root)."""
+    return """\
+ZeroTrustAuditLog "logs/audit.log"
+ScriptAliasMatch "^/(.*)$" "{root}/cgi/echo.py/$1"
+<Directory "{root}/cgi">
+    Options +ExecCGI
+</Directory>
+<Location "/">
+    ZeroTrustPolicy "%s"
+    AuthType ZeroTrust
+    AuthName "api"
+    Require zerotrust
+</Location>
+""" % table + extra
+
+
 class Httpd:
     """One Apache: a config, a port, its logs; start, stop, configtest."""
 
