@@ -505,6 +505,11 @@ START_TEST(misaligned_buffer)
     memcpy(x.buf, b.buf, b.len);
     ck_assert_ptr_null(load(x, &err));
     ck_assert_ptr_nonnull(strstr(err, "8-aligned"));
+    /* a length past the limit is refused before any byte is read */
+    x.buf = b.buf;
+    x.len = (size_t)ZT_MAX_FILE_LEN + 1;
+    ck_assert_ptr_null(load(x, &err));
+    ck_assert_str_eq(err, "t.ztb: bad table (file is 268435457 bytes, the limit is 268435456)");
 }
 END_TEST
 
@@ -1214,6 +1219,34 @@ START_TEST(emit_limit_cond_size)
 }
 END_TEST
 
+/* Enough text to make the string pool grow several times, one string
+ * longer than the initial buffer; every string must survive it. */
+START_TEST(emit_big_strings)
+{
+    zpc_ir_t *ir = zb_new(pool, "big", "b.ztp");
+    char *huge = apr_palloc(pool, 10001);
+    zt_table_t *t;
+
+    memset(huge, 'h', 10000);
+    huge[10000] = '\0';
+    for (int i = 0; i < 300; i++) {
+        zb_route(ir, ZT_M_GET, apr_psprintf(pool, "/r%d-%0100d/{c%d}", i, i, i));
+    }
+    zb_route(ir, ZT_M_GET, apr_pstrcat(pool, "/", huge, NULL));
+    t = load_ok(emit(ir));
+    ck_assert_uint_eq(t->nroutes, 301);
+    ck_assert_uint_gt(t->strs_len, 3 * 4096 + 10000);
+    for (uint32_t i = 0; i < 300; i++) {
+        const zt_seg_rec_t *sg = &t->segs[t->routes[i].seg_first];
+        ck_assert_str_eq(zt_table_str(t, t->routes[i].pattern),
+                         apr_psprintf(pool, "/r%u-%0100u/{c%u}", i, i, i));
+        ck_assert_str_eq(zt_table_str(t, sg[0].str), apr_psprintf(pool, "r%u-%0100u", i, i));
+        ck_assert_str_eq(zt_table_str(t, sg[1].str), apr_psprintf(pool, "c%u", i));
+    }
+    ck_assert_str_eq(zt_table_str(t, t->segs[t->routes[300].seg_first].str), huge);
+}
+END_TEST
+
 START_TEST(emit_backward_node)
 {
     zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
@@ -1271,6 +1304,27 @@ START_TEST(write_and_open)
     ck_assert_int_eq(count_entries(dir), 1);
     ck_assert_uint_eq(t->nroutes, 6);
     ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* A bare file name is written in the current directory. */
+START_TEST(write_relative)
+{
+    char *dir = tmpdir();
+    char cwd[4096];
+    blob_t b = orders_blob();
+    zt_table_t *t;
+    const char *err = NULL;
+
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert_int_eq(zpc_write_atomic("rel.ztb", b.buf, b.len, pool, &err), APR_SUCCESS);
+    ck_assert_int_eq(chdir(cwd), 0);
+    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_eq(zt_table_open(&t, apr_pstrcat(pool, dir, "/rel.ztb", NULL),
+                                   pool, &err), APR_SUCCESS);
+    ck_assert_int_eq(unlink(apr_pstrcat(pool, dir, "/rel.ztb", NULL)), 0);
     ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
@@ -1394,6 +1448,8 @@ START_TEST(dump_escapes)
     char *got;
 
     APR_ARRAY_IDX(ir->routes, r, zpc_ir_route_t).pattern = "/x/{y: uuid}";
+    zb_route(ir, ZT_M_PATCH, "/");
+    zb_issuer(ir, "k", "https://k\x7f", "", ZT_ALG_ALL, "../k.json", 0, 1);
     zb_rule(ir, ZT_EFFECT_DENY, ZT_RULE_PUBLIC,
             "(or (ne token.https://x.io/roles path.y) (eq token.n -42))",
             "OPTIONS /x/{y}", 1, r);
@@ -1404,7 +1460,11 @@ START_TEST(dump_escapes)
     got = dump_text(t);
     ck_assert_str_eq(got, apr_psprintf(pool,
         "policy \"a\\\"b\\\\c\\n\\x1b[31m\\xc3\\xa9\"  (source x.ztp, sha256 %s)\n"
+        "issuer k  iss \"https://k\\x7f\"  aud \"\"  algs RS256 RS384 RS512 PS256 PS384 PS512 "
+        "ES256 ES384 ES512 EdDSA HS256 HS384 HS512\n"
+        "       jwks file \"../k.json\"  max_lifetime none  leeway 1s  (line 3)\n"
         "route 0  OPTIONS /x/{y}  rules 0 1 2  pattern \"/x/{y: uuid}\"  (line 11)\n"
+        "route 1  PATCH   /       rules none  (line 12)\n"
         "rule 0  deny   public when n0  OPTIONS /x/{y}  (x.ztp:100)\n"
         "rule 1  allow  when n3  *\\t/x/**  (x.ztp:101)\n"
         "rule 2  allow  always  OPTIONS /x/{y}  (x.ztp:102)\n"
@@ -1461,11 +1521,13 @@ static Suite *table_suite(void)
     tcase_add_test(tc, emit_limit_cond_depth);
     tcase_add_test(tc, emit_limit_cond_size);
     tcase_add_test(tc, emit_backward_node);
+    tcase_add_test(tc, emit_big_strings);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("files");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, write_and_open);
+    tcase_add_test(tc, write_relative);
     tcase_add_test(tc, write_fails_cleanly);
     tcase_add_test(tc, open_errors);
     suite_add_tcase(s, tc);
