@@ -292,8 +292,10 @@ START_TEST(lower_rule_kinds)
 }
 END_TEST
 
-/* Many `unless` rules: the NOT node's child is stored after lowering the
- * condition, which may move the node array (a bug the lead found). */
+/* Many `unless` rules, so the node array moves while a NOT's condition is
+ * lowered: its child must be stored after that.  (Storing through a pointer
+ * taken before the call is unspecified order; gcc and clang happen to make
+ * the call first, so on them this guards the fix rather than shows the bug.) */
 START_TEST(lower_unless_growth)
 {
     char *src = apr_pstrdup(pool, HDR "route GET /a\n");
