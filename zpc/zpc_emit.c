@@ -313,14 +313,16 @@ static apr_status_t zpc_emit_nodes(zpc_emitter_t *e)
             continue;       /* a bad index is the verifier's to report */
         }
         if (depth[c] > ZT_MAX_COND_DEPTH) {
-            return zpc_emit_error(e, "%s: condition nested too deeply (depth %u; "
-                                  "the limit is %u)", zpc_rule_where(e, i),
+            return zpc_emit_error(e, "the condition of the rule at %s is nested "
+                                  "too deeply (depth %u; the limit is %u)",
+                                  zpc_rule_where(e, i),
                                   depth[c], (unsigned)ZT_MAX_COND_DEPTH);
         }
         if (size[c] > ZT_MAX_COND_NODES) {
-            return zpc_emit_error(e, "%s: condition too large once shared parts "
-                                  "are counted at each use (more than %u nodes; "
-                                  "the limit is %u)", zpc_rule_where(e, i),
+            return zpc_emit_error(e, "the condition of the rule at %s is too "
+                                  "large once shared parts are counted at each "
+                                  "use (more than %u nodes; the limit is %u)",
+                                  zpc_rule_where(e, i),
                                   (unsigned)ZT_MAX_COND_NODES,
                                   (unsigned)ZT_MAX_COND_NODES);
         }

@@ -1199,8 +1199,8 @@ START_TEST(emit_limit_cond_depth)
     APR_ARRAY_IDX(ir->nodes, ZT_MAX_COND_DEPTH - 1, zpc_ir_node_t).op = ZT_OP_NOT;
     APR_ARRAY_IDX(ir->nodes, ZT_MAX_COND_DEPTH - 1, zpc_ir_node_t).a = ZT_MAX_COND_DEPTH;
     zb_node_raw(ir, ZT_OP_TRUE, 0, 0, 0);
-    ck_assert_str_eq(emit_err(ir), "p.ztp:100: condition nested too deeply "
-                     "(depth 65; the limit is 64)");
+    ck_assert_str_eq(emit_err(ir), "the condition of the rule at p.ztp:100 is "
+                     "nested too deeply (depth 65; the limit is 64)");
 }
 END_TEST
 
@@ -1215,7 +1215,8 @@ START_TEST(emit_limit_cond_size)
         zb_node_raw(ir, ZT_OP_AND, i + 1, i + 1, 0);
     }
     zb_node_raw(ir, ZT_OP_TRUE, 0, 0, 0);
-    ck_assert_ptr_nonnull(strstr(emit_err(ir), "p.ztp:100: condition too large"));
+    ck_assert_ptr_nonnull(strstr(emit_err(ir), "the condition of the rule at "
+                                 "p.ztp:100 is too large"));
 }
 END_TEST
 
