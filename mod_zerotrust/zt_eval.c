@@ -172,7 +172,7 @@ static int zt_in_claim(const zt_val_t *a, const zt_val_t *b)
  * Evaluate node @a i.  This recurses, which is safe because the loader
  * verified that children come after their parents and that every node's
  * depth is at most ZT_MAX_COND_DEPTH and its tree size at most
- * ZT_MAX_COND_NODES: the stack holds at most 64 small frames and one
+ * ZT_MAX_COND_NODES: the stack holds at most 128 small frames and one
  * rule costs at most 4096 node visits.
  */
 static int zt_eval_node(const zt_eval_ctx_t *cx, uint32_t i)

@@ -83,7 +83,7 @@
 /* A condition rooted at any node: its depth (a leaf is 1) and its size
  * counted as a tree (a shared node counts once per path that reaches it).
  * They bound the evaluator's recursion and its work per rule. */
-#define ZT_MAX_COND_DEPTH   64
+#define ZT_MAX_COND_DEPTH   128
 #define ZT_MAX_COND_NODES   4096
 
 #define ZT_TAG(a, b, c, d) \

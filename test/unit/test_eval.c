@@ -666,7 +666,7 @@ START_TEST(shared_and_deep_conditions)
     zb_node_raw(ir, ZT_OP_TRUE, 0, 0, 0);
     zb_rule(ir, ZT_EFFECT_ALLOW, 0, NULL, "GET /d", 1, r);
     APR_ARRAY_IDX(ir->rules, 0, zpc_ir_rule_t).cond = 0;
-    /* 63 NOTs over x == 1: depth 64 */
+    /* 127 NOTs over x == 1: depth 128, the limit */
     base = (uint32_t)ir->nodes->nelts;
     for (uint32_t i = 0; i < ZT_MAX_COND_DEPTH - 1; i++) {
         zb_node_raw(ir, ZT_OP_NOT, base + i + 1, 0, 0);

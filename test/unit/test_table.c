@@ -835,7 +835,7 @@ static void or_doubling(blob_t *b, uint32_t levels)
     put_nodes(b, f, levels + 1);
 }
 
-static void m_depth(blob_t *b) { not_chain(b, 64); }
+static void m_depth(blob_t *b) { not_chain(b, ZT_MAX_COND_DEPTH); }
 static void m_tree_size(blob_t *b) { or_doubling(b, 12); }
 
 static void m_rule_effect(blob_t *b) { put32(FIELD(RULE(b, 0), zt_rule_rec_t, effect), 2); }
@@ -990,7 +990,7 @@ static const bad_case_t bad_cases[] = {
     { "in_claim of a string", m_in_claim_not_token, "is not a token claim", 0 },
     { "in_list past list", m_in_list_range, "node 9: list 0 count 2 exceeds", 0 },
     { "in_list start wraps", m_in_list_start, "node 9: list 4294967295", 0 },
-    { "condition too deep", m_depth, "node 0: condition depth 65, the limit is 64", 0 },
+    { "condition too deep", m_depth, "node 0: condition depth 129, the limit is 128", 0 },
     { "condition too big", m_tree_size, "node 0: condition of more than 4096 nodes", 0 },
     { "rule effect", m_rule_effect, "rule 0: unknown effect 2", 0 },
     { "rule flags", m_rule_flags, "rule 0: unknown flags 0x3", 0 },
@@ -1050,12 +1050,12 @@ START_TEST(limits_exact)
     json_t *claims = json_object();
 
     x = copy(b);
-    not_chain(&x, 63);              /* depth 64 */
+    not_chain(&x, ZT_MAX_COND_DEPTH - 1);     /* depth 128 */
     put32(FIELD(RULE(&x, 1), zt_rule_rec_t, cond), 0);
     rehash(&x);
     t = load_ok(x);
-    /* 63 NOTs over TRUE: false.  Route 1 = GET /orders, rules 1 and 5;
-     * rule 5's condition is node 9: NOT^54 TRUE = true, so the deny wins. */
+    /* 127 NOTs over TRUE: false.  Route 1 = GET /orders, rules 1 and 5;
+     * rule 5's condition is node 9: NOT^118 TRUE = true, so the deny wins. */
     ck_assert_int_eq(zt_route_match(t, "GET", "/orders", &m), ZT_ROUTE_OK);
     zt_eval_decide(t, &m, claims, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
@@ -1200,7 +1200,7 @@ START_TEST(emit_limit_cond_depth)
     APR_ARRAY_IDX(ir->nodes, ZT_MAX_COND_DEPTH - 1, zpc_ir_node_t).a = ZT_MAX_COND_DEPTH;
     zb_node_raw(ir, ZT_OP_TRUE, 0, 0, 0);
     ck_assert_str_eq(emit_err(ir), "the condition of the rule at p.ztp:100 is "
-                     "nested too deeply (depth 65; the limit is 64)");
+                     "nested too deeply (depth 129; the limit is 128)");
 }
 END_TEST
 
