@@ -518,8 +518,16 @@ static int zt_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
     return zt_audit_open(pconf, s);
 }
 
+static int zt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    zt_config_post(s);
+    return OK;
+}
+
 static void zt_register_hooks(apr_pool_t *p)
 {
+    ap_hook_post_config(zt_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(zt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(zt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_open_logs(zt_open_logs, NULL, NULL, APR_HOOK_MIDDLE);

@@ -101,6 +101,8 @@ void zt_config_pre(apr_pool_t *pconf);
 void zt_config_note_require(cmd_parms *cmd);
 /** check_config: every `Require zerotrust` can find a policy. */
 int zt_config_check(apr_pool_t *pconf, server_rec *s);
+/** Start-up notes on the loaded policies (unusable keys), to the error log. */
+void zt_config_post(server_rec *s);
 
 /* zt_audit.c: one JSON line per decision. */
 /** open_logs: open every server's ZeroTrustAuditLog. */

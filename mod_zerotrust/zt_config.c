@@ -99,6 +99,23 @@ void *zt_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
+/* Keys an issuer's set holds but will never use (wrong "use", unknown
+ * kty, ...) are worth an operator's look: one warning each at start-up. */
+static void zt_log_key_warnings(server_rec *s, const zt_policy_t *policy)
+{
+    for (int i = 0; i < policy->nissuers; i++) {
+        const zt_issuer_t *is = &policy->issuers[i];
+        const apr_array_header_t *w = zt_jwks_warnings(is->keys);
+
+        for (int j = 0; w && j < w->nelts; j++) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         ZTLOGNO(00019) "ZeroTrustPolicy %s, issuer %s: %s",
+                         policy->table->name, is->name,
+                         APR_ARRAY_IDX(w, j, const char *));
+        }
+    }
+}
+
 /*
 ** ZeroTrustPolicy PATH: open and verify the table now, so that a missing,
 ** truncated or corrupted table fails `apachectl configtest` with the
@@ -137,6 +154,10 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
                                 err ? err : "unknown error");
         }
         apr_hash_set(zt_policy_cache, path, APR_HASH_KEY_STRING, policy);
+        /* configtest never reaches post_config: tell its console now. */
+        if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
+            zt_log_key_warnings(cmd->server, policy);
+        }
         cached = policy;
     }
     conf->policy_path = path;
@@ -243,4 +264,18 @@ int zt_config_check(apr_pool_t *pconf, server_rec *s)
                      "request would be refused", notes[i].line, notes[i].file);
     }
     return zt_require_notes->nelts > 0 ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
+/* Once the error log is open, and not in the dry run of the first start. */
+void zt_config_post(server_rec *s)
+{
+    apr_hash_index_t *hi;
+
+    if (zt_policy_cache == NULL
+        || ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return;
+    }
+    for (hi = apr_hash_first(NULL, zt_policy_cache); hi; hi = apr_hash_next(hi)) {
+        zt_log_key_warnings(s, apr_hash_this_val(hi));
+    }
 }

@@ -4,6 +4,7 @@
 """Configuration: bad tables fail `apachectl -t` with a clear message and
 never crash Apache; misconfigured sections fail closed."""
 
+import json
 import os
 import re
 import shutil
@@ -108,6 +109,28 @@ def test_bad_key_set(servers):
     with open(os.path.join(srv.root, "policy/corp.jwks.json"), "w") as f:
         f.write('{"keys": [ {"kty": "EC", "crv": "P-256", "x": "AAAA"')
     assert_configtest_fails(srv, "ZeroTrustPolicy", "corp")
+
+
+def test_unusable_key_is_a_startup_warning(servers, keys):
+    """A key the set holds but can never use is named once at start-up
+    (ZT00019); the other keys still verify."""
+    srv = servers(protected("policy/api.ztb"), start=False)
+    path = os.path.join(srv.root, "policy/corp.jwks.json")
+    with open(path) as f:
+        doc = json.load(f)
+    enc = dict(doc["keys"][0], kid="enc1", use="enc")
+    doc["keys"].append(enc)
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    rc, out = srv.configtest()
+    assert rc == 0 and "ZT00019" in out and "enc1" in out, out
+    srv.start()
+    log = srv.errlog.all()
+    warned = [l for l in log.splitlines() if "ZT00019" in l]
+    assert len(warned) >= 1 and "enc1" in warned[0], log[-2000:]
+    assert "[zerotrust:warn]" in warned[0]
+    r = srv.get("/orders", sign(keys, claims(scope="orders:read")))
+    assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("directive,needle", [
