@@ -31,7 +31,12 @@ typedef struct {
     uint32_t algs;              /**< ZT_ALG_* allowlist */
     uint32_t max_lifetime;      /**< seconds, 0 = unlimited */
     uint32_t leeway;            /**< seconds */
-    const zt_keyset_t *keys;    /**< verification keys */
+    const char *typ;            /**< required JOSE "typ" ("at+jwt"), or NULL:
+                                     then "JWT", "at+jwt" or none is accepted */
+    const char *const *required;/**< names of claims that must be present */
+    int nrequired;
+    const zt_keyset_t *keys;    /**< JWK Set keys, or NULL (secret only) */
+    const zt_keyset_t *secret;  /**< HS* shared secret as a one-key set, or NULL */
 } zt_issuer_t;
 
 typedef enum {
