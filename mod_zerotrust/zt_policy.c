@@ -30,6 +30,7 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
     }
     pol = apr_pcalloc(pool, sizeof(*pol));
     pol->table = table;
+    pol->dir = dir;
     pol->nissuers = (int)table->nissuers;
     pol->issuers = apr_pcalloc(pool, sizeof(zt_issuer_t)
                                      * (table->nissuers ? table->nissuers : 1));

@@ -22,6 +22,9 @@ typedef struct {
     const zt_table_t *table;
     zt_issuer_t *issuers;       /**< array of table->nissuers */
     int nissuers;
+    const char *dir;            /**< base of relative key files (the table's dir) */
+    struct zt_keys_s *keys;     /**< run-time key sources (zt_keys.h), set by the
+                                     module; NULL: the issuers' keys are static */
 } zt_policy_t;
 
 /**
