@@ -34,6 +34,8 @@
 #include "http_request.h"
 #include "mod_auth.h"
 
+#include <openssl/crypto.h>
+
 
 APLOG_USE_MODULE(zerotrust);
 
@@ -527,6 +529,11 @@ static int zt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void zt_register_hooks(apr_pool_t *p)
 {
+    /* Our keys are freed by pool cleanups, which apr_terminate() runs from
+     * atexit() in every child; OpenSSL's own atexit handler, registered
+     * later, would run first and free what EVP_PKEY_free() then touches.
+     * (mod_ssl, when loaded first, initialises OpenSSL the same way.) */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
     ap_hook_post_config(zt_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(zt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(zt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
