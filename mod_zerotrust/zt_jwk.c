@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
@@ -26,9 +27,12 @@
 #define ZT_ALG_RSA_ALL (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512 | \
                         ZT_ALG_PS256 | ZT_ALG_PS384 | ZT_ALG_PS512)
 
+#define ZT_ALG_HS_ALL (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
+
 struct zt_keyset_s {
     apr_array_header_t *keys;       /* array of zt_jwk_t */
     apr_array_header_t *warnings;   /* array of const char * */
+    int secret;                     /* made by zt_keyset_from_secret */
 };
 
 /* What parsing one key came to. */
@@ -639,4 +643,146 @@ const zt_jwk_t *zt_jwks_key(const zt_keyset_t *ks, int i)
 const apr_array_header_t *zt_jwks_warnings(const zt_keyset_t *ks)
 {
     return ks != NULL ? ks->warnings : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* HMAC secrets                                                        */
+
+static apr_status_t zt_mac_cleanup(void *data)
+{
+    EVP_MAC_CTX_free(data);         /* cleanses the keyed state */
+    return APR_SUCCESS;
+}
+
+/*
+** One HMAC context per allowed HS algorithm, keyed once here: the ipad and
+** opad blocks are hashed at init, so a verification only duplicates the
+** context (EVP_MAC_CTX_dup reads the template, which is never written
+** again, so threads may share it) and hashes the signing input.
+*/
+apr_status_t zt_keyset_from_secret(zt_keyset_t **ks,
+                                   const unsigned char *secret, apr_size_t len,
+                                   uint32_t algs, apr_pool_t *pool,
+                                   const char **err)
+{
+    static const struct {
+        uint32_t alg;
+        const char *digest;
+        apr_size_t min;             /* the hash output: RFC 7518 3.2 */
+    } hs[3] = {
+        { ZT_ALG_HS256, "SHA256", 32 },
+        { ZT_ALG_HS384, "SHA384", 48 },
+        { ZT_ALG_HS512, "SHA512", 64 },
+    };
+    zt_keyset_t *set;
+    zt_jwk_t *k;
+    EVP_MAC *mac;
+
+    *ks = NULL;
+    *err = NULL;
+    algs &= ZT_ALG_HS_ALL;
+    if (algs == 0) {
+        *err = "secret: no HMAC algorithm (HS256, HS384, HS512) is allowed";
+        return APR_EINVAL;
+    }
+    if (secret == NULL && len > 0) {
+        *err = "secret: no bytes";
+        return APR_EINVAL;
+    }
+    for (int i = 0; i < 3; i++) {
+        if ((algs & hs[i].alg) && len < hs[i].min) {
+            *err = apr_psprintf(pool, "secret: %" APR_SIZE_T_FMT " bytes, but "
+                                "%s needs at least %" APR_SIZE_T_FMT " (the "
+                                "hash size, RFC 7518 section 3.2)", len,
+                                zt_alg_name(hs[i].alg), hs[i].min);
+            return APR_EINVAL;
+        }
+    }
+    if (len > ZT_SECRET_MAX_LEN) {
+        *err = apr_psprintf(pool, "secret: %" APR_SIZE_T_FMT " bytes (the "
+                            "limit is %d)", len, ZT_SECRET_MAX_LEN);
+        return APR_EINVAL;
+    }
+    set = apr_pcalloc(pool, sizeof(*set));
+    set->keys = apr_array_make(pool, 1, sizeof(zt_jwk_t));
+    set->warnings = apr_array_make(pool, 1, sizeof(const char *));
+    set->secret = 1;
+    k = apr_array_push(set->keys);
+    memset(k, 0, sizeof(*k));
+    k->kty = "oct";
+    k->bits = (int)len * 8;
+    k->algs = algs;
+    if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) {
+        ERR_clear_error();
+        *err = "secret: OpenSSL has no HMAC";
+        return APR_ENOTIMPL;
+    }
+    for (int i = 0; i < 3; i++) {
+        OSSL_PARAM params[2];
+        EVP_MAC_CTX *ctx;
+
+        if (!(algs & hs[i].alg)) {
+            continue;
+        }
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *)hs[i].digest, 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if ((ctx = EVP_MAC_CTX_new(mac)) == NULL) {
+            break;
+        }
+        apr_pool_cleanup_register(pool, ctx, zt_mac_cleanup,
+                                  apr_pool_cleanup_null);
+        if (EVP_MAC_init(ctx, secret, len, params) != 1) {
+            break;
+        }
+        k->hmac[i] = ctx;
+    }
+    EVP_MAC_free(mac);
+    ERR_clear_error();
+    for (int i = 0; i < 3; i++) {
+        if ((algs & hs[i].alg) && k->hmac[i] == NULL) {
+            *err = apr_psprintf(pool, "secret: OpenSSL cannot key HMAC-%s",
+                                hs[i].digest);
+            return APR_EGENERAL;
+        }
+    }
+    *ks = set;
+    return APR_SUCCESS;
+}
+
+apr_status_t zt_keyset_from_secret_file(zt_keyset_t **ks, const char *path,
+                                        uint32_t algs, apr_pool_t *pool,
+                                        const char **err)
+{
+    apr_file_t *f;
+    apr_size_t got = 0;
+    unsigned char buf[ZT_SECRET_MAX_LEN + 1];
+    char ebuf[128];
+    apr_status_t rv;
+
+    *ks = NULL;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, pool);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: cannot open: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return rv;
+    }
+    /* One byte more than allowed, to tell "exactly the limit" from "more". */
+    rv = apr_file_read_full(f, buf, sizeof(buf), &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        *err = apr_psprintf(pool, "%s: cannot read: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    else if ((rv = zt_keyset_from_secret(ks, buf, got, algs, pool, err))
+             != APR_SUCCESS) {
+        *err = apr_pstrcat(pool, path, ": ", *err, NULL);
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rv;
+}
+
+int zt_keyset_is_secret(const zt_keyset_t *ks)
+{
+    return ks != NULL && ks->secret;
 }

@@ -23,6 +23,12 @@
  * "keys" array, has a non-object in it, has any key holding private
  * material ("d", "p", "q", "dp", "dq", "qi", "oth": a verifier has no use
  * for it and its presence means a secret has leaked), or has no usable key.
+ *
+ * HMAC secrets (HS256/384/512) never come from a JWK Set ("k" is refused
+ * like private material): an issuer's shared secret is a one-key set of its
+ * own, made by zt_keyset_from_secret, and the token verifier uses it for HS*
+ * tokens only and never for the others (zt_token.c).  So a token cannot
+ * have its HMAC keyed with a public key of the set.
  */
 #ifndef ZT_JWK_H
 #define ZT_JWK_H
@@ -34,21 +40,28 @@
 
 #define ZT_JWKS_MAX_LEN   (1024 * 1024)   /**< largest key set document */
 #define ZT_JWKS_MAX_KEYS  256             /**< most keys in one set */
+#define ZT_SECRET_MAX_LEN 4096            /**< longest HMAC secret */
 
 typedef struct zt_keyset_s zt_keyset_t;
 
 /** One usable verification key. */
 typedef struct {
     const char *kid;            /**< "kid", or NULL */
-    const char *kty;            /**< "RSA", "EC" or "OKP" */
+    const char *kty;            /**< "RSA", "EC", "OKP", or "oct" (a secret) */
     const char *alg;            /**< "alg" as given, or NULL */
     const char *use;            /**< "use" as given ("sig"), or NULL */
     const apr_array_header_t *key_ops; /**< array of const char *, or NULL */
     const char *crv;            /**< "P-256", "P-384", "P-521", "Ed25519"; NULL for RSA */
-    int bits;                   /**< RSA modulus size, or the curve size */
+    int bits;                   /**< RSA modulus size, the curve size, or
+                                     the secret's size */
     uint32_t algs;              /**< ZT_ALG_* this key may verify, never 0 */
     int index;                  /**< position in the document's "keys" */
-    EVP_PKEY *pkey;             /**< the public key, freed with the set's pool */
+    EVP_PKEY *pkey;             /**< the public key, freed with the set's pool;
+                                     NULL for a secret */
+    EVP_MAC_CTX *hmac[3];       /**< a secret: HMAC with SHA-256, -384, -512,
+                                     keyed, for the HS* in algs (else NULL);
+                                     read-only templates, each verification
+                                     works on a duplicate */
 } zt_jwk_t;
 
 /**
@@ -63,6 +76,31 @@ apr_status_t zt_jwks_parse(zt_keyset_t **ks, const char *json, apr_size_t len,
 /** Read and parse a JWK Set file (at most ZT_JWKS_MAX_LEN bytes). */
 apr_status_t zt_jwks_load_file(zt_keyset_t **ks, const char *path,
                                apr_pool_t *pool, const char **err);
+
+/**
+ * An issuer's HMAC shared secret as a set of one key (kty "oct", no kid)
+ * that may verify the HS* algorithms among @a algs (ZT_ALG_* bits; the
+ * other bits are ignored, and without an HS* bit it is an error).  A secret shorter than the hash
+ * output of any of those algorithms is refused (RFC 7518 section 3.2), as
+ * is one longer than ZT_SECRET_MAX_LEN.  @a secret is not kept: the HMAC
+ * contexts hold their own copy, cleansed when @a pool is cleared.
+ */
+apr_status_t zt_keyset_from_secret(zt_keyset_t **ks,
+                                   const unsigned char *secret, apr_size_t len,
+                                   uint32_t algs, apr_pool_t *pool,
+                                   const char **err);
+
+/**
+ * Read a secret file (raw bytes, all of them: a trailing newline is part of
+ * the secret) and make it a set with zt_keyset_from_secret.  *err names
+ * the file, never the secret.
+ */
+apr_status_t zt_keyset_from_secret_file(zt_keyset_t **ks, const char *path,
+                                        uint32_t algs, apr_pool_t *pool,
+                                        const char **err);
+
+/** 1 if @a ks was made by zt_keyset_from_secret. */
+int zt_keyset_is_secret(const zt_keyset_t *ks);
 
 /** Number of usable keys in the set. */
 int zt_jwks_count(const zt_keyset_t *ks);

@@ -8,6 +8,7 @@
 
 #include <apr_strings.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
@@ -21,6 +22,7 @@
 #define ZT_ALG_RS (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512)
 #define ZT_ALG_PS (ZT_ALG_PS256 | ZT_ALG_PS384 | ZT_ALG_PS512)
 #define ZT_ALG_ES (ZT_ALG_ES256 | ZT_ALG_ES384 | ZT_ALG_ES512)
+#define ZT_ALG_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 /* Group orders n, big-endian, exactly one coordinate wide (SEC 2). */
 static const unsigned char zt_order_p256[32] = {
@@ -120,6 +122,42 @@ static int zt_jws_ecdsa_der(uint32_t alg, const unsigned char *sig,
     return 1;
 }
 
+/*
+** HS256/384/512: recompute the MAC with the key's template context and
+** compare all of it in constant time.  A MAC of another length (truncated,
+** padded) is refused before any work.
+*/
+static zt_jws_status_e zt_jws_hmac(uint32_t alg, const zt_jwk_t *key,
+                                   const unsigned char *data, size_t len,
+                                   const unsigned char *sig, size_t siglen)
+{
+    int i = alg == ZT_ALG_HS256 ? 0 : alg == ZT_ALG_HS384 ? 1 : 2;
+    size_t want = alg == ZT_ALG_HS256 ? 32 : alg == ZT_ALG_HS384 ? 48 : 64;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    size_t maclen = 0;
+    EVP_MAC_CTX *ctx;
+    int ok;
+
+    if (key->hmac[i] == NULL) {
+        return ZT_JWS_ALG;
+    }
+    if (siglen != want) {
+        return ZT_JWS_SIGNATURE;
+    }
+    if ((ctx = EVP_MAC_CTX_dup(key->hmac[i])) == NULL) {
+        ERR_clear_error();
+        return ZT_JWS_SIGNATURE;
+    }
+    ok = EVP_MAC_update(ctx, data, len) == 1
+         && EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) == 1
+         && maclen == want
+         && CRYPTO_memcmp(mac, sig, want) == 0;
+    EVP_MAC_CTX_free(ctx);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    ERR_clear_error();
+    return ok ? ZT_JWS_OK : ZT_JWS_SIGNATURE;
+}
+
 zt_jws_status_e zt_jws_verify_sig(uint32_t alg, const zt_jwk_t *key,
                                   const unsigned char *data, size_t len,
                                   const unsigned char *sig, size_t siglen)
@@ -131,8 +169,19 @@ zt_jws_status_e zt_jws_verify_sig(uint32_t alg, const zt_jwk_t *key,
     int ok = 0;
 
     /* One algorithm, one the key may verify, one we implement. */
-    if (key == NULL || key->pkey == NULL || alg == 0 || (alg & (alg - 1)) != 0
-        || (alg & key->algs) == 0
+    if (key == NULL || alg == 0 || (alg & (alg - 1)) != 0
+        || (alg & key->algs) == 0) {
+        return ZT_JWS_ALG;
+    }
+    /* A secret verifies HS* only, a public key never does: two fences
+     * against "HS256 keyed with the RSA public key". */
+    if (alg & ZT_ALG_HS) {
+        if (key->pkey != NULL || strcmp(key->kty, "oct") != 0) {
+            return ZT_JWS_ALG;
+        }
+        return zt_jws_hmac(alg, key, data, len, sig, siglen);
+    }
+    if (key->pkey == NULL
         || (alg & (ZT_ALG_RS | ZT_ALG_PS | ZT_ALG_ES | ZT_ALG_EDDSA)) == 0) {
         return ZT_JWS_ALG;
     }
@@ -298,6 +347,17 @@ zt_jws_status_e zt_jws_select_key(const zt_jws_t *jws, const zt_keyset_t *ks,
     int n = zt_jwks_count(ks), fits = 0, named = 0;
 
     *key = NULL;
+    if (zt_keyset_is_secret(ks)) {
+        /* The issuer's one shared secret has no kid: whatever kid an HS
+         * token names, the secret is the only key that can verify it. */
+        found = zt_jwks_key(ks, 0);
+        if (found == NULL || !(found->algs & jws->alg)) {
+            *reason = "the token's algorithm does not fit the issuer's secret";
+            return ZT_JWS_ALG;
+        }
+        *key = found;
+        return ZT_JWS_OK;
+    }
     for (int i = 0; i < n; i++) {
         const zt_jwk_t *k = zt_jwks_key(ks, i);
 

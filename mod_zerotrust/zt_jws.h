@@ -21,8 +21,11 @@
  *
  * Algorithms: RS256/384/512 (PKCS #1 v1.5), PS256/384/512 (PSS, MGF1 with
  * the same hash, salt length = hash length), ES256/384/512 (r || s of
- * exactly twice the coordinate size, 0 < r, s < n), EdDSA (Ed25519).  HS*
- * are recognised names but never verify: key sets hold no secrets.
+ * exactly twice the coordinate size, 0 < r, s < n), EdDSA (Ed25519), and
+ * HS256/384/512 only with a secret made by zt_keyset_from_secret (a JWK Set
+ * holds no secrets): the MAC is recomputed and compared in constant time
+ * (CRYPTO_memcmp).  zt_jws_select_key on such a set returns its one key
+ * whatever the token's kid.
  */
 #ifndef ZT_JWS_H
 #define ZT_JWS_H

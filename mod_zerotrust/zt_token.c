@@ -5,11 +5,14 @@
 
 /*
  * Order of the checks, and why:
- *   size; JWS structure and header (zt_jws_parse); typ; payload a strict
- *   JSON object; "iss" picks the issuer (the only claim read before the
- *   signature, and only to pick the keys); the issuer's algorithm
- *   allowlist; the key by kid from that issuer's set; the signature;
- *   only then the claims: exp, nbf, iat, lifetime, aud, sub.
+ *   size; JWS structure and header (zt_jws_parse); payload a strict JSON
+ *   object; "iss" picks the issuer (the only claim read before the
+ *   signature, and only to pick the keys); typ as that issuer wants it;
+ *   the issuer's algorithm allowlist; the key: for HS* the issuer's
+ *   secret and nothing else, for the others the key by kid from the
+ *   issuer's JWK Set and never the secret; the signature; only then the
+ *   claims: exp, nbf, iat (zt_token_check_times, which a cache hit runs
+ *   again), lifetime, aud, sub, the issuer's required claims.
  * Time claims are JSON numbers, integer or not (RFC 7519 NumericDate);
  * they are compared as doubles, which hold every second until 2^53.
  */
@@ -20,9 +23,12 @@
 
 #include <apr_strings.h>
 
+#include "zt_format.h"
 #include "zt_json.h"
 #include "zt_jws.h"
 #include "zt_token.h"
+
+#define ZT_ALG_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 static const char *const zt_tok_names[] = {
     [ZT_TOK_OK] = "ok",
@@ -62,13 +68,43 @@ static zt_tok_status_e zt_tok_from_jws(zt_jws_status_e st)
     }
 }
 
-/* "JWT" or "at+jwt" (RFC 9068), any case, with or without "application/". */
-static int zt_tok_typ_ok(const char *typ)
+/* A media type without its optional "application/" (RFC 7515 4.1.9). */
+static const char *zt_tok_media(const char *typ)
 {
-    if (strncasecmp(typ, "application/", 12) == 0) {
-        typ += 12;
+    return strncasecmp(typ, "application/", 12) == 0 ? typ + 12 : typ;
+}
+
+/*
+** The header "typ": with the issuer's typ set it must be there and equal it
+** (any case, either with "application/"); otherwise, when present, "JWT"
+** or "at+jwt" (RFC 9068).  A typ holding a NUL never matches.
+*/
+static zt_tok_status_e zt_tok_typ(json_t *header, const zt_issuer_t *is,
+                                  apr_pool_t *pool, const char **reason)
+{
+    json_t *v = json_object_get(header, "typ");
+    const char *typ;
+
+    if (v != NULL && (!json_is_string(v)
+                      || strlen(json_string_value(v)) != json_string_length(v))) {
+        *reason = "the token's type is not a string";
+        return ZT_TOK_BAD_HEADER;
     }
-    return strcasecmp(typ, "JWT") == 0 || strcasecmp(typ, "at+jwt") == 0;
+    typ = v != NULL ? zt_tok_media(json_string_value(v)) : NULL;
+    if (is->typ != NULL && *is->typ != '\0') {
+        if (typ == NULL || strcasecmp(typ, zt_tok_media(is->typ)) != 0) {
+            *reason = apr_psprintf(pool, "the token's type is not %s",
+                                   is->typ);
+            return ZT_TOK_BAD_HEADER;
+        }
+        return ZT_TOK_OK;
+    }
+    if (typ != NULL && strcasecmp(typ, "JWT") != 0
+        && strcasecmp(typ, "at+jwt") != 0) {
+        *reason = "the token's type is not JWT";
+        return ZT_TOK_BAD_HEADER;
+    }
+    return ZT_TOK_OK;
 }
 
 /* Time claim @a name: 1 present (a number, in *out), 0 absent, -1 not a number. */
@@ -125,14 +161,11 @@ static zt_tok_status_e zt_tok_audience(json_t *claims, const char *audience,
     return ZT_TOK_OK;
 }
 
-static zt_tok_status_e zt_tok_claims(json_t *claims, const zt_issuer_t *is,
-                                     int64_t now, double *exp_out,
-                                     const char **reason)
+zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
+                                     int64_t now, const char **reason)
 {
     double t = (double)now, lee = (double)is->leeway, exp, nbf, iat;
-    json_t *sub;
     int rc;
-    zt_tok_status_e st;
 
     rc = zt_tok_time(claims, "exp", &exp);
     if (rc == 0) {
@@ -165,6 +198,42 @@ static zt_tok_status_e zt_tok_claims(json_t *claims, const zt_issuer_t *is,
         *reason = "the token was issued in the future";
         return ZT_TOK_ISSUED_IN_FUTURE;
     }
+    return ZT_TOK_OK;
+}
+
+/* Claims the issuer block names `required`: present and not null. */
+static zt_tok_status_e zt_tok_required(json_t *claims, const zt_issuer_t *is,
+                                       apr_pool_t *pool, const char **reason)
+{
+    for (int i = 0; i < is->nrequired; i++) {
+        const char *name = is->required[i];
+        json_t *v = name != NULL ? json_object_get(claims, name) : NULL;
+
+        if (v == NULL || json_is_null(v)) {
+            *reason = apr_psprintf(pool, "the token lacks the required claim "
+                                   "'%s'", name != NULL ? name : "?");
+            return ZT_TOK_MISSING_CLAIM;
+        }
+    }
+    return ZT_TOK_OK;
+}
+
+static zt_tok_status_e zt_tok_claims(json_t *claims, const zt_issuer_t *is,
+                                     int64_t now, apr_pool_t *pool,
+                                     double *exp_out, const char **reason)
+{
+    double exp = 0, iat = 0;
+    json_t *sub;
+    int rc;
+    zt_tok_status_e st;
+
+    st = zt_token_check_times(claims, is, now, reason);
+    if (st != ZT_TOK_OK) {
+        return st;
+    }
+    /* Both numbers now: checked just above. */
+    zt_tok_time(claims, "exp", &exp);
+    rc = zt_tok_time(claims, "iat", &iat);
     if (is->max_lifetime > 0) {
         if (rc == 0) {
             *reason = "the token has no issue time";
@@ -184,6 +253,10 @@ static zt_tok_status_e zt_tok_claims(json_t *claims, const zt_issuer_t *is,
         *reason = "the token's subject is not a string";
         return ZT_TOK_BAD_CLAIM;
     }
+    st = zt_tok_required(claims, is, pool, reason);
+    if (st != ZT_TOK_OK) {
+        return st;
+    }
     *exp_out = exp;
     return ZT_TOK_OK;
 }
@@ -198,6 +271,7 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
     zt_jws_status_e jst;
     const zt_issuer_t *is = NULL;
     const zt_jwk_t *key;
+    const zt_keyset_t *ks;
     json_t *claims, *v;
     const char *jerr, *iss;
     double exp = 0;
@@ -220,11 +294,6 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
     out->header = jws.header;
     if (jst != ZT_JWS_OK) {
         return zt_tok_from_jws(jst);
-    }
-    v = json_object_get(jws.header, "typ");
-    if (v != NULL && (!json_is_string(v) || !zt_tok_typ_ok(json_string_value(v)))) {
-        *reason = "the token's type is not JWT";
-        return ZT_TOK_BAD_HEADER;
     }
     claims = zt_json_parse((const char *)jws.payload, jws.payload_len,
                            jws.payload_len, pool, &jerr);
@@ -256,11 +325,33 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
         *reason = "the token's issuer is not trusted";
         return ZT_TOK_UNKNOWN_ISSUER;
     }
+    st = zt_tok_typ(jws.header, is, pool, reason);
+    if (st != ZT_TOK_OK) {
+        return st;
+    }
     if ((jws.alg & is->algs) == 0) {
         *reason = "the token's algorithm is not allowed for its issuer";
         return ZT_TOK_ALG;
     }
-    jst = zt_jws_select_key(&jws, is->keys, &key, reason);
+    /* HS* only with the secret, the others only with the JWK Set: the
+     * token's alg never makes a public key an HMAC key, nor the reverse. */
+    if (jws.alg & ZT_ALG_HS) {
+        ks = is->secret;
+        if (!zt_keyset_is_secret(ks)) {
+            *reason = "the token's issuer has no shared secret";
+            return ZT_TOK_ALG;
+        }
+    }
+    else {
+        /* No set yet (one fetched by URL) is an unknown key, which the
+         * caller may answer with a refetch. */
+        ks = is->keys;
+        if (zt_keyset_is_secret(ks)) {
+            *reason = "the token's algorithm does not fit its issuer's keys";
+            return ZT_TOK_ALG;
+        }
+    }
+    jst = zt_jws_select_key(&jws, ks, &key, reason);
     if (jst != ZT_JWS_OK) {
         return zt_tok_from_jws(jst);
     }
@@ -270,7 +361,7 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
     }
 
     /* Signed by a trusted key: now the claims mean something. */
-    st = zt_tok_claims(claims, is, now, &exp, reason);
+    st = zt_tok_claims(claims, is, now, pool, &exp, reason);
     if (st != ZT_TOK_OK) {
         return st;
     }

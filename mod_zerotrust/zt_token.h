@@ -82,6 +82,16 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
                                 apr_pool_t *pool, zt_token_t *out,
                                 const char **reason);
 
+/**
+ * The checks that depend on the time, run by zt_token_verify and again on
+ * every hit of the verified-token cache: "exp" present, a number, and
+ * now < exp + leeway; "nbf", when present, a number and now >= nbf -
+ * leeway; "iat", when present, a number and iat <= now + leeway.  On
+ * failure *reason is a sentence safe for the client.
+ */
+zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
+                                     int64_t now, const char **reason);
+
 /** Stable identifier of a status for logs and audit ("expired"). */
 const char *zt_tok_status_name(zt_tok_status_e st);
 

@@ -83,10 +83,14 @@ static void fz_init(void)
         != APR_SUCCESS || zt_jwks_count(ks) != 5) {
         abort();
     }
-    fz_issuers[0] = (zt_issuer_t){ "ec", "https://ec.fuzz.example", "fuzz-api",
-                                   ZT_ALG_ES256 | ZT_ALG_ES384, 0, 0, ks };
-    fz_issuers[1] = (zt_issuer_t){ "fuzz", "https://fuzz.example", "fuzz-api",
-                                   ZT_ALG_ALL, 0, 60, ks };
+    fz_issuers[0] = (zt_issuer_t){ .name = "ec",
+                                   .iss = "https://ec.fuzz.example",
+                                   .audience = "fuzz-api",
+                                   .algs = ZT_ALG_ES256 | ZT_ALG_ES384,
+                                   .keys = ks };
+    fz_issuers[1] = (zt_issuer_t){ .name = "fuzz", .iss = "https://fuzz.example",
+                                   .audience = "fuzz-api", .algs = ZT_ALG_ALL,
+                                   .leeway = 60, .keys = ks };
     atexit(fz_done);
 }
 

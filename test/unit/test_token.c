@@ -228,9 +228,12 @@ static zt_issuer_t g_issuers[2];
 
 static void zt_t_issuers_reset(void)
 {
-    g_issuers[0] = (zt_issuer_t){ "corp", ISS, AUD, ALGS_ASYM, 0, 30, g_ks };
-    g_issuers[1] = (zt_issuer_t){ "other", ISS2, "other-api", ZT_ALG_RS256, 0,
-                                  0, g_ks2 };
+    g_issuers[0] = (zt_issuer_t){ .name = "corp", .iss = ISS, .audience = AUD,
+                                  .algs = ALGS_ASYM, .leeway = 30,
+                                  .keys = g_ks };
+    g_issuers[1] = (zt_issuer_t){ .name = "other", .iss = ISS2,
+                                  .audience = "other-api",
+                                  .algs = ZT_ALG_RS256, .keys = g_ks2 };
 }
 
 static zt_tok_status_e zt_t_verify_at(apr_pool_t *p, const char *jwt,
@@ -1550,9 +1553,28 @@ START_TEST(attack_hs256_with_public_key)
     HMAC(EVP_sha256(), jwk_n, (int)strlen(jwk_n), (unsigned char *)input, strlen(input),
          mac, &maclen);
     t = apr_pstrcat(pool, input, ".", zt_b64url_encode_pool(pool, mac, maclen), NULL);
-    ck_tok(pool, t, ZT_TOK_UNKNOWN_KEY);
+    ck_tok(pool, t, ZT_TOK_ALG);    /* HS256 allowed, but no secret: no key */
     zt_t_issuers_reset();
     ck_tok(pool, t, ZT_TOK_ALG);
+    /* With a real secret configured, HS256 is verified with it and only
+     * with it: the public key as the secret fails, kid or not. */
+    {
+        zt_keyset_t *ks;
+        const char *err;
+        char *pem_t = apr_pstrcat(pool, zt_t_b64s(pool, "{\"alg\":\"HS256\",\"kid\":\"rsa\"}"),
+                                  ".", zt_t_b64s(pool, c), NULL);
+
+        ck_assert_int_eq(zt_keyset_from_secret(&ks, (const unsigned char *)
+                                               "a 32-byte secret of the issuer..", 32,
+                                               ZT_ALG_HS256, pool, &err), APR_SUCCESS);
+        g_issuers[0].secret = ks;
+        g_issuers[0].algs = ZT_ALG_ALL;
+        ck_tok(pool, t, ZT_TOK_SIGNATURE);
+        HMAC(EVP_sha256(), pem, (int)pemlen, (unsigned char *)pem_t, strlen(pem_t), mac,
+             &maclen);
+        pem_t = apr_pstrcat(pool, pem_t, ".", zt_b64url_encode_pool(pool, mac, maclen), NULL);
+        ck_tok(pool, pem_t, ZT_TOK_SIGNATURE);
+    }
     BIO_free(bio);
 }
 END_TEST
@@ -1880,6 +1902,12 @@ static const char zt_t_pyscript[] =
 "        f.write('%s audience %s\\n' % (alg, t))\n"
 "    t = jwt.encode(claims, 'secret', algorithm='HS256', headers={'kid': 'py-rsa'})\n"
 "    f.write('HS256 alg %s\\n' % t)\n"
+"    secret = os.urandom(64)\n"
+"    with open(os.path.join(d, 'secret.bin'), 'wb') as s:\n"
+"        s.write(secret)\n"
+"    for alg in ('HS256', 'HS384', 'HS512'):\n"
+"        t = jwt.encode(claims, secret, algorithm=alg)\n"
+"        f.write('%s hs-ok %s\\n' % (alg, t))\n"
 "    t = jwt.encode(claims, None, algorithm='none')\n"
 "    f.write('none alg %s\\n' % t)\n"
 "# Our own signer, checked by PyJWT: ctokens.txt holds 'ALG TOKEN' lines.\n"
@@ -1943,7 +1971,8 @@ START_TEST(pyjwt_tokens_verify)
     const char *err;
     char *doc, *tokens, *line, *last;
     zt_keyset_t *ks;
-    zt_issuer_t is = { "py", ISS, AUD, ALGS_ASYM, 900, 0, NULL };
+    zt_issuer_t is = { .name = "py", .iss = ISS, .audience = AUD,
+                       .algs = ALGS_ASYM, .max_lifetime = 900 };
     int n = 0, ok = 0;
     FILE *f;
     static const uint32_t algs[] = {
@@ -1996,7 +2025,25 @@ START_TEST(pyjwt_tokens_verify)
         want[-1] = tok[-1] = '\0';
         st = zt_token_verify(tok, strlen(tok), &is, 1, NOW, 0, pool, &out, &reason);
         n++;
-        if (strcmp(want, "ok") == 0) {
+        if (strcmp(want, "hs-ok") == 0) {
+            /* PyJWT's HMAC with the secret it wrote: verified once the
+             * issuer has that secret and allows HS*, refused before. */
+            zt_issuer_t hs = is;
+            zt_keyset_t *secret;
+
+            ck_assert_msg(st == ZT_TOK_ALG, "PyJWT %s without secret: %s", alg, reason);
+            ck_assert_int_eq(zt_keyset_from_secret_file(&secret, apr_pstrcat(
+                                 pool, dir, "/secret.bin", NULL), ZT_ALG_ALL, pool,
+                                 &err), APR_SUCCESS);
+            hs.secret = secret;
+            hs.algs = ZT_ALG_ALL;
+            st = zt_token_verify(tok, strlen(tok), &hs, 1, NOW, 0, pool, &out, &reason);
+            ck_assert_msg(st == ZT_TOK_OK, "PyJWT %s: %s", alg, reason);
+            ck_assert_str_eq(out.alg, alg);
+            ck_assert_str_eq(out.sub, "py-user");
+            ok++;
+        }
+        else if (strcmp(want, "ok") == 0) {
             ck_assert_msg(st == ZT_TOK_OK, "PyJWT %s: %s", alg, reason);
             ck_assert_str_eq(out.sub, "py-user");
             ck_assert_str_eq(out.alg, alg);
@@ -2009,17 +2056,485 @@ START_TEST(pyjwt_tokens_verify)
                           zt_tok_status_name(st), reason);
         }
     }
-    ck_assert_int_eq(ok, 10);
-    ck_assert_int_eq(n, 32);
+    ck_assert_int_eq(ok, 13);
+    ck_assert_int_eq(n, 35);
     {
         const char *files[] = { "jwks.json", "tokens.txt", "ctokens.txt", "cjwks.json",
-                                "gen.py" };
+                                "gen.py", "secret.bin" };
 
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
             unlink(apr_pstrcat(pool, dir, "/", files[i], NULL));
         }
         rmdir(dir);
     }
+}
+END_TEST
+
+
+/* ------------------------------------------------------------------ */
+/* HMAC secrets, typ, required claims, the time checks                 */
+/* ------------------------------------------------------------------ */
+
+#define ALGS_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
+
+/* 64 bytes: long enough for HS512. */
+static const unsigned char zt_t_secret[64] =
+    "0123456789abcdef0123456789ABCDEF-the-issuer's-shared-hmac-secret";
+
+/* A compact JWS of @a header and @a payload, HMAC'd with @a key. */
+static char *zt_t_hmac_sign(apr_pool_t *p, uint32_t alg, const void *key,
+                            size_t keylen, const char *header,
+                            const char *payload)
+{
+    char *input = apr_pstrcat(p, zt_t_b64s(p, header), ".",
+                              zt_t_b64s(p, payload), NULL);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+
+    need(HMAC(zt_t_md(alg), key, (int)keylen, (unsigned char *)input,
+              strlen(input), mac, &maclen) != NULL);
+    return apr_pstrcat(p, input, ".", zt_b64url_encode_pool(p, mac, maclen),
+                       NULL);
+}
+
+/* Issuer 0 with the 64-byte secret and every algorithm. */
+static zt_keyset_t *zt_t_with_secret(void)
+{
+    zt_keyset_t *ks;
+    const char *err;
+
+    ck_assert_int_eq(zt_keyset_from_secret(&ks, zt_t_secret, sizeof(zt_t_secret),
+                                           ALGS_HS, pool, &err), APR_SUCCESS);
+    g_issuers[0].secret = ks;
+    g_issuers[0].algs = ZT_ALG_ALL;
+    return ks;
+}
+
+START_TEST(secret_keyset)
+{
+    static const struct { uint32_t algs; size_t min; } cases[] = {
+        { ZT_ALG_HS256, 32 }, { ZT_ALG_HS384, 48 }, { ZT_ALG_HS512, 64 },
+        { ZT_ALG_HS256 | ZT_ALG_HS512, 64 }, { ZT_ALG_HS256 | ZT_ALG_HS384, 48 },
+        { ALGS_HS | ZT_ALG_RS256, 64 },
+    };
+    unsigned char big[ZT_SECRET_MAX_LEN + 1];
+    zt_keyset_t *ks;
+    const zt_jwk_t *k;
+    const char *err;
+
+    memset(big, 'x', sizeof(big));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* RFC 7518 3.2: at least the hash size, for every HS allowed. */
+        err = NULL;
+        ck_assert_int_ne(zt_keyset_from_secret(&ks, big, cases[i].min - 1,
+                                               cases[i].algs, pool, &err),
+                         APR_SUCCESS);
+        ck_assert_ptr_null(ks);
+        ck_assert_ptr_nonnull(strstr(err, "RFC 7518"));
+        ck_assert_int_eq(zt_keyset_from_secret(&ks, big, cases[i].min,
+                                               cases[i].algs, pool, &err),
+                         APR_SUCCESS);
+        ck_assert(zt_keyset_is_secret(ks));
+        ck_assert_int_eq(zt_jwks_count(ks), 1);
+        k = zt_jwks_key(ks, 0);
+        ck_assert_str_eq(k->kty, "oct");
+        ck_assert_ptr_null(k->kid);
+        ck_assert_ptr_null(k->pkey);
+        ck_assert_uint_eq(k->algs, cases[i].algs & ALGS_HS);
+        ck_assert_int_eq(k->bits, (int)cases[i].min * 8);
+        ck_assert_int_eq(k->hmac[0] != NULL, (cases[i].algs & ZT_ALG_HS256) != 0);
+        ck_assert_int_eq(k->hmac[1] != NULL, (cases[i].algs & ZT_ALG_HS384) != 0);
+        ck_assert_int_eq(k->hmac[2] != NULL, (cases[i].algs & ZT_ALG_HS512) != 0);
+        ck_assert_ptr_null(zt_jwks_key(ks, 1));
+    }
+    /* No HS algorithm, empty, too long. */
+    ck_assert_int_ne(zt_keyset_from_secret(&ks, big, 64, ALGS_ASYM, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "no HMAC algorithm"));
+    ck_assert_int_ne(zt_keyset_from_secret(&ks, NULL, 0, ZT_ALG_HS256, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_int_ne(zt_keyset_from_secret(&ks, big, sizeof(big), ZT_ALG_HS256,
+                                           pool, &err), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "limit"));
+    ck_assert_int_eq(zt_keyset_from_secret(&ks, big, sizeof(big) - 1, ZT_ALG_HS256,
+                                           pool, &err), APR_SUCCESS);
+    /* A JWK Set is never a secret set, and holds no secret. */
+    ck_assert(!zt_keyset_is_secret(g_ks));
+    ck_assert(!zt_keyset_is_secret(NULL));
+    ck_assert_int_ne(zt_jwks_parse(&ks, "{\"keys\":[{\"kty\":\"oct\",\"k\":"
+                                   "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}",
+                                   72, pool, &err), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(secret_file)
+{
+    char path[] = "/tmp/zt_secret_XXXXXX";
+    int fd = mkstemp(path);
+    zt_keyset_t *ks;
+    const char *err;
+    char *tok;
+    unsigned char raw[33];
+
+    ck_assert_int_ge(fd, 0);
+    /* 32 bytes and a newline: the newline is part of the secret. */
+    memcpy(raw, zt_t_secret, 32);
+    raw[32] = '\n';
+    ck_assert_int_eq(write(fd, raw, sizeof(raw)), (int)sizeof(raw));
+    close(fd);
+    ck_assert_int_eq(zt_keyset_from_secret_file(&ks, path, ZT_ALG_HS256, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(zt_jwks_key(ks, 0)->bits, 33 * 8);
+    g_issuers[0].secret = ks;
+    g_issuers[0].algs |= ZT_ALG_HS256;
+    tok = zt_t_hmac_sign(pool, ZT_ALG_HS256, raw, sizeof(raw),
+                         "{\"alg\":\"HS256\"}", zt_t_claims(pool, ""));
+    ck_tok(pool, tok, ZT_TOK_OK);
+    tok = zt_t_hmac_sign(pool, ZT_ALG_HS256, raw, 32, "{\"alg\":\"HS256\"}",
+                         zt_t_claims(pool, ""));
+    ck_tok(pool, tok, ZT_TOK_SIGNATURE);
+    /* Too short for HS384: refused, and the message names the file but
+     * never the secret. */
+    ck_assert_int_ne(zt_keyset_from_secret_file(&ks, path, ZT_ALG_HS384, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, path));
+    ck_assert_ptr_null(strstr(err, "0123456789"));
+    unlink(path);
+    ck_assert_int_ne(zt_keyset_from_secret_file(&ks, path, ZT_ALG_HS256, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+}
+END_TEST
+
+/* RFC 7515 appendix A.1: an HS256 JWS and its key, from the RFC. */
+START_TEST(jws_hmac_rfc7515)
+{
+    static const char k64[] = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH"
+                              "75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+    static const char jws[] =
+        "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+        ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFt"
+        "cGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+        ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    size_t klen;
+    const unsigned char *key = zt_b64url_decode_pool(pool, k64, strlen(k64), &klen);
+    zt_keyset_t *ks;
+    const zt_jwk_t *k;
+    zt_jws_t parsed;
+    const char *err, *reason;
+    char *bad;
+
+    ck_assert_ptr_nonnull(key);
+    ck_assert_uint_eq(klen, 64);
+    ck_assert_int_eq(zt_keyset_from_secret(&ks, key, klen, ZT_ALG_HS256, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(zt_jws_verify_compact(&parsed, jws, strlen(jws), ks,
+                                           ZT_ALG_HS256, pool, &k, &reason),
+                     ZT_JWS_OK);
+    ck_assert_ptr_eq(k, zt_jwks_key(ks, 0));
+    /* Not in the allowlist; one bit of the MAC changed. */
+    ck_assert_int_eq(zt_jws_verify_compact(&parsed, jws, strlen(jws), ks,
+                                           ZT_ALG_HS384, pool, &k, &reason),
+                     ZT_JWS_ALG);
+    bad = apr_pstrdup(pool, jws);
+    bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'X' ? 'Y' : 'X';
+    ck_assert_int_eq(zt_jws_verify_compact(&parsed, bad, strlen(bad), ks,
+                                           ZT_ALG_HS256, pool, &k, &reason),
+                     ZT_JWS_SIGNATURE);
+}
+END_TEST
+
+START_TEST(jws_hmac_sig)
+{
+    static const uint32_t algs[] = { ZT_ALG_HS256, ZT_ALG_HS384, ZT_ALG_HS512 };
+    static const unsigned char data[] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0";
+    zt_keyset_t *ks, *ks256;
+    const zt_jwk_t *k, *k256;
+    const char *err;
+
+    ck_assert_int_eq(zt_keyset_from_secret(&ks, zt_t_secret, 64, ALGS_HS, pool, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(zt_keyset_from_secret(&ks256, zt_t_secret, 32, ZT_ALG_HS256,
+                                           pool, &err), APR_SUCCESS);
+    k = zt_jwks_key(ks, 0);
+    k256 = zt_jwks_key(ks256, 0);
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char mac[EVP_MAX_MD_SIZE + 1];
+        unsigned int n = 0;
+
+        need(HMAC(zt_t_md(algs[i]), zt_t_secret, 64, data, sizeof(data) - 1, mac,
+                  &n) != NULL);
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 1, mac, n),
+                         ZT_JWS_OK);
+        /* Truncated, one byte longer, one bit off, another message. */
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 1, mac,
+                                           n - 1), ZT_JWS_SIGNATURE);
+        mac[n] = 0;
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 1, mac,
+                                           n + 1), ZT_JWS_SIGNATURE);
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 2, mac, n),
+                         ZT_JWS_SIGNATURE);
+        mac[n - 1] ^= 1;
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 1, mac, n),
+                         ZT_JWS_SIGNATURE);
+        mac[0] ^= 0x80;
+        mac[n - 1] ^= 1;
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 1, mac, n),
+                         ZT_JWS_SIGNATURE);
+        ck_assert_int_eq(zt_jws_verify_sig(algs[i], k, data, sizeof(data) - 1, mac, 0),
+                         ZT_JWS_SIGNATURE);
+        /* A secret allowed HS256 only does nothing else. */
+        if (algs[i] != ZT_ALG_HS256) {
+            ck_assert_int_eq(zt_jws_verify_sig(algs[i], k256, data, sizeof(data) - 1,
+                                               mac, n), ZT_JWS_ALG);
+        }
+    }
+    /* A secret never verifies an asymmetric algorithm, a public key never
+     * an HMAC, and no algorithm set or several are refused. */
+    {
+        size_t n;
+        unsigned char *sig = zt_t_sign_raw(pool, ZT_ALG_RS256, k_rsa, data,
+                                           sizeof(data) - 1, &n, -1, 0);
+
+        ck_assert_int_eq(zt_jws_verify_sig(ZT_ALG_RS256, k, data, sizeof(data) - 1,
+                                           sig, n), ZT_JWS_ALG);
+        ck_assert_int_eq(zt_jws_verify_sig(ZT_ALG_HS256, zt_jwks_key(g_ks, 0), data,
+                                           sizeof(data) - 1, sig, 32), ZT_JWS_ALG);
+        ck_assert_int_eq(zt_jws_verify_sig(0, k, data, sizeof(data) - 1, sig, 32),
+                         ZT_JWS_ALG);
+        ck_assert_int_eq(zt_jws_verify_sig(ZT_ALG_HS256 | ZT_ALG_HS384, k, data,
+                                           sizeof(data) - 1, sig, 32), ZT_JWS_ALG);
+    }
+}
+END_TEST
+
+START_TEST(token_hmac)
+{
+    static const uint32_t algs[] = { ZT_ALG_HS256, ZT_ALG_HS384, ZT_ALG_HS512 };
+    const char *c = zt_t_claims(pool, "");
+    zt_keyset_t *ks = zt_t_with_secret();
+    static const unsigned char other[64] = "another secret, of the same length as "
+                                           "the issuer's: 64 bytes....";
+
+    for (size_t i = 0; i < 3; i++) {
+        const char *name = zt_alg_name(algs[i]);
+        char *t = zt_t_hmac_sign(pool, algs[i], zt_t_secret, 64,
+                                 apr_psprintf(pool, "{\"alg\":\"%s\"}", name), c);
+        zt_token_t out;
+        const char *reason;
+
+        ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason),
+                         ZT_TOK_OK);
+        ck_assert_str_eq(out.alg, name);
+        ck_assert_ptr_null(out.kid);
+        ck_assert_str_eq(out.sub, "alice");
+        /* Whatever kid the token names, the secret is the one key. */
+        ck_tok(pool, zt_t_hmac_sign(pool, algs[i], zt_t_secret, 64, apr_psprintf(
+               pool, "{\"alg\":\"%s\",\"kid\":\"rsa\"}", name), c), ZT_TOK_OK);
+        ck_tok(pool, zt_t_hmac_sign(pool, algs[i], zt_t_secret, 64, apr_psprintf(
+               pool, "{\"alg\":\"%s\",\"kid\":\"../../etc/passwd\"}", name), c),
+               ZT_TOK_OK);
+        /* Another secret; the secret with another hash. */
+        ck_tok(pool, zt_t_hmac_sign(pool, algs[i], other, 64, apr_psprintf(
+               pool, "{\"alg\":\"%s\"}", name), c), ZT_TOK_SIGNATURE);
+        ck_tok(pool, zt_t_hmac_sign(pool, algs[(i + 1) % 3], zt_t_secret, 64,
+               apr_psprintf(pool, "{\"alg\":\"%s\"}", name), c), ZT_TOK_SIGNATURE);
+        /* Not in the issuer's list. */
+        g_issuers[0].algs = ZT_ALG_ALL & ~algs[i];
+        ck_tok(pool, t, ZT_TOK_ALG);
+        g_issuers[0].algs = ZT_ALG_ALL;
+        /* The secret allows other HS algorithms only. */
+        {
+            zt_keyset_t *one;
+            const char *err;
+
+            ck_assert_int_eq(zt_keyset_from_secret(&one, zt_t_secret, 64,
+                                                   ALGS_HS & ~algs[i], pool, &err),
+                             APR_SUCCESS);
+            g_issuers[0].secret = one;
+            ck_tok(pool, t, ZT_TOK_ALG);
+            g_issuers[0].secret = ks;
+        }
+        /* Checked like any token after the MAC: expiry, audience. */
+        ck_tok(pool, zt_t_hmac_sign(pool, algs[i], zt_t_secret, 64, apr_psprintf(
+               pool, "{\"alg\":\"%s\"}", name), "{\"iss\":\"" ISS "\",\"aud\":\""
+               AUD "\",\"exp\":1}"), ZT_TOK_EXPIRED);
+    }
+    /* The asymmetric algorithms still verify with the key set... */
+    ck_tok(pool, zt_t_token(pool, ZT_ALG_RS256, ""), ZT_TOK_OK);
+    ck_tok(pool, zt_t_token(pool, ZT_ALG_ES256, ""), ZT_TOK_OK);
+    /* ... and never with the secret: RS256 or ES256 headers over an HMAC
+     * made with it. */
+    ck_tok(pool, zt_t_hmac_sign(pool, ZT_ALG_HS256, zt_t_secret, 64,
+                                "{\"alg\":\"RS256\",\"kid\":\"rsa\"}", c),
+           ZT_TOK_SIGNATURE);
+    ck_tok(pool, zt_t_hmac_sign(pool, ZT_ALG_HS512, zt_t_secret, 64,
+                                "{\"alg\":\"ES256\",\"kid\":\"ec256\"}", c),
+           ZT_TOK_SIGNATURE);
+    /* A secret-only issuer refuses asymmetric tokens; an issuer without a
+     * secret refuses HS tokens, HS256 in its list or not. */
+    g_issuers[0].keys = NULL;
+    ck_tok(pool, zt_t_token(pool, ZT_ALG_RS256, ""), ZT_TOK_UNKNOWN_KEY);
+    ck_tok(pool, zt_t_hmac_sign(pool, ZT_ALG_HS256, zt_t_secret, 64,
+                                "{\"alg\":\"HS256\"}", c), ZT_TOK_OK);
+    zt_t_issuers_reset();
+    g_issuers[0].algs = ZT_ALG_ALL;
+    ck_tok(pool, zt_t_hmac_sign(pool, ZT_ALG_HS256, zt_t_secret, 64,
+                                "{\"alg\":\"HS256\"}", c), ZT_TOK_ALG);
+    /* The secret set put where a JWK Set belongs is not used either. */
+    g_issuers[0].keys = ks;
+    ck_tok(pool, zt_t_hmac_sign(pool, ZT_ALG_HS256, zt_t_secret, 64,
+                                "{\"alg\":\"HS256\"}", c), ZT_TOK_ALG);
+}
+END_TEST
+
+/* Issuer 0 wants typ @a want; the token says @a typ (NULL: no typ). */
+static zt_tok_status_e zt_t_typ(const char *want, const char *typ,
+                                const char **reason)
+{
+    zt_token_t out;
+    char *t = zt_t_sign(pool, ZT_ALG_ES256, k_ec256, zt_t_hdr(pool, ZT_ALG_ES256,
+                        "ec256", typ ? apr_psprintf(pool, ",\"typ\":\"%s\"", typ) : ""),
+                        zt_t_claims(pool, ""));
+
+    g_issuers[0].typ = want;
+    return zt_t_verify_at(pool, t, strlen(t), NOW, &out, reason);
+}
+
+START_TEST(token_typ_required_by_issuer)
+{
+    static const char *ok[] = { "at+jwt", "AT+JWT", "At+Jwt", "application/at+jwt",
+                                "APPLICATION/at+JWT" };
+    static const char *bad[] = { "JWT", "jwt", "application/jwt", "at+jwt ", "",
+                                 "at+jw", "application/", "xat+jwt",
+                                 "application/application/at+jwt", "dpop+jwt" };
+    const char *reason;
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ck_assert_msg(zt_t_typ("at+jwt", ok[i], &reason) == ZT_TOK_OK, "%s: %s",
+                      ok[i], reason);
+        ck_assert_msg(zt_t_typ("application/at+jwt", ok[i], &reason) == ZT_TOK_OK,
+                      "%s", ok[i]);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(zt_t_typ("at+jwt", bad[i], &reason) == ZT_TOK_BAD_HEADER,
+                      "typ \"%s\" passed", bad[i]);
+        ck_assert_str_eq(reason, "the token's type is not at+jwt");
+    }
+    /* Required, so a token without typ fails; with none required it passes. */
+    ck_assert_int_eq(zt_t_typ("at+jwt", NULL, &reason), ZT_TOK_BAD_HEADER);
+    ck_assert_int_eq(zt_t_typ(NULL, NULL, &reason), ZT_TOK_OK);
+    ck_assert_int_eq(zt_t_typ("", NULL, &reason), ZT_TOK_OK);
+    ck_assert_int_eq(zt_t_typ("", "JWT", &reason), ZT_TOK_OK);
+    ck_assert_int_eq(zt_t_typ("", "JOSE", &reason), ZT_TOK_BAD_HEADER);
+    /* Another issuer's typ does not apply. */
+    ck_assert_int_eq(zt_t_typ("JWT", "JWT", &reason), ZT_TOK_OK);
+    ck_assert_int_eq(zt_t_typ("JWT", "at+jwt", &reason), ZT_TOK_BAD_HEADER);
+    /* Not a string; a NUL inside. */
+    g_issuers[0].typ = "at+jwt";
+    ck_tok(pool, zt_t_sign(pool, ZT_ALG_ES256, k_ec256, zt_t_hdr(pool, ZT_ALG_ES256,
+           "ec256", ",\"typ\":[\"at+jwt\"]"), zt_t_claims(pool, "")), ZT_TOK_BAD_HEADER);
+    ck_tok(pool, zt_t_sign(pool, ZT_ALG_ES256, k_ec256, zt_t_hdr(pool, ZT_ALG_ES256,
+           "ec256", ",\"typ\":\"at+jwt\\u0000x\""), zt_t_claims(pool, "")),
+           ZT_TOK_MALFORMED);
+    /* typ is header-only: no weaker than the signature it sits next to. */
+    ck_tok(pool, zt_t_sign(pool, ZT_ALG_ES256, k_attacker, zt_t_hdr(pool, ZT_ALG_ES256,
+           "ec256", ",\"typ\":\"at+jwt\""), zt_t_claims(pool, "")), ZT_TOK_SIGNATURE);
+}
+END_TEST
+
+START_TEST(token_required_claims)
+{
+    static const char *const req[] = { "sub", "azp", "client_id" };
+    static const char *present[] = { "\"x\"", "\"\"", "0", "false", "[]", "{}",
+                                     "1.5", "true" };
+    zt_token_t out;
+    const char *reason;
+    char *t;
+
+    g_issuers[0].required = req;
+    g_issuers[0].nrequired = 3;
+    for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
+        t = zt_t_token(pool, ZT_ALG_ES256, apr_psprintf(pool, ",\"azp\":%s,"
+                       "\"client_id\":\"c\"", present[i]));
+        ck_assert_msg(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason)
+                      == ZT_TOK_OK, "azp %s: %s", present[i], reason);
+    }
+    t = zt_t_token(pool, ZT_ALG_ES256, ",\"client_id\":\"c\"");
+    ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason),
+                     ZT_TOK_MISSING_CLAIM);
+    ck_assert_str_eq(reason, "the token lacks the required claim 'azp'");
+    t = zt_t_token(pool, ZT_ALG_ES256, ",\"azp\":null,\"client_id\":\"c\"");
+    ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason),
+                     ZT_TOK_MISSING_CLAIM);
+    ck_assert_str_eq(reason, "the token lacks the required claim 'azp'");
+    t = zt_t_token(pool, ZT_ALG_ES256, ",\"azp\":\"a\"");
+    ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason),
+                     ZT_TOK_MISSING_CLAIM);
+    ck_assert_str_eq(reason, "the token lacks the required claim 'client_id'");
+    /* Nested names are not looked into: "realm_access" is one claim. */
+    t = zt_t_token(pool, ZT_ALG_ES256, ",\"azp\":\"a\",\"x\":{\"client_id\":1}");
+    ck_tok(pool, t, ZT_TOK_MISSING_CLAIM);
+    /* sub is one of them: a token without sub fails. */
+    t = zt_t_sign(pool, ZT_ALG_ES256, k_ec256, zt_t_hdr(pool, ZT_ALG_ES256, "ec256", ""),
+                  "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1800000000,"
+                  "\"azp\":\"a\",\"client_id\":\"c\"}");
+    ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason),
+                     ZT_TOK_MISSING_CLAIM);
+    ck_assert_str_eq(reason, "the token lacks the required claim 'sub'");
+    /* The signature and the registered claims speak first. */
+    t = zt_t_sign(pool, ZT_ALG_ES256, k_attacker, zt_t_hdr(pool, ZT_ALG_ES256, "ec256", ""),
+                  zt_t_claims(pool, ""));
+    ck_tok(pool, t, ZT_TOK_SIGNATURE);
+    t = zt_t_sign(pool, ZT_ALG_ES256, k_ec256, zt_t_hdr(pool, ZT_ALG_ES256, "ec256", ""),
+                  "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1}");
+    ck_tok(pool, t, ZT_TOK_EXPIRED);
+    /* Only the issuer that verified the token counts. */
+    g_issuers[0].nrequired = 0;
+    t = zt_t_token(pool, ZT_ALG_ES256, "");
+    ck_tok(pool, t, ZT_TOK_OK);
+    g_issuers[1].required = req;
+    g_issuers[1].nrequired = 3;
+    ck_tok(pool, t, ZT_TOK_OK);
+}
+END_TEST
+
+START_TEST(token_check_times)
+{
+    zt_issuer_t is = { .name = "t", .iss = ISS, .leeway = 10 };
+    const char *reason;
+    json_t *c;
+
+#define ck_times(doc, now, want) do { \
+        c = json_loads(doc, 0, NULL); \
+        ck_assert_ptr_nonnull(c); \
+        reason = NULL; \
+        ck_assert_msg(zt_token_check_times(c, &is, (now), &reason) == (want), \
+                      "%s at %d: %s", doc, (int)(now), reason ? reason : "-"); \
+        ck_assert_ptr_nonnull(reason == NULL && (want) == ZT_TOK_OK ? "" : reason); \
+        json_decref(c); \
+    } while (0)
+
+    ck_times("{\"exp\":100}", 109, ZT_TOK_OK);
+    ck_times("{\"exp\":100}", 110, ZT_TOK_EXPIRED);
+    ck_times("{\"exp\":100.9}", 110, ZT_TOK_OK);
+    ck_times("{}", 0, ZT_TOK_MISSING_CLAIM);
+    ck_times("{\"exp\":\"100\"}", 0, ZT_TOK_BAD_CLAIM);
+    ck_times("{\"exp\":null}", 0, ZT_TOK_BAD_CLAIM);
+    ck_times("{\"exp\":100,\"nbf\":50}", 40, ZT_TOK_OK);
+    ck_times("{\"exp\":100,\"nbf\":50}", 39, ZT_TOK_NOT_YET_VALID);
+    ck_times("{\"exp\":100,\"nbf\":\"50\"}", 60, ZT_TOK_BAD_CLAIM);
+    ck_times("{\"exp\":100,\"iat\":50}", 40, ZT_TOK_OK);
+    ck_times("{\"exp\":100,\"iat\":50}", 39, ZT_TOK_ISSUED_IN_FUTURE);
+    ck_times("{\"exp\":100,\"iat\":true}", 60, ZT_TOK_BAD_CLAIM);
+    is.leeway = 0;
+    ck_times("{\"exp\":100}", 99, ZT_TOK_OK);
+    ck_times("{\"exp\":100}", 100, ZT_TOK_EXPIRED);
+    /* Lifetime and audience are not time checks: not looked at here. */
+    is.max_lifetime = 1;
+    is.audience = "x";
+    ck_times("{\"exp\":100,\"iat\":0,\"aud\":\"y\"}", 50, ZT_TOK_OK);
+#undef ck_times
 }
 END_TEST
 
@@ -2159,6 +2674,14 @@ int main(void)
     tcase_add_test(tc, token_sub);
     tcase_add_test(tc, token_typ);
     tcase_add_test(tc, token_status_names);
+    tcase_add_test(tc, secret_keyset);
+    tcase_add_test(tc, secret_file);
+    tcase_add_test(tc, jws_hmac_rfc7515);
+    tcase_add_test(tc, jws_hmac_sig);
+    tcase_add_test(tc, token_hmac);
+    tcase_add_test(tc, token_typ_required_by_issuer);
+    tcase_add_test(tc, token_required_claims);
+    tcase_add_test(tc, token_check_times);
 
     tc = zt_t_tcase(s, "attack");
     tcase_add_test(tc, attack_alg_none);
