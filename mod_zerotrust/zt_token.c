@@ -161,13 +161,22 @@ static zt_tok_status_e zt_tok_audience(json_t *claims, const char *audience,
     return ZT_TOK_OK;
 }
 
-zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
-                                     int64_t now, const char **reason)
-{
-    double t = (double)now, lee = (double)is->leeway, exp, nbf, iat;
-    int rc;
+/*
+** The claim checks, one function each, in zt_token_verify's order.  Each
+** returns ZT_TOK_OK or a failure with the sentence for the client.
+*/
+typedef zt_tok_status_e (*zt_tok_claim_fn)(json_t *claims,
+                                           const zt_issuer_t *is, int64_t now,
+                                           apr_pool_t *pool,
+                                           const char **reason);
 
-    rc = zt_tok_time(claims, "exp", &exp);
+static zt_tok_status_e zt_tok_exp(json_t *claims, const zt_issuer_t *is,
+                                  int64_t now, apr_pool_t *pool,
+                                  const char **reason)
+{
+    double exp;
+    int rc = zt_tok_time(claims, "exp", &exp);
+
     if (rc == 0) {
         *reason = "the token has no expiry";
         return ZT_TOK_MISSING_CLAIM;
@@ -176,34 +185,121 @@ zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
         *reason = "the token's exp is not a number";
         return ZT_TOK_BAD_CLAIM;
     }
-    if (!(t < exp + lee)) {
+    if (!((double)now < exp + (double)is->leeway)) {
         *reason = "the token expired";
         return ZT_TOK_EXPIRED;
     }
-    rc = zt_tok_time(claims, "nbf", &nbf);
+    return ZT_TOK_OK;
+}
+
+static zt_tok_status_e zt_tok_nbf(json_t *claims, const zt_issuer_t *is,
+                                  int64_t now, apr_pool_t *pool,
+                                  const char **reason)
+{
+    double nbf;
+    int rc = zt_tok_time(claims, "nbf", &nbf);
+
     if (rc < 0) {
         *reason = "the token's nbf is not a number";
         return ZT_TOK_BAD_CLAIM;
     }
-    if (rc > 0 && !(t >= nbf - lee)) {
+    if (rc > 0 && !((double)now >= nbf - (double)is->leeway)) {
         *reason = "the token is not valid yet";
         return ZT_TOK_NOT_YET_VALID;
     }
-    rc = zt_tok_time(claims, "iat", &iat);
+    return ZT_TOK_OK;
+}
+
+static zt_tok_status_e zt_tok_iat(json_t *claims, const zt_issuer_t *is,
+                                  int64_t now, apr_pool_t *pool,
+                                  const char **reason)
+{
+    double iat;
+    int rc = zt_tok_time(claims, "iat", &iat);
+
     if (rc < 0) {
         *reason = "the token's iat is not a number";
         return ZT_TOK_BAD_CLAIM;
     }
-    if (rc > 0 && !(iat <= t + lee)) {
+    if (rc > 0 && !(iat <= (double)now + (double)is->leeway)) {
         *reason = "the token was issued in the future";
         return ZT_TOK_ISSUED_IN_FUTURE;
     }
     return ZT_TOK_OK;
 }
 
+zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
+                                     int64_t now, const char **reason)
+{
+    zt_tok_status_e st;
+
+    if ((st = zt_tok_exp(claims, is, now, NULL, reason)) != ZT_TOK_OK
+        || (st = zt_tok_nbf(claims, is, now, NULL, reason)) != ZT_TOK_OK
+        || (st = zt_tok_iat(claims, is, now, NULL, reason)) != ZT_TOK_OK) {
+        return st;
+    }
+    return ZT_TOK_OK;
+}
+
+/* exp - iat <= max_lifetime, when the issuer sets one (then iat is required). */
+static zt_tok_status_e zt_tok_lifetime(json_t *claims, const zt_issuer_t *is,
+                                       int64_t now, apr_pool_t *pool,
+                                       const char **reason)
+{
+    double exp = 0, iat = 0;
+    int rc_exp, rc_iat;
+
+    if (is->max_lifetime == 0) {
+        return ZT_TOK_OK;
+    }
+    rc_exp = zt_tok_time(claims, "exp", &exp);
+    rc_iat = zt_tok_time(claims, "iat", &iat);
+    /* An unusable exp or iat fails its own check first; say so again
+     * rather than pass (zt_token_verify_report runs every check). */
+    if (rc_exp <= 0) {
+        *reason = rc_exp == 0 ? "the token has no expiry"
+                              : "the token's exp is not a number";
+        return rc_exp == 0 ? ZT_TOK_MISSING_CLAIM : ZT_TOK_BAD_CLAIM;
+    }
+    if (rc_iat == 0) {
+        *reason = "the token has no issue time";
+        return ZT_TOK_MISSING_CLAIM;
+    }
+    if (rc_iat < 0) {
+        *reason = "the token's iat is not a number";
+        return ZT_TOK_BAD_CLAIM;
+    }
+    if (!(exp - iat <= (double)is->max_lifetime)) {
+        *reason = "the token's lifetime is too long";
+        return ZT_TOK_LIFETIME;
+    }
+    return ZT_TOK_OK;
+}
+
+static zt_tok_status_e zt_tok_aud(json_t *claims, const zt_issuer_t *is,
+                                  int64_t now, apr_pool_t *pool,
+                                  const char **reason)
+{
+    return zt_tok_audience(claims, is->audience, reason);
+}
+
+static zt_tok_status_e zt_tok_sub(json_t *claims, const zt_issuer_t *is,
+                                  int64_t now, apr_pool_t *pool,
+                                  const char **reason)
+{
+    json_t *sub = json_object_get(claims, "sub");
+
+    if (sub != NULL && !json_is_string(sub)) {
+        *reason = "the token's subject is not a string";
+        return ZT_TOK_BAD_CLAIM;
+    }
+    return ZT_TOK_OK;
+}
+
 /* Claims the issuer block names `required`: present and not null. */
 static zt_tok_status_e zt_tok_required(json_t *claims, const zt_issuer_t *is,
-                                       apr_pool_t *pool, const char **reason)
+                                       int64_t now, apr_pool_t *pool,
+                                       const char **reason)
 {
     for (int i = 0; i < is->nrequired; i++) {
         const char *name = is->required[i];
@@ -218,47 +314,61 @@ static zt_tok_status_e zt_tok_required(json_t *claims, const zt_issuer_t *is,
     return ZT_TOK_OK;
 }
 
+static const struct {
+    const char *name;
+    zt_tok_claim_fn check;
+} zt_tok_claim_checks[] = {
+    { "exp", zt_tok_exp }, { "nbf", zt_tok_nbf }, { "iat", zt_tok_iat },
+    { "lifetime", zt_tok_lifetime }, { "aud", zt_tok_aud },
+    { "sub", zt_tok_sub }, { "required", zt_tok_required },
+};
+
+/* A reporter and the check being told, for zt_token_verify_report. */
+typedef struct {
+    zt_tok_report_fn *report;
+    void *ctx;
+    zt_tok_check_t check;
+} zt_tok_teller_t;
+
+/* Tell the reporter, if any, that check @a name ended with @a st. */
+static zt_tok_status_e zt_tok_tell(zt_tok_teller_t *t, const char *name,
+                                   zt_tok_status_e st, const char *reason)
+{
+    if (t->report != NULL) {
+        t->check.name = name;
+        t->check.status = st;
+        t->check.reason = st == ZT_TOK_OK ? NULL : reason;
+        t->report(t->ctx, &t->check);
+    }
+    return st;
+}
+
+/*
+** The claims, once the signature holds.  Without a reporter the first
+** failure ends it; with one every check runs and is told, and the first
+** failure is still the result.
+*/
 static zt_tok_status_e zt_tok_claims(json_t *claims, const zt_issuer_t *is,
                                      int64_t now, apr_pool_t *pool,
-                                     double *exp_out, const char **reason)
+                                     zt_tok_teller_t *t, const char **reason)
 {
-    double exp = 0, iat = 0;
-    json_t *sub;
-    int rc;
-    zt_tok_status_e st;
+    zt_tok_status_e first = ZT_TOK_OK, st;
+    const char *r;
 
-    st = zt_token_check_times(claims, is, now, reason);
-    if (st != ZT_TOK_OK) {
-        return st;
-    }
-    /* Both numbers now: checked just above. */
-    zt_tok_time(claims, "exp", &exp);
-    rc = zt_tok_time(claims, "iat", &iat);
-    if (is->max_lifetime > 0) {
-        if (rc == 0) {
-            *reason = "the token has no issue time";
-            return ZT_TOK_MISSING_CLAIM;
-        }
-        if (!(exp - iat <= (double)is->max_lifetime)) {
-            *reason = "the token's lifetime is too long";
-            return ZT_TOK_LIFETIME;
+    for (size_t i = 0; i < sizeof(zt_tok_claim_checks)
+                           / sizeof(zt_tok_claim_checks[0]); i++) {
+        r = NULL;
+        st = zt_tok_claim_checks[i].check(claims, is, now, pool, &r);
+        zt_tok_tell(t, zt_tok_claim_checks[i].name, st, r);
+        if (st != ZT_TOK_OK && first == ZT_TOK_OK) {
+            first = st;
+            *reason = r;
+            if (t->report == NULL) {
+                break;
+            }
         }
     }
-    st = zt_tok_audience(claims, is->audience, reason);
-    if (st != ZT_TOK_OK) {
-        return st;
-    }
-    sub = json_object_get(claims, "sub");
-    if (sub != NULL && !json_is_string(sub)) {
-        *reason = "the token's subject is not a string";
-        return ZT_TOK_BAD_CLAIM;
-    }
-    st = zt_tok_required(claims, is, pool, reason);
-    if (st != ZT_TOK_OK) {
-        return st;
-    }
-    *exp_out = exp;
-    return ZT_TOK_OK;
+    return first;
 }
 
 zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
@@ -267,6 +377,18 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
                                 apr_pool_t *pool, zt_token_t *out,
                                 const char **reason)
 {
+    return zt_token_verify_report(jwt, len, issuers, nissuers, now, max_len,
+                                  pool, out, reason, NULL, NULL);
+}
+
+zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
+                                       const zt_issuer_t *issuers, int nissuers,
+                                       int64_t now, apr_size_t max_len,
+                                       apr_pool_t *pool, zt_token_t *out,
+                                       const char **reason,
+                                       zt_tok_report_fn *report, void *ctx)
+{
+    zt_tok_teller_t t = { report, ctx, { NULL, ZT_TOK_OK, NULL, NULL, NULL } };
     zt_jws_t jws;
     zt_jws_status_e jst;
     const zt_issuer_t *is = NULL;
@@ -284,23 +406,25 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
     }
     if (len > max_len) {
         *reason = "the token is too large";
-        return ZT_TOK_TOO_LARGE;
+        return zt_tok_tell(&t, "size", ZT_TOK_TOO_LARGE, *reason);
     }
+    zt_tok_tell(&t, "size", ZT_TOK_OK, NULL);
     if (jwt == NULL) {
         *reason = "the token is empty";
-        return ZT_TOK_MALFORMED;
+        return zt_tok_tell(&t, "structure", ZT_TOK_MALFORMED, *reason);
     }
     jst = zt_jws_parse(&jws, jwt, len, pool, reason);
     out->header = jws.header;
-    if (jst != ZT_JWS_OK) {
+    if (zt_tok_tell(&t, "structure", zt_tok_from_jws(jst), *reason) != ZT_TOK_OK) {
         return zt_tok_from_jws(jst);
     }
     claims = zt_json_parse((const char *)jws.payload, jws.payload_len,
                            jws.payload_len, pool, &jerr);
     if (claims == NULL) {
         *reason = "the token's payload is not a JSON object";
-        return ZT_TOK_MALFORMED;
+        return zt_tok_tell(&t, "payload", ZT_TOK_MALFORMED, *reason);
     }
+    zt_tok_tell(&t, "payload", ZT_TOK_OK, NULL);
     zt_json_pool_own(pool, claims);
     out->claims = claims;
 
@@ -308,11 +432,11 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
     v = json_object_get(claims, "iss");
     if (v == NULL) {
         *reason = "the token has no issuer";
-        return ZT_TOK_MISSING_CLAIM;
+        return zt_tok_tell(&t, "issuer", ZT_TOK_MISSING_CLAIM, *reason);
     }
     if (!json_is_string(v)) {
         *reason = "the token's issuer is not a string";
-        return ZT_TOK_BAD_CLAIM;
+        return zt_tok_tell(&t, "issuer", ZT_TOK_BAD_CLAIM, *reason);
     }
     iss = json_string_value(v);
     for (int i = 0; i < nissuers && is == NULL; i++) {
@@ -323,23 +447,26 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
     }
     if (is == NULL) {
         *reason = "the token's issuer is not trusted";
-        return ZT_TOK_UNKNOWN_ISSUER;
+        return zt_tok_tell(&t, "issuer", ZT_TOK_UNKNOWN_ISSUER, *reason);
     }
+    t.check.issuer = is;
+    zt_tok_tell(&t, "issuer", ZT_TOK_OK, NULL);
     st = zt_tok_typ(jws.header, is, pool, reason);
-    if (st != ZT_TOK_OK) {
+    if (zt_tok_tell(&t, "typ", st, *reason) != ZT_TOK_OK) {
         return st;
     }
     if ((jws.alg & is->algs) == 0) {
         *reason = "the token's algorithm is not allowed for its issuer";
-        return ZT_TOK_ALG;
+        return zt_tok_tell(&t, "algorithm", ZT_TOK_ALG, *reason);
     }
+    zt_tok_tell(&t, "algorithm", ZT_TOK_OK, NULL);
     /* HS* only with the secret, the others only with the JWK Set: the
      * token's alg never makes a public key an HMAC key, nor the reverse. */
     if (jws.alg & ZT_ALG_HS) {
         ks = is->secret;
         if (!zt_keyset_is_secret(ks)) {
             *reason = "the token's issuer has no shared secret";
-            return ZT_TOK_ALG;
+            return zt_tok_tell(&t, "key", ZT_TOK_ALG, *reason);
         }
     }
     else {
@@ -348,23 +475,25 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
         ks = is->keys;
         if (zt_keyset_is_secret(ks)) {
             *reason = "the token's algorithm does not fit its issuer's keys";
-            return ZT_TOK_ALG;
+            return zt_tok_tell(&t, "key", ZT_TOK_ALG, *reason);
         }
     }
     jst = zt_jws_select_key(&jws, ks, &key, reason);
-    if (jst != ZT_JWS_OK) {
+    t.check.key = key;
+    if (zt_tok_tell(&t, "key", zt_tok_from_jws(jst), *reason) != ZT_TOK_OK) {
         return zt_tok_from_jws(jst);
     }
     jst = zt_jws_verify(&jws, key, reason);
-    if (jst != ZT_JWS_OK) {
+    if (zt_tok_tell(&t, "signature", zt_tok_from_jws(jst), *reason) != ZT_TOK_OK) {
         return zt_tok_from_jws(jst);
     }
 
     /* Signed by a trusted key: now the claims mean something. */
-    st = zt_tok_claims(claims, is, now, pool, &exp, reason);
+    st = zt_tok_claims(claims, is, now, pool, &t, reason);
     if (st != ZT_TOK_OK) {
         return st;
     }
+    zt_tok_time(claims, "exp", &exp);   /* a number: checked above */
     v = json_object_get(claims, "sub");
     out->sub = v != NULL ? json_string_value(v) : NULL;
     out->issuer = is;

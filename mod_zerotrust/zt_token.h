@@ -82,6 +82,37 @@ zt_tok_status_e zt_token_verify(const char *jwt, apr_size_t len,
                                 apr_pool_t *pool, zt_token_t *out,
                                 const char **reason);
 
+/** One check of zt_token_verify, as zt_token_verify_report tells it. */
+typedef struct {
+    const char *name;           /**< "size", "structure", "payload", "issuer",
+                                     "typ", "algorithm", "key", "signature",
+                                     then the claims: "exp", "nbf", "iat",
+                                     "lifetime", "aud", "sub", "required" */
+    zt_tok_status_e status;     /**< ZT_TOK_OK, or the failure */
+    const char *reason;         /**< on failure: zt_token_verify's sentence */
+    const zt_issuer_t *issuer;  /**< the issuer "iss" chose, once chosen */
+    const zt_jwk_t *key;        /**< the key selected, once selected */
+} zt_tok_check_t;
+
+/** Receives each check of zt_token_verify_report as it is made. */
+typedef void zt_tok_report_fn(void *ctx, const zt_tok_check_t *check);
+
+/**
+ * zt_token_verify, telling @a report (may be NULL) about every check as it
+ * is made, passed or failed, in the order described in zt_token.c.  Up to
+ * and including the signature the first failure ends the run, as in
+ * zt_token_verify; once the signature holds, every claim check runs and is
+ * told, and the first failure is the result.  The status, *out and *reason
+ * are exactly zt_token_verify's (which is this with no reporter).  For
+ * `zpc decode`, which lists the checks.
+ */
+zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
+                                       const zt_issuer_t *issuers, int nissuers,
+                                       int64_t now, apr_size_t max_len,
+                                       apr_pool_t *pool, zt_token_t *out,
+                                       const char **reason,
+                                       zt_tok_report_fn *report, void *ctx);
+
 /**
  * The checks that depend on the time, run by zt_token_verify and again on
  * every hit of the verified-token cache: "exp" present, a number, and
