@@ -1,0 +1,659 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The verified-token cache (zt_tcache): hits and misses, the trust
+ * boundary (table, issuer, key-set generation), expiry at exp and at the
+ * TTL, eviction by entries and by bytes, the byte estimate against what
+ * jansson really allocates, and threads hammering one cache.
+ *
+ * Entries are real verified tokens: zt_token_verify with an ES256 key made
+ * at start, so what is cached is what the module caches.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
+#include "zt_test.h"
+#include "zt_alg.h"
+#include "zt_b64.h"
+#include "zt_format.h"
+#include "zt_json.h"
+#include "zt_jwk.h"
+#include "zt_tcache.h"
+#include "zt_token.h"
+
+#define NOW  INT64_C(1700000000)
+#define ISS  "https://idp.example.com"
+
+static apr_pool_t *g_pool;
+static EVP_PKEY *g_key;
+static zt_keyset_t *g_ks;
+static zt_issuer_t g_issuers[2];
+static const unsigned char g_table_a[ZT_HASH_LEN] = "table A: thirty-two bytes long..";
+static const unsigned char g_table_b[ZT_HASH_LEN] = "table B: thirty-two bytes long..";
+
+/* Live bytes jansson holds, counted by the allocator installed in main(). */
+static size_t g_json_live;
+
+static void *zt_tc_t_malloc(size_t n)
+{
+    size_t *p = malloc(n + sizeof(size_t) * 2);
+
+    if (p == NULL) {
+        return NULL;
+    }
+    p[0] = n;
+    __atomic_add_fetch(&g_json_live, n + 16, __ATOMIC_RELAXED);
+    return p + 2;
+}
+
+static void zt_tc_t_free(void *q)
+{
+    size_t *p = q;
+
+    if (p == NULL) {
+        return;
+    }
+    __atomic_sub_fetch(&g_json_live, p[-2] + 16, __ATOMIC_RELAXED);
+    free(p - 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixtures                                                            */
+
+static char *zt_tc_b64s(apr_pool_t *p, const char *s)
+{
+    return zt_b64url_encode_pool(p, (const unsigned char *)s, strlen(s));
+}
+
+/* A compact ES256 JWS of @a claims (JSON text) with kid "k1". */
+static char *zt_tc_sign(apr_pool_t *p, const char *claims)
+{
+    char *input = apr_pstrcat(p, zt_tc_b64s(p, "{\"alg\":\"ES256\",\"kid\":\"k1\"}"),
+                              ".", zt_tc_b64s(p, claims), NULL);
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    unsigned char der[128], rs[64];
+    size_t n = sizeof(der);
+    const unsigned char *q = der;
+    ECDSA_SIG *es;
+
+    ck_assert(EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, g_key) == 1);
+    ck_assert(EVP_DigestSign(m, der, &n, (unsigned char *)input, strlen(input)) == 1);
+    EVP_MD_CTX_free(m);
+    es = d2i_ECDSA_SIG(NULL, &q, (long)n);
+    ck_assert_ptr_nonnull(es);
+    ck_assert_int_eq(BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, 32), 32);
+    ck_assert_int_eq(BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + 32, 32), 32);
+    ECDSA_SIG_free(es);
+    return apr_pstrcat(p, input, ".", zt_b64url_encode_pool(p, rs, 64), NULL);
+}
+
+/* Token number @a i, valid until @a exp, verified into *tok. */
+static char *zt_tc_token(apr_pool_t *p, int i, int64_t exp, zt_token_t *tok)
+{
+    char *claims = apr_psprintf(p, "{\"iss\":\"" ISS "\",\"sub\":\"user-%d\","
+                                "\"aud\":\"api\",\"iat\":%" APR_INT64_T_FMT ","
+                                "\"exp\":%" APR_INT64_T_FMT ",\"scope\":"
+                                "\"orders:read orders:write\",\"roles\":"
+                                "[\"a\",\"b\",\"c\"],\"n\":%d}", i, NOW - 10,
+                                exp, i);
+    char *jwt = zt_tc_sign(p, claims);
+    const char *reason;
+
+    ck_assert_msg(zt_token_verify(jwt, strlen(jwt), g_issuers, 2, NOW, 0, p, tok,
+                                  &reason) == ZT_TOK_OK, "%s", reason);
+    return jwt;
+}
+
+static zt_tcache_tag_t zt_tc_tag(const unsigned char *table, const uint64_t *gens)
+{
+    zt_tcache_tag_t tag = { table, g_issuers, 2, gens };
+
+    return tag;
+}
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, g_pool);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+
+START_TEST(hit_returns_the_verified_token)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    zt_tcache_stats_t st;
+    char *jwt = zt_tc_token(pool, 1, NOW + 300, &tok);
+    apr_pool_t *req;
+    size_t refs;
+    json_t *copy;
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 0, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW, pool, &out), 0);
+    ck_assert_ptr_null(out.claims);
+    refs = tok.claims->refcount;
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    /* The cache keeps a copy of its own: the request's JSON is untouched. */
+    ck_assert_uint_eq(tok.claims->refcount, refs);
+
+    apr_pool_create(&req, pool);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW + 1, req, &out), 1);
+    ck_assert_ptr_ne(out.claims, tok.claims);
+    ck_assert(json_equal(out.claims, tok.claims));
+    ck_assert(json_equal(out.header, tok.header));
+    ck_assert_uint_eq(out.claims->refcount, 1);
+    copy = out.claims;
+    ck_assert_ptr_eq(out.issuer, &g_issuers[0]);
+    ck_assert_str_eq(out.sub, "user-1");
+    ck_assert_str_eq(out.alg, "ES256");
+    ck_assert_str_eq(out.kid, "k1");
+    ck_assert_int_eq(out.exp, NOW + 300);
+    ck_assert_int_eq(zt_token_check_times(out.claims, out.issuer, NOW + 1, &(const char *){ NULL }),
+                     ZT_TOK_OK);
+    /* Cleared while req still holds the hit: the JSON stays valid. */
+    zt_tcache_clear(c);
+    ck_assert_str_eq(json_string_value(json_object_get(copy, "sub")), "user-1");
+    ck_assert_str_eq(out.kid, "k1");
+    apr_pool_destroy(req);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW + 1, pool, &out), 1);
+
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.hits, 2);
+    ck_assert_uint_eq(st.misses, 1);
+    ck_assert_uint_eq(st.inserts, 2);
+    ck_assert_uint_eq(st.entries, 1);
+    ck_assert_uint_gt(st.bytes, strlen(jwt));
+    ck_assert_uint_eq(st.max_entries, ZT_TCACHE_ENTRIES_DEFAULT);
+    ck_assert_uint_eq(st.max_bytes, ZT_TCACHE_BYTES_DEFAULT);
+    ck_assert_int_eq(st.shards, 16);
+    /* Putting it again replaces the entry. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.entries, 1);
+    zt_tcache_clear(c);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.entries, 0);
+    ck_assert_uint_eq(st.bytes, 0);
+    ck_assert_uint_eq(tok.claims->refcount, refs);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW, pool, &out), 0);
+}
+END_TEST
+
+START_TEST(one_byte_differs)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    char *jwt = zt_tc_token(pool, 2, NOW + 300, &tok);
+    size_t len = strlen(jwt);
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 64, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &tag, NOW, &tok), 1);
+    for (size_t i = 0; i < len; i++) {
+        char *t = apr_pstrdup(pool, jwt);
+
+        t[i] ^= 1;
+        ck_assert_msg(zt_tcache_get(c, t, len, &tag, NOW, pool, &out) == 0,
+                      "byte %d changed, still a hit", (int)i);
+    }
+    /* A prefix, one byte more, the last byte dropped. */
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len - 1, &tag, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, apr_pstrcat(pool, jwt, "A", NULL), len + 1,
+                                   &tag, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, 0, &tag, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &tag, NOW, pool, &out), 1);
+    /* NULL arguments are misses, never crashes. */
+    ck_assert_int_eq(zt_tcache_get(NULL, jwt, len, &tag, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, NULL, len, &tag, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, NULL, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, NULL, NOW, &tok), 0);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &tag, NOW, NULL), 0);
+}
+END_TEST
+
+START_TEST(trust_boundary)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    uint64_t gens[2] = { 7, 9 }, gens2[2] = { 8, 9 };
+    zt_tcache_tag_t a = zt_tc_tag(g_table_a, gens), b = zt_tc_tag(g_table_b, gens);
+    zt_tcache_tag_t a2 = zt_tc_tag(g_table_a, gens2), a0 = zt_tc_tag(g_table_a, NULL);
+    zt_tcache_tag_t one = { g_table_a, g_issuers, 0, gens };
+    zt_tcache_stats_t st;
+    char *jwt = zt_tc_token(pool, 3, NOW + 300, &tok);
+    size_t len = strlen(jwt);
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 64, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a, NOW, pool, &out), 1);
+    /* Another table: a miss, and its own entry once verified there. */
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &b, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &b, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &b, NOW, pool, &out), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a, NOW, pool, &out), 1);
+    /* The other issuer's key set changed: still a hit. */
+    gens[1] = 10;
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a, NOW, pool, &out), 1);
+    /* Its issuer's key set changed: a miss, and the entry is gone. */
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a2, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a, NOW, pool, &out), 0);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.stale, 1);
+    ck_assert_uint_eq(st.entries, 1);       /* table B's */
+    /* Generations unknown (NULL) are 0: not 7. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a0, NOW, pool, &out), 0);
+    /* An issuer index the tag does not have: a miss; a put refused. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &one, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &one, NOW, &tok), 0);
+    /* A token of the second issuer comes back with that issuer. */
+    tok.issuer = &g_issuers[1];
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, len, &a, NOW, pool, &out), 1);
+    ck_assert_ptr_eq(out.issuer, &g_issuers[1]);
+    /* An issuer pointer from elsewhere is refused. */
+    {
+        zt_issuer_t stray = g_issuers[0];
+
+        tok.issuer = &stray;
+        ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 0);
+        tok.issuer = NULL;
+        ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 0);
+    }
+}
+END_TEST
+
+START_TEST(expiry)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out, longlived;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    zt_tcache_stats_t st;
+    char *jwt = zt_tc_token(pool, 4, NOW + 100, &tok);
+    char *jwt2 = zt_tc_token(pool, 5, NOW + 100000, &longlived);
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 64, 0, 0), APR_SUCCESS);
+    /* At exp: gone (the caller's leeway then needs a full verification). */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW + 99, pool, &out), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW + 100, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW + 99, pool, &out), 0);
+    /* At most max_ttl after it was stored: the default, and 60 s. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt2, strlen(jwt2), &tag, NOW, &longlived), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt2, strlen(jwt2), &tag,
+                                   NOW + ZT_TCACHE_TTL_DEFAULT - 1, pool, &out), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt2, strlen(jwt2), &tag,
+                                   NOW + ZT_TCACHE_TTL_DEFAULT, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 64, 0, 60), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt2, strlen(jwt2), &tag, NOW, &longlived), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt2, strlen(jwt2), &tag, NOW + 59, pool, &out), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt2, strlen(jwt2), &tag, NOW + 60, pool, &out), 0);
+    /* Expired already, or stored after exp: not stored. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW + 100, &tok), 0);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW + 5000, &tok), 0);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.expired, 1);
+    ck_assert_uint_eq(st.refused, 2);
+    ck_assert_uint_eq(st.entries, 0);
+    /* A hit is still re-checked by the caller: leeway 0 and a clock that
+     * went past exp between two calls. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW + 10, pool, &out), 1);
+    {
+        const char *reason;
+
+        ck_assert_int_eq(zt_token_check_times(out.claims, out.issuer, NOW + 10, &reason),
+                         ZT_TOK_OK);
+        ck_assert_int_eq(zt_token_check_times(out.claims, out.issuer, NOW + 100, &reason),
+                         ZT_TOK_EXPIRED);
+    }
+}
+END_TEST
+
+START_TEST(eviction_by_entries)
+{
+    zt_tcache_t *c;
+    zt_token_t tok[6], out;
+    char *jwt[6];
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    zt_tcache_stats_t st;
+
+    for (int i = 0; i < 6; i++) {
+        jwt[i] = zt_tc_token(pool, 10 + i, NOW + 300, &tok[i]);
+    }
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 4, 0, 0), APR_SUCCESS);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(zt_tcache_put(c, jwt[i], strlen(jwt[i]), &tag, NOW, &tok[i]), 1);
+    }
+    /* Use 0, then add 4: 1 is the least recently used and goes. */
+    ck_assert_int_eq(zt_tcache_get(c, jwt[0], strlen(jwt[0]), &tag, NOW, pool, &out), 1);
+    ck_assert_int_eq(zt_tcache_put(c, jwt[4], strlen(jwt[4]), &tag, NOW, &tok[4]), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt[1], strlen(jwt[1]), &tag, NOW, pool, &out), 0);
+    for (int i = 0; i < 5; i++) {
+        if (i != 1) {
+            ck_assert_msg(zt_tcache_get(c, jwt[i], strlen(jwt[i]), &tag, NOW, pool,
+                                        &out) == 1, "token %d evicted", i);
+        }
+    }
+    /* Now 0 is the oldest use. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt[5], strlen(jwt[5]), &tag, NOW, &tok[5]), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt[0], strlen(jwt[0]), &tag, NOW, pool, &out), 0);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.entries, 4);
+    ck_assert_uint_eq(st.evictions, 2);
+    ck_assert_int_eq(st.shards, 1);
+}
+END_TEST
+
+START_TEST(eviction_by_bytes)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    zt_tcache_stats_t st;
+    char *jwt = zt_tc_token(pool, 20, NOW + 300, &tok);
+    apr_size_t one;
+    char *jwts[40];
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 1000, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    zt_tcache_stats(c, &st);
+    one = st.bytes;
+    /* Room for about ten such entries, in one shard. */
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 32, one * 10 + one / 2, 0), APR_SUCCESS);
+    for (int i = 0; i < 40; i++) {
+        jwts[i] = zt_tc_token(pool, 100 + i, NOW + 300, &tok);
+        ck_assert_int_eq(zt_tcache_put(c, jwts[i], strlen(jwts[i]), &tag, NOW, &tok), 1);
+        zt_tcache_stats(c, &st);
+        ck_assert_uint_le(st.bytes, one * 10 + one / 2);
+    }
+    ck_assert_uint_ge(st.entries, 9);
+    ck_assert_uint_le(st.entries, 10);
+    ck_assert_uint_eq(st.evictions, 40 - st.entries);
+    /* The newest are there, the oldest gone. */
+    ck_assert_int_eq(zt_tcache_get(c, jwts[39], strlen(jwts[39]), &tag, NOW, pool, &out), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwts[0], strlen(jwts[0]), &tag, NOW, pool, &out), 0);
+    /* An entry above a quarter of the budget is not stored at all. */
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 32, one * 3, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 0);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.refused, 1);
+    ck_assert_uint_eq(st.entries, 0);
+}
+END_TEST
+
+/* The byte estimate against what jansson allocated for header + claims. */
+START_TEST(byte_estimate)
+{
+    zt_tcache_t *c;
+    zt_token_t tok;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    zt_tcache_stats_t st;
+    const char *extra[] = {
+        "", ",\"big\":\"" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+        ",\"realm_access\":{\"roles\":[\"r1\",\"r2\",\"r3\",\"r4\",\"r5\",\"r6\",\"r7\","
+        "\"r8\",\"r9\",\"r10\"]},\"a\":1,\"b\":2,\"c\":3.5,\"d\":true,\"e\":null,"
+        "\"f\":{\"g\":{\"h\":[1,2,3]}},\"i\":\"j\",\"k\":\"l\",\"m\":\"n\"",
+    };
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 64, 0, 0), APR_SUCCESS);
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        size_t before = __atomic_load_n(&g_json_live, __ATOMIC_RELAXED), json;
+        char *claims = apr_psprintf(pool, "{\"iss\":\"" ISS "\",\"sub\":\"s\",\"aud\":\"api\","
+                                    "\"exp\":%" APR_INT64_T_FMT "%s}", NOW + 60,
+                                    extra[i]);
+        char *jwt = zt_tc_sign(pool, claims);
+        const char *reason;
+        double ratio;
+
+        ck_assert_int_eq(zt_token_verify(jwt, strlen(jwt), g_issuers, 2, NOW, 0, pool,
+                                         &tok, &reason), ZT_TOK_OK);
+        json = __atomic_load_n(&g_json_live, __ATOMIC_RELAXED) - before;
+        zt_tcache_clear(c);
+        ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+        zt_tcache_stats(c, &st);
+        /* The entry is the token plus the JSON plus a fixed head. */
+        ratio = (double)(st.bytes - strlen(jwt)) / (double)json;
+        printf("# claims %d: jansson holds %d bytes, estimate %d (x%.2f)\n",
+               (int)i, (int)json, (int)(st.bytes - strlen(jwt)), ratio);
+        ck_assert_msg(ratio > 0.8 && ratio < 1.6, "estimate off: x%.2f", ratio);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Threads                                                             */
+
+#define ZT_TC_T_TOKENS  96
+#define ZT_TC_T_THREADS 8
+
+typedef struct {
+    zt_tcache_t *c;
+    char **jwt;
+    zt_token_t *tok;
+    int iterations;
+    int clearer;
+    unsigned seed;
+    unsigned long gets, hits, wrong;
+} zt_tc_worker_t;
+
+static void *APR_THREAD_FUNC zt_tc_worker(apr_thread_t *th, void *data)
+{
+    zt_tc_worker_t *w = data;
+    apr_pool_t *p;
+    uint64_t gens[2] = { 1, 1 };
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, gens);
+
+    apr_pool_create(&p, NULL);
+    for (int i = 0; i < w->iterations; i++) {
+        int k = (int)(rand_r(&w->seed) % ZT_TC_T_TOKENS);
+        zt_token_t out;
+        const char *want = json_string_value(json_object_get(w->tok[k].claims, "sub"));
+
+        if (w->clearer && i % 500 == 0) {
+            zt_tcache_clear(w->c);
+        }
+        w->gets++;
+        if (zt_tcache_get(w->c, w->jwt[k], strlen(w->jwt[k]), &tag, NOW, p, &out)) {
+            w->hits++;
+            /* A hit must be this token's, never another's. */
+            if (strcmp(out.sub, want) != 0
+                || json_integer_value(json_object_get(out.claims, "n")) != 1000 + k) {
+                w->wrong++;
+            }
+        }
+        else {
+            zt_tcache_put(w->c, w->jwt[k], strlen(w->jwt[k]), &tag, NOW, &w->tok[k]);
+        }
+        if (i % 64 == 63) {
+            apr_pool_clear(p);
+        }
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+static void zt_tc_hammer(apr_size_t max_entries, int iterations, int clearer,
+                         const char *label)
+{
+    zt_tcache_t *c;
+    char *jwt[ZT_TC_T_TOKENS];
+    zt_token_t tok[ZT_TC_T_TOKENS];
+    zt_tc_worker_t w[ZT_TC_T_THREADS];
+    apr_thread_t *th[ZT_TC_T_THREADS];
+    zt_tcache_stats_t st;
+    unsigned long gets = 0, hits = 0, wrong = 0;
+    struct timespec t0, t1;
+
+    for (int i = 0; i < ZT_TC_T_TOKENS; i++) {
+        jwt[i] = zt_tc_token(pool, 1000 + i, NOW + 300, &tok[i]);
+    }
+    ck_assert_int_eq(zt_tcache_create(&c, pool, max_entries, 0, 0), APR_SUCCESS);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < ZT_TC_T_THREADS; i++) {
+        w[i] = (zt_tc_worker_t){ c, jwt, tok, iterations, clearer && i == 0,
+                                 (unsigned)i * 7919u + 1, 0, 0, 0 };
+        ck_assert_int_eq(apr_thread_create(&th[i], NULL, zt_tc_worker, &w[i], pool),
+                         APR_SUCCESS);
+    }
+    for (int i = 0; i < ZT_TC_T_THREADS; i++) {
+        apr_status_t rv;
+
+        ck_assert_int_eq(apr_thread_join(&rv, th[i]), APR_SUCCESS);
+        gets += w[i].gets;
+        hits += w[i].hits;
+        wrong += w[i].wrong;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    zt_tcache_stats(c, &st);
+    printf("# %s: %d threads, %lu gets, %lu hits, %.0f ns per operation "
+           "(wall, all threads), %d shards, %d entries\n", label,
+           ZT_TC_T_THREADS, gets, hits,
+           ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec))
+           / (double)gets, st.shards, (int)st.entries);
+    ck_assert_uint_eq(wrong, 0);
+    ck_assert_uint_eq(st.hits, hits);
+    ck_assert_uint_eq(st.hits + st.misses, gets);
+    ck_assert_uint_le(st.entries, max_entries);
+    ck_assert_uint_gt(hits, 0);
+    zt_tcache_clear(c);
+}
+
+START_TEST(threads_hammer)
+{
+    /* Every token fits: mostly hits. */
+    zt_tc_hammer(4096, 20000, 0, "fits");
+    /* 96 tokens into 32 places, a clear now and then: evictions race
+     * with hits. */
+    zt_tc_hammer(32, 20000, 1, "evicting");
+}
+END_TEST
+
+/* What a hit costs one thread: get + the caller's time checks. */
+START_TEST(hit_cost)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    char *jwt = zt_tc_token(pool, 7, NOW + 300, &tok);
+    apr_pool_t *p;
+    struct timespec t0, t1;
+    const int n = 200000;
+    const char *reason;
+    int hits = 0, fresh = 0;
+    double ns;
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 0, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    apr_pool_create(&p, pool);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* No ck_assert in the loop: under CK_FORK each one writes a mark. */
+    for (int i = 0; i < n; i++) {
+        hits += zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW, p, &out);
+        fresh += zt_token_check_times(out.claims, out.issuer, NOW, &reason) == ZT_TOK_OK;
+        if (i % 64 == 63) {
+            apr_pool_clear(p);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_eq(hits, n);
+    ck_assert_int_eq(fresh, n);
+    ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
+    printf("# hit of a %d-byte token, with the time checks: %.0f ns\n",
+           (int)strlen(jwt), ns);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
+static void zt_tc_fixtures(void)
+{
+    char *doc;
+    const char *err;
+    BIGNUM *x = NULL, *y = NULL;
+    unsigned char bx[32], by[32];
+
+    /* Count what jansson allocates (byte_estimate). */
+    json_set_alloc_funcs(zt_tc_t_malloc, zt_tc_t_free);
+    json_object_seed(0);
+    apr_pool_create(&g_pool, NULL);
+    g_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    if (g_key == NULL
+        || EVP_PKEY_get_bn_param(g_key, "qx", &x) != 1
+        || EVP_PKEY_get_bn_param(g_key, "qy", &y) != 1
+        || BN_bn2binpad(x, bx, 32) != 32 || BN_bn2binpad(y, by, 32) != 32) {
+        fprintf(stderr, "key generation failed\n");
+        exit(EXIT_FAILURE);
+    }
+    BN_free(x);
+    BN_free(y);
+    doc = apr_psprintf(g_pool, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+                       "\"kid\":\"k1\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+                       zt_b64url_encode_pool(g_pool, bx, 32),
+                       zt_b64url_encode_pool(g_pool, by, 32));
+    if (zt_jwks_parse(&g_ks, doc, strlen(doc), g_pool, &err) != APR_SUCCESS) {
+        fprintf(stderr, "key set: %s\n", err);
+        exit(EXIT_FAILURE);
+    }
+    g_issuers[0] = (zt_issuer_t){ .name = "a", .iss = ISS, .audience = "api",
+                                  .algs = ZT_ALG_ES256, .leeway = 0, .keys = g_ks };
+    g_issuers[1] = g_issuers[0];
+    g_issuers[1].name = "b";
+    g_issuers[1].iss = "https://b.example";
+}
+
+static void zt_tc_free_fixtures(void)
+{
+    if (g_pool != NULL) {
+        apr_pool_destroy(g_pool);
+        g_pool = NULL;
+        EVP_PKEY_free(g_key);
+        apr_terminate();
+    }
+}
+
+int main(void)
+{
+    Suite *s = suite_create("tcache");
+    TCase *tc = tcase_create("tcache");
+
+    apr_initialize();
+    zt_tc_fixtures();
+    atexit(zt_tc_free_fixtures);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, hit_returns_the_verified_token);
+    tcase_add_test(tc, one_byte_differs);
+    tcase_add_test(tc, trust_boundary);
+    tcase_add_test(tc, expiry);
+    tcase_add_test(tc, eviction_by_entries);
+    tcase_add_test(tc, eviction_by_bytes);
+    tcase_add_test(tc, byte_estimate);
+    tcase_add_test(tc, threads_hammer);
+    tcase_add_test(tc, hit_cost);
+    suite_add_tcase(s, tc);
+    return zt_test_main(s);
+}
