@@ -9,6 +9,7 @@
  *   zpc compile POLICY.ztp -o POLICY.ztb
  *   zpc check   POLICY.ztp
  *   zpc dump    POLICY.ztb
+ *   zpc decode  JWT [--jwks FILE | --policy POLICY.ztb] [--now UNIXTIME]
  *
  * Exit status: 0 success, 1 the input has errors, 2 usage or system error.
  */
@@ -19,6 +20,7 @@
 #include <apr_pools.h>
 
 #include "zpc_back.h"
+#include "zpc_decode.h"
 #include "zpc_front.h"
 #include "zt_table.h"
 
@@ -31,11 +33,15 @@ static void zpc_usage(FILE *out)
     fputs("usage: zpc compile POLICY.ztp -o POLICY.ztb\n"
           "       zpc check   POLICY.ztp\n"
           "       zpc dump    POLICY.ztb\n"
+          "       zpc decode  JWT [--jwks FILE | --policy POLICY.ztb] "
+          "[--now UNIXTIME]\n"
           "       zpc --version\n"
           "\n"
           "compile  check POLICY.ztp and write the decision table\n"
           "check    report errors and warnings; write nothing\n"
-          "dump     print a compiled table in readable form\n",
+          "dump     print a compiled table in readable form\n"
+          "decode   take a JWT apart; with keys or a policy, list every check\n"
+          "         the module makes and its verdict (JWT '-' reads stdin)\n",
           out);
 }
 
@@ -132,6 +138,11 @@ static int zpc_cmd_dump(int argc, char **argv, apr_pool_t *pool)
     return fflush(stdout) == 0 ? ZPC_EXIT_OK : ZPC_EXIT_USAGE;
 }
 
+static int zpc_cmd_decode(int argc, char **argv, apr_pool_t *pool)
+{
+    return zpc_decode_main(argc, argv, pool);
+}
+
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv, apr_pool_t *pool);
@@ -141,6 +152,7 @@ static const zpc_command_t zpc_commands[] = {
     { "compile", zpc_cmd_compile },
     { "check",   zpc_cmd_check },
     { "dump",    zpc_cmd_dump },
+    { "decode",  zpc_cmd_decode },
 };
 
 int main(int argc, char **argv)

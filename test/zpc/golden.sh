@@ -2,7 +2,10 @@
 # Golden tests for zpc (TAP), run by `make check`:
 #   ok/NAME.ztp    compiles; `zpc dump` of the table equals ok/NAME.dump
 #   fail/NAME.ztp  `zpc check` exits 1 and stderr equals fail/NAME.err
-# Set ZPC_GOLDEN_UPDATE=1 to rewrite the expected files after a reviewed change.
+#   decode/cases   `zpc decode` of each case equals decode/NAME.out, plus
+#                  hostile input (1 MiB, random bytes) and usage errors
+# Set ZPC_GOLDEN_UPDATE=1 to rewrite the expected files after a reviewed change
+# (ZPC_GOLDEN_UPDATE=decode: only the decode/*.out files).
 set -u
 src=${ZT_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${ZT_BUILDDIR:-$src}
@@ -56,6 +59,67 @@ for p in "$src"/test/zpc/fail/*.ztp; do
         report FAIL "$name diagnostics" "$tmp/diff"
     fi
 done
+
+# zpc decode: fixtures in a scratch copy, the policy compiled beside its keys.
+dec=$src/test/zpc/decode
+work=$tmp/decode
+mkdir -p "$work" && cp "$dec"/*.jwt "$dec"/keys.jwks.json "$dec"/policy.ztp "$work"/
+if ! (cd "$work" && "$zpc" compile policy.ztp -o policy.ztb) >"$tmp/out" 2>&1; then
+    report FAIL "decode/policy.ztp compiles" "$tmp/out"
+fi
+while read -r name token opts; do
+    case $name in ''|'#'*) continue ;; esac
+    want=$dec/$name.out
+    # shellcheck disable=SC2086 # options are words
+    (cd "$work" && "$zpc" decode - $opts --now 1700000000 <"$token") >"$tmp/got" 2>&1
+    echo "exit $?" >>"$tmp/got"
+    case ${ZPC_GOLDEN_UPDATE:-} in 1|decode) cp "$tmp/got" "$want" ;; esac
+    if diff -u "$want" "$tmp/got" >"$tmp/diff" 2>&1; then
+        report OK "decode/$name"
+    else
+        report FAIL "decode/$name" "$tmp/diff"
+    fi
+done <"$dec/cases"
+
+# decode_rc NAME WANT_RC ARGS... [<input via $dec_in]: exit status only.
+decode_rc() {
+    name=$1; want=$2; shift 2
+    (cd "$work" && "$zpc" decode "$@" <"${dec_in:-/dev/null}") >"$tmp/got" 2>&1
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        report OK "decode $name exits $want"
+    else
+        echo "exit status $rc, expected $want" >"$tmp/diff"
+        cat "$tmp/got" >>"$tmp/diff"
+        report FAIL "decode $name exits $want" "$tmp/diff"
+    fi
+}
+# A token as an argument reads the same as on the standard input.
+(cd "$work" && "$zpc" decode "$(cat rs256.jwt)" --policy policy.ztb --now 1700000000) \
+    >"$tmp/got" 2>&1
+echo "exit $?" >>"$tmp/got"
+if diff -u "$dec/policy-rs256.out" "$tmp/got" >"$tmp/diff" 2>&1; then
+    report OK "decode JWT as an argument = on stdin"
+else
+    report FAIL "decode JWT as an argument = on stdin" "$tmp/diff"
+fi
+# 1 MiB exactly: read, judged too large; one byte more: refused unread.
+head -c 1048576 /dev/zero | tr '\0' 'A' >"$tmp/1m"
+dec_in=$tmp/1m decode_rc "1 MiB of base64url" 1 - --policy policy.ztb
+grep -q '^  FAILED  size ' "$tmp/got" || report FAIL "decode 1 MiB says FAILED size" "$tmp/got"
+printf 'A' >>"$tmp/1m"
+dec_in=$tmp/1m decode_rc "1 MiB + 1" 1 -
+grep -q 'larger than 1048576 bytes' "$tmp/got" \
+    || report FAIL "decode 1 MiB + 1 says why" "$tmp/got"
+head -c 65536 /dev/urandom >"$tmp/random"
+dec_in=$tmp/random decode_rc "64 KiB of random bytes" 1 - --jwks keys.jwks.json
+dec_in=/dev/null decode_rc "empty input" 1 - --policy policy.ztb
+decode_rc "no token" 2
+decode_rc "--jwks and --policy" 2 x --jwks keys.jwks.json --policy policy.ztb
+decode_rc "bad --now" 2 x --now soon
+decode_rc "unknown option" 2 x --verbose
+decode_rc "missing key file" 2 x --jwks nowhere.json
+decode_rc "two tokens" 2 x y
 
 echo "1..$n"
 [ "$n" -gt 0 ] && [ "$failed" -eq 0 ]
