@@ -7,9 +7,9 @@
  * @file zt_format.h
  * @brief The compiled decision table (.ztb), format version 1.
  *
- * This header IS the on-disk format.  zpc writes it, mod_zerotrust maps it
- * read-only and shares one mapping between all Apache processes, so it holds
- * no pointers: every reference is an offset or a u32 index.  All integers
+ * This header IS the on-disk format.  zpc writes it, mod_zerotrust reads it
+ * once and shares it between all Apache processes, so it holds no
+ * pointers: every reference is an offset or a u32 index.  All integers
  * are little-endian and fixed width; records are naturally aligned (4, or 8
  * for records holding an int64) and every section starts 8-aligned.
  *

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include <apr_file_io.h>
-#include <apr_mmap.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
@@ -760,11 +759,13 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
 }
 
 /*
- * Map the file read-only for the life of @a pool (apr_mmap registers the
- * munmap as a pool cleanup) and verify it.  zpc replaces tables by
- * rename(), never in place, so the mapping cannot shrink under us; an
- * operator truncating the file by hand could still cause SIGBUS, as with
- * any mapped file (mod_file_cache has the same caveat).
+ * Read the whole file into memory of @a pool and verify it.  The table is
+ * deliberately not mapped: a mapping shows every later change to the file
+ * (an operator rewriting it in place, a truncation raising SIGBUS), and
+ * what was verified must stay exactly what is evaluated.  Apache reads
+ * the table once, in the parent, and its children share those pages
+ * through fork() until the next restart.  The buffer lives in a subpool,
+ * freed at once if the table is refused.
  */
 apr_status_t zt_table_open(zt_table_t **table, const char *path,
                            apr_pool_t *pool, const char **err)
@@ -772,7 +773,9 @@ apr_status_t zt_table_open(zt_table_t **table, const char *path,
     static const char *dummy_err;
     apr_file_t *f;
     apr_finfo_t fi;
-    apr_mmap_t *mm;
+    apr_pool_t *bufpool;
+    apr_size_t want, got = 0;
+    unsigned char *buf;
     apr_status_t rv;
     char ebuf[256];
 
@@ -806,16 +809,34 @@ apr_status_t zt_table_open(zt_table_t **table, const char *path,
         apr_file_close(f);
         return APR_EINVAL;
     }
-    rv = apr_mmap_create(&mm, f, 0, (apr_size_t)fi.size, APR_MMAP_READ, pool);
-    apr_file_close(f);      /* the mapping outlives the descriptor */
-    if (rv != APR_SUCCESS) {
-        *err = apr_psprintf(pool, "%s: cannot map: %s", path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    if ((rv = apr_pool_create(&bufpool, pool)) != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: out of memory", path);
+        apr_file_close(f);
         return rv;
     }
-    rv = zt_table_load(table, mm->mm, mm->size, path, pool, err);
+    /* One byte more than the size: a file that grew since the stat shows. */
+    want = (apr_size_t)fi.size;
+    buf = apr_palloc(bufpool, want + 1);    /* APR allocations are 8-aligned */
+    rv = apr_file_read_full(f, buf, want + 1, &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        *err = apr_psprintf(pool, "%s: cannot read: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+        apr_pool_destroy(bufpool);
+        return rv;
+    }
+    if (got != want) {
+        *err = apr_psprintf(pool, "%s: the file changed while it was read "
+                            "(%" APR_SIZE_T_FMT " bytes, then %s%" APR_SIZE_T_FMT
+                            "); replace tables with rename(), as zpc does",
+                            path, want, got > want ? "more than " : "",
+                            got > want ? want : got);
+        apr_pool_destroy(bufpool);
+        return APR_EINVAL;
+    }
+    rv = zt_table_load(table, buf, want, path, pool, err);
     if (rv != APR_SUCCESS) {
-        apr_mmap_delete(mm);
+        apr_pool_destroy(bufpool);
     }
     return rv;
 }

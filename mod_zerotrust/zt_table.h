@@ -19,7 +19,7 @@
 
 typedef struct zt_table_s {
     const char *name;               /**< path or label, for messages */
-    const unsigned char *base;      /**< the whole file (mapped or caller's) */
+    const unsigned char *base;      /**< the whole file (read in, or the caller's) */
     uint32_t size;
     unsigned char sha256[ZT_HASH_LEN];
     char hash_hex[2 * ZT_HASH_LEN + 1];   /**< the trailer, in hex */
@@ -37,7 +37,9 @@ typedef struct zt_table_s {
 } zt_table_t;
 
 /**
- * Map @a path read-only into @a pool's lifetime and verify it.
+ * Read @a path into memory of @a pool and verify it.  The file is read,
+ * not mapped, so a later change to it (rewritten in place, truncated)
+ * never reaches a verified table.
  * @return APR_SUCCESS, or an error with *err set to a message such as
  *   "orders.ztb: bad table (node 17: child 4096 >= count 212)".
  */

@@ -1300,10 +1300,41 @@ START_TEST(write_and_open)
     ck_assert_int_eq(zt_table_open(&t, path, pool, &err), APR_SUCCESS);
     ck_assert_uint_eq(t->nroutes, 6);
     ck_assert_str_eq(t->name, path);
-    /* replace it while mapped: the mapping keeps the old file */
+    /* replace it while loaded: the loaded table keeps the old file */
     ck_assert_int_eq(zpc_write_atomic(path, b.buf, b.len, pool, &err), APR_SUCCESS);
     ck_assert_int_eq(count_entries(dir), 1);
     ck_assert_uint_eq(t->nroutes, 6);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* What was verified is what is read: rewriting the file in place (not
+ * by rename) or truncating it leaves a loaded table as it was. */
+START_TEST(open_then_rewrite_in_place)
+{
+    char *dir = tmpdir();
+    char *path = apr_pstrcat(pool, dir, "/t.ztb", NULL);
+    blob_t b = orders_blob();
+    zt_table_t *t;
+    const char *err = NULL;
+    FILE *f;
+    fp_t want[FP_N], got[FP_N];
+
+    ck_assert_int_eq(zpc_write_atomic(path, b.buf, b.len, pool, &err), APR_SUCCESS);
+    ck_assert_int_eq(zt_table_open(&t, path, pool, &err), APR_SUCCESS);
+    fingerprint(t, want);
+    f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < b.len; i++) {
+        fputc(0xff, f);
+    }
+    fclose(f);
+    ck_assert_int_eq(memcmp(t->base, b.buf, b.len), 0);
+    fingerprint(t, got);
+    ck_assert_int_eq(memcmp(want, got, sizeof(want)), 0);
+    ck_assert_int_eq(truncate(path, 8), 0);
+    ck_assert_int_eq(memcmp(t->base, b.buf, b.len), 0);
     ck_assert_int_eq(unlink(path), 0);
     ck_assert_int_eq(rmdir(dir), 0);
 }
@@ -1528,6 +1559,7 @@ static Suite *table_suite(void)
     tc = tcase_create("files");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, write_and_open);
+    tcase_add_test(tc, open_then_rewrite_in_place);
     tcase_add_test(tc, write_relative);
     tcase_add_test(tc, write_fails_cleanly);
     tcase_add_test(tc, open_errors);
