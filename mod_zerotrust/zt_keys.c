@@ -1043,16 +1043,37 @@ apr_status_t zt_keys_start(zt_keys_t *keys, apr_pool_t *pool)
     return APR_SUCCESS;
 }
 
+/*
+** Stop the refresher.  This may run from a signal handler: prefork's
+** children destroy pchild from their SIGTERM handler, possibly while the
+** interrupted thread holds keys->mutex (for a few instructions in
+** zt_keys_acquire).  So the mutex is only tried, for up to 100 ms; the
+** refresher holds it for microseconds.  Failing that, the process is
+** exiting with the lock held: the thread is told to stop but not waited
+** for, and it cannot run on, since it needs that lock.
+*/
 void zt_keys_stop(zt_keys_t *keys)
 {
     apr_status_t trv;
+    int locked = 0;
 
     if (keys->thread == NULL) {
         return;
     }
-    apr_thread_mutex_lock(keys->mutex);
     atomic_store(&keys->stopping, 1);
+    for (int i = 0; i < 100 && !locked; i++) {
+        if (apr_thread_mutex_trylock(keys->mutex) == APR_SUCCESS) {
+            locked = 1;
+        }
+        else {
+            apr_sleep(apr_time_from_msec(1));
+        }
+    }
     apr_thread_cond_broadcast(keys->cond);
+    if (!locked) {
+        keys->thread = NULL;
+        return;
+    }
     apr_thread_mutex_unlock(keys->mutex);
     apr_thread_join(&trv, keys->thread);
     keys->thread = NULL;
