@@ -271,6 +271,44 @@ static int zt_refuse_token(request_rec *r, zt_req_t *rq, const char *reason,
                      description);
 }
 
+/*
+** zt_token_verify behind this process's verified-token cache (zt_tcache.h).
+** The tag keeps tables, issuers and key-set generations apart; a hit has
+** its time claims checked again, and must fit this section's size limit.
+*/
+static zt_tok_status_e zt_verify_cached(request_rec *r,
+                                        const zt_dir_conf_t *conf,
+                                        const zt_policy_t *pol,
+                                        const char *jwt, apr_size_t len,
+                                        zt_token_t *tok, const char **reason)
+{
+    zt_tcache_t *cache = zt_config_tcache();
+    int64_t now = (int64_t)apr_time_sec(r->request_time);
+    apr_size_t max = conf->token_max ? conf->token_max : ZT_TOKEN_MAX_LEN;
+    zt_tcache_tag_t tag = { pol->table->sha256, pol->issuers,
+                            (uint32_t)pol->nissuers, NULL };
+    zt_tok_status_e st;
+
+    if (cache && len <= max
+        && zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
+        st = zt_token_check_times(tok->claims, tok->issuer, now, reason);
+        if (st == ZT_TOK_OK) {
+            *reason = "the token is valid";
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)
+                      "%s %s: token verified earlier by this process "
+                      "(token cache), time claims: %s", r->method,
+                      zt_esc(r, r->uri), zt_tok_status_name(st));
+        return st;
+    }
+    st = zt_token_verify(jwt, len, pol->issuers, pol->nissuers, now,
+                         conf->token_max, r->pool, tok, reason);
+    if (st == ZT_TOK_OK && cache) {
+        zt_tcache_put(cache, jwt, len, &tag, now, tok);
+    }
+    return st;
+}
+
 /* ------------------------------------------------------------------ */
 /* The pipeline: route, token, decision                                */
 
@@ -312,9 +350,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     }
 
     memset(&tok, 0, sizeof(tok));
-    st = zt_token_verify(jwt, len, pol->issuers, pol->nissuers,
-                         (int64_t)apr_time_sec(r->request_time),
-                         conf->token_max, r->pool, &tok, &reason);
+    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &reason);
     if (st != ZT_TOK_OK) {
         if (!reason) {
             reason = "the token is not valid";
@@ -527,6 +563,11 @@ static int zt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static void zt_child_init_tcache(apr_pool_t *pchild, server_rec *s)
+{
+    zt_config_child_init(pchild, s);
+}
+
 static void zt_register_hooks(apr_pool_t *p)
 {
     /* Our keys are freed by pool cleanups, which apr_terminate() runs from
@@ -538,6 +579,7 @@ static void zt_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(zt_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(zt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_open_logs(zt_open_logs, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zt_child_init_tcache, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(zt_note_auth_failure, NULL, NULL,

@@ -26,6 +26,7 @@
 
 #include "zt_eval.h"
 #include "zt_policy.h"
+#include "zt_tcache.h"
 #include "zt_token.h"
 
 /**
@@ -103,6 +104,10 @@ void zt_config_note_require(cmd_parms *cmd);
 int zt_config_check(apr_pool_t *pconf, server_rec *s);
 /** Start-up notes on the loaded policies (unusable keys), to the error log. */
 void zt_config_post(server_rec *s);
+/** child_init: this process's verified-token cache, as ZeroTrustTokenCache says. */
+void zt_config_child_init(apr_pool_t *pchild, server_rec *s);
+/** This process's verified-token cache; NULL when off (or not in a child). */
+zt_tcache_t *zt_config_tcache(void);
 
 /* zt_audit.c: one JSON line per decision. */
 /** open_logs: open every server's ZeroTrustAuditLog. */

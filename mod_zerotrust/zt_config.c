@@ -43,8 +43,18 @@ static apr_array_header_t *zt_require_notes;  /* of zt_require_note_t */
 static int zt_policies_seen;                   /* ZeroTrustPolicy directives */
 static int zt_reading_config;                  /* between pre and check_config */
 
+/* ZeroTrustTokenCache, read in the parent; the cache itself is made in
+ * each child (child_init) and lives in pchild. */
+static apr_size_t zt_tcache_entries = ZT_TCACHE_ENTRIES_DEFAULT;
+static apr_size_t zt_tcache_bytes = ZT_TCACHE_BYTES_DEFAULT;
+static int zt_tcache_off;
+static zt_tcache_t *zt_tcache;
+
 static apr_status_t zt_config_forget(void *unused)
 {
+    zt_tcache_entries = ZT_TCACHE_ENTRIES_DEFAULT;
+    zt_tcache_bytes = ZT_TCACHE_BYTES_DEFAULT;
+    zt_tcache_off = 0;
     zt_policy_cache = NULL;
     zt_require_notes = NULL;
     zt_policies_seen = 0;
@@ -213,6 +223,99 @@ static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+#define ZT_TCACHE_ENTRIES_MIN  16
+#define ZT_TCACHE_ENTRIES_MAX  1000000
+#define ZT_TCACHE_BYTES_MIN    (64 * 1024)
+#define ZT_TCACHE_BYTES_MAX    ((apr_int64_t)1024 * 1024 * 1024)
+
+/* A size in bytes: digits with an optional K, M or G (powers of 1024). */
+static int zt_parse_bytes(const char *arg, apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t n, unit = 1;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || n < 0) {
+        return 0;
+    }
+    switch (*end) {
+    case 'k': case 'K': unit = 1024; end++; break;
+    case 'm': case 'M': unit = 1024 * 1024; end++; break;
+    case 'g': case 'G': unit = 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end || n > ZT_TCACHE_BYTES_MAX / unit) {
+        return 0;
+    }
+    *out = n * unit;
+    return 1;
+}
+
+/*
+** ZeroTrustTokenCache entries [max-bytes] | off: the bounds of each child
+** process's verified-token cache.  Global: the cache is per process.
+*/
+static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
+                                      const char *a1, const char *a2)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    apr_int64_t n, bytes = ZT_TCACHE_BYTES_DEFAULT;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(a1, "off")) {
+        if (a2) {
+            return "ZeroTrustTokenCache off takes no other argument";
+        }
+        zt_tcache_off = 1;
+        return NULL;
+    }
+    errno = 0;
+    n = apr_strtoi64(a1, &end, 10);
+    if (errno || end == a1 || *end || n < ZT_TCACHE_ENTRIES_MIN
+        || n > ZT_TCACHE_ENTRIES_MAX) {
+        return apr_psprintf(cmd->pool, "ZeroTrustTokenCache: '%s' is not "
+                            "'off' or a number of entries between %d and %d",
+                            a1, ZT_TCACHE_ENTRIES_MIN, ZT_TCACHE_ENTRIES_MAX);
+    }
+    if (a2 && (!zt_parse_bytes(a2, &bytes) || bytes < ZT_TCACHE_BYTES_MIN)) {
+        return apr_psprintf(cmd->pool, "ZeroTrustTokenCache: '%s' is not a "
+                            "size between 64K and 1G (bytes, or with K, M "
+                            "or G)", a2);
+    }
+    zt_tcache_off = 0;
+    zt_tcache_entries = (apr_size_t)n;
+    zt_tcache_bytes = (apr_size_t)bytes;
+    return NULL;
+}
+
+void zt_config_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    zt_tcache = NULL;
+    if (zt_tcache_off) {
+        return;
+    }
+    rv = zt_tcache_create(&zt_tcache, pchild, zt_tcache_entries,
+                          zt_tcache_bytes, 0);
+    if (rv != APR_SUCCESS) {
+        /* Not fatal: every token is then verified in full. */
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, ZTLOGNO(00020)
+                     "the verified-token cache could not be made; tokens "
+                     "are verified in full on every request");
+        zt_tcache = NULL;
+    }
+}
+
+zt_tcache_t *zt_config_tcache(void)
+{
+    return zt_tcache;
+}
+
 const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE1("ZeroTrustPolicy", zt_set_policy, NULL,
                   RSRC_CONF | ACCESS_CONF,
@@ -224,6 +327,9 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE1("ZeroTrustTokenMaxSize", zt_set_token_max, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest bearer token accepted, in bytes (default 8192)"),
+    AP_INIT_TAKE12("ZeroTrustTokenCache", zt_set_token_cache, NULL, RSRC_CONF,
+                   "verified tokens kept per process: entries [max-bytes] "
+                   "(default 4096 4M), or off"),
     { NULL }
 };
 
