@@ -434,8 +434,10 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     if (tok->exp < expires) {
         expires = tok->exp;
     }
-    idx = tok->issuer != NULL && tok->issuer >= tag->issuers
-          ? (apr_size_t)(tok->issuer - tag->issuers) : (apr_size_t)-1;
+    /* Which of the tag's issuers (== only: the pointer may be anyone's). */
+    for (idx = 0; idx < tag->nissuers && tok->issuer != &tag->issuers[idx];
+         idx++) {
+    }
     kidlen = tok->kid != NULL ? strlen(tok->kid) + 1 : 0;
     alg = tok->alg != NULL ? zt_alg_from_name(tok->alg, strlen(tok->alg)) : 0;
     bytes = ZT_TC_BLOCK(sizeof(*e) + len + kidlen)
