@@ -80,6 +80,7 @@
 #define ZT_MAX_RULES        65535
 #define ZT_MAX_NODES        1048576
 #define ZT_MAX_ISSUERS      64
+#define ZT_MAX_REQUIRED     32            /* required claim names of one issuer */
 /* A condition rooted at any node: its depth (a leaf is 1) and its size
  * counted as a tree (a shared node counts once per path that reaches it).
  * They bound the evaluator's recursion and its work per rule. */
@@ -131,7 +132,14 @@ enum {
     ZT_ALG_ALL   = (1u << 13) - 1
 };
 
-#define ZT_JWKS_FILE  1     /* zt_issuer_rec_t.jwks_kind: path relative to the table */
+/* zt_issuer_rec_t.jwks_kind: where the issuer's verification keys come from. */
+#define ZT_JWKS_FILE      1 /* jwks: JWK Set file, relative to the table's dir */
+#define ZT_JWKS_URL       2 /* jwks: https URL of a JWK Set, fetched by the module */
+#define ZT_JWKS_DISCOVER  3 /* jwks: "" -- jwks_uri from <iss>/.well-known/openid-configuration */
+#define ZT_JWKS_NONE      4 /* jwks: "" -- only a `secret` (HS*) verifies */
+
+#define ZT_REFRESH_DEFAULT      3600  /* seconds, url/discover key sets */
+#define ZT_REFETCH_MIN_DEFAULT    60  /* seconds between unknown-kid refetches */
 
 typedef struct {
     uint32_t name;          /* str: the issuer's local name ("corp") */
@@ -139,10 +147,18 @@ typedef struct {
     uint32_t audience;      /* str: required "aud" member */
     uint32_t algs;          /* ZT_ALG_* allowlist, never 0 */
     uint32_t jwks_kind;     /* ZT_JWKS_* */
-    uint32_t jwks;          /* str: file path (relative to the table's dir) */
+    uint32_t jwks;          /* str: file path or URL, by jwks_kind; "" otherwise */
     uint32_t max_lifetime;  /* seconds; exp - iat must not exceed it; 0 = unlimited */
     uint32_t leeway;        /* seconds of clock skew allowed for exp/nbf/iat */
     uint32_t line;          /* source line of the issuer block */
+    uint32_t typ;           /* str: required JOSE "typ" ("at+jwt"); "" = JWT or at+jwt */
+    uint32_t required;      /* str: names of claims that must be present, parts
+                               joined by NUL like a TOKEN path; 0 when nrequired is 0 */
+    uint32_t nrequired;     /* count of names in required */
+    uint32_t secret;        /* str: HS* secret file, relative to the table's dir; "" = none */
+    uint32_t refresh;       /* seconds between refreshes of a url/discover key set */
+    uint32_t refetch_min;   /* minimum seconds between refetches on an unknown kid */
+    uint32_t reserved;      /* 0 */
 } zt_issuer_rec_t;
 
 /* HTTP methods: bits of zt_route_rec_t.methods.  HEAD is served by GET. */

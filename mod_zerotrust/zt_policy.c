@@ -3,7 +3,12 @@
  * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
  */
 
-/* A loaded policy: the verified table plus every issuer's key set. */
+/*
+ * A loaded policy: the verified table plus what each issuer verifies with.
+ * Key set files and secret files are read here, relative to the table's
+ * directory; key sets fetched by URL (jwks url, jwks discover) are not:
+ * they are zt_keys' to fetch and refresh, and is->keys stays NULL here.
+ */
 
 #include <string.h>
 
@@ -12,6 +17,91 @@
 
 #include "zt_policy.h"
 #include "zt_jwk.h"
+
+/* @a rel relative to @a dir (an absolute name stays), or NULL. */
+static char *zt_policy_path(const char *dir, const char *rel, apr_pool_t *pool)
+{
+    char *path = NULL;
+
+    if (apr_filepath_merge(&path, (dir && *dir) ? dir : NULL, rel, 0, pool)
+        != APR_SUCCESS) {
+        return NULL;
+    }
+    return path;
+}
+
+/* The required claim names, NUL-joined in the (verified) pool. */
+static void zt_policy_required(const zt_table_t *table,
+                               const zt_issuer_rec_t *rec, zt_issuer_t *is,
+                               apr_pool_t *pool)
+{
+    const char **names;
+    const char *p = zt_table_str(table, rec->required);
+
+    is->nrequired = (int)rec->nrequired;
+    if (rec->nrequired == 0) {
+        is->required = NULL;
+        return;
+    }
+    names = apr_palloc(pool, sizeof(*names) * rec->nrequired);
+    for (uint32_t k = 0; k < rec->nrequired; k++) {
+        names[k] = p;
+        p += strlen(p) + 1;
+    }
+    is->required = names;
+}
+
+/*
+** The issuer's HS* secret: not loaded yet in this build (the one-key set
+** constructor is the token core's to add), so a table naming one is
+** refused rather than accepted without its secret.
+*/
+static apr_status_t zt_policy_secret(const zt_table_t *table,
+                                     const zt_issuer_rec_t *rec,
+                                     zt_issuer_t *is, const char *dir,
+                                     apr_pool_t *pool, const char **err)
+{
+    (void)dir;
+    *err = apr_psprintf(pool, "%s: issuer %s (line %u): secret file '%s': HS* "
+                        "secrets are not supported by this build",
+                        table->name, is->name, (unsigned int)rec->line,
+                        zt_table_str(table, rec->secret));
+    return APR_ENOTIMPL;
+}
+
+/* A JWK Set file, read now.  Fetched key sets (url, discover) are zt_keys'. */
+static apr_status_t zt_policy_jwks_file(const zt_table_t *table,
+                                        const zt_issuer_rec_t *rec,
+                                        zt_issuer_t *is, const char *dir,
+                                        apr_pool_t *pool, const char **err)
+{
+    const char *rel = zt_table_str(table, rec->jwks), *kerr = NULL;
+    zt_keyset_t *ks = NULL;
+    char *path;
+    apr_status_t rv;
+
+    if (!*rel) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): the jwks file name "
+                            "is empty", table->name, is->name,
+                            (unsigned int)rec->line);
+        return APR_EINVAL;
+    }
+    if ((path = zt_policy_path(dir, rel, pool)) == NULL) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): bad jwks file name "
+                            "'%s'", table->name, is->name,
+                            (unsigned int)rec->line, rel);
+        return APR_EINVAL;
+    }
+    rv = zt_jwks_load_file(&ks, path, pool, &kerr);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): %s", table->name,
+                            is->name, (unsigned int)rec->line,
+                            kerr ? kerr : path);
+        return rv;
+    }
+    is->keys = ks;
+    return APR_SUCCESS;
+}
 
 apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
                                   const char *dir, apr_pool_t *pool,
@@ -38,10 +128,8 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
     for (i = 0; i < table->nissuers; i++) {
         const zt_issuer_rec_t *rec = &table->issuers[i];
         zt_issuer_t *is = &pol->issuers[i];
-        const char *rel, *kerr = NULL;
-        char *path = NULL;
-        zt_keyset_t *ks = NULL;
-        apr_status_t rv;
+        const char *typ = zt_table_str(table, rec->typ);
+        apr_status_t rv = APR_SUCCESS;
 
         is->name = zt_table_str(table, rec->name);
         is->iss = zt_table_str(table, rec->iss);
@@ -49,39 +137,32 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
         is->algs = rec->algs;
         is->max_lifetime = rec->max_lifetime;
         is->leeway = rec->leeway;
+        is->typ = *typ ? typ : NULL;
+        zt_policy_required(table, rec, is, pool);
 
-        if (rec->jwks_kind != ZT_JWKS_FILE) {
+        switch (rec->jwks_kind) {
+        case ZT_JWKS_FILE:
+            rv = zt_policy_jwks_file(table, rec, is, dir, pool, err);
+            break;
+        case ZT_JWKS_URL:
+        case ZT_JWKS_DISCOVER:
+            /* Fetched and refreshed by zt_keys, never here: a policy opens
+             * without the network, and is->keys stays NULL until then. */
+        case ZT_JWKS_NONE:
+            break;
+        default:
             *err = apr_psprintf(pool, "%s: issuer %s (line %u): key source "
                                 "kind %u is not supported", table->name,
                                 is->name, (unsigned int)rec->line,
                                 (unsigned int)rec->jwks_kind);
             return APR_ENOTIMPL;
         }
-        rel = zt_table_str(table, rec->jwks);
-        if (!*rel) {
-            *err = apr_psprintf(pool, "%s: issuer %s (line %u): the jwks "
-                                "file name is empty", table->name, is->name,
-                                (unsigned int)rec->line);
-            return APR_EINVAL;
+        if (rv == APR_SUCCESS && *zt_table_str(table, rec->secret)) {
+            rv = zt_policy_secret(table, rec, is, dir, pool, err);
         }
-        /* Relative to the table's directory; an absolute name stays. */
-        rv = apr_filepath_merge(&path, (dir && *dir) ? dir : NULL,
-                                rel, 0, pool);
         if (rv != APR_SUCCESS) {
-            *err = apr_psprintf(pool, "%s: issuer %s (line %u): bad jwks "
-                                "file name '%s'", table->name, is->name,
-                                (unsigned int)rec->line, rel);
             return rv;
         }
-        rv = zt_jwks_load_file(&ks, path, pool, &kerr);
-        if (rv != APR_SUCCESS) {
-            *err = apr_psprintf(pool, "%s: issuer %s (line %u): %s",
-                                table->name, is->name,
-                                (unsigned int)rec->line,
-                                kerr ? kerr : path);
-            return rv;
-        }
-        is->keys = ks;
     }
     *policy = pol;
     return APR_SUCCESS;

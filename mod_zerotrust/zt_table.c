@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
@@ -31,7 +32,7 @@
 _Static_assert(sizeof(zt_hdr_t) == 24, "zt_hdr_t layout");
 _Static_assert(sizeof(zt_sect_t) == 12, "zt_sect_t layout");
 _Static_assert(sizeof(zt_meta_rec_t) == 8, "zt_meta_rec_t layout");
-_Static_assert(sizeof(zt_issuer_rec_t) == 36, "zt_issuer_rec_t layout");
+_Static_assert(sizeof(zt_issuer_rec_t) == 64, "zt_issuer_rec_t layout");
 _Static_assert(sizeof(zt_route_rec_t) == 28, "zt_route_rec_t layout");
 _Static_assert(sizeof(zt_seg_rec_t) == 8, "zt_seg_rec_t layout");
 _Static_assert(sizeof(zt_rule_rec_t) == 24, "zt_rule_rec_t layout");
@@ -649,9 +650,249 @@ static apr_status_t zt_load_routes(zt_loader_t *ld)
     return APR_SUCCESS;
 }
 
+/* ------------------------------------------------------------------ */
+/* URLs of key sources                                                 */
+/* ------------------------------------------------------------------ */
+
+/* "127.a.b.c": four decimal parts 0..255 without leading zeros. */
+static int zt_url_is_127(const char *h, size_t n)
+{
+    unsigned parts = 0;
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned v = 0;
+        size_t start = i;
+
+        while (i < n && h[i] >= '0' && h[i] <= '9' && i - start < 3) {
+            v = v * 10 + (unsigned)(h[i] - '0');
+            i++;
+        }
+        if (i == start || v > 255 || (h[start] == '0' && i - start > 1)
+            || (parts == 0 && v != 127)) {
+            return 0;
+        }
+        parts++;
+        if (i < n) {
+            if (h[i] != '.' || parts == 4) {
+                return 0;
+            }
+            i++;
+            if (i == n) {
+                return 0;
+            }
+        }
+    }
+    return parts == 4;
+}
+
+static int zt_url_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int zt_url_is_loopback(const char *h, size_t n)
+{
+    return (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+           || (n == 5 && memcmp(h, "[::1]", 5) == 0)
+           || zt_url_is_127(h, n);
+}
+
+/*
+** The one rule for every URL a key source names (the module fetches it):
+** https://HOST[:PORT][/PATH][?QUERY], or http:// to a loopback host.  No
+** user information, no fragment, nothing outside RFC 3986's characters.
+*/
+const char *zt_table_url_problem(const char *url, int no_query)
+{
+    const char *p, *host, *end;
+    int https;
+    size_t hlen;
+
+    if (strncmp(url, "https://", 8) == 0) {
+        https = 1;
+        host = url + 8;
+    }
+    else if (strncmp(url, "http://", 7) == 0) {
+        https = 0;
+        host = url + 7;
+    }
+    else {
+        return "is not an https:// URL";
+    }
+    for (p = url; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c) != NULL) {
+            return "has a character that a URL cannot hold (write it %-encoded)";
+        }
+        if (c == '#') {
+            return "has a fragment ('#')";
+        }
+        if (c == '?' && no_query) {
+            return "has a query ('?'), which an OpenID issuer cannot have";
+        }
+    }
+    end = host + strcspn(host, "/?");
+    if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+        return "holds user information ('@'); credentials do not belong in a URL";
+    }
+    if (*host == '[') {
+        p = host + 1;
+        while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')
+                       || (*p >= 'A' && *p <= 'F') || *p == ':' || *p == '.')) {
+            p++;
+        }
+        if (p == host + 1 || p == end || *p != ']') {
+            return "has a bad IPv6 address (write it as [::1])";
+        }
+        p++;
+    }
+    else {
+        p = host;
+        while (p < end && (zt_url_alnum(*p) || *p == '.' || *p == '-' || *p == '_')) {
+            p++;
+        }
+        if (p == host) {
+            return "has no host";
+        }
+    }
+    hlen = (size_t)(p - host);
+    if (p < end) {
+        unsigned long port = 0;
+        const char *d = p + 1;
+
+        if (*p != ':' || d == end || end - d > 5) {
+            return "has a bad host or port";
+        }
+        for (; d < end; d++) {
+            if (*d < '0' || *d > '9') {
+                return "has a bad host or port";
+            }
+            port = port * 10 + (unsigned long)(*d - '0');
+        }
+        if (port == 0 || port > 65535) {
+            return "has a port outside 1..65535";
+        }
+    }
+    if (!https && !zt_url_is_loopback(host, hlen)) {
+        return "uses http to a host that is not loopback (http is allowed only "
+               "to 127.0.0.0/8, [::1] or localhost; use https)";
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Issuers                                                             */
+/* ------------------------------------------------------------------ */
+
+#define ZT_ALG_HS_ALL (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
+
+static apr_status_t zt_load_required(zt_loader_t *ld, uint32_t i,
+                                     const zt_issuer_rec_t *s)
+{
+    const zt_table_t *t = ld->t;
+    uint32_t pos = s->required;
+
+    if (s->nrequired > ZT_MAX_REQUIRED) {
+        return zt_bad(ld, "issuer %u: %u required claims, the limit is %u",
+                      i, s->nrequired, (unsigned)ZT_MAX_REQUIRED);
+    }
+    if (s->nrequired == 0) {
+        if (s->required != 0) {
+            return zt_bad(ld, "issuer %u: no required claims but required is "
+                          "%u, must be 0", i, s->required);
+        }
+        return APR_SUCCESS;
+    }
+    ZT_CHECK_STR(ld, "issuer", i, "required", s->required);
+    for (uint32_t k = 0; k < s->nrequired; k++) {
+        if (pos >= t->strs_len) {
+            return zt_bad(ld, "issuer %u: required claim %u starts at %u, past "
+                          "the string pool (%u bytes)", i, k, pos, t->strs_len);
+        }
+        if (t->strs[pos] == '\0') {
+            return zt_bad(ld, "issuer %u: required claim %u is empty", i, k);
+        }
+        /* the pool ends with NUL, so strlen stays inside it */
+        pos += (uint32_t)strlen(t->strs + pos) + 1;
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Each issuer has a usable key source for every algorithm it allows, and
+ * no key source it can never use: HS* algorithms verify with the secret
+ * and only with it, the others with the key set (jwks) and only with it.
+ */
+static apr_status_t zt_load_issuer_keys(zt_loader_t *ld, uint32_t i,
+                                        const zt_issuer_rec_t *s)
+{
+    const zt_table_t *t = ld->t;
+    const char *jwks = t->strs + s->jwks, *why;
+    int secret = t->strs[s->secret] != '\0', fetched = 0;
+    uint32_t hs = s->algs & ZT_ALG_HS_ALL, asym = s->algs & ~ZT_ALG_HS_ALL;
+
+    switch (s->jwks_kind) {
+    case ZT_JWKS_FILE:
+        if (*jwks == '\0') {
+            return zt_bad(ld, "issuer %u: jwks is empty (kind file)", i);
+        }
+        break;
+    case ZT_JWKS_URL:
+        if ((why = zt_table_url_problem(jwks, 0)) != NULL) {
+            return zt_bad(ld, "issuer %u: jwks URL %s", i, why);
+        }
+        fetched = 1;
+        break;
+    case ZT_JWKS_DISCOVER:
+    case ZT_JWKS_NONE:
+        if (*jwks != '\0') {
+            return zt_bad(ld, "issuer %u: jwks must be empty for kind %s", i,
+                          s->jwks_kind == ZT_JWKS_NONE ? "none" : "discover");
+        }
+        if (s->jwks_kind == ZT_JWKS_DISCOVER) {
+            if ((why = zt_table_url_problem(t->strs + s->iss, 1)) != NULL) {
+                return zt_bad(ld, "issuer %u: jwks discover needs an https iss, "
+                              "and iss %s", i, why);
+            }
+            fetched = 1;
+        }
+        break;
+    default:
+        return zt_bad(ld, "issuer %u: unknown jwks kind %u", i, s->jwks_kind);
+    }
+    if (hs != 0 && !secret) {
+        return zt_bad(ld, "issuer %u: algorithms 0x%x include HS* but there is "
+                      "no secret", i, s->algs);
+    }
+    if (secret && hs == 0) {
+        return zt_bad(ld, "issuer %u: a secret but no HS* algorithm (algorithms "
+                      "0x%x)", i, s->algs);
+    }
+    if (s->jwks_kind == ZT_JWKS_NONE && asym != 0) {
+        return zt_bad(ld, "issuer %u: algorithms 0x%x need a key set, but jwks "
+                      "kind is none", i, s->algs);
+    }
+    if (s->jwks_kind != ZT_JWKS_NONE && asym == 0) {
+        return zt_bad(ld, "issuer %u: a key set (jwks kind %u) but only HS* "
+                      "algorithms (0x%x)", i, s->jwks_kind, s->algs);
+    }
+    if (fetched && (s->refresh == 0 || s->refetch_min == 0)) {
+        return zt_bad(ld, "issuer %u: refresh %u refetch_min %u, both must be "
+                      "> 0 for a fetched key set", i, s->refresh, s->refetch_min);
+    }
+    if (!fetched && (s->refresh != 0 || s->refetch_min != 0)) {
+        return zt_bad(ld, "issuer %u: refresh %u refetch_min %u, both must be "
+                      "0 unless the key set is fetched (url, discover)",
+                      i, s->refresh, s->refetch_min);
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t zt_load_issuers(zt_loader_t *ld)
 {
     const zt_table_t *t = ld->t;
+    apr_status_t rv;
 
     for (uint32_t i = 0; i < t->nissuers; i++) {
         const zt_issuer_rec_t *s = &t->issuers[i];
@@ -659,14 +900,21 @@ static apr_status_t zt_load_issuers(zt_loader_t *ld)
         ZT_CHECK_NONEMPTY(ld, "issuer", i, "name", s->name);
         ZT_CHECK_NONEMPTY(ld, "issuer", i, "iss", s->iss);
         ZT_CHECK_STR(ld, "issuer", i, "audience", s->audience);
+        ZT_CHECK_STR(ld, "issuer", i, "jwks", s->jwks);
+        ZT_CHECK_STR(ld, "issuer", i, "typ", s->typ);
+        ZT_CHECK_STR(ld, "issuer", i, "secret", s->secret);
         if (s->algs == 0 || (s->algs & ~(uint32_t)ZT_ALG_ALL) != 0) {
             return zt_bad(ld, "issuer %u: algorithms 0x%x, must be a non-empty "
                           "subset of 0x%x", i, s->algs, (unsigned)ZT_ALG_ALL);
         }
-        if (s->jwks_kind != ZT_JWKS_FILE) {
-            return zt_bad(ld, "issuer %u: unknown jwks kind %u", i, s->jwks_kind);
+        if (s->reserved != 0) {
+            return zt_bad(ld, "issuer %u: reserved field is %u, must be 0",
+                          i, s->reserved);
         }
-        ZT_CHECK_NONEMPTY(ld, "issuer", i, "jwks", s->jwks);
+        if ((rv = zt_load_issuer_keys(ld, i, s)) != APR_SUCCESS
+            || (rv = zt_load_required(ld, i, s)) != APR_SUCCESS) {
+            return rv;
+        }
         /* The token verifier picks the issuer by "iss": it must be unique. */
         for (uint32_t j = 0; j < i; j++) {
             if (strcmp(t->strs + t->issuers[j].iss, t->strs + s->iss) == 0) {

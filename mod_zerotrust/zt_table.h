@@ -54,6 +54,17 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
                            apr_size_t len, const char *name,
                            apr_pool_t *pool, const char **err);
 
+/**
+ * NULL if @a url may name a key source the module fetches (jwks url, or
+ * the issuer of jwks discover): "https://HOST[:PORT][/PATH][?QUERY]", or
+ * "http://" only to a loopback host (127.0.0.0/8, [::1], localhost) for
+ * tests and sidecars.  No user information, no fragment, only RFC 3986
+ * characters; with @a no_query, no query either (an OpenID issuer has
+ * none).  Otherwise a phrase to follow the URL's name in a message:
+ * "is not an https:// URL".  zpc and the loader share this one rule.
+ */
+const char *zt_table_url_problem(const char *url, int no_query);
+
 /** String at pool offset @a off (verified at load). */
 static inline const char *zt_table_str(const zt_table_t *t, uint32_t off)
 {

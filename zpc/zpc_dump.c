@@ -9,6 +9,10 @@
  *   policy "orders-api"  (source orders.ztp, sha256 <64 hex digits>)
  *   issuer corp  iss "https://idp/realms/corp"  aud "orders-api"  algs RS256 ES256 EdDSA
  *          jwks file "corp.jwks.json"  max_lifetime 900s  leeway 30s  (line 9)
+ *   issuer hs  iss "https://hs"  aud "api"  algs ES256 HS256
+ *          jwks url "https://hs/certs"  refresh 3600s  refetch_min 60s
+ *          secret file "hs.key"  typ "at+jwt"  required sub azp  max_lifetime none ...
+ *          (all on one line; each item only when set)
  *   route 0  GET     /health       rules 0  (line 18)
  *   route 1  GET     /orders/{id}  rules 1 5  (line 20)
  *   rule 0  allow  public  GET /health  (orders.ztp:26)
@@ -183,8 +187,47 @@ static void zpc_dump_issuer(FILE *out, const zt_table_t *t,
             fprintf(out, " %s", name != NULL ? name : "?");
         }
     }
-    fputs("\n       jwks file ", out);
-    zpc_dump_str(out, zt_table_str(t, s->jwks), 1);
+    switch (s->jwks_kind) {
+    case ZT_JWKS_FILE:
+        fputs("\n       jwks file ", out);
+        zpc_dump_str(out, zt_table_str(t, s->jwks), 1);
+        break;
+    case ZT_JWKS_URL:
+        fputs("\n       jwks url ", out);
+        zpc_dump_str(out, zt_table_str(t, s->jwks), 1);
+        break;
+    case ZT_JWKS_DISCOVER:
+        fputs("\n       jwks discover", out);
+        break;
+    default:
+        fputs("\n       jwks none", out);
+        break;
+    }
+    if (s->refresh != 0 || s->refetch_min != 0) {
+        fprintf(out, "  refresh %us  refetch_min %us", s->refresh, s->refetch_min);
+    }
+    if (*zt_table_str(t, s->secret) != '\0') {
+        fputs("  secret file ", out);
+        zpc_dump_str(out, zt_table_str(t, s->secret), 1);
+    }
+    if (*zt_table_str(t, s->typ) != '\0') {
+        fputs("  typ ", out);
+        zpc_dump_str(out, zt_table_str(t, s->typ), 1);
+    }
+    if (s->nrequired > 0) {
+        const char *name = zt_table_str(t, s->required);
+        fputs("  required", out);
+        for (uint32_t k = 0; k < s->nrequired; k++) {
+            fputc(' ', out);
+            if (zpc_dump_is_ident(name)) {
+                fputs(name, out);
+            }
+            else {
+                zpc_dump_str(out, name, 1);
+            }
+            name += strlen(name) + 1;
+        }
+    }
     if (s->max_lifetime != 0) {
         fprintf(out, "  max_lifetime %us", s->max_lifetime);
     }

@@ -29,6 +29,12 @@
 
 #include "zpc_back.h"
 
+/* zpc_emit_layout writes every record field by field: these counts must
+ * follow the records of zt_format.h. */
+_Static_assert(sizeof(zt_issuer_rec_t) == 16 * 4, "issuer record: 16 u32 fields");
+_Static_assert(sizeof(zt_route_rec_t) == 7 * 4, "route record: 7 u32 fields");
+_Static_assert(sizeof(zt_rule_rec_t) == 6 * 4, "rule record: 6 u32 fields");
+
 /* The string pool under construction: bytes, and bytes -> offset. */
 typedef struct {
     apr_pool_t *pool;
@@ -137,6 +143,43 @@ static apr_status_t zpc_strs_init(zpc_emitter_t *e)
 /* Pass 1: records in host form                                        */
 /* ------------------------------------------------------------------ */
 
+/* Names joined by NUL into one pool entry, like a claim path. */
+static apr_status_t zpc_emit_required(zpc_emitter_t *e,
+                                      const zpc_ir_issuer_t *s,
+                                      zt_issuer_rec_t *r)
+{
+    uint32_t n = zpc_nelts(s->required);
+    apr_size_t total = 0, pos = 0;
+    char *blob;
+
+    if (n > ZT_MAX_REQUIRED) {
+        return zpc_emit_error(e, "issuer %s: too many required claims (%u; the "
+                              "limit is %u)", s->name ? s->name : "?", n,
+                              (unsigned)ZT_MAX_REQUIRED);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        const char *p = APR_ARRAY_IDX(s->required, k, const char *);
+        if (p == NULL || *p == '\0') {
+            return zpc_emit_error(e, "issuer %s: required claim %u is empty",
+                                  s->name ? s->name : "?", k);
+        }
+        total += strlen(p) + 1;
+    }
+    r->nrequired = n;
+    r->required = 0;
+    if (n == 0) {
+        return APR_SUCCESS;
+    }
+    blob = apr_palloc(e->pool, total);
+    for (uint32_t k = 0; k < n; k++) {
+        const char *p = APR_ARRAY_IDX(s->required, k, const char *);
+        apr_size_t l = strlen(p) + 1;
+        memcpy(blob + pos, p, l);
+        pos += l;
+    }
+    return zpc_intern_bytes(e, blob, total, &r->required);
+}
+
 static apr_status_t zpc_emit_issuers(zpc_emitter_t *e)
 {
     const apr_array_header_t *a = e->ir->issuers;
@@ -155,7 +198,10 @@ static apr_status_t zpc_emit_issuers(zpc_emitter_t *e)
         if ((rv = zpc_intern(e, s->name, &r->name)) != APR_SUCCESS
             || (rv = zpc_intern(e, s->iss, &r->iss)) != APR_SUCCESS
             || (rv = zpc_intern(e, s->audience, &r->audience)) != APR_SUCCESS
-            || (rv = zpc_intern(e, s->jwks, &r->jwks)) != APR_SUCCESS) {
+            || (rv = zpc_intern(e, s->jwks, &r->jwks)) != APR_SUCCESS
+            || (rv = zpc_intern(e, s->typ, &r->typ)) != APR_SUCCESS
+            || (rv = zpc_intern(e, s->secret, &r->secret)) != APR_SUCCESS
+            || (rv = zpc_emit_required(e, s, r)) != APR_SUCCESS) {
             return rv;
         }
         r->algs = s->algs;
@@ -163,6 +209,8 @@ static apr_status_t zpc_emit_issuers(zpc_emitter_t *e)
         r->max_lifetime = s->max_lifetime;
         r->leeway = s->leeway;
         r->line = s->line;
+        r->refresh = s->refresh;
+        r->refetch_min = s->refetch_min;
     }
     return APR_SUCCESS;
 }
@@ -526,8 +574,10 @@ static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
     for (uint32_t i = 0; i < e->nissuers; i++) {
         const zt_issuer_rec_t *r = &e->issuers[i];
         const uint32_t f[] = { r->name, r->iss, r->audience, r->algs, r->jwks_kind,
-                               r->jwks, r->max_lifetime, r->leeway, r->line };
-        p = zpc_put_u32s(p, f, 9);
+                               r->jwks, r->max_lifetime, r->leeway, r->line,
+                               r->typ, r->required, r->nrequired, r->secret,
+                               r->refresh, r->refetch_min, 0 };
+        p = zpc_put_u32s(p, f, 16);
     }
     p = buf + hdr_len + off[ZPC_S_ROUT];
     for (uint32_t i = 0; i < e->nroutes; i++) {

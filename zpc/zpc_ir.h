@@ -26,10 +26,14 @@
 typedef struct {
     const char *name, *iss, *audience;
     uint32_t algs;              /* ZT_ALG_* */
-    uint32_t jwks_kind;         /* ZT_JWKS_FILE */
-    const char *jwks;
+    uint32_t jwks_kind;         /* ZT_JWKS_* */
+    const char *jwks;           /* file path or URL; NULL or "" otherwise */
     uint32_t max_lifetime, leeway;
     uint32_t line;
+    const char *typ;            /* required JOSE "typ", or NULL */
+    apr_array_header_t *required;   /* const char *: claim names, or NULL */
+    const char *secret;         /* HS* secret file, or NULL */
+    uint32_t refresh, refetch_min;  /* seconds; 0 unless url / discover */
 } zpc_ir_issuer_t;
 
 typedef struct {

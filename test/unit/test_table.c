@@ -676,8 +676,8 @@ static void m_sect_overlap(blob_t *b)
 static void m_sect_gap_dirty(blob_t *b)
 {
     uint32_t len;
-    unsigned char *s = sect(b, ZT_TAG_ISSR, &len);
-    ck_assert_uint_eq(len % 8, 4);          /* one 36-byte issuer */
+    unsigned char *s = sect(b, ZT_TAG_LIST, &len);
+    ck_assert_uint_eq(len % 8, 4);          /* one 4-byte list entry */
     s[len] = 0x55;
 }
 
@@ -915,23 +915,29 @@ static void m_issuer_algs_unknown(blob_t *b)
 }
 static void m_issuer_jwks_kind(blob_t *b)
 {
-    put32(FIELD(ISSR(b, 0), zt_issuer_rec_t, jwks_kind), 2);
+    put32(FIELD(ISSR(b, 0), zt_issuer_rec_t, jwks_kind), 99);
 }
 static void m_issuer_iss_empty(blob_t *b) { put32(FIELD(ISSR(b, 0), zt_issuer_rec_t, iss), 0); }
+#define ISZ ((uint32_t)sizeof(zt_issuer_rec_t))
 static void m_issuer_dup(blob_t *b)
 {
-    unsigned char two[72];
-    memcpy(two, ISSR(b, 0), 36);
-    memcpy(two + 36, two, 36);
-    *b = repack(b, ZT_TAG_ISSR, apr_pmemdup(pool, two, 72), 72, 0, NULL, 0);
+    unsigned char two[2 * sizeof(zt_issuer_rec_t)];
+    memcpy(two, ISSR(b, 0), ISZ);
+    memcpy(two + ISZ, two, ISZ);
+    *b = repack(b, ZT_TAG_ISSR, apr_pmemdup(pool, two, 2 * ISZ), 2 * ISZ, 0, NULL, 0);
 }
 static void m_issuer_many(blob_t *b)
 {
-    unsigned char *many = apr_palloc(pool, 36 * 65);
+    unsigned char *many = apr_palloc(pool, ISZ * 65);
     for (int i = 0; i < 65; i++) {
-        memcpy(many + 36 * i, ISSR(b, 0), 36);
+        memcpy(many + ISZ * i, ISSR(b, 0), ISZ);
     }
-    *b = repack(b, ZT_TAG_ISSR, many, 36 * 65, 0, NULL, 0);
+    *b = repack(b, ZT_TAG_ISSR, many, ISZ * 65, 0, NULL, 0);
+}
+static void m_issuer_short(blob_t *b)
+{
+    /* a record of the old 9-field layout: not a multiple of the record */
+    *b = repack(b, ZT_TAG_ISSR, apr_pmemdup(pool, ISSR(b, 0), 36), 36, 0, NULL, 0);
 }
 static void m_meta_name(blob_t *b) { put32(sect(b, ZT_TAG_META, NULL), strs_len(b) + 5); }
 
@@ -1015,10 +1021,12 @@ static const bad_case_t bad_cases[] = {
       "the table has 11 and 10", 0 },
     { "issuer without algs", m_issuer_algs0, "issuer 0: algorithms 0x0", 0 },
     { "issuer unknown alg", m_issuer_algs_unknown, "issuer 0: algorithms 0x2001", 0 },
-    { "issuer jwks kind", m_issuer_jwks_kind, "issuer 0: unknown jwks kind 2", 0 },
+    { "issuer jwks kind", m_issuer_jwks_kind, "issuer 0: unknown jwks kind 99", 0 },
     { "issuer empty iss", m_issuer_iss_empty, "issuer 0: iss is empty", 0 },
     { "issuer twice", m_issuer_dup, "issuer 1: iss is the same as issuer 0's", 0 },
     { "too many issuers", m_issuer_many, "65 issuers, the limit is 64", 0 },
+    { "issuer record of 36 bytes", m_issuer_short,
+      "section 'ISSR': length 36 is not a multiple of the 64-byte record", 0 },
     { "meta name", m_meta_name, "meta 0: name: string offset", 0 },
 };
 #define NBAD ((int)(sizeof(bad_cases) / sizeof(bad_cases[0])))
@@ -1037,6 +1045,300 @@ START_TEST(bad_table)
     ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", c->name, err);
     ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
                   c->name, err, c->expect);
+}
+END_TEST
+
+static char *dump_text_of(const zt_table_t *t)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+
+    ck_assert_ptr_nonnull(f);
+    zpc_dump(f, t);
+    fclose(f);
+    return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Issuers: key sources and claim checks                               */
+/* ------------------------------------------------------------------ */
+
+/* One issuer of each key source.  With @a secrets 0, none has an HS*
+ * secret (issuer 1 then allows ES256 only, and issuer 3 is left out). */
+static zpc_ir_t *keys_ir(int secrets)
+{
+    zpc_ir_t *ir = zb_new(pool, "keys", "keys.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/a"), i;
+
+    zb_issuer(ir, "f", "file-issuer", "api", ZT_ALG_RS256, "k.json", 0, 0);
+    i = zb_issuer(ir, "u", "https://u.example", "api",
+                  ZT_ALG_ES256 | (secrets ? ZT_ALG_HS256 : 0), NULL, 900, 5);
+    zb_issuer_keys(ir, i, ZT_JWKS_URL, "https://u.example/certs?v=1",
+                   secrets ? "u.key" : NULL, 3600, 60);
+    zb_issuer_claims(ir, i, "at+jwt", "sub azp client_id");
+    i = zb_issuer(ir, "d", "https://d.example/realms/x", "api", ZT_ALG_EDDSA,
+                  NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_DISCOVER, NULL, NULL, 60, 1);
+    if (secrets) {
+        i = zb_issuer(ir, "n", "n", "api", ZT_ALG_HS512 | ZT_ALG_HS384, NULL, 0, 0);
+        zb_issuer_keys(ir, i, ZT_JWKS_NONE, NULL, "/etc/n.key", 0, 0);
+    }
+    i = zb_issuer(ir, "l", "http://127.0.0.1:8080", "api", ZT_ALG_PS256, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_DISCOVER, NULL, NULL, 1, 1);
+    i = zb_issuer(ir, "v6", "v6", "api", ZT_ALG_RS256, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_URL, "http://[::1]:1/jwks", NULL, 10, 10);
+    zb_issuer_claims(ir, i, NULL, "a.b");
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, NULL, "GET /a", 1, r);
+    return ir;
+}
+
+static blob_t keys_blob(void)
+{
+    return emit(keys_ir(1));
+}
+
+START_TEST(issuer_sources)
+{
+    zt_table_t *t = load_ok(keys_blob());
+    const zt_issuer_rec_t *s = t->issuers;
+    const char *req;
+
+    ck_assert_uint_eq(t->nissuers, 6);
+    ck_assert_uint_eq(s[0].jwks_kind, ZT_JWKS_FILE);
+    ck_assert_str_eq(zt_table_str(t, s[0].jwks), "k.json");
+    ck_assert_uint_eq(s[0].secret, 0);
+    ck_assert_uint_eq(s[0].typ, 0);
+    ck_assert_uint_eq(s[0].required, 0);
+    ck_assert_uint_eq(s[0].nrequired, 0);
+    ck_assert_uint_eq(s[0].refresh, 0);
+    ck_assert_uint_eq(s[0].refetch_min, 0);
+
+    ck_assert_uint_eq(s[1].jwks_kind, ZT_JWKS_URL);
+    ck_assert_str_eq(zt_table_str(t, s[1].jwks), "https://u.example/certs?v=1");
+    ck_assert_str_eq(zt_table_str(t, s[1].secret), "u.key");
+    ck_assert_str_eq(zt_table_str(t, s[1].typ), "at+jwt");
+    ck_assert_uint_eq(s[1].nrequired, 3);
+    req = zt_table_str(t, s[1].required);
+    ck_assert_str_eq(req, "sub");
+    ck_assert_str_eq(req + 4, "azp");
+    ck_assert_str_eq(req + 8, "client_id");
+    ck_assert_uint_eq(s[1].refresh, 3600);
+    ck_assert_uint_eq(s[1].refetch_min, 60);
+    ck_assert_uint_eq(s[1].max_lifetime, 900);
+    ck_assert_uint_eq(s[1].leeway, 5);
+
+    ck_assert_uint_eq(s[2].jwks_kind, ZT_JWKS_DISCOVER);
+    ck_assert_uint_eq(s[2].jwks, 0);
+    ck_assert_uint_eq(s[3].jwks_kind, ZT_JWKS_NONE);
+    ck_assert_str_eq(zt_table_str(t, s[3].secret), "/etc/n.key");
+    ck_assert_uint_eq(s[3].algs, ZT_ALG_HS384 | ZT_ALG_HS512);
+    ck_assert_uint_eq(s[4].jwks_kind, ZT_JWKS_DISCOVER);
+    ck_assert_str_eq(zt_table_str(t, s[5].jwks), "http://[::1]:1/jwks");
+    /* a name with a dot is one name, not a path */
+    ck_assert_uint_eq(s[5].nrequired, 1);
+    ck_assert_str_eq(zt_table_str(t, s[5].required), "a.b");
+    for (int i = 0; i < 6; i++) {
+        ck_assert_uint_eq(s[i].reserved, 0);
+    }
+}
+END_TEST
+
+START_TEST(issuer_dump)
+{
+    zt_table_t *t = load_ok(keys_blob());
+    char *got = dump_text_of(t);
+    const char *want = apr_psprintf(pool,
+        "policy \"keys\"  (source keys.ztp, sha256 %s)\n"
+        "issuer f  iss \"file-issuer\"  aud \"api\"  algs RS256\n"
+        "       jwks file \"k.json\"  max_lifetime none  leeway 0s  (line 3)\n"
+        "issuer u  iss \"https://u.example\"  aud \"api\"  algs ES256 HS256\n"
+        "       jwks url \"https://u.example/certs?v=1\"  refresh 3600s  refetch_min 60s"
+        "  secret file \"u.key\"  typ \"at+jwt\"  required sub azp client_id"
+        "  max_lifetime 900s  leeway 5s  (line 4)\n"
+        "issuer d  iss \"https://d.example/realms/x\"  aud \"api\"  algs EdDSA\n"
+        "       jwks discover  refresh 60s  refetch_min 1s  max_lifetime none  leeway 0s  (line 5)\n"
+        "issuer n  iss \"n\"  aud \"api\"  algs HS384 HS512\n"
+        "       jwks none  secret file \"/etc/n.key\"  max_lifetime none  leeway 0s  (line 6)\n"
+        "issuer l  iss \"http://127.0.0.1:8080\"  aud \"api\"  algs PS256\n"
+        "       jwks discover  refresh 1s  refetch_min 1s  max_lifetime none  leeway 0s  (line 7)\n"
+        "issuer v6  iss \"v6\"  aud \"api\"  algs RS256\n"
+        "       jwks url \"http://[::1]:1/jwks\"  refresh 10s  refetch_min 10s"
+        "  required \"a.b\"  max_lifetime none  leeway 0s  (line 8)\n"
+        "route 0  GET     /a  rules 0  (line 11)\n"
+        "rule 0  allow  always  GET /a  (keys.ztp:100)\n", t->hash_hex);
+
+    /* too long for one Check message: show both on failure */
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "# got:\n%s# want:\n%s", got, want);
+    }
+    ck_assert_int_eq(strcmp(got, want), 0);
+    free(got);
+}
+END_TEST
+
+#define KF(b, i, f) FIELD(ISSR((b), (i)), zt_issuer_rec_t, f)
+static void k_kind5(blob_t *b) { put32(KF(b, 0, jwks_kind), 5); }
+static void k_kind0(blob_t *b) { put32(KF(b, 0, jwks_kind), 0); }
+static void k_file_empty(blob_t *b) { put32(KF(b, 0, jwks), 0); }
+static void k_url_not_url(blob_t *b) { put32(KF(b, 1, jwks), get32(KF(b, 0, jwks))); }
+static void k_url_empty(blob_t *b) { put32(KF(b, 1, jwks), 0); }
+static void k_file_as_url(blob_t *b) { put32(KF(b, 0, jwks_kind), ZT_JWKS_URL); }
+static void k_discover_jwks(blob_t *b) { put32(KF(b, 2, jwks), get32(KF(b, 1, jwks))); }
+static void k_discover_iss(blob_t *b) { put32(KF(b, 2, iss), get32(KF(b, 0, name))); }
+static void k_discover_query(blob_t *b) { put32(KF(b, 2, iss), get32(KF(b, 1, jwks))); }
+static void k_none_jwks(blob_t *b) { put32(KF(b, 3, jwks), get32(KF(b, 0, jwks))); }
+static void k_url_refresh0(blob_t *b) { put32(KF(b, 1, refresh), 0); }
+static void k_discover_refetch0(blob_t *b) { put32(KF(b, 2, refetch_min), 0); }
+static void k_file_refresh(blob_t *b) { put32(KF(b, 0, refresh), 7); }
+static void k_none_refetch(blob_t *b) { put32(KF(b, 3, refetch_min), 1); }
+static void k_hs_no_secret(blob_t *b) { put32(KF(b, 3, secret), 0); }
+static void k_secret_no_hs(blob_t *b) { put32(KF(b, 0, secret), get32(KF(b, 3, secret))); }
+static void k_none_asym(blob_t *b) { put32(KF(b, 3, algs), ZT_ALG_HS512 | ZT_ALG_RS256); }
+static void k_keyset_only_hs(blob_t *b) { put32(KF(b, 1, algs), ZT_ALG_HS256); }
+static void k_req_many(blob_t *b) { put32(KF(b, 1, nrequired), 33); }
+static void k_req_off(blob_t *b) { put32(KF(b, 1, nrequired), 0); }
+static void k_req_empty(blob_t *b) { put32(KF(b, 1, required), 0); }
+static void k_req_mid(blob_t *b) { put32(KF(b, 1, required), get32(KF(b, 1, required)) + 1); }
+static void k_req_past(blob_t *b)
+{
+    uint32_t len;
+    unsigned char *s = sect(b, ZT_TAG_STRS, &len);
+    uint32_t last = len - 1;
+    while (s[last - 1] != 0) {
+        last--;
+    }
+    put32(KF(b, 1, required), last);
+    put32(KF(b, 1, nrequired), 2);
+}
+static void k_reserved(blob_t *b) { put32(KF(b, 4, reserved), 1); }
+static void k_typ_past(blob_t *b) { put32(KF(b, 1, typ), strs_len(b)); }
+static void k_secret_past(blob_t *b) { put32(KF(b, 3, secret), 0xffffffffu); }
+
+static const bad_case_t bad_issuers[] = {
+    { "jwks kind 5", k_kind5, "issuer 0: unknown jwks kind 5", 0 },
+    { "jwks kind 0", k_kind0, "issuer 0: unknown jwks kind 0", 0 },
+    { "jwks file empty", k_file_empty, "issuer 0: jwks is empty (kind file)", 0 },
+    { "jwks url not a URL", k_url_not_url,
+      "issuer 1: jwks URL is not an https:// URL", 0 },
+    { "jwks url empty", k_url_empty, "issuer 1: jwks URL is not an https:// URL", 0 },
+    { "file name as url", k_file_as_url, "issuer 0: jwks URL is not an https:// URL", 0 },
+    { "discover with jwks", k_discover_jwks,
+      "issuer 2: jwks must be empty for kind discover", 0 },
+    { "discover plain iss", k_discover_iss,
+      "issuer 2: jwks discover needs an https iss, and iss is not an https:// URL", 0 },
+    { "discover iss query", k_discover_query,
+      "issuer 2: jwks discover needs an https iss, and iss has a query", 0 },
+    { "none with jwks", k_none_jwks, "issuer 3: jwks must be empty for kind none", 0 },
+    { "url refresh 0", k_url_refresh0,
+      "issuer 1: refresh 0 refetch_min 60, both must be > 0 for a fetched key set", 0 },
+    { "discover refetch 0", k_discover_refetch0,
+      "issuer 2: refresh 60 refetch_min 0, both must be > 0", 0 },
+    { "file with refresh", k_file_refresh,
+      "issuer 0: refresh 7 refetch_min 0, both must be 0 unless the key set is fetched", 0 },
+    { "none with refetch", k_none_refetch, "issuer 3: refresh 0 refetch_min 1, both must be 0", 0 },
+    { "HS without secret", k_hs_no_secret,
+      "issuer 3: algorithms 0x1800 include HS* but there is no secret", 0 },
+    { "secret without HS", k_secret_no_hs,
+      "issuer 0: a secret but no HS* algorithm (algorithms 0x1)", 0 },
+    { "none with RS256", k_none_asym,
+      "issuer 3: algorithms 0x1001 need a key set, but jwks kind is none", 0 },
+    { "key set for HS only", k_keyset_only_hs,
+      "issuer 1: a key set (jwks kind 2) but only HS* algorithms (0x400)", 0 },
+    { "33 required", k_req_many, "issuer 1: 33 required claims, the limit is 32", 0 },
+    { "required without count", k_req_off,
+      "issuer 1: no required claims but required is", 0 },
+    { "required empty name", k_req_empty, "issuer 1: required claim 0 is empty", 0 },
+    { "required mid-string", k_req_mid,
+      "issuer 1: required: string offset", 0 },
+    { "required past pool", k_req_past, "issuer 1: required claim 1 starts at", 0 },
+    { "issuer reserved", k_reserved, "issuer 4: reserved field is 1, must be 0", 0 },
+    { "typ past pool", k_typ_past, "issuer 1: typ: string offset", 0 },
+    { "secret past pool", k_secret_past, "issuer 3: secret: string offset 4294967295", 0 },
+};
+#define NBAD_ISSUERS ((int)(sizeof(bad_issuers) / sizeof(bad_issuers[0])))
+
+START_TEST(bad_issuer)
+{
+    const bad_case_t *c = &bad_issuers[_i];
+    blob_t b = keys_blob();
+    const char *err;
+
+    load_ok(b);
+    c->mutate(&b);
+    rehash(&b);
+    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
+                  c->name, err, c->expect);
+}
+END_TEST
+
+/* The one URL rule shared by zpc and the loader. */
+START_TEST(url_rule)
+{
+    static const struct {
+        const char *url;
+        int no_query;
+        const char *problem;    /* substring, or NULL when allowed */
+    } c[] = {
+        { "https://idp.example.com/realms/corp/protocol/openid-connect/certs", 0, NULL },
+        { "https://idp", 0, NULL },
+        { "https://idp:8443/x?a=b&c=%20", 0, NULL },
+        { "https://idp_1.corp-x.example./", 0, NULL },
+        { "https://[2001:db8::1]:443/jwks", 0, NULL },
+        { "https://idp/x?a=b", 1, "has a query ('?')" },
+        { "http://127.0.0.1/jwks", 0, NULL },
+        { "http://127.255.0.9:65535", 0, NULL },
+        { "http://localhost:8080/certs", 1, NULL },
+        { "http://LocalHost/certs", 0, NULL },
+        { "http://[::1]:9000/", 0, NULL },
+        { "http://idp.example.com/certs", 0, "uses http to a host that is not loopback" },
+        { "http://128.0.0.1/", 0, "not loopback" },
+        { "http://127.0.0/", 0, "not loopback" },
+        { "http://127.0.0.1.evil.com/", 0, "not loopback" },
+        { "http://127.0.0.01/", 0, "not loopback" },
+        { "http://127.0.0.256/", 0, "not loopback" },
+        { "http://localhost.evil.com/", 0, "not loopback" },
+        { "http://[::2]/", 0, "not loopback" },
+        { "http://[0:0:0:0:0:0:0:1]/", 0, "not loopback" },
+        { "HTTPS://idp/", 0, "is not an https:// URL" },
+        { "ftp://idp/", 0, "is not an https:// URL" },
+        { "https:/idp/", 0, "is not an https:// URL" },
+        { "idp.example.com/certs", 0, "is not an https:// URL" },
+        { "", 0, "is not an https:// URL" },
+        { "https://", 0, "has no host" },
+        { "https:///certs", 0, "has no host" },
+        { "https://:443/", 0, "has no host" },
+        { "https://user:pw@idp/", 0, "user information" },
+        { "http://x@127.0.0.1/", 0, "user information" },
+        { "https://idp/certs#k", 0, "has a fragment" },
+        { "https://idp/a b", 0, "a character that a URL cannot hold" },
+        { "https://idp/a\tb", 0, "a character that a URL cannot hold" },
+        { "https://idp/\xc3\xa9", 0, "a character that a URL cannot hold" },
+        { "https://idp/a\\b", 0, "a character that a URL cannot hold" },
+        { "https://idp:0/", 0, "port outside 1..65535" },
+        { "https://idp:65536/", 0, "port outside 1..65535" },
+        { "https://idp:/", 0, "bad host or port" },
+        { "https://idp:123456/", 0, "bad host or port" },
+        { "https://idp:8x/", 0, "bad host or port" },
+        { "https://idp!/", 0, "bad host or port" },
+        { "https://[::1/", 0, "bad IPv6 address" },
+        { "https://[]/", 0, "bad IPv6 address" },
+        { "https://[fe80::1%25eth0]/", 0, "bad IPv6 address" },
+        { "https://[::1]x/", 0, "bad host or port" },
+    };
+
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        const char *p = zt_table_url_problem(c[i].url, c[i].no_query);
+        if (c[i].problem == NULL) {
+            ck_assert_msg(p == NULL, "%s: %s", c[i].url, p);
+        }
+        else {
+            ck_assert_msg(p != NULL && strstr(p, c[i].problem) != NULL,
+                          "%s: got \"%s\", want \"%s\"", c[i].url,
+                          p ? p : "(allowed)", c[i].problem);
+        }
+    }
 }
 END_TEST
 
@@ -1482,6 +1784,8 @@ START_TEST(dump_escapes)
     APR_ARRAY_IDX(ir->routes, r, zpc_ir_route_t).pattern = "/x/{y: uuid}";
     zb_route(ir, ZT_M_PATCH, "/");
     zb_issuer(ir, "k", "https://k\x7f", "", ZT_ALG_ALL, "../k.json", 0, 1);
+    zb_issuer_keys(ir, 0, ZT_JWKS_FILE, "../k.json", "s\"1\x01.key", 0, 0);
+    zb_issuer_claims(ir, 0, "a\tb", "sub x-y \xc3\xa9");
     zb_rule(ir, ZT_EFFECT_DENY, ZT_RULE_PUBLIC,
             "(or (ne token.https://x.io/roles path.y) (eq token.n -42))",
             "OPTIONS /x/{y}", 1, r);
@@ -1494,7 +1798,8 @@ START_TEST(dump_escapes)
         "policy \"a\\\"b\\\\c\\n\\x1b[31m\\xc3\\xa9\"  (source x.ztp, sha256 %s)\n"
         "issuer k  iss \"https://k\\x7f\"  aud \"\"  algs RS256 RS384 RS512 PS256 PS384 PS512 "
         "ES256 ES384 ES512 EdDSA HS256 HS384 HS512\n"
-        "       jwks file \"../k.json\"  max_lifetime none  leeway 1s  (line 3)\n"
+        "       jwks file \"../k.json\"  secret file \"s\\\"1\\x01.key\"  typ \"a\\tb\"  "
+        "required sub x-y \"\\xc3\\xa9\"  max_lifetime none  leeway 1s  (line 3)\n"
         "route 0  OPTIONS /x/{y}  rules 0 1 2  pattern \"/x/{y: uuid}\"  (line 11)\n"
         "route 1  PATCH   /       rules none  (line 12)\n"
         "rule 0  deny   public when n0  OPTIONS /x/{y}  (x.ztp:100)\n"
@@ -1531,6 +1836,14 @@ static Suite *table_suite(void)
     tc = tcase_create("bad");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, bad_table, 0, NBAD);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("issuers");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, issuer_sources);
+    tcase_add_test(tc, issuer_dump);
+    tcase_add_loop_test(tc, bad_issuer, 0, NBAD_ISSUERS);
+    tcase_add_test(tc, url_rule);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("mutations");

@@ -58,6 +58,7 @@ static inline apr_pool_t *zb_pool(zpc_ir_t *ir)
     return ir->routes->pool;
 }
 
+/* An issuer with a jwks file (see zb_issuer_keys for the other sources). */
 static inline uint32_t zb_issuer(zpc_ir_t *ir, const char *name,
                                  const char *iss, const char *aud,
                                  uint32_t algs, const char *jwks,
@@ -76,6 +77,42 @@ static inline uint32_t zb_issuer(zpc_ir_t *ir, const char *name,
     s->leeway = leeway;
     s->line = (uint32_t)ir->issuers->nelts + 2;
     return (uint32_t)ir->issuers->nelts - 1;
+}
+
+/* Issuer @a i's key sources: jwks kind and text (a path or URL; NULL for
+ * discover / none), HS* secret file (or NULL), refresh and refetch_min. */
+static inline void zb_issuer_keys(zpc_ir_t *ir, uint32_t i, uint32_t kind,
+                                  const char *jwks, const char *secret,
+                                  uint32_t refresh, uint32_t refetch_min)
+{
+    zpc_ir_issuer_t *s = &APR_ARRAY_IDX(ir->issuers, i, zpc_ir_issuer_t);
+
+    s->jwks_kind = kind;
+    s->jwks = jwks;
+    s->secret = secret;
+    s->refresh = refresh;
+    s->refetch_min = refetch_min;
+}
+
+/* Issuer @a i's claim checks: typ (or NULL) and space-separated required
+ * claim names (or NULL). */
+static inline void zb_issuer_claims(zpc_ir_t *ir, uint32_t i, const char *typ,
+                                    const char *required)
+{
+    apr_pool_t *p = zb_pool(ir);
+    zpc_ir_issuer_t *s = &APR_ARRAY_IDX(ir->issuers, i, zpc_ir_issuer_t);
+    char *copy, *last, *w;
+
+    s->typ = typ;
+    s->required = NULL;
+    if (required == NULL) {
+        return;
+    }
+    s->required = apr_array_make(p, 4, sizeof(const char *));
+    copy = apr_pstrdup(p, required);
+    for (w = apr_strtok(copy, " ", &last); w != NULL; w = apr_strtok(NULL, " ", &last)) {
+        APR_ARRAY_PUSH(s->required, const char *) = w;
+    }
 }
 
 /* "/a/{b}/c": literal and capture segments; "/" has none. */
