@@ -30,6 +30,16 @@ static char *zt_policy_path(const char *dir, const char *rel, apr_pool_t *pool)
     return path;
 }
 
+/* APR permission bits as the octal mode a person knows from ls and chmod. */
+static unsigned int zt_policy_mode(apr_fileperms_t p)
+{
+    return ((p & APR_UREAD) ? 0400u : 0) | ((p & APR_UWRITE) ? 0200u : 0)
+           | ((p & APR_UEXECUTE) ? 0100u : 0) | ((p & APR_GREAD) ? 040u : 0)
+           | ((p & APR_GWRITE) ? 020u : 0) | ((p & APR_GEXECUTE) ? 010u : 0)
+           | ((p & APR_WREAD) ? 04u : 0) | ((p & APR_WWRITE) ? 02u : 0)
+           | ((p & APR_WEXECUTE) ? 01u : 0);
+}
+
 /* The required claim names, NUL-joined in the (verified) pool. */
 static void zt_policy_required(const zt_table_t *table,
                                const zt_issuer_rec_t *rec, zt_issuer_t *is,
@@ -52,21 +62,66 @@ static void zt_policy_required(const zt_table_t *table,
 }
 
 /*
-** The issuer's HS* secret: not loaded yet in this build (the one-key set
-** constructor is the token core's to add), so a table naming one is
-** refused rather than accepted without its secret.
+** The issuer's HS* secret: the raw bytes of a file relative to the table's
+** directory, every byte of it (a trailing newline is part of the secret:
+** write the file with `head -c 64 /dev/urandom` or `printf '%s'`), at
+** least as long as the hash of the strongest HS* algorithm allowed (RFC
+** 7518 3.2; zt_keyset_from_secret).  Anyone who can read the file can
+** mint tokens, and so can anyone who can change it: a file other users
+** may read, or that its group or other users may write, is refused.
 */
 static apr_status_t zt_policy_secret(const zt_table_t *table,
                                      const zt_issuer_rec_t *rec,
                                      zt_issuer_t *is, const char *dir,
                                      apr_pool_t *pool, const char **err)
 {
-    (void)dir;
-    *err = apr_psprintf(pool, "%s: issuer %s (line %u): secret file '%s': HS* "
-                        "secrets are not supported by this build",
-                        table->name, is->name, (unsigned int)rec->line,
-                        zt_table_str(table, rec->secret));
-    return APR_ENOTIMPL;
+    const char *rel = zt_table_str(table, rec->secret), *kerr = NULL;
+    zt_keyset_t *ks = NULL;
+    apr_finfo_t fi;
+    char *path, ebuf[128];
+    apr_status_t rv;
+
+    if ((path = zt_policy_path(dir, rel, pool)) == NULL) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): bad secret file "
+                            "name '%s'", table->name, is->name,
+                            (unsigned int)rec->line, rel);
+        return APR_EINVAL;
+    }
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT, pool);
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): secret file %s: "
+                            "%s", table->name, is->name,
+                            (unsigned int)rec->line, path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return rv;
+    }
+    if (!(fi.valid & APR_FINFO_TYPE) || fi.filetype != APR_REG) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): secret file %s is "
+                            "not a regular file", table->name, is->name,
+                            (unsigned int)rec->line, path);
+        return APR_EINVAL;
+    }
+    if (!(fi.valid & APR_FINFO_PROT)
+        || (fi.protection & (APR_WREAD | APR_WWRITE | APR_GWRITE))) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): secret file %s may "
+                            "be read by other users or changed by its group "
+                            "or others (mode %04o); whoever can read or change "
+                            "it can mint tokens: chmod 0600 (or 0640 for a "
+                            "group that only reads it)", table->name, is->name,
+                            (unsigned int)rec->line, path,
+                            zt_policy_mode((fi.valid & APR_FINFO_PROT)
+                                           ? fi.protection : 0));
+        return APR_EINVAL;
+    }
+    rv = zt_keyset_from_secret_file(&ks, path, rec->algs, pool, &kerr);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(pool, "%s: issuer %s (line %u): %s", table->name,
+                            is->name, (unsigned int)rec->line,
+                            kerr ? kerr : path);
+        return rv;
+    }
+    is->secret = ks;
+    return APR_SUCCESS;
 }
 
 /* A JWK Set file, read now.  Fetched key sets (url, discover) are zt_keys'. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "zt_ir_build.h"
 #include "zpc_back.h"
 #include "zt_eval.h"
+#include "zt_policy.h"
 
 static apr_pool_t *pool;
 
@@ -1815,6 +1817,257 @@ START_TEST(dump_escapes)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Loaded policy: each issuer's keys, secret and claim checks          */
+/* ------------------------------------------------------------------ */
+
+#define ED_JWKS "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"e\"," \
+                "\"x\":\"XZISo4WFpsgwn5n6y_banrZr2YxmntVjR6x0zfZTCBU\"}]}"
+
+static void put_file(const char *dir, const char *name, const void *data,
+                     size_t len, mode_t mode)
+{
+    char *path = apr_pstrcat(pool, dir, "/", name, NULL);
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void rm_rf(const char *dir)
+{
+    char *cmd = apr_psprintf(pool, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The policy of @a ir with key files in @a dir: NULL and *pol, or the error. */
+static const char *policy_err(zpc_ir_t *ir, const char *dir, zt_policy_t **pol)
+{
+    const char *err = NULL;
+    zt_table_t *t = load_ok(emit(ir));
+
+    *pol = NULL;
+    if (zt_policy_from_table(pol, t, dir, pool, &err) == APR_SUCCESS) {
+        ck_assert_ptr_nonnull(*pol);
+        return NULL;
+    }
+    ck_assert_ptr_null(*pol);
+    ck_assert_ptr_nonnull(err);
+    return err;
+}
+
+static const unsigned char secret64[65] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
+
+START_TEST(policy_sources)
+{
+    char *dir = tmpdir();
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/a"), i;
+    zt_policy_t *pol;
+    const zt_jwk_t *k;
+    const char *err;
+
+    zb_issuer(ir, "f", "file-issuer", "api", ZT_ALG_EDDSA, "k.json", 0, 0);
+    i = zb_issuer(ir, "u", "https://u.example", "api", ZT_ALG_ES256 | ZT_ALG_HS256,
+                  NULL, 900, 5);
+    zb_issuer_keys(ir, i, ZT_JWKS_URL, "https://u.example/certs", "u.key", 3600, 60);
+    zb_issuer_claims(ir, i, "at+jwt", "sub azp");
+    i = zb_issuer(ir, "d", "https://d.example", "api", ZT_ALG_EDDSA, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_DISCOVER, NULL, NULL, 60, 1);
+    i = zb_issuer(ir, "n", "n", "api", ZT_ALG_HS384 | ZT_ALG_HS512, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_NONE, NULL, "sub/n.key", 0, 0);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, NULL, "GET /a", 1, r);
+
+    put_file(dir, "k.json", ED_JWKS, strlen(ED_JWKS), 0644);
+    put_file(dir, "u.key", secret64, 32, 0600);
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/sub", NULL), 0755), 0);
+    put_file(dir, "sub/n.key", secret64, 64, 0640);
+
+    err = policy_err(ir, dir, &pol);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_int_eq(pol->nissuers, 4);
+    ck_assert_str_eq(pol->dir, dir);
+
+    ck_assert_ptr_nonnull(pol->issuers[0].keys);
+    ck_assert_int_eq(zt_jwks_count(pol->issuers[0].keys), 1);
+    ck_assert_ptr_null(pol->issuers[0].secret);
+    ck_assert_ptr_null(pol->issuers[0].typ);
+    ck_assert_ptr_null(pol->issuers[0].required);
+    ck_assert_int_eq(pol->issuers[0].nrequired, 0);
+
+    /* fetched key sets are zt_keys': nothing is fetched here */
+    ck_assert_ptr_null(pol->issuers[1].keys);
+    ck_assert(zt_keyset_is_secret(pol->issuers[1].secret));
+    k = zt_jwks_key(pol->issuers[1].secret, 0);
+    ck_assert_uint_eq(k->algs, ZT_ALG_HS256);
+    ck_assert_int_eq(k->bits, 256);
+    ck_assert_str_eq(pol->issuers[1].typ, "at+jwt");
+    ck_assert_int_eq(pol->issuers[1].nrequired, 2);
+    ck_assert_str_eq(pol->issuers[1].required[0], "sub");
+    ck_assert_str_eq(pol->issuers[1].required[1], "azp");
+    ck_assert_uint_eq(pol->issuers[1].algs, ZT_ALG_ES256 | ZT_ALG_HS256);
+    ck_assert_uint_eq(pol->issuers[1].max_lifetime, 900);
+    ck_assert_uint_eq(pol->issuers[1].leeway, 5);
+
+    ck_assert_ptr_null(pol->issuers[2].keys);
+    ck_assert_ptr_null(pol->issuers[2].secret);
+
+    ck_assert_ptr_null(pol->issuers[3].keys);
+    k = zt_jwks_key(pol->issuers[3].secret, 0);
+    ck_assert_uint_eq(k->algs, ZT_ALG_HS384 | ZT_ALG_HS512);
+    ck_assert_int_eq(k->bits, 512);
+    rm_rf(dir);
+}
+END_TEST
+
+/* One issuer with only a secret file: @a name, written @a len bytes with
+ * @a mode unless @a len is -1 (no file) or -2 (a directory). */
+static const char *secret_err(uint32_t algs, const char *name, long len,
+                              mode_t mode)
+{
+    char *dir = tmpdir();
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/a");
+    zt_policy_t *pol;
+    unsigned char big[ZT_SECRET_MAX_LEN + 2];
+    const char *err;
+
+    zb_issuer(ir, "n", "https://n", "api", algs, NULL, 0, 0);
+    zb_issuer_keys(ir, 0, ZT_JWKS_NONE, NULL, name, 0, 0);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, NULL, "GET /a", 1, r);
+    memset(big, 'x', sizeof(big));
+    if (len >= 0) {
+        put_file(dir, name, big, (size_t)len, mode);
+    }
+    else if (len == -2) {
+        ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/", name, NULL), 0700), 0);
+    }
+    err = policy_err(ir, dir, &pol);
+    rm_rf(dir);
+    return err;
+}
+
+START_TEST(policy_secret_refused)
+{
+    static const struct {
+        uint32_t algs;
+        long len;
+        mode_t mode;
+        const char *want;   /* substring of the error, or NULL: loads */
+    } c[] = {
+        { ZT_ALG_HS256, 32, 0600, NULL },
+        { ZT_ALG_HS256, 32, 0640, NULL },
+        { ZT_ALG_HS256, 32, 0400, NULL },
+        { ZT_ALG_HS256, ZT_SECRET_MAX_LEN, 0600, NULL },
+        { ZT_ALG_HS256, -1, 0, "issuer n (line 3): secret file " },
+        { ZT_ALG_HS256, -2, 0, "is not a regular file" },
+        { ZT_ALG_HS256, 32, 0644, "may be read by other users or changed by its "
+          "group or others (mode 0644)" },
+        { ZT_ALG_HS256, 32, 0604, "(mode 0604)" },
+        { ZT_ALG_HS256, 32, 0620, "(mode 0620)" },
+        { ZT_ALG_HS256, 32, 0602, "(mode 0602)" },
+        { ZT_ALG_HS256, 0, 0600, "0 bytes, but HS256 needs at least 32" },
+        { ZT_ALG_HS256, 31, 0600, "31 bytes, but HS256 needs at least 32" },
+        { ZT_ALG_HS256 | ZT_ALG_HS384, 47, 0600, "HS384 needs at least 48" },
+        { ZT_ALG_HS256 | ZT_ALG_HS512, 63, 0600, "HS512 needs at least 64" },
+        { ZT_ALG_HS512, 64, 0600, NULL },
+        { ZT_ALG_HS256, ZT_SECRET_MAX_LEN + 1, 0600, "the limit is 4096" },
+    };
+
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        const char *err = secret_err(c[i].algs, "hs.key", c[i].len, c[i].mode);
+        if (c[i].want == NULL) {
+            ck_assert_msg(err == NULL, "case %zu: %s", i, err);
+        }
+        else {
+            ck_assert_msg(err != NULL && strstr(err, c[i].want) != NULL,
+                          "case %zu: got \"%s\", want \"%s\"", i,
+                          err ? err : "(loaded)", c[i].want);
+            ck_assert_msg(strncmp(err, "t.ztb: issuer n (line 3): ", 26) == 0,
+                          "case %zu: %s", i, err);
+        }
+    }
+}
+END_TEST
+
+static char *b64url(const unsigned char *p, size_t n)
+{
+    static const char a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *o = apr_palloc(pool, n * 4 / 3 + 4), *q = o;
+
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        v |= i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0;
+        v |= i + 2 < n ? p[i + 2] : 0;
+        *q++ = a[v >> 18];
+        *q++ = a[(v >> 12) & 63];
+        if (i + 1 < n) {
+            *q++ = a[(v >> 6) & 63];
+        }
+        if (i + 2 < n) {
+            *q++ = a[v & 63];
+        }
+    }
+    *q = '\0';
+    return o;
+}
+
+static char *hs256_jwt(const unsigned char *key, size_t keylen, const char *claims)
+{
+    const char *hdr = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char *input = apr_pstrcat(pool, b64url((const unsigned char *)hdr, strlen(hdr)),
+                              ".", b64url((const unsigned char *)claims,
+                                          strlen(claims)), NULL);
+    unsigned char mac[32];
+    size_t maclen = 0;
+
+    ck_assert_ptr_nonnull(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
+                                    (const unsigned char *)input, strlen(input),
+                                    mac, sizeof(mac), &maclen));
+    ck_assert_uint_eq(maclen, 32);
+    return apr_pstrcat(pool, input, ".", b64url(mac, 32), NULL);
+}
+
+/* The secret is the file's bytes, all of them: a trailing newline counts. */
+START_TEST(policy_secret_raw_bytes)
+{
+    char *dir = tmpdir();
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/a");
+    unsigned char key[41];
+    const char *claims = "{\"iss\":\"https://hs\",\"aud\":\"api\",\"sub\":\"s\","
+                         "\"iat\":1700000000,\"exp\":1700000600}";
+    zt_policy_t *pol;
+    zt_token_t out;
+    const char *err, *reason = NULL;
+    char *jwt;
+
+    memcpy(key, secret64, 40);
+    key[40] = '\n';
+    zb_issuer(ir, "hs", "https://hs", "api", ZT_ALG_HS256, NULL, 0, 0);
+    zb_issuer_keys(ir, 0, ZT_JWKS_NONE, NULL, "hs.key", 0, 0);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, NULL, "GET /a", 1, r);
+    put_file(dir, "hs.key", key, sizeof(key), 0600);
+    err = policy_err(ir, dir, &pol);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_int_eq(zt_jwks_key(pol->issuers[0].secret, 0)->bits, 41 * 8);
+
+    jwt = hs256_jwt(key, sizeof(key), claims);
+    ck_assert_int_eq(zt_token_verify(jwt, strlen(jwt), pol->issuers, pol->nissuers,
+                                     1700000100, 0, pool, &out, &reason), ZT_TOK_OK);
+    ck_assert_str_eq(out.sub, "s");
+    jwt = hs256_jwt(key, sizeof(key) - 1, claims);
+    ck_assert_int_eq(zt_token_verify(jwt, strlen(jwt), pol->issuers, pol->nissuers,
+                                     1700000100, 0, pool, &out, &reason),
+                     ZT_TOK_SIGNATURE);
+    rm_rf(dir);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
     Suite *s = suite_create("table");
@@ -1876,6 +2129,13 @@ static Suite *table_suite(void)
     tcase_add_test(tc, write_relative);
     tcase_add_test(tc, write_fails_cleanly);
     tcase_add_test(tc, open_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("policy");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, policy_sources);
+    tcase_add_test(tc, policy_secret_refused);
+    tcase_add_test(tc, policy_secret_raw_bytes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("dump");
