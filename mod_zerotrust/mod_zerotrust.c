@@ -34,6 +34,8 @@
 #include "http_request.h"
 #include "mod_auth.h"
 
+#include "zt_keys.h"
+
 #include <openssl/crypto.h>
 
 
@@ -272,6 +274,63 @@ static int zt_refuse_token(request_rec *r, zt_req_t *rq, const char *reason,
 }
 
 /*
+** The policy's issuers with their keys as they are now (zt_keys.h), held
+** until the request ends: a key set replaced meanwhile stays alive for it.
+*/
+static const zt_keyring_t *zt_keyring(request_rec *r, const zt_policy_t *pol)
+{
+    const zt_keyring_t *ring;
+
+    if (pol->keys == NULL) {
+        return NULL;
+    }
+    ring = zt_keys_acquire(pol->keys);
+    zt_keys_release_on(r->pool, ring);
+    return ring;
+}
+
+/*
+** A token named a key its issuer's current set lacks: perhaps the IdP has
+** rotated.  Refetch that set (zt_keys_refetch: at most once per
+** refetch_min, one fetch for all the requests that wait on it) and verify
+** once more against the new one.  The untrusted "iss" only chooses which
+** configured issuer's set to refetch.  An issuer without any set says so.
+*/
+static zt_tok_status_e zt_verify_refetch(request_rec *r,
+                                         const zt_dir_conf_t *conf,
+                                         const zt_policy_t *pol,
+                                         zt_tcache_tag_t *tag, int64_t now,
+                                         const char *jwt, apr_size_t len,
+                                         zt_token_t *tok, const char **reason)
+{
+    json_t *iss = json_object_get(tok->claims, "iss");
+    zt_tok_status_e st = ZT_TOK_UNKNOWN_KEY;
+    const zt_keyring_t *ring;
+    int i;
+
+    if (!json_is_string(iss)) {
+        return st;
+    }
+    i = zt_keys_issuer_index(pol->keys, json_string_value(iss),
+                             json_string_length(iss));
+    if (i < 0) {
+        return st;
+    }
+    if (zt_keys_refetch(pol->keys, i, tag->generations[i])) {
+        ring = zt_keyring(r, pol);
+        tag->issuers = ring->issuers;
+        tag->generations = ring->generations;
+        memset(tok, 0, sizeof(*tok));
+        st = zt_token_verify(jwt, len, ring->issuers, ring->nissuers, now,
+                             conf->token_max, r->pool, tok, reason);
+    }
+    if (st == ZT_TOK_UNKNOWN_KEY && tag->generations[i] == 0) {
+        *reason = "the issuer's keys are not available";
+    }
+    return st;
+}
+
+/*
 ** zt_token_verify behind this process's verified-token cache (zt_tcache.h).
 ** The tag keeps tables, issuers and key-set generations apart; a hit has
 ** its time claims checked again, and must fit this section's size limit.
@@ -285,8 +344,11 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
     zt_tcache_t *cache = zt_config_tcache();
     int64_t now = (int64_t)apr_time_sec(r->request_time);
     apr_size_t max = conf->token_max ? conf->token_max : ZT_TOKEN_MAX_LEN;
-    zt_tcache_tag_t tag = { pol->table->sha256, pol->issuers,
-                            (uint32_t)pol->nissuers, NULL };
+    const zt_keyring_t *ring = zt_keyring(r, pol);
+    zt_tcache_tag_t tag = { pol->table->sha256,
+                            ring ? ring->issuers : pol->issuers,
+                            (uint32_t)pol->nissuers,
+                            ring ? ring->generations : NULL };
     zt_tok_status_e st;
 
     if (cache && len <= max
@@ -301,8 +363,11 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
                       zt_esc(r, r->uri), zt_tok_status_name(st));
         return st;
     }
-    st = zt_token_verify(jwt, len, pol->issuers, pol->nissuers, now,
+    st = zt_token_verify(jwt, len, tag.issuers, pol->nissuers, now,
                          conf->token_max, r->pool, tok, reason);
+    if (st == ZT_TOK_UNKNOWN_KEY && ring != NULL) {
+        st = zt_verify_refetch(r, conf, pol, &tag, now, jwt, len, tok, reason);
+    }
     if (st == ZT_TOK_OK && cache) {
         zt_tcache_put(cache, jwt, len, &tag, now, tok);
     }
@@ -568,6 +633,11 @@ static void zt_child_init_tcache(apr_pool_t *pchild, server_rec *s)
     zt_config_child_init(pchild, s);
 }
 
+static void zt_child_init_keys(apr_pool_t *pchild, server_rec *s)
+{
+    zt_config_child_keys(pchild, s);
+}
+
 static void zt_register_hooks(apr_pool_t *p)
 {
     /* Our keys are freed by pool cleanups, which apr_terminate() runs from
@@ -580,6 +650,7 @@ static void zt_register_hooks(apr_pool_t *p)
     ap_hook_check_config(zt_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_open_logs(zt_open_logs, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_tcache, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zt_child_init_keys, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(zt_note_auth_failure, NULL, NULL,

@@ -104,6 +104,8 @@ void zt_config_note_require(cmd_parms *cmd);
 int zt_config_check(apr_pool_t *pconf, server_rec *s);
 /** Start-up notes on the loaded policies (unusable keys), to the error log. */
 void zt_config_post(server_rec *s);
+/** child_init: start the key refresher of every loaded policy (zt_keys.h). */
+void zt_config_child_keys(apr_pool_t *pchild, server_rec *s);
 /** child_init: this process's verified-token cache, as ZeroTrustTokenCache says. */
 void zt_config_child_init(apr_pool_t *pchild, server_rec *s);
 /** This process's verified-token cache; NULL when off (or not in a child). */

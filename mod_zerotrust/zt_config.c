@@ -18,6 +18,8 @@
 #include "http_core.h"
 #include "http_log.h"
 
+#include "zt_keys.h"
+
 
 APLOG_USE_MODULE(zerotrust);
 
@@ -127,6 +129,107 @@ static void zt_log_key_warnings(server_rec *s, const zt_policy_t *policy)
 }
 
 /*
+** Key sources (zt_keys.h) report through this: one log id per event.  The
+** parent reads key files quietly at start-up (a bad one fails the
+** directive instead) and never fetches: it runs as root, and a network
+** fetch would make configtest and every restart wait on the IdP.  Each
+** child fetches, in its refresher thread and on an unknown kid.
+*/
+typedef struct {
+    server_rec *s;              /* the server that named the policy */
+    const char *policy;         /* the table's path */
+} zt_keys_baton_t;
+
+static server_rec *zt_keys_server;     /* main server, once in a child */
+
+static void zt_keys_log(void *baton, zt_keys_event_e ev, const char *issuer,
+                        const char *msg)
+{
+    const zt_keys_baton_t *b = baton;
+    server_rec *s = zt_keys_server ? zt_keys_server : b->s;
+
+    switch (ev) {
+    case ZT_KEYS_EV_UPDATED:
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, ZTLOGNO(00021)
+                     "ZeroTrustPolicy %s, issuer %s: key set updated: %s",
+                     b->policy, issuer, msg);
+        break;
+    case ZT_KEYS_EV_KEPT:
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, ZTLOGNO(00022)
+                     "ZeroTrustPolicy %s, issuer %s: %s", b->policy, issuer,
+                     msg);
+        break;
+    case ZT_KEYS_EV_MISSING:
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, ZTLOGNO(00023)
+                     "ZeroTrustPolicy %s, issuer %s: %s", b->policy, issuer,
+                     msg);
+        break;
+    case ZT_KEYS_EV_KEY_SKIPPED:
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, ZTLOGNO(00024)
+                     "ZeroTrustPolicy %s, issuer %s: new key set: %s",
+                     b->policy, issuer, msg);
+        break;
+    case ZT_KEYS_EV_REFETCH:
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, ZTLOGNO(00025)
+                     "ZeroTrustPolicy %s, issuer %s: %s", b->policy, issuer,
+                     msg);
+        break;
+    case ZT_KEYS_EV_REFETCH_LIMITED:
+    default:
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, ZTLOGNO(00026)
+                     "ZeroTrustPolicy %s, issuer %s: %s", b->policy, issuer,
+                     msg);
+        break;
+    }
+}
+
+/* The policy's key sources, from its issuer records. */
+static apr_status_t zt_config_keys(cmd_parms *cmd, zt_policy_t *policy,
+                                   const char *path, const char **err)
+{
+    zt_keys_baton_t *b = apr_pcalloc(cmd->pool, sizeof(*b));
+    zt_keys_opts_t opts;
+
+    b->s = cmd->server;
+    b->policy = path;
+    memset(&opts, 0, sizeof(opts));
+    opts.log = zt_keys_log;
+    opts.log_baton = b;
+    return zt_keys_from_policy(&policy->keys, policy, &opts, cmd->pool, err);
+}
+
+/*
+** child_init: start each policy's key refresher in this process.  Only
+** children serve requests; a thread started in the parent would not
+** survive fork() anyway.
+*/
+void zt_config_child_keys(apr_pool_t *pchild, server_rec *s)
+{
+    apr_hash_index_t *hi;
+
+    zt_keys_server = s;
+    if (zt_policy_cache == NULL) {
+        return;
+    }
+    for (hi = apr_hash_first(pchild, zt_policy_cache); hi;
+         hi = apr_hash_next(hi)) {
+        const zt_policy_t *policy = apr_hash_this_val(hi);
+        apr_status_t rv;
+
+        if (policy->keys == NULL || !zt_keys_dynamic(policy->keys)) {
+            continue;
+        }
+        rv = zt_keys_start(policy->keys, pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, ZTLOGNO(00027)
+                         "ZeroTrustPolicy %s: cannot start the key refresher "
+                         "thread; key sets change only when a token names "
+                         "an unknown key", (const char *)apr_hash_this_key(hi));
+        }
+    }
+}
+
+/*
 ** ZeroTrustPolicy PATH: open and verify the table now, so that a missing,
 ** truncated or corrupted table fails `apachectl configtest` with the
 ** directive, the file and the line, instead of failing requests later.
@@ -162,6 +265,10 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
             return apr_psprintf(cmd->pool, "ZeroTrustPolicy: cannot load "
                                 "'%s': %s", path,
                                 err ? err : "unknown error");
+        }
+        if (zt_config_keys(cmd, policy, path, &err) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "ZeroTrustPolicy: %s",
+                                err ? err : "cannot set up the key sources");
         }
         apr_hash_set(zt_policy_cache, path, APR_HASH_KEY_STRING, policy);
         /* configtest never reaches post_config: tell its console now. */
