@@ -30,9 +30,11 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "zt_json.h"
 #include "zt_keys.h"
+#include "zt_table.h"
 
 /* Identity of a key set file as read: a change of any is a new file. */
 typedef struct {
@@ -85,6 +87,8 @@ typedef struct {
     /* (owner) */
     zt_fileid_t file;               /* identity of the file of the current set */
     zt_fileid_t file_bad;           /* ... of the last one that failed to load */
+    unsigned char digest[32];       /* SHA-256 of the current set's document */
+    int have_digest;
 } zt_src_t;
 
 struct zt_keys_s {
@@ -309,6 +313,12 @@ apr_status_t zt_keys_url_check(const char *url, apr_pool_t *pool,
     *err = NULL;
     if (url == NULL || *url == '\0') {
         *err = "the URL is empty";
+        return APR_EINVAL;
+    }
+    /* The rule zpc and the table loader apply (zt_table.h), then curl's
+     * own reading of the URL, which is what is fetched, checked again. */
+    if ((*err = zt_table_url_problem(url, 0)) != NULL) {
+        *err = apr_psprintf(pool, "'%s' %s", url, *err);
         return APR_EINVAL;
     }
     h = curl_url();
@@ -663,7 +673,8 @@ static apr_status_t zt_keys_discover(zt_keys_t *keys, zt_src_t *src,
 
 /* Result of one attempt to load a source. */
 typedef enum {
-    ZT_LOAD_NEW = 0,            /* *snap is a new set */
+    ZT_LOAD_NEW = 0,            /* *snap is a new set; *digest its hash */
+    ZT_LOAD_SAME,               /* the same document as the current set's */
     ZT_LOAD_UNCHANGED,          /* a file as before: nothing read */
     ZT_LOAD_FAILED              /* *err says why */
 } zt_load_e;
@@ -674,8 +685,8 @@ typedef enum {
 ** *where names what was read, for the log.
 */
 static zt_load_e zt_keys_load(zt_keys_t *keys, zt_src_t *src, apr_pool_t *tmp,
-                              zt_snap_t **snap, const char **where,
-                              const char **err)
+                              zt_snap_t **snap, unsigned char *digest,
+                              const char **where, const char **err)
 {
     apr_time_t deadline = apr_time_now() + keys->opts.fetch_timeout;
     zt_fileid_t id = { 0 };
@@ -730,6 +741,19 @@ static zt_load_e zt_keys_load(zt_keys_t *keys, zt_src_t *src, apr_pool_t *tmp,
         return ZT_LOAD_FAILED;
     }
 
+    /* The same bytes as the current set: no new generation, so the
+     * token cache survives a refresh that brings nothing new. */
+    if (!EVP_Digest(body, len, digest, NULL, EVP_sha256(), NULL)) {
+        *err = "cannot hash the key set (OpenSSL)";
+        return ZT_LOAD_FAILED;
+    }
+    if (src->have_digest && memcmp(digest, src->digest, 32) == 0) {
+        if (src->conf.kind == ZT_KEYSRC_FILE) {
+            src->file = id;
+            memset(&src->file_bad, 0, sizeof(src->file_bad));
+        }
+        return ZT_LOAD_SAME;
+    }
     if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
         *err = "out of memory";
         return ZT_LOAD_FAILED;
@@ -794,6 +818,7 @@ static int zt_keys_fetch(zt_keys_t *keys, int i, int quiet)
     zt_keys_event_e ev = 0;
     zt_load_e lr;
     apr_time_t now;
+    unsigned char digest[32];
     int updated = 0;
 
     if (apr_pool_create_unmanaged_ex(&tmp, NULL, NULL) != APR_SUCCESS) {
@@ -806,7 +831,7 @@ static int zt_keys_fetch(zt_keys_t *keys, int i, int quiet)
         apr_thread_mutex_unlock(keys->mutex);
         return 0;
     }
-    lr = zt_keys_load(keys, src, tmp, &snap, &where, &err);
+    lr = zt_keys_load(keys, src, tmp, &snap, digest, &where, &err);
     now = apr_time_now();
     if (lr == ZT_LOAD_NEW) {
         /* The set may be replaced and freed as soon as the mutex is let
@@ -836,6 +861,8 @@ static int zt_keys_fetch(zt_keys_t *keys, int i, int quiet)
     }
     if (lr == ZT_LOAD_NEW) {
         updated = 1;
+        memcpy(src->digest, digest, sizeof(src->digest));
+        src->have_digest = 1;
         src->loaded = now;
         src->nkeys = zt_jwks_count(snap->ks);
         src->last_error[0] = '\0';
@@ -846,6 +873,21 @@ static int zt_keys_fetch(zt_keys_t *keys, int i, int quiet)
         msg = apr_psprintf(tmp, "%d key%s from %s, generation %" APR_UINT64_T_FMT,
                            src->nkeys, src->nkeys == 1 ? "" : "s", where,
                            snap->generation);
+    }
+    else if (lr == ZT_LOAD_SAME) {
+        if (src->last_error[0] != '\0') {
+            ev = ZT_KEYS_EV_UPDATED;
+            msg = apr_psprintf(tmp, "%s answers again, with the key set "
+                               "already in use (%d key%s, generation %"
+                               APR_UINT64_T_FMT ")", where, src->nkeys,
+                               src->nkeys == 1 ? "" : "s",
+                               atomic_load(&src->generation));
+        }
+        src->loaded = now;
+        src->last_error[0] = '\0';
+        src->backoff = 0;
+        src->next_due = now + (src->conf.kind == ZT_KEYSRC_FILE
+                               ? keys->opts.file_check : src->conf.refresh);
     }
     else if (lr == ZT_LOAD_UNCHANGED) {
         src->next_due = now + keys->opts.file_check;

@@ -27,7 +27,10 @@
  *
  * HTTP rules (zt_keys_url_check, and every fetch):
  *  - https, or http only to a loopback host: localhost, 127.0.0.0/8, [::1]
- *    (tests, sidecars).  No user:password in the URL.
+ *    (tests, sidecars).  No user:password in the URL, no fragment: the
+ *    rule of zpc and the table loader (zt_table_url_problem), applied
+ *    also to a jwks_uri that discovery finds, then checked again on
+ *    libcurl's parse of the URL, which is what is fetched.
  *  - TLS peers are verified (CA bundle of the system or opts.ca_file, host
  *    name checked, TLS 1.2 at least).
  *  - Redirects are not followed: a 3xx answer is a failed fetch (configure
@@ -51,6 +54,9 @@
  *  - A new set replaces the current one only if it parses (zt_jwks_parse)
  *    and holds at least one usable key; otherwise the last good set stays
  *    and the failure is logged.
+ *  - A document identical to the current set's (SHA-256) replaces nothing
+ *    and keeps the generation: a refresh that brings nothing new does not
+ *    empty the token cache.
  *  - Every replacement takes a new generation number.  Generations are
  *    unique within the process across all sources and policies, never 0
  *    for a set and never reused, so a cache keyed on (table, issuer,
@@ -140,7 +146,8 @@ typedef struct {
     zt_keysrc_kind_e kind;
     uint64_t generation;            /**< of the current set; 0 = none */
     int nkeys;                      /**< usable keys in the current set */
-    apr_time_t loaded;              /**< when the current set was read, or 0 */
+    apr_time_t loaded;              /**< when the current set was last read or
+                                         fetched (unchanged or not), or 0 */
     apr_time_t last_attempt;        /**< last fetch or read that was tried, or 0 */
     unsigned long attempts;         /**< fetches / reads tried */
     unsigned long failures;         /**< ... of which failed */

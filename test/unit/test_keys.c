@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,9 +29,12 @@
 #include <openssl/evp.h>
 
 #include "zt_test.h"
+#include "zt_ir_build.h"
+#include "zpc_back.h"
 #include "zt_b64.h"
 #include "zt_format.h"
 #include "zt_keys.h"
+#include "zt_table.h"
 #include "zt_token.h"
 
 #define ZT_T_ROUTES 8
@@ -519,10 +523,11 @@ START_TEST(t_url_check)
     static const struct { const char *url; int ok; const char *why; } v[] = {
         { "https://idp.example.com/certs", 1, NULL },
         { "https://10.1.2.3:8443/jwks", 1, NULL },
-        { "HTTPS://IDP.example.com/x?y=1", 1, NULL },
+        { "https://idp.example.com/x?y=1", 1, NULL },
+        { "HTTPS://IDP.example.com/x", 0, "https://" },
         { "http://127.0.0.1:8080/jwks", 1, NULL },
         { "http://127.9.8.7/jwks", 1, NULL },
-        { "http://127.1/jwks", 1, NULL },           /* curl: 127.0.0.1 */
+        { "http://127.1/jwks", 0, "loopback" },     /* curl: 127.0.0.1 */
         { "http://localhost:1234/jwks", 1, NULL },
         { "http://LOCALHOST/jwks", 1, NULL },
         { "http://[::1]:99/jwks", 1, NULL },
@@ -535,15 +540,16 @@ START_TEST(t_url_check)
         { "http://127.0.0.1.nip.io/jwks", 0, "loopback" },
         { "http://localhost.evil.test/jwks", 0, "loopback" },
         { "http://foo.localhost/jwks", 0, "loopback" },
-        { "http://127.0.0.1@evil.test/jwks", 0, "user names" },
-        { "https://user:pw@idp.example.com/jwks", 0, "user names" },
-        { "ftp://idp.example.com/jwks", 0, "scheme" },
-        { "file:///etc/passwd", 0, NULL },
-        { "gopher://127.0.0.1/", 0, "scheme" },
-        { "//idp.example.com/jwks", 0, "not a valid URL" },
-        { "idp.example.com/jwks", 0, NULL },
-        { "https://idp example.com/", 0, "not a valid URL" },
-        { "https://idp.example.com:99999/", 0, "not a valid URL" },
+        { "http://127.0.0.1@evil.test/jwks", 0, "user information" },
+        { "https://user:pw@idp.example.com/jwks", 0, "user information" },
+        { "ftp://idp.example.com/jwks", 0, "https://" },
+        { "file:///etc/passwd", 0, "https://" },
+        { "gopher://127.0.0.1/", 0, "https://" },
+        { "//idp.example.com/jwks", 0, "https://" },
+        { "idp.example.com/jwks", 0, "https://" },
+        { "https://idp example.com/", 0, "%-encoded" },
+        { "https://idp.example.com:99999/", 0, "port" },
+        { "https://idp.example.com/certs#k", 0, "fragment" },
         { "", 0, "empty" },
     };
 
@@ -581,7 +587,8 @@ START_TEST(t_create_refuses)
     keys = zt_mk(ZT_KEYSRC_DISCOVER, NULL, "http://idp.example.com",
                  apr_time_from_sec(60), apr_time_from_sec(60), &err);
     ck_assert_ptr_null(keys);
-    ck_assert_msg(strstr(err, "https issuer"), "%s", err);
+    ck_assert_msg(strstr(err, "https issuer") && strstr(err, "loopback"),
+                  "%s", err);
 
     keys = zt_mk(ZT_KEYSRC_DISCOVER, NULL, "https://idp.example.com/?a=b",
                  apr_time_from_sec(60), apr_time_from_sec(60), &err);
@@ -703,6 +710,59 @@ START_TEST(t_refetch_after_interval)
     ck_assert_str_eq(zt_kids_now(keys, 0), "a,b");
     ck_assert_int_eq(zt_srv_hits("/jwks"), 2);
     ck_assert_uint_gt(zt_keys_generation(keys, 0), g1);
+}
+END_TEST
+
+/* The same document again: fetched, but no new generation, no log. */
+START_TEST(t_refetch_same_document)
+{
+    zt_keys_t *keys;
+    uint64_t g1;
+    int logged;
+    zt_keys_stat_t st;
+
+    zt_srv_set("/jwks", zt_set1(&ka, "a"));
+    keys = zt_mk_url("/jwks", 1);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, 0), 1);
+    g1 = zt_keys_generation(keys, 0);
+    logged = logbook.n;
+    zt_sleep_ms(2);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+    ck_assert_int_eq(zt_srv_hits("/jwks"), 2);
+    ck_assert_uint_eq(zt_keys_generation(keys, 0), g1);
+    ck_assert_int_eq(logbook.n, logged + 1);        /* REFETCH only */
+    /* After a failure, the same document again says so once. */
+    zt_srv_set_full("/jwks", 500, "text/plain", "x", 1);
+    zt_sleep_ms(2);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+    zt_srv_set("/jwks", zt_set1(&ka, "a"));
+    zt_sleep_ms(2);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+    ck_assert_uint_eq(zt_keys_generation(keys, 0), g1);
+    ck_assert_ptr_nonnull(strstr(zt_logged(ZT_KEYS_EV_UPDATED),
+                                 "answers again"));
+    zt_keys_stat(keys, 0, &st, pool);
+    ck_assert_uint_eq(st.attempts, 4);
+    ck_assert_uint_eq(st.failures, 1);
+    ck_assert_ptr_null(st.last_error);
+    /* A file rewritten with the same bytes: no new generation either. */
+    {
+        const char *path = zt_write_file("zt-keys-same.json", zt_set1(&ka, "a"));
+        const char *err;
+
+        opts.file_check = apr_time_from_msec(20);
+        keys = zt_mk(ZT_KEYSRC_FILE, path, ZT_T_ISS, apr_time_from_sec(60),
+                     apr_time_from_sec(60), &err);
+        ck_assert_ptr_nonnull(keys);
+        g1 = zt_keys_generation(keys, 0);
+        zt_write_file("zt-keys-same.json", zt_set1(&ka, "a"));
+        zt_sleep_ms(30);
+        ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+        ck_assert_uint_eq(zt_keys_generation(keys, 0), g1);
+        zt_keys_stat(keys, 0, &st, pool);
+        ck_assert_uint_eq(st.attempts, 2);
+        unlink(path);
+    }
 }
 END_TEST
 
@@ -1198,9 +1258,12 @@ START_TEST(t_discover_refusals)
     zt_srv_set(meta, zt_meta(iss, "http://192.0.2.1/certs"));
     zt_t_bad_answer(keys, g1, "loopback");
     zt_srv_set(meta, zt_meta(iss, "file:///etc/passwd"));
-    zt_t_bad_answer(keys, g1, "not an http(s) URL");
+    zt_t_bad_answer(keys, g1, "not an https:// URL");
     zt_srv_set(meta, zt_meta(iss, "ftp://127.0.0.1/certs"));
-    zt_t_bad_answer(keys, g1, "scheme");
+    zt_t_bad_answer(keys, g1, "not an https:// URL");
+    zt_srv_set(meta, zt_meta(iss, apr_pstrcat(pool, "http://u@127.0.0.1:1/c",
+                                              NULL)));
+    zt_t_bad_answer(keys, g1, "user information");
     zt_srv_set_full(meta, 500, "text/plain", "", 0);
     zt_t_bad_answer(keys, g1, "answered HTTP 500");
     /* The metadata is fine but its jwks_uri answers badly. */
@@ -1391,6 +1454,99 @@ START_TEST(t_connection_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* From a table                                                        */
+
+/* The issuer records of a table become sources: a relative jwks file,
+ * url and discover with the table's refresh and refetch_min, and an
+ * issuer with only a secret. */
+START_TEST(t_from_policy)
+{
+    const char *dir = apr_psprintf(pool, "%s/zt-keys-pol-%ld",
+                                   getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+                                   (long)getpid());
+    const char *base = zt_srv_url(pool, ""), *err = NULL;
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/a"), i;
+    zt_table_t *t;
+    zt_policy_t *pol;
+    zt_keys_t *keys;
+    zt_keys_stat_t st;
+    void *buf;
+    apr_size_t len;
+    FILE *f;
+    static const zt_keysrc_kind_e kinds[4] = {
+        ZT_KEYSRC_FILE, ZT_KEYSRC_URL, ZT_KEYSRC_DISCOVER, ZT_KEYSRC_NONE
+    };
+
+    ck_assert_int_eq(apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, pool),
+                     APR_SUCCESS);
+    f = fopen(apr_pstrcat(pool, dir, "/k.json", NULL), "w");
+    fputs(zt_set1(&ka, "a"), f);
+    fclose(f);
+    f = fopen(apr_pstrcat(pool, dir, "/n.key", NULL), "w");
+    fputs("0123456789abcdefghijklmnopqrstuv", f);
+    fclose(f);
+    chmod(apr_pstrcat(pool, dir, "/n.key", NULL), 0600);
+
+    zb_issuer(ir, "f", "file-issuer", "api", ZT_ALG_EDDSA, "k.json", 0, 0);
+    i = zb_issuer(ir, "u", "https://u.test", "api", ZT_ALG_EDDSA, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_URL, zt_srv_url(pool, "/jwks"), NULL, 3600, 1);
+    i = zb_issuer(ir, "d", base, "api", ZT_ALG_EDDSA, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_DISCOVER, NULL, NULL, 3600, 60);
+    i = zb_issuer(ir, "n", "n", "api", ZT_ALG_HS256, NULL, 0, 0);
+    zb_issuer_keys(ir, i, ZT_JWKS_NONE, NULL, "n.key", 0, 0);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, NULL, "GET /a", 1, r);
+    ck_assert_msg(zpc_emit(ir, pool, &buf, &len, &err) == APR_SUCCESS, "%s", err);
+    ck_assert_msg(zt_table_load(&t, buf, len, "p.ztb", pool, &err) == APR_SUCCESS,
+                  "%s", err);
+    ck_assert_msg(zt_policy_from_table(&pol, t, dir, pool, &err) == APR_SUCCESS,
+                  "%s", err);
+    opts.log = NULL;
+    ck_assert_msg(zt_keys_from_policy(&keys, pol, &opts, pool, &err)
+                  == APR_SUCCESS, "%s", err);
+    ck_assert_int_eq(zt_keys_dynamic(keys), 1);
+    for (int j = 0; j < 4; j++) {
+        zt_keys_stat(keys, j, &st, pool);
+        ck_assert_int_eq(st.kind, kinds[j]);
+    }
+    ck_assert_str_eq(zt_kids_now(keys, 0), "a");
+    ck_assert_str_eq(zt_kids_now(keys, 1), "");
+    ck_assert_uint_ne(zt_keys_generation(keys, 3), 0);
+    ck_assert_int_eq(zt_srv_total(), 0);
+
+    zt_srv_set("/jwks", zt_set1(&kb, "b"));
+    zt_srv_set("/.well-known/openid-configuration",
+               apr_psprintf(pool, "{\"issuer\":\"%s\",\"jwks_uri\":\"%s\"}",
+                            base, zt_srv_url(pool, "/certs")));
+    zt_srv_set("/certs", zt_set1(&kc, "c"));
+    ck_assert_int_eq(zt_keys_refetch(keys, 1, 0), 1);
+    ck_assert_int_eq(zt_keys_refetch(keys, 2, 0), 1);
+    {
+        const zt_keyring_t *ring = zt_keys_acquire(keys);
+
+        ck_assert_str_eq(zt_kids(ring, 1), "b");
+        ck_assert_str_eq(zt_kids(ring, 2), "c");
+        /* The secret-only issuer keeps its secret in every ring. */
+        ck_assert_ptr_nonnull(ring->issuers[3].secret);
+        ck_assert_ptr_null(ring->issuers[3].keys);
+        ck_assert_str_eq(ring->issuers[2].iss, base);
+        zt_keys_release(ring);
+    }
+    /* refetch_min from the table: 1 s for "u", 60 s for "d". */
+    zt_srv_set("/jwks", zt_set2(&kb, "b", &kc, "c"));
+    ck_assert_int_eq(zt_keys_refetch(keys, 1, zt_keys_generation(keys, 1)), 0);
+    zt_sleep_ms(1050);
+    ck_assert_int_eq(zt_keys_refetch(keys, 1, zt_keys_generation(keys, 1)), 1);
+    ck_assert_int_eq(zt_keys_refetch(keys, 2, zt_keys_generation(keys, 2)), 0);
+    ck_assert_int_eq(zt_srv_hits("/certs"), 1);
+
+    unlink(apr_pstrcat(pool, dir, "/k.json", NULL));
+    unlink(apr_pstrcat(pool, dir, "/n.key", NULL));
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *zt_keys_suite(void)
 {
     Suite *s = suite_create("keys");
@@ -1403,6 +1559,7 @@ static Suite *zt_keys_suite(void)
     tcase_add_test(tc, t_no_keys_yet);
     tcase_add_test(tc, t_refetch_rate_limit);
     tcase_add_test(tc, t_refetch_after_interval);
+    tcase_add_test(tc, t_refetch_same_document);
     tcase_add_test(tc, t_single_flight);
     tcase_add_test(tc, t_single_flight_failure);
     tcase_add_test(tc, t_keep_last_good);
@@ -1420,6 +1577,7 @@ static Suite *zt_keys_suite(void)
     tcase_add_test(tc, t_generations_unique);
     tcase_add_test(tc, t_localhost);
     tcase_add_test(tc, t_connection_refused);
+    tcase_add_test(tc, t_from_policy);
     suite_add_tcase(s, tc);
     return s;
 }
