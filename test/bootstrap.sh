@@ -23,6 +23,20 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# The interop and OpenID Provider tests use npm packages (jose,
+# oidc-provider), pinned by test/interop/package-lock.json.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "bootstrap: installing nodejs npm"
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    ${SUDO:-} apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d "$top/test/interop/node_modules" ] \
+        || [ "$top/test/interop/package-lock.json" -nt "$top/test/interop/node_modules" ]; then
+    (cd "$top/test/interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+        && touch "$top/test/interop/node_modules"
+fi
+
 cd "$top"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
     autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
