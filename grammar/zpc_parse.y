@@ -66,6 +66,10 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
 %token <str> T_TRUE "true" T_FALSE "false"
 %token <str> T_AUDIENCE "audience" T_ALGORITHMS "algorithms" T_JWKS "jwks"
 %token <str> T_MAX_LIFETIME "max_lifetime" T_LEEWAY "leeway"
+/* Keywords only inside an issuer's braces (zpc_yylex in zpc_scan.l), so
+ * that these common words stay free for lets and claims elsewhere. */
+%token <str> T_SECRET "secret" T_TYP "typ" T_REQUIRED "required"
+%token <str> T_REFRESH "refresh" T_REFETCH_MIN "refetch_min"
 %token T_EQ "==" T_NE "!=" T_ASSIGN "="
 %token <str> T_IDENT "identifier" T_STRING "string" T_PATH "path"
 %token <num> T_INT "integer" T_DURATION "duration"
@@ -74,15 +78,15 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
 %type <str> method part
 %type <num> duration
 %type <ival> effect
-%type <list> attrs words targets lits
+%type <list> attrs words targets lits claims
 %type <attr> attr
 %type <target> target
 %type <tail> tail
 %type <expr> cond
-%type <opnd> name operand lit
+%type <opnd> name operand lit claim
 
-/* "algorithms" takes every identifier that follows it: an unknown
- * attribute right after the list reads as one more algorithm name. */
+/* "algorithms" and "required" take every identifier that follows them:
+ * an unknown attribute right after the list reads as one more name. */
 %precedence P_ALGS
 %precedence T_IDENT
 %left "or"
@@ -125,11 +129,35 @@ attr
     | "algorithms" words %prec P_ALGS
                             { $$ = zpc_ast_attr_words(ps, $2, &@1); }
     | "jwks" T_IDENT T_STRING
-                            { $$ = zpc_ast_attr_jwks(ps, $2, &@2, $3, &@3, &@1); }
+                            { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_JWKS, $2, &@2, $3, &@3, &@1); }
+    | "jwks" T_IDENT        { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_JWKS, $2, &@2, NULL, NULL, &@1); }
+    | "jwks" T_STRING       { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_JWKS, NULL, NULL, $2, &@2, &@1); }
+    | "secret" T_IDENT T_STRING
+                            { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_SECRET, $2, &@2, $3, &@3, &@1); }
+    | "secret" T_IDENT      { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_SECRET, $2, &@2, NULL, NULL, &@1); }
+    | "secret" T_STRING     { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_SECRET, NULL, NULL, $2, &@2, &@1); }
+    | "typ" T_STRING        { $$ = zpc_ast_attr_str(ps, ZPC_ATTR_TYP, $2, &@2, &@1); }
+    | "required" claims %prec P_ALGS
+                            { $$ = zpc_ast_attr_names(ps, $2, &@1); }
     | "max_lifetime" duration
                             { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_MAX_LIFETIME, $2, &@2, &@1); }
     | "leeway" duration     { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_LEEWAY, $2, &@2, &@1); }
+    | "refresh" duration    { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_REFRESH, $2, &@2, &@1); }
+    | "refetch_min" duration
+                            { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_REFETCH_MIN, $2, &@2, &@1); }
     | T_IDENT atoms         { $$ = zpc_ast_attr_unknown(ps, $1, &@1); }
+    ;
+
+/* Claim names: identifiers, or strings for any other name.  A dotted
+ * name is parsed whole so that zpc_check can say it is not allowed. */
+claims
+    : claim                 { $$ = zpc_ast_push(zpc_ast_list(ps), $1); }
+    | claims claim          { $$ = zpc_ast_push($1, $2); }
+    ;
+
+claim
+    : name
+    | T_STRING              { $$ = zpc_ast_str(ps, $1, &@1); }
     ;
 
 words
@@ -216,6 +244,7 @@ part
     : T_IDENT | "policy" | "issuer" | "let" | "route" | "allow" | "deny"
     | "public" | "when" | "unless" | "and" | "or" | "not" | "in" | "true"
     | "false" | "audience" | "algorithms" | "jwks" | "max_lifetime" | "leeway"
+    | "secret" | "typ" | "required" | "refresh" | "refetch_min"
     ;
 
 %%
@@ -254,7 +283,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, zpc_parser_t *ps,
 {
     yysymbol_kind_t tok = yypcontext_token(ctx), exp[YYNTOKENS];
     int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
-    int stmt = 0, eq = 0, cond = 0;
+    int stmt = 0, eq = 0, cond = 0, ident = 0;
     const char *msg, *list = "";
 
     (void)scanner;
@@ -266,12 +295,14 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, zpc_parser_t *ps,
         stmt |= exp[i] == YYSYMBOL_T_ROUTE;
         eq |= exp[i] == YYSYMBOL_T_EQ;
         cond |= exp[i] == YYSYMBOL_T_NOT;
+        ident |= exp[i] == YYSYMBOL_T_IDENT;
     }
     msg = apr_pstrcat(ps->pool, "syntax error: unexpected ",
                       zpc_symbol(ps, tok, 0), NULL);
     if (tok == YYSYMBOL_T_ASSIGN && eq) {
         list = " (compare with '==')";
     }
+
     else if (cond) {
         list = ", expecting a condition";
     }
@@ -290,6 +321,11 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, zpc_parser_t *ps,
                                    "are not supported yet)", NULL);
             }
         }
+    }
+    if (ident && tok >= YYSYMBOL_T_SECRET && tok <= YYSYMBOL_T_REFETCH_MIN) {
+        list = apr_psprintf(ps->pool, "%s (inside an issuer '%s' is an attribute; "
+                            "a claim of that name is written \"%s\")", list,
+                            yysymbol_name(tok), yysymbol_name(tok));
     }
     zpc_diag_error(ps->diag, yypcontext_location(ctx), "%s%s", msg, list);
     return 0;

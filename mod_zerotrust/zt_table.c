@@ -720,6 +720,11 @@ const char *zt_table_url_problem(const char *url, int no_query)
     else {
         return "is not an https:// URL";
     }
+    /* credentials first: the worst thing a URL here can hold */
+    end = host + strcspn(host, "/?#");
+    if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+        return "holds user information ('@'); credentials do not belong in a URL";
+    }
     for (p = url; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
         if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c) != NULL) {
@@ -733,9 +738,6 @@ const char *zt_table_url_problem(const char *url, int no_query)
         }
     }
     end = host + strcspn(host, "/?");
-    if (memchr(host, '@', (size_t)(end - host)) != NULL) {
-        return "holds user information ('@'); credentials do not belong in a URL";
-    }
     if (*host == '[') {
         p = host + 1;
         while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')

@@ -55,7 +55,8 @@ void zpc_ast_issuer(zpc_parser_t *ps, const char *name,
 }
 
 static const char *const zpc_attr_names[ZPC_ATTR__COUNT] = {
-    "audience", "algorithms", "jwks", "max_lifetime", "leeway", NULL
+    "audience", "algorithms", "jwks", "max_lifetime", "leeway", "secret",
+    "typ", "required", "refresh", "refetch_min", NULL
 };
 
 static zpc_ast_attr_t *zpc_ast_attr(zpc_parser_t *ps, int kind,
@@ -101,15 +102,28 @@ zpc_ast_attr_t *zpc_ast_attr_words(zpc_parser_t *ps,
     return a;
 }
 
-zpc_ast_attr_t *zpc_ast_attr_jwks(zpc_parser_t *ps, const char *source,
-                                  const zpc_loc_t *source_loc, const char *s,
-                                  const zpc_loc_t *val_loc,
-                                  const zpc_loc_t *loc)
+zpc_ast_attr_t *zpc_ast_attr_source(zpc_parser_t *ps, int kind,
+                                    const char *source,
+                                    const zpc_loc_t *source_loc,
+                                    const char *s, const zpc_loc_t *val_loc,
+                                    const zpc_loc_t *loc)
 {
-    zpc_ast_attr_t *a = zpc_ast_attr_str(ps, ZPC_ATTR_JWKS, s, val_loc, loc);
+    zpc_ast_attr_t *a = zpc_ast_attr(ps, kind, loc);
 
     a->source = source;
-    a->source_loc = *source_loc;
+    a->source_loc = source_loc != NULL ? *source_loc : *loc;
+    a->str = s;
+    a->val_loc = val_loc != NULL ? *val_loc : a->source_loc;
+    return a;
+}
+
+zpc_ast_attr_t *zpc_ast_attr_names(zpc_parser_t *ps,
+                                   apr_array_header_t *names,
+                                   const zpc_loc_t *loc)
+{
+    zpc_ast_attr_t *a = zpc_ast_attr(ps, ZPC_ATTR_REQUIRED, loc);
+
+    a->names = names;
     return a;
 }
 

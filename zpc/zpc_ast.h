@@ -135,7 +135,9 @@ typedef struct {
 
 enum {
     ZPC_ATTR_AUDIENCE, ZPC_ATTR_ALGORITHMS, ZPC_ATTR_JWKS,
-    ZPC_ATTR_MAX_LIFETIME, ZPC_ATTR_LEEWAY, ZPC_ATTR_UNKNOWN,
+    ZPC_ATTR_MAX_LIFETIME, ZPC_ATTR_LEEWAY, ZPC_ATTR_SECRET, ZPC_ATTR_TYP,
+    ZPC_ATTR_REQUIRED, ZPC_ATTR_REFRESH, ZPC_ATTR_REFETCH_MIN,
+    ZPC_ATTR_UNKNOWN,
     ZPC_ATTR__COUNT
 };
 
@@ -148,11 +150,15 @@ typedef struct {
     int kind;                   /* ZPC_ATTR_* */
     const char *name;           /* as written */
     zpc_loc_t loc;              /* the attribute's name */
-    const char *str;            /* AUDIENCE, JWKS: the string */
+    const char *str;            /* AUDIENCE, TYP; JWKS, SECRET: the string,
+                                   or NULL when none was written */
     zpc_loc_t val_loc;
-    int64_t num;                /* MAX_LIFETIME, LEEWAY: seconds */
+    int64_t num;                /* MAX_LIFETIME, LEEWAY, REFRESH,
+                                   REFETCH_MIN: seconds */
     apr_array_header_t *words;  /* ALGORITHMS: zpc_ast_word_t * */
-    const char *source;         /* JWKS: "file" */
+    apr_array_header_t *names;  /* REQUIRED: zpc_ast_opnd_t * (NAME or STR) */
+    const char *source;         /* JWKS, SECRET: "file", "url", "discover"
+                                   as written, or NULL when none was */
     zpc_loc_t source_loc;
 } zpc_ast_attr_t;
 
@@ -185,6 +191,9 @@ typedef struct {
     void *scanner;              /* yyscan_t */
     int line, col;              /* scanner position of the next byte */
     int last_invalid;           /* the scanner's last token was T_INVALID */
+    int issuer_head;            /* tokens of "issuer NAME "ISS"" seen, 0..3 */
+    int in_issuer;              /* inside an issuer's braces: its attribute
+                                   words are keywords (zpc_yylex) */
     const char *last_ident;     /* text of the last identifier scanned */
     int syntax_errors;          /* the tree is incomplete: do not check it */
     unsigned seq;               /* statements so far */
@@ -213,10 +222,16 @@ zpc_ast_attr_t *zpc_ast_attr_num(zpc_parser_t *ps, int kind, int64_t n,
 zpc_ast_attr_t *zpc_ast_attr_words(zpc_parser_t *ps,
                                    apr_array_header_t *words,
                                    const zpc_loc_t *loc);
-zpc_ast_attr_t *zpc_ast_attr_jwks(zpc_parser_t *ps, const char *source,
-                                  const zpc_loc_t *source_loc, const char *s,
-                                  const zpc_loc_t *val_loc,
-                                  const zpc_loc_t *loc);
+/* jwks / secret SOURCE ["STRING"], or jwks / secret "STRING" (the source
+ * forgotten): @a source or @a s may be NULL, with their locations. */
+zpc_ast_attr_t *zpc_ast_attr_source(zpc_parser_t *ps, int kind,
+                                    const char *source,
+                                    const zpc_loc_t *source_loc,
+                                    const char *s, const zpc_loc_t *val_loc,
+                                    const zpc_loc_t *loc);
+zpc_ast_attr_t *zpc_ast_attr_names(zpc_parser_t *ps,
+                                   apr_array_header_t *names,
+                                   const zpc_loc_t *loc);
 zpc_ast_attr_t *zpc_ast_attr_unknown(zpc_parser_t *ps, const char *name,
                                      const zpc_loc_t *loc);
 zpc_ast_word_t *zpc_ast_word(zpc_parser_t *ps, const char *text,

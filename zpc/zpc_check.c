@@ -23,6 +23,7 @@
 
 #include "zpc_ast.h"
 #include "zt_alg.h"
+#include "zt_table.h"
 
 #define ZPC_SAT_MAX (UINT64_C(1) << 62)
 
@@ -181,11 +182,242 @@ static void zpc_check_seconds(zpc_check_t *c, const zpc_ast_attr_t *a,
     }
 }
 
+/* refresh, refetch_min: an interval, so 0 is refused too. */
+static void zpc_check_interval(zpc_check_t *c, const zpc_ast_attr_t *a,
+                               uint32_t *out)
+{
+    if (a->num == 0) {
+        zpc_diag_error(c->d, &a->val_loc, "%s must be at least 1 second",
+                       a->name);
+        return;
+    }
+    zpc_check_seconds(c, a, out);
+}
+
+/* The first control character of @a s, or NUL (the scanner lets only
+ * \n and \t through, as escapes). */
+static int zpc_control_char(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return (unsigned char)*s;
+        }
+    }
+    return 0;
+}
+
+#define ZPC_ALG_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
+
+static const char zpc_key_sources[] =
+    "jwks file \"PATH\", jwks url \"URL\" or jwks discover";
+
+static void zpc_check_jwks(zpc_check_t *c, zpc_ast_issuer_t *is,
+                           const zpc_ast_attr_t *a)
+{
+    const char *why;
+
+    if (a->source == NULL) {
+        int url = strncmp(a->str, "https://", 8) == 0 || strncmp(a->str, "http://", 7) == 0;
+        zpc_diag_error(c->d, &a->loc, "jwks needs the kind of its source: write "
+                       "jwks %s %s (the kinds are file, url and discover)",
+                       url ? "url" : "file", zpc_check_quote(c, a->str));
+        return;
+    }
+    if (strcmp(a->source, "discover") == 0) {
+        is->ir.jwks_kind = ZT_JWKS_DISCOVER;
+        if (a->str != NULL) {
+            zpc_diag_error(c->d, &a->val_loc, "jwks discover takes no URL: the "
+                           "key set is found from the issuer's iss (ISS%s); "
+                           "for a URL of your own write jwks url \"URL\"",
+                           "/.well-known/openid-configuration");
+        }
+        else if (is->iss[0] != '\0'
+                 && (why = zt_table_url_problem(is->iss, 1)) != NULL) {
+            zpc_diag_error(c->d, &a->source_loc, "jwks discover needs an https "
+                           "iss, and the iss of issuer '%s' %s", is->name, why);
+            zpc_diag_note(c->d, &is->iss_loc, "the iss is here; discovery "
+                          "fetches ISS/.well-known/openid-configuration");
+        }
+        return;
+    }
+    if (strcmp(a->source, "file") == 0) {
+        is->ir.jwks_kind = ZT_JWKS_FILE;
+    }
+    else if (strcmp(a->source, "url") == 0) {
+        is->ir.jwks_kind = ZT_JWKS_URL;
+    }
+    else {
+        zpc_diag_error(c->d, &a->source_loc, "unknown key source '%s' (write: "
+                       "%s)", a->source, zpc_key_sources);
+        return;
+    }
+    if (a->str == NULL) {
+        zpc_diag_error(c->d, &a->source_loc, "jwks %s needs a %s in quotes: "
+                       "jwks %s \"%s\"", a->source,
+                       is->ir.jwks_kind == ZT_JWKS_FILE ? "file name" : "URL",
+                       a->source, is->ir.jwks_kind == ZT_JWKS_FILE ? "PATH" : "URL");
+        return;
+    }
+    is->ir.jwks = a->str;
+    if (a->str[0] == '\0') {
+        zpc_diag_error(c->d, &a->val_loc, "the jwks %s is empty",
+                       is->ir.jwks_kind == ZT_JWKS_FILE ? "file name" : "URL");
+    }
+    else if (is->ir.jwks_kind == ZT_JWKS_URL
+             && (why = zt_table_url_problem(a->str, 0)) != NULL) {
+        zpc_diag_error(c->d, &a->val_loc, "the jwks URL %s", why);
+    }
+}
+
+static void zpc_check_secret(zpc_check_t *c, zpc_ast_issuer_t *is,
+                             const zpc_ast_attr_t *a)
+{
+    if (a->source == NULL) {
+        zpc_diag_error(c->d, &a->loc, "secret needs the kind of its source: "
+                       "write secret file %s", zpc_check_quote(c, a->str));
+        return;
+    }
+    if (strcmp(a->source, "file") != 0) {
+        zpc_diag_error(c->d, &a->source_loc, "unknown secret source '%s' (write: "
+                       "secret file \"PATH\", a file holding the HS256/384/512 "
+                       "shared secret)", a->source);
+        return;
+    }
+    if (a->str == NULL) {
+        zpc_diag_error(c->d, &a->source_loc, "secret file needs a file name in "
+                       "quotes: secret file \"PATH\"");
+        return;
+    }
+    if (a->str[0] == '\0') {
+        zpc_diag_error(c->d, &a->val_loc, "the secret file name is empty");
+        return;
+    }
+    is->ir.secret = a->str;
+}
+
+/* A claim name of `required`: one top-level claim, named plainly. */
+static void zpc_check_required(zpc_check_t *c, zpc_ast_issuer_t *is,
+                               const zpc_ast_attr_t *a)
+{
+    apr_hash_t *seen = apr_hash_make(c->pool);
+    int cc;
+
+    is->ir.required = apr_array_make(c->pool, a->names->nelts, sizeof(const char *));
+    for (int i = 0; i < a->names->nelts; i++) {
+        const zpc_ast_opnd_t *o = APR_ARRAY_IDX(a->names, i, zpc_ast_opnd_t *);
+        const char *name;
+
+        if (o->kind == ZPC_OPND_NAME) {
+            name = zpc_ast_name_text(c->pool, o);
+            if (o->parts->nelts > 1) {
+                zpc_diag_error(c->d, &o->loc, "'%s' is a nested claim; required "
+                               "names top-level claims only (a claim whose "
+                               "name holds a dot is written in quotes: "
+                               "\"%s\")", name, name);
+                continue;
+            }
+        }
+        else {
+            name = o->str;
+            if (name[0] == '\0') {
+                zpc_diag_error(c->d, &o->loc, "an empty claim name");
+                continue;
+            }
+            if ((cc = zpc_control_char(name)) != 0) {
+                zpc_diag_error(c->d, &o->loc, "control character 0x%02x in a "
+                               "claim name", cc);
+                continue;
+            }
+        }
+        /* "required sub\n  typp \"at+jwt\"": a misspelled attribute
+         * after the list reads as two more claim names. */
+        if (o->kind == ZPC_OPND_NAME && i > 0 && i + 1 < a->names->nelts) {
+            const zpc_ast_opnd_t *prev = APR_ARRAY_IDX(a->names, i - 1, zpc_ast_opnd_t *);
+            const zpc_ast_opnd_t *next = APR_ARRAY_IDX(a->names, i + 1, zpc_ast_opnd_t *);
+            if (o->loc.first_line > prev->loc.last_line && next->kind == ZPC_OPND_STR
+                && next->loc.first_line == o->loc.last_line) {
+                zpc_diag_warning(c->d, &o->loc, "'%s' %s on a new line reads "
+                                 "like an attribute, but is taken as one more "
+                                 "required claim (if it is an attribute, its "
+                                 "name is misspelled)", name,
+                                 zpc_check_quote(c, next->str));
+            }
+        }
+        if (apr_hash_get(seen, name, APR_HASH_KEY_STRING) != NULL) {
+            zpc_diag_warning(c->d, &o->loc, "claim '%s' is listed twice", name);
+            continue;
+        }
+        apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
+        if (is->ir.required->nelts == ZT_MAX_REQUIRED) {
+            zpc_diag_error(c->d, &o->loc, "too many required claims (the limit "
+                           "is %d)", ZT_MAX_REQUIRED);
+            return;
+        }
+        APR_ARRAY_PUSH(is->ir.required, const char *) = name;
+    }
+}
+
+/* The first word of the algorithms list whose bit is in @a mask. */
+static const zpc_ast_word_t *zpc_first_alg(const zpc_ast_attr_t *a, uint32_t mask)
+{
+    for (int i = 0; a != NULL && i < a->words->nelts; i++) {
+        const zpc_ast_word_t *w = APR_ARRAY_IDX(a->words, i, zpc_ast_word_t *);
+        if (zt_alg_from_name(w->text, strlen(w->text)) & mask) {
+            return w;
+        }
+    }
+    return NULL;
+}
+
+/*
+** Every algorithm needs its key source and every key source an algorithm
+** that uses it: HS* verify with the secret and only with it, the others
+** with the key set (jwks) and only with it.  The loader holds tables to
+** the same rule.
+*/
+static void zpc_check_key_sources(zpc_check_t *c, zpc_ast_issuer_t *is,
+                                  const zpc_ast_attr_t *const *seen)
+{
+    const zpc_ast_attr_t *algs = seen[ZPC_ATTR_ALGORITHMS];
+    const zpc_ast_attr_t *jwks = seen[ZPC_ATTR_JWKS], *secret = seen[ZPC_ATTR_SECRET];
+    const zpc_ast_word_t *w;
+    uint32_t hs = is->ir.algs & ZPC_ALG_HS, asym = is->ir.algs & ~ZPC_ALG_HS;
+
+    if (jwks == NULL && secret == NULL) {
+        zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no key source "
+                       "(add: %s; or, for HS256/384/512, secret file \"PATH\")",
+                       is->name, zpc_key_sources);
+        return;
+    }
+    if (algs == NULL || is->ir.algs == 0) {
+        return;     /* reported already */
+    }
+    if (hs != 0 && secret == NULL && (w = zpc_first_alg(algs, ZPC_ALG_HS)) != NULL) {
+        zpc_diag_error(c->d, &w->loc, "algorithm %s needs a shared secret (add: "
+                       "secret file \"PATH\")", w->text);
+    }
+    if (asym != 0 && jwks == NULL && (w = zpc_first_alg(algs, ~ZPC_ALG_HS)) != NULL) {
+        zpc_diag_error(c->d, &w->loc, "algorithm %s needs a key set (add: %s)",
+                       w->text, zpc_key_sources);
+    }
+    if (secret != NULL && hs == 0) {
+        zpc_diag_error(c->d, &secret->loc, "a secret verifies only HS256, HS384 "
+                       "or HS512, and the algorithms of issuer '%s' list none",
+                       is->name);
+    }
+    if (jwks != NULL && asym == 0) {
+        zpc_diag_error(c->d, &jwks->loc, "the key set of issuer '%s' would never "
+                       "be used: its algorithms are all HS256/384/512, which "
+                       "verify with the secret", is->name);
+    }
+}
+
 static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
                              apr_hash_t *names, apr_hash_t *isses)
 {
     const zpc_ast_attr_t *seen[ZPC_ATTR__COUNT] = { NULL };
     zpc_ast_issuer_t *prev;
+    int cc;
 
     if ((prev = apr_hash_get(names, is->name, APR_HASH_KEY_STRING)) != NULL) {
         zpc_diag_error(c->d, &is->name_loc, "issuer '%s' is declared twice",
@@ -214,15 +446,16 @@ static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
 
     is->ir.name = is->name;
     is->ir.iss = is->iss;
-    is->ir.jwks_kind = ZT_JWKS_FILE;
+    is->ir.jwks_kind = ZT_JWKS_NONE;
     is->ir.line = (uint32_t)is->loc.first_line;
     for (int i = 0; i < is->attrs->nelts; i++) {
         const zpc_ast_attr_t *a = APR_ARRAY_IDX(is->attrs, i, zpc_ast_attr_t *);
 
         if (a->kind == ZPC_ATTR_UNKNOWN) {
             zpc_diag_error(c->d, &a->loc, "unknown issuer attribute '%s' "
-                           "(expected audience, algorithms, jwks, max_lifetime "
-                           "or leeway)", a->name);
+                           "(expected audience, algorithms, jwks, secret, typ, "
+                           "required, max_lifetime, leeway, refresh or "
+                           "refetch_min)", a->name);
             continue;
         }
         if (seen[a->kind] != NULL) {
@@ -243,25 +476,38 @@ static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
             zpc_check_algorithms(c, is, a);
             break;
         case ZPC_ATTR_JWKS:
-            if (strcmp(a->source, "url") == 0) {
-                zpc_diag_error(c->d, &a->source_loc, "jwks url is not supported "
-                               "yet (save the key set to a file and write: "
-                               "jwks file \"PATH\")");
+            zpc_check_jwks(c, is, a);
+            break;
+        case ZPC_ATTR_SECRET:
+            zpc_check_secret(c, is, a);
+            break;
+        case ZPC_ATTR_TYP:
+            if (a->str[0] == '\0') {
+                zpc_diag_error(c->d, &a->val_loc, "the typ is empty (leave typ "
+                               "out to accept \"JWT\", \"at+jwt\" or none)");
             }
-            else if (strcmp(a->source, "file") != 0) {
-                zpc_diag_error(c->d, &a->source_loc, "unknown key source '%s' "
-                               "(write: jwks file \"PATH\")", a->source);
+            else if ((cc = zpc_control_char(a->str)) != 0) {
+                zpc_diag_error(c->d, &a->val_loc, "control character 0x%02x in "
+                               "the typ", cc);
             }
-            else if (a->str[0] == '\0') {
-                zpc_diag_error(c->d, &a->val_loc, "the jwks file name is empty");
+            else {
+                is->ir.typ = a->str;
             }
-            is->ir.jwks = a->str;
+            break;
+        case ZPC_ATTR_REQUIRED:
+            zpc_check_required(c, is, a);
             break;
         case ZPC_ATTR_MAX_LIFETIME:
             zpc_check_seconds(c, a, &is->ir.max_lifetime);
             break;
         case ZPC_ATTR_LEEWAY:
             zpc_check_seconds(c, a, &is->ir.leeway);
+            break;
+        case ZPC_ATTR_REFRESH:
+            zpc_check_interval(c, a, &is->ir.refresh);
+            break;
+        case ZPC_ATTR_REFETCH_MIN:
+            zpc_check_interval(c, a, &is->ir.refetch_min);
             break;
         default:
             break;
@@ -275,9 +521,34 @@ static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
         zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no algorithms "
                        "(add, for example: algorithms ES256 RS256)", is->name);
     }
-    if (seen[ZPC_ATTR_JWKS] == NULL) {
-        zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no key set (add: "
-                       "jwks file \"PATH\")", is->name);
+    zpc_check_key_sources(c, is, seen);
+
+    /* Intervals belong to key sets the module fetches. */
+    if (is->ir.jwks_kind == ZT_JWKS_URL || is->ir.jwks_kind == ZT_JWKS_DISCOVER) {
+        if (seen[ZPC_ATTR_REFRESH] == NULL) {
+            is->ir.refresh = ZT_REFRESH_DEFAULT;
+        }
+        if (seen[ZPC_ATTR_REFETCH_MIN] == NULL) {
+            is->ir.refetch_min = ZT_REFETCH_MIN_DEFAULT;
+        }
+    }
+    else {
+        for (int k = ZPC_ATTR_REFRESH; k <= ZPC_ATTR_REFETCH_MIN; k++) {
+            if (seen[k] == NULL) {
+                continue;
+            }
+            if (seen[ZPC_ATTR_JWKS] == NULL) {
+                zpc_diag_error(c->d, &seen[k]->loc, "%s applies to jwks url and "
+                               "jwks discover, and issuer '%s' has no key set",
+                               seen[k]->name, is->name);
+            }
+            else if (is->ir.jwks_kind == ZT_JWKS_FILE) {
+                zpc_diag_error(c->d, &seen[k]->loc, "%s applies to jwks url and "
+                               "jwks discover (a jwks file is re-read when it "
+                               "changes)", seen[k]->name);
+            }
+        }
+        is->ir.refresh = is->ir.refetch_min = 0;
     }
 }
 

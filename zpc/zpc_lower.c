@@ -228,6 +228,16 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         o->iss = zpc_dup(&l, o->iss);
         o->audience = zpc_dup(&l, o->audience);
         o->jwks = zpc_dup(&l, o->jwks);
+        o->typ = zpc_dup(&l, o->typ);
+        o->secret = zpc_dup(&l, o->secret);
+        if (is->ir.required != NULL) {
+            o->required = apr_array_make(l.pool, is->ir.required->nelts,
+                                         sizeof(const char *));
+            for (int k = 0; k < is->ir.required->nelts; k++) {
+                APR_ARRAY_PUSH(o->required, const char *) =
+                    zpc_dup(&l, APR_ARRAY_IDX(is->ir.required, k, const char *));
+            }
+        }
     }
     for (int i = 0; i < ast->routes->nelts; i++) {
         const zpc_ast_route_t *r = APR_ARRAY_IDX(ast->routes, i, zpc_ast_route_t *);

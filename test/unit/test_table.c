@@ -1313,6 +1313,8 @@ START_TEST(url_rule)
         { "https://:443/", 0, "has no host" },
         { "https://user:pw@idp/", 0, "user information" },
         { "http://x@127.0.0.1/", 0, "user information" },
+        { "https://u:p@idp/a#b c", 0, "user information" },
+        { "https://idp/a@b", 0, NULL },
         { "https://idp/certs#k", 0, "has a fragment" },
         { "https://idp/a b", 0, "a character that a URL cannot hold" },
         { "https://idp/a\tb", 0, "a character that a URL cannot hold" },

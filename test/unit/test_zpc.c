@@ -401,7 +401,7 @@ START_TEST(lower_issuers)
 {
     res_t r = compile("policy \"p\"\n"
         "issuer a \"https://a\" { audience \"x\" algorithms RS256 PS512 HS256\n"
-        "   jwks file \"keys/a.json\" max_lifetime 1h leeway 45 }\n"
+        "   jwks file \"keys/a.json\" max_lifetime 1h leeway 45 secret file \"a.key\" }\n"
         "issuer b \"https://b\" { leeway 2m jwks file \"/etc/b.json\"\n"
         "   algorithms EdDSA audience \"y\" max_lifetime 1d }\n"
         "route GET /a\nallow GET /a\n");
@@ -412,6 +412,8 @@ START_TEST(lower_issuers)
     b = &APR_ARRAY_IDX(r.ir->issuers, 1, zpc_ir_issuer_t);
     ck_assert_uint_eq(a->algs, ZT_ALG_RS256 | ZT_ALG_PS512 | ZT_ALG_HS256);
     ck_assert_str_eq(a->jwks, "keys/a.json");
+    ck_assert_str_eq(a->secret, "a.key");
+    ck_assert_uint_eq(a->jwks_kind, ZT_JWKS_FILE);
     ck_assert_uint_eq(a->max_lifetime, 3600);
     ck_assert_uint_eq(a->leeway, 45);
     ck_assert_uint_eq(a->line, 2);
@@ -421,6 +423,89 @@ START_TEST(lower_issuers)
     ck_assert_uint_eq(b->leeway, 120);
     ck_assert_str_eq(b->audience, "y");
     ck_assert_uint_eq(b->line, 4);
+}
+END_TEST
+
+/* Every issuer option reaches the IR; intervals get their defaults only
+ * where the module fetches the key set. */
+START_TEST(lower_issuer_options)
+{
+    res_t r = compile("policy \"p\"\n"
+        "issuer u \"https://u\" {\n"
+        "  audience \"x\" algorithms ES256 HS384\n"
+        "  jwks url \"https://u/certs\" secret file \"keys/u.key\"\n"
+        "  typ \"at+jwt\" required sub azp \"https://x.io/roles\" client_id\n"
+        "}\n"
+        "issuer d \"http://127.0.0.1:9000/realms/d\" { audience \"y\" algorithms RS256\n"
+        "  jwks discover refresh 10m refetch_min 5s }\n"
+        "issuer f \"f\" { audience \"z\" algorithms EdDSA jwks file \"f.json\" }\n"
+        "issuer n \"n\" { audience \"w\" algorithms HS512 secret file \"/etc/n.key\" }\n"
+        "route GET /a\nallow GET /a\n");
+    const zpc_ir_issuer_t *u, *d, *f, *n;
+
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    ck_assert_int_eq(r.ir->issuers->nelts, 4);
+    u = &APR_ARRAY_IDX(r.ir->issuers, 0, zpc_ir_issuer_t);
+    d = &APR_ARRAY_IDX(r.ir->issuers, 1, zpc_ir_issuer_t);
+    f = &APR_ARRAY_IDX(r.ir->issuers, 2, zpc_ir_issuer_t);
+    n = &APR_ARRAY_IDX(r.ir->issuers, 3, zpc_ir_issuer_t);
+
+    ck_assert_uint_eq(u->jwks_kind, ZT_JWKS_URL);
+    ck_assert_str_eq(u->jwks, "https://u/certs");
+    ck_assert_str_eq(u->secret, "keys/u.key");
+    ck_assert_str_eq(u->typ, "at+jwt");
+    ck_assert_int_eq(u->required->nelts, 4);
+    ck_assert_str_eq(APR_ARRAY_IDX(u->required, 0, const char *), "sub");
+    ck_assert_str_eq(APR_ARRAY_IDX(u->required, 1, const char *), "azp");
+    ck_assert_str_eq(APR_ARRAY_IDX(u->required, 2, const char *), "https://x.io/roles");
+    ck_assert_str_eq(APR_ARRAY_IDX(u->required, 3, const char *), "client_id");
+    ck_assert_uint_eq(u->refresh, ZT_REFRESH_DEFAULT);
+    ck_assert_uint_eq(u->refetch_min, ZT_REFETCH_MIN_DEFAULT);
+    ck_assert_uint_eq(u->algs, ZT_ALG_ES256 | ZT_ALG_HS384);
+
+    ck_assert_uint_eq(d->jwks_kind, ZT_JWKS_DISCOVER);
+    ck_assert(d->jwks == NULL || d->jwks[0] == '\0');
+    ck_assert_ptr_null(d->secret);
+    ck_assert_ptr_null(d->typ);
+    ck_assert_ptr_null(d->required);
+    ck_assert_uint_eq(d->refresh, 600);
+    ck_assert_uint_eq(d->refetch_min, 5);
+
+    ck_assert_uint_eq(f->jwks_kind, ZT_JWKS_FILE);
+    ck_assert_str_eq(f->jwks, "f.json");
+    ck_assert_uint_eq(f->refresh, 0);
+    ck_assert_uint_eq(f->refetch_min, 0);
+
+    ck_assert_uint_eq(n->jwks_kind, ZT_JWKS_NONE);
+    ck_assert_str_eq(n->secret, "/etc/n.key");
+    ck_assert_uint_eq(n->refresh, 0);
+    ck_assert_uint_eq(n->line, 10);
+}
+END_TEST
+
+/* The attribute words are keywords inside an issuer's braces only, and
+ * a brace left open ends at the next statement. */
+START_TEST(scan_issuer_words)
+{
+    static const char *const good[] = {
+        HDR "let typ = \"x\" in token.required\nroute GET /refresh\n"
+        "allow GET /refresh when typ or token.secret.typ == \"s\"\n",
+        /* "typ" names the let again after an issuer block */
+        HDR "issuer k \"https://k\" { audience \"a\" algorithms ES256 jwks discover }\n"
+        "let typ = \"x\" in token.scope\nroute GET /a\nallow GET /a when typ\n",
+    };
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        res_t r = compile(good[i]);
+        ck_assert_msg(r.nerr == 0 && r.nwarn == 0, "case %zu:\n%s", i, r.out);
+    }
+    /* an issuer without its closing brace: the next statement ends it */
+    expect(HDR "issuer k \"https://k\" { audience \"a\" algorithms ES256 jwks discover\n"
+           "let typ = \"x\" in token.scope\nroute GET /a\nallow GET /a when typ\n",
+           1, 0, "t.ztp:8:1: error: syntax error: unexpected 'let'");
+    /* the head of an issuer must be complete for the braces to count */
+    expect(HDR "issuer k { typ \"x\" }\nroute GET /a\nallow GET /a\n", 1, 0,
+           "t.ztp:7:10: error: syntax error: unexpected '{', expecting a string");
 }
 END_TEST
 
@@ -652,8 +737,10 @@ static const struct {
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" jwks file \"k\" }\n"
       "route GET /a\nallow GET /a\n", 1, 0, "issuer 'c' has no algorithms" },
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 }\n"
-      "route GET /a\nallow GET /a\n", 1, 0, "issuer 'c' has no key set (add: jwks file" },
-    { "policy \"p\"\nissuer c \"i\" { }\nroute GET /a\nallow GET /a\n", 3, 0, "has no key set" },
+      "route GET /a\nallow GET /a\n", 1, 0, "t.ztp:2:8: error: issuer 'c' has no key source "
+      "(add: jwks file \"PATH\", jwks url \"URL\" or jwks discover; or, for HS256/384/512, "
+      "secret file \"PATH\")" },
+    { "policy \"p\"\nissuer c \"i\" { }\nroute GET /a\nallow GET /a\n", 3, 0, "has no key source" },
     { HDR "issuer corp \"https://other\" { audience \"a\" algorithms ES256 jwks file \"k\" }\n"
       "route GET /a\nallow GET /a\n", 1, 0,
       "t.ztp:7:8: error: issuer 'corp' is declared twice\n" },
@@ -665,7 +752,8 @@ static const struct {
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\"\n"
       "  audiance \"b\" }\nroute GET /a\nallow GET /a\n", 1, 0,
       "t.ztp:3:3: error: unknown issuer attribute 'audiance' (expected audience, "
-      "algorithms, jwks, max_lifetime or leeway)" },
+      "algorithms, jwks, secret, typ, required, max_lifetime, leeway, refresh or "
+      "refetch_min)" },
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\"\n"
       "  audience \"b\" }\nroute GET /a\nallow GET /a\n", 1, 0,
       "t.ztp:3:3: error: duplicate attribute 'audience' in issuer 'c'" },
@@ -681,9 +769,127 @@ static const struct {
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 ES256 jwks file \"k\" }\n"
       "route GET /a\nallow GET /a\n", 0, 1, "warning: algorithm 'ES256' is listed twice" },
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks url \"https://k\" }\n"
-      "route GET /a\nallow GET /a\n", 1, 0, "jwks url is not supported yet" },
+      "route GET /a\nallow GET /a\n", 0, 0, "" },
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks ftp \"k\" }\n"
-      "route GET /a\nallow GET /a\n", 1, 0, "unknown key source 'ftp'" },
+      "route GET /a\nallow GET /a\n", 1, 0, "t.ztp:2:51: error: unknown key source 'ftp' "
+      "(write: jwks file \"PATH\", jwks url \"URL\" or jwks discover)" },
+#define ISU(attrs) "policy \"p\"\nissuer c \"https://c\" { audience \"a\" " attrs " }\n" \
+                   "route GET /a\nallow GET /a\n"
+    /* key sources */
+    { ISU("algorithms ES256 jwks url \"http://idp.example.com/certs\""), 1, 0,
+      "t.ztp:2:63: error: the jwks URL uses http to a host that is not loopback "
+      "(http is allowed only to 127.0.0.0/8, [::1] or localhost; use https)" },
+    { ISU("algorithms ES256 jwks url \"http://127.0.0.1:8080/certs\""), 0, 0, "" },
+    { ISU("algorithms ES256 jwks url \"http://localhost/certs\""), 0, 0, "" },
+    { ISU("algorithms ES256 jwks url \"http://[::1]:9/certs\""), 0, 0, "" },
+    { ISU("algorithms ES256 jwks url \"ftp://idp/certs\""), 1, 0,
+      "error: the jwks URL is not an https:// URL" },
+    { ISU("algorithms ES256 jwks url \"https://u:p@idp/certs\""), 1, 0, "user information" },
+    { ISU("algorithms ES256 jwks url \"https://idp/certs#x\""), 1, 0, "has a fragment ('#')" },
+    { ISU("algorithms ES256 jwks url \"https://idp/a b\""), 1, 0, "a character that a URL cannot hold" },
+    { ISU("algorithms ES256 jwks url \"\""), 1, 0, "the jwks URL is empty" },
+    { ISU("algorithms ES256 jwks url"), 1, 0,
+      "t.ztp:2:59: error: jwks url needs a URL in quotes: jwks url \"URL\"" },
+    { ISU("algorithms ES256 jwks file"), 1, 0, "jwks file needs a file name in quotes" },
+    { ISU("algorithms ES256 jwks \"k.json\""), 1, 0,
+      "t.ztp:2:54: error: jwks needs the kind of its source: write jwks file \"k.json\"" },
+    { ISU("algorithms ES256 jwks \"https://idp/certs\""), 1, 0,
+      "write jwks url \"https://idp/certs\"" },
+    { ISU("algorithms ES256 jwks discover"), 0, 0, "" },
+    { ISU("algorithms ES256 jwks discover \"https://c/.well-known/openid-configuration\""),
+      1, 0, "t.ztp:2:68: error: jwks discover takes no URL" },
+    { "policy \"p\"\nissuer c \"c\" { audience \"a\" algorithms ES256 jwks discover }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:2:51: error: jwks discover needs an https iss, and the iss of issuer 'c' "
+      "is not an https:// URL\n" },
+    { "policy \"p\"\nissuer c \"c\" { audience \"a\" algorithms ES256 jwks discover }\n"
+      "route GET /a\nallow GET /a\n", 1, 0,
+      "t.ztp:2:10: note: the iss is here; discovery fetches ISS/.well-known/openid-configuration" },
+    { "policy \"p\"\nissuer c \"https://c/?realm=x\" { audience \"a\" algorithms ES256 "
+      "jwks discover }\nroute GET /a\nallow GET /a\n", 1, 0, "has a query ('?')" },
+    { "policy \"p\"\nissuer c \"http://192.168.1.1\" { audience \"a\" algorithms ES256 "
+      "jwks discover }\nroute GET /a\nallow GET /a\n", 1, 0, "not loopback" },
+    { "policy \"p\"\nissuer c \"http://localhost:9000/realms/x\" { audience \"a\" "
+      "algorithms ES256 jwks discover }\nroute GET /a\nallow GET /a\n", 0, 0, "" },
+    { ISU("algorithms ES256 jwks discover jwks file \"k\""), 1, 0,
+      "duplicate attribute 'jwks' in issuer 'c'" },
+    /* secrets and algorithms */
+    { ISU("algorithms HS256 secret file \"hs.key\""), 0, 0, "" },
+    { ISU("algorithms HS256 HS512 ES256 secret file \"hs.key\" jwks discover"), 0, 0, "" },
+    { ISU("algorithms ES256 HS384 jwks discover"), 1, 0,
+      "t.ztp:2:54: error: algorithm HS384 needs a shared secret (add: secret file \"PATH\")" },
+    { ISU("algorithms HS256 RS512 secret file \"k\""), 1, 0,
+      "t.ztp:2:54: error: algorithm RS512 needs a key set (add: jwks file \"PATH\", jwks url "
+      "\"URL\" or jwks discover)" },
+    { ISU("algorithms ES256 jwks discover secret file \"k\""), 1, 0,
+      "t.ztp:2:68: error: a secret verifies only HS256, HS384 or HS512, and the "
+      "algorithms of issuer 'c' list none" },
+    { ISU("algorithms HS256 jwks discover secret file \"k\""), 1, 0,
+      "t.ztp:2:54: error: the key set of issuer 'c' would never be used: its algorithms "
+      "are all HS256/384/512" },
+    { ISU("algorithms HS256"), 1, 0, "issuer 'c' has no key source" },
+    { ISU("algorithms HS256 secret \"k\""), 1, 0,
+      "t.ztp:2:54: error: secret needs the kind of its source: write secret file \"k\"" },
+    { ISU("algorithms HS256 secret url \"k\""), 1, 0,
+      "t.ztp:2:61: error: unknown secret source 'url' (write: secret file \"PATH\"" },
+    { ISU("algorithms HS256 secret file"), 1, 0, "secret file needs a file name in quotes" },
+    { ISU("algorithms HS256 secret file \"\""), 1, 0, "the secret file name is empty" },
+    { ISU("algorithms HS256 secret file \"a\" secret file \"b\""), 1, 0,
+      "duplicate attribute 'secret' in issuer 'c'" },
+    /* typ, required */
+    { ISU("algorithms ES256 jwks discover typ \"at+jwt\""), 0, 0, "" },
+    { ISU("algorithms ES256 jwks discover typ \"\""), 1, 0,
+      "t.ztp:2:72: error: the typ is empty (leave typ out to accept \"JWT\", \"at+jwt\" or none)" },
+    { ISU("algorithms ES256 jwks discover typ \"a\\tb\""), 1, 0, "control character 0x09 in the typ" },
+    { ISU("algorithms ES256 jwks discover typ at"), 1, 0,
+      "syntax error: unexpected identifier 'at', expecting a string" },
+    { ISU("algorithms ES256 jwks discover typ \"a\" typ \"b\""), 1, 0,
+      "duplicate attribute 'typ' in issuer 'c'" },
+    { ISU("algorithms ES256 jwks discover required sub azp \"https://x.io/roles\" exp"), 0, 0, "" },
+    { ISU("algorithms ES256 jwks discover required sub sub"), 0, 1,
+      "t.ztp:2:81: warning: claim 'sub' is listed twice" },
+    { ISU("algorithms ES256 jwks discover required realm_access.roles"), 1, 0,
+      "t.ztp:2:77: error: 'realm_access.roles' is a nested claim; required names top-level "
+      "claims only (a claim whose name holds a dot is written in quotes: \"realm_access.roles\")" },
+    { ISU("algorithms ES256 jwks discover required \"\""), 1, 0, "an empty claim name" },
+    { ISU("algorithms ES256 jwks discover required \"a\\nb\""), 1, 0,
+      "control character 0x0a in a claim name" },
+    { ISU("algorithms ES256 jwks discover required"), 1, 0,
+      "syntax error: unexpected '}', expecting an identifier or a string" },
+    { ISU("algorithms ES256 jwks discover required typ"), 1, 0,
+      "unexpected 'typ', expecting an identifier or a string (inside an issuer 'typ' is "
+      "an attribute; a claim of that name is written \"typ\")" },
+    { ISU("algorithms ES256 jwks discover required \"typ\" \"secret\""), 0, 0, "" },
+    { ISU("algorithms ES256 jwks discover required sub\n  typp \"at+jwt\""), 0, 1,
+      "t.ztp:3:3: warning: 'typp' \"at+jwt\" on a new line reads like an attribute" },
+    { ISU("algorithms ES256 jwks discover required a b c d e f g h i j k l m n o p q r s t u "
+          "v w x y z aa ab ac ad ae af"), 0, 0, "" },
+    { ISU("algorithms ES256 jwks discover required a b c d e f g h i j k l m n o p q r s t u "
+          "v w x y z aa ab ac ad ae af ag"), 1, 0,
+      "too many required claims (the limit is 32)" },
+    /* refresh, refetch_min */
+    { ISU("algorithms ES256 jwks discover refresh 10m refetch_min 5s"), 0, 0, "" },
+    { ISU("algorithms ES256 jwks url \"https://c/k\" refresh 0"), 1, 0,
+      "error: refresh must be at least 1 second" },
+    { ISU("algorithms ES256 jwks discover refetch_min 0s"), 1, 0,
+      "t.ztp:2:80: error: refetch_min must be at least 1 second" },
+    { ISU("algorithms ES256 jwks discover refresh -5"), 1, 0, "refresh cannot be negative" },
+    { ISU("algorithms ES256 jwks discover refresh 5000000000"), 1, 0,
+      "refresh is too long (5000000000 seconds; the limit is 4294967295)" },
+    { ISU("algorithms ES256 jwks file \"k\" refresh 1h"), 1, 0,
+      "t.ztp:2:68: error: refresh applies to jwks url and jwks discover (a jwks file is "
+      "re-read when it changes)" },
+    { ISU("algorithms HS256 secret file \"k\" refetch_min 1m"), 1, 0,
+      "refetch_min applies to jwks url and jwks discover, and issuer 'c' has no key set" },
+    { ISU("algorithms ES256 jwks discover refresh 1h refresh 2h"), 1, 0,
+      "duplicate attribute 'refresh' in issuer 'c'" },
+    { ISU("algorithms ES256 jwks discover refresh"), 1, 0,
+      "unexpected '}', expecting an integer or a duration" },
+    /* the attribute words stay free outside issuers */
+    { HDR "let required = \"x\" in token.typ\nlet secret = token.refresh == 1\n"
+      "route GET /a\nallow GET /a when required or secret or token.refetch_min == 2\n",
+      0, 0, "" },
+#undef ISU
     { "policy \"p\"\nissuer c \"i\" { audience \"\" algorithms ES256 jwks file \"\" }\n"
       "route GET /a\nallow GET /a\n", 2, 0, "the jwks file name is empty" },
     /* lets */
@@ -1165,6 +1371,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, lower_unless_growth);
     tcase_add_test(tc, lower_lets_and_operands);
     tcase_add_test(tc, lower_issuers);
+    tcase_add_test(tc, lower_issuer_options);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scan");
@@ -1172,6 +1379,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, scan_strings);
     tcase_add_test(tc, scan_numbers);
     tcase_add_test(tc, scan_keywords_as_claims);
+    tcase_add_test(tc, scan_issuer_words);
     tcase_add_test(tc, scan_crlf_tabs_comments);
     tcase_add_test(tc, scan_bad_bytes);
     tcase_add_test(tc, scan_string_errors);
