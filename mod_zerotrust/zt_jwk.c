@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "zt_alg.h"
 #include "zt_b64.h"
@@ -69,6 +70,74 @@ static apr_status_t zt_pkey_cleanup(void *data)
 {
     EVP_PKEY_free(data);
     return APR_SUCCESS;
+}
+
+static apr_status_t zt_prep_cleanup(void *data)
+{
+    zt_jwk_prep_t *prep = data;
+
+    for (int i = 0; i < 9; i++) {
+        EVP_PKEY_CTX_free(prep->ctx[i]);
+        EVP_MD_free(prep->md[i]);
+        prep->ctx[i] = NULL;
+        prep->md[i] = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/*
+** The verification contexts of @a k (zt_jwk_prep_t), for each of RS256 to
+** ES512 in its algs, made exactly as zt_jws.c would make them per call.
+** NULL when there is nothing to prepare or OpenSSL declines: verification
+** then sets up per call, as before; never an error.
+*/
+static const zt_jwk_prep_t *zt_jwk_prepare(apr_pool_t *pool, const zt_jwk_t *k)
+{
+    static const char *const hash[9] = {
+        "SHA2-256", "SHA2-384", "SHA2-512", "SHA2-256", "SHA2-384", "SHA2-512",
+        "SHA2-256", "SHA2-384", "SHA2-512",
+    };
+    zt_jwk_prep_t *prep;
+    int any = 0;
+
+    if (k->pkey == NULL || (k->algs & ((1u << 9) - 1)) == 0) {
+        return NULL;
+    }
+    prep = apr_pcalloc(pool, sizeof(*prep));
+    apr_pool_cleanup_register(pool, prep, zt_prep_cleanup,
+                              apr_pool_cleanup_null);
+    for (int i = 0; i < 9; i++) {
+        uint32_t alg = 1u << i;
+        EVP_PKEY_CTX *c;
+        EVP_MD *md;
+        int ok;
+
+        if ((k->algs & alg) == 0) {
+            continue;
+        }
+        md = EVP_MD_fetch(NULL, hash[i], NULL);
+        c = md != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL) : NULL;
+        ok = c != NULL && EVP_PKEY_verify_init(c) == 1
+             && EVP_PKEY_CTX_set_signature_md(c, md) > 0;
+        if (ok && (alg & (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512))) {
+            ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0;
+        }
+        else if (ok && (alg & (ZT_ALG_PS256 | ZT_ALG_PS384 | ZT_ALG_PS512))) {
+            ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING) > 0
+                 && EVP_PKEY_CTX_set_rsa_mgf1_md(c, md) > 0
+                 && EVP_PKEY_CTX_set_rsa_pss_saltlen(c, EVP_MD_get_size(md)) > 0;
+        }
+        if (!ok) {
+            EVP_PKEY_CTX_free(c);
+            EVP_MD_free(md);
+            continue;
+        }
+        prep->ctx[i] = c;
+        prep->md[i] = md;
+        any = 1;
+    }
+    ERR_clear_error();
+    return any ? prep : NULL;
 }
 
 /* A kid fit for a log line: printable ASCII, at most 64 characters. */
@@ -477,6 +546,7 @@ static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, json_t *key, int index,
         return rc;
     }
     k->kid = kid != NULL ? apr_pstrdup(ctx->pool, kid) : NULL;
+    k->prep = zt_jwk_prepare(ctx->pool, k);     /* algs are final now */
     return ZT_KEY_OK;
 }
 
@@ -485,6 +555,10 @@ static void zt_jwks_free_keys(zt_keyset_t *set, apr_pool_t *pool)
     for (int i = 0; i < set->keys->nelts; i++) {
         zt_jwk_t *k = &APR_ARRAY_IDX(set->keys, i, zt_jwk_t);
 
+        if (k->prep != NULL) {
+            apr_pool_cleanup_run(pool, (void *)k->prep, zt_prep_cleanup);
+            k->prep = NULL;
+        }
         apr_pool_cleanup_run(pool, k->pkey, zt_pkey_cleanup);
         k->pkey = NULL;
     }

@@ -44,6 +44,18 @@
 
 typedef struct zt_keyset_s zt_keyset_t;
 
+/**
+ * Verification contexts prepared once per key (zt_jwk.c) for the
+ * algorithms RS256 to ES512 it may verify: EVP_PKEY_verify initialised,
+ * padding and hash set.  zt_jws_verify_sig duplicates one per verification
+ * and never writes it, so threads share them; this spares every request
+ * OpenSSL's per-call setup (provider fetches, context creation).
+ */
+typedef struct {
+    EVP_PKEY_CTX *ctx[9];       /**< by bit index of ZT_ALG_RS256..ES512, or NULL */
+    EVP_MD *md[9];              /**< the hash fetched for ctx[i] */
+} zt_jwk_prep_t;
+
 /** One usable verification key. */
 typedef struct {
     const char *kid;            /**< "kid", or NULL */
@@ -58,6 +70,8 @@ typedef struct {
     int index;                  /**< position in the document's "keys" */
     EVP_PKEY *pkey;             /**< the public key, freed with the set's pool;
                                      NULL for a secret */
+    const zt_jwk_prep_t *prep;  /**< prepared contexts, or NULL (then each
+                                     verification sets up its own) */
     EVP_MAC_CTX *hmac[3];       /**< a secret: HMAC with SHA-256, -384, -512,
                                      keyed, for the HS* in algs (else NULL);
                                      read-only templates, each verification
