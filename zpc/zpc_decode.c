@@ -368,16 +368,21 @@ static int zpc_decode_structure(zpc_decode_t *d, const char *tok, size_t len)
                                    APR_SIZE_T_FMT " dot%s: a JWS has three",
                                    dots + 1, dots, dots == 1 ? "" : "s"));
     ok &= dots == 2;
+    /* Whatever parts there are, shown: two of three still tell a lot. */
+    if (dot1 != NULL) {
+        const char *pend = dot2 != NULL ? dot2 : tok + len;
+
+        ok &= zpc_decode_part(d, "header", tok, (size_t)(dot1 - tok), 1,
+                              &d->header, &hraw, &hlen);
+        ok &= zpc_decode_part(d, "payload", dot1 + 1, (size_t)(pend - dot1 - 1),
+                              1, &d->claims, &praw, &plen);
+    }
     if (dot2 != NULL) {
         const char *sig = dot2 + 1;
         const char *end = memchr(sig, '.', len - (size_t)(sig - tok));
 
-        ok &= zpc_decode_part(d, "header", tok, (size_t)(dot1 - tok), 1,
-                              &d->header, &hraw, &hlen);
-        ok &= zpc_decode_part(d, "payload", dot1 + 1, (size_t)(dot2 - dot1 - 1),
-                              1, &d->claims, &praw, &plen);
-        ok &= zpc_decode_part(d, "signature", sig,
-                              end ? (size_t)(end - sig) : len - (size_t)(sig - tok),
+        ok &= zpc_decode_part(d, "signature", sig, end != NULL
+                              ? (size_t)(end - sig) : len - (size_t)(sig - tok),
                               0, &sj, &sraw, &slen);
     }
     if (zt_jws_parse(&jws, tok, len, d->pool, &reason) == ZT_JWS_OK) {
