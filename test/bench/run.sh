@@ -19,7 +19,7 @@ mkdir -p "$build"
 cd "$build"
 if [ ! -f Makefile ]; then
     "$top/configure" -q
-elif grep -q -- '-fsanitize' Makefile; then
+elif grep -q '^SAN_CFLAGS = .*-fsanitize' Makefile; then
     echo "run.sh: $build is built with sanitizers; set ZT_BUILD to another" \
          "directory" >&2
     exit 2
