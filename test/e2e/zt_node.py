@@ -24,24 +24,28 @@ import zt_e2e
 from zt_e2e import SetupError
 
 INTEROP = os.path.join(os.path.dirname(zt_e2e.HERE), "interop")
-NODE_MIN = 20
+NODE_MIN = 18
 FIX = "run `npm ci` in %s (test/bootstrap.sh does it)" % INTEROP
-# Debian 12's own nodejs is 18; jose 6 uses the Web Crypto global
-# (globalThis.crypto), which Node 18 has only behind a flag.
-NODE_HOW = ("Node.js %d or later is needed: Debian 12's nodejs package is 18, "
-            "use NodeSource's nodejs 20 (which bundles npm)" % NODE_MIN)
 
 
 def node():
-    """Path of node after checking it and the pinned npm packages."""
-    exe = shutil.which("node")
-    if not exe:
-        raise SetupError("node is not on PATH. %s; then %s" % (NODE_HOW, FIX))
+    """The command that runs node (a list), after checking node and the
+    pinned npm packages.  ZT_NODE names another node binary."""
+    exe = os.environ.get("ZT_NODE") or shutil.which("node")
+    if not exe or not os.access(exe, os.X_OK):
+        raise SetupError("node is not installed (%s): apt-get install nodejs "
+                         "npm, then %s" % (exe or "not on PATH", FIX))
     out = subprocess.run([exe, "--version"], stdout=subprocess.PIPE,
                          timeout=30).stdout.decode().strip()
     m = re.match(r"v(\d+)\.", out)
     if not m or int(m.group(1)) < NODE_MIN:
-        raise SetupError("node %s is too old. %s" % (out or "?", NODE_HOW))
+        raise SetupError("node %s is too old: Node.js %d or later is needed"
+                         % (out or "?", NODE_MIN))
+    cmd = [exe]
+    if int(m.group(1)) < 19:
+        # Debian 12's nodejs is 18: jose 6 needs the Web Crypto global,
+        # there only behind this flag (the default from Node 19 on).
+        cmd.append("--experimental-global-webcrypto")
     with open(os.path.join(INTEROP, "package.json")) as f:
         pins = json.load(f)["dependencies"]
     for name, version in pins.items():
@@ -55,12 +59,12 @@ def node():
         if have != version:
             raise SetupError("npm package %s is %s, package.json pins %s: %s"
                              % (name, have, version, FIX))
-    return exe
+    return cmd
 
 
 def jose_tool(*args, stdin=None, timeout=120):
     """Run test/interop/jose_tool.mjs; its JSON answer."""
-    p = subprocess.run([node(), os.path.join(INTEROP, "jose_tool.mjs")]
+    p = subprocess.run(node() + [os.path.join(INTEROP, "jose_tool.mjs")]
                        + list(args),
                        input=None if stdin is None else json.dumps(stdin).encode(),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -117,11 +121,11 @@ class OidcProvider:
             return ""
 
     def start(self):
-        exe = node()
+        cmd = node()
         self.errpath = os.path.join(self.logdir, "oidc-provider.err")
         err = open(self.errpath, "w")
         self.proc = subprocess.Popen(
-            [exe, os.path.join(INTEROP, "oidc_provider.mjs"), "0"],
+            cmd + [os.path.join(INTEROP, "oidc_provider.mjs"), "0"],
             stdout=subprocess.PIPE, stderr=err, cwd=INTEROP,
             text=True)
         err.close()

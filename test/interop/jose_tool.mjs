@@ -99,7 +99,9 @@ async function keys(pubdir, privdir) {
     JSON.stringify({ keys: pub }, null, 1), 0o644);
   writeFile(join(privdir, 'jose.private.json'),
     JSON.stringify({ keys: priv }, null, 1), 0o600);
-  writeFile(join(pubdir, 'hs.key'), randomBytes(64), 0o644);
+  // Only its owner may read a secret that mints tokens (the module
+  // refuses a group- or world-readable one).
+  writeFile(join(pubdir, 'hs.key'), randomBytes(64), 0o600);
   return { kids, noalg: NOALG_KID };
 }
 

@@ -27,10 +27,10 @@ import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 
-export const CLIENT_ID = 'zt-client';
-export const CLIENT_SECRET = 'zt-secret';
-export const RESOURCE = 'urn:zt:orders-api';
-export const SCOPE = 'orders:read';
+const CLIENT_ID = 'zt-client';
+const CLIENT_SECRET = 'zt-secret';
+const RESOURCE = 'urn:zt:orders-api';
+const SCOPE = 'orders:read';
 
 let serial = 0;
 
