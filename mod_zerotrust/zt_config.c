@@ -28,7 +28,7 @@ APLOG_USE_MODULE(zerotrust);
 
 /*
 ** Tables already opened in this configuration generation, by absolute
-** path, so that a table named by many sections and virtual hosts is mapped
+** path, so that a table named by many sections and virtual hosts is read
 ** and verified once.  The hash and the tables live in pconf; a restart
 ** clears pconf, which runs the cleanup below, and the next generation
 ** opens the files afresh.
