@@ -82,6 +82,8 @@ static apr_status_t zt_prep_cleanup(void *data)
         prep->ctx[i] = NULL;
         prep->md[i] = NULL;
     }
+    EVP_MD_CTX_free(prep->eddsa);
+    prep->eddsa = NULL;
     return APR_SUCCESS;
 }
 
@@ -100,7 +102,7 @@ static const zt_jwk_prep_t *zt_jwk_prepare(apr_pool_t *pool, const zt_jwk_t *k)
     zt_jwk_prep_t *prep;
     int any = 0;
 
-    if (k->pkey == NULL || (k->algs & ((1u << 9) - 1)) == 0) {
+    if (k->pkey == NULL || (k->algs & (((1u << 9) - 1) | ZT_ALG_EDDSA)) == 0) {
         return NULL;
     }
     prep = apr_pcalloc(pool, sizeof(*prep));
@@ -135,6 +137,17 @@ static const zt_jwk_prep_t *zt_jwk_prepare(apr_pool_t *pool, const zt_jwk_t *k)
         prep->ctx[i] = c;
         prep->md[i] = md;
         any = 1;
+    }
+    if (k->algs & ZT_ALG_EDDSA) {
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+
+        if (m != NULL && EVP_DigestVerifyInit(m, NULL, NULL, NULL, k->pkey) == 1) {
+            prep->eddsa = m;
+            any = 1;
+        }
+        else {
+            EVP_MD_CTX_free(m);
+        }
     }
     ERR_clear_error();
     return any ? prep : NULL;

@@ -46,14 +46,16 @@ typedef struct zt_keyset_s zt_keyset_t;
 
 /**
  * Verification contexts prepared once per key (zt_jwk.c) for the
- * algorithms RS256 to ES512 it may verify: EVP_PKEY_verify initialised,
- * padding and hash set.  zt_jws_verify_sig duplicates one per verification
- * and never writes it, so threads share them; this spares every request
- * OpenSSL's per-call setup (provider fetches, context creation).
+ * algorithms it may verify: for RS256 to ES512 EVP_PKEY_verify initialised,
+ * padding and hash set; for EdDSA EVP_DigestVerifyInit done.
+ * zt_jws_verify_sig duplicates one per verification and never writes it,
+ * so threads share them; this spares every request OpenSSL's per-call
+ * setup (provider fetches, context creation).
  */
 typedef struct {
     EVP_PKEY_CTX *ctx[9];       /**< by bit index of ZT_ALG_RS256..ES512, or NULL */
     EVP_MD *md[9];              /**< the hash fetched for ctx[i] */
+    EVP_MD_CTX *eddsa;          /**< EdDSA, or NULL */
 } zt_jwk_prep_t;
 
 /** One usable verification key. */

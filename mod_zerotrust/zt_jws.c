@@ -244,6 +244,14 @@ zt_jws_status_e zt_jws_verify_sig(uint32_t alg, const zt_jwk_t *key,
     if ((mctx = EVP_MD_CTX_new()) == NULL) {
         return ZT_JWS_SIGNATURE;
     }
+    /* EdDSA: a copy of the key's initialised context, when it copies. */
+    if (alg == ZT_ALG_EDDSA && key->prep != NULL && key->prep->eddsa != NULL) {
+        if (EVP_MD_CTX_copy_ex(mctx, key->prep->eddsa) == 1) {
+            ok = EVP_DigestVerify(mctx, sig, siglen, data, len) == 1;
+            goto done;
+        }
+        EVP_MD_CTX_reset(mctx);
+    }
     if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey) != 1) {
         goto done;
     }
