@@ -7,14 +7,15 @@ The cache is per process; every request of one test goes over one
 keep-alive connection, so one child answers them all, and the debug line
 ZT00028 says which answers came from the cache."""
 
+import json
 import os
 import time
 
 import pytest
 import requests
 
-from zt_e2e import (assert_challenge, claims, compile_policy, copy_policy,
-                    sign)
+from zt_e2e import (_jwk, assert_challenge, claims, compile_policy,
+                    copy_policy, sign)
 
 READ = "orders:read"
 HIT = "ZT00028"
@@ -206,3 +207,36 @@ def test_directive_accepted(cached, line):
     rc, out = srv.configtest()
     assert rc == 0, out
     assert "Syntax OK" in out
+
+
+def test_key_set_change_is_a_miss(cached, keys):
+    """A cached token belongs to its issuer's key set as it was: when the
+    JWK Set file changes (re-read within a second or two) the token is
+    verified afresh, and once its key is gone it is refused."""
+    srv = cached()
+    c = Client(srv)
+    path = os.path.join(srv.root, "policy", "corp.jwks.json")
+    tok = sign(keys, claims(scope=READ))            # ES256, kid es1
+    assert c.get("/a/orders", tok).status_code == 200
+    assert c.get("/a/orders", tok).hit
+
+    def rewrite(doc):
+        with open(path + ".new", "w") as f:
+            json.dump(doc, f)
+        os.chmod(path + ".new", 0o644)
+        os.rename(path + ".new", path)
+        time.sleep(2.5)
+
+    # The same keys in another document: a new generation, so a miss.
+    rewrite({"keys": [_jwk(keys.rs, "rs1", "RS256"),
+                      _jwk(keys.es, "es1", "ES256")]})
+    r = c.get("/a/orders", tok)
+    assert r.status_code == 200 and not r.hit, r.log
+    assert c.get("/a/orders", tok).hit
+    # es1 rotated out: the cached token is refused.
+    rewrite({"keys": [_jwk(keys.rs, "rs1", "RS256")]})
+    pos = srv.audit.size()
+    r = c.get("/a/orders", tok)
+    assert_challenge(r, "invalid_token")
+    assert not r.hit, r.log
+    assert audit_reason(srv, pos) == "unknown_key"
