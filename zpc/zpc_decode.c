@@ -447,28 +447,44 @@ static void zpc_decode_issuer(zpc_decode_t *d, const zt_issuer_t *is)
             *req ? req : " (none)");
 }
 
-/* Where the issuer's keys come from: "keys.jwks.json" or the table's word. */
-static const char *zpc_decode_keysrc(zpc_decode_t *d, const zt_issuer_t *is)
+/* Where @a key (NULL: the keys) of @a is comes from, in the table's words. */
+static const char *zpc_decode_keysrc(zpc_decode_t *d, const zt_issuer_t *is,
+                                     const zt_jwk_t *key)
 {
     const zt_table_t *t;
     const zt_issuer_rec_t *rec;
+    const char *jwks;
 
     if (d->policy == NULL) {
         return d->keys_from;
     }
     t = d->policy->table;
-    if (is < d->policy->issuers || is >= d->policy->issuers + d->policy->nissuers
+    if (is == NULL || is < d->policy->issuers
+        || is >= d->policy->issuers + d->policy->nissuers
         || (uint32_t)(is - d->policy->issuers) >= t->nissuers) {
         return "the policy";
     }
     rec = &t->issuers[is - d->policy->issuers];
-    if (rec->jwks_kind == ZT_JWKS_FILE) {
-        return apr_pstrcat(d->pool, "jwks file ",
-                           zpc_decode_qstr(d->pool, zt_table_str(t, rec->jwks)),
-                           NULL);
+    if (key != NULL && key->pkey == NULL) {
+        return apr_pstrcat(d->pool, "secret file ", zpc_decode_qstr(d->pool,
+                           zt_table_str(t, rec->secret)), NULL);
     }
-    return apr_psprintf(d->pool, "the issuer's key source (kind %u)",
-                        (unsigned int)rec->jwks_kind);
+    jwks = zpc_decode_qstr(d->pool, zt_table_str(t, rec->jwks));
+    switch (rec->jwks_kind) {
+    case ZT_JWKS_FILE:
+        return apr_pstrcat(d->pool, "jwks file ", jwks, NULL);
+    case ZT_JWKS_URL:
+        return apr_pstrcat(d->pool, "jwks url ", jwks, " (not fetched by "
+                           "decode: use --jwks with a saved copy)", NULL);
+    case ZT_JWKS_DISCOVER:
+        return "jwks discover (not fetched by decode: use --jwks with a "
+               "saved copy)";
+    case ZT_JWKS_NONE:
+        return "no jwks (the issuer has only a secret)";
+    default:
+        return apr_psprintf(d->pool, "key source kind %u",
+                            (unsigned int)rec->jwks_kind);
+    }
 }
 
 /* What a passed check saw, for the reader. */
@@ -509,13 +525,15 @@ static const char *zpc_decode_note(zpc_decode_t *d, const zt_tok_check_t *c)
     }
     if (strcmp(n, "key") == 0 && c->key != NULL) {
         if (c->key->pkey == NULL) {
-            return "the issuer's shared secret";
+            return apr_psprintf(p, "the issuer's shared secret (%d bits), "
+                                "from %s", c->key->bits,
+                                zpc_decode_keysrc(d, c->issuer, c->key));
         }
         return apr_psprintf(p, "kid %s, %s %s%s%d bits, from %s",
                             zpc_decode_qstr(p, c->key->kid), c->key->kty,
                             c->key->crv ? c->key->crv : "",
                             c->key->crv ? " " : "", c->key->bits,
-                            zpc_decode_keysrc(d, c->issuer));
+                            zpc_decode_keysrc(d, c->issuer, c->key));
     }
     if (strcmp(n, "exp") == 0 || strcmp(n, "nbf") == 0 || strcmp(n, "iat") == 0) {
         return apr_psprintf(p, "%s%s", zpc_decode_when(d, n),
@@ -583,7 +601,7 @@ static const char *zpc_decode_detail(zpc_decode_t *d, const zt_tok_check_t *c)
         return apr_psprintf(d->pool, "kid %s, keys from %s",
                             zpc_decode_compact(d->pool,
                                                json_object_get(d->header, "kid")),
-                            zpc_decode_keysrc(d, c->issuer));
+                            zpc_decode_keysrc(d, c->issuer, NULL));
     }
     if (strcmp(n, "size") == 0 || strcmp(n, "typ") == 0
         || strcmp(n, "algorithm") == 0

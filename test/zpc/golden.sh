@@ -64,6 +64,8 @@ done
 dec=$src/test/zpc/decode
 work=$tmp/decode
 mkdir -p "$work" && cp "$dec"/*.jwt "$dec"/keys.jwks.json "$dec"/policy.ztp "$work"/
+# The apps issuer's HS256 secret, as make_fixtures.py signed with it.
+(umask 077 && printf '%s' 'decode-test-secret-not-for-use-0' >"$work/hs256.key")
 if ! (cd "$work" && "$zpc" compile policy.ztp -o policy.ztb) >"$tmp/out" 2>&1; then
     report FAIL "decode/policy.ztp compiles" "$tmp/out"
 fi

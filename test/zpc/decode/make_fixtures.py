@@ -4,10 +4,12 @@
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 """Make the `zpc decode` golden fixtures once: keys.jwks.json and *.jwt.
 
-Run from anywhere: python3 test/zpc/decode/make_fixtures.py
+Run from anywhere: python3 test/zpc/decode/make_fixtures.py [hs]
 Fresh keys each run; only the public halves are written (keys.jwks.json)
 and the private ones are dropped, so the committed tokens cannot be
-re-signed.  After a run, refresh the expected outputs with
+re-signed.  The HS256 tokens use the throwaway test secret SECRET, which
+golden.sh writes to hs256.key (mode 0600) for the policy's `apps` issuer;
+`hs` remakes only those tokens.  After a run, refresh the expected outputs with
 ZPC_GOLDEN_UPDATE=1 test/zpc/golden.sh and review the diff.
 
 Tokens are made with PyJWT (Debian python3-jwt) and `cryptography`, an
@@ -17,12 +19,15 @@ NOW is the --now every case passes.
 import base64
 import json
 import os
+import sys
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 NOW = 1700000000
 ISS = "https://idp.example.com/realms/corp"
+APPS = "https://apps.example.com"
+SECRET = b"decode-test-secret-not-for-use-0"    # 32 bytes, HS256's minimum
 AUD = "orders-api"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -69,7 +74,25 @@ def write(name, text):
             f.write(b"\n")
 
 
+def hs_tokens():
+    """HS256 for the `apps` issuer: secret, typ at+jwt, required claims."""
+    def hs(name, typ, body, secret=SECRET):
+        write(name, jwt.encode(body, secret, algorithm="HS256",
+                               headers={"typ": typ}))
+
+    good = claims(iss=APPS, client_id="orders-cli")
+    hs("apps_hs256.jwt", "at+jwt", good)
+    hs("apps_typ.jwt", "JWT", good)
+    hs("apps_required.jwt", "at+jwt", claims(iss=APPS, azp=None))
+    hs("apps_other_secret.jwt", "at+jwt", good,
+       secret=b"another-secret-of-thirty-two-by!")
+
+
 def main():
+    if sys.argv[1:] == ["hs"]:
+        hs_tokens()
+        return
+    hs_tokens()
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     ed_key = ed25519.Ed25519PrivateKey.generate()
