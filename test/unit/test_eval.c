@@ -18,17 +18,7 @@
 #include "zpc_back.h"
 #include "zt_eval.h"
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+ZT_TEST_POOL_FIXTURE
 
 static zt_table_t *build(const zpc_ir_t *ir)
 {

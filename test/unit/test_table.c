@@ -28,17 +28,7 @@
 #include "zt_eval.h"
 #include "zt_policy.h"
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+ZT_TEST_POOL_FIXTURE
 
 /* ------------------------------------------------------------------ */
 /* Blob helpers                                                        */

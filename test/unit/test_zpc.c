@@ -19,17 +19,7 @@
 #include "zt_test.h"
 #include "zpc_front.h"
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+ZT_TEST_POOL_FIXTURE
 
 typedef struct {
     zpc_ir_t *ir;

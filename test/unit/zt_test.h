@@ -25,6 +25,13 @@ static inline const char *zt_test_datadir(void)
     return d ? d : ZT_SRCDIR "/../shared/testdata";
 }
 
+/* A fresh APR pool for each test, destroyed after it:
+ * tcase_add_checked_fixture(tc, setup, teardown). */
+#define ZT_TEST_POOL_FIXTURE                                            \
+    static apr_pool_t *pool;                                            \
+    static void setup(void) { apr_pool_create(&pool, NULL); }           \
+    static void teardown(void) { apr_pool_destroy(pool); }
+
 static inline int zt_test_main(Suite *s)
 {
     SRunner *sr;
