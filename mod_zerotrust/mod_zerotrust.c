@@ -430,7 +430,8 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     azp = json_object_get(tok.claims, "azp");
     rq->azp = json_is_string(azp) ? json_string_value(azp) : NULL;
 
-    zt_eval_decide(pol->table, &rq->match, tok.claims, &rq->decision);
+    zt_eval_decide(pol->table, &rq->match, (const zt_claims_t *)tok.claims,
+                   &rq->decision);
     switch (rq->decision.verdict) {
     case ZT_ALLOW:
         break;

@@ -13,53 +13,11 @@
 
 #include "zt_eval.h"
 
-/* A value an operand yields.  Only strings, integers and booleans take
- * part in comparisons; any other JSON type counts as missing there, and
- * is kept (j) only so that IN_CLAIM can walk an array. */
-typedef enum {
-    ZT_V_MISSING = 0, ZT_V_STR, ZT_V_INT, ZT_V_BOOL, ZT_V_OTHER
-} zt_vtype_e;
-
-typedef struct {
-    zt_vtype_e type;
-    const char *s;          /* ZT_V_STR: bytes, not NUL-terminated */
-    size_t len;
-    int64_t i;              /* ZT_V_INT, ZT_V_BOOL (0 or 1) */
-    const json_t *j;        /* the claim, for a TOKEN operand */
-} zt_val_t;
-
 typedef struct {
     const zt_table_t *t;
     const zt_match_t *m;
-    const json_t *claims;   /* NULL: no token */
+    const zt_claims_t *claims;  /* NULL: no token */
 } zt_eval_ctx_t;
-
-static void zt_val_from_json(const json_t *j, zt_val_t *v)
-{
-    v->j = j;
-    switch (json_typeof(j)) {
-    case JSON_STRING:
-        v->type = ZT_V_STR;
-        v->s = json_string_value(j);
-        v->len = json_string_length(j);
-        break;
-    case JSON_INTEGER:
-        v->type = ZT_V_INT;
-        v->i = (int64_t)json_integer_value(j);
-        break;
-    case JSON_TRUE:
-        v->type = ZT_V_BOOL;
-        v->i = 1;
-        break;
-    case JSON_FALSE:
-        v->type = ZT_V_BOOL;
-        v->i = 0;
-        break;
-    default:
-        v->type = ZT_V_OTHER;
-        break;
-    }
-}
 
 static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_val_t *v)
 {
@@ -67,24 +25,11 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_val_t *v)
     const zt_opnd_rec_t *o = &t->opnds[idx];
 
     v->type = ZT_V_MISSING;
-    v->j = NULL;
+    v->ref = NULL;
     switch (o->kind) {
-    case ZT_OPND_TOKEN: {
-        /* parts are consecutive NUL-terminated strings (verified) */
-        const char *part = zt_table_str(t, o->str);
-        const json_t *j = cx->claims;
-        for (uint32_t k = 0; k < o->n; k++) {
-            if (j == NULL || !json_is_object(j)) {
-                return;
-            }
-            j = json_object_get(j, part);
-            part += strlen(part) + 1;
-        }
-        if (j != NULL) {
-            zt_val_from_json(j, v);
-        }
+    case ZT_OPND_TOKEN:
+        zt_claims_get(cx->claims, zt_table_str(t, o->str), o->n, v);
         break;
-    }
     case ZT_OPND_PATH: {
         const zt_span_t *sp = zt_route_capture(t, cx->m, zt_table_str(t, o->str));
         if (sp != NULL) {
@@ -108,23 +53,6 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_val_t *v)
         v->i = o->num;
         break;
     }
-}
-
-static int zt_val_scalar(const zt_val_t *v)
-{
-    return v->type == ZT_V_STR || v->type == ZT_V_INT || v->type == ZT_V_BOOL;
-}
-
-/* Same type and value; both must be scalars. */
-static int zt_val_equal(const zt_val_t *a, const zt_val_t *b)
-{
-    if (a->type != b->type) {
-        return 0;
-    }
-    if (a->type == ZT_V_STR) {
-        return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
-    }
-    return a->i == b->i;
 }
 
 /* @a a is a word of the space-separated string @a b (OAuth "scope"). */
@@ -154,16 +82,8 @@ static int zt_in_claim(const zt_val_t *a, const zt_val_t *b)
     if (!zt_val_scalar(a)) {
         return 0;
     }
-    if (b->j != NULL && json_is_array(b->j)) {
-        size_t n = json_array_size(b->j);
-        for (size_t k = 0; k < n; k++) {
-            zt_val_t e;
-            zt_val_from_json(json_array_get(b->j, k), &e);
-            if (zt_val_scalar(&e) && zt_val_equal(a, &e)) {
-                return 1;
-            }
-        }
-        return 0;
+    if (b->type == ZT_V_OTHER) {
+        return zt_claims_array_has(b, a);
     }
     return a->type == ZT_V_STR && b->type == ZT_V_STR && zt_val_word_of(a, b);
 }
@@ -218,7 +138,7 @@ static int zt_eval_node(const zt_eval_ctx_t *cx, uint32_t i)
 }
 
 void zt_eval_decide(const zt_table_t *t, const zt_match_t *m,
-                    const json_t *claims, zt_decision_t *d)
+                    const zt_claims_t *claims, zt_decision_t *d)
 {
     zt_eval_ctx_t cx;
     const zt_route_rec_t *r;

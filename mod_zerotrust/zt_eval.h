@@ -12,7 +12,7 @@
 #ifndef ZT_EVAL_H
 #define ZT_EVAL_H
 
-#include <jansson.h>
+#include "zt_claims.h"
 #include "zt_table.h"
 
 typedef struct {
@@ -64,6 +64,6 @@ typedef struct {
  * Rules flagged ZT_RULE_PUBLIC allow without a token.
  */
 void zt_eval_decide(const zt_table_t *t, const zt_match_t *m,
-                    const json_t *claims, zt_decision_t *d);
+                    const zt_claims_t *claims, zt_decision_t *d);
 
 #endif /* ZT_EVAL_H */

@@ -64,7 +64,7 @@ static void fz_decide(const zt_table_t *t, const char *method, const char *path)
     for (size_t c = 0; c < sizeof(fz_claims) / sizeof(fz_claims[0]); c++) {
         zt_decision_t d;
 
-        zt_eval_decide(t, &m, fz_claims[c], &d);
+        zt_eval_decide(t, &m, (const zt_claims_t *)fz_claims[c], &d);
         if (d.verdict == ZT_ALLOW) {
             FZ_CHECK(d.rule < t->nrules);
             FZ_CHECK(t->rules[d.rule].effect == ZT_EFFECT_ALLOW);

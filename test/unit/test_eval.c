@@ -224,7 +224,7 @@ static zt_decision_t decide(const zt_table_t *t, const char *method,
 
     ck_assert_msg(zt_route_match(t, method, path, &m) == ZT_ROUTE_OK,
                   "no route for %s %s", method, path);
-    zt_eval_decide(t, &m, claims, &d);
+    zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
     json_decref(claims);
     return d;
 }

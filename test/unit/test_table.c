@@ -277,7 +277,7 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
 
             fp[k].status = zt_route_match(t, fp_requests[r][0], fp_requests[r][1], &m);
             fp[k].route = m.route;
-            zt_eval_decide(t, &m, claims, &d);
+            zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
             fp[k].verdict = d.verdict;
             fp[k].rule = d.rule;
             if (m.route != ZT_NONE) {
@@ -1353,7 +1353,7 @@ START_TEST(limits_exact)
     /* 127 NOTs over TRUE: false.  Route 1 = GET /orders, rules 1 and 5;
      * rule 5's condition is node 9: NOT^118 TRUE = true, so the deny wins. */
     ck_assert_int_eq(zt_route_match(t, "GET", "/orders", &m), ZT_ROUTE_OK);
-    zt_eval_decide(t, &m, claims, &d);
+    zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
     ck_assert_uint_eq(d.rule, 5);
 
@@ -1362,7 +1362,7 @@ START_TEST(limits_exact)
     rehash(&x);
     t = load_ok(x);
     ck_assert_int_eq(zt_route_match(t, "GET", "/users/u/orders", &m), ZT_ROUTE_OK);
-    zt_eval_decide(t, &m, claims, &d);
+    zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
     ck_assert_int_eq(d.verdict, ZT_ALLOW);      /* rule 4: node 6 is true */
     ck_assert_uint_eq(d.rule, 4);
     json_decref(claims);

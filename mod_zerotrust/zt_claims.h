@@ -1,0 +1,58 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/**
+ * @file zt_claims.h
+ * @brief Read-only access to a verified token's claims, for the evaluator.
+ *
+ * The evaluator sees claims only through these calls, so the token stage
+ * may keep them in whatever form verifies fastest.  Neither call
+ * allocates.
+ */
+#ifndef ZT_CLAIMS_H
+#define ZT_CLAIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** A verified token's payload; made by the token stage (zt_token.h). */
+typedef struct zt_claims zt_claims_t;
+
+/** A value a condition operand yields.  Only strings, integers and
+ *  booleans take part in comparisons; any other JSON type (null, real,
+ *  object, array) is ZT_V_OTHER and counts as missing there. */
+typedef enum {
+    ZT_V_MISSING = 0, ZT_V_STR, ZT_V_INT, ZT_V_BOOL, ZT_V_OTHER
+} zt_vtype_e;
+
+typedef struct {
+    zt_vtype_e type;
+    const char *s;          /**< ZT_V_STR: bytes, not NUL-terminated */
+    size_t len;
+    int64_t i;              /**< ZT_V_INT; ZT_V_BOOL 0 or 1 */
+    const void *ref;        /**< a claim's own node (zt_claims_array_has) */
+} zt_val_t;
+
+/**
+ * The claim at @a path: @a nparts names joined by NUL ("realm_access\0roles"),
+ * each one a member of the object before it.  ZT_V_MISSING when @a c is
+ * NULL or any part is absent or not an object.
+ */
+void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
+                   zt_val_t *v);
+
+/** Is scalar @a a equal (same type and value) to an element of the array
+ *  claim @a arr?  0 when @a arr is not an array claim. */
+int zt_claims_array_has(const zt_val_t *arr, const zt_val_t *a);
+
+/** Same type and value; both must be scalars (STR, INT, BOOL). */
+int zt_val_equal(const zt_val_t *a, const zt_val_t *b);
+
+static inline int zt_val_scalar(const zt_val_t *v)
+{
+    return v->type == ZT_V_STR || v->type == ZT_V_INT || v->type == ZT_V_BOOL;
+}
+
+#endif /* ZT_CLAIMS_H */
