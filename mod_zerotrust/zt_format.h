@@ -5,7 +5,7 @@
 
 /**
  * @file zt_format.h
- * @brief The compiled decision table (.ztb), format version 1.
+ * @brief The compiled decision table (.ztb), format version 2.
  *
  * This header IS the on-disk format.  zpc writes it, mod_zerotrust reads it
  * once and shares it between all Apache processes, so it holds no
@@ -49,12 +49,26 @@
  *                             ... doubles it per level): every node's depth
  *                             and tree size are limited, see below.
  *   OPND  zt_opnd_rec_t[]     operands of comparisons.
- *   LIST  u32[]               operand indices of literal lists ("x in [..]").
+ *   LIST  u32[]               operand indices of literal lists ("x in [..]"),
+ *                             of acr lists (STEP) and of enum types (TYPE).
+ *   CIDR  zt_cidr_rec_t[]     address blocks of "client.ip in [..]".
+ *   TYPE  zt_type_rec_t[]     value types of captures, query and header
+ *                             parameters.
+ *   PARM  zt_param_rec_t[]    declared query and header parameters; each
+ *                             route owns a contiguous run (in route order).
+ *   BODY  zt_body_rec_t[]     declared request bodies.
+ *   BLOB  bytes               embedded schema files (JSON Schema, XSD),
+ *                             as read by zpc; each 8-aligned.
+ *   STEP  zt_stepup_rec_t[]   step-up requirements.
+ *   LIMT  zt_limit_rec_t[]    rate limits.
+ *   LREF  u32[]               limit indices; each route owns a contiguous
+ *                             run (in route order).
  *
  * Every count is the section length divided by the record size; a length
  * that is not a multiple of it is an error.  Bytes no section covers
- * (header and section padding) are 0.  Each route's SEGS and RREF runs
- * follow the previous route's and together cover both sections exactly.
+ * (header and section padding) are 0.  Each route's SEGS, RREF, PARM and
+ * LREF runs follow the previous route's and together cover each section
+ * exactly.
  * The loader (zt_table.c) checks every offset, index, opcode and string
  * once; the evaluator then trusts the table.  docs/TABLE_FORMAT.md
  * describes every field.
@@ -66,7 +80,7 @@
 
 #define ZT_MAGIC            "ZTB\1"
 #define ZT_MAGIC_LEN        4
-#define ZT_FORMAT_VERSION   1
+#define ZT_FORMAT_VERSION   2
 #define ZT_HASH_LEN         32          /* SHA-256 trailer */
 #define ZT_NONE             UINT32_MAX  /* "no index" in any u32 index field */
 
@@ -86,6 +100,9 @@
  * They bound the evaluator's recursion and its work per rule. */
 #define ZT_MAX_COND_DEPTH   128
 #define ZT_MAX_COND_NODES   4096
+#define ZT_MAX_PARAMS       64            /* query + header parameters of a route */
+#define ZT_MAX_LIST         65536         /* members of one literal list */
+#define ZT_MAX_LIMITS       16            /* rate limits on one route */
 
 #define ZT_TAG(a, b, c, d) \
     ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
@@ -99,6 +116,14 @@
 #define ZT_TAG_NODE  ZT_TAG('N','O','D','E')
 #define ZT_TAG_OPND  ZT_TAG('O','P','N','D')
 #define ZT_TAG_LIST  ZT_TAG('L','I','S','T')
+#define ZT_TAG_CIDR  ZT_TAG('C','I','D','R')
+#define ZT_TAG_TYPE  ZT_TAG('T','Y','P','E')
+#define ZT_TAG_PARM  ZT_TAG('P','A','R','M')
+#define ZT_TAG_BODY  ZT_TAG('B','O','D','Y')
+#define ZT_TAG_BLOB  ZT_TAG('B','L','O','B')
+#define ZT_TAG_STEP  ZT_TAG('S','T','E','P')
+#define ZT_TAG_LIMT  ZT_TAG('L','I','M','T')
+#define ZT_TAG_LREF  ZT_TAG('L','R','E','F')
 #define ZT_TAG_OPTIONAL(tag)  (((tag) & 0xff) >= 'a' && ((tag) & 0xff) <= 'z')
 
 typedef struct {
@@ -168,22 +193,126 @@ enum {
     ZT_M_ALL = (1u << 6) - 1
 };
 
+/* zt_route_rec_t.flags */
+#define ZT_ROUTE_QUERY_ANY  0x1 /* `query * any`: undeclared query names pass */
+
 typedef struct {
     uint32_t methods;       /* exactly one ZT_M_* bit */
-    uint32_t pattern;       /* str: path pattern as written, "/orders/{id}" */
+    uint32_t pattern;       /* str: path pattern as written, "/orders/{id: uuid}" */
     uint32_t seg_first;     /* index into SEGS */
     uint32_t seg_count;     /* <= ZT_MAX_SEGMENTS; 0 for "/" */
     uint32_t rref_first;    /* index into RREF */
     uint32_t rref_count;
     uint32_t line;          /* source line of the route */
+    uint32_t file;          /* str: source file of the route */
+    uint32_t flags;         /* ZT_ROUTE_* */
+    uint32_t param_first;   /* index into PARM */
+    uint32_t param_count;   /* <= ZT_MAX_PARAMS */
+    uint32_t body;          /* BODY index, or ZT_NONE: no body declared */
+    uint32_t stepup;        /* STEP index, or ZT_NONE */
+    uint32_t lref_first;    /* index into LREF */
+    uint32_t lref_count;    /* <= ZT_MAX_LIMITS */
+    uint32_t reserved;      /* 0 */
 } zt_route_rec_t;
 
-enum { ZT_SEG_LITERAL = 0, ZT_SEG_CAPTURE = 1 };
+/*
+ * Path segments.  Ranks, best first, compared left to right: LITERAL,
+ * CAPTURE, STAR, GLOBSTAR.  GLOBSTAR is only the last segment of a route
+ * and matches zero or more request segments.  No two routes of one method
+ * have the same sequence of (kind, literal text): zpc refuses it, the
+ * loader too.  The type of a capture is checked by input validation; it
+ * does not take part in matching.
+ */
+enum {
+    ZT_SEG_LITERAL = 0, ZT_SEG_CAPTURE = 1, ZT_SEG_STAR = 2, ZT_SEG_GLOBSTAR = 3,
+    ZT_SEG__COUNT
+};
 
 typedef struct {
     uint32_t kind;          /* ZT_SEG_* */
-    uint32_t str;           /* literal text, or the capture's name */
+    uint32_t str;           /* LITERAL: text; CAPTURE: name; else 0 */
+    uint32_t type;          /* CAPTURE: TYPE index; else ZT_NONE */
 } zt_seg_rec_t;
+
+/*
+ * Value types (SPEC section 2).
+ *
+ *   kind             min, max               str          first, count
+ *   ZT_TYPE_STRING   length in bytes        regex or ""  -
+ *   ZT_TYPE_INT      value range            -            -
+ *   ZT_TYPE_NUMBER   -                      -            -
+ *   ZT_TYPE_BOOL     -                      -            -      ("true"/"false")
+ *   ZT_TYPE_UUID     -                      -            -
+ *   ZT_TYPE_ENUM     -                      -            LIST run of STR operands
+ *   ZT_TYPE_ANY      -                      -            -      (query * any)
+ *
+ * A regex is kept as written between the slashes; it is anchored at both
+ * ends.  dfa is ZT_NONE until patterns are compiled to automata.
+ */
+enum {
+    ZT_TYPE_STRING = 0, ZT_TYPE_INT, ZT_TYPE_NUMBER, ZT_TYPE_BOOL,
+    ZT_TYPE_UUID, ZT_TYPE_ENUM, ZT_TYPE_ANY,
+    ZT_TYPE__COUNT
+};
+
+typedef struct {
+    uint32_t kind;          /* ZT_TYPE_* */
+    uint32_t str;           /* STRING: regex source, or 0 */
+    uint32_t first, count;  /* ENUM: LIST run */
+    uint32_t dfa;           /* ZT_NONE (reserved for compiled patterns) */
+    uint32_t reserved;      /* 0 */
+    int64_t  min, max;      /* STRING: lengths; INT: values; min <= max */
+} zt_type_rec_t;
+
+enum { ZT_PARAM_QUERY = 0, ZT_PARAM_HEADER = 1 };
+#define ZT_PARAM_OPTIONAL  0x1  /* may be absent */
+#define ZT_PARAM_LIST      0x2  /* may repeat (query only) */
+
+typedef struct {
+    uint32_t where;         /* ZT_PARAM_* */
+    uint32_t name;          /* str: query name as written; header name lower case */
+    uint32_t type;          /* TYPE index */
+    uint32_t flags;         /* ZT_PARAM_* flags */
+} zt_param_rec_t;
+
+enum { ZT_BODY_JSON = 0, ZT_BODY_XML = 1 };
+
+typedef struct {
+    uint32_t kind;          /* ZT_BODY_* */
+    uint32_t max;           /* bytes, > 0 */
+    uint32_t schema_off;    /* into BLOB, 8-aligned */
+    uint32_t schema_len;    /* 0: no schema */
+    uint32_t schema_name;   /* str: the schema file as written, or 0 */
+    uint32_t root;          /* str: XML root element, or 0 */
+} zt_body_rec_t;
+
+typedef struct {
+    uint32_t acr_first;     /* LIST run of STR operands: accepted acr values */
+    uint32_t acr_count;     /* 0: any acr */
+    uint32_t max_age;       /* seconds since auth_time; 0: no limit */
+    uint32_t file;          /* str */
+    uint32_t line;
+    uint32_t reserved;      /* 0 */
+} zt_stepup_rec_t;
+
+enum { ZT_LIMIT_SUB = 0, ZT_LIMIT_AZP = 1, ZT_LIMIT_IP = 2 };
+
+typedef struct {
+    uint32_t count;         /* requests allowed per period, > 0 */
+    uint32_t period;        /* seconds: 1, 60 or 3600 */
+    uint32_t key;           /* ZT_LIMIT_* */
+    uint32_t file;          /* str */
+    uint32_t line;
+    uint32_t reserved;      /* 0 */
+} zt_limit_rec_t;
+
+typedef struct {
+    uint8_t  family;        /* 4 or 6 */
+    uint8_t  prefix;        /* 0..32 or 0..128 */
+    uint8_t  reserved[2];   /* 0 */
+    uint8_t  addr[16];      /* network byte order; IPv4 in the first 4;
+                               bits past the prefix are 0 */
+} zt_cidr_rec_t;
 
 enum { ZT_EFFECT_ALLOW = 0, ZT_EFFECT_DENY = 1 };
 #define ZT_RULE_PUBLIC  0x1 /* allow without a token */
@@ -207,21 +336,32 @@ typedef struct {
  *   ZT_OP_NOT       node        -            -        not a
  *   ZT_OP_EQ        opnd        opnd         -        both present, same type and value
  *   ZT_OP_NE        opnd        opnd         -        both present, differ
- *   ZT_OP_IN_CLAIM  opnd        opnd(TOKEN)  -        a equals an element of array b,
- *                                                     or a word of space-separated string b
- *   ZT_OP_IN_LIST   opnd        LIST index   count    a present and equal to one of the list
+ *   ZT_OP_LT, _LE,  opnd        opnd         -        both integers, a < b (<=, >, >=)
+ *   ZT_OP_GT, _GE
+ *   ZT_OP_IN_CLAIM  opnd        opnd(set)    -        a equals an element of set b: a
+ *                                                     TOKEN array, a word of a TOKEN
+ *                                                     space-separated string, or one
+ *                                                     of CERT_SAN
+ *   ZT_OP_IN_LIST   opnd        LIST index   count    a equals one of the list; when a
+ *                                                     is a set (TOKEN array, CERT_SAN),
+ *                                                     some element of a does
+ *   ZT_OP_IN_CIDR   opnd(IP)    CIDR index   count    the client address is in one of
+ *                                                     the blocks (an IPv4-mapped IPv6
+ *                                                     address counts as IPv4)
  *
- * A missing operand (absent claim, no token, no such capture) makes every
- * comparison false; NOT of it is then true, as in Cedar and OPA.  Values
- * are strings (compared by bytes and length), integers and booleans; a
- * claim of any other JSON type (null, real, object, array) counts as
- * missing, except as the set b of IN_CLAIM.  Values of different types are
- * never equal, so EQ is false and NE true.  An IN_LIST with count 0 is
- * false.
+ * A missing operand (absent claim, no token, no such capture, no client
+ * certificate) makes every comparison false; NOT of it is then true, as in
+ * Cedar and OPA.  Values are strings (compared by bytes and length),
+ * integers and booleans; a claim of any other JSON type (null, real,
+ * object, array) counts as missing, except as a set.  Values of different
+ * types are never equal, so EQ is false and NE true; an ordering between
+ * values that are not both integers is false.  An IN_LIST or IN_CIDR with
+ * count 0 is false.
  */
 enum {
     ZT_OP_TRUE = 0, ZT_OP_AND, ZT_OP_OR, ZT_OP_NOT,
     ZT_OP_EQ, ZT_OP_NE, ZT_OP_IN_CLAIM, ZT_OP_IN_LIST,
+    ZT_OP_LT, ZT_OP_LE, ZT_OP_GT, ZT_OP_GE, ZT_OP_IN_CIDR,
     ZT_OP__COUNT
 };
 
@@ -231,16 +371,35 @@ typedef struct {
 } zt_node_rec_t;
 
 /*
- *   kind           str                         n         num
- *   ZT_OPND_TOKEN  claim path, parts joined    parts     -
- *                  by NUL: "realm_access\0roles"  (1..ZT_MAX_CLAIM_DEPTH)
- *   ZT_OPND_PATH   capture name                -         -
- *   ZT_OPND_STR    literal                     -         -
- *   ZT_OPND_INT    -                           -         value
- *   ZT_OPND_BOOL   -                           -         0 or 1
+ *   kind               str                      n       num    yields
+ *   ZT_OPND_TOKEN      claim path, parts joined parts   -      the claim
+ *                      by NUL: "realm_access\0roles"  (1..ZT_MAX_CLAIM_DEPTH)
+ *   ZT_OPND_PATH       capture name             -       -      string
+ *   ZT_OPND_STR        literal                  -       -      string
+ *   ZT_OPND_INT        -                        -       value  integer
+ *   ZT_OPND_BOOL       -                        -       0 or 1 boolean
+ *   ZT_OPND_QUERY      parameter name           -       -      string (first value)
+ *   ZT_OPND_HEADER     header name, lower case  -       -      string
+ *   ZT_OPND_CLIENT_IP  -                        -       -      (IN_CIDR only)
+ *   ZT_OPND_CERT       -                        -       -      boolean: a verified
+ *                                                              client certificate
+ *   ZT_OPND_CERT_SUBJECT -                      -       -      string (RFC 2253)
+ *   ZT_OPND_CERT_SAN   -                        -       -      set of strings: DNS,
+ *                                                              URI and e-mail SANs
+ *   ZT_OPND_TLS_VERSION -                       -       -      string: "TLSv1.2",
+ *                                                              "TLSv1.3"; missing on
+ *                                                              plain HTTP
+ *   ZT_OPND_TIME_HOUR  -                        -       -      integer 0..23 (UTC)
+ *   ZT_OPND_TIME_WEEKDAY -                      -       -      string "mon".."sun" (UTC)
+ *
+ * zpc lowers an ordering on tls.version ("tls.version >= \"TLSv1.2\"") to
+ * an IN_LIST of the versions that satisfy it.
  */
 enum {
     ZT_OPND_TOKEN = 0, ZT_OPND_PATH, ZT_OPND_STR, ZT_OPND_INT, ZT_OPND_BOOL,
+    ZT_OPND_QUERY, ZT_OPND_HEADER, ZT_OPND_CLIENT_IP, ZT_OPND_CERT,
+    ZT_OPND_CERT_SUBJECT, ZT_OPND_CERT_SAN, ZT_OPND_TLS_VERSION,
+    ZT_OPND_TIME_HOUR, ZT_OPND_TIME_WEEKDAY,
     ZT_OPND__COUNT
 };
 

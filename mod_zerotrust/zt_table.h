@@ -34,7 +34,27 @@ typedef struct zt_table_s {
     const zt_node_rec_t   *nodes;    uint32_t nnodes;
     const zt_opnd_rec_t   *opnds;    uint32_t nopnds;
     const uint32_t        *lists;    uint32_t nlists;
+    const zt_cidr_rec_t   *cidrs;    uint32_t ncidrs;
+    const zt_type_rec_t   *types;    uint32_t ntypes;
+    const zt_param_rec_t  *params;   uint32_t nparams;
+    const zt_body_rec_t   *bodies;   uint32_t nbodies;
+    const unsigned char   *blob;     uint32_t blob_len;
+    const zt_stepup_rec_t *stepups;  uint32_t nstepups;
+    const zt_limit_rec_t  *limits;   uint32_t nlimits;
+    const uint32_t        *lrefs;    uint32_t nlrefs;
+
+    /** The route trie, built by the loader from ROUT and SEGS (zt_route.c)
+     *  in @a pool; it is derived, so it needs no verification of its own. */
+    const struct zt_trie_s *trie;
 } zt_table_t;
+
+/**
+ * Build the route trie of a verified table (zt_route.c; called by the
+ * loader).  Fails, with a message, when two routes of one method have the
+ * same shape (zpc refuses such a policy; a table holding one is hostile).
+ */
+apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
+                                 const char **err);
 
 /**
  * Read @a path into memory of @a pool and verify it.  The file is read,

@@ -37,16 +37,60 @@ typedef struct {
 } zpc_ir_issuer_t;
 
 typedef struct {
+    uint32_t kind;              /* ZT_TYPE_* */
+    int64_t min, max;           /* STRING lengths, INT values */
+    const char *regex;          /* STRING: pattern as written, or NULL */
+    apr_array_header_t *values; /* ENUM: const char * */
+} zpc_ir_type_t;
+
+typedef struct {
     uint32_t kind;              /* ZT_SEG_* */
-    const char *text;           /* literal, or capture name */
+    const char *text;           /* literal, or capture name; NULL otherwise */
+    zpc_ir_type_t *type;        /* CAPTURE: its type, or NULL = string 0..ZPC_MAX_STRING */
 } zpc_ir_seg_t;
 
 typedef struct {
+    uint32_t where;             /* ZT_PARAM_* */
+    const char *name;           /* header names lower-cased by the front end */
+    zpc_ir_type_t *type;
+    uint32_t flags;             /* ZT_PARAM_OPTIONAL, ZT_PARAM_LIST */
+} zpc_ir_param_t;
+
+typedef struct {
+    uint32_t kind;              /* ZT_BODY_* */
+    uint32_t max;               /* bytes */
+    const char *schema_name;    /* as written, or NULL */
+    const char *schema;         /* file content read by the front end, or NULL */
+    apr_size_t schema_len;
+    const char *root;           /* XML root element, or NULL */
+} zpc_ir_body_t;
+
+typedef struct {
+    apr_array_header_t *acr;    /* const char *; may be empty */
+    uint32_t max_age;           /* seconds; 0 none */
+    const char *file;
+    uint32_t line;
+} zpc_ir_stepup_t;
+
+typedef struct {
+    uint32_t count, period;     /* period in seconds */
+    uint32_t key;               /* ZT_LIMIT_* */
+    const char *file;
+    uint32_t line;
+} zpc_ir_limit_t;
+
+typedef struct {
     uint32_t methods;           /* one ZT_M_* bit */
-    const char *pattern;        /* "/orders/{id}" */
+    const char *pattern;        /* "/orders/{id: uuid}" */
     apr_array_header_t *segs;   /* array of zpc_ir_seg_t */
     apr_array_header_t *rules;  /* array of uint32_t: rule indices, ascending */
+    const char *file;
     uint32_t line;
+    uint32_t flags;             /* ZT_ROUTE_* */
+    apr_array_header_t *params; /* zpc_ir_param_t */
+    zpc_ir_body_t *body;        /* or NULL */
+    int32_t stepup;             /* index into stepups, or -1 */
+    apr_array_header_t *limits; /* uint32_t indices into limits, ascending */
 } zpc_ir_route_t;
 
 typedef struct {
@@ -65,10 +109,45 @@ typedef struct {
 
 typedef struct {
     uint32_t kind;              /* ZT_OPND_* */
-    const char *str;            /* STR / PATH text */
+    const char *str;            /* STR / PATH / QUERY / HEADER text */
     apr_array_header_t *parts;  /* TOKEN: array of const char * */
     int64_t num;                /* INT / BOOL */
 } zpc_ir_opnd_t;
+
+typedef struct {
+    uint8_t family;             /* 4 or 6 */
+    uint8_t prefix;
+    uint8_t addr[16];           /* host bits already 0 */
+} zpc_ir_cidr_t;
+
+/*
+ * A `test` block, lowered.  Tests never reach the table: `zpc test` builds
+ * the table in memory and decides each one with the module's evaluator.
+ */
+enum {
+    ZPC_EXPECT_ALLOW = 0, ZPC_EXPECT_DENY, ZPC_EXPECT_STEPUP,
+    ZPC_EXPECT_TOKEN,           /* 401: a token is needed */
+    ZPC_EXPECT_NOTFOUND,        /* 404: no such route */
+    ZPC_EXPECT_INVALID          /* 400: the request breaks the route's contract */
+};
+
+typedef struct {
+    const char *name;
+    const char *file;
+    uint32_t line;
+    const char *claims_json;    /* the token block as a JSON object text, or
+                                   NULL: the request carries no token */
+    const char *method;
+    const char *target;         /* path and query as written: "/orders?limit=10" */
+    const char *from;           /* client address, or NULL: 127.0.0.1 */
+    apr_array_header_t *headers;    /* const char * pairs: name, value */
+    int cert;                   /* a verified client certificate was shown */
+    const char *cert_subject;   /* or NULL */
+    apr_array_header_t *cert_san;   /* const char *, or NULL */
+    const char *tls;            /* "TLSv1.3", or NULL: plain HTTP */
+    int64_t time;               /* request time (Unix seconds), or -1: now */
+    int expect;                 /* ZPC_EXPECT_* */
+} zpc_ir_test_t;
 
 typedef struct {
     const char *name;           /* policy "name" */
@@ -79,6 +158,10 @@ typedef struct {
     apr_array_header_t *nodes;      /* zpc_ir_node_t */
     apr_array_header_t *opnds;      /* zpc_ir_opnd_t */
     apr_array_header_t *lists;      /* uint32_t operand indices */
+    apr_array_header_t *cidrs;      /* zpc_ir_cidr_t */
+    apr_array_header_t *stepups;    /* zpc_ir_stepup_t */
+    apr_array_header_t *limits;     /* zpc_ir_limit_t */
+    apr_array_header_t *tests;      /* zpc_ir_test_t; not emitted */
 } zpc_ir_t;
 
 #endif /* ZPC_IR_H */
