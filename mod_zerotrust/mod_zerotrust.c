@@ -43,6 +43,7 @@ APLOG_USE_MODULE(zerotrust);
 
 #define ZT_DETAIL_404 "The requested resource is not part of this API."
 #define ZT_DETAIL_401 "A valid bearer token is required."
+#define ZT_DETAIL_STEPUP "Stronger or more recent authentication is required."
 #define ZT_DETAIL_403 "The request is not permitted."
 #define ZT_DETAIL_500 "The server is not configured to decide this request."
 
@@ -97,6 +98,7 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     rq = apr_pcalloc(r->pool, sizeof(*rq));
     rq->t0 = apr_time_now();
     rq->policy = conf->policy;
+    rq->feeds = conf->feeds;
     rq->decision.verdict = ZT_DENY;
     rq->decision.rule = ZT_NONE;
     rq->status = HTTP_FORBIDDEN;
@@ -375,7 +377,88 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
 }
 
 /* ------------------------------------------------------------------ */
-/* The pipeline: route, token, decision                                */
+/* The pipeline: route, input, token, decision                         */
+
+/*
+** The verified token's claims as the evaluator reads them (zt_claims.h).
+** Today the token stage keeps jansson's tree; it is changing that, so this
+** is the one place that knows what a zt_claims_t is.
+*/
+static const zt_claims_t *zt_token_claims(const zt_token_t *tok)
+{
+    return (const zt_claims_t *)tok->claims;
+}
+
+/* Route matched: the request's facts, or a 400 when its query is refused. */
+static int zt_input(request_rec *r, zt_req_t *rq)
+{
+    const char *problem = zt_request_build(r, rq);
+
+    if (problem == NULL) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00031)
+                  "%s %s: query string refused: %s", r->method,
+                  zt_esc(r, r->uri), problem);
+    return zt_refuse(r, rq, HTTP_BAD_REQUEST, ZT_STAGE_INPUT,
+                     "bad query", apr_pstrcat(r->pool, "The query string "
+                     "is not valid: ", problem, ".", NULL));
+}
+
+/*
+** Which part of the route's step-up requirement the token misses, for the
+** audit record, the log and error_description.  The evaluator decided;
+** this only names the reason, reading the same two claims (RFC 9470).
+*/
+static const char *zt_stepup_reason(const zt_table_t *t, uint32_t stepup,
+                                    const zt_request_t *f, const char **desc)
+{
+    const zt_stepup_rec_t *st = &t->stepups[stepup];
+    zt_val_t acr, at;
+    uint32_t i;
+    int listed = st->acr_count == 0;
+
+    zt_claims_get(f->claims, "acr", 1, &acr);
+    for (i = 0; !listed && i < st->acr_count; i++) {
+        const zt_opnd_rec_t *o = &t->opnds[t->lists[st->acr_first + i]];
+        const char *v = zt_table_str(t, o->str);
+
+        listed = acr.type == ZT_V_STR && acr.len == strlen(v)
+                 && memcmp(acr.s, v, acr.len) == 0;
+    }
+    if (!listed) {
+        *desc = acr.type == ZT_V_MISSING
+                ? "the token has no acr claim; a listed acr is required"
+                : "the token's acr is not one this resource accepts";
+        return acr.type == ZT_V_MISSING ? "stepup: no acr" : "stepup: acr";
+    }
+    zt_claims_get(f->claims, "auth_time", 1, &at);
+    if (at.type != ZT_V_INT) {
+        *desc = "the token has no auth_time claim; recent authentication "
+                "is required";
+        return "stepup: no auth_time";
+    }
+    *desc = "the authentication (auth_time) is older than max_age allows";
+    return "stepup: auth_time";
+}
+
+static int zt_refuse_stepup(request_rec *r, zt_req_t *rq)
+{
+    const zt_table_t *t = rq->policy->table;
+    const zt_stepup_rec_t *st = &t->stepups[rq->decision.stepup];
+    const char *desc = NULL;
+    const char *reason = zt_stepup_reason(t, rq->decision.stepup, &rq->facts,
+                                          &desc);
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00032)
+                  "%s %s: allowed by %s, but the step-up of %s:%u is not "
+                  "met for subject %s (%s)", r->method, zt_esc(r, r->uri),
+                  zt_rule_where(r, rq), zt_table_str(t, st->file),
+                  (unsigned int)st->line, zt_esc(r, rq->sub), reason);
+    zt_answer_stepup(r, rq, rq->decision.stepup, desc);
+    return zt_refuse(r, rq, HTTP_UNAUTHORIZED, ZT_STAGE_POLICY, reason,
+                     ZT_DETAIL_STEPUP);
+}
 
 static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
                        zt_req_t *rq)
@@ -396,6 +479,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         return zt_refuse(r, rq, HTTP_NOT_FOUND, ZT_STAGE_ROUTE,
                          rq->route_status == ZT_ROUTE_NONE
                          ? "undeclared route" : "bad path", ZT_DETAIL_404);
+    }
+    if (zt_input(r, rq) != OK) {
+        return rq->status;
     }
 
     switch (zt_bearer(r, &jwt, &len, &why)) {
@@ -430,11 +516,13 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     azp = json_object_get(tok.claims, "azp");
     rq->azp = json_is_string(azp) ? json_string_value(azp) : NULL;
 
-    zt_eval_decide(pol->table, &rq->match, (const zt_claims_t *)tok.claims,
-                   &rq->decision);
+    rq->facts.claims = zt_token_claims(&tok);
+    zt_eval_decide(pol->table, &rq->facts, &rq->decision);
     switch (rq->decision.verdict) {
     case ZT_ALLOW:
         break;
+    case ZT_STEPUP:
+        return zt_refuse_stepup(r, rq);
     case ZT_NEED_TOKEN:
         /* Cannot happen with claims; answered as the header says. */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00018)
@@ -555,9 +643,11 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
     /* First call, no user yet: a public rule needs no credentials. */
     if (!apr_table_get(r->headers_in, "Authorization")) {
         zt_req_match(r, rq);
-        if (rq->route_status == ZT_ROUTE_OK) {
-            zt_eval_decide(rq->policy->table, &rq->match, NULL,
-                           &rq->decision);
+        /* A refused query is answered (400) by the authn hook. */
+        if (rq->route_status == ZT_ROUTE_OK
+            && zt_request_build(r, rq) == NULL) {
+            rq->facts.claims = NULL;
+            zt_eval_decide(rq->policy->table, &rq->facts, &rq->decision);
             if (rq->decision.verdict == ZT_ALLOW) {
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00008)
                               "%s %s: public, allowed by %s", r->method,

@@ -44,6 +44,7 @@
 typedef struct {
     const char *policy_path;        /**< absolute path of the table */
     const zt_policy_t *policy;      /**< verified at directive time, in pconf */
+    unsigned int feeds;             /**< ZT_FEED_* the policy's table needs */
     apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
     unsigned int policy_set:1;
     unsigned int token_max_set:1;
@@ -60,6 +61,7 @@ typedef struct {
 typedef enum {
     ZT_STAGE_CONFIG = 0,            /**< no usable configuration: 500 */
     ZT_STAGE_ROUTE,
+    ZT_STAGE_INPUT,                 /**< the request's query is refused: 400 */
     ZT_STAGE_TOKEN,
     ZT_STAGE_POLICY
 } zt_stage_e;
@@ -75,6 +77,10 @@ typedef struct {
     int matched;                    /**< zt_route_match ran */
     zt_route_status_e route_status;
     zt_match_t match;
+    unsigned int feeds;             /**< ZT_FEED_* (from the dir config) */
+    int built;                      /**< facts are filled (zt_request_build) */
+    const char *input_problem;      /**< why the query is refused, or NULL */
+    zt_request_t facts;             /**< what the evaluator may know */
     zt_decision_t decision;
     int done;                       /**< the authn pipeline has decided */
     int allowed;                    /**< ... and the answer is yes */
@@ -111,6 +117,20 @@ void zt_config_child_init(apr_pool_t *pchild, server_rec *s);
 /** This process's verified-token cache; NULL when off (or not in a child). */
 zt_tcache_t *zt_config_tcache(void);
 
+/* zt_request.c: what the evaluator may know about a request. */
+/** The table reads client.cert.subject or client.cert.san: the client
+ *  certificate is parsed for them. */
+#define ZT_FEED_CERT_NAMES  0x1
+/** The ZT_FEED_* bits @a t needs (scans its operands; at config time). */
+unsigned int zt_request_feeds(const zt_table_t *t);
+/**
+ * Fill rq->facts from @a r once (the route must have matched): query,
+ * headers, client address, TLS and client certificate, time.  Claims are
+ * the caller's to set.  Returns NULL, or why the query string is refused
+ * (a 400).
+ */
+const char *zt_request_build(request_rec *r, zt_req_t *rq);
+
 /* zt_audit.c: one JSON line per decision. */
 /** open_logs: open every server's ZeroTrustAuditLog. */
 int zt_audit_open(apr_pool_t *pconf, server_rec *s);
@@ -130,6 +150,14 @@ int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
  */
 void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
                          const char *error, const char *description);
+/**
+ * The step-up answer of RFC 9470: `WWW-Authenticate: Bearer realm="...",
+ * error="insufficient_user_authentication", error_description="...",
+ * acr_values="a b", max_age="N"` for the STEP record @a stepup (acr_values
+ * and max_age only when the record sets them).
+ */
+void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
+                      const char *description);
 /** Register the error filter and the insert_error_filter hook. */
 void zt_answer_register_hooks(apr_pool_t *p);
 

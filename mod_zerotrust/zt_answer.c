@@ -103,6 +103,37 @@ void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
 }
 
+void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
+                      const char *description)
+{
+    const zt_table_t *t = rq->policy->table;
+    const zt_stepup_rec_t *st = &t->stepups[stepup];
+    const char *value, *acr = NULL;
+    uint32_t i;
+
+    value = apr_psprintf(r->pool, "Bearer realm=\"%s\", "
+                         "error=\"insufficient_user_authentication\", "
+                         "error_description=\"%s\"",
+                         zt_answer_quotable(r->pool, zt_answer_realm(r, rq)),
+                         zt_answer_quotable(r->pool, description));
+    /* acr_values: space-separated, in the policy's order of preference. */
+    for (i = 0; i < st->acr_count; i++) {
+        const zt_opnd_rec_t *o = &t->opnds[t->lists[st->acr_first + i]];
+        const char *v = zt_table_str(t, o->str);
+
+        acr = acr ? apr_pstrcat(r->pool, acr, " ", v, NULL) : v;
+    }
+    if (acr) {
+        value = apr_pstrcat(r->pool, value, ", acr_values=\"",
+                            zt_answer_quotable(r->pool, acr), "\"", NULL);
+    }
+    if (st->max_age > 0) {
+        value = apr_psprintf(r->pool, "%s, max_age=\"%u\"", value,
+                             (unsigned int)st->max_age);
+    }
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
+}
+
 int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
                       const char *detail)
 {

@@ -105,6 +105,7 @@ static const char *zt_audit_stage(zt_stage_e stage)
 {
     switch (stage) {
     case ZT_STAGE_ROUTE:  return "route";
+    case ZT_STAGE_INPUT:  return "input";
     case ZT_STAGE_TOKEN:  return "token";
     case ZT_STAGE_POLICY: return "policy";
     case ZT_STAGE_CONFIG: break;

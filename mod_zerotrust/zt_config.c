@@ -90,6 +90,7 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->policy_set = add->policy_set || base->policy_set;
     conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
     conf->policy = add->policy_set ? add->policy : base->policy;
+    conf->feeds = add->policy_set ? add->feeds : base->feeds;
     conf->token_max_set = add->token_max_set || base->token_max_set;
     conf->token_max = add->token_max_set ? add->token_max : base->token_max;
     return conf;
@@ -279,6 +280,7 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
     }
     conf->policy_path = path;
     conf->policy = cached;
+    conf->feeds = zt_request_feeds(cached->table);
     conf->policy_set = 1;
     zt_policies_seen++;
     return NULL;
