@@ -4,10 +4,20 @@
  */
 
 /*
- * The decision: the matched route's rules, their conditions over the
- * token's claims and the path's captures.  Deny overrides allow; nothing
- * matching means deny.  Reads only a verified table (zt_table_load), so
- * indices are used without bounds checks, and allocates nothing.
+ * The decision: the matched route's rules, their conditions over what the
+ * request carries (token claims, captures, query, headers, client address
+ * and certificate, TLS, time), then the route's step-up requirement.
+ * Deny overrides allow; nothing matching means deny.  Reads only a
+ * verified table (zt_table_load), so indices are used without bounds
+ * checks, and allocates nothing.  Claims are read only through
+ * zt_claims.h.
+ *
+ * Without a token, allow rules that are not public are skipped (only a
+ * token could satisfy them), but every deny is still evaluated, with its
+ * token operands missing: a deny on the client address must hold on a
+ * public route too.  A deny that matches then answers ZT_NEED_TOKEN
+ * (naming the deny), the answer a request without a token gets anyway
+ * when nothing allows it; a public deny answers ZT_DENY.
  */
 #include <string.h>
 
@@ -15,45 +25,148 @@
 
 typedef struct {
     const zt_table_t *t;
-    const zt_match_t *m;
-    const zt_claims_t *claims;  /* NULL: no token */
+    const zt_request_t *rq;
 } zt_eval_ctx_t;
 
-static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_val_t *v)
+/* An operand's value.  A set is either a TOKEN claim that is not a scalar
+ * (v.type ZT_V_OTHER, v.ref its node: only an array has elements) or the
+ * client certificate's SANs (san set). */
+typedef struct {
+    zt_val_t v;
+    int san;
+} zt_opval_t;
+
+/* ------------------------------------------------------------------ */
+/* Operands                                                            */
+/* ------------------------------------------------------------------ */
+
+static void zt_val_str(zt_val_t *v, const char *s, size_t len)
+{
+    v->type = ZT_V_STR;
+    v->s = s;
+    v->len = len;
+}
+
+static void zt_val_int(zt_val_t *v, zt_vtype_e type, int64_t i)
+{
+    v->type = type;
+    v->i = i;
+}
+
+/* Days since 1970-01-01 and the second of that day (UTC), for any @a now. */
+static void zt_utc_day(int64_t now, int64_t *day, int64_t *sec)
+{
+    *sec = now % 86400;
+    *day = now / 86400;
+    if (*sec < 0) {
+        *sec += 86400;
+        (*day)--;
+    }
+}
+
+static const char zt_weekdays[7][4] = {
+    "thu", "fri", "sat", "sun", "mon", "tue", "wed"     /* 1970-01-01: Thu */
+};
+
+static const char *zt_query_first(const zt_request_t *rq, const char *name,
+                                  size_t *len)
+{
+    size_t n = strlen(name);
+
+    for (uint32_t k = 0; k < rq->nquery; k++) {
+        const zt_qparam_t *q = &rq->query[k];
+        if (q->name.len == n && memcmp(q->name.ptr, name, n) == 0) {
+            *len = q->value.len;
+            return q->value.ptr;
+        }
+    }
+    return NULL;
+}
+
+static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
 {
     const zt_table_t *t = cx->t;
+    const zt_request_t *rq = cx->rq;
     const zt_opnd_rec_t *o = &t->opnds[idx];
+    zt_val_t *v = &ov->v;
+    int64_t day, sec;
 
     v->type = ZT_V_MISSING;
     v->ref = NULL;
+    ov->san = 0;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
-        zt_claims_get(cx->claims, zt_table_str(t, o->str), o->n, v);
+        zt_claims_get(rq->claims, zt_table_str(t, o->str), o->n, v);
         break;
     case ZT_OPND_PATH: {
-        const zt_span_t *sp = zt_route_capture(t, cx->m, zt_table_str(t, o->str));
+        const zt_span_t *sp = zt_route_capture(t, rq->match, zt_table_str(t, o->str));
         if (sp != NULL) {
-            v->type = ZT_V_STR;
-            v->s = sp->ptr;
-            v->len = sp->len;
+            zt_val_str(v, sp->ptr, sp->len);
         }
         break;
     }
-    case ZT_OPND_STR:
-        v->type = ZT_V_STR;
-        v->s = zt_table_str(t, o->str);
-        v->len = strlen(v->s);
-        break;
-    case ZT_OPND_INT:
-        v->type = ZT_V_INT;
-        v->i = o->num;
-        break;
-    case ZT_OPND_BOOL:
-        v->type = ZT_V_BOOL;
-        v->i = o->num;
+    case ZT_OPND_STR: {
+        const char *s = zt_table_str(t, o->str);
+        zt_val_str(v, s, strlen(s));
         break;
     }
+    case ZT_OPND_INT:
+        zt_val_int(v, ZT_V_INT, o->num);
+        break;
+    case ZT_OPND_BOOL:
+        zt_val_int(v, ZT_V_BOOL, o->num);
+        break;
+    case ZT_OPND_QUERY: {
+        size_t len;
+        const char *s = zt_query_first(rq, zt_table_str(t, o->str), &len);
+        if (s != NULL) {
+            zt_val_str(v, s, len);
+        }
+        break;
+    }
+    case ZT_OPND_HEADER: {
+        const char *s = rq->header != NULL
+                        ? rq->header(rq->header_ctx, zt_table_str(t, o->str)) : NULL;
+        if (s != NULL) {
+            zt_val_str(v, s, strlen(s));
+        }
+        break;
+    }
+    case ZT_OPND_CERT:
+        zt_val_int(v, ZT_V_BOOL, rq->cert != 0);
+        break;
+    case ZT_OPND_CERT_SUBJECT:
+        if (rq->cert && rq->cert_subject != NULL) {
+            zt_val_str(v, rq->cert_subject, strlen(rq->cert_subject));
+        }
+        break;
+    case ZT_OPND_CERT_SAN:
+        if (rq->cert) {
+            v->type = ZT_V_OTHER;
+            ov->san = 1;
+        }
+        break;
+    case ZT_OPND_TLS_VERSION:
+        if (rq->tls_version != NULL) {
+            zt_val_str(v, rq->tls_version, strlen(rq->tls_version));
+        }
+        break;
+    case ZT_OPND_TIME_HOUR:
+        zt_utc_day(rq->now, &day, &sec);
+        zt_val_int(v, ZT_V_INT, sec / 3600);
+        break;
+    case ZT_OPND_TIME_WEEKDAY:
+        zt_utc_day(rq->now, &day, &sec);
+        zt_val_str(v, zt_weekdays[(day % 7 + 7) % 7], 3);
+        break;
+    default:
+        break;      /* CLIENT_IP: only IN_CIDR reads it, from the request */
+    }
 }
+
+/* ------------------------------------------------------------------ */
+/* Sets                                                                */
+/* ------------------------------------------------------------------ */
 
 /* @a a is a word of the space-separated string @a b (OAuth "scope"). */
 static int zt_val_word_of(const zt_val_t *a, const zt_val_t *b)
@@ -77,15 +190,124 @@ static int zt_val_word_of(const zt_val_t *a, const zt_val_t *b)
     return 0;
 }
 
-static int zt_in_claim(const zt_val_t *a, const zt_val_t *b)
+static int zt_san_has(const zt_request_t *rq, const zt_val_t *a)
+{
+    if (a->type != ZT_V_STR) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < rq->ncert_san; k++) {
+        const char *s = rq->cert_san[k];
+        if (s != NULL && strlen(s) == a->len && memcmp(s, a->s, a->len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Scalar @a a is a member of set @a b: an element of a TOKEN array, a
+ * word of a TOKEN string, or one of the certificate's SANs. */
+static int zt_member(const zt_request_t *rq, const zt_val_t *a, const zt_opval_t *b)
 {
     if (!zt_val_scalar(a)) {
         return 0;
     }
-    if (b->type == ZT_V_OTHER) {
-        return zt_claims_array_has(b, a);
+    if (b->san) {
+        return zt_san_has(rq, a);
     }
-    return a->type == ZT_V_STR && b->type == ZT_V_STR && zt_val_word_of(a, b);
+    if (b->v.type == ZT_V_OTHER) {
+        return zt_claims_array_has(&b->v, a);
+    }
+    return a->type == ZT_V_STR && b->v.type == ZT_V_STR && zt_val_word_of(a, &b->v);
+}
+
+/* IN_LIST: @a a (a scalar, or a set of which some element counts) equals
+ * one of the @a count literal operands listed from LIST index @a first. */
+static int zt_in_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
+                      uint32_t first, uint32_t count)
+{
+    int scalar = zt_val_scalar(&a->v);
+
+    if (!scalar && a->v.type != ZT_V_OTHER) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        zt_opval_t b;
+        zt_operand(cx, cx->t->lists[first + k], &b);
+        if (!zt_val_scalar(&b.v)) {
+            continue;
+        }
+        if (scalar ? zt_val_equal(&a->v, &b.v) : zt_member(cx->rq, &b.v, a)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Client address                                                      */
+/* ------------------------------------------------------------------ */
+
+static const uint8_t zt_v4_mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+
+/* The first @a bits bits of @a a and @a b are equal. */
+static int zt_prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+    unsigned whole = bits / 8, rest = bits % 8;
+
+    if (memcmp(a, b, whole) != 0) {
+        return 0;
+    }
+    return rest == 0 || ((a[whole] ^ b[whole]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+/*
+ * The client address is in one of the blocks.  An IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d) is the IPv4 address a.b.c.d, and a block
+ * inside ::ffff:0:0/96 is the IPv4 block it maps, so a dual-stack socket
+ * changes nothing.  Other IPv6 blocks never hold an IPv4 client.
+ */
+static int zt_in_cidr(const zt_eval_ctx_t *cx, uint32_t first, uint32_t count)
+{
+    const zt_request_t *rq = cx->rq;
+    const uint8_t *ip = rq->ip;
+    unsigned family = rq->ip_family;
+
+    if (family == 6 && memcmp(ip, zt_v4_mapped, 12) == 0) {
+        family = 4;
+        ip += 12;
+    }
+    if (family != 4 && family != 6) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        const zt_cidr_rec_t *c = &cx->t->cidrs[first + k];
+        const uint8_t *addr = c->addr;
+        unsigned cfam = c->family, prefix = c->prefix;
+
+        if (cfam == 6 && prefix >= 96 && memcmp(addr, zt_v4_mapped, 12) == 0) {
+            cfam = 4;
+            addr += 12;
+            prefix -= 96;
+        }
+        if (cfam == family && zt_prefix_equal(ip, addr, prefix)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Conditions                                                          */
+/* ------------------------------------------------------------------ */
+
+static int zt_order(uint32_t op, int64_t a, int64_t b)
+{
+    switch (op) {
+    case ZT_OP_LT: return a < b;
+    case ZT_OP_LE: return a <= b;
+    case ZT_OP_GT: return a > b;
+    default:       return a >= b;
+    }
 }
 
 /*
@@ -98,7 +320,7 @@ static int zt_in_claim(const zt_val_t *a, const zt_val_t *b)
 static int zt_eval_node(const zt_eval_ctx_t *cx, uint32_t i)
 {
     const zt_node_rec_t *n = &cx->t->nodes[i];
-    zt_val_t a, b;
+    zt_opval_t a, b;
 
     switch (n->op) {
     case ZT_OP_TRUE:
@@ -113,70 +335,110 @@ static int zt_eval_node(const zt_eval_ctx_t *cx, uint32_t i)
     case ZT_OP_NE:
         zt_operand(cx, n->a, &a);
         zt_operand(cx, n->b, &b);
-        if (!zt_val_scalar(&a) || !zt_val_scalar(&b)) {
+        if (!zt_val_scalar(&a.v) || !zt_val_scalar(&b.v)) {
             return 0;
         }
-        return zt_val_equal(&a, &b) == (n->op == ZT_OP_EQ);
+        return zt_val_equal(&a.v, &b.v) == (n->op == ZT_OP_EQ);
+    case ZT_OP_LT:
+    case ZT_OP_LE:
+    case ZT_OP_GT:
+    case ZT_OP_GE:
+        zt_operand(cx, n->a, &a);
+        zt_operand(cx, n->b, &b);
+        return a.v.type == ZT_V_INT && b.v.type == ZT_V_INT
+               && zt_order(n->op, a.v.i, b.v.i);
     case ZT_OP_IN_CLAIM:
         zt_operand(cx, n->a, &a);
         zt_operand(cx, n->b, &b);
-        return zt_in_claim(&a, &b);
+        return zt_member(cx->rq, &a.v, &b);
     case ZT_OP_IN_LIST:
         zt_operand(cx, n->a, &a);
-        if (!zt_val_scalar(&a)) {
-            return 0;
-        }
-        for (uint32_t k = 0; k < n->c; k++) {
-            zt_operand(cx, cx->t->lists[n->b + k], &b);
-            if (zt_val_scalar(&b) && zt_val_equal(&a, &b)) {
-                return 1;
-            }
-        }
-        return 0;
+        return zt_in_list(cx, &a, n->b, n->c);
+    case ZT_OP_IN_CIDR:
+        return cx->t->opnds[n->a].kind == ZT_OPND_CLIENT_IP
+               && zt_in_cidr(cx, n->b, n->c);
     }
     return 0;   /* not reached: opcodes are verified at load */
 }
 
-void zt_eval_decide(const zt_table_t *t, const zt_match_t *m,
-                    const zt_claims_t *claims, zt_decision_t *d)
+/* ------------------------------------------------------------------ */
+/* Decision                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The token meets step-up requirement @a s: its "acr" is listed (when a
+ * list is given) and its "auth_time" is at most max_age seconds old. */
+static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
+{
+    const zt_request_t *rq = cx->rq;
+    zt_val_t v;
+
+    if (s->acr_count > 0) {
+        zt_opval_t acr;
+        acr.san = 0;
+        zt_claims_get(rq->claims, "acr", 1, &acr.v);
+        if (acr.v.type != ZT_V_STR || !zt_in_list(cx, &acr, s->acr_first, s->acr_count)) {
+            return 0;
+        }
+    }
+    if (s->max_age > 0) {
+        zt_claims_get(rq->claims, "auth_time", 1, &v);
+        /* now - max_age cannot overflow for any real clock; guard anyway */
+        if (v.type != ZT_V_INT
+            || (rq->now >= INT64_MIN + (int64_t)s->max_age
+                && v.i < rq->now - (int64_t)s->max_age)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
+                    zt_decision_t *d)
 {
     zt_eval_ctx_t cx;
     const zt_route_rec_t *r;
     uint32_t allow = ZT_NONE;
+    int token;
 
     d->verdict = ZT_DENY;
     d->rule = ZT_NONE;
-    if (m == NULL || m->route >= t->nroutes) {
+    d->stepup = ZT_NONE;
+    if (rq == NULL || rq->match == NULL || rq->match->route >= t->nroutes) {
         return;             /* no route: nothing can allow */
     }
     cx.t = t;
-    cx.m = m;
-    cx.claims = claims;
-    r = &t->routes[m->route];
+    cx.rq = rq;
+    token = rq->claims != NULL;
+    r = &t->routes[rq->match->route];
     for (uint32_t k = 0; k < r->rref_count; k++) {
         uint32_t ri = t->rrefs[r->rref_first + k];
         const zt_rule_rec_t *rule = &t->rules[ri];
+        int public = (rule->flags & ZT_RULE_PUBLIC) != 0;
 
-        if (claims == NULL && (rule->flags & ZT_RULE_PUBLIC) == 0) {
-            continue;       /* only a token can satisfy this rule */
-        }
-        if (rule->effect == ZT_EFFECT_ALLOW && allow != ZT_NONE) {
-            continue;       /* an earlier allow already matched */
+        if (rule->effect == ZT_EFFECT_ALLOW
+            && (allow != ZT_NONE || (!token && !public))) {
+            continue;       /* one allow is enough; or only a token could */
         }
         if (rule->cond != ZT_NONE && !zt_eval_node(&cx, rule->cond)) {
             continue;
         }
         if (rule->effect == ZT_EFFECT_DENY) {
             d->rule = ri;   /* refs ascend: the first deny in rule order */
+            d->verdict = token || public ? ZT_DENY : ZT_NEED_TOKEN;
             return;
         }
         allow = ri;
     }
-    if (allow != ZT_NONE) {
-        d->verdict = ZT_ALLOW;
-        d->rule = allow;
+    if (allow == ZT_NONE) {
+        d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;
+        return;
     }
-    else if (claims == NULL) {
-        d->verdict = ZT_NEED_TOKEN;
+    d->rule = allow;
+    if (r->stepup != ZT_NONE && !zt_stepup_met(&cx, &t->stepups[r->stepup])) {
+        /* Without a token the requirement cannot be met: ask for one. */
+        d->stepup = r->stepup;
+        d->verdict = token ? ZT_STEPUP : ZT_NEED_TOKEN;
+        return;
     }
+    d->verdict = ZT_ALLOW;
 }
