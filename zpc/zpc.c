@@ -8,7 +8,10 @@
  *
  *   zpc compile POLICY.ztp -o POLICY.ztb
  *   zpc check   POLICY.ztp
+ *   zpc test    POLICY.ztp                       (zpc_test.c)
+ *   zpc explain POLICY.ztb --request "GET /x" ...  (zpc_explain.c)
  *   zpc dump    POLICY.ztb
+ *   zpc diff    OLD.ztb NEW.ztb                  (zpc_diff.c)
  *   zpc decode  JWT [--jwks FILE | --policy POLICY.ztb] [--now UNIXTIME]
  *
  * Exit status: 0 success, 1 the input has errors, 2 usage or system error.
@@ -22,24 +25,33 @@
 #include "zpc_back.h"
 #include "zpc_decode.h"
 #include "zpc_front.h"
+#include "zpc_tools.h"
 #include "zt_table.h"
-
-#define ZPC_EXIT_OK     0
-#define ZPC_EXIT_INPUT  1
-#define ZPC_EXIT_USAGE  2
 
 static void zpc_usage(FILE *out)
 {
     fputs("usage: zpc compile POLICY.ztp -o POLICY.ztb\n"
           "       zpc check   POLICY.ztp\n"
+          "       zpc test    POLICY.ztp\n"
+          "       zpc explain POLICY.ztb --request \"METHOD /path?query\" "
+          "[--token JWT] [--jwks FILE]\n"
+          "                   [--from IP] [--header \"Name: value\"]... "
+          "[--tls VERSION|none] [--cert]\n"
+          "                   [--cert-subject S] [--cert-san X]... "
+          "[--now UNIXTIME]\n"
           "       zpc dump    POLICY.ztb\n"
+          "       zpc diff    OLD.ztb NEW.ztb\n"
           "       zpc decode  JWT [--jwks FILE | --policy POLICY.ztb] "
           "[--now UNIXTIME]\n"
           "       zpc --version\n"
           "\n"
           "compile  check POLICY.ztp and write the decision table\n"
           "check    report errors and warnings; write nothing\n"
+          "test     run the policy's test blocks against the compiled table\n"
+          "explain  one request through every stage: route, token, contract,\n"
+          "         each rule's condition, step-up, and the rule that decided\n"
           "dump     print a compiled table in readable form\n"
+          "diff     which routes and condition combinations changed decision\n"
           "decode   take a JWT apart; with keys or a policy, list every check\n"
           "         the module makes and its verdict (JWT '-' reads stdin)\n",
           out);
@@ -49,8 +61,8 @@ static void zpc_usage(FILE *out)
  * Front end, emitter, then the module's own loader over the fresh bytes:
  * a table zpc writes has passed exactly the checks mod_zerotrust applies.
  */
-static int zpc_build(const char *src, apr_pool_t *pool, void **buf,
-                     apr_size_t *len)
+int zpc_build(const char *src, apr_pool_t *pool, zpc_ir_t **irp,
+              zt_table_t **tp, void **buf, apr_size_t *len)
 {
     int nerr = 0, nwarn = 0;
     const char *err = NULL;
@@ -68,6 +80,12 @@ static int zpc_build(const char *src, apr_pool_t *pool, void **buf,
     if (zt_table_load(&t, *buf, *len, src, pool, &err) != APR_SUCCESS) {
         fprintf(stderr, "zpc: internal error: emitted table is invalid: %s\n", err);
         return ZPC_EXIT_USAGE;
+    }
+    if (irp != NULL) {
+        *irp = ir;
+    }
+    if (tp != NULL) {
+        *tp = t;
     }
     return ZPC_EXIT_OK;
 }
@@ -99,7 +117,7 @@ static int zpc_cmd_compile(int argc, char **argv, apr_pool_t *pool)
         fprintf(stderr, "zpc compile: need POLICY.ztp and -o POLICY.ztb\n");
         return ZPC_EXIT_USAGE;
     }
-    if ((rc = zpc_build(src, pool, &buf, &len)) != ZPC_EXIT_OK) {
+    if ((rc = zpc_build(src, pool, NULL, NULL, &buf, &len)) != ZPC_EXIT_OK) {
         return rc;
     }
     if (zpc_write_atomic(out, buf, len, pool, &err) != APR_SUCCESS) {
@@ -118,7 +136,7 @@ static int zpc_cmd_check(int argc, char **argv, apr_pool_t *pool)
         fprintf(stderr, "zpc check: need exactly one POLICY.ztp\n");
         return ZPC_EXIT_USAGE;
     }
-    return zpc_build(argv[0], pool, &buf, &len);
+    return zpc_build(argv[0], pool, NULL, NULL, &buf, &len);
 }
 
 static int zpc_cmd_dump(int argc, char **argv, apr_pool_t *pool)
@@ -151,7 +169,10 @@ typedef struct {
 static const zpc_command_t zpc_commands[] = {
     { "compile", zpc_cmd_compile },
     { "check",   zpc_cmd_check },
+    { "test",    zpc_test_main },
+    { "explain", zpc_explain_main },
     { "dump",    zpc_cmd_dump },
+    { "diff",    zpc_diff_main },
     { "decode",  zpc_cmd_decode },
 };
 

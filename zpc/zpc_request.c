@@ -1,0 +1,263 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * A request described by a person (`zpc explain`) or a test block (`zpc
+ * test`) made into what the module's evaluator reads: the matched route,
+ * the decoded query, the client address, headers, certificate, TLS
+ * version, time and claims.  The module gets these from httpd; here they
+ * come from text, so everything the evaluator then computes is the
+ * module's own code on the same inputs.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_strings.h>
+
+#include "zpc_tools.h"
+
+const zt_claims_t *zpc_claims_from_json(const json_t *claims)
+{
+    /* zt_claims.c reads a zt_claims_t as the payload's json_t. */
+    return (const zt_claims_t *)claims;
+}
+
+static int zpc_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Percent-decode the path the way Apache serves it to the module: once,
+ * strictly.  An encoded slash or NUL never reaches a capture (Apache's
+ * AllowEncodedSlashes Off answers 404), nor does an invalid escape.
+ */
+static const char *zpc_req_path(zpc_req_t *r, const char *raw, apr_size_t len,
+                                apr_pool_t *pool)
+{
+    char *out = apr_palloc(pool, len + 1), *o = out;
+
+    for (apr_size_t i = 0; i < len; i++) {
+        if (raw[i] != '%') {
+            *o++ = raw[i];
+            continue;
+        }
+        if (i + 2 >= len) {
+            r->path_err = "an incomplete percent escape in the path";
+            break;
+        }
+        {
+            int hi = zpc_hex((unsigned char)raw[i + 1]);
+            int lo = hi < 0 ? -1 : zpc_hex((unsigned char)raw[i + 2]);
+            if (hi < 0 || lo < 0) {
+                r->path_err = "an invalid percent escape in the path";
+                break;
+            }
+            if (hi * 16 + lo == '/' || hi * 16 + lo == 0) {
+                r->path_err = "an encoded slash or NUL in the path";
+                break;
+            }
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static const char *zpc_req_header(void *ctx, const char *lname)
+{
+    const zpc_req_t *r = ctx;
+
+    for (int i = 0; r->headers != NULL && i + 1 < r->headers->nelts; i += 2) {
+        if (strcasecmp(APR_ARRAY_IDX(r->headers, i, const char *), lname) == 0) {
+            return APR_ARRAY_IDX(r->headers, i + 1, const char *);
+        }
+    }
+    return NULL;
+}
+
+const char *zpc_req_prepare(zpc_req_t *r, const zt_table_t *t, apr_pool_t *pool)
+{
+    const char *from = r->from != NULL ? r->from : "127.0.0.1";
+    const char *q = strchr(r->target, '?');
+    apr_size_t plen = q != NULL ? (apr_size_t)(q - r->target) : strlen(r->target);
+    zt_request_t *rq = &r->rq;
+
+    memset(rq, 0, sizeof(*rq));
+    if (inet_pton(AF_INET, from, rq->ip) == 1) {
+        rq->ip_family = 4;
+    }
+    else if (inet_pton(AF_INET6, from, rq->ip) == 1) {
+        rq->ip_family = 6;
+    }
+    else {
+        return apr_psprintf(pool, "'%s' is not an IPv4 or IPv6 address",
+                            zpc_escape(from, strlen(from), 0, pool));
+    }
+
+    r->path_err = NULL;
+    r->path = zpc_req_path(r, r->target, plen, pool);
+    r->match.route = ZT_NONE;
+    r->route = r->path_err != NULL ? ZT_ROUTE_BAD_PATH
+               : zt_route_match(t, r->method, r->path, &r->match);
+    if (r->route == ZT_ROUTE_BAD_PATH && r->path_err == NULL) {
+        r->path_err = "not a canonical path (empty or dot segment, control "
+                      "byte, or too many segments)";
+    }
+
+    r->query_err = NULL;
+    r->nquery = 0;
+    r->query = apr_pcalloc(pool, sizeof(*r->query) * (ZPC_MAX_QUERY + 1));
+    if (q != NULL && q[1] != '\0') {
+        char *buf = apr_palloc(pool, strlen(q + 1) + 1);
+        const char *err = NULL;
+        int n = zt_query_parse(q + 1, buf, r->query, ZPC_MAX_QUERY + 1, &err);
+
+        if (n < 0) {
+            r->query_err = apr_pstrcat(pool, "the query string: ",
+                                       err != NULL ? err : "refused", NULL);
+        }
+        else if (n > ZPC_MAX_QUERY) {
+            r->query_err = apr_psprintf(pool, "more than %d query parameters",
+                                        ZPC_MAX_QUERY);
+        }
+        else {
+            r->nquery = (uint32_t)n;
+        }
+    }
+
+    r->san = NULL;
+    if (r->cert_san != NULL) {
+        r->san = (const char *const *)r->cert_san->elts;
+        rq->ncert_san = (uint32_t)r->cert_san->nelts;
+    }
+    rq->match = &r->match;
+    rq->claims = zpc_claims_from_json(r->claims);
+    rq->query = r->query;
+    rq->nquery = r->nquery;
+    rq->header = zpc_req_header;
+    rq->header_ctx = r;
+    rq->cert = r->cert;
+    rq->cert_subject = r->cert_subject;
+    rq->cert_san = r->san;
+    rq->tls_version = r->tls;
+    rq->now = r->now;
+    return NULL;
+}
+
+const char *zpc_req_text(const zpc_req_t *r, apr_pool_t *pool)
+{
+    const char *text = apr_pstrcat(pool, r->method, " ",
+                                   zpc_escape(r->target, strlen(r->target), 0, pool),
+                                   " from ", r->from != NULL ? r->from : "127.0.0.1",
+                                   ", ", r->tls != NULL ? r->tls : "plain HTTP",
+                                   NULL);
+
+    for (int i = 0; r->headers != NULL && i + 1 < r->headers->nelts; i += 2) {
+        const char *n = APR_ARRAY_IDX(r->headers, i, const char *);
+        const char *v = APR_ARRAY_IDX(r->headers, i + 1, const char *);
+        text = apr_pstrcat(pool, text, ", header ", zpc_escape(n, strlen(n), 1, pool),
+                           " ", zpc_escape(v, strlen(v), 1, pool), NULL);
+    }
+    if (r->cert) {
+        text = apr_pstrcat(pool, text, ", client cert", NULL);
+        if (r->cert_subject != NULL) {
+            text = apr_pstrcat(pool, text, " subject ",
+                               zpc_escape(r->cert_subject, strlen(r->cert_subject),
+                                          1, pool), NULL);
+        }
+        for (int i = 0; r->cert_san != NULL && i < r->cert_san->nelts; i++) {
+            const char *s = APR_ARRAY_IDX(r->cert_san, i, const char *);
+            text = apr_pstrcat(pool, text, i == 0 ? " san " : " ",
+                               zpc_escape(s, strlen(s), 1, pool), NULL);
+        }
+    }
+    if (r->claims != NULL) {
+        char *json = json_dumps(r->claims, JSON_COMPACT | JSON_SORT_KEYS
+                                           | JSON_ENSURE_ASCII);
+        text = apr_pstrcat(pool, text, ", token ",
+                           json != NULL ? zpc_escape(json, strlen(json), 0, pool)
+                                        : "?", NULL);
+        free(json);
+    }
+    else {
+        text = apr_pstrcat(pool, text, ", no token", NULL);
+    }
+    return text;
+}
+
+int zpc_req_node_holds(const zt_table_t *t, const zpc_req_t *r,
+                       uint32_t node, apr_pool_t *pool)
+{
+    zt_table_t probe = *t;
+    zt_rule_rec_t *rules = apr_palloc(pool, sizeof(*rules) * (t->nrules + 1));
+    zt_route_rec_t *routes = apr_palloc(pool, sizeof(*routes) * t->nroutes);
+    uint32_t *rref = apr_palloc(pool, sizeof(*rref));
+    zt_route_rec_t *route = &routes[r->match.route];
+    zt_decision_t d;
+
+    memcpy(rules, t->rules, sizeof(*rules) * t->nrules);
+    memset(&rules[t->nrules], 0, sizeof(*rules));
+    rules[t->nrules].effect = ZT_EFFECT_ALLOW;
+    rules[t->nrules].flags = ZT_RULE_PUBLIC;
+    rules[t->nrules].cond = node;
+    rules[t->nrules].file = t->rules != NULL && t->nrules > 0 ? t->rules[0].file : 0;
+    memcpy(routes, t->routes, sizeof(*routes) * t->nroutes);
+    *rref = t->nrules;
+    route->rref_first = 0;
+    route->rref_count = 1;
+    route->stepup = ZT_NONE;
+    probe.rules = rules;
+    probe.nrules = t->nrules + 1;
+    probe.routes = routes;
+    probe.rrefs = rref;
+    probe.nrrefs = 1;
+    zt_eval_decide(&probe, &r->rq, &d);
+    return d.verdict == ZT_ALLOW;
+}
+
+const char *zpc_expect_name(int expect)
+{
+    static const char *const names[] = {
+        [ZPC_EXPECT_ALLOW] = "allow", [ZPC_EXPECT_DENY] = "deny",
+        [ZPC_EXPECT_STEPUP] = "stepup", [ZPC_EXPECT_TOKEN] = "token",
+        [ZPC_EXPECT_NOTFOUND] = "notfound", [ZPC_EXPECT_INVALID] = "invalid",
+    };
+
+    return expect >= 0 && expect <= ZPC_EXPECT_INVALID ? names[expect] : "?";
+}
+
+void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
+                    apr_pool_t *pool)
+{
+    memset(o, 0, sizeof(*o));
+    o->d.verdict = ZT_DENY;
+    o->d.rule = ZT_NONE;
+    o->d.stepup = ZT_NONE;
+    if (r->route != ZT_ROUTE_OK) {
+        o->outcome = ZPC_EXPECT_NOTFOUND;
+        o->why = r->path_err != NULL ? r->path_err : "no declared route matches";
+        return;
+    }
+    o->why = zpc_contract_check(t, r, pool, &o->unchecked_regex);
+    if (o->why != NULL) {
+        o->outcome = ZPC_EXPECT_INVALID;
+        return;
+    }
+    zt_eval_decide(t, &r->rq, &o->d);
+    switch (o->d.verdict) {
+    case ZT_ALLOW:      o->outcome = ZPC_EXPECT_ALLOW; break;
+    case ZT_STEPUP:     o->outcome = ZPC_EXPECT_STEPUP; break;
+    case ZT_NEED_TOKEN: o->outcome = ZPC_EXPECT_TOKEN; break;
+    default:            o->outcome = ZPC_EXPECT_DENY; break;
+    }
+}
