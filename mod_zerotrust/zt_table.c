@@ -7,9 +7,10 @@
  * Load and verify a .ztb table (zt_format.h), once and completely.
  *
  * The order is: header, SHA-256 trailer, section table, then the records
- * from the leaves up (strings, operands, lists, nodes, rules, segments,
- * routes, issuers, meta), so each check may rely on what it refers to
- * having been checked already.  Every failure names the file and the
+ * from the leaves up (strings, operands, lists, address blocks, types,
+ * nodes, rules, segments, parameters, bodies, step-ups, limits, routes,
+ * issuers, meta), so each check may rely on what it refers to having been
+ * checked already.  Every failure names the file and the
  * numbers at fault.  After zt_table_load() returns APR_SUCCESS, readers
  * index the arrays without bounds checks.
  */
@@ -33,12 +34,20 @@ _Static_assert(sizeof(zt_hdr_t) == 24, "zt_hdr_t layout");
 _Static_assert(sizeof(zt_sect_t) == 12, "zt_sect_t layout");
 _Static_assert(sizeof(zt_meta_rec_t) == 8, "zt_meta_rec_t layout");
 _Static_assert(sizeof(zt_issuer_rec_t) == 64, "zt_issuer_rec_t layout");
-_Static_assert(sizeof(zt_route_rec_t) == 28, "zt_route_rec_t layout");
-_Static_assert(sizeof(zt_seg_rec_t) == 8, "zt_seg_rec_t layout");
+_Static_assert(sizeof(zt_route_rec_t) == 64, "zt_route_rec_t layout");
+_Static_assert(sizeof(zt_seg_rec_t) == 12, "zt_seg_rec_t layout");
 _Static_assert(sizeof(zt_rule_rec_t) == 24, "zt_rule_rec_t layout");
 _Static_assert(sizeof(zt_node_rec_t) == 16, "zt_node_rec_t layout");
 _Static_assert(sizeof(zt_opnd_rec_t) == 24 && offsetof(zt_opnd_rec_t, num) == 16,
                "zt_opnd_rec_t layout");
+_Static_assert(sizeof(zt_cidr_rec_t) == 20 && offsetof(zt_cidr_rec_t, addr) == 4,
+               "zt_cidr_rec_t layout");
+_Static_assert(sizeof(zt_type_rec_t) == 40 && offsetof(zt_type_rec_t, min) == 24,
+               "zt_type_rec_t layout");
+_Static_assert(sizeof(zt_param_rec_t) == 16, "zt_param_rec_t layout");
+_Static_assert(sizeof(zt_body_rec_t) == 24, "zt_body_rec_t layout");
+_Static_assert(sizeof(zt_stepup_rec_t) == 24, "zt_stepup_rec_t layout");
+_Static_assert(sizeof(zt_limit_rec_t) == 24, "zt_limit_rec_t layout");
 
 #define ZT_MIN_FILE_LEN  (sizeof(zt_hdr_t) + ZT_HASH_LEN)
 
@@ -52,7 +61,9 @@ typedef struct {
 /* The known sections, in the order the loader fills them. */
 enum {
     ZT_S_STRS, ZT_S_META, ZT_S_ISSR, ZT_S_ROUT, ZT_S_SEGS, ZT_S_RULE,
-    ZT_S_RREF, ZT_S_NODE, ZT_S_OPND, ZT_S_LIST, ZT_S__COUNT
+    ZT_S_RREF, ZT_S_NODE, ZT_S_OPND, ZT_S_LIST, ZT_S_CIDR, ZT_S_TYPE,
+    ZT_S_PARM, ZT_S_BODY, ZT_S_BLOB, ZT_S_STEP, ZT_S_LIMT, ZT_S_LREF,
+    ZT_S__COUNT
 };
 
 static const struct {
@@ -69,6 +80,14 @@ static const struct {
     [ZT_S_NODE] = { ZT_TAG_NODE, sizeof(zt_node_rec_t) },
     [ZT_S_OPND] = { ZT_TAG_OPND, sizeof(zt_opnd_rec_t) },
     [ZT_S_LIST] = { ZT_TAG_LIST, sizeof(uint32_t) },
+    [ZT_S_CIDR] = { ZT_TAG_CIDR, sizeof(zt_cidr_rec_t) },
+    [ZT_S_TYPE] = { ZT_TAG_TYPE, sizeof(zt_type_rec_t) },
+    [ZT_S_PARM] = { ZT_TAG_PARM, sizeof(zt_param_rec_t) },
+    [ZT_S_BODY] = { ZT_TAG_BODY, sizeof(zt_body_rec_t) },
+    [ZT_S_BLOB] = { ZT_TAG_BLOB, 8 },   /* schemas, each padded to 8 bytes */
+    [ZT_S_STEP] = { ZT_TAG_STEP, sizeof(zt_stepup_rec_t) },
+    [ZT_S_LIMT] = { ZT_TAG_LIMT, sizeof(zt_limit_rec_t) },
+    [ZT_S_LREF] = { ZT_TAG_LREF, sizeof(uint32_t) },
 };
 
 #if defined(__GNUC__)
@@ -110,6 +129,16 @@ static int zt_all_zero(const unsigned char *p, uint32_t n)
         }
     }
     return 1;
+}
+
+static int zt_has_upper(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s >= 'A' && *s <= 'Z') {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* NULL if @a off is the start of a string in the (verified) pool. */
@@ -163,6 +192,10 @@ static apr_status_t zt_load_header(zt_loader_t *ld, const unsigned char *base,
     if (memcmp(h->magic, ZT_MAGIC, ZT_MAGIC_LEN) != 0) {
         return zt_bad(ld, "bad magic %02x %02x %02x %02x, not a .ztb file",
                       h->magic[0], h->magic[1], h->magic[2], h->magic[3]);
+    }
+    if (h->version == 1) {
+        return zt_bad(ld, "format version 1; recompile with this zpc, which "
+                      "writes version %u", (unsigned)ZT_FORMAT_VERSION);
     }
     if (h->version != ZT_FORMAT_VERSION) {
         return zt_bad(ld, "format version %u, this reader knows %u",
@@ -394,6 +427,17 @@ static apr_status_t zt_load_opnds(zt_loader_t *ld)
                               ", both must be 0", i, o->n, (apr_int64_t)o->num);
             }
             break;
+        case ZT_OPND_QUERY:
+        case ZT_OPND_HEADER:
+            ZT_CHECK_NONEMPTY(ld, "operand", i, "parameter name", o->str);
+            if (o->kind == ZT_OPND_HEADER && zt_has_upper(t->strs + o->str)) {
+                return zt_bad(ld, "operand %u: header name is not lower case", i);
+            }
+            if (o->n != 0 || o->num != 0) {
+                return zt_bad(ld, "operand %u: n %u num %" APR_INT64_T_FMT
+                              ", both must be 0", i, o->n, (apr_int64_t)o->num);
+            }
+            break;
         case ZT_OPND_INT:
         case ZT_OPND_BOOL:
             if (o->str != 0 || o->n != 0) {
@@ -403,6 +447,14 @@ static apr_status_t zt_load_opnds(zt_loader_t *ld)
             if (o->kind == ZT_OPND_BOOL && o->num != 0 && o->num != 1) {
                 return zt_bad(ld, "operand %u: boolean %" APR_INT64_T_FMT
                               ", must be 0 or 1", i, (apr_int64_t)o->num);
+            }
+            break;
+        default:
+            /* a value of the request itself: nothing to store */
+            if (o->str != 0 || o->n != 0 || o->num != 0) {
+                return zt_bad(ld, "operand %u: kind %u with str %u n %u num %"
+                              APR_INT64_T_FMT ", all must be 0", i, o->kind,
+                              o->str, o->n, (apr_int64_t)o->num);
             }
             break;
         }
@@ -439,6 +491,48 @@ static apr_status_t zt_node_opnd(zt_loader_t *ld, uint32_t i, uint32_t o)
 {
     if (o >= ld->t->nopnds) {
         return zt_bad(ld, "node %u: operand %u >= count %u", i, o, ld->t->nopnds);
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Operand @a o of comparison @a op: in range, and of a kind the comparison
+ * can use.  The client address is only ever tested by IN_CIDR; an ordering
+ * compares integers, so an operand that never is one is a hostile table.
+ */
+static apr_status_t zt_node_value(zt_loader_t *ld, uint32_t i, uint32_t op,
+                                  uint32_t o)
+{
+    apr_status_t rv;
+    uint32_t kind;
+
+    if ((rv = zt_node_opnd(ld, i, o)) != APR_SUCCESS) {
+        return rv;
+    }
+    kind = ld->t->opnds[o].kind;
+    if (kind == ZT_OPND_CLIENT_IP) {
+        return zt_bad(ld, "node %u: operand %u is the client address, which "
+                      "only in_cidr tests", i, o);
+    }
+    if (op >= ZT_OP_LT && op <= ZT_OP_GE && kind != ZT_OPND_TOKEN
+        && kind != ZT_OPND_INT && kind != ZT_OPND_TIME_HOUR) {
+        return zt_bad(ld, "node %u: ordering operand %u is of kind %u, never "
+                      "an integer", i, o, kind);
+    }
+    return APR_SUCCESS;
+}
+
+/* A run of @a count entries at @a first inside a section of @a n. */
+static apr_status_t zt_node_run(zt_loader_t *ld, uint32_t i, uint32_t first,
+                                uint32_t count, uint32_t n, const char *what)
+{
+    if (count > ZT_MAX_LIST) {
+        return zt_bad(ld, "node %u: %u members, the limit is %u", i, count,
+                      (unsigned)ZT_MAX_LIST);
+    }
+    if (first > n || count > n - first) {
+        return zt_bad(ld, "node %u: %s %u count %u exceeds the %u %s entries",
+                      i, what, first, count, n, what);
     }
     return APR_SUCCESS;
 }
@@ -491,21 +585,46 @@ static apr_status_t zt_load_nodes(zt_loader_t *ld)
         case ZT_OP_EQ:
         case ZT_OP_NE:
         case ZT_OP_IN_CLAIM:
-            if ((rv = zt_node_opnd(ld, i, n->a)) == APR_SUCCESS
-                && (rv = zt_node_opnd(ld, i, n->b)) == APR_SUCCESS) {
+        case ZT_OP_LT:
+        case ZT_OP_LE:
+        case ZT_OP_GT:
+        case ZT_OP_GE:
+            if ((rv = zt_node_value(ld, i, n->op, n->a)) == APR_SUCCESS
+                && (rv = zt_node_value(ld, i, n->op, n->b)) == APR_SUCCESS) {
                 rv = zt_node_zero(ld, i, "c", n->c);
             }
             if (rv == APR_SUCCESS && n->op == ZT_OP_IN_CLAIM
-                && t->opnds[n->b].kind != ZT_OPND_TOKEN) {
+                && t->opnds[n->b].kind != ZT_OPND_TOKEN
+                && t->opnds[n->b].kind != ZT_OPND_CERT_SAN) {
                 rv = zt_bad(ld, "node %u: in_claim set, operand %u, is not a "
-                            "token claim", i, n->b);
+                            "token claim or the certificate's SANs", i, n->b);
             }
             break;
         case ZT_OP_IN_LIST:
+            if ((rv = zt_node_value(ld, i, n->op, n->a)) == APR_SUCCESS
+                && (rv = zt_node_run(ld, i, n->b, n->c, t->nlists,
+                                     "list")) == APR_SUCCESS) {
+                for (uint32_t k = 0; k < n->c; k++) {
+                    uint32_t kind = t->opnds[t->lists[n->b + k]].kind;
+                    if (kind != ZT_OPND_STR && kind != ZT_OPND_INT
+                        && kind != ZT_OPND_BOOL) {
+                        rv = zt_bad(ld, "node %u: list member %u, operand %u, "
+                                    "is of kind %u, not a literal", i, k,
+                                    t->lists[n->b + k], kind);
+                        break;
+                    }
+                }
+            }
+            break;
+        case ZT_OP_IN_CIDR:
             if ((rv = zt_node_opnd(ld, i, n->a)) == APR_SUCCESS
-                && (n->b > t->nlists || n->c > t->nlists - n->b)) {
-                rv = zt_bad(ld, "node %u: list %u count %u exceeds the %u "
-                            "list entries", i, n->b, n->c, t->nlists);
+                && t->opnds[n->a].kind != ZT_OPND_CLIENT_IP) {
+                rv = zt_bad(ld, "node %u: in_cidr operand %u is of kind %u, "
+                            "not the client address", i, n->a,
+                            t->opnds[n->a].kind);
+            }
+            if (rv == APR_SUCCESS) {
+                rv = zt_node_run(ld, i, n->b, n->c, t->ncidrs, "cidr");
             }
             break;
         default:
@@ -578,6 +697,112 @@ static apr_status_t zt_load_rules(zt_loader_t *ld)
     return APR_SUCCESS;
 }
 
+/* A run of @a count STR operands in LIST at @a first (enum values, acr). */
+static apr_status_t zt_str_run(zt_loader_t *ld, const char *what, uint32_t i,
+                               uint32_t first, uint32_t count)
+{
+    const zt_table_t *t = ld->t;
+
+    if (count > ZT_MAX_LIST) {
+        return zt_bad(ld, "%s %u: %u values, the limit is %u", what, i, count,
+                      (unsigned)ZT_MAX_LIST);
+    }
+    if (count == 0 && first != 0) {
+        return zt_bad(ld, "%s %u: no values but first is %u, must be 0",
+                      what, i, first);
+    }
+    if (first > t->nlists || count > t->nlists - first) {
+        return zt_bad(ld, "%s %u: list %u count %u exceeds the %u list entries",
+                      what, i, first, count, t->nlists);
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t o = t->lists[first + k];
+        if (t->opnds[o].kind != ZT_OPND_STR) {
+            return zt_bad(ld, "%s %u: value %u, operand %u, is not a string",
+                          what, i, k, o);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_cidrs(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->ncidrs; i++) {
+        const zt_cidr_rec_t *c = &t->cidrs[i];
+        uint32_t bits = c->family == 4 ? 32 : 128;
+
+        if (c->family != 4 && c->family != 6) {
+            return zt_bad(ld, "cidr %u: family %u, must be 4 or 6", i, c->family);
+        }
+        if (c->prefix > bits) {
+            return zt_bad(ld, "cidr %u: prefix %u, the limit for IPv%u is %u",
+                          i, c->prefix, c->family, bits);
+        }
+        if (c->reserved[0] != 0 || c->reserved[1] != 0) {
+            return zt_bad(ld, "cidr %u: reserved bytes are not 0", i);
+        }
+        /* host bits, and the bytes an IPv4 address leaves unused, are 0 */
+        for (uint32_t bit = c->prefix; bit < 128; bit++) {
+            if (c->addr[bit / 8] & (0x80u >> (bit % 8))) {
+                return zt_bad(ld, "cidr %u: address bit %u is set past the "
+                              "/%u prefix", i, bit, c->prefix);
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_types(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+    apr_status_t rv;
+
+    for (uint32_t i = 0; i < t->ntypes; i++) {
+        const zt_type_rec_t *y = &t->types[i];
+        int ranged = y->kind == ZT_TYPE_STRING || y->kind == ZT_TYPE_INT;
+
+        if (y->kind >= ZT_TYPE__COUNT) {
+            return zt_bad(ld, "type %u: unknown kind %u", i, y->kind);
+        }
+        if (y->dfa != ZT_NONE || y->reserved != 0) {
+            return zt_bad(ld, "type %u: dfa %u reserved %u, must be %u and 0",
+                          i, y->dfa, y->reserved, ZT_NONE);
+        }
+        if (y->kind == ZT_TYPE_STRING) {
+            ZT_CHECK_STR(ld, "type", i, "regex", y->str);
+        }
+        else if (y->str != 0) {
+            return zt_bad(ld, "type %u: kind %u with a regex (str %u), must be 0",
+                          i, y->kind, y->str);
+        }
+        if (ranged && (y->min > y->max
+                       || (y->kind == ZT_TYPE_STRING && y->min < 0))) {
+            return zt_bad(ld, "type %u: range %" APR_INT64_T_FMT "..%"
+                          APR_INT64_T_FMT " is empty or a negative length",
+                          i, (apr_int64_t)y->min, (apr_int64_t)y->max);
+        }
+        if (!ranged && (y->min != 0 || y->max != 0)) {
+            return zt_bad(ld, "type %u: kind %u with a range, min and max must "
+                          "be 0", i, y->kind);
+        }
+        if (y->kind == ZT_TYPE_ENUM) {
+            if (y->count == 0) {
+                return zt_bad(ld, "type %u: enum without values", i);
+            }
+            if ((rv = zt_str_run(ld, "type", i, y->first, y->count)) != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        else if (y->first != 0 || y->count != 0) {
+            return zt_bad(ld, "type %u: kind %u with values (list %u count %u), "
+                          "both must be 0", i, y->kind, y->first, y->count);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t zt_load_segs(zt_loader_t *ld)
 {
     const zt_table_t *t = ld->t;
@@ -585,23 +810,264 @@ static apr_status_t zt_load_segs(zt_loader_t *ld)
     for (uint32_t i = 0; i < t->nsegs; i++) {
         const zt_seg_rec_t *s = &t->segs[i];
 
-        if (s->kind != ZT_SEG_LITERAL && s->kind != ZT_SEG_CAPTURE) {
+        switch (s->kind) {
+        case ZT_SEG_LITERAL:
+        case ZT_SEG_CAPTURE:
+            ZT_CHECK_NONEMPTY(ld, "segment", i, "text", s->str);
+            if (s->kind == ZT_SEG_LITERAL && s->type != ZT_NONE) {
+                return zt_bad(ld, "segment %u: a literal with type %u, must be "
+                              "%u", i, s->type, ZT_NONE);
+            }
+            if (s->kind == ZT_SEG_CAPTURE && s->type >= t->ntypes) {
+                return zt_bad(ld, "segment %u: capture type %u >= count %u",
+                              i, s->type, t->ntypes);
+            }
+            break;
+        case ZT_SEG_STAR:
+        case ZT_SEG_GLOBSTAR:
+            if (s->str != 0 || s->type != ZT_NONE) {
+                return zt_bad(ld, "segment %u: kind %u with str %u type %u, "
+                              "must be 0 and %u", i, s->kind, s->str, s->type,
+                              ZT_NONE);
+            }
+            break;
+        default:
             return zt_bad(ld, "segment %u: unknown kind %u", i, s->kind);
         }
-        ZT_CHECK_NONEMPTY(ld, "segment", i, "text", s->str);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_params(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        const zt_param_rec_t *p = &t->params[i];
+
+        if (p->where != ZT_PARAM_QUERY && p->where != ZT_PARAM_HEADER) {
+            return zt_bad(ld, "param %u: unknown where %u", i, p->where);
+        }
+        ZT_CHECK_NONEMPTY(ld, "param", i, "name", p->name);
+        if (p->where == ZT_PARAM_HEADER && zt_has_upper(t->strs + p->name)) {
+            return zt_bad(ld, "param %u: header name is not lower case", i);
+        }
+        if (p->type >= t->ntypes) {
+            return zt_bad(ld, "param %u: type %u >= count %u", i, p->type,
+                          t->ntypes);
+        }
+        if ((p->flags & ~(uint32_t)(ZT_PARAM_OPTIONAL | ZT_PARAM_LIST)) != 0
+            || ((p->flags & ZT_PARAM_LIST) && p->where != ZT_PARAM_QUERY)) {
+            return zt_bad(ld, "param %u: flags 0x%x (list is for query "
+                          "parameters only)", i, p->flags);
+        }
     }
     return APR_SUCCESS;
 }
 
 /*
- * Each route owns its runs of SEGS and RREF: the runs follow each other in
- * route order and cover both sections exactly, so no route shares or
- * skips a segment or a rule reference.
+ * Bodies and the schemas they embed.  BLOB holds the schemas, each at an
+ * 8-aligned offset; any byte no schema covers is 0, so BLOB has no hidden
+ * content either.
+ */
+static apr_status_t zt_load_bodies(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+    apr_status_t rv = APR_SUCCESS;
+    unsigned char *covered;
+    apr_pool_t *tmp;
+
+    if ((rv = apr_pool_create(&tmp, ld->pool)) != APR_SUCCESS) {
+        *ld->err = apr_psprintf(ld->pool, "%s: out of memory", ld->name);
+        return rv;
+    }
+    covered = apr_pcalloc(tmp, t->blob_len + 1);
+    for (uint32_t i = 0; i < t->nbodies && rv == APR_SUCCESS; i++) {
+        const zt_body_rec_t *b = &t->bodies[i];
+        const char *p;
+
+        if (b->kind != ZT_BODY_JSON && b->kind != ZT_BODY_XML) {
+            rv = zt_bad(ld, "body %u: unknown kind %u", i, b->kind);
+        }
+        else if (b->max == 0) {
+            rv = zt_bad(ld, "body %u: max is 0, must be > 0", i);
+        }
+        else if (b->schema_len == 0 && b->schema_off != 0) {
+            rv = zt_bad(ld, "body %u: no schema but offset %u, must be 0",
+                        i, b->schema_off);
+        }
+        else if (b->schema_off % 8 != 0 || b->schema_off > t->blob_len
+                 || b->schema_len > t->blob_len - b->schema_off) {
+            rv = zt_bad(ld, "body %u: schema at %u length %u, must be 8-aligned "
+                        "and inside the %u-byte blob", i, b->schema_off,
+                        b->schema_len, t->blob_len);
+        }
+        else if ((p = zt_str_problem(t, b->schema_name)) != NULL
+                 || (p = zt_str_problem(t, b->root)) != NULL) {
+            rv = zt_bad(ld, "body %u: schema name %u or root %u %s (%u bytes)",
+                        i, b->schema_name, b->root, p, t->strs_len);
+        }
+        else if (b->kind == ZT_BODY_JSON && b->root != 0) {
+            rv = zt_bad(ld, "body %u: a JSON body with an XML root (%u)",
+                        i, b->root);
+        }
+        else {
+            memset(covered + b->schema_off, 1, b->schema_len);
+        }
+    }
+    for (uint32_t k = 0; k < t->blob_len && rv == APR_SUCCESS; k++) {
+        if (!covered[k] && t->blob[k] != 0) {
+            rv = zt_bad(ld, "blob byte %u is in no schema and is not 0", k);
+        }
+    }
+    apr_pool_destroy(tmp);
+    return rv;
+}
+
+static apr_status_t zt_load_stepups(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+    apr_status_t rv;
+
+    for (uint32_t i = 0; i < t->nstepups; i++) {
+        const zt_stepup_rec_t *s = &t->stepups[i];
+
+        ZT_CHECK_STR(ld, "stepup", i, "file", s->file);
+        if (s->reserved != 0) {
+            return zt_bad(ld, "stepup %u: reserved field is %u, must be 0",
+                          i, s->reserved);
+        }
+        if (s->acr_count == 0 && s->max_age == 0) {
+            return zt_bad(ld, "stepup %u: neither acr values nor max_age", i);
+        }
+        if ((rv = zt_str_run(ld, "stepup", i, s->acr_first, s->acr_count))
+            != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zt_load_limits(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+
+    for (uint32_t i = 0; i < t->nlimits; i++) {
+        const zt_limit_rec_t *l = &t->limits[i];
+
+        ZT_CHECK_STR(ld, "limit", i, "file", l->file);
+        if (l->count == 0) {
+            return zt_bad(ld, "limit %u: count is 0, must be > 0", i);
+        }
+        if (l->period != 1 && l->period != 60 && l->period != 3600) {
+            return zt_bad(ld, "limit %u: period %u, must be 1, 60 or 3600",
+                          i, l->period);
+        }
+        if (l->key != ZT_LIMIT_SUB && l->key != ZT_LIMIT_AZP
+            && l->key != ZT_LIMIT_IP) {
+            return zt_bad(ld, "limit %u: unknown key %u", i, l->key);
+        }
+        if (l->reserved != 0) {
+            return zt_bad(ld, "limit %u: reserved field is %u, must be 0",
+                          i, l->reserved);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* A run [first, first + count) of a section of @a n, right after @a next. */
+static apr_status_t zt_route_run(zt_loader_t *ld, uint32_t i, const char *what,
+                                 uint32_t first, uint32_t count, uint32_t n,
+                                 uint32_t limit, uint32_t *next)
+{
+    if (count > limit) {
+        return zt_bad(ld, "route %u: %u %s, the limit is %u", i, count, what,
+                      limit);
+    }
+    if (first > n || count > n - first) {
+        return zt_bad(ld, "route %u: %s %u count %u exceed the %u %s",
+                      i, what, first, count, n, what);
+    }
+    if (first != *next) {
+        return zt_bad(ld, "route %u: %s at %u, expected %u (runs follow "
+                      "route order)", i, what, first, *next);
+    }
+    *next += count;
+    return APR_SUCCESS;
+}
+
+/* The path: GLOBSTAR only last, capture names distinct. */
+static apr_status_t zt_route_segs(zt_loader_t *ld, uint32_t i,
+                                  const zt_route_rec_t *r)
+{
+    const zt_table_t *t = ld->t;
+    const zt_seg_rec_t *seg = &t->segs[r->seg_first];
+
+    for (uint32_t k = 0; k < r->seg_count; k++) {
+        if (seg[k].kind == ZT_SEG_GLOBSTAR && k + 1 != r->seg_count) {
+            return zt_bad(ld, "route %u: ** is segment %u of %u, it may only "
+                          "be the last", i, k, r->seg_count);
+        }
+        for (uint32_t j = 0; seg[k].kind == ZT_SEG_CAPTURE && j < k; j++) {
+            if (seg[j].kind == ZT_SEG_CAPTURE
+                && strcmp(t->strs + seg[j].str, t->strs + seg[k].str) == 0) {
+                return zt_bad(ld, "route %u: captures %u and %u have the same "
+                              "name", i, j, k);
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* Parameters: each (where, name) once. */
+static apr_status_t zt_route_params(zt_loader_t *ld, uint32_t i,
+                                    const zt_route_rec_t *r)
+{
+    const zt_table_t *t = ld->t;
+    const zt_param_rec_t *p = &t->params[r->param_first];
+
+    for (uint32_t k = 0; k < r->param_count; k++) {
+        for (uint32_t j = 0; j < k; j++) {
+            if (p[j].where == p[k].where
+                && strcmp(t->strs + p[j].name, t->strs + p[k].name) == 0) {
+                return zt_bad(ld, "route %u: parameters %u and %u have the "
+                              "same name", i, r->param_first + j,
+                              r->param_first + k);
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* Ascending references in @a refs[first..first+count) below @a n. */
+static apr_status_t zt_route_refs(zt_loader_t *ld, uint32_t i, const char *what,
+                                  const uint32_t *refs, uint32_t first,
+                                  uint32_t count, uint32_t n)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t ref = refs[first + k];
+        if (ref >= n) {
+            return zt_bad(ld, "route %u: %s %u >= count %u", i, what, ref, n);
+        }
+        if (k > 0 && ref <= refs[first + k - 1]) {
+            return zt_bad(ld, "route %u: %s %u after %s %u, refs must ascend",
+                          i, what, ref, what, refs[first + k - 1]);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Each route owns its runs of SEGS, RREF, PARM and LREF: the runs follow
+ * each other in route order and cover each section exactly, so no route
+ * shares or skips a segment, a rule reference, a parameter or a limit
+ * reference.
  */
 static apr_status_t zt_load_routes(zt_loader_t *ld)
 {
     const zt_table_t *t = ld->t;
-    uint32_t next_seg = 0, next_rref = 0;
+    uint32_t next_seg = 0, next_rref = 0, next_param = 0, next_lref = 0;
+    apr_status_t rv;
 
     for (uint32_t i = 0; i < t->nroutes; i++) {
         const zt_route_rec_t *r = &t->routes[i];
@@ -612,40 +1078,48 @@ static apr_status_t zt_load_routes(zt_loader_t *ld)
                           "known method", i, r->methods);
         }
         ZT_CHECK_STR(ld, "route", i, "pattern", r->pattern);
-        if (r->seg_count > ZT_MAX_SEGMENTS) {
-            return zt_bad(ld, "route %u: %u segments, the limit is %u",
-                          i, r->seg_count, (unsigned)ZT_MAX_SEGMENTS);
+        ZT_CHECK_STR(ld, "route", i, "file", r->file);
+        if ((r->flags & ~(uint32_t)ZT_ROUTE_QUERY_ANY) != 0) {
+            return zt_bad(ld, "route %u: unknown flags 0x%x", i, r->flags);
         }
-        if (r->seg_first > t->nsegs || r->seg_count > t->nsegs - r->seg_first) {
-            return zt_bad(ld, "route %u: segments %u count %u exceed the %u "
-                          "segments", i, r->seg_first, r->seg_count, t->nsegs);
+        if (r->reserved != 0) {
+            return zt_bad(ld, "route %u: reserved field is %u, must be 0",
+                          i, r->reserved);
         }
-        if (r->rref_first > t->nrrefs || r->rref_count > t->nrrefs - r->rref_first) {
-            return zt_bad(ld, "route %u: rule refs %u count %u exceed the %u "
-                          "refs", i, r->rref_first, r->rref_count, t->nrrefs);
+        if (r->body != ZT_NONE && r->body >= t->nbodies) {
+            return zt_bad(ld, "route %u: body %u >= count %u", i, r->body,
+                          t->nbodies);
         }
-        if (r->seg_first != next_seg || r->rref_first != next_rref) {
-            return zt_bad(ld, "route %u: segments at %u and rule refs at %u, "
-                          "expected %u and %u (runs follow route order)",
-                          i, r->seg_first, r->rref_first, next_seg, next_rref);
+        if (r->stepup != ZT_NONE && r->stepup >= t->nstepups) {
+            return zt_bad(ld, "route %u: stepup %u >= count %u", i, r->stepup,
+                          t->nstepups);
         }
-        next_seg += r->seg_count;
-        next_rref += r->rref_count;
-        for (uint32_t k = 0; k < r->rref_count; k++) {
-            uint32_t ref = t->rrefs[r->rref_first + k];
-            if (ref >= t->nrules) {
-                return zt_bad(ld, "route %u: rule %u >= count %u", i, ref,
-                              t->nrules);
-            }
-            if (k > 0 && ref <= t->rrefs[r->rref_first + k - 1]) {
-                return zt_bad(ld, "route %u: rule %u after rule %u, refs must "
-                              "ascend", i, ref, t->rrefs[r->rref_first + k - 1]);
-            }
+        if ((rv = zt_route_run(ld, i, "segments", r->seg_first, r->seg_count,
+                               t->nsegs, ZT_MAX_SEGMENTS, &next_seg))
+            || (rv = zt_route_run(ld, i, "rule refs", r->rref_first,
+                                  r->rref_count, t->nrrefs, UINT32_MAX,
+                                  &next_rref))
+            || (rv = zt_route_run(ld, i, "params", r->param_first,
+                                  r->param_count, t->nparams, ZT_MAX_PARAMS,
+                                  &next_param))
+            || (rv = zt_route_run(ld, i, "limit refs", r->lref_first,
+                                  r->lref_count, t->nlrefs, ZT_MAX_LIMITS,
+                                  &next_lref))
+            || (rv = zt_route_refs(ld, i, "rule", t->rrefs, r->rref_first,
+                                   r->rref_count, t->nrules))
+            || (rv = zt_route_refs(ld, i, "limit", t->lrefs, r->lref_first,
+                                   r->lref_count, t->nlimits))
+            || (rv = zt_route_segs(ld, i, r))
+            || (rv = zt_route_params(ld, i, r))) {
+            return rv;
         }
     }
-    if (next_seg != t->nsegs || next_rref != t->nrrefs) {
-        return zt_bad(ld, "routes use %u segments and %u rule refs, the table "
-                      "has %u and %u", next_seg, next_rref, t->nsegs, t->nrrefs);
+    if (next_seg != t->nsegs || next_rref != t->nrrefs
+        || next_param != t->nparams || next_lref != t->nlrefs) {
+        return zt_bad(ld, "routes use %u segments, %u rule refs, %u params and "
+                      "%u limit refs; the table has %u, %u, %u and %u",
+                      next_seg, next_rref, next_param, next_lref,
+                      t->nsegs, t->nrrefs, t->nparams, t->nlrefs);
     }
     return APR_SUCCESS;
 }
@@ -981,6 +1455,14 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
     t->nodes = ZT_SECT(ZT_S_NODE, zt_node_rec_t);     t->nnodes = ZT_COUNT(ZT_S_NODE);
     t->opnds = ZT_SECT(ZT_S_OPND, zt_opnd_rec_t);     t->nopnds = ZT_COUNT(ZT_S_OPND);
     t->lists = ZT_SECT(ZT_S_LIST, uint32_t);          t->nlists = ZT_COUNT(ZT_S_LIST);
+    t->cidrs = ZT_SECT(ZT_S_CIDR, zt_cidr_rec_t);     t->ncidrs = ZT_COUNT(ZT_S_CIDR);
+    t->types = ZT_SECT(ZT_S_TYPE, zt_type_rec_t);     t->ntypes = ZT_COUNT(ZT_S_TYPE);
+    t->params = ZT_SECT(ZT_S_PARM, zt_param_rec_t);   t->nparams = ZT_COUNT(ZT_S_PARM);
+    t->bodies = ZT_SECT(ZT_S_BODY, zt_body_rec_t);    t->nbodies = ZT_COUNT(ZT_S_BODY);
+    t->blob = ZT_SECT(ZT_S_BLOB, unsigned char);      t->blob_len = found[ZT_S_BLOB]->len;
+    t->stepups = ZT_SECT(ZT_S_STEP, zt_stepup_rec_t); t->nstepups = ZT_COUNT(ZT_S_STEP);
+    t->limits = ZT_SECT(ZT_S_LIMT, zt_limit_rec_t);   t->nlimits = ZT_COUNT(ZT_S_LIMT);
+    t->lrefs = ZT_SECT(ZT_S_LREF, uint32_t);          t->nlrefs = ZT_COUNT(ZT_S_LREF);
 #undef ZT_SECT
 #undef ZT_COUNT
 
@@ -996,12 +1478,19 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         || (rv = zt_load_strings(&ld))
         || (rv = zt_load_opnds(&ld))
         || (rv = zt_load_lists(&ld))
+        || (rv = zt_load_cidrs(&ld))
+        || (rv = zt_load_types(&ld))
         || (rv = zt_load_nodes(&ld))
         || (rv = zt_load_rules(&ld))
         || (rv = zt_load_segs(&ld))
+        || (rv = zt_load_params(&ld))
+        || (rv = zt_load_bodies(&ld))
+        || (rv = zt_load_stepups(&ld))
+        || (rv = zt_load_limits(&ld))
         || (rv = zt_load_routes(&ld))
         || (rv = zt_load_issuers(&ld))
-        || (rv = zt_load_meta(&ld))) {
+        || (rv = zt_load_meta(&ld))
+        || (rv = zt_route_trie_build(t, pool, ld.err))) {
         return rv;
     }
     *table = t;

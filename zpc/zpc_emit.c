@@ -27,13 +27,21 @@
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
+#include "zpc_ast.h"        /* ZPC_MAX_STRING: an untyped capture's length */
 #include "zpc_back.h"
 
 /* zpc_emit_layout writes every record field by field: these counts must
  * follow the records of zt_format.h. */
 _Static_assert(sizeof(zt_issuer_rec_t) == 16 * 4, "issuer record: 16 u32 fields");
-_Static_assert(sizeof(zt_route_rec_t) == 7 * 4, "route record: 7 u32 fields");
+_Static_assert(sizeof(zt_route_rec_t) == 16 * 4, "route record: 16 u32 fields");
+_Static_assert(sizeof(zt_seg_rec_t) == 3 * 4, "segment record: 3 u32 fields");
 _Static_assert(sizeof(zt_rule_rec_t) == 6 * 4, "rule record: 6 u32 fields");
+_Static_assert(sizeof(zt_type_rec_t) == 6 * 4 + 2 * 8, "type record: 6 u32, 2 i64");
+_Static_assert(sizeof(zt_param_rec_t) == 4 * 4, "param record: 4 u32 fields");
+_Static_assert(sizeof(zt_body_rec_t) == 6 * 4, "body record: 6 u32 fields");
+_Static_assert(sizeof(zt_stepup_rec_t) == 6 * 4, "stepup record: 6 u32 fields");
+_Static_assert(sizeof(zt_limit_rec_t) == 6 * 4, "limit record: 6 u32 fields");
+_Static_assert(sizeof(zt_cidr_rec_t) == 20, "cidr record: 4 + 16 bytes");
 
 /* The string pool under construction: bytes, and bytes -> offset. */
 typedef struct {
@@ -56,8 +64,21 @@ typedef struct {
     zt_rule_rec_t *rules;       uint32_t nrules;
     uint32_t *rrefs;            uint32_t nrrefs;
     zt_node_rec_t *nodes;       uint32_t nnodes;
-    zt_opnd_rec_t *opnds;       uint32_t nopnds;
-    uint32_t *lists;            uint32_t nlists;
+    /* Operands and list entries: the IR's first, at their IR indices, then
+     * the STR operands and LIST runs of enum types and acr lists. */
+    apr_array_header_t *opnds;  /* zt_opnd_rec_t */
+    apr_array_header_t *lists;  /* uint32_t */
+    apr_array_header_t *cidrs;  /* zt_cidr_rec_t */
+    apr_array_header_t *types;  /* zt_type_rec_t */
+    apr_hash_t *type_seen;      /* type key -> index + 1 */
+    apr_array_header_t *params; /* zt_param_rec_t */
+    apr_array_header_t *bodies; /* zt_body_rec_t */
+    apr_hash_t *body_seen;      /* zpc_ir_body_t * -> index + 1 */
+    apr_array_header_t *blob;   /* bytes */
+    apr_hash_t *blob_seen;      /* schema bytes -> offset + 1 */
+    apr_array_header_t *stepups;    /* zt_stepup_rec_t */
+    apr_array_header_t *limits;     /* zt_limit_rec_t */
+    apr_array_header_t *lrefs;      /* uint32_t */
 } zpc_emitter_t;
 
 #if defined(__GNUC__)
@@ -215,6 +236,240 @@ static apr_status_t zpc_emit_issuers(zpc_emitter_t *e)
     return APR_SUCCESS;
 }
 
+/* Append @a values as STR operands with a LIST run over them (enum values,
+ * acr lists); an empty list is the run 0, 0. */
+static apr_status_t zpc_emit_strlist(zpc_emitter_t *e, const char *what,
+                                     const apr_array_header_t *values,
+                                     uint32_t *first, uint32_t *count)
+{
+    uint32_t n = zpc_nelts(values);
+    apr_status_t rv;
+
+    if (n > ZT_MAX_LIST) {
+        return zpc_emit_error(e, "%s: %u values (the limit is %u)", what, n,
+                              (unsigned)ZT_MAX_LIST);
+    }
+    *first = n > 0 ? (uint32_t)e->lists->nelts : 0;
+    *count = n;
+    for (uint32_t k = 0; k < n; k++) {
+        zt_opnd_rec_t *o = apr_array_push(e->opnds);
+        memset(o, 0, sizeof(*o));
+        o->kind = ZT_OPND_STR;
+        if ((rv = zpc_intern(e, APR_ARRAY_IDX(values, k, const char *),
+                             &o->str)) != APR_SUCCESS) {
+            return rv;
+        }
+        APR_ARRAY_PUSH(e->lists, uint32_t) = (uint32_t)e->opnds->nelts - 1;
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * The TYPE index of @a ty (NULL: a string of 0..ZPC_MAX_STRING bytes).
+ * Equal types share one record.  Only the fields the kind uses are
+ * written, as zt_format.h lays them out.
+ */
+static apr_status_t zpc_emit_type(zpc_emitter_t *e, const zpc_ir_type_t *ty,
+                                  const char *where, uint32_t *idx)
+{
+    static const zpc_ir_type_t untyped = { ZT_TYPE_STRING, 0, ZPC_MAX_STRING,
+                                           NULL, NULL };
+    apr_array_header_t *key;
+    const char *k, *regex;
+    zt_type_rec_t *r;
+    void *seen;
+    apr_status_t rv;
+    int ranged, enumerated;
+
+    if (ty == NULL) {
+        ty = &untyped;
+    }
+    ranged = ty->kind == ZT_TYPE_STRING || ty->kind == ZT_TYPE_INT;
+    enumerated = ty->kind == ZT_TYPE_ENUM;
+    regex = ty->kind == ZT_TYPE_STRING && ty->regex != NULL ? ty->regex : "";
+    /* the key: every field the record keeps, each length-prefixed */
+    key = apr_array_make(e->pool, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(key, const char *) = apr_psprintf(
+        e->pool, "%u %" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %" APR_SIZE_T_FMT
+        ":%s", ty->kind, ranged ? (apr_int64_t)ty->min : 0,
+        ranged ? (apr_int64_t)ty->max : 0, strlen(regex), regex);
+    for (uint32_t i = 0; enumerated && i < zpc_nelts(ty->values); i++) {
+        const char *v = APR_ARRAY_IDX(ty->values, i, const char *);
+        APR_ARRAY_PUSH(key, const char *) = apr_psprintf(
+            e->pool, " %" APR_SIZE_T_FMT ":%s", strlen(v), v);
+    }
+    k = apr_array_pstrcat(e->pool, key, 0);
+    if ((seen = apr_hash_get(e->type_seen, k, APR_HASH_KEY_STRING)) != NULL) {
+        *idx = (uint32_t)((uintptr_t)seen - 1);
+        return APR_SUCCESS;
+    }
+    r = apr_array_push(e->types);
+    memset(r, 0, sizeof(*r));
+    r->kind = ty->kind;
+    r->dfa = ZT_NONE;
+    if (ranged) {
+        r->min = ty->min;
+        r->max = ty->max;
+    }
+    if ((rv = zpc_intern(e, regex, &r->str)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (enumerated) {
+        uint32_t first, count;
+        if ((rv = zpc_emit_strlist(e, apr_psprintf(e->pool, "%s: enum", where),
+                                   ty->values, &first, &count)) != APR_SUCCESS) {
+            return rv;
+        }
+        r->first = first;
+        r->count = count;
+    }
+    *idx = (uint32_t)e->types->nelts - 1;
+    apr_hash_set(e->type_seen, k, APR_HASH_KEY_STRING, (void *)(uintptr_t)(*idx + 1));
+    return APR_SUCCESS;
+}
+
+/* Schema bytes into BLOB, 8-aligned; the same schema is stored once. */
+static apr_status_t zpc_emit_schema(zpc_emitter_t *e, const zpc_ir_body_t *b,
+                                    zt_body_rec_t *r)
+{
+    void *seen;
+    apr_size_t off;
+
+    if (b->schema == NULL || b->schema_len == 0) {
+        return APR_SUCCESS;
+    }
+    if (b->schema_len > ZT_MAX_FILE_LEN) {
+        return zpc_emit_error(e, "schema %s: %" APR_SIZE_T_FMT " bytes (the "
+                              "limit is the file limit, %u)",
+                              b->schema_name ? b->schema_name : "?",
+                              b->schema_len, (unsigned)ZT_MAX_FILE_LEN);
+    }
+    seen = apr_hash_get(e->blob_seen, b->schema, (apr_ssize_t)b->schema_len);
+    if (seen != NULL) {
+        off = (apr_size_t)((uintptr_t)seen - 1);
+    }
+    else {
+        off = (apr_size_t)e->blob->nelts;
+        if (off + b->schema_len > ZT_MAX_FILE_LEN) {
+            return zpc_emit_error(e, "schemas too large (more than %u bytes)",
+                                  (unsigned)ZT_MAX_FILE_LEN);
+        }
+        for (apr_size_t i = 0; i < b->schema_len; i++) {
+            APR_ARRAY_PUSH(e->blob, char) = b->schema[i];
+        }
+        while (e->blob->nelts % 8 != 0) {
+            APR_ARRAY_PUSH(e->blob, char) = 0;
+        }
+        apr_hash_set(e->blob_seen, b->schema, (apr_ssize_t)b->schema_len,
+                     (void *)(uintptr_t)(off + 1));
+    }
+    r->schema_off = (uint32_t)off;
+    r->schema_len = (uint32_t)b->schema_len;
+    return APR_SUCCESS;
+}
+
+/* The BODY index of @a b; a body shared by several routes is stored once. */
+static apr_status_t zpc_emit_body(zpc_emitter_t *e, const zpc_ir_body_t *b,
+                                  uint32_t *idx)
+{
+    void *seen = apr_hash_get(e->body_seen, &b, sizeof(b));
+    zt_body_rec_t r;
+    apr_status_t rv;
+
+    if (seen != NULL) {
+        *idx = (uint32_t)((uintptr_t)seen - 1);
+        return APR_SUCCESS;
+    }
+    memset(&r, 0, sizeof(r));
+    r.kind = b->kind;
+    r.max = b->max;
+    if ((rv = zpc_emit_schema(e, b, &r)) != APR_SUCCESS
+        || (rv = zpc_intern(e, b->schema_name, &r.schema_name)) != APR_SUCCESS
+        || (rv = zpc_intern(e, b->root, &r.root)) != APR_SUCCESS) {
+        return rv;
+    }
+    APR_ARRAY_PUSH(e->bodies, zt_body_rec_t) = r;
+    *idx = (uint32_t)e->bodies->nelts - 1;
+    apr_hash_set(e->body_seen, apr_pmemdup(e->pool, &b, sizeof(b)), sizeof(b),
+                 (void *)(uintptr_t)(*idx + 1));
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_segs(zpc_emitter_t *e, const zpc_ir_route_t *r,
+                                  zt_route_rec_t *o)
+{
+    apr_status_t rv;
+
+    o->seg_first = e->nsegs;
+    o->seg_count = zpc_nelts(r->segs);
+    for (uint32_t k = 0; k < o->seg_count; k++) {
+        const zpc_ir_seg_t *s = &APR_ARRAY_IDX(r->segs, k, zpc_ir_seg_t);
+        zt_seg_rec_t *so = &e->segs[e->nsegs++];
+
+        so->kind = s->kind;
+        so->str = 0;
+        so->type = ZT_NONE;
+        if (s->kind == ZT_SEG_LITERAL || s->kind == ZT_SEG_CAPTURE) {
+            if ((rv = zpc_intern(e, s->text, &so->str)) != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        if (s->kind == ZT_SEG_CAPTURE
+            && (rv = zpc_emit_type(e, s->type, apr_psprintf(e->pool,
+                        "route %s: capture %s", r->pattern ? r->pattern : "?",
+                        s->text ? s->text : "?"), &so->type)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_params(zpc_emitter_t *e, const zpc_ir_route_t *r,
+                                    zt_route_rec_t *o)
+{
+    const char *pattern = r->pattern ? r->pattern : "?";
+    apr_status_t rv;
+
+    o->param_first = (uint32_t)e->params->nelts;
+    o->param_count = zpc_nelts(r->params);
+    if (o->param_count > ZT_MAX_PARAMS) {
+        return zpc_emit_error(e, "route %s: too many query and header "
+                              "parameters (%u; the limit is %u)", pattern,
+                              o->param_count, (unsigned)ZT_MAX_PARAMS);
+    }
+    for (uint32_t k = 0; k < o->param_count; k++) {
+        const zpc_ir_param_t *p = &APR_ARRAY_IDX(r->params, k, zpc_ir_param_t);
+        zt_param_rec_t po;
+
+        po.where = p->where;
+        po.flags = p->flags;
+        if ((rv = zpc_intern(e, p->name, &po.name)) != APR_SUCCESS
+            || (rv = zpc_emit_type(e, p->type, apr_psprintf(e->pool,
+                        "route %s: parameter %s", pattern, p->name ? p->name : "?"),
+                        &po.type)) != APR_SUCCESS) {
+            return rv;
+        }
+        APR_ARRAY_PUSH(e->params, zt_param_rec_t) = po;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_lrefs(zpc_emitter_t *e, const zpc_ir_route_t *r,
+                                   zt_route_rec_t *o)
+{
+    o->lref_first = (uint32_t)e->lrefs->nelts;
+    o->lref_count = zpc_nelts(r->limits);
+    if (o->lref_count > ZT_MAX_LIMITS) {
+        return zpc_emit_error(e, "route %s: too many rate limits (%u; the "
+                              "limit is %u)", r->pattern ? r->pattern : "?",
+                              o->lref_count, (unsigned)ZT_MAX_LIMITS);
+    }
+    for (uint32_t k = 0; k < o->lref_count; k++) {
+        APR_ARRAY_PUSH(e->lrefs, uint32_t) = APR_ARRAY_IDX(r->limits, k, uint32_t);
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t zpc_emit_routes(zpc_emitter_t *e)
 {
     const apr_array_header_t *a = e->ir->routes;
@@ -252,25 +507,88 @@ static apr_status_t zpc_emit_routes(zpc_emitter_t *e)
         zt_route_rec_t *o = &e->routes[i];
 
         o->methods = r->methods;
-        if ((rv = zpc_intern(e, r->pattern, &o->pattern)) != APR_SUCCESS) {
+        o->line = r->line;
+        o->flags = r->flags;
+        /* -1, "no step-up", is ZT_NONE */
+        o->stepup = r->stepup < 0 ? ZT_NONE : (uint32_t)r->stepup;
+        o->body = ZT_NONE;
+        if ((rv = zpc_intern(e, r->pattern, &o->pattern)) != APR_SUCCESS
+            || (rv = zpc_intern(e, r->file, &o->file)) != APR_SUCCESS
+            || (rv = zpc_emit_segs(e, r, o)) != APR_SUCCESS
+            || (rv = zpc_emit_params(e, r, o)) != APR_SUCCESS
+            || (rv = zpc_emit_lrefs(e, r, o)) != APR_SUCCESS
+            || (r->body != NULL
+                && (rv = zpc_emit_body(e, r->body, &o->body)) != APR_SUCCESS)) {
             return rv;
-        }
-        o->seg_first = e->nsegs;
-        o->seg_count = zpc_nelts(r->segs);
-        for (uint32_t k = 0; k < o->seg_count; k++) {
-            const zpc_ir_seg_t *s = &APR_ARRAY_IDX(r->segs, k, zpc_ir_seg_t);
-            zt_seg_rec_t *so = &e->segs[e->nsegs++];
-            so->kind = s->kind;
-            if ((rv = zpc_intern(e, s->text, &so->str)) != APR_SUCCESS) {
-                return rv;
-            }
         }
         o->rref_first = e->nrrefs;
         o->rref_count = zpc_nelts(r->rules);
         for (uint32_t k = 0; k < o->rref_count; k++) {
             e->rrefs[e->nrrefs++] = APR_ARRAY_IDX(r->rules, k, uint32_t);
         }
-        o->line = r->line;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_stepups(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->stepups;
+    apr_status_t rv;
+
+    for (uint32_t i = 0; i < zpc_nelts(a); i++) {
+        const zpc_ir_stepup_t *s = &APR_ARRAY_IDX(a, i, zpc_ir_stepup_t);
+        zt_stepup_rec_t r;
+
+        memset(&r, 0, sizeof(r));
+        r.max_age = s->max_age;
+        r.line = s->line;
+        if ((rv = zpc_intern(e, s->file, &r.file)) != APR_SUCCESS
+            || (rv = zpc_emit_strlist(e, apr_psprintf(e->pool, "stepup at %s:%u: "
+                                      "acr", s->file ? s->file : "?", s->line),
+                                      s->acr, &r.acr_first, &r.acr_count))
+               != APR_SUCCESS) {
+            return rv;
+        }
+        APR_ARRAY_PUSH(e->stepups, zt_stepup_rec_t) = r;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_limits(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->limits;
+    apr_status_t rv;
+
+    for (uint32_t i = 0; i < zpc_nelts(a); i++) {
+        const zpc_ir_limit_t *l = &APR_ARRAY_IDX(a, i, zpc_ir_limit_t);
+        zt_limit_rec_t r;
+
+        memset(&r, 0, sizeof(r));
+        r.count = l->count;
+        r.period = l->period;
+        r.key = l->key;
+        r.line = l->line;
+        if ((rv = zpc_intern(e, l->file, &r.file)) != APR_SUCCESS) {
+            return rv;
+        }
+        APR_ARRAY_PUSH(e->limits, zt_limit_rec_t) = r;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t zpc_emit_cidrs(zpc_emitter_t *e)
+{
+    const apr_array_header_t *a = e->ir->cidrs;
+
+    for (uint32_t i = 0; i < zpc_nelts(a); i++) {
+        const zpc_ir_cidr_t *c = &APR_ARRAY_IDX(a, i, zpc_ir_cidr_t);
+        zt_cidr_rec_t r;
+
+        memset(&r, 0, sizeof(r));
+        r.family = c->family;
+        r.prefix = c->prefix;
+        memcpy(r.addr, c->addr, sizeof(r.addr));
+        APR_ARRAY_PUSH(e->cidrs, zt_cidr_rec_t) = r;
     }
     return APR_SUCCESS;
 }
@@ -337,6 +655,12 @@ static apr_status_t zpc_emit_nodes(zpc_emitter_t *e)
         e->nodes[i].a = n->a;
         e->nodes[i].b = n->b;
         e->nodes[i].c = n->c;
+        if ((n->op == ZT_OP_IN_LIST || n->op == ZT_OP_IN_CIDR)
+            && n->c > ZT_MAX_LIST) {
+            return zpc_emit_error(e, "condition node %u: a list of %u members "
+                                  "(the limit is %u)", i, n->c,
+                                  (unsigned)ZT_MAX_LIST);
+        }
         if (n->op == ZT_OP_AND || n->op == ZT_OP_OR || n->op == ZT_OP_NOT) {
             uint32_t nk = n->op == ZT_OP_NOT ? 1 : 2;
             for (uint32_t k = 0; k < nk; k++) {
@@ -401,18 +725,18 @@ static const char *zpc_claim_text(zpc_emitter_t *e, const apr_array_header_t *pa
 static apr_status_t zpc_emit_opnds(zpc_emitter_t *e)
 {
     const apr_array_header_t *a = e->ir->opnds;
+    uint32_t nopnds = zpc_nelts(a);
     apr_status_t rv;
 
-    e->nopnds = zpc_nelts(a);
-    if (e->nopnds > ZT_MAX_FILE_LEN / sizeof(zt_opnd_rec_t)) {
+    if (nopnds > ZT_MAX_FILE_LEN / sizeof(zt_opnd_rec_t)) {
         return zpc_emit_error(e, "table too large (more than %u bytes)",
                               (unsigned)ZT_MAX_FILE_LEN);
     }
-    e->opnds = apr_pcalloc(e->pool, sizeof(*e->opnds) * (e->nopnds + 1));
-    for (uint32_t i = 0; i < e->nopnds; i++) {
+    for (uint32_t i = 0; i < nopnds; i++) {
         const zpc_ir_opnd_t *o = &APR_ARRAY_IDX(a, i, zpc_ir_opnd_t);
-        zt_opnd_rec_t *r = &e->opnds[i];
+        zt_opnd_rec_t *r = apr_array_push(e->opnds);
 
+        memset(r, 0, sizeof(*r));
         r->kind = o->kind;
         switch (o->kind) {
         case ZT_OPND_TOKEN: {
@@ -449,13 +773,18 @@ static apr_status_t zpc_emit_opnds(zpc_emitter_t *e)
         }
         case ZT_OPND_PATH:
         case ZT_OPND_STR:
+        case ZT_OPND_QUERY:
+        case ZT_OPND_HEADER:
             if ((rv = zpc_intern(e, o->str, &r->str)) != APR_SUCCESS) {
                 return rv;
             }
             break;
-        default:
+        case ZT_OPND_INT:
+        case ZT_OPND_BOOL:
             r->num = o->num;
             break;
+        default:
+            break;              /* the request's own values: no field */
         }
     }
     return APR_SUCCESS;
@@ -464,15 +793,14 @@ static apr_status_t zpc_emit_opnds(zpc_emitter_t *e)
 static apr_status_t zpc_emit_lists(zpc_emitter_t *e)
 {
     const apr_array_header_t *a = e->ir->lists;
+    uint32_t n = zpc_nelts(a);
 
-    e->nlists = zpc_nelts(a);
-    if (e->nlists > ZT_MAX_FILE_LEN / sizeof(uint32_t)) {
+    if (n > ZT_MAX_FILE_LEN / sizeof(uint32_t)) {
         return zpc_emit_error(e, "table too large (more than %u bytes)",
                               (unsigned)ZT_MAX_FILE_LEN);
     }
-    e->lists = apr_pcalloc(e->pool, sizeof(uint32_t) * (e->nlists + 1));
-    for (uint32_t i = 0; i < e->nlists; i++) {
-        e->lists[i] = APR_ARRAY_IDX(a, i, uint32_t);
+    for (uint32_t i = 0; i < n; i++) {
+        APR_ARRAY_PUSH(e->lists, uint32_t) = APR_ARRAY_IDX(a, i, uint32_t);
     }
     return APR_SUCCESS;
 }
@@ -513,20 +841,137 @@ static unsigned char *zpc_put_u32s(unsigned char *p, const uint32_t *f, int n)
     return p;
 }
 
+/* Sections in file order; the string pool last, as it is the largest. */
 enum {
     ZPC_S_META, ZPC_S_ISSR, ZPC_S_ROUT, ZPC_S_SEGS, ZPC_S_RULE, ZPC_S_RREF,
-    ZPC_S_NODE, ZPC_S_OPND, ZPC_S_LIST, ZPC_S_STRS, ZPC_S__COUNT
+    ZPC_S_NODE, ZPC_S_OPND, ZPC_S_LIST, ZPC_S_CIDR, ZPC_S_TYPE, ZPC_S_PARM,
+    ZPC_S_BODY, ZPC_S_BLOB, ZPC_S_STEP, ZPC_S_LIMT, ZPC_S_LREF, ZPC_S_STRS,
+    ZPC_S__COUNT
 };
+
+static uint32_t zpc_arr_n(const apr_array_header_t *a)
+{
+    return (uint32_t)a->nelts;
+}
+
+#define ZPC_AT(a, i, type) (&APR_ARRAY_IDX((a), (i), type))
+
+static void zpc_emit_records(zpc_emitter_t *e, unsigned char *buf,
+                             const uint64_t *off)
+{
+    unsigned char *p;
+
+    p = buf + off[ZPC_S_META];
+    zpc_put_u32(p, e->meta.name);
+    zpc_put_u32(p + 4, e->meta.source);
+
+    p = buf + off[ZPC_S_ISSR];
+    for (uint32_t i = 0; i < e->nissuers; i++) {
+        const zt_issuer_rec_t *r = &e->issuers[i];
+        const uint32_t f[] = { r->name, r->iss, r->audience, r->algs, r->jwks_kind,
+                               r->jwks, r->max_lifetime, r->leeway, r->line,
+                               r->typ, r->required, r->nrequired, r->secret,
+                               r->refresh, r->refetch_min, 0 };
+        p = zpc_put_u32s(p, f, 16);
+    }
+    p = buf + off[ZPC_S_ROUT];
+    for (uint32_t i = 0; i < e->nroutes; i++) {
+        const zt_route_rec_t *r = &e->routes[i];
+        const uint32_t f[] = { r->methods, r->pattern, r->seg_first, r->seg_count,
+                               r->rref_first, r->rref_count, r->line, r->file,
+                               r->flags, r->param_first, r->param_count, r->body,
+                               r->stepup, r->lref_first, r->lref_count, 0 };
+        p = zpc_put_u32s(p, f, 16);
+    }
+    p = buf + off[ZPC_S_SEGS];
+    for (uint32_t i = 0; i < e->nsegs; i++) {
+        const uint32_t f[] = { e->segs[i].kind, e->segs[i].str, e->segs[i].type };
+        p = zpc_put_u32s(p, f, 3);
+    }
+    p = buf + off[ZPC_S_RULE];
+    for (uint32_t i = 0; i < e->nrules; i++) {
+        const zt_rule_rec_t *r = &e->rules[i];
+        const uint32_t f[] = { r->effect, r->flags, r->cond, r->file, r->line,
+                               r->text };
+        p = zpc_put_u32s(p, f, 6);
+    }
+    zpc_put_u32s(buf + off[ZPC_S_RREF], e->rrefs, (int)e->nrrefs);
+    p = buf + off[ZPC_S_NODE];
+    for (uint32_t i = 0; i < e->nnodes; i++) {
+        const zt_node_rec_t *n = &e->nodes[i];
+        const uint32_t f[] = { n->op, n->a, n->b, n->c };
+        p = zpc_put_u32s(p, f, 4);
+    }
+    p = buf + off[ZPC_S_OPND];
+    for (uint32_t i = 0; i < zpc_arr_n(e->opnds); i++) {
+        const zt_opnd_rec_t *o = ZPC_AT(e->opnds, i, zt_opnd_rec_t);
+        const uint32_t f[] = { o->kind, o->str, o->n, 0 };
+        p = zpc_put_u32s(p, f, 4);
+        zpc_put_i64(p, o->num);
+        p += 8;
+    }
+    zpc_put_u32s(buf + off[ZPC_S_LIST], (const uint32_t *)e->lists->elts,
+                 e->lists->nelts);
+    p = buf + off[ZPC_S_CIDR];
+    for (uint32_t i = 0; i < zpc_arr_n(e->cidrs); i++) {
+        const zt_cidr_rec_t *c = ZPC_AT(e->cidrs, i, zt_cidr_rec_t);
+        p[0] = c->family;
+        p[1] = c->prefix;
+        memcpy(p + 4, c->addr, sizeof(c->addr));    /* bytes 2, 3: reserved */
+        p += sizeof(*c);
+    }
+    p = buf + off[ZPC_S_TYPE];
+    for (uint32_t i = 0; i < zpc_arr_n(e->types); i++) {
+        const zt_type_rec_t *r = ZPC_AT(e->types, i, zt_type_rec_t);
+        const uint32_t f[] = { r->kind, r->str, r->first, r->count, r->dfa, 0 };
+        p = zpc_put_u32s(p, f, 6);
+        zpc_put_i64(p, r->min);
+        zpc_put_i64(p + 8, r->max);
+        p += 16;
+    }
+    p = buf + off[ZPC_S_PARM];
+    for (uint32_t i = 0; i < zpc_arr_n(e->params); i++) {
+        const zt_param_rec_t *r = ZPC_AT(e->params, i, zt_param_rec_t);
+        const uint32_t f[] = { r->where, r->name, r->type, r->flags };
+        p = zpc_put_u32s(p, f, 4);
+    }
+    p = buf + off[ZPC_S_BODY];
+    for (uint32_t i = 0; i < zpc_arr_n(e->bodies); i++) {
+        const zt_body_rec_t *r = ZPC_AT(e->bodies, i, zt_body_rec_t);
+        const uint32_t f[] = { r->kind, r->max, r->schema_off, r->schema_len,
+                               r->schema_name, r->root };
+        p = zpc_put_u32s(p, f, 6);
+    }
+    memcpy(buf + off[ZPC_S_BLOB], e->blob->elts, (size_t)e->blob->nelts);
+    p = buf + off[ZPC_S_STEP];
+    for (uint32_t i = 0; i < zpc_arr_n(e->stepups); i++) {
+        const zt_stepup_rec_t *r = ZPC_AT(e->stepups, i, zt_stepup_rec_t);
+        const uint32_t f[] = { r->acr_first, r->acr_count, r->max_age, r->file,
+                               r->line, 0 };
+        p = zpc_put_u32s(p, f, 6);
+    }
+    p = buf + off[ZPC_S_LIMT];
+    for (uint32_t i = 0; i < zpc_arr_n(e->limits); i++) {
+        const zt_limit_rec_t *r = ZPC_AT(e->limits, i, zt_limit_rec_t);
+        const uint32_t f[] = { r->count, r->period, r->key, r->file, r->line, 0 };
+        p = zpc_put_u32s(p, f, 6);
+    }
+    zpc_put_u32s(buf + off[ZPC_S_LREF], (const uint32_t *)e->lrefs->elts,
+                 e->lrefs->nelts);
+    memcpy(buf + off[ZPC_S_STRS], e->strs.buf, e->strs.len);
+}
 
 static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
                                     apr_size_t *lenp)
 {
     static const uint32_t tags[ZPC_S__COUNT] = {
         ZT_TAG_META, ZT_TAG_ISSR, ZT_TAG_ROUT, ZT_TAG_SEGS, ZT_TAG_RULE,
-        ZT_TAG_RREF, ZT_TAG_NODE, ZT_TAG_OPND, ZT_TAG_LIST, ZT_TAG_STRS
+        ZT_TAG_RREF, ZT_TAG_NODE, ZT_TAG_OPND, ZT_TAG_LIST, ZT_TAG_CIDR,
+        ZT_TAG_TYPE, ZT_TAG_PARM, ZT_TAG_BODY, ZT_TAG_BLOB, ZT_TAG_STEP,
+        ZT_TAG_LIMT, ZT_TAG_LREF, ZT_TAG_STRS
     };
     uint64_t len[ZPC_S__COUNT], off[ZPC_S__COUNT], pos = 0, hdr_len, file_len;
-    unsigned char *buf, *p;
+    unsigned char *buf;
     unsigned int mdlen = 0;
 
     len[ZPC_S_META] = sizeof(zt_meta_rec_t);
@@ -536,8 +981,16 @@ static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
     len[ZPC_S_RULE] = (uint64_t)e->nrules * sizeof(zt_rule_rec_t);
     len[ZPC_S_RREF] = (uint64_t)e->nrrefs * sizeof(uint32_t);
     len[ZPC_S_NODE] = (uint64_t)e->nnodes * sizeof(zt_node_rec_t);
-    len[ZPC_S_OPND] = (uint64_t)e->nopnds * sizeof(zt_opnd_rec_t);
-    len[ZPC_S_LIST] = (uint64_t)e->nlists * sizeof(uint32_t);
+    len[ZPC_S_OPND] = (uint64_t)zpc_arr_n(e->opnds) * sizeof(zt_opnd_rec_t);
+    len[ZPC_S_LIST] = (uint64_t)zpc_arr_n(e->lists) * sizeof(uint32_t);
+    len[ZPC_S_CIDR] = (uint64_t)zpc_arr_n(e->cidrs) * sizeof(zt_cidr_rec_t);
+    len[ZPC_S_TYPE] = (uint64_t)zpc_arr_n(e->types) * sizeof(zt_type_rec_t);
+    len[ZPC_S_PARM] = (uint64_t)zpc_arr_n(e->params) * sizeof(zt_param_rec_t);
+    len[ZPC_S_BODY] = (uint64_t)zpc_arr_n(e->bodies) * sizeof(zt_body_rec_t);
+    len[ZPC_S_BLOB] = (uint64_t)zpc_arr_n(e->blob);
+    len[ZPC_S_STEP] = (uint64_t)zpc_arr_n(e->stepups) * sizeof(zt_stepup_rec_t);
+    len[ZPC_S_LIMT] = (uint64_t)zpc_arr_n(e->limits) * sizeof(zt_limit_rec_t);
+    len[ZPC_S_LREF] = (uint64_t)zpc_arr_n(e->lrefs) * sizeof(uint32_t);
     len[ZPC_S_STRS] = e->strs.len;
     hdr_len = (sizeof(zt_hdr_t) + ZPC_S__COUNT * sizeof(zt_sect_t) + 7) & ~(uint64_t)7;
     for (int k = 0; k < ZPC_S__COUNT; k++) {
@@ -565,56 +1018,7 @@ static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
         zpc_put_u32(s + 4, (uint32_t)off[k]);
         zpc_put_u32(s + 8, (uint32_t)len[k]);
     }
-
-    p = buf + hdr_len + off[ZPC_S_META];
-    zpc_put_u32(p, e->meta.name);
-    zpc_put_u32(p + 4, e->meta.source);
-
-    p = buf + hdr_len + off[ZPC_S_ISSR];
-    for (uint32_t i = 0; i < e->nissuers; i++) {
-        const zt_issuer_rec_t *r = &e->issuers[i];
-        const uint32_t f[] = { r->name, r->iss, r->audience, r->algs, r->jwks_kind,
-                               r->jwks, r->max_lifetime, r->leeway, r->line,
-                               r->typ, r->required, r->nrequired, r->secret,
-                               r->refresh, r->refetch_min, 0 };
-        p = zpc_put_u32s(p, f, 16);
-    }
-    p = buf + hdr_len + off[ZPC_S_ROUT];
-    for (uint32_t i = 0; i < e->nroutes; i++) {
-        const zt_route_rec_t *r = &e->routes[i];
-        const uint32_t f[] = { r->methods, r->pattern, r->seg_first, r->seg_count,
-                               r->rref_first, r->rref_count, r->line };
-        p = zpc_put_u32s(p, f, 7);
-    }
-    p = buf + hdr_len + off[ZPC_S_SEGS];
-    for (uint32_t i = 0; i < e->nsegs; i++) {
-        const uint32_t f[] = { e->segs[i].kind, e->segs[i].str };
-        p = zpc_put_u32s(p, f, 2);
-    }
-    p = buf + hdr_len + off[ZPC_S_RULE];
-    for (uint32_t i = 0; i < e->nrules; i++) {
-        const zt_rule_rec_t *r = &e->rules[i];
-        const uint32_t f[] = { r->effect, r->flags, r->cond, r->file, r->line,
-                               r->text };
-        p = zpc_put_u32s(p, f, 6);
-    }
-    zpc_put_u32s(buf + hdr_len + off[ZPC_S_RREF], e->rrefs, (int)e->nrrefs);
-    p = buf + hdr_len + off[ZPC_S_NODE];
-    for (uint32_t i = 0; i < e->nnodes; i++) {
-        const zt_node_rec_t *n = &e->nodes[i];
-        const uint32_t f[] = { n->op, n->a, n->b, n->c };
-        p = zpc_put_u32s(p, f, 4);
-    }
-    p = buf + hdr_len + off[ZPC_S_OPND];
-    for (uint32_t i = 0; i < e->nopnds; i++) {
-        const zt_opnd_rec_t *o = &e->opnds[i];
-        const uint32_t f[] = { o->kind, o->str, o->n, 0 };
-        p = zpc_put_u32s(p, f, 4);
-        zpc_put_i64(p, o->num);
-        p += 8;
-    }
-    zpc_put_u32s(buf + hdr_len + off[ZPC_S_LIST], e->lists, (int)e->nlists);
-    memcpy(buf + hdr_len + off[ZPC_S_STRS], e->strs.buf, e->strs.len);
+    zpc_emit_records(e, buf + hdr_len, off);
 
     if (EVP_Digest(buf, (size_t)(file_len - ZT_HASH_LEN),
                    buf + file_len - ZT_HASH_LEN, &mdlen, EVP_sha256(), NULL) != 1
@@ -636,6 +1040,19 @@ apr_status_t zpc_emit(const zpc_ir_t *ir, apr_pool_t *pool,
     e.ir = ir;
     e.pool = pool;
     e.err = err;
+    e.opnds = apr_array_make(pool, 16, sizeof(zt_opnd_rec_t));
+    e.lists = apr_array_make(pool, 16, sizeof(uint32_t));
+    e.cidrs = apr_array_make(pool, 4, sizeof(zt_cidr_rec_t));
+    e.types = apr_array_make(pool, 8, sizeof(zt_type_rec_t));
+    e.type_seen = apr_hash_make(pool);
+    e.params = apr_array_make(pool, 8, sizeof(zt_param_rec_t));
+    e.bodies = apr_array_make(pool, 4, sizeof(zt_body_rec_t));
+    e.body_seen = apr_hash_make(pool);
+    e.blob = apr_array_make(pool, 64, 1);
+    e.blob_seen = apr_hash_make(pool);
+    e.stepups = apr_array_make(pool, 4, sizeof(zt_stepup_rec_t));
+    e.limits = apr_array_make(pool, 4, sizeof(zt_limit_rec_t));
+    e.lrefs = apr_array_make(pool, 4, sizeof(uint32_t));
     *buf = NULL;
     *len = 0;
     if (ir == NULL) {
@@ -645,11 +1062,14 @@ apr_status_t zpc_emit(const zpc_ir_t *ir, apr_pool_t *pool,
         || (rv = zpc_intern(&e, ir->name, &e.meta.name)) != APR_SUCCESS
         || (rv = zpc_intern(&e, ir->source, &e.meta.source)) != APR_SUCCESS
         || (rv = zpc_emit_issuers(&e)) != APR_SUCCESS
-        || (rv = zpc_emit_routes(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_opnds(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_lists(&e)) != APR_SUCCESS
         || (rv = zpc_emit_rules(&e)) != APR_SUCCESS
         || (rv = zpc_emit_nodes(&e)) != APR_SUCCESS
-        || (rv = zpc_emit_opnds(&e)) != APR_SUCCESS
-        || (rv = zpc_emit_lists(&e)) != APR_SUCCESS) {
+        || (rv = zpc_emit_cidrs(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_stepups(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_limits(&e)) != APR_SUCCESS
+        || (rv = zpc_emit_routes(&e)) != APR_SUCCESS) {
         return rv;
     }
     return zpc_emit_layout(&e, buf, len);

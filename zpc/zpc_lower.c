@@ -254,6 +254,7 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         }
         o->rules = apr_array_make(l.pool, 4, sizeof(uint32_t));
         o->line = (uint32_t)r->loc.first_line;
+        o->stepup = -1;         /* IR v2: no step-up */
     }
     for (int i = 0; i < ast->rules->nelts; i++) {
         const zpc_ast_rule_t *r = APR_ARRAY_IDX(ast->rules, i, zpc_ast_rule_t *);

@@ -63,8 +63,12 @@ static void fz_decide(const zt_table_t *t, const char *method, const char *path)
     FZ_CHECK(st == ZT_ROUTE_OK ? m.route < t->nroutes : m.route == ZT_NONE);
     for (size_t c = 0; c < sizeof(fz_claims) / sizeof(fz_claims[0]); c++) {
         zt_decision_t d;
+        zt_request_t rq;
 
-        zt_eval_decide(t, &m, (const zt_claims_t *)fz_claims[c], &d);
+        memset(&rq, 0, sizeof(rq));
+        rq.match = &m;
+        rq.claims = (const zt_claims_t *)fz_claims[c];
+        zt_eval_decide(t, &rq, &d);
         if (d.verdict == ZT_ALLOW) {
             FZ_CHECK(d.rule < t->nrules);
             FZ_CHECK(t->rules[d.rule].effect == ZT_EFFECT_ALLOW);
@@ -73,9 +77,14 @@ static void fz_decide(const zt_table_t *t, const char *method, const char *path)
         else if (d.verdict == ZT_DENY) {
             FZ_CHECK(d.rule == ZT_NONE || t->rules[d.rule].effect == ZT_EFFECT_DENY);
         }
+        else if (d.verdict == ZT_STEPUP) {
+            FZ_CHECK(d.rule < t->nrules && d.stepup < t->nstepups);
+            FZ_CHECK(t->rules[d.rule].effect == ZT_EFFECT_ALLOW);
+        }
         else {
-            FZ_CHECK(d.verdict == ZT_NEED_TOKEN && fz_claims[c] == NULL
-                     && d.rule == ZT_NONE);
+            /* no allow, or a deny a token might not have met */
+            FZ_CHECK(d.verdict == ZT_NEED_TOKEN && fz_claims[c] == NULL);
+            FZ_CHECK(d.rule == ZT_NONE || t->rules[d.rule].effect == ZT_EFFECT_DENY);
         }
         if (m.route == ZT_NONE) {
             FZ_CHECK(d.verdict == ZT_DENY && d.rule == ZT_NONE);

@@ -50,6 +50,10 @@ static inline zpc_ir_t *zb_new(apr_pool_t *p, const char *name,
     ir->nodes = apr_array_make(p, 16, sizeof(zpc_ir_node_t));
     ir->opnds = apr_array_make(p, 16, sizeof(zpc_ir_opnd_t));
     ir->lists = apr_array_make(p, 4, sizeof(uint32_t));
+    ir->cidrs = apr_array_make(p, 2, sizeof(zpc_ir_cidr_t));
+    ir->stepups = apr_array_make(p, 2, sizeof(zpc_ir_stepup_t));
+    ir->limits = apr_array_make(p, 2, sizeof(zpc_ir_limit_t));
+    ir->tests = apr_array_make(p, 2, sizeof(zpc_ir_test_t));
     return ir;
 }
 
@@ -128,6 +132,10 @@ static inline uint32_t zb_route(zpc_ir_t *ir, uint32_t method,
     r->pattern = pattern;
     r->segs = apr_array_make(p, 4, sizeof(zpc_ir_seg_t));
     r->rules = apr_array_make(p, 4, sizeof(uint32_t));
+    r->params = apr_array_make(p, 2, sizeof(zpc_ir_param_t));
+    r->limits = apr_array_make(p, 2, sizeof(uint32_t));
+    r->stepup = -1;
+    r->file = ir->source;
     r->line = 10 + (uint32_t)ir->routes->nelts;
     while (*s != '\0') {
         const char *e = strchr(s, '/');
