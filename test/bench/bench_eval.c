@@ -1,0 +1,359 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * bench_eval: what one decision costs on one core (docs/BENCHMARKS.md,
+ * "Decision engine").
+ *
+ *   bench_eval [-r ROUNDS] TABLE.ztb REQUESTS.txt
+ *
+ * REQUESTS.txt is written by test/bench/gen_policy.py, one request a line:
+ *
+ *   EXPECT METHOD PATH IP NOW TLS CLAIMS
+ *
+ * EXPECT is the generator's own verdict (allow, deny, token, stepup,
+ * notfound), IP a v4 or v6 address, NOW Unix seconds, TLS "TLSv1.3" or
+ * "-", CLAIMS the token's payload as one line of JSON or "-" (no token).
+ *
+ * First every request is decided once and compared with EXPECT: a single
+ * difference fails the run (exit 1), because a fast wrong answer is not a
+ * result.  Then ROUNDS passes over all requests time each decision --
+ * zt_route_match plus zt_eval_decide, what the module does per request
+ * after the token stage -- with CLOCK_MONOTONIC around the single call,
+ * less the timer's own median cost; p50 and p99 are over every sample.
+ * A last pass times the whole list at once for the mean without timers.
+ * Claims are parsed and the request records filled before timing: that is
+ * the token stage's and the glue's work, measured elsewhere (bench_token).
+ *
+ * Prints one JSON line for test/bench/run_policy.sh.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <jansson.h>
+
+#include "zt_claims.h"
+#include "zt_eval.h"
+#include "zt_table.h"
+
+#define BENCH_LINE_MAX  65536
+
+typedef enum { V_ALLOW, V_DENY, V_TOKEN, V_STEPUP, V_NOTFOUND, V__COUNT } bench_verdict_e;
+
+static const char *const verdict_names[V__COUNT] = {
+    "allow", "deny", "token", "stepup", "notfound"
+};
+
+typedef struct {
+    bench_verdict_e expect;
+    char *method;
+    char *path;
+    zt_request_t rq;
+    unsigned lineno;
+} bench_req_t;
+
+static void die(const char *fmt, const char *a, unsigned line)
+{
+    fprintf(stderr, "bench_eval: ");
+    fprintf(stderr, fmt, a, line);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bench_verdict_e verdict_of(const char *word, unsigned line)
+{
+    for (int v = 0; v < V__COUNT; v++) {
+        if (strcmp(word, verdict_names[v]) == 0) {
+            return (bench_verdict_e)v;
+        }
+    }
+    die("line %2$u: unknown verdict \"%1$s\"", word, line);
+    return V_DENY;
+}
+
+/*
+ * Claims as the token stage hands them to the evaluator.  On this branch
+ * zt_claims_t is the payload's jansson object (zt_claims.c); if the token
+ * stage changes its form, this is the one place to follow it.
+ */
+static const zt_claims_t *claims_of(const char *json, unsigned line)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (j == NULL || !json_is_object(j)) {
+        die("line %2$u: claims are not a JSON object (%1$s)", jerr.text, line);
+    }
+    return (const zt_claims_t *)j;
+}
+
+static char *next_word(char **cur, unsigned line, const char *what)
+{
+    char *w = *cur, *end;
+
+    while (*w == ' ') {
+        w++;
+    }
+    if (*w == '\0') {
+        die("line %2$u: %1$s missing", what, line);
+    }
+    end = strchr(w, ' ');
+    if (end != NULL) {
+        *end = '\0';
+        *cur = end + 1;
+    }
+    else {
+        *cur = w + strlen(w);
+    }
+    return w;
+}
+
+static void parse_request(char *s, unsigned line, bench_req_t *b)
+{
+    char *ip, *now, *tls, *end;
+
+    memset(b, 0, sizeof(*b));
+    b->lineno = line;
+    b->expect = verdict_of(next_word(&s, line, "verdict"), line);
+    b->method = strdup(next_word(&s, line, "method"));
+    b->path = strdup(next_word(&s, line, "path"));
+    ip = next_word(&s, line, "client address");
+    now = next_word(&s, line, "time");
+    tls = next_word(&s, line, "TLS version");
+    while (*s == ' ') {
+        s++;
+    }
+    if (*s == '\0') {
+        die("line %2$u: %1$s missing", "claims", line);
+    }
+    if (b->method == NULL || b->path == NULL) {
+        die("%s at line %u", "out of memory", line);
+    }
+    if (inet_pton(AF_INET, ip, b->rq.ip) == 1) {
+        b->rq.ip_family = 4;
+    }
+    else if (inet_pton(AF_INET6, ip, b->rq.ip) == 1) {
+        b->rq.ip_family = 6;
+    }
+    else {
+        die("line %2$u: bad client address \"%1$s\"", ip, line);
+    }
+    errno = 0;
+    b->rq.now = strtoll(now, &end, 10);
+    if (errno != 0 || *end != '\0' || end == now) {
+        die("line %2$u: bad time \"%1$s\"", now, line);
+    }
+    b->rq.tls_version = strcmp(tls, "-") == 0 ? NULL : strdup(tls);
+    b->rq.claims = strcmp(s, "-") == 0 ? NULL : claims_of(s, line);
+}
+
+static bench_req_t *read_requests(const char *path, size_t *count)
+{
+    FILE *f = fopen(path, "r");
+    char *line = malloc(BENCH_LINE_MAX);
+    bench_req_t *reqs = NULL;
+    size_t n = 0, cap = 0;
+    unsigned lineno = 0;
+
+    if (f == NULL || line == NULL) {
+        die("cannot read %s (line %u)", path, 0);
+    }
+    while (fgets(line, BENCH_LINE_MAX, f) != NULL) {
+        size_t len = strlen(line);
+
+        lineno++;
+        if (len > 0 && line[len - 1] == '\n') {
+            line[--len] = '\0';
+        }
+        else if (!feof(f)) {
+            die("%s: line %u is too long", path, lineno);
+        }
+        if (len == 0) {
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            reqs = realloc(reqs, cap * sizeof(*reqs));
+            if (reqs == NULL) {
+                die("%s: out of memory at line %u", path, lineno);
+            }
+        }
+        parse_request(line, lineno, &reqs[n++]);
+    }
+    if (ferror(f)) {
+        die("%s: read error near line %u", path, lineno);
+    }
+    fclose(f);
+    free(line);
+    if (n == 0) {
+        die("%s: no requests (%u lines)", path, lineno);
+    }
+    *count = n;
+    return reqs;
+}
+
+/* The module's work per request after the token stage; the verdict. */
+static inline bench_verdict_e decide(const zt_table_t *t, bench_req_t *b,
+                                     zt_match_t *m, zt_decision_t *d)
+{
+    if (zt_route_match(t, b->method, b->path, m) != ZT_ROUTE_OK) {
+        d->rule = ZT_NONE;
+        return V_NOTFOUND;
+    }
+    b->rq.match = m;
+    zt_eval_decide(t, &b->rq, d);
+    switch (d->verdict) {
+    case ZT_ALLOW:      return V_ALLOW;
+    case ZT_NEED_TOKEN: return V_TOKEN;
+    case ZT_STEPUP:     return V_STEPUP;
+    default:            return V_DENY;
+    }
+}
+
+/* Decide every request once; 0 when all agree with the generator. */
+static unsigned check(const zt_table_t *t, bench_req_t *reqs, size_t n,
+                      size_t counts[V__COUNT])
+{
+    unsigned bad = 0;
+    zt_match_t m;
+    zt_decision_t d;
+
+    for (size_t i = 0; i < n; i++) {
+        bench_verdict_e got = decide(t, &reqs[i], &m, &d);
+
+        counts[got]++;
+        if (got == reqs[i].expect) {
+            continue;
+        }
+        if (bad++ < 10) {
+            const zt_rule_rec_t *r = d.rule < t->nrules ? &t->rules[d.rule] : NULL;
+            fprintf(stderr, "bench_eval: line %u: %s %s: expected %s, got %s",
+                    reqs[i].lineno, reqs[i].method, reqs[i].path,
+                    verdict_names[reqs[i].expect], verdict_names[got]);
+            if (r != NULL) {
+                fprintf(stderr, " (rule at %s:%u)", zt_table_str(t, r->file), r->line);
+            }
+            fputc('\n', stderr);
+        }
+    }
+    return bad;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median cost of reading the clock twice back to back. */
+static int64_t timer_cost(void)
+{
+    enum { N = 100001 };
+    static int64_t s[N];
+
+    for (int i = 0; i < N; i++) {
+        int64_t a = now_ns();
+        s[i] = now_ns() - a;
+    }
+    qsort(s, N, sizeof(s[0]), cmp_i64);
+    return s[N / 2];
+}
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *pool;
+    zt_table_t *t;
+    const char *err = NULL;
+    bench_req_t *reqs;
+    size_t n, counts[V__COUNT] = { 0 };
+    int rounds = 5, opt;
+    int64_t t0, load_ns, timer, *samples, pass_ns = INT64_MAX;
+    unsigned bad;
+    volatile unsigned sink = 0;
+    zt_match_t m;
+    zt_decision_t d;
+
+    while ((opt = getopt(argc, argv, "r:")) != -1) {
+        if (opt == 'r' && atoi(optarg) > 0) {
+            rounds = atoi(optarg);
+        }
+        else {
+            fprintf(stderr, "usage: bench_eval [-r ROUNDS] TABLE.ztb REQUESTS.txt\n");
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "usage: bench_eval [-r ROUNDS] TABLE.ztb REQUESTS.txt\n");
+        return 2;
+    }
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    t0 = now_ns();
+    if (zt_table_open(&t, argv[optind], pool, &err) != APR_SUCCESS) {
+        fprintf(stderr, "bench_eval: %s\n", err);
+        return 2;
+    }
+    load_ns = now_ns() - t0;
+    reqs = read_requests(argv[optind + 1], &n);
+
+    bad = check(t, reqs, n, counts);
+    if (bad != 0) {
+        fprintf(stderr, "bench_eval: %u of %zu decisions differ from the "
+                "generator's: not timing a wrong answer\n", bad, n);
+        return 1;
+    }
+
+    samples = malloc((size_t)rounds * n * sizeof(*samples));
+    if (samples == NULL) {
+        die("%s for %u rounds", "out of memory", (unsigned)rounds);
+    }
+    timer = timer_cost();
+    for (int r = 0; r < rounds; r++) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t a = now_ns();
+            sink += decide(t, &reqs[i], &m, &d);
+            samples[(size_t)r * n + i] = now_ns() - a - timer;
+        }
+    }
+    for (int r = 0; r < rounds; r++) {
+        t0 = now_ns();
+        for (size_t i = 0; i < n; i++) {
+            sink += decide(t, &reqs[i], &m, &d);
+        }
+        t0 = now_ns() - t0;
+        pass_ns = t0 < pass_ns ? t0 : pass_ns;
+    }
+    qsort(samples, (size_t)rounds * n, sizeof(*samples), cmp_i64);
+
+    printf("{\"requests\": %zu, \"rounds\": %d, \"table_bytes\": %u, "
+           "\"routes\": %u, \"rules\": %u, \"nodes\": %u, \"load_us\": %.0f, "
+           "\"timer_ns\": %lld, \"p50_ns\": %lld, \"p99_ns\": %lld, "
+           "\"mean_ns\": %.1f",
+           n, rounds, t->size, t->nroutes, t->nrules, t->nnodes,
+           (double)load_ns / 1e3, (long long)timer,
+           (long long)samples[(size_t)rounds * n / 2],
+           (long long)samples[(size_t)rounds * n * 99 / 100],
+           (double)pass_ns / (double)n);
+    for (int v = 0; v < V__COUNT; v++) {
+        printf(", \"%s\": %zu", verdict_names[v], counts[v]);
+    }
+    printf("}\n");
+    return sink == 0xffffffffu ? 3 : 0;
+}

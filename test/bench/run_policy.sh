@@ -1,0 +1,164 @@
+#!/bin/sh
+# Decision-engine benchmark (docs/BENCHMARKS.md, "Decision engine"): build,
+# generate policies of 10 to 100 000 rules, compile them with zpc, decide the
+# same requests with the compiled table (bench_eval) and with Cedar
+# (bench_cedar.mjs, @cedar-policy/cedar-wasm), and print one table.
+#
+#   test/bench/run_policy.sh                    # 10 1000 10000 100000 rules
+#   test/bench/run_policy.sh 10 1000            # some sizes only
+#
+# Environment: ZT_BUILD (build directory, default build/ under the source
+# tree, configured without sanitizers), ZT_BENCH_DIR (generated files,
+# default $ZT_BUILD/bench-policy), ZT_SEED (1), ZT_REQUESTS (20000 per size),
+# ZT_ROUNDS (5 timed passes), ZT_CEDAR_SECONDS (20 s of Cedar decisions per
+# size; 0 skips Cedar), ZT_NODE (node).
+#
+# The language features the generator uses beyond the basic ones (numeric
+# orderings, client.ip, tls.version, time.*, * and ** routes, include) are
+# those this zpc compiles: each is probed with a small policy first.
+# Every decision of both engines is checked against the generator's own:
+# any difference fails the run (exit 1).  Decisions run on one CPU (taskset).
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${ZT_BUILD:-$top/build}
+work=${ZT_BENCH_DIR:-$build/bench-policy}
+seed=${ZT_SEED:-1}
+requests=${ZT_REQUESTS:-20000}
+rounds=${ZT_ROUNDS:-5}
+cedar_s=${ZT_CEDAR_SECONDS:-20}
+node=${ZT_NODE:-node}
+[ $# -gt 0 ] || set -- 10 1000 10000 100000
+
+[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1)
+mkdir -p "$build" "$work"
+cd "$build"
+if [ ! -f Makefile ]; then
+    "$top/configure" -q
+elif grep -q '^SAN_CFLAGS = .*-fsanitize' Makefile; then
+    echo "run_policy.sh: $build is built with sanitizers; set ZT_BUILD to another" \
+         "directory" >&2
+    exit 2
+fi
+make -s -j"$(nproc)" zpc/zpc bench >/dev/null
+zpc=$build/zpc/zpc
+one_cpu=""
+if command -v taskset >/dev/null 2>&1; then
+    one_cpu="taskset -c $(($(nproc) - 1))"
+fi
+if [ "$cedar_s" != 0 ] && [ ! -d "$top/test/interop/node_modules/@cedar-policy/cedar-wasm" ]; then
+    (cd "$top/test/interop" && npm ci --silent >/dev/null) || {
+        echo "run_policy.sh: npm ci in test/interop failed; ZT_CEDAR_SECONDS=0 skips Cedar" >&2
+        exit 2
+    }
+fi
+
+# --- which constructs does this zpc compile?
+probe() {   # probe NAME: zpc check of a small policy using the feature
+    d=$work/probe-$1
+    mkdir -p "$d"
+    {
+        echo 'policy "probe"'
+        echo 'issuer corp "https://idp.test" { audience "a" algorithms ES256 jwks file "k.json" }'
+        case $1 in
+        cmp)     echo 'route GET /a'; echo 'allow GET /a when token.level >= 2' ;;
+        cidr)    echo 'route GET /a'; echo 'allow GET /a when client.ip in [10.0.0.0/8, 2001:db8::/32]' ;;
+        tls)     echo 'route GET /a'; echo 'allow GET /a when tls.version < "TLSv1.2"' ;;
+        time)    echo 'route GET /a'; echo 'allow GET /a when time.weekday in ["sat", "sun"]' ;;
+        glob)    echo 'route GET /a/**'; echo 'route PUT /a/*/m'
+                 echo 'allow GET /a/**, PUT /a/*/m when "x" in token.scope' ;;
+        include) echo 'include "part.ztp"'
+                 printf 'route GET /a\nallow GET /a when "x" in token.scope\n' >"$d/part.ztp" ;;
+        esac
+    } >"$d/p.ztp"
+    "$zpc" check "$d/p.ztp" >/dev/null 2>&1
+}
+features=""
+for f in cmp cidr tls time glob include; do
+    if probe $f; then
+        features=${features:+$features,}$f
+    fi
+done
+
+echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
+echo "# load $(cut -d' ' -f1-3 /proc/loadavg); decisions on one CPU${one_cpu:+ ($one_cpu)}"
+echo "# commit $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo unknown);" \
+     "features: ${features:-basic only}; seed $seed; $requests requests a size"
+if [ "$cedar_s" != 0 ]; then
+    echo "# node $($node --version), cedar-wasm $(cd "$top/test/interop" && $node -p \
+        "require('./node_modules/@cedar-policy/cedar-wasm/package.json').version")"
+fi
+
+now_ns() { date +%s%N; }
+status=0
+results=$work/results.jsonl
+: >"$results"
+for n in "$@"; do
+    d=$work/r$n
+    python3 "$top/test/bench/gen_policy.py" --rules "$n" --out "$d" --seed "$seed" \
+        --requests "$requests" --features "$features" >"$d.meta" 2>"$d.err" || {
+        echo "run_policy.sh: gen_policy.py failed for $n rules:" >&2; cat "$d.err" >&2; exit 2; }
+    # compile: best of 3, or one run when it takes more than 5 s
+    best=""
+    for i in 1 2 3; do
+        t0=$(now_ns)
+        if ! "$zpc" compile "$d/policy.ztp" -o "$d/policy.ztb" >"$d/zpc.out" 2>&1; then
+            best=failed
+            break
+        fi
+        t=$(($(now_ns) - t0))
+        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+        [ "$t" -lt 5000000000 ] || break
+    done
+    zt="{}"
+    cedar="{}"
+    if [ "$best" = failed ]; then
+        echo "run_policy.sh: zpc compile of $n rules failed:" >&2
+        grep -m 3 'error' "$d/zpc.out" >&2 || true
+        status=1
+    else
+        if zt=$($one_cpu "$build/test/bench/bench_eval" -r "$rounds" "$d/policy.ztb" "$d/requests.txt"); then :
+        else
+            echo "run_policy.sh: bench_eval failed for $n rules" >&2
+            zt="{}"; status=1
+        fi
+    fi
+    if [ "$cedar_s" != 0 ]; then
+        if cedar=$($one_cpu "$node" --max-old-space-size=8192 "$top/test/bench/bench_cedar.mjs" \
+                   "$d" --seconds "$cedar_s"); then :
+        else
+            echo "run_policy.sh: bench_cedar failed for $n rules" >&2
+            status=1
+            [ -n "$cedar" ] || cedar="{}"
+        fi
+    fi
+    printf '{"n": %s, "compile_ns": "%s", "meta": %s, "zt": %s, "cedar": %s}\n' \
+        "$n" "$best" "$(cat "$d.meta")" "$zt" "$cedar" >>"$results"
+done
+
+python3 - "$results" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+head = ("rules", "routes", "compile s", "table bytes", "zt p50 ns", "zt p99 ns",
+        "zt mean ns", "cedar p50 ns", "cedar p99 ns", "cedar load s", "cedar n")
+print("| " + " | ".join(head) + " |")
+print("|" + "|".join("---:" for _ in head) + "|")
+def g(d, k, f="{:,}"):
+    return f.format(d[k]) if k in d else "-"
+for r in rows:
+    zt, ce, c = r["zt"], r["cedar"], r["compile_ns"]
+    print("| " + " | ".join([
+        "{:,}".format(r["meta"]["rules"]), "{:,}".format(r["meta"]["routes"]),
+        "%.3f" % (int(c) / 1e9) if c.isdigit() else c,
+        g(zt, "table_bytes"), g(zt, "p50_ns"), g(zt, "p99_ns"), g(zt, "mean_ns", "{:,.0f}"),
+        g(ce, "p50_ns"), g(ce, "p99_ns"),
+        "%.2f" % (ce["load_ns"] / 1e9) if "load_ns" in ce else "-",
+        g(ce, "timed")]) + " |")
+print()
+for r in rows:
+    e = r["meta"]["expect"]
+    print("# %s rules: expected %s; zpc+eval %s; cedar %s allow of %s checked, %s mismatches" % (
+        r["meta"]["rules"], ", ".join("%s %d" % kv for kv in sorted(e.items())),
+        "agrees" if r["zt"] else "NOT RUN", r["cedar"].get("allow", "-"),
+        r["cedar"].get("requests", "-"), r["cedar"].get("mismatches", "-")))
+EOF
+exit $status
