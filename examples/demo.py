@@ -26,42 +26,51 @@ def token(keys, alg="ES256", evil=False, **kw):
     return sign(keys, claims(iss=ISS, **kw), alg=alg, evil=evil)
 
 
+ORDER = "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70"
+NEW_ORDER = {"customer": "5d6c7b8a-0f1e-4d2c-9b3a-1e2f3a4b5c6d",
+             "items": [{"sku": "BOOK-0042", "quantity": 2}]}
+
+
 def scenarios(keys):
+    """(method, path, token, caller, extra request arguments)"""
     reader = token(keys, sub="alice", scope="orders:read profile")
+    admin = token(keys, "RS256", sub="root", realm_access={"roles": ["admin"]})
     return [
-        ("GET", "/health", None, "no token, public route"),
-        ("GET", "/orders", None, "no token"),
-        ("GET", "/orders", reader, "alice, scope orders:read (ES256)"),
-        ("GET", "/orders/42", token(keys, sub="alice", scope="profile"),
-         "alice, no orders:read scope"),
+        ("GET", "/health", None, "no token, public route", {}),
+        ("GET", "/orders", None, "no token", {}),
+        ("GET", "/orders", reader, "alice, scope orders:read (ES256)", {}),
+        ("GET", "/orders/" + ORDER, token(keys, sub="alice", scope="profile"),
+         "alice, no orders:read scope", {}),
         ("POST", "/orders", token(keys, "EdDSA", sub="alice",
                                   scope="orders:write"),
-         "alice, scope orders:write (EdDSA)"),
-        ("DELETE", "/orders/42",
-         token(keys, "RS256", sub="root", realm_access={"roles": ["admin"]}),
-         "an admin (RS256)"),
-        ("DELETE", "/orders/42",
-         token(keys, "RS256", sub="root", azp="web-spa",
-               realm_access={"roles": ["admin"]}),
-         "an admin, but from the web SPA"),
+         "alice, scope orders:write (EdDSA)",
+         {"json": NEW_ORDER, "headers": {"Idempotency-Key": "demo-0001-0002"}}),
+        ("DELETE", "/orders/" + ORDER, admin,
+         "an admin (RS256), not from the office", {}),
         ("GET", "/users/alice/orders", token(keys, sub="alice"),
-         "alice reads her own orders"),
+         "alice reads her own orders", {}),
         ("GET", "/users/bob/orders", token(keys, sub="alice"),
-         "alice reads bob's orders"),
+         "alice reads bob's orders", {}),
         ("GET", "/orders", token(keys, sub="batch", azp="legacy-batch",
                                  scope="orders:read"),
-         "the legacy batch client (deny beats allow)"),
+         "the legacy batch client (deny beats allow)", {}),
         ("GET", "/orders", token(keys, sub="alice", scope="orders:read",
                                  iat=int(time.time()) - 3600, lifetime=600),
-         "an expired token"),
+         "an expired token", {}),
         ("GET", "/orders", token(keys, sub="alice", scope="orders:read",
                                  evil=True),
-         "a token signed with someone else's key"),
+         "a token signed with someone else's key", {}),
         ("GET", "/orders", token(keys, sub="alice", scope="orders:read",
                                  aud="billing-api"),
-         "a token for another API"),
-        ("GET", "/admin/users", reader, "an endpoint the API does not declare"),
+         "a token for another API", {}),
+        ("GET", "/admin/users", reader, "an endpoint the API does not declare",
+         {}),
     ]
+
+
+def short(path):
+    """The path in its column: a UUID shortened."""
+    return path if len(path) <= 20 else path[:17] + "..."
 
 
 def why(r):
@@ -106,13 +115,16 @@ def main():
 
     print("  status request                     caller                                       "
           "client is told / audit log says")
-    for method, path, tok, who in scenarios(keys):
-        h = {"Authorization": "Bearer " + tok} if tok else {}
+    for method, path, tok, who, extra in scenarios(keys):
+        h = dict(extra.get("headers", {}))
+        if tok:
+            h["Authorization"] = "Bearer " + tok
         pos = srv.audit.size()
-        r = requests.request(method, srv.url + path, headers=h, timeout=10)
+        r = requests.request(method, srv.url + path, headers=h,
+                             json=extra.get("json"), timeout=10)
         rec = (srv.audit.records(pos, wait=1.0) or [{}])[-1]
         print("  %d    %-6s %-20s %-44s %s\n%78s[%s: %s%s]"
-              % (r.status_code, method, path, who, why(r), "",
+              % (r.status_code, method, short(path), who, why(r), "",
                  rec.get("stage"), rec.get("reason"),
                  ", rule " + rec["rule"] if rec.get("rule") else ""))
 
