@@ -28,7 +28,6 @@
 
 #include <apr_strings.h>
 
-#include "zpc_decode.h"
 #include "zpc_tools.h"
 #include "zt_jwk.h"
 #include "zt_jws.h"
@@ -206,8 +205,9 @@ static int zpc_explain_token(zpc_explain_t *x, const zt_table_t *t, apr_pool_t *
         tok += 7;
     }
     len = strlen(tok);
-    if (len > ZPC_DECODE_MAX_INPUT) {
-        printf("token     FAILED: larger than %d bytes\n", ZPC_DECODE_MAX_INPUT);
+    if (len > ZT_TOKEN_MAX_LEN) {
+        printf("token     FAILED: %" APR_SIZE_T_FMT " bytes, more than the %d of "
+               "the ZeroTrustTokenMaxSize default\n", len, ZT_TOKEN_MAX_LEN);
         return 0;
     }
     if (x->jwks != NULL) {

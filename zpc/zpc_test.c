@@ -73,13 +73,15 @@ static const char *zpc_test_rule(const zt_table_t *t, uint32_t ri, apr_pool_t *p
 }
 
 /* What decided @a o, for a failure report. */
-static const char *zpc_test_decided(const zt_table_t *t, const zpc_outcome_t *o,
-                                    apr_pool_t *pool)
+static const char *zpc_test_decided(const zt_table_t *t, const zpc_req_t *r,
+                                    const zpc_outcome_t *o, apr_pool_t *pool)
 {
     switch (o->outcome) {
     case ZPC_EXPECT_NOTFOUND:
-    case ZPC_EXPECT_INVALID:
         return o->why;
+    case ZPC_EXPECT_INVALID:
+        return apr_psprintf(pool, "the contract of %s: %s",
+                            zpc_route_text(t, r->match.route, pool), o->why);
     case ZPC_EXPECT_TOKEN:
         if (o->d.stepup != ZT_NONE) {
             return "the route's step-up requirement needs a token";
@@ -162,7 +164,7 @@ static int zpc_test_one(const zt_table_t *t, const zpc_ir_test_t *test, int n,
     printf("#   request:  %s\n", zpc_req_text(&r, pool));
     printf("#   expected: %s\n", zpc_expect_name(test->expect));
     printf("#   actual:   %s\n", zpc_expect_name(o.outcome));
-    printf("#   decided:  %s\n", zpc_test_decided(t, &o, pool));
+    printf("#   decided:  %s\n", zpc_test_decided(t, &r, &o, pool));
     return 0;
 }
 
