@@ -14,9 +14,12 @@
  * then relies on.
  */
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -41,6 +44,8 @@ typedef struct {
     int rrefs_reported;
     int issuer_reported;
     const apr_array_header_t *capped;   /* paths list found too long */
+    uint32_t mark;              /* statements that matched targets so far */
+    apr_array_header_t *tests;  /* zpc_ir_test_t */
 } zpc_check_t;
 
 /* What checking a condition found out. */
@@ -67,6 +72,17 @@ static zpc_loc_t zpc_loc_span(const zpc_loc_t *a, const zpc_loc_t *b)
 
     l.last_line = b->last_line;
     l.last_column = b->last_column;
+    return l;
+}
+
+/* The location of bytes [off, off + len) of a one-line token. */
+static zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
+{
+    zpc_loc_t l = *tok;
+
+    l.first_column += (int)off;
+    l.last_line = l.first_line;
+    l.last_column = l.first_column + (len > 0 ? (int)len - 1 : 0);
     return l;
 }
 
@@ -571,10 +587,11 @@ static void zpc_check_issuers(zpc_check_t *c)
 /* conditions                                                          */
 
 /*
-** Record a path.NAME use, once per name.  No route has more than
-** ZT_MAX_SEGMENTS captures, so a condition naming more distinct captures
-** can never be satisfied by any route it covers: refuse it, which also
-** keeps this list (and the search in it) short.
+** Record a path.NAME or query.NAME use, once per name.  No route has more
+** than ZT_MAX_SEGMENTS captures and ZT_MAX_PARAMS parameters, so a
+** condition naming more distinct ones can never be satisfied by any route
+** it covers: refuse it, which also keeps this list (and the search in it)
+** short.
 */
 static void zpc_add_path(zpc_check_t *c, apr_array_header_t *paths,
                          const zpc_ast_opnd_t *o, const zpc_ast_let_t *via)
@@ -584,18 +601,20 @@ static void zpc_add_path(zpc_check_t *c, apr_array_header_t *paths,
 
     for (int i = 0; i < paths->nelts; i++) {
         p = &APR_ARRAY_IDX(paths, i, zpc_ast_pathref_t);
-        if (strcmp(APR_ARRAY_IDX(p->opnd->parts, 1, const char *), name) == 0) {
+        if (p->opnd->zt_kind == o->zt_kind
+            && strcmp(APR_ARRAY_IDX(p->opnd->parts, 1, const char *), name) == 0) {
             return;
         }
     }
-    if (paths->nelts == ZT_MAX_SEGMENTS) {
+    if (paths->nelts == ZT_MAX_SEGMENTS + ZT_MAX_PARAMS) {
         if (c->capped == paths) {
             return;     /* reported once per condition */
         }
         c->capped = paths;
-        zpc_diag_error(c->d, &o->loc, "path.%s: more than %d different "
-                       "captures in one condition (no route has that many)",
-                       name, ZT_MAX_SEGMENTS);
+        zpc_diag_error(c->d, &o->loc, "%s.%s: more than %d different "
+                       "captures and query parameters in one condition (no "
+                       "route has that many)", APR_ARRAY_IDX(o->parts, 0, const char *),
+                       name, ZT_MAX_SEGMENTS + ZT_MAX_PARAMS);
         return;
     }
     p = apr_array_push(paths);
@@ -608,16 +627,48 @@ static const char *zpc_name_msg(zpc_check_t *c, const zpc_ast_opnd_t *o)
 {
     const char *text = zpc_ast_name_text(c->pool, o);
 
+    if (o->str != NULL) {
+        text = apr_pstrcat(c->pool, text, "[", zpc_check_quote(c, o->str), "]", NULL);
+    }
     if (strlen(text) > 80) {
         text = apr_pstrcat(c->pool, apr_pstrndup(c->pool, text, 72), "...", NULL);
     }
     return text;
 }
 
+/* RFC 9110 token characters: what a header name is made of. */
+static int zpc_is_token(const char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+              || (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The request operands that are not token.* or path.*: NAME, kind. */
+static const struct {
+    const char *name;
+    uint32_t kind;
+} zpc_request_names[] = {
+    { "client.ip", ZT_OPND_CLIENT_IP }, { "client.cert", ZT_OPND_CERT },
+    { "client.cert.subject", ZT_OPND_CERT_SUBJECT },
+    { "client.cert.san", ZT_OPND_CERT_SAN },
+    { "tls.version", ZT_OPND_TLS_VERSION },
+    { "time.hour", ZT_OPND_TIME_HOUR }, { "time.weekday", ZT_OPND_TIME_WEEKDAY },
+};
+
 /*
 ** Resolve an operand used as a value.  Returns 1 if it is usable; a NAME
-** becomes a token claim or a path capture (o->zt_kind), and a capture is
-** recorded in @a info->paths.
+** becomes a token claim, a path capture, a query parameter, a header or
+** one of zpc_request_names (o->zt_kind), and a capture or query parameter
+** is recorded in @a info->paths.
 */
 static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
                            zpc_cinfo_t *info)
@@ -629,11 +680,30 @@ static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
     case ZPC_OPND_STR:  o->zt_kind = ZT_OPND_STR;  return 1;
     case ZPC_OPND_INT:  o->zt_kind = ZT_OPND_INT;  return 1;
     case ZPC_OPND_BOOL: o->zt_kind = ZT_OPND_BOOL; return 1;
+    case ZPC_OPND_ADDR:
+        zpc_diag_error(c->d, &o->loc, "an address is matched only by "
+                       "client.ip in [...]: client.ip in [%s]", o->str);
+        return 0;
     default: break;
     }
     first = APR_ARRAY_IDX(o->parts, 0, const char *);
     n = o->parts->nelts - 1;
     text = zpc_name_msg(c, o);
+    if (o->str != NULL || (strcmp(first, "header") == 0 && n == 0)) {
+        if (strcmp(first, "header") != 0 || n != 0 || o->str == NULL) {
+            zpc_diag_error(c->d, &o->loc, "%s: only header takes [\"Name\"]; "
+                           "write header[\"X-Name\"]", text);
+            return 0;
+        }
+        if (!zpc_is_token(o->str)) {
+            zpc_diag_error(c->d, &o->loc, "%s is not a header name (letters, "
+                           "digits and !#$%%&'*+-.^_`|~)",
+                           zpc_check_quote(c, o->str));
+            return 0;
+        }
+        o->zt_kind = ZT_OPND_HEADER;
+        return 1;
+    }
     if (strcmp(first, "token") == 0) {
         if (n == 0) {
             zpc_diag_error(c->d, &o->loc, "'token' needs a claim name: "
@@ -648,19 +718,31 @@ static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
         o->zt_kind = ZT_OPND_TOKEN;
         return 1;
     }
-    if (strcmp(first, "path") == 0) {
+    if (strcmp(first, "path") == 0 || strcmp(first, "query") == 0) {
+        int path = first[0] == 'p';
         if (n != 1) {
-            zpc_diag_error(c->d, &o->loc, "%s: write path.NAME, where {NAME} "
-                           "is a capture of the route", text);
+            zpc_diag_error(c->d, &o->loc, path
+                           ? "%s: write path.NAME, where {NAME} is a capture of the route"
+                           : "%s: write query.NAME, where NAME is a query parameter "
+                             "of the route", text);
             return 0;
         }
-        o->zt_kind = ZT_OPND_PATH;
+        o->zt_kind = path ? ZT_OPND_PATH : ZT_OPND_QUERY;
         zpc_add_path(c, info->paths, o, NULL);
         return 1;
     }
+    for (size_t i = 0; i < sizeof(zpc_request_names) / sizeof(zpc_request_names[0]); i++) {
+        if (strcmp(text, zpc_request_names[i].name) == 0) {
+            o->zt_kind = zpc_request_names[i].kind;
+            return 1;
+        }
+    }
     if (zpc_is_reserved(first)) {
-        zpc_diag_error(c->d, &o->loc, "%s is not supported yet (conditions "
-                       "can use token.NAME and path.NAME)", text);
+        zpc_diag_error(c->d, &o->loc, "unknown name '%s' (the request offers "
+                       "token.NAME, path.NAME, query.NAME, header[\"Name\"], "
+                       "client.ip, client.cert, client.cert.subject, "
+                       "client.cert.san, tls.version, time.hour and "
+                       "time.weekday)", text);
         return 0;
     }
     if (n == 0 && apr_hash_get(c->lets, first, APR_HASH_KEY_STRING) != NULL) {
@@ -669,7 +751,8 @@ static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
         return 0;
     }
     zpc_diag_error(c->d, &o->loc, "unknown name '%s' (a value is token.NAME, "
-                   "path.NAME or a literal)", text);
+                   "path.NAME, query.NAME, header[\"Name\"], client.*, tls.*, "
+                   "time.* or a literal)", text);
     return 0;
 }
 
@@ -678,17 +761,245 @@ static int zpc_is_literal(const zpc_ast_opnd_t *o)
     return o->kind != ZPC_OPND_NAME;
 }
 
-/* A capture is a string: comparing it with a number or a boolean can
- * never be true, which is almost certainly a mistake. */
-static void zpc_check_path_type(zpc_check_t *c, const zpc_ast_opnd_t *p,
-                                const zpc_ast_opnd_t *lit)
+static const char *const zpc_tls_versions[] = {
+    "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", NULL
+};
+static const char *const zpc_weekdays[] = {
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL
+};
+
+static int zpc_word_index(const char *const *words, const char *s)
 {
-    if (p->kind == ZPC_OPND_NAME && p->zt_kind == ZT_OPND_PATH
-        && (lit->kind == ZPC_OPND_INT || lit->kind == ZPC_OPND_BOOL)) {
-        zpc_diag_error(c->d, &lit->loc, "%s is a string and never equals a "
-                       "%s; write the value in quotes", zpc_name_msg(c, p),
-                       lit->kind == ZPC_OPND_INT ? "number" : "boolean");
+    for (int i = 0; words[i] != NULL; i++) {
+        if (strcmp(words[i], s) == 0) {
+            return i;
+        }
     }
+    return -1;
+}
+
+/* The request values that are strings, whatever the request holds. */
+static int zpc_is_string_kind(uint32_t k)
+{
+    return k == ZT_OPND_PATH || k == ZT_OPND_QUERY || k == ZT_OPND_HEADER
+           || k == ZT_OPND_CERT_SUBJECT || k == ZT_OPND_TLS_VERSION
+           || k == ZT_OPND_TIME_WEEKDAY;
+}
+
+/*
+** Can request value @a v ever equal literal @a lit?  A string never equals
+** a number; time.hour is 0..23; tls.version and time.weekday take a few
+** words; client.cert is true or false.  Reports and returns 0 if not.
+*/
+static int zpc_check_literal_for(zpc_check_t *c, const zpc_ast_opnd_t *v,
+                                 const zpc_ast_opnd_t *lit)
+{
+    uint32_t k = v->zt_kind;
+    const char *name = zpc_name_msg(c, v);
+
+    if (lit->kind == ZPC_OPND_ADDR) {
+        return 1;           /* reported by zpc_check_value */
+    }
+    if (zpc_is_string_kind(k) && lit->kind != ZPC_OPND_STR) {
+        zpc_diag_error(c->d, &lit->loc, "%s is a string and never equals a "
+                       "%s; write the value in quotes", name,
+                       lit->kind == ZPC_OPND_INT ? "number" : "boolean");
+        return 0;
+    }
+    if (k == ZT_OPND_TLS_VERSION && zpc_word_index(zpc_tls_versions, lit->str) < 0) {
+        zpc_diag_error(c->d, &lit->loc, "tls.version is one of \"TLSv1\", "
+                       "\"TLSv1.1\", \"TLSv1.2\" or \"TLSv1.3\", never %s",
+                       zpc_check_quote(c, lit->str));
+        return 0;
+    }
+    if (k == ZT_OPND_TIME_WEEKDAY && zpc_word_index(zpc_weekdays, lit->str) < 0) {
+        zpc_diag_error(c->d, &lit->loc, "time.weekday is one of \"mon\", \"tue\", "
+                       "\"wed\", \"thu\", \"fri\", \"sat\" or \"sun\", never %s",
+                       zpc_check_quote(c, lit->str));
+        return 0;
+    }
+    if (k == ZT_OPND_TIME_HOUR && (lit->kind != ZPC_OPND_INT || lit->num < 0
+                                   || lit->num > 23)) {
+        zpc_diag_error(c->d, &lit->loc, "time.hour is an integer from 0 to 23 "
+                       "(UTC)");
+        return 0;
+    }
+    if (k == ZT_OPND_CERT && lit->kind != ZPC_OPND_BOOL) {
+        zpc_diag_error(c->d, &lit->loc, "client.cert is true or false (a "
+                       "verified client certificate was shown, or not)");
+        return 0;
+    }
+    return 1;
+}
+
+/* client.ip and client.cert.san have their own forms; say which. */
+static int zpc_check_special(zpc_check_t *c, const zpc_ast_opnd_t *o)
+{
+    if (o->kind != ZPC_OPND_NAME) {
+        return 1;
+    }
+    if (o->zt_kind == ZT_OPND_CLIENT_IP) {
+        zpc_diag_error(c->d, &o->loc, "client.ip is matched only against "
+                       "addresses: client.ip in [10.0.0.0/8, 2001:db8::/32]");
+        return 0;
+    }
+    if (o->zt_kind == ZT_OPND_CERT_SAN) {
+        zpc_diag_error(c->d, &o->loc, "client.cert.san is a set of names: "
+                       "write \"NAME\" in client.cert.san, or client.cert.san "
+                       "in [\"NAME\", ...]");
+        return 0;
+    }
+    return 1;
+}
+
+/*
+** An ordering.  Integers only: one side is an integer literal and the
+** other a token claim or time.hour; or tls.version against a version
+** literal, which becomes the list of the versions that satisfy it.
+*/
+static void zpc_check_order(zpc_check_t *c, zpc_ast_expr_t *e)
+{
+    zpc_ast_opnd_t *l = e->lhs, *r = e->rhs;
+    zpc_ast_opnd_t *v = zpc_is_literal(l) ? r : l, *lit = zpc_is_literal(l) ? l : r;
+    static const char *const ops[] = { "<", "<=", ">", ">=" };
+    const char *op = ops[e->kind - ZPC_EXPR_LT];
+
+    if (!zpc_check_special(c, v)) {
+        return;
+    }
+    switch (v->zt_kind) {
+    case ZT_OPND_TLS_VERSION: {
+        int want;
+        if (lit->kind != ZPC_OPND_STR || !zpc_check_literal_for(c, v, lit)) {
+            if (lit->kind != ZPC_OPND_STR) {
+                zpc_diag_error(c->d, &e->loc, "tls.version is ordered only "
+                               "against a version: tls.version >= \"TLSv1.2\"");
+            }
+            return;
+        }
+        want = zpc_word_index(zpc_tls_versions, lit->str);
+        e->versions = apr_array_make(c->pool, 4, sizeof(const char *));
+        for (int i = 0; zpc_tls_versions[i] != NULL; i++) {
+            int a = v == l ? i : want, b = v == l ? want : i;
+            int ok = e->kind == ZPC_EXPR_LT ? a < b : e->kind == ZPC_EXPR_LE ? a <= b
+                     : e->kind == ZPC_EXPR_GT ? a > b : a >= b;
+            if (ok) {
+                APR_ARRAY_PUSH(e->versions, const char *) = zpc_tls_versions[i];
+            }
+        }
+        if (e->versions->nelts == 0) {
+            zpc_diag_error(c->d, &e->loc, "no TLS version is %s %s: the "
+                           "condition can never be true", op, lit->str);
+        }
+        e->lowered_op = ZT_OP_IN_LIST;
+        return;
+    }
+    case ZT_OPND_TIME_WEEKDAY:
+        zpc_diag_error(c->d, &e->loc, "time.weekday cannot be ordered (the "
+                       "week wraps around); list the days: time.weekday in "
+                       "[\"mon\", \"tue\"]");
+        return;
+    case ZT_OPND_CERT:
+        zpc_diag_error(c->d, &e->loc, "client.cert is true or false and "
+                       "cannot be ordered");
+        return;
+    default:
+        break;
+    }
+    if (zpc_is_string_kind(v->zt_kind)) {
+        zpc_diag_error(c->d, &e->loc, "%s is a string; '%s' compares integers",
+                       zpc_name_msg(c, v), op);
+    }
+    else if (!zpc_is_literal(l) && !zpc_is_literal(r)) {
+        zpc_diag_error(c->d, &e->loc, "'%s' needs an integer literal on one "
+                       "side (token.level %s 2)", op, op);
+    }
+    else if (lit->kind != ZPC_OPND_INT) {
+        zpc_diag_error(c->d, &lit->loc, "'%s' compares integers, and this is "
+                       "a %s", op, lit->kind == ZPC_OPND_STR ? "string" : "boolean");
+    }
+    else {
+        zpc_check_literal_for(c, v, lit);
+    }
+}
+
+/* An address or a block: 10.0.0.0/8, 2001:db8::/32, 10.1.2.3 (/32). */
+static int zpc_parse_cidr(zpc_check_t *c, const zpc_ast_opnd_t *o,
+                          zpc_ir_cidr_t *out)
+{
+    const char *slash = strchr(o->str, '/');
+    char addr[64];
+    size_t alen = slash != NULL ? (size_t)(slash - o->str) : strlen(o->str);
+    unsigned long prefix;
+    unsigned bits;
+
+    memset(out, 0, sizeof(*out));
+    if (alen >= sizeof(addr)) {
+        alen = sizeof(addr) - 1;
+    }
+    memcpy(addr, o->str, alen);
+    addr[alen] = '\0';
+    if (inet_pton(AF_INET, addr, out->addr) == 1) {
+        out->family = 4;
+        bits = 32;
+    }
+    else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+        out->family = 6;
+        bits = 128;
+    }
+    else {
+        zpc_diag_error(c->d, &o->loc, "'%s' is not an IPv4 or IPv6 address",
+                       addr);
+        return 0;
+    }
+    prefix = bits;
+    if (slash != NULL) {
+        char *end;
+        errno = 0;
+        prefix = strtoul(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end != '\0' || prefix > bits) {
+            zpc_diag_error(c->d, &o->loc, "bad prefix length in '%s' (an IPv%u "
+                           "prefix is 0..%u)", o->str, out->family, bits);
+            return 0;
+        }
+    }
+    out->prefix = (uint8_t)prefix;
+    for (unsigned i = (unsigned)prefix; i < bits; i++) {
+        if (out->addr[i / 8] & (0x80 >> (i % 8))) {
+            char net[64];
+            zpc_ir_cidr_t z = *out;
+            for (unsigned j = (unsigned)prefix; j < bits; j++) {
+                z.addr[j / 8] &= (uint8_t)~(0x80 >> (j % 8));
+            }
+            inet_ntop(out->family == 4 ? AF_INET : AF_INET6, z.addr, net, sizeof(net));
+            zpc_diag_error(c->d, &o->loc, "'%s' has host bits set after its "
+                           "/%lu prefix (the block is %s/%lu)", o->str, prefix,
+                           net, prefix);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* client.ip in [...]: every member an address or a block. */
+static void zpc_check_cidrs(zpc_check_t *c, zpc_ast_expr_t *e)
+{
+    e->cidrs = apr_array_make(c->pool, e->list->nelts, sizeof(zpc_ir_cidr_t));
+    for (int i = 0; i < e->list->nelts; i++) {
+        const zpc_ast_opnd_t *o = APR_ARRAY_IDX(e->list, i, zpc_ast_opnd_t *);
+        zpc_ir_cidr_t cidr;
+
+        if (o->kind != ZPC_OPND_ADDR) {
+            zpc_diag_error(c->d, &o->loc, "client.ip is matched against "
+                           "addresses and blocks written bare: 10.0.0.0/8, "
+                           "192.168.1.7, 2001:db8::/32");
+            continue;
+        }
+        if (zpc_parse_cidr(c, o, &cidr)) {
+            APR_ARRAY_PUSH(e->cidrs, zpc_ir_cidr_t) = cidr;
+        }
+    }
+    e->lowered_op = ZT_OP_IN_CIDR;
 }
 
 static void zpc_check_ref(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
@@ -700,7 +1011,16 @@ static void zpc_check_ref(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
 
     if (o->parts->nelts > 1) {
         const char *text = zpc_name_msg(c, o);
-        if (strcmp(first, "token") == 0 || strcmp(first, "path") == 0) {
+        if (strcmp(text, "client.cert") == 0) {
+            /* a boolean of the request: client.cert == true */
+            e->kind = ZPC_EXPR_EQ;
+            o->zt_kind = ZT_OPND_CERT;
+            e->rhs = zpc_ast_bool(c->ps, 1, &o->loc);
+            e->rhs->zt_kind = ZT_OPND_BOOL;
+            return;
+        }
+        if (strcmp(first, "token") == 0 || strcmp(first, "path") == 0
+            || zpc_is_reserved(first)) {
             zpc_diag_error(c->d, &o->loc, "%s is a value, not a condition: "
                            "compare it (%s == \"...\")", text, text);
         }
@@ -756,6 +1076,7 @@ static void zpc_check_expr(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
 
     info->depth = 1;
     info->size = 1;
+    e->lowered_op = -1;
     switch (e->kind) {
     case ZPC_EXPR_AND:
     case ZPC_EXPR_OR:
@@ -771,26 +1092,42 @@ static void zpc_check_expr(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
         break;
     case ZPC_EXPR_EQ:
     case ZPC_EXPR_NE:
+    case ZPC_EXPR_LT: case ZPC_EXPR_LE: case ZPC_EXPR_GT: case ZPC_EXPR_GE:
         lok = zpc_check_value(c, e->lhs, info);
         rok = zpc_check_value(c, e->rhs, info);
         if (zpc_is_literal(e->lhs) && zpc_is_literal(e->rhs)) {
             zpc_diag_error(c->d, &e->loc, "comparing two literals: the result "
                            "never depends on the request");
         }
-        else if (lok && rok) {
-            zpc_check_path_type(c, e->lhs, e->rhs);
-            zpc_check_path_type(c, e->rhs, e->lhs);
+        else if (!lok || !rok) {
+            break;
+        }
+        else if (e->kind >= ZPC_EXPR_LT) {
+            zpc_check_order(c, e);
+        }
+        else if (zpc_check_special(c, e->lhs) && zpc_check_special(c, e->rhs)) {
+            if (zpc_is_literal(e->rhs)) {
+                zpc_check_literal_for(c, e->lhs, e->rhs);
+            }
+            else if (zpc_is_literal(e->lhs)) {
+                zpc_check_literal_for(c, e->rhs, e->lhs);
+            }
         }
         break;
     case ZPC_EXPR_IN:
-        zpc_check_value(c, e->lhs, info);
+        lok = zpc_check_value(c, e->lhs, info);
         if (e->rhs->kind != ZPC_OPND_NAME
-            || strcmp(APR_ARRAY_IDX(e->rhs->parts, 0, const char *), "token") != 0) {
+            || (strcmp(APR_ARRAY_IDX(e->rhs->parts, 0, const char *), "token") != 0
+                && strcmp(zpc_name_msg(c, e->rhs), "client.cert.san") != 0)
+            || e->rhs->str != NULL) {
             zpc_diag_error(c->d, &e->rhs->loc, "the right side of 'in' must be "
-                           "a token claim (token.NAME) or a list [\"a\", \"b\"]");
+                           "a token claim (token.NAME), client.cert.san or a "
+                           "list [\"a\", \"b\"]");
         }
-        else {
-            zpc_check_value(c, e->rhs, info);
+        else if (zpc_check_value(c, e->rhs, info) && lok
+                 && (e->lhs->zt_kind == ZT_OPND_CLIENT_IP
+                     || e->lhs->zt_kind == ZT_OPND_CERT_SAN)) {
+            zpc_check_special(c, e->lhs);
         }
         break;
     case ZPC_EXPR_IN_LIST:
@@ -803,11 +1140,19 @@ static void zpc_check_expr(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
             zpc_diag_error(c->d, &e->loc, "empty list: the condition can never "
                            "be true");
         }
+        if (lok && e->lhs->zt_kind == ZT_OPND_CLIENT_IP) {
+            zpc_check_cidrs(c, e);
+            break;
+        }
+        if (lok && e->lhs->zt_kind == ZT_OPND_CERT) {
+            zpc_diag_error(c->d, &e->lhs->loc, "client.cert is true or false: "
+                           "write client.cert, or not client.cert");
+            break;
+        }
         for (int i = 0; i < e->list->nelts; i++) {
             zpc_ast_opnd_t *o = APR_ARRAY_IDX(e->list, i, zpc_ast_opnd_t *);
-            zpc_check_value(c, o, info);
-            if (lok) {
-                zpc_check_path_type(c, e->lhs, o);
+            if (zpc_check_value(c, o, info) && lok && !zpc_is_literal(e->lhs)) {
+                zpc_check_literal_for(c, e->lhs, o);
             }
         }
         break;
@@ -862,23 +1207,254 @@ static void zpc_check_lets(zpc_check_t *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* types                                                               */
+
+/*
+** A pattern must become a DFA (issue #5): back-references and
+** look-around cannot.  Escapes and character classes are skipped so
+** that "\(?=" and "[(?=]" stay plain characters.
+*/
+static int zpc_check_regex(zpc_check_t *c, const zpc_ast_type_t *t)
+{
+    const char *re = t->regex;
+    int in_class = 0;
+
+    if (re[0] == '\0') {
+        zpc_diag_error(c->d, &t->regex_loc, "empty regular expression "
+                       "(leave it out to accept any string)");
+        return 0;
+    }
+    for (size_t i = 0; re[i] != '\0'; i++) {
+        const char *what = NULL;
+        size_t n = 0;
+
+        if (re[i] == '\\') {
+            if (re[i + 1] == '\0') {
+                what = "a '\\' at the end";
+                n = 1;
+            }
+            else if (!in_class && re[i + 1] >= '1' && re[i + 1] <= '9') {
+                what = "the back-reference";
+                n = 2;
+            }
+            else if (!in_class && re[i + 1] == 'k' && re[i + 2] == '<') {
+                what = "the named back-reference";
+                n = 3;
+            }
+            else {
+                i++;
+                continue;
+            }
+        }
+        else if (in_class) {
+            in_class = re[i] != ']';
+            continue;
+        }
+        else if (re[i] == '[') {
+            in_class = 1;
+            i += re[i + 1] == '^';
+            i += re[i + 1] == ']';     /* a ']' first is a member */
+            continue;
+        }
+        else if (re[i] == '(' && re[i + 1] == '?') {
+            if (re[i + 2] == '=' || re[i + 2] == '!') {
+                what = "the look-ahead";
+                n = 3;
+            }
+            else if (re[i + 2] == '<' && (re[i + 3] == '=' || re[i + 3] == '!')) {
+                what = "the look-behind";
+                n = 4;
+            }
+        }
+        if (what != NULL) {
+            /* +1: the opening slash */
+            zpc_loc_t at = zpc_loc_sub(&t->regex_loc, 1 + i, n);
+            zpc_diag_error(c->d, &at, "%s '%.*s' cannot be matched without "
+                           "backtracking; patterns compile to automata, which "
+                           "match in linear time", what, (int)n, re + i);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char zpc_type_names[] =
+    "int A..B, number, bool, uuid, string [A..B] [/regex/] or enum(\"a\", ...)";
+
+/* Judge a type as written and build its IR in c->pool (t->ir). */
+static int zpc_check_type(zpc_check_t *c, zpc_ast_type_t *t)
+{
+    static const struct { const char *name; uint32_t kind; } kinds[] = {
+        { "string", ZT_TYPE_STRING }, { "int", ZT_TYPE_INT },
+        { "number", ZT_TYPE_NUMBER }, { "bool", ZT_TYPE_BOOL },
+        { "uuid", ZT_TYPE_UUID }, { "enum", ZT_TYPE_ENUM },
+    };
+    zpc_ir_type_t *ir = apr_pcalloc(c->pool, sizeof(*ir));
+    int found = 0, ok = 1;
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(kinds[i].name, t->name) == 0) {
+            ir->kind = kinds[i].kind;
+            found = 1;
+        }
+    }
+    if (!found) {
+        zpc_diag_error(c->d, &t->name_loc, "unknown type '%s' (a type is %s)",
+                       t->name, zpc_type_names);
+        return 0;
+    }
+    if (t->values != NULL && ir->kind != ZT_TYPE_ENUM) {
+        zpc_diag_error(c->d, &t->loc, "only enum takes a list of values");
+        return 0;
+    }
+    if (t->ranges > 0 && ir->kind != ZT_TYPE_INT && ir->kind != ZT_TYPE_STRING) {
+        zpc_diag_error(c->d, &t->range_loc, "%s takes no range (int A..B is a "
+                       "range of values, string A..B of lengths)", t->name);
+        ok = 0;
+    }
+    if (t->ranges > 1 || t->regexes > 1) {
+        zpc_diag_error(c->d, &t->loc, "a type has at most one %s",
+                       t->ranges > 1 ? "range" : "regular expression");
+        ok = 0;
+    }
+    if (t->regexes > 0 && ir->kind != ZT_TYPE_STRING) {
+        zpc_diag_error(c->d, &t->regex_loc, "only string takes a regular "
+                       "expression");
+        ok = 0;
+    }
+    switch (ir->kind) {
+    case ZT_TYPE_INT:
+        ir->min = t->ranges > 0 ? t->min : INT64_MIN;
+        ir->max = t->ranges > 0 ? t->max : INT64_MAX;
+        break;
+    case ZT_TYPE_STRING:
+        ir->min = t->ranges > 0 ? t->min : 0;
+        ir->max = t->ranges > 0 ? t->max : ZPC_MAX_STRING;
+        if (t->ranges > 0 && t->min < 0) {
+            zpc_diag_error(c->d, &t->range_loc, "a string length cannot be "
+                           "negative");
+            ok = 0;
+        }
+        if (t->regexes > 0 && ok) {
+            ok = zpc_check_regex(c, t);
+            ir->regex = t->regex;
+        }
+        break;
+    case ZT_TYPE_ENUM:
+        if (t->values == NULL || t->values->nelts == 0) {
+            zpc_diag_error(c->d, &t->loc, "enum needs its values: "
+                           "enum(\"a\", \"b\")");
+            return 0;
+        }
+        ir->values = apr_array_make(c->pool, t->values->nelts, sizeof(const char *));
+        for (int i = 0; i < t->values->nelts; i++) {
+            const zpc_ast_opnd_t *v = APR_ARRAY_IDX(t->values, i, zpc_ast_opnd_t *);
+            if (v->kind != ZPC_OPND_STR) {
+                zpc_diag_error(c->d, &v->loc, "enum values are strings in quotes");
+                ok = 0;
+                continue;
+            }
+            for (int j = 0; j < ir->values->nelts; j++) {
+                if (strcmp(APR_ARRAY_IDX(ir->values, j, const char *), v->str) == 0) {
+                    zpc_diag_error(c->d, &v->loc, "enum value %s is listed twice",
+                                   zpc_check_quote(c, v->str));
+                    ok = 0;
+                }
+            }
+            APR_ARRAY_PUSH(ir->values, const char *) = v->str;
+        }
+        if (ir->values->nelts > ZT_MAX_LIST) {
+            zpc_diag_error(c->d, &t->loc, "enum of %d values (the limit is %d)",
+                           ir->values->nelts, ZT_MAX_LIST);
+            ok = 0;
+        }
+        break;
+    default:
+        break;
+    }
+    if (t->ranges > 0 && t->min > t->max) {
+        zpc_diag_error(c->d, &t->range_loc, "empty range %lld..%lld (write the "
+                       "smaller bound first)", (long long)t->min, (long long)t->max);
+        ok = 0;
+    }
+    t->ir = ok ? ir : NULL;
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
 /* paths and routes                                                    */
 
-/* The location of bytes [off, off + len) of a one-line token. */
-static zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
+/* The length of the segment at @a s: up to the next '/' outside braces
+ * (a capture's regex may hold a '/'). */
+static size_t zpc_seg_len(const char *s)
 {
-    zpc_loc_t l = *tok;
+    int in = 0;
+    size_t i;
 
-    l.first_column += (int)off;
-    l.last_line = l.first_line;
-    l.last_column = l.first_column + (len > 0 ? (int)len - 1 : 0);
-    return l;
+    for (i = 0; s[i] != '\0' && (in || s[i] != '/'); i++) {
+        in = s[i] == '{' ? 1 : s[i] == '}' ? 0 : in;
+    }
+    return i;
+}
+
+/*
+** A capture segment, "{name}" or "{name: TYPE}" (@a n bytes at @a s, at
+** @a sl); a route's TYPE is parsed, a target's ignored (targets name
+** routes by shape).  Returns 0 after reporting.
+*/
+static int zpc_check_capture(zpc_check_t *c, const char *s, size_t n,
+                             const zpc_loc_t *sl, int target, zpc_ast_seg_t *seg)
+{
+    const char *close = memchr(s, '}', n);
+    const char *colon;
+    char *name;
+    size_t nlen;
+
+    if (close == NULL || (size_t)(close - s) != n - 1) {
+        zpc_diag_error(c->d, sl, close == NULL
+                       ? "unterminated capture (write {name})"
+                       : "a capture must be a whole segment: /{name}/");
+        return 0;
+    }
+    colon = memchr(s, ':', n);
+    nlen = (size_t)((colon != NULL ? colon : close) - s) - 1;
+    while (nlen > 0 && s[nlen] == ' ') {
+        nlen--;
+    }
+    name = apr_pstrmemdup(c->pool, s + 1, nlen);
+    if (!zpc_is_ident(name)) {
+        zpc_diag_error(c->d, sl, name[0] == '\0'
+                       ? "empty capture name (write {name})"
+                       : "capture name '%s' is not an identifier", name);
+        return 0;
+    }
+    seg->kind = ZPC_SEG_CAP;
+    seg->text = name;
+    seg->loc = *sl;
+    seg->type = NULL;
+    if (colon != NULL && !target) {
+        size_t off = (size_t)(colon - s) + 1;
+        const char *text = apr_pstrmemdup(c->pool, colon + 1, (size_t)(close - colon) - 1);
+        zpc_loc_t at = zpc_loc_sub(sl, off, 1);
+
+        if (strspn(text, " ") == strlen(text)) {
+            zpc_diag_error(c->d, &at, "a type after ':' (write {%s: uuid}, or "
+                           "{%s} for any string)", name, name);
+            return 0;
+        }
+        seg->type = zpc_parse_type(c->ps, text, &at);
+        if (seg->type == NULL || !zpc_check_type(c, seg->type)) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /*
 ** Split a route or target path into segments.  Returns NULL (after
-** reporting) if any segment is invalid.  Targets may use '*' (one segment)
-** and a final '**' (any number of segments, none included).
+** reporting) if any segment is invalid.  Both may use '*' (one segment)
+** and a final '**' (any number of segments, none included); a route's
+** captures may be typed.
 */
 static apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
                                           const zpc_loc_t *loc, int target)
@@ -892,12 +1468,13 @@ static apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
     }
     while (pos <= len) {
         const char *s = path + pos;
-        size_t n = strcspn(s, "/");
+        size_t n = zpc_seg_len(s);
         zpc_loc_t sl = zpc_loc_sub(loc, pos, n);
         char *text = apr_pstrmemdup(c->pool, s, n);
-        zpc_ast_seg_t *seg;
+        zpc_ast_seg_t seg;
         int bad = 0;
 
+        memset(&seg, 0, sizeof(seg));
         for (size_t i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)s[i];
             if (ch < 0x20 || ch == 0x7f) {
@@ -920,35 +1497,8 @@ static apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
             ok = 0;
         }
         else if (text[0] == '{') {
-            char *close = strchr(text, '}');
-            if (close == NULL || close[1] != '\0') {
-                zpc_diag_error(c->d, &sl, close == NULL
-                               ? "unterminated capture (write {name})"
-                               : "a capture must be a whole segment: /{name}/");
+            if (!zpc_check_capture(c, s, n, &sl, target, &seg)) {
                 ok = 0;
-            }
-            else {
-                *close = '\0';
-                text++;
-                if (strchr(text, ':') != NULL) {
-                    zpc_diag_error(c->d, &sl, "typed captures are not supported "
-                                   "yet; write {%.*s}", (int)strcspn(text, ": "),
-                                   text);
-                    ok = 0;
-                }
-                else if (!zpc_is_ident(text)) {
-                    zpc_diag_error(c->d, &sl, text[0] == '\0'
-                                   ? "empty capture name (write {name})"
-                                   : "capture name '%s' is not an identifier",
-                                   text);
-                    ok = 0;
-                }
-                else if (ok) {
-                    seg = apr_array_push(segs);
-                    seg->kind = ZPC_SEG_CAP;
-                    seg->text = text;
-                    seg->loc = sl;
-                }
             }
         }
         else if (strchr(text, '{') != NULL || strchr(text, '}') != NULL) {
@@ -956,32 +1506,34 @@ static apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
                            "/{name}/");
             ok = 0;
         }
+        else if (strchr(text, '?') != NULL) {
+            zpc_loc_t q = zpc_loc_sub(&sl, (size_t)(strchr(text, '?') - text), 1);
+            zpc_diag_error(c->d, &q, target
+                           ? "a rule target names routes, without a query"
+                           : "a route's path has no query; declare query "
+                             "parameters in its block: { query NAME TYPE }");
+            ok = 0;
+        }
         else if (strcmp(text, "*") == 0 || strcmp(text, "**") == 0) {
-            if (!target) {
-                zpc_diag_error(c->d, &sl, "wildcard segments are not supported "
-                               "in routes yet (use a capture: {name})");
-                ok = 0;
-            }
-            else if (text[1] == '*' && pos + n < len) {
+            if (text[1] == '*' && pos + n < len) {
                 zpc_diag_error(c->d, &sl, "'**' must be the last segment");
                 ok = 0;
             }
-            else if (ok) {
-                seg = apr_array_push(segs);
-                seg->kind = text[1] == '*' ? ZPC_SEG_GLOB : ZPC_SEG_STAR;
-                seg->text = text;
-                seg->loc = sl;
-            }
+            seg.kind = text[1] == '*' ? ZPC_SEG_GLOB : ZPC_SEG_STAR;
+            seg.text = text;
+            seg.loc = sl;
         }
         else if (strchr(text, '*') != NULL) {
             zpc_diag_error(c->d, &sl, "'*' must be a whole segment");
             ok = 0;
         }
-        else if (ok) {
-            seg = apr_array_push(segs);
-            seg->kind = ZPC_SEG_LIT;
-            seg->text = text;
-            seg->loc = sl;
+        else {
+            seg.kind = ZPC_SEG_LIT;
+            seg.text = text;
+            seg.loc = sl;
+        }
+        if (ok) {
+            APR_ARRAY_PUSH(segs, zpc_ast_seg_t) = seg;
         }
         pos += n + 1;
     }
@@ -1040,18 +1592,231 @@ static const char *zpc_route_text(zpc_check_t *c, const zpc_ast_route_t *r)
     return apr_pstrcat(c->pool, r->method, " ", r->path, NULL);
 }
 
-/* Two routes with the same method and this key can match the same request:
- * literals equal, captures (whatever their names) in the same places. */
+/* "file:line" of a location, for messages that name two places. */
+static const char *zpc_where(zpc_check_t *c, const zpc_loc_t *loc)
+{
+    return apr_psprintf(c->pool, "%s:%d", zpc_diag_file_name(c->d, loc->file),
+                        loc->first_line);
+}
+
+/* Two routes with the same method and this key can match the same request
+ * with equal rank: literals equal, captures (whatever their names and
+ * types), '*' and '**' in the same places. */
 static const char *zpc_route_shape(zpc_check_t *c, const zpc_ast_route_t *r)
 {
+    static const char *const kind[] = { "/\x02", "/\x01", "/\x03", "/\x04" };
     const char *key = apr_psprintf(c->pool, "%u", (unsigned)r->methods);
 
     for (int i = 0; i < r->segs->nelts; i++) {
         const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
-        key = apr_pstrcat(c->pool, key, s->kind == ZPC_SEG_CAP ? "/\x01" : "/\x02",
-                          s->kind == ZPC_SEG_CAP ? "" : s->text, NULL);
+        key = apr_pstrcat(c->pool, key, kind[s->kind],
+                          s->kind == ZPC_SEG_LIT ? s->text : "", NULL);
     }
     return key;
+}
+
+/* A flag word after a parameter's type: optional, list. */
+static uint32_t zpc_check_flags(zpc_check_t *c, const zpc_ast_param_t *p)
+{
+    uint32_t flags = 0;
+
+    for (int i = 0; p->flags != NULL && i < p->flags->nelts; i++) {
+        const zpc_ast_word_t *w = APR_ARRAY_IDX(p->flags, i, zpc_ast_word_t *);
+        uint32_t f = strcmp(w->text, "optional") == 0 ? ZT_PARAM_OPTIONAL : ZT_PARAM_LIST;
+
+        if (flags & f) {
+            zpc_diag_error(c->d, &w->loc, "'%s' is written twice", w->text);
+        }
+        else if (f == ZT_PARAM_LIST && p->kind == ZPC_PARAM_HEADER) {
+            zpc_diag_error(c->d, &w->loc, "'list' applies to query parameters "
+                           "(a header is read once)");
+        }
+        flags |= f;
+    }
+    return flags;
+}
+
+/* A file a route names (a schema), relative to the route's own file. */
+static const char *zpc_check_read(zpc_check_t *c, const zpc_ast_attr_t *a,
+                                  apr_size_t *len)
+{
+    const char *path = zpc_relative(c->pool, zpc_diag_file_name(c->d, a->val_loc.file),
+                                    a->str), *why = NULL;
+    const char *buf;
+
+    if (a->str[0] == '\0') {
+        zpc_diag_error(c->d, &a->val_loc, "the schema file name is empty");
+        return NULL;
+    }
+    buf = zpc_read_file(c->pool, path, ZPC_MAX_SCHEMA, len, &why);
+    if (buf == NULL) {
+        zpc_diag_error(c->d, &a->val_loc, "cannot read schema %s: %s",
+                       zpc_check_quote(c, path), why);
+    }
+    else if (*len == 0) {
+        zpc_diag_error(c->d, &a->val_loc, "schema %s is empty",
+                       zpc_check_quote(c, path));
+        buf = NULL;
+    }
+    return buf;
+}
+
+static zpc_ir_body_t *zpc_check_body(zpc_check_t *c, const zpc_ast_param_t *p)
+{
+    zpc_ir_body_t *b = apr_pcalloc(c->pool, sizeof(*b));
+    const zpc_ast_attr_t *seen[3] = { NULL, NULL, NULL };
+    int ok = 1;
+
+    if (strcmp(p->name, "json") == 0) {
+        b->kind = ZT_BODY_JSON;
+    }
+    else if (strcmp(p->name, "xml") == 0) {
+        b->kind = ZT_BODY_XML;
+    }
+    else {
+        zpc_diag_error(c->d, &p->name_loc, "unknown body kind '%s' (write body "
+                       "json ... or body xml ...)", p->name);
+        return NULL;
+    }
+    for (int i = 0; i < p->opts->nelts; i++) {
+        const zpc_ast_attr_t *a = APR_ARRAY_IDX(p->opts, i, zpc_ast_attr_t *);
+        int k = a->kind - ZPC_ATTR_MAX;
+
+        if (seen[k] != NULL) {
+            zpc_diag_error(c->d, &a->loc, "'%s' is written twice in this body",
+                           a->name);
+            ok = 0;
+            continue;
+        }
+        seen[k] = a;
+        switch (a->kind) {
+        case ZPC_ATTR_MAX:
+            if (a->num <= 0 || a->num > (int64_t)UINT32_MAX) {
+                zpc_diag_error(c->d, &a->val_loc, "a body's max is 1 byte to "
+                               "4 GiB - 1");
+                ok = 0;
+            }
+            b->max = (uint32_t)a->num;
+            break;
+        case ZPC_ATTR_SCHEMA:
+            b->schema_name = a->str;
+            if ((b->schema = zpc_check_read(c, a, &b->schema_len)) == NULL) {
+                ok = 0;
+            }
+            break;
+        default:        /* ROOT */
+            if (b->kind != ZT_BODY_XML) {
+                zpc_diag_error(c->d, &a->loc, "'root' names the root element "
+                               "of an XML body; this body is json");
+                ok = 0;
+            }
+            else if (a->str[0] == '\0' || strpbrk(a->str, " <>&\"'/") != NULL) {
+                zpc_diag_error(c->d, &a->val_loc, "%s is not an element name",
+                               zpc_check_quote(c, a->str));
+                ok = 0;
+            }
+            b->root = a->str;
+            break;
+        }
+    }
+    if (seen[0] == NULL) {
+        zpc_diag_error(c->d, &p->loc, "a body needs its largest size: body %s "
+                       "max 16k", p->name);
+        ok = 0;
+    }
+    return ok ? b : NULL;
+}
+
+/* The route's block: query and header parameters, the body. */
+static int zpc_check_params(zpc_check_t *c, zpc_ast_route_t *r)
+{
+    const zpc_ast_param_t *body = NULL, *any = NULL;
+    int ok = 1;
+
+    r->iparams = apr_array_make(c->pool, r->params->nelts, sizeof(zpc_ir_param_t));
+    for (int i = 0; i < r->params->nelts; i++) {
+        const zpc_ast_param_t *p = APR_ARRAY_IDX(r->params, i, zpc_ast_param_t *);
+        zpc_ir_param_t *ip;
+        const char *name;
+        int cc;
+
+        switch (p->kind) {
+        case ZPC_PARAM_BODY:
+            if (body != NULL) {
+                zpc_diag_error(c->d, &p->loc, "a route has at most one body");
+                zpc_diag_note(c->d, &body->loc, "the first one is here");
+                ok = 0;
+                continue;
+            }
+            body = p;
+            if ((r->body = zpc_check_body(c, p)) == NULL) {
+                ok = 0;
+            }
+            continue;
+        case ZPC_PARAM_QUERY_ANY:
+            if (any != NULL) {
+                zpc_diag_error(c->d, &p->loc, "'query * any' is written twice");
+                ok = 0;
+            }
+            any = p;
+            r->flags |= ZT_ROUTE_QUERY_ANY;
+            continue;
+        default:
+            break;
+        }
+        name = p->name;
+        if (name[0] == '\0') {
+            zpc_diag_error(c->d, &p->name_loc, "an empty %s name",
+                           p->kind == ZPC_PARAM_QUERY ? "query parameter" : "header");
+            ok = 0;
+            continue;
+        }
+        if (p->kind == ZPC_PARAM_HEADER) {
+            if (!zpc_is_token(name)) {
+                zpc_diag_error(c->d, &p->name_loc, "%s is not a header name "
+                               "(letters, digits and !#$%%&'*+-.^_`|~)",
+                               zpc_check_quote(c, name));
+                ok = 0;
+                continue;
+            }
+            name = apr_pstrdup(c->pool, name);
+            for (char *s = (char *)name; *s != '\0'; s++) {
+                *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+            }
+        }
+        else if ((cc = zpc_control_char(name)) != 0) {
+            zpc_diag_error(c->d, &p->name_loc, "control character 0x%02x in a "
+                           "query parameter name", cc);
+            ok = 0;
+            continue;
+        }
+        for (int j = 0; j < r->iparams->nelts; j++) {
+            const zpc_ir_param_t *q = &APR_ARRAY_IDX(r->iparams, j, zpc_ir_param_t);
+            if (q->where == (p->kind == ZPC_PARAM_HEADER ? ZT_PARAM_HEADER : ZT_PARAM_QUERY)
+                && strcmp(q->name, name) == 0) {
+                zpc_diag_error(c->d, &p->name_loc, "%s %s is declared twice in "
+                               "this route", p->kind == ZPC_PARAM_HEADER
+                               ? "header" : "query parameter",
+                               zpc_check_quote(c, p->name));
+                ok = 0;
+            }
+        }
+        if (!zpc_check_type(c, p->type)) {
+            ok = 0;
+            continue;
+        }
+        if (r->iparams->nelts == ZT_MAX_PARAMS) {
+            zpc_diag_error(c->d, &p->loc, "too many parameters in one route "
+                           "(the limit is %d)", ZT_MAX_PARAMS);
+            return 0;
+        }
+        ip = apr_array_push(r->iparams);
+        ip->where = p->kind == ZPC_PARAM_HEADER ? ZT_PARAM_HEADER : ZT_PARAM_QUERY;
+        ip->name = name;
+        ip->type = p->type->ir;
+        ip->flags = zpc_check_flags(c, p);
+    }
+    return ok;
 }
 
 static void zpc_check_routes(zpc_check_t *c)
@@ -1065,12 +1830,16 @@ static void zpc_check_routes(zpc_check_t *c)
         const char *key;
         int dup = 0;
 
+        r->limits = apr_array_make(c->pool, 1, sizeof(uint32_t));
         if (i == ZT_MAX_ROUTES) {
             zpc_diag_error(c->d, &r->loc, "too many routes (the limit is %d)",
                            ZT_MAX_ROUTES);
         }
         r->methods = zpc_check_method(c, r->method, &r->method_loc, r->path, 0);
         r->segs = zpc_check_path(c, r->path, &r->path_loc, 0);
+        if (!zpc_check_params(c, r)) {
+            dup = 1;
+        }
         if (r->segs == NULL) {
             continue;
         }
@@ -1099,9 +1868,10 @@ static void zpc_check_routes(zpc_check_t *c)
                 zpc_diag_note(c->d, &prev->loc, "the first declaration is here");
             }
             else {
-                zpc_diag_error(c->d, &r->loc, "routes %s and %s can match the "
-                               "same request", zpc_route_text(c, prev),
-                               zpc_route_text(c, r));
+                zpc_diag_error(c->d, &r->loc, "routes %s (%s) and %s (%s) can "
+                               "match the same request with equal rank",
+                               zpc_route_text(c, prev), zpc_where(c, &prev->loc),
+                               zpc_route_text(c, r), zpc_where(c, &r->loc));
                 zpc_diag_note(c->d, &prev->loc, "the other route is declared here");
             }
             continue;
@@ -1112,16 +1882,18 @@ static void zpc_check_routes(zpc_check_t *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* rules                                                               */
+/* targets: which routes a rule, stepup or limit covers                */
 
 #define ZPC_MATCH_NAMES 0x1     /* captures must have the same name */
 #define ZPC_MATCH_METHOD 0x2    /* methods must overlap */
 
 /*
 ** Does target @a t cover route @a r?  Literals match equal literals, {x}
-** matches the route's capture {x}, '*' any one segment, and a final '**'
-** whatever is left, nothing included: ** after /orders covers /orders
-** itself as well as everything below it.
+** matches any capture of the route (names and types are not compared
+** unless @a how says so), '*' any one segment, and a final '**' whatever
+** is left, nothing included: ** after /orders covers /orders itself as
+** well as everything below it.  A route's own '*' and '**' are matched
+** by the same words in the target.
 */
 static int zpc_target_covers(zpc_check_t *c, const zpc_ast_target_t *t,
                              const zpc_ast_route_t *r, int how)
@@ -1177,28 +1949,16 @@ static int zpc_work_exceeded(zpc_check_t *c, const zpc_loc_t *loc)
 }
 
 /* A target that covers nothing: point at the route the author probably
- * meant, if one differs only by method or by capture names. */
+ * meant, if one differs only by method. */
 static void zpc_target_hint(zpc_check_t *c, const zpc_ast_target_t *t)
 {
     apr_array_header_t *routes = c->ast->routes;
-    static const int tries[] = { ZPC_MATCH_NAMES, ZPC_MATCH_METHOD };
 
-    for (int k = 0; k < 2; k++) {
-        for (int i = 0; i < routes->nelts; i++) {
-            zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
-            if (r->segs == NULL || r->methods == 0
-                || !zpc_target_covers(c, t, r, tries[k])) {
-                continue;
-            }
-            if (k == 0) {
-                zpc_diag_note(c->d, &r->loc, "route %s is declared here, with "
-                              "another method", zpc_route_text(c, r));
-            }
-            else {
-                zpc_diag_note(c->d, &r->loc, "route %s is declared here "
-                              "(captures are matched by name)",
-                              zpc_route_text(c, r));
-            }
+    for (int i = 0; i < routes->nelts; i++) {
+        zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
+        if (r->segs != NULL && r->methods != 0 && zpc_target_covers(c, t, r, 0)) {
+            zpc_diag_note(c->d, &r->loc, "route %s is declared here, with "
+                          "another method", zpc_route_text(c, r));
             return;
         }
     }
@@ -1210,14 +1970,20 @@ static int zpc_u32_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void zpc_check_targets(zpc_check_t *c, zpc_ast_rule_t *rule,
-                              uint32_t index)
+/*
+** The routes @a targets cover, ascending, each once (the statement's
+** @a mark tells a route already taken).  A target that covers nothing is
+** an error: it is almost always a typo.
+*/
+static apr_array_header_t *zpc_check_targets(zpc_check_t *c,
+                                             apr_array_header_t *targets,
+                                             uint32_t mark)
 {
     apr_array_header_t *routes = c->ast->routes;
+    apr_array_header_t *covers = apr_array_make(c->pool, 4, sizeof(uint32_t));
 
-    rule->covers = apr_array_make(c->pool, 4, sizeof(uint32_t));
-    for (int i = 0; i < rule->targets->nelts; i++) {
-        zpc_ast_target_t *t = APR_ARRAY_IDX(rule->targets, i, zpc_ast_target_t *);
+    for (int i = 0; i < targets->nelts; i++) {
+        zpc_ast_target_t *t = APR_ARRAY_IDX(targets, i, zpc_ast_target_t *);
         zpc_loc_t tl = zpc_loc_span(&t->method_loc, &t->path_loc);
         int found = 0;
 
@@ -1230,39 +1996,52 @@ static void zpc_check_targets(zpc_check_t *c, zpc_ast_rule_t *rule,
             zpc_ast_route_t *r = APR_ARRAY_IDX(routes, j, zpc_ast_route_t *);
 
             if (zpc_work_exceeded(c, &tl)) {
-                return;
+                return covers;
             }
             /* a route in error still counts as declared: no second error */
             if (r->segs == NULL || r->methods == 0
-                || !zpc_target_covers(c, t, r, ZPC_MATCH_NAMES | ZPC_MATCH_METHOD)) {
+                || !zpc_target_covers(c, t, r, ZPC_MATCH_METHOD)) {
                 continue;
             }
             found = 1;
-            if (r->mark != index + 1) {
-                r->mark = index + 1;
-                APR_ARRAY_PUSH(rule->covers, uint32_t) = (uint32_t)j;
+            if (r->mark != mark) {
+                r->mark = mark;
+                APR_ARRAY_PUSH(covers, uint32_t) = (uint32_t)j;
             }
         }
         if (!found) {
-            zpc_diag_error(c->d, &tl, "%s %s matches no declared route (a rule "
+            zpc_diag_error(c->d, &tl, "%s %s matches no declared route (a target "
                            "that covers no route is always a mistake)",
                            t->method, t->path);
             zpc_target_hint(c, t);
         }
     }
     /* targets may cover routes out of order; the IR wants them ascending */
-    for (int i = 1; i < rule->covers->nelts; i++) {
-        if (APR_ARRAY_IDX(rule->covers, i - 1, uint32_t)
-            > APR_ARRAY_IDX(rule->covers, i, uint32_t)) {
-            qsort(rule->covers->elts, (size_t)rule->covers->nelts,
-                  sizeof(uint32_t), zpc_u32_cmp);
+    for (int i = 1; i < covers->nelts; i++) {
+        if (APR_ARRAY_IDX(covers, i - 1, uint32_t) > APR_ARRAY_IDX(covers, i, uint32_t)) {
+            qsort(covers->elts, (size_t)covers->nelts, sizeof(uint32_t), zpc_u32_cmp);
             break;
         }
     }
+    return covers;
 }
 
-static int zpc_route_has_capture(const zpc_ast_route_t *r, const char *name)
+#define ZPC_ROUTE(c, covers, j) \
+    APR_ARRAY_IDX((c)->ast->routes, APR_ARRAY_IDX((covers), (j), uint32_t), zpc_ast_route_t *)
+
+static int zpc_route_has(const zpc_ast_route_t *r, const zpc_ast_opnd_t *o)
 {
+    const char *name = APR_ARRAY_IDX(o->parts, 1, const char *);
+
+    if (o->zt_kind == ZT_OPND_QUERY) {
+        for (int i = 0; r->iparams != NULL && i < r->iparams->nelts; i++) {
+            const zpc_ir_param_t *p = &APR_ARRAY_IDX(r->iparams, i, zpc_ir_param_t);
+            if (p->where == ZT_PARAM_QUERY && strcmp(p->name, name) == 0) {
+                return 1;
+            }
+        }
+        return (r->flags & ZT_ROUTE_QUERY_ANY) != 0;
+    }
     for (int i = 0; i < r->segs->nelts; i++) {
         const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
         if (s->kind == ZPC_SEG_CAP && strcmp(s->text, name) == 0) {
@@ -1281,7 +2060,7 @@ static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
         zpc_diag_error(c->d, &rule->loc, "too many rules (the limit is %d)",
                        ZT_MAX_RULES);
     }
-    zpc_check_targets(c, rule, index);
+    rule->covers = zpc_check_targets(c, rule->targets, ++c->mark);
     if (tail->kind == ZPC_TAIL_PUBLIC && rule->effect == ZT_EFFECT_DENY) {
         zpc_diag_error(c->d, &tail->loc, "a deny rule cannot be public (public "
                        "means: allow without a token)");
@@ -1313,34 +2092,39 @@ static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
                       "the rule public");
     }
 
-    /* Every capture the condition names must exist in every covered route. */
+    /* Every capture and query parameter the condition names must exist in
+     * every covered route. */
     for (int i = 0; info.paths != NULL && i < info.paths->nelts; i++) {
         const zpc_ast_pathref_t *p = &APR_ARRAY_IDX(info.paths, i, zpc_ast_pathref_t);
         const char *name = APR_ARRAY_IDX(p->opnd->parts, 1, const char *);
+        const char *kind = APR_ARRAY_IDX(p->opnd->parts, 0, const char *);
 
         for (int j = 0; j < rule->covers->nelts; j++) {
-            const zpc_ast_route_t *r = APR_ARRAY_IDX(c->ast->routes,
-                APR_ARRAY_IDX(rule->covers, j, uint32_t), zpc_ast_route_t *);
-            if (!zpc_route_has_capture(r, name)) {
-                zpc_diag_error(c->d, &p->opnd->loc, "path.%s is not a capture of "
-                               "route %s, which this rule covers", name,
-                               zpc_route_text(c, r));
-                zpc_diag_note(c->d, &r->loc, "route %s is declared here",
-                              zpc_route_text(c, r));
-                if (p->via != NULL) {
-                    zpc_diag_note(c->d, &tail->loc, "path.%s comes from let "
-                                  "'%s', used by this rule", name, p->via->name);
-                }
-                break;
+            const zpc_ast_route_t *r = ZPC_ROUTE(c, rule->covers, j);
+            if (zpc_route_has(r, p->opnd)) {
+                continue;
             }
+            zpc_diag_error(c->d, &p->opnd->loc, "%s.%s is not a %s of route %s, "
+                           "which this rule covers", kind, name,
+                           p->opnd->zt_kind == ZT_OPND_PATH ? "capture"
+                           : "declared query parameter", zpc_route_text(c, r));
+            zpc_diag_note(c->d, &r->loc, "route %s is declared here",
+                          zpc_route_text(c, r));
+            if (p->via != NULL) {
+                zpc_diag_note(c->d, &tail->loc, "%s.%s comes from let '%s', "
+                              "used by this rule", kind, name, p->via->name);
+            }
+            break;
         }
     }
 
     for (int j = 0; j < rule->covers->nelts; j++) {
-        zpc_ast_route_t *r = APR_ARRAY_IDX(c->ast->routes,
-            APR_ARRAY_IDX(rule->covers, j, uint32_t), zpc_ast_route_t *);
+        zpc_ast_route_t *r = ZPC_ROUTE(c, rule->covers, j);
         if (rule->effect == ZT_EFFECT_ALLOW) {
             r->allowed = 1;
+        }
+        else if (tail->kind == ZPC_TAIL_NONE && r->udeny == NULL) {
+            r->udeny = rule;
         }
     }
     c->rrefs += (uint64_t)rule->covers->nelts;
@@ -1361,6 +2145,478 @@ static void zpc_check_rules(zpc_check_t *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* stepup, limit                                                       */
+
+static void zpc_check_stepup(zpc_check_t *c, zpc_ast_stepup_t *st, int index)
+{
+    const zpc_ast_attr_t *acr = NULL, *age = NULL;
+    int cc;
+
+    st->covers = zpc_check_targets(c, st->targets, ++c->mark);
+    st->ir.acr = apr_array_make(c->pool, 2, sizeof(const char *));
+    st->ir.file = zpc_diag_file_name(c->d, st->loc.file);
+    st->ir.line = (uint32_t)st->loc.first_line;
+    for (int i = 0; i < st->opts->nelts; i++) {
+        const zpc_ast_attr_t *a = APR_ARRAY_IDX(st->opts, i, zpc_ast_attr_t *);
+        const char *want = a->kind == ZPC_ATTR_ACR ? "acr" : "max_age";
+        const zpc_ast_attr_t **seen = a->kind == ZPC_ATTR_ACR ? &acr : &age;
+
+        if (strcmp(a->name, want) != 0) {
+            zpc_diag_error(c->d, &a->loc, "unknown stepup option '%s' (write "
+                           "acr \"VALUE\" ... and/or max_age DURATION)", a->name);
+            continue;
+        }
+        if (*seen != NULL) {
+            zpc_diag_error(c->d, &a->loc, "'%s' is written twice in this stepup",
+                           a->name);
+            continue;
+        }
+        *seen = a;
+        if (a->kind == ZPC_ATTR_MAX_AGE) {
+            if (a->num <= 0 || a->num > (int64_t)UINT32_MAX) {
+                zpc_diag_error(c->d, &a->val_loc, "max_age is 1 second to about "
+                               "136 years (leave it out for no limit)");
+            }
+            st->ir.max_age = (uint32_t)a->num;
+            continue;
+        }
+        for (int k = 0; k < a->names->nelts; k++) {
+            const zpc_ast_opnd_t *o = APR_ARRAY_IDX(a->names, k, zpc_ast_opnd_t *);
+            if (o->str[0] == '\0' || (cc = zpc_control_char(o->str)) != 0) {
+                zpc_diag_error(c->d, &o->loc, "an acr value is a non-empty "
+                               "string without control characters");
+                continue;
+            }
+            APR_ARRAY_PUSH(st->ir.acr, const char *) = o->str;
+        }
+    }
+    if (acr == NULL && age == NULL) {
+        zpc_diag_error(c->d, &st->loc, "a stepup says what it requires: acr "
+                       "\"VALUE\" ..., max_age DURATION, or both");
+    }
+    for (int j = 0; j < st->covers->nelts; j++) {
+        zpc_ast_route_t *r = ZPC_ROUTE(c, st->covers, j);
+        const zpc_ast_stepup_t *other = r->stepup;
+        if (other != NULL) {
+            zpc_diag_error(c->d, &st->loc, "route %s already has a stepup (%s); "
+                           "a route has at most one", zpc_route_text(c, r),
+                           zpc_where(c, &other->loc));
+            zpc_diag_note(c->d, &other->loc, "the other stepup is here");
+            continue;
+        }
+        r->stepup = st;
+        r->stepup_index = index;
+    }
+}
+
+static void zpc_check_limit(zpc_check_t *c, zpc_ast_limit_t *l, uint32_t index)
+{
+    const char *slash = strchr(l->rate, '/'), *key;
+    uint64_t n = 0;
+    int ok = 1;
+
+    l->covers = zpc_check_targets(c, l->targets, ++c->mark);
+    l->ir.file = zpc_diag_file_name(c->d, l->loc.file);
+    l->ir.line = (uint32_t)l->loc.first_line;
+    for (const char *p = l->rate; p < slash; p++) {
+        n = n * 10 + (uint64_t)(*p - '0');
+        if (n > UINT32_MAX) {
+            break;
+        }
+    }
+    if (n == 0 || n > UINT32_MAX) {
+        zpc_diag_error(c->d, &l->rate_loc, "a limit counts 1 to %lu requests "
+                       "per period", (unsigned long)UINT32_MAX);
+        ok = 0;
+    }
+    l->ir.count = (uint32_t)n;
+    l->ir.period = strcmp(slash, "/s") == 0 ? 1 : strcmp(slash, "/min") == 0 ? 60
+                   : strcmp(slash, "/hour") == 0 ? 3600 : 0;
+    if (l->ir.period == 0) {
+        zpc_diag_error(c->d, &l->rate_loc, "unknown period '%s' (write N/s, "
+                       "N/min or N/hour)", slash + 1);
+        ok = 0;
+    }
+    if (strcmp(l->per, "per") != 0) {
+        zpc_diag_error(c->d, &l->per_loc, "expected 'per' after the rate: "
+                       "limit ... %s per token.sub", l->rate);
+        return;
+    }
+    key = zpc_name_msg(c, l->key);
+    if (strcmp(key, "token.sub") == 0) {
+        l->ir.key = ZT_LIMIT_SUB;
+    }
+    else if (strcmp(key, "token.azp") == 0) {
+        l->ir.key = ZT_LIMIT_AZP;
+    }
+    else if (strcmp(key, "client.ip") == 0) {
+        l->ir.key = ZT_LIMIT_IP;
+    }
+    else {
+        zpc_diag_error(c->d, &l->key->loc, "a limit counts per token.sub, "
+                       "token.azp or client.ip, not per %s", key);
+        return;
+    }
+    for (int j = 0; ok && j < l->covers->nelts; j++) {
+        zpc_ast_route_t *r = ZPC_ROUTE(c, l->covers, j);
+        if (r->limits->nelts == ZT_MAX_LIMITS) {
+            zpc_diag_error(c->d, &l->loc, "route %s has more than %d limits",
+                           zpc_route_text(c, r), ZT_MAX_LIMITS);
+            return;
+        }
+        APR_ARRAY_PUSH(r->limits, uint32_t) = index;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* tests                                                               */
+
+/* A JSON string literal of @a s. */
+static void zpc_json_str(apr_array_header_t *out, const char *s)
+{
+    APR_ARRAY_PUSH(out, char) = '"';
+    for (; *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        const char *esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : ch == '\n'
+                          ? "\\n" : ch == '\t' ? "\\t" : ch == '\r' ? "\\r" : NULL;
+        char buf[8];
+
+        if (esc == NULL && ch < 0x20) {
+            snprintf(buf, sizeof(buf), "\\u%04x", ch);
+            esc = buf;
+        }
+        if (esc != NULL) {
+            for (; *esc != '\0'; esc++) {
+                APR_ARRAY_PUSH(out, char) = *esc;
+            }
+        }
+        else {
+            APR_ARRAY_PUSH(out, char) = (char)ch;
+        }
+    }
+    APR_ARRAY_PUSH(out, char) = '"';
+}
+
+static void zpc_json_text(apr_array_header_t *out, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        APR_ARRAY_PUSH(out, char) = *s;
+    }
+}
+
+/* A token's claims as JSON text; a repeated name is an error.  Depth is
+ * bounded by the builder (ZPC_MAX_VALUE_DEPTH). */
+static int zpc_json_value(zpc_check_t *c, apr_array_header_t *out,
+                          const zpc_ast_value_t *v)
+{
+    char num[32];
+    int ok = 1;
+
+    switch (v->kind) {
+    case ZPC_VAL_STR:
+        zpc_json_str(out, v->str);
+        break;
+    case ZPC_VAL_INT:
+        snprintf(num, sizeof(num), "%lld", (long long)v->num);
+        zpc_json_text(out, num);
+        break;
+    case ZPC_VAL_BOOL:
+        zpc_json_text(out, v->num ? "true" : "false");
+        break;
+    case ZPC_VAL_ARR:
+        APR_ARRAY_PUSH(out, char) = '[';
+        for (int i = 0; i < v->items->nelts; i++) {
+            if (i > 0) {
+                APR_ARRAY_PUSH(out, char) = ',';
+            }
+            ok &= zpc_json_value(c, out, APR_ARRAY_IDX(v->items, i, zpc_ast_value_t *));
+        }
+        APR_ARRAY_PUSH(out, char) = ']';
+        break;
+    default: {
+        apr_hash_t *seen = apr_hash_make(c->pool);
+        APR_ARRAY_PUSH(out, char) = '{';
+        for (int i = 0; i < v->items->nelts; i++) {
+            const zpc_ast_member_t *m = APR_ARRAY_IDX(v->items, i, zpc_ast_member_t *);
+            const zpc_ast_member_t *prev = apr_hash_get(seen, m->key, APR_HASH_KEY_STRING);
+            if (prev != NULL) {
+                zpc_diag_error(c->d, &m->key_loc, "claim %s is given twice",
+                               zpc_check_quote(c, m->key));
+                zpc_diag_note(c->d, &prev->key_loc, "the first one is here");
+                ok = 0;
+                continue;
+            }
+            apr_hash_set(seen, m->key, APR_HASH_KEY_STRING, m);
+            if (i > 0) {
+                APR_ARRAY_PUSH(out, char) = ',';
+            }
+            zpc_json_str(out, m->key);
+            APR_ARRAY_PUSH(out, char) = ':';
+            ok &= zpc_json_value(c, out, m->value);
+        }
+        APR_ARRAY_PUSH(out, char) = '}';
+        break;
+    }
+    }
+    return ok;
+}
+
+/* "2026-11-29T10:00:00Z" to Unix seconds, or -1. */
+static int64_t zpc_parse_time(const char *s)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, n = 0;
+    time_t t;
+
+    if (strlen(s) != 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d,
+                                  &h, &mi, &sec, &n) != 6 || n != 20
+        || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59
+        || h < 0 || mi < 0 || sec < 0 || y < 1970) {
+        return -1;
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    t = timegm(&tm);
+    /* timegm normalises 31 February; a date that moved did not exist */
+    if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1) {
+        return -1;
+    }
+    return (int64_t)t;
+}
+
+static const char *const zpc_expects[] = {
+    "allow", "deny", "stepup", "token", "notfound", "invalid", NULL
+};
+
+static void zpc_check_cert(zpc_check_t *c, zpc_ir_test_t *it,
+                           const zpc_ast_titem_t *item)
+{
+    it->cert = 1;
+    if (item->value->kind != ZPC_VAL_OBJ) {
+        zpc_diag_error(c->d, &item->value->loc, "cert takes { subject \"...\" "
+                       "san [\"...\"] } (either may be left out)");
+        return;
+    }
+    for (int i = 0; i < item->value->items->nelts; i++) {
+        const zpc_ast_member_t *m = APR_ARRAY_IDX(item->value->items, i, zpc_ast_member_t *);
+        const zpc_ast_value_t *v = m->value;
+
+        if (strcmp(m->key, "subject") == 0 && v->kind == ZPC_VAL_STR) {
+            it->cert_subject = v->str;
+            continue;
+        }
+        if (strcmp(m->key, "san") == 0 && v->kind == ZPC_VAL_ARR) {
+            it->cert_san = apr_array_make(c->pool, v->items->nelts, sizeof(const char *));
+            for (int k = 0; k < v->items->nelts; k++) {
+                const zpc_ast_value_t *x = APR_ARRAY_IDX(v->items, k, zpc_ast_value_t *);
+                if (x->kind != ZPC_VAL_STR) {
+                    zpc_diag_error(c->d, &x->loc, "a san is a string");
+                    continue;
+                }
+                APR_ARRAY_PUSH(it->cert_san, const char *) = x->str;
+            }
+            continue;
+        }
+        zpc_diag_error(c->d, &m->key_loc, "a cert has subject \"...\" and san "
+                       "[\"...\", ...]; not %s", zpc_check_quote(c, m->key));
+    }
+}
+
+static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
+{
+    const zpc_ast_titem_t *seen[ZPC_TITEM__COUNT] = { NULL };
+    static const char *const words[ZPC_TITEM__COUNT] = {
+        "token", "request", "from", "header", "cert", "tls", "time", "expect"
+    };
+    unsigned char addr[16];
+
+    memset(it, 0, sizeof(*it));
+    it->name = t->name;
+    it->file = zpc_diag_file_name(c->d, t->loc.file);
+    it->line = (uint32_t)t->loc.first_line;
+    it->headers = apr_array_make(c->pool, 2, sizeof(const char *));
+    it->tls = "TLSv1.3";
+    it->time = -1;
+    it->expect = -1;
+    if (t->name[0] == '\0') {
+        zpc_diag_error(c->d, &t->name_loc, "the test name is empty");
+    }
+    for (int i = 0; i < t->items->nelts; i++) {
+        const zpc_ast_titem_t *item = APR_ARRAY_IDX(t->items, i, zpc_ast_titem_t *);
+        int k = item->kind;
+
+        if (seen[k] != NULL && k != ZPC_TITEM_HEADER) {
+            zpc_diag_error(c->d, &item->loc, "'%s' is written twice in test %s",
+                           words[k], zpc_check_quote(c, t->name));
+            zpc_diag_note(c->d, &seen[k]->loc, "the first one is here");
+            continue;
+        }
+        seen[k] = item;
+        switch (k) {
+        case ZPC_TITEM_TOKEN: {
+            apr_array_header_t *out = apr_array_make(c->pool, 64, 1);
+            if (item->value->kind != ZPC_VAL_OBJ) {
+                zpc_diag_error(c->d, &item->value->loc, "token takes its claims "
+                               "in braces: token { sub \"u1\" scope \"a b\" }");
+                break;
+            }
+            if (zpc_json_value(c, out, item->value)) {
+                APR_ARRAY_PUSH(out, char) = '\0';
+                it->claims_json = out->elts;
+            }
+            break;
+        }
+        case ZPC_TITEM_REQUEST:
+            if (strcmp(item->a, "HEAD") != 0
+                && zt_method_from_name(item->a, strlen(item->a)) == 0) {
+                zpc_diag_error(c->d, &item->a_loc, "unknown method '%s' (expected "
+                               "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS)",
+                               item->a);
+            }
+            it->method = item->a;
+            it->target = item->b;
+            break;
+        case ZPC_TITEM_FROM:
+            if (strchr(item->a, '/') != NULL
+                || (inet_pton(AF_INET, item->a, addr) != 1
+                    && inet_pton(AF_INET6, item->a, addr) != 1)) {
+                zpc_diag_error(c->d, &item->a_loc, "'%s' is not an IPv4 or IPv6 "
+                               "address", item->a);
+            }
+            it->from = item->a;
+            break;
+        case ZPC_TITEM_HEADER:
+            if (!zpc_is_token(item->a)) {
+                zpc_diag_error(c->d, &item->a_loc, "%s is not a header name",
+                               zpc_check_quote(c, item->a));
+            }
+            else if (zpc_control_char(item->b) != 0) {
+                zpc_diag_error(c->d, &item->b_loc, "control character in a "
+                               "header value");
+            }
+            APR_ARRAY_PUSH(it->headers, const char *) = item->a;
+            APR_ARRAY_PUSH(it->headers, const char *) = item->b;
+            break;
+        case ZPC_TITEM_CERT:
+            zpc_check_cert(c, it, item);
+            break;
+        case ZPC_TITEM_TLS:
+            if (item->a == NULL && strcmp(item->b, "none") == 0) {
+                it->tls = NULL;
+            }
+            else if (item->a == NULL || zpc_word_index(zpc_tls_versions, item->a) < 0) {
+                zpc_diag_error(c->d, &item->a_loc, "tls is \"TLSv1\", \"TLSv1.1\", "
+                               "\"TLSv1.2\", \"TLSv1.3\" or none (plain HTTP)");
+            }
+            else {
+                it->tls = item->a;
+            }
+            break;
+        case ZPC_TITEM_TIME:
+            if ((it->time = zpc_parse_time(item->a)) < 0) {
+                zpc_diag_error(c->d, &item->a_loc, "a time is written "
+                               "\"YYYY-MM-DDTHH:MM:SSZ\" (UTC), e.g. "
+                               "\"2026-11-29T10:00:00Z\"");
+            }
+            break;
+        default:        /* EXPECT */
+            if ((it->expect = zpc_word_index(zpc_expects, item->a)) < 0) {
+                zpc_diag_error(c->d, &item->a_loc, "unknown outcome '%s' (expect "
+                               "allow, deny, stepup, token, notfound or invalid)",
+                               item->a);
+            }
+            break;
+        }
+    }
+    if (seen[ZPC_TITEM_REQUEST] == NULL) {
+        zpc_diag_error(c->d, &t->name_loc, "test %s has no request (add: request "
+                       "GET /PATH)", zpc_check_quote(c, t->name));
+    }
+    if (seen[ZPC_TITEM_EXPECT] == NULL) {
+        zpc_diag_error(c->d, &t->name_loc, "test %s has no expect (add: expect "
+                       "allow, or deny, stepup, token, notfound, invalid)",
+                       zpc_check_quote(c, t->name));
+    }
+}
+
+static void zpc_check_later(zpc_check_t *c)
+{
+    apr_array_header_t *tests = c->ast->tests;
+    apr_hash_t *names = apr_hash_make(c->pool);
+
+    for (int i = 0; i < c->ast->stepups->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_check_stepup(c, APR_ARRAY_IDX(c->ast->stepups, i, zpc_ast_stepup_t *), i);
+    }
+    for (int i = 0; i < c->ast->limits->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_check_limit(c, APR_ARRAY_IDX(c->ast->limits, i, zpc_ast_limit_t *),
+                        (uint32_t)i);
+    }
+    c->tests = apr_array_make(c->pool, tests->nelts, sizeof(zpc_ir_test_t));
+    for (int i = 0; i < tests->nelts && !zpc_diag_stopped(c->d); i++) {
+        zpc_ast_test_t *t = APR_ARRAY_IDX(tests, i, zpc_ast_test_t *);
+        zpc_ast_test_t *prev = apr_hash_get(names, t->name, APR_HASH_KEY_STRING);
+
+        if (prev != NULL) {
+            zpc_diag_error(c->d, &t->name_loc, "test %s is declared twice",
+                           zpc_check_quote(c, t->name));
+            zpc_diag_note(c->d, &prev->name_loc, "the first one is here");
+        }
+        apr_hash_set(names, t->name, APR_HASH_KEY_STRING, t);
+        zpc_check_test(c, t, apr_array_push(c->tests));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* the whole file                                                      */
+
+/* An allow of every method and path without a condition: the API is open
+ * to every token. */
+static void zpc_warn_broad(zpc_check_t *c, const zpc_ast_rule_t *rule)
+{
+    if (rule->effect != ZT_EFFECT_ALLOW || (rule->tail->kind != ZPC_TAIL_NONE
+                                            && rule->tail->kind != ZPC_TAIL_PUBLIC)) {
+        return;
+    }
+    for (int i = 0; i < rule->targets->nelts; i++) {
+        const zpc_ast_target_t *t = APR_ARRAY_IDX(rule->targets, i, zpc_ast_target_t *);
+        if (t->methods == ZT_M_ALL && t->segs != NULL && t->segs->nelts == 1
+            && APR_ARRAY_IDX(t->segs, 0, zpc_ast_seg_t).kind == ZPC_SEG_GLOB) {
+            zpc_loc_t tl = zpc_loc_span(&t->method_loc, &t->path_loc);
+            zpc_diag_warning(c->d, &tl, rule->tail->kind == ZPC_TAIL_PUBLIC
+                             ? "'allow * /** public' opens every route to "
+                               "anyone, without a token"
+                             : "'allow * /**' without a condition opens every "
+                               "route to any caller with a valid token");
+            return;
+        }
+    }
+}
+
+/* An allow whose every route is denied unconditionally never applies. */
+static void zpc_warn_shadowed(zpc_check_t *c, const zpc_ast_rule_t *rule)
+{
+    const zpc_ast_rule_t *deny = NULL;
+
+    if (rule->effect != ZT_EFFECT_ALLOW || rule->covers->nelts == 0) {
+        return;
+    }
+    for (int j = 0; j < rule->covers->nelts; j++) {
+        const zpc_ast_route_t *r = ZPC_ROUTE(c, rule->covers, j);
+        if (r->udeny == NULL) {
+            return;
+        }
+        deny = r->udeny;
+    }
+    zpc_diag_warning(c->d, &rule->loc, "this allow never applies: a deny "
+                     "without a condition covers every route it covers");
+    zpc_diag_note(c->d, &deny->loc, "a deny that covers %s is here",
+                  rule->covers->nelts == 1 ? "it" : "them");
+}
 
 static void zpc_check_file(zpc_check_t *c)
 {
@@ -1384,6 +2640,11 @@ static void zpc_check_file(zpc_check_t *c)
     }
     if (errors > 0) {
         return;     /* coverage warnings would only repeat the errors */
+    }
+    for (int i = 0; i < ast->rules->nelts; i++) {
+        const zpc_ast_rule_t *rule = APR_ARRAY_IDX(ast->rules, i, zpc_ast_rule_t *);
+        zpc_warn_broad(c, rule);
+        zpc_warn_shadowed(c, rule);
     }
     for (int i = 0; i < ast->routes->nelts; i++) {
         zpc_ast_route_t *r = APR_ARRAY_IDX(ast->routes, i, zpc_ast_route_t *);
@@ -1415,6 +2676,8 @@ void zpc_check(zpc_parser_t *ps)
     zpc_check_lets(&c);
     zpc_check_routes(&c);
     zpc_check_rules(&c);
+    zpc_check_later(&c);
+    ps->tests = c.tests;
     if (!zpc_diag_stopped(c.d)) {
         zpc_check_file(&c);
     }

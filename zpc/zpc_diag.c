@@ -16,14 +16,20 @@
 #define ZPC_DIAG_BEFORE  80
 #define ZPC_DIAG_WINDOW  160
 
+/* One source file: the main one, or an include. */
+typedef struct {
+    const char *name;
+    const unsigned char *src;
+    apr_size_t len;
+    apr_array_header_t *lines;  /* apr_size_t: offset of each line's start */
+} zpc_diag_src_t;
+
 struct zpc_diag_t {
     apr_pool_t *pool;
     apr_pool_t *scratch;        /* cleared after each message */
     FILE *out;
-    const char *file;
-    const unsigned char *src;
-    apr_size_t len;
-    apr_array_header_t *lines;  /* apr_size_t: offset of each line's start */
+    const char *file;           /* the main file's name */
+    apr_array_header_t *srcs;   /* zpc_diag_src_t; [0] is the main file */
     int errors, warnings;
     int stopped;
     int show_notes;             /* the last error/warning was printed */
@@ -38,9 +44,34 @@ zpc_diag_t *zpc_diag_create(apr_pool_t *pool, FILE *out, const char *file,
     apr_pool_create(&d->scratch, pool);
     d->out = out;
     d->file = file;
-    d->src = (const unsigned char *)src;
-    d->len = src != NULL ? len : 0;
+    d->srcs = apr_array_make(pool, 1, sizeof(zpc_diag_src_t));
+    zpc_diag_add_file(d, file, src, len);
     return d;
+}
+
+int zpc_diag_add_file(zpc_diag_t *d, const char *file, const char *src,
+                      apr_size_t len)
+{
+    zpc_diag_src_t *s = apr_array_push(d->srcs);
+
+    s->name = file;
+    s->src = (const unsigned char *)src;
+    s->len = src != NULL ? len : 0;
+    s->lines = NULL;
+    return d->srcs->nelts - 1;
+}
+
+static zpc_diag_src_t *zpc_diag_src(const zpc_diag_t *d, int index)
+{
+    if (index < 0 || index >= d->srcs->nelts) {
+        index = 0;
+    }
+    return &APR_ARRAY_IDX(d->srcs, index, zpc_diag_src_t);
+}
+
+const char *zpc_diag_file_name(const zpc_diag_t *d, int index)
+{
+    return zpc_diag_src(d, index)->name;
 }
 
 int zpc_diag_errors(const zpc_diag_t *d)   { return d->errors; }
@@ -124,26 +155,26 @@ const char *zpc_diag_quote(apr_pool_t *pool, const char *s, apr_size_t len,
 }
 
 /* Offset and length (without the newline and a CR before it) of line n. */
-static int zpc_diag_line(zpc_diag_t *d, int n, apr_size_t *start,
-                         apr_size_t *len)
+static int zpc_diag_line(zpc_diag_t *d, zpc_diag_src_t *f, int n,
+                         apr_size_t *start, apr_size_t *len)
 {
     apr_size_t s, e;
 
-    if (d->lines == NULL) {
-        d->lines = apr_array_make(d->pool, 64, sizeof(apr_size_t));
-        APR_ARRAY_PUSH(d->lines, apr_size_t) = 0;
-        for (apr_size_t i = 0; i < d->len; i++) {
-            if (d->src[i] == '\n') {
-                APR_ARRAY_PUSH(d->lines, apr_size_t) = i + 1;
+    if (f->lines == NULL) {
+        f->lines = apr_array_make(d->pool, 64, sizeof(apr_size_t));
+        APR_ARRAY_PUSH(f->lines, apr_size_t) = 0;
+        for (apr_size_t i = 0; i < f->len; i++) {
+            if (f->src[i] == '\n') {
+                APR_ARRAY_PUSH(f->lines, apr_size_t) = i + 1;
             }
         }
     }
-    if (n < 1 || n > d->lines->nelts) {
+    if (n < 1 || n > f->lines->nelts) {
         return 0;
     }
-    s = APR_ARRAY_IDX(d->lines, n - 1, apr_size_t);
-    e = n < d->lines->nelts ? APR_ARRAY_IDX(d->lines, n, apr_size_t) - 1 : d->len;
-    if (e > s && d->src[e - 1] == '\r') {
+    s = APR_ARRAY_IDX(f->lines, n - 1, apr_size_t);
+    e = n < f->lines->nelts ? APR_ARRAY_IDX(f->lines, n, apr_size_t) - 1 : f->len;
+    if (e > s && f->src[e - 1] == '\r') {
         e--;
     }
     *start = s;
@@ -162,8 +193,10 @@ static void zpc_diag_excerpt(zpc_diag_t *d, const zpc_loc_t *loc)
     apr_size_t start, len, from, to, c0, c1, i;
     char *text, *caret;
     apr_size_t nt = 0, nc = 0;
+    zpc_diag_src_t *f = zpc_diag_src(d, loc->file);
+    const unsigned char *src = f->src;
 
-    if (!zpc_diag_line(d, loc->first_line, &start, &len)) {
+    if (!zpc_diag_line(d, f, loc->first_line, &start, &len)) {
         return;
     }
     c0 = loc->first_column > 0 ? (apr_size_t)loc->first_column - 1 : 0;
@@ -182,12 +215,12 @@ static void zpc_diag_excerpt(zpc_diag_t *d, const zpc_loc_t *loc)
         from = c0 > ZPC_DIAG_BEFORE ? c0 - ZPC_DIAG_BEFORE : 0;
         /* do not start or end inside a character (at most 3 bytes off) */
         for (int k = 0; k < 3 && from > 0 && from < c0
-                        && (d->src[start + from] & 0xc0) == 0x80; k++) {
+                        && (src[start + from] & 0xc0) == 0x80; k++) {
             from++;
         }
         to = from + ZPC_DIAG_WINDOW < len ? from + ZPC_DIAG_WINDOW : len;
         for (int k = 0; k < 3 && to < len && to > c0 + 1
-                        && (d->src[start + to] & 0xc0) == 0x80; k++) {
+                        && (src[start + to] & 0xc0) == 0x80; k++) {
             to--;
         }
     }
@@ -199,7 +232,7 @@ static void zpc_diag_excerpt(zpc_diag_t *d, const zpc_loc_t *loc)
         nt = nc = 3;
     }
     for (i = from; i < to; ) {
-        const unsigned char *p = d->src + start + i;
+        const unsigned char *p = src + start + i;
         apr_size_t n = 1;
         char fill = ' ';
 
@@ -264,8 +297,8 @@ static void zpc_diag_emit(zpc_diag_t *d, const char *kind,
     va_end(aq);
 
     if (loc != NULL && loc->first_line > 0) {
-        fprintf(d->out, "%s:%d:%d: %s: %s\n", d->file, loc->first_line,
-                loc->first_column, kind, msg);
+        fprintf(d->out, "%s:%d:%d: %s: %s\n", zpc_diag_file_name(d, loc->file),
+                loc->first_line, loc->first_column, kind, msg);
         zpc_diag_excerpt(d, loc);
     }
     else {

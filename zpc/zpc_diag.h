@@ -26,10 +26,12 @@
 
 /** A source span; also the parser's location type (bison's field names).
  *  last_column is the column of the span's last byte.  first_line 0 means
- *  "no position": the message names only the file. */
+ *  "no position": the message names only the file.  file is the index
+ *  zpc_diag_add_file() gave the span's file: 0 is the main file. */
 typedef struct {
     int first_line, first_column;
     int last_line, last_column;
+    int file;
 } zpc_loc_t;
 
 typedef struct zpc_diag_t zpc_diag_t;
@@ -40,6 +42,13 @@ typedef struct zpc_diag_t zpc_diag_t;
  */
 zpc_diag_t *zpc_diag_create(apr_pool_t *pool, FILE *out, const char *file,
                             const char *src, apr_size_t len);
+
+/**
+ * Register one more source file (an include) for messages; @a src is kept,
+ * not copied.  Returns the index its locations carry in zpc_loc_t.file.
+ */
+int zpc_diag_add_file(zpc_diag_t *d, const char *file, const char *src,
+                      apr_size_t len);
 
 /** Report an error at @a loc (NULL: no position). */
 void zpc_diag_error(zpc_diag_t *d, const zpc_loc_t *loc, const char *fmt, ...)
@@ -55,8 +64,10 @@ int zpc_diag_errors(const zpc_diag_t *d);
 int zpc_diag_warnings(const zpc_diag_t *d);
 /** True once the error limit was reached: stages should stop early. */
 int zpc_diag_stopped(const zpc_diag_t *d);
-/** The file name messages use. */
+/** The name messages use for the main file. */
 const char *zpc_diag_file(const zpc_diag_t *d);
+/** The name of file @a index (zpc_loc_t.file); the main file's if unknown. */
+const char *zpc_diag_file_name(const zpc_diag_t *d, int index);
 
 /**
  * @a s (@a len bytes) as a double-quoted literal for a message: escapes

@@ -7,6 +7,11 @@
  * Lowering a checked tree to the IR (zpc_ir.h), and the front end's entry
  * points zpc_compile_file() and zpc_compile_string().
  *
+ * - Everything the checker judged (types, parameters, bodies, step-ups,
+ *   limits, tests, address blocks) is copied into the IR's pool; routes,
+ *   rules, step-ups and limits keep the file they were written in.
+ * - An ordering on tls.version becomes an IN_LIST of the versions that
+ *   satisfy it; client.ip in [...] an IN_CIDR.
  * - Routes and rules keep source order; a route's rule list holds, in
  *   ascending order, every rule with a target that covers it.  Method '*'
  *   covers every method; a target ending in '**' covers the routes whose
@@ -24,6 +29,8 @@
  */
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +52,32 @@ typedef struct {
 static const char *zpc_dup(zpc_lower_t *l, const char *s)
 {
     return s != NULL ? apr_pstrdup(l->pool, s) : NULL;
+}
+
+/* Header names are compared without case: the IR holds them lower case. */
+static const char *zpc_lower_case(apr_pool_t *pool, const char *s)
+{
+    char *d = apr_pstrdup(pool, s);
+
+    for (char *p = d; *p != '\0'; p++) {
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    }
+    return d;
+}
+
+/* An array of strings, copied into the IR's pool. */
+static apr_array_header_t *zpc_dup_strs(zpc_lower_t *l, const apr_array_header_t *a)
+{
+    apr_array_header_t *o;
+
+    if (a == NULL) {
+        return NULL;
+    }
+    o = apr_array_make(l->pool, a->nelts, sizeof(const char *));
+    for (int i = 0; i < a->nelts; i++) {
+        APR_ARRAY_PUSH(o, const char *) = zpc_dup(l, APR_ARRAY_IDX(a, i, const char *));
+    }
+    return o;
 }
 
 /* The index of operand @a o, added to the IR unless an equal one is there. */
@@ -81,12 +114,25 @@ static uint32_t zpc_lower_opnd(zpc_lower_t *l, const zpc_ast_opnd_t *o)
         key = apr_pstrcat(l->tmp, "S", o->str, NULL);
         klen = strlen(key);
         break;
-    default:
+    case ZT_OPND_QUERY:
+        key = apr_pstrcat(l->tmp, "Q", APR_ARRAY_IDX(o->parts, 1, const char *), NULL);
+        klen = strlen(key);
+        break;
+    case ZT_OPND_HEADER:
+        key = apr_pstrcat(l->tmp, "H", zpc_lower_case(l->tmp, o->str), NULL);
+        klen = strlen(key);
+        break;
+    case ZT_OPND_INT:
+    case ZT_OPND_BOOL:
         /* snprintf: APR's formatter has no %lld */
         key = apr_palloc(l->tmp, 32);
         klen = (apr_size_t)snprintf(key, 32, "%c%lld",
                                     o->zt_kind == ZT_OPND_INT ? 'I' : 'B',
                                     (long long)o->num);
+        break;
+    default:            /* the request's own values: one of each */
+        key = apr_psprintf(l->tmp, "R%u", (unsigned)o->zt_kind);
+        klen = strlen(key);
         break;
     }
     found = (uintptr_t)apr_hash_get(l->opnds, key, (apr_ssize_t)klen);
@@ -110,8 +156,17 @@ static uint32_t zpc_lower_opnd(zpc_lower_t *l, const zpc_ast_opnd_t *o)
     case ZT_OPND_STR:
         io->str = zpc_dup(l, o->str);
         break;
-    default:
+    case ZT_OPND_QUERY:
+        io->str = zpc_dup(l, APR_ARRAY_IDX(o->parts, 1, const char *));
+        break;
+    case ZT_OPND_HEADER:
+        io->str = zpc_lower_case(l->pool, o->str);
+        break;
+    case ZT_OPND_INT:
+    case ZT_OPND_BOOL:
         io->num = o->num;
+        break;
+    default:
         break;
     }
     apr_hash_set(l->opnds, key, (apr_ssize_t)klen,
@@ -130,10 +185,32 @@ static uint32_t zpc_lower_node(zpc_lower_t *l, uint32_t op)
 
 #define ZPC_NODE(l, i) (&APR_ARRAY_IDX((l)->ir->nodes, (i), zpc_ir_node_t))
 
+/* tls.version >= "TLSv1.2": IN_LIST of the versions zpc_check found. */
+static uint32_t zpc_lower_versions(zpc_lower_t *l, const zpc_ast_expr_t *e)
+{
+    uint32_t first = (uint32_t)l->ir->lists->nelts, i, a;
+    const zpc_ast_opnd_t *v = e->lhs->zt_kind == ZT_OPND_TLS_VERSION ? e->lhs : e->rhs;
+
+    i = zpc_lower_node(l, ZT_OP_IN_LIST);
+    a = zpc_lower_opnd(l, v);
+    for (int k = 0; k < e->versions->nelts; k++) {
+        zpc_ast_opnd_t s;
+        memset(&s, 0, sizeof(s));
+        s.kind = ZPC_OPND_STR;
+        s.zt_kind = ZT_OPND_STR;
+        s.str = APR_ARRAY_IDX(e->versions, k, const char *);
+        APR_ARRAY_PUSH(l->ir->lists, uint32_t) = zpc_lower_opnd(l, &s);
+    }
+    ZPC_NODE(l, i)->a = a;
+    ZPC_NODE(l, i)->b = first;
+    ZPC_NODE(l, i)->c = (uint32_t)e->versions->nelts;
+    return i;
+}
+
 /* Lower @a e; returns its root.  The checker bounded the depth. */
 static uint32_t zpc_lower_expr(zpc_lower_t *l, const zpc_ast_expr_t *e)
 {
-    uint32_t i, a, b;
+    uint32_t i, a, b, c;
 
     switch (e->kind) {
     case ZPC_EXPR_REF:
@@ -151,29 +228,54 @@ static uint32_t zpc_lower_expr(zpc_lower_t *l, const zpc_ast_expr_t *e)
         a = zpc_lower_expr(l, e->a);
         ZPC_NODE(l, i)->a = a;
         return i;
+    case ZPC_EXPR_LT: case ZPC_EXPR_LE: case ZPC_EXPR_GT: case ZPC_EXPR_GE:
+        if (e->lowered_op == ZT_OP_IN_LIST) {
+            return zpc_lower_versions(l, e);
+        }
+        /* fall through */
     case ZPC_EXPR_EQ:
     case ZPC_EXPR_NE:
-    case ZPC_EXPR_IN:
-        i = zpc_lower_node(l, e->kind == ZPC_EXPR_EQ ? ZT_OP_EQ
-                              : e->kind == ZPC_EXPR_NE ? ZT_OP_NE : ZT_OP_IN_CLAIM);
+    case ZPC_EXPR_IN: {
+        static const uint32_t ops[] = {
+            [ZPC_EXPR_EQ] = ZT_OP_EQ, [ZPC_EXPR_NE] = ZT_OP_NE,
+            [ZPC_EXPR_IN] = ZT_OP_IN_CLAIM, [ZPC_EXPR_LT] = ZT_OP_LT,
+            [ZPC_EXPR_LE] = ZT_OP_LE, [ZPC_EXPR_GT] = ZT_OP_GT,
+            [ZPC_EXPR_GE] = ZT_OP_GE,
+        };
+        i = zpc_lower_node(l, ops[e->kind]);
         a = zpc_lower_opnd(l, e->lhs);
         b = zpc_lower_opnd(l, e->rhs);
         ZPC_NODE(l, i)->a = a;
         ZPC_NODE(l, i)->b = b;
         return i;
-    default: {          /* IN_LIST */
-        uint32_t first = (uint32_t)l->ir->lists->nelts;
-        i = zpc_lower_node(l, ZT_OP_IN_LIST);
-        a = zpc_lower_opnd(l, e->lhs);
-        for (int k = 0; k < e->list->nelts; k++) {
-            uint32_t o = zpc_lower_opnd(l, APR_ARRAY_IDX(e->list, k, zpc_ast_opnd_t *));
-            APR_ARRAY_PUSH(l->ir->lists, uint32_t) = o;
+    }
+    default:            /* IN_LIST, or client.ip's IN_CIDR */
+        if (e->lowered_op == ZT_OP_IN_CIDR) {
+            uint32_t first = (uint32_t)l->ir->cidrs->nelts;
+            i = zpc_lower_node(l, ZT_OP_IN_CIDR);
+            a = zpc_lower_opnd(l, e->lhs);
+            for (int k = 0; k < e->cidrs->nelts; k++) {
+                APR_ARRAY_PUSH(l->ir->cidrs, zpc_ir_cidr_t) =
+                    APR_ARRAY_IDX(e->cidrs, k, zpc_ir_cidr_t);
+            }
+            b = first;
+            c = (uint32_t)e->cidrs->nelts;
+        }
+        else {
+            uint32_t first = (uint32_t)l->ir->lists->nelts;
+            i = zpc_lower_node(l, ZT_OP_IN_LIST);
+            a = zpc_lower_opnd(l, e->lhs);
+            for (int k = 0; k < e->list->nelts; k++) {
+                uint32_t o = zpc_lower_opnd(l, APR_ARRAY_IDX(e->list, k, zpc_ast_opnd_t *));
+                APR_ARRAY_PUSH(l->ir->lists, uint32_t) = o;
+            }
+            b = first;
+            c = (uint32_t)e->list->nelts;
         }
         ZPC_NODE(l, i)->a = a;
-        ZPC_NODE(l, i)->b = first;
-        ZPC_NODE(l, i)->c = (uint32_t)e->list->nelts;
+        ZPC_NODE(l, i)->b = b;
+        ZPC_NODE(l, i)->c = c;
         return i;
-    }
     }
 }
 
@@ -198,12 +300,66 @@ static const char *zpc_lower_text(zpc_lower_t *l, const zpc_ast_rule_t *r)
     return text;
 }
 
+static zpc_ir_type_t *zpc_lower_type(zpc_lower_t *l, const zpc_ir_type_t *t)
+{
+    zpc_ir_type_t *o;
+
+    if (t == NULL) {
+        return NULL;
+    }
+    o = apr_pmemdup(l->pool, t, sizeof(*t));
+    o->regex = zpc_dup(l, t->regex);
+    o->values = zpc_dup_strs(l, t->values);
+    return o;
+}
+
+static void zpc_lower_route(zpc_lower_t *l, const zpc_parser_t *ps,
+                            const zpc_ast_route_t *r, zpc_ir_route_t *o)
+{
+    o->methods = r->methods;
+    o->pattern = zpc_dup(l, r->path);
+    o->segs = apr_array_make(l->pool, r->segs->nelts, sizeof(zpc_ir_seg_t));
+    for (int j = 0; j < r->segs->nelts; j++) {
+        static const uint32_t kinds[] = {
+            [ZPC_SEG_LIT] = ZT_SEG_LITERAL, [ZPC_SEG_CAP] = ZT_SEG_CAPTURE,
+            [ZPC_SEG_STAR] = ZT_SEG_STAR, [ZPC_SEG_GLOB] = ZT_SEG_GLOBSTAR,
+        };
+        const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
+        zpc_ir_seg_t *os = apr_array_push(o->segs);
+
+        os->kind = kinds[s->kind];
+        os->text = s->kind == ZPC_SEG_LIT || s->kind == ZPC_SEG_CAP
+                   ? zpc_dup(l, s->text) : NULL;
+        os->type = s->type != NULL ? zpc_lower_type(l, s->type->ir) : NULL;
+    }
+    o->rules = apr_array_make(l->pool, 4, sizeof(uint32_t));
+    o->file = zpc_dup(l, zpc_diag_file_name(ps->diag, r->loc.file));
+    o->line = (uint32_t)r->loc.first_line;
+    o->flags = r->flags;
+    o->params = apr_array_make(l->pool, r->iparams->nelts, sizeof(zpc_ir_param_t));
+    for (int j = 0; j < r->iparams->nelts; j++) {
+        zpc_ir_param_t *p = apr_array_push(o->params);
+        *p = APR_ARRAY_IDX(r->iparams, j, zpc_ir_param_t);
+        p->name = zpc_dup(l, p->name);
+        p->type = zpc_lower_type(l, p->type);
+    }
+    if (r->body != NULL) {
+        zpc_ir_body_t *b = apr_pmemdup(l->pool, r->body, sizeof(*b));
+        b->schema_name = zpc_dup(l, b->schema_name);
+        b->schema = b->schema != NULL ? apr_pmemdup(l->pool, b->schema, b->schema_len)
+                                      : NULL;
+        b->root = zpc_dup(l, b->root);
+        o->body = b;
+    }
+    o->stepup = r->stepup_index;
+    o->limits = apr_array_copy(l->pool, r->limits);
+}
+
 zpc_ir_t *zpc_lower(zpc_parser_t *ps)
 {
     zpc_ast_t *ast = ps->ast;
     zpc_lower_t l;
     zpc_ir_t *ir;
-    const char *file;
 
     /* ps->pool is dropped after the compile: the IR lives in its parent */
     l.pool = apr_pool_parent_get(ps->pool);
@@ -211,13 +367,17 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
     l.opnds = apr_hash_make(l.tmp);
     ir = l.ir = apr_pcalloc(l.pool, sizeof(*ir));
     ir->name = zpc_dup(&l, APR_ARRAY_IDX(ast->policies, 0, zpc_ast_policy_t *)->name);
-    ir->source = file = zpc_dup(&l, ps->file);
+    ir->source = zpc_dup(&l, ps->file);
     ir->issuers = apr_array_make(l.pool, ast->issuers->nelts, sizeof(zpc_ir_issuer_t));
     ir->routes = apr_array_make(l.pool, ast->routes->nelts, sizeof(zpc_ir_route_t));
     ir->rules = apr_array_make(l.pool, ast->rules->nelts, sizeof(zpc_ir_rule_t));
     ir->nodes = apr_array_make(l.pool, 16, sizeof(zpc_ir_node_t));
     ir->opnds = apr_array_make(l.pool, 16, sizeof(zpc_ir_opnd_t));
     ir->lists = apr_array_make(l.pool, 4, sizeof(uint32_t));
+    ir->cidrs = apr_array_make(l.pool, 1, sizeof(zpc_ir_cidr_t));
+    ir->stepups = apr_array_make(l.pool, ast->stepups->nelts, sizeof(zpc_ir_stepup_t));
+    ir->limits = apr_array_make(l.pool, ast->limits->nelts, sizeof(zpc_ir_limit_t));
+    ir->tests = apr_array_make(l.pool, ps->tests->nelts, sizeof(zpc_ir_test_t));
 
     for (int i = 0; i < ast->issuers->nelts; i++) {
         const zpc_ast_issuer_t *is = APR_ARRAY_IDX(ast->issuers, i, zpc_ast_issuer_t *);
@@ -230,31 +390,13 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         o->jwks = zpc_dup(&l, o->jwks);
         o->typ = zpc_dup(&l, o->typ);
         o->secret = zpc_dup(&l, o->secret);
-        if (is->ir.required != NULL) {
-            o->required = apr_array_make(l.pool, is->ir.required->nelts,
-                                         sizeof(const char *));
-            for (int k = 0; k < is->ir.required->nelts; k++) {
-                APR_ARRAY_PUSH(o->required, const char *) =
-                    zpc_dup(&l, APR_ARRAY_IDX(is->ir.required, k, const char *));
-            }
-        }
+        o->required = zpc_dup_strs(&l, is->ir.required);
     }
     for (int i = 0; i < ast->routes->nelts; i++) {
-        const zpc_ast_route_t *r = APR_ARRAY_IDX(ast->routes, i, zpc_ast_route_t *);
         zpc_ir_route_t *o = apr_array_push(ir->routes);
 
-        o->methods = r->methods;
-        o->pattern = zpc_dup(&l, r->path);
-        o->segs = apr_array_make(l.pool, r->segs->nelts, sizeof(zpc_ir_seg_t));
-        for (int j = 0; j < r->segs->nelts; j++) {
-            const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
-            zpc_ir_seg_t *os = apr_array_push(o->segs);
-            os->kind = s->kind == ZPC_SEG_CAP ? ZT_SEG_CAPTURE : ZT_SEG_LITERAL;
-            os->text = zpc_dup(&l, s->text);
-        }
-        o->rules = apr_array_make(l.pool, 4, sizeof(uint32_t));
-        o->line = (uint32_t)r->loc.first_line;
-        o->stepup = -1;         /* IR v2: no step-up */
+        memset(o, 0, sizeof(*o));
+        zpc_lower_route(&l, ps, APR_ARRAY_IDX(ast->routes, i, zpc_ast_route_t *), o);
     }
     for (int i = 0; i < ast->rules->nelts; i++) {
         const zpc_ast_rule_t *r = APR_ARRAY_IDX(ast->rules, i, zpc_ast_rule_t *);
@@ -276,7 +418,7 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         o->effect = (uint32_t)r->effect;
         o->flags = r->tail->kind == ZPC_TAIL_PUBLIC ? ZT_RULE_PUBLIC : 0;
         o->cond = cond;
-        o->file = file;
+        o->file = zpc_dup(&l, zpc_diag_file_name(ps->diag, r->loc.file));
         o->line = (uint32_t)r->loc.first_line;
         o->text = zpc_lower_text(&l, r);
         for (int j = 0; j < r->covers->nelts; j++) {
@@ -284,6 +426,36 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
                 APR_ARRAY_IDX(r->covers, j, uint32_t), zpc_ir_route_t);
             APR_ARRAY_PUSH(rt->rules, uint32_t) = (uint32_t)i;
         }
+    }
+    for (int i = 0; i < ast->stepups->nelts; i++) {
+        const zpc_ast_stepup_t *st = APR_ARRAY_IDX(ast->stepups, i, zpc_ast_stepup_t *);
+        zpc_ir_stepup_t *o = apr_array_push(ir->stepups);
+
+        *o = st->ir;
+        o->acr = zpc_dup_strs(&l, st->ir.acr);
+        o->file = zpc_dup(&l, o->file);
+    }
+    for (int i = 0; i < ast->limits->nelts; i++) {
+        const zpc_ast_limit_t *lim = APR_ARRAY_IDX(ast->limits, i, zpc_ast_limit_t *);
+        zpc_ir_limit_t *o = apr_array_push(ir->limits);
+
+        *o = lim->ir;
+        o->file = zpc_dup(&l, o->file);
+    }
+    for (int i = 0; i < ps->tests->nelts; i++) {
+        zpc_ir_test_t *o = apr_array_push(ir->tests);
+
+        *o = APR_ARRAY_IDX(ps->tests, i, zpc_ir_test_t);
+        o->name = zpc_dup(&l, o->name);
+        o->file = zpc_dup(&l, o->file);
+        o->claims_json = zpc_dup(&l, o->claims_json);
+        o->method = zpc_dup(&l, o->method);
+        o->target = zpc_dup(&l, o->target);
+        o->from = zpc_dup(&l, o->from);
+        o->headers = zpc_dup_strs(&l, o->headers);
+        o->cert_subject = zpc_dup(&l, o->cert_subject);
+        o->cert_san = zpc_dup_strs(&l, o->cert_san);
+        o->tls = zpc_dup(&l, o->tls);
     }
     return ir;
 }
@@ -297,6 +469,8 @@ zpc_ir_t *zpc_compile_string(const char *name, const char *src, apr_size_t len,
     apr_pool_t *cp;
     zpc_parser_t *ps;
     zpc_ir_t *ir = NULL;
+    zpc_incl_t *incl;
+    char real[PATH_MAX];
     int errors;
 
     /* one pool per compile; the IR alone goes to @a pool */
@@ -315,6 +489,15 @@ zpc_ir_t *zpc_compile_string(const char *name, const char *src, apr_size_t len,
     ps->ast->lets = apr_array_make(cp, 8, sizeof(void *));
     ps->ast->routes = apr_array_make(cp, 16, sizeof(void *));
     ps->ast->rules = apr_array_make(cp, 16, sizeof(void *));
+    ps->ast->stepups = apr_array_make(cp, 2, sizeof(void *));
+    ps->ast->limits = apr_array_make(cp, 2, sizeof(void *));
+    ps->ast->tests = apr_array_make(cp, 4, sizeof(void *));
+    ps->seq = apr_pcalloc(cp, sizeof(*ps->seq));
+    incl = apr_pcalloc(cp, sizeof(*incl));
+    incl->path = name;
+    incl->real = realpath(name, real) != NULL ? apr_pstrdup(cp, real) : name;
+    ps->incl = incl;
+    ps->line = ps->col = 1;
 
     if (len > ZPC_MAX_SOURCE) {
         zpc_diag_error(ps->diag, NULL, "file too large (%lu bytes; the limit "
