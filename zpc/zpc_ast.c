@@ -652,13 +652,14 @@ int64_t zpc_ast_size(zpc_parser_t *ps, const char *text, const zpc_loc_t *loc)
     if (!zpc_ast_unit(text, INT64_MAX, "km", scale, &v, &unit)) {
         if (unit) {
             zpc_diag_error(ps->diag, loc, "size out of range");
+            return -1;
         }
         else {
             zpc_diag_error(ps->diag, loc, "unknown unit '%s' in '%s' (a size is "
                            "a number of bytes, or ends in k or m: 512 16k 1m)",
                            text + strspn(text, "0123456789"), text);
         }
-        return 0;
+        return -1;          /* reported */
     }
     return v;
 }

@@ -45,6 +45,7 @@ typedef struct {
     int issuer_reported;
     const apr_array_header_t *capped;   /* paths list found too long */
     uint32_t mark;              /* statements that matched targets so far */
+    int bad_routes;             /* a route's path was refused */
     apr_array_header_t *tests;  /* zpc_ir_test_t */
 } zpc_check_t;
 
@@ -1691,7 +1692,10 @@ static zpc_ir_body_t *zpc_check_body(zpc_check_t *c, const zpc_ast_param_t *p)
         seen[k] = a;
         switch (a->kind) {
         case ZPC_ATTR_MAX:
-            if (a->num <= 0 || a->num > (int64_t)UINT32_MAX) {
+            if (a->num < 0) {
+                ok = 0;         /* a bad size, reported */
+            }
+            else if (a->num == 0 || a->num > (int64_t)UINT32_MAX) {
                 zpc_diag_error(c->d, &a->val_loc, "a body's max is 1 byte to "
                                "4 GiB - 1");
                 ok = 0;
@@ -1841,6 +1845,7 @@ static void zpc_check_routes(zpc_check_t *c)
             dup = 1;
         }
         if (r->segs == NULL) {
+            c->bad_routes = 1;  /* targets may have meant it: no second error */
             continue;
         }
         for (int j = 0; j < r->segs->nelts && !dup; j++) {
@@ -2009,7 +2014,7 @@ static apr_array_header_t *zpc_check_targets(zpc_check_t *c,
                 APR_ARRAY_PUSH(covers, uint32_t) = (uint32_t)j;
             }
         }
-        if (!found) {
+        if (!found && !c->bad_routes) {
             zpc_diag_error(c->d, &tl, "%s %s matches no declared route (a target "
                            "that covers no route is always a mistake)",
                            t->method, t->path);
@@ -2190,7 +2195,7 @@ static void zpc_check_stepup(zpc_check_t *c, zpc_ast_stepup_t *st, int index)
             APR_ARRAY_PUSH(st->ir.acr, const char *) = o->str;
         }
     }
-    if (acr == NULL && age == NULL) {
+    if (acr == NULL && age == NULL && st->opts->nelts == 0) {
         zpc_diag_error(c->d, &st->loc, "a stepup says what it requires: acr "
                        "\"VALUE\" ..., max_age DURATION, or both");
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -49,6 +50,32 @@ static res_t compile_n(const char *src, size_t len)
 static res_t compile(const char *src)
 {
     return compile_n(src, strlen(src));
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Compile @a src as if it were the file @a path (includes and schemas are
+ * found next to it). */
+static res_t compile_at(const char *path, const char *src)
+{
+    res_t r;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+
+    ck_assert_ptr_nonnull(f);
+    r.ir = zpc_compile_string(path, src, strlen(src), f, pool, &r.nerr, &r.nwarn);
+    fclose(f);
+    r.out = apr_pstrdup(pool, buf);
+    free(buf);
+    return r;
 }
 
 #define expect(src, errors, warnings, msg) do {                              \
@@ -513,6 +540,317 @@ END_TEST
 
 /* Every issuer option reaches the IR; intervals get their defaults only
  * where the module fetches the key set. */
+/* Route contracts: typed captures, wildcards, parameters, bodies. */
+START_TEST(lower_contracts)
+{
+    const char *dir = "/tmp/zpc_front_contracts";
+    char path[256];
+    FILE *f;
+    res_t r;
+    const zpc_ir_route_t *rt;
+    const zpc_ir_param_t *p;
+    const zpc_ir_seg_t *s;
+
+    mkdir(dir, 0700);
+    snprintf(path, sizeof(path), "%s/s.xsd", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("<xs:schema/>\n", f);
+    fclose(f);
+    r = compile_at(apr_pstrcat(pool, dir, "/p.ztp", NULL), HDR
+        "route GET /f/{n: int -5..5}/{c: enum(\"a\", \"b\")}/* {\n"
+        "  query page int 1..100 optional\n"
+        "  query tag string 1..8 /^[a-z]+$/ optional list\n"
+        "  query limit bool\n"
+        "  query * any\n"
+        "  header \"X-Tenant\" uuid optional\n"
+        "}\n"
+        "route PUT /files/** {\n"
+        "  body xml max 1m root \"doc\" schema \"s.xsd\"\n"
+        "  query \"a b\" number\n"
+        "}\n"
+        "allow * /**\n");
+    ck_assert_msg(r.ir != NULL, "%s", r.out);
+    ck_assert_int_eq(r.nwarn, 1);   /* allow * without a condition */
+    check_invariants(r.ir);
+    rt = ROUTE(r.ir, 0);
+    ck_assert_str_eq(rt->pattern, "/f/{n: int -5..5}/{c: enum(\"a\", \"b\")}/*");
+    ck_assert_str_eq(rt->file, apr_pstrcat(pool, dir, "/p.ztp", NULL));
+    s = (const zpc_ir_seg_t *)rt->segs->elts;
+    ck_assert_int_eq(rt->segs->nelts, 4);
+    ck_assert_uint_eq(s[1].type->kind, ZT_TYPE_INT);
+    ck_assert_int_eq(s[1].type->min, -5);
+    ck_assert_int_eq(s[1].type->max, 5);
+    ck_assert_uint_eq(s[2].type->kind, ZT_TYPE_ENUM);
+    ck_assert_int_eq(s[2].type->values->nelts, 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(s[2].type->values, 1, const char *), "b");
+    ck_assert_uint_eq(s[3].kind, ZT_SEG_STAR);
+    ck_assert_ptr_null(s[3].text);
+    ck_assert_uint_eq(rt->flags, ZT_ROUTE_QUERY_ANY);
+    ck_assert_int_eq(rt->params->nelts, 4);
+    p = &APR_ARRAY_IDX(rt->params, 1, zpc_ir_param_t);
+    ck_assert_str_eq(p->name, "tag");
+    ck_assert_uint_eq(p->flags, ZT_PARAM_OPTIONAL | ZT_PARAM_LIST);
+    ck_assert_str_eq(p->type->regex, "^[a-z]+$");
+    p = &APR_ARRAY_IDX(rt->params, 2, zpc_ir_param_t);
+    ck_assert_str_eq(p->name, "limit");     /* a keyword as a query name */
+    ck_assert_uint_eq(p->type->kind, ZT_TYPE_BOOL);
+    ck_assert_uint_eq(p->flags, 0);
+    p = &APR_ARRAY_IDX(rt->params, 3, zpc_ir_param_t);
+    ck_assert_uint_eq(p->where, ZT_PARAM_HEADER);
+    ck_assert_str_eq(p->name, "x-tenant");
+    ck_assert_uint_eq(p->type->kind, ZT_TYPE_UUID);
+    ck_assert_ptr_null(rt->body);
+    rt = ROUTE(r.ir, 1);
+    ck_assert_uint_eq(APR_ARRAY_IDX(rt->segs, 1, zpc_ir_seg_t).kind, ZT_SEG_GLOBSTAR);
+    ck_assert_uint_eq(rt->body->kind, ZT_BODY_XML);
+    ck_assert_uint_eq(rt->body->max, 1048576);
+    ck_assert_str_eq(rt->body->root, "doc");
+    ck_assert_str_eq(rt->body->schema_name, "s.xsd");
+    ck_assert_uint_eq(rt->body->schema_len, 13);
+    ck_assert_int_eq(memcmp(rt->body->schema, "<xs:schema/>\n", 13), 0);
+    ck_assert_str_eq(APR_ARRAY_IDX(rt->params, 0, zpc_ir_param_t).name, "a b");
+    ck_assert_uint_eq(APR_ARRAY_IDX(rt->params, 0, zpc_ir_param_t).type->kind,
+                      ZT_TYPE_NUMBER);
+    assert_rules(r.ir, 0, "0");
+    assert_rules(r.ir, 1, "0");
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* The request's operands, orderings, tls.version lists, CIDR blocks. */
+START_TEST(lower_request_operands)
+{
+    res_t r = compile(HDR
+        "route GET /a {\n query q string\n}\n"
+        "allow GET /a when query.q == \"x\" and header[\"X-Y\"] != \"z\"\n"
+        "allow GET /a when tls.version >= \"TLSv1.2\" or \"TLSv1.1\" > tls.version\n"
+        "allow GET /a when token.level < 3 and 10 <= token.n and time.hour >= 8\n"
+        "allow GET /a when client.ip in [10.0.0.0/8, 192.168.1.7, ::1, 2001:db8::/32]\n"
+        "allow GET /a when client.cert and \"spiffe://x\" in client.cert.san\n"
+        "allow GET /a when client.cert.san in [\"a\"] and client.cert.subject == \"CN=a\"\n"
+        "allow GET /a when time.weekday in [\"sat\", \"sun\"] and client.cert == false\n");
+    const zpc_ir_node_t *n;
+    const zpc_ir_cidr_t *cd;
+
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    check_invariants(r.ir);
+    /* rule 0: AND(EQ(query.q, "x"), NE(header x-y, "z")) */
+    n = NODE(r.ir, RULE(r.ir, 0)->cond);
+    ck_assert_uint_eq(n->op, ZT_OP_AND);
+    ck_assert_uint_eq(NODE(r.ir, n->a)->op, ZT_OP_EQ);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->a)->a)->kind, ZT_OPND_QUERY);
+    ck_assert_str_eq(OPND(r.ir, NODE(r.ir, n->a)->a)->str, "q");
+    ck_assert_uint_eq(NODE(r.ir, n->b)->op, ZT_OP_NE);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->b)->a)->kind, ZT_OPND_HEADER);
+    ck_assert_str_eq(OPND(r.ir, NODE(r.ir, n->b)->a)->str, "x-y");
+    /* rule 1: two IN_LISTs of versions */
+    n = NODE(r.ir, RULE(r.ir, 1)->cond);
+    ck_assert_uint_eq(n->op, ZT_OP_OR);
+    ck_assert_uint_eq(NODE(r.ir, n->a)->op, ZT_OP_IN_LIST);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->a)->a)->kind, ZT_OPND_TLS_VERSION);
+    ck_assert_uint_eq(NODE(r.ir, n->a)->c, 2);
+    ck_assert_str_eq(OPND(r.ir, LIST(r.ir, NODE(r.ir, n->a)->b))->str, "TLSv1.2");
+    ck_assert_str_eq(OPND(r.ir, LIST(r.ir, NODE(r.ir, n->a)->b + 1))->str, "TLSv1.3");
+    ck_assert_uint_eq(NODE(r.ir, n->b)->c, 1);
+    ck_assert_str_eq(OPND(r.ir, LIST(r.ir, NODE(r.ir, n->b)->b))->str, "TLSv1");
+    /* rule 2: orderings keep their sides */
+    n = NODE(r.ir, RULE(r.ir, 2)->cond);
+    ck_assert_uint_eq(NODE(r.ir, n->a)->op, ZT_OP_AND);
+    ck_assert_uint_eq(NODE(r.ir, NODE(r.ir, n->a)->a)->op, ZT_OP_LT);
+    ck_assert_uint_eq(NODE(r.ir, NODE(r.ir, n->a)->b)->op, ZT_OP_LE);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, NODE(r.ir, n->a)->b)->a)->kind, ZT_OPND_INT);
+    ck_assert_uint_eq(NODE(r.ir, n->b)->op, ZT_OP_GE);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->b)->a)->kind, ZT_OPND_TIME_HOUR);
+    /* rule 3: IN_CIDR over four blocks */
+    n = NODE(r.ir, RULE(r.ir, 3)->cond);
+    ck_assert_uint_eq(n->op, ZT_OP_IN_CIDR);
+    ck_assert_uint_eq(n->c, 4);
+    cd = &APR_ARRAY_IDX(r.ir->cidrs, n->b + 1, zpc_ir_cidr_t);
+    ck_assert_uint_eq(cd->family, 4);
+    ck_assert_uint_eq(cd->prefix, 32);
+    ck_assert_uint_eq(cd->addr[3], 7);
+    cd = &APR_ARRAY_IDX(r.ir->cidrs, n->b + 2, zpc_ir_cidr_t);
+    ck_assert_uint_eq(cd->family, 6);
+    ck_assert_uint_eq(cd->prefix, 128);
+    ck_assert_uint_eq(cd->addr[15], 1);
+    /* rule 4: client.cert alone is client.cert == true; SAN membership */
+    n = NODE(r.ir, RULE(r.ir, 4)->cond);
+    ck_assert_uint_eq(NODE(r.ir, n->a)->op, ZT_OP_EQ);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->a)->a)->kind, ZT_OPND_CERT);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->a)->b)->kind, ZT_OPND_BOOL);
+    ck_assert_int_eq(OPND(r.ir, NODE(r.ir, n->a)->b)->num, 1);
+    ck_assert_uint_eq(NODE(r.ir, n->b)->op, ZT_OP_IN_CLAIM);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->b)->b)->kind, ZT_OPND_CERT_SAN);
+    /* rule 6: the weekday list */
+    n = NODE(r.ir, RULE(r.ir, 6)->cond);
+    ck_assert_uint_eq(NODE(r.ir, n->a)->op, ZT_OP_IN_LIST);
+    ck_assert_uint_eq(OPND(r.ir, NODE(r.ir, n->a)->a)->kind, ZT_OPND_TIME_WEEKDAY);
+}
+END_TEST
+
+START_TEST(lower_stepup_limit)
+{
+    res_t r = compile(HDR
+        "route GET /a\nroute DELETE /a/{id}\nroute POST /b\n"
+        "allow * /**  when token.x == 1\n"
+        "stepup DELETE /a/{x}, POST /b  acr \"mfa\" \"hwk\"\n"
+        "stepup GET /a  max_age 1h\n"
+        "limit * /** 5/s per client.ip\n"
+        "limit GET /a, POST /b 100/hour per token.azp\n"
+        "limit DELETE /a/{id} 7/min per token.sub\n");
+    const zpc_ir_stepup_t *st;
+    const zpc_ir_limit_t *l;
+
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    check_invariants(r.ir);
+    ck_assert_int_eq(r.ir->stepups->nelts, 2);
+    st = &APR_ARRAY_IDX(r.ir->stepups, 0, zpc_ir_stepup_t);
+    ck_assert_int_eq(st->acr->nelts, 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(st->acr, 1, const char *), "hwk");
+    ck_assert_uint_eq(st->max_age, 0);
+    ck_assert_uint_eq(st->line, 11);
+    ck_assert_str_eq(st->file, "t.ztp");
+    st = &APR_ARRAY_IDX(r.ir->stepups, 1, zpc_ir_stepup_t);
+    ck_assert_int_eq(st->acr->nelts, 0);
+    ck_assert_uint_eq(st->max_age, 3600);
+    ck_assert_int_eq(ROUTE(r.ir, 0)->stepup, 1);
+    ck_assert_int_eq(ROUTE(r.ir, 1)->stepup, 0);
+    ck_assert_int_eq(ROUTE(r.ir, 2)->stepup, 0);
+    ck_assert_int_eq(r.ir->limits->nelts, 3);
+    l = &APR_ARRAY_IDX(r.ir->limits, 1, zpc_ir_limit_t);
+    ck_assert_uint_eq(l->count, 100);
+    ck_assert_uint_eq(l->period, 3600);
+    ck_assert_uint_eq(l->key, ZT_LIMIT_AZP);
+    ck_assert_uint_eq(l->line, 14);
+    l = &APR_ARRAY_IDX(r.ir->limits, 2, zpc_ir_limit_t);
+    ck_assert_uint_eq(l->period, 60);
+    ck_assert_uint_eq(l->key, ZT_LIMIT_SUB);
+    ck_assert_int_eq(ROUTE(r.ir, 0)->limits->nelts, 2);
+    ck_assert_int_eq(ROUTE(r.ir, 1)->limits->nelts, 2);
+    ck_assert_uint_eq(APR_ARRAY_IDX(ROUTE(r.ir, 1)->limits, 1, uint32_t), 2);
+    ck_assert_int_eq(ROUTE(r.ir, 2)->limits->nelts, 2);
+}
+END_TEST
+
+START_TEST(lower_tests)
+{
+    res_t r = compile(HDR "route GET /a\nallow GET /a\n"
+        "test \"claims\" {\n"
+        "  token { sub \"u\\\"1\\\\\" n -3 ok true no false\n"
+        "          realm_access { roles [\"a\", \"b\"] } e [] o {} \"x.y\" \"t\\tz\"\n"
+        "          in [1, {k [true]}] limit 2 time \"t\" }\n"
+        "  request HEAD /a?x=1&y=%20\n"
+        "  from 2001:db8::1\n"
+        "  header \"X-A\" \"1\"\n  header \"X-B\" \"2\"\n"
+        "  cert { subject \"CN=svc\" san [\"spiffe://a\", \"b\"] }\n"
+        "  tls \"TLSv1.2\"\n"
+        "  time \"2026-11-29T10:00:00Z\"\n"
+        "  expect token\n"
+        "}\n"
+        "test \"plain\" { request GET /a tls none expect notfound }\n");
+    const zpc_ir_test_t *t;
+
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    ck_assert_int_eq(r.ir->tests->nelts, 2);
+    t = &APR_ARRAY_IDX(r.ir->tests, 0, zpc_ir_test_t);
+    ck_assert_str_eq(t->name, "claims");
+    ck_assert_str_eq(t->file, "t.ztp");
+    ck_assert_uint_eq(t->line, 9);
+    ck_assert_str_eq(t->claims_json,
+        "{\"sub\":\"u\\\"1\\\\\",\"n\":-3,\"ok\":true,\"no\":false,"
+        "\"realm_access\":{\"roles\":[\"a\",\"b\"]},\"e\":[],\"o\":{},"
+        "\"x.y\":\"t\\tz\",\"in\":[1,{\"k\":[true]}],\"limit\":2,\"time\":\"t\"}");
+    ck_assert_str_eq(t->method, "HEAD");
+    ck_assert_str_eq(t->target, "/a?x=1&y=%20");
+    ck_assert_str_eq(t->from, "2001:db8::1");
+    ck_assert_int_eq(t->headers->nelts, 4);
+    ck_assert_str_eq(APR_ARRAY_IDX(t->headers, 2, const char *), "X-B");
+    ck_assert_str_eq(APR_ARRAY_IDX(t->headers, 3, const char *), "2");
+    ck_assert_int_eq(t->cert, 1);
+    ck_assert_str_eq(t->cert_subject, "CN=svc");
+    ck_assert_int_eq(t->cert_san->nelts, 2);
+    ck_assert_str_eq(t->tls, "TLSv1.2");
+    ck_assert_int_eq(t->time, 1795946400);
+    ck_assert_int_eq(t->expect, ZPC_EXPECT_TOKEN);
+    t = &APR_ARRAY_IDX(r.ir->tests, 1, zpc_ir_test_t);
+    ck_assert_ptr_null(t->claims_json);
+    ck_assert_ptr_null(t->from);
+    ck_assert_ptr_null(t->tls);
+    ck_assert_int_eq(t->cert, 0);
+    ck_assert_int_eq(t->time, -1);
+    ck_assert_int_eq(t->expect, ZPC_EXPECT_NOTFOUND);
+}
+END_TEST
+
+/* include: statements in place, messages and IR naming the included file. */
+START_TEST(lower_include)
+{
+    const char *dir = "/tmp/zpc_front_include";
+    char *main_path = apr_pstrcat(pool, dir, "/main.ztp", NULL);
+    res_t r;
+
+    mkdir(dir, 0700);
+    mkdir(apr_pstrcat(pool, dir, "/sub", NULL), 0700);
+    write_file(apr_pstrcat(pool, dir, "/sub/routes.ztp", NULL),
+               "# routes\nroute GET /a\nlet r = \"x\" in token.s\ninclude \"rules.ztp\"\n");
+    write_file(apr_pstrcat(pool, dir, "/sub/rules.ztp", NULL),
+               "allow GET /a when r\n");
+    r = compile_at(main_path, HDR "include \"sub/routes.ztp\"\nroute GET /b\n"
+                   "allow GET /b when r\n");
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    ck_assert_str_eq(ROUTE(r.ir, 0)->file, apr_pstrcat(pool, dir, "/sub/routes.ztp", NULL));
+    ck_assert_uint_eq(ROUTE(r.ir, 0)->line, 2);
+    ck_assert_str_eq(ROUTE(r.ir, 1)->file, main_path);
+    ck_assert_str_eq(RULE(r.ir, 0)->file, apr_pstrcat(pool, dir, "/sub/rules.ztp", NULL));
+    ck_assert_uint_eq(RULE(r.ir, 0)->line, 1);
+    ck_assert_str_eq(r.ir->source, main_path);
+
+    /* an error inside an included file names that file, with its line */
+    write_file(apr_pstrcat(pool, dir, "/sub/rules.ztp", NULL),
+               "\nallow GET /c when r\n");
+    r = compile_at(main_path, HDR "include \"sub/routes.ztp\"\n");
+    ck_assert_int_eq(r.nerr, 1);
+    ck_assert_msg(strstr(r.out, apr_pstrcat(pool, dir, "/sub/rules.ztp:2:7: error: GET /c "
+                                            "matches no declared route", NULL)) != NULL,
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.out, "\nallow GET /c when r\n      ^~~~~~\n") != NULL, "%s", r.out);
+
+    /* a cycle, a missing file, policy in an include */
+    write_file(apr_pstrcat(pool, dir, "/sub/rules.ztp", NULL), "include \"routes.ztp\"\n");
+    r = compile_at(main_path, HDR "include \"sub/routes.ztp\"\n");
+    ck_assert_msg(strstr(r.out, "rules.ztp:1:9: error: include cycle:") != NULL, "%s", r.out);
+    write_file(apr_pstrcat(pool, dir, "/sub/rules.ztp", NULL), "policy \"x\"\n");
+    r = compile_at(main_path, HDR "include \"sub/routes.ztp\"\n");
+    ck_assert_msg(strstr(r.out, "rules.ztp:1:1: error: an included file cannot declare "
+                         "the policy") != NULL, "%s", r.out);
+    r = compile_at(main_path, HDR "include \"nothere.ztp\"\n");
+    ck_assert_msg(strstr(r.out, "main.ztp:7:9: error: cannot include \"/tmp/zpc_front_"
+                         "include/nothere.ztp\": No such file or directory") != NULL,
+                  "%s", r.out);
+    r = compile_at(main_path, HDR "include \"/dev/null\"\ninclude \"sub\"\n");
+    ck_assert_msg(strstr(r.out, "\"/dev/null\": not a regular file") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "sub\": it is a directory") != NULL, "%s", r.out);
+
+    /* depth: a file that includes itself under another name, 17 deep */
+    for (int i = 0; i < 18; i++) {
+        write_file(apr_psprintf(pool, "%s/d%d.ztp", dir, i),
+                   apr_psprintf(pool, "include \"d%d.ztp\"\n", i + 1));
+    }
+    r = compile_at(main_path, HDR "include \"d0.ztp\"\n");
+    ck_assert_msg(strstr(r.out, "d15.ztp:1:9: error: includes nested too deeply (the "
+                         "limit is 16 levels)") != NULL, "%s", r.out);
+    for (int i = 0; i < 18; i++) {
+        unlink(apr_psprintf(pool, "%s/d%d.ztp", dir, i));
+    }
+    unlink(apr_pstrcat(pool, dir, "/sub/rules.ztp", NULL));
+    unlink(apr_pstrcat(pool, dir, "/sub/routes.ztp", NULL));
+    rmdir(apr_pstrcat(pool, dir, "/sub", NULL));
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(lower_issuer_options)
 {
     res_t r = compile("policy \"p\"\n"
@@ -1094,6 +1432,172 @@ static const struct {
       "no issuer is declared" },
     { "policy \"p\"\nroute GET /a\nallow GET /a public\n", 0, 1,
       "warning: no issuer is declared: every rule is public" },
+    /* types and route blocks */
+#define RT(block) HDR "route GET /a " block "\nallow GET /a\n"
+    { RT("{ query n int 1..100 optional }"), 0, 0, "" },
+    { RT("{ query n integer }"), 1, 0,
+      "t.ztp:7:24: error: unknown type 'integer' (a type is int A..B, number, bool, uuid, "
+      "string [A..B] [/regex/] or enum(\"a\", ...))" },
+    { RT("{ query n int 9..1 }"), 1, 0, "t.ztp:7:28: error: empty range 9..1" },
+    { RT("{ query n bool 1..2 }"), 1, 0, "bool takes no range" },
+    { RT("{ query n string -1..2 }"), 1, 0, "a string length cannot be negative" },
+    { RT("{ query n string /(a)\\1/ }"), 1, 0,
+      "t.ztp:7:35: error: the back-reference '\\1' cannot be matched without backtracking" },
+    { RT("{ query n string /a(?<!b)/ }"), 1, 0, "error: the look-behind '(?<!'" },
+    { RT("{ query n string /a(?!b)/ }"), 1, 0, "error: the look-ahead '(?!'" },
+    { RT("{ query n string /[(?=]\\(?=x/ }"), 0, 0, "" },
+    { RT("{ query n string /a\\k<x>/ }"), 1, 0, "the named back-reference '\\k<'" },
+    { RT("{ query n string // }"), 1, 0, "empty regular expression" },
+    { RT("{ query n string /abc }"), 2, 0, "unterminated regular expression" },
+    { RT("{ query n enum(\"a\", \"a\") }"), 1, 0, "enum value \"a\" is listed twice" },
+    { RT("{ query n enum() }"), 1, 0, "enum needs its values" },
+    { RT("{ query n enum(\"a\", 1) }"), 1, 0, "enum values are strings in quotes" },
+    { RT("{ query n uuid(\"a\") }"), 1, 0, "only enum takes a list of values" },
+    { RT("{ query n int 1..2 3..4 }"), 1, 0, "a type has at most one range" },
+    { RT("{ query n int optional optional }"), 1, 0, "'optional' is written twice" },
+    { RT("{ query n int\n query n bool }"), 1, 0,
+      "t.ztp:8:8: error: query parameter \"n\" is declared twice in this route" },
+    { RT("{ header \"X-A\" int\n header \"x-a\" int }"), 1, 0,
+      "header \"x-a\" is declared twice in this route" },
+    { RT("{ header \"X A\" int }"), 1, 0, "\"X A\" is not a header name" },
+    { RT("{ header \"X-A\" int list }"), 1, 0, "'list' applies to query parameters" },
+    { RT("{ query * any\n query * any }"), 1, 0, "'query * any' is written twice" },
+    { RT("{ body json }"), 1, 0, "a body needs its largest size: body json max 16k" },
+    { RT("{ body yaml max 1k }"), 1, 0, "unknown body kind 'yaml'" },
+    { RT("{ body json max 0 }"), 1, 0, "a body's max is 1 byte to 4 GiB - 1" },
+    { RT("{ body json max 2g }"), 1, 0, "unknown unit 'g' in '2g' (a size is a number of bytes" },
+    { RT("{ body json max 1k max 2k }"), 1, 0, "'max' is written twice in this body" },
+    { RT("{ body json max 1k root \"r\" }"), 1, 0, "'root' names the root element of an XML body" },
+    { RT("{ body json max 1k schema \"/nonexistent.json\" }"), 1, 0,
+      "t.ztp:7:40: error: cannot read schema \"/nonexistent.json\": No such file or directory" },
+    { RT("{ body json max 1k\n body json max 2k }"), 1, 0, "a route has at most one body" },
+    { RT("{ cookie \"a\" int }"), 1, 0, "syntax error: unexpected identifier 'cookie'" },
+    { HDR "route GET /a?x=1\nallow GET /a\n", 1, 0,
+      "t.ztp:7:13: error: a route's path has no query" },
+    { HDR "route GET /a/{n: }\nallow GET /**\n", 1, 0, "a type after ':'" },
+    { HDR "route GET /a/{n: int 1..}\nallow GET /**\n", 1, 0,
+      "t.ztp:7:25: error: syntax error: unexpected the end of the capture, expecting an integer" },
+    { HDR "route GET /a/{n: string /x\\/y/}\nallow GET /**\n", 0, 0, "" },
+    { HDR "route GET /a/{n: string /x/y/}\nallow GET /**\n", 1, 0,
+      "t.ztp:7:28: error: syntax error: unexpected identifier 'y'" },
+    { HDR "route GET /a/*\nroute GET /a/{x}\nroute GET /a/**\nroute GET /a/b\nallow GET /**\n",
+      0, 0, "" },
+    { HDR "route GET /a/*/c\nroute GET /a/*/c\nallow GET /**\n", 1, 0,
+      "route GET /a/*/c is declared twice" },
+#undef RT
+    /* request operands */
+#define CND(cond) HDR "route GET /a/{id} { query q string }\nallow GET /a/{id} when " cond "\n"
+    { CND("query.q == \"1\" and header[\"X-A\"] == \"b\""), 0, 0, "" },
+    { CND("query.r == \"1\""), 1, 0,
+      "t.ztp:8:24: error: query.r is not a declared query parameter of route GET /a/{id}" },
+    { CND("query.q == 1"), 1, 0, "query.q is a string and never equals a number" },
+    { CND("header[\"X A\"] == \"b\""), 1, 0, "\"X A\" is not a header name" },
+    { CND("token[\"a\"] == \"b\""), 1, 0, "only header takes [\"Name\"]" },
+    { CND("header == \"b\""), 1, 0, "only header takes [\"Name\"]" },
+    { CND("client.ip in [10.0.0.0/8, 10.1.2.3]"), 0, 0, "" },
+    { CND("client.ip in [10.0.0.1/8]"), 1, 0,
+      "'10.0.0.1/8' has host bits set after its /8 prefix (the block is 10.0.0.0/8)" },
+    { CND("client.ip in [2001:db8::1/32]"), 1, 0, "(the block is 2001:db8::/32)" },
+    { CND("client.ip in [10.0.0.0/33]"), 1, 0, "bad prefix length in '10.0.0.0/33'" },
+    { CND("client.ip in [300.1.1.1]"), 1, 0, "'300.1.1.1' is not an IPv4 or IPv6 address" },
+    { CND("client.ip in [\"10.0.0.1\"]"), 1, 0,
+      "client.ip is matched against addresses and blocks written bare" },
+    { CND("token.ip in [10.0.0.1]"), 1, 0, "an address is matched only by client.ip in [...]" },
+    { CND("client.ip == 10.0.0.1"), 1, 0, "t.ztp:8:37: error: an address is matched only "
+      "by client.ip in [...]: client.ip in [10.0.0.1]" },
+    { CND("client.ip == \"10.0.0.1\""), 1, 0, "client.ip is matched only against addresses" },
+    { CND("client.cert.san == \"x\""), 1, 0, "client.cert.san is a set of names" },
+    { CND("client.cert == 1"), 1, 0, "client.cert is true or false" },
+    { CND("client.cert in [true]"), 1, 0, "client.cert is true or false: write client.cert" },
+    { CND("client.certs == true"), 1, 0, "unknown name 'client.certs' (the request offers" },
+    { CND("tls.version == \"TLSv1.4\""), 1, 0,
+      "tls.version is one of \"TLSv1\", \"TLSv1.1\", \"TLSv1.2\" or \"TLSv1.3\", never \"TLSv1.4\"" },
+    { CND("tls.version > \"TLSv1.3\""), 1, 0,
+      "no TLS version is > TLSv1.3: the condition can never be true" },
+    { CND("tls.version >= 2"), 1, 0, "tls.version is ordered only against a version" },
+    { CND("time.hour == 24"), 1, 0, "time.hour is an integer from 0 to 23 (UTC)" },
+    { CND("time.hour in [8, \"9\"]"), 1, 0, "time.hour is an integer from 0 to 23" },
+    { CND("time.weekday == \"monday\""), 1, 0, "time.weekday is one of \"mon\"" },
+    { CND("time.weekday < \"fri\""), 1, 0, "time.weekday cannot be ordered" },
+    { CND("token.a < token.b"), 1, 0, "'<' needs an integer literal on one side" },
+    { CND("token.a <= \"x\""), 1, 0, "'<=' compares integers, and this is a string" },
+    { CND("path.id > 3"), 1, 0, "path.id is a string; '>' compares integers" },
+    { CND("1 < 2"), 1, 0, "comparing two literals" },
+    { CND("\"x\" in client.cert.san and client.cert.san in [\"y\"]"), 0, 0, "" },
+    { CND("client.ip in token.nets"), 1, 0, "client.ip is matched only against addresses" },
+    { CND("\"x\" in query.q"), 1, 0, "the right side of 'in' must be a token claim (token.NAME), "
+      "client.cert.san or a list" },
+    { CND("tls.version"), 1, 0, "tls.version is a value, not a condition" },
+#undef CND
+    /* stepup, limit */
+    { HDR "route GET /a\nallow GET /a\nstepup GET /a acr \"x\" max_age 0\n", 1, 0,
+      "t.ztp:9:31: error: max_age is 1 second to about 136 years" },
+    { HDR "route GET /a\nallow GET /a\nstepup GET /a acr \"\"\n", 1, 0,
+      "an acr value is a non-empty string" },
+    { HDR "route GET /a\nallow GET /a\nstepup GET /a acr \"a\" acr \"b\"\n", 1, 0,
+      "'acr' is written twice in this stepup" },
+    { HDR "route GET /a\nallow GET /a\nstepup GET /a acrs \"a\"\n", 1, 0,
+      "t.ztp:9:15: error: unknown stepup option 'acrs'" },
+    { HDR "route GET /a\nallow GET /a\nstepup GET /a maxage 5m\n", 1, 0,
+      "unknown stepup option 'maxage'" },
+    { HDR "route GET /a\nallow GET /a\nstepup GET /a max_age 5m\nstepup * /** acr \"x\"\n", 1, 0,
+      "t.ztp:10:1: error: route GET /a already has a stepup (t.ztp:9); a route has at most one" },
+    { HDR "route GET /a\nallow GET /a\nstepup GET /b max_age 5m\n", 1, 0,
+      "t.ztp:9:8: error: GET /b matches no declared route" },
+    { HDR "route GET /a\nallow GET /a\nlimit GET /a 0/s per token.sub\n", 1, 0,
+      "t.ztp:9:14: error: a limit counts 1 to 4294967295 requests per period" },
+    { HDR "route GET /a\nallow GET /a\nlimit GET /a 5/day per token.sub\n", 1, 0,
+      "unknown period 'day' (write N/s, N/min or N/hour)" },
+    { HDR "route GET /a\nallow GET /a\nlimit GET /a 5/s by token.sub\n", 1, 0,
+      "t.ztp:9:18: error: expected 'per' after the rate" },
+    { HDR "route GET /a\nallow GET /a\nlimit GET /a 5/s per token.email\n", 1, 0,
+      "a limit counts per token.sub, token.azp or client.ip, not per token.email" },
+    { HDR "route GET /a\nallow GET /a\nlimit GET /a 5/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n"
+      "limit GET /a 1/s per client.ip\nlimit GET /a 1/s per client.ip\n", 1, 0,
+      "route GET /a has more than 16 limits" },
+    /* tests */
+#define TST(body) HDR "route GET /a\nallow GET /a\ntest \"t\" { " body " }\n"
+    { TST("request GET /a expect allow"), 0, 0, "" },
+    { TST("expect allow"), 1, 0, "t.ztp:9:6: error: test \"t\" has no request" },
+    { TST("request GET /a"), 1, 0, "test \"t\" has no expect" },
+    { TST("request GET /a expect allowed"), 1, 0,
+      "unknown outcome 'allowed' (expect allow, deny, stepup, token, notfound or invalid)" },
+    { TST("request GET /a request GET /a expect deny"), 1, 0,
+      "'request' is written twice in test \"t\"" },
+    { TST("request FETCH /a expect deny"), 1, 0, "unknown method 'FETCH'" },
+    { TST("request GET /a from 10.0.0.0/8 expect deny"), 1, 0,
+      "'10.0.0.0/8' is not an IPv4 or IPv6 address" },
+    { TST("request GET /a tls \"SSLv3\" expect deny"), 1, 0, "tls is \"TLSv1\"" },
+    { TST("request GET /a time \"2026-02-30T00:00:00Z\" expect deny"), 1, 0,
+      "a time is written \"YYYY-MM-DDTHH:MM:SSZ\" (UTC)" },
+    { TST("request GET /a time \"2026-01-01 00:00:00\" expect deny"), 1, 0, "a time is written" },
+    { TST("token { a 1 a 2 } request GET /a expect deny"), 1, 0,
+      "t.ztp:9:24: error: claim \"a\" is given twice" },
+    { TST("token \"x\" request GET /a expect deny"), 1, 0, "token takes its claims in braces" },
+    { TST("cert { subject 1 } request GET /a expect deny"), 1, 0, "a cert has subject" },
+    { TST("cert { san [1] } request GET /a expect deny"), 1, 0, "a san is a string" },
+    { TST("header \"X A\" \"1\" request GET /a expect deny"), 1, 0, "\"X A\" is not a header name" },
+    { TST("request GET /a expect allow") "test \"t\" { request GET /a expect deny }\n", 1, 0,
+      "t.ztp:10:6: error: test \"t\" is declared twice" },
+    { TST("request GET /a expect allow }\ntest \"u\" { request GET /a expect allow"), 0, 0, "" },
+#undef TST
+    /* warnings */
+    { HDR "route GET /a\nroute GET /b\nallow * /** public\n", 0, 1,
+      "t.ztp:9:7: warning: 'allow * /** public' opens every route to anyone, without a token" },
+    { HDR "route GET /a\nroute GET /b\nallow GET /a when token.x == 1\ndeny GET /a\n"
+      "allow GET /b\n", 0, 1,
+      "t.ztp:9:1: warning: this allow never applies: a deny without a condition covers "
+      "every route it covers\nallow GET /a when token.x == 1\n^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+      "t.ztp:10:1: note: a deny that covers it is here" },
+    { HDR "route GET /a\nroute GET /b\nallow GET /a\ndeny GET /a when token.x == 1\n", 0, 1,
+      "no allow rule covers route GET /b" },
     /* syntax errors */
     { HDR "route GET /a\nallow GET /a when token.x = \"1\"\n", 1, 0,
       "t.ztp:8:27: error: syntax error: unexpected '=' (compare with '==')" },
@@ -1463,6 +1967,11 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, lower_lets_and_operands);
     tcase_add_test(tc, lower_issuers);
     tcase_add_test(tc, lower_issuer_options);
+    tcase_add_test(tc, lower_contracts);
+    tcase_add_test(tc, lower_request_operands);
+    tcase_add_test(tc, lower_stepup_limit);
+    tcase_add_test(tc, lower_tests);
+    tcase_add_test(tc, lower_include);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scan");
