@@ -72,6 +72,10 @@ static int zpc_explain_args(zpc_explain_t *x, int argc, char **argv,
             x->table = a;
             continue;
         }
+        if (strcmp(a, "--cert") == 0) {
+            r->cert = 1;        /* takes no value */
+            continue;
+        }
         if (v == NULL) {
             return zpc_explain_usage(apr_psprintf(pool, "%s needs a value", a));
         }
@@ -124,10 +128,6 @@ static int zpc_explain_args(zpc_explain_t *x, int argc, char **argv,
                                          "since the epoch, not '%s'", v));
             }
             r->now = (int64_t)n;
-        }
-        else if (strcmp(a, "--cert") == 0) {
-            r->cert = 1;
-            i--;                /* takes no value */
         }
         else {
             return zpc_explain_usage(apr_psprintf(pool, "unknown option '%s'", a));
