@@ -76,6 +76,7 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
     zpc_ast_titem_t *titem;
     zpc_ast_value_t *value;
     zpc_ast_member_t *member;
+    struct { int64_t min, max; } range;
 }
 
 %token T_END 0 "end of file"
@@ -123,6 +124,7 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
 %type <titem> titem
 %type <value> value
 %type <member> member
+%type <range> range
 
 /* "algorithms" and "required" take every identifier that follows them:
  * an unknown attribute right after the list reads as one more name. */
@@ -293,8 +295,12 @@ type
     : T_IDENT               { $$ = zpc_ast_type(ps, $1, &@1); }
     | T_IDENT '(' lits ')'  { $$ = zpc_ast_type_enum(ps, $1, $3, &@$); }
     | T_IDENT '(' ')'       { $$ = zpc_ast_type_enum(ps, $1, zpc_ast_list(ps), &@$); }
-    | type T_INT ".." T_INT { $$ = zpc_ast_type_range(ps, $1, $2, $4, &@2); }
+    | type range            { $$ = zpc_ast_type_range(ps, $1, $2.min, $2.max, &@2); }
     | type T_REGEX          { $$ = zpc_ast_type_regex(ps, $1, $2, &@2); }
+    ;
+
+range
+    : T_INT ".." T_INT      { $$.min = $1; $$.max = $3; }
     ;
 
 /* stepup TARGETS acr "a" "b" max_age 10m */
@@ -556,7 +562,7 @@ zpc_ast_type_t *zpc_parse_type(zpc_parser_t *ps, const char *text,
     sub.syntax_errors = 0;
     sub.type_out = NULL;
     sub.start_token = T_START_TYPE;
-    sub.end_name = "the end of the capture";
+    sub.end_name = "end of the capture";
     sub.line = at->first_line;
     sub.col = at->first_column;
     sub.file_index = at->file;

@@ -1386,16 +1386,30 @@ static int zpc_check_type(zpc_check_t *c, zpc_ast_type_t *t)
 /* paths and routes                                                    */
 
 /* The length of the segment at @a s: up to the next '/' outside braces
- * (a capture's regex may hold a '/'). */
+ * (a capture's regex may hold a '/', and braces one level deep). */
 static size_t zpc_seg_len(const char *s)
 {
-    int in = 0;
+    int depth = 0;
     size_t i;
 
-    for (i = 0; s[i] != '\0' && (in || s[i] != '/'); i++) {
-        in = s[i] == '{' ? 1 : s[i] == '}' ? 0 : in;
+    for (i = 0; s[i] != '\0' && (depth > 0 || s[i] != '/'); i++) {
+        depth += s[i] == '{' ? 1 : s[i] == '}' && depth > 0 ? -1 : 0;
     }
     return i;
+}
+
+/* The '}' that closes the capture opened at s[0], or NULL. */
+static const char *zpc_capture_close(const char *s, size_t n)
+{
+    int depth = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        depth += s[i] == '{' ? 1 : s[i] == '}' ? -1 : 0;
+        if (depth == 0) {
+            return s + i;
+        }
+    }
+    return NULL;
 }
 
 /*
@@ -1406,7 +1420,7 @@ static size_t zpc_seg_len(const char *s)
 static int zpc_check_capture(zpc_check_t *c, const char *s, size_t n,
                              const zpc_loc_t *sl, int target, zpc_ast_seg_t *seg)
 {
-    const char *close = memchr(s, '}', n);
+    const char *close = zpc_capture_close(s, n);
     const char *colon;
     char *name;
     size_t nlen;

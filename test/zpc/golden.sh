@@ -2,6 +2,7 @@
 # Golden tests for zpc (TAP), run by `make check`:
 #   ok/NAME.ztp    compiles; `zpc dump` of the table equals ok/NAME.dump
 #   fail/NAME.ztp  `zpc check` exits 1 and stderr equals fail/NAME.err
+#   warn/NAME.ztp  `zpc check` exits 0 and stderr (the warnings) equals warn/NAME.err
 #   decode/cases   `zpc decode` of each case equals decode/NAME.out, plus
 #                  hostile input (1 MiB, random bytes) and usage errors
 # Set ZPC_GOLDEN_UPDATE=1 to rewrite the expected files after a reviewed change
@@ -57,6 +58,24 @@ for p in "$src"/test/zpc/fail/*.ztp; do
         report OK "$name diagnostics"
     else
         report FAIL "$name diagnostics" "$tmp/diff"
+    fi
+done
+
+for p in "$src"/test/zpc/warn/*.ztp; do
+    [ -f "$p" ] || continue
+    name=warn/$(basename "$p" .ztp)
+    want=${p%.ztp}.err
+    (cd "$(dirname "$p")" && "$zpc" check "$(basename "$p")") >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ "${ZPC_GOLDEN_UPDATE:-}" = 1 ] && cp "$tmp/err" "$want"
+    if [ "$rc" -ne 0 ]; then
+        echo "exit status $rc, expected 0" >"$tmp/diff"
+        cat "$tmp/err" >>"$tmp/diff"
+        report FAIL "$name exits 0" "$tmp/diff"
+    elif diff -u "$want" "$tmp/err" >"$tmp/diff" 2>&1; then
+        report OK "$name warnings"
+    else
+        report FAIL "$name warnings" "$tmp/diff"
     fi
 done
 
