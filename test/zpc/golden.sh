@@ -44,40 +44,29 @@ for p in "$src"/test/zpc/ok/*.ztp; do
     fi
 done
 
-for p in "$src"/test/zpc/fail/*.ztp; do
-    [ -f "$p" ] || continue
-    name=fail/$(basename "$p" .ztp)
-    want=${p%.ztp}.err
-    (cd "$(dirname "$p")" && "$zpc" check "$(basename "$p")") >/dev/null 2>"$tmp/err"
-    rc=$?
-    [ "${ZPC_GOLDEN_UPDATE:-}" = 1 ] && cp "$tmp/err" "$want"
-    if [ "$rc" -ne 1 ]; then
-        echo "exit status $rc, expected 1" >"$tmp/diff"
-        report FAIL "$name exits 1" "$tmp/diff"
-    elif diff -u "$want" "$tmp/err" >"$tmp/diff" 2>&1; then
-        report OK "$name diagnostics"
-    else
-        report FAIL "$name diagnostics" "$tmp/diff"
-    fi
-done
-
-for p in "$src"/test/zpc/warn/*.ztp; do
-    [ -f "$p" ] || continue
-    name=warn/$(basename "$p" .ztp)
-    want=${p%.ztp}.err
-    (cd "$(dirname "$p")" && "$zpc" check "$(basename "$p")") >/dev/null 2>"$tmp/err"
-    rc=$?
-    [ "${ZPC_GOLDEN_UPDATE:-}" = 1 ] && cp "$tmp/err" "$want"
-    if [ "$rc" -ne 0 ]; then
-        echo "exit status $rc, expected 0" >"$tmp/diff"
-        cat "$tmp/err" >>"$tmp/diff"
-        report FAIL "$name exits 0" "$tmp/diff"
-    elif diff -u "$want" "$tmp/err" >"$tmp/diff" 2>&1; then
-        report OK "$name warnings"
-    else
-        report FAIL "$name warnings" "$tmp/diff"
-    fi
-done
+# diagnostics DIR RC WHAT: for each DIR/NAME.ztp, `zpc check` exits RC and
+# its stderr equals DIR/NAME.err.
+diagnostics() {
+    for p in "$src"/test/zpc/"$1"/*.ztp; do
+        [ -f "$p" ] || continue
+        name=$1/$(basename "$p" .ztp)
+        want=${p%.ztp}.err
+        (cd "$(dirname "$p")" && "$zpc" check "$(basename "$p")") >/dev/null 2>"$tmp/err"
+        rc=$?
+        [ "${ZPC_GOLDEN_UPDATE:-}" = 1 ] && cp "$tmp/err" "$want"
+        if [ "$rc" -ne "$2" ]; then
+            echo "exit status $rc, expected $2" >"$tmp/diff"
+            cat "$tmp/err" >>"$tmp/diff"
+            report FAIL "$name exits $2" "$tmp/diff"
+        elif diff -u "$want" "$tmp/err" >"$tmp/diff" 2>&1; then
+            report OK "$name $3"
+        else
+            report FAIL "$name $3" "$tmp/diff"
+        fi
+    done
+}
+diagnostics fail 1 diagnostics
+diagnostics warn 0 warnings
 
 # zpc decode: fixtures in a scratch copy, the policy compiled beside its keys.
 dec=$src/test/zpc/decode
