@@ -275,11 +275,16 @@ const char *zpc_rule_text(const zt_table_t *t, uint32_t rule, apr_pool_t *pool)
     return text;
 }
 
+const char *zpc_file_name(const char *path, apr_pool_t *pool)
+{
+    const char *slash = strrchr(path, '/');
+
+    return zpc_cond_str(slash != NULL ? slash + 1 : path, 0, pool);
+}
+
 const char *zpc_rule_where(const zt_table_t *t, uint32_t rule, apr_pool_t *pool)
 {
-    const char *file = zt_table_str(t, t->rules[rule].file);
-    const char *slash = strrchr(file, '/');
-
-    return apr_psprintf(pool, "%s:%u", zpc_cond_str(slash ? slash + 1 : file, 0, pool),
+    return apr_psprintf(pool, "%s:%u",
+                        zpc_file_name(zt_table_str(t, t->rules[rule].file), pool),
                         (unsigned int)t->rules[rule].line);
 }

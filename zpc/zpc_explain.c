@@ -451,11 +451,10 @@ int zpc_explain_main(int argc, char **argv, apr_pool_t *pool)
     }
     {
         const zt_route_rec_t *route = &t->routes[x.r.match.route];
-        const char *file = zt_table_str(t, route->file), *slash = strrchr(file, '/');
+        const char *file = zt_table_str(t, route->file);
 
         printf("route     %s  (%s%s%u)\n", zpc_route_text(t, x.r.match.route, pool),
-               zpc_escape(slash ? slash + 1 : file, strlen(slash ? slash + 1 : file),
-                          0, pool), *file ? ":" : "line ", (unsigned int)route->line);
+               zpc_file_name(file, pool), *file ? ":" : "line ", (unsigned int)route->line);
         for (uint32_t i = 0; i < route->seg_count && i < x.r.match.nseg; i++) {
             const zt_seg_rec_t *s = &t->segs[route->seg_first + i];
             if (s->kind == ZT_SEG_CAPTURE) {

@@ -93,19 +93,17 @@ static const char *zpc_test_decided(const zt_table_t *t, const zpc_req_t *r,
         return "no rule allows a request without a token";
     case ZPC_EXPECT_STEPUP: {
         const zt_stepup_rec_t *s;
-        const char *file, *slash, *src;
+        const char *file, *src;
 
         if (o->d.stepup >= t->nstepups || o->d.rule >= t->nrules) {
             return "the route's step-up requirement is not met";
         }
         s = &t->stepups[o->d.stepup];
         file = zt_table_str(t, s->file);
-        slash = strrchr(file, '/');
         src = zpc_test_source_line(file, s->line, pool);
 
         return apr_psprintf(pool, "%s, then %s:%u: %s", zpc_test_rule(t, o->d.rule, pool),
-                            zpc_escape(slash ? slash + 1 : file,
-                                       strlen(slash ? slash + 1 : file), 0, pool),
+                            zpc_file_name(file, pool),
                             (unsigned int)s->line,
                             src != NULL ? src : "stepup (the token's acr or "
                                                 "auth_time does not meet it)");
@@ -125,7 +123,6 @@ static int zpc_test_one(const zt_table_t *t, const zpc_ir_test_t *test, int n,
     zpc_outcome_t o;
     const char *err = NULL, *name = zpc_escape(test->name, strlen(test->name), 0, pool);
     const char *file = test->file != NULL ? test->file : "?";
-    const char *slash = strrchr(file, '/');
 
     memset(&r, 0, sizeof(r));
     r.method = test->method;
@@ -159,8 +156,7 @@ static int zpc_test_one(const zt_table_t *t, const zpc_ir_test_t *test, int n,
     }
     printf("not ok %d - %s\n", n, name);
     printf("#   at:       %s:%u\n",
-           zpc_escape(slash ? slash + 1 : file, strlen(slash ? slash + 1 : file), 0,
-                      pool), (unsigned int)test->line);
+           zpc_file_name(file, pool), (unsigned int)test->line);
     printf("#   request:  %s\n", zpc_req_text(&r, pool));
     printf("#   expected: %s\n", zpc_expect_name(test->expect));
     printf("#   actual:   %s\n", zpc_expect_name(o.outcome));

@@ -156,6 +156,10 @@ const char *zpc_rule_text(const zt_table_t *t, uint32_t rule, apr_pool_t *pool);
 /** "orders.ztp:31": the rule's file without its directories, and line. */
 const char *zpc_rule_where(const zt_table_t *t, uint32_t rule, apr_pool_t *pool);
 
+/** @a path without its directories, escaped: how messages name a source
+ *  file, so that output does not depend on where zpc ran. */
+const char *zpc_file_name(const char *path, apr_pool_t *pool);
+
 /** @a s escaped for a terminal, in double quotes when @a quote. */
 const char *zpc_escape(const char *s, apr_size_t len, int quote, apr_pool_t *pool);
 
