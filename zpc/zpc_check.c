@@ -24,30 +24,12 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
-#include "zpc_ast.h"
+#include "zpc_check.h"
 #include "zt_alg.h"
 #include "zt_table.h"
 
 #define ZPC_SAT_MAX (UINT64_C(1) << 62)
 
-typedef struct {
-    zpc_parser_t *ps;
-    zpc_diag_t *d;
-    apr_pool_t *pool;
-    zpc_ast_t *ast;
-    apr_hash_t *lets;           /* name -> first zpc_ast_let_t definition */
-    uint64_t nodes;             /* condition nodes once lets are expanded */
-    int nodes_reported;
-    uint64_t work;              /* segment comparisons while matching */
-    int work_reported;
-    uint64_t rrefs;             /* route -> rule links */
-    int rrefs_reported;
-    int issuer_reported;
-    const apr_array_header_t *capped;   /* paths list found too long */
-    uint32_t mark;              /* statements that matched targets so far */
-    int bad_routes;             /* a route's path was refused */
-    apr_array_header_t *tests;  /* zpc_ir_test_t */
-} zpc_check_t;
 
 /* What checking a condition found out. */
 typedef struct {
@@ -61,13 +43,13 @@ static uint64_t zpc_sat_add(uint64_t a, uint64_t b)
     return a + b > ZPC_SAT_MAX ? ZPC_SAT_MAX : a + b;
 }
 
-static const char *zpc_check_quote(zpc_check_t *c, const char *s)
+const char *zpc_check_quote(zpc_check_t *c, const char *s)
 {
     return zpc_diag_quote(c->pool, s, strlen(s), 60);
 }
 
 /* A location spanning from @a a to @a b. */
-static zpc_loc_t zpc_loc_span(const zpc_loc_t *a, const zpc_loc_t *b)
+zpc_loc_t zpc_loc_span(const zpc_loc_t *a, const zpc_loc_t *b)
 {
     zpc_loc_t l = *a;
 
@@ -77,7 +59,7 @@ static zpc_loc_t zpc_loc_span(const zpc_loc_t *a, const zpc_loc_t *b)
 }
 
 /* The location of bytes [off, off + len) of a one-line token. */
-static zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
+zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
 {
     zpc_loc_t l = *tok;
 
@@ -101,7 +83,7 @@ static int zpc_is_reserved(const char *name)
     return 0;
 }
 
-static int zpc_is_ident(const char *s)
+int zpc_is_ident(const char *s)
 {
     if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_')) {
         return 0;
@@ -213,7 +195,7 @@ static void zpc_check_interval(zpc_check_t *c, const zpc_ast_attr_t *a,
 
 /* The first control character of @a s, or NUL (the scanner lets only
  * \n and \t through, as escapes). */
-static int zpc_control_char(const char *s)
+int zpc_control_char(const char *s)
 {
     for (; *s != '\0'; s++) {
         if ((unsigned char)*s < 0x20 || *s == 0x7f) {
@@ -638,7 +620,7 @@ static const char *zpc_name_msg(zpc_check_t *c, const zpc_ast_opnd_t *o)
 }
 
 /* RFC 9110 token characters: what a header name is made of. */
-static int zpc_is_token(const char *s)
+int zpc_is_token(const char *s)
 {
     if (*s == '\0') {
         return 0;
@@ -762,14 +744,14 @@ static int zpc_is_literal(const zpc_ast_opnd_t *o)
     return o->kind != ZPC_OPND_NAME;
 }
 
-static const char *const zpc_tls_versions[] = {
+const char *const zpc_tls_versions[] = {
     "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", NULL
 };
 static const char *const zpc_weekdays[] = {
     "mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL
 };
 
-static int zpc_word_index(const char *const *words, const char *s)
+int zpc_word_index(const char *const *words, const char *s)
 {
     for (int i = 0; words[i] != NULL; i++) {
         if (strcmp(words[i], s) == 0) {
@@ -1208,699 +1190,6 @@ static void zpc_check_lets(zpc_check_t *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* types                                                               */
-
-/*
-** A pattern must become a DFA (issue #5): back-references and
-** look-around cannot.  Escapes and character classes are skipped so
-** that "\(?=" and "[(?=]" stay plain characters.
-*/
-static int zpc_check_regex(zpc_check_t *c, const zpc_ast_type_t *t)
-{
-    const char *re = t->regex;
-    int in_class = 0;
-
-    if (re[0] == '\0') {
-        zpc_diag_error(c->d, &t->regex_loc, "empty regular expression "
-                       "(leave it out to accept any string)");
-        return 0;
-    }
-    for (size_t i = 0; re[i] != '\0'; i++) {
-        const char *what = NULL;
-        size_t n = 0;
-
-        if (re[i] == '\\') {
-            if (re[i + 1] == '\0') {
-                what = "a '\\' at the end";
-                n = 1;
-            }
-            else if (!in_class && re[i + 1] >= '1' && re[i + 1] <= '9') {
-                what = "the back-reference";
-                n = 2;
-            }
-            else if (!in_class && re[i + 1] == 'k' && re[i + 2] == '<') {
-                what = "the named back-reference";
-                n = 3;
-            }
-            else {
-                i++;
-                continue;
-            }
-        }
-        else if (in_class) {
-            in_class = re[i] != ']';
-            continue;
-        }
-        else if (re[i] == '[') {
-            in_class = 1;
-            i += re[i + 1] == '^';
-            i += re[i + 1] == ']';     /* a ']' first is a member */
-            continue;
-        }
-        else if (re[i] == '(' && re[i + 1] == '?') {
-            if (re[i + 2] == '=' || re[i + 2] == '!') {
-                what = "the look-ahead";
-                n = 3;
-            }
-            else if (re[i + 2] == '<' && (re[i + 3] == '=' || re[i + 3] == '!')) {
-                what = "the look-behind";
-                n = 4;
-            }
-        }
-        if (what != NULL) {
-            /* +1: the opening slash */
-            zpc_loc_t at = zpc_loc_sub(&t->regex_loc, 1 + i, n);
-            zpc_diag_error(c->d, &at, "%s '%.*s' cannot be matched without "
-                           "backtracking; patterns compile to automata, which "
-                           "match in linear time", what, (int)n, re + i);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static const char zpc_type_names[] =
-    "int A..B, number, bool, uuid, string [A..B] [/regex/] or enum(\"a\", ...)";
-
-/* Judge a type as written and build its IR in c->pool (t->ir). */
-static int zpc_check_type(zpc_check_t *c, zpc_ast_type_t *t)
-{
-    static const struct { const char *name; uint32_t kind; } kinds[] = {
-        { "string", ZT_TYPE_STRING }, { "int", ZT_TYPE_INT },
-        { "number", ZT_TYPE_NUMBER }, { "bool", ZT_TYPE_BOOL },
-        { "uuid", ZT_TYPE_UUID }, { "enum", ZT_TYPE_ENUM },
-    };
-    zpc_ir_type_t *ir = apr_pcalloc(c->pool, sizeof(*ir));
-    int found = 0, ok = 1;
-
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strcmp(kinds[i].name, t->name) == 0) {
-            ir->kind = kinds[i].kind;
-            found = 1;
-        }
-    }
-    if (!found) {
-        zpc_diag_error(c->d, &t->name_loc, "unknown type '%s' (a type is %s)",
-                       t->name, zpc_type_names);
-        return 0;
-    }
-    if (t->values != NULL && ir->kind != ZT_TYPE_ENUM) {
-        zpc_diag_error(c->d, &t->loc, "only enum takes a list of values");
-        return 0;
-    }
-    if (t->ranges > 0 && ir->kind != ZT_TYPE_INT && ir->kind != ZT_TYPE_STRING) {
-        zpc_diag_error(c->d, &t->range_loc, "%s takes no range (int A..B is a "
-                       "range of values, string A..B of lengths)", t->name);
-        ok = 0;
-    }
-    if (t->ranges > 1 || t->regexes > 1) {
-        zpc_diag_error(c->d, &t->loc, "a type has at most one %s",
-                       t->ranges > 1 ? "range" : "regular expression");
-        ok = 0;
-    }
-    if (t->regexes > 0 && ir->kind != ZT_TYPE_STRING) {
-        zpc_diag_error(c->d, &t->regex_loc, "only string takes a regular "
-                       "expression");
-        ok = 0;
-    }
-    switch (ir->kind) {
-    case ZT_TYPE_INT:
-        ir->min = t->ranges > 0 ? t->min : INT64_MIN;
-        ir->max = t->ranges > 0 ? t->max : INT64_MAX;
-        break;
-    case ZT_TYPE_STRING:
-        ir->min = t->ranges > 0 ? t->min : 0;
-        ir->max = t->ranges > 0 ? t->max : ZPC_MAX_STRING;
-        if (t->ranges > 0 && t->min < 0) {
-            zpc_diag_error(c->d, &t->range_loc, "a string length cannot be "
-                           "negative");
-            ok = 0;
-        }
-        if (t->regexes > 0 && ok) {
-            ok = zpc_check_regex(c, t);
-            ir->regex = t->regex;
-        }
-        break;
-    case ZT_TYPE_ENUM:
-        if (t->values == NULL || t->values->nelts == 0) {
-            zpc_diag_error(c->d, &t->loc, "enum needs its values: "
-                           "enum(\"a\", \"b\")");
-            return 0;
-        }
-        ir->values = apr_array_make(c->pool, t->values->nelts, sizeof(const char *));
-        for (int i = 0; i < t->values->nelts; i++) {
-            const zpc_ast_opnd_t *v = APR_ARRAY_IDX(t->values, i, zpc_ast_opnd_t *);
-            if (v->kind != ZPC_OPND_STR) {
-                zpc_diag_error(c->d, &v->loc, "enum values are strings in quotes");
-                ok = 0;
-                continue;
-            }
-            for (int j = 0; j < ir->values->nelts; j++) {
-                if (strcmp(APR_ARRAY_IDX(ir->values, j, const char *), v->str) == 0) {
-                    zpc_diag_error(c->d, &v->loc, "enum value %s is listed twice",
-                                   zpc_check_quote(c, v->str));
-                    ok = 0;
-                }
-            }
-            APR_ARRAY_PUSH(ir->values, const char *) = v->str;
-        }
-        if (ir->values->nelts > ZT_MAX_LIST) {
-            zpc_diag_error(c->d, &t->loc, "enum of %d values (the limit is %d)",
-                           ir->values->nelts, ZT_MAX_LIST);
-            ok = 0;
-        }
-        break;
-    default:
-        break;
-    }
-    if (t->ranges > 0 && t->min > t->max) {
-        zpc_diag_error(c->d, &t->range_loc, "empty range %lld..%lld (write the "
-                       "smaller bound first)", (long long)t->min, (long long)t->max);
-        ok = 0;
-    }
-    t->ir = ok ? ir : NULL;
-    return ok;
-}
-
-/* ------------------------------------------------------------------ */
-/* paths and routes                                                    */
-
-/* The length of the segment at @a s: up to the next '/' outside braces
- * (a capture's regex may hold a '/', and braces one level deep). */
-static size_t zpc_seg_len(const char *s)
-{
-    int depth = 0;
-    size_t i;
-
-    for (i = 0; s[i] != '\0' && (depth > 0 || s[i] != '/'); i++) {
-        depth += s[i] == '{' ? 1 : s[i] == '}' && depth > 0 ? -1 : 0;
-    }
-    return i;
-}
-
-/* The '}' that closes the capture opened at s[0], or NULL. */
-static const char *zpc_capture_close(const char *s, size_t n)
-{
-    int depth = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        depth += s[i] == '{' ? 1 : s[i] == '}' ? -1 : 0;
-        if (depth == 0) {
-            return s + i;
-        }
-    }
-    return NULL;
-}
-
-/*
-** A capture segment, "{name}" or "{name: TYPE}" (@a n bytes at @a s, at
-** @a sl); a route's TYPE is parsed, a target's ignored (targets name
-** routes by shape).  Returns 0 after reporting.
-*/
-static int zpc_check_capture(zpc_check_t *c, const char *s, size_t n,
-                             const zpc_loc_t *sl, int target, zpc_ast_seg_t *seg)
-{
-    const char *close = zpc_capture_close(s, n);
-    const char *colon;
-    char *name;
-    size_t nlen;
-
-    if (close == NULL || (size_t)(close - s) != n - 1) {
-        zpc_diag_error(c->d, sl, close == NULL
-                       ? "unterminated capture (write {name})"
-                       : "a capture must be a whole segment: /{name}/");
-        return 0;
-    }
-    colon = memchr(s, ':', n);
-    nlen = (size_t)((colon != NULL ? colon : close) - s) - 1;
-    while (nlen > 0 && s[nlen] == ' ') {
-        nlen--;
-    }
-    name = apr_pstrmemdup(c->pool, s + 1, nlen);
-    if (!zpc_is_ident(name)) {
-        zpc_diag_error(c->d, sl, name[0] == '\0'
-                       ? "empty capture name (write {name})"
-                       : "capture name '%s' is not an identifier", name);
-        return 0;
-    }
-    seg->kind = ZPC_SEG_CAP;
-    seg->text = name;
-    seg->loc = *sl;
-    seg->type = NULL;
-    if (colon != NULL && !target) {
-        size_t off = (size_t)(colon - s) + 1;
-        const char *text = apr_pstrmemdup(c->pool, colon + 1, (size_t)(close - colon) - 1);
-        zpc_loc_t at = zpc_loc_sub(sl, off, 1);
-
-        if (strspn(text, " ") == strlen(text)) {
-            zpc_diag_error(c->d, &at, "a type after ':' (write {%s: uuid}, or "
-                           "{%s} for any string)", name, name);
-            return 0;
-        }
-        seg->type = zpc_parse_type(c->ps, text, &at);
-        if (seg->type == NULL || !zpc_check_type(c, seg->type)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/*
-** Split a route or target path into segments.  Returns NULL (after
-** reporting) if any segment is invalid.  Both may use '*' (one segment)
-** and a final '**' (any number of segments, none included); a route's
-** captures may be typed.
-*/
-static apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
-                                          const zpc_loc_t *loc, int target)
-{
-    apr_array_header_t *segs = apr_array_make(c->pool, 4, sizeof(zpc_ast_seg_t));
-    size_t len = strlen(path), pos = 1;
-    int ok = 1;
-
-    if (len == 1) {
-        return segs;                    /* "/" */
-    }
-    while (pos <= len) {
-        const char *s = path + pos;
-        size_t n = zpc_seg_len(s);
-        zpc_loc_t sl = zpc_loc_sub(loc, pos, n);
-        char *text = apr_pstrmemdup(c->pool, s, n);
-        zpc_ast_seg_t seg;
-        int bad = 0;
-
-        memset(&seg, 0, sizeof(seg));
-        for (size_t i = 0; i < n; i++) {
-            unsigned char ch = (unsigned char)s[i];
-            if (ch < 0x20 || ch == 0x7f) {
-                bad = 1;
-            }
-        }
-        if (n == 0) {
-            zpc_diag_error(c->d, &sl, "empty path segment (%s)",
-                           pos == len ? "remove the trailing '/'" : "'//'");
-            ok = 0;
-        }
-        else if (bad) {
-            zpc_diag_error(c->d, &sl, "control character in path segment");
-            ok = 0;
-        }
-        else if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0) {
-            zpc_diag_error(c->d, &sl, "'%s' segment: requests are matched after "
-                           "Apache resolves '.' and '..', so this never matches",
-                           text);
-            ok = 0;
-        }
-        else if (text[0] == '{') {
-            if (!zpc_check_capture(c, s, n, &sl, target, &seg)) {
-                ok = 0;
-            }
-        }
-        else if (strchr(text, '{') != NULL || strchr(text, '}') != NULL) {
-            zpc_diag_error(c->d, &sl, "a capture must be a whole segment: "
-                           "/{name}/");
-            ok = 0;
-        }
-        else if (strchr(text, '?') != NULL) {
-            zpc_loc_t q = zpc_loc_sub(&sl, (size_t)(strchr(text, '?') - text), 1);
-            zpc_diag_error(c->d, &q, target
-                           ? "a rule target names routes, without a query"
-                           : "a route's path has no query; declare query "
-                             "parameters in its block: { query NAME TYPE }");
-            ok = 0;
-        }
-        else if (strcmp(text, "*") == 0 || strcmp(text, "**") == 0) {
-            if (text[1] == '*' && pos + n < len) {
-                zpc_diag_error(c->d, &sl, "'**' must be the last segment");
-                ok = 0;
-            }
-            seg.kind = text[1] == '*' ? ZPC_SEG_GLOB : ZPC_SEG_STAR;
-            seg.text = text;
-            seg.loc = sl;
-        }
-        else if (strchr(text, '*') != NULL) {
-            zpc_diag_error(c->d, &sl, "'*' must be a whole segment");
-            ok = 0;
-        }
-        else {
-            seg.kind = ZPC_SEG_LIT;
-            seg.text = text;
-            seg.loc = sl;
-        }
-        if (ok) {
-            APR_ARRAY_PUSH(segs, zpc_ast_seg_t) = seg;
-        }
-        pos += n + 1;
-    }
-    if (ok && segs->nelts > ZT_MAX_SEGMENTS
-        && !(target && segs->nelts == ZT_MAX_SEGMENTS + 1
-             && APR_ARRAY_IDX(segs, ZT_MAX_SEGMENTS, zpc_ast_seg_t).kind == ZPC_SEG_GLOB)) {
-        zpc_diag_error(c->d, loc, "%d path segments (the limit is %d)",
-                       segs->nelts, ZT_MAX_SEGMENTS);
-        ok = 0;
-    }
-    return ok ? segs : NULL;
-}
-
-static uint32_t zpc_check_method(zpc_check_t *c, const char *m,
-                                 const zpc_loc_t *loc, const char *path,
-                                 int target)
-{
-    size_t len = strlen(m);
-    uint32_t bit;
-
-    if (strcmp(m, "*") == 0) {
-        if (target) {
-            return ZT_M_ALL;
-        }
-        zpc_diag_error(c->d, loc, "a route has exactly one method ('*' is for "
-                       "rule targets)");
-        return 0;
-    }
-    if (strcmp(m, "HEAD") == 0) {
-        zpc_diag_error(c->d, loc, "HEAD is served by GET routes; write: %sGET %s",
-                       target ? "" : "route ", path);
-        return 0;
-    }
-    if ((bit = zt_method_from_name(m, len)) != 0) {
-        return bit;
-    }
-    for (uint32_t b = 1; b & ZT_M_ALL; b <<= 1) {
-        if (strcasecmp(zt_method_name(b), m) == 0) {
-            zpc_diag_error(c->d, loc, "methods are written in upper case: %s",
-                           zt_method_name(b));
-            return 0;
-        }
-    }
-    if (strcasecmp(m, "head") == 0) {
-        zpc_diag_error(c->d, loc, "HEAD is served by GET routes; write GET");
-        return 0;
-    }
-    zpc_diag_error(c->d, loc, "unknown method '%s' (expected GET, POST, PUT, "
-                   "PATCH, DELETE or OPTIONS%s)", m, target ? ", or * for any" : "");
-    return 0;
-}
-
-/* "GET /a" for messages. */
-static const char *zpc_route_text(zpc_check_t *c, const zpc_ast_route_t *r)
-{
-    return apr_pstrcat(c->pool, r->method, " ", r->path, NULL);
-}
-
-/* "file:line" of a location, for messages that name two places. */
-static const char *zpc_where(zpc_check_t *c, const zpc_loc_t *loc)
-{
-    return apr_psprintf(c->pool, "%s:%d", zpc_diag_file_name(c->d, loc->file),
-                        loc->first_line);
-}
-
-/* Two routes with the same method and this key can match the same request
- * with equal rank: literals equal, captures (whatever their names and
- * types), '*' and '**' in the same places. */
-static const char *zpc_route_shape(zpc_check_t *c, const zpc_ast_route_t *r)
-{
-    static const char *const kind[] = { "/\x02", "/\x01", "/\x03", "/\x04" };
-    const char *key = apr_psprintf(c->pool, "%u", (unsigned)r->methods);
-
-    for (int i = 0; i < r->segs->nelts; i++) {
-        const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
-        key = apr_pstrcat(c->pool, key, kind[s->kind],
-                          s->kind == ZPC_SEG_LIT ? s->text : "", NULL);
-    }
-    return key;
-}
-
-/* A flag word after a parameter's type: optional, list. */
-static uint32_t zpc_check_flags(zpc_check_t *c, const zpc_ast_param_t *p)
-{
-    uint32_t flags = 0;
-
-    for (int i = 0; p->flags != NULL && i < p->flags->nelts; i++) {
-        const zpc_ast_word_t *w = APR_ARRAY_IDX(p->flags, i, zpc_ast_word_t *);
-        uint32_t f = strcmp(w->text, "optional") == 0 ? ZT_PARAM_OPTIONAL : ZT_PARAM_LIST;
-
-        if (flags & f) {
-            zpc_diag_error(c->d, &w->loc, "'%s' is written twice", w->text);
-        }
-        else if (f == ZT_PARAM_LIST && p->kind == ZPC_PARAM_HEADER) {
-            zpc_diag_error(c->d, &w->loc, "'list' applies to query parameters "
-                           "(a header is read once)");
-        }
-        flags |= f;
-    }
-    return flags;
-}
-
-/* A file a route names (a schema), relative to the route's own file. */
-static const char *zpc_check_read(zpc_check_t *c, const zpc_ast_attr_t *a,
-                                  apr_size_t *len)
-{
-    const char *path = zpc_relative(c->pool, zpc_diag_file_name(c->d, a->val_loc.file),
-                                    a->str), *why = NULL;
-    const char *buf;
-
-    if (a->str[0] == '\0') {
-        zpc_diag_error(c->d, &a->val_loc, "the schema file name is empty");
-        return NULL;
-    }
-    buf = zpc_read_file(c->pool, path, ZPC_MAX_SCHEMA, len, &why);
-    if (buf == NULL) {
-        zpc_diag_error(c->d, &a->val_loc, "cannot read schema %s: %s",
-                       zpc_check_quote(c, path), why);
-    }
-    else if (*len == 0) {
-        zpc_diag_error(c->d, &a->val_loc, "schema %s is empty",
-                       zpc_check_quote(c, path));
-        buf = NULL;
-    }
-    return buf;
-}
-
-static zpc_ir_body_t *zpc_check_body(zpc_check_t *c, const zpc_ast_param_t *p)
-{
-    zpc_ir_body_t *b = apr_pcalloc(c->pool, sizeof(*b));
-    const zpc_ast_attr_t *seen[3] = { NULL, NULL, NULL };
-    int ok = 1;
-
-    if (strcmp(p->name, "json") == 0) {
-        b->kind = ZT_BODY_JSON;
-    }
-    else if (strcmp(p->name, "xml") == 0) {
-        b->kind = ZT_BODY_XML;
-    }
-    else {
-        zpc_diag_error(c->d, &p->name_loc, "unknown body kind '%s' (write body "
-                       "json ... or body xml ...)", p->name);
-        return NULL;
-    }
-    for (int i = 0; i < p->opts->nelts; i++) {
-        const zpc_ast_attr_t *a = APR_ARRAY_IDX(p->opts, i, zpc_ast_attr_t *);
-        int k = a->kind - ZPC_ATTR_MAX;
-
-        if (seen[k] != NULL) {
-            zpc_diag_error(c->d, &a->loc, "'%s' is written twice in this body",
-                           a->name);
-            ok = 0;
-            continue;
-        }
-        seen[k] = a;
-        switch (a->kind) {
-        case ZPC_ATTR_MAX:
-            if (a->num < 0) {
-                ok = 0;         /* a bad size, reported */
-            }
-            else if (a->num == 0 || a->num > (int64_t)UINT32_MAX) {
-                zpc_diag_error(c->d, &a->val_loc, "a body's max is 1 byte to "
-                               "4 GiB - 1");
-                ok = 0;
-            }
-            b->max = (uint32_t)a->num;
-            break;
-        case ZPC_ATTR_SCHEMA:
-            b->schema_name = a->str;
-            if ((b->schema = zpc_check_read(c, a, &b->schema_len)) == NULL) {
-                ok = 0;
-            }
-            break;
-        default:        /* ROOT */
-            if (b->kind != ZT_BODY_XML) {
-                zpc_diag_error(c->d, &a->loc, "'root' names the root element "
-                               "of an XML body; this body is json");
-                ok = 0;
-            }
-            else if (a->str[0] == '\0' || strpbrk(a->str, " <>&\"'/") != NULL) {
-                zpc_diag_error(c->d, &a->val_loc, "%s is not an element name",
-                               zpc_check_quote(c, a->str));
-                ok = 0;
-            }
-            b->root = a->str;
-            break;
-        }
-    }
-    if (seen[0] == NULL) {
-        zpc_diag_error(c->d, &p->loc, "a body needs its largest size: body %s "
-                       "max 16k", p->name);
-        ok = 0;
-    }
-    return ok ? b : NULL;
-}
-
-/* The route's block: query and header parameters, the body. */
-static int zpc_check_params(zpc_check_t *c, zpc_ast_route_t *r)
-{
-    const zpc_ast_param_t *body = NULL, *any = NULL;
-    int ok = 1;
-
-    r->iparams = apr_array_make(c->pool, r->params->nelts, sizeof(zpc_ir_param_t));
-    for (int i = 0; i < r->params->nelts; i++) {
-        const zpc_ast_param_t *p = APR_ARRAY_IDX(r->params, i, zpc_ast_param_t *);
-        zpc_ir_param_t *ip;
-        const char *name;
-        int cc;
-
-        switch (p->kind) {
-        case ZPC_PARAM_BODY:
-            if (body != NULL) {
-                zpc_diag_error(c->d, &p->loc, "a route has at most one body");
-                zpc_diag_note(c->d, &body->loc, "the first one is here");
-                ok = 0;
-                continue;
-            }
-            body = p;
-            if ((r->body = zpc_check_body(c, p)) == NULL) {
-                ok = 0;
-            }
-            continue;
-        case ZPC_PARAM_QUERY_ANY:
-            if (any != NULL) {
-                zpc_diag_error(c->d, &p->loc, "'query * any' is written twice");
-                ok = 0;
-            }
-            any = p;
-            r->flags |= ZT_ROUTE_QUERY_ANY;
-            continue;
-        default:
-            break;
-        }
-        name = p->name;
-        if (name[0] == '\0') {
-            zpc_diag_error(c->d, &p->name_loc, "an empty %s name",
-                           p->kind == ZPC_PARAM_QUERY ? "query parameter" : "header");
-            ok = 0;
-            continue;
-        }
-        if (p->kind == ZPC_PARAM_HEADER) {
-            if (!zpc_is_token(name)) {
-                zpc_diag_error(c->d, &p->name_loc, "%s is not a header name "
-                               "(letters, digits and !#$%%&'*+-.^_`|~)",
-                               zpc_check_quote(c, name));
-                ok = 0;
-                continue;
-            }
-            name = apr_pstrdup(c->pool, name);
-            for (char *s = (char *)name; *s != '\0'; s++) {
-                *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-            }
-        }
-        else if ((cc = zpc_control_char(name)) != 0) {
-            zpc_diag_error(c->d, &p->name_loc, "control character 0x%02x in a "
-                           "query parameter name", cc);
-            ok = 0;
-            continue;
-        }
-        for (int j = 0; j < r->iparams->nelts; j++) {
-            const zpc_ir_param_t *q = &APR_ARRAY_IDX(r->iparams, j, zpc_ir_param_t);
-            if (q->where == (p->kind == ZPC_PARAM_HEADER ? ZT_PARAM_HEADER : ZT_PARAM_QUERY)
-                && strcmp(q->name, name) == 0) {
-                zpc_diag_error(c->d, &p->name_loc, "%s %s is declared twice in "
-                               "this route", p->kind == ZPC_PARAM_HEADER
-                               ? "header" : "query parameter",
-                               zpc_check_quote(c, p->name));
-                ok = 0;
-            }
-        }
-        if (!zpc_check_type(c, p->type)) {
-            ok = 0;
-            continue;
-        }
-        if (r->iparams->nelts == ZT_MAX_PARAMS) {
-            zpc_diag_error(c->d, &p->loc, "too many parameters in one route "
-                           "(the limit is %d)", ZT_MAX_PARAMS);
-            return 0;
-        }
-        ip = apr_array_push(r->iparams);
-        ip->where = p->kind == ZPC_PARAM_HEADER ? ZT_PARAM_HEADER : ZT_PARAM_QUERY;
-        ip->name = name;
-        ip->type = p->type->ir;
-        ip->flags = zpc_check_flags(c, p);
-    }
-    return ok;
-}
-
-static void zpc_check_routes(zpc_check_t *c)
-{
-    apr_hash_t *shapes = apr_hash_make(c->pool);
-    apr_array_header_t *routes = c->ast->routes;
-
-    for (int i = 0; i < routes->nelts && !zpc_diag_stopped(c->d); i++) {
-        zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
-        zpc_ast_route_t *prev;
-        const char *key;
-        int dup = 0;
-
-        r->limits = apr_array_make(c->pool, 1, sizeof(uint32_t));
-        if (i == ZT_MAX_ROUTES) {
-            zpc_diag_error(c->d, &r->loc, "too many routes (the limit is %d)",
-                           ZT_MAX_ROUTES);
-        }
-        r->methods = zpc_check_method(c, r->method, &r->method_loc, r->path, 0);
-        r->segs = zpc_check_path(c, r->path, &r->path_loc, 0);
-        if (!zpc_check_params(c, r)) {
-            dup = 1;
-        }
-        if (r->segs == NULL) {
-            c->bad_routes = 1;  /* targets may have meant it: no second error */
-            continue;
-        }
-        for (int j = 0; j < r->segs->nelts && !dup; j++) {
-            const zpc_ast_seg_t *a = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
-            for (int k = 0; k < j && a->kind == ZPC_SEG_CAP; k++) {
-                const zpc_ast_seg_t *b = &APR_ARRAY_IDX(r->segs, k, zpc_ast_seg_t);
-                if (b->kind == ZPC_SEG_CAP && strcmp(a->text, b->text) == 0) {
-                    zpc_diag_error(c->d, &a->loc, "capture {%s} appears twice in "
-                                   "this route (path.%s would be ambiguous)",
-                                   a->text, a->text);
-                    zpc_diag_note(c->d, &b->loc, "the first {%s} is here", b->text);
-                    dup = 1;
-                    break;
-                }
-            }
-        }
-        if (dup || r->methods == 0) {
-            continue;
-        }
-        key = zpc_route_shape(c, r);
-        if ((prev = apr_hash_get(shapes, key, APR_HASH_KEY_STRING)) != NULL) {
-            if (strcmp(prev->path, r->path) == 0) {
-                zpc_diag_error(c->d, &r->loc, "route %s is declared twice",
-                               zpc_route_text(c, r));
-                zpc_diag_note(c->d, &prev->loc, "the first declaration is here");
-            }
-            else {
-                zpc_diag_error(c->d, &r->loc, "routes %s (%s) and %s (%s) can "
-                               "match the same request with equal rank",
-                               zpc_route_text(c, prev), zpc_where(c, &prev->loc),
-                               zpc_route_text(c, r), zpc_where(c, &r->loc));
-                zpc_diag_note(c->d, &prev->loc, "the other route is declared here");
-            }
-            continue;
-        }
-        apr_hash_set(shapes, key, APR_HASH_KEY_STRING, r);
-        r->ok = 1;
-    }
-}
-
-/* ------------------------------------------------------------------ */
 /* targets: which routes a rule, stepup or limit covers                */
 
 #define ZPC_MATCH_NAMES 0x1     /* captures must have the same name */
@@ -1977,7 +1266,7 @@ static void zpc_target_hint(zpc_check_t *c, const zpc_ast_target_t *t)
         zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
         if (r->segs != NULL && r->methods != 0 && zpc_target_covers(c, t, r, 0)) {
             zpc_diag_note(c->d, &r->loc, "route %s is declared here, with "
-                          "another method", zpc_route_text(c, r));
+                          "another method", zpc_check_route_text(c, r));
             return;
         }
     }
@@ -2126,9 +1415,9 @@ static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
             zpc_diag_error(c->d, &p->opnd->loc, "%s.%s is not a %s of route %s, "
                            "which this rule covers", kind, name,
                            p->opnd->zt_kind == ZT_OPND_PATH ? "capture"
-                           : "declared query parameter", zpc_route_text(c, r));
+                           : "declared query parameter", zpc_check_route_text(c, r));
             zpc_diag_note(c->d, &r->loc, "route %s is declared here",
-                          zpc_route_text(c, r));
+                          zpc_check_route_text(c, r));
             if (p->via != NULL) {
                 zpc_diag_note(c->d, &tail->loc, "%s.%s comes from let '%s', "
                               "used by this rule", kind, name, p->via->name);
@@ -2218,7 +1507,7 @@ static void zpc_check_stepup(zpc_check_t *c, zpc_ast_stepup_t *st, int index)
         const zpc_ast_stepup_t *other = r->stepup;
         if (other != NULL) {
             zpc_diag_error(c->d, &st->loc, "route %s already has a stepup (%s); "
-                           "a route has at most one", zpc_route_text(c, r),
+                           "a route has at most one", zpc_check_route_text(c, r),
                            zpc_where(c, &other->loc));
             zpc_diag_note(c->d, &other->loc, "the other stepup is here");
             continue;
@@ -2280,294 +1569,15 @@ static void zpc_check_limit(zpc_check_t *c, zpc_ast_limit_t *l, uint32_t index)
         zpc_ast_route_t *r = ZPC_ROUTE(c, l->covers, j);
         if (r->limits->nelts == ZT_MAX_LIMITS) {
             zpc_diag_error(c->d, &l->loc, "route %s has more than %d limits",
-                           zpc_route_text(c, r), ZT_MAX_LIMITS);
+                           zpc_check_route_text(c, r), ZT_MAX_LIMITS);
             return;
         }
         APR_ARRAY_PUSH(r->limits, uint32_t) = index;
     }
 }
 
-/* ------------------------------------------------------------------ */
-/* tests                                                               */
-
-/* A JSON string literal of @a s. */
-static void zpc_json_str(apr_array_header_t *out, const char *s)
-{
-    APR_ARRAY_PUSH(out, char) = '"';
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        const char *esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : ch == '\n'
-                          ? "\\n" : ch == '\t' ? "\\t" : ch == '\r' ? "\\r" : NULL;
-        char buf[8];
-
-        if (esc == NULL && ch < 0x20) {
-            snprintf(buf, sizeof(buf), "\\u%04x", ch);
-            esc = buf;
-        }
-        if (esc != NULL) {
-            for (; *esc != '\0'; esc++) {
-                APR_ARRAY_PUSH(out, char) = *esc;
-            }
-        }
-        else {
-            APR_ARRAY_PUSH(out, char) = (char)ch;
-        }
-    }
-    APR_ARRAY_PUSH(out, char) = '"';
-}
-
-static void zpc_json_text(apr_array_header_t *out, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        APR_ARRAY_PUSH(out, char) = *s;
-    }
-}
-
-/* A token's claims as JSON text; a repeated name is an error.  Depth is
- * bounded by the builder (ZPC_MAX_VALUE_DEPTH). */
-static int zpc_json_value(zpc_check_t *c, apr_array_header_t *out,
-                          const zpc_ast_value_t *v)
-{
-    char num[32];
-    int ok = 1;
-
-    switch (v->kind) {
-    case ZPC_VAL_STR:
-        zpc_json_str(out, v->str);
-        break;
-    case ZPC_VAL_INT:
-        snprintf(num, sizeof(num), "%lld", (long long)v->num);
-        zpc_json_text(out, num);
-        break;
-    case ZPC_VAL_BOOL:
-        zpc_json_text(out, v->num ? "true" : "false");
-        break;
-    case ZPC_VAL_ARR:
-        APR_ARRAY_PUSH(out, char) = '[';
-        for (int i = 0; i < v->items->nelts; i++) {
-            if (i > 0) {
-                APR_ARRAY_PUSH(out, char) = ',';
-            }
-            ok &= zpc_json_value(c, out, APR_ARRAY_IDX(v->items, i, zpc_ast_value_t *));
-        }
-        APR_ARRAY_PUSH(out, char) = ']';
-        break;
-    default: {
-        apr_hash_t *seen = apr_hash_make(c->pool);
-        APR_ARRAY_PUSH(out, char) = '{';
-        for (int i = 0; i < v->items->nelts; i++) {
-            const zpc_ast_member_t *m = APR_ARRAY_IDX(v->items, i, zpc_ast_member_t *);
-            const zpc_ast_member_t *prev = apr_hash_get(seen, m->key, APR_HASH_KEY_STRING);
-            if (prev != NULL) {
-                zpc_diag_error(c->d, &m->key_loc, "claim %s is given twice",
-                               zpc_check_quote(c, m->key));
-                zpc_diag_note(c->d, &prev->key_loc, "the first one is here");
-                ok = 0;
-                continue;
-            }
-            apr_hash_set(seen, m->key, APR_HASH_KEY_STRING, m);
-            if (i > 0) {
-                APR_ARRAY_PUSH(out, char) = ',';
-            }
-            zpc_json_str(out, m->key);
-            APR_ARRAY_PUSH(out, char) = ':';
-            ok &= zpc_json_value(c, out, m->value);
-        }
-        APR_ARRAY_PUSH(out, char) = '}';
-        break;
-    }
-    }
-    return ok;
-}
-
-/* "2026-11-29T10:00:00Z" to Unix seconds, or -1. */
-static int64_t zpc_parse_time(const char *s)
-{
-    struct tm tm;
-    int y, mo, d, h, mi, sec, n = 0;
-    time_t t;
-
-    if (strlen(s) != 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d,
-                                  &h, &mi, &sec, &n) != 6 || n != 20
-        || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59
-        || h < 0 || mi < 0 || sec < 0 || y < 1970) {
-        return -1;
-    }
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    t = timegm(&tm);
-    /* timegm normalises 31 February; a date that moved did not exist */
-    if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1) {
-        return -1;
-    }
-    return (int64_t)t;
-}
-
-static const char *const zpc_expects[] = {
-    "allow", "deny", "stepup", "token", "notfound", "invalid", NULL
-};
-
-static void zpc_check_cert(zpc_check_t *c, zpc_ir_test_t *it,
-                           const zpc_ast_titem_t *item)
-{
-    it->cert = 1;
-    if (item->value->kind != ZPC_VAL_OBJ) {
-        zpc_diag_error(c->d, &item->value->loc, "cert takes { subject \"...\" "
-                       "san [\"...\"] } (either may be left out)");
-        return;
-    }
-    for (int i = 0; i < item->value->items->nelts; i++) {
-        const zpc_ast_member_t *m = APR_ARRAY_IDX(item->value->items, i, zpc_ast_member_t *);
-        const zpc_ast_value_t *v = m->value;
-
-        if (strcmp(m->key, "subject") == 0 && v->kind == ZPC_VAL_STR) {
-            it->cert_subject = v->str;
-            continue;
-        }
-        if (strcmp(m->key, "san") == 0 && v->kind == ZPC_VAL_ARR) {
-            it->cert_san = apr_array_make(c->pool, v->items->nelts, sizeof(const char *));
-            for (int k = 0; k < v->items->nelts; k++) {
-                const zpc_ast_value_t *x = APR_ARRAY_IDX(v->items, k, zpc_ast_value_t *);
-                if (x->kind != ZPC_VAL_STR) {
-                    zpc_diag_error(c->d, &x->loc, "a san is a string");
-                    continue;
-                }
-                APR_ARRAY_PUSH(it->cert_san, const char *) = x->str;
-            }
-            continue;
-        }
-        zpc_diag_error(c->d, &m->key_loc, "a cert has subject \"...\" and san "
-                       "[\"...\", ...]; not %s", zpc_check_quote(c, m->key));
-    }
-}
-
-static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
-{
-    const zpc_ast_titem_t *seen[ZPC_TITEM__COUNT] = { NULL };
-    static const char *const words[ZPC_TITEM__COUNT] = {
-        "token", "request", "from", "header", "cert", "tls", "time", "expect"
-    };
-    unsigned char addr[16];
-
-    memset(it, 0, sizeof(*it));
-    it->name = t->name;
-    it->file = zpc_diag_file_name(c->d, t->loc.file);
-    it->line = (uint32_t)t->loc.first_line;
-    it->headers = apr_array_make(c->pool, 2, sizeof(const char *));
-    it->tls = "TLSv1.3";
-    it->time = -1;
-    it->expect = -1;
-    if (t->name[0] == '\0') {
-        zpc_diag_error(c->d, &t->name_loc, "the test name is empty");
-    }
-    for (int i = 0; i < t->items->nelts; i++) {
-        const zpc_ast_titem_t *item = APR_ARRAY_IDX(t->items, i, zpc_ast_titem_t *);
-        int k = item->kind;
-
-        if (seen[k] != NULL && k != ZPC_TITEM_HEADER) {
-            zpc_diag_error(c->d, &item->loc, "'%s' is written twice in test %s",
-                           words[k], zpc_check_quote(c, t->name));
-            zpc_diag_note(c->d, &seen[k]->loc, "the first one is here");
-            continue;
-        }
-        seen[k] = item;
-        switch (k) {
-        case ZPC_TITEM_TOKEN: {
-            apr_array_header_t *out = apr_array_make(c->pool, 64, 1);
-            if (item->value->kind != ZPC_VAL_OBJ) {
-                zpc_diag_error(c->d, &item->value->loc, "token takes its claims "
-                               "in braces: token { sub \"u1\" scope \"a b\" }");
-                break;
-            }
-            if (zpc_json_value(c, out, item->value)) {
-                APR_ARRAY_PUSH(out, char) = '\0';
-                it->claims_json = out->elts;
-            }
-            break;
-        }
-        case ZPC_TITEM_REQUEST:
-            if (strcmp(item->a, "HEAD") != 0
-                && zt_method_from_name(item->a, strlen(item->a)) == 0) {
-                zpc_diag_error(c->d, &item->a_loc, "unknown method '%s' (expected "
-                               "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS)",
-                               item->a);
-            }
-            it->method = item->a;
-            it->target = item->b;
-            break;
-        case ZPC_TITEM_FROM:
-            if (strchr(item->a, '/') != NULL
-                || (inet_pton(AF_INET, item->a, addr) != 1
-                    && inet_pton(AF_INET6, item->a, addr) != 1)) {
-                zpc_diag_error(c->d, &item->a_loc, "'%s' is not an IPv4 or IPv6 "
-                               "address", item->a);
-            }
-            it->from = item->a;
-            break;
-        case ZPC_TITEM_HEADER:
-            if (!zpc_is_token(item->a)) {
-                zpc_diag_error(c->d, &item->a_loc, "%s is not a header name",
-                               zpc_check_quote(c, item->a));
-            }
-            else if (zpc_control_char(item->b) != 0) {
-                zpc_diag_error(c->d, &item->b_loc, "control character in a "
-                               "header value");
-            }
-            APR_ARRAY_PUSH(it->headers, const char *) = item->a;
-            APR_ARRAY_PUSH(it->headers, const char *) = item->b;
-            break;
-        case ZPC_TITEM_CERT:
-            zpc_check_cert(c, it, item);
-            break;
-        case ZPC_TITEM_TLS:
-            if (item->a == NULL && strcmp(item->b, "none") == 0) {
-                it->tls = NULL;
-            }
-            else if (item->a == NULL || zpc_word_index(zpc_tls_versions, item->a) < 0) {
-                zpc_diag_error(c->d, &item->a_loc, "tls is \"TLSv1\", \"TLSv1.1\", "
-                               "\"TLSv1.2\", \"TLSv1.3\" or none (plain HTTP)");
-            }
-            else {
-                it->tls = item->a;
-            }
-            break;
-        case ZPC_TITEM_TIME:
-            if ((it->time = zpc_parse_time(item->a)) < 0) {
-                zpc_diag_error(c->d, &item->a_loc, "a time is written "
-                               "\"YYYY-MM-DDTHH:MM:SSZ\" (UTC), e.g. "
-                               "\"2026-11-29T10:00:00Z\"");
-            }
-            break;
-        default:        /* EXPECT */
-            if ((it->expect = zpc_word_index(zpc_expects, item->a)) < 0) {
-                zpc_diag_error(c->d, &item->a_loc, "unknown outcome '%s' (expect "
-                               "allow, deny, stepup, token, notfound or invalid)",
-                               item->a);
-            }
-            break;
-        }
-    }
-    if (seen[ZPC_TITEM_REQUEST] == NULL) {
-        zpc_diag_error(c->d, &t->name_loc, "test %s has no request (add: request "
-                       "GET /PATH)", zpc_check_quote(c, t->name));
-    }
-    if (seen[ZPC_TITEM_EXPECT] == NULL) {
-        zpc_diag_error(c->d, &t->name_loc, "test %s has no expect (add: expect "
-                       "allow, or deny, stepup, token, notfound, invalid)",
-                       zpc_check_quote(c, t->name));
-    }
-}
-
 static void zpc_check_later(zpc_check_t *c)
 {
-    apr_array_header_t *tests = c->ast->tests;
-    apr_hash_t *names = apr_hash_make(c->pool);
-
     for (int i = 0; i < c->ast->stepups->nelts && !zpc_diag_stopped(c->d); i++) {
         zpc_check_stepup(c, APR_ARRAY_IDX(c->ast->stepups, i, zpc_ast_stepup_t *), i);
     }
@@ -2575,19 +1585,7 @@ static void zpc_check_later(zpc_check_t *c)
         zpc_check_limit(c, APR_ARRAY_IDX(c->ast->limits, i, zpc_ast_limit_t *),
                         (uint32_t)i);
     }
-    c->tests = apr_array_make(c->pool, tests->nelts, sizeof(zpc_ir_test_t));
-    for (int i = 0; i < tests->nelts && !zpc_diag_stopped(c->d); i++) {
-        zpc_ast_test_t *t = APR_ARRAY_IDX(tests, i, zpc_ast_test_t *);
-        zpc_ast_test_t *prev = apr_hash_get(names, t->name, APR_HASH_KEY_STRING);
-
-        if (prev != NULL) {
-            zpc_diag_error(c->d, &t->name_loc, "test %s is declared twice",
-                           zpc_check_quote(c, t->name));
-            zpc_diag_note(c->d, &prev->name_loc, "the first one is here");
-        }
-        apr_hash_set(names, t->name, APR_HASH_KEY_STRING, t);
-        zpc_check_test(c, t, apr_array_push(c->tests));
-    }
+    zpc_check_tests(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2670,7 +1668,7 @@ static void zpc_check_file(zpc_check_t *c)
         if (r->ok && !r->allowed) {
             zpc_diag_warning(c->d, &r->loc, "no allow rule covers route %s: "
                              "every request to it is refused",
-                             zpc_route_text(c, r));
+                             zpc_check_route_text(c, r));
         }
     }
     if (ast->issuers->nelts == 0 && ast->rules->nelts > 0) {

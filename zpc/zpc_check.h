@@ -1,0 +1,65 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The checker's own interface, shared by its files: zpc_check.c (policy,
+ * issuers, conditions, rules, stepup, limit, the whole file),
+ * zpc_check_route.c (routes, their contracts and types) and
+ * zpc_check_test.c (test blocks).
+ */
+#ifndef ZPC_CHECK_H
+#define ZPC_CHECK_H
+
+#include "zpc_ast.h"
+
+typedef struct {
+    zpc_parser_t *ps;
+    zpc_diag_t *d;
+    apr_pool_t *pool;
+    zpc_ast_t *ast;
+    apr_hash_t *lets;           /* name -> first zpc_ast_let_t definition */
+    uint64_t nodes;             /* condition nodes once lets are expanded */
+    int nodes_reported;
+    uint64_t work;              /* segment comparisons while matching */
+    int work_reported;
+    uint64_t rrefs;             /* route -> rule links */
+    int rrefs_reported;
+    int issuer_reported;
+    const apr_array_header_t *capped;   /* paths list found too long */
+    uint32_t mark;              /* statements that matched targets so far */
+    int bad_routes;             /* a route's path was refused */
+    apr_array_header_t *tests;  /* zpc_ir_test_t */
+} zpc_check_t;
+
+/* Messages and locations. */
+const char *zpc_check_quote(zpc_check_t *c, const char *s);
+zpc_loc_t zpc_loc_span(const zpc_loc_t *a, const zpc_loc_t *b);
+zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len);
+/** "file:line" of @a loc, for a message that names two places. */
+const char *zpc_where(zpc_check_t *c, const zpc_loc_t *loc);
+/** "GET /a" */
+const char *zpc_check_route_text(zpc_check_t *c, const zpc_ast_route_t *r);
+
+/* Words. */
+int zpc_is_ident(const char *s);
+/** RFC 9110 token characters: what a header name is made of. */
+int zpc_is_token(const char *s);
+/** The first control character of @a s, or NUL. */
+int zpc_control_char(const char *s);
+/** The index of @a s in the NULL-terminated @a words, or -1. */
+int zpc_word_index(const char *const *words, const char *s);
+extern const char *const zpc_tls_versions[];
+
+/* zpc_check_route.c */
+uint32_t zpc_check_method(zpc_check_t *c, const char *m, const zpc_loc_t *loc,
+                          const char *path, int target);
+apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
+                                   const zpc_loc_t *loc, int target);
+void zpc_check_routes(zpc_check_t *c);
+
+/* zpc_check_test.c: test blocks, into c->tests. */
+void zpc_check_tests(zpc_check_t *c);
+
+#endif /* ZPC_CHECK_H */
