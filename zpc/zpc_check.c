@@ -7,11 +7,13 @@
  * Semantic checks of a parsed policy.  Every rule of the language that the
  * grammar cannot express is enforced here, and every violation is reported
  * (up to the error limit) rather than only the first: policy, issuers,
- * lets, routes and rules are checked in that order, each in source order,
- * then the whole file.  On the way the checker resolves names (let
- * references, token claims, path captures), parses path patterns into
- * segments and computes which routes each rule covers, which zpc_lower.c
- * then relies on.
+ * lets, routes (zpc_check_route.c), rules, step-ups, limits and tests
+ * (zpc_check_test.c) are checked in that order, each in source order, then
+ * the whole file, which is where the warnings come from.  On the way the
+ * checker resolves names (let references, token claims, path captures,
+ * query parameters), types the operands of every comparison, parses path
+ * patterns into segments and computes which routes each rule, step-up and
+ * limit covers, which zpc_lower.c then relies on.
  */
 
 #include <arpa/inet.h>
@@ -19,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -29,7 +30,6 @@
 #include "zt_table.h"
 
 #define ZPC_SAT_MAX (UINT64_C(1) << 62)
-
 
 /* What checking a condition found out. */
 typedef struct {
