@@ -6,19 +6,24 @@ Apache started on 127.0.0.1, and readers for its error and audit logs."""
 
 import base64
 import configparser
+import datetime
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,6 +105,17 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_port6():
+    """A free port on [::1], or None when this machine has no IPv6
+    loopback."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+            return s.getsockname()[1]
+    except OSError:
+        return None
 
 
 def make_tree(root):
@@ -212,6 +228,134 @@ def hs256_token(secret, header, payload):
 
 
 # ---------------------------------------------------------------------------
+# Certificates: a CA, a server certificate for 127.0.0.1, client certificates
+
+def _name(attrs):
+    """An X.509 name from (oid, value) pairs, in the order given (the
+    first is the outermost RDN: RFC 2253 prints them reversed)."""
+    return x509.Name([x509.NameAttribute(oid, value) for oid, value in attrs])
+
+
+class Pki:
+    """A throw-away certificate authority writing PEM files into
+    @directory (readable by Apache's children)."""
+
+    def __init__(self, directory, name="e2e-ca"):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        os.chmod(directory, 0o755)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        subject = _name([(x509.NameOID.COMMON_NAME, name)])
+        self.cert = (x509.CertificateBuilder()
+                     .subject_name(subject).issuer_name(subject)
+                     .public_key(self.key.public_key())
+                     .serial_number(x509.random_serial_number())
+                     .not_valid_before(now - datetime.timedelta(hours=1))
+                     .not_valid_after(now + datetime.timedelta(days=2))
+                     .add_extension(x509.BasicConstraints(ca=True,
+                                                          path_length=None),
+                                    critical=True)
+                     .add_extension(x509.KeyUsage(
+                         digital_signature=True, key_cert_sign=True,
+                         crl_sign=True, content_commitment=False,
+                         key_encipherment=False, data_encipherment=False,
+                         key_agreement=False, encipher_only=False,
+                         decipher_only=False), critical=True)
+                     .sign(self.key, hashes.SHA256()))
+        self.ca_file = self._write(name + ".pem", self.cert.public_bytes(
+            serialization.Encoding.PEM))
+
+    def _write(self, name, data, mode=0o644):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)
+        return path
+
+    def issue(self, name, subject, sans=(), server=False):
+        """A leaf certificate; @subject is [(oid, value), ...] and @sans a
+        list of x509.GeneralName.  Returns (cert_file, key_file)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        usage = (x509.oid.ExtendedKeyUsageOID.SERVER_AUTH if server
+                 else x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
+        b = (x509.CertificateBuilder()
+             .subject_name(_name(subject)).issuer_name(self.cert.subject)
+             .public_key(key.public_key())
+             .serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(hours=1))
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=False, path_length=None),
+                            critical=True)
+             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+        if sans:
+            b = b.add_extension(x509.SubjectAlternativeName(list(sans)),
+                                critical=False)
+        cert = b.sign(self.key, hashes.SHA256())
+        cert_file = self._write(name + ".pem", cert.public_bytes(
+            serialization.Encoding.PEM))
+        key_file = self._write(name + ".key", key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()), mode=0o644)
+        return cert_file, key_file
+
+    def server(self, name="server"):
+        return self.issue(name, [(x509.NameOID.COMMON_NAME, "127.0.0.1")],
+                          [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                           x509.DNSName("localhost")], server=True)
+
+
+def client_context(ca_file, cert=None, tls_max=None):
+    """A TLS client context that trusts @ca_file, presents @cert
+    ((cert_file, key_file)) if given, and speaks at most @tls_max
+    (an ssl.TLSVersion)."""
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.check_hostname = False      # the server certificate names an IP
+    if cert:
+        ctx.load_cert_chain(*cert)
+    if tls_max is not None:
+        ctx.maximum_version = tls_max
+    return ctx
+
+
+class Answer:
+    """What raw_request got: status, headers, body, and the audit records
+    the request produced."""
+
+    def __init__(self, resp, body, audit):
+        self.status_code = resp.status
+        self.headers = resp.headers
+        self.text = body.decode("utf-8", "replace")
+        self.audit = audit
+
+    def json(self):
+        return json.loads(self.text)
+
+
+def raw_request(audit, host, port, method, path, headers=None, context=None,
+                source=None, timeout=15):
+    """One request on a fresh connection, with what requests cannot do:
+    a chosen source address, a client certificate, a TLS version; the path
+    is sent as given.  @audit is the server's AuditLog."""
+    pos = audit.size()
+    if context is not None:
+        conn = http.client.HTTPSConnection(host, port, context=context,
+                                           timeout=timeout,
+                                           source_address=source)
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout,
+                                          source_address=source)
+    try:
+        conn.request(method, path, headers=dict(headers or {}))
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    return Answer(resp, body, audit.records(pos, wait=0.5))
+
+
+# ---------------------------------------------------------------------------
 # Logs
 
 class LogFile:
@@ -312,7 +456,8 @@ import json, os, sys
 n = int(os.environ.get("CONTENT_LENGTH") or 0)
 if n:
     sys.stdin.buffer.read(n)
-names = ("REMOTE_USER", "AUTH_TYPE", "PATH_INFO", "REQUEST_METHOD")
+names = ("REMOTE_USER", "AUTH_TYPE", "PATH_INFO", "REQUEST_METHOD",
+         "SSL_PROTOCOL", "SSL_CLIENT_S_DN", "SSL_CLIENT_VERIFY")
 env = {k: v for k, v in os.environ.items()
        if k in names or k.startswith("ZT_") or k.startswith("HTTP_")}
 sys.stdout.write("Content-Type: application/json\\r\\n\\r\\n")
