@@ -133,8 +133,8 @@ static int zt_trie_claim(zt_trie_build_t *b, uint32_t *slot, uint32_t ri,
                          uint32_t bit)
 {
     if (*slot != ZT_NONE) {
-        *b->err = apr_psprintf(b->pool, "routes %s and %s can match the same "
-                               "request with equal rank",
+        *b->err = apr_psprintf(b->pool, "%s: routes %s and %s can match the "
+                               "same request with equal rank", b->t->name,
                                zt_route_where(b->t, *slot, bit, b->tmp),
                                zt_route_where(b->t, ri, bit, b->tmp));
         return 0;
@@ -172,8 +172,8 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
         }
         case ZT_SEG_GLOBSTAR:
             if (k + 1 != r->seg_count) {
-                *b->err = apr_psprintf(b->pool, "route %u (%s): ** is not the "
-                                       "last segment", ri,
+                *b->err = apr_psprintf(b->pool, "%s: route %u (%s): ** is not "
+                                       "the last segment", t->name, ri,
                                        zt_table_str(t, r->pattern));
                 return 0;
             }
@@ -181,8 +181,8 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
             next = node;
             break;
         default:
-            *b->err = apr_psprintf(b->pool, "route %u: segment kind %u",
-                                   ri, s->kind);
+            *b->err = apr_psprintf(b->pool, "%s: route %u: segment kind %u",
+                                   t->name, ri, s->kind);
             return 0;
         }
         node = next;

@@ -4,12 +4,18 @@
  */
 
 /*
- * Per-request work on a verified table: route matching (precedence, HEAD,
- * bad paths, captures) and decisions (deny overrides, default deny,
- * public, need-token, claim types, missing claims, path captures).
- * Policies are built by hand (zt_ir_build.h), emitted and loaded.
+ * Decisions on a verified table (zt_eval.c) from a zt_request_t: deny
+ * overrides, default deny, public, need-token, claim types, missing
+ * operands, path captures; every operand kind (query, header, client
+ * address, certificate, TLS version, time) and opcode (orderings, lists
+ * and sets, CIDR blocks); step-up.  Also the query parser (zt_query.c)
+ * on hostile input.  Policies are built by hand (zt_ir_build.h), emitted
+ * and loaded; route matching has its own test (test_route.c).
  */
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -34,172 +40,22 @@ static zt_table_t *build(const zpc_ir_t *ir)
 }
 
 /* ------------------------------------------------------------------ */
-/* Routes                                                              */
+/* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-static zt_table_t *routes_table(void)
-{
-    zpc_ir_t *ir = zb_new(pool, "routes", "r.ztp");
-    char deep[2 * ZT_MAX_SEGMENTS + 1] = "";
+/* What a test request carries besides its method and target. */
+typedef struct {
+    const char *json;               /* claims, or NULL: no token */
+    const char *ip;                 /* "10.1.2.3", "::1", or NULL: unknown */
+    const char *const *headers;     /* name, value, ..., NULL; or NULL: none */
+    int cert;
+    const char *subject;
+    const char *const *san;         /* NULL-terminated, or NULL */
+    const char *tls;
+    int64_t now;
+} req_t;
 
-    for (int i = 0; i < ZT_MAX_SEGMENTS; i++) {
-        strcat(deep, "/a");
-    }
-    zb_route(ir, ZT_M_GET, "/");                    /* 0 */
-    zb_route(ir, ZT_M_GET, "/orders");              /* 1 */
-    zb_route(ir, ZT_M_GET, "/orders/{id}");         /* 2 */
-    zb_route(ir, ZT_M_GET, "/orders/mine");         /* 3: after 2, still wins */
-    zb_route(ir, ZT_M_GET, "/{a}/x");               /* 4 */
-    zb_route(ir, ZT_M_GET, "/x/{b}");               /* 5 */
-    zb_route(ir, ZT_M_POST, "/orders");             /* 6 */
-    zb_route(ir, ZT_M_GET, apr_pstrdup(pool, deep)); /* 7 */
-    zb_route(ir, ZT_M_DELETE, "/orders/{id}");      /* 8 */
-    zb_route(ir, ZT_M_GET, "/{p}/{q}/{r}");         /* 9 */
-    zb_route(ir, ZT_M_GET, "/{p}/{q}/z");           /* 10 */
-    return build(ir);
-}
-
-static uint32_t route_of(const zt_table_t *t, const char *method, const char *path)
-{
-    zt_match_t m;
-    zt_route_status_e st = zt_route_match(t, method, path, &m);
-
-    if (st != ZT_ROUTE_OK) {
-        ck_assert_uint_eq(m.route, ZT_NONE);
-        return st == ZT_ROUTE_NONE ? ZT_NONE : ZT_NONE - 1;
-    }
-    return m.route;
-}
-
-#define NO_ROUTE ZT_NONE
-#define BAD_PATH (ZT_NONE - 1)
-
-START_TEST(route_literals_and_captures)
-{
-    zt_table_t *t = routes_table();
-
-    ck_assert_uint_eq(route_of(t, "GET", "/"), 0);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders"), 1);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/42"), 2);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/mine"), 3);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/mine2"), 2);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/min"), 2);
-    ck_assert_uint_eq(route_of(t, "GET", "/ordersx"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "GET", "/order"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/42/x"), 9);       /* /{p}/{q}/{r} */
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/42/x/y"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "GET", "/orders/\xc3\xa9"), 2);   /* UTF-8 */
-    ck_assert_uint_eq(route_of(t, "GET", "/..."), NO_ROUTE);        /* not a dot segment */
-}
-END_TEST
-
-START_TEST(route_precedence_left_to_right)
-{
-    zt_table_t *t = routes_table();
-
-    /* /{a}/x and /x/{b} both match /x/x: the literal comes first in /x/{b} */
-    ck_assert_uint_eq(route_of(t, "GET", "/x/x"), 5);
-    ck_assert_uint_eq(route_of(t, "GET", "/y/x"), 4);
-    ck_assert_uint_eq(route_of(t, "GET", "/x/y"), 5);
-    /* /{p}/{q}/z beats /{p}/{q}/{r}, later in the table or not */
-    ck_assert_uint_eq(route_of(t, "GET", "/u/v/z"), 10);
-    ck_assert_uint_eq(route_of(t, "GET", "/u/v/w"), 9);
-}
-END_TEST
-
-START_TEST(route_methods)
-{
-    zt_table_t *t = routes_table();
-
-    ck_assert_uint_eq(route_of(t, "HEAD", "/orders"), 1);
-    ck_assert_uint_eq(route_of(t, "HEAD", "/orders/1"), 2);
-    ck_assert_uint_eq(route_of(t, "POST", "/orders"), 6);
-    ck_assert_uint_eq(route_of(t, "POST", "/orders/1"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "DELETE", "/orders/1"), 8);
-    ck_assert_uint_eq(route_of(t, "DELETE", "/orders"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "PUT", "/orders"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "get", "/orders"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "BREW", "/orders"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "", "/orders"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, NULL, "/orders"), NO_ROUTE);
-    ck_assert_uint_eq(route_of(t, "GET ", "/orders"), NO_ROUTE);
-}
-END_TEST
-
-static const char *const bad_paths[] = {
-    "", "orders", "orders/1", " /orders", "//", "/orders/", "/orders//1",
-    "//orders", "/.", "/./orders", "/orders/.", "/..", "/orders/..",
-    "/orders/../orders", ("/a\x01" "b"), "/a\x1f", "/a\x7f", "/a\tb", "/a\nb",
-    "/orders/1\r", "/a/./b",
-};
-
-START_TEST(route_bad_paths)
-{
-    zt_table_t *t = routes_table();
-    zt_match_t m;
-
-    for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
-        ck_assert_msg(zt_route_match(t, "GET", bad_paths[i], &m) == ZT_ROUTE_BAD_PATH,
-                      "path %zu accepted", i);
-        ck_assert_uint_eq(m.route, ZT_NONE);
-        ck_assert_uint_eq(m.nseg, 0);
-    }
-    ck_assert_int_eq(zt_route_match(t, "GET", NULL, &m), ZT_ROUTE_BAD_PATH);
-    /* a bad path is bad whatever the method */
-    ck_assert_int_eq(zt_route_match(t, "BREW", "/a/../b", &m), ZT_ROUTE_BAD_PATH);
-}
-END_TEST
-
-START_TEST(route_segment_limit)
-{
-    zt_table_t *t = routes_table();
-    char path[2 * (ZT_MAX_SEGMENTS + 1) + 1] = "";
-    zt_match_t m;
-
-    for (int i = 0; i < ZT_MAX_SEGMENTS; i++) {
-        strcat(path, "/a");
-    }
-    ck_assert_int_eq(zt_route_match(t, "GET", path, &m), ZT_ROUTE_OK);
-    ck_assert_uint_eq(m.route, 7);
-    ck_assert_uint_eq(m.nseg, ZT_MAX_SEGMENTS);
-    strcat(path, "/a");
-    ck_assert_int_eq(zt_route_match(t, "GET", path, &m), ZT_ROUTE_BAD_PATH);
-    ck_assert_int_eq(zt_route_match(t, "GET", "/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/"
-                                    "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a",
-                                    &m), ZT_ROUTE_BAD_PATH);
-}
-END_TEST
-
-START_TEST(route_captures)
-{
-    zt_table_t *t = routes_table();
-    zt_match_t m;
-    const zt_span_t *sp;
-
-    ck_assert_int_eq(zt_route_match(t, "DELETE", "/orders/9b2f-x", &m), ZT_ROUTE_OK);
-    sp = zt_route_capture(t, &m, "id");
-    ck_assert_ptr_nonnull(sp);
-    ck_assert_uint_eq(sp->len, 6);
-    ck_assert_int_eq(memcmp(sp->ptr, "9b2f-x", 6), 0);
-    ck_assert_ptr_null(zt_route_capture(t, &m, "orders"));    /* a literal */
-    ck_assert_ptr_null(zt_route_capture(t, &m, "i"));
-    ck_assert_ptr_null(zt_route_capture(t, &m, "idx"));
-    ck_assert_ptr_null(zt_route_capture(t, &m, NULL));
-
-    ck_assert_int_eq(zt_route_match(t, "GET", "/u/v/w", &m), ZT_ROUTE_OK);
-    ck_assert_int_eq(memcmp(zt_route_capture(t, &m, "q")->ptr, "v", 1), 0);
-    ck_assert_int_eq(memcmp(zt_route_capture(t, &m, "r")->ptr, "w", 1), 0);
-
-    ck_assert_int_eq(zt_route_match(t, "GET", "/orders", &m), ZT_ROUTE_OK);
-    ck_assert_ptr_null(zt_route_capture(t, &m, "id"));
-    ck_assert_int_eq(zt_route_match(t, "GET", "/nope/nope/nope/nope", &m), ZT_ROUTE_NONE);
-    ck_assert_ptr_null(zt_route_capture(t, &m, "id"));
-}
-END_TEST
-
-/* ------------------------------------------------------------------ */
-/* Decisions on the example policy                                     */
-/* ------------------------------------------------------------------ */
+#define REQ(...) (&(const req_t){ __VA_ARGS__ })
 
 static json_t *claims_of(const char *json)
 {
@@ -214,19 +70,73 @@ static json_t *claims_of(const char *json)
     return j;
 }
 
-/* Decide @a method @a path with @a json claims (NULL: no token). */
-static zt_decision_t decide(const zt_table_t *t, const char *method,
-                            const char *path, const char *json)
+/* The last header name the evaluator asked for. */
+static char asked[64];
+
+static const char *header_of(void *ctx, const char *lname)
+{
+    const char *const *h = ctx;
+
+    snprintf(asked, sizeof(asked), "%s", lname);
+    for (; h[0] != NULL; h += 2) {
+        if (strcasecmp(h[0], lname) == 0) {
+            return h[1];
+        }
+    }
+    return NULL;
+}
+
+/* Decide @a method @a target ("/path?query") carrying @a q. */
+static zt_decision_t decide_rq(const zt_table_t *t, const char *method,
+                               const char *target, const req_t *q)
 {
     zt_match_t m;
+    zt_request_t rq;
     zt_decision_t d;
-    json_t *claims = claims_of(json);
+    zt_qparam_t params[16];
+    const char *qs = strchr(target, '?'), *err = NULL;
+    char *path = apr_pstrndup(pool, target, qs ? (size_t)(qs - target) : strlen(target));
+    json_t *claims = claims_of(q->json);
+    uint32_t nsan = 0;
+    int n = 0;
 
     ck_assert_msg(zt_route_match(t, method, path, &m) == ZT_ROUTE_OK,
                   "no route for %s %s", method, path);
-    zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
+    memset(&rq, 0, sizeof(rq));
+    rq.match = &m;
+    rq.claims = (const zt_claims_t *)claims;
+    if (qs != NULL) {
+        n = zt_query_parse(qs + 1, apr_palloc(pool, strlen(qs)), params, 16, &err);
+        ck_assert_msg(n >= 0, "query %s: %s", qs, err);
+    }
+    rq.query = params;
+    rq.nquery = (uint32_t)n;
+    if (q->headers != NULL) {
+        rq.header = header_of;
+        rq.header_ctx = (void *)q->headers;
+    }
+    if (q->ip != NULL) {
+        rq.ip_family = strchr(q->ip, ':') ? 6 : 4;
+        ck_assert_int_eq(inet_pton(rq.ip_family == 6 ? AF_INET6 : AF_INET, q->ip, rq.ip), 1);
+    }
+    while (q->san != NULL && q->san[nsan] != NULL) {
+        nsan++;
+    }
+    rq.cert = q->cert;
+    rq.cert_subject = q->subject;
+    rq.cert_san = q->san;
+    rq.ncert_san = nsan;
+    rq.tls_version = q->tls;
+    rq.now = q->now;
+    zt_eval_decide(t, &rq, &d);
     json_decref(claims);
     return d;
+}
+
+static zt_decision_t decide(const zt_table_t *t, const char *method,
+                            const char *target, const char *json)
+{
+    return decide_rq(t, method, target, REQ(.json = json));
 }
 
 #define ck_decision(t, method, path, json, want_verdict, want_rule)          \
@@ -240,6 +150,10 @@ static zt_decision_t decide(const zt_table_t *t, const char *method,
     } while (0)
 
 #define NONE ((uint32_t)ZT_NONE)
+
+/* ------------------------------------------------------------------ */
+/* Decisions on the example policy                                     */
+/* ------------------------------------------------------------------ */
 
 START_TEST(decide_public_and_need_token)
 {
@@ -316,7 +230,10 @@ START_TEST(decide_deny_overrides)
     /* in_list is exact */
     ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:read\",\"azp\":\"legacy\"}",
                 ZT_ALLOW, 1);
+    /* an array claim is in a list when one of its elements is */
     ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:read\",\"azp\":[\"legacy-batch\"]}",
+                ZT_DENY, 5);
+    ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:read\",\"azp\":[\"x\",\"legacy\"]}",
                 ZT_ALLOW, 1);
 }
 END_TEST
@@ -503,7 +420,9 @@ START_TEST(values_lists)
     ck_denied(t, "/list", "{\"n\":\"2\"}");
     ck_denied(t, "/list", "{\"n\":3}");
     ck_denied(t, "/list", "{\"n\":false}");
-    ck_denied(t, "/list", "{\"n\":[1]}");
+    ck_allowed(t, "/list", "{\"n\":[1]}");            /* some element is listed */
+    ck_allowed(t, "/list", "{\"n\":[3,\"x\"]}");
+    ck_denied(t, "/list", "{\"n\":[3,\"1\"]}");
     ck_denied(t, "/list", "{}");
     /* x in [] is false, so its negation holds, even for a missing x */
     ck_allowed(t, "/empty", "{\"n\":1}");
@@ -629,11 +548,19 @@ START_TEST(no_route_is_deny)
     zt_match_t m;
     zt_decision_t d;
 
+    zt_request_t rq;
+
+    memset(&rq, 0, sizeof(rq));
     ck_assert_int_eq(zt_route_match(t, "GET", "/nope", &m), ZT_ROUTE_NONE);
-    zt_eval_decide(t, &m, NULL, &d);
+    rq.match = &m;
+    zt_eval_decide(t, &rq, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
     ck_assert_uint_eq(d.rule, ZT_NONE);
-    zt_eval_decide(t, NULL, NULL, &d);
+    ck_assert_uint_eq(d.stepup, ZT_NONE);
+    rq.match = NULL;
+    zt_eval_decide(t, &rq, &d);
+    ck_assert_int_eq(d.verdict, ZT_DENY);
+    zt_eval_decide(t, NULL, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
 }
 END_TEST
@@ -673,20 +600,813 @@ START_TEST(shared_and_deep_conditions)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Conditions built node by node (operands the S-expressions lack)     */
+/* ------------------------------------------------------------------ */
+
+static uint32_t opnd(zpc_ir_t *ir, uint32_t kind, const char *str)
+{
+    return zb_opnd(ir, kind, str, 0);
+}
+
+static uint32_t lit_int(zpc_ir_t *ir, int64_t v)
+{
+    return zb_opnd(ir, ZT_OPND_INT, NULL, v);
+}
+
+static uint32_t lit_str(zpc_ir_t *ir, const char *s)
+{
+    return zb_opnd(ir, ZT_OPND_STR, s, 0);
+}
+
+/* A LIST run of string literals, NULL-terminated; returns its first index. */
+static uint32_t str_list(zpc_ir_t *ir, const char *const *v, uint32_t *count)
+{
+    uint32_t ops[16], n = 0, first = (uint32_t)ir->lists->nelts;
+
+    while (v[n] != NULL) {
+        ops[n] = lit_str(ir, v[n]);
+        n++;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        APR_ARRAY_PUSH(ir->lists, uint32_t) = ops[k];
+    }
+    *count = n;
+    return first;
+}
+
+/* GET @a path (a new route) allowed when node @a cond holds; a public
+ * rule when @a public, so that no token is needed. */
+static uint32_t allow_when(zpc_ir_t *ir, const char *path, uint32_t cond, int public)
+{
+    uint32_t r = zb_route(ir, ZT_M_GET, path);
+    uint32_t rule = zb_rule(ir, ZT_EFFECT_ALLOW, public ? ZT_RULE_PUBLIC : 0, NULL,
+                            path, 1, r);
+
+    APR_ARRAY_IDX(ir->rules, rule, zpc_ir_rule_t).cond = cond;
+    return r;
+}
+
+static uint32_t cmp(zpc_ir_t *ir, uint32_t op, uint32_t a, uint32_t b)
+{
+    return zb_node_raw(ir, op, a, b, 0);
+}
+
+static int allowed_rq(const zt_table_t *t, const char *target, const req_t *q)
+{
+    zt_decision_t d = decide_rq(t, "GET", target, q);
+
+    ck_assert_msg(d.verdict == ZT_ALLOW || d.rule == ZT_NONE,
+                  "%s: verdict %d rule %d", target, (int)d.verdict, (int)d.rule);
+    return d.verdict == ZT_ALLOW;
+}
+
+#define ck_yes(t, target, q) \
+    ck_assert_msg(allowed_rq((t), (target), (q)), "%s: refused", (target))
+#define ck_no(t, target, q) \
+    ck_assert_msg(!allowed_rq((t), (target), (q)), "%s: allowed", (target))
+
+/* ------------------------------------------------------------------ */
+/* Orderings                                                           */
+/* ------------------------------------------------------------------ */
+
+START_TEST(orderings)
+{
+    zpc_ir_t *ir = zb_new(pool, "ord", "o.ztp");
+    zt_table_t *t;
+    uint32_t n;
+
+    allow_when(ir, "/lt", cmp(ir, ZT_OP_LT, zb_token(ir, "level"), lit_int(ir, 3)), 0);
+    allow_when(ir, "/le", cmp(ir, ZT_OP_LE, zb_token(ir, "level"), lit_int(ir, 3)), 0);
+    allow_when(ir, "/gt", cmp(ir, ZT_OP_GT, zb_token(ir, "level"), lit_int(ir, 3)), 0);
+    allow_when(ir, "/ge", cmp(ir, ZT_OP_GE, zb_token(ir, "level"), lit_int(ir, 3)), 0);
+    allow_when(ir, "/claims", cmp(ir, ZT_OP_LT, zb_token(ir, "a"), zb_token(ir, "b")), 0);
+    allow_when(ir, "/min", cmp(ir, ZT_OP_LE, zb_token(ir, "level"),
+                               lit_int(ir, INT64_MIN)), 0);
+    n = zb_node_raw(ir, ZT_OP_NOT, 0, 0, 0);
+    APR_ARRAY_IDX(ir->nodes, n, zpc_ir_node_t).a =
+        cmp(ir, ZT_OP_GE, zb_token(ir, "level"), lit_int(ir, 3));
+    allow_when(ir, "/notge", n, 0);
+    t = build(ir);
+
+    ck_yes(t, "/lt", REQ(.json = "{\"level\":2}"));
+    ck_no(t, "/lt", REQ(.json = "{\"level\":3}"));
+    ck_yes(t, "/lt", REQ(.json = "{\"level\":-9223372036854775807}"));
+    ck_yes(t, "/le", REQ(.json = "{\"level\":3}"));
+    ck_no(t, "/le", REQ(.json = "{\"level\":4}"));
+    ck_yes(t, "/gt", REQ(.json = "{\"level\":4}"));
+    ck_no(t, "/gt", REQ(.json = "{\"level\":3}"));
+    ck_yes(t, "/gt", REQ(.json = "{\"level\":9223372036854775807}"));
+    ck_yes(t, "/ge", REQ(.json = "{\"level\":3}"));
+    ck_no(t, "/ge", REQ(.json = "{\"level\":2}"));
+    /* only integers are ordered: every other type is false both ways */
+    for (int k = 0; k < 2; k++) {
+        const char *path = k ? "/ge" : "/lt";
+        ck_no(t, path, REQ(.json = "{\"level\":\"2\"}"));
+        ck_no(t, path, REQ(.json = "{\"level\":\"4\"}"));
+        ck_no(t, path, REQ(.json = "{\"level\":2.0}"));
+        ck_no(t, path, REQ(.json = "{\"level\":4.5}"));
+        ck_no(t, path, REQ(.json = "{\"level\":true}"));
+        ck_no(t, path, REQ(.json = "{\"level\":false}"));
+        ck_no(t, path, REQ(.json = "{\"level\":null}"));
+        ck_no(t, path, REQ(.json = "{\"level\":[2]}"));
+        ck_no(t, path, REQ(.json = "{}"));
+    }
+    /* NOT of a missing ordering holds, as for every comparison */
+    ck_yes(t, "/notge", REQ(.json = "{}"));
+    ck_yes(t, "/notge", REQ(.json = "{\"level\":\"9\"}"));
+    ck_no(t, "/notge", REQ(.json = "{\"level\":9}"));
+    ck_yes(t, "/claims", REQ(.json = "{\"a\":1,\"b\":2}"));
+    ck_no(t, "/claims", REQ(.json = "{\"a\":2,\"b\":2}"));
+    ck_no(t, "/claims", REQ(.json = "{\"a\":1}"));
+    ck_yes(t, "/min", REQ(.json = "{\"level\":-9223372036854775808}"));
+    ck_no(t, "/min", REQ(.json = "{\"level\":-9223372036854775807}"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Query parameters and headers                                        */
+/* ------------------------------------------------------------------ */
+
+START_TEST(query_operands)
+{
+    zpc_ir_t *ir = zb_new(pool, "q", "q.ztp");
+    zt_table_t *t;
+
+    allow_when(ir, "/eq", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_QUERY, "limit"),
+                              lit_str(ir, "10")), 1);
+    allow_when(ir, "/ne", cmp(ir, ZT_OP_NE, opnd(ir, ZT_OPND_QUERY, "limit"),
+                              lit_str(ir, "10")), 1);
+    allow_when(ir, "/int", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_QUERY, "limit"),
+                               lit_int(ir, 10)), 1);
+    allow_when(ir, "/empty", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_QUERY, "flag"),
+                                 lit_str(ir, "")), 1);
+    allow_when(ir, "/sp", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_QUERY, "a b"),
+                              lit_str(ir, "c d")), 1);
+    allow_when(ir, "/word", cmp(ir, ZT_OP_IN_CLAIM, opnd(ir, ZT_OPND_QUERY, "role"),
+                                zb_token(ir, "roles")), 0);
+    t = build(ir);
+
+    ck_yes(t, "/eq?limit=10", REQ(0));
+    ck_yes(t, "/eq?x=1&limit=10", REQ(0));
+    ck_yes(t, "/eq?limit=%31%30", REQ(0));                 /* decoded */
+    ck_yes(t, "/eq?li%6dit=10", REQ(0));
+    ck_yes(t, "/eq?limit=10&limit=11", REQ(0));            /* the first value */
+    ck_no(t, "/eq?limit=11&limit=10", REQ(0));
+    ck_no(t, "/eq?Limit=10", REQ(0));                      /* names are exact */
+    ck_no(t, "/eq?limit=10%20", REQ(0));
+    ck_no(t, "/eq?limit", REQ(0));
+    ck_no(t, "/eq", REQ(0));
+    ck_no(t, "/eq?", REQ(0));
+    ck_yes(t, "/ne?limit=11", REQ(0));
+    ck_no(t, "/ne?limit=10", REQ(0));
+    ck_no(t, "/ne", REQ(0));                               /* missing: no comparison */
+    ck_no(t, "/int?limit=10", REQ(0));                     /* a string, never an integer */
+    ck_yes(t, "/empty?flag", REQ(0));
+    ck_yes(t, "/empty?flag=", REQ(0));
+    ck_no(t, "/empty?flags", REQ(0));
+    ck_yes(t, "/sp?a+b=c+d", REQ(0));
+    ck_yes(t, "/sp?a%20b=c%20d", REQ(0));
+    ck_no(t, "/sp?a%2Bb=c%2Bd", REQ(0));
+    ck_yes(t, "/word?role=admin", REQ(.json = "{\"roles\":\"user admin\"}"));
+    ck_yes(t, "/word?role=admin", REQ(.json = "{\"roles\":[\"admin\"]}"));
+    ck_no(t, "/word?role=user+admin", REQ(.json = "{\"roles\":\"user admin\"}"));
+    ck_no(t, "/word", REQ(.json = "{\"roles\":\"user admin\"}"));
+}
+END_TEST
+
+START_TEST(header_operands)
+{
+    static const char *const hdrs[] = {
+        "X-Tenant", "t1", "x-empty", "", "X-Int", "7", NULL
+    };
+    static const char *const other[] = { "X-Tenant", "t2", NULL };
+    static const char *const none[] = { NULL };
+    zpc_ir_t *ir = zb_new(pool, "h", "h.ztp");
+    zt_table_t *t;
+
+    allow_when(ir, "/t", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_HEADER, "x-tenant"),
+                             lit_str(ir, "t1")), 1);
+    allow_when(ir, "/ne", cmp(ir, ZT_OP_NE, opnd(ir, ZT_OPND_HEADER, "x-tenant"),
+                              lit_str(ir, "t1")), 1);
+    allow_when(ir, "/e", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_HEADER, "x-empty"),
+                             lit_str(ir, "")), 1);
+    allow_when(ir, "/sub", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_HEADER, "x-tenant"),
+                               zb_token(ir, "tenant")), 0);
+    t = build(ir);
+
+    asked[0] = '\0';
+    ck_yes(t, "/t", REQ(.headers = hdrs));
+    ck_assert_str_eq(asked, "x-tenant");                   /* lower case, as stored */
+    ck_no(t, "/t", REQ(.headers = other));
+    ck_no(t, "/t", REQ(.headers = none));
+    ck_no(t, "/t", REQ(0));                                /* no callback at all */
+    ck_yes(t, "/ne", REQ(.headers = other));
+    ck_no(t, "/ne", REQ(.headers = none));
+    ck_yes(t, "/e", REQ(.headers = hdrs));
+    ck_no(t, "/e", REQ(.headers = other));
+    ck_yes(t, "/sub", REQ(.json = "{\"tenant\":\"t1\"}", .headers = hdrs));
+    ck_no(t, "/sub", REQ(.json = "{\"tenant\":\"t2\"}", .headers = hdrs));
+    ck_no(t, "/sub", REQ(.json = "{}", .headers = hdrs));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Client address                                                      */
+/* ------------------------------------------------------------------ */
+
+static void cidr(zpc_ir_t *ir, const char *addr, uint8_t prefix)
+{
+    zpc_ir_cidr_t *c = &APR_ARRAY_PUSH(ir->cidrs, zpc_ir_cidr_t);
+
+    memset(c, 0, sizeof(*c));
+    c->family = strchr(addr, ':') ? 6 : 4;
+    c->prefix = prefix;
+    ck_assert_int_eq(inet_pton(c->family == 6 ? AF_INET6 : AF_INET, addr, c->addr), 1);
+}
+
+static uint32_t in_cidr(zpc_ir_t *ir, uint32_t first)
+{
+    return zb_node_raw(ir, ZT_OP_IN_CIDR, opnd(ir, ZT_OPND_CLIENT_IP, NULL), first,
+                       (uint32_t)ir->cidrs->nelts - first);
+}
+
+START_TEST(client_address)
+{
+    zpc_ir_t *ir = zb_new(pool, "ip", "ip.ztp");
+    zt_table_t *t;
+    uint32_t first, n;
+
+    first = (uint32_t)ir->cidrs->nelts;
+    cidr(ir, "10.0.0.0", 8);
+    cidr(ir, "192.168.1.7", 32);
+    cidr(ir, "172.16.0.0", 12);
+    cidr(ir, "2001:db8::", 32);
+    cidr(ir, "::1", 128);
+    cidr(ir, "fe80::", 10);
+    cidr(ir, "::ffff:100.64.0.0", 106);     /* mapped form of 100.64.0.0/10 */
+    allow_when(ir, "/in", in_cidr(ir, first), 1);
+    first = (uint32_t)ir->cidrs->nelts;
+    cidr(ir, "0.0.0.0", 0);
+    allow_when(ir, "/any4", in_cidr(ir, first), 1);
+    first = (uint32_t)ir->cidrs->nelts;
+    cidr(ir, "::", 0);
+    allow_when(ir, "/any6", in_cidr(ir, first), 1);
+    allow_when(ir, "/none", zb_node_raw(ir, ZT_OP_IN_CIDR,
+                                        opnd(ir, ZT_OPND_CLIENT_IP, NULL), 0, 0), 1);
+    n = zb_node_raw(ir, ZT_OP_NOT, 0, 0, 0);
+    first = (uint32_t)ir->cidrs->nelts;
+    cidr(ir, "10.0.0.0", 8);
+    APR_ARRAY_IDX(ir->nodes, n, zpc_ir_node_t).a = in_cidr(ir, first);
+    allow_when(ir, "/not10", n, 1);
+    t = build(ir);
+
+    static const char *const in[] = {
+        "10.0.0.0", "10.255.255.255", "10.1.2.3", "192.168.1.7", "172.16.0.1",
+        "172.31.255.255", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+        "::1", "fe80::1", "febf:ffff::1", "::ffff:10.9.9.9", "::ffff:172.20.0.1",
+        "100.64.0.1", "100.127.255.255", "::ffff:100.64.0.0",
+    };
+    static const char *const out[] = {
+        "11.0.0.0", "9.255.255.255", "192.168.1.6", "192.168.1.8", "172.15.255.255",
+        "172.32.0.0", "2001:db9::", "2001:db7:ffff::", "::2", "::", "fec0::1",
+        "::ffff:11.0.0.1", "::a00:1" /* IPv4-compatible is not mapped */,
+        "::ffff:0:a00:1", "100.63.255.255", "100.128.0.0", "0.0.0.0",
+        "255.255.255.255", "64:ff9b::a00:1",
+    };
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        ck_assert_msg(allowed_rq(t, "/in", REQ(.ip = in[i])), "%s not in", in[i]);
+        ck_assert_msg(!allowed_rq(t, "/not10", REQ(.ip = in[i]))
+                      == (strstr(in[i], "10.") == in[i] || strstr(in[i], ":10.") != NULL),
+                      "%s: not10", in[i]);
+    }
+    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+        ck_assert_msg(!allowed_rq(t, "/in", REQ(.ip = out[i])), "%s in", out[i]);
+    }
+    ck_no(t, "/in", REQ(0));                    /* unknown address */
+    ck_yes(t, "/not10", REQ(0));
+    ck_yes(t, "/any4", REQ(.ip = "1.2.3.4"));
+    ck_yes(t, "/any4", REQ(.ip = "::ffff:1.2.3.4"));
+    ck_no(t, "/any4", REQ(.ip = "::1"));
+    ck_yes(t, "/any6", REQ(.ip = "::1"));
+    ck_no(t, "/any6", REQ(.ip = "1.2.3.4"));    /* an IPv4 client is not in ::/0 */
+    ck_no(t, "/any6", REQ(.ip = "::ffff:1.2.3.4"));
+    ck_no(t, "/none", REQ(.ip = "1.2.3.4"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Client certificate, TLS                                             */
+/* ------------------------------------------------------------------ */
+
+START_TEST(certificate)
+{
+    static const char *const sans[] = { "spiffe://corp/svc-a", "svc-a.corp", NULL };
+    static const char *const no_sans[] = { NULL };
+    static const char *const accepted[] = { "spiffe://corp/svc-b", "spiffe://corp/svc-a", NULL };
+    zpc_ir_t *ir = zb_new(pool, "cert", "c.ztp");
+    zt_table_t *t;
+    uint32_t first, count;
+
+    allow_when(ir, "/cert", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_CERT, NULL),
+                                zb_opnd(ir, ZT_OPND_BOOL, NULL, 1)), 1);
+    allow_when(ir, "/nocert", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_CERT, NULL),
+                                  zb_opnd(ir, ZT_OPND_BOOL, NULL, 0)), 1);
+    allow_when(ir, "/subject", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_CERT_SUBJECT, NULL),
+                                   lit_str(ir, "CN=svc-a,O=corp")), 1);
+    allow_when(ir, "/subjne", cmp(ir, ZT_OP_NE, opnd(ir, ZT_OPND_CERT_SUBJECT, NULL),
+                                  lit_str(ir, "CN=svc-a,O=corp")), 1);
+    allow_when(ir, "/san", cmp(ir, ZT_OP_IN_CLAIM, lit_str(ir, "svc-a.corp"),
+                               opnd(ir, ZT_OPND_CERT_SAN, NULL)), 1);
+    allow_when(ir, "/sanint", cmp(ir, ZT_OP_IN_CLAIM, lit_int(ir, 1),
+                                  opnd(ir, ZT_OPND_CERT_SAN, NULL)), 1);
+    first = str_list(ir, accepted, &count);
+    allow_when(ir, "/sanlist", zb_node_raw(ir, ZT_OP_IN_LIST,
+                                           opnd(ir, ZT_OPND_CERT_SAN, NULL),
+                                           first, count), 1);
+    allow_when(ir, "/saneq", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_CERT_SAN, NULL),
+                                 lit_str(ir, "svc-a.corp")), 1);
+    allow_when(ir, "/sanne", cmp(ir, ZT_OP_NE, opnd(ir, ZT_OPND_CERT_SAN, NULL),
+                                 lit_str(ir, "x")), 1);
+    allow_when(ir, "/subsan", cmp(ir, ZT_OP_IN_CLAIM, zb_token(ir, "sub"),
+                                  opnd(ir, ZT_OPND_CERT_SAN, NULL)), 0);
+    t = build(ir);
+
+    ck_yes(t, "/cert", REQ(.cert = 1));
+    ck_no(t, "/cert", REQ(0));
+    ck_yes(t, "/nocert", REQ(0));                       /* a boolean, never missing */
+    ck_no(t, "/nocert", REQ(.cert = 1));
+    ck_yes(t, "/subject", REQ(.cert = 1, .subject = "CN=svc-a,O=corp"));
+    ck_no(t, "/subject", REQ(.cert = 1, .subject = "CN=svc-a,O=corp2"));
+    ck_no(t, "/subject", REQ(.cert = 1, .subject = "CN=svc-a"));
+    ck_no(t, "/subject", REQ(.cert = 1));
+    /* no verified certificate: its subject is missing whatever is passed */
+    ck_no(t, "/subject", REQ(.subject = "CN=svc-a,O=corp"));
+    ck_no(t, "/subjne", REQ(.subject = "CN=x"));
+    ck_yes(t, "/subjne", REQ(.cert = 1, .subject = "CN=x"));
+    ck_yes(t, "/san", REQ(.cert = 1, .san = sans));
+    ck_no(t, "/san", REQ(.cert = 1, .san = no_sans));
+    ck_no(t, "/san", REQ(.cert = 1));
+    ck_no(t, "/san", REQ(.san = sans));                 /* not verified */
+    ck_no(t, "/sanint", REQ(.cert = 1, .san = sans));
+    ck_yes(t, "/sanlist", REQ(.cert = 1, .san = sans));
+    ck_no(t, "/sanlist", REQ(.cert = 1, .san = no_sans));
+    ck_no(t, "/sanlist", REQ(.san = sans));
+    /* a set is not a value: == and != never hold */
+    ck_no(t, "/saneq", REQ(.cert = 1, .san = sans));
+    ck_no(t, "/sanne", REQ(.cert = 1, .san = sans));
+    ck_yes(t, "/subsan", REQ(.json = "{\"sub\":\"spiffe://corp/svc-a\"}", .cert = 1,
+                             .san = sans));
+    ck_no(t, "/subsan", REQ(.json = "{\"sub\":\"spiffe://corp/svc\"}", .cert = 1,
+                            .san = sans));
+    ck_no(t, "/subsan", REQ(.json = "{\"sub\":[\"svc-a.corp\"]}", .cert = 1,
+                            .san = sans));
+}
+END_TEST
+
+START_TEST(tls_version)
+{
+    static const char *const modern[] = { "TLSv1.2", "TLSv1.3", NULL };
+    zpc_ir_t *ir = zb_new(pool, "tls", "t.ztp");
+    zt_table_t *t;
+    uint32_t first, count;
+
+    first = str_list(ir, modern, &count);
+    allow_when(ir, "/modern", zb_node_raw(ir, ZT_OP_IN_LIST,
+                                          opnd(ir, ZT_OPND_TLS_VERSION, NULL),
+                                          first, count), 1);
+    t = build(ir);
+
+    ck_yes(t, "/modern", REQ(.tls = "TLSv1.3"));
+    ck_yes(t, "/modern", REQ(.tls = "TLSv1.2"));
+    ck_no(t, "/modern", REQ(.tls = "TLSv1.1"));
+    ck_no(t, "/modern", REQ(.tls = "TLSv1"));
+    ck_no(t, "/modern", REQ(.tls = "TLSv1.3 "));
+    ck_no(t, "/modern", REQ(0));                        /* plain HTTP */
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Time                                                                */
+/* ------------------------------------------------------------------ */
+
+START_TEST(time_of_day_and_week)
+{
+    static const char *const weekend[] = { "sat", "sun", NULL };
+    zpc_ir_t *ir = zb_new(pool, "time", "t.ztp");
+    zt_table_t *t;
+    uint32_t first, count, office;
+
+    /* office: 9 <= hour and hour < 17; the AND first, children after */
+    office = zb_node_raw(ir, ZT_OP_AND, 0, 0, 0);
+    APR_ARRAY_IDX(ir->nodes, office, zpc_ir_node_t).a =
+        cmp(ir, ZT_OP_GE, opnd(ir, ZT_OPND_TIME_HOUR, NULL), lit_int(ir, 9));
+    APR_ARRAY_IDX(ir->nodes, office, zpc_ir_node_t).b =
+        cmp(ir, ZT_OP_LT, opnd(ir, ZT_OPND_TIME_HOUR, NULL), lit_int(ir, 17));
+    allow_when(ir, "/office", office, 1);
+    first = str_list(ir, weekend, &count);
+    allow_when(ir, "/weekend", zb_node_raw(ir, ZT_OP_IN_LIST,
+                                           opnd(ir, ZT_OPND_TIME_WEEKDAY, NULL),
+                                           first, count), 1);
+    allow_when(ir, "/wed", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_TIME_WEEKDAY, NULL),
+                               lit_str(ir, "wed")), 1);
+    allow_when(ir, "/h23", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_TIME_HOUR, NULL),
+                               lit_int(ir, 23)), 1);
+    allow_when(ir, "/hstr", cmp(ir, ZT_OP_EQ, opnd(ir, ZT_OPND_TIME_HOUR, NULL),
+                                lit_str(ir, "10")), 1);
+    t = build(ir);
+
+    /* 2026-11-29T10:00:00Z is a Sunday */
+    const int64_t sun10 = INT64_C(1795946400);
+    ck_yes(t, "/office", REQ(.now = sun10));
+    ck_yes(t, "/weekend", REQ(.now = sun10));
+    ck_no(t, "/hstr", REQ(.now = sun10));              /* the hour is an integer */
+    ck_no(t, "/office", REQ(.now = sun10 - 3600 - 1)); /* 08:59:59 */
+    ck_yes(t, "/office", REQ(.now = sun10 - 3600));    /* 09:00:00 */
+    ck_yes(t, "/office", REQ(.now = sun10 + 7 * 3600 - 1));    /* 16:59:59 */
+    ck_no(t, "/office", REQ(.now = sun10 + 7 * 3600));         /* 17:00:00 */
+    /* midnight: Sunday ends, Monday starts; Saturday's last second */
+    ck_yes(t, "/weekend", REQ(.now = INT64_C(1795996800) - 1));
+    ck_no(t, "/weekend", REQ(.now = INT64_C(1795996800)));
+    ck_yes(t, "/weekend", REQ(.now = INT64_C(1795910399)));
+    ck_no(t, "/weekend", REQ(.now = INT64_C(1795910399) - 86400));  /* Friday */
+    ck_yes(t, "/h23", REQ(.now = INT64_C(1795910399)));
+    /* the epoch was a Thursday; the hour before it a Wednesday, 23h */
+    ck_no(t, "/wed", REQ(.now = 0));
+    ck_yes(t, "/wed", REQ(.now = -3600));
+    ck_yes(t, "/h23", REQ(.now = -3600));
+    ck_yes(t, "/h23", REQ(.now = -1));
+    ck_yes(t, "/wed", REQ(.now = -1));
+    ck_no(t, "/wed", REQ(.now = -86401));
+    /* 2024-02-29T09:00:00Z (leap day), a Thursday */
+    ck_no(t, "/weekend", REQ(.now = INT64_C(1709197200)));
+    ck_yes(t, "/office", REQ(.now = INT64_C(1709197200)));
+    /* the extremes do not trap (UBSan) and stay in range */
+    (void)allowed_rq(t, "/office", REQ(.now = INT64_MAX));
+    (void)allowed_rq(t, "/office", REQ(.now = INT64_MIN));
+    (void)allowed_rq(t, "/weekend", REQ(.now = INT64_MAX));
+    (void)allowed_rq(t, "/weekend", REQ(.now = INT64_MIN));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Sets of claims                                                      */
+/* ------------------------------------------------------------------ */
+
+START_TEST(claim_sets_in_list)
+{
+    zpc_ir_t *ir = zb_new(pool, "sets", "s.ztp");
+    zt_table_t *t;
+
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(in_list token.groups [\"ops\" \"dev\" 7 true])",
+            "GET /g", 1, zb_route(ir, ZT_M_GET, "/g"));
+    t = build(ir);
+
+    ck_allowed(t, "/g", "{\"groups\":\"ops\"}");
+    ck_allowed(t, "/g", "{\"groups\":[\"x\",\"dev\"]}");
+    ck_allowed(t, "/g", "{\"groups\":[null,{},7]}");
+    ck_allowed(t, "/g", "{\"groups\":[true]}");
+    ck_denied(t, "/g", "{\"groups\":[\"x\"]}");
+    ck_denied(t, "/g", "{\"groups\":[]}");
+    ck_denied(t, "/g", "{\"groups\":[[\"ops\"]]}");
+    ck_denied(t, "/g", "{\"groups\":[\"7\",\"true\",false]}");
+    ck_denied(t, "/g", "{\"groups\":{\"ops\":1}}");
+    ck_denied(t, "/g", "{\"groups\":\"ops dev\"}");   /* a string is one value here */
+    ck_denied(t, "/g", "{\"groups\":null}");
+    ck_denied(t, "/g", "{\"groups\":7.0}");
+    ck_denied(t, "/g", "{}");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Step-up                                                             */
+/* ------------------------------------------------------------------ */
+
+static int32_t stepup(zpc_ir_t *ir, const char *const *acr, uint32_t max_age)
+{
+    apr_pool_t *p = zb_pool(ir);
+    zpc_ir_stepup_t *s = &APR_ARRAY_PUSH(ir->stepups, zpc_ir_stepup_t);
+
+    s->acr = apr_array_make(p, 2, sizeof(const char *));
+    for (; acr != NULL && *acr != NULL; acr++) {
+        APR_ARRAY_PUSH(s->acr, const char *) = *acr;
+    }
+    s->max_age = max_age;
+    s->file = "s.ztp";
+    s->line = 50 + (uint32_t)ir->stepups->nelts;
+    return (int32_t)ir->stepups->nelts - 1;
+}
+
+#define NOW INT64_C(1800000000)
+
+#define ck_stepup(t, path, claims, want_verdict, want_stepup)                    \
+    do {                                                                         \
+        const char *c_ = (claims);                                               \
+        zt_decision_t d_ = decide_rq((t), "GET", (path), REQ(.json = c_,         \
+                                                           .now = NOW));         \
+        ck_assert_msg(d_.verdict == (want_verdict) && d_.stepup == (want_stepup),\
+                      "%s %s: verdict %d stepup %d", (path),                     \
+                      c_ ? c_ : "-", (int)d_.verdict, (int)d_.stepup);           \
+    } while (0)
+
+START_TEST(stepup_requirements)
+{
+    static const char *const mfa[] = { "urn:mfa", "urn:hwk", NULL };
+    zpc_ir_t *ir = zb_new(pool, "stepup", "s.ztp");
+    zt_table_t *t;
+    uint32_t both, acr_only, age_only, denied, pub, none;
+
+    both = allow_when(ir, "/both", ZT_NONE, 0);
+    acr_only = allow_when(ir, "/acr", ZT_NONE, 0);
+    age_only = allow_when(ir, "/age", ZT_NONE, 0);
+    denied = allow_when(ir, "/denied", ZT_NONE, 0);
+    pub = allow_when(ir, "/pub", ZT_NONE, 1);
+    none = zb_route(ir, ZT_M_GET, "/none");             /* no rule allows */
+    APR_ARRAY_IDX(ir->routes, both, zpc_ir_route_t).stepup = stepup(ir, mfa, 600);
+    APR_ARRAY_IDX(ir->routes, acr_only, zpc_ir_route_t).stepup = stepup(ir, mfa, 0);
+    APR_ARRAY_IDX(ir->routes, age_only, zpc_ir_route_t).stepup = stepup(ir, NULL, 60);
+    APR_ARRAY_IDX(ir->routes, denied, zpc_ir_route_t).stepup = 0;
+    APR_ARRAY_IDX(ir->routes, pub, zpc_ir_route_t).stepup = 0;
+    APR_ARRAY_IDX(ir->routes, none, zpc_ir_route_t).stepup = 0;
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(eq token.banned true)", "GET /denied", 1, denied);
+    t = build(ir);
+
+    /* acr listed and auth_time recent enough */
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa\",\"auth_time\":1800000000}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:hwk\",\"auth_time\":1799999400}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa\",\"auth_time\":1800000300}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa\",\"auth_time\":1799999399}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:pwd\",\"auth_time\":1800000000}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa \",\"auth_time\":1800000000}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"acr\":[\"urn:mfa\"],\"auth_time\":1800000000}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"auth_time\":1800000000}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa\"}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa\",\"auth_time\":\"1800000000\"}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{\"acr\":\"urn:mfa\",\"auth_time\":1800000000.0}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", "{}", ZT_STEPUP, 0);
+    ck_stepup(t, "/both", NULL, ZT_NEED_TOKEN, NONE);  /* no allow without a token */
+    /* only acr */
+    ck_stepup(t, "/acr", "{\"acr\":\"urn:hwk\"}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/acr", "{\"acr\":\"urn:hwk\",\"auth_time\":0}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/acr", "{\"acr\":\"urn:x\"}", ZT_STEPUP, 1);
+    /* only max_age: any acr, or none */
+    ck_stepup(t, "/age", "{\"auth_time\":1799999940}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/age", "{\"acr\":\"0\",\"auth_time\":1799999940}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/age", "{\"auth_time\":1799999939}", ZT_STEPUP, 2);
+    ck_stepup(t, "/age", "{\"auth_time\":-9223372036854775808}", ZT_STEPUP, 2);
+    /* a deny still overrides; no allow means deny, not step-up */
+    ck_stepup(t, "/denied", "{\"banned\":true}", ZT_DENY, NONE);
+    ck_stepup(t, "/denied", "{\"acr\":\"urn:mfa\",\"auth_time\":1800000000,\"banned\":true}",
+              ZT_DENY, NONE);
+    ck_stepup(t, "/denied", "{\"acr\":\"urn:mfa\",\"auth_time\":1800000000}", ZT_ALLOW, NONE);
+    ck_stepup(t, "/denied", "{}", ZT_STEPUP, 0);
+    ck_stepup(t, "/none", "{}", ZT_DENY, NONE);
+    /* a public rule allows, but step-up needs a token: ask for one */
+    ck_stepup(t, "/pub", NULL, ZT_NEED_TOKEN, 0);
+    ck_stepup(t, "/pub", "{}", ZT_STEPUP, 0);
+    ck_stepup(t, "/pub", "{\"acr\":\"urn:mfa\",\"auth_time\":1800000000}", ZT_ALLOW, NONE);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Denies without a token                                              */
+/* ------------------------------------------------------------------ */
+
+/* A deny on something other than the token holds on a public route too;
+ * without a token it answers "token needed", naming the deny. */
+START_TEST(deny_without_token)
+{
+    zpc_ir_t *ir = zb_new(pool, "dn", "d.ztp");
+    zt_table_t *t;
+    uint32_t health, orders, first;
+
+    health = allow_when(ir, "/health", ZT_NONE, 1);                 /* rule 0 */
+    orders = allow_when(ir, "/orders", ZT_NONE, 0);                 /* rule 1 */
+    first = (uint32_t)ir->cidrs->nelts;
+    cidr(ir, "203.0.113.0", 24);
+    zb_rule(ir, ZT_EFFECT_DENY, 0, NULL, "* /**", 2, health, orders); /* rule 2 */
+    APR_ARRAY_IDX(ir->rules, 2, zpc_ir_rule_t).cond = in_cidr(ir, first);
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(eq token.azp \"legacy\")", "* /**", 2,
+            health, orders);                                        /* rule 3 */
+    t = build(ir);
+
+    zt_decision_t d = decide_rq(t, "GET", "/health", REQ(.ip = "203.0.113.9"));
+    ck_assert_int_eq(d.verdict, ZT_NEED_TOKEN);
+    ck_assert_uint_eq(d.rule, 2);
+    d = decide_rq(t, "GET", "/health", REQ(.ip = "198.51.100.1"));
+    ck_assert_int_eq(d.verdict, ZT_ALLOW);
+    ck_assert_uint_eq(d.rule, 0);
+    d = decide_rq(t, "GET", "/health", REQ(.ip = "203.0.113.9", .json = "{}"));
+    ck_assert_int_eq(d.verdict, ZT_DENY);
+    ck_assert_uint_eq(d.rule, 2);
+    d = decide_rq(t, "GET", "/orders", REQ(.ip = "203.0.113.9"));
+    ck_assert_int_eq(d.verdict, ZT_NEED_TOKEN);
+    ck_assert_uint_eq(d.rule, 2);
+    d = decide_rq(t, "GET", "/orders", REQ(.ip = "198.51.100.1"));
+    ck_assert_int_eq(d.verdict, ZT_NEED_TOKEN);
+    ck_assert_uint_eq(d.rule, NONE);
+    /* a token deny cannot hold without a token: its claim is missing */
+    d = decide_rq(t, "GET", "/health", REQ(0));
+    ck_assert_int_eq(d.verdict, ZT_ALLOW);
+    d = decide_rq(t, "GET", "/health", REQ(.json = "{\"azp\":\"legacy\"}"));
+    ck_assert_int_eq(d.verdict, ZT_DENY);
+    ck_assert_uint_eq(d.rule, 3);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The query parser                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    int n;
+    zt_qparam_t p[8];
+    const char *err;
+    char *buf;
+    size_t buflen;
+} parsed_t;
+
+/* Parse @a raw into a buffer of exactly strlen(raw) bytes, so that ASan
+ * catches a write past it. */
+static parsed_t *parse(const char *raw, uint32_t max)
+{
+    parsed_t *r = apr_pcalloc(pool, sizeof(*r));
+
+    ck_assert_uint_le(max, 8);
+    r->buflen = strlen(raw);
+    r->buf = malloc(r->buflen ? r->buflen : 1);
+    r->n = zt_query_parse(raw, r->buf, r->p, max, &r->err);
+    for (int k = 0; k < r->n; k++) {
+        zt_span_t *sp[2] = { &r->p[k].name, &r->p[k].value };
+        for (int j = 0; j < 2; j++) {
+            ck_assert(sp[j]->len == 0 || (sp[j]->ptr >= r->buf
+                      && sp[j]->ptr + sp[j]->len <= r->buf + r->buflen));
+            sp[j]->ptr = apr_pstrmemdup(pool, sp[j]->ptr, sp[j]->len);
+        }
+    }
+    free(r->buf);
+    return r;
+}
+
+static int span_is(const zt_span_t *sp, const char *s, size_t len)
+{
+    return sp->len == len && memcmp(sp->ptr, s, len) == 0;
+}
+
+#define ck_pair(r, k, want_name, want_value)                                \
+    ck_assert_msg(span_is(&(r)->p[k].name, want_name, sizeof(want_name) - 1)\
+                  && span_is(&(r)->p[k].value, want_value,                  \
+                             sizeof(want_value) - 1),                       \
+                  "pair %d: [%.*s]=[%.*s]", (k),                            \
+                  (int)(r)->p[k].name.len, (r)->p[k].name.ptr,              \
+                  (int)(r)->p[k].value.len, (r)->p[k].value.ptr)
+
+START_TEST(query_parse_good)
+{
+    parsed_t *r;
+    const char *err = NULL;
+
+    ck_assert_int_eq(zt_query_parse(NULL, NULL, NULL, 0, &err), 0);
+    ck_assert_int_eq(parse("", 8)->n, 0);
+    r = parse("a=1&b=2", 8);
+    ck_assert_int_eq(r->n, 2);
+    ck_pair(r, 0, "a", "1");
+    ck_pair(r, 1, "b", "2");
+    r = parse("a", 8);
+    ck_assert_int_eq(r->n, 1);
+    ck_pair(r, 0, "a", "");
+    r = parse("a=&b", 8);
+    ck_pair(r, 0, "a", "");
+    ck_pair(r, 1, "b", "");
+    r = parse("a=b=c", 8);
+    ck_pair(r, 0, "a", "b=c");
+    r = parse("%3D=%3d&%26=%26", 8);                  /* escaped separators */
+    ck_assert_int_eq(r->n, 2);
+    ck_pair(r, 0, "=", "=");
+    ck_pair(r, 1, "&", "&");
+    r = parse("q=a+b&a+b=%2B", 8);
+    ck_pair(r, 0, "q", "a b");
+    ck_pair(r, 1, "a b", "+");
+    r = parse("x=%4a%4A%41%7e", 8);
+    ck_pair(r, 0, "x", "JJA~");
+    r = parse("x=%2526", 8);                          /* decoded once */
+    ck_pair(r, 0, "x", "%26");
+    r = parse("a;b=1", 8);                            /* ';' separates nothing */
+    ck_assert_int_eq(r->n, 1);
+    ck_pair(r, 0, "a;b", "1");
+    r = parse("e=%C3%A9&f=%f0%9f%98%80&g=\xc3\xa9&h=%ef%bf%bf", 8);
+    ck_assert_int_eq(r->n, 4);
+    ck_pair(r, 0, "e", "\xc3\xa9");
+    ck_pair(r, 1, "f", "\xf0\x9f\x98\x80");
+    ck_pair(r, 2, "g", "\xc3\xa9");
+    ck_pair(r, 3, "h", "\xef\xbf\xbf");
+    r = parse("a=%20%7E%21", 8);
+    ck_pair(r, 0, "a", " ~!");
+    /* empty pairs are skipped, and do not count against the limit */
+    r = parse("&&a=1&&&b=2&", 2);
+    ck_assert_int_eq(r->n, 2);
+    ck_pair(r, 0, "a", "1");
+    ck_pair(r, 1, "b", "2");
+    ck_assert_int_eq(parse("&", 0)->n, 0);
+    ck_assert_int_eq(parse("&&&&", 8)->n, 0);
+    /* repeated names are kept in order */
+    r = parse("a=1&a=2&a=3", 8);
+    ck_assert_int_eq(r->n, 3);
+    ck_pair(r, 2, "a", "3");
+}
+END_TEST
+
+START_TEST(query_parse_hostile)
+{
+    static const struct { const char *raw; const char *why; } bad[] = {
+        { "%", "invalid percent escape" },
+        { "a=%", "invalid percent escape" },
+        { "a=%4", "invalid percent escape" },
+        { "a=%4g", "invalid percent escape" },
+        { "a=%g4", "invalid percent escape" },
+        { "a=%%41", "invalid percent escape" },
+        { "a=% 41", "invalid percent escape" },
+        { "a=%-1", "invalid percent escape" },
+        { "a=%+1", "invalid percent escape" },
+        { "a=%\xc3\xa9", "invalid percent escape" },
+        { "%zz=1", "invalid percent escape" },
+        { "a=1&b=%2", "invalid percent escape" },
+        { "a=%00", "NUL or control byte" },
+        { "%00=a", "NUL or control byte" },
+        { "a=%0a", "NUL or control byte" },
+        { "a=%0D%0A", "NUL or control byte" },
+        { "a=%09", "NUL or control byte" },
+        { "a=%1f", "NUL or control byte" },
+        { "a=%7F", "NUL or control byte" },
+        { "a=\x01", "NUL or control byte" },
+        { "a\tb=1", "NUL or control byte" },
+        { "a=\x7f", "NUL or control byte" },
+        { "a=\r\n", "NUL or control byte" },
+        { "a=%ff", "invalid UTF-8" },
+        { "a=%fe", "invalid UTF-8" },
+        { "a=%80", "invalid UTF-8" },
+        { "a=%c0%af", "invalid UTF-8" },          /* overlong '/' */
+        { "a=%c1%bf", "invalid UTF-8" },
+        { "a=%e0%80%af", "invalid UTF-8" },       /* overlong, 3 bytes */
+        { "a=%f0%80%80%af", "invalid UTF-8" },    /* overlong, 4 bytes */
+        { "a=%ed%a0%80", "invalid UTF-8" },       /* surrogate */
+        { "a=%ed%bf%bf", "invalid UTF-8" },
+        { "a=%f4%90%80%80", "invalid UTF-8" },    /* above U+10FFFF */
+        { "a=%f5%80%80%80", "invalid UTF-8" },
+        { "a=%c3", "invalid UTF-8" },             /* truncated */
+        { "a=%c3&b=%a9", "invalid UTF-8" },       /* split across pairs */
+        { "a=%e2%82", "invalid UTF-8" },
+        { "a=%c3%28", "invalid UTF-8" },
+        { "a=\xc3", "invalid UTF-8" },
+        { "a=\xc3\x28", "invalid UTF-8" },
+        { "\xff=1", "invalid UTF-8" },
+        { "a=%f0%9f%98", "invalid UTF-8" },
+        { "=1", "parameter without a name" },
+        { "=", "parameter without a name" },
+        { "a=1&=", "parameter without a name" },
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        parsed_t *r = parse(bad[i].raw, 8);
+        ck_assert_msg(r->n == -1 && r->err != NULL && strcmp(r->err, bad[i].why) == 0,
+                      "%zu: %s: n %d err %s", i, bad[i].raw, r->n, r->err ? r->err : "-");
+    }
+    /* limits */
+    ck_assert_int_eq(parse("a&b&c", 3)->n, 3);
+    ck_assert_int_eq(parse("a&b&c", 2)->n, -1);
+    ck_assert_str_eq(parse("a&b&c", 2)->err, "too many parameters");
+    ck_assert_int_eq(parse("a", 0)->n, -1);
+    ck_assert_int_eq(parse("", 0)->n, 0);
+}
+END_TEST
+
+/* A long query decodes in one pass into a buffer of its own length. */
+START_TEST(query_parse_long)
+{
+    size_t len = 1u << 20;
+    char *raw = apr_palloc(pool, len + 1), *buf = malloc(len);
+    zt_qparam_t *out = apr_palloc(pool, 65536 * sizeof(*out));
+    const char *err = NULL;
+    int n;
+
+    for (size_t i = 0; i < len; i += 16) {
+        memcpy(raw + i, "k=%41%42%43+xyz&", 16);
+    }
+    raw[len - 1] = 'z';                       /* no trailing '&' */
+    raw[len] = '\0';
+    n = zt_query_parse(raw, buf, out, 65536, &err);
+    ck_assert_int_eq(n, 65536);
+    ck_assert(span_is(&out[0].value, "ABC xyz", 7));
+    ck_assert(span_is(&out[65535].value, "ABC xyzz", 8));
+    ck_assert_int_eq(zt_query_parse(raw, buf, out, 65535, &err), -1);
+    free(buf);
+}
+END_TEST
+
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
     TCase *tc;
-
-    tc = tcase_create("route");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, route_literals_and_captures);
-    tcase_add_test(tc, route_precedence_left_to_right);
-    tcase_add_test(tc, route_methods);
-    tcase_add_test(tc, route_bad_paths);
-    tcase_add_test(tc, route_segment_limit);
-    tcase_add_test(tc, route_captures);
-    suite_add_tcase(s, tc);
 
     tc = tcase_create("decide");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -711,6 +1431,27 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, values_claim_vs_claim);
     tcase_add_test(tc, values_in_claim);
     tcase_add_test(tc, values_deep_and_logic);
+    tcase_add_test(tc, orderings);
+    tcase_add_test(tc, query_operands);
+    tcase_add_test(tc, header_operands);
+    tcase_add_test(tc, client_address);
+    tcase_add_test(tc, certificate);
+    tcase_add_test(tc, tls_version);
+    tcase_add_test(tc, time_of_day_and_week);
+    tcase_add_test(tc, claim_sets_in_list);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stepup");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, stepup_requirements);
+    tcase_add_test(tc, deny_without_token);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("query");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, query_parse_good);
+    tcase_add_test(tc, query_parse_hostile);
+    tcase_add_test(tc, query_parse_long);
     suite_add_tcase(s, tc);
     return s;
 }
