@@ -9,6 +9,10 @@
  *
  *   bench_eval [-r ROUNDS] TABLE.ztb REQUESTS.txt
  *
+ * -r 0 only decides and checks each request once: one decision per
+ * request, for counting instructions under callgrind
+ * (--toggle-collect=zt_route_match --toggle-collect=zt_eval_decide).
+ *
  * REQUESTS.txt is written by test/bench/gen_policy.py, one request a line:
  *
  *   EXPECT METHOD PATH IP NOW TLS CLAIMS
@@ -331,7 +335,7 @@ int main(int argc, char **argv)
     zt_decision_t d;
 
     while ((opt = getopt(argc, argv, "r:")) != -1) {
-        if (opt == 'r' && atoi(optarg) > 0) {
+        if (opt == 'r' && atoi(optarg) >= 0) {
             rounds = atoi(optarg);
         }
         else {
@@ -360,6 +364,14 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (rounds == 0) {
+        printf("{\"requests\": %zu, \"table_bytes\": %u", n, t->size);
+        for (int v = 0; v < V__COUNT; v++) {
+            printf(", \"%s\": %zu", verdict_names[v], counts[v]);
+        }
+        printf("}\n");
+        return 0;
+    }
     samples = malloc((size_t)rounds * n * sizeof(*samples));
     if (samples == NULL) {
         die("%s for %u rounds", "out of memory", (unsigned)rounds);
