@@ -98,9 +98,14 @@ typedef struct {
 /**
  * Decide a matched request.  Deny overrides allow; without a matching
  * allow the answer is ZT_DENY (with a token) or ZT_NEED_TOKEN.  Rules
- * flagged ZT_RULE_PUBLIC allow without a token.  An allowed request on a
+ * flagged ZT_RULE_PUBLIC allow without a token.  Without a token every
+ * deny is still evaluated (its token operands are missing), so a deny on
+ * the client address holds on a public route; one that matches answers
+ * ZT_NEED_TOKEN, naming it in @a d->rule.  An allowed request on a
  * route with a step-up requirement becomes ZT_STEPUP when the token's
- * `acr` is not listed or its `auth_time` is older than max_age.
+ * `acr` is not listed or its `auth_time` is older than max_age
+ * (ZT_NEED_TOKEN when there is no token), with the STEP index in
+ * @a d->stepup.
  */
 void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d);
