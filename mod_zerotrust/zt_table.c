@@ -1411,6 +1411,24 @@ static apr_status_t zt_load_meta(zt_loader_t *ld)
     return APR_SUCCESS;
 }
 
+/* The route trie (zt_route.c); a failure there is a bad table too. */
+static apr_status_t zt_load_trie(zt_loader_t *ld)
+{
+    const char *why = NULL;
+    size_t n = strlen(ld->name);
+
+    if (zt_route_trie_build(ld->t, ld->pool, &why) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    if (why == NULL) {
+        why = "the route trie cannot be built";
+    }
+    else if (strncmp(why, ld->name, n) == 0 && strncmp(why + n, ": ", 2) == 0) {
+        why += n + 2;       /* named once, by zt_bad */
+    }
+    return zt_bad(ld, "%s", why);
+}
+
 apr_status_t zt_table_load(zt_table_t **table, const void *buf,
                            apr_size_t len, const char *name,
                            apr_pool_t *pool, const char **err)
@@ -1490,7 +1508,7 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         || (rv = zt_load_routes(&ld))
         || (rv = zt_load_issuers(&ld))
         || (rv = zt_load_meta(&ld))
-        || (rv = zt_route_trie_build(t, pool, ld.err))) {
+        || (rv = zt_load_trie(&ld))) {
         return rv;
     }
     *table = t;

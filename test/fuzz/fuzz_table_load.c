@@ -82,9 +82,11 @@ static void fz_decide(const zt_table_t *t, const char *method, const char *path)
             FZ_CHECK(t->rules[d.rule].effect == ZT_EFFECT_ALLOW);
         }
         else {
-            /* no allow, or a deny a token might not have met */
+            /* no allow; a deny a token might not have met; or an allow
+             * on a route whose step-up needs a token */
             FZ_CHECK(d.verdict == ZT_NEED_TOKEN && fz_claims[c] == NULL);
-            FZ_CHECK(d.rule == ZT_NONE || t->rules[d.rule].effect == ZT_EFFECT_DENY);
+            FZ_CHECK(d.rule == ZT_NONE || t->rules[d.rule].effect == ZT_EFFECT_DENY
+                     || (d.stepup != ZT_NONE && d.stepup == t->routes[m.route].stepup));
         }
         if (m.route == ZT_NONE) {
             FZ_CHECK(d.verdict == ZT_DENY && d.rule == ZT_NONE);

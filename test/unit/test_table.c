@@ -72,6 +72,12 @@ static blob_t orders_blob(void)
     return emit(zb_orders(pool));
 }
 
+/* The example policy plus every part of format v2 (zb_full). */
+static blob_t full_blob(void)
+{
+    return emit(zb_full(pool));
+}
+
 static blob_t copy(blob_t b)
 {
     blob_t c = { apr_pmemdup(pool, b.buf, b.len), b.len };
@@ -237,13 +243,43 @@ static zt_table_t *load_ok(blob_t b)
 /* Decisions, to compare a table with the original                     */
 /* ------------------------------------------------------------------ */
 
+/* The request context of a fingerprint: none, or everything known. */
+static const char *fp_header(void *ctx, const char *lname)
+{
+    (void)ctx;
+    return strcmp(lname, "x-tenant") == 0 ? "t1" : NULL;
+}
+
+static void fp_request(zt_request_t *rq, int rich)
+{
+    static const char *const san[] = { "spiffe://corp/svc-a", "spiffe://corp/svc-b" };
+    static const zt_qparam_t query[] = { { { "q", 1 }, { "abc", 3 } } };
+
+    memset(rq, 0, sizeof(*rq));
+    if (!rich) {
+        return;
+    }
+    rq->query = query;
+    rq->nquery = 1;
+    rq->header = fp_header;
+    rq->ip_family = 4;
+    rq->ip[0] = 10;
+    rq->ip[3] = 7;
+    rq->cert = 1;
+    rq->cert_subject = "CN=svc";
+    rq->cert_san = san;
+    rq->ncert_san = 2;
+    rq->tls_version = "TLSv1.3";
+    rq->now = 1795600800;       /* Wed 2026-11-25 10:00 UTC */
+}
+
 /* The decision for a matched request that carries only @a claims. */
 static void decide(const zt_table_t *t, const zt_match_t *m,
                    const json_t *claims, zt_decision_t *d)
 {
     zt_request_t rq;
 
-    memset(&rq, 0, sizeof(rq));
+    fp_request(&rq, 0);
     rq.match = m;
     rq.claims = (const zt_claims_t *)claims;
     zt_eval_decide(t, &rq, d);
@@ -254,6 +290,10 @@ static const char *const fp_requests[][2] = {
     { "GET", "/orders/42" }, { "POST", "/orders" }, { "DELETE", "/orders/7" },
     { "GET", "/users/u1/orders" }, { "GET", "/users/u2/orders" },
     { "PUT", "/orders" }, { "GET", "/nope" }, { "GET", "/" },
+    { "GET", "/files" }, { "GET", "/files/a/b" }, { "GET", "/items/x/meta" },
+    { "GET", "/items/x/y" }, { "GET", "/search" },
+    { "PUT", "/docs/0b4a7c3e-9f1d-4c2a-8e5b-6d7f8a9b0c1d" },
+    { "POST", "/docs/d/xml/3" }, { "GET", "/cert/a" },
 };
 static const char *const fp_claims[] = {
     NULL,
@@ -262,15 +302,19 @@ static const char *const fp_claims[] = {
     "{\"sub\":\"u1\",\"scope\":\"orders:read\",\"azp\":\"legacy-batch\"}",
     "{\"sub\":\"u3\",\"realm_access\":{\"roles\":[\"admin\"]},\"azp\":\"cli\"}",
     "{\"sub\":\"u3\",\"realm_access\":{\"roles\":[\"admin\"]},\"azp\":\"web-spa\"}",
+    "{\"sub\":\"u4\",\"realm_access\":{\"roles\":[\"admin\"]},\"acr\":\"gold\","
+    "\"auth_time\":1795600700,\"level\":2}",
 };
-#define FP_N (sizeof(fp_requests) / sizeof(fp_requests[0]) \
-              * (sizeof(fp_claims) / sizeof(fp_claims[0])))
+#define FP_NREQ (sizeof(fp_requests) / sizeof(fp_requests[0]))
+#define FP_NCLAIMS (sizeof(fp_claims) / sizeof(fp_claims[0]))
+#define FP_N (FP_NREQ * FP_NCLAIMS * 2)
 
 typedef struct {
     int status;
     uint32_t route;
     int verdict;
     uint32_t rule;
+    uint32_t stepup;
 } fp_t;
 
 /* Every request x claims decision, and the invariants any verified table
@@ -279,24 +323,38 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
 {
     size_t k = 0;
 
-    for (size_t c = 0; c < sizeof(fp_claims) / sizeof(fp_claims[0]); c++) {
+    for (size_t c = 0; c < FP_NCLAIMS * 2; c++) {
         json_error_t jerr;
-        json_t *claims = fp_claims[c] ? json_loads(fp_claims[c], 0, &jerr) : NULL;
+        const char *text = fp_claims[c % FP_NCLAIMS];
+        json_t *claims = text ? json_loads(text, 0, &jerr) : NULL;
 
-        for (size_t r = 0; r < sizeof(fp_requests) / sizeof(fp_requests[0]); r++) {
+        for (size_t r = 0; r < FP_NREQ; r++) {
             zt_match_t m;
             zt_decision_t d;
+            zt_request_t rq;
+            int st = zt_route_match(t, fp_requests[r][0], fp_requests[r][1], &m);
 
-            fp[k].status = zt_route_match(t, fp_requests[r][0], fp_requests[r][1], &m);
+            fp_request(&rq, c >= FP_NCLAIMS);
+            rq.match = &m;
+            rq.claims = (const zt_claims_t *)claims;
+            zt_eval_decide(t, &rq, &d);
+            memset(&fp[k], 0, sizeof(fp[k]));     /* padding too: memcmp'ed */
+            fp[k].status = st;
             fp[k].route = m.route;
-            decide(t, &m, claims, &d);
             fp[k].verdict = d.verdict;
             fp[k].rule = d.rule;
+            fp[k].stepup = d.stepup;
             if (m.route != ZT_NONE) {
                 const zt_route_rec_t *rt = &t->routes[m.route];
                 ck_assert_uint_lt(m.route, t->nroutes);
-                ck_assert_int_eq(fp[k].status, ZT_ROUTE_OK);
-                ck_assert_uint_eq(rt->seg_count, m.nseg);
+                ck_assert_int_eq(st, ZT_ROUTE_OK);
+                if (rt->seg_count > 0
+                    && t->segs[rt->seg_first + rt->seg_count - 1].kind == ZT_SEG_GLOBSTAR) {
+                    ck_assert_uint_ge(m.nseg + 1, rt->seg_count);
+                }
+                else {
+                    ck_assert_uint_eq(rt->seg_count, m.nseg);
+                }
                 if (d.rule != ZT_NONE) {
                     int in_run = 0;
                     for (uint32_t i = 0; i < rt->rref_count; i++) {
@@ -322,11 +380,14 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
                 }
                 break;
             case ZT_NEED_TOKEN:
-                /* no allow, or a deny that a token might not have met */
+                /* no allow; or a deny that a token might not have met; or
+                 * an allow on a route whose step-up needs a token */
                 ck_assert_ptr_null(claims);
                 if (d.rule != ZT_NONE) {
                     ck_assert_uint_lt(d.rule, t->nrules);
-                    ck_assert_uint_eq(t->rules[d.rule].effect, ZT_EFFECT_DENY);
+                    ck_assert(t->rules[d.rule].effect == ZT_EFFECT_DENY
+                              || (d.stepup != ZT_NONE
+                                  && d.stepup == t->routes[m.route].stepup));
                 }
                 break;
             case ZT_STEPUP:
@@ -405,6 +466,174 @@ START_TEST(roundtrip)
     ck_assert_uint_eq(o->n, 2);
     ck_assert_str_eq(zt_table_str(t, o->str), "realm_access");
     ck_assert_str_eq(zt_table_str(t, o->str) + strlen("realm_access") + 1, "roles");
+}
+END_TEST
+
+/* Every v2 section, read back field by field. */
+START_TEST(roundtrip_v2)
+{
+    zt_table_t *t = load_ok(full_blob());
+    const zt_route_rec_t *files = &t->routes[6], *items = &t->routes[7];
+    const zt_route_rec_t *search = &t->routes[8], *put = &t->routes[9];
+    const zt_route_rec_t *xml = &t->routes[10];
+    const zt_seg_rec_t *sg;
+    const zt_param_rec_t *pa;
+    const zt_type_rec_t *ty;
+    const zt_body_rec_t *bo;
+
+    ck_assert_uint_eq(t->nroutes, 12);
+    /* routes of the example policy: no v2 parts */
+    ck_assert_str_eq(zt_table_str(t, t->routes[0].file), "examples/orders/orders.ztp");
+    ck_assert_uint_eq(t->routes[0].body, ZT_NONE);
+    ck_assert_uint_eq(t->routes[0].stepup, ZT_NONE);
+    ck_assert_uint_eq(t->routes[0].param_count, 0);
+    ck_assert_uint_eq(t->routes[0].lref_count, 0);
+    ck_assert_uint_eq(t->segs[t->routes[0].seg_first].type, ZT_NONE);
+    /* an untyped capture: a string of 0..4096 bytes */
+    sg = &t->segs[t->routes[2].seg_first + 1];
+    ck_assert_uint_eq(sg->kind, ZT_SEG_CAPTURE);
+    ck_assert_uint_lt(sg->type, t->ntypes);
+    ck_assert_uint_eq(t->types[sg->type].kind, ZT_TYPE_STRING);
+    ck_assert_int_eq(t->types[sg->type].min, 0);
+    ck_assert_int_eq(t->types[sg->type].max, 4096);
+    ck_assert_uint_eq(t->types[sg->type].dfa, ZT_NONE);
+    /* the same type for both {id} captures: interned */
+    ck_assert_uint_eq(sg->type, t->segs[t->routes[4].seg_first + 1].type);
+
+    /* * and ** */
+    ck_assert_uint_eq(files->flags, ZT_ROUTE_QUERY_ANY);
+    ck_assert_uint_eq(files->seg_count, 2);
+    ck_assert_uint_eq(t->segs[files->seg_first + 1].kind, ZT_SEG_GLOBSTAR);
+    ck_assert_uint_eq(t->segs[files->seg_first + 1].str, 0);
+    ck_assert_uint_eq(t->segs[files->seg_first + 1].type, ZT_NONE);
+    ck_assert_uint_eq(t->segs[items->seg_first + 1].kind, ZT_SEG_STAR);
+    ck_assert_uint_eq(files->param_count, 1);
+    ck_assert_uint_eq(t->types[t->params[files->param_first].type].kind, ZT_TYPE_ANY);
+
+    /* parameters, in order, of every type */
+    ck_assert_uint_eq(search->param_count, 7);
+    pa = &t->params[search->param_first];
+    ck_assert_uint_eq(pa[0].where, ZT_PARAM_QUERY);
+    ck_assert_str_eq(zt_table_str(t, pa[0].name), "q");
+    ck_assert_uint_eq(pa[0].flags, 0);
+    ty = &t->types[pa[0].type];
+    ck_assert_uint_eq(ty->kind, ZT_TYPE_STRING);
+    ck_assert_str_eq(zt_table_str(t, ty->str), "[a-z]+");
+    ck_assert_int_eq(ty->min, 1);
+    ck_assert_int_eq(ty->max, 64);
+    ty = &t->types[pa[1].type];
+    ck_assert_uint_eq(ty->kind, ZT_TYPE_INT);
+    ck_assert_int_eq(ty->max, 100);
+    ck_assert_uint_eq(pa[1].flags, ZT_PARAM_OPTIONAL);
+    ty = &t->types[pa[2].type];
+    ck_assert_uint_eq(ty->kind, ZT_TYPE_ENUM);
+    ck_assert_uint_eq(ty->count, 3);
+    ck_assert_uint_eq(t->opnds[t->lists[ty->first + 2]].kind, ZT_OPND_STR);
+    ck_assert_str_eq(zt_table_str(t, t->opnds[t->lists[ty->first + 2]].str), "blue");
+    ck_assert_uint_eq(pa[2].flags, ZT_PARAM_OPTIONAL | ZT_PARAM_LIST);
+    ck_assert_uint_eq(t->types[pa[3].type].kind, ZT_TYPE_BOOL);
+    ck_assert_uint_eq(t->types[pa[4].type].kind, ZT_TYPE_NUMBER);
+    ck_assert_uint_eq(pa[5].where, ZT_PARAM_HEADER);
+    ck_assert_str_eq(zt_table_str(t, pa[5].name), "x-tenant");
+    /* string 1..64 without a regex differs from q's type */
+    ck_assert_uint_ne(pa[5].type, pa[0].type);
+    ck_assert_uint_eq(t->types[pa[6].type].kind, ZT_TYPE_UUID);
+
+    /* typed captures; bodies and their schemas */
+    ck_assert_uint_eq(t->types[t->segs[put->seg_first + 1].type].kind, ZT_TYPE_UUID);
+    ck_assert_uint_eq(t->segs[put->seg_first + 1].type, t->segs[xml->seg_first + 1].type);
+    ck_assert_uint_eq(t->types[t->segs[xml->seg_first + 3].type].kind, ZT_TYPE_INT);
+    ck_assert_uint_eq(t->nbodies, 2);
+    bo = &t->bodies[put->body];
+    ck_assert_uint_eq(bo->kind, ZT_BODY_JSON);
+    ck_assert_uint_eq(bo->max, 65536);
+    ck_assert_str_eq(zt_table_str(t, bo->schema_name), "doc.schema.json");
+    ck_assert_uint_eq(bo->root, 0);
+    ck_assert_uint_eq(bo->schema_off % 8, 0);
+    ck_assert_uint_eq(bo->schema_len, strlen("{\"type\":\"object\",\"required\":[\"title\"]}\n"));
+    ck_assert_mem_eq(t->blob + bo->schema_off, "{\"type\":\"object\"", 16);
+    bo = &t->bodies[xml->body];
+    ck_assert_uint_eq(bo->kind, ZT_BODY_XML);
+    ck_assert_str_eq(zt_table_str(t, bo->root), "doc");
+    ck_assert_uint_eq(bo->schema_off % 8, 0);
+    ck_assert_mem_eq(t->blob + bo->schema_off, "<xs:schema", 10);
+    ck_assert_uint_eq(t->blob_len % 8, 0);
+
+    /* step-ups and limits */
+    ck_assert_uint_eq(t->nstepups, 2);
+    ck_assert_uint_eq(t->routes[4].stepup, 0);
+    ck_assert_uint_eq(put->stepup, 1);
+    ck_assert_uint_eq(t->stepups[0].acr_count, 2);
+    ck_assert_str_eq(zt_table_str(t, t->opnds[t->lists[t->stepups[0].acr_first + 1]].str),
+                     "platinum");
+    ck_assert_uint_eq(t->stepups[0].max_age, 300);
+    ck_assert_uint_eq(t->stepups[1].acr_count, 0);
+    ck_assert_uint_eq(t->stepups[1].acr_first, 0);
+    ck_assert_uint_eq(t->stepups[1].max_age, 600);
+    ck_assert_uint_eq(t->stepups[1].line, 201);
+    ck_assert_uint_eq(t->nlimits, 3);
+    ck_assert_uint_eq(t->limits[1].count, 10);
+    ck_assert_uint_eq(t->limits[1].period, 1);
+    ck_assert_uint_eq(t->limits[1].key, ZT_LIMIT_IP);
+    ck_assert_uint_eq(t->limits[2].period, 3600);
+    ck_assert_uint_eq(put->lref_count, 2);
+    ck_assert_uint_eq(t->lrefs[put->lref_first], 1);
+    ck_assert_uint_eq(t->lrefs[put->lref_first + 1], 2);
+    ck_assert_uint_eq(t->routes[2].lref_count, 2);
+
+    /* address blocks */
+    ck_assert_uint_eq(t->ncidrs, 5);
+    ck_assert_uint_eq(t->cidrs[0].family, 4);
+    ck_assert_uint_eq(t->cidrs[0].prefix, 8);
+    ck_assert_uint_eq(t->cidrs[0].addr[0], 10);
+    ck_assert_uint_eq(t->cidrs[1].family, 6);
+    ck_assert_uint_eq(t->cidrs[1].prefix, 32);
+    ck_assert_uint_eq(t->cidrs[1].addr[1], 0x01);
+    ck_assert_uint_eq(t->cidrs[2].prefix, 32);
+    ck_assert_uint_eq(t->cidrs[3].prefix, 128);
+    ck_assert_uint_eq(t->cidrs[3].addr[15], 1);
+}
+END_TEST
+
+/* The v2 parts of the full table decide as their records say. */
+START_TEST(full_decisions)
+{
+    zt_table_t *t = load_ok(full_blob());
+    fp_t fp[FP_N];
+    /* [context][claims][request]: rich context, claims 6 (acr gold) */
+#define FP(rich, c, r) (&fp[((rich) * FP_NCLAIMS + (c)) * FP_NREQ + (r)])
+
+    fingerprint(t, fp);
+    /* GET /files/a/b: public from 10.0.0.7, not from nowhere */
+    ck_assert_int_eq(FP(1, 0, 12)->verdict, ZT_ALLOW);
+    ck_assert_uint_eq(FP(1, 0, 12)->route, 6);
+    ck_assert_int_eq(FP(0, 0, 12)->verdict, ZT_NEED_TOKEN);
+    ck_assert_int_eq(FP(1, 0, 11)->verdict, ZT_ALLOW);      /* ** matches none */
+    /* GET /items/x/meta: 10:00 on a Wednesday */
+    ck_assert_int_eq(FP(1, 1, 13)->verdict, ZT_ALLOW);
+    ck_assert_uint_eq(FP(1, 1, 13)->rule, 7);
+    ck_assert_int_eq(FP(0, 1, 13)->verdict, ZT_DENY);
+    ck_assert_int_eq(FP(0, 6, 13)->verdict, ZT_ALLOW);      /* level 2 */
+    ck_assert_uint_eq(FP(0, 6, 13)->rule, 12);
+    ck_assert_int_eq(FP(1, 1, 14)->status, ZT_ROUTE_NONE);
+    /* GET /search: header and query */
+    ck_assert_int_eq(FP(1, 1, 15)->verdict, ZT_ALLOW);
+    ck_assert_int_eq(FP(0, 1, 15)->verdict, ZT_DENY);
+    /* PUT /docs/{id}: certificate SAN, step-up max_age 600 met (100 s) */
+    ck_assert_int_eq(FP(1, 6, 16)->verdict, ZT_ALLOW);
+    ck_assert_int_eq(FP(1, 1, 16)->verdict, ZT_STEPUP);     /* no auth_time */
+    ck_assert_uint_eq(FP(1, 1, 16)->stepup, 1);
+    /* POST /docs/{id}/xml/{n}: TLS version */
+    ck_assert_int_eq(FP(1, 1, 17)->verdict, ZT_ALLOW);
+    ck_assert_int_eq(FP(0, 1, 17)->verdict, ZT_DENY);
+    /* DELETE /orders/{id}: admin, step-up acr gold or platinum */
+    ck_assert_int_eq(FP(0, 4, 5)->verdict, ZT_STEPUP);
+    ck_assert_uint_eq(FP(0, 4, 5)->stepup, 0);
+    ck_assert_int_eq(FP(0, 6, 5)->verdict, ZT_ALLOW);
+    /* GET /cert/{name}: SAN listed, but not from loopback: denied */
+    ck_assert_int_eq(FP(1, 1, 18)->verdict, ZT_DENY);
+    ck_assert_uint_eq(FP(1, 1, 18)->rule, 14);
+#undef FP
 }
 END_TEST
 
@@ -532,7 +761,7 @@ END_TEST
 
 START_TEST(truncated_everywhere)
 {
-    blob_t b = orders_blob();
+    blob_t b = full_blob();
     fp_t want[FP_N], got[FP_N];
 
     fingerprint(load_ok(b), want);
@@ -569,7 +798,7 @@ static int in_tag(size_t i, uint32_t nsect)
 START_TEST(flipped_everywhere)
 {
     static const unsigned char masks[] = { 1, 2, 4, 8, 16, 32, 64, 128, 0xff };
-    blob_t b = orders_blob();
+    blob_t b = full_blob();
     blob_t x = copy(b);
     fp_t want[FP_N], got[FP_N];
     size_t loaded = 0, same = 0, total = 0;
@@ -1045,6 +1274,362 @@ static const bad_case_t bad_cases[] = {
 };
 #define NBAD ((int)(sizeof(bad_cases) / sizeof(bad_cases[0])))
 
+/*
+ * Bad v2 tables: one field of the full table (zb_full) at a time.  Its
+ * layout: routes 6 GET /files/ and "**", 7 GET /items/x/meta ("*"), 8 GET /search
+ * (params 1..7), 9 PUT /docs/{id:uuid} (body 0, stepup 1, limits 1 2),
+ * segments: route 2's {id} is 3, "**" 11, "*" 13, route 10's 18..21, route
+ * 11's 22..23; limit refs: route 1 0, route 2 1..2, route 9 3..4;
+ * 10 POST /docs/{id}/xml/{n:int} (body 1), 11 GET /cert/{name}; types 0
+ * string 0..4096, 1 any, 2 string /[a-z]+/, 3 int 1..100, 4 enum, 5 bool,
+ * 6 number, 7 string 1..64, 8 uuid, 9 int; cidrs 0 10/8, 1 2001:db8::/32,
+ * 2 192.168.1.7, 3 ::1, 4 127/8; blob: JSON schema 0..39, XML 40..97.
+ */
+typedef struct {
+    const char *name;
+    uint32_t tag;
+    uint32_t size;          /* record size */
+    uint32_t i;             /* record */
+    uint32_t off;           /* field offset */
+    uint32_t v;             /* the u32 written there */
+    const char *expect;
+} set_case_t;
+
+#define SET(name, tag, type, i, field, v, expect) \
+    { name, tag, sizeof(type), i, offsetof(type, field), v, expect }
+
+static const set_case_t set_cases[] = {
+    SET("route flags", ZT_TAG_ROUT, zt_route_rec_t, 6, flags, 2, "route 6: unknown flags 0x2"),
+    SET("route reserved", ZT_TAG_ROUT, zt_route_rec_t, 6, reserved, 1, "route 6: reserved field is 1"),
+    SET("route file", ZT_TAG_ROUT, zt_route_rec_t, 6, file, UINT32_MAX, "route 6: file: string offset 4294967295"),
+    SET("route body past", ZT_TAG_ROUT, zt_route_rec_t, 9, body, 2, "route 9: body 2 >= count 2"),
+    SET("route stepup past", ZT_TAG_ROUT, zt_route_rec_t, 9, stepup, 2, "route 9: stepup 2 >= count 2"),
+    SET("route stepup 0 for none", ZT_TAG_ROUT, zt_route_rec_t, 0, stepup, 7, "route 0: stepup 7 >= count 2"),
+    SET("params run shifted", ZT_TAG_ROUT, zt_route_rec_t, 8, param_first, 0, "route 8: params at 0, expected 1"),
+    SET("too many params", ZT_TAG_ROUT, zt_route_rec_t, 8, param_count, 65, "route 8: 65 params, the limit is 64"),
+    SET("params past PARM", ZT_TAG_ROUT, zt_route_rec_t, 8, param_count, 8, "route 8: params 1 count 8 exceed the 8 params"),
+    SET("params run wraps", ZT_TAG_ROUT, zt_route_rec_t, 8, param_first, UINT32_MAX, "route 8: params 4294967295 count 7"),
+    SET("params short", ZT_TAG_ROUT, zt_route_rec_t, 8, param_count, 6, "route 9: params at 8, expected 7"),
+    SET("too many limit refs", ZT_TAG_ROUT, zt_route_rec_t, 9, lref_count, 17, "route 9: 17 limit refs, the limit is 16"),
+    SET("limit refs shifted", ZT_TAG_ROUT, zt_route_rec_t, 9, lref_first, 2, "route 9: limit refs at 2, expected 3"),
+    SET("** not last", ZT_TAG_SEGS, zt_seg_rec_t, 13, kind, ZT_SEG_GLOBSTAR,
+        "route 7: ** is segment 1 of 3, it may only be the last"),
+    SET("* with a type", ZT_TAG_SEGS, zt_seg_rec_t, 13, type, 0, "segment 13: kind 2 with str 0 type 0"),
+    SET("** with a text", ZT_TAG_SEGS, zt_seg_rec_t, 11, str, 1, "segment 11: kind 3 with str 1"),
+    SET("literal with a type", ZT_TAG_SEGS, zt_seg_rec_t, 0, type, 0, "segment 0: a literal with type 0"),
+    SET("capture type past", ZT_TAG_SEGS, zt_seg_rec_t, 3, type, 10, "segment 3: capture type 10 >= count 10"),
+    SET("capture without type", ZT_TAG_SEGS, zt_seg_rec_t, 3, type, ZT_NONE, "segment 3: capture type 4294967295"),
+    SET("type kind", ZT_TAG_TYPE, zt_type_rec_t, 0, kind, ZT_TYPE__COUNT, "type 0: unknown kind 7"),
+    SET("type dfa", ZT_TAG_TYPE, zt_type_rec_t, 0, dfa, 0, "type 0: dfa 0 reserved 0, must be 4294967295 and 0"),
+    SET("type reserved", ZT_TAG_TYPE, zt_type_rec_t, 0, reserved, 1, "type 0: dfa 4294967295 reserved 1"),
+    SET("regex on an int", ZT_TAG_TYPE, zt_type_rec_t, 3, str, 1, "type 3: kind 1 with a regex (str 1)"),
+    SET("regex offset", ZT_TAG_TYPE, zt_type_rec_t, 2, str, UINT32_MAX, "type 2: regex: string offset 4294967295"),
+    SET("enum without values", ZT_TAG_TYPE, zt_type_rec_t, 4, count, 0, "type 4: enum without values"),
+    SET("enum past LIST", ZT_TAG_TYPE, zt_type_rec_t, 4, count, 1000, "type 4: list"),
+    SET("enum too long", ZT_TAG_TYPE, zt_type_rec_t, 4, count, ZT_MAX_LIST + 1, "type 4: 65537 values, the limit is 65536"),
+    SET("values on an int", ZT_TAG_TYPE, zt_type_rec_t, 3, count, 1, "type 3: kind 1 with values (list 0 count 1)"),
+    SET("param where", ZT_TAG_PARM, zt_param_rec_t, 0, where, 2, "param 0: unknown where 2"),
+    SET("param name empty", ZT_TAG_PARM, zt_param_rec_t, 0, name, 0, "param 0: name is empty"),
+    SET("param type past", ZT_TAG_PARM, zt_param_rec_t, 0, type, 10, "param 0: type 10 >= count 10"),
+    SET("param flags", ZT_TAG_PARM, zt_param_rec_t, 0, flags, 4, "param 0: flags 0x4"),
+    SET("header as a list", ZT_TAG_PARM, zt_param_rec_t, 6, flags, ZT_PARAM_LIST, "param 6: flags 0x2 (list is for query"),
+    SET("body kind", ZT_TAG_BODY, zt_body_rec_t, 0, kind, 2, "body 0: unknown kind 2"),
+    SET("body max 0", ZT_TAG_BODY, zt_body_rec_t, 0, max, 0, "body 0: max is 0, must be > 0"),
+    SET("schema unaligned", ZT_TAG_BODY, zt_body_rec_t, 1, schema_off, 44, "body 1: schema at 44 length 57, must be 8-aligned"),
+    SET("schema past blob", ZT_TAG_BODY, zt_body_rec_t, 1, schema_len, 65, "body 1: schema at 40 length 65"),
+    SET("schema offset wraps", ZT_TAG_BODY, zt_body_rec_t, 1, schema_off, UINT32_MAX - 7, "body 1: schema at 4294967288"),
+    SET("offset without schema", ZT_TAG_BODY, zt_body_rec_t, 1, schema_len, 0, "body 1: no schema but offset 40"),
+    SET("schema name offset", ZT_TAG_BODY, zt_body_rec_t, 0, schema_name, UINT32_MAX, "body 0: schema name 4294967295"),
+    SET("root offset", ZT_TAG_BODY, zt_body_rec_t, 1, root, UINT32_MAX, "root 4294967295 is past"),
+    SET("schema cut short", ZT_TAG_BODY, zt_body_rec_t, 0, schema_len, 38, "blob byte 38 is in no schema and is not 0"),
+    SET("stepup reserved", ZT_TAG_STEP, zt_stepup_rec_t, 0, reserved, 1, "stepup 0: reserved field is 1"),
+    SET("stepup file", ZT_TAG_STEP, zt_stepup_rec_t, 0, file, UINT32_MAX, "stepup 0: file: string offset 4294967295"),
+    SET("stepup of nothing", ZT_TAG_STEP, zt_stepup_rec_t, 1, max_age, 0, "stepup 1: neither acr values nor max_age"),
+    SET("acr run without acr", ZT_TAG_STEP, zt_stepup_rec_t, 1, acr_first, 1, "stepup 1: no values but first is 1"),
+    SET("acr past LIST", ZT_TAG_STEP, zt_stepup_rec_t, 0, acr_count, 1000, "stepup 0: list"),
+    SET("acr too long", ZT_TAG_STEP, zt_stepup_rec_t, 0, acr_count, ZT_MAX_LIST + 1, "stepup 0: 65537 values"),
+    SET("limit count 0", ZT_TAG_LIMT, zt_limit_rec_t, 0, count, 0, "limit 0: count is 0, must be > 0"),
+    SET("limit period", ZT_TAG_LIMT, zt_limit_rec_t, 0, period, 2, "limit 0: period 2, must be 1, 60 or 3600"),
+    SET("limit key", ZT_TAG_LIMT, zt_limit_rec_t, 0, key, 3, "limit 0: unknown key 3"),
+    SET("limit reserved", ZT_TAG_LIMT, zt_limit_rec_t, 0, reserved, 1, "limit 0: reserved field is 1"),
+    SET("limit file", ZT_TAG_LIMT, zt_limit_rec_t, 0, file, UINT32_MAX, "limit 0: file: string offset 4294967295"),
+};
+#define NSET ((int)(sizeof(set_cases) / sizeof(set_cases[0])))
+
+START_TEST(bad_field_v2)
+{
+    const set_case_t *c = &set_cases[_i];
+    blob_t b = full_blob();
+    const char *err;
+
+    put32(rec(&b, c->tag, c->i, c->size) + c->off, c->v);
+    rehash(&b);
+    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
+    ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", c->name, err);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
+                  c->name, err, c->expect);
+}
+END_TEST
+
+/* Index of the @a nth record of @a tag whose u32 at @a off is @a v. */
+static uint32_t find_rec(blob_t *b, uint32_t tag, uint32_t size, uint32_t off,
+                         uint32_t v, int nth)
+{
+    uint32_t len;
+    unsigned char *s = sect(b, tag, &len);
+
+    for (uint32_t i = 0; i < len / size; i++) {
+        if (get32(s + i * size + off) == v && nth-- == 0) {
+            return i;
+        }
+    }
+    ck_abort_msg("no record %08x with %u at %u", tag, v, off);
+    return 0;
+}
+#define FIND_NODE(b, o) \
+    find_rec((b), ZT_TAG_NODE, sizeof(zt_node_rec_t), offsetof(zt_node_rec_t, op), (o), 0)
+#define FIND_OPND(b, k) \
+    find_rec((b), ZT_TAG_OPND, sizeof(zt_opnd_rec_t), offsetof(zt_opnd_rec_t, kind), (k), 0)
+
+/* Offset of @a text in the string pool. */
+static uint32_t str_off(blob_t *b, const char *text)
+{
+    uint32_t len;
+    const char *s = (const char *)sect(b, ZT_TAG_STRS, &len);
+
+    for (uint32_t i = 1; i < len; i += (uint32_t)strlen(s + i) + 1) {
+        if (strcmp(s + i, text) == 0) {
+            return i;
+        }
+    }
+    ck_abort_msg("no string %s", text);
+    return 0;
+}
+
+#define CIDR(b, i) REC(b, ZT_TAG_CIDR, zt_cidr_rec_t, i)
+#define TYPE(b, i) REC(b, ZT_TAG_TYPE, zt_type_rec_t, i)
+#define LIST(b, i) REC(b, ZT_TAG_LIST, uint32_t, i)
+#define LREF(b, i) REC(b, ZT_TAG_LREF, uint32_t, i)
+#define N_OP(b, i) FIELD(NODE(b, i), zt_node_rec_t, op)
+#define N_A(b, i) FIELD(NODE(b, i), zt_node_rec_t, a)
+#define N_B(b, i) FIELD(NODE(b, i), zt_node_rec_t, b)
+#define N_C(b, i) FIELD(NODE(b, i), zt_node_rec_t, c)
+
+static void put64(unsigned char *p, int64_t v)
+{
+    put32(p, (uint32_t)(uint64_t)v);
+    put32(p + 4, (uint32_t)((uint64_t)v >> 32));
+}
+
+/* A section with one more record, a copy of its record @a i. */
+static void append_copy(blob_t *b, uint32_t tag, uint32_t size, uint32_t i)
+{
+    uint32_t len;
+    unsigned char *s = sect(b, tag, &len);
+    unsigned char *more = apr_palloc(pool, len + size);
+
+    memcpy(more, s, len);
+    memcpy(more + len, s + i * size, size);
+    *b = repack(b, tag, more, len + size, 0, NULL, 0);
+}
+
+static void v_int_range(blob_t *b) { put64(FIELD(TYPE(b, 3), zt_type_rec_t, min), 101); }
+static void v_neg_length(blob_t *b) { put64(FIELD(TYPE(b, 0), zt_type_rec_t, min), -1); }
+static void v_uuid_range(blob_t *b) { put64(FIELD(TYPE(b, 8), zt_type_rec_t, max), 5); }
+static void v_enum_int(blob_t *b)
+{
+    put32(LIST(b, get32(FIELD(TYPE(b, 4), zt_type_rec_t, first))),
+          FIND_OPND(b, ZT_OPND_INT));
+}
+static void v_acr_int(blob_t *b)
+{
+    put32(LIST(b, get32(FIELD(REC(b, ZT_TAG_STEP, zt_stepup_rec_t, 0),
+                              zt_stepup_rec_t, acr_first))),
+          FIND_OPND(b, ZT_OPND_INT));
+}
+static void v_header_upper(blob_t *b)
+{
+    put32(FIELD(REC(b, ZT_TAG_PARM, zt_param_rec_t, 6), zt_param_rec_t, name),
+          str_off(b, "CN=svc"));
+}
+static void v_param_twice(blob_t *b)
+{
+    unsigned char *p = REC(b, ZT_TAG_PARM, zt_param_rec_t, 1);
+    put32(FIELD(REC(b, ZT_TAG_PARM, zt_param_rec_t, 2), zt_param_rec_t, name),
+          get32(FIELD(p, zt_param_rec_t, name)));
+}
+static void v_capture_twice(blob_t *b)
+{
+    /* route 10: docs {id} xml {n} = segments 18..21 */
+    put32(FIELD(SEG(b, 21), zt_seg_rec_t, str), get32(FIELD(SEG(b, 19), zt_seg_rec_t, str)));
+}
+static void v_json_root(blob_t *b)
+{
+    put32(FIELD(REC(b, ZT_TAG_BODY, zt_body_rec_t, 0), zt_body_rec_t, root),
+          str_off(b, "doc"));
+}
+static void v_blob_dirty(blob_t *b) { sect(b, ZT_TAG_BLOB, NULL)[39] = 'x'; }
+static void v_blob_odd(blob_t *b)
+{
+    uint32_t len;
+    unsigned char *s = sect(b, ZT_TAG_BLOB, &len);
+    *b = repack(b, ZT_TAG_BLOB, s, len - 4, 0, NULL, 0);
+}
+static void v_lref_past(blob_t *b) { put32(LREF(b, 0), 3); }
+static void v_lref_descend(blob_t *b) { put32(LREF(b, 3), 2); put32(LREF(b, 4), 1); }
+static void v_lref_twice(blob_t *b) { put32(LREF(b, 4), 1); }
+static void v_lref_unused(blob_t *b) { append_copy(b, ZT_TAG_LREF, 4, 0); }
+static void v_param_unused(blob_t *b)
+{
+    append_copy(b, ZT_TAG_PARM, sizeof(zt_param_rec_t), 0);
+}
+static void v_same_shape(blob_t *b)
+{
+    /* GET /cert/{name} becomes GET /orders/{name}, the shape of route 2 */
+    put32(FIELD(SEG(b, 22), zt_seg_rec_t, str), str_off(b, "orders"));
+}
+static void v_cidr_family(blob_t *b) { CIDR(b, 0)[0] = 5; }
+static void v_cidr_prefix4(blob_t *b) { CIDR(b, 0)[1] = 33; }
+static void v_cidr_prefix6(blob_t *b) { CIDR(b, 1)[1] = 129; }
+static void v_cidr_reserved(blob_t *b) { CIDR(b, 0)[3] = 1; }
+static void v_cidr_host(blob_t *b) { CIDR(b, 0)[4 + 3] = 1; }
+static void v_cidr_v4_tail(blob_t *b) { CIDR(b, 2)[4 + 4] = 0x80; }
+static void v_cidr_v6_host(blob_t *b) { CIDR(b, 1)[4 + 15] = 1; }
+static void v_query_empty(blob_t *b)
+{
+    put32(FIELD(OPND(b, FIND_OPND(b, ZT_OPND_QUERY)), zt_opnd_rec_t, str), 0);
+}
+static void v_header_opnd_upper(blob_t *b)
+{
+    put32(FIELD(OPND(b, FIND_OPND(b, ZT_OPND_HEADER)), zt_opnd_rec_t, str),
+          str_off(b, "CN=svc"));
+}
+static void v_query_num(blob_t *b)
+{
+    put64(FIELD(OPND(b, FIND_OPND(b, ZT_OPND_QUERY)), zt_opnd_rec_t, num), 5);
+}
+static void v_ip_str(blob_t *b)
+{
+    put32(FIELD(OPND(b, FIND_OPND(b, ZT_OPND_CLIENT_IP)), zt_opnd_rec_t, str), 1);
+}
+static void v_hour_num(blob_t *b)
+{
+    put64(FIELD(OPND(b, FIND_OPND(b, ZT_OPND_TIME_HOUR)), zt_opnd_rec_t, num), 1);
+}
+static void v_in_cidr_token(blob_t *b)
+{
+    put32(N_A(b, FIND_NODE(b, ZT_OP_IN_CIDR)), FIND_OPND(b, ZT_OPND_TOKEN));
+}
+static void v_eq_ip(blob_t *b)
+{
+    put32(N_A(b, FIND_NODE(b, ZT_OP_EQ)), FIND_OPND(b, ZT_OPND_CLIENT_IP));
+}
+static void v_in_list_ip(blob_t *b)
+{
+    put32(N_A(b, FIND_NODE(b, ZT_OP_IN_LIST)), FIND_OPND(b, ZT_OPND_CLIENT_IP));
+}
+static void v_in_claim_ip(blob_t *b)
+{
+    put32(N_A(b, FIND_NODE(b, ZT_OP_IN_CLAIM)), FIND_OPND(b, ZT_OPND_CLIENT_IP));
+}
+static void v_order_str(blob_t *b)
+{
+    put32(N_B(b, FIND_NODE(b, ZT_OP_GE)), FIND_OPND(b, ZT_OPND_STR));
+}
+static void v_order_weekday(blob_t *b)
+{
+    put32(N_A(b, FIND_NODE(b, ZT_OP_LT)), FIND_OPND(b, ZT_OPND_TIME_WEEKDAY));
+}
+static void v_order_bool(blob_t *b)
+{
+    put32(N_B(b, FIND_NODE(b, ZT_OP_GT)), FIND_OPND(b, ZT_OPND_BOOL));
+}
+static void v_order_c(blob_t *b) { put32(N_C(b, FIND_NODE(b, ZT_OP_LE)), 1); }
+static void v_in_cidr_past(blob_t *b) { put32(N_C(b, FIND_NODE(b, ZT_OP_IN_CIDR)), 100); }
+static void v_in_cidr_wraps(blob_t *b) { put32(N_B(b, FIND_NODE(b, ZT_OP_IN_CIDR)), UINT32_MAX); }
+static void v_in_cidr_long(blob_t *b)
+{
+    put32(N_C(b, FIND_NODE(b, ZT_OP_IN_CIDR)), ZT_MAX_LIST + 1);
+}
+static void v_in_list_long(blob_t *b)
+{
+    put32(N_C(b, FIND_NODE(b, ZT_OP_IN_LIST)), ZT_MAX_LIST + 1);
+}
+static void v_in_list_token(blob_t *b)
+{
+    put32(LIST(b, get32(N_B(b, FIND_NODE(b, ZT_OP_IN_LIST)))), FIND_OPND(b, ZT_OPND_TOKEN));
+}
+static void v_in_claim_subject(blob_t *b)
+{
+    put32(N_B(b, FIND_NODE(b, ZT_OP_IN_CLAIM)), FIND_OPND(b, ZT_OPND_CERT_SUBJECT));
+}
+static void v_op_past(blob_t *b) { put32(N_OP(b, 0), ZT_OP__COUNT); }
+
+static const bad_case_t bad_v2_cases[] = {
+    { "int range empty", v_int_range, "type 3: range 101..100 is empty", 0 },
+    { "negative length", v_neg_length, "type 0: range -1..4096", 0 },
+    { "uuid with a range", v_uuid_range, "type 8: kind 4 with a range", 0 },
+    { "enum value not a string", v_enum_int, "type 4: value 0, operand", 0 },
+    { "acr value not a string", v_acr_int, "stepup 0: value 0, operand", 0 },
+    { "header param upper case", v_header_upper, "param 6: header name is not lower case", 0 },
+    { "param twice", v_param_twice, "route 8: parameters 1 and 2 have the same name", 0 },
+    { "capture twice", v_capture_twice, "route 10: captures 1 and 3 have the same name", 0 },
+    { "JSON with a root", v_json_root, "body 0: a JSON body with an XML root", 0 },
+    { "blob padding dirty", v_blob_dirty, "blob byte 39 is in no schema and is not 0", 0 },
+    { "blob not 8-byte", v_blob_odd, "section 'BLOB': length 100 is not a multiple", 0 },
+    { "limit ref past", v_lref_past, "route 1: limit 3 >= count 3", 0 },
+    { "limit refs descend", v_lref_descend, "route 9: limit 1 after limit 2", 0 },
+    { "limit ref twice", v_lref_twice, "route 9: limit 1 after limit 1", 0 },
+    { "limit ref unused", v_lref_unused, "routes use 24 segments, 20 rule refs, 8 params and 5 limit refs; the table has 24, 20, 8 and 6", 0 },
+    { "param unused", v_param_unused, "8 params and 5 limit refs; the table has 24, 20, 9 and 5", 0 },
+    { "same shape", v_same_shape, "routes GET /orders/{id} (examples/orders/orders.ztp:13) "
+      "and GET /cert/{name} (examples/orders/orders.ztp:22) can match the same request", 0 },
+    { "cidr family", v_cidr_family, "cidr 0: family 5, must be 4 or 6", 0 },
+    { "cidr prefix v4", v_cidr_prefix4, "cidr 0: prefix 33, the limit for IPv4 is 32", 0 },
+    { "cidr prefix v6", v_cidr_prefix6, "cidr 1: prefix 129, the limit for IPv6 is 128", 0 },
+    { "cidr reserved", v_cidr_reserved, "cidr 0: reserved bytes are not 0", 0 },
+    { "cidr host bits", v_cidr_host, "cidr 0: address bit 31 is set past the /8 prefix", 0 },
+    { "cidr v4 tail", v_cidr_v4_tail, "cidr 2: address bit 32 is set past the /32 prefix", 0 },
+    { "cidr v6 host bits", v_cidr_v6_host, "cidr 1: address bit 127 is set past the /32", 0 },
+    { "query name empty", v_query_empty, "parameter name is empty", 0 },
+    { "header name upper", v_header_opnd_upper, "header name is not lower case", 0 },
+    { "query with num", v_query_num, "n 0 num 5, both must be 0", 0 },
+    { "client.ip with str", v_ip_str, "kind 7 with str 1 n 0 num 0, all must be 0", 0 },
+    { "time.hour with num", v_hour_num, "kind 12 with str 0 n 0 num 1, all must be 0", 0 },
+    { "in_cidr of a claim", v_in_cidr_token, "is of kind 0, not the client address", 0 },
+    { "eq on the address", v_eq_ip, "is the client address, which only in_cidr tests", 0 },
+    { "in_list of the address", v_in_list_ip, "is the client address", 0 },
+    { "in_claim of the address", v_in_claim_ip, "is the client address", 0 },
+    { "ordering on a string", v_order_str, "is of kind 2, never an integer", 0 },
+    { "ordering on the weekday", v_order_weekday, "is of kind 13, never an integer", 0 },
+    { "ordering on a boolean", v_order_bool, "is of kind 4, never an integer", 0 },
+    { "ordering with c", v_order_c, "unused field c is 1", 0 },
+    { "in_cidr past CIDR", v_in_cidr_past, "cidr 0 count 100 exceeds the 5 cidr entries", 0 },
+    { "in_cidr start wraps", v_in_cidr_wraps, "cidr 4294967295 count", 0 },
+    { "in_cidr too long", v_in_cidr_long, "65537 members, the limit is 65536", 0 },
+    { "in_list too long", v_in_list_long, "65537 members, the limit is 65536", 0 },
+    { "in_list of a claim", v_in_list_token, "is of kind 0, not a literal", 0 },
+    { "in_claim of a subject", v_in_claim_subject,
+      "is not a token claim or the certificate's SANs", 0 },
+    { "op past the last", v_op_past, "node 0: unknown op 13", 0 },
+};
+#define NBAD_V2 ((int)(sizeof(bad_v2_cases) / sizeof(bad_v2_cases[0])))
+
+START_TEST(bad_table_v2)
+{
+    const bad_case_t *c = &bad_v2_cases[_i];
+    blob_t b = full_blob();
+    const char *err;
+
+    c->mutate(&b);
+    rehash(&b);
+    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
+    ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", c->name, err);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
+                  c->name, err, c->expect);
+}
+END_TEST
+
 START_TEST(bad_table)
 {
     const bad_case_t *c = &bad_cases[_i];
@@ -1473,6 +2058,112 @@ START_TEST(emit_limit_segments)
     zb_route(ir, ZT_M_GET, apr_pstrdup(pool, path));
     ck_assert_ptr_nonnull(strstr(emit_err(ir),
                           ": too many path segments (33; the limit is 32)"));
+}
+END_TEST
+
+START_TEST(emit_limit_params)
+{
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/q");
+
+    for (int i = 0; i < ZT_MAX_PARAMS; i++) {
+        zb_param(ir, r, ZT_PARAM_QUERY, apr_psprintf(pool, "p%d", i), NULL,
+                 ZT_PARAM_OPTIONAL);
+    }
+    load_ok(emit(ir));
+    zb_param(ir, r, ZT_PARAM_HEADER, "x-one-more", NULL, 0);
+    ck_assert_str_eq(emit_err(ir), "route /q: too many query and header parameters "
+                     "(65; the limit is 64)");
+}
+END_TEST
+
+START_TEST(emit_limit_limits)
+{
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/q");
+
+    for (int i = 0; i < ZT_MAX_LIMITS; i++) {
+        zb_limit(ir, (uint32_t)i + 1, 60, ZT_LIMIT_SUB, 1, r);
+    }
+    load_ok(emit(ir));
+    zb_limit(ir, 100, 1, ZT_LIMIT_IP, 1, r);
+    ck_assert_str_eq(emit_err(ir), "route /q: too many rate limits (17; the limit is 16)");
+}
+END_TEST
+
+/* ZT_MAX_LIST: enum values, acr values, and the members of IN_LIST and
+ * IN_CIDR, each exactly at the limit and one past it. */
+START_TEST(emit_limit_list)
+{
+    apr_array_header_t *values = apr_array_make(pool, ZT_MAX_LIST + 1, sizeof(char *));
+    zpc_ir_t *ir;
+    zpc_ir_type_t *ty;
+    uint32_t r;
+
+    for (int i = 0; i < ZT_MAX_LIST; i++) {
+        APR_ARRAY_PUSH(values, const char *) = apr_psprintf(pool, "v%d", i);
+    }
+    ir = zb_new(pool, "p", "p.ztp");
+    r = zb_route(ir, ZT_M_GET, "/q");
+    ty = zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "x");
+    ty->values = values;
+    zb_param(ir, r, ZT_PARAM_QUERY, "e", ty, 0);
+    zb_stepup(ir, NULL, 60, 1, r);
+    APR_ARRAY_IDX(ir->stepups, 0, zpc_ir_stepup_t).acr = apr_array_copy(pool, values);
+    load_ok(emit(ir));
+    APR_ARRAY_PUSH(values, const char *) = "one more";
+    APR_ARRAY_PUSH(APR_ARRAY_IDX(ir->stepups, 0, zpc_ir_stepup_t).acr,
+                   const char *) = "one more";
+    ck_assert_str_eq(emit_err(ir), "stepup at p.ztp:200: acr: 65537 values (the "
+                     "limit is 65536)");
+    APR_ARRAY_IDX(ir->stepups, 0, zpc_ir_stepup_t).acr->nelts = 1;
+    ck_assert_str_eq(emit_err(ir), "route /q: parameter e: enum: 65537 values (the "
+                     "limit is 65536)");
+
+    ir = zb_new(pool, "p", "p.ztp");
+    r = zb_route(ir, ZT_M_GET, "/q");
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(in_list token.a [\"x\"])", "GET /q", 1, r);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(in_cidr client.ip [10.0.0.0/8])", "GET /q", 1, r);
+    APR_ARRAY_IDX(ir->nodes, 0, zpc_ir_node_t).c = ZT_MAX_LIST + 1;
+    ck_assert_str_eq(emit_err(ir), "condition node 0: a list of 65537 members (the "
+                     "limit is 65536)");
+    APR_ARRAY_IDX(ir->nodes, 0, zpc_ir_node_t).c = 1;
+    APR_ARRAY_IDX(ir->nodes, 1, zpc_ir_node_t).c = ZT_MAX_LIST + 1;
+    ck_assert_str_eq(emit_err(ir), "condition node 1: a list of 65537 members (the "
+                     "limit is 65536)");
+}
+END_TEST
+
+/* Equal types share a record; a schema used twice is stored once. */
+START_TEST(emit_interns_types_and_schemas)
+{
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t a = zb_route(ir, ZT_M_PUT, "/a/{x:int}");
+    uint32_t b = zb_route(ir, ZT_M_PUT, "/b/{y:int}/{z:uuid}");
+    zpc_ir_body_t *body = zb_body(ir, a, ZT_BODY_JSON, 100, "s.json", "{}", NULL);
+    zt_table_t *t;
+
+    zb_body(ir, b, ZT_BODY_JSON, 200, "s.json", "{}", NULL);
+    zb_param(ir, a, ZT_PARAM_QUERY, "e", zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "p q"), 0);
+    zb_param(ir, b, ZT_PARAM_QUERY, "e", zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "p q"), 0);
+    zb_param(ir, b, ZT_PARAM_QUERY, "f", zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "p q r"), 0);
+    /* min/max of a kind without a range are not part of the record */
+    zb_param(ir, b, ZT_PARAM_QUERY, "u", zb_type(ir, ZT_TYPE_UUID, 5, 9, "x", NULL), 0);
+    t = load_ok(emit(ir));
+    ck_assert_uint_eq(t->ntypes, 4);           /* int, enum pq, uuid, enum pqr */
+    ck_assert_uint_eq(t->segs[1].type, t->segs[3].type);
+    ck_assert_uint_eq(t->params[0].type, t->params[1].type);
+    ck_assert_uint_ne(t->params[1].type, t->params[2].type);
+    ck_assert_uint_eq(t->params[3].type, t->segs[4].type);
+    ck_assert_uint_eq(t->nbodies, 2);
+    ck_assert_uint_eq(t->bodies[0].schema_off, t->bodies[1].schema_off);
+    ck_assert_uint_eq(t->blob_len, 8);
+    /* one body record for a body shared by two routes */
+    APR_ARRAY_IDX(ir->routes, b, zpc_ir_route_t).body = body;
+    t = load_ok(emit(ir));
+    ck_assert_uint_eq(t->nbodies, 1);
+    ck_assert_uint_eq(t->routes[0].body, 0);
+    ck_assert_uint_eq(t->routes[1].body, 0);
 }
 END_TEST
 
@@ -2090,6 +2781,8 @@ static Suite *table_suite(void)
     tc = tcase_create("emit_load");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, roundtrip);
+    tcase_add_test(tc, roundtrip_v2);
+    tcase_add_test(tc, full_decisions);
     tcase_add_test(tc, layout);
     tcase_add_test(tc, strings_deduped);
     tcase_add_test(tc, deterministic);
@@ -2103,6 +2796,8 @@ static Suite *table_suite(void)
     tc = tcase_create("bad");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, bad_table, 0, NBAD);
+    tcase_add_loop_test(tc, bad_field_v2, 0, NSET);
+    tcase_add_loop_test(tc, bad_table_v2, 0, NBAD_V2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("issuers");
@@ -2127,6 +2822,10 @@ static Suite *table_suite(void)
     tcase_add_test(tc, emit_limit_rules);
     tcase_add_test(tc, emit_limit_nodes);
     tcase_add_test(tc, emit_limit_issuers);
+    tcase_add_test(tc, emit_limit_params);
+    tcase_add_test(tc, emit_limit_limits);
+    tcase_add_test(tc, emit_limit_list);
+    tcase_add_test(tc, emit_interns_types_and_schemas);
     tcase_add_test(tc, emit_limit_segments);
     tcase_add_test(tc, emit_limit_claim_depth);
     tcase_add_test(tc, emit_empty_claim_part);

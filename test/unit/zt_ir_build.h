@@ -15,7 +15,14 @@
  *   (true) (and C C) (or C C) (not C) (eq X Y) (ne X Y)
  *   (in X token.a.b)            IN_CLAIM
  *   (in_list X [Y Z ...])       IN_LIST
- * operands: "string" 42 -7 true false token.a.b path.name
+ *   (lt X Y) (le X Y) (gt X Y) (ge X Y)
+ *   (in_cidr client.ip [10.0.0.0/8 ::1 ...])   IN_CIDR (an address alone
+ *                               is /32 or /128)
+ * operands: "string" 42 -7 true false token.a.b path.name query.name
+ *   header.name client.ip client.cert client.cert.subject client.cert.san
+ *   tls.version time.hour time.weekday
+ * Path patterns: "/a/{b}/c", "/a/{id:uuid}" (a typed capture: see
+ * zb_typename), "/a/x/any" and "/files/any-tail" -- a segment "*" or "**".
  * Malformed input aborts: these are fixtures, not user input. */
 #ifndef ZT_IR_BUILD_H
 #define ZT_IR_BUILD_H
@@ -26,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
@@ -119,7 +127,54 @@ static inline void zb_issuer_claims(zpc_ir_t *ir, uint32_t i, const char *typ,
     }
 }
 
-/* "/a/{b}/c": literal and capture segments; "/" has none. */
+/* A value type; @a values is space-separated (ENUM), else NULL. */
+static inline zpc_ir_type_t *zb_type(zpc_ir_t *ir, uint32_t kind, int64_t min,
+                                     int64_t max, const char *regex,
+                                     const char *values)
+{
+    apr_pool_t *p = zb_pool(ir);
+    zpc_ir_type_t *t = apr_pcalloc(p, sizeof(*t));
+    char *copy, *last, *w;
+
+    t->kind = kind;
+    t->min = min;
+    t->max = max;
+    t->regex = regex;
+    if (values != NULL) {
+        t->values = apr_array_make(p, 4, sizeof(const char *));
+        copy = apr_pstrdup(p, values);
+        for (w = apr_strtok(copy, " ", &last); w != NULL;
+             w = apr_strtok(NULL, " ", &last)) {
+            APR_ARRAY_PUSH(t->values, const char *) = w;
+        }
+    }
+    return t;
+}
+
+/* The type named in a capture "{id:NAME}": uuid, int (0..1000000), bool,
+ * number, or a string of 1..64 bytes. */
+static inline zpc_ir_type_t *zb_typename(zpc_ir_t *ir, const char *name)
+{
+    if (strcmp(name, "uuid") == 0) {
+        return zb_type(ir, ZT_TYPE_UUID, 0, 0, NULL, NULL);
+    }
+    if (strcmp(name, "int") == 0) {
+        return zb_type(ir, ZT_TYPE_INT, 0, 1000000, NULL, NULL);
+    }
+    if (strcmp(name, "bool") == 0) {
+        return zb_type(ir, ZT_TYPE_BOOL, 0, 0, NULL, NULL);
+    }
+    if (strcmp(name, "number") == 0) {
+        return zb_type(ir, ZT_TYPE_NUMBER, 0, 0, NULL, NULL);
+    }
+    if (strcmp(name, "string") == 0) {
+        return zb_type(ir, ZT_TYPE_STRING, 1, 64, NULL, NULL);
+    }
+    zb_die("unknown type", name);
+    return NULL;
+}
+
+/* "/a/{b}/c": literal, capture, "*" and "**" segments; "/" has none. */
 static inline uint32_t zb_route(zpc_ir_t *ir, uint32_t method,
                                 const char *pattern)
 {
@@ -141,9 +196,24 @@ static inline uint32_t zb_route(zpc_ir_t *ir, uint32_t method,
         const char *e = strchr(s, '/');
         size_t n = e ? (size_t)(e - s) : strlen(s);
         zpc_ir_seg_t *g = &APR_ARRAY_PUSH(r->segs, zpc_ir_seg_t);
+        memset(g, 0, sizeof(*g));
         if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
+            const char *colon = memchr(s, ':', n);
             g->kind = ZT_SEG_CAPTURE;
-            g->text = apr_pstrndup(p, s + 1, n - 2);
+            if (colon != NULL) {
+                g->text = apr_pstrndup(p, s + 1, (size_t)(colon - s - 1));
+                g->type = zb_typename(ir, apr_pstrndup(p, colon + 1,
+                                      (size_t)(s + n - 1 - colon - 1)));
+            }
+            else {
+                g->text = apr_pstrndup(p, s + 1, n - 2);
+            }
+        }
+        else if (n == 1 && s[0] == '*') {
+            g->kind = ZT_SEG_STAR;
+        }
+        else if (n == 2 && s[0] == '*' && s[1] == '*') {
+            g->kind = ZT_SEG_GLOBSTAR;
         }
         else {
             g->kind = ZT_SEG_LITERAL;
@@ -155,6 +225,116 @@ static inline uint32_t zb_route(zpc_ir_t *ir, uint32_t method,
         }
     }
     return (uint32_t)ir->routes->nelts - 1;
+}
+
+static inline zpc_ir_route_t *zb_route_at(zpc_ir_t *ir, uint32_t route)
+{
+    return &APR_ARRAY_IDX(ir->routes, route, zpc_ir_route_t);
+}
+
+/* A query or header parameter of @a route. */
+static inline void zb_param(zpc_ir_t *ir, uint32_t route, uint32_t where,
+                            const char *name, zpc_ir_type_t *type,
+                            uint32_t flags)
+{
+    zpc_ir_param_t *q = &APR_ARRAY_PUSH(zb_route_at(ir, route)->params,
+                                        zpc_ir_param_t);
+
+    q->where = where;
+    q->name = name;
+    q->type = type;
+    q->flags = flags;
+}
+
+/* The request body of @a route; @a schema (or NULL) is the file's text. */
+static inline zpc_ir_body_t *zb_body(zpc_ir_t *ir, uint32_t route,
+                                     uint32_t kind, uint32_t max,
+                                     const char *schema_name,
+                                     const char *schema, const char *root)
+{
+    zpc_ir_body_t *b = apr_pcalloc(zb_pool(ir), sizeof(*b));
+
+    b->kind = kind;
+    b->max = max;
+    b->schema_name = schema_name;
+    b->schema = schema;
+    b->schema_len = schema != NULL ? strlen(schema) : 0;
+    b->root = root;
+    zb_route_at(ir, route)->body = b;
+    return b;
+}
+
+/* A step-up requirement (acr values space-separated, or NULL) on the
+ * routes that follow (@a nroutes route indices). */
+static inline uint32_t zb_stepup(zpc_ir_t *ir, const char *acr,
+                                 uint32_t max_age, int nroutes, ...)
+{
+    apr_pool_t *p = zb_pool(ir);
+    zpc_ir_stepup_t *s = &APR_ARRAY_PUSH(ir->stepups, zpc_ir_stepup_t);
+    uint32_t idx = (uint32_t)ir->stepups->nelts - 1;
+    char *last, *w;
+    va_list ap;
+
+    s->acr = apr_array_make(p, 2, sizeof(const char *));
+    for (w = acr ? apr_strtok(apr_pstrdup(p, acr), " ", &last) : NULL; w != NULL;
+         w = apr_strtok(NULL, " ", &last)) {
+        APR_ARRAY_PUSH(s->acr, const char *) = w;
+    }
+    s->max_age = max_age;
+    s->file = ir->source;
+    s->line = 200 + idx;
+    va_start(ap, nroutes);
+    for (int k = 0; k < nroutes; k++) {
+        zb_route_at(ir, va_arg(ap, uint32_t))->stepup = (int32_t)idx;
+    }
+    va_end(ap);
+    return idx;
+}
+
+/* A rate limit on the routes that follow; add limits in order, so each
+ * route's list stays ascending. */
+static inline uint32_t zb_limit(zpc_ir_t *ir, uint32_t count, uint32_t period,
+                                uint32_t key, int nroutes, ...)
+{
+    zpc_ir_limit_t *l = &APR_ARRAY_PUSH(ir->limits, zpc_ir_limit_t);
+    uint32_t idx = (uint32_t)ir->limits->nelts - 1;
+    va_list ap;
+
+    l->count = count;
+    l->period = period;
+    l->key = key;
+    l->file = ir->source;
+    l->line = 300 + idx;
+    va_start(ap, nroutes);
+    for (int k = 0; k < nroutes; k++) {
+        APR_ARRAY_PUSH(zb_route_at(ir, va_arg(ap, uint32_t))->limits,
+                       uint32_t) = idx;
+    }
+    va_end(ap);
+    return idx;
+}
+
+/* "10.0.0.0/8", "2001:db8::/32", "::1" -> a CIDR record's index. */
+static inline uint32_t zb_cidr(zpc_ir_t *ir, const char *text)
+{
+    apr_pool_t *p = zb_pool(ir);
+    zpc_ir_cidr_t *c = &APR_ARRAY_PUSH(ir->cidrs, zpc_ir_cidr_t);
+    const char *slash = strchr(text, '/');
+    char *addr = slash ? apr_pstrndup(p, text, (size_t)(slash - text))
+                       : apr_pstrdup(p, text);
+
+    memset(c, 0, sizeof(*c));
+    if (inet_pton(AF_INET, addr, c->addr) == 1) {
+        c->family = 4;
+    }
+    else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+        c->family = 6;
+    }
+    else {
+        zb_die("bad address", text);
+    }
+    c->prefix = (uint8_t)(slash ? atoi(slash + 1) : (c->family == 4 ? 32 : 128));
+    return (uint32_t)ir->cidrs->nelts - 1;
 }
 
 static inline uint32_t zb_node_raw(zpc_ir_t *ir, uint32_t op, uint32_t a,
@@ -249,6 +429,32 @@ static inline uint32_t zb_parse_opnd(zpc_ir_t *ir, const char **s)
     if (zb_word(s, "false")) {
         return zb_opnd(ir, ZT_OPND_BOOL, NULL, 0);
     }
+    {
+        static const struct { const char *word; uint32_t kind; } req[] = {
+            { "client.ip", ZT_OPND_CLIENT_IP },
+            { "client.cert.subject", ZT_OPND_CERT_SUBJECT },
+            { "client.cert.san", ZT_OPND_CERT_SAN },
+            { "client.cert", ZT_OPND_CERT },
+            { "tls.version", ZT_OPND_TLS_VERSION },
+            { "time.hour", ZT_OPND_TIME_HOUR },
+            { "time.weekday", ZT_OPND_TIME_WEEKDAY },
+        };
+        for (size_t k = 0; k < sizeof(req) / sizeof(req[0]); k++) {
+            if (zb_word(s, req[k].word)) {
+                return zb_opnd(ir, req[k].kind, NULL, 0);
+            }
+        }
+    }
+    if (strncmp(q, "query.", 6) == 0 || strncmp(q, "header.", 7) == 0) {
+        int query = q[0] == 'q';
+        const char *b = q + (query ? 6 : 7), *e = b;
+        while (*e != '\0' && !isspace((unsigned char)*e) && *e != ')' && *e != ']') {
+            e++;
+        }
+        *s = e;
+        return zb_opnd(ir, query ? ZT_OPND_QUERY : ZT_OPND_HEADER,
+                       apr_pstrndup(p, b, (size_t)(e - b)), 0);
+    }
     if (strncmp(q, "token.", 6) == 0 || strncmp(q, "path.", 5) == 0) {
         int tok = q[0] == 't';
         const char *b = q + (tok ? 6 : 5), *e = b;
@@ -321,6 +527,31 @@ static inline uint32_t zb_parse_cond(zpc_ir_t *ir, const char **s)
                 APR_ARRAY_PUSH(ir->lists, uint32_t) = tmp[j];
             }
         }
+    }
+    else if (zb_word(s, "lt") || zb_word(s, "le") || zb_word(s, "gt")
+             || zb_word(s, "ge")) {
+        static const char *const ops = "ltlegtge";
+        char w[3] = { (*s)[-2], (*s)[-1], '\0' };
+        n.op = ZT_OP_LT + (uint32_t)((strstr(ops, w) - ops) / 2);
+        n.a = zb_parse_opnd(ir, s);
+        n.b = zb_parse_opnd(ir, s);
+    }
+    else if (zb_word(s, "in_cidr")) {
+        n.op = ZT_OP_IN_CIDR;
+        n.a = zb_parse_opnd(ir, s);
+        zb_expect(s, '[');
+        n.b = (uint32_t)ir->cidrs->nelts;
+        zb_skip(s);
+        while (**s != ']') {
+            const char *b = *s;
+            while (**s != '\0' && !isspace((unsigned char)**s) && **s != ']') {
+                (*s)++;
+            }
+            zb_cidr(ir, apr_pstrndup(zb_pool(ir), b, (size_t)(*s - b)));
+            n.c++;
+            zb_skip(s);
+        }
+        (*s)++;
     }
     else if (zb_word(s, "in")) {
         n.op = ZT_OP_IN_CLAIM;
@@ -410,6 +641,79 @@ static inline zpc_ir_t *zb_orders(apr_pool_t *p)
             "GET /users/{uid}/orders", 1, user);
     zb_rule(ir, ZT_EFFECT_DENY, 0, "(in_list token.azp [\"legacy-batch\"])",
             "* /orders/**", 4, list, get, post, del);
+    return ir;
+}
+
+/* The example policy and, on routes of their own, every part of format v2:
+ * `*` and `**`, typed captures, query and header parameters of every type,
+ * JSON and XML bodies with schemas, step-ups, rate limits, address blocks,
+ * orderings and every request operand.  Routes 6.., rules 6.. */
+static inline zpc_ir_t *zb_full(apr_pool_t *p)
+{
+    zpc_ir_t *ir = zb_orders(p);
+    uint32_t files, items, search, put, xml, cert;
+
+    ir->name = "full";
+    files = zb_route(ir, ZT_M_GET, "/files/**");
+    items = zb_route(ir, ZT_M_GET, "/items/*/meta");
+    search = zb_route(ir, ZT_M_GET, "/search");
+    put = zb_route(ir, ZT_M_PUT, "/docs/{id:uuid}");
+    xml = zb_route(ir, ZT_M_POST, "/docs/{id:uuid}/xml/{n:int}");
+    cert = zb_route(ir, ZT_M_GET, "/cert/{name}");
+    zb_route_at(ir, files)->flags = ZT_ROUTE_QUERY_ANY;
+
+    zb_param(ir, search, ZT_PARAM_QUERY, "q",
+             zb_type(ir, ZT_TYPE_STRING, 1, 64, "[a-z]+", NULL), 0);
+    zb_param(ir, search, ZT_PARAM_QUERY, "limit",
+             zb_type(ir, ZT_TYPE_INT, 1, 100, NULL, NULL), ZT_PARAM_OPTIONAL);
+    zb_param(ir, search, ZT_PARAM_QUERY, "tag",
+             zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "red green blue"),
+             ZT_PARAM_OPTIONAL | ZT_PARAM_LIST);
+    zb_param(ir, search, ZT_PARAM_QUERY, "exact",
+             zb_type(ir, ZT_TYPE_BOOL, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
+    zb_param(ir, search, ZT_PARAM_QUERY, "score",
+             zb_type(ir, ZT_TYPE_NUMBER, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
+    zb_param(ir, search, ZT_PARAM_HEADER, "x-tenant",
+             zb_type(ir, ZT_TYPE_STRING, 1, 64, NULL, NULL), 0);
+    zb_param(ir, search, ZT_PARAM_HEADER, "x-request-id",
+             zb_type(ir, ZT_TYPE_UUID, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
+    zb_param(ir, files, ZT_PARAM_QUERY, "v",
+             zb_type(ir, ZT_TYPE_ANY, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
+    zb_body(ir, put, ZT_BODY_JSON, 65536, "doc.schema.json",
+            "{\"type\":\"object\",\"required\":[\"title\"]}\n", NULL);
+    zb_body(ir, xml, ZT_BODY_XML, 1024, "doc.xsd",
+            "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"/>\n", "doc");
+
+    zb_stepup(ir, "gold platinum", 300, 1, 4);     /* DELETE /orders/{id} */
+    zb_stepup(ir, NULL, 600, 1, put);
+    zb_limit(ir, 100, 60, ZT_LIMIT_SUB, 2, 1, 2);
+    zb_limit(ir, 10, 1, ZT_LIMIT_IP, 2, 2, put);
+    zb_limit(ir, 5000, 3600, ZT_LIMIT_AZP, 1, put);
+
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC,
+            "(in_cidr client.ip [10.0.0.0/8 2001:db8::/32 192.168.1.7])",
+            "GET /files/**", 1, files);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(and (ge time.hour 8) (lt time.hour 18))", "GET /items/*/meta", 1, items);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(and (eq header.x-tenant \"t1\") (eq query.q \"abc\"))",
+            "GET /search", 1, search);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(and (eq client.cert true) (in \"spiffe://corp/svc-a\" client.cert.san))",
+            "PUT /docs/{id}", 1, put);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(or (in_list tls.version [\"TLSv1.2\" \"TLSv1.3\"])"
+            "    (eq client.cert.subject \"CN=svc\"))",
+            "POST /docs/{id}/xml/{n}", 1, xml);
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(in_list time.weekday [\"sun\"])",
+            "GET /files/**, GET /items/*/meta", 2, files, items);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(and (gt token.level 1) (le token.level 3))",
+            "GET /items/*/meta", 1, items);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0,
+            "(in_list client.cert.san [\"spiffe://corp/svc-b\"])", "GET /cert/{name}",
+            1, cert);
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(not (in_cidr client.ip [::1 127.0.0.0/8]))",
+            "GET /cert/{name}", 1, cert);
     return ir;
 }
 
