@@ -13,12 +13,22 @@
  *          jwks url "https://hs/certs"  refresh 3600s  refetch_min 60s
  *          secret file "hs.key"  typ "at+jwt"  required sub azp  max_lifetime none ...
  *          (all on one line; each item only when set)
- *   route 0  GET     /health       rules 0  (line 18)
- *   route 1  GET     /orders/{id}  rules 1 5  (line 20)
+ *   route 0  GET     /health             rules 0  (orders.ztp:18)
+ *   route 1  DELETE  /orders/{id: uuid}  rules 1 5  stepup 0  limits 0  (orders.ztp:20)
+ *   route 2  POST    /orders             rules 2  (orders.ztp:21)
+ *          query page int 1..100 optional
+ *          header "x-tenant" string 1..64
+ *          body json max 16384 schema "order.schema.json" (212 bytes)
  *   rule 0  allow  public  GET /health  (orders.ztp:26)
  *   rule 1  allow  when n0  GET /orders, GET /orders/{id}  (orders.ztp:27)
+ *   stepup 0  acr "urn:mfa"  max_age 600s  (orders.ztp:30)
+ *   limit 0  100/min per token.sub  (orders.ztp:31)
  *   node 0  in_claim "orders:read" token.scope
+ *   node 1  in_cidr client.ip [10.0.0.0/8, 2001:db8::/32]
  *
+ * Types are written as the language writes them (string 1..64 /re/,
+ * int 1..10, enum("a", "b")); a capture of the default type (a string of
+ * 0..4096 bytes) shows as {name}.
  * The format is stable (golden tests compare it byte for byte), so change
  * it only on purpose.  Source file names are printed without their
  * directories, so dumps do not depend on where zpc ran.  Every string from
@@ -26,6 +36,7 @@
  * terminal.  Route paths are rebuilt from their segments, which is what
  * matching uses; the pattern as written is shown only if it differs.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +135,85 @@ static void zpc_dump_opnd(FILE *out, const zt_table_t *t, uint32_t i)
     case ZT_OPND_BOOL:
         fputs(o->num ? "true" : "false", out);
         break;
+    case ZT_OPND_QUERY:
+        fputs("query", out);
+        zpc_dump_member(out, zt_table_str(t, o->str));
+        break;
+    case ZT_OPND_HEADER:
+        fputs("header[", out);
+        zpc_dump_str(out, zt_table_str(t, o->str), 1);
+        fputc(']', out);
+        break;
+    default: {
+        static const char *const names[ZT_OPND__COUNT] = {
+            [ZT_OPND_CLIENT_IP] = "client.ip", [ZT_OPND_CERT] = "client.cert",
+            [ZT_OPND_CERT_SUBJECT] = "client.cert.subject",
+            [ZT_OPND_CERT_SAN] = "client.cert.san",
+            [ZT_OPND_TLS_VERSION] = "tls.version", [ZT_OPND_TIME_HOUR] = "time.hour",
+            [ZT_OPND_TIME_WEEKDAY] = "time.weekday",
+        };
+        fputs(o->kind < ZT_OPND__COUNT && names[o->kind] ? names[o->kind] : "?", out);
+        break;
     }
+    }
+}
+
+/* The default type of a capture: a string of 0..4096 bytes, no regex. */
+static int zpc_dump_type_is_default(const zt_table_t *t, const zt_type_rec_t *y)
+{
+    return y->kind == ZT_TYPE_STRING && y->min == 0 && y->max == 4096
+           && *zt_table_str(t, y->str) == '\0';
+}
+
+/* A type as the language writes it. */
+static void zpc_dump_type(FILE *out, const zt_table_t *t, const zt_type_rec_t *y)
+{
+    static const char *const names[ZT_TYPE__COUNT] = {
+        [ZT_TYPE_STRING] = "string", [ZT_TYPE_INT] = "int",
+        [ZT_TYPE_NUMBER] = "number", [ZT_TYPE_BOOL] = "bool",
+        [ZT_TYPE_UUID] = "uuid", [ZT_TYPE_ENUM] = "enum", [ZT_TYPE_ANY] = "any",
+    };
+
+    fputs(names[y->kind], out);
+    switch (y->kind) {
+    case ZT_TYPE_STRING:
+        if (y->min != 0 || y->max != 4096) {
+            fprintf(out, " %" PRId64 "..%" PRId64, y->min, y->max);
+        }
+        if (*zt_table_str(t, y->str) != '\0') {
+            /* kept as written between the slashes */
+            fputs(" /", out);
+            zpc_dump_str(out, zt_table_str(t, y->str), 0);
+            fputc('/', out);
+        }
+        break;
+    case ZT_TYPE_INT:
+        if (y->min != INT64_MIN || y->max != INT64_MAX) {
+            fprintf(out, " %" PRId64 "..%" PRId64, y->min, y->max);
+        }
+        break;
+    case ZT_TYPE_ENUM:
+        fputc('(', out);
+        for (uint32_t k = 0; k < y->count; k++) {
+            fputs(k > 0 ? ", " : "", out);
+            zpc_dump_str(out, zt_table_str(t, t->opnds[t->lists[y->first + k]].str), 1);
+        }
+        fputc(')', out);
+        break;
+    }
+}
+
+/* "10.0.0.0/8", "2001:db8::/32" */
+static void zpc_dump_cidr(FILE *out, const zt_cidr_rec_t *c)
+{
+    char text[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, text,
+                  sizeof(text)) == NULL) {
+        fputs("?", out);
+        return;
+    }
+    fprintf(out, "%s/%u", text, c->prefix);
 }
 
 static void zpc_dump_method(FILE *out, uint32_t methods)
@@ -143,12 +232,25 @@ static void zpc_dump_path(FILE *out, const zt_table_t *t, const zt_route_rec_t *
     for (uint32_t k = 0; k < r->seg_count; k++) {
         const zt_seg_rec_t *s = &t->segs[r->seg_first + k];
         fputc('/', out);
-        if (s->kind == ZT_SEG_CAPTURE) {
+        switch (s->kind) {
+        case ZT_SEG_CAPTURE:
             fputc('{', out);
-        }
-        zpc_dump_str(out, zt_table_str(t, s->str), 0);
-        if (s->kind == ZT_SEG_CAPTURE) {
+            zpc_dump_str(out, zt_table_str(t, s->str), 0);
+            if (!zpc_dump_type_is_default(t, &t->types[s->type])) {
+                fputs(": ", out);
+                zpc_dump_type(out, t, &t->types[s->type]);
+            }
             fputc('}', out);
+            break;
+        case ZT_SEG_STAR:
+            fputc('*', out);
+            break;
+        case ZT_SEG_GLOBSTAR:
+            fputs("**", out);
+            break;
+        default:
+            zpc_dump_str(out, zt_table_str(t, s->str), 0);
+            break;
         }
     }
 }
@@ -237,6 +339,15 @@ static void zpc_dump_issuer(FILE *out, const zt_table_t *t,
     fprintf(out, "  leeway %us  (line %u)\n", s->leeway, s->line);
 }
 
+/* "(file.ztp:12)" */
+static void zpc_dump_where(FILE *out, const zt_table_t *t, uint32_t file,
+                           uint32_t line)
+{
+    fputs("(", out);
+    zpc_dump_str(out, zpc_dump_basename(zt_table_str(t, file)), 0);
+    fprintf(out, ":%u)", line);
+}
+
 static void zpc_dump_rule(FILE *out, const zt_table_t *t, uint32_t i)
 {
     const zt_rule_rec_t *r = &t->rules[i];
@@ -254,9 +365,9 @@ static void zpc_dump_rule(FILE *out, const zt_table_t *t, uint32_t i)
     }
     fputs("  ", out);
     zpc_dump_str(out, zt_table_str(t, r->text), 0);
-    fputs("  (", out);
-    zpc_dump_str(out, zpc_dump_basename(zt_table_str(t, r->file)), 0);
-    fprintf(out, ":%u)\n", r->line);
+    fputs("  ", out);
+    zpc_dump_where(out, t, r->file, r->line);
+    fputc('\n', out);
 }
 
 static void zpc_dump_node(FILE *out, const zt_table_t *t, uint32_t i)
@@ -265,6 +376,8 @@ static void zpc_dump_node(FILE *out, const zt_table_t *t, uint32_t i)
         [ZT_OP_TRUE] = "true", [ZT_OP_AND] = "and", [ZT_OP_OR] = "or",
         [ZT_OP_NOT] = "not", [ZT_OP_EQ] = "eq", [ZT_OP_NE] = "ne",
         [ZT_OP_IN_CLAIM] = "in_claim", [ZT_OP_IN_LIST] = "in_list",
+        [ZT_OP_LT] = "lt", [ZT_OP_LE] = "le", [ZT_OP_GT] = "gt", [ZT_OP_GE] = "ge",
+        [ZT_OP_IN_CIDR] = "in_cidr",
     };
     const zt_node_rec_t *n = &t->nodes[i];
 
@@ -280,6 +393,10 @@ static void zpc_dump_node(FILE *out, const zt_table_t *t, uint32_t i)
     case ZT_OP_EQ:
     case ZT_OP_NE:
     case ZT_OP_IN_CLAIM:
+    case ZT_OP_LT:
+    case ZT_OP_LE:
+    case ZT_OP_GT:
+    case ZT_OP_GE:
         fputc(' ', out);
         zpc_dump_opnd(out, t, n->a);
         fputc(' ', out);
@@ -297,7 +414,94 @@ static void zpc_dump_node(FILE *out, const zt_table_t *t, uint32_t i)
         }
         fputc(']', out);
         break;
+    case ZT_OP_IN_CIDR:
+        fputc(' ', out);
+        zpc_dump_opnd(out, t, n->a);
+        fputs(" [", out);
+        for (uint32_t k = 0; k < n->c; k++) {
+            fputs(k > 0 ? ", " : "", out);
+            zpc_dump_cidr(out, &t->cidrs[n->b + k]);
+        }
+        fputc(']', out);
+        break;
     }
+    fputc('\n', out);
+}
+
+/* The route's contract, one line each: parameters, then the body. */
+static void zpc_dump_contract(FILE *out, const zt_table_t *t,
+                              const zt_route_rec_t *r)
+{
+    for (uint32_t k = 0; k < r->param_count; k++) {
+        const zt_param_rec_t *p = &t->params[r->param_first + k];
+        const char *name = zt_table_str(t, p->name);
+
+        if (p->where == ZT_PARAM_HEADER) {
+            fputs("       header ", out);
+            zpc_dump_str(out, name, 1);
+        }
+        else {
+            fputs("       query ", out);
+            zpc_dump_str(out, name, !zpc_dump_is_ident(name));
+        }
+        fputc(' ', out);
+        zpc_dump_type(out, t, &t->types[p->type]);
+        fputs(p->flags & ZT_PARAM_OPTIONAL ? " optional" : "", out);
+        fputs(p->flags & ZT_PARAM_LIST ? " list" : "", out);
+        fputc('\n', out);
+    }
+    if (r->flags & ZT_ROUTE_QUERY_ANY) {
+        fputs("       query * any\n", out);
+    }
+    if (r->body != ZT_NONE) {
+        const zt_body_rec_t *b = &t->bodies[r->body];
+
+        fprintf(out, "       body %s max %u", b->kind == ZT_BODY_XML ? "xml" : "json",
+                b->max);
+        if (b->schema_len > 0 || b->schema_name != 0) {
+            fputs(" schema ", out);
+            zpc_dump_str(out, zt_table_str(t, b->schema_name), 1);
+            fprintf(out, " (%u bytes)", b->schema_len);
+        }
+        if (b->root != 0) {
+            fputs(" root ", out);
+            zpc_dump_str(out, zt_table_str(t, b->root), 1);
+        }
+        fputc('\n', out);
+    }
+}
+
+static void zpc_dump_stepup(FILE *out, const zt_table_t *t, uint32_t i)
+{
+    const zt_stepup_rec_t *s = &t->stepups[i];
+
+    fprintf(out, "stepup %u", i);
+    if (s->acr_count > 0) {
+        fputs("  acr", out);
+        for (uint32_t k = 0; k < s->acr_count; k++) {
+            fputc(' ', out);
+            zpc_dump_opnd(out, t, t->lists[s->acr_first + k]);
+        }
+    }
+    if (s->max_age > 0) {
+        fprintf(out, "  max_age %us", s->max_age);
+    }
+    fputs("  ", out);
+    zpc_dump_where(out, t, s->file, s->line);
+    fputc('\n', out);
+}
+
+static void zpc_dump_limit(FILE *out, const zt_table_t *t, uint32_t i)
+{
+    static const char *const keys[] = {
+        [ZT_LIMIT_SUB] = "token.sub", [ZT_LIMIT_AZP] = "token.azp",
+        [ZT_LIMIT_IP] = "client.ip",
+    };
+    const zt_limit_rec_t *l = &t->limits[i];
+
+    fprintf(out, "limit %u  %u/%s per %s  ", i, l->count,
+            l->period == 1 ? "s" : l->period == 60 ? "min" : "hour", keys[l->key]);
+    zpc_dump_where(out, t, l->file, l->line);
     fputc('\n', out);
 }
 
@@ -342,16 +546,34 @@ void zpc_dump(FILE *out, const zt_table_t *t)
         for (uint32_t k = 0; k < r->rref_count; k++) {
             fprintf(out, " %u", t->rrefs[r->rref_first + k]);
         }
+        if (r->stepup != ZT_NONE) {
+            fprintf(out, "  stepup %u", r->stepup);
+        }
+        if (r->lref_count > 0) {
+            fputs("  limits", out);
+            for (uint32_t k = 0; k < r->lref_count; k++) {
+                fprintf(out, " %u", t->lrefs[r->lref_first + k]);
+            }
+        }
         if (path != NULL && strcmp(path, zt_table_str(t, r->pattern)) != 0) {
             fputs("  pattern ", out);
             zpc_dump_str(out, zt_table_str(t, r->pattern), 1);
         }
-        fprintf(out, "  (line %u)\n", r->line);
+        fputs("  ", out);
+        zpc_dump_where(out, t, r->file, r->line);
+        fputc('\n', out);
+        zpc_dump_contract(out, t, r);
         free(path);
     }
 
     for (uint32_t i = 0; i < t->nrules; i++) {
         zpc_dump_rule(out, t, i);
+    }
+    for (uint32_t i = 0; i < t->nstepups; i++) {
+        zpc_dump_stepup(out, t, i);
+    }
+    for (uint32_t i = 0; i < t->nlimits; i++) {
+        zpc_dump_limit(out, t, i);
     }
     for (uint32_t i = 0; i < t->nnodes; i++) {
         zpc_dump_node(out, t, i);

@@ -1764,7 +1764,7 @@ START_TEST(issuer_dump)
         "issuer v6  iss \"v6\"  aud \"api\"  algs RS256\n"
         "       jwks url \"http://[::1]:1/jwks\"  refresh 10s  refetch_min 10s"
         "  required \"a.b\"  max_lifetime none  leeway 0s  (line 8)\n"
-        "route 0  GET     /a  rules 0  (line 11)\n"
+        "route 0  GET     /a  rules 0  (keys.ztp:11)\n"
         "rule 0  allow  always  GET /a  (keys.ztp:100)\n", t->hash_hex);
 
     /* too long for one Check message: show both on failure */
@@ -2436,12 +2436,12 @@ static const char dump_want[] =
 "policy \"orders-api\"  (source orders.ztp, sha256 %s)\n"
 "issuer corp  iss \"https://idp.example.com/realms/corp\"  aud \"orders-api\"  algs RS256 ES256 EdDSA\n"
 "       jwks file \"corp.jwks.json\"  max_lifetime 900s  leeway 30s  (line 3)\n"
-"route 0  GET     /health              rules 0  (line 11)\n"
-"route 1  GET     /orders              rules 1 5  (line 12)\n"
-"route 2  GET     /orders/{id}         rules 1 5  (line 13)\n"
-"route 3  POST    /orders              rules 2 5  (line 14)\n"
-"route 4  DELETE  /orders/{id}         rules 3 5  (line 15)\n"
-"route 5  GET     /users/{uid}/orders  rules 4  (line 16)\n"
+"route 0  GET     /health              rules 0  (orders.ztp:11)\n"
+"route 1  GET     /orders              rules 1 5  (orders.ztp:12)\n"
+"route 2  GET     /orders/{id}         rules 1 5  (orders.ztp:13)\n"
+"route 3  POST    /orders              rules 2 5  (orders.ztp:14)\n"
+"route 4  DELETE  /orders/{id}         rules 3 5  (orders.ztp:15)\n"
+"route 5  GET     /users/{uid}/orders  rules 4  (orders.ztp:16)\n"
 "rule 0  allow  public  GET /health  (orders.ztp:100)\n"
 "rule 1  allow  when n0  GET /orders, GET /orders/{id}  (orders.ztp:101)\n"
 "rule 2  allow  when n1  POST /orders  (orders.ztp:102)\n"
@@ -2458,6 +2458,84 @@ static const char dump_want[] =
 "node 7  eq token.sub path.uid\n"
 "node 8  in_claim \"admin\" token.realm_access.roles\n"
 "node 9  in_list token.azp [\"legacy-batch\"]\n";
+
+static const char dump_full_want[] =
+"policy \"full\"  (source orders.ztp, sha256 %s)\n"
+"issuer corp  iss \"https://idp.example.com/realms/corp\"  aud \"orders-api\"  algs RS256 ES256 EdDSA\n"
+"       jwks file \"corp.jwks.json\"  max_lifetime 900s  leeway 30s  (line 3)\n"
+"route 0  GET     /health                                   rules 0  (orders.ztp:11)\n"
+"route 1  GET     /orders                                   rules 1 5  limits 0  (orders.ztp:12)\n"
+"route 2  GET     /orders/{id}                              rules 1 5  limits 0 1  (orders.ztp:13)\n"
+"route 3  POST    /orders                                   rules 2 5  (orders.ztp:14)\n"
+"route 4  DELETE  /orders/{id}                              rules 3 5  stepup 0  (orders.ztp:15)\n"
+"route 5  GET     /users/{uid}/orders                       rules 4  (orders.ztp:16)\n"
+"route 6  GET     /files/**                                 rules 6 11  (orders.ztp:17)\n"
+"       query v any optional\n"
+"       query * any\n"
+"route 7  GET     /items/*/meta                             rules 7 11 12  (orders.ztp:18)\n"
+"route 8  GET     /search                                   rules 8  (orders.ztp:19)\n"
+"       query q string 1..64 /[a-z]+/\n"
+"       query limit int 1..100 optional\n"
+"       query tag enum(\"red\", \"green\", \"blue\") optional list\n"
+"       query exact bool optional\n"
+"       query score number optional\n"
+"       header \"x-tenant\" string 1..64\n"
+"       header \"x-request-id\" uuid optional\n"
+"route 9  PUT     /docs/{id: uuid}                          rules 9  stepup 1  limits 1 2  pattern \"/docs/{id:uuid}\"  (orders.ztp:20)\n"
+"       body json max 65536 schema \"doc.schema.json\" (39 bytes)\n"
+"route 10  POST    /docs/{id: uuid}/xml/{n: int 0..1000000}  rules 10  pattern \"/docs/{id:uuid}/xml/{n:int}\"  (orders.ztp:21)\n"
+"       body xml max 1024 schema \"doc.xsd\" (57 bytes) root \"doc\"\n"
+"route 11  GET     /cert/{name}                              rules 13 14  (orders.ztp:22)\n"
+"rule 0  allow  public  GET /health  (orders.ztp:100)\n"
+"rule 1  allow  when n0  GET /orders, GET /orders/{id}  (orders.ztp:101)\n"
+"rule 2  allow  when n1  POST /orders  (orders.ztp:102)\n"
+"rule 3  allow  when n2  DELETE /orders/{id}  (orders.ztp:103)\n"
+"rule 4  allow  when n6  GET /users/{uid}/orders  (orders.ztp:104)\n"
+"rule 5  deny   when n9  * /orders/**  (orders.ztp:105)\n"
+"rule 6  allow  public when n10  GET /files/**  (orders.ztp:106)\n"
+"rule 7  allow  when n11  GET /items/*/meta  (orders.ztp:107)\n"
+"rule 8  allow  when n14  GET /search  (orders.ztp:108)\n"
+"rule 9  allow  when n17  PUT /docs/{id}  (orders.ztp:109)\n"
+"rule 10  allow  when n20  POST /docs/{id}/xml/{n}  (orders.ztp:110)\n"
+"rule 11  deny   when n23  GET /files/**, GET /items/*/meta  (orders.ztp:111)\n"
+"rule 12  allow  when n24  GET /items/*/meta  (orders.ztp:112)\n"
+"rule 13  allow  when n27  GET /cert/{name}  (orders.ztp:113)\n"
+"rule 14  deny   when n28  GET /cert/{name}  (orders.ztp:114)\n"
+"stepup 0  acr \"gold\" \"platinum\"  max_age 300s  (orders.ztp:200)\n"
+"stepup 1  max_age 600s  (orders.ztp:201)\n"
+"limit 0  100/min per token.sub  (orders.ztp:300)\n"
+"limit 1  10/s per client.ip  (orders.ztp:301)\n"
+"limit 2  5000/hour per token.azp  (orders.ztp:302)\n"
+"node 0  in_claim \"orders:read\" token.scope\n"
+"node 1  in_claim \"orders:write\" token.scope\n"
+"node 2  and n3 n4\n"
+"node 3  in_claim \"admin\" token.realm_access.roles\n"
+"node 4  not n5\n"
+"node 5  eq token.azp \"web-spa\"\n"
+"node 6  or n7 n8\n"
+"node 7  eq token.sub path.uid\n"
+"node 8  in_claim \"admin\" token.realm_access.roles\n"
+"node 9  in_list token.azp [\"legacy-batch\"]\n"
+"node 10  in_cidr client.ip [10.0.0.0/8, 2001:db8::/32, 192.168.1.7/32]\n"
+"node 11  and n12 n13\n"
+"node 12  ge time.hour 8\n"
+"node 13  lt time.hour 18\n"
+"node 14  and n15 n16\n"
+"node 15  eq header[\"x-tenant\"] \"t1\"\n"
+"node 16  eq query.q \"abc\"\n"
+"node 17  and n18 n19\n"
+"node 18  eq client.cert true\n"
+"node 19  in_claim \"spiffe://corp/svc-a\" client.cert.san\n"
+"node 20  or n21 n22\n"
+"node 21  in_list tls.version [\"TLSv1.2\", \"TLSv1.3\"]\n"
+"node 22  eq client.cert.subject \"CN=svc\"\n"
+"node 23  in_list time.weekday [\"sun\"]\n"
+"node 24  and n25 n26\n"
+"node 25  gt token.level 1\n"
+"node 26  le token.level 3\n"
+"node 27  in_list client.cert.san [\"spiffe://corp/svc-b\"]\n"
+"node 28  not n29\n"
+"node 29  in_cidr client.ip [::1/128, 127.0.0.0/8]\n";
 
 static char *dump_text(const zt_table_t *t)
 {
@@ -2476,6 +2554,21 @@ START_TEST(dump_golden)
     char *got = dump_text(t);
 
     ck_assert_str_eq(got, apr_psprintf(pool, dump_want, t->hash_hex));
+    free(got);
+}
+END_TEST
+
+/* Every v2 part, as the language writes it. */
+START_TEST(dump_full)
+{
+    zt_table_t *t = load_ok(full_blob());
+    char *got = dump_text(t);
+    const char *want = apr_psprintf(pool, dump_full_want, t->hash_hex);
+
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "# got:\n%s# want:\n%s", got, want);
+    }
+    ck_assert(strcmp(got, want) == 0);
     free(got);
 }
 END_TEST
@@ -2507,8 +2600,8 @@ START_TEST(dump_escapes)
         "ES256 ES384 ES512 EdDSA HS256 HS384 HS512\n"
         "       jwks file \"../k.json\"  secret file \"s\\\"1\\x01.key\"  typ \"a\\tb\"  "
         "required sub x-y \"\\xc3\\xa9\"  max_lifetime none  leeway 1s  (line 3)\n"
-        "route 0  OPTIONS /x/{y}  rules 0 1 2  pattern \"/x/{y: uuid}\"  (line 11)\n"
-        "route 1  PATCH   /       rules none  (line 12)\n"
+        "route 0  OPTIONS /x/{y}  rules 0 1 2  pattern \"/x/{y: uuid}\"  (x.ztp:11)\n"
+        "route 1  PATCH   /       rules none  (x.ztp:12)\n"
         "rule 0  deny   public when n0  OPTIONS /x/{y}  (x.ztp:100)\n"
         "rule 1  allow  when n3  *\\t/x/**  (x.ztp:101)\n"
         "rule 2  allow  always  OPTIONS /x/{y}  (x.ztp:102)\n"
@@ -2854,6 +2947,7 @@ static Suite *table_suite(void)
     tc = tcase_create("dump");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, dump_golden);
+    tcase_add_test(tc, dump_full);
     tcase_add_test(tc, dump_escapes);
     suite_add_tcase(s, tc);
     return s;
