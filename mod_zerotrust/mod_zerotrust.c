@@ -420,8 +420,7 @@ static const char *zt_stepup_reason(const zt_table_t *t, uint32_t stepup,
 
     zt_claims_get(f->claims, "acr", 1, &acr);
     for (i = 0; !listed && i < st->acr_count; i++) {
-        const zt_opnd_rec_t *o = &t->opnds[t->lists[st->acr_first + i]];
-        const char *v = zt_table_str(t, o->str);
+        const char *v = zt_stepup_acr(t, st, i);
 
         listed = acr.type == ZT_V_STR && acr.len == strlen(v)
                  && memcmp(acr.s, v, acr.len) == 0;

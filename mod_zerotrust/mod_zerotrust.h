@@ -117,6 +117,13 @@ void zt_config_child_init(apr_pool_t *pchild, server_rec *s);
 /** This process's verified-token cache; NULL when off (or not in a child). */
 zt_tcache_t *zt_config_tcache(void);
 
+/** The @a i-th accepted acr value of step-up record @a st. */
+static inline const char *zt_stepup_acr(const zt_table_t *t,
+                                        const zt_stepup_rec_t *st, uint32_t i)
+{
+    return zt_table_str(t, t->opnds[t->lists[st->acr_first + i]].str);
+}
+
 /* zt_request.c: what the evaluator may know about a request. */
 /** The table reads client.cert.subject or client.cert.san: the client
  *  certificate is parsed for them. */

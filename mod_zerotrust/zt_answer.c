@@ -118,8 +118,7 @@ void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
                          zt_answer_quotable(r->pool, description));
     /* acr_values: space-separated, in the policy's order of preference. */
     for (i = 0; i < st->acr_count; i++) {
-        const zt_opnd_rec_t *o = &t->opnds[t->lists[st->acr_first + i]];
-        const char *v = zt_table_str(t, o->str);
+        const char *v = zt_stepup_acr(t, st, i);
 
         acr = acr ? apr_pstrcat(r->pool, acr, " ", v, NULL) : v;
     }

@@ -12,9 +12,10 @@
  *
  * The certificate's names come from the certificate itself: mod_ssl 2.4
  * exports DNS and e-mail SANs as variables but no URI SANs (SPIFFE IDs
- * are URIs), so the PEM it exports is parsed once with OpenSSL, and the
- * subject is printed from it with mod_ssl's own default flags (the string
- * SSL_CLIENT_S_DN holds unless SSLOptions +LegacyDNStringFormat).
+ * are URIs), so the PEM it exports is parsed with OpenSSL (once per
+ * connection and certificate), and the subject is printed from it with
+ * mod_ssl's own default flags (the string SSL_CLIENT_S_DN holds unless
+ * SSLOptions +LegacyDNStringFormat).
  */
 
 #include "mod_zerotrust.h"
@@ -158,8 +159,23 @@ static const char *zt_request_san_value(apr_pool_t *p, const ASN1_STRING *s)
     return apr_pstrmemdup(p, (const char *)d, (apr_size_t)n);
 }
 
+/*
+** The names of a connection's verified client certificate, kept in
+** c->pool: parsing a certificate (d2i_X509) costs OpenSSL 3.0 some
+** hundred microseconds, and a kept-alive connection presents the same one
+** on every request.  The PEM is compared, so a renegotiated certificate is
+** parsed again.
+*/
+typedef struct {
+    const char *pem;
+    const char *subject;            /* RFC 2253, or NULL */
+    const char *const *san;         /* DNS, URI, e-mail */
+    uint32_t nsan;
+} zt_cert_names_t;
+
 /* DNS, URI and e-mail SANs of @a x, in the certificate's order. */
-static void zt_request_sans(request_rec *r, X509 *x, zt_request_t *f)
+static void zt_request_sans(request_rec *r, apr_pool_t *p, X509 *x,
+                            zt_cert_names_t *cn)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
                                            NULL);
@@ -170,7 +186,7 @@ static void zt_request_sans(request_rec *r, X509 *x, zt_request_t *f)
         return;
     }
     n = sk_GENERAL_NAME_num(gens);
-    out = apr_array_make(r->pool, n > 0 ? n : 1, sizeof(const char *));
+    out = apr_array_make(p, n > 0 ? n : 1, sizeof(const char *));
     for (i = 0; i < n; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         const ASN1_STRING *s;
@@ -182,7 +198,7 @@ static void zt_request_sans(request_rec *r, X509 *x, zt_request_t *f)
         case GEN_EMAIL: s = g->d.rfc822Name; break;
         default:        continue;
         }
-        v = zt_request_san_value(r->pool, s);
+        v = zt_request_san_value(p, s);
         if (v == NULL) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00029)
                           "client certificate SAN %d holds a NUL or a byte "
@@ -192,39 +208,51 @@ static void zt_request_sans(request_rec *r, X509 *x, zt_request_t *f)
         APR_ARRAY_PUSH(out, const char *) = v;
     }
     GENERAL_NAMES_free(gens);
-    f->cert_san = (const char *const *)out->elts;
-    f->ncert_san = (uint32_t)out->nelts;
+    cn->san = (const char *const *)out->elts;
+    cn->nsan = (uint32_t)out->nelts;
 }
 
 /*
 ** Subject and SANs of the verified client certificate, from the PEM that
-** mod_ssl exports.  If it cannot be read the certificate keeps counting
-** as present, but with no names: conditions on them are false.
+** mod_ssl exports, once per connection and certificate.  If it cannot be
+** read the certificate keeps counting as present, but with no names:
+** conditions on them are false.
 */
 static void zt_request_cert_names(request_rec *r, zt_request_t *f)
 {
-    const char *pem = ap_ssl_var_lookup(r->pool, r->server, r->connection,
-                                        r, "SSL_CLIENT_CERT");
+    conn_rec *c = r->connection;
+    zt_cert_names_t *cn = ap_get_module_config(c->conn_config,
+                                               &zerotrust_module);
+    const char *pem = ap_ssl_var_lookup(r->pool, r->server, c, r,
+                                        "SSL_CLIENT_CERT");
     BIO *bio;
     X509 *x = NULL;
 
-    if (pem && (bio = BIO_new_mem_buf(pem, -1)) != NULL) {
-        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-    }
-    if (x == NULL) {
-        /* Leave nothing in this thread's error queue for mod_ssl. */
+    if (pem == NULL || cn == NULL || strcmp(cn->pem, pem) != 0) {
+        if (pem && (bio = BIO_new_mem_buf(pem, -1)) != NULL) {
+            x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+            BIO_free(bio);
+        }
+        if (x == NULL) {
+            /* Leave nothing in this thread's error queue for mod_ssl. */
+            ERR_clear_error();
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ZTLOGNO(00030)
+                          "the verified client certificate cannot be read "
+                          "from SSL_CLIENT_CERT; client.cert.subject and "
+                          "client.cert.san are missing for this request");
+            return;
+        }
+        cn = apr_pcalloc(c->pool, sizeof(*cn));
+        cn->pem = apr_pstrdup(c->pool, pem);
+        cn->subject = zt_request_dn(c->pool, X509_get_subject_name(x));
+        zt_request_sans(r, c->pool, x, cn);
+        X509_free(x);
         ERR_clear_error();
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ZTLOGNO(00030)
-                      "the verified client certificate cannot be read from "
-                      "SSL_CLIENT_CERT; client.cert.subject and "
-                      "client.cert.san are missing for this request");
-        return;
+        ap_set_module_config(c->conn_config, &zerotrust_module, cn);
     }
-    f->cert_subject = zt_request_dn(r->pool, X509_get_subject_name(x));
-    zt_request_sans(r, x, f);
-    X509_free(x);
-    ERR_clear_error();
+    f->cert_subject = cn->subject;
+    f->cert_san = cn->san;
+    f->ncert_san = cn->nsan;
 }
 
 /*

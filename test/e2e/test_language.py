@@ -14,6 +14,7 @@ request checks the status and the audit record's decision, stage, reason
 and rule (the policy's file:line)."""
 
 import datetime
+import http.client
 import os
 import shutil
 import ssl
@@ -524,6 +525,30 @@ def test_client_certificate_subject_is_rfc2253_as_mod_ssl_says(lang, keys):
     assert env["SSL_CLIENT_S_DN"] == "CN=svc-b,OU=Payments,O=Corp,C=DE"
     refused(L, go(L, "GET", "/mtls/subject", tok(keys), via="tls",
                   cert=L.svc_a))
+
+
+def test_certificate_names_on_a_kept_alive_connection(lang, keys):
+    """The names are parsed once per connection (kept in its pool) and
+    still decide every request on it."""
+    L = lang
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", L.tls, timeout=15,
+        context=client_context(L.ca, L.svc_b))
+    h = {"Authorization": "Bearer " + tok(keys)}
+    try:
+        for path, ok in (("/mtls/subject", True), ("/mtls/san", False),
+                         ("/mtls/subject", True), ("/mtls/any", True),
+                         ("/mtls/san", False)):
+            pos = L.srv.audit.size()
+            conn.request("GET", path, headers=h)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == (200 if ok else 403), path
+            rec = L.srv.audit.records(pos, wait=0.5)
+            assert len(rec) == 1 and rec[0]["path"] == path, rec
+            assert rec[0]["decision"] == ("allow" if ok else "deny"), rec
+    finally:
+        conn.close()
 
 
 def test_certificate_of_another_ca_never_reaches_the_policy(lang, keys,
