@@ -291,7 +291,28 @@ def test_query_parameter(lang, keys, query, token, deny):
         allowed(L, r, "allow GET /orders, GET /orders/{id}")
 
 
+MANY = "&".join("p%d=%d" % (i, i) for i in range(700))
+
+
+@pytest.mark.parametrize("query,deny", [
+    ("?", False),                                   # an empty query
+    ("?&&state=archived&", True),                   # empty parts skipped
+    ("?state=arch+ived", False),                    # '+' is a space
+    ("?state=archived%20", False),
+    ("?" + MANY + "&state=archived", True),         # found after 700 others
+    ("?" + MANY, False),
+])
+def test_query_odd_forms(lang, keys, query, deny):
+    L = lang
+    r = go(L, "GET", "/orders" + query, tok(keys, **READER))
+    if deny:
+        refused(L, r, "deny  GET /orders ")
+    else:
+        allowed(L, r, "allow GET /orders, GET /orders/{id}")
+
+
 @pytest.mark.parametrize("query", [
+    "?=x", "?state=ok&=x",
     "?state=%zz", "?state=%4", "?state=a%00b", "?state=%ff", "?state=%c3",
     "?%=1",
 ])
