@@ -109,14 +109,14 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
 %token T_INVALID "invalid character"
 %token T_START_TYPE "start of a type"
 
-%type <str> method part qname rword
+%type <str> method part qname rword ident
 %type <num> duration size
 %type <ival> effect
 %type <list> attrs words targets lits claims params pflags bopts sopts strs
 %type <list> titems members values
 %type <attr> attr bopt sopt
 %type <target> target
-%type <tail> tail
+%type <tail> tail ctail
 %type <expr> cond
 %type <opnd> name operand lit claim
 %type <type> type
@@ -151,8 +151,7 @@ stmt
     : kw_policy T_STRING    { zpc_ast_policy(ps, $2, &@2, &@$); }
     | kw_issuer T_IDENT T_STRING '{' attrs '}'
                             { zpc_ast_issuer(ps, $2, &@2, $3, &@3, $5, &@$); }
-    | kw_let T_IDENT "=" cond
-                            { zpc_ast_let(ps, $2, &@2, $4, &@$); }
+    | kw_let ident "=" cond  { zpc_ast_let(ps, $2, &@2, $4, &@$); }
     | kw_route method T_PATH
                             { zpc_ast_route(ps, $2, &@2, $3, &@3, NULL, &@$); }
     | kw_route method T_PATH '{' params '}'
@@ -385,9 +384,14 @@ target
     : method T_PATH         { $$ = zpc_ast_target(ps, $1, &@1, $2, &@2); }
     ;
 
+/* [public] [when C | unless C] */
 tail
+    : ctail
+    | "public" ctail        { $$ = zpc_ast_public(ps, $2, &@1); }
+    ;
+
+ctail
     : %empty                { $$ = zpc_ast_tail(ps, ZPC_TAIL_NONE, NULL, &@$); }
-    | "public"              { $$ = zpc_ast_tail(ps, ZPC_TAIL_PUBLIC, NULL, &@1); }
     | "when" cond           { $$ = zpc_ast_tail(ps, ZPC_TAIL_WHEN, $2, &@1); }
     | "unless" cond         { $$ = zpc_ast_tail(ps, ZPC_TAIL_UNLESS, $2, &@1); }
     ;
@@ -430,8 +434,14 @@ lit
     ;
 
 name
-    : T_IDENT               { $$ = zpc_ast_name(ps, $1, &@1); }
+    : ident                 { $$ = zpc_ast_name(ps, $1, &@1); }
     | name '.' part         { $$ = zpc_ast_name_add(ps, $1, $3, &@$); }
+    ;
+
+/* The newer statement keywords are names too where a statement cannot
+ * start: `let limit = ...`, `when test`.  (The older ones stay reserved.) */
+ident
+    : T_IDENT | "stepup" | "limit" | "test" | "include"
     ;
 
 /* After a dot any word is a claim name, keywords included. */
@@ -492,12 +502,25 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, zpc_parser_t *ps,
         cond |= exp[i] == YYSYMBOL_T_NOT;
         ident |= exp[i] == YYSYMBOL_T_IDENT;
     }
+    if (ident) {
+        /* stepup, limit, test, include are identifiers there: not listed */
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (exp[i] < YYSYMBOL_T_STEPUP || exp[i] > YYSYMBOL_T_INCLUDE) {
+                exp[k++] = exp[i];
+            }
+        }
+        n = k;
+    }
     msg = apr_pstrcat(ps->pool, "syntax error: unexpected ",
                       zpc_symbol(ps, tok, 0), NULL);
     if (tok == YYSYMBOL_T_ASSIGN && eq) {
         list = " (compare with '==')";
     }
-
+    else if (tok == YYSYMBOL_T_PUBLIC && !cond) {
+        list = " ('public' is written once, right after the targets: "
+               "allow TARGETS public when C)";
+    }
     else if (cond) {
         list = ", expecting a condition";
     }

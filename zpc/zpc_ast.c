@@ -214,6 +214,15 @@ zpc_ast_tail_t *zpc_ast_tail(zpc_parser_t *ps, int kind,
     return t;
 }
 
+zpc_ast_tail_t *zpc_ast_public(zpc_parser_t *ps, zpc_ast_tail_t *tail,
+                               const zpc_loc_t *loc)
+{
+    (void)ps;
+    tail->public = 1;
+    tail->public_loc = *loc;
+    return tail;
+}
+
 void zpc_ast_rule(zpc_parser_t *ps, int effect, apr_array_header_t *targets,
                   zpc_ast_tail_t *tail, const zpc_loc_t *loc)
 {

@@ -96,6 +96,7 @@ struct zpc_ast_let_t {
     unsigned depth;             /* expanded depth */
     uint64_t size;              /* expanded node count (saturating) */
     apr_array_header_t *paths;  /* zpc_ast_pathref_t, one per name */
+    zpc_ast_pathref_t token;    /* the first token.* it reads, if any */
 };
 
 /** A value type as written: `int 1..100`, `string 1..64 /re/`,
@@ -165,12 +166,15 @@ typedef struct {
     apr_array_header_t *segs;   /* zpc_ast_seg_t */
 } zpc_ast_target_t;
 
-enum { ZPC_TAIL_NONE, ZPC_TAIL_PUBLIC, ZPC_TAIL_WHEN, ZPC_TAIL_UNLESS };
+/* A rule's tail: [public] [when C | unless C] */
+enum { ZPC_TAIL_NONE, ZPC_TAIL_WHEN, ZPC_TAIL_UNLESS };
 
 typedef struct {
-    int kind;                   /* ZPC_TAIL_* */
+    int kind;                   /* ZPC_TAIL_*: the condition */
     zpc_ast_expr_t *cond;
-    zpc_loc_t loc;              /* the keyword */
+    zpc_loc_t loc;              /* when, unless */
+    int public;                 /* no token needed */
+    zpc_loc_t public_loc;
 } zpc_ast_tail_t;
 
 typedef struct {
@@ -436,6 +440,9 @@ zpc_ast_target_t *zpc_ast_target(zpc_parser_t *ps, const char *method,
                                  const char *path, const zpc_loc_t *path_loc);
 zpc_ast_tail_t *zpc_ast_tail(zpc_parser_t *ps, int kind,
                              zpc_ast_expr_t *cond, const zpc_loc_t *loc);
+/** `public` before a tail (@a loc: the keyword). */
+zpc_ast_tail_t *zpc_ast_public(zpc_parser_t *ps, zpc_ast_tail_t *tail,
+                               const zpc_loc_t *loc);
 void zpc_ast_rule(zpc_parser_t *ps, int effect, apr_array_header_t *targets,
                   zpc_ast_tail_t *tail, const zpc_loc_t *loc);
 zpc_ast_expr_t *zpc_ast_binary(zpc_parser_t *ps, int kind, zpc_ast_expr_t *a,

@@ -36,6 +36,7 @@ typedef struct {
     unsigned depth;
     uint64_t size;
     apr_array_header_t *paths;  /* zpc_ast_pathref_t, one per capture name */
+    zpc_ast_pathref_t token;    /* the first token.* read, if any */
 } zpc_cinfo_t;
 
 static uint64_t zpc_sat_add(uint64_t a, uint64_t b)
@@ -699,6 +700,9 @@ static int zpc_check_value(zpc_check_t *c, zpc_ast_opnd_t *o,
             return 0;
         }
         o->zt_kind = ZT_OPND_TOKEN;
+        if (info->token.opnd == NULL) {
+            info->token.opnd = o;
+        }
         return 1;
     }
     if (strcmp(first, "path") == 0 || strcmp(first, "query") == 0) {
@@ -1039,6 +1043,10 @@ static void zpc_check_ref(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
     e->let = l;
     info->depth = l->depth;
     info->size = l->size;
+    if (info->token.opnd == NULL && l->token.opnd != NULL) {
+        info->token.opnd = l->token.opnd;
+        info->token.via = l;    /* the let this condition names */
+    }
     for (int i = 0; l->paths != NULL && i < l->paths->nelts; i++) {
         const zpc_ast_pathref_t *p = &APR_ARRAY_IDX(l->paths, i, zpc_ast_pathref_t);
         zpc_add_path(c, info->paths, p->opnd, p->via != NULL ? p->via : l);
@@ -1054,7 +1062,8 @@ static void zpc_check_ref(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
 static void zpc_check_expr(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
                            const zpc_ast_let_t *self, zpc_cinfo_t *info)
 {
-    zpc_cinfo_t a = { 1, 1, info->paths }, b = { 1, 1, info->paths };
+    zpc_cinfo_t a = { 1, 1, info->paths, { NULL, NULL } };
+    zpc_cinfo_t b = { 1, 1, info->paths, { NULL, NULL } };
     int lok, rok;
 
     info->depth = 1;
@@ -1067,11 +1076,13 @@ static void zpc_check_expr(zpc_check_t *c, zpc_ast_expr_t *e, unsigned seq,
         zpc_check_expr(c, e->b, seq, self, &b);
         info->depth = 1 + (a.depth > b.depth ? a.depth : b.depth);
         info->size = zpc_sat_add(1, zpc_sat_add(a.size, b.size));
+        info->token = a.token.opnd != NULL ? a.token : b.token;
         break;
     case ZPC_EXPR_NOT:
         zpc_check_expr(c, e->a, seq, self, &a);
         info->depth = 1 + a.depth;
         info->size = zpc_sat_add(1, a.size);
+        info->token = a.token;
         break;
     case ZPC_EXPR_EQ:
     case ZPC_EXPR_NE:
@@ -1160,7 +1171,7 @@ static void zpc_check_lets(zpc_check_t *c)
     for (int i = 0; i < lets->nelts && !zpc_diag_stopped(c->d); i++) {
         zpc_ast_let_t *l = APR_ARRAY_IDX(lets, i, zpc_ast_let_t *);
         zpc_ast_let_t *first = apr_hash_get(c->lets, l->name, APR_HASH_KEY_STRING);
-        zpc_cinfo_t info = { 1, 1, NULL };
+        zpc_cinfo_t info = { 1, 1, NULL, { NULL, NULL } };
         int before = zpc_diag_errors(c->d);
 
         if (zpc_is_reserved(l->name)) {
@@ -1179,6 +1190,7 @@ static void zpc_check_lets(zpc_check_t *c)
         l->depth = info.depth;
         l->size = info.size;
         l->paths = info.paths;
+        l->token = info.token;
         if (info.depth > ZPC_MAX_DEPTH) {
             zpc_diag_error(c->d, &l->name_loc, "let '%s' nests too deeply once "
                            "the lets it uses are expanded (%u levels; the limit "
@@ -1359,18 +1371,47 @@ static int zpc_route_has(const zpc_ast_route_t *r, const zpc_ast_opnd_t *o)
     return 0;
 }
 
+/*
+** A public rule is also decided for requests without a token, where every
+** token.* operand is missing: its comparisons are false, so `when` does
+** not hold and `unless` does.  Reading a claim there is probably a mistake.
+*/
+static void zpc_warn_public_token(zpc_check_t *c, const zpc_ast_tail_t *tail,
+                                  const zpc_ast_pathref_t *token)
+{
+    const char *name;
+
+    if (token->opnd == NULL) {
+        return;
+    }
+    name = zpc_name_msg(c, token->opnd);
+    if (token->via == NULL) {
+        zpc_diag_warning(c->d, &token->opnd->loc, "condition of a public rule "
+                         "reads %s, which is missing when no token is sent", name);
+    }
+    else {
+        zpc_diag_warning(c->d, &tail->loc, "condition of a public rule reads "
+                         "%s (through let '%s'), which is missing when no "
+                         "token is sent", name, token->via->name);
+        zpc_diag_note(c->d, &token->opnd->loc, "%s is read here", name);
+    }
+    zpc_diag_note(c->d, NULL, "without a token a comparison on a claim is "
+                  "false; drop 'public' if the rule needs a token, or give "
+                  "token holders an allow of their own");
+}
+
 static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
 {
     zpc_ast_tail_t *tail = rule->tail;
-    zpc_cinfo_t info = { 0, 0, NULL };
+    zpc_cinfo_t info = { 0, 0, NULL, { NULL, NULL } };
 
     if (index == ZT_MAX_RULES) {
         zpc_diag_error(c->d, &rule->loc, "too many rules (the limit is %d)",
                        ZT_MAX_RULES);
     }
     rule->covers = zpc_check_targets(c, rule->targets, ++c->mark);
-    if (tail->kind == ZPC_TAIL_PUBLIC && rule->effect == ZT_EFFECT_DENY) {
-        zpc_diag_error(c->d, &tail->loc, "a deny rule cannot be public (public "
+    if (tail->public && rule->effect == ZT_EFFECT_DENY) {
+        zpc_diag_error(c->d, &tail->public_loc, "a deny rule cannot be public (public "
                        "means: allow without a token)");
     }
     if (tail->kind == ZPC_TAIL_WHEN || tail->kind == ZPC_TAIL_UNLESS) {
@@ -1383,6 +1424,9 @@ static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
                            "lets are expanded (%u levels; the limit is %d)",
                            info.depth + extra, ZPC_MAX_DEPTH);
         }
+        if (tail->public && rule->effect == ZT_EFFECT_ALLOW) {
+            zpc_warn_public_token(c, tail, &info.token);
+        }
         c->nodes = zpc_sat_add(c->nodes, zpc_sat_add(info.size, extra));
         if (c->nodes > ZT_MAX_NODES && !c->nodes_reported) {
             c->nodes_reported = 1;
@@ -1390,8 +1434,9 @@ static void zpc_check_rule(zpc_check_t *c, zpc_ast_rule_t *rule, uint32_t index)
                            "lets are expanded (the limit is %d)", ZT_MAX_NODES);
         }
     }
-    if (tail->kind != ZPC_TAIL_PUBLIC && c->ast->issuers->nelts == 0
-        && !c->issuer_reported) {
+    /* A deny needs no token: every deny is decided without one too. */
+    if (!tail->public && rule->effect == ZT_EFFECT_ALLOW
+        && c->ast->issuers->nelts == 0 && !c->issuer_reported) {
         c->issuer_reported = 1;
         zpc_diag_error(c->d, &rule->loc, "this rule needs a verified token, but "
                        "no issuer is declared");
@@ -1595,8 +1640,7 @@ static void zpc_check_later(zpc_check_t *c)
  * to every token. */
 static void zpc_warn_broad(zpc_check_t *c, const zpc_ast_rule_t *rule)
 {
-    if (rule->effect != ZT_EFFECT_ALLOW || (rule->tail->kind != ZPC_TAIL_NONE
-                                            && rule->tail->kind != ZPC_TAIL_PUBLIC)) {
+    if (rule->effect != ZT_EFFECT_ALLOW || rule->tail->kind != ZPC_TAIL_NONE) {
         return;
     }
     for (int i = 0; i < rule->targets->nelts; i++) {
@@ -1604,7 +1648,7 @@ static void zpc_warn_broad(zpc_check_t *c, const zpc_ast_rule_t *rule)
         if (t->methods == ZT_M_ALL && t->segs != NULL && t->segs->nelts == 1
             && APR_ARRAY_IDX(t->segs, 0, zpc_ast_seg_t).kind == ZPC_SEG_GLOB) {
             zpc_loc_t tl = zpc_loc_span(&t->method_loc, &t->path_loc);
-            zpc_diag_warning(c->d, &tl, rule->tail->kind == ZPC_TAIL_PUBLIC
+            zpc_diag_warning(c->d, &tl, rule->tail->public
                              ? "'allow * /** public' opens every route to "
                                "anyone, without a token"
                              : "'allow * /**' without a condition opens every "
@@ -1671,10 +1715,18 @@ static void zpc_check_file(zpc_check_t *c)
                              zpc_check_route_text(c, r));
         }
     }
-    if (ast->issuers->nelts == 0 && ast->rules->nelts > 0) {
-        zpc_diag_warning(c->d, NULL, "no issuer is declared: every rule is "
-                         "public and no request is authenticated");
+    /* Without an issuer, conditions can still tell callers apart (a client
+     * certificate, an address): only a policy without any is open to all. */
+    if (ast->issuers->nelts > 0 || ast->rules->nelts == 0) {
+        return;
     }
+    for (int i = 0; i < ast->rules->nelts; i++) {
+        if (APR_ARRAY_IDX(ast->rules, i, zpc_ast_rule_t *)->tail->kind != ZPC_TAIL_NONE) {
+            return;
+        }
+    }
+    zpc_diag_warning(c->d, NULL, "no issuer is declared: every rule is public "
+                     "and no request is authenticated");
 }
 
 void zpc_check(zpc_parser_t *ps)

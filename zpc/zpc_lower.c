@@ -17,8 +17,9 @@
  *   covers every method; a target ending in '**' covers the routes whose
  *   pattern begins with the segments before it, that prefix itself
  *   included: ** after /orders covers /orders, /orders/{id}, ...
- * - Conditions: `when C` is C, `unless C` is NOT(C), `public` and no
- *   condition at all have cond ZT_NONE (public also sets ZT_RULE_PUBLIC).
+ * - Conditions: `when C` is C, `unless C` is NOT(C), no condition is
+ *   cond ZT_NONE; `public`, with a condition or without, sets
+ *   ZT_RULE_PUBLIC.
  *   A let is expanded in place at each use.  Nodes are numbered in
  *   pre-order (a parent's slot is reserved before its children are
  *   lowered), so every child index is greater than its parent's.
@@ -416,7 +417,7 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         }
         o = &APR_ARRAY_IDX(ir->rules, i, zpc_ir_rule_t);
         o->effect = (uint32_t)r->effect;
-        o->flags = r->tail->kind == ZPC_TAIL_PUBLIC ? ZT_RULE_PUBLIC : 0;
+        o->flags = r->tail->public ? ZT_RULE_PUBLIC : 0;
         o->cond = cond;
         o->file = zpc_dup(&l, zpc_diag_file_name(ps->diag, r->loc.file));
         o->line = (uint32_t)r->loc.first_line;

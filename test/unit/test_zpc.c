@@ -404,6 +404,62 @@ START_TEST(lower_rule_kinds)
 }
 END_TEST
 
+/* public with a condition: the flag and the condition both reach the IR;
+ * no issuer is needed for them, nor for a deny. */
+START_TEST(lower_public_conditions)
+{
+    res_t r = compile("policy \"p\"\n"
+        "route GET /a\n"
+        "route GET /b\n"
+        "allow GET /a public when \"spiffe://corp/svc-a\" in client.cert.san\n"
+        "allow GET /b public unless client.ip in [10.0.0.0/8]\n"
+        "deny  GET /a when client.ip in [192.0.2.0/24]\n");
+    zpc_ir_t *ir = r.ir;
+
+    ck_assert_msg(ir != NULL && r.nwarn == 0, "%s", r.out);
+    check_invariants(ir);
+    ck_assert_uint_eq(RULE(ir, 0)->flags, ZT_RULE_PUBLIC);
+    ck_assert_uint_eq(RULE(ir, 0)->cond, 0);
+    ck_assert_uint_eq(NODE(ir, 0)->op, ZT_OP_IN_CLAIM);
+    ck_assert_uint_eq(OPND(ir, NODE(ir, 0)->b)->kind, ZT_OPND_CERT_SAN);
+    ck_assert_uint_eq(RULE(ir, 1)->flags, ZT_RULE_PUBLIC);
+    ck_assert_uint_eq(RULE(ir, 1)->cond, 1);
+    ck_assert_uint_eq(NODE(ir, 1)->op, ZT_OP_NOT);     /* unless */
+    ck_assert_uint_eq(NODE(ir, 2)->op, ZT_OP_IN_CIDR);
+    ck_assert_uint_eq(RULE(ir, 2)->flags, 0);
+    ck_assert_uint_eq(RULE(ir, 2)->effect, ZT_EFFECT_DENY);
+    ck_assert_uint_eq(RULE(ir, 2)->cond, 3);
+    assert_rules(ir, 0, "0 2");
+    assert_rules(ir, 1, "1");
+}
+END_TEST
+
+/* stepup, limit, test and include are statement keywords only where a
+ * statement starts: elsewhere they are names. */
+START_TEST(scan_contextual_keywords)
+{
+    res_t r = compile(HDR
+        "let limit = token.level >= 3\n"
+        "let test = \"ops\" in token.roles\n"
+        "let stepup = limit and test\n"
+        "let include = not stepup\n"
+        "route GET /a { query limit int 1..10 optional }\n"
+        "allow GET /a when include or test\n"
+        "limit GET /a 10/s per token.sub\n"
+        "stepup GET /a acr \"gold\"\n"
+        "test \"t\" { token { limit 1 } request GET /a expect stepup }\n");
+
+    ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
+    ck_assert_int_eq(r.ir->limits->nelts, 1);
+    ck_assert_int_eq(r.ir->stepups->nelts, 1);
+    ck_assert_int_eq(r.ir->tests->nelts, 1);
+    ck_assert_str_eq(token_path(OPND(r.ir, 0)), "level");
+    /* a syntax error next to one still lists "an identifier", once */
+    r = compile(HDR "route GET /a\nallow GET /a\nlimit GET /a 1/s per 5\n");
+    ck_assert_ptr_nonnull(strstr(r.out, "unexpected integer, expecting an identifier\n"));
+}
+END_TEST
+
 /* Many `unless` rules, so the node array moves while a NOT's condition is
  * lowered: its child must be stored after that.  (Storing through a pointer
  * taken before the call is unspecified order; gcc and clang happen to make
@@ -1432,6 +1488,38 @@ static const struct {
       "no issuer is declared" },
     { "policy \"p\"\nroute GET /a\nallow GET /a public\n", 0, 1,
       "warning: no issuer is declared: every rule is public" },
+    { "policy \"p\"\nroute GET /a\nallow GET /a public when client.cert\n", 0, 0, "" },
+    { "policy \"p\"\nroute GET /a\nallow GET /a public\ndeny GET /a when client.ip in [::1]\n",
+      0, 0, "" },
+    { "policy \"p\"\nroute GET /a\nallow GET /a public unless client.cert\n"
+      "allow GET /a when client.cert\n", 1, 0,
+      "t.ztp:4:1: error: this rule needs a verified token, but no issuer is declared" },
+    /* public with a condition */
+    { HDR "route GET /a\nallow GET /a public when \"x\" in token.scope\n", 0, 1,
+      "t.ztp:8:33: warning: condition of a public rule reads token.scope, which is "
+      "missing when no token is sent" },
+    { HDR "route GET /a\nallow GET /a public unless not token.x == 1 or client.cert\n", 0, 1,
+      "reads token.x, which is missing" },
+    { HDR "let a = token.sub == \"u\"\nlet b = client.cert and a\nroute GET /a\n"
+      "allow GET /a public when b\n", 0, 1,
+      "t.ztp:10:21: warning: condition of a public rule reads token.sub (through let 'b')" },
+    { HDR "let a = token.sub == \"u\"\nlet b = client.cert and a\nroute GET /a\n"
+      "allow GET /a public when b\n", 0, 1, "t.ztp:7:9: note: token.sub is read here" },
+    { HDR "route GET /a\nallow GET /a when \"x\" in token.scope\n"
+      "allow GET /a public when client.cert and tls.version >= \"TLSv1.2\"\n", 0, 0, "" },
+    { HDR "route GET /a\ndeny GET /a public when client.cert\nallow GET /a\n", 1, 0,
+      "t.ztp:8:13: error: a deny rule cannot be public" },
+    { HDR "route GET /a\nallow * /** public when client.cert\n", 0, 0, "" },
+    { HDR "route GET /a\nallow GET /a when client.cert public\n", 1, 0,
+      "t.ztp:8:31: error: syntax error: unexpected 'public' ('public' is written once, "
+      "right after the targets: allow TARGETS public when C)" },
+    { HDR "route GET /a\nallow GET /a public public\n", 1, 0, "unexpected 'public' ('public'" },
+    { HDR "route GET /a\nallow GET /a public when\n", 1, 0,
+      "unexpected end of file, expecting a condition" },
+    { HDR "route GET /a\nallow GET /a public unless\n", 1, 0,
+      "unexpected end of file, expecting a condition" },
+    { HDR "route GET /a\nallow GET /a public when token.a.b.c.d.e.f.g.h.i == 1\n", 1, 0,
+      "claim path token.a.b.c.d.e.f.g.h.i has 9 parts" },
     /* types and route blocks */
 #define RT(block) HDR "route GET /a " block "\nallow GET /a\n"
     { RT("{ query n int 1..100 optional }"), 0, 0, "" },
@@ -1966,6 +2054,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, lower_rule_kinds);
     tcase_add_test(tc, lower_coverage);
     tcase_add_test(tc, lower_unless_growth);
+    tcase_add_test(tc, lower_public_conditions);
     tcase_add_test(tc, lower_lets_and_operands);
     tcase_add_test(tc, lower_issuers);
     tcase_add_test(tc, lower_issuer_options);
@@ -1981,6 +2070,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, scan_strings);
     tcase_add_test(tc, scan_numbers);
     tcase_add_test(tc, scan_keywords_as_claims);
+    tcase_add_test(tc, scan_contextual_keywords);
     tcase_add_test(tc, scan_issuer_words);
     tcase_add_test(tc, scan_crlf_tabs_comments);
     tcase_add_test(tc, scan_bad_bytes);
