@@ -1410,10 +1410,10 @@ static uint32_t str_off(blob_t *b, const char *text)
 #define TYPE(b, i) REC(b, ZT_TAG_TYPE, zt_type_rec_t, i)
 #define LIST(b, i) REC(b, ZT_TAG_LIST, uint32_t, i)
 #define LREF(b, i) REC(b, ZT_TAG_LREF, uint32_t, i)
-#define N_OP(b, i) FIELD(NODE(b, i), zt_node_rec_t, op)
-#define N_A(b, i) FIELD(NODE(b, i), zt_node_rec_t, a)
-#define N_B(b, i) FIELD(NODE(b, i), zt_node_rec_t, b)
-#define N_C(b, i) FIELD(NODE(b, i), zt_node_rec_t, c)
+#define N_OP(bl, i) FIELD(NODE(bl, i), zt_node_rec_t, op)
+#define N_A(bl, i) FIELD(NODE(bl, i), zt_node_rec_t, a)
+#define N_B(bl, i) FIELD(NODE(bl, i), zt_node_rec_t, b)
+#define N_C(bl, i) FIELD(NODE(bl, i), zt_node_rec_t, c)
 
 static void put64(unsigned char *p, int64_t v)
 {
@@ -1516,34 +1516,6 @@ static void v_hour_num(blob_t *b)
 {
     put64(FIELD(OPND(b, FIND_OPND(b, ZT_OPND_TIME_HOUR)), zt_opnd_rec_t, num), 1);
 }
-static void v_in_cidr_token(blob_t *b)
-{
-    put32(N_A(b, FIND_NODE(b, ZT_OP_IN_CIDR)), FIND_OPND(b, ZT_OPND_TOKEN));
-}
-static void v_eq_ip(blob_t *b)
-{
-    put32(N_A(b, FIND_NODE(b, ZT_OP_EQ)), FIND_OPND(b, ZT_OPND_CLIENT_IP));
-}
-static void v_in_list_ip(blob_t *b)
-{
-    put32(N_A(b, FIND_NODE(b, ZT_OP_IN_LIST)), FIND_OPND(b, ZT_OPND_CLIENT_IP));
-}
-static void v_in_claim_ip(blob_t *b)
-{
-    put32(N_A(b, FIND_NODE(b, ZT_OP_IN_CLAIM)), FIND_OPND(b, ZT_OPND_CLIENT_IP));
-}
-static void v_order_str(blob_t *b)
-{
-    put32(N_B(b, FIND_NODE(b, ZT_OP_GE)), FIND_OPND(b, ZT_OPND_STR));
-}
-static void v_order_weekday(blob_t *b)
-{
-    put32(N_A(b, FIND_NODE(b, ZT_OP_LT)), FIND_OPND(b, ZT_OPND_TIME_WEEKDAY));
-}
-static void v_order_bool(blob_t *b)
-{
-    put32(N_B(b, FIND_NODE(b, ZT_OP_GT)), FIND_OPND(b, ZT_OPND_BOOL));
-}
 static void v_order_c(blob_t *b) { put32(N_C(b, FIND_NODE(b, ZT_OP_LE)), 1); }
 static void v_in_cidr_past(blob_t *b) { put32(N_C(b, FIND_NODE(b, ZT_OP_IN_CIDR)), 100); }
 static void v_in_cidr_wraps(blob_t *b) { put32(N_B(b, FIND_NODE(b, ZT_OP_IN_CIDR)), UINT32_MAX); }
@@ -1559,11 +1531,47 @@ static void v_in_list_token(blob_t *b)
 {
     put32(LIST(b, get32(N_B(b, FIND_NODE(b, ZT_OP_IN_LIST)))), FIND_OPND(b, ZT_OPND_TOKEN));
 }
-static void v_in_claim_subject(blob_t *b)
-{
-    put32(N_B(b, FIND_NODE(b, ZT_OP_IN_CLAIM)), FIND_OPND(b, ZT_OPND_CERT_SUBJECT));
-}
 static void v_op_past(blob_t *b) { put32(N_OP(b, 0), ZT_OP__COUNT); }
+
+/* A node's operand pointed at the first operand of another kind. */
+typedef struct {
+    const char *name;
+    uint32_t op;            /* the first node of this opcode */
+    int b;                  /* its b operand, else a */
+    uint32_t kind;          /* now the first operand of this kind */
+    const char *expect;
+} repoint_case_t;
+
+static const repoint_case_t repoint_cases[] = {
+    { "in_cidr of a claim", ZT_OP_IN_CIDR, 0, ZT_OPND_TOKEN,
+      "is of kind 0, not the client address" },
+    { "eq on the address", ZT_OP_EQ, 0, ZT_OPND_CLIENT_IP,
+      "is the client address, which only in_cidr tests" },
+    { "in_list of the address", ZT_OP_IN_LIST, 0, ZT_OPND_CLIENT_IP, "is the client address" },
+    { "in_claim of the address", ZT_OP_IN_CLAIM, 0, ZT_OPND_CLIENT_IP, "is the client address" },
+    { "ordering on a string", ZT_OP_GE, 1, ZT_OPND_STR, "is of kind 2, never an integer" },
+    { "ordering on the weekday", ZT_OP_LT, 0, ZT_OPND_TIME_WEEKDAY,
+      "is of kind 13, never an integer" },
+    { "ordering on a boolean", ZT_OP_GT, 1, ZT_OPND_BOOL, "is of kind 4, never an integer" },
+    { "in_claim of a subject", ZT_OP_IN_CLAIM, 1, ZT_OPND_CERT_SUBJECT,
+      "is not a token claim or the certificate's SANs" },
+};
+#define NREPOINT ((int)(sizeof(repoint_cases) / sizeof(repoint_cases[0])))
+
+START_TEST(bad_operand_v2)
+{
+    const repoint_case_t *c = &repoint_cases[_i];
+    blob_t b = full_blob();
+    uint32_t node = FIND_NODE(&b, c->op);
+    const char *err;
+
+    put32(c->b ? N_B(&b, node) : N_A(&b, node), FIND_OPND(&b, c->kind));
+    rehash(&b);
+    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
+                  c->name, err, c->expect);
+}
+END_TEST
 
 static const bad_case_t bad_v2_cases[] = {
     { "int range empty", v_int_range, "type 3: range 101..100 is empty", 0 },
@@ -1596,21 +1604,12 @@ static const bad_case_t bad_v2_cases[] = {
     { "query with num", v_query_num, "n 0 num 5, both must be 0", 0 },
     { "client.ip with str", v_ip_str, "kind 7 with str 1 n 0 num 0, all must be 0", 0 },
     { "time.hour with num", v_hour_num, "kind 12 with str 0 n 0 num 1, all must be 0", 0 },
-    { "in_cidr of a claim", v_in_cidr_token, "is of kind 0, not the client address", 0 },
-    { "eq on the address", v_eq_ip, "is the client address, which only in_cidr tests", 0 },
-    { "in_list of the address", v_in_list_ip, "is the client address", 0 },
-    { "in_claim of the address", v_in_claim_ip, "is the client address", 0 },
-    { "ordering on a string", v_order_str, "is of kind 2, never an integer", 0 },
-    { "ordering on the weekday", v_order_weekday, "is of kind 13, never an integer", 0 },
-    { "ordering on a boolean", v_order_bool, "is of kind 4, never an integer", 0 },
     { "ordering with c", v_order_c, "unused field c is 1", 0 },
     { "in_cidr past CIDR", v_in_cidr_past, "cidr 0 count 100 exceeds the 5 cidr entries", 0 },
     { "in_cidr start wraps", v_in_cidr_wraps, "cidr 4294967295 count", 0 },
     { "in_cidr too long", v_in_cidr_long, "65537 members, the limit is 65536", 0 },
     { "in_list too long", v_in_list_long, "65537 members, the limit is 65536", 0 },
     { "in_list of a claim", v_in_list_token, "is of kind 0, not a literal", 0 },
-    { "in_claim of a subject", v_in_claim_subject,
-      "is not a token claim or the certificate's SANs", 0 },
     { "op past the last", v_op_past, "node 0: unknown op 13", 0 },
 };
 #define NBAD_V2 ((int)(sizeof(bad_v2_cases) / sizeof(bad_v2_cases[0])))
@@ -2891,6 +2890,7 @@ static Suite *table_suite(void)
     tcase_add_loop_test(tc, bad_table, 0, NBAD);
     tcase_add_loop_test(tc, bad_field_v2, 0, NSET);
     tcase_add_loop_test(tc, bad_table_v2, 0, NBAD_V2);
+    tcase_add_loop_test(tc, bad_operand_v2, 0, NREPOINT);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("issuers");
