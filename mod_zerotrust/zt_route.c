@@ -216,41 +216,53 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                                  const char **err)
 {
     struct zt_trie_s *tr = apr_pcalloc(pool, sizeof(*tr));
+    size_t cap = (size_t)t->nsegs + 1;
+    zt_trie_node_t *nodes;
+    zt_trie_edge_t *edges;
     zt_trie_build_t b;
     apr_status_t rv = APR_SUCCESS;
 
-    /* At most one node per segment plus the root, one edge per segment. */
-    tr->nodes = apr_palloc(pool, ((apr_size_t)t->nsegs + 1) * sizeof(zt_trie_node_t));
-    tr->edges = apr_palloc(pool, ((apr_size_t)t->nsegs + 1) * sizeof(zt_trie_edge_t));
+    /* At most one node per segment plus the root, one edge per segment.
+     * Built in malloc'd space (a large block is mapped lazily, so only
+     * what is used costs memory), then copied to the pool at its size:
+     * routes that share prefixes share nodes. */
+    nodes = tr->nodes = malloc(cap * sizeof(zt_trie_node_t));
+    edges = tr->edges = malloc(cap * sizeof(zt_trie_edge_t));
+    if (nodes == NULL || edges == NULL
+        || apr_pool_create(&b.tmp, pool) != APR_SUCCESS) {
+        free(nodes);
+        free(edges);
+        *err = apr_psprintf(pool, "%s: out of memory building the route trie",
+                            t->name);
+        return APR_ENOMEM;
+    }
     zt_trie_node_new(tr);
     b.t = t;
     b.tr = tr;
     b.err = err;
     b.pool = pool;
-    if (apr_pool_create(&b.tmp, pool) != APR_SUCCESS) {
-        *err = "out of memory building the route trie";
-        return APR_ENOMEM;
-    }
     b.lit = apr_hash_make(b.tmp);
-    for (uint32_t i = 0; i < t->nroutes; i++) {
+    for (uint32_t i = 0; i < t->nroutes && rv == APR_SUCCESS; i++) {
         if (!zt_trie_add(&b, i)) {
             rv = APR_EINVAL;
-            break;
         }
     }
     apr_pool_destroy(b.tmp);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    qsort(tr->edges, tr->nedges, sizeof(zt_trie_edge_t), zt_trie_edge_cmp);
-    for (uint32_t i = 0; i < tr->nedges; i++) {
-        zt_trie_node_t *p = &tr->nodes[tr->edges[i].parent];
-        if (p->lit_count++ == 0) {
-            p->lit_first = i;
+    if (rv == APR_SUCCESS) {
+        qsort(edges, tr->nedges, sizeof(zt_trie_edge_t), zt_trie_edge_cmp);
+        for (uint32_t i = 0; i < tr->nedges; i++) {
+            zt_trie_node_t *p = &nodes[edges[i].parent];
+            if (p->lit_count++ == 0) {
+                p->lit_first = i;
+            }
         }
+        tr->nodes = apr_pmemdup(pool, nodes, tr->nnodes * sizeof(zt_trie_node_t));
+        tr->edges = apr_pmemdup(pool, edges, tr->nedges * sizeof(zt_trie_edge_t));
+        t->trie = tr;
     }
-    t->trie = tr;
-    return APR_SUCCESS;
+    free(nodes);
+    free(edges);
+    return rv;
 }
 
 /* ------------------------------------------------------------------ */
