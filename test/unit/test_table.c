@@ -1274,6 +1274,17 @@ static const bad_case_t bad_cases[] = {
 };
 #define NBAD ((int)(sizeof(bad_cases) / sizeof(bad_cases[0])))
 
+/* @a b must be refused as a bad table, with @a expect in the message. */
+static void refused(blob_t b, const char *name, const char *expect)
+{
+    const char *err;
+
+    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", name);
+    ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", name, err);
+    ck_assert_msg(strstr(err, expect) != NULL, "%s: got \"%s\", want \"%s\"",
+                  name, err, expect);
+}
+
 /*
  * Bad v2 tables: one field of the full table (zb_full) at a time.  Its
  * layout: routes 6 GET /files/ and "**", 7 GET /items/x/meta ("*"), 8 GET /search
@@ -1360,14 +1371,10 @@ START_TEST(bad_field_v2)
 {
     const set_case_t *c = &set_cases[_i];
     blob_t b = full_blob();
-    const char *err;
 
     put32(rec(&b, c->tag, c->i, c->size) + c->off, c->v);
     rehash(&b);
-    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
-    ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", c->name, err);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
-                  c->name, err, c->expect);
+    refused(b, c->name, c->expect);
 }
 END_TEST
 
@@ -1563,13 +1570,10 @@ START_TEST(bad_operand_v2)
     const repoint_case_t *c = &repoint_cases[_i];
     blob_t b = full_blob();
     uint32_t node = FIND_NODE(&b, c->op);
-    const char *err;
 
     put32(c->b ? N_B(&b, node) : N_A(&b, node), FIND_OPND(&b, c->kind));
     rehash(&b);
-    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
-                  c->name, err, c->expect);
+    refused(b, c->name, c->expect);
 }
 END_TEST
 
@@ -1618,14 +1622,10 @@ START_TEST(bad_table_v2)
 {
     const bad_case_t *c = &bad_v2_cases[_i];
     blob_t b = full_blob();
-    const char *err;
 
     c->mutate(&b);
     rehash(&b);
-    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
-    ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", c->name, err);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
-                  c->name, err, c->expect);
+    refused(b, c->name, c->expect);
 }
 END_TEST
 
@@ -1633,16 +1633,12 @@ START_TEST(bad_table)
 {
     const bad_case_t *c = &bad_cases[_i];
     blob_t b = orders_blob();
-    const char *err;
 
     c->mutate(&b);
     if (!c->keep_hash) {
         rehash(&b);
     }
-    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
-    ck_assert_msg(strncmp(err, "t.ztb: bad table (", 18) == 0, "%s: %s", c->name, err);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
-                  c->name, err, c->expect);
+    refused(b, c->name, c->expect);
 }
 END_TEST
 
@@ -1860,14 +1856,11 @@ START_TEST(bad_issuer)
 {
     const bad_case_t *c = &bad_issuers[_i];
     blob_t b = keys_blob();
-    const char *err;
 
     load_ok(b);
     c->mutate(&b);
     rehash(&b);
-    ck_assert_msg(load(b, &err) == NULL, "%s: loaded", c->name);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "%s: got \"%s\", want \"%s\"",
-                  c->name, err, c->expect);
+    refused(b, c->name, c->expect);
 }
 END_TEST
 
