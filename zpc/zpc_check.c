@@ -1213,7 +1213,8 @@ static void zpc_check_lets(zpc_check_t *c)
 ** unless @a how says so), '*' any one segment, and a final '**' whatever
 ** is left, nothing included: ** after /orders covers /orders itself as
 ** well as everything below it.  A route's own '*' and '**' are matched
-** by the same words in the target.
+** by the same words in the target; a target's '*' stands for one segment,
+** so it does not cover a route's '**' (any number of them).
 */
 static int zpc_target_covers(zpc_check_t *c, const zpc_ast_target_t *t,
                              const zpc_ast_route_t *r, int how)
@@ -1247,7 +1248,10 @@ static int zpc_target_covers(zpc_check_t *c, const zpc_ast_target_t *t,
                 return 0;
             }
             break;
-        default:        /* STAR */
+        default:        /* STAR: one segment, never a route's '**' */
+            if (rs->kind == ZPC_SEG_GLOB) {
+                return 0;
+            }
             break;
         }
     }

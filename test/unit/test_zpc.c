@@ -1128,6 +1128,11 @@ START_TEST(scan_length_limits)
            1, 0, "t.ztp:8:30: error: string longer than 4096 bytes");
     expect(apr_pstrcat(pool, HDR "route GET /", s, "\nallow GET /**\n", NULL),
            1, 0, "path longer than 4096 bytes");
+    /* a target's '*' is one segment: it never names a route's '**' */
+    expect(HDR "route GET /f/**\nallow GET /f/* when token.x == 1\n",
+           1, 0, "GET /f/* matches no declared route");
+    expect(HDR "route GET /f/**\nroute GET /f/*\nallow GET /f/** when token.x == 1\n"
+           "allow GET /f/* when token.x == 2\n", 0, 0, "");
 }
 END_TEST
 
