@@ -16,7 +16,7 @@
 #include "zt_alg.h"
 #include "zt_b64.h"
 #include "zt_format.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_jws.h"
 
 #define ZT_ALG_RS (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512)
@@ -299,7 +299,7 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
     const char *dot1 = NULL, *dot2 = NULL, *jerr, *s;
     const unsigned char *hdr;
     size_t hlen, plen, slen, hdr_len, i;
-    json_t *v;
+    const zt_jnode_t *v;
 
     memset(jws, 0, sizeof(*jws));
     if (compact == NULL || len == 0) {
@@ -332,54 +332,53 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
     }
     jws->signing_input = compact;
     jws->signing_input_len = (size_t)(dot2 - compact);
-    jws->header = zt_json_parse((const char *)hdr, hdr_len, hdr_len, pool,
+    jws->header = zt_jdoc_parse((const char *)hdr, hdr_len, hdr_len, pool,
                                 &jerr);
     if (jws->header == NULL) {
         *reason = "the token header is not a JSON object";
         return ZT_JWS_MALFORMED;
     }
-    zt_json_pool_own(pool, jws->header);
 
-    v = json_object_get(jws->header, "alg");
-    if (!json_is_string(v)) {
+    v = zt_jdoc_get(jws->header, "alg");
+    if (v == NULL || v->type != ZT_J_STR) {
         *reason = "the token header has no algorithm";
         return ZT_JWS_BAD_HEADER;
     }
-    s = json_string_value(v);
+    s = zt_jnode_str(v);
     if (strcasecmp(s, "none") == 0) {
         *reason = "unsigned tokens (alg none) are refused";
         return ZT_JWS_ALG;
     }
     jws->alg_name = s;
-    jws->alg = zt_alg_from_name(s, json_string_length(v));
+    jws->alg = zt_alg_from_name(s, v->u.s.len);
     if (jws->alg == 0) {
         *reason = "the token's algorithm is not supported";
         return ZT_JWS_ALG;
     }
-    if (json_object_get(jws->header, "crit") != NULL) {
+    if (zt_jdoc_get(jws->header, "crit") != NULL) {
         *reason = "the token requires header extensions (crit)";
         return ZT_JWS_BAD_HEADER;
     }
     for (i = 0; i < sizeof(zt_jws_key_sources) / sizeof(char *); i++) {
-        if (json_object_get(jws->header, zt_jws_key_sources[i]) != NULL) {
+        if (zt_jdoc_get(jws->header, zt_jws_key_sources[i]) != NULL) {
             *reason = apr_psprintf(pool, "the token header names its own key "
                                    "(%s), which is never trusted",
                                    zt_jws_key_sources[i]);
             return ZT_JWS_BAD_HEADER;
         }
     }
-    v = json_object_get(jws->header, "b64");
-    if (v != NULL && !json_is_true(v)) {
+    v = zt_jdoc_get(jws->header, "b64");
+    if (v != NULL && v->type != ZT_J_TRUE) {
         *reason = "unencoded payloads (b64) are not supported";
         return ZT_JWS_BAD_HEADER;
     }
-    v = json_object_get(jws->header, "kid");
+    v = zt_jdoc_get(jws->header, "kid");
     if (v != NULL) {
-        if (!json_is_string(v)) {
+        if (v->type != ZT_J_STR) {
             *reason = "the token's kid is not a string";
             return ZT_JWS_BAD_HEADER;
         }
-        jws->kid = json_string_value(v);
+        jws->kid = zt_jnode_str(v);
     }
     /* Checked after the header, so "alg":"none" with no signature is
      * reported as what it is. */

@@ -19,13 +19,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "zt_test.h"
 #include "zt_ir_build.h"
 #include "zpc_back.h"
 #include "zt_eval.h"
+#include "zt_jdoc.h"
 #include "zt_policy.h"
 
 ZT_TEST_POOL_FIXTURE
@@ -266,10 +266,14 @@ typedef struct {
 static void fingerprint(const zt_table_t *t, fp_t *fp)
 {
     size_t k = 0;
+    apr_pool_t *cp;
 
+    apr_pool_create(&cp, pool);
     for (size_t c = 0; c < sizeof(fp_claims) / sizeof(fp_claims[0]); c++) {
-        json_error_t jerr;
-        json_t *claims = fp_claims[c] ? json_loads(fp_claims[c], 0, &jerr) : NULL;
+        const char *jerr;
+        const zt_claims_t *claims = fp_claims[c]
+            ? zt_jdoc_parse(fp_claims[c], strlen(fp_claims[c]), 4096, cp, &jerr)
+            : NULL;
 
         for (size_t r = 0; r < sizeof(fp_requests) / sizeof(fp_requests[0]); r++) {
             zt_match_t m;
@@ -277,7 +281,7 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
 
             fp[k].status = zt_route_match(t, fp_requests[r][0], fp_requests[r][1], &m);
             fp[k].route = m.route;
-            zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
+            zt_eval_decide(t, &m, claims, &d);
             fp[k].verdict = d.verdict;
             fp[k].rule = d.rule;
             if (m.route != ZT_NONE) {
@@ -318,8 +322,8 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
             }
             k++;
         }
-        json_decref(claims);
     }
+    apr_pool_destroy(cp);
 }
 
 /* The dump must not crash on anything that loads; its text is pinned by
@@ -1343,7 +1347,7 @@ START_TEST(limits_exact)
     zt_table_t *t;
     zt_match_t m;
     zt_decision_t d;
-    json_t *claims = json_object();
+    const zt_claims_t *claims = zt_jdoc_parse("{}", 2, 2, pool, &(const char *){ NULL });
 
     x = copy(b);
     not_chain(&x, ZT_MAX_COND_DEPTH - 1);     /* depth 128 */
@@ -1353,7 +1357,7 @@ START_TEST(limits_exact)
     /* 127 NOTs over TRUE: false.  Route 1 = GET /orders, rules 1 and 5;
      * rule 5's condition is node 9: NOT^118 TRUE = true, so the deny wins. */
     ck_assert_int_eq(zt_route_match(t, "GET", "/orders", &m), ZT_ROUTE_OK);
-    zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
+    zt_eval_decide(t, &m, claims, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
     ck_assert_uint_eq(d.rule, 5);
 
@@ -1362,10 +1366,9 @@ START_TEST(limits_exact)
     rehash(&x);
     t = load_ok(x);
     ck_assert_int_eq(zt_route_match(t, "GET", "/users/u/orders", &m), ZT_ROUTE_OK);
-    zt_eval_decide(t, &m, (const zt_claims_t *)claims, &d);
+    zt_eval_decide(t, &m, claims, &d);
     ck_assert_int_eq(d.verdict, ZT_ALLOW);      /* rule 4: node 6 is true */
     ck_assert_uint_eq(d.rule, 4);
-    json_decref(claims);
 }
 END_TEST
 
