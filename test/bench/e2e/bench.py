@@ -16,7 +16,6 @@ test/bench/e2e/run.sh, which builds the module first."""
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -40,6 +39,11 @@ SPEED_LINE = {"RS256": ("+F2", "2048"), "ES256": ("+F4", "256"),
               "EdDSA": ("+F6", "253")}
 
 
+# Fewer distinct tokens would let a process see the same ones again while
+# its verified-token cache (4096 entries, LRU) still holds them.
+MIN_TOKENS = 20000
+
+
 def log(msg):
     print(msg, flush=True)
 
@@ -57,9 +61,11 @@ def loadavg():
 # ---------------------------------------------------------------------------
 # Set-up
 
-def make_servers(cfg, work, jwks, jwks_url, policy, role, only):
-    """The servers, not started: [Server]."""
+def make_servers(cfg, work, jwks, jwks_url, policies, role, a):
+    """The servers, not started: [Server].  @policies: {"large": table,
+    "small": table}."""
     made = []
+    only = a.only
 
     def add(name, body, algs):
         if only and name not in only:
@@ -70,9 +76,18 @@ def make_servers(cfg, work, jwks, jwks_url, policy, role, only):
     fmt = dict(issuer=tokens.ISSUER, audience=tokens.AUDIENCE, role=role,
                sysmods=servers.SYSTEM_MODULES)
     add("plain", servers.PLAIN, ())
-    add("zerotrust", servers.ZEROTRUST.format(module=cfg.module,
-                                              policy=policy),
-        ("ES256", "RS256", "EdDSA"))
+    zt_algs = ("ES256", "RS256", "EdDSA")
+    add("zerotrust", servers.ZEROTRUST.format(
+        module=cfg.module, policy=policies["large"], audit=""), zt_algs)
+    if a.variants or only & {"zt-no-audit", "zt-4-rules"}:
+        # Where the time goes: without the audit log, and with a policy of
+        # the measured service alone (4 rules).
+        add("zt-no-audit", servers.ZEROTRUST.format(
+            module=cfg.module, policy=policies["large"], audit="# "),
+            ("ES256",))
+        add("zt-4-rules", servers.ZEROTRUST.format(
+            module=cfg.module, policy=policies["small"], audit=""),
+            ("ES256",))
     add("openidc", servers.OPENIDC.format(jwks_url=jwks_url, **fmt),
         ("ES256", "RS256"))
     for alg in ("ES256", "RS256"):
@@ -178,6 +193,7 @@ def measure(cases, a, url_path, token_files, keys, role):
         log("round %d/%d (load %s)" % (rnd + 1, a.rounds, loadavg()))
         for c in order:
             url = c.srv.url + url_path
+            cpu0 = c.srv.cpu_seconds()
             if c.mode == "reused":
                 res = run_wrk(url, a, token=reused[c.alg])
             else:
@@ -186,11 +202,14 @@ def measure(cases, a, url_path, token_files, keys, role):
                               start=start)
                 offsets[c.alg] = (start + res["requests"]) % n_tokens
                 res["wrapped"] = res["requests"] > n_tokens
+            res["cpu_us"] = ((c.srv.cpu_seconds() - cpu0) * 1e6
+                             / max(1, res["requests"]))
             bad = {k: res[k] for k in ("connect", "read", "write", "status",
                                        "timeout") if res[k]}
-            log("  %-14s %-6s %-8s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms%s"
+            log("  %-14s %-6s %-8s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms"
+                "  server CPU %4.0f us/req%s"
                 % (c.srv.name, c.alg, c.mode, res["rps"], res["p50_us"] / 1e3,
-                   res["p99_us"] / 1e3,
+                   res["p99_us"] / 1e3, res["cpu_us"],
                    ("  ERRORS %s" % bad) if bad else ""))
             if bad.get("status"):
                 fail("%s answered %d requests with a status other than 2xx "
@@ -224,8 +243,8 @@ def report(cases, mem, speed, a, load_before, load_after):
     plain = {c.mode: c.median("rps") for c in cases if c.srv.name == "plain"}
     log("")
     log("| config | token | req/s | p50 ms | p99 ms | × plain | bound req/s "
-        "| × bound |")
-    log("|---|---|--:|--:|--:|--:|--:|--:|")
+        "| × bound | server CPU µs/req |")
+    log("|---|---|--:|--:|--:|--:|--:|--:|--:|")
     for c in cases:
         rps = c.median("rps")
         base = plain.get(c.mode)
@@ -238,27 +257,60 @@ def report(cases, mem, speed, a, load_before, load_after):
         token = "–" if c.srv.name == "plain" else c.alg
         wrapped = " (tokens reused in a cycle)" \
             if any(r.get("wrapped") for r in c.results) else ""
-        log("| %s | %s %s | %.0f | %.2f | %.2f | %s | %s | %s |%s"
+        log("| %s | %s %s | %.0f | %.2f | %.2f | %s | %s | %s | %.0f |%s"
             % (c.srv.name, token, c.mode, rps, c.median("p50_us") / 1e3,
-               c.median("p99_us") / 1e3, ratio, bound, bound_ratio, wrapped))
+               c.median("p99_us") / 1e3, ratio, bound, bound_ratio,
+               c.median("cpu_us"), wrapped))
     log("")
     log("openssl speed verify/s (one core): "
         + ", ".join("%s %.0f" % (k, v) for k, v in sorted(speed.items())))
     log("bound = 1 / (1/plain(distinct) + 1/openssl verify); rows 'distinct' "
         "send a new token per request (%d minted per algorithm)" % a.tokens)
+    log("server CPU µs/req: user + system time of the server's processes "
+        "during the measurement, per request (steadier than req/s on a "
+        "busy machine)")
+    goals(cases, plain, speed)
     log("")
     log("| server | children | Rss per child KiB | Pss per child KiB "
-        "| Pss children total KiB | master Rss KiB |")
+        "| private per child KiB | master Rss KiB |")
     log("|---|--:|--:|--:|--:|--:|")
     for name, (master, kids) in mem.items():
         if not kids:
             continue
-        log("| %s | %d | %.0f | %.0f | %d | %d |"
-            % (name, len(kids), statistics.mean(r for r, _ in kids),
-               statistics.mean(p for _, p in kids), sum(p for _, p in kids),
-               master[0]))
+        log("| %s | %d | %.0f | %.0f | %.0f | %d |"
+            % (name, len(kids), statistics.mean(k[0] for k in kids),
+               statistics.mean(k[1] for k in kids),
+               statistics.mean(k[2] for k in kids), master[0]))
+    log("(private = Private_Clean + Private_Dirty: what each further "
+        "process adds)")
     log("")
     log("load average before %s, after %s" % (load_before, load_after))
+
+
+def goals(cases, plain, speed):
+    """The issue's goals for mod_zerotrust, per algorithm, as measured."""
+    rps = {(c.srv.name, c.alg, c.mode): c.median("rps") for c in cases}
+    peers = ("openidc", "oauth2-ES256", "oauth2-RS256")
+    log("")
+    log("goals (issue #7), mod_zerotrust:")
+    for alg in tokens.ALGS:
+        line = []
+        r = rps.get(("zerotrust", alg, "reused"))
+        best = max([rps.get((p, alg, "reused"), 0) for p in peers])
+        if r and plain.get("reused"):
+            line.append("reused %.2f x plain (goal 0.95)"
+                        % (r / plain["reused"]))
+        if r and best:
+            line.append("%.1f x best peer (goal 2)" % (r / best))
+        d = rps.get(("zerotrust", alg, "distinct"))
+        best = max([rps.get((p, alg, "distinct"), 0) for p in peers])
+        if d and plain.get("distinct"):
+            b = 1.0 / (1.0 / plain["distinct"] + 1.0 / speed[alg])
+            line.append("distinct %.2f x bound (goal 0.9)" % (d / b))
+        if d and best:
+            line.append("%.2f x best peer (goal >= 1)" % (d / best))
+        if line:
+            log("  %-5s %s" % (alg, "; ".join(line)))
 
 
 # ---------------------------------------------------------------------------
@@ -279,11 +331,15 @@ def parse_args():
                     help="policy services, 4 rules each (2500: 10 000 rules)")
     ap.add_argument("--only", default="",
                     help="comma-separated servers: plain, zerotrust, openidc,"
-                         " oauth2-ES256, oauth2-RS256 (all)")
+                         " oauth2-ES256, oauth2-RS256, zt-no-audit, "
+                         "zt-4-rules (all but the last two; --variants)")
     ap.add_argument("--modes", default="reused,distinct",
                     help="token modes (reused,distinct)")
     ap.add_argument("--speed-seconds", type=int, default=2,
                     help="openssl speed -seconds (2)")
+    ap.add_argument("--variants", action="store_true",
+                    help="also mod_zerotrust without the audit log, and with "
+                         "a 4-rule policy (where the time goes)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (servers' logs)")
     ap.add_argument("--hold", action="store_true",
@@ -291,9 +347,9 @@ def parse_args():
                          "for Enter before measuring (to attach perf)")
     a = ap.parse_args()
     if a.duration < 1 or a.rounds < 1 or a.threads < 1 \
-            or a.connections < a.threads or a.tokens < 1000:
+            or a.connections < a.threads or a.tokens < MIN_TOKENS:
         ap.error("duration, rounds >= 1; connections >= threads; "
-                 "tokens >= 1000")
+                 "tokens >= %d" % MIN_TOKENS)
     a.only = {s for s in a.only.split(",") if s}
     a.modes = [m for m in a.modes.split(",") if m]
     if not set(a.modes) <= {"reused", "distinct"}:
@@ -338,20 +394,25 @@ def main():
         role = "%s:read" % gen_policy.service_name(mid)
         url_path = "/%s/orders/42" % gen_policy.service_name(mid)
 
-        src = os.path.join(keydir, "bench.ztp")
-        with open(src, "w") as f:
-            f.write(gen_policy.policy(a.services))
-        t0 = time.time()
-        policy = zt_e2e.compile_policy(cfg, src, src[:-4] + ".ztb")
-        log("policy: %d rules, %d routes, compiled in %.1f s, table %d KiB"
-            % (a.services * gen_policy.RULES_PER_SERVICE,
-               a.services * gen_policy.ROUTES_PER_SERVICE, time.time() - t0,
-               os.path.getsize(policy) // 1024))
+        policies = {}
+        for name, count, first in (("large", a.services, 0),
+                                   ("small", 1, mid)):
+            src = os.path.join(keydir, "bench-%s.ztp" % name)
+            with open(src, "w") as f:
+                f.write(gen_policy.policy(count, first))
+            t0 = time.time()
+            policies[name] = zt_e2e.compile_policy(cfg, src,
+                                                   src[:-4] + ".ztb")
+            log("policy %s: %d rules, %d routes, compiled in %.1f s, "
+                "table %d KiB" % (name, count * gen_policy.RULES_PER_SERVICE,
+                                  count * gen_policy.ROUTES_PER_SERVICE,
+                                  time.time() - t0,
+                                  os.path.getsize(policies[name]) // 1024))
 
         jwks_srv = servers.JwksServer(keydir,
                                       os.path.join(keydir, "peers.jwks.json"))
-        srvs = make_servers(cfg, work, jwks, jwks_srv.url, policy, role,
-                            a.only)
+        srvs = make_servers(cfg, work, jwks, jwks_srv.url, policies, role,
+                            a)
         if not srvs:
             fail("no server left by --only")
         algs = sorted({alg for s in srvs for alg in s.algs} | {"ES256"})
@@ -395,7 +456,7 @@ def main():
         mem = {}
         for s in srvs:
             m = s.memory_kib()
-            master = m.pop(s.pid(), (0, 0))
+            master = m.pop(s.pid(), (0, 0, 0))
             mem[s.name] = (master, list(m.values()))
         log("openssl speed -seconds %d ecdsap256 rsa2048 ed25519 ..."
             % a.speed_seconds)

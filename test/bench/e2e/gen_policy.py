@@ -55,12 +55,13 @@ def service_name(i):
     return "s%04d" % i
 
 
-def policy(services):
+def policy(services, first=0):
+    """Services first .. first+services-1."""
     out = [HEAD % {"services": services,
                    "routes": services * ROUTES_PER_SERVICE,
                    "rules": services * RULES_PER_SERVICE,
                    "issuer": ISSUER, "audience": AUDIENCE}]
-    for i in range(services):
+    for i in range(first, first + services):
         out.append(SERVICE.format(s=service_name(i)))
     return "".join(out)
 

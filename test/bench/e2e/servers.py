@@ -66,7 +66,7 @@ PLAIN = """\
 
 ZEROTRUST = """\
 LoadModule zerotrust_module {module}
-ZeroTrustAuditLog "logs/audit.log"
+{audit}ZeroTrustAuditLog "logs/audit.log"
 <Location "/">
     ZeroTrustPolicy "{policy}"
     AuthType ZeroTrust
@@ -149,8 +149,22 @@ class Server(zt_e2e.Httpd):
                 out.append(int(entry))
         return sorted(out)
 
+    def cpu_seconds(self):
+        """User + system CPU time of the master and its children so far
+        (children that exited are not counted: ours never do)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in [self.pid()] + self.children():
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])   # utime, stime
+        return total / tick
+
     def memory_kib(self):
-        """{pid: (Rss, Pss)} in KiB for the master and each child."""
+        """{pid: (Rss, Pss, Private)} in KiB, master and children."""
         out = {}
         for pid in [self.pid()] + self.children():
             vals = {}
@@ -158,11 +172,14 @@ class Server(zt_e2e.Httpd):
                 with open("/proc/%d/smaps_rollup" % pid) as f:
                     for line in f:
                         k, _, v = line.partition(":")
-                        if k in ("Rss", "Pss"):
+                        if k in ("Rss", "Pss", "Private_Clean",
+                                 "Private_Dirty"):
                             vals[k] = int(v.split()[0])
             except OSError:
                 continue
-            out[pid] = (vals.get("Rss", 0), vals.get("Pss", 0))
+            out[pid] = (vals.get("Rss", 0), vals.get("Pss", 0),
+                        vals.get("Private_Clean", 0)
+                        + vals.get("Private_Dirty", 0))
         return out
 
 
