@@ -19,6 +19,7 @@
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -1008,6 +1009,99 @@ START_TEST(jws_sig_every_alg)
         }
         ck_assert_int_eq(zt_jws_verify_sig(algs[i], jk, msg, sizeof(msg) - 1, sig, 0),
                          ZT_JWS_SIGNATURE);
+    }
+}
+END_TEST
+
+/*
+** Threads verifying with the same keys at once: the prepared templates
+** are shared and the working contexts pass from thread to thread through
+** the keys' spare slots (zt_jwk_spares_t), after good and bad signatures
+** alike.  Every verification must still give its own right answer.
+*/
+#define ZT_T_THREADS 8
+#define ZT_T_ROUNDS  150
+
+typedef struct {
+    uint32_t alg;
+    const zt_jwk_t *key;
+    const unsigned char *sig, *bad;
+    size_t siglen;
+} zt_t_case_t;
+
+static zt_t_case_t g_cases[5];
+static const unsigned char g_msg[] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0";
+
+static void *APR_THREAD_FUNC zt_t_verifier(apr_thread_t *th, void *data)
+{
+    unsigned long *wrong = data;
+
+    for (int r = 0; r < ZT_T_ROUNDS; r++) {
+        for (size_t c = 0; c < sizeof(g_cases) / sizeof(g_cases[0]); c++) {
+            const zt_t_case_t *k = &g_cases[(c + (size_t)r) % 5];
+            int good = (r + (int)c) % 3 != 0;
+            zt_jws_status_e st = zt_jws_verify_sig(k->alg, k->key, g_msg,
+                                                   sizeof(g_msg) - 1,
+                                                   good ? k->sig : k->bad,
+                                                   k->siglen);
+
+            *wrong += st != (good ? ZT_JWS_OK : ZT_JWS_SIGNATURE);
+        }
+    }
+    (void)th;
+    return NULL;
+}
+
+START_TEST(jws_threads_share_keys)
+{
+    static const uint32_t algs[] = {
+        ZT_ALG_RS256, ZT_ALG_PS256, ZT_ALG_ES256, ZT_ALG_EDDSA, ZT_ALG_HS256,
+    };
+    static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
+    apr_thread_t *th[ZT_T_THREADS];
+    unsigned long wrong[ZT_T_THREADS] = { 0 };
+    zt_keyset_t *hs;
+    const char *err;
+
+    ck_assert_int_eq(zt_keyset_from_secret(&hs, secret, sizeof(secret),
+                                           ZT_ALG_HS256, pool, &err), APR_SUCCESS);
+    for (size_t i = 0; i < 5; i++) {
+        zt_t_case_t *k = &g_cases[i];
+        unsigned char *bad;
+        const char *kid;
+
+        k->alg = algs[i];
+        if (algs[i] == ZT_ALG_HS256) {
+            unsigned int n = 0;
+
+            k->key = zt_jwks_key(hs, 0);
+            k->sig = apr_palloc(pool, 32);
+            need(HMAC(EVP_sha256(), secret, sizeof(secret), g_msg,
+                      sizeof(g_msg) - 1, (unsigned char *)k->sig, &n) != NULL);
+            k->siglen = n;
+        }
+        else {
+            EVP_PKEY *pk = zt_t_key_for(algs[i], &kid);
+
+            k->key = zt_t_key(kid);
+            k->sig = zt_t_sign_raw(pool, algs[i], pk, g_msg, sizeof(g_msg) - 1,
+                                   &k->siglen, SALT_JWS, 0);
+        }
+        bad = apr_pmemdup(pool, k->sig, k->siglen);
+        bad[k->siglen / 2] ^= 0x01;
+        k->bad = bad;
+        ck_assert_int_eq(zt_jws_verify_sig(k->alg, k->key, g_msg, sizeof(g_msg) - 1,
+                                           k->sig, k->siglen), ZT_JWS_OK);
+    }
+    for (int t = 0; t < ZT_T_THREADS; t++) {
+        ck_assert_int_eq(apr_thread_create(&th[t], NULL, zt_t_verifier, &wrong[t],
+                                           pool), APR_SUCCESS);
+    }
+    for (int t = 0; t < ZT_T_THREADS; t++) {
+        apr_status_t rv;
+
+        apr_thread_join(&rv, th[t]);
+        ck_assert_msg(wrong[t] == 0, "thread %d: %lu wrong answers", t, wrong[t]);
     }
 }
 END_TEST
@@ -2655,6 +2749,7 @@ int main(void)
     tc = zt_t_tcase(s, "jws");
     tcase_add_test(tc, jws_sig_every_alg);
     tcase_add_test(tc, jws_sig_key_must_fit);
+    tcase_add_test(tc, jws_threads_share_keys);
     tcase_add_test(tc, jws_sig_rsa_padding_confusion);
     tcase_add_test(tc, jws_sig_ecdsa_edges);
     tcase_add_test(tc, jws_select_key);
