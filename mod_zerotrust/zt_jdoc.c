@@ -51,7 +51,9 @@ static const unsigned char zt_jp_plain[256] = {
 ** Non-zero when any of the 8 bytes of @a w is a quote, a backslash, a
 ** control character or a byte >= 0x80 (the classic "has a zero byte"
 ** and "has a byte less than n" word tricks): a string's plain run is
-** then copied 8 bytes a step.
+** then copied 8 bytes a step.  A borrow can only flag bytes above a
+** flagged one, so the lowest flag (little-endian: the first byte in
+** memory) is exact.
 */
 static inline uint64_t zt_jp_special8(uint64_t w)
 {
@@ -73,28 +75,37 @@ static inline void zt_jp_ws(zt_jp_t *jp)
 {
     const unsigned char *p = jp->p;
 
-    while (p < jp->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+    /* Tokens come compact: the first test nearly always ends it. */
+    while (p < jp->end && *p <= ' '
+           && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
         p++;
     }
     jp->p = p;
 }
 
-/* Append a node of @a type; its index, or -1 (only past 2^31 nodes). */
-static int64_t zt_jp_node(zt_jp_t *jp, zt_jtype_e type)
+/* Twice the room for nodes, from the pool; -1 past 2^27 nodes. */
+static __attribute__((noinline)) int zt_jp_grow(zt_jp_t *jp)
+{
+    uint32_t cap = jp->cap * 2;
+    zt_jnode_t *bigger;
+
+    if (cap > (UINT32_MAX / 2) / sizeof(zt_jnode_t)) {
+        return -1;
+    }
+    bigger = apr_palloc(jp->pool, cap * sizeof(zt_jnode_t));
+    memcpy(bigger, jp->nodes, jp->n * sizeof(zt_jnode_t));
+    jp->nodes = bigger;
+    jp->cap = cap;
+    return 0;
+}
+
+/* Append a node of @a type; its index, or -1 (only past 2^27 nodes). */
+static inline int64_t zt_jp_node(zt_jp_t *jp, zt_jtype_e type)
 {
     zt_jnode_t *v;
 
-    if (jp->n == jp->cap) {
-        uint32_t cap = jp->cap * 2;
-        zt_jnode_t *bigger;
-
-        if (cap > (UINT32_MAX / 2) / sizeof(zt_jnode_t)) {
-            return -1;
-        }
-        bigger = apr_palloc(jp->pool, cap * sizeof(zt_jnode_t));
-        memcpy(bigger, jp->nodes, jp->n * sizeof(zt_jnode_t));
-        jp->nodes = bigger;
-        jp->cap = cap;
+    if (jp->n == jp->cap && zt_jp_grow(jp) != 0) {
+        return -1;
     }
     v = &jp->nodes[jp->n];
     v->type = (uint8_t)type;
@@ -221,13 +232,19 @@ static int zt_jp_string(zt_jp_t *jp, int64_t idx)
 
     for (;;) {
         while (end - p >= 8) {
-            uint64_t w;
+            uint64_t w, m;
 
             memcpy(&w, p, 8);
-            if (zt_jp_special8(w)) {
+            memcpy(o, &w, 8);       /* the bytes past the run are rewritten */
+            if ((m = zt_jp_special8(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                int k = __builtin_ctzll(m) / 8;
+
+                o += k;
+                p += k;
+#endif
                 break;
             }
-            memcpy(o, &w, 8);
             o += 8;
             p += 8;
         }
@@ -323,13 +340,16 @@ static int zt_jp_number(zt_jp_t *jp)
         p++;
     }
     else {
+        const unsigned char *digits = p;
+
+        /* Up to 18 digits cannot pass 2^63 - 1: check only past them. */
         for (; p < end && *p >= '0' && *p <= '9'; p++) {
             unsigned d = (unsigned)(*p - '0');
 
-            if (acc > (lim - d) / 10) {
+            if (p - digits >= 18 && acc > (lim - d) / 10) {
                 big = 1;
             }
-            else {
+            else if (!big) {
                 acc = acc * 10 + d;
             }
         }
@@ -649,7 +669,11 @@ const zt_jnode_t *zt_jnode_member(const zt_jnode_t *obj, const char *name,
     }
     k = obj + 1;
     for (uint32_t m = 0; m < obj->u.n; m++) {
-        if (k->u.s.len == len && memcmp(zt_jnode_str(k), name, len) == 0) {
+        const char *s = zt_jnode_str(k);
+
+        /* Most names differ in length or in the first byte. */
+        if (k->u.s.len == len && (len == 0 || s[0] == name[0])
+            && memcmp(s, name, len) == 0) {
             return k + 1;
         }
         k = zt_jnode_next(k + 1);

@@ -393,6 +393,43 @@ START_TEST(b64_round_trip_vs_openssl)
 }
 END_TEST
 
+/* The grouped fast loop: a bad character at any position of a long string
+ * is refused, and the output never goes past its exact size (malloc'd to
+ * the byte, so ASan sees any overrun). */
+START_TEST(b64_every_position)
+{
+    static const unsigned char bad[] = { '=', '+', '/', '.', ' ', 0, 0x80, 0xff };
+    unsigned char in[120];
+    char enc[170];
+
+    for (size_t i = 0; i < sizeof(in); i++) {
+        in[i] = (unsigned char)(i * 37 + 11);
+    }
+    for (size_t len = 0; len <= sizeof(in); len++) {
+        size_t e = zt_b64url_encode(enc, in, len), n;
+        unsigned char *out = malloc(len ? len : 1);
+
+        ck_assert_int_eq(zt_b64url_decode(out, len, &n, enc, e), 0);
+        ck_assert_uint_eq(n, len);
+        ck_assert(memcmp(out, in, len) == 0);
+        if (len > 0) {
+            ck_assert_int_lt(zt_b64url_decode(out, len - 1, &n, enc, e), 0);
+        }
+        for (size_t pos = 0; pos < e; pos++) {
+            for (size_t k = 0; k < sizeof(bad); k++) {
+                char keep = enc[pos];
+
+                enc[pos] = (char)bad[k];
+                ck_assert_msg(zt_b64url_decode(out, len, &n, enc, e) < 0,
+                              "length %zu: 0x%02x at %zu accepted", e, bad[k], pos);
+                enc[pos] = keep;
+            }
+        }
+        free(out);
+    }
+}
+END_TEST
+
 START_TEST(b64_capacity)
 {
     unsigned char out[3];
@@ -2722,6 +2759,7 @@ int main(void)
     tcase_add_test(tc, b64_refuses_non_canonical);
     tcase_add_test(tc, b64_exhaustive_tails);
     tcase_add_test(tc, b64_round_trip_vs_openssl);
+    tcase_add_test(tc, b64_every_position);
     tcase_add_test(tc, b64_capacity);
 
     tc = zt_t_tcase(s, "json");
