@@ -450,22 +450,50 @@ static int zt_jp_names_unique(zt_jp_t *jp, uint32_t obj, uint32_t count)
 
 static int zt_jp_value(zt_jp_t *jp, int depth);
 
-static int zt_jp_object(zt_jp_t *jp, int depth)
+/* Open a container at jp->p: its node in *idx; 1 when it is empty (and
+ * closed), 0 when a first element follows, -1 on failure. */
+static int zt_jp_open(zt_jp_t *jp, zt_jtype_e type, char close, int64_t *idx)
 {
-    const unsigned char *open = jp->p;
-    int64_t obj = zt_jp_node(jp, ZT_J_OBJECT), key;
-    uint32_t count = 0;
-
-    if (obj < 0) {
-        return zt_jp_fail(jp, open, "too many values");
+    if ((*idx = zt_jp_node(jp, type)) < 0) {
+        return zt_jp_fail(jp, jp->p, "too many values");
     }
     jp->p++;
     zt_jp_ws(jp);
-    if (jp->p < jp->end && *jp->p == '}') {
+    if (jp->p < jp->end && *jp->p == close) {
         jp->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* After an element: 0 when ',' (another follows), 1 when @a close ends
+ * the container, -1 on anything else. */
+static int zt_jp_after(zt_jp_t *jp, char close, const char *expected)
+{
+    zt_jp_ws(jp);
+    if (jp->p < jp->end && *jp->p == ',') {
+        jp->p++;
+        zt_jp_ws(jp);
         return 0;
     }
-    for (;;) {
+    if (jp->p < jp->end && *jp->p == close) {
+        jp->p++;
+        return 1;
+    }
+    return zt_jp_fail(jp, jp->p, expected);
+}
+
+static int zt_jp_object(zt_jp_t *jp, int depth)
+{
+    const unsigned char *open = jp->p;
+    int64_t obj, key;
+    uint32_t count = 0;
+    int rc;
+
+    if ((rc = zt_jp_open(jp, ZT_J_OBJECT, '}', &obj)) != 0) {
+        return rc < 0 ? -1 : 0;
+    }
+    do {
         const unsigned char *at = jp->p;
 
         if (at == jp->end || *at != '"') {
@@ -491,17 +519,9 @@ static int zt_jp_object(zt_jp_t *jp, int depth)
             return -1;
         }
         count++;
-        zt_jp_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            zt_jp_ws(jp);
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == '}') {
-            jp->p++;
-            break;
-        }
-        return zt_jp_fail(jp, jp->p, "expected ',' or '}'");
+    } while ((rc = zt_jp_after(jp, '}', "expected ',' or '}'")) == 0);
+    if (rc < 0) {
+        return -1;
     }
     if (count > ZT_JP_LINEAR && !zt_jp_names_unique(jp, (uint32_t)obj, count)) {
         return zt_jp_fail(jp, open, "duplicate member name");
@@ -513,35 +533,21 @@ static int zt_jp_object(zt_jp_t *jp, int depth)
 
 static int zt_jp_array(zt_jp_t *jp, int depth)
 {
-    const unsigned char *open = jp->p;
-    int64_t arr = zt_jp_node(jp, ZT_J_ARRAY);
+    int64_t arr;
     uint32_t count = 0;
+    int rc;
 
-    if (arr < 0) {
-        return zt_jp_fail(jp, open, "too many values");
+    if ((rc = zt_jp_open(jp, ZT_J_ARRAY, ']', &arr)) != 0) {
+        return rc < 0 ? -1 : 0;
     }
-    jp->p++;
-    zt_jp_ws(jp);
-    if (jp->p < jp->end && *jp->p == ']') {
-        jp->p++;
-        return 0;
-    }
-    for (;;) {
+    do {
         if (zt_jp_value(jp, depth + 1) != 0) {
             return -1;
         }
         count++;
-        zt_jp_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            zt_jp_ws(jp);
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == ']') {
-            jp->p++;
-            break;
-        }
-        return zt_jp_fail(jp, jp->p, "expected ',' or ']'");
+    } while ((rc = zt_jp_after(jp, ']', "expected ',' or ']'")) == 0);
+    if (rc < 0) {
+        return -1;
     }
     jp->nodes[arr].u.n = count;
     jp->nodes[arr].size = jp->n - (uint32_t)arr;
