@@ -375,9 +375,14 @@ def main():
     commit = subprocess.run(["git", "-C", TOP, "rev-parse", "--short",
                              "HEAD"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL).stdout.decode().strip()
-    log("# %d CPUs, %s; %s; commit %s; load %s"
+    dirty = subprocess.run(["git", "-C", TOP, "status", "--porcelain",
+                            "-uno", "--", "mod_zerotrust", "zpc"],
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL).stdout.decode().strip()
+    log("# %d CPUs, %s; %s; commit %s%s; load %s"
         % (os.cpu_count(), cpu_model(), apache_version(cfg), commit or "?",
-           load_before))
+           " with uncommitted changes" if dirty else "", load_before))
+    log("# module %s" % cfg.module)
     log("# wrk -t %d -c %d -d %ds, %d rounds; MPM event 2 x 32 threads"
         % (a.threads, a.connections, a.duration, a.rounds))
 
@@ -452,6 +457,16 @@ def main():
                 for alg in (s.algs or ("ES256",)):
                     cases.append(Case(s, alg, mode))
         measure(cases, a, url_path, token_files, keys, role)
+
+        # A server whose state went bad under load (a context or cache
+        # corrupted by a race) would now refuse what it accepted before.
+        for s in srvs:
+            for alg in s.algs:
+                status = http_get(s.url + url_path, keys.valid(alg, role))
+                if status != 200:
+                    fail("%s answered %d to a fresh good %s token after the "
+                         "measurements (200 before them); error log: %s"
+                         % (s.name, status, alg, s.errlog.path))
 
         mem = {}
         for s in srvs:
