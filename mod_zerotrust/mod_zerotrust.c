@@ -305,16 +305,15 @@ static zt_tok_status_e zt_verify_refetch(request_rec *r,
                                          const char *jwt, apr_size_t len,
                                          zt_token_t *tok, const char **reason)
 {
-    json_t *iss = json_object_get(tok->claims, "iss");
+    const zt_jnode_t *iss = zt_jdoc_get(tok->claims, "iss");
     zt_tok_status_e st = ZT_TOK_UNKNOWN_KEY;
     const zt_keyring_t *ring;
     int i;
 
-    if (!json_is_string(iss)) {
+    if (iss == NULL || iss->type != ZT_J_STR) {
         return st;
     }
-    i = zt_keys_issuer_index(pol->keys, json_string_value(iss),
-                             json_string_length(iss));
+    i = zt_keys_issuer_index(pol->keys, zt_jnode_str(iss), iss->u.s.len);
     if (i < 0) {
         return st;
     }
@@ -378,16 +377,6 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
 
 /* ------------------------------------------------------------------ */
 /* The pipeline: route, input, token, decision                         */
-
-/*
-** The verified token's claims as the evaluator reads them (zt_claims.h).
-** Today the token stage keeps jansson's tree; it is changing that, so this
-** is the one place that knows what a zt_claims_t is.
-*/
-static const zt_claims_t *zt_token_claims(const zt_token_t *tok)
-{
-    return (const zt_claims_t *)tok->claims;
-}
 
 /* Route matched: the request's facts, or a 400 when its query is refused. */
 static int zt_input(request_rec *r, zt_req_t *rq)
@@ -467,7 +456,6 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     apr_size_t len = 0;
     zt_tok_status_e st;
     zt_token_t tok;
-    json_t *azp;
 
     zt_req_match(r, rq);
     if (rq->route_status != ZT_ROUTE_OK) {
@@ -512,10 +500,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     }
     rq->iss = tok.issuer ? tok.issuer->iss : NULL;
     rq->sub = tok.sub;
-    azp = json_object_get(tok.claims, "azp");
-    rq->azp = json_is_string(azp) ? json_string_value(azp) : NULL;
+    rq->azp = zt_jdoc_get_str(tok.claims, "azp");
 
-    rq->facts.claims = zt_token_claims(&tok);
+    rq->facts.claims = tok.claims;
     zt_eval_decide(pol->table, &rq->facts, &rq->decision);
     switch (rq->decision.verdict) {
     case ZT_ALLOW:

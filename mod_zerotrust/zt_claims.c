@@ -4,32 +4,33 @@
  */
 
 /*
- * Claims as the token stage keeps them today: a jansson object (a
- * zt_claims_t pointer is the json_t of the payload).
+ * Claims as the token stage keeps them: a zt_jdoc_t (zt_jdoc.h), one flat
+ * block of nodes.  A zt_val_t's ref is the claim's node, from which its
+ * elements follow without the document.
  */
 #include <string.h>
-#include <jansson.h>
 
 #include "zt_claims.h"
+#include "zt_jdoc.h"
 
-static void zt_val_from_json(const json_t *j, zt_val_t *v)
+static void zt_val_from_node(const zt_jnode_t *j, zt_val_t *v)
 {
     v->ref = j;
-    switch (json_typeof(j)) {
-    case JSON_STRING:
+    switch (j->type) {
+    case ZT_J_STR:
         v->type = ZT_V_STR;
-        v->s = json_string_value(j);
-        v->len = json_string_length(j);
+        v->s = zt_jnode_str(j);
+        v->len = j->u.s.len;
         break;
-    case JSON_INTEGER:
+    case ZT_J_INT:
         v->type = ZT_V_INT;
-        v->i = (int64_t)json_integer_value(j);
+        v->i = j->u.i;
         break;
-    case JSON_TRUE:
+    case ZT_J_TRUE:
         v->type = ZT_V_BOOL;
         v->i = 1;
         break;
-    case JSON_FALSE:
+    case ZT_J_FALSE:
         v->type = ZT_V_BOOL;
         v->i = 0;
         break;
@@ -42,19 +43,18 @@ static void zt_val_from_json(const json_t *j, zt_val_t *v)
 void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
                    zt_val_t *v)
 {
-    const json_t *j = (const json_t *)c;
+    const zt_jnode_t *j = c != NULL ? c->node : NULL;
 
     v->type = ZT_V_MISSING;
     v->ref = NULL;
-    for (uint32_t k = 0; k < nparts; k++) {
-        if (j == NULL || !json_is_object(j)) {
-            return;
-        }
-        j = json_object_get(j, path);
-        path += strlen(path) + 1;
+    for (uint32_t k = 0; k < nparts && j != NULL; k++) {
+        size_t len = strlen(path);
+
+        j = zt_jnode_member(j, path, len);
+        path += len + 1;
     }
     if (j != NULL) {
-        zt_val_from_json(j, v);
+        zt_val_from_node(j, v);
     }
 }
 
@@ -71,15 +71,17 @@ int zt_val_equal(const zt_val_t *a, const zt_val_t *b)
 
 int zt_claims_array_has(const zt_val_t *arr, const zt_val_t *a)
 {
-    const json_t *j = arr->ref;
+    const zt_jnode_t *j = arr->ref, *e;
 
-    if (j == NULL || !json_is_array(j) || !zt_val_scalar(a)) {
+    if (j == NULL || j->type != ZT_J_ARRAY || !zt_val_scalar(a)) {
         return 0;
     }
-    for (size_t k = 0; k < json_array_size(j); k++) {
-        zt_val_t e;
-        zt_val_from_json(json_array_get(j, k), &e);
-        if (zt_val_scalar(&e) && zt_val_equal(a, &e)) {
+    e = zt_jnode_first(j);
+    for (uint32_t k = 0; k < j->u.n; k++, e = zt_jnode_next(e)) {
+        zt_val_t ev;
+
+        zt_val_from_node(e, &ev);
+        if (zt_val_scalar(&ev) && zt_val_equal(a, &ev)) {
             return 1;
         }
     }

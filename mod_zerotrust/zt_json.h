@@ -5,7 +5,10 @@
 
 /**
  * @file zt_json.h
- * @brief Strict JSON for hostile input: tokens and key sets.
+ * @brief Strict JSON for hostile input, through jansson: key sets,
+ * discovery documents, `zpc decode`.  Token headers and payloads are read
+ * by zt_jdoc.h instead (faster, one allocation), under the same rules;
+ * test_jdoc and fuzz_jdoc hold the two to agreeing on every document.
  *
  * On top of RFC 8259 as jansson reads it, a document is refused when it is
  * longer than the caller's bound, holds a NUL byte anywhere (raw or as
@@ -22,8 +25,7 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
-/** Deepest nesting of objects and arrays (the top-level object is 1). */
-#define ZT_JSON_MAX_DEPTH 64
+#include "zt_jdoc.h"            /* ZT_JSON_MAX_DEPTH */
 
 /**
  * Parse @a len bytes of @a buf (at most @a max_len) as one JSON object.

@@ -75,8 +75,15 @@ static apr_status_t zt_pkey_cleanup(void *data)
 static apr_status_t zt_prep_cleanup(void *data)
 {
     zt_jwk_prep_t *prep = data;
+    void *c;
 
     for (int i = 0; i < 9; i++) {
+        while ((c = zt_jwk_spare_take(&prep->spare_ctx[i])) != NULL) {
+            EVP_PKEY_CTX_free(c);
+        }
+        while ((c = zt_jwk_spare_take(&prep->spare_md[i])) != NULL) {
+            EVP_MD_CTX_free(c);
+        }
         EVP_PKEY_CTX_free(prep->ctx[i]);
         EVP_MD_free(prep->md[i]);
         prep->ctx[i] = NULL;
@@ -106,6 +113,8 @@ static const zt_jwk_prep_t *zt_jwk_prepare(apr_pool_t *pool, const zt_jwk_t *k)
         return NULL;
     }
     prep = apr_pcalloc(pool, sizeof(*prep));
+    prep->spare_ctx = apr_pcalloc(pool, 9 * sizeof(zt_jwk_spares_t));
+    prep->spare_md = apr_pcalloc(pool, 9 * sizeof(zt_jwk_spares_t));
     apr_pool_cleanup_register(pool, prep, zt_prep_cleanup,
                               apr_pool_cleanup_null);
     for (int i = 0; i < 9; i++) {
@@ -741,6 +750,19 @@ static apr_status_t zt_mac_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+static apr_status_t zt_mac_spares_cleanup(void *data)
+{
+    zt_jwk_spares_t *spares = data;
+    void *c;
+
+    for (int i = 0; i < 3; i++) {
+        while ((c = zt_jwk_spare_take(&spares[i])) != NULL) {
+            EVP_MAC_CTX_free(c);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /*
 ** One HMAC context per allowed HS algorithm, keyed once here: the ipad and
 ** opad blocks are hashed at init, so a verification only duplicates the
@@ -799,6 +821,10 @@ apr_status_t zt_keyset_from_secret(zt_keyset_t **ks,
     k->kty = "oct";
     k->bits = (int)len * 8;
     k->algs = algs;
+    /* Keyed duplicates kept between verifications (zt_jws.c). */
+    k->hmac_spares = apr_pcalloc(pool, 3 * sizeof(zt_jwk_spares_t));
+    apr_pool_cleanup_register(pool, k->hmac_spares, zt_mac_spares_cleanup,
+                              apr_pool_cleanup_null);
     if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) {
         ERR_clear_error();
         *err = "secret: OpenSSL has no HMAC";

@@ -44,18 +44,64 @@
 
 typedef struct zt_keyset_s zt_keyset_t;
 
+#define ZT_JWK_SPARES 8          /**< contexts kept per key and algorithm */
+
+/**
+ * Working contexts kept for the next verification: one is taken (an
+ * atomic exchange per slot, no lock), used, and given back, so a busy key
+ * neither copies nor frees a context per request.  When every slot is
+ * empty (more threads verifying at once than slots) the caller makes one
+ * and frees it after.  What is in the slots is freed with the key.
+ */
+typedef struct {
+    void *slot[ZT_JWK_SPARES];
+} zt_jwk_spares_t;
+
+/** A context from @a s, or NULL when none is free. */
+static inline void *zt_jwk_spare_take(zt_jwk_spares_t *s)
+{
+    for (int k = 0; k < ZT_JWK_SPARES; k++) {
+        if (__atomic_load_n(&s->slot[k], __ATOMIC_RELAXED) != NULL) {
+            void *p = __atomic_exchange_n(&s->slot[k], NULL, __ATOMIC_ACQUIRE);
+
+            if (p != NULL) {
+                return p;
+            }
+        }
+    }
+    return NULL;
+}
+
+/** Keep @a p in @a s; 0 when every slot is taken (then free it). */
+static inline int zt_jwk_spare_give(zt_jwk_spares_t *s, void *p)
+{
+    for (int k = 0; k < ZT_JWK_SPARES; k++) {
+        void *none = NULL;
+
+        if (__atomic_load_n(&s->slot[k], __ATOMIC_RELAXED) == NULL
+            && __atomic_compare_exchange_n(&s->slot[k], &none, p, 0,
+                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /**
  * Verification contexts prepared once per key (zt_jwk.c) for the
  * algorithms it may verify: for RS256 to ES512 EVP_PKEY_verify initialised,
- * padding and hash set; for EdDSA EVP_DigestVerifyInit done.
- * zt_jws_verify_sig duplicates one per verification and never writes it,
- * so threads share them; this spares every request OpenSSL's per-call
- * setup (provider fetches, context creation).
+ * padding and hash set; for EdDSA EVP_DigestVerifyInit done.  The
+ * templates are never written, so threads share them; zt_jws_verify_sig
+ * works on copies kept in spare_ctx (and hashes with a context kept in
+ * spare_md), which spares every request OpenSSL's per-call setup
+ * (provider fetches, context creation, copies).
  */
 typedef struct {
     EVP_PKEY_CTX *ctx[9];       /**< by bit index of ZT_ALG_RS256..ES512, or NULL */
     EVP_MD *md[9];              /**< the hash fetched for ctx[i] */
     EVP_MD_CTX *eddsa;          /**< EdDSA, or NULL */
+    zt_jwk_spares_t *spare_ctx; /**< [9]: copies of ctx[i], EVP_PKEY_CTX */
+    zt_jwk_spares_t *spare_md;  /**< [9]: EVP_MD_CTX, last used with md[i] */
 } zt_jwk_prep_t;
 
 /** One usable verification key. */
@@ -78,6 +124,8 @@ typedef struct {
                                      keyed, for the HS* in algs (else NULL);
                                      read-only templates, each verification
                                      works on a duplicate */
+    zt_jwk_spares_t *hmac_spares; /**< [3]: duplicates of hmac[i], keyed and
+                                     ready (EVP_MAC_CTX), or NULL */
 } zt_jwk_t;
 
 /**

@@ -16,7 +16,7 @@
 #include "zt_alg.h"
 #include "zt_b64.h"
 #include "zt_format.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_jws.h"
 
 #define ZT_ALG_RS (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512)
@@ -123,9 +123,11 @@ static int zt_jws_ecdsa_der(uint32_t alg, const unsigned char *sig,
 }
 
 /*
-** HS256/384/512: recompute the MAC with the key's template context and
-** compare all of it in constant time.  A MAC of another length (truncated,
-** padded) is refused before any work.
+** HS256/384/512: recompute the MAC on a keyed context (a kept one, else a
+** duplicate of the key's template) and compare all of it in constant
+** time.  A MAC of another length (truncated, padded) is refused before
+** any work.  A context is given back re-initialised (EVP_MAC_init without
+** a key: the keyed ipad/opad state is reused, nothing is rehashed).
 */
 static zt_jws_status_e zt_jws_hmac(uint32_t alg, const zt_jwk_t *key,
                                    const unsigned char *data, size_t len,
@@ -144,7 +146,9 @@ static zt_jws_status_e zt_jws_hmac(uint32_t alg, const zt_jwk_t *key,
     if (siglen != want) {
         return ZT_JWS_SIGNATURE;
     }
-    if ((ctx = EVP_MAC_CTX_dup(key->hmac[i])) == NULL) {
+    ctx = key->hmac_spares != NULL ? zt_jwk_spare_take(&key->hmac_spares[i])
+                                   : NULL;
+    if (ctx == NULL && (ctx = EVP_MAC_CTX_dup(key->hmac[i])) == NULL) {
         ERR_clear_error();
         return ZT_JWS_SIGNATURE;
     }
@@ -152,7 +156,10 @@ static zt_jws_status_e zt_jws_hmac(uint32_t alg, const zt_jwk_t *key,
          && EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) == 1
          && maclen == want
          && CRYPTO_memcmp(mac, sig, want) == 0;
-    EVP_MAC_CTX_free(ctx);
+    if (key->hmac_spares == NULL || EVP_MAC_init(ctx, NULL, 0, NULL) != 1
+        || !zt_jwk_spare_give(&key->hmac_spares[i], ctx)) {
+        EVP_MAC_CTX_free(ctx);
+    }
     OPENSSL_cleanse(mac, sizeof(mac));
     ERR_clear_error();
     return ok ? ZT_JWS_OK : ZT_JWS_SIGNATURE;
@@ -160,8 +167,11 @@ static zt_jws_status_e zt_jws_hmac(uint32_t alg, const zt_jwk_t *key,
 
 /*
 ** RS*, PS*, ES* with the key's prepared context: hash, then verify the
-** digest on a duplicate (the template is shared and never written).  The
-** same checks as EVP_DigestVerify, without its per-call setup.
+** digest on a copy of the template (which is shared and never written).
+** The same checks as EVP_DigestVerify, without its per-call setup.  The
+** copy and the hash context are kept for the next call (spare_ctx,
+** spare_md) unless OpenSSL reported an error, not just a mismatch, on
+** them: then they are freed and the next call starts afresh.
 */
 static zt_jws_status_e zt_jws_verify_prepared(const zt_jwk_prep_t *prep, int i,
                                               const unsigned char *data,
@@ -171,18 +181,32 @@ static zt_jws_status_e zt_jws_verify_prepared(const zt_jwk_prep_t *prep, int i,
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
-    EVP_PKEY_CTX *c;
-    int ok;
+    EVP_PKEY_CTX *c = zt_jwk_spare_take(&prep->spare_ctx[i]);
+    EVP_MD_CTX *m = zt_jwk_spare_take(&prep->spare_md[i]);
+    int hashed = 0, rc = -1;
 
-    if ((c = EVP_PKEY_CTX_dup(prep->ctx[i])) == NULL) {
-        ERR_clear_error();
-        return ZT_JWS_SIGNATURE;
+    if (c == NULL) {
+        c = EVP_PKEY_CTX_dup(prep->ctx[i]);
     }
-    ok = EVP_Digest(data, len, digest, &dlen, prep->md[i], NULL) == 1
-         && EVP_PKEY_verify(c, sig, siglen, digest, dlen) == 1;
-    EVP_PKEY_CTX_free(c);
+    if (m == NULL) {
+        m = EVP_MD_CTX_new();
+    }
+    if (c != NULL && m != NULL) {
+        hashed = EVP_DigestInit_ex2(m, prep->md[i], NULL) == 1
+                 && EVP_DigestUpdate(m, data, len) == 1
+                 && EVP_DigestFinal_ex(m, digest, &dlen) == 1;
+        if (hashed) {
+            rc = EVP_PKEY_verify(c, sig, siglen, digest, dlen);
+        }
+    }
+    if (c != NULL && (rc < 0 || !zt_jwk_spare_give(&prep->spare_ctx[i], c))) {
+        EVP_PKEY_CTX_free(c);
+    }
+    if (m != NULL && (!hashed || !zt_jwk_spare_give(&prep->spare_md[i], m))) {
+        EVP_MD_CTX_free(m);
+    }
     ERR_clear_error();
-    return ok ? ZT_JWS_OK : ZT_JWS_SIGNATURE;
+    return rc == 1 ? ZT_JWS_OK : ZT_JWS_SIGNATURE;
 }
 
 zt_jws_status_e zt_jws_verify_sig(uint32_t alg, const zt_jwk_t *key,
@@ -299,7 +323,7 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
     const char *dot1 = NULL, *dot2 = NULL, *jerr, *s;
     const unsigned char *hdr;
     size_t hlen, plen, slen, hdr_len, i;
-    json_t *v;
+    const zt_jnode_t *v;
 
     memset(jws, 0, sizeof(*jws));
     if (compact == NULL || len == 0) {
@@ -332,54 +356,53 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
     }
     jws->signing_input = compact;
     jws->signing_input_len = (size_t)(dot2 - compact);
-    jws->header = zt_json_parse((const char *)hdr, hdr_len, hdr_len, pool,
+    jws->header = zt_jdoc_parse((const char *)hdr, hdr_len, hdr_len, pool,
                                 &jerr);
     if (jws->header == NULL) {
         *reason = "the token header is not a JSON object";
         return ZT_JWS_MALFORMED;
     }
-    zt_json_pool_own(pool, jws->header);
 
-    v = json_object_get(jws->header, "alg");
-    if (!json_is_string(v)) {
+    v = zt_jdoc_get(jws->header, "alg");
+    if (v == NULL || v->type != ZT_J_STR) {
         *reason = "the token header has no algorithm";
         return ZT_JWS_BAD_HEADER;
     }
-    s = json_string_value(v);
+    s = zt_jnode_str(v);
     if (strcasecmp(s, "none") == 0) {
         *reason = "unsigned tokens (alg none) are refused";
         return ZT_JWS_ALG;
     }
     jws->alg_name = s;
-    jws->alg = zt_alg_from_name(s, json_string_length(v));
+    jws->alg = zt_alg_from_name(s, v->u.s.len);
     if (jws->alg == 0) {
         *reason = "the token's algorithm is not supported";
         return ZT_JWS_ALG;
     }
-    if (json_object_get(jws->header, "crit") != NULL) {
+    if (zt_jdoc_get(jws->header, "crit") != NULL) {
         *reason = "the token requires header extensions (crit)";
         return ZT_JWS_BAD_HEADER;
     }
     for (i = 0; i < sizeof(zt_jws_key_sources) / sizeof(char *); i++) {
-        if (json_object_get(jws->header, zt_jws_key_sources[i]) != NULL) {
+        if (zt_jdoc_get(jws->header, zt_jws_key_sources[i]) != NULL) {
             *reason = apr_psprintf(pool, "the token header names its own key "
                                    "(%s), which is never trusted",
                                    zt_jws_key_sources[i]);
             return ZT_JWS_BAD_HEADER;
         }
     }
-    v = json_object_get(jws->header, "b64");
-    if (v != NULL && !json_is_true(v)) {
+    v = zt_jdoc_get(jws->header, "b64");
+    if (v != NULL && v->type != ZT_J_TRUE) {
         *reason = "unencoded payloads (b64) are not supported";
         return ZT_JWS_BAD_HEADER;
     }
-    v = json_object_get(jws->header, "kid");
+    v = zt_jdoc_get(jws->header, "kid");
     if (v != NULL) {
-        if (!json_is_string(v)) {
+        if (v->type != ZT_J_STR) {
             *reason = "the token's kid is not a string";
             return ZT_JWS_BAD_HEADER;
         }
-        jws->kid = json_string_value(v);
+        jws->kid = zt_jnode_str(v);
     }
     /* Checked after the header, so "alg":"none" with no signature is
      * reported as what it is. */

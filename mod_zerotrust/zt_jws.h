@@ -33,8 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <apr_pools.h>
-#include <jansson.h>
-
+#include "zt_jdoc.h"
 #include "zt_jwk.h"
 
 typedef enum {
@@ -48,7 +47,7 @@ typedef enum {
 
 /** A parsed, not yet verified, JWS. */
 typedef struct {
-    json_t *header;             /**< JOSE header, released with the pool */
+    const zt_jdoc_t *header;    /**< JOSE header, in the pool */
     const char *alg_name;       /**< header "alg" */
     uint32_t alg;               /**< its ZT_ALG_* bit (one bit) */
     const char *kid;            /**< header "kid", or NULL */

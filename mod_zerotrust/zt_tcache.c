@@ -27,35 +27,26 @@
  * more cores, where one lock would serialise every hit, and cost nothing
  * to a single thread.
  *
- * Sharing JSON between threads: jansson's json_incref/json_decref are
- * atomic read-modify-writes, but their inline check of the refcount
- * against the "static value" marker is a plain read, a data race by the
- * letter of C11 (ThreadSanitizer reports it).  So the cache never touches
- * a jansson refcount from two threads: a put stores a deep copy that only
- * the entry owns, a hit takes a reference on the entry (our own atomic
- * count), and the JSON is released by whoever drops the last entry
- * reference, after every reader has dropped its own.  Readers only read
- * (json_object_get and the like, which jansson documents as thread safe).
+ * Sharing between threads: an entry is one malloc'd block holding the
+ * token, the kid and flat copies of the header and claims documents
+ * (zt_jdoc.h: position-independent, so a memcpy is the copy).  Nothing in
+ * it changes after the put; a hit takes a reference on the entry (an
+ * atomic count) and hands out pointers into it, and the block is freed
+ * by whoever drops the last reference, after every reader has dropped
+ * its own.
  *
- * Bytes: what an entry holds is estimated from jansson 2.14's structures
- * (json_object_t with its hashtable and pairs, json_string_t, ...) plus a
- * malloc header per block; test_tcache checks the estimate against a
- * counting allocator.
+ * Bytes: an entry costs its block plus a malloc header, exactly.
  */
 
 #include <string.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
-#include <jansson.h>
 #include <openssl/rand.h>
 
 #include "zt_alg.h"
+#include "zt_jdoc.h"
 #include "zt_tcache.h"
-
-#ifndef JANSSON_THREAD_SAFE_REFCOUNT
-#error "zt_tcache shares JSON between threads: jansson must have atomic reference counts"
-#endif
 
 #ifndef ZT_TCACHE_MAX_SHARDS
 #define ZT_TCACHE_MAX_SHARDS   16
@@ -76,13 +67,15 @@ struct zt_tc_entry_s {
     uint32_t issuer;
     uint32_t alg;                           /* ZT_ALG_* bit */
     apr_size_t bytes;                       /* charged to the shard */
-    json_t *header;                         /* deep copies, the entry's own */
-    json_t *claims;
+    const zt_jdoc_t *header;                /* in data[], the entry's own */
+    const zt_jdoc_t *claims;
     const char *sub;                        /* inside claims, or NULL */
     const char *kid;                        /* after the token, or NULL */
+    const char *token;                      /* in data[] */
     unsigned char table[ZT_HASH_LEN];
     apr_size_t len;
-    char token[];                           /* len bytes, then the kid */
+    uint64_t data[];                        /* header, claims (each 8-aligned),
+                                               len bytes of token, the kid */
 };
 
 typedef struct {
@@ -154,62 +147,16 @@ static uint64_t zt_tc_hash(const zt_tcache_t *c, const unsigned char *p,
                      UINT64_C(0x589965cc75374cc3));
 }
 
-/* ------------------------------------------------------------------ */
-/* Size of what an entry holds                                         */
-
 #define ZT_TC_BLOCK(n) ((apr_size_t)(n) + ZT_TCACHE_MALLOC_HDR)
-
-/*
-** Bytes jansson 2.14 allocates for @a v (not shared singletons): a value
-** struct each; objects add a pair per member (hash, two list links, the
-** value, the key length, the key) and a bucket array of two pointers per
-** slot (8 slots at first, doubled when full); arrays a pointer table;
-** strings their text.  Depth is bounded by zt_json's parser already.
-*/
-static apr_size_t zt_tc_json_size(json_t *v)
-{
-    apr_size_t n = 0, i, slots;
-    const char *key;
-    json_t *m;
-
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        n = ZT_TC_BLOCK(16 + 56);
-        for (slots = 8; slots < json_object_size(v); slots *= 2) {
-        }
-        n += ZT_TC_BLOCK(slots * 2 * sizeof(void *));
-        json_object_foreach(v, key, m) {
-            n += ZT_TC_BLOCK(8 + 4 * sizeof(void *) + 8 + strlen(key) + 1);
-            n += zt_tc_json_size(m);
-        }
-        return n;
-    case JSON_ARRAY:
-        for (slots = 8; slots < json_array_size(v); slots *= 2) {
-        }
-        n = ZT_TC_BLOCK(16 + 24) + ZT_TC_BLOCK(slots * sizeof(void *));
-        json_array_foreach(v, i, m) {
-            n += zt_tc_json_size(m);
-        }
-        return n;
-    case JSON_STRING:
-        return ZT_TC_BLOCK(16 + 16) + ZT_TC_BLOCK(json_string_length(v) + 1);
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return ZT_TC_BLOCK(16 + 8);
-    default:
-        return 0;                   /* true, false, null: singletons */
-    }
-}
+#define ZT_TC_ALIGN8(n) (((apr_size_t)(n) + 7) & ~(apr_size_t)7)
 
 /* ------------------------------------------------------------------ */
 /* Entries and shards (callers hold the shard's lock)                  */
 
-/* Drop one reference; the last one frees the entry and its JSON. */
+/* Drop one reference; the last one frees the entry and its documents. */
 static void zt_tc_release(zt_tc_entry_t *e)
 {
     if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-        json_decref(e->header);
-        json_decref(e->claims);
         free(e);
     }
 }
@@ -419,10 +366,10 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     uint64_t h;
     zt_tc_shard_t *s;
     zt_tc_entry_t *e, *old, *dead = NULL;
-    apr_size_t kidlen, bytes, idx;
+    apr_size_t kidlen, hsize, csize, size, idx;
     int64_t expires;
     uint32_t alg;
-    json_t *sub;
+    char *at;
 
     if (c == NULL || token == NULL || tag == NULL || tag->table == NULL
         || tok == NULL || tok->claims == NULL || tok->header == NULL) {
@@ -440,10 +387,12 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     kidlen = tok->kid != NULL ? strlen(tok->kid) + 1 : 0;
     alg = tok->alg != NULL ? zt_alg_from_name(tok->alg, strlen(tok->alg)) : 0;
-    bytes = ZT_TC_BLOCK(sizeof(*e) + len + kidlen)
-            + zt_tc_json_size(tok->header) + zt_tc_json_size(tok->claims);
-    if (expires <= now || idx >= tag->nissuers || bytes > s->max_bytes / 4
-        || alg == 0 || (e = malloc(sizeof(*e) + len + kidlen)) == NULL) {
+    hsize = ZT_TC_ALIGN8(zt_jdoc_size(tok->header));
+    csize = ZT_TC_ALIGN8(zt_jdoc_size(tok->claims));
+    size = sizeof(*e) + hsize + csize + len + kidlen;
+    if (expires <= now || idx >= tag->nissuers
+        || ZT_TC_BLOCK(size) > s->max_bytes / 4
+        || alg == 0 || (e = malloc(size)) == NULL) {
         apr_thread_mutex_lock(s->lock);
         s->refused++;
         apr_thread_mutex_unlock(s->lock);
@@ -457,25 +406,22 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     e->issuer = (uint32_t)idx;
     e->gen = tag->generations ? tag->generations[idx] : 0;
     e->alg = alg;
-    e->bytes = bytes;
-    e->header = json_deep_copy(tok->header);
-    e->claims = json_deep_copy(tok->claims);
-    if (e->header == NULL || e->claims == NULL) {
-        zt_tc_release(e);
-        apr_thread_mutex_lock(s->lock);
-        s->refused++;
-        apr_thread_mutex_unlock(s->lock);
-        return 0;
-    }
+    e->bytes = ZT_TC_BLOCK(size);
+    at = (char *)e->data;
+    memcpy(at, tok->header, zt_jdoc_size(tok->header));
+    e->header = (const zt_jdoc_t *)at;
+    memcpy(at + hsize, tok->claims, zt_jdoc_size(tok->claims));
+    e->claims = (const zt_jdoc_t *)(at + hsize);
+    at += hsize + csize;
     /* "sub" as a pointer into the claims this entry keeps alive. */
-    sub = json_object_get(e->claims, "sub");
-    e->sub = json_is_string(sub) ? json_string_value(sub) : NULL;
+    e->sub = zt_jdoc_get_str(e->claims, "sub");
     memcpy(e->table, tag->table, ZT_HASH_LEN);
     e->len = len;
-    memcpy(e->token, token, len);
+    memcpy(at, token, len);
+    e->token = at;
     if (tok->kid != NULL) {
-        memcpy(e->token + len, tok->kid, kidlen);
-        e->kid = e->token + len;
+        memcpy(at + len, tok->kid, kidlen);
+        e->kid = at + len;
     }
 
     apr_thread_mutex_lock(s->lock);
@@ -488,7 +434,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     s->buckets[h & s->mask] = e;
     zt_tc_push_front(s, e);
     s->entries++;
-    s->bytes += bytes;
+    s->bytes += e->bytes;
     s->inserts++;
     while (s->entries > s->max_entries || s->bytes > s->max_bytes) {
         zt_tc_entry_t *lru = s->tail;

@@ -21,17 +21,16 @@
  *
  * An entry expires at the token's "exp" (floor), and never later than
  * max_ttl seconds after it was stored.  Bounded in entries and in bytes
- * (an estimate of the JSON trees and the token); the least recently used
- * entry goes first.  An entry larger than a quarter of a shard's byte
- * budget is not stored.
+ * (each entry's one block: the token and flat copies of its header and
+ * claims); the least recently used entry goes first.  An entry larger
+ * than a quarter of a shard's byte budget is not stored.
  *
  * Thread safety: every function may be called from any thread at any time
- * between zt_tcache_create and the destruction of its pool.  A put stores
- * deep copies of the header and claims; a hit hands out those copies,
- * shared read-only between threads (read-only access is thread safe in
- * jansson) and kept alive by a reference on the entry until the caller's
- * pool is cleared.  The caller must never modify them, nor take or drop
- * jansson references on them (json_incref, json_object_set).
+ * between zt_tcache_create and the destruction of its pool.  A put copies
+ * the header and claims documents (zt_jdoc.h: one flat block each) into
+ * the entry; a hit hands out pointers to those copies, shared read-only
+ * between threads and kept alive by a reference on the entry until the
+ * caller's pool is cleared.  The caller must never modify them.
  */
 #ifndef ZT_TCACHE_H
 #define ZT_TCACHE_H

@@ -24,7 +24,7 @@
 #include <apr_strings.h>
 
 #include "zt_format.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_jws.h"
 #include "zt_token.h"
 
@@ -77,20 +77,20 @@ static const char *zt_tok_media(const char *typ)
 /*
 ** The header "typ": with the issuer's typ set it must be there and equal it
 ** (any case, either with "application/"); otherwise, when present, "JWT"
-** or "at+jwt" (RFC 9068).  A typ holding a NUL never matches.
+** or "at+jwt" (RFC 9068).
 */
-static zt_tok_status_e zt_tok_typ(json_t *header, const zt_issuer_t *is,
-                                  apr_pool_t *pool, const char **reason)
+static zt_tok_status_e zt_tok_typ(const zt_jdoc_t *header,
+                                  const zt_issuer_t *is, apr_pool_t *pool,
+                                  const char **reason)
 {
-    json_t *v = json_object_get(header, "typ");
+    const zt_jnode_t *v = zt_jdoc_get(header, "typ");
     const char *typ;
 
-    if (v != NULL && (!json_is_string(v)
-                      || strlen(json_string_value(v)) != json_string_length(v))) {
+    if (v != NULL && v->type != ZT_J_STR) {
         *reason = "the token's type is not a string";
         return ZT_TOK_BAD_HEADER;
     }
-    typ = v != NULL ? zt_tok_media(json_string_value(v)) : NULL;
+    typ = v != NULL ? zt_tok_media(zt_jnode_str(v)) : NULL;
     if (is->typ != NULL && *is->typ != '\0') {
         if (typ == NULL || strcasecmp(typ, zt_tok_media(is->typ)) != 0) {
             *reason = apr_psprintf(pool, "the token's type is not %s",
@@ -108,26 +108,27 @@ static zt_tok_status_e zt_tok_typ(json_t *header, const zt_issuer_t *is,
 }
 
 /* Time claim @a name: 1 present (a number, in *out), 0 absent, -1 not a number. */
-static int zt_tok_time(json_t *claims, const char *name, double *out)
+static int zt_tok_time(const zt_claims_t *claims, const char *name,
+                       double *out)
 {
-    json_t *v = json_object_get(claims, name);
+    const zt_jnode_t *v = zt_jdoc_get(claims, name);
 
     if (v == NULL) {
         return 0;
     }
-    if (!json_is_number(v)) {
+    if (!zt_jnode_number(v, out)) {
         return -1;
     }
-    *out = json_number_value(v);
     return isfinite(*out) ? 1 : -1;
 }
 
 /* "aud": the audience as the string, or as one string of an array. */
-static zt_tok_status_e zt_tok_audience(json_t *claims, const char *audience,
+static zt_tok_status_e zt_tok_audience(const zt_claims_t *claims,
+                                       const char *audience,
                                        const char **reason)
 {
-    json_t *aud = json_object_get(claims, "aud"), *v;
-    size_t i;
+    const zt_jnode_t *aud = zt_jdoc_get(claims, "aud"), *v;
+    uint32_t i;
     int match = 0;
 
     if (aud == NULL) {
@@ -137,17 +138,17 @@ static zt_tok_status_e zt_tok_audience(json_t *claims, const char *audience,
         *reason = "the token has no audience";
         return ZT_TOK_MISSING_CLAIM;
     }
-    if (json_is_string(aud)) {
-        match = audience != NULL && strcmp(json_string_value(aud), audience) == 0;
+    if (aud->type == ZT_J_STR) {
+        match = audience != NULL && strcmp(zt_jnode_str(aud), audience) == 0;
     }
-    else if (json_is_array(aud)) {
-        json_array_foreach(aud, i, v) {
-            if (!json_is_string(v)) {
+    else if (aud->type == ZT_J_ARRAY) {
+        for (i = 0, v = zt_jnode_first(aud); i < aud->u.n;
+             i++, v = zt_jnode_next(v)) {
+            if (v->type != ZT_J_STR) {
                 *reason = "the token's audience is not a string or a list of strings";
                 return ZT_TOK_BAD_CLAIM;
             }
-            match |= audience != NULL
-                     && strcmp(json_string_value(v), audience) == 0;
+            match |= audience != NULL && strcmp(zt_jnode_str(v), audience) == 0;
         }
     }
     else {
@@ -165,12 +166,13 @@ static zt_tok_status_e zt_tok_audience(json_t *claims, const char *audience,
 ** The claim checks, one function each, in zt_token_verify's order.  Each
 ** returns ZT_TOK_OK or a failure with the sentence for the client.
 */
-typedef zt_tok_status_e (*zt_tok_claim_fn)(json_t *claims,
+typedef zt_tok_status_e (*zt_tok_claim_fn)(const zt_claims_t *claims,
                                            const zt_issuer_t *is, int64_t now,
                                            apr_pool_t *pool,
                                            const char **reason);
 
-static zt_tok_status_e zt_tok_exp(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_exp(const zt_claims_t *claims,
+                                  const zt_issuer_t *is,
                                   int64_t now, apr_pool_t *pool,
                                   const char **reason)
 {
@@ -192,7 +194,8 @@ static zt_tok_status_e zt_tok_exp(json_t *claims, const zt_issuer_t *is,
     return ZT_TOK_OK;
 }
 
-static zt_tok_status_e zt_tok_nbf(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_nbf(const zt_claims_t *claims,
+                                  const zt_issuer_t *is,
                                   int64_t now, apr_pool_t *pool,
                                   const char **reason)
 {
@@ -210,7 +213,8 @@ static zt_tok_status_e zt_tok_nbf(json_t *claims, const zt_issuer_t *is,
     return ZT_TOK_OK;
 }
 
-static zt_tok_status_e zt_tok_iat(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_iat(const zt_claims_t *claims,
+                                  const zt_issuer_t *is,
                                   int64_t now, apr_pool_t *pool,
                                   const char **reason)
 {
@@ -228,7 +232,8 @@ static zt_tok_status_e zt_tok_iat(json_t *claims, const zt_issuer_t *is,
     return ZT_TOK_OK;
 }
 
-zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
+zt_tok_status_e zt_token_check_times(const zt_claims_t *claims,
+                                     const zt_issuer_t *is,
                                      int64_t now, const char **reason)
 {
     zt_tok_status_e st;
@@ -242,7 +247,8 @@ zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
 }
 
 /* exp - iat <= max_lifetime, when the issuer sets one (then iat is required). */
-static zt_tok_status_e zt_tok_lifetime(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_lifetime(const zt_claims_t *claims,
+                                       const zt_issuer_t *is,
                                        int64_t now, apr_pool_t *pool,
                                        const char **reason)
 {
@@ -276,20 +282,22 @@ static zt_tok_status_e zt_tok_lifetime(json_t *claims, const zt_issuer_t *is,
     return ZT_TOK_OK;
 }
 
-static zt_tok_status_e zt_tok_aud(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_aud(const zt_claims_t *claims,
+                                  const zt_issuer_t *is,
                                   int64_t now, apr_pool_t *pool,
                                   const char **reason)
 {
     return zt_tok_audience(claims, is->audience, reason);
 }
 
-static zt_tok_status_e zt_tok_sub(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_sub(const zt_claims_t *claims,
+                                  const zt_issuer_t *is,
                                   int64_t now, apr_pool_t *pool,
                                   const char **reason)
 {
-    json_t *sub = json_object_get(claims, "sub");
+    const zt_jnode_t *sub = zt_jdoc_get(claims, "sub");
 
-    if (sub != NULL && !json_is_string(sub)) {
+    if (sub != NULL && sub->type != ZT_J_STR) {
         *reason = "the token's subject is not a string";
         return ZT_TOK_BAD_CLAIM;
     }
@@ -297,15 +305,16 @@ static zt_tok_status_e zt_tok_sub(json_t *claims, const zt_issuer_t *is,
 }
 
 /* Claims the issuer block names `required`: present and not null. */
-static zt_tok_status_e zt_tok_required(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_required(const zt_claims_t *claims,
+                                       const zt_issuer_t *is,
                                        int64_t now, apr_pool_t *pool,
                                        const char **reason)
 {
     for (int i = 0; i < is->nrequired; i++) {
         const char *name = is->required[i];
-        json_t *v = name != NULL ? json_object_get(claims, name) : NULL;
+        const zt_jnode_t *v = name != NULL ? zt_jdoc_get(claims, name) : NULL;
 
-        if (v == NULL || json_is_null(v)) {
+        if (v == NULL || v->type == ZT_J_NULL) {
             *reason = apr_psprintf(pool, "the token lacks the required claim "
                                    "'%s'", name != NULL ? name : "?");
             return ZT_TOK_MISSING_CLAIM;
@@ -348,7 +357,7 @@ static zt_tok_status_e zt_tok_tell(zt_tok_teller_t *t, const char *name,
 ** failure ends it; with one every check runs and is told, and the first
 ** failure is still the result.
 */
-static zt_tok_status_e zt_tok_claims(json_t *claims, const zt_issuer_t *is,
+static zt_tok_status_e zt_tok_claims(const zt_claims_t *claims, const zt_issuer_t *is,
                                      int64_t now, apr_pool_t *pool,
                                      zt_tok_teller_t *t, const char **reason)
 {
@@ -394,8 +403,9 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
     const zt_issuer_t *is = NULL;
     const zt_jwk_t *key;
     const zt_keyset_t *ks;
-    json_t *claims, *v;
-    const char *jerr, *iss;
+    const zt_claims_t *claims;
+    const zt_jnode_t *v;
+    const char *jerr;
     double exp = 0;
     zt_tok_status_e st;
 
@@ -418,30 +428,28 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
     if (zt_tok_tell(&t, "structure", zt_tok_from_jws(jst), *reason) != ZT_TOK_OK) {
         return zt_tok_from_jws(jst);
     }
-    claims = zt_json_parse((const char *)jws.payload, jws.payload_len,
+    claims = zt_jdoc_parse((const char *)jws.payload, jws.payload_len,
                            jws.payload_len, pool, &jerr);
     if (claims == NULL) {
         *reason = "the token's payload is not a JSON object";
         return zt_tok_tell(&t, "payload", ZT_TOK_MALFORMED, *reason);
     }
     zt_tok_tell(&t, "payload", ZT_TOK_OK, NULL);
-    zt_json_pool_own(pool, claims);
     out->claims = claims;
 
     /* "iss" only picks whose keys to try; it is trusted after the signature. */
-    v = json_object_get(claims, "iss");
+    v = zt_jdoc_get(claims, "iss");
     if (v == NULL) {
         *reason = "the token has no issuer";
         return zt_tok_tell(&t, "issuer", ZT_TOK_MISSING_CLAIM, *reason);
     }
-    if (!json_is_string(v)) {
+    if (v->type != ZT_J_STR) {
         *reason = "the token's issuer is not a string";
         return zt_tok_tell(&t, "issuer", ZT_TOK_BAD_CLAIM, *reason);
     }
-    iss = json_string_value(v);
     for (int i = 0; i < nissuers && is == NULL; i++) {
-        if (issuers[i].iss != NULL && strlen(issuers[i].iss) == json_string_length(v)
-            && strcmp(issuers[i].iss, iss) == 0) {
+        if (issuers[i].iss != NULL && strlen(issuers[i].iss) == v->u.s.len
+            && memcmp(issuers[i].iss, zt_jnode_str(v), v->u.s.len) == 0) {
             is = &issuers[i];
         }
     }
@@ -494,8 +502,7 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
         return st;
     }
     zt_tok_time(claims, "exp", &exp);   /* a number: checked above */
-    v = json_object_get(claims, "sub");
-    out->sub = v != NULL ? json_string_value(v) : NULL;
+    out->sub = zt_jdoc_get_str(claims, "sub");
     out->issuer = is;
     out->alg = jws.alg_name;
     out->kid = key->kid;

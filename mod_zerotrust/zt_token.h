@@ -16,9 +16,9 @@
 #define ZT_TOKEN_H
 
 #include <apr_pools.h>
-#include <jansson.h>
 #include <stdint.h>
 
+#include "zt_jdoc.h"
 #include "zt_jwk.h"
 
 #define ZT_TOKEN_MAX_LEN  8192      /**< default size limit of a token */
@@ -57,10 +57,10 @@ typedef enum {
     ZT_TOK_BAD_CLAIM            /**< a registered claim of the wrong type */
 } zt_tok_status_e;
 
-/** A verified token.  The JSON is released when the pool is cleared. */
+/** A verified token.  Its documents live in the pool (zt_jdoc.h). */
 typedef struct {
-    json_t *header;             /**< JOSE header */
-    json_t *claims;             /**< payload */
+    const zt_jdoc_t *header;    /**< JOSE header */
+    const zt_claims_t *claims;  /**< payload */
     const zt_issuer_t *issuer;  /**< the issuer that verified it */
     const char *sub;            /**< "sub", or NULL */
     const char *alg;            /**< the verified algorithm */
@@ -120,8 +120,9 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
  * leeway; "iat", when present, a number and iat <= now + leeway.  On
  * failure *reason is a sentence safe for the client.
  */
-zt_tok_status_e zt_token_check_times(json_t *claims, const zt_issuer_t *is,
-                                     int64_t now, const char **reason);
+zt_tok_status_e zt_token_check_times(const zt_claims_t *claims,
+                                     const zt_issuer_t *is, int64_t now,
+                                     const char **reason);
 
 /** Stable identifier of a status for logs and audit ("expired"). */
 const char *zt_tok_status_name(zt_tok_status_e st);

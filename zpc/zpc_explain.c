@@ -196,6 +196,7 @@ static int zpc_explain_token(zpc_explain_t *x, const zt_table_t *t, apr_pool_t *
 {
     const char *tok = x->token, *reason = NULL;
     apr_size_t len;
+    zt_jws_t jws;
 
     if (tok == NULL) {
         puts("token     none presented: only public rules can allow");
@@ -229,27 +230,26 @@ static int zpc_explain_token(zpc_explain_t *x, const zt_table_t *t, apr_pool_t *
             return 0;
         }
         printf("          VALID (issuer %s, %s)\n", out.issuer->name, out.alg);
-        x->r.claims = out.claims;
     }
     else {
-        zt_jws_t jws;
-
         puts("token     NOT VERIFIED: the claims below were decoded without "
              "checking the signature,\n"
              "          issuer, audience or times (give --jwks FILE to "
              "verify; `zpc decode` shows every check)");
-        if (zt_jws_parse(&jws, tok, len, pool, &reason) != ZT_JWS_OK) {
-            printf("          FAILED: %s\n", reason);
-            return 0;
-        }
-        x->r.claims = zt_json_parse((const char *)jws.payload, jws.payload_len,
-                                    jws.payload_len, pool, &reason);
-        if (x->r.claims == NULL) {
-            printf("          FAILED: the payload: %s\n", reason);
-            return 0;
-        }
-        zt_json_pool_own(pool, x->r.claims);
     }
+    /* The payload once more as a jansson tree, for printing and for the
+     * step-up lines; the evaluator gets its own form (zpc_claims_from_json). */
+    if (zt_jws_parse(&jws, tok, len, pool, &reason) != ZT_JWS_OK) {
+        printf("          FAILED: %s\n", reason);
+        return 0;
+    }
+    x->r.claims = zt_json_parse((const char *)jws.payload, jws.payload_len,
+                                jws.payload_len, pool, &reason);
+    if (x->r.claims == NULL) {
+        printf("          FAILED: the payload: %s\n", reason);
+        return 0;
+    }
+    zt_json_pool_own(pool, x->r.claims);
     {
         char *json = json_dumps(x->r.claims, JSON_COMPACT | JSON_SORT_KEYS
                                              | JSON_ENSURE_ASCII);
@@ -470,7 +470,7 @@ int zpc_explain_main(int argc, char **argv, apr_pool_t *pool)
         return ZPC_EXIT_INPUT;
     }
     /* The claims are known now. */
-    x.r.rq.claims = zpc_claims_from_json(x.r.claims);
+    x.r.rq.claims = zpc_claims_from_json(x.r.claims, pool);
     zpc_req_decide(t, &x.r, &o, pool);
     if (o.outcome == ZPC_EXPECT_INVALID) {
         printf("contract  FAILED: %s\n", o.why);

@@ -19,11 +19,25 @@
 #include <apr_strings.h>
 
 #include "zpc_tools.h"
+#include "zt_jdoc.h"
 
-const zt_claims_t *zpc_claims_from_json(const json_t *claims)
+const zt_claims_t *zpc_claims_from_json(const json_t *claims, apr_pool_t *pool)
 {
-    /* zt_claims.c reads a zt_claims_t as the payload's json_t. */
-    return (const zt_claims_t *)claims;
+    const zt_claims_t *c = NULL;
+    const char *err = NULL;
+    char *text;
+
+    if (claims == NULL) {
+        return NULL;
+    }
+    /* The token stage's own reader, on the claims as compact JSON: what
+     * the module would have made of a token carrying them. */
+    text = json_dumps(claims, JSON_COMPACT);
+    if (text != NULL) {
+        c = zt_jdoc_parse(text, strlen(text), strlen(text), pool, &err);
+        free(text);
+    }
+    return c;
 }
 
 static int zpc_hex(int c)
@@ -141,7 +155,7 @@ const char *zpc_req_prepare(zpc_req_t *r, const zt_table_t *t, apr_pool_t *pool)
         rq->ncert_san = (uint32_t)r->cert_san->nelts;
     }
     rq->match = &r->match;
-    rq->claims = zpc_claims_from_json(r->claims);
+    rq->claims = zpc_claims_from_json(r->claims, pool);
     rq->query = r->query;
     rq->nquery = r->nquery;
     rq->header = zpc_req_header;

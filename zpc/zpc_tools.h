@@ -44,13 +44,13 @@ int zpc_build(const char *src, apr_pool_t *pool, zpc_ir_t **ir,
 /* ------------------------------------------------------------------ */
 /* zpc_request.c                                                       */
 
-/**
- * The one place where a claims object becomes the evaluator's claims.
- * Today the token stage keeps claims as a jansson object, so this is a
- * cast; when the token stage changes its representation, only this
- * function changes.  NULL stays NULL (no token).
+/*
+ * The evaluator's form of @a claims (zt_claims.h), made from @a pool by
+ * the token stage's own strict reader, as the module would for a token
+ * carrying them.  NULL stays NULL (no token); claims that reader refuses
+ * give NULL too.
  */
-const zt_claims_t *zpc_claims_from_json(const json_t *claims);
+const zt_claims_t *zpc_claims_from_json(const json_t *claims, apr_pool_t *pool);
 
 /** A request as a person or a test block describes it. */
 typedef struct {

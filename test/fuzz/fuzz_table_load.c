@@ -19,12 +19,12 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "zpc_back.h"
 #include "zt_alg.h"
 #include "zt_eval.h"
+#include "zt_jdoc.h"
 #include "zt_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_MAX_ROUTES 256
 
 static FILE *fz_null;
-static json_t *fz_claims[4];    /* [0] stays NULL: no token */
+static const zt_claims_t *fz_claims[4];    /* [0] stays NULL: no token */
+static apr_pool_t *fz_claims_pool;
 
 static void fz_init(void)
 {
@@ -46,8 +47,15 @@ static void fz_init(void)
 
     apr_initialize();
     fz_null = fopen("/dev/null", "w");
+    apr_pool_create(&fz_claims_pool, NULL);
     for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
-        fz_claims[i + 1] = json_loads(claims[i], 0, NULL);
+        const char *err;
+
+        fz_claims[i + 1] = zt_jdoc_parse(claims[i], strlen(claims[i]),
+                                         strlen(claims[i]), fz_claims_pool, &err);
+        if (fz_claims[i + 1] == NULL) {
+            abort();
+        }
     }
 }
 
@@ -67,7 +75,7 @@ static void fz_decide(const zt_table_t *t, const char *method, const char *path)
 
         memset(&rq, 0, sizeof(rq));
         rq.match = &m;
-        rq.claims = (const zt_claims_t *)fz_claims[c];
+        rq.claims = fz_claims[c];
         zt_eval_decide(t, &rq, &d);
         if (d.verdict == ZT_ALLOW) {
             FZ_CHECK(d.rule < t->nrules);

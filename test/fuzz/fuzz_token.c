@@ -12,7 +12,8 @@
  *                                     key set below (issuer
  *                                     "https://fuzz.example", audience
  *                                     "fuzz-api", every algorithm allowed)
- *   2  a JSON document             -> zt_json_parse
+ *   2  a JSON document             -> zt_json_parse (zt_jdoc_parse has
+ *                                     its own target, fuzz_jdoc)
  *   3  base64url text              -> zt_b64url_decode
  *
  * Besides "no crash, no leak, no sanitizer report", each mode checks an
@@ -165,9 +166,10 @@ static void fz_token(const char *in, size_t len, apr_pool_t *p)
         abort();
     }
     if (st == ZT_TOK_OK && (out.issuer == NULL || out.alg == NULL
-                            || !json_is_object(out.header)
-                            || !json_is_object(out.claims)
-                            || !json_is_number(json_object_get(out.claims, "exp")))) {
+                            || out.header->node[0].type != ZT_J_OBJECT
+                            || out.claims->node[0].type != ZT_J_OBJECT
+                            || !zt_jnode_number(zt_jdoc_get(out.claims, "exp"),
+                                                &(double){ 0 }))) {
         abort();
     }
 }

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
 
 #include "zt_test.h"
+#include "zt_jdoc.h"
 #include "zt_ir_build.h"
 #include "zpc_back.h"
 #include "zt_eval.h"
@@ -57,17 +57,17 @@ typedef struct {
 
 #define REQ(...) (&(const req_t){ __VA_ARGS__ })
 
-static json_t *claims_of(const char *json)
+static const zt_claims_t *claims_of(const char *json)
 {
-    json_error_t e;
-    json_t *j;
+    const char *err = NULL;
+    const zt_claims_t *c;
 
     if (json == NULL) {
         return NULL;
     }
-    j = json_loads(json, JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
-    ck_assert_msg(j != NULL, "bad JSON in test: %s", e.text);
-    return j;
+    c = zt_jdoc_parse(json, strlen(json), strlen(json), pool, &err);
+    ck_assert_msg(c != NULL, "bad JSON in test: %s", err);
+    return c;
 }
 
 /* The last header name the evaluator asked for. */
@@ -96,7 +96,7 @@ static zt_decision_t decide_rq(const zt_table_t *t, const char *method,
     zt_qparam_t params[16];
     const char *qs = strchr(target, '?'), *err = NULL;
     char *path = apr_pstrndup(pool, target, qs ? (size_t)(qs - target) : strlen(target));
-    json_t *claims = claims_of(q->json);
+    const zt_claims_t *claims = claims_of(q->json);
     uint32_t nsan = 0;
     int n = 0;
 
@@ -104,7 +104,7 @@ static zt_decision_t decide_rq(const zt_table_t *t, const char *method,
                   "no route for %s %s", method, path);
     memset(&rq, 0, sizeof(rq));
     rq.match = &m;
-    rq.claims = (const zt_claims_t *)claims;
+    rq.claims = claims;
     if (qs != NULL) {
         n = zt_query_parse(qs + 1, apr_palloc(pool, strlen(qs)), params, 16, &err);
         ck_assert_msg(n >= 0, "query %s: %s", qs, err);
@@ -129,7 +129,6 @@ static zt_decision_t decide_rq(const zt_table_t *t, const char *method,
     rq.tls_version = q->tls;
     rq.now = q->now;
     zt_eval_decide(t, &rq, &d);
-    json_decref(claims);
     return d;
 }
 
@@ -175,9 +174,8 @@ START_TEST(decide_default_deny)
     ck_decision(t, "GET", "/orders", "{}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/orders", "{\"sub\":\"u1\"}", ZT_DENY, NONE);
     ck_decision(t, "POST", "/orders", "{\"scope\":\"orders:read\"}", ZT_DENY, NONE);
-    /* claims that are not an object have no members */
-    ck_decision(t, "GET", "/orders", "[\"orders:read\"]", ZT_DENY, NONE);
-    ck_decision(t, "GET", "/orders", "\"orders:read\"", ZT_DENY, NONE);
+    /* claims that are not an object, or hold a NUL, never reach the
+     * evaluator: the token stage's reader refuses them (test_jdoc) */
 }
 END_TEST
 
@@ -196,7 +194,6 @@ START_TEST(decide_scope_words)
     ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:rea\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:read,x\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:read\\tx\"}", ZT_DENY, NONE);
-    ck_decision(t, "GET", "/orders", "{\"scope\":\"orders:read\\u0000\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/orders", "{\"scope\":\"\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/orders", "{\"scope\":\" \"}", ZT_DENY, NONE);
     /* an array: elements, exactly */
@@ -286,7 +283,6 @@ START_TEST(decide_path_capture)
     ck_decision(t, "GET", "/users/u1/orders", "{\"sub\":\"u2\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/users/u1/orders", "{\"sub\":\"u1x\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/users/u1/orders", "{\"sub\":\"u\"}", ZT_DENY, NONE);
-    ck_decision(t, "GET", "/users/u1/orders", "{\"sub\":\"u1\\u0000\"}", ZT_DENY, NONE);
     ck_decision(t, "GET", "/users/u1/orders", "{}", ZT_DENY, NONE);
     /* a claim is compared with a capture only when it is a string */
     ck_decision(t, "GET", "/users/1/orders", "{\"sub\":1}", ZT_DENY, NONE);

@@ -19,13 +19,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "zt_test.h"
 #include "zt_ir_build.h"
 #include "zpc_back.h"
 #include "zt_eval.h"
+#include "zt_jdoc.h"
 #include "zt_policy.h"
 
 ZT_TEST_POOL_FIXTURE
@@ -275,13 +275,13 @@ static void fp_request(zt_request_t *rq, int rich)
 
 /* The decision for a matched request that carries only @a claims. */
 static void decide(const zt_table_t *t, const zt_match_t *m,
-                   const json_t *claims, zt_decision_t *d)
+                   const zt_claims_t *claims, zt_decision_t *d)
 {
     zt_request_t rq;
 
     fp_request(&rq, 0);
     rq.match = m;
-    rq.claims = (const zt_claims_t *)claims;
+    rq.claims = claims;
     zt_eval_decide(t, &rq, d);
 }
 
@@ -322,11 +322,14 @@ typedef struct {
 static void fingerprint(const zt_table_t *t, fp_t *fp)
 {
     size_t k = 0;
+    apr_pool_t *cp;
 
+    apr_pool_create(&cp, pool);
     for (size_t c = 0; c < FP_NCLAIMS * 2; c++) {
-        json_error_t jerr;
+        const char *jerr;
         const char *text = fp_claims[c % FP_NCLAIMS];
-        json_t *claims = text ? json_loads(text, 0, &jerr) : NULL;
+        const zt_claims_t *claims = text
+            ? zt_jdoc_parse(text, strlen(text), 4096, cp, &jerr) : NULL;
 
         for (size_t r = 0; r < FP_NREQ; r++) {
             zt_match_t m;
@@ -336,7 +339,7 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
 
             fp_request(&rq, c >= FP_NCLAIMS);
             rq.match = &m;
-            rq.claims = (const zt_claims_t *)claims;
+            rq.claims = claims;
             zt_eval_decide(t, &rq, &d);
             memset(&fp[k], 0, sizeof(fp[k]));     /* padding too: memcmp'ed */
             fp[k].status = st;
@@ -400,8 +403,8 @@ static void fingerprint(const zt_table_t *t, fp_t *fp)
             }
             k++;
         }
-        json_decref(claims);
     }
+    apr_pool_destroy(cp);
 }
 
 /* The dump must not crash on anything that loads; its text is pinned by
@@ -1942,7 +1945,7 @@ START_TEST(limits_exact)
     zt_table_t *t;
     zt_match_t m;
     zt_decision_t d;
-    json_t *claims = json_object();
+    const zt_claims_t *claims = zt_jdoc_parse("{}", 2, 2, pool, &(const char *){ NULL });
 
     x = copy(b);
     not_chain(&x, ZT_MAX_COND_DEPTH - 1);     /* depth 128 */
@@ -1964,7 +1967,6 @@ START_TEST(limits_exact)
     decide(t, &m, claims, &d);
     ck_assert_int_eq(d.verdict, ZT_ALLOW);      /* rule 4: node 6 is true */
     ck_assert_uint_eq(d.rule, 4);
-    json_decref(claims);
 }
 END_TEST
 

@@ -19,6 +19,7 @@
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -35,6 +36,7 @@
 #include "zt_jwk.h"
 #include "zt_jws.h"
 #include "zt_token.h"
+#include "../fuzz/jdoc_same.h"
 
 #define NOW       INT64_C(1700000000)
 #define ISS       "https://idp.example.com/realms/corp"
@@ -391,6 +393,43 @@ START_TEST(b64_round_trip_vs_openssl)
 }
 END_TEST
 
+/* The grouped fast loop: a bad character at any position of a long string
+ * is refused, and the output never goes past its exact size (malloc'd to
+ * the byte, so ASan sees any overrun). */
+START_TEST(b64_every_position)
+{
+    static const unsigned char bad[] = { '=', '+', '/', '.', ' ', 0, 0x80, 0xff };
+    unsigned char in[120];
+    char enc[170];
+
+    for (size_t i = 0; i < sizeof(in); i++) {
+        in[i] = (unsigned char)(i * 37 + 11);
+    }
+    for (size_t len = 0; len <= sizeof(in); len++) {
+        size_t e = zt_b64url_encode(enc, in, len), n;
+        unsigned char *out = malloc(len ? len : 1);
+
+        ck_assert_int_eq(zt_b64url_decode(out, len, &n, enc, e), 0);
+        ck_assert_uint_eq(n, len);
+        ck_assert(memcmp(out, in, len) == 0);
+        if (len > 0) {
+            ck_assert_int_lt(zt_b64url_decode(out, len - 1, &n, enc, e), 0);
+        }
+        for (size_t pos = 0; pos < e; pos++) {
+            for (size_t k = 0; k < sizeof(bad); k++) {
+                char keep = enc[pos];
+
+                enc[pos] = (char)bad[k];
+                ck_assert_msg(zt_b64url_decode(out, len, &n, enc, e) < 0,
+                              "length %zu: 0x%02x at %zu accepted", e, bad[k], pos);
+                enc[pos] = keep;
+            }
+        }
+        free(out);
+    }
+}
+END_TEST
+
 START_TEST(b64_capacity)
 {
     unsigned char out[3];
@@ -409,17 +448,15 @@ END_TEST
 /* zt_json                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Both strict readers (zt_json for key sets, zt_jdoc for tokens) on @a s:
+ * 1 accepted, 0 refused; a disagreement fails the test (test_jdoc has the
+ * reader's own cases). */
 static int zt_t_json_ok(const char *s, size_t len)
 {
-    const char *err = NULL;
-    json_t *j = zt_json_parse(s, len, 1 << 20, pool, &err);
+    int rc = zt_jdoc_both(s, len, 1 << 20, pool);
 
-    if (j == NULL) {
-        ck_assert_ptr_nonnull(err);
-        return 0;
-    }
-    json_decref(j);
-    return 1;
+    ck_assert_msg(rc >= 0, "zt_json and zt_jdoc disagree on %.*s", (int)len, s);
+    return rc;
 }
 
 #define JOK(s)  ck_assert_msg(zt_t_json_ok(s, sizeof(s) - 1), "refused %s", s)
@@ -1013,6 +1050,99 @@ START_TEST(jws_sig_every_alg)
 }
 END_TEST
 
+/*
+** Threads verifying with the same keys at once: the prepared templates
+** are shared and the working contexts pass from thread to thread through
+** the keys' spare slots (zt_jwk_spares_t), after good and bad signatures
+** alike.  Every verification must still give its own right answer.
+*/
+#define ZT_T_THREADS 8
+#define ZT_T_ROUNDS  150
+
+typedef struct {
+    uint32_t alg;
+    const zt_jwk_t *key;
+    const unsigned char *sig, *bad;
+    size_t siglen;
+} zt_t_case_t;
+
+static zt_t_case_t g_cases[5];
+static const unsigned char g_msg[] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0";
+
+static void *APR_THREAD_FUNC zt_t_verifier(apr_thread_t *th, void *data)
+{
+    unsigned long *wrong = data;
+
+    for (int r = 0; r < ZT_T_ROUNDS; r++) {
+        for (size_t c = 0; c < sizeof(g_cases) / sizeof(g_cases[0]); c++) {
+            const zt_t_case_t *k = &g_cases[(c + (size_t)r) % 5];
+            int good = (r + (int)c) % 3 != 0;
+            zt_jws_status_e st = zt_jws_verify_sig(k->alg, k->key, g_msg,
+                                                   sizeof(g_msg) - 1,
+                                                   good ? k->sig : k->bad,
+                                                   k->siglen);
+
+            *wrong += st != (good ? ZT_JWS_OK : ZT_JWS_SIGNATURE);
+        }
+    }
+    (void)th;
+    return NULL;
+}
+
+START_TEST(jws_threads_share_keys)
+{
+    static const uint32_t algs[] = {
+        ZT_ALG_RS256, ZT_ALG_PS256, ZT_ALG_ES256, ZT_ALG_EDDSA, ZT_ALG_HS256,
+    };
+    static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
+    apr_thread_t *th[ZT_T_THREADS];
+    unsigned long wrong[ZT_T_THREADS] = { 0 };
+    zt_keyset_t *hs;
+    const char *err;
+
+    ck_assert_int_eq(zt_keyset_from_secret(&hs, secret, sizeof(secret),
+                                           ZT_ALG_HS256, pool, &err), APR_SUCCESS);
+    for (size_t i = 0; i < 5; i++) {
+        zt_t_case_t *k = &g_cases[i];
+        unsigned char *bad;
+        const char *kid;
+
+        k->alg = algs[i];
+        if (algs[i] == ZT_ALG_HS256) {
+            unsigned int n = 0;
+
+            k->key = zt_jwks_key(hs, 0);
+            k->sig = apr_palloc(pool, 32);
+            need(HMAC(EVP_sha256(), secret, sizeof(secret), g_msg,
+                      sizeof(g_msg) - 1, (unsigned char *)k->sig, &n) != NULL);
+            k->siglen = n;
+        }
+        else {
+            EVP_PKEY *pk = zt_t_key_for(algs[i], &kid);
+
+            k->key = zt_t_key(kid);
+            k->sig = zt_t_sign_raw(pool, algs[i], pk, g_msg, sizeof(g_msg) - 1,
+                                   &k->siglen, SALT_JWS, 0);
+        }
+        bad = apr_pmemdup(pool, k->sig, k->siglen);
+        bad[k->siglen / 2] ^= 0x01;
+        k->bad = bad;
+        ck_assert_int_eq(zt_jws_verify_sig(k->alg, k->key, g_msg, sizeof(g_msg) - 1,
+                                           k->sig, k->siglen), ZT_JWS_OK);
+    }
+    for (int t = 0; t < ZT_T_THREADS; t++) {
+        ck_assert_int_eq(apr_thread_create(&th[t], NULL, zt_t_verifier, &wrong[t],
+                                           pool), APR_SUCCESS);
+    }
+    for (int t = 0; t < ZT_T_THREADS; t++) {
+        apr_status_t rv;
+
+        apr_thread_join(&rv, th[t]);
+        ck_assert_msg(wrong[t] == 0, "thread %d: %lu wrong answers", t, wrong[t]);
+    }
+}
+END_TEST
+
 START_TEST(jws_sig_key_must_fit)
 {
     const unsigned char msg[] = "x";
@@ -1201,7 +1331,7 @@ START_TEST(token_every_alg)
         ck_assert_ptr_nonnull(out.kid);
         ck_assert_int_eq(out.exp, NOW + 300);
         ck_assert_ptr_nonnull(out.header);
-        ck_assert_str_eq(json_string_value(json_object_get(out.claims, "iss")), ISS);
+        ck_assert_str_eq(zt_jdoc_get_str(out.claims, "iss"), ISS);
         /* The issuer allows only this algorithm: still fine; without it: no. */
         g_issuers[0].algs = algs[i];
         ck_tok(pool, t, ZT_TOK_OK);
@@ -2503,16 +2633,15 @@ START_TEST(token_check_times)
 {
     zt_issuer_t is = { .name = "t", .iss = ISS, .leeway = 10 };
     const char *reason;
-    json_t *c;
+    const zt_claims_t *c;
 
 #define ck_times(doc, now, want) do { \
-        c = json_loads(doc, 0, NULL); \
+        c = zt_jdoc_parse(doc, strlen(doc), strlen(doc), pool, &reason); \
         ck_assert_ptr_nonnull(c); \
         reason = NULL; \
         ck_assert_msg(zt_token_check_times(c, &is, (now), &reason) == (want), \
                       "%s at %d: %s", doc, (int)(now), reason ? reason : "-"); \
         ck_assert_ptr_nonnull(reason == NULL && (want) == ZT_TOK_OK ? "" : reason); \
-        json_decref(c); \
     } while (0)
 
     ck_times("{\"exp\":100}", 109, ZT_TOK_OK);
@@ -2630,6 +2759,7 @@ int main(void)
     tcase_add_test(tc, b64_refuses_non_canonical);
     tcase_add_test(tc, b64_exhaustive_tails);
     tcase_add_test(tc, b64_round_trip_vs_openssl);
+    tcase_add_test(tc, b64_every_position);
     tcase_add_test(tc, b64_capacity);
 
     tc = zt_t_tcase(s, "json");
@@ -2657,6 +2787,7 @@ int main(void)
     tc = zt_t_tcase(s, "jws");
     tcase_add_test(tc, jws_sig_every_alg);
     tcase_add_test(tc, jws_sig_key_must_fit);
+    tcase_add_test(tc, jws_threads_share_keys);
     tcase_add_test(tc, jws_sig_rsa_padding_confusion);
     tcase_add_test(tc, jws_sig_ecdsa_edges);
     tcase_add_test(tc, jws_select_key);
