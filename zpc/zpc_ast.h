@@ -30,7 +30,7 @@
 #define ZPC_MAX_DEPTH    128          /**< condition nesting, lets expanded */
 #define ZPC_PARSE_DEPTH  2000         /**< parser stack (parentheses, nots) */
 #define ZPC_MAX_RREFS    (1u << 24)   /**< route -> rule links in all */
-#define ZPC_MAX_MATCH_WORK (1u << 28) /**< segment comparisons for targets */
+#define ZPC_MAX_MATCH_WORK (1u << 28) /**< route-tree steps matching targets */
 #define ZPC_MAX_INCLUDE  16           /**< include nesting */
 #define ZPC_MAX_SCHEMA   (1u << 20)   /**< bytes of one schema file */
 #define ZPC_MAX_VALUE_DEPTH 32        /**< nesting of a test's token claims */

@@ -1204,60 +1204,6 @@ static void zpc_check_lets(zpc_check_t *c)
 /* ------------------------------------------------------------------ */
 /* targets: which routes a rule, stepup or limit covers                */
 
-#define ZPC_MATCH_NAMES 0x1     /* captures must have the same name */
-#define ZPC_MATCH_METHOD 0x2    /* methods must overlap */
-
-/*
-** Does target @a t cover route @a r?  Literals match equal literals, {x}
-** matches any capture of the route (names and types are not compared
-** unless @a how says so), '*' any one segment, and a final '**' whatever
-** is left, nothing included: ** after /orders covers /orders itself as
-** well as everything below it.  A route's own '*' and '**' are matched
-** by the same words in the target; a target's '*' stands for one segment,
-** so it does not cover a route's '**' (any number of them).
-*/
-static int zpc_target_covers(zpc_check_t *c, const zpc_ast_target_t *t,
-                             const zpc_ast_route_t *r, int how)
-{
-    int j = 0;
-
-    if ((how & ZPC_MATCH_METHOD) && !(t->methods & r->methods)) {
-        return 0;
-    }
-    for (int i = 0; i < t->segs->nelts; i++, j++) {
-        const zpc_ast_seg_t *ts = &APR_ARRAY_IDX(t->segs, i, zpc_ast_seg_t);
-        const zpc_ast_seg_t *rs;
-
-        c->work++;
-        if (ts->kind == ZPC_SEG_GLOB) {
-            return 1;
-        }
-        if (j >= r->segs->nelts) {
-            return 0;
-        }
-        rs = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
-        switch (ts->kind) {
-        case ZPC_SEG_LIT:
-            if (rs->kind != ZPC_SEG_LIT || strcmp(ts->text, rs->text) != 0) {
-                return 0;
-            }
-            break;
-        case ZPC_SEG_CAP:
-            if (rs->kind != ZPC_SEG_CAP
-                || ((how & ZPC_MATCH_NAMES) && strcmp(ts->text, rs->text) != 0)) {
-                return 0;
-            }
-            break;
-        default:        /* STAR: one segment, never a route's '**' */
-            if (rs->kind == ZPC_SEG_GLOB) {
-                return 0;
-            }
-            break;
-        }
-    }
-    return j == r->segs->nelts;
-}
-
 static int zpc_work_exceeded(zpc_check_t *c, const zpc_loc_t *loc)
 {
     if (c->work <= ZPC_MAX_MATCH_WORK) {
@@ -1266,25 +1212,44 @@ static int zpc_work_exceeded(zpc_check_t *c, const zpc_loc_t *loc)
     if (!c->work_reported) {
         c->work_reported = 1;
         zpc_diag_error(c->d, loc, "too much work matching rule targets against "
-                       "routes (more than %u segment comparisons); the policy "
-                       "is too large to compile", ZPC_MAX_MATCH_WORK);
+                       "routes (more than %u steps through the routes); the "
+                       "policy is too large to compile", ZPC_MAX_MATCH_WORK);
     }
     return 1;
 }
 
+/* The routes @a t covers whose methods meet @a methods (0: any), in
+ * c->matched; 0 when the work limit is passed. */
+static int zpc_match(zpc_check_t *c, const zpc_ast_target_t *t, uint32_t methods)
+{
+    if (c->tree == NULL) {
+        c->tree = zpc_route_tree(c->pool, c->ast->routes);
+        c->matched = apr_array_make(c->pool, 64, sizeof(uint32_t));
+    }
+    apr_array_clear(c->matched);
+    return zpc_route_tree_match(c->tree, t, methods, c->matched, &c->work,
+                                ZPC_MAX_MATCH_WORK);
+}
+
 /* A target that covers nothing: point at the route the author probably
- * meant, if one differs only by method. */
+ * meant, if one differs only by method (the first declared). */
 static void zpc_target_hint(zpc_check_t *c, const zpc_ast_target_t *t)
 {
-    apr_array_header_t *routes = c->ast->routes;
+    const zpc_ast_route_t *r;
+    uint32_t first = UINT32_MAX;
 
-    for (int i = 0; i < routes->nelts; i++) {
-        zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
-        if (r->segs != NULL && r->methods != 0 && zpc_target_covers(c, t, r, 0)) {
-            zpc_diag_note(c->d, &r->loc, "route %s is declared here, with "
-                          "another method", zpc_check_route_text(c, r));
-            return;
+    if (!zpc_match(c, t, 0)) {
+        return;
+    }
+    for (int i = 0; i < c->matched->nelts; i++) {
+        if (APR_ARRAY_IDX(c->matched, i, uint32_t) < first) {
+            first = APR_ARRAY_IDX(c->matched, i, uint32_t);
         }
+    }
+    if (first != UINT32_MAX) {
+        r = APR_ARRAY_IDX(c->ast->routes, first, zpc_ast_route_t *);
+        zpc_diag_note(c->d, &r->loc, "route %s is declared here, with "
+                      "another method", zpc_check_route_text(c, r));
     }
 }
 
@@ -1316,21 +1281,18 @@ static apr_array_header_t *zpc_check_targets(zpc_check_t *c,
         if (t->methods == 0 || t->segs == NULL) {
             continue;
         }
-        for (int j = 0; j < routes->nelts; j++) {
-            zpc_ast_route_t *r = APR_ARRAY_IDX(routes, j, zpc_ast_route_t *);
+        if (!zpc_match(c, t, t->methods)) {
+            zpc_work_exceeded(c, &tl);
+            return covers;
+        }
+        for (int j = 0; j < c->matched->nelts; j++) {
+            uint32_t k = APR_ARRAY_IDX(c->matched, j, uint32_t);
+            zpc_ast_route_t *r = APR_ARRAY_IDX(routes, k, zpc_ast_route_t *);
 
-            if (zpc_work_exceeded(c, &tl)) {
-                return covers;
-            }
-            /* a route in error still counts as declared: no second error */
-            if (r->segs == NULL || r->methods == 0
-                || !zpc_target_covers(c, t, r, ZPC_MATCH_METHOD)) {
-                continue;
-            }
             found = 1;
             if (r->mark != mark) {
                 r->mark = mark;
-                APR_ARRAY_PUSH(covers, uint32_t) = (uint32_t)j;
+                APR_ARRAY_PUSH(covers, uint32_t) = k;
             }
         }
         if (!found && !c->bad_routes) {

@@ -12,7 +12,11 @@
 #ifndef ZPC_CHECK_H
 #define ZPC_CHECK_H
 
+#include <apr_hash.h>
+
 #include "zpc_ast.h"
+
+typedef struct zpc_route_tree_t zpc_route_tree_t;
 
 typedef struct {
     zpc_parser_t *ps;
@@ -29,6 +33,8 @@ typedef struct {
     int issuer_reported;
     const apr_array_header_t *capped;   /* paths list found too long */
     uint32_t mark;              /* statements that matched targets so far */
+    zpc_route_tree_t *tree;     /* the routes, for targets; built once */
+    apr_array_header_t *matched;    /* uint32_t: one target's routes */
     int bad_routes;             /* a route's path was refused */
     apr_array_header_t *tests;  /* zpc_ir_test_t */
 } zpc_check_t;
@@ -58,6 +64,31 @@ uint32_t zpc_check_method(zpc_check_t *c, const char *m, const zpc_loc_t *loc,
 apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
                                    const zpc_loc_t *loc, int target);
 void zpc_check_routes(zpc_check_t *c);
+
+/* zpc_check_match.c: which routes a target covers. */
+#define ZPC_MATCH_METHOD 0x1    /* methods must overlap */
+/**
+ * Does target @a t cover route @a r?  Literals match equal literals, {x}
+ * matches any capture of the route (names and types are not compared),
+ * '*' any one segment, and a final '**' whatever is left, nothing
+ * included: ** after /orders covers /orders itself as well as everything
+ * below it.  A route's own '*' and '**' are matched by the same words in
+ * the target; a target's '*' stands for one segment, so it does not cover
+ * a route's '**' (any number of them).  The reference for the tree below.
+ */
+int zpc_target_covers(const zpc_ast_target_t *t, const zpc_ast_route_t *r, int how);
+/** The checked @a routes (zpc_ast_route_t *) as a tree of their segments;
+ * routes whose path or method was refused are left out. */
+zpc_route_tree_t *zpc_route_tree(apr_pool_t *pool, const apr_array_header_t *routes);
+/**
+ * Append to @a out the index of every route of @a tree that @a t covers
+ * and whose methods meet @a methods (0: any), each once, in no particular
+ * order.  Every node visited and route taken adds one to @a *work; past
+ * @a max_work the walk stops and returns 0, else 1.
+ */
+int zpc_route_tree_match(const zpc_route_tree_t *tree, const zpc_ast_target_t *t,
+                         uint32_t methods, apr_array_header_t *out,
+                         uint64_t *work, uint64_t max_work);
 
 /* zpc_check_test.c: test blocks, into c->tests. */
 void zpc_check_tests(zpc_check_t *c);

@@ -19,6 +19,7 @@
 
 #include "zt_test.h"
 #include "zpc_front.h"
+#include "zpc_check.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -2048,6 +2049,140 @@ START_TEST(mutations)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* target matching: the route tree against the pair-by-pair reference  */
+
+static uint32_t match_rand(uint32_t *seed, uint32_t n)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 8) % n;
+}
+
+/* A random path of up to 4 segments over a small alphabet, so that routes
+ * and targets share prefixes: literals a b c, {x} {y}, *, and a final **.
+ * Returns NULL now and then: a path in error. */
+static apr_array_header_t *match_segs(uint32_t *seed)
+{
+    static const char *const lits[] = { "a", "b", "c" };
+    apr_array_header_t *segs = apr_array_make(pool, 4, sizeof(zpc_ast_seg_t));
+    uint32_t n = match_rand(seed, 5);
+
+    if (match_rand(seed, 40) == 0) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        zpc_ast_seg_t *sg = &APR_ARRAY_PUSH(segs, zpc_ast_seg_t);
+        uint32_t k = match_rand(seed, 10);
+
+        memset(sg, 0, sizeof(*sg));
+        sg->kind = k < 5 ? ZPC_SEG_LIT : k < 7 ? ZPC_SEG_CAP
+                   : k < 9 || i + 1 < n ? ZPC_SEG_STAR : ZPC_SEG_GLOB;
+        sg->text = sg->kind == ZPC_SEG_LIT ? lits[k % 3]
+                   : sg->kind == ZPC_SEG_CAP ? (k == 5 ? "x" : "y")
+                   : sg->kind == ZPC_SEG_STAR ? "*" : "**";
+    }
+    return segs;
+}
+
+START_TEST(match_tree_vs_reference)
+{
+    static const uint32_t methods[] = { ZT_M_GET, ZT_M_POST, ZT_M_DELETE, 0 };
+    uint32_t seed = 4242;
+    uint64_t checked = 0, covered = 0;
+
+    for (int round = 0; round < 300; round++) {
+        apr_array_header_t *routes = apr_array_make(pool, 64, sizeof(zpc_ast_route_t *));
+        apr_array_header_t *out = apr_array_make(pool, 64, sizeof(uint32_t));
+        uint32_t nroutes = 1 + match_rand(&seed, 60);
+        zpc_route_tree_t *tree;
+        char *seen = apr_pcalloc(pool, nroutes);
+
+        for (uint32_t i = 0; i < nroutes; i++) {
+            zpc_ast_route_t *r = apr_pcalloc(pool, sizeof(*r));
+            r->segs = match_segs(&seed);
+            r->methods = methods[match_rand(&seed, 4)];
+            APR_ARRAY_PUSH(routes, zpc_ast_route_t *) = r;
+        }
+        tree = zpc_route_tree(pool, routes);
+        for (int k = 0; k < 40; k++) {
+            zpc_ast_target_t t;
+            uint64_t work = 0;
+
+            memset(&t, 0, sizeof(t));
+            while ((t.segs = match_segs(&seed)) == NULL) {
+            }
+            t.methods = k % 5 == 0 ? ZT_M_ALL : methods[match_rand(&seed, 3)];
+            apr_array_clear(out);
+            ck_assert_int_eq(zpc_route_tree_match(tree, &t, t.methods, out, &work,
+                                                  UINT64_MAX), 1);
+            ck_assert_uint_gt(work, 0);
+            memset(seen, 0, nroutes);
+            for (int j = 0; j < out->nelts; j++) {
+                uint32_t idx = APR_ARRAY_IDX(out, j, uint32_t);
+                ck_assert_uint_lt(idx, nroutes);
+                ck_assert_msg(!seen[idx], "route %u taken twice", idx);
+                seen[idx] = 1;
+            }
+            for (uint32_t i = 0; i < nroutes; i++) {
+                const zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
+                int want = r->segs != NULL && r->methods != 0
+                           && zpc_target_covers(&t, r, ZPC_MATCH_METHOD);
+                ck_assert_msg(seen[i] == want, "round %d target %d route %u: "
+                              "tree %d, reference %d", round, k, i, seen[i], want);
+                covered += (uint64_t)want;
+                checked++;
+            }
+            /* any method: the reference without its method test */
+            apr_array_clear(out);
+            ck_assert_int_eq(zpc_route_tree_match(tree, &t, 0, out, &work,
+                                                  UINT64_MAX), 1);
+            memset(seen, 0, nroutes);
+            for (int j = 0; j < out->nelts; j++) {
+                seen[APR_ARRAY_IDX(out, j, uint32_t)] = 1;
+            }
+            for (uint32_t i = 0; i < nroutes; i++) {
+                const zpc_ast_route_t *r = APR_ARRAY_IDX(routes, i, zpc_ast_route_t *);
+                ck_assert_int_eq(seen[i], r->segs != NULL && r->methods != 0
+                                          && zpc_target_covers(&t, r, 0));
+            }
+        }
+    }
+    /* both answers occur often enough to mean something */
+    ck_assert_uint_gt(covered, checked / 50);
+    ck_assert_uint_lt(covered, checked / 2);
+}
+END_TEST
+
+/* The walk stops at its budget, and the checker reports it once. */
+START_TEST(match_work_limit)
+{
+    apr_array_header_t *routes = apr_array_make(pool, 4, sizeof(zpc_ast_route_t *));
+    apr_array_header_t *out = apr_array_make(pool, 4, sizeof(uint32_t));
+    zpc_ast_target_t t;
+    uint64_t work = 0;
+    uint32_t seed = 7;
+
+    for (int i = 0; i < 200; i++) {
+        zpc_ast_route_t *r = apr_pcalloc(pool, sizeof(*r));
+        while ((r->segs = match_segs(&seed)) == NULL) {
+        }
+        r->methods = ZT_M_GET;
+        APR_ARRAY_PUSH(routes, zpc_ast_route_t *) = r;
+    }
+    memset(&t, 0, sizeof(t));
+    t.segs = apr_array_make(pool, 1, sizeof(zpc_ast_seg_t));
+    APR_ARRAY_PUSH(t.segs, zpc_ast_seg_t).kind = ZPC_SEG_GLOB;
+    t.methods = ZT_M_ALL;
+    ck_assert_int_eq(zpc_route_tree_match(zpc_route_tree(pool, routes), &t, 0, out,
+                                          &work, 100), 0);
+    ck_assert_uint_eq(work, 101);
+    ck_assert_int_le(out->nelts, 100);
+    ck_assert_int_eq(zpc_route_tree_match(zpc_route_tree(pool, routes), &t, 0, out,
+                                          &work, 100), 0);
+    ck_assert_uint_eq(work, 102);
+}
+END_TEST
+
 static Suite *zpc_suite(void)
 {
     Suite *s = suite_create("zpc");
@@ -2095,6 +2230,8 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, several_errors);
     tcase_add_test(tc, recovery);
     tcase_add_test(tc, error_limit);
+    tcase_add_test(tc, match_tree_vs_reference);
+    tcase_add_test(tc, match_work_limit);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
