@@ -20,6 +20,7 @@
 
 #include "zpc_tools.h"
 #include "zt_jdoc.h"
+#include "zt_validate.h"
 
 const zt_claims_t *zpc_claims_from_json(const json_t *claims, apr_pool_t *pool)
 {
@@ -253,6 +254,9 @@ const char *zpc_expect_name(int expect)
 void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
                     apr_pool_t *pool)
 {
+    zt_violation_t v;
+    char text[512];
+
     memset(o, 0, sizeof(*o));
     o->d.verdict = ZT_DENY;
     o->d.rule = ZT_NONE;
@@ -262,11 +266,19 @@ void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
         o->why = r->path_err != NULL ? r->path_err : "no declared route matches";
         return;
     }
-    o->why = zpc_contract_check(t, r, pool, &o->unchecked_regex);
-    if (o->why != NULL) {
+    /* The module's order: the query string is parsed, then the contract
+     * (zt_validate.c, the module's own check) is checked. */
+    if (r->query_err != NULL) {
         o->outcome = ZPC_EXPECT_INVALID;
+        o->why = r->query_err;
         return;
     }
+    if (zt_validate_request(t, &r->rq, &v) < 0) {
+        o->outcome = ZPC_EXPECT_INVALID;
+        o->why = apr_pstrdup(pool, zt_violation_text(&v, text, sizeof(text)));
+        return;
+    }
+    o->unchecked_regex = v.unchecked_pattern;
     zt_eval_decide(t, &r->rq, &o->d);
     switch (o->d.verdict) {
     case ZT_ALLOW:      o->outcome = ZPC_EXPECT_ALLOW; break;

@@ -7,7 +7,7 @@
  * @file zpc_tools.h
  * @brief What `zpc test`, `zpc explain` and `zpc diff` share: a request
  *        described on the command line or in a test block turned into the
- *        evaluator's zt_request_t, the route contract check, and
+ *        evaluator's zt_request_t, the stages in the module's order, and
  *        conditions printed back in the policy's own syntax.
  */
 #ifndef ZPC_TOOLS_H
@@ -92,12 +92,13 @@ typedef struct {
     int outcome;            /**< ZPC_EXPECT_*: notfound, invalid, then the verdict */
     const char *why;        /**< notfound, invalid: the reason */
     zt_decision_t d;        /**< allow, deny, stepup, token: the evaluator's */
-    int unchecked_regex;    /**< the contract held but a pattern went unchecked */
+    int unchecked_regex;    /**< the contract held but a pattern went unchecked
+                                 (zt_violation_t.unchecked_pattern) */
 } zpc_outcome_t;
 
 /**
- * Route (404), contract (400), then zt_eval_decide, as the module orders
- * them.  @a r must be prepared.
+ * Route (404), query string and contract (400, zt_validate_request), then
+ * zt_eval_decide, as the module orders them.  @a r must be prepared.
  */
 void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
                     apr_pool_t *pool);
@@ -117,22 +118,6 @@ const char *zpc_req_text(const zpc_req_t *r, apr_pool_t *pool);
  */
 int zpc_req_node_holds(const zt_table_t *t, const zpc_req_t *r,
                        uint32_t node, apr_pool_t *pool);
-
-/* ------------------------------------------------------------------ */
-/* zpc_contract.c                                                      */
-
-/**
- * Check a matched request against its route's declared contract: typed
- * captures, query parameters (undeclared names unless `query * any`,
- * repeats unless declared as a list, types, required ones) and header
- * parameters.  Returns NULL when it holds, or the reason it does not
- * ("query parameter 'limit': \"500\" is not in 1..100").  Regular
- * expressions are not checked yet (issue #5 compiles them to automata):
- * *unchecked_regex is set when a value passed every other check of a
- * type that has one.
- */
-const char *zpc_contract_check(const zt_table_t *t, const zpc_req_t *r,
-                               apr_pool_t *pool, int *unchecked_regex);
 
 /* ------------------------------------------------------------------ */
 /* zpc_cond.c                                                          */

@@ -1,0 +1,526 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * Input validation: the route's declared contract over a matched request.
+ *
+ * Reject, don't fix: a value is taken exactly as the client wrote it
+ * (after the one strict percent-decoding of zt_query_parse, or httpd's of
+ * the path) and either holds or is refused.  Integers are canonical
+ * decimal ("-"? no leading zeros, no '+', no spaces, no "-0"), because a
+ * backend that reads "010" as octal, or " 7" as 7, must not see a value
+ * this check read differently.  Numbers follow JSON's syntax.  Lengths
+ * are in bytes.  Header values may not hold control bytes (tab included).
+ *
+ * Messages are written into fixed buffers of the violation record, with
+ * every byte outside printable ASCII as \xNN, so they can go to a log, a
+ * terminal or a JSON string as they are.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zt_validate.h"
+
+/* Longest part of a value quoted back in "found". */
+#define ZT_VALUE_QUOTED 40
+
+/* ------------------------------------------------------------------ */
+/* Bounded text                                                        */
+
+typedef struct {
+    char *p;
+    size_t size, len;       /* len < size; p[len] == '\0' */
+    int cut;                /* "..." written: the text is full */
+} zt_text_t;
+
+static void zt_text_init(zt_text_t *b, char *p, size_t size)
+{
+    b->p = p;
+    b->size = size;
+    b->len = 0;
+    b->cut = 0;
+    p[0] = '\0';
+}
+
+/* Append @a n bytes.  The last 3 bytes before the NUL are kept for
+ * "...", written once when a part does not fit; then the text is full.
+ * A message is so cut between its parts, never inside an escape. */
+static int zt_text_put(zt_text_t *b, const char *s, size_t n)
+{
+    if (b->cut) {
+        return -1;
+    }
+    if (b->len + n + 3 >= b->size) {
+        memcpy(b->p + b->len, "...", 4);
+        b->len += 3;
+        b->cut = 1;
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+static int zt_text_str(zt_text_t *b, const char *s)
+{
+    return zt_text_put(b, s, strlen(s));
+}
+
+/* @a s with bytes outside printable ASCII, '"' and '\\' as \xNN. */
+static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            if (zt_text_put(b, (const char *)&s[i], 1) < 0) {
+                return -1;
+            }
+        }
+        else if (zt_text_put(b, e, 4) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* "\"value\"", or "\"first 40 bytes...\" (N bytes)" for a long one. */
+static void zt_text_value(zt_text_t *b, const char *s, size_t n)
+{
+    char len[40];
+
+    zt_text_str(b, "\"");
+    zt_text_esc(b, s, n > ZT_VALUE_QUOTED ? ZT_VALUE_QUOTED : n);
+    zt_text_str(b, n > ZT_VALUE_QUOTED ? "...\"" : "\"");
+    if (n > ZT_VALUE_QUOTED) {
+        snprintf(len, sizeof(len), " (%zu bytes)", n);
+        zt_text_str(b, len);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Value types                                                         */
+
+/* Canonical decimal within int64: "0", or "-"? [1-9][0-9]*.  Returns 1
+ * with *v set; 0 when not an integer; 2 when one, but beyond int64. */
+static int zt_parse_int(const char *s, size_t n, int64_t *v)
+{
+    size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
+    uint64_t acc = 0, lim = i ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    int big = 0;
+
+    if (n == i || (s[i] == '0' && (n - i > 1 || i == 1))) {
+        return 0;               /* empty, "-", leading zero, "-0" */
+    }
+    for (size_t k = i; k < n; k++) {
+        unsigned d = (unsigned char)s[k] - '0';
+
+        if (d > 9) {
+            return 0;
+        }
+        if (acc > (lim - d) / 10) {
+            big = 1;            /* keep reading: "99...9x" is not an integer */
+        }
+        else {
+            acc = acc * 10 + d;
+        }
+    }
+    if (big) {
+        return 2;
+    }
+    *v = i ? (int64_t)(0 - acc) : (int64_t)acc;
+    return 1;
+}
+
+/* A JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int zt_is_number(const char *s, size_t n)
+{
+    size_t i = 0, d;
+
+    if (i < n && s[i] == '-') {
+        i++;
+    }
+    for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+    }
+    if (i == d || (s[d] == '0' && i - d > 1)) {
+        return 0;
+    }
+    if (i < n && s[i] == '.') {
+        for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        }
+        if (i == d) {
+            return 0;
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        }
+        if (i == d) {
+            return 0;
+        }
+    }
+    return i == n;
+}
+
+/* 8-4-4-4-12 hexadecimal digits, either case; no braces, no "urn:uuid:". */
+static int zt_is_uuid(const char *s, size_t n)
+{
+    if (n != 36) {
+        return 0;
+    }
+    for (size_t i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        unsigned char c = (unsigned char)s[i];
+        int hex = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+
+        if (dash ? c != '-' : !hex) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *zt_enum_value(const zt_table_t *t, const zt_type_rec_t *ty,
+                                 uint32_t k)
+{
+    return zt_table_str(t, t->opnds[t->lists[ty->first + k]].str);
+}
+
+/* What a value of @a ty looks like: "an integer 1..100", "one of a, b". */
+static void zt_type_expected(const zt_table_t *t, const zt_type_rec_t *ty,
+                             zt_text_t *b)
+{
+    char num[64];
+
+    switch (ty->kind) {
+    case ZT_TYPE_STRING:
+        if (ty->min == ty->max) {
+            snprintf(num, sizeof(num), "exactly %" PRId64 " bytes", ty->max);
+        }
+        else if (ty->min <= 0) {
+            snprintf(num, sizeof(num), "at most %" PRId64 " bytes", ty->max);
+        }
+        else {
+            snprintf(num, sizeof(num), "%" PRId64 "..%" PRId64 " bytes",
+                     ty->min, ty->max);
+        }
+        zt_text_str(b, num);
+        return;
+    case ZT_TYPE_INT:
+        snprintf(num, sizeof(num), "an integer %" PRId64 "..%" PRId64,
+                 ty->min, ty->max);
+        zt_text_str(b, num);
+        return;
+    case ZT_TYPE_NUMBER:
+        zt_text_str(b, "a number (JSON syntax)");
+        return;
+    case ZT_TYPE_BOOL:
+        zt_text_str(b, "true or false");
+        return;
+    case ZT_TYPE_UUID:
+        zt_text_str(b, "a UUID");
+        return;
+    case ZT_TYPE_ENUM:
+        zt_text_str(b, "one of ");
+        for (uint32_t k = 0; k < ty->count; k++) {
+            const char *e = zt_enum_value(t, ty, k);
+
+            if ((k > 0 && zt_text_str(b, ", ") < 0)
+                || zt_text_esc(b, e, strlen(e)) < 0) {
+                return;
+            }
+        }
+        return;
+    default:
+        zt_text_str(b, "any value");
+        return;
+    }
+}
+
+/* Does @a s (@a n bytes) hold as a value of TYPE @a ti?  If not, fill
+ * v->found and v->expected. */
+static int zt_type_check(const zt_table_t *t, uint32_t ti, const char *s,
+                         size_t n, zt_violation_t *v)
+{
+    const zt_type_rec_t *ty = &t->types[ti];
+    zt_text_t b;
+    int64_t x = 0;
+    int ok;
+
+    switch (ty->kind) {
+    case ZT_TYPE_STRING:
+        ok = (int64_t)n >= ty->min && (int64_t)n <= ty->max;
+        if (ok && ty->str != 0 && *zt_table_str(t, ty->str) != '\0') {
+            v->unchecked_pattern = 1;
+        }
+        break;
+    case ZT_TYPE_INT:
+        ok = zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
+        break;
+    case ZT_TYPE_NUMBER:
+        ok = zt_is_number(s, n);
+        break;
+    case ZT_TYPE_BOOL:
+        ok = (n == 4 && memcmp(s, "true", 4) == 0)
+             || (n == 5 && memcmp(s, "false", 5) == 0);
+        break;
+    case ZT_TYPE_UUID:
+        ok = zt_is_uuid(s, n);
+        break;
+    case ZT_TYPE_ENUM:
+        ok = 0;
+        for (uint32_t k = 0; k < ty->count && !ok; k++) {
+            const char *e = zt_enum_value(t, ty, k);
+            ok = strlen(e) == n && memcmp(e, s, n) == 0;
+        }
+        break;
+    default:
+        ok = 1;                 /* ZT_TYPE_ANY: `query * any` */
+        break;
+    }
+    if (ok) {
+        return 1;
+    }
+    zt_text_init(&b, v->found, sizeof(v->found));
+    zt_text_value(&b, s, n);
+    zt_text_init(&b, v->expected, sizeof(v->expected));
+    zt_type_expected(t, ty, &b);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The contract                                                        */
+
+static int zt_viol(zt_violation_t *v, zt_viol_where_e where,
+                   const char *name, size_t name_len, const char *found)
+{
+    zt_text_t b;
+
+    v->where = where;
+    zt_text_init(&b, v->name, sizeof(v->name));
+    zt_text_esc(&b, name, name_len);
+    if (found != NULL) {
+        zt_text_init(&b, v->found, sizeof(v->found));
+        zt_text_str(&b, found);
+    }
+    return -1;
+}
+
+static int zt_span_is(const zt_span_t *sp, const char *s)
+{
+    size_t n = strlen(s);
+
+    return sp->len == n && memcmp(sp->ptr, s, n) == 0;
+}
+
+static const zt_param_rec_t *zt_param_find(const zt_table_t *t,
+                                           const zt_route_rec_t *route,
+                                           const zt_span_t *name)
+{
+    for (uint32_t k = 0; k < route->param_count; k++) {
+        const zt_param_rec_t *p = &t->params[route->param_first + k];
+
+        if (p->where == ZT_PARAM_QUERY
+            && t->types[p->type].kind != ZT_TYPE_ANY
+            && zt_span_is(name, zt_table_str(t, p->name))) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* "declared parameters: limit, cursor", or "no query parameters". */
+static void zt_declared_query(const zt_table_t *t, const zt_route_rec_t *route,
+                              zt_text_t *b)
+{
+    int listed = 0;
+
+    for (uint32_t k = 0; k < route->param_count; k++) {
+        const zt_param_rec_t *p = &t->params[route->param_first + k];
+        const char *pn = zt_table_str(t, p->name);
+
+        if (p->where != ZT_PARAM_QUERY || t->types[p->type].kind == ZT_TYPE_ANY) {
+            continue;
+        }
+        if (zt_text_str(b, listed ? ", " : "declared parameters: ") < 0
+            || zt_text_esc(b, pn, strlen(pn)) < 0) {
+            return;
+        }
+        listed = 1;
+    }
+    if (!listed) {
+        zt_text_str(b, "no query parameters");
+    }
+}
+
+static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
+                             const zt_request_t *rq, zt_violation_t *v)
+{
+    zt_text_t b;
+
+    for (uint32_t i = 0; i < rq->nquery; i++) {
+        const zt_qparam_t *qp = &rq->query[i];
+        const zt_param_rec_t *decl = zt_param_find(t, route, &qp->name);
+
+        if (decl == NULL) {
+            if (route->flags & ZT_ROUTE_QUERY_ANY) {
+                continue;
+            }
+            zt_viol(v, ZT_VIOL_QUERY, qp->name.ptr, qp->name.len,
+                    "undeclared");
+            zt_text_init(&b, v->expected, sizeof(v->expected));
+            zt_declared_query(t, route, &b);
+            return -1;
+        }
+        if (!(decl->flags & ZT_PARAM_LIST)) {
+            for (uint32_t j = 0; j < i; j++) {
+                if (rq->query[j].name.len == qp->name.len
+                    && memcmp(rq->query[j].name.ptr, qp->name.ptr,
+                              qp->name.len) == 0) {
+                    zt_viol(v, ZT_VIOL_QUERY, qp->name.ptr, qp->name.len,
+                            "appears twice");
+                    zt_text_init(&b, v->expected, sizeof(v->expected));
+                    zt_text_str(&b, "one value (not declared as a list)");
+                    return -1;
+                }
+            }
+        }
+        if (!zt_type_check(t, decl->type, qp->value.ptr, qp->value.len, v)) {
+            return zt_viol(v, ZT_VIOL_QUERY, qp->name.ptr, qp->name.len, NULL);
+        }
+    }
+    return 0;
+}
+
+static int zt_query_has(const zt_request_t *rq, const char *name)
+{
+    for (uint32_t i = 0; i < rq->nquery; i++) {
+        if (zt_span_is(&rq->query[i].name, name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The first control byte of @a s, or NULL. */
+static const char *zt_control_byte(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Declared parameters: required ones present, headers of their type. */
+static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
+                              const zt_request_t *rq, zt_violation_t *v)
+{
+    zt_text_t b;
+
+    for (uint32_t k = 0; k < route->param_count; k++) {
+        const zt_param_rec_t *p = &t->params[route->param_first + k];
+        const char *pn = zt_table_str(t, p->name);
+        zt_viol_where_e where = p->where == ZT_PARAM_QUERY ? ZT_VIOL_QUERY
+                                                           : ZT_VIOL_HEADER;
+        const char *hv = NULL;
+        int present;
+
+        if (t->types[p->type].kind == ZT_TYPE_ANY) {
+            continue;           /* `query * any` */
+        }
+        if (where == ZT_VIOL_QUERY) {
+            present = zt_query_has(rq, pn);
+        }
+        else {
+            hv = rq->header != NULL ? rq->header(rq->header_ctx, pn) : NULL;
+            present = hv != NULL;
+        }
+        if (!present) {
+            if (p->flags & ZT_PARAM_OPTIONAL) {
+                continue;
+            }
+            zt_viol(v, where, pn, strlen(pn), "missing");
+            zt_text_init(&b, v->expected, sizeof(v->expected));
+            zt_type_expected(t, &t->types[p->type], &b);
+            return -1;
+        }
+        if (hv == NULL) {
+            continue;           /* a query parameter: checked above */
+        }
+        if (zt_control_byte(hv) != NULL) {
+            zt_viol(v, where, pn, strlen(pn), NULL);
+            zt_text_init(&b, v->found, sizeof(v->found));
+            zt_text_value(&b, hv, strlen(hv));
+            zt_text_init(&b, v->expected, sizeof(v->expected));
+            zt_text_str(&b, "no control bytes");
+            return -1;
+        }
+        if (!zt_type_check(t, p->type, hv, strlen(hv), v)) {
+            return zt_viol(v, where, pn, strlen(pn), NULL);
+        }
+    }
+    return 0;
+}
+
+int zt_validate_request(const zt_table_t *t, const zt_request_t *rq,
+                        zt_violation_t *v)
+{
+    const zt_match_t *m = rq->match;
+    const zt_route_rec_t *route = &t->routes[m->route];
+
+    memset(v, 0, sizeof(*v));
+    for (uint32_t i = 0; i < route->seg_count && i < m->nseg; i++) {
+        const zt_seg_rec_t *s = &t->segs[route->seg_first + i];
+
+        if (s->kind == ZT_SEG_CAPTURE && s->type != ZT_NONE
+            && !zt_type_check(t, s->type, m->seg[i].ptr, m->seg[i].len, v)) {
+            const char *name = zt_table_str(t, s->str);
+            return zt_viol(v, ZT_VIOL_PATH, name, strlen(name), NULL);
+        }
+    }
+    if (zt_validate_query(t, route, rq, v) < 0) {
+        return -1;
+    }
+    return zt_validate_params(t, route, rq, v);
+}
+
+const char *zt_violation_where(const zt_violation_t *v)
+{
+    return v->where == ZT_VIOL_PATH ? "path"
+           : v->where == ZT_VIOL_QUERY ? "query" : "header";
+}
+
+const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
+{
+    if (size > 0) {
+        /* A value is quoted; "missing", "undeclared", "appears twice" not. */
+        snprintf(buf, size, "%s.%s: %s%s, expected %s",
+                 zt_violation_where(v), v->name,
+                 v->found[0] == '"' ? "found " : "", v->found, v->expected);
+    }
+    return buf;
+}
+
+uint32_t zt_validate_patterns(const zt_table_t *t)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < t->ntypes; i++) {
+        n += t->types[i].kind == ZT_TYPE_STRING && t->types[i].str != 0
+             && *zt_table_str(t, t->types[i].str) != '\0';
+    }
+    return n;
+}
