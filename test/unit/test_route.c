@@ -191,6 +191,46 @@ START_TEST(bad_paths_refused)
 }
 END_TEST
 
+/* The split reads 8 bytes at a time: a stop byte ('/', control, DEL) must
+ * be found at every offset of a long segment, and bytes >= 0x80 or just
+ * above the limits (' ', '0', 0x7e) never stop it. */
+START_TEST(split_every_offset)
+{
+    zt_table_t *t = routes_table();
+    static const char bad[] = { 0x01, 0x1f, 0x7f, '\t' };
+    static const char fine[] = { ' ', '0', 0x7e, (char)0x80, (char)0xff };
+    char path[40];
+    zt_match_t m;
+
+    for (size_t len = 1; len + 2 < sizeof(path); len++) {
+        for (size_t at = 0; at < len; at++) {
+            path[0] = '/';
+            memset(path + 1, 'q', len);
+            path[len + 1] = '\0';
+            for (size_t k = 0; k < sizeof(bad); k++) {
+                path[1 + at] = bad[k];
+                ck_assert_msg(zt_route_match(t, "GET", path, &m) == ZT_ROUTE_BAD_PATH,
+                              "byte %#x at %zu of %zu accepted", bad[k], at, len);
+            }
+            for (size_t k = 0; k < sizeof(fine); k++) {
+                path[1 + at] = fine[k];
+                ck_assert_int_eq(zt_route_match(t, "GET", path, &m), ZT_ROUTE_NONE);
+                ck_assert_uint_eq(m.nseg, 1);
+                ck_assert_uint_eq(m.seg[0].len, len);
+            }
+            path[1 + at] = '/';     /* two segments, or an empty one */
+            ck_assert_int_eq(zt_route_match(t, "GET", path, &m),
+                             at == 0 || at + 1 == len ? ZT_ROUTE_BAD_PATH : ZT_ROUTE_NONE);
+            if (at != 0 && at + 1 != len) {
+                ck_assert_uint_eq(m.nseg, 2);
+                ck_assert_uint_eq(m.seg[0].len, at);
+                ck_assert_uint_eq(m.seg[1].len, len - at - 1);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(segment_limit)
 {
     zt_table_t *t = routes_table();
@@ -680,6 +720,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, methods_and_head);
     tcase_add_test(tc, bad_paths_refused);
     tcase_add_test(tc, segment_limit);
+    tcase_add_test(tc, split_every_offset);
     tcase_add_test(tc, captures);
     tcase_add_test(tc, ranks);
     tcase_add_test(tc, backtracking);
