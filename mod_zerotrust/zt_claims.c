@@ -40,22 +40,29 @@ static void zt_val_from_node(const zt_jnode_t *j, zt_val_t *v)
     }
 }
 
-void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
-                   zt_val_t *v)
+void zt_claims_get_len(const zt_claims_t *c, const char *path, size_t len0,
+                       uint32_t nparts, zt_val_t *v)
 {
     const zt_jnode_t *j = c != NULL ? c->node : NULL;
 
     v->type = ZT_V_MISSING;
     v->ref = NULL;
     for (uint32_t k = 0; k < nparts && j != NULL; k++) {
-        size_t len = strlen(path);
-
-        j = zt_jnode_member(j, path, len);
-        path += len + 1;
+        if (k > 0) {
+            path += len0 + 1;
+            len0 = strlen(path);
+        }
+        j = zt_jnode_member(j, path, len0);
     }
     if (j != NULL) {
         zt_val_from_node(j, v);
     }
+}
+
+void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
+                   zt_val_t *v)
+{
+    zt_claims_get_len(c, path, strlen(path), nparts, v);
 }
 
 int zt_val_equal(const zt_val_t *a, const zt_val_t *b)

@@ -43,6 +43,10 @@ typedef struct {
 void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
                    zt_val_t *v);
 
+/** zt_claims_get() with the first name's length, @a len0, known. */
+void zt_claims_get_len(const zt_claims_t *c, const char *path, size_t len0,
+                       uint32_t nparts, zt_val_t *v);
+
 /** Is scalar @a a equal (same type and value) to an element of the array
  *  claim @a arr?  0 when @a arr is not an array claim. */
 int zt_claims_array_has(const zt_val_t *arr, const zt_val_t *a);

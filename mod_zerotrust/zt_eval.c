@@ -10,7 +10,8 @@
  * Deny overrides allow; nothing matching means deny.  Reads only a
  * verified table (zt_table_load), so indices are used without bounds
  * checks, and allocates nothing.  Claims are read only through
- * zt_claims.h.
+ * zt_claims.h.  String lengths of the operands are computed once, at
+ * load (zt_eval_prepare).
  *
  * Without a token, allow rules that are not public are skipped (only a
  * token could satisfy them), but every deny is still evaluated, with its
@@ -69,10 +70,8 @@ static const char zt_weekdays[7][4] = {
 };
 
 static const char *zt_query_first(const zt_request_t *rq, const char *name,
-                                  size_t *len)
+                                  size_t n, size_t *len)
 {
-    size_t n = strlen(name);
-
     for (uint32_t k = 0; k < rq->nquery; k++) {
         const zt_qparam_t *q = &rq->query[k];
         if (q->name.len == n && memcmp(q->name.ptr, name, n) == 0) {
@@ -96,7 +95,8 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
     ov->san = 0;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
-        zt_claims_get(rq->claims, zt_table_str(t, o->str), o->n, v);
+        zt_claims_get_len(rq->claims, zt_table_str(t, o->str), t->opnd_len[idx],
+                          o->n, v);
         break;
     case ZT_OPND_PATH: {
         const zt_span_t *sp = zt_route_capture(t, rq->match, zt_table_str(t, o->str));
@@ -105,11 +105,9 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
         }
         break;
     }
-    case ZT_OPND_STR: {
-        const char *s = zt_table_str(t, o->str);
-        zt_val_str(v, s, strlen(s));
+    case ZT_OPND_STR:
+        zt_val_str(v, zt_table_str(t, o->str), t->opnd_len[idx]);
         break;
-    }
     case ZT_OPND_INT:
         zt_val_int(v, ZT_V_INT, o->num);
         break;
@@ -118,7 +116,8 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
         break;
     case ZT_OPND_QUERY: {
         size_t len;
-        const char *s = zt_query_first(rq, zt_table_str(t, o->str), &len);
+        const char *s = zt_query_first(rq, zt_table_str(t, o->str),
+                                       t->opnd_len[idx], &len);
         if (s != NULL) {
             zt_val_str(v, s, len);
         }
@@ -168,26 +167,68 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
 /* Sets                                                                */
 /* ------------------------------------------------------------------ */
 
-/* @a a is a word of the space-separated string @a b (OAuth "scope"). */
+#define ZT_ONES  0x0101010101010101ull
+#define ZT_LOW7S 0x7f7f7f7f7f7f7f7full
+
+/* 8 bytes at @a p, the first in the low byte whatever the byte order. */
+static inline uint64_t zt_load8(const char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* The high bit of each byte of @a w that is a space, exactly (no borrow
+ * from one byte reaches the next). */
+static inline uint64_t zt_space_bytes(uint64_t w)
+{
+    uint64_t x = w ^ (ZT_ONES * ' ');
+
+    return ~(((x & ZT_LOW7S) + ZT_LOW7S) | x | ZT_LOW7S);
+}
+
+/* @a a is a word of the space-separated string @a b (OAuth "scope").
+ * The spaces are found 8 bytes at a time; a word is compared only when
+ * its length is @a a's. */
 static int zt_val_word_of(const zt_val_t *a, const zt_val_t *b)
 {
-    size_t i = 0;
+    const char *p = b->s, *end = b->s + b->len, *word = p;
 
-    while (i < b->len) {
-        size_t start;
-        while (i < b->len && b->s[i] == ' ') {
-            i++;
+    if (a->len == 0) {
+        return 0;               /* words are not empty */
+    }
+    for (; p < end; p += 8) {
+        size_t r = (size_t)(end - p);
+        uint64_t sp;
+
+        if (r >= 8) {
+            sp = zt_space_bytes(zt_load8(p));
         }
-        start = i;
-        while (i < b->len && b->s[i] != ' ') {
-            i++;
+        else {                  /* the tail, read as the last word */
+            uint64_t w = 0;
+            if (b->len >= 8) {
+                w = zt_load8(end - 8) >> (8 * (8 - r));
+            }
+            else {
+                for (size_t k = 0; k < r; k++) {
+                    w |= (uint64_t)(unsigned char)p[k] << (8 * k);
+                }
+            }
+            sp = zt_space_bytes(w) & ((UINT64_C(1) << (8 * r)) - 1);
         }
-        if (i > start && i - start == a->len
-            && memcmp(b->s + start, a->s, a->len) == 0) {
-            return 1;
+        for (; sp != 0; sp &= sp - 1) {
+            const char *q = p + __builtin_ctzll(sp) / 8;
+            if ((size_t)(q - word) == a->len && memcmp(word, a->s, a->len) == 0) {
+                return 1;
+            }
+            word = q + 1;
         }
     }
-    return 0;
+    return (size_t)(end - word) == a->len && memcmp(word, a->s, a->len) == 0;
 }
 
 static int zt_san_has(const zt_request_t *rq, const zt_val_t *a)
@@ -441,4 +482,14 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         return;
     }
     d->verdict = ZT_ALLOW;
+}
+
+void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)
+{
+    uint32_t *len = apr_palloc(pool, ((size_t)t->nopnds + 1) * sizeof(uint32_t));
+
+    for (uint32_t i = 0; i < t->nopnds; i++) {
+        len[i] = (uint32_t)strlen(zt_table_str(t, t->opnds[i].str));
+    }
+    t->opnd_len = len;
 }

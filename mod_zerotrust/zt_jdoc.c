@@ -675,12 +675,12 @@ const zt_jnode_t *zt_jnode_member(const zt_jnode_t *obj, const char *name,
     }
     k = obj + 1;
     for (uint32_t m = 0; m < obj->u.n; m++) {
-        const char *s = zt_jnode_str(k);
-
-        /* Most names differ in length or in the first byte. */
-        if (k->u.s.len == len && (len == 0 || s[0] == name[0])
-            && memcmp(s, name, len) == 0) {
-            return k + 1;
+        /* Most names differ in length, the rest mostly in the first byte. */
+        if (k->u.s.len == len) {
+            const char *s = zt_jnode_str(k);
+            if (len == 0 || (s[0] == name[0] && memcmp(s, name, len) == 0)) {
+                return k + 1;
+            }
         }
         k = zt_jnode_next(k + 1);
     }

@@ -1511,6 +1511,7 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         || (rv = zt_load_trie(&ld))) {
         return rv;
     }
+    zt_eval_prepare(t, pool);
     *table = t;
     return APR_SUCCESS;
 }

@@ -46,6 +46,11 @@ typedef struct zt_table_s {
     /** The route trie, built by the loader from ROUT and SEGS (zt_route.c)
      *  in @a pool; it is derived, so it needs no verification of its own. */
     const struct zt_trie_s *trie;
+
+    /** Per OPND record, the byte length of its string (a TOKEN path's
+     *  first name), computed once by the loader (zt_eval_prepare) so a
+     *  decision measures no string.  Derived, like the trie. */
+    const uint32_t *opnd_len;
 } zt_table_t;
 
 /**
@@ -55,6 +60,10 @@ typedef struct zt_table_s {
  */
 apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                                  const char **err);
+
+/** Compute what the evaluator derives from a verified table (opnd_len;
+ *  zt_eval.c; called by the loader). */
+void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool);
 
 /**
  * Read @a path into memory of @a pool and verify it.  The file is read,
