@@ -14,7 +14,9 @@
  * "denied, no user", so that httpd runs authentication: our check_authn
  * hook matches the route, verifies the bearer token, evaluates the table
  * and keeps the result in the request config.  Refusals are answered from
- * the hook itself (404, 401, 403), so a policy refusal is a 403 whatever
+ * the hook itself, in this order: 404 (no route), 400 (the query or the
+ * route's contract, zt_validate.h, checked before any token), 401 (token),
+ * 403 (policy); so a policy refusal is a 403 whatever
  * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
  * token's subject; authz_core then calls the provider again, which reads
  * the stored decision and grants.
@@ -137,9 +139,9 @@ static const char *zt_esc(request_rec *r, const char *s)
     return s ? ap_escape_logitem(r->pool, s) : "-";
 }
 
-/* Record a refusal, audit it, and prepare its problem+json answer. */
-static int zt_refuse(request_rec *r, zt_req_t *rq, int status,
-                     zt_stage_e stage, const char *reason, const char *detail)
+/* Record a refusal and audit it; the caller prepares the answer. */
+static void zt_refused(request_rec *r, zt_req_t *rq, int status,
+                       zt_stage_e stage, const char *reason)
 {
     rq->done = 1;
     rq->allowed = 0;
@@ -147,6 +149,13 @@ static int zt_refuse(request_rec *r, zt_req_t *rq, int status,
     rq->stage = stage;
     rq->reason = reason;
     zt_audit_write(r, rq);
+}
+
+/* Record a refusal, audit it, and prepare its problem+json answer. */
+static int zt_refuse(request_rec *r, zt_req_t *rq, int status,
+                     zt_stage_e stage, const char *reason, const char *detail)
+{
+    zt_refused(r, rq, status, stage, reason);
     return zt_answer_problem(r, rq, status, detail);
 }
 
@@ -378,20 +387,60 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
 /* ------------------------------------------------------------------ */
 /* The pipeline: route, input, token, decision                         */
 
-/* Route matched: the request's facts, or a 400 when its query is refused. */
+/*
+** Route matched: the request's facts, then its route's contract
+** (zt_validate.h), once per request.  Returns 1 when the input is valid.
+** Both run before any token is looked at, so that a request that breaks
+** the contract is a 400 with or without one: 404 route, 400 input,
+** 401 token, 403 policy.
+*/
+static int zt_input_valid(request_rec *r, zt_req_t *rq)
+{
+    if (zt_request_build(r, rq) != NULL) {
+        return 0;
+    }
+    if (!rq->validated) {
+        rq->validated = 1;
+        rq->invalid = zt_validate_request(rq->policy->table, &rq->facts,
+                                          &rq->violation) != 0;
+    }
+    return !rq->invalid;
+}
+
+/* The 400 of a refused query string or a broken contract. */
 static int zt_input(request_rec *r, zt_req_t *rq)
 {
-    const char *problem = zt_request_build(r, rq);
+    const zt_violation_t *v = &rq->violation;
+    const char *problem, *reason, *name, *why;
+    char text[512];
 
-    if (problem == NULL) {
+    if (zt_input_valid(r, rq)) {
         return OK;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00031)
-                  "%s %s: query string refused: %s", r->method,
-                  zt_esc(r, r->uri), problem);
-    return zt_refuse(r, rq, HTTP_BAD_REQUEST, ZT_STAGE_INPUT,
-                     "bad query", apr_pstrcat(r->pool, "The query string "
-                     "is not valid: ", problem, ".", NULL));
+    if ((problem = zt_request_build(r, rq)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00031)
+                      "%s %s: query string refused: %s", r->method,
+                      zt_esc(r, r->uri), problem);
+        zt_refused(r, rq, HTTP_BAD_REQUEST, ZT_STAGE_INPUT, "bad query");
+        return zt_answer_invalid(r, rq, apr_pstrcat(r->pool, "The query "
+                                 "string is not valid: ", problem, ".", NULL),
+                                 "query", problem);
+    }
+    /* The violation's text is printable ASCII: fit for the log, the
+     * audit record and the answer as it is. */
+    reason = apr_pstrdup(r->pool, zt_violation_text(v, text, sizeof(text)));
+    name = apr_pstrcat(r->pool, zt_violation_where(v), ".", v->name, NULL);
+    /* "query.limit: found ..." -> "found ..." for invalid-params */
+    why = strncmp(reason, name, strlen(name)) == 0
+          && strncmp(reason + strlen(name), ": ", 2) == 0
+          ? reason + strlen(name) + 2 : reason;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00033)
+                  "%s %s: the request breaks the contract of its route: %s",
+                  r->method, zt_esc(r, r->uri), reason);
+    zt_refused(r, rq, HTTP_BAD_REQUEST, ZT_STAGE_INPUT, reason);
+    return zt_answer_invalid(r, rq, apr_pstrcat(r->pool, "The request does "
+                             "not match the API contract: ", reason, ".",
+                             NULL), name, why);
 }
 
 /*
@@ -629,9 +678,8 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
     /* First call, no user yet: a public rule needs no credentials. */
     if (!apr_table_get(r->headers_in, "Authorization")) {
         zt_req_match(r, rq);
-        /* A refused query is answered (400) by the authn hook. */
-        if (rq->route_status == ZT_ROUTE_OK
-            && zt_request_build(r, rq) == NULL) {
+        /* Invalid input is answered (400) by the authn hook. */
+        if (rq->route_status == ZT_ROUTE_OK && zt_input_valid(r, rq)) {
             rq->facts.claims = NULL;
             zt_eval_decide(rq->policy->table, &rq->facts, &rq->decision);
             if (rq->decision.verdict == ZT_ALLOW) {

@@ -28,6 +28,7 @@
 #include "zt_policy.h"
 #include "zt_tcache.h"
 #include "zt_token.h"
+#include "zt_validate.h"
 
 /**
  * Stable identifier of an error log message, in the manner of APLOGNO:
@@ -61,7 +62,8 @@ typedef struct {
 typedef enum {
     ZT_STAGE_CONFIG = 0,            /**< no usable configuration: 500 */
     ZT_STAGE_ROUTE,
-    ZT_STAGE_INPUT,                 /**< the request's query is refused: 400 */
+    ZT_STAGE_INPUT,                 /**< the query or the route's contract
+                                         is broken: 400 */
     ZT_STAGE_TOKEN,
     ZT_STAGE_POLICY
 } zt_stage_e;
@@ -80,6 +82,9 @@ typedef struct {
     unsigned int feeds;             /**< ZT_FEED_* (from the dir config) */
     int built;                      /**< facts are filled (zt_request_build) */
     const char *input_problem;      /**< why the query is refused, or NULL */
+    int validated;                  /**< zt_validate_request ran */
+    int invalid;                    /**< ... and @a violation says why */
+    zt_violation_t violation;
     zt_request_t facts;             /**< what the evaluator may know */
     zt_decision_t decision;
     int done;                       /**< the authn pipeline has decided */
@@ -151,6 +156,13 @@ void zt_audit_write(request_rec *r, zt_req_t *rq);
  */
 int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
                       const char *detail);
+/**
+ * Prepare the 400 answer: a problem+json body whose detail is @a detail,
+ * with the RFC 9457 extension member "invalid-params": [{"name": @a name,
+ * "reason": @a reason}] ("query.limit"; both ASCII), and return 400.
+ */
+int zt_answer_invalid(request_rec *r, zt_req_t *rq, const char *detail,
+                      const char *name, const char *reason);
 /**
  * Add `WWW-Authenticate: Bearer realm="..."` and, when @a error is not
  * NULL, error="..." and error_description="..." (RFC 6750).

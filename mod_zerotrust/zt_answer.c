@@ -133,8 +133,10 @@ void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
 }
 
-int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
-                      const char *detail)
+/* The problem+json answer @a status; @a extra (taken) holds extension
+ * members, or is NULL. */
+static int zt_answer_body(request_rec *r, zt_req_t *rq, int status,
+                          const char *detail, json_t *extra)
 {
     const char *line = ap_get_status_line(status);
     json_t *obj;
@@ -145,6 +147,11 @@ int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
     obj = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank",
                     "title", line, "status", status,
                     "detail", detail ? detail : line);
+    if (obj && extra && json_object_update(obj, extra) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    json_decref(extra);
     text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text) {
@@ -162,6 +169,23 @@ int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
         rq->problem_status = status;
     }
     return status;
+}
+
+int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
+                      const char *detail)
+{
+    return zt_answer_body(r, rq, status, detail, NULL);
+}
+
+int zt_answer_invalid(request_rec *r, zt_req_t *rq, const char *detail,
+                      const char *name, const char *reason)
+{
+    /* RFC 9457 section 3's own example of an extension member. */
+    json_t *extra = json_pack("{s:[{s:s, s:s}]}", "invalid-params",
+                              "name", name, "reason", reason);
+
+    /* Out of memory (extra NULL): the answer goes without the member. */
+    return zt_answer_body(r, rq, HTTP_BAD_REQUEST, detail, extra);
 }
 
 static apr_status_t zt_problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
