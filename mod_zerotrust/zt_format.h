@@ -90,8 +90,10 @@
 #define ZT_MAX_SECTIONS     64
 #define ZT_MAX_SEGMENTS     32            /* path segments in one route */
 #define ZT_MAX_CLAIM_DEPTH  8             /* token.a.b.c...: parts */
-#define ZT_MAX_ROUTES       65535
-#define ZT_MAX_RULES        65535
+/* Routes and rules: indices are u32 everywhere; 2^18 keeps a table of that
+ * many well inside ZT_MAX_FILE_LEN (about 200 bytes a rule). */
+#define ZT_MAX_ROUTES       262144        /* 1 << 18 */
+#define ZT_MAX_RULES        262144        /* 1 << 18 */
 #define ZT_MAX_NODES        1048576
 #define ZT_MAX_ISSUERS      64
 #define ZT_MAX_REQUIRED     32            /* required claim names of one issuer */

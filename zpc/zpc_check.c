@@ -1253,6 +1253,27 @@ static void zpc_target_hint(zpc_check_t *c, const zpc_ast_target_t *t)
     }
 }
 
+/* Rules name the same paths again and again: each is split once.  Only a
+ * path that splits cleanly is kept, so an error is still reported where it
+ * is written; the kept segments carry the first occurrence's locations,
+ * which nothing reads once the targets are matched. */
+static apr_array_header_t *zpc_target_segs(zpc_check_t *c, const zpc_ast_target_t *t)
+{
+    apr_array_header_t *segs;
+
+    if (c->target_paths == NULL) {
+        c->target_paths = apr_hash_make(c->pool);
+    }
+    segs = apr_hash_get(c->target_paths, t->path, APR_HASH_KEY_STRING);
+    if (segs == NULL) {
+        segs = zpc_check_path(c, t->path, &t->path_loc, 1);
+        if (segs != NULL) {
+            apr_hash_set(c->target_paths, t->path, APR_HASH_KEY_STRING, segs);
+        }
+    }
+    return segs;
+}
+
 static int zpc_u32_cmp(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -1277,7 +1298,7 @@ static apr_array_header_t *zpc_check_targets(zpc_check_t *c,
         int found = 0;
 
         t->methods = zpc_check_method(c, t->method, &t->method_loc, t->path, 1);
-        t->segs = zpc_check_path(c, t->path, &t->path_loc, 1);
+        t->segs = zpc_target_segs(c, t);
         if (t->methods == 0 || t->segs == NULL) {
             continue;
         }

@@ -35,6 +35,7 @@ typedef struct {
     uint32_t mark;              /* statements that matched targets so far */
     zpc_route_tree_t *tree;     /* the routes, for targets; built once */
     apr_array_header_t *matched;    /* uint32_t: one target's routes */
+    apr_hash_t *target_paths;   /* target path -> its zpc_ast_seg_t array */
     int bad_routes;             /* a route's path was refused */
     apr_array_header_t *tests;  /* zpc_ir_test_t */
 } zpc_check_t;

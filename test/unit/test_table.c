@@ -1995,7 +1995,7 @@ START_TEST(emit_limit_routes)
         r->methods = ZT_M_GET;
         r->pattern = "/";
     }
-    ck_assert_str_eq(emit_err(ir), "too many routes (65536; the limit is 65535)");
+    ck_assert_str_eq(emit_err(ir), "too many routes (262145; the limit is 262144)");
 }
 END_TEST
 
@@ -2008,7 +2008,7 @@ START_TEST(emit_limit_rules)
         memset(r, 0, sizeof(*r));
         r->cond = ZT_NONE;
     }
-    ck_assert_str_eq(emit_err(ir), "too many rules (65536; the limit is 65535)");
+    ck_assert_str_eq(emit_err(ir), "too many rules (262145; the limit is 262144)");
 }
 END_TEST
 

@@ -1929,28 +1929,55 @@ START_TEST(wide_inputs)
 }
 END_TEST
 
+/* ZT_MAX_ROUTES routes need more than one file of ZPC_MAX_SOURCE bytes: the
+ * one over the limit is the last line of the second include. */
+static void write_routes(const char *path, apr_size_t from, apr_size_t to)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    for (apr_size_t i = from; i < to; i++) {
+        fprintf(f, "route GET /r%zu\n", i);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 START_TEST(count_limits)
 {
-    apr_size_t n = 65536, cap = n * 24 + 200, len;
+    apr_size_t n = ZT_MAX_RULES + 1, cap = n * 24 + 4096, len;
     char *src = apr_palloc(pool, cap);
+    char dir[] = "/tmp/zpc_limits_XXXXXX";
+    const char *half[2];
     res_t r;
 
-    len = (apr_size_t)snprintf(src, cap, "%s", HDR);
-    for (apr_size_t i = 0; i < n; i++) {
-        len += (apr_size_t)snprintf(src + len, cap - len, "route GET /r%zu\n", i);
-    }
-    len += (apr_size_t)snprintf(src + len, cap - len, "allow GET /r0\n");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    half[0] = apr_pstrcat(pool, dir, "/r0.ztp", NULL);
+    half[1] = apr_pstrcat(pool, dir, "/r1.ztp", NULL);
+    write_routes(half[0], 0, (ZT_MAX_ROUTES + 1) / 2);
+    write_routes(half[1], (ZT_MAX_ROUTES + 1) / 2, ZT_MAX_ROUTES + 1);
+    len = (apr_size_t)snprintf(src, cap, "%sinclude \"%s\"\ninclude \"%s\"\n"
+                               "allow GET /r0\n", HDR, half[0], half[1]);
     r = compile_n(src, len);
-    ck_assert_int_eq(r.nerr, 1);
-    ck_assert_ptr_nonnull(strstr(r.out, "too many routes (the limit is 65535)"));
+    unlink(half[0]);
+    unlink(half[1]);
+    rmdir(dir);
+    ck_assert_msg(r.nerr == 1, "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, apr_psprintf(pool, "r1.ztp:%u:1: error: too many "
+                                                     "routes (the limit is %u)",
+                                                     (unsigned)(ZT_MAX_ROUTES + 1) / 2 + 1,
+                                                     (unsigned)ZT_MAX_ROUTES)));
 
     len = (apr_size_t)snprintf(src, cap, "%sroute GET /a\n", HDR);
     for (apr_size_t i = 0; i < n; i++) {
-        len += (apr_size_t)snprintf(src + len, cap - len, "allow GET /a\n");
+        memcpy(src + len, "allow GET /a\n", 13);
+        len += 13;
     }
     r = compile_n(src, len);
-    ck_assert_int_eq(r.nerr, 1);
-    ck_assert_ptr_nonnull(strstr(r.out, "too many rules (the limit is 65535)"));
+    ck_assert_msg(r.nerr == 1, "%s", r.out);
+    ck_assert_msg(strstr(r.out, apr_psprintf(pool, "t.ztp:%u:1: error: too many "
+                                             "rules (the limit is %u)",
+                                             (unsigned)ZT_MAX_RULES + 8,
+                                             (unsigned)ZT_MAX_RULES)) != NULL, "%s", r.out);
 
     len = (apr_size_t)snprintf(src, cap, "policy \"p\"\n");
     for (int i = 0; i < 65; i++) {
