@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "zt_eval.h"
+#include "zt_utf8.h"
 
 static int zt_hex(unsigned char c)
 {
@@ -33,42 +34,6 @@ static int zt_hex(unsigned char c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-/* Length of the valid UTF-8 sequence at @a s (of @a avail bytes), or 0. */
-static size_t zt_utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t n;
-
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;       /* overlong */
-        hi = c == 0xed ? 0x9f : 0xbf;       /* surrogates */
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;       /* overlong */
-        hi = c == 0xf4 ? 0x8f : 0xbf;       /* above U+10FFFF */
-    }
-    else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
 }
 
 /* Decode [s, s+len) to *o, advancing it, into @a out; NULL or a reason. */

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "zt_utf8.h"
 #include "zpc_diag.h"
 
 /* Lines longer than this are shown as a window around the caret. */
@@ -81,38 +82,7 @@ const char *zpc_diag_file(const zpc_diag_t *d) { return d->file; }
 
 apr_size_t zpc_utf8_len(const unsigned char *s, apr_size_t avail)
 {
-    unsigned char c = s[0];
-    apr_size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0) lo = 0xa0;           /* no overlong forms */
-        if (c == 0xed) hi = 0x9f;           /* no surrogates */
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0) lo = 0x90;
-        if (c == 0xf4) hi = 0x8f;           /* <= U+10FFFF */
-    }
-    else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (apr_size_t i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return n;
+    return zt_utf8_seq(s, avail);
 }
 
 const char *zpc_diag_quote(apr_pool_t *pool, const char *s, apr_size_t len,
