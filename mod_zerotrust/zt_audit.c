@@ -5,39 +5,108 @@
 
 /*
  * The audit log: one JSON object per line, per decision (SPEC section 7).
- * Built with jansson so that every string from the request is escaped, and
- * written with one write of the whole line, which is atomic on a pipe up
- * to PIPE_BUF and on an O_APPEND file, so that the records of concurrent
- * processes and threads never interleave.
+ *
+ * A record is written by hand into one buffer (on the stack, or in
+ * r->pool when a long path does not fit) and handed to the kernel with
+ * one write(2); no JSON tree and no malloc per request.  Every string is
+ * escaped strictly, so that a line holds printable ASCII only: quote,
+ * backslash and control characters (DEL too) are escaped, and anything
+ * above ASCII is \uXXXX (UTF-16 pairs above the BMP).  Request data need
+ * not be UTF-8 (a path may carry any decoded byte): a string that is not
+ * is written with each byte above 0x7F as the four characters \xHH, so
+ * the record stays valid JSON and keeps what the client sent.
+ *
+ * Lines of concurrent threads and processes never interleave:
+ * - a file is opened O_APPEND and unbuffered, so each record is one
+ *   write(2), which Linux performs at the end of the file under the
+ *   inode's lock: concurrent appends land whole, one after the other,
+ *   whatever their size (on local filesystems; NFS does not promise it).
+ *   No lock of ours is taken;
+ * - a pipe (ap_open_piped_log_ex, blocking) takes a write of at most
+ *   PIPE_BUF bytes (4096 on Linux) at once, but a longer one (a long
+ *   path, escaped) is split when the pipe is full, and any other
+ *   writer's record, short ones too, can land between its parts.  So
+ *   every record to a pipe is written holding one global mutex (a
+ *   process-shared pthread mutex: an atomic instruction when free).
+ * APR_FOPEN_XTHREAD is not asked for: it only adds a mutex around APR's
+ * own buffer, and the file is not buffered.
  */
 
 #include "mod_zerotrust.h"
 
+#include <string.h>
+
+#include <apr_global_mutex.h>
 #include <apr_strings.h>
 #include <apr_time.h>
-#include <jansson.h>
 
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_ssl.h"
+#include "util_time.h"
 
 
 APLOG_USE_MODULE(zerotrust);
+
+/* Bytes of a record built on the stack; a typical one takes 400. */
+#define ZT_AUDIT_STACK 2048
+
+/* Serialises the records written to pipes; NULL when no audit log of
+ * this generation is a pipe.  Created in the parent before the children
+ * fork, in pconf. */
+static apr_global_mutex_t *zt_audit_pipe_lock;
+
+static int zt_audit_is_pipe(const char *log)
+{
+    return log[0] == '|';
+}
+
+/*
+** The lock for records on pipes.  A process-shared pthread mutex (APR's
+** default on Linux) lives in memory the children inherit, so it needs no
+** child_init, and APR makes it robust: a child that dies holding it does
+** not block the others.
+*/
+static apr_status_t zt_audit_lock_create(apr_pool_t *p, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (zt_audit_pipe_lock) {
+        return APR_SUCCESS;
+    }
+#if APR_HAS_PROC_PTHREAD_SERIALIZE
+    rv = apr_global_mutex_create(&zt_audit_pipe_lock, NULL,
+                                 APR_LOCK_PROC_PTHREAD, p);
+#else
+    rv = apr_global_mutex_create(&zt_audit_pipe_lock, NULL,
+                                 APR_LOCK_SYSVSEM, p);
+#endif
+    if (rv != APR_SUCCESS) {
+        zt_audit_pipe_lock = NULL;
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
+                     ZTLOGNO(00016) "ZeroTrustAuditLog: cannot create the "
+                     "lock that keeps records whole on a pipe");
+    }
+    return rv;
+}
 
 static apr_status_t zt_audit_open_one(apr_pool_t *p, server_rec *s,
                                       zt_srv_conf_t *conf)
 {
     apr_status_t rv;
 
-    if (conf->audit_log[0] == '|') {
+    if (zt_audit_is_pipe(conf->audit_log)) {
         /* As CustomLog: "|prog" and "||prog" run the program directly,
          * "|$command" through the shell. */
         const char *prog = conf->audit_log + 1;
         apr_cmdtype_e type = APR_PROGRAM_ENV;
         piped_log *pl;
 
+        if ((rv = zt_audit_lock_create(p, s)) != APR_SUCCESS) {
+            return rv;
+        }
         if (*prog == '|') {
             prog++;
         }
@@ -57,7 +126,7 @@ static apr_status_t zt_audit_open_one(apr_pool_t *p, server_rec *s,
     }
     rv = apr_file_open(&conf->audit_fd, conf->audit_log,
                        APR_FOPEN_WRITE | APR_FOPEN_APPEND | APR_FOPEN_CREATE
-                       | APR_FOPEN_XTHREAD | APR_FOPEN_LARGEFILE,
+                       | APR_FOPEN_LARGEFILE,
                        APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD,
                        p);
     if (rv != APR_SUCCESS) {
@@ -79,6 +148,7 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
                                                     &zerotrust_module);
     server_rec *vs;
 
+    zt_audit_pipe_lock = NULL;          /* the last one went with pconf */
     if (main_conf->audit_log
         && zt_audit_open_one(pconf, s, main_conf) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -100,6 +170,196 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
     }
     return OK;
 }
+
+/* ------------------------------------------------------------------------
+ * The record's text
+ */
+
+/* A record being written: it grows from the stack into r->pool. */
+typedef struct {
+    char *buf;
+    apr_size_t len;
+    apr_size_t cap;
+    apr_pool_t *pool;
+} zt_line_t;
+
+/* Room for @a n more bytes. */
+static char *zt_line_room(zt_line_t *l, apr_size_t n)
+{
+    if (l->cap - l->len < n) {
+        apr_size_t cap = 2 * l->cap > l->len + n ? 2 * l->cap : l->len + n;
+        char *buf = apr_palloc(l->pool, cap);
+
+        memcpy(buf, l->buf, l->len);
+        l->buf = buf;
+        l->cap = cap;
+    }
+    return l->buf + l->len;
+}
+
+static void zt_line_put(zt_line_t *l, const char *s, apr_size_t n)
+{
+    memcpy(zt_line_room(l, n), s, n);
+    l->len += n;
+}
+
+/* A literal: a key with its punctuation, "true", "null". */
+#define zt_line_lit(l, s) zt_line_put((l), (s), sizeof(s) - 1)
+
+static void zt_line_int(zt_line_t *l, apr_int64_t v)
+{
+    l->len += apr_snprintf(zt_line_room(l, 24), 24, "%" APR_INT64_T_FMT, v);
+}
+
+/*
+** The scalar value of the UTF-8 sequence at @a p (lead byte >= 0x80) and
+** its length in *n, or -1 when it is not the shortest form of one
+** (overlong, surrogate, above U+10FFFF, truncated).
+*/
+static long zt_line_utf8(const unsigned char *p, const unsigned char *end,
+                         apr_size_t *n)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+    long cp;
+    apr_size_t i;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        *n = 2;
+        cp = c & 0x1f;
+    }
+    else if (c >= 0xe0 && c <= 0xef) {
+        *n = 3;
+        cp = c & 0x0f;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    }
+    else if (c >= 0xf0 && c <= 0xf4) {
+        *n = 4;
+        cp = c & 0x07;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    }
+    else {
+        return -1;
+    }
+    if ((apr_size_t)(end - p) < *n || p[1] < lo || p[1] > hi) {
+        return -1;
+    }
+    for (i = 1; i < *n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return -1;
+        }
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    return cp;
+}
+
+static const char zt_hex[] = "0123456789ABCDEF";
+
+/* "\uXXXX" at @a o; returns the end. */
+static char *zt_line_u(char *o, unsigned long u)
+{
+    o[0] = '\\';
+    o[1] = 'u';
+    o[2] = zt_hex[(u >> 12) & 0xf];
+    o[3] = zt_hex[(u >> 8) & 0xf];
+    o[4] = zt_hex[(u >> 4) & 0xf];
+    o[5] = zt_hex[u & 0xf];
+    return o + 6;
+}
+
+/*
+** The characters of @a s[0..n) escaped for a JSON string (no quotes).
+** With @a bytes, each byte above 0x7F is written "\\xHH"; without, @a s
+** must be UTF-8, and 0 is returned (with nothing written) if it is not.
+** At most 6 bytes out per byte in: room is made for that.
+*/
+static int zt_line_chars(zt_line_t *l, const char *s, apr_size_t n,
+                         int bytes)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    char *o = zt_line_room(l, 6 * n);
+
+    while (p < end) {
+        unsigned char c = *p;
+        apr_size_t k;
+        long cp;
+
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            p++;
+            continue;
+        }
+        if (c < 0x80) {
+            *o++ = '\\';
+            switch (c) {
+            case '"':  *o++ = '"';  break;
+            case '\\': *o++ = '\\'; break;
+            case '\b': *o++ = 'b';  break;
+            case '\f': *o++ = 'f';  break;
+            case '\n': *o++ = 'n';  break;
+            case '\r': *o++ = 'r';  break;
+            case '\t': *o++ = 't';  break;
+            default:   o = zt_line_u(o - 1, c);
+            }
+            p++;
+            continue;
+        }
+        if (bytes) {
+            *o++ = '\\';
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = zt_hex[c >> 4];
+            *o++ = zt_hex[c & 0xf];
+            p++;
+            continue;
+        }
+        if ((cp = zt_line_utf8(p, end, &k)) < 0) {
+            return 0;
+        }
+        if (cp < 0x10000) {
+            o = zt_line_u(o, (unsigned long)cp);
+        }
+        else {
+            cp -= 0x10000;
+            o = zt_line_u(o, 0xd800 | ((unsigned long)cp >> 10));
+            o = zt_line_u(o, 0xdc00 | ((unsigned long)cp & 0x3ff));
+        }
+        p += k;
+    }
+    l->len = (apr_size_t)(o - l->buf);
+    return 1;
+}
+
+/* The characters of @a s escaped: as UTF-8 if it is, else byte by byte. */
+static void zt_line_text(zt_line_t *l, const char *s)
+{
+    apr_size_t n = strlen(s);
+
+    if (!zt_line_chars(l, s, n, 0)) {
+        zt_line_chars(l, s, n, 1);
+    }
+}
+
+/* A JSON string, or null for NULL. */
+static void zt_line_str(zt_line_t *l, const char *s)
+{
+    if (!s) {
+        zt_line_lit(l, "null");
+        return;
+    }
+    zt_line_lit(l, "\"");
+    zt_line_text(l, s);
+    zt_line_lit(l, "\"");
+}
+
+/* ,"key":"value" (or null) */
+#define zt_line_field(l, key, s) \
+    do { zt_line_lit((l), ",\"" key "\":"); zt_line_str((l), (s)); } while (0)
+
+/* ------------------------------------------------------------------------
+ * The record's fields
+ */
 
 static const char *zt_audit_stage(zt_stage_e stage)
 {
@@ -132,50 +392,130 @@ static const char *zt_audit_request_id(request_rec *r)
 }
 
 /*
-** A JSON string, or null for NULL.  Request data need not be UTF-8 (a
-** path may carry any decoded byte); such a string is kept, readable and
-** unambiguous, with each byte outside ASCII written as \xHH, instead of
-** losing the record.
+** The subject of the client certificate mod_ssl verified, RFC 2253, or
+** NULL.  When the request's facts hold it (the table reads
+** client.cert.subject) that string is used; otherwise mod_ssl prints it,
+** the same string by default (zt_request.c).  Only "SUCCESS" counts, as
+** for client.cert.
 */
-static json_t *zt_audit_str(apr_pool_t *p, const char *s)
+static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
 {
-    json_t *js;
-    apr_size_t i, n;
-    char *out, *o;
+    conn_rec *c = r->connection;
+    const char *verify;
 
-    if (!s) {
-        return json_null();
-    }
-    if ((js = json_string(s)) != NULL) {
-        return js;
-    }
-    n = strlen(s);
-    o = out = apr_palloc(p, 4 * n + 1);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x80) {
-            *o++ = (char)c;
+    if (rq->built) {
+        if (!rq->facts.cert) {
+            return NULL;
         }
-        else {
-            o += apr_snprintf(o, 5, "\\x%02X", c);
+        if (rq->facts.cert_subject) {
+            return rq->facts.cert_subject;
         }
     }
-    *o = '\0';
-    return json_string(out);
+    else {
+        if (!ap_ssl_conn_is_ssl(c)) {
+            return NULL;
+        }
+        verify = ap_ssl_var_lookup(r->pool, r->server, c, r,
+                                   "SSL_CLIENT_VERIFY");
+        if (!verify || strcmp(verify, "SUCCESS") != 0) {
+            return NULL;
+        }
+    }
+    return ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_S_DN");
+}
+
+/* "2026-11-29T01:02:03.456Z".  From httpd's cache of exploded recent
+ * seconds, as mod_log_config does: gmtime_r takes glibc's time zone lock,
+ * which every thread of the process would queue on. */
+static void zt_audit_time(zt_line_t *l, apr_time_t t)
+{
+    apr_time_exp_t tm;
+
+    ap_explode_recent_gmt(&tm, t);
+    l->len += apr_snprintf(zt_line_room(l, 32), 32,
+                           "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                           tm.tm_hour, tm.tm_min, tm.tm_sec,
+                           tm.tm_usec / 1000);
+}
+
+/* The whole record, its fields in SPEC order, and the newline. */
+static void zt_audit_record(zt_line_t *l, request_rec *r, const zt_req_t *rq)
+{
+    const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
+
+    zt_line_lit(l, "{\"time\":");
+    zt_audit_time(l, r->request_time);
+    zt_line_field(l, "request_id", zt_audit_request_id(r));
+    zt_line_field(l, "client_ip", r->useragent_ip);
+    zt_line_field(l, "method", r->method);
+    zt_line_field(l, "path", r->uri);
+    zt_line_field(l, "route",
+                  t && rq->matched && rq->route_status == ZT_ROUTE_OK
+                  ? zt_table_str(t, t->routes[rq->match.route].pattern)
+                  : NULL);
+    zt_line_field(l, "sub", rq->sub);
+    zt_line_field(l, "iss", rq->iss);
+    zt_line_field(l, "azp", rq->azp);
+    if (rq->allowed) {
+        zt_line_lit(l, ",\"decision\":\"allow\",\"status\":200");
+    }
+    else {
+        zt_line_lit(l, ",\"decision\":\"deny\",\"status\":");
+        zt_line_int(l, rq->status);
+    }
+    zt_line_field(l, "stage", zt_audit_stage(rq->stage));
+    zt_line_field(l, "reason", rq->reason);
+    zt_line_lit(l, ",\"rule\":");
+    if (t && rq->stage == ZT_STAGE_POLICY && rq->decision.rule != ZT_NONE) {
+        const zt_rule_rec_t *rl = &t->rules[rq->decision.rule];
+
+        zt_line_lit(l, "\"");
+        zt_line_text(l, zt_table_str(t, rl->file));
+        zt_line_lit(l, ":");
+        zt_line_int(l, rl->line);
+        zt_line_lit(l, "\"");
+    }
+    else {
+        zt_line_lit(l, "null");
+    }
+    zt_line_field(l, "policy", t ? t->hash_hex : NULL);
+    if (ap_ssl_conn_is_ssl(r->connection)) {
+        zt_line_lit(l, ",\"tls\":true,\"cert_subject\":");
+        zt_line_str(l, zt_audit_cert_subject(r, rq));
+    }
+    else {
+        zt_line_lit(l, ",\"tls\":false,\"cert_subject\":null");
+    }
+    zt_line_lit(l, ",\"latency_us\":");
+    zt_line_int(l, apr_time_now() - rq->t0);
+    zt_line_lit(l, "}\n");
+}
+
+/* ------------------------------------------------------------------------
+ * Writing it
+ */
+
+/* One write(2) of the whole record; a short write (a full disk, a
+ * signal) is finished rather than the line lost. */
+static apr_status_t zt_audit_put(apr_file_t *fd, const char *line,
+                                 apr_size_t len)
+{
+    apr_size_t n = len;
+    apr_status_t rv = apr_file_write(fd, line, &n);
+
+    if (rv == APR_SUCCESS && n < len) {
+        rv = apr_file_write_full(fd, line + n, len - n, NULL);
+    }
+    return rv;
 }
 
 void zt_audit_write(request_rec *r, zt_req_t *rq)
 {
     const zt_srv_conf_t *sconf = ap_get_module_config(r->server->module_config,
                                                       &zerotrust_module);
-    const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
-    const char *route = NULL, *rule = NULL;
-    apr_time_t now = apr_time_now();
-    apr_time_exp_t tm;
-    json_t *obj;
-    char *text, *line;
-    apr_size_t len, n;
+    char stack[ZT_AUDIT_STACK];
+    zt_line_t l = { stack, 0, sizeof(stack), r->pool };
     apr_status_t rv;
 
     if (rq->audited) {
@@ -185,79 +525,19 @@ void zt_audit_write(request_rec *r, zt_req_t *rq)
     if (!sconf->audit_fd) {
         return;
     }
-    if (t && rq->matched && rq->route_status == ZT_ROUTE_OK) {
-        route = zt_table_str(t, t->routes[rq->match.route].pattern);
+    zt_audit_record(&l, r, rq);
+    if (zt_audit_is_pipe(sconf->audit_log) && zt_audit_pipe_lock) {
+        if ((rv = apr_global_mutex_lock(zt_audit_pipe_lock)) == APR_SUCCESS) {
+            rv = zt_audit_put(sconf->audit_fd, l.buf, l.len);
+            apr_global_mutex_unlock(zt_audit_pipe_lock);
+        }
     }
-    if (t && rq->stage == ZT_STAGE_POLICY && rq->decision.rule != ZT_NONE) {
-        const zt_rule_rec_t *rl = &t->rules[rq->decision.rule];
-
-        rule = apr_psprintf(r->pool, "%s:%u", zt_table_str(t, rl->file),
-                            (unsigned int)rl->line);
-    }
-    apr_time_exp_gmt(&tm, r->request_time);
-
-    obj = json_object();
-    if (!obj) {
-        goto fail;
-    }
-    /* json_object_set_new() takes ownership even when it fails, and a
-     * NULL value makes it fail: the json_dumps below then still runs on
-     * whatever was set, so check each. */
-    if (json_object_set_new(obj, "time", json_string(apr_psprintf(r->pool,
-            "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-            tm.tm_usec / 1000)))
-        || json_object_set_new(obj, "request_id",
-                               zt_audit_str(r->pool, zt_audit_request_id(r)))
-        || json_object_set_new(obj, "client_ip",
-                               zt_audit_str(r->pool, r->useragent_ip))
-        || json_object_set_new(obj, "method", zt_audit_str(r->pool, r->method))
-        || json_object_set_new(obj, "path", zt_audit_str(r->pool, r->uri))
-        || json_object_set_new(obj, "route", zt_audit_str(r->pool, route))
-        || json_object_set_new(obj, "sub", zt_audit_str(r->pool, rq->sub))
-        || json_object_set_new(obj, "iss", zt_audit_str(r->pool, rq->iss))
-        || json_object_set_new(obj, "azp", zt_audit_str(r->pool, rq->azp))
-        || json_object_set_new(obj, "decision",
-                               json_string(rq->allowed ? "allow" : "deny"))
-        || json_object_set_new(obj, "status",
-                               json_integer(rq->allowed ? HTTP_OK
-                                                        : rq->status))
-        || json_object_set_new(obj, "stage",
-                               json_string(zt_audit_stage(rq->stage)))
-        || json_object_set_new(obj, "reason", zt_audit_str(r->pool, rq->reason))
-        || json_object_set_new(obj, "rule", zt_audit_str(r->pool, rule))
-        || json_object_set_new(obj, "policy",
-                               zt_audit_str(r->pool, t ? t->hash_hex : NULL))
-        || json_object_set_new(obj, "tls",
-                               json_boolean(ap_ssl_conn_is_ssl(r->connection)))
-        || json_object_set_new(obj, "latency_us",
-                               json_integer((json_int_t)(now - rq->t0)))) {
-        json_decref(obj);
-        goto fail;
-    }
-    text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(obj);
-    if (!text) {
-        goto fail;
-    }
-    line = apr_pstrcat(r->pool, text, "\n", NULL);
-    free(text);
-    len = n = strlen(line);
-    rv = apr_file_write(sconf->audit_fd, line, &n);
-    if (rv == APR_SUCCESS && n < len) {
-        /* Only a pipe that is full or a signal gets here; finish the
-         * line rather than lose it. */
-        rv = apr_file_write_full(sconf->audit_fd, line + n, len - n, NULL);
+    else {
+        rv = zt_audit_put(sconf->audit_fd, l.buf, l.len);
     }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, ZTLOGNO(00009)
                       "cannot write to ZeroTrustAuditLog %s",
                       sconf->audit_log);
     }
-    return;
-
-fail:
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00016)
-                  "cannot build the audit record of a request (out of "
-                  "memory?)");
 }
