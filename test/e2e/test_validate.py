@@ -12,8 +12,6 @@ Apache keeps serving.  Also here: parameter pollution, and what Apache
 does with encoded slashes and dot segments before the module sees the
 path (docs/VALIDATION.md)."""
 
-import os
-
 import pytest
 
 import zt_e2e
@@ -23,55 +21,15 @@ from zt_e2e import SetupError, assert_problem, claims, raw_request, sign
 AUD = "valid-api"
 TENANT = "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70"
 
-POLICY = """\
-policy "valid-api"
-
-issuer corp "https://idp.test/realms/corp" {
-    audience     "valid-api"
-    algorithms   ES256
-    jwks         file "corp.jwks.json"
-}
-
-route GET /items/{id: uuid}
-route GET /pages/{n: int 1..500}/{slug: string 1..16}
-route GET /orders {
-    query  limit  int 1..100                    optional
-    query  cursor string 1..64 /^[a-z0-9]+$/   optional
-    query  status enum("open", "shipped")       optional
-    query  tag    string 1..16 list             optional
-    query  min    number                        optional
-    query  flag   bool                          optional
-    header "X-Tenant" uuid
-}
-route GET /search {
-    query q string 1..32
-    query * any
-}
-route GET /files/**
-route GET /open/{id: int 0..9}
-
-allow GET /items/{id}, GET /pages/{n}/{slug}, GET /orders, GET /search when "api:read" in token.scope
-allow GET /files/**   public
-allow GET /open/{id}  public
-"""
-
 BODY = zt_e2e.api_body("policy/valid.ztb")
 
 
 @pytest.fixture(scope="module")
-def srv(zt_cfg, keys, workdir):
-    root = os.path.join(workdir, "validate")
-    zt_e2e.make_tree(root)
-    zt_e2e.install_cgi(root)
-    policy = os.path.join(root, "policy")
-    keys.write_jwks(policy)
-    src = os.path.join(policy, "valid.ztp")
-    with open(src, "w") as f:
-        f.write(POLICY)
-    s = Api(zt_cfg, root, BODY)
+def srv(zt_cfg, roots):
+    """An Apache with valid.ztp (compiled by roots.make)."""
+    s = Api(zt_cfg, roots.make("validate", "valid.ztp"), BODY)
     SERVERS.append(s)
     try:
-        zt_e2e.compile_policy(zt_cfg, src, src[:-4] + ".ztb")
         s.start()
     except SetupError as e:
         pytest.fail(str(e), pytrace=False)

@@ -4,15 +4,9 @@
  */
 
 /*
- * libFuzzer target for input validation (zt_validate_request).  One table
- * with every value type is built once:
- *
- *   GET /t/{id: uuid}/{n: int 0..1000000}
- *   GET /orders   query limit int -5..100 (optional), cursor string 1..64
- *                 /re/, status enum(open, shipped), tag string 0..16 list,
- *                 x number, flag bool; header x-tenant uuid (required),
- *                 x-note string 0..8 (optional)
- *   GET /any      query * any, w int INT64_MIN..INT64_MAX
+ * libFuzzer target for input validation (zt_validate_request) over the
+ * contract of test_validate.c, every value type (zt_validate_table.h),
+ * built once.
  *
  * The input is "PATH?QUERY\nX-TENANT\nX-NOTE" (missing lines: no header).
  * Besides "no crash, no sanitizer report":
@@ -34,8 +28,7 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
-#include "zt_ir_build.h"
-#include "zpc_back.h"
+#include "zt_validate_table.h"
 #include "zt_eval.h"
 #include "zt_validate.h"
 
@@ -55,42 +48,11 @@ static void fz_fail(const char *what, const char *detail)
 static void fz_init(void)
 {
     static apr_pool_t *pool;
-    zpc_ir_t *ir;
-    uint32_t t, orders, any;
-    void *buf;
-    apr_size_t len;
     const char *err = NULL;
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    ir = zb_new(pool, "fz", "fz.ztp");
-    t = zb_route(ir, ZT_M_GET, "/t/{id:uuid}/{n:int}");
-    orders = zb_route(ir, ZT_M_GET, "/orders");
-    any = zb_route(ir, ZT_M_GET, "/any");
-    zb_param(ir, orders, ZT_PARAM_QUERY, "limit",
-             zb_type(ir, ZT_TYPE_INT, -5, 100, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "cursor",
-             zb_type(ir, ZT_TYPE_STRING, 1, 64, "^[a-z]+$", NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "status",
-             zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "open shipped"), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "tag",
-             zb_type(ir, ZT_TYPE_STRING, 0, 16, NULL, NULL),
-             ZT_PARAM_OPTIONAL | ZT_PARAM_LIST);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "x",
-             zb_type(ir, ZT_TYPE_NUMBER, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "flag",
-             zb_type(ir, ZT_TYPE_BOOL, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_HEADER, "x-tenant",
-             zb_type(ir, ZT_TYPE_UUID, 0, 0, NULL, NULL), 0);
-    zb_param(ir, orders, ZT_PARAM_HEADER, "x-note",
-             zb_type(ir, ZT_TYPE_STRING, 0, 8, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_route_at(ir, any)->flags |= ZT_ROUTE_QUERY_ANY;
-    zb_param(ir, any, ZT_PARAM_QUERY, "w",
-             zb_type(ir, ZT_TYPE_INT, INT64_MIN, INT64_MAX, NULL, NULL),
-             ZT_PARAM_OPTIONAL);
-    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 3, t, orders, any);
-    if (zpc_emit(ir, pool, &buf, &len, &err) != APR_SUCCESS
-        || zt_table_load(&fz_table, buf, len, "fz.ztb", pool, &err) != APR_SUCCESS) {
+    if ((fz_table = zv_table(pool, &err)) == NULL) {
         fz_fail("cannot build the table", err);
     }
 }
@@ -174,8 +136,8 @@ static void fz_accepted(const zt_request_t *rq, const fz_headers_t *h)
         }
         if (fz_is(&q->name, "limit")) {
             limits++;
-            if (!fz_canonical_int(&q->value, -5, 100)) {
-                fz_fail("accepted a limit that is not a canonical int -5..100", NULL);
+            if (!fz_canonical_int(&q->value, 1, 100)) {
+                fz_fail("accepted a limit that is not a canonical int 1..100", NULL);
             }
         }
     }

@@ -12,79 +12,20 @@
 #include <string.h>
 
 #include "zt_test.h"
-#include "zt_ir_build.h"
-#include "zpc_back.h"
+#include "zt_validate_table.h"
 #include "zt_eval.h"
 #include "zt_validate.h"
 
 ZT_TEST_POOL_FIXTURE
 
-static zt_table_t *build(const zpc_ir_t *ir)
-{
-    void *buf;
-    apr_size_t len;
-    const char *err = NULL;
-    zt_table_t *t;
-
-    ck_assert_msg(zpc_emit(ir, pool, &buf, &len, &err) == APR_SUCCESS, "emit: %s", err);
-    ck_assert_msg(zt_table_load(&t, buf, len, "t.ztb", pool, &err) == APR_SUCCESS,
-                  "load: %s", err);
-    return t;
-}
-
-/*
- * GET /items/{id: uuid}
- * GET /n/{n: int 0..1000000}/{s: string 1..64}
- * GET /orders   query limit int 1..100, cursor string 1..64 /re/, status
- *               enum(open shipped), tag string 0..16 list, x number,
- *               flag bool (all optional); header x-tenant uuid (required),
- *               x-note string 0..8 (optional)
- * GET /any      query * any, limit int 1..10 optional
- * GET /req      query q string 3..3 (required)
- * GET /wide     query w int INT64_MIN..INT64_MAX, s string 0..10000
- * GET /none     no parameters
- */
+/* The shared contract (zt_validate_table.h). */
 static zt_table_t *contract_table(void)
 {
-    zpc_ir_t *ir = zb_new(pool, "v", "v.ztp");
-    uint32_t items = zb_route(ir, ZT_M_GET, "/items/{id:uuid}");
-    uint32_t n = zb_route(ir, ZT_M_GET, "/n/{n:int}/{s:string}");
-    uint32_t orders = zb_route(ir, ZT_M_GET, "/orders");
-    uint32_t any = zb_route(ir, ZT_M_GET, "/any");
-    uint32_t req = zb_route(ir, ZT_M_GET, "/req");
-    uint32_t wide = zb_route(ir, ZT_M_GET, "/wide");
-    uint32_t none = zb_route(ir, ZT_M_GET, "/none");
+    const char *err = NULL;
+    zt_table_t *t = zv_table(pool, &err);
 
-    zb_param(ir, orders, ZT_PARAM_QUERY, "limit",
-             zb_type(ir, ZT_TYPE_INT, 1, 100, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "cursor",
-             zb_type(ir, ZT_TYPE_STRING, 1, 64, "^[a-z]+$", NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "status",
-             zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, "open shipped"), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "tag",
-             zb_type(ir, ZT_TYPE_STRING, 0, 16, NULL, NULL),
-             ZT_PARAM_OPTIONAL | ZT_PARAM_LIST);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "x",
-             zb_type(ir, ZT_TYPE_NUMBER, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_QUERY, "flag",
-             zb_type(ir, ZT_TYPE_BOOL, 0, 0, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, orders, ZT_PARAM_HEADER, "x-tenant",
-             zb_type(ir, ZT_TYPE_UUID, 0, 0, NULL, NULL), 0);
-    zb_param(ir, orders, ZT_PARAM_HEADER, "x-note",
-             zb_type(ir, ZT_TYPE_STRING, 0, 8, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_route_at(ir, any)->flags |= ZT_ROUTE_QUERY_ANY;
-    zb_param(ir, any, ZT_PARAM_QUERY, "limit",
-             zb_type(ir, ZT_TYPE_INT, 1, 10, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_param(ir, req, ZT_PARAM_QUERY, "q",
-             zb_type(ir, ZT_TYPE_STRING, 3, 3, NULL, NULL), 0);
-    zb_param(ir, wide, ZT_PARAM_QUERY, "w",
-             zb_type(ir, ZT_TYPE_INT, INT64_MIN, INT64_MAX, NULL, NULL),
-             ZT_PARAM_OPTIONAL);
-    zb_param(ir, wide, ZT_PARAM_QUERY, "s",
-             zb_type(ir, ZT_TYPE_STRING, 0, 10000, NULL, NULL), ZT_PARAM_OPTIONAL);
-    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 7,
-            items, n, orders, any, req, wide, none);
-    return build(ir);
+    ck_assert_msg(t != NULL, "table: %s", err);
+    return t;
 }
 
 static const char *const tenant[] = {
@@ -156,6 +97,28 @@ static void ck_bad_at(const zt_table_t *t, const char *target,
 #define ck_ok(t, target) ck_ok_at(t, target, tenant, __LINE__)
 #define ck_bad(t, target, want) ck_bad_at(t, target, tenant, want, __LINE__)
 
+/* Each of @a values after @a prefix is refused at @a where.@a name,
+ * expecting @a expected. */
+static void ck_all_refused(const zt_table_t *t, const char *prefix,
+                           const char *const *values, size_t n,
+                           zt_viol_where_e where, const char *name,
+                           const char *expected)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *target = apr_pstrcat(pool, prefix, values[i], NULL);
+        zt_violation_t v;
+        char text[512];
+
+        ck_assert_msg(validate(t, target, tenant, &v, text, sizeof(text)) == -1,
+                      "%s accepted", target);
+        ck_assert_str_eq(v.expected, expected);
+        ck_assert_str_eq(v.name, name);
+        ck_assert_int_eq(v.where, where);
+    }
+}
+
+#define NELTS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* ------------------------------------------------------------------ */
 
 START_TEST(types_int)
@@ -173,17 +136,8 @@ START_TEST(types_int)
         "", "+5", "05", "007", "-0", "-", "1e3", "1.0", "0x10", "%205", "5%20",
         "1_000", "١", "5a", "--5", "0-",
     };
-    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
-        char target[64];
-        zt_violation_t v;
-        char text[512];
-        snprintf(target, sizeof(target), "/orders?limit=%s", odd[i]);
-        ck_assert_msg(validate(t, target, tenant, &v, text, sizeof(text)) == -1,
-                      "%s accepted", target);
-        ck_assert_str_eq(v.expected, "an integer 1..100");
-        ck_assert_str_eq(v.name, "limit");
-        ck_assert_int_eq(v.where, ZT_VIOL_QUERY);
-    }
+    ck_all_refused(t, "/orders?limit=", odd, NELTS(odd), ZT_VIOL_QUERY, "limit",
+                   "an integer 1..100");
     /* Path captures: {n: int} is 0..1000000. */
     ck_ok(t, "/n/0/a");
     ck_ok(t, "/n/1000000/a");
@@ -229,20 +183,11 @@ START_TEST(types_number_bool_uuid_enum)
     static const char *const not_numbers[] = {
         "", "+1", "01", ".5", "5.", "1e", "1e+", "--1", "NaN", "Infinity", "0x1", "1,5", "1.5.5", "%201",
     };
-    char target[128];
-    zt_violation_t v;
-    char text[512];
-
-    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
-        snprintf(target, sizeof(target), "/orders?x=%s", numbers[i]);
-        ck_ok(t, target);
+    for (size_t i = 0; i < NELTS(numbers); i++) {
+        ck_ok(t, apr_pstrcat(pool, "/orders?x=", numbers[i], NULL));
     }
-    for (size_t i = 0; i < sizeof(not_numbers) / sizeof(not_numbers[0]); i++) {
-        snprintf(target, sizeof(target), "/orders?x=%s", not_numbers[i]);
-        ck_assert_msg(validate(t, target, tenant, &v, text, sizeof(text)) == -1,
-                      "%s accepted", target);
-        ck_assert_str_eq(v.expected, "a number (JSON syntax)");
-    }
+    ck_all_refused(t, "/orders?x=", not_numbers, NELTS(not_numbers), ZT_VIOL_QUERY,
+                   "x", "a number (JSON syntax)");
 
     ck_ok(t, "/orders?flag=true");
     ck_ok(t, "/orders?flag=false");
@@ -266,14 +211,8 @@ START_TEST(types_number_bool_uuid_enum)
         "9b2f0a3c-1f0e-4c1a-9a0b_2b3c4d5e6f70",
         " 9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f7",
     };
-    for (size_t i = 0; i < sizeof(not_uuids) / sizeof(not_uuids[0]); i++) {
-        snprintf(target, sizeof(target), "/items/%s", not_uuids[i]);
-        ck_assert_msg(validate(t, target, tenant, &v, text, sizeof(text)) == -1,
-                      "%s accepted", target);
-        ck_assert_str_eq(v.expected, "a UUID");
-        ck_assert_int_eq(v.where, ZT_VIOL_PATH);
-        ck_assert_str_eq(v.name, "id");
-    }
+    ck_all_refused(t, "/items/", not_uuids, NELTS(not_uuids), ZT_VIOL_PATH, "id",
+                   "a UUID");
     ck_bad(t, "/items/42", "path.id: found \"42\", expected a UUID");
 
     ck_ok(t, "/orders?status=open");
@@ -431,6 +370,7 @@ START_TEST(long_enum_is_cut)
     zpc_ir_t *ir = zb_new(pool, "v", "v.ztp");
     uint32_t r = zb_route(ir, ZT_M_GET, "/e");
     char values[2000] = "", target[] = "/e?e=zzz";
+    const char *err = NULL;
     zt_table_t *t;
     zt_violation_t v;
     char text[512];
@@ -442,7 +382,8 @@ START_TEST(long_enum_is_cut)
     zb_param(ir, r, ZT_PARAM_QUERY, "e",
              zb_type(ir, ZT_TYPE_ENUM, 0, 0, NULL, values), 0);
     zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 1, r);
-    t = build(ir);
+    t = zv_build(ir, pool, &err);
+    ck_assert_msg(t != NULL, "table: %s", err);
     ck_assert_int_eq(validate(t, target, NULL, &v, text, sizeof(text)), -1);
     ck_assert_msg(strncmp(v.expected, "one of value-number-00, value-number-01", 39) == 0,
                   "%s", v.expected);
