@@ -72,6 +72,7 @@ typedef struct {
     uint32_t end[ZT_NMETHODS];      /* route ending here, or ZT_NONE */
     uint32_t glob[ZT_NMETHODS];     /* route ending in `**` here, or ZT_NONE */
 } zt_trie_node_t;
+_Static_assert(sizeof(zt_trie_node_t) == 64, "a trie node fills one cache line");
 
 struct zt_trie_s {
     zt_trie_node_t *nodes;          /* node 0 is the root ("/") */
@@ -282,6 +283,15 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
+/* @a size bytes of @a pool starting on a 64-byte cache line: a node (64
+ * bytes) or a slot (32 on 64-bit systems) then never straddles two. */
+static void *zt_palloc_lines(apr_pool_t *pool, size_t size)
+{
+    uintptr_t p = (uintptr_t)apr_palloc(pool, size + 63);
+
+    return (void *)((p + 63) & ~(uintptr_t)63);
+}
+
 /* Enter the @a nedges edges into a table of at least twice as many slots. */
 static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
                           uint32_t nedges, apr_pool_t *pool)
@@ -291,7 +301,8 @@ static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
     while (size < 2 * (uint64_t)nedges) {
         size *= 2;
     }
-    tr->slots = apr_pcalloc(pool, size * sizeof(zt_trie_slot_t));
+    tr->slots = zt_palloc_lines(pool, size * sizeof(zt_trie_slot_t));
+    memset(tr->slots, 0, size * sizeof(zt_trie_slot_t));
     tr->mask = size - 1;
     for (uint32_t i = 0; i < nedges; i++) {
         const zt_trie_edge_t *e = &edges[i];
@@ -350,7 +361,8 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     }
     apr_pool_destroy(b.tmp);
     if (rv == APR_SUCCESS) {
-        tr->nodes = apr_pmemdup(pool, nodes, tr->nnodes * sizeof(zt_trie_node_t));
+        tr->nodes = zt_palloc_lines(pool, tr->nnodes * sizeof(zt_trie_node_t));
+        memcpy(tr->nodes, nodes, tr->nnodes * sizeof(zt_trie_node_t));
         zt_trie_index(tr, edges, b.nedges, pool);
         t->trie = tr;
     }
@@ -366,9 +378,11 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
 typedef struct {
     const struct zt_trie_s *tr;
     const zt_match_t *m;
+    const char *path, *end;             /* the request path, its NUL */
     uint32_t bit;                       /* the method's ZT_M_* bit number */
-    uint32_t hash[ZT_MAX_SEGMENTS];     /* zt_seg_hash of each segment */
-    uint64_t head[ZT_MAX_SEGMENTS];     /* zt_seg_head of each segment */
+    uint32_t keyed;                     /* bit i: hash[i] and head[i] are set */
+    uint32_t hash[ZT_MAX_SEGMENTS];     /* zt_seg_hash of segment i */
+    uint64_t head[ZT_MAX_SEGMENTS];     /* zt_seg_head of segment i */
 } zt_walk_t;
 
 /* The @a r bytes at @a p, zero-padded to a word, all of them when r >= 8;
@@ -389,8 +403,8 @@ static inline uint64_t zt_load_upto8(const char *p, size_t r,
     return zt_seg_head(p, (uint32_t)r, r);
 }
 
-/* Split @a path into m->seg, with each segment's head and hash in @a w;
- * 0 if it is not a canonical absolute path. */
+/* Split @a path into m->seg, and set w->path and w->end; 0 if it is not
+ * a canonical absolute path. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 {
     const char *p, *end;
@@ -404,6 +418,8 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
     }
     p = path + 1;
     end = p + strlen(p);
+    w->path = path;
+    w->end = end;
     if (end - path >= 8) {      /* words, the last one overlapping */
         const char *q = path;
         for (; end - q > 8; q += 8) {
@@ -424,7 +440,7 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
     }
     for (;;) {
         const char *s = p;
-        uint64_t stop, head;
+        uint64_t stop;
         size_t n;
 
         for (;;) {              /* p = the next '/', or end */
@@ -449,12 +465,6 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
             || m->nseg == ZT_MAX_SEGMENTS) {
             return 0;
         }
-        head = zt_load_upto8(s, (size_t)(end - s), path, end);
-        if (n < 8) {
-            head &= (UINT64_C(1) << (8 * n)) - 1;
-        }
-        w->head[m->nseg] = head;
-        w->hash[m->nseg] = zt_seg_hash(s, (uint32_t)n, head);
         m->seg[m->nseg].ptr = s;
         m->seg[m->nseg].len = (uint32_t)n;
         m->nseg++;
@@ -465,11 +475,24 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
     }
 }
 
-/* The literal child of node @a ni equal to segment @a i, or ZT_NONE. */
-static uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, uint32_t i)
+/* The literal child of node @a ni equal to segment @a i, or ZT_NONE.
+ * A segment is hashed when first looked up: captures never are. */
+static uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_span_t *seg = &w->m->seg[i];
-    uint32_t h = w->hash[i], mask = w->tr->mask;
+    uint32_t h, mask = w->tr->mask;
+
+    if ((w->keyed & (1u << i)) == 0) {
+        uint64_t head = zt_load_upto8(seg->ptr, (size_t)(w->end - seg->ptr),
+                                      w->path, w->end);
+        if (seg->len < 8) {
+            head &= (UINT64_C(1) << (8 * seg->len)) - 1;
+        }
+        w->head[i] = head;
+        w->hash[i] = zt_seg_hash(seg->ptr, seg->len, head);
+        w->keyed |= 1u << i;
+    }
+    h = w->hash[i];
 
     for (uint32_t k = zt_slot_of(ni, h, mask);; k = (k + 1) & mask) {
         const zt_trie_slot_t *e = &w->tr->slots[k];
@@ -486,7 +509,7 @@ static uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, uint32_t i)
 
 /* The best route for segments i.. below node @a ni.
  * Recursion depth is at most ZT_MAX_SEGMENTS + 1. */
-static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
+static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_trie_node_t *n = &w->tr->nodes[ni];
     uint32_t r, c, bit = w->bit;
@@ -510,6 +533,41 @@ static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
         return r;
     }
     return n->glob[bit];
+}
+
+/* The first path zt_trie_walk tries -- at each segment the literal child,
+ * else the capture child, else the `*` child, of those with a route of
+ * the method below -- followed without recursion.  When it ends on a
+ * route that route is the walk's answer (the walk returns the first route
+ * it reaches); otherwise ZT_NONE, and the walk itself must backtrack. */
+static uint32_t zt_trie_descend(zt_walk_t *w)
+{
+    const struct zt_trie_s *tr = w->tr;
+    uint32_t ni = 0, bit = w->bit, want = 1u << bit;
+
+    if ((tr->nodes[0].methods & want) == 0) {
+        return ZT_NONE;
+    }
+    for (uint32_t i = 0; i < w->m->nseg; i++) {
+        const zt_trie_node_t *n = &tr->nodes[ni];
+        uint32_t c = ZT_NONE;
+
+        if (n->lit_count != 0) {
+            c = zt_trie_find(w, ni, i);
+        }
+        if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
+            c = n->capture;
+            if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
+                c = n->star;
+                if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
+                    return ZT_NONE;
+                }
+            }
+        }
+        ni = c;
+    }
+    return tr->nodes[ni].end[bit] != ZT_NONE ? tr->nodes[ni].end[bit]
+                                             : tr->nodes[ni].glob[bit];
 }
 
 /* ZT_M_* bit of @a method: the common names compared as one word. */
@@ -556,7 +614,11 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.tr = t->trie;
     w.m = m;
     w.bit = (uint32_t)__builtin_ctz(mbit);
-    m->route = zt_trie_walk(&w, 0, 0);
+    w.keyed = 0;
+    m->route = zt_trie_descend(&w);
+    if (m->route == ZT_NONE) {
+        m->route = zt_trie_walk(&w, 0, 0);
+    }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }
 
