@@ -14,9 +14,11 @@ alternate the configurations; the table shows medians.  Run through
 test/bench/e2e/run.sh, which builds the module first."""
 
 import argparse
+import collections
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -237,6 +239,65 @@ def openssl_speed(seconds):
 
 
 # ---------------------------------------------------------------------------
+# Where the time goes: perf on the children
+
+PERF_HZ = 999
+
+
+def perf_rows(data):
+    """[(samples, dso, symbol)] of a perf.data file, most first."""
+    p = subprocess.run(["perf", "report", "-i", data, "--stdio", "-q",
+                        "--sort", "dso,sym", "-F", "sample,dso,sym",
+                        "-t", ";"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=600)
+    rows = []
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        f = [x.strip() for x in line.split(";")]
+        if len(f) == 3 and f[0].isdigit():
+            rows.append((int(f[0]), f[1], f[2]))
+    return sorted(rows, reverse=True)
+
+
+def profile(srvs, a, url_path, keys, role, work):
+    """perf record -F 999 on each server's children during one wrk run
+    with one token reused; prints the server CPU per request that the
+    samples show, by DSO, and the top symbols."""
+    for s in srvs:
+        alg = (s.algs or ("ES256",))[0]
+        data = os.path.join(work, "perf-%s.data" % s.name)
+        rec = subprocess.Popen(["perf", "record", "-q", "-F", str(PERF_HZ),
+                                "-o", data, "-p",
+                                ",".join(str(p) for p in s.children())],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        time.sleep(1)                   # perf attaches
+        res = run_wrk(s.url + url_path, a, token=keys.valid(alg, role))
+        rec.send_signal(signal.SIGINT)
+        rec.wait(timeout=120)
+        rows = perf_rows(data)
+        total = sum(r[0] for r in rows)
+        if not rows or not res["requests"]:
+            fail("perf recorded nothing for %s (perf installed? "
+                 "kernel.perf_event_paranoid?)" % s.name)
+
+        def us(n):
+            return n * 1e6 / PERF_HZ / res["requests"]
+
+        by_dso = collections.Counter()
+        for n, dso, _ in rows:
+            by_dso[dso] += n
+        log("")
+        log("%s, %s reused: %.0f req/s, %.0f us of server CPU per request "
+            "in perf samples (%d samples, %d requests)"
+            % (s.name, alg, res["rps"], us(total), total, res["requests"]))
+        log("  by object: " + ", ".join("%s %.1f" % (d, us(n)) for d, n
+                                        in by_dso.most_common(8)))
+        for n, dso, sym in rows[:a.profile_top]:
+            log("  %6.2f us %5.1f%%  %-22s %s"
+                % (us(n), 100.0 * n / total, dso[:22], sym))
+
+
+# ---------------------------------------------------------------------------
 # The table
 
 def report(cases, mem, speed, a, load_before, load_after):
@@ -340,6 +401,13 @@ def parse_args():
     ap.add_argument("--variants", action="store_true",
                     help="also mod_zerotrust without the audit log, and with "
                          "a 4-rule policy (where the time goes)")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead of the table: perf record each server's "
+                         "children during one wrk run of -d seconds with "
+                         "the token reused, and print its CPU per request "
+                         "by object and the top symbols")
+    ap.add_argument("--profile-top", type=int, default=15,
+                    help="symbols listed per server with --profile (15)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (servers' logs)")
     ap.add_argument("--hold", action="store_true",
@@ -450,6 +518,10 @@ def main():
             for s in srvs:
                 log("  %s %s children %s" % (s.name, s.url, s.children()))
             input("measure? [Enter] ")
+
+        if a.profile:
+            profile(srvs, a, url_path, keys, role, work)
+            return
 
         cases = []
         for mode in a.modes:
