@@ -547,7 +547,7 @@ int main(void)
     TCase *tc = tcase_create("jdoc");
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
+    zt_test_timeout(tc, 60);
     tcase_add_test(tc, accepts_and_reads);
     tcase_add_test(tc, decodes_strings);
     tcase_add_test(tc, numbers);

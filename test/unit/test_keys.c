@@ -1707,7 +1707,7 @@ static Suite *zt_keys_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     /* Polls wait up to ZT_T_PATIENCE (20 s) each on a loaded machine. */
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     tcase_add_test(tc, t_url_check);
     tcase_add_test(tc, t_create_refuses);
     tcase_add_test(tc, t_no_keys_yet);

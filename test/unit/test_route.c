@@ -739,7 +739,7 @@ static Suite *route_suite(void)
 
     tc = tcase_create("random");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     tcase_add_test(tc, random_against_reference);
     suite_add_tcase(s, tc);
     return s;

@@ -2898,14 +2898,14 @@ static Suite *table_suite(void)
 
     tc = tcase_create("mutations");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
+    zt_test_timeout(tc, 600);
     tcase_add_test(tc, truncated_everywhere);
     tcase_add_test(tc, flipped_everywhere);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("emit_limits");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     tcase_add_test(tc, emit_limit_routes);
     tcase_add_test(tc, emit_limit_rules);
     tcase_add_test(tc, emit_limit_nodes);

@@ -636,7 +636,7 @@ int main(void)
     zt_tc_fixtures();
     atexit(zt_tc_free_fixtures);
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     tcase_add_test(tc, hit_returns_the_verified_token);
     tcase_add_test(tc, one_byte_differs);
     tcase_add_test(tc, trust_boundary);

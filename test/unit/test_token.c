@@ -2738,7 +2738,7 @@ static TCase *zt_t_tcase(Suite *s, const char *name)
     TCase *tc = tcase_create(name);
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return tc;
 }

@@ -617,7 +617,7 @@ int main(void)
     Suite *s = suite_create("wycheproof");
     TCase *tc = tcase_create("vectors");
 
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     tcase_add_test(tc, wp_ecdsa_p256);
     tcase_add_test(tc, wp_ecdsa_p384);
     tcase_add_test(tc, wp_ecdsa_p521);

@@ -2263,7 +2263,7 @@ static Suite *zpc_suite(void)
 
     tc = tcase_create("limits");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    zt_test_timeout(tc, 120);
     tcase_add_test(tc, deep_nesting);
     tcase_add_test(tc, long_chains);
     tcase_add_test(tc, count_limits);

@@ -10,6 +10,7 @@
 #define ZT_TEST_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <apr_general.h>
 
@@ -23,6 +24,38 @@ static inline const char *zt_test_datadir(void)
 {
     const char *d = getenv("ZT_TESTDATA");
     return d ? d : ZT_SRCDIR "/../shared/testdata";
+}
+
+/* Timeouts.  Check's default, 4 s per test, suits an idle machine; make
+ * check shares one with compilers and other test programs (loads of 20
+ * on 2 cores were seen), and sanitizers run several times slower.  A
+ * timeout only ends a hung test, so the default becomes 60 s (unless
+ * CK_DEFAULT_TIMEOUT is set), and every timeout is multiplied by
+ * ZT_TEST_SLOWDOWN in sanitizer builds: long loops set theirs with
+ * zt_test_timeout(). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ZT_TEST_SLOWDOWN 4
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ZT_TEST_SLOWDOWN 4
+#endif
+#endif
+#ifndef ZT_TEST_SLOWDOWN
+#define ZT_TEST_SLOWDOWN 1
+#endif
+
+static inline void zt_test_timeout(TCase *tc, double seconds)
+{
+    tcase_set_timeout(tc, seconds * ZT_TEST_SLOWDOWN);
+}
+
+/* Before main: Check reads CK_DEFAULT_TIMEOUT in tcase_create. */
+__attribute__((constructor)) static void zt_test_default_timeout(void)
+{
+    char s[16];
+
+    snprintf(s, sizeof(s), "%d", 60 * ZT_TEST_SLOWDOWN);
+    setenv("CK_DEFAULT_TIMEOUT", s, 0);
 }
 
 /* A fresh APR pool for each test, destroyed after it:
