@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "zt_eval.h"
+#include "zt_word.h"
 
 typedef struct {
     const zt_table_t *t;
@@ -167,30 +168,6 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
 /* Sets                                                                */
 /* ------------------------------------------------------------------ */
 
-#define ZT_ONES  0x0101010101010101ull
-#define ZT_LOW7S 0x7f7f7f7f7f7f7f7full
-
-/* 8 bytes at @a p, the first in the low byte whatever the byte order. */
-static inline uint64_t zt_load8(const char *p)
-{
-    uint64_t w;
-
-    memcpy(&w, p, sizeof(w));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-/* The high bit of each byte of @a w that is a space, exactly (no borrow
- * from one byte reaches the next). */
-static inline uint64_t zt_space_bytes(uint64_t w)
-{
-    uint64_t x = w ^ (ZT_ONES * ' ');
-
-    return ~(((x & ZT_LOW7S) + ZT_LOW7S) | x | ZT_LOW7S);
-}
-
 /* @a a is a word of the space-separated string @a b (OAuth "scope").
  * The spaces are found 8 bytes at a time; a word is compared only when
  * its length is @a a's. */
@@ -206,7 +183,7 @@ static int zt_val_word_of(const zt_val_t *a, const zt_val_t *b)
         uint64_t sp;
 
         if (r >= 8) {
-            sp = zt_space_bytes(zt_load8(p));
+            sp = zt_bytes_equal_to(zt_load8(p), ' ');
         }
         else {                  /* the tail, read as the last word */
             uint64_t w = 0;
@@ -218,7 +195,7 @@ static int zt_val_word_of(const zt_val_t *a, const zt_val_t *b)
                     w |= (uint64_t)(unsigned char)p[k] << (8 * k);
                 }
             }
-            sp = zt_space_bytes(w) & ((UINT64_C(1) << (8 * r)) - 1);
+            sp = zt_bytes_equal_to(w, ' ') & ((UINT64_C(1) << (8 * r)) - 1);
         }
         for (; sp != 0; sp &= sp - 1) {
             const char *q = p + __builtin_ctzll(sp) / 8;

@@ -46,6 +46,7 @@
 
 #include "zt_alg.h"
 #include "zt_eval.h"
+#include "zt_word.h"
 
 #define ZT_NMETHODS 6               /* bits of ZT_M_ALL */
 
@@ -85,32 +86,10 @@ struct zt_trie_s {
 /* Words                                                               */
 /* ------------------------------------------------------------------ */
 
-#define ZT_ONES  0x0101010101010101ull
-#define ZT_HIGHS 0x8080808080808080ull
-
-/* 8 bytes at @a p, the first in the low byte whatever the byte order. */
-static inline uint64_t zt_load8(const char *p)
-{
-    uint64_t w;
-
-    memcpy(&w, p, sizeof(w));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-/* The high bit of each byte of @a w that is zero.  Borrows only run
- * upwards, so the lowest bit set is exact (higher ones may not be). */
-static inline uint64_t zt_zero_bytes(uint64_t w)
-{
-    return (w - ZT_ONES) & ~w & ZT_HIGHS;
-}
-
 /* Bytes that refuse a path: below 0x20, DEL (only "any" is exact). */
 static inline uint64_t zt_control_bytes(uint64_t w)
 {
-    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) | zt_zero_bytes(w ^ (ZT_ONES * 0x7f));
+    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) | zt_bytes_equal_to(w, 0x7f);
 }
 
 /* The first min(@a len, 8) bytes of @a s as a word, zero-padded; @a avail
@@ -445,7 +424,7 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 
         for (;;) {              /* p = the next '/', or end */
             size_t r = (size_t)(end - p);
-            stop = zt_zero_bytes(zt_load_upto8(p, r, path, end) ^ (ZT_ONES * '/'));
+            stop = zt_bytes_equal_to(zt_load_upto8(p, r, path, end), '/');
             if (r < 8) {
                 stop &= (UINT64_C(1) << (8 * r)) - 1;   /* not the padding */
                 p = stop != 0 ? p + __builtin_ctzll(stop) / 8 : end;

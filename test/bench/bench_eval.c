@@ -30,9 +30,10 @@
  * ROUNDS samples (the passes interleave, so each sample sees the table as
  * the other requests left it; the minimum drops preemption and interrupts,
  * which a shared machine has plenty of); p50, p99 and the mean are over
- * those.  raw_p50/raw_p99 are over every sample, noise included.  Claims are parsed and the request records filled before timing:
- * that is the token stage's and the glue's work, measured elsewhere
- * (bench_token).  Just before its timed call, each request's own claims
+ * those.  raw_p50/raw_p99 are over every sample, noise included.
+ * Claims are parsed (zt_jdoc, as the token stage keeps them) and the
+ * request records filled before timing: that is the token stage's and the
+ * glue's work, measured elsewhere (bench_token).  Just before its timed call, each request's own claims
  * and path are read through once, as the token stage and httpd have just
  * done in the module; the table is not, so a large table's misses count.
  *
