@@ -2117,7 +2117,7 @@ START_TEST(match_tree_vs_reference)
     uint32_t seed = 4242;
     uint64_t checked = 0, covered = 0;
 
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < 150; round++) {
         apr_array_header_t *routes = apr_array_make(pool, 64, sizeof(zpc_ast_route_t *));
         apr_array_header_t *out = apr_array_make(pool, 64, sizeof(uint32_t));
         uint32_t nroutes = 1 + match_rand(&seed, 60);
