@@ -46,6 +46,7 @@
 #include "http_log.h"
 #include "http_ssl.h"
 #include "util_time.h"
+#include "zt_utf8.h"
 
 
 APLOG_USE_MODULE(zerotrust);
@@ -219,36 +220,15 @@ static void zt_line_int(zt_line_t *l, apr_int64_t v)
 static long zt_line_utf8(const unsigned char *p, const unsigned char *end,
                          apr_size_t *n)
 {
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+    static const unsigned char lead_bits[5] = { 0, 0, 0x1f, 0x0f, 0x07 };
     long cp;
-    apr_size_t i;
 
-    if (c >= 0xc2 && c <= 0xdf) {
-        *n = 2;
-        cp = c & 0x1f;
+    *n = zt_utf8_seq(p, (size_t)(end - p));
+    if (*n < 2) {
+        return -1;          /* p[0] >= 0x80: 0 means not UTF-8 */
     }
-    else if (c >= 0xe0 && c <= 0xef) {
-        *n = 3;
-        cp = c & 0x0f;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        *n = 4;
-        cp = c & 0x07;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    }
-    else {
-        return -1;
-    }
-    if ((apr_size_t)(end - p) < *n || p[1] < lo || p[1] > hi) {
-        return -1;
-    }
-    for (i = 1; i < *n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return -1;
-        }
+    cp = p[0] & lead_bits[*n];
+    for (apr_size_t i = 1; i < *n; i++) {
         cp = (cp << 6) | (p[i] & 0x3f);
     }
     return cp;
