@@ -572,12 +572,21 @@ class Httpd:
         if not self.started:
             return
         pid = self.pid()
-        self.run("-k", "stop")
+        # SIGTERM is what `-k stop` sends, but `-k stop` parses the
+        # configuration first and refuses when a test has broken it (a
+        # mangled table), which left whole servers running after the suite.
+        if pid and self.alive(pid):
+            os.kill(pid, signal.SIGTERM)
+        else:
+            self.run("-k", "stop")
         deadline = time.time() + 15
         while pid and self.alive(pid) and time.time() < deadline:
             time.sleep(0.05)
         if pid and self.alive(pid):
             os.kill(pid, signal.SIGKILL)
+        # Children outlive a killed parent: none may stay behind.
+        subprocess.run(["pkill", "-KILL", "-f", os.path.join(self.root, "httpd.conf")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.started = False
 
 
