@@ -87,7 +87,7 @@ static apr_status_t zt_audit_lock_create(apr_pool_t *p, server_rec *s)
     if (rv != APR_SUCCESS) {
         zt_audit_pipe_lock = NULL;
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, rv, s,
-                     ZTLOGNO(00016) "ZeroTrustAuditLog: cannot create the "
+                     ZTLOGNO(00035) "ZeroTrustAuditLog: cannot create the "
                      "lock that keeps records whole on a pipe");
     }
     return rv;
