@@ -2,10 +2,12 @@
 # not use this file except in compliance with the License.  You may obtain
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 """The demo behind examples/demo.sh: the Orders API of
-examples/orders/orders.ztp behind a real Apache, and a dozen requests with
+examples/orders/orders.ztp behind a real Apache, and seventeen requests with
 real signed tokens, each shown with its answer and the reason."""
 
 import os
+import re
+import shutil
 import sys
 import time
 
@@ -35,6 +37,8 @@ def scenarios(keys):
     """(method, path, token, caller, extra request arguments)"""
     reader = token(keys, sub="alice", scope="orders:read profile")
     admin = token(keys, "RS256", sub="root", realm_access={"roles": ["admin"]})
+    mfa = token(keys, "RS256", sub="root", realm_access={"roles": ["admin"]},
+                acr="urn:example:mfa", auth_time=int(time.time()) - 60)
     return [
         ("GET", "/health", None, "no token, public route", {}),
         ("GET", "/orders", None, "no token", {}),
@@ -47,6 +51,14 @@ def scenarios(keys):
          {"json": NEW_ORDER, "headers": {"Idempotency-Key": "demo-0001-0002"}}),
         ("DELETE", "/orders/" + ORDER, admin,
          "an admin (RS256), not from the office", {}),
+        ("GET", "/orders?limit=500", reader, "alice, limit above int 1..100",
+         {}),
+        ("GET", "/orders?debug=1", reader,
+         "alice, an undeclared query parameter", {}),
+        ("DELETE", "/orders/" + ORDER, admin,
+         "an admin from the office, no MFA (acr)", {"office": True}),
+        ("DELETE", "/orders/" + ORDER, mfa,
+         "an admin from the office, MFA a minute ago", {"office": True}),
         ("GET", "/users/alice/orders", token(keys, sub="alice"),
          "alice reads her own orders", {}),
         ("GET", "/users/bob/orders", token(keys, sub="alice"),
@@ -68,6 +80,40 @@ def scenarios(keys):
     ]
 
 
+def office_copy(src, dest):
+    """The policy with this machine in the office network, so that the
+    step-up rows can be shown from 127.0.0.1; its rules are otherwise the
+    same.  The first server serves orders.ztp itself, unchanged."""
+    with open(src) as f:
+        text = f.read()
+    office = "let office = client.ip in [10.0.0.0/8, 2001:db8::/32]"
+    if office not in text:
+        raise zt_e2e.SetupError("%s: no line %r" % (src, office))
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(dest, "w") as f:
+        f.write(text.replace(office, office[:-1] + ", 127.0.0.1/32]"))
+    shutil.copy(os.path.join(os.path.dirname(src), "order.schema.json"),
+                os.path.dirname(dest))
+    return dest
+
+
+def serve(cfg, keys, root, src, port):
+    """An Apache on @port guarding the echo API with @src compiled."""
+    zt_e2e.make_tree(root)
+    zt_e2e.install_cgi(root)
+    keys.write_jwks(os.path.join(root, "policy"))
+    ztb = os.path.join(root, "policy", "orders.ztb")
+    zt_e2e.compile_policy(cfg, src, ztb)
+    shown = os.path.relpath(src, TOP) if src.startswith(TOP) else src
+    print("compiled %s -> %s" % (shown, ztb))
+    srv = Httpd(cfg, root, BODY)
+    srv.port = port
+    srv.table = ztb
+    srv.write_conf()
+    srv.start()
+    return srv
+
+
 def short(path):
     """The path in its column: a UUID shortened."""
     return path if len(path) <= 20 else path[:17] + "..."
@@ -77,9 +123,14 @@ def why(r):
     """The reason, as the client sees it."""
     if r.status_code == 200:
         return "allowed by " + r.json().get("ZT_RULE", "?")
-    chal = r.headers.get("WWW-Authenticate", "")
+    chal = dict(re.findall(r'(\w+)="([^"]*)"',
+                           r.headers.get("WWW-Authenticate", "")))
     if "error_description" in chal:
-        return chal.split("error_description=", 1)[1].strip('"')
+        if "acr_values" in chal:                  # a step-up challenge
+            return "%s (acr_values %s, max_age %s)" % (
+                chal["error_description"], chal["acr_values"],
+                chal.get("max_age", "-"))
+        return chal["error_description"]
     try:
         return r.json().get("detail", "")
     except ValueError:
@@ -92,26 +143,25 @@ def main():
     port = int(os.environ.get("ZT_DEMO_PORT", "8480"))
     root = os.path.join(cfg.builddir, "demo")
 
+    office_root = root + "-office"
+
     # A previous demo server may still run: stop it first.
-    old = Httpd(cfg, root, BODY) if os.path.exists(root) else None
-    if old is not None and old.pid() and old.alive(old.pid()):
-        old.started = True
-        old.stop()
+    for r in (root, office_root):
+        old = Httpd(cfg, r, BODY) if os.path.exists(r) else None
+        if old is not None and old.pid() and old.alive(old.pid()):
+            old.started = True
+            old.stop()
 
-    zt_e2e.make_tree(root)
-    zt_e2e.install_cgi(root)
     keys = Keys()
-    keys.write_jwks(os.path.join(root, "policy"))
     src = os.path.join(TOP, "examples", "orders", "orders.ztp")
-    ztb = os.path.join(root, "policy", "orders.ztb")
-    zt_e2e.compile_policy(cfg, src, ztb)
-    print("compiled %s -> %s" % (os.path.relpath(src, TOP), ztb))
-
-    srv = Httpd(cfg, root, BODY)
-    srv.port = port
-    srv.write_conf()
-    srv.start()
-    print("Apache with mod_zerotrust listens on %s\n" % srv.url)
+    srv = serve(cfg, keys, root, src, port)
+    # The office is 10.0.0.0/8 and 2001:db8::/32; the demo's client is
+    # 127.0.0.1, so the step-up rows go to a second Apache whose policy
+    # also counts 127.0.0.1/32 as the office.
+    office_src = office_copy(src, os.path.join(office_root, "orders.ztp"))
+    office = serve(cfg, keys, office_root, office_src, port + 1)
+    print("Apache with mod_zerotrust listens on %s (orders.ztp)"
+          " and %s (127.0.0.1 in the office)\n" % (srv.url, office.url))
 
     print("  status request                     caller                                       "
           "client is told / audit log says")
@@ -119,10 +169,11 @@ def main():
         h = dict(extra.get("headers", {}))
         if tok:
             h["Authorization"] = "Bearer " + tok
-        pos = srv.audit.size()
-        r = requests.request(method, srv.url + path, headers=h,
+        to = office if extra.get("office") else srv
+        pos = to.audit.size()
+        r = requests.request(method, to.url + path, headers=h,
                              json=extra.get("json"), timeout=10)
-        rec = (srv.audit.records(pos, wait=1.0) or [{}])[-1]
+        rec = (to.audit.records(pos, wait=1.0) or [{}])[-1]
         print("  %d    %-6s %-20s %-44s %s\n%78s[%s: %s%s]"
               % (r.status_code, method, short(path), who, why(r), "",
                  rec.get("stage"), rec.get("reason"),
@@ -132,8 +183,9 @@ def main():
     last = srv.audit.all().splitlines()[-1:]
     if last:
         print("last record: %s" % last[0])
-    print("table:      %s dump %s" % (cfg.zpc, ztb))
-    print("stop with:  %s -f %s -k stop" % (cfg.httpd, srv.conf))
+    print("table:      %s dump %s" % (cfg.zpc, srv.table))
+    print("stop with:  %s -f %s -k stop; %s -f %s -k stop"
+          % (cfg.httpd, srv.conf, cfg.httpd, office.conf))
 
 
 if __name__ == "__main__":
