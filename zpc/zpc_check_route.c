@@ -713,3 +713,89 @@ void zpc_check_routes(zpc_check_t *c)
     }
 }
 
+
+/* ------------------------------------------------------------------ */
+/* patterns not enforced yet                                           */
+
+#define ZPC_PATTERNS_LISTED 4   /* the rest is counted, not listed */
+
+/* "GET /users/{uid}/orders": the route as targets name it, without types. */
+static const char *zpc_route_name(zpc_check_t *c, const zpc_ast_route_t *r)
+{
+    const char *name = r->method;
+
+    for (int i = 0; i < r->segs->nelts; i++) {
+        const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
+        name = apr_pstrcat(c->pool, name, i == 0 ? " /" : "/",
+                           s->kind == ZPC_SEG_LIT ? s->text
+                           : s->kind == ZPC_SEG_CAP ? apr_pstrcat(c->pool, "{",
+                                                                  s->text, "}", NULL)
+                           : s->kind == ZPC_SEG_STAR ? "*" : "**", NULL);
+    }
+    return r->segs->nelts == 0 ? apr_pstrcat(c->pool, name, " /", NULL) : name;
+}
+
+static void zpc_pattern_seen(zpc_check_t *c, apr_array_header_t *seen,
+                             const zpc_ast_route_t *r, const char *what,
+                             const char *name, const zpc_ast_type_t *t,
+                             const zpc_loc_t **first)
+{
+    if (t == NULL || t->regexes == 0 || t->regex == NULL) {
+        return;
+    }
+    if (*first == NULL) {
+        *first = &t->regex_loc;
+    }
+    APR_ARRAY_PUSH(seen, const char *) = apr_psprintf(c->pool,
+        "route %s, %s %s /%s/", zpc_route_name(c, r), what, name, t->regex);
+}
+
+/*
+** Regular expressions are parsed and judged, but neither zpc nor the
+** module matches them until they compile to automata (issue #5).  One
+** warning per policy, at the first pattern, naming them all.
+*/
+void zpc_warn_patterns(zpc_check_t *c)
+{
+    apr_array_header_t *seen = apr_array_make(c->pool, 4, sizeof(const char *));
+    const zpc_loc_t *first = NULL;
+    const char *list;
+    int total;
+
+    for (int i = 0; i < c->ast->routes->nelts; i++) {
+        const zpc_ast_route_t *r = APR_ARRAY_IDX(c->ast->routes, i, zpc_ast_route_t *);
+
+        if (!r->ok) {
+            continue;
+        }
+        for (int j = 0; j < r->segs->nelts; j++) {
+            const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
+            if (s->kind == ZPC_SEG_CAP) {
+                zpc_pattern_seen(c, seen, r, "path", s->text, s->type, &first);
+            }
+        }
+        for (int j = 0; j < r->params->nelts; j++) {
+            const zpc_ast_param_t *p = APR_ARRAY_IDX(r->params, j, zpc_ast_param_t *);
+            if (p->kind == ZPC_PARAM_QUERY || p->kind == ZPC_PARAM_HEADER) {
+                zpc_pattern_seen(c, seen, r, p->kind == ZPC_PARAM_QUERY
+                                 ? "query" : "header", p->name, p->type, &first);
+            }
+        }
+    }
+    if (seen->nelts == 0) {
+        return;
+    }
+    total = seen->nelts;
+    list = APR_ARRAY_IDX(seen, 0, const char *);
+    for (int i = 1; i < total && i < ZPC_PATTERNS_LISTED; i++) {
+        list = apr_pstrcat(c->pool, list, "; ", APR_ARRAY_IDX(seen, i, const char *),
+                           NULL);
+    }
+    if (total > ZPC_PATTERNS_LISTED) {
+        list = apr_psprintf(c->pool, "%s; and %d more", list,
+                            total - ZPC_PATTERNS_LISTED);
+    }
+    zpc_diag_warning(c->d, first, "patterns are not enforced yet: %s; values "
+                     "are checked for type and length only, here and by the "
+                     "module (issue #5 compiles patterns to automata)", list);
+}
