@@ -568,6 +568,14 @@ static void zt_fileid_from(zt_fileid_t *id, const apr_finfo_t *fi)
 }
 
 /*
+** A file changed this recently may change again within the same timestamp
+** tick (1 s on some filesystems) without its identity showing it: like
+** git's "racy" index entries, its identity is not trusted, and the next
+** check reads it again (the digest then tells unchanged bytes apart).
+*/
+#define ZT_FILE_RACY apr_time_from_sec(2)
+
+/*
 ** Read the key set file.  Its identity is taken from the open descriptor,
 ** before reading, so a file replaced or rewritten meanwhile differs from
 ** it at the next check and is read again.
@@ -597,6 +605,10 @@ static apr_status_t zt_keys_read_file(zt_keys_t *keys, const char *path,
         return rv;
     }
     zt_fileid_from(id, &fi);
+    if ((fi.mtime > fi.ctime ? fi.mtime : fi.ctime)
+        > apr_time_now() - ZT_FILE_RACY) {
+        id->valid = 0;
+    }
     /* One byte more than allowed, to tell "exactly the limit" from "more". */
     buf = apr_palloc(pool, max + 1);
     rv = apr_file_read_full(f, buf, max + 1, &got);

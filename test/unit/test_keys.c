@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1436,12 +1437,15 @@ START_TEST(t_file)
     /* Read at creation, quietly. */
     ck_assert_int_eq(logbook.n, 0);
 
-    /* Unchanged file: an unknown kid finds nothing new. */
+    /* Unchanged file: an unknown kid finds nothing new.  Written under
+     * 2 s ago, its identity is not trusted, so it is read again (an
+     * attempt) and found the same (no new generation). */
     zt_sleep_ms(120);
     t0 = apr_time_now();
     ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
     zt_keys_stat(keys, 0, &st, pool);
-    ck_assert_uint_eq(st.attempts, 1);
+    ck_assert_uint_eq(st.attempts, 2);
+    ck_assert_uint_eq(zt_keys_generation(keys, 0), g1);
 
     /* Rewritten: unknown kids read it, but not before file_check has
      * passed since the last look. */
@@ -1450,15 +1454,18 @@ START_TEST(t_file)
                      apr_time_from_msec(100));
     ck_assert_str_eq(zt_kids_now(keys, 0), "a,b");
     zt_keys_stat(keys, 0, &st, pool);
-    ck_assert_uint_eq(st.attempts, 2);
+    ck_assert_uint_eq(st.attempts, 3);
     g2 = zt_keys_generation(keys, 0);
 
-    /* Broken, then gone: the last good set stays, one message each. */
+    /* Broken, then gone: the last good set stays, one message each --
+     * even though the broken file, still racy, is read at both checks. */
     zt_write_file("zt-keys-test.json", "{\"keys\":[");
     zt_sleep_ms(120);
     ck_assert_int_eq(zt_keys_refetch(keys, 0, g2), 0);
     zt_sleep_ms(120);
     ck_assert_int_eq(zt_keys_refetch(keys, 0, g2), 0);
+    zt_keys_stat(keys, 0, &st, pool);
+    ck_assert_uint_eq(st.attempts, 5);
     ck_assert_str_eq(zt_kids_now(keys, 0), "a,b");
     ck_assert_ptr_nonnull(strstr(zt_logged(ZT_KEYS_EV_KEPT), path));
     ck_assert_int_eq(unlink(path), 0);
@@ -1503,6 +1510,63 @@ START_TEST(t_file_same_size)
     zt_write_file("zt-keys-test2.json", zt_set1(&kb, "a"));   /* same length */
     zt_sleep_ms(60);
     ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 1);
+    unlink(path);
+}
+END_TEST
+
+/*
+** A racy file: rewritten in place, same size, mtime put back.  Where
+** timestamps are coarse, ctime would not move either; so what is checked
+** is that a file changed under 2 s ago is not trusted by its identity
+** (read again at every check), and is trusted once older.
+*/
+START_TEST(t_file_racy)
+{
+    const char *path = zt_write_file("zt-keys-racy.json", zt_set1(&ka, "a"));
+    const char *err, *text = zt_set1(&kb, "a");     /* same length */
+    struct stat sb;
+    struct timespec ts[2];
+    zt_keys_stat_t st;
+    zt_keys_t *keys;
+    uint64_t g1;
+    FILE *f;
+
+    opts.file_check = apr_time_from_msec(50);
+    keys = zt_mk(ZT_KEYSRC_FILE, path, ZT_T_ISS, apr_time_from_sec(3600),
+                 apr_time_from_sec(60), &err);
+    ck_assert_msg(keys != NULL, "%s", err);
+    g1 = zt_keys_generation(keys, 0);
+
+    /* Unchanged and racy: read again, found the same. */
+    zt_sleep_ms(60);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+    zt_keys_stat(keys, 0, &st, pool);
+    ck_assert_uint_eq(st.attempts, 2);
+    ck_assert_uint_eq(zt_keys_generation(keys, 0), g1);
+
+    /* Older than 2 s: trusted, not read. */
+    zt_sleep_ms(2100);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+    zt_keys_stat(keys, 0, &st, pool);
+    ck_assert_uint_eq(st.attempts, 3);      /* the last racy look */
+    zt_sleep_ms(60);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 0);
+    zt_keys_stat(keys, 0, &st, pool);
+    ck_assert_uint_eq(st.attempts, 3);
+
+    /* In place, same size, mtime restored: still seen. */
+    ck_assert_int_eq(stat(path, &sb), 0);
+    f = fopen(path, "r+");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(strlen(text), (size_t)sb.st_size);
+    fputs(text, f);
+    fclose(f);
+    ts[0] = sb.st_atim;
+    ts[1] = sb.st_mtim;
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    zt_sleep_ms(60);
+    ck_assert_int_eq(zt_keys_refetch(keys, 0, g1), 1);
+    ck_assert_uint_gt(zt_keys_generation(keys, 0), g1);
     unlink(path);
 }
 END_TEST
@@ -1727,6 +1791,7 @@ static Suite *zt_keys_suite(void)
     tcase_add_test(tc, t_discover);
     tcase_add_test(tc, t_discover_refusals);
     tcase_add_test(tc, t_file);
+    tcase_add_test(tc, t_file_racy);
     tcase_add_test(tc, t_file_same_size);
     tcase_add_test(tc, t_generations_unique);
     tcase_add_test(tc, t_localhost);
