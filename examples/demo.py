@@ -160,8 +160,9 @@ def main():
     # also counts 127.0.0.1/32 as the office.
     office_src = office_copy(src, os.path.join(office_root, "orders.ztp"))
     office = serve(cfg, keys, office_root, office_src, port + 1)
-    print("Apache with mod_zerotrust listens on %s (orders.ztp)"
-          " and %s (127.0.0.1 in the office)\n" % (srv.url, office.url))
+    print("Apache with mod_zerotrust listens on %s (orders.ztp); the step-up"
+          " rows use %s (127.0.0.1 in the office), stopped after them\n"
+          % (srv.url, office.url))
 
     print("  status request                     caller                                       "
           "client is told / audit log says")
@@ -179,13 +180,13 @@ def main():
                  rec.get("stage"), rec.get("reason"),
                  ", rule " + rec["rule"] if rec.get("rule") else ""))
 
+    office.stop()           # only the step-up rows needed it
     print("\naudit log:  %s" % srv.audit.path)
     last = srv.audit.all().splitlines()[-1:]
     if last:
         print("last record: %s" % last[0])
     print("table:      %s dump %s" % (cfg.zpc, srv.table))
-    print("stop with:  %s -f %s -k stop; %s -f %s -k stop"
-          % (cfg.httpd, srv.conf, cfg.httpd, office.conf))
+    print("stop with:  %s -f %s -k stop" % (cfg.httpd, srv.conf))
 
 
 if __name__ == "__main__":

@@ -6,4 +6,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/test/bootstrap.sh"
+# The build bootstrap.sh just made (it honours ZT_BUILD), not another one.
+ZT_BUILDDIR=${ZT_BUILD:-$top/build}
+export ZT_BUILDDIR
 exec /usr/bin/python3 "$top/examples/demo.py" "$@"
