@@ -511,6 +511,10 @@ class Httpd:
         head = CONF_HEAD.format(root=self.root, port=self.port, user=user,
                                 mods=self.cfg.libexecdir,
                                 module=self.cfg.module)
+        # Cores of crashed children, for debugging: the directory must be
+        # writable by the children's user, and `ulimit -c` non-zero.
+        if os.environ.get("ZT_E2E_COREDIR"):
+            head += 'CoreDumpDirectory "%s"\n' % os.environ["ZT_E2E_COREDIR"]
         with open(self.conf, "w") as f:
             f.write(head + self.body.format(root=self.root))
 
