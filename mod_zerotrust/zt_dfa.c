@@ -85,10 +85,10 @@ static void *zt_re_fail(zt_re_parser_t *ps, size_t off, size_t n,
     return NULL;
 }
 
-/* "cannot be matched by an automaton": the end of every message about a
- * construct that needs backtracking or look-around. */
-#define ZT_RE_NO_DFA "cannot be matched by an automaton (patterns match in " \
-                     "linear time, without backtracking)"
+/* The end of every message about a construct that needs backtracking or
+ * look-around (zpc's golden tests hold it). */
+#define ZT_RE_NO_DFA "cannot be matched without backtracking; patterns " \
+                     "compile to automata, which match in linear time"
 
 static zt_re_t *zt_re_node(zt_re_parser_t *ps, int kind)
 {
@@ -207,7 +207,10 @@ static int zt_re_escape(zt_re_parser_t *ps, int in_class, unsigned *ch,
     default:
         break;
     }
-    if (!in_class && ((c >= '1' && c <= '9') || c == 'k' || c == 'g')) {
+    if (!in_class && c == 'k' && at + 2 < ps->len && ps->p[at + 2] == '<') {
+        zt_re_fail(ps, at, 3, "the named back-reference '\\k<' " ZT_RE_NO_DFA);
+    }
+    else if (!in_class && ((c >= '1' && c <= '9') || c == 'k' || c == 'g')) {
         zt_re_fail(ps, at, 2, "the back-reference '\\%c' " ZT_RE_NO_DFA, c);
     }
     else if (!in_class && strchr("bBAzZG", c) != NULL) {

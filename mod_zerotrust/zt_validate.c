@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "zt_dfa.h"
 #include "zt_validate.h"
 
 /* Longest part of a value quoted back in "found". */
@@ -216,6 +217,13 @@ static void zt_type_expected(const zt_table_t *t, const zt_type_rec_t *ty,
                      ty->min, ty->max);
         }
         zt_text_str(b, num);
+        if (ty->dfa != ZT_NONE) {
+            const char *re = zt_table_str(t, ty->str);
+
+            zt_text_str(b, " matching /");
+            zt_text_esc(b, re, strlen(re));
+            zt_text_str(b, "/");
+        }
         return;
     case ZT_TYPE_INT:
         snprintf(num, sizeof(num), "an integer %" PRId64 "..%" PRId64,
@@ -260,10 +268,8 @@ static int zt_type_check(const zt_table_t *t, uint32_t ti, const char *s,
 
     switch (ty->kind) {
     case ZT_TYPE_STRING:
-        ok = (int64_t)n >= ty->min && (int64_t)n <= ty->max;
-        if (ok && ty->str != 0 && *zt_table_str(t, ty->str) != '\0') {
-            v->unchecked_pattern = 1;
-        }
+        ok = (int64_t)n >= ty->min && (int64_t)n <= ty->max
+             && (ty->dfa == ZT_NONE || zt_dfa_match(t->dfas + ty->dfa, s, n));
         break;
     case ZT_TYPE_INT:
         ok = zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
@@ -514,13 +520,3 @@ const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
     return buf;
 }
 
-uint32_t zt_validate_patterns(const zt_table_t *t)
-{
-    uint32_t n = 0;
-
-    for (uint32_t i = 0; i < t->ntypes; i++) {
-        n += t->types[i].kind == ZT_TYPE_STRING && t->types[i].str != 0
-             && *zt_table_str(t, t->types[i].str) != '\0';
-    }
-    return n;
-}

@@ -156,8 +156,9 @@ static const struct {
     const char *msg;        /* a part of the message */
     size_t off, len;        /* where the construct is */
 } error_cases[] = {
-    { "(a)\\1", "the back-reference '\\1' cannot be matched by an automaton", 3, 2 },
-    { "(?<n>a)\\k<n>", "the back-reference '\\k'", 7, 2 },
+    { "(a)\\1", "the back-reference '\\1' cannot be matched without backtracking", 3, 2 },
+    { "(?<n>a)\\k<n>", "the named back-reference '\\k<'", 7, 3 },
+    { "a\\g1", "the back-reference '\\g'", 1, 2 },
     { "a(?=b)", "the look-ahead '(?='", 1, 3 },
     { "a(?!b)", "the look-ahead '(?!'", 1, 3 },
     { "(?<=a)b", "the look-behind '(?<='", 0, 4 },
@@ -231,15 +232,15 @@ END_TEST
 /* zt_dfa_compile puts the column in the message; a tiny buffer is cut. */
 START_TEST(test_error_text)
 {
-    char err[128], tiny[8];
+    char err[256], tiny[8];
     const void *img;
     size_t n;
 
     ck_assert_int_eq(zt_dfa_compile("ab(?=c)", 7, pool, &img, &n, err,
                                      sizeof(err)), -1);
-    ck_assert_str_eq(err, "the look-ahead '(?=' cannot be matched by an "
-                     "automaton (patterns match in linear time, without "
-                     "backtracking), at column 3");
+    ck_assert_str_eq(err, "the look-ahead '(?=' cannot be matched without "
+                     "backtracking; patterns compile to automata, which "
+                     "match in linear time, at column 3");
     ck_assert_int_eq(zt_dfa_compile("\\1", 2, pool, &img, &n, tiny,
                                      sizeof(tiny)), -1);
     ck_assert_uint_eq(strlen(tiny), sizeof(tiny) - 1);
