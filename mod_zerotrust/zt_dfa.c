@@ -12,8 +12,9 @@
  *             sequences and alternations need no patch lists
  *   classes   the bytes split into classes no NFA edge tells apart
  *   subsets   NFA -> DFA by subset construction, at most ZT_DFA_MAX_STATES
- *   minimise  Moore's partition refinement, then states renumbered
- *             breadth-first (dead 0, start 1) and written as an image
+ *   minimise  Moore's partition refinement, then classes and states put
+ *             in a canonical order (dead 0, start 1) and written as an
+ *             image: equal languages give equal images
  *
  * All scratch memory is a subpool of the caller's pool, destroyed before
  * returning; the image itself is allocated in the caller's pool.
@@ -1049,80 +1050,92 @@ static uint32_t zt_dfa_minimise(zt_dfa_build_t *b, uint32_t *blk)
 }
 
 /*
- * Write the minimal DFA: blocks numbered breadth-first from the start
- * (the dead block 0, the start 1), then classes whose columns are equal
- * merged, so the image is the same for equal languages.
+ * Write the minimal DFA in canonical form, so equal languages give equal
+ * images: classes whose columns (the next block from every block) are
+ * equal are merged and numbered in the order of their smallest byte; the
+ * blocks are numbered breadth-first from the start over those classes,
+ * the dead block 0 and the start 1.
  */
 static void *zt_dfa_image(zt_dfa_build_t *b, const uint32_t *blk,
                           uint32_t nblk, apr_pool_t *pool, size_t *image_len)
 {
+    uint32_t *brep = apr_palloc(b->pool, nblk * sizeof(uint32_t));
     uint32_t *num = apr_palloc(b->pool, nblk * sizeof(uint32_t));
-    uint32_t *rep = apr_palloc(b->pool, (nblk + 1) * sizeof(uint32_t));
-    uint32_t *col = apr_palloc(b->pool, 256 * sizeof(uint32_t));
-    uint32_t *vec, n = 2, ncols = 0;
+    uint32_t *order = apr_palloc(b->pool, (nblk + 1) * sizeof(uint32_t));
+    uint32_t *vec = apr_palloc(b->pool, nblk * sizeof(uint32_t));
+    uint32_t merged[256], canon[256], crep[256], n = 2, nc = 0, nmerged = 0;
     apr_hash_t *cols = apr_hash_make(b->pool);
     zt_dfa_hdr_t *h;
     uint16_t *next;
     uint8_t *accept;
     size_t len;
 
+#define ZT_NEXT(state, c) blk[b->next[(size_t)(state) * b->ncls + (c)]]
     for (uint32_t k = 0; k < nblk; k++) {
-        num[k] = ZT_NFA_NONE;
+        brep[k] = num[k] = ZT_NFA_NONE;
+    }
+    for (uint32_t s = 0; s < b->n; s++) {
+        if (brep[blk[s]] == ZT_NFA_NONE) {
+            brep[blk[s]] = s;
+        }
+    }
+    for (uint32_t c = 0; c < b->ncls; c++) {
+        uint32_t *id;
+
+        for (uint32_t k = 0; k < nblk; k++) {
+            vec[k] = ZT_NEXT(brep[k], c);
+        }
+        if ((id = apr_hash_get(cols, vec, nblk * sizeof(uint32_t))) == NULL) {
+            id = apr_palloc(b->pool, sizeof(*id));
+            *id = nmerged++;
+            apr_hash_set(cols, apr_pmemdup(b->pool, vec, nblk * sizeof(uint32_t)),
+                         nblk * sizeof(uint32_t), id);
+        }
+        merged[c] = *id;
+        canon[c] = ZT_NFA_NONE;
+    }
+    for (unsigned c = 0; c < 256; c++) {
+        uint32_t m = merged[b->cls[c]];
+
+        if (canon[m] == ZT_NFA_NONE) {
+            canon[m] = nc;
+            crep[nc++] = b->cls[c];
+        }
     }
     num[blk[0]] = 0;
-    rep[0] = 0;
-    rep[1] = 1;
+    order[0] = blk[0];
+    order[1] = blk[0];              /* matches nothing: the start is dead too */
     if (blk[1] != blk[0]) {
         num[blk[1]] = 1;
+        order[1] = blk[1];
         for (uint32_t q = 1; q < n; q++) {
-            for (uint32_t c = 0; c < b->ncls; c++) {
-                uint32_t to = b->next[(size_t)rep[q] * b->ncls + c];
-                if (num[blk[to]] == ZT_NFA_NONE) {
-                    num[blk[to]] = n;
-                    rep[n++] = to;
+            for (uint32_t k = 0; k < nc; k++) {
+                uint32_t to = ZT_NEXT(brep[order[q]], crep[k]);
+                if (num[to] == ZT_NFA_NONE) {
+                    num[to] = n;
+                    order[n++] = to;
                 }
             }
         }
     }
-    else {
-        rep[1] = 0;                 /* matches nothing: start is dead too */
-    }
-    /* merge classes whose column (next state in every state) is equal */
-    vec = apr_palloc(b->pool, n * sizeof(uint32_t));
-    for (uint32_t c = 0; c < b->ncls; c++) {
-        uint32_t *id;
-
-        for (uint32_t q = 0; q < n; q++) {
-            vec[q] = num[blk[b->next[(size_t)rep[q] * b->ncls + c]]];
-        }
-        if ((id = apr_hash_get(cols, vec, n * sizeof(uint32_t))) == NULL) {
-            id = apr_palloc(b->pool, sizeof(*id));
-            *id = ncols++;
-            apr_hash_set(cols, apr_pmemdup(b->pool, vec, n * sizeof(uint32_t)),
-                         n * sizeof(uint32_t), id);
-        }
-        col[c] = *id;
-    }
-    len = (sizeof(zt_dfa_hdr_t) + 2 * (size_t)n * ncols + n + 7) & ~(size_t)7;
+    len = (sizeof(zt_dfa_hdr_t) + 2 * (size_t)n * nc + n + 7) & ~(size_t)7;
     h = apr_pcalloc(pool, len);
     h->magic = ZT_DFA_MAGIC;
     h->len = (uint32_t)len;
     h->nstates = n;
-    h->nclasses = ncols;
+    h->nclasses = nc;
     next = (uint16_t *)(h + 1);
-    accept = (uint8_t *)(next + (size_t)n * ncols);
+    accept = (uint8_t *)(next + (size_t)n * nc);
     for (unsigned c = 0; c < 256; c++) {
-        h->cls[c] = (uint8_t)col[b->cls[c]];
-    }
-    for (uint32_t c = 0; c < b->ncls; c++) {
-        for (uint32_t q = 0; q < n; q++) {
-            next[(size_t)q * ncols + col[c]] =
-                (uint16_t)num[blk[b->next[(size_t)rep[q] * b->ncls + c]]];
-        }
+        h->cls[c] = (uint8_t)canon[merged[b->cls[c]]];
     }
     for (uint32_t q = 0; q < n; q++) {
-        accept[q] = b->accept[rep[q]];
+        for (uint32_t k = 0; k < nc; k++) {
+            next[(size_t)q * nc + k] = (uint16_t)num[ZT_NEXT(brep[order[q]], crep[k])];
+        }
+        accept[q] = b->accept[brep[order[q]]];
     }
+#undef ZT_NEXT
     *image_len = len;
     return h;
 }

@@ -71,8 +71,10 @@ static int zt_text_str(zt_text_t *b, const char *s)
     return zt_text_put(b, s, strlen(s));
 }
 
-/* @a s with bytes outside printable ASCII, '"' and '\\' as \xNN. */
-static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
+/* @a s with bytes outside printable ASCII and '"' as \xNN; '\\' too
+ * unless @a keep_backslash (a pattern, whose escapes stay readable). */
+static int zt_text_esc_as(zt_text_t *b, const char *s, size_t n,
+                          int keep_backslash)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -80,7 +82,7 @@ static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        if (c >= 0x20 && c < 0x7f && c != '"' && (c != '\\' || keep_backslash)) {
             if (zt_text_put(b, (const char *)&s[i], 1) < 0) {
                 return -1;
             }
@@ -90,6 +92,11 @@ static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
         }
     }
     return 0;
+}
+
+static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
+{
+    return zt_text_esc_as(b, s, n, 0);
 }
 
 /* "\"value\"", or "\"first 40 bytes...\" (N bytes)" for a long one. */
@@ -221,7 +228,7 @@ static void zt_type_expected(const zt_table_t *t, const zt_type_rec_t *ty,
             const char *re = zt_table_str(t, ty->str);
 
             zt_text_str(b, " matching /");
-            zt_text_esc(b, re, strlen(re));
+            zt_text_esc_as(b, re, strlen(re), 1);
             zt_text_str(b, "/");
         }
         return;

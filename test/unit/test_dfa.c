@@ -133,6 +133,23 @@ START_TEST(test_minimal)
     ck_assert_uint_eq(n1, n2);
     ck_assert(memcmp(a, b, n1) == 0);
     ck_assert_uint_eq(zt_dfa_nstates(compile_ok("[a-z]{1,64}", NULL)), 66);
+    /* canonical: the same language always gives the same bytes */
+    static const char *const same[][3] = {
+        { "[a-c]+", "(a|b|c)(?:[cba])*", "^[abc]{1,}$" },
+        { "x?", "(x|)", "x{0,1}?" },
+        { "\\d{2}|\\d\\d", "[0-9][0-9]", "(?:[0-4]|[5-9]){2}" },
+        { "[^\\s\\S]", "[^\\w\\W]", "[^\\d\\D]+" },
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        size_t na, nb;
+        const void *x = compile_ok(same[i][0], &na);
+
+        for (int k = 1; k < 3; k++) {
+            const void *y = compile_ok(same[i][k], &nb);
+            ck_assert_msg(na == nb && memcmp(x, y, na) == 0, "/%s/ and /%s/ "
+                          "differ", same[i][0], same[i][k]);
+        }
+    }
 }
 END_TEST
 
