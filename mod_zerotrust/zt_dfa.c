@@ -12,7 +12,7 @@
  *             sequences and alternations need no patch lists
  *   classes   the bytes split into classes no NFA edge tells apart
  *   subsets   NFA -> DFA by subset construction, at most ZT_DFA_MAX_STATES
- *   minimise  Moore's partition refinement, then classes and states put
+ *   minimise  Hopcroft's partition refinement, then classes and states put
  *             in a canonical order (dead 0, start 1) and written as an
  *             image: equal languages give equal images
  *
@@ -1003,49 +1003,126 @@ static int zt_dfa_subsets(zt_dfa_build_t *b, uint32_t start)
 /* Minimisation and the image                                          */
 
 /*
- * Moore's refinement: states start split by acceptance, and a block is
- * split while its states lead, on some class, into different blocks.
- * Returns the number of blocks; blk[s] is the block of state s.
+ * Hopcroft's partition refinement, O(k n log n) for n states and k
+ * classes: states start split by acceptance; a splitter (block B, class
+ * c) splits every block whose states lead on c partly into B, and of the
+ * two halves only the smaller need be a splitter again.  Returns the
+ * number of blocks; blk[s] is the block of state s.
  */
 static uint32_t zt_dfa_minimise(zt_dfa_build_t *b, uint32_t *blk)
 {
-    uint32_t nblk = 0, *tmp = apr_palloc(b->pool, b->n * sizeof(uint32_t));
-    uint32_t *sig = apr_palloc(b->pool, (b->ncls + 1) * sizeof(uint32_t));
-    apr_pool_t *round;
+    uint32_t n = b->n, k = b->ncls, nblk = 0, nwl = 0, nacc = 0;
+    size_t cells = (size_t)n * k;
+    uint32_t *poff = apr_pcalloc(b->pool, (cells + 1) * sizeof(uint32_t));
+    uint32_t *pred = apr_palloc(b->pool, cells * sizeof(uint32_t));
+    uint32_t *elems = apr_palloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *loc = apr_palloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *first = apr_palloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *end = apr_palloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *marked = apr_pcalloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *touched = apr_palloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *x = apr_palloc(b->pool, n * sizeof(uint32_t));
+    uint32_t *wl = apr_palloc(b->pool, cells * sizeof(uint32_t));
+    uint8_t *inwl = apr_pcalloc(b->pool, cells);
+    uint8_t *mark = apr_pcalloc(b->pool, n);
 
-    if (apr_pool_create(&round, b->pool) != APR_SUCCESS) {
-        return 0;
+    /* predecessors of (class c, state t) at pred[poff[c*n+t] .. poff[c*n+t+1]) */
+    for (uint32_t s = 0; s < n; s++) {
+        for (uint32_t c = 0; c < k; c++) {
+            poff[(size_t)c * n + b->next[(size_t)s * k + c] + 1]++;
+        }
     }
-    for (uint32_t s = 0; s < b->n; s++) {
+    for (size_t i = 0; i < cells; i++) {
+        poff[i + 1] += poff[i];
+    }
+    {
+        uint32_t *cur = apr_palloc(b->pool, cells * sizeof(uint32_t));
+
+        memcpy(cur, poff, cells * sizeof(uint32_t));
+        for (uint32_t s = 0; s < n; s++) {
+            for (uint32_t c = 0; c < k; c++) {
+                pred[cur[(size_t)c * n + b->next[(size_t)s * k + c]]++] = s;
+            }
+        }
+    }
+    /* blocks: the rejecting states (the dead state among them), then the
+     * accepting ones */
+    for (uint32_t s = 0; s < n; s++) {
+        nacc += b->accept[s];
+    }
+    for (uint32_t s = 0, lo = 0, hi = n - nacc; s < n; s++) {
+        uint32_t pos = b->accept[s] ? hi++ : lo++;
+        elems[pos] = s;
+        loc[s] = pos;
         blk[s] = b->accept[s];
     }
-    for (;;) {
-        apr_hash_t *seen = apr_hash_make(round);
-        uint32_t count = 0;
+    first[0] = 0;
+    end[0] = n - nacc;
+    nblk = 1;
+    if (nacc > 0 && nacc < n) {
+        uint32_t small = nacc <= n - nacc ? 1 : 0;
 
-        for (uint32_t s = 0; s < b->n; s++) {
-            size_t klen = (b->ncls + 1) * sizeof(uint32_t);
-            uint32_t *id;
-
-            sig[0] = blk[s];
-            for (uint32_t c = 0; c < b->ncls; c++) {
-                sig[1 + c] = blk[b->next[(size_t)s * b->ncls + c]];
-            }
-            if ((id = apr_hash_get(seen, sig, klen)) == NULL) {
-                id = apr_palloc(round, sizeof(*id));
-                *id = count++;
-                apr_hash_set(seen, apr_pmemdup(round, sig, klen), klen, id);
-            }
-            tmp[s] = *id;
+        first[1] = n - nacc;
+        end[1] = n;
+        nblk = 2;
+        for (uint32_t c = 0; c < k; c++) {
+            wl[nwl++] = small * k + c;
+            inwl[(size_t)small * k + c] = 1;
         }
-        memcpy(blk, tmp, b->n * sizeof(uint32_t));
-        apr_pool_clear(round);
-        if (count == nblk) {
-            break;
-        }
-        nblk = count;
     }
-    apr_pool_destroy(round);
+    while (nwl > 0) {
+        uint32_t split = wl[--nwl], B = split / k, c = split % k;
+        uint32_t nx = 0, ntouched = 0;
+
+        inwl[split] = 0;
+        /* the states that lead into B on c, collected before any split */
+        for (uint32_t i = first[B]; i < end[B]; i++) {
+            size_t key = (size_t)c * n + elems[i];
+            for (uint32_t q = poff[key]; q < poff[key + 1]; q++) {
+                if (!mark[pred[q]]) {
+                    mark[pred[q]] = 1;
+                    x[nx++] = pred[q];
+                }
+            }
+        }
+        /* move them to the front of their blocks */
+        for (uint32_t i = 0; i < nx; i++) {
+            uint32_t p = x[i], Y = blk[p], dst, other;
+
+            if (marked[Y] == 0) {
+                touched[ntouched++] = Y;
+            }
+            dst = first[Y] + marked[Y]++;
+            other = elems[dst];
+            elems[loc[p]] = other;
+            loc[other] = loc[p];
+            elems[dst] = p;
+            loc[p] = dst;
+        }
+        for (uint32_t i = 0; i < ntouched; i++) {
+            uint32_t Y = touched[i], Z;
+
+            if (marked[Y] < end[Y] - first[Y]) {
+                Z = nblk++;
+                first[Z] = first[Y];
+                end[Z] = first[Y] + marked[Y];
+                first[Y] = end[Z];
+                for (uint32_t e = first[Z]; e < end[Z]; e++) {
+                    blk[elems[e]] = Z;
+                }
+                for (uint32_t d = 0; d < k; d++) {
+                    uint32_t add = inwl[(size_t)Y * k + d]
+                                   || end[Z] - first[Z] <= end[Y] - first[Y] ? Z : Y;
+                    wl[nwl++] = add * k + d;
+                    inwl[(size_t)add * k + d] = 1;
+                }
+            }
+            marked[Y] = 0;
+        }
+        for (uint32_t i = 0; i < nx; i++) {
+            mark[x[i]] = 0;
+        }
+    }
     return nblk;
 }
 
@@ -1066,7 +1143,7 @@ static void *zt_dfa_image(zt_dfa_build_t *b, const uint32_t *blk,
     uint32_t merged[256], canon[256], crep[256], n = 2, nc = 0, nmerged = 0;
     apr_hash_t *cols = apr_hash_make(b->pool);
     zt_dfa_hdr_t *h;
-    uint16_t *next;
+    uint32_t *next;
     uint8_t *accept;
     size_t len;
 
@@ -1118,20 +1195,20 @@ static void *zt_dfa_image(zt_dfa_build_t *b, const uint32_t *blk,
             }
         }
     }
-    len = (sizeof(zt_dfa_hdr_t) + 2 * (size_t)n * nc + n + 7) & ~(size_t)7;
+    len = (sizeof(zt_dfa_hdr_t) + 4 * (size_t)n * nc + n + 7) & ~(size_t)7;
     h = apr_pcalloc(pool, len);
     h->magic = ZT_DFA_MAGIC;
     h->len = (uint32_t)len;
     h->nstates = n;
     h->nclasses = nc;
-    next = (uint16_t *)(h + 1);
+    next = (uint32_t *)(h + 1);
     accept = (uint8_t *)(next + (size_t)n * nc);
     for (unsigned c = 0; c < 256; c++) {
         h->cls[c] = (uint8_t)canon[merged[b->cls[c]]];
     }
     for (uint32_t q = 0; q < n; q++) {
         for (uint32_t k = 0; k < nc; k++) {
-            next[(size_t)q * nc + k] = (uint16_t)num[ZT_NEXT(brep[order[q]], crep[k])];
+            next[(size_t)q * nc + k] = num[ZT_NEXT(brep[order[q]], crep[k])] * nc;
         }
         accept[q] = b->accept[brep[order[q]]];
     }
@@ -1236,7 +1313,7 @@ int zt_dfa_compile(const char *re, size_t len, apr_pool_t *pool,
 const char *zt_dfa_problem(const void *image, size_t len)
 {
     const zt_dfa_hdr_t *h = image;
-    const uint16_t *next;
+    const uint32_t *next;
     const uint8_t *accept, *end;
     size_t cells, need;
 
@@ -1259,7 +1336,7 @@ const char *zt_dfa_problem(const void *image, size_t len)
         return "the class count is outside 1..256";
     }
     cells = (size_t)h->nstates * h->nclasses;
-    need = (sizeof(*h) + 2 * cells + h->nstates + 7) & ~(size_t)7;
+    need = (sizeof(*h) + 4 * cells + h->nstates + 7) & ~(size_t)7;
     if (need != len) {
         return "the image length does not fit its state and class counts";
     }
@@ -1268,11 +1345,11 @@ const char *zt_dfa_problem(const void *image, size_t len)
             return "a byte maps to a class past the class count";
         }
     }
-    next = (const uint16_t *)(h + 1);
+    next = (const uint32_t *)(h + 1);
     accept = (const uint8_t *)(next + cells);
     for (size_t i = 0; i < cells; i++) {
-        if (next[i] >= h->nstates) {
-            return "an edge leads past the last state";
+        if (next[i] >= cells || next[i] % h->nclasses != 0) {
+            return "an edge leads past the last state or inside a row";
         }
         if (i < h->nclasses && next[i] != 0) {
             return "the dead state 0 has an edge out";
@@ -1300,17 +1377,18 @@ int zt_dfa_verify(const void *image, size_t len)
 int zt_dfa_match(const void *image, const char *s, size_t n)
 {
     const zt_dfa_hdr_t *h = image;
-    const uint16_t *next = (const uint16_t *)(h + 1);
+    const uint32_t *next = (const uint32_t *)(h + 1);
     const uint8_t *accept = (const uint8_t *)(next + (size_t)h->nstates * h->nclasses);
-    uint32_t nc = h->nclasses, q = 1;
+    uint32_t q = h->nclasses;       /* the row of the start state, 1 */
 
+    /* edges hold row offsets, so a step is two loads and an add */
     for (size_t i = 0; i < n; i++) {
-        q = next[q * nc + h->cls[(unsigned char)s[i]]];
+        q = next[q + h->cls[(unsigned char)s[i]]];
         if (q == 0) {
             return 0;
         }
     }
-    return accept[q];
+    return accept[q / h->nclasses];
 }
 
 uint32_t zt_dfa_nstates(const void *image)

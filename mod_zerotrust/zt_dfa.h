@@ -32,13 +32,15 @@
  * @verbatim
  *   0        zt_dfa_hdr_t: magic "ZDF1", len, nstates, nclasses
  *   16       u8  cls[256]        byte -> class, each < nclasses
- *   272      u16 next[nstates * nclasses]   next[s * nclasses + c] < nstates
- *   272+2*N  u8  accept[nstates] 0 or 1
+ *   272      u32 next[nstates * nclasses]   next[s * nclasses + c] = t * nclasses:
+ *                                           the row of the next state t < nstates
+ *   272+4*N  u8  accept[nstates] 0 or 1
  *   ...      0 bytes up to len, a multiple of 8
  * @endverbatim
  *
- * State 0 is the dead state (every edge to 0, not accepting), state 1
- * the start.  All integers little-endian; the image must be 8-aligned.
+ * Edges hold the next state's row offset rather than its number, so a
+ * step is two loads and an add.  State 0 is the dead state (every edge
+ * to 0, not accepting), state 1 the start.  All integers little-endian; the image must be 8-aligned.
  */
 #ifndef ZT_DFA_H
 #define ZT_DFA_H

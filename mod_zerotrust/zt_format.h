@@ -65,7 +65,7 @@
  *                             run (in route order).
  *   DFAS  bytes               the compiled patterns of TYPE: DFA images in
  *                             the zt_dfa.h layout (zt_dfa_hdr_t, byte
- *                             classes, u16 transitions, accept flags), each
+ *                             classes, u32 transitions, accept flags), each
  *                             8-aligned; the same pattern is stored once.
  *
  * Every count is the section length divided by the record size; a length

@@ -282,7 +282,7 @@ START_TEST(test_verify_hostile)
     size_t n;
     uint8_t *img = image_copy("[a-c]+x{2}", &n);
     zt_dfa_hdr_t *h = (zt_dfa_hdr_t *)img;
-    uint16_t *next = (uint16_t *)(h + 1);
+    uint32_t *next = (uint32_t *)(h + 1);
     uint8_t *accept = (uint8_t *)(next + h->nstates * h->nclasses);
 
     ck_assert(zt_dfa_verify(img, n));
@@ -308,9 +308,10 @@ START_TEST(test_verify_hostile)
     HOSTILE(h->nclasses = 0, "class count");
     HOSTILE(h->nclasses = 257, "class count");
     HOSTILE(h->cls['a'] = (uint8_t)h->nclasses, "class past");
-    HOSTILE(next[h->nclasses] = (uint16_t)h->nstates, "past the last state");
-    HOSTILE(next[h->nstates * h->nclasses - 1] = 0xffff, "past the last state");
-    HOSTILE(next[0] = 1, "dead state 0 has an edge");
+    HOSTILE(next[h->nclasses] = h->nstates * h->nclasses, "past the last state");
+    HOSTILE(next[h->nstates * h->nclasses - 1] = 0xffffffff, "past the last state");
+    HOSTILE(next[h->nclasses] = 1, "inside a row");
+    HOSTILE(next[0] = h->nclasses, "dead state 0 has an edge");
     HOSTILE(accept[0] = 1, "dead state accepts");
     HOSTILE(accept[1] = 2, "not 0 or 1");
     HOSTILE(img[n - 1] = 1, "padding");

@@ -1507,21 +1507,22 @@ static void v_json_root(blob_t *b)
 }
 static void v_blob_dirty(blob_t *b) { sect(b, ZT_TAG_BLOB, NULL)[39] = 'x'; }
 /* The full table's one automaton (type 2, /[a-z]+/) at DFAS offset 0. */
-static uint16_t *v_dfa_next(blob_t *b, zt_dfa_hdr_t **h)
+static uint32_t *v_dfa_next(blob_t *b, zt_dfa_hdr_t **h)
 {
     *h = (zt_dfa_hdr_t *)sect(b, ZT_TAG_DFAS, NULL);
-    return (uint16_t *)(*h + 1);
+    return (uint32_t *)(*h + 1);
 }
 static void v_dfa_edge(blob_t *b)
 {
     zt_dfa_hdr_t *h;
-    uint16_t *next = v_dfa_next(b, &h);
-    next[h->nclasses + 1] = (uint16_t)h->nstates;
+    uint32_t *next = v_dfa_next(b, &h);
+    next[h->nclasses + 1] = h->nstates * h->nclasses;
 }
 static void v_dfa_dead(blob_t *b)
 {
     zt_dfa_hdr_t *h;
-    v_dfa_next(b, &h)[0] = 1;
+    uint32_t *next = v_dfa_next(b, &h);
+    next[0] = h->nclasses;
 }
 static void v_dfa_class(blob_t *b)
 {
