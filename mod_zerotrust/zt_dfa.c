@@ -34,6 +34,8 @@ _Static_assert(sizeof(zt_dfa_hdr_t) == 272, "zt_dfa_hdr_t layout");
 
 #define ZT_DFA_MAX_WORK   (1u << 27)    /* NFA states visited while building */
 #define ZT_NFA_NONE       UINT32_MAX
+#define ZT_DFA_STR_(x)    #x
+#define ZT_DFA_STR(x)     ZT_DFA_STR_(x)            /* a limit in a message */
 
 /* ------------------------------------------------------------------ */
 /* Thompson NFA                                                        */
@@ -736,7 +738,7 @@ const char *zt_dfa_problem(const void *image, size_t len)
         return "the image length disagrees with its head or is not a multiple of 8";
     }
     if (h->nstates < 2 || h->nstates > ZT_DFA_MAX_STATES) {
-        return "the state count is outside 2..ZT_DFA_MAX_STATES";
+        return "the state count is outside 2.." ZT_DFA_STR(ZT_DFA_MAX_STATES);
     }
     if (h->nclasses < 1 || h->nclasses > 256) {
         return "the class count is outside 1..256";
