@@ -8,7 +8,8 @@
  * table.  Each input is loaded twice: as it is (header, size and checksum
  * checks), and with file_len and the SHA-256 trailer fixed up, so that the
  * mutation reaches the structural checks instead of dying at the checksum.
- * Whatever loads is dumped to /dev/null, and every route is matched with a
+ * Whatever loads is dumped to /dev/null, every pattern's automaton is run
+ * over a few values, and every route is matched with a
  * path built from its own segments and decided with a few claim sets; any
  * decision that breaks an invariant of the format aborts.
  */
@@ -23,6 +24,7 @@
 
 #include "zpc_back.h"
 #include "zt_alg.h"
+#include "zt_dfa.h"
 #include "zt_eval.h"
 #include "zt_jdoc.h"
 #include "zt_table.h"
@@ -147,6 +149,16 @@ static void fz_run(const uint8_t *buf, size_t size)
         return;
     }
     zpc_dump(fz_null, t);
+    /* every pattern's automaton, verified by the loader, on a few values */
+    for (uint32_t i = 0; i < t->ntypes; i++) {
+        if (t->types[i].dfa != ZT_NONE) {
+            FZ_CHECK(zt_dfa_verify(t->dfas + t->types[i].dfa,
+                                   ((const zt_dfa_hdr_t *)(t->dfas + t->types[i].dfa))->len));
+            (void)zt_dfa_match(t->dfas + t->types[i].dfa, "abc-1", 5);
+            (void)zt_dfa_match(t->dfas + t->types[i].dfa, (const char *)buf,
+                               size < 64 ? size : 64);
+        }
+    }
     for (uint32_t i = 0; i < t->nroutes && i < FZ_MAX_ROUTES; i++) {
         const zt_route_rec_t *r = &t->routes[i];
         const char *method = zt_method_name(r->methods);

@@ -303,7 +303,7 @@ START_TEST(test_verify_hostile)
     HOSTILE(h->magic ^= 1, "magic");
     HOSTILE(h->len += 8, "length");
     HOSTILE(h->nstates = 1, "state count");
-    HOSTILE(h->nstates = ZT_DFA_MAX_STATES + 1, "state count");
+    HOSTILE(h->nstates = ZT_DFA_MAX_STATES + 1, "state count is outside 2..4096");
     HOSTILE(h->nstates += 1, "does not fit");
     HOSTILE(h->nclasses = 0, "class count");
     HOSTILE(h->nclasses = 257, "class count");
