@@ -516,7 +516,7 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
         return st;
     }
     out->jti = jti;
-    out->iat = (int64_t)floor(iat);
+    out->iat = (int64_t)iat;    /* in the window: near now, and positive */
     *reason = "the DPoP proof is valid";
     return ZT_DPOP_OK;
 }
