@@ -207,5 +207,7 @@ const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args);
 const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
                                 const char *skew);
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg);
+const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
+                              const char *period);
 
 #endif /* MOD_ZEROTRUST_H */

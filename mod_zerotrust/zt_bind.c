@@ -45,17 +45,24 @@
 
 APLOG_USE_MODULE(zerotrust);
 
-static zt_dpop_conf_t zt_dpop_conf = {
-    ZT_DPOP_ALGS_DEFAULT, ZT_DPOP_MAX_AGE, ZT_DPOP_SKEW
+#define ZT_NONCE_PERIOD 300     /* default seconds a server nonce is current */
+
+static const zt_dpop_conf_t zt_dpop_defaults = {
+    .algs = ZT_DPOP_ALGS_DEFAULT, .max_age = ZT_DPOP_MAX_AGE,
+    .skew = ZT_DPOP_SKEW, .nonce_key = NULL, .nonce_period = ZT_NONCE_PERIOD
 };
+static zt_dpop_conf_t zt_dpop_conf;
+static int zt_nonce_on;                 /* ZeroTrustDPoPNonce on */
+/* The key of the server nonces: random per generation, made before the
+ * children fork, so all of them make and accept the same nonces. */
+static unsigned char zt_nonce_key[32];
 static uint32_t zt_replay_nslots = ZT_REPLAY_DEFAULT;
 static zt_replay_t *zt_replay_set;      /* in shared memory, or NULL */
 
 static apr_status_t zt_bind_forget(void *unused)
 {
-    zt_dpop_conf.algs = ZT_DPOP_ALGS_DEFAULT;
-    zt_dpop_conf.max_age = ZT_DPOP_MAX_AGE;
-    zt_dpop_conf.skew = ZT_DPOP_SKEW;
+    zt_dpop_conf = zt_dpop_defaults;
+    zt_nonce_on = 0;
     zt_replay_nslots = ZT_REPLAY_DEFAULT;
     zt_replay_set = NULL;
     return APR_SUCCESS;
@@ -93,6 +100,17 @@ int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
                      "the DPoP replay cache cannot hold %u entries",
                      (unsigned)zt_replay_nslots);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    zt_dpop_conf.nonce_key = NULL;
+    if (zt_nonce_on) {
+        rv = apr_generate_random_bytes(zt_nonce_key, sizeof(zt_nonce_key));
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, ZTLOGNO(00047)
+                         "cannot make the key of the DPoP server nonces "
+                         "(ZeroTrustDPoPNonce on)");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        zt_dpop_conf.nonce_key = zt_nonce_key;
     }
     return OK;
 }
@@ -167,6 +185,32 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
     return NULL;
 }
 
+/* ZeroTrustDPoPNonce on [SECONDS] | off: proofs must carry our nonce. */
+const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
+                              const char *period)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    uint32_t p = ZT_NONCE_PERIOD;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(flag, "off") && !period) {
+        zt_nonce_on = 0;
+        return NULL;
+    }
+    if (strcasecmp(flag, "on")) {
+        return "ZeroTrustDPoPNonce takes 'on [seconds]' or 'off'";
+    }
+    if (period && (!zt_bind_seconds(period, 86400, &p) || p < 10)) {
+        return apr_psprintf(cmd->pool, "ZeroTrustDPoPNonce: '%s' is not a "
+                            "number of seconds from 10 to 86400", period);
+    }
+    zt_nonce_on = 1;
+    zt_dpop_conf.nonce_period = p;
+    return NULL;
+}
+
 /* ZeroTrustDPoPReplayCache ENTRIES: the size of the shared seen-set. */
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg)
 {
@@ -217,6 +261,24 @@ static const char *zt_bind_uri(request_rec *r)
     return ap_construct_url(r->pool, path, r);
 }
 
+/*
+** DPoP-Nonce (RFC 9449 section 9): the current nonce, with the refusal
+** that asks for one, or after a success with the previous period's.
+*/
+static void zt_bind_nonce(request_rec *r, const zt_dpop_proof_t *p,
+                          int64_t now, int ok)
+{
+    char *n = apr_palloc(r->pool, ZT_NONCE_SIZE);
+
+    zt_dpop_nonce(zt_nonce_key, zt_dpop_conf.nonce_period, now, n);
+    if (!ok) {
+        apr_table_setn(r->err_headers_out, "DPoP-Nonce", n);
+    }
+    else if (p->nonce == NULL || strcmp(p->nonce, n) != 0) {
+        apr_table_setn(r->headers_out, "DPoP-Nonce", n);
+    }
+}
+
 /* The DPoP proof of the request: exactly one DPoP header. */
 static int zt_bind_dpop(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
                         const zt_cnf_t *cnf, const char *jwt, apr_size_t len,
@@ -239,8 +301,13 @@ static int zt_bind_dpop(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
     proof = apr_table_get(r->headers_in, "DPoP");
     st = zt_dpop_verify(proof, strlen(proof), r->method, zt_bind_uri(r), jwt,
                         len, now, &zt_dpop_conf, r->pool, &p, &why);
+    if (st == ZT_DPOP_NONCE || (st == ZT_DPOP_OK && zt_nonce_on)) {
+        zt_bind_nonce(r, &p, now, st == ZT_DPOP_OK);
+    }
     if (st != ZT_DPOP_OK) {
-        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_dpop_proof",
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED,
+                              st == ZT_DPOP_NONCE ? "use_dpop_nonce"
+                                                  : "invalid_dpop_proof",
                               zt_dpop_status_name(st), why);
     }
     if (cnf->jkt == NULL) {

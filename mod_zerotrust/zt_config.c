@@ -448,6 +448,9 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE1("ZeroTrustDPoPReplayCache", zt_bind_set_replay, NULL,
                   RSRC_CONF, "DPoP proofs remembered across all processes "
                   "against replay (default 65536)"),
+    AP_INIT_TAKE12("ZeroTrustDPoPNonce", zt_bind_set_nonce, NULL, RSRC_CONF,
+                   "'on [seconds]': DPoP proofs must carry a server nonce, "
+                   "current for that long (default 300); or 'off' (default)"),
     { NULL }
 };
 

@@ -17,7 +17,9 @@
 
 #include <apr_strings.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "zt_alg.h"
 #include "zt_b64.h"
@@ -42,6 +44,7 @@ static const char *const zt_dpop_names[] = {
     [ZT_DPOP_HTU] = "dpop_htu",
     [ZT_DPOP_IAT] = "dpop_iat",
     [ZT_DPOP_ATH] = "dpop_ath",
+    [ZT_DPOP_NONCE] = "dpop_nonce",
 };
 
 const char *zt_dpop_status_name(zt_dpop_status_e st)
@@ -172,6 +175,51 @@ int zt_cnf_read(const zt_claims_t *claims, zt_cnf_t *cnf)
         cnf->x5t = zt_jnode_str(v);
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Server nonces                                                       */
+
+/* The nonce of period @a n: 4 bytes of n, 16 of its MAC. */
+static void zt_nonce_of(const unsigned char key[32], uint32_t n,
+                        char out[ZT_NONCE_SIZE])
+{
+    unsigned char msg[4] = { n >> 24, n >> 16, n >> 8, n }, raw[20];
+    unsigned char mac[32];
+    unsigned int maclen = 0;
+
+    memcpy(raw, msg, 4);
+    if (HMAC(EVP_sha256(), key, 32, msg, sizeof(msg), mac, &maclen) == NULL
+        || maclen != sizeof(mac)) {
+        memset(out, 0, ZT_NONCE_SIZE);     /* matches no proof's nonce */
+        return;
+    }
+    memcpy(raw + 4, mac, 16);
+    zt_b64url_encode(out, raw, sizeof(raw));
+}
+
+void zt_dpop_nonce(const unsigned char key[32], uint32_t period, int64_t now,
+                   char out[ZT_NONCE_SIZE])
+{
+    zt_nonce_of(key, (uint32_t)(now / (period ? period : 1)), out);
+}
+
+int zt_dpop_nonce_ok(const unsigned char key[32], uint32_t period,
+                     int64_t now, const char *nonce)
+{
+    uint32_t n = (uint32_t)(now / (period ? period : 1));
+    char want[ZT_NONCE_SIZE];
+    int ok = 0;
+
+    if (strlen(nonce) != ZT_NONCE_SIZE - 1) {
+        return 0;
+    }
+    for (uint32_t back = 0; back < 2; back++) {
+        zt_nonce_of(key, n - back, want);
+        ok |= want[0] != '\0'
+              && CRYPTO_memcmp(want, nonce, ZT_NONCE_SIZE - 1) == 0;
+    }
+    return ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,6 +562,19 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
     }
     if ((st = zt_dpop_ath(claims, token, token_len, reason)) != ZT_DPOP_OK) {
         return st;
+    }
+    /* Last: a client told use_dpop_nonce (which it handles by retrying
+     * with the nonce) then knows the rest of its proof was right. */
+    if (conf->nonce_key != NULL) {
+        out->nonce = zt_jdoc_get_str(claims, "nonce");
+        if (out->nonce == NULL
+            || !zt_dpop_nonce_ok(conf->nonce_key, conf->nonce_period, now,
+                                 out->nonce)) {
+            *reason = out->nonce == NULL ? "the DPoP proof has no nonce"
+                                         : "the DPoP proof's nonce is stale "
+                                           "or not ours";
+            return ZT_DPOP_NONCE;
+        }
     }
     out->jti = jti;
     out->iat = (int64_t)iat;    /* in the window: near now, and positive */

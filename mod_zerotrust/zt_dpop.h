@@ -16,7 +16,9 @@
  * with that key; then the claims: jti, htm, htu, iat present and typed;
  * htm equal to the request method; htu equal to the request's URI, both
  * normalised (zt_dpop_htu); iat inside [now - max_age, now + skew]; ath
- * the hash of the access token.  Whether the proof's key is the one the
+ * the hash of the access token; when the configuration has a nonce key,
+ * "nonce" one of zt_dpop_nonce's, current or of the period before (RFC
+ * 9449 section 9).  Whether the proof's key is the one the
  * token is bound to, and whether its jti was seen before, is the caller's
  * (zt_dpop_proof_t.jkt, zt_dpop_replay_key, zt_replay.h).
  */
@@ -40,10 +42,16 @@
 /** A SHA-256 thumbprint in base64url: 43 characters and a NUL. */
 #define ZT_THUMB_SIZE       44
 
+/** A server nonce in base64url: 4 bytes of period, 16 of MAC; and a NUL. */
+#define ZT_NONCE_SIZE       28
+
 typedef struct {
     uint32_t algs;              /**< ZT_ALG_* allowed for proofs; HS* ignored */
     uint32_t max_age;           /**< seconds iat may lie in the past */
     uint32_t skew;              /**< seconds iat may lie in the future */
+    const unsigned char *nonce_key; /**< 32 bytes: proofs must carry a nonce
+                                     made with it (zt_dpop_nonce); NULL: none */
+    uint32_t nonce_period;      /**< seconds a nonce is current (> 0) */
 } zt_dpop_conf_t;
 
 typedef enum {
@@ -58,7 +66,8 @@ typedef enum {
     ZT_DPOP_HTM,
     ZT_DPOP_HTU,
     ZT_DPOP_IAT,                /**< outside the window */
-    ZT_DPOP_ATH                 /**< missing, or not the token's hash */
+    ZT_DPOP_ATH,                /**< missing, or not the token's hash */
+    ZT_DPOP_NONCE               /**< nonce required: missing, stale or forged */
 } zt_dpop_status_e;
 
 /** What a valid proof tells. */
@@ -66,6 +75,7 @@ typedef struct {
     const char *jti;            /**< in the pool */
     int64_t iat;                /**< floor of the proof's iat */
     char jkt[ZT_THUMB_SIZE];    /**< RFC 7638 thumbprint of its key */
+    const char *nonce;          /**< its "nonce", when nonces are required */
 } zt_dpop_proof_t;
 
 /**
@@ -81,6 +91,19 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
                                 int64_t now, const zt_dpop_conf_t *conf,
                                 apr_pool_t *pool, zt_dpop_proof_t *out,
                                 const char **reason);
+
+/**
+ * The server nonce current at @a now: base64url of the period number
+ * (now / @a period, 4 bytes big-endian) and the first 16 bytes of
+ * HMAC-SHA256(@a key, that number).  Stateless: every process holding the
+ * key makes and checks the same nonces.
+ */
+void zt_dpop_nonce(const unsigned char key[32], uint32_t period, int64_t now,
+                   char out[ZT_NONCE_SIZE]);
+
+/** 1 when @a nonce is zt_dpop_nonce's at @a now or one period before. */
+int zt_dpop_nonce_ok(const unsigned char key[32], uint32_t period,
+                     int64_t now, const char *nonce);
 
 /** Stable name of a status for logs and the audit record ("dpop_htu"). */
 const char *zt_dpop_status_name(zt_dpop_status_e st);

@@ -356,12 +356,47 @@ def test_replay_cache_full_fails_closed(zt_cfg, servers, keys, allow_log):
     assert "ZT00044" in srv.errlog.all()
 
 
+def test_server_nonce(zt_cfg, servers, keys):
+    """ZeroTrustDPoPNonce on: a proof without our nonce gets
+    use_dpop_nonce and a DPoP-Nonce to retry with (RFC 9449 section 9)."""
+    srv = servers(GLOBAL + "ZeroTrustDPoPNonce on 60\n" + zt_e2e.api_body(
+        "policy/binding.ztb"), policy="binding.ztp")
+    c = Client()
+    t = token(keys, cnf={"jkt": c.jkt})
+    url = srv.url + "/orders"
+
+    def send(**kw):
+        return srv.req("GET", "/orders", raw_auth="DPoP " + t,
+                       headers={"DPoP": c.proof("GET", url, t, **kw)})
+
+    r = send()
+    rec = refused(r, "dpop_nonce", error="use_dpop_nonce")
+    nonce = r.headers.get("DPoP-Nonce", "")
+    assert len(nonce) == 27, r.headers
+    ok_ = send(nonce=nonce)
+    assert ok_.status_code == 200, (ok_.status_code, ok_.text)
+    assert "DPoP-Nonce" not in ok_.headers      # still current
+    forged = nonce[:-2] + ("AA" if nonce[-2:] != "AA" else "BA")
+    r = send(nonce=forged)
+    refused(r, "dpop_nonce", error="use_dpop_nonce")
+    assert r.headers.get("DPoP-Nonce") == nonce
+    # a bad proof is told what is wrong with it first
+    refused(send(nonce=nonce, iat=int(time.time()) - 600), "dpop_iat")
+    # and another server generation (graceful) makes its own nonces
+    srv.graceful()
+    time.sleep(1.5)
+    refused(send(nonce=nonce), "dpop_nonce", error="use_dpop_nonce")
+    assert rec["reason"] == "dpop_nonce"
+
+
 @pytest.mark.parametrize("line, message", [
     ("ZeroTrustDPoPAlgorithms ES256 HS256", "'HS256' is not an asymmetric"),
     ("ZeroTrustDPoPAlgorithms", "needs at least one algorithm"),
     ("ZeroTrustDPoPMaxAge 0", "not a number of seconds from 1 to 3600"),
     ("ZeroTrustDPoPMaxAge 60 301", "clock skew '301'"),
     ("ZeroTrustDPoPReplayCache 10", "from 64 to 16777216"),
+    ("ZeroTrustDPoPNonce yes", "takes 'on [seconds]' or 'off'"),
+    ("ZeroTrustDPoPNonce on 5", "from 10 to 86400"),
     ('<Location "/x">\nZeroTrustDPoPMaxAge 60\n</Location>',
      "not allowed in <Location> context"),
 ])

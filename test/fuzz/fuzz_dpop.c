@@ -25,7 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int init;
-    static const zt_dpop_conf_t conf = { ZT_DPOP_ALGS_DEFAULT, 60, 5 };
+    static const unsigned char key[32] = { 7 };
+    static const zt_dpop_conf_t conf = {
+        .algs = ZT_DPOP_ALGS_DEFAULT, .max_age = 60, .skew = 5,
+        .nonce_key = key, .nonce_period = 60
+    };
     apr_pool_t *pool;
     const uint8_t *nl = memchr(data, '\n', size);
     size_t plen = nl ? (size_t)(nl - data) : size;

@@ -36,7 +36,9 @@ ZT_TEST_POOL_FIXTURE
 #define URI   "https://api.example.com/orders/7"
 #define TOKEN "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln"
 
-static const zt_dpop_conf_t conf = { ZT_DPOP_ALGS_DEFAULT, 60, 5 };
+static const zt_dpop_conf_t conf = {
+    .algs = ZT_DPOP_ALGS_DEFAULT, .max_age = 60, .skew = 5
+};
 static EVP_PKEY *k_ec, *k_ed, *k_other;
 
 static EVP_PKEY *keygen(const char *type, const char *curve)
@@ -285,8 +287,12 @@ END_TEST
 
 START_TEST(alg_allowlist)
 {
-    static const zt_dpop_conf_t eddsa_only = { ZT_ALG_EDDSA, 60, 5 };
-    static const zt_dpop_conf_t hs_only = { ZT_ALG_HS256, 60, 5 };
+    static const zt_dpop_conf_t eddsa_only = {
+        .algs = ZT_ALG_EDDSA, .max_age = 60, .skew = 5
+    };
+    static const zt_dpop_conf_t hs_only = {
+        .algs = ZT_ALG_HS256, .max_age = 60, .skew = 5
+    };
     zt_dpop_proof_t p;
     const char *why;
     char *proof = good_proof();
@@ -497,6 +503,59 @@ START_TEST(cnf)
 }
 END_TEST
 
+/* Server nonces: current and previous period pass, nothing else. */
+START_TEST(nonces)
+{
+    static const unsigned char key[32] = { 1, 2, 3 }, other[32] = { 9 };
+    zt_dpop_conf_t nconf = conf;
+    char n[ZT_NONCE_SIZE], old[ZT_NONCE_SIZE], *bad;
+    zt_dpop_proof_t p;
+    const char *why;
+    char *proof;
+
+    zt_dpop_nonce(key, 60, NOW, n);
+    ck_assert_uint_eq(strlen(n), ZT_NONCE_SIZE - 1);
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW, n), 1);
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW + 60, n), 1);
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW + 120, n), 0);
+    ck_assert_int_eq(zt_dpop_nonce_ok(other, 60, NOW, n), 0);
+    zt_dpop_nonce(key, 60, NOW - 120, old);
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW, old), 0);
+    bad = apr_pstrdup(pool, n);
+    bad[10] = bad[10] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW, bad), 0);
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW, ""), 0);
+    ck_assert_int_eq(zt_dpop_nonce_ok(key, 60, NOW, apr_pstrcat(pool, n, "A",
+                                                                NULL)), 0);
+
+    nconf.nonce_key = key;
+    nconf.nonce_period = 60;
+#define NP(extra) sign(k_ec, hdr("ES256", k_ec, ""), apr_psprintf(pool, \
+        "{\"jti\":\"j\",\"htm\":\"GET\",\"htu\":\"" URI "\",\"iat\":%d," \
+        "\"ath\":\"%s\"%s}", NOW, ath(TOKEN), (extra)))
+    proof = NP(apr_psprintf(pool, ",\"nonce\":\"%s\"", n));
+    ck_assert_int_eq(zt_dpop_verify(proof, strlen(proof), "GET", URI, TOKEN,
+                                    strlen(TOKEN), NOW, &nconf, pool, &p,
+                                    &why), ZT_DPOP_OK);
+    ck_assert_str_eq(p.nonce, n);
+    /* without the key configured, a nonce is ignored */
+    ck_assert_int_eq(check_proof(proof), ZT_DPOP_OK);
+    proof = NP("");
+    ck_assert_int_eq(zt_dpop_verify(proof, strlen(proof), "GET", URI, TOKEN,
+                                    strlen(TOKEN), NOW, &nconf, pool, &p,
+                                    &why), ZT_DPOP_NONCE);
+    proof = NP(apr_psprintf(pool, ",\"nonce\":\"%s\"", old));
+    ck_assert_int_eq(zt_dpop_verify(proof, strlen(proof), "GET", URI, TOKEN,
+                                    strlen(TOKEN), NOW, &nconf, pool, &p,
+                                    &why), ZT_DPOP_NONCE);
+    proof = NP(",\"nonce\":7");
+    ck_assert_int_eq(zt_dpop_verify(proof, strlen(proof), "GET", URI, TOKEN,
+                                    strlen(TOKEN), NOW, &nconf, pool, &p,
+                                    &why), ZT_DPOP_NONCE);
+#undef NP
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The seen-set                                                        */
 
@@ -622,6 +681,7 @@ static Suite *dpop_suite(void)
     tcase_add_test(tc, htu_normalise);
     tcase_add_test(tc, hostile_bytes);
     tcase_add_test(tc, cnf);
+    tcase_add_test(tc, nonces);
     suite_add_tcase(s, tc);
     tc = tcase_create("replay");
     tcase_add_checked_fixture(tc, setup, teardown);
