@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 import zt_e2e
+import zt_node
 from conftest import Api, SERVERS
 from test_language import SSL_BODY
 from zt_e2e import (Pki, SetupError, assert_problem, claims, client_context,
@@ -289,6 +290,32 @@ def test_unbound_token_with_dpop_scheme(bind, keys):
     refused(go(B, "GET", "/orders", forged, c.proof("GET", B.url("/orders"),
                                                      forged)),
             "signature", error="invalid_token")
+
+
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA", "PS256"])
+def test_proofs_made_by_jose(bind, keys, alg):
+    """npm jose makes the key pair, its thumbprint and the proofs; PyJWT
+    the token bound to that thumbprint."""
+    B = bind
+    url = B.url("/orders")
+    first = zt_node.jose_tool("dpop", stdin={"alg": alg, "proofs": []})
+    t = token(keys, cnf={"jkt": first["jkt"]})
+    ath = b64u(hashlib.sha256(t.encode()).digest())
+    made = zt_node.jose_tool("dpop", stdin={"alg": alg, "key": first["key"],
+                                            "proofs": [
+        {"htm": "GET", "htu": url, "ath": ath},
+        {"htm": "POST", "htu": url, "ath": ath},
+        {"htm": "GET", "htu": url}]})
+    assert made["jkt"] == first["jkt"]
+    ok(go(B, "GET", "/orders", t, made["proofs"][0]))
+    ok(go(B, "POST", "/orders", t, made["proofs"][1]))
+    refused(go(B, "GET", "/orders", t, made["proofs"][0]), "dpop_replay")
+    refused(go(B, "GET", "/orders", t, made["proofs"][2]), "dpop_ath")
+    # another key pair's proof, for the same token: stolen token
+    other = zt_node.jose_tool("dpop", stdin={"alg": alg, "proofs": [
+        {"htm": "GET", "htu": url, "ath": ath}]})
+    assert other["jkt"] != first["jkt"]
+    refused(go(B, "GET", "/orders", t, other["proofs"][0]), "dpop_jkt")
 
 
 # ---------------------------------------------------------------------------
