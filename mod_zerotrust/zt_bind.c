@@ -280,8 +280,8 @@ static void zt_bind_nonce(request_rec *r, const zt_dpop_proof_t *p,
 }
 
 /* The DPoP proof of the request: exactly one DPoP header. */
-static int zt_bind_dpop(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
-                        const zt_cnf_t *cnf, const char *jwt, apr_size_t len,
+static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
+                        const char *jwt, apr_size_t len,
                         zt_bind_refusal_t *out)
 {
     int64_t now = (int64_t)apr_time_sec(r->request_time);
@@ -374,7 +374,7 @@ static const char *zt_bind_cert_thumb(request_rec *r)
     }
     if (x != NULL && (n = i2d_X509(x, &der)) > 0) {
         thumb = apr_palloc(r->pool, ZT_THUMB_SIZE);
-        zt_thumb_cert(der, (size_t)n, thumb);
+        zt_dpop_cert_thumb(der, (size_t)n, thumb);
     }
     OPENSSL_free(der);
     X509_free(x);
@@ -387,15 +387,15 @@ int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
 {
     uint32_t need = tok->issuer ? tok->issuer->binding : ZT_BIND_NONE;
     const char *thumb;
-    zt_cnf_t cnf;
+    zt_dpop_cnf_t cnf;
 
-    if (zt_cnf_read(tok->claims, &cnf) != 0) {
+    if (zt_dpop_cnf_read(tok->claims, &cnf) != 0) {
         return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
                               "cnf_malformed", "the token's cnf claim is "
                               "not an object of strings");
     }
     if (rq->dpop) {
-        if (!zt_bind_dpop(r, rq, tok, &cnf, jwt, len, out)) {
+        if (!zt_bind_dpop(r, &cnf, jwt, len, out)) {
             return 0;
         }
     }

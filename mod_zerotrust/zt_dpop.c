@@ -70,7 +70,7 @@ static void zt_thumb(const void *data, size_t len, char out[ZT_THUMB_SIZE])
     zt_b64url_encode(out, md, sizeof(md));
 }
 
-void zt_thumb_cert(const unsigned char *der, size_t len,
+void zt_dpop_cert_thumb(const unsigned char *der, size_t len,
                    char out[ZT_THUMB_SIZE])
 {
     zt_thumb(der, len, out);
@@ -82,7 +82,7 @@ void zt_thumb_cert(const unsigned char *der, size_t len,
 ** the members are there, strings, and base64url or a known curve name:
 ** nothing in them needs escaping.
 */
-int zt_thumb_jwk(json_t *jwk, apr_pool_t *pool, char out[ZT_THUMB_SIZE])
+int zt_dpop_jwk_thumb(json_t *jwk, apr_pool_t *pool, char out[ZT_THUMB_SIZE])
 {
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
     const char *crv = json_string_value(json_object_get(jwk, "crv"));
@@ -151,7 +151,7 @@ const char *zt_dpop_alg_names(apr_pool_t *pool, uint32_t algs)
     return out;
 }
 
-int zt_cnf_read(const zt_claims_t *claims, zt_cnf_t *cnf)
+int zt_dpop_cnf_read(const zt_claims_t *claims, zt_dpop_cnf_t *cnf)
 {
     const zt_jnode_t *c = zt_jdoc_get(claims, "cnf"), *v;
 
@@ -415,7 +415,7 @@ static zt_dpop_status_e zt_dpop_key(const char *proof, const zt_jws_t *jws,
                                "public key: %s", err);
         return ZT_DPOP_JWK;
     }
-    if (!zt_thumb_jwk(jwk, pool, jkt)) {
+    if (!zt_dpop_jwk_thumb(jwk, pool, jkt)) {
         *reason = "the DPoP proof's jwk has no thumbprint";
         return ZT_DPOP_JWK;
     }

@@ -132,17 +132,17 @@ void zt_dpop_replay_key(const zt_dpop_proof_t *proof, unsigned char key[32]);
  * already checked by zt_jwk_from_json).  0 when a required member is
  * missing.
  */
-int zt_thumb_jwk(json_t *jwk, apr_pool_t *pool, char out[ZT_THUMB_SIZE]);
+int zt_dpop_jwk_thumb(json_t *jwk, apr_pool_t *pool, char out[ZT_THUMB_SIZE]);
 
 /** RFC 8705 x5t#S256: base64url(SHA-256(DER certificate)). */
-void zt_thumb_cert(const unsigned char *der, size_t len,
+void zt_dpop_cert_thumb(const unsigned char *der, size_t len,
                    char out[ZT_THUMB_SIZE]);
 
 /** The "cnf" (confirmation) claim of a token. */
 typedef struct {
     const char *jkt;            /**< DPoP key thumbprint, or NULL */
     const char *x5t;            /**< "x5t#S256" certificate thumbprint, or NULL */
-} zt_cnf_t;
+} zt_dpop_cnf_t;
 
 /**
  * Read "cnf" from verified claims into *cnf.  Returns 0, or -1 when cnf
@@ -150,7 +150,7 @@ typedef struct {
  * token that claims a binding it does not state is refused, not read as
  * unbound).
  */
-int zt_cnf_read(const zt_claims_t *claims, zt_cnf_t *cnf);
+int zt_dpop_cnf_read(const zt_claims_t *claims, zt_dpop_cnf_t *cnf);
 
 /**
  * The names of the algorithms in @a algs (ZT_ALG_* bits, HS* left out),

@@ -194,7 +194,7 @@ START_TEST(valid_proofs)
     ck_assert_int_eq(p.iat, NOW);
     j = zt_json_parse(jwk(k_ec, ""), strlen(jwk(k_ec, "")), 4096, pool, &err);
     ck_assert_ptr_nonnull(j);
-    ck_assert_int_eq(zt_thumb_jwk(j, pool, want), 1);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, want), 1);
     json_decref(j);
     ck_assert_str_eq(p.jkt, want);
     /* EdDSA, and no token: then no ath is needed. */
@@ -229,15 +229,15 @@ START_TEST(thumbprints)
     json_t *j;
 
     j = zt_json_parse(rsa, strlen(rsa), 4096, pool, &err);
-    ck_assert_int_eq(zt_thumb_jwk(j, pool, out), 1);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, out), 1);
     ck_assert_str_eq(out, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     json_decref(j);
     j = zt_json_parse(okp, strlen(okp), 4096, pool, &err);
-    ck_assert_int_eq(zt_thumb_jwk(j, pool, out), 1);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, out), 1);
     ck_assert_str_eq(out, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
     json_decref(j);
     /* x5t#S256 is plain SHA-256 of the DER: of "abc", FIPS 180-2 */
-    zt_thumb_cert((const unsigned char *)"abc", 3, out);
+    zt_dpop_cert_thumb((const unsigned char *)"abc", 3, out);
     ck_assert_str_eq(out, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
 }
 END_TEST
@@ -488,18 +488,18 @@ static const zt_claims_t *doc(const char *json)
 
 START_TEST(cnf)
 {
-    zt_cnf_t c;
+    zt_dpop_cnf_t c;
 
-    ck_assert_int_eq(zt_cnf_read(doc("{}"), &c), 0);
+    ck_assert_int_eq(zt_dpop_cnf_read(doc("{}"), &c), 0);
     ck_assert_ptr_null(c.jkt);
     ck_assert_ptr_null(c.x5t);
-    ck_assert_int_eq(zt_cnf_read(doc("{\"cnf\":{\"jkt\":\"a\","
+    ck_assert_int_eq(zt_dpop_cnf_read(doc("{\"cnf\":{\"jkt\":\"a\","
                                      "\"x5t#S256\":\"b\"}}"), &c), 0);
     ck_assert_str_eq(c.jkt, "a");
     ck_assert_str_eq(c.x5t, "b");
-    ck_assert_int_eq(zt_cnf_read(doc("{\"cnf\":\"a\"}"), &c), -1);
-    ck_assert_int_eq(zt_cnf_read(doc("{\"cnf\":{\"jkt\":1}}"), &c), -1);
-    ck_assert_int_eq(zt_cnf_read(doc("{\"cnf\":{\"x5t#S256\":null}}"), &c), -1);
+    ck_assert_int_eq(zt_dpop_cnf_read(doc("{\"cnf\":\"a\"}"), &c), -1);
+    ck_assert_int_eq(zt_dpop_cnf_read(doc("{\"cnf\":{\"jkt\":1}}"), &c), -1);
+    ck_assert_int_eq(zt_dpop_cnf_read(doc("{\"cnf\":{\"x5t#S256\":null}}"), &c), -1);
 }
 END_TEST
 
