@@ -15,8 +15,10 @@
  *
  * Each proof's jti is remembered, for as long as the proof could be
  * accepted, in a set in anonymous shared memory made in post_config
- * before the children fork, so every process sees every jti.  The
- * directives are global: the set is one for the whole server.
+ * before the children fork, so every process sees every jti.  Server
+ * nonces (ZeroTrustDPoPNonce) need no shared state: they are MACs under a
+ * key made at the same moment.  The directives are global: the set and
+ * the key are one for the whole server.
  */
 
 #include "mod_zerotrust.h"
