@@ -281,7 +281,7 @@ static void zt_bind_nonce(request_rec *r, const zt_dpop_proof_t *p,
     }
 }
 
-/* The DPoP proof of the request: exactly one DPoP header. */
+/* The DPoP proof of the request: exactly one DPoP field. */
 static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
                         const char *jwt, apr_size_t len,
                         zt_bind_refusal_t *out)
@@ -294,13 +294,17 @@ static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
     int n = 0;
 
     apr_table_do(zt_bind_count, &n, r->headers_in, "DPoP", NULL);
+    /* httpd joins repeated fields with ", ", which no proof holds. */
+    proof = apr_table_get(r->headers_in, "DPoP");
+    if (n == 1 && strchr(proof, ',') != NULL) {
+        n = 2;
+    }
     if (n != 1) {
         return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_dpop_proof",
                               n ? "dpop_many" : "dpop_missing",
                               n ? "more than one DPoP header"
                                 : "the DPoP scheme needs a DPoP proof header");
     }
-    proof = apr_table_get(r->headers_in, "DPoP");
     st = zt_dpop_verify(proof, strlen(proof), r->method, zt_bind_uri(r), jwt,
                         len, now, &zt_dpop_conf, r->pool, &p, &why);
     if (st == ZT_DPOP_NONCE || (st == ZT_DPOP_OK && zt_nonce_on)) {

@@ -12,6 +12,7 @@ computed here by hand.  Every refusal checks the status, the challenge
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import time
@@ -276,6 +277,27 @@ def test_hostile_proofs(bind, keys):
                          "iat": int(time.time())}).encode()))
     refused(go(B, "GET", "/orders", t, unsigned), "dpop_alg")
     refused(go(B, "GET", "/orders", t), "dpop_missing")
+
+
+def test_two_dpop_headers(bind, keys):
+    """Two DPoP fields (httpd would join them with ", "): refused."""
+    B, c = bind, Client()
+    t = token(keys, cnf={"jkt": c.jkt})
+    pos = B.srv.audit.size()
+    conn = http.client.HTTPSConnection("127.0.0.1", B.tls, timeout=15,
+                                       context=client_context(B.ca))
+    try:
+        conn.putrequest("GET", "/orders")
+        conn.putheader("Authorization", "DPoP " + t)
+        conn.putheader("DPoP", c.proof("GET", B.url("/orders"), t))
+        conn.putheader("DPoP", c.proof("GET", B.url("/orders"), t))
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    r = zt_e2e.Answer(resp, body, B.srv.audit.records(pos, wait=0.5))
+    refused(r, "dpop_many")
 
 
 def test_unbound_token_with_dpop_scheme(bind, keys):
