@@ -93,6 +93,7 @@ static void zpc_yyerror(ZPC_YYLTYPE *loc, zpc_parser_t *ps, void *scanner,
  * that these common words stay free for lets and claims elsewhere. */
 %token <str> T_SECRET "secret" T_TYP "typ" T_REQUIRED "required"
 %token <str> T_REFRESH "refresh" T_REFETCH_MIN "refetch_min"
+%token <str> T_BINDING "binding"
 /* Keywords only inside a route's braces. */
 %token <str> T_QUERY "query" T_HEADER "header" T_BODY "body"
 %token <str> T_OPTIONAL "optional" T_LIST "list" T_ANY "any"
@@ -203,6 +204,7 @@ attr
     | "refresh" duration    { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_REFRESH, $2, &@2, &@1); }
     | "refetch_min" duration
                             { $$ = zpc_ast_attr_num(ps, ZPC_ATTR_REFETCH_MIN, $2, &@2, &@1); }
+    | "binding" T_IDENT     { $$ = zpc_ast_attr_source(ps, ZPC_ATTR_BINDING, $2, &@2, NULL, NULL, &@1); }
     | T_IDENT atoms         { $$ = zpc_ast_attr_unknown(ps, $1, &@1); }
     ;
 
@@ -450,6 +452,7 @@ part
     | "public" | "when" | "unless" | "and" | "or" | "not" | "in" | "true"
     | "false" | "audience" | "algorithms" | "jwks" | "max_lifetime" | "leeway"
     | "secret" | "typ" | "required" | "refresh" | "refetch_min"
+    | "binding"
     | "stepup" | "limit" | "test" | "include"
     ;
 
@@ -535,7 +538,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, zpc_parser_t *ps,
         list = ", expecting a statement (policy, issuer, let, route, allow, "
                "deny, stepup, limit, test or include)";
     }
-    if (ident && tok >= YYSYMBOL_T_SECRET && tok <= YYSYMBOL_T_REFETCH_MIN) {
+    if (ident && tok >= YYSYMBOL_T_SECRET && tok <= YYSYMBOL_T_BINDING) {
         list = apr_psprintf(ps->pool, "%s (inside an issuer '%s' is an attribute; "
                             "a claim of that name is written \"%s\")", list,
                             yysymbol_name(tok), yysymbol_name(tok));

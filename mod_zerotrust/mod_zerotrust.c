@@ -212,13 +212,14 @@ static int zt_is_token68(unsigned char c)
 }
 
 /*
-** Authorization: Bearer <token68>  (RFC 6750 section 2.1, RFC 9110 11.4).
+** Authorization: Bearer <token68>  (RFC 6750 section 2.1, RFC 9110 11.4),
+** or DPoP <token68> (RFC 9449 7.1; *dpop is then 1).
 ** The scheme is case-insensitive; exactly one token of the strict token68
 ** alphabet follows; one Authorization field only (httpd joins repeated
 ** fields with ", ", which the alphabet then refuses too).
 */
 static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
-                             apr_size_t *len, const char **why)
+                             apr_size_t *len, const char **why, int *dpop)
 {
     const char *h, *p, *start;
     int n = 0;
@@ -234,7 +235,8 @@ static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
     h = apr_table_get(r->headers_in, "Authorization");
     for (p = h; *p && *p != ' '; p++) {
     }
-    if (p - h != 6 || strncasecmp(h, "Bearer", 6)) {
+    *dpop = p - h == 4 && !strncasecmp(h, "DPoP", 4);
+    if (!*dpop && (p - h != 6 || strncasecmp(h, "Bearer", 6))) {
         return ZT_BEARER_NONE;
     }
     while (*p == ' ') {
@@ -443,6 +445,21 @@ static int zt_input(request_rec *r, zt_req_t *rq)
                              NULL), name, why);
 }
 
+/* A verified token whose binding does not hold (zt_bind.c). */
+static int zt_refuse_binding(request_rec *r, zt_req_t *rq,
+                             const zt_bind_refusal_t *b)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00043)
+                  "%s %s: token of subject %s refused (%s): %s", r->method,
+                  zt_esc(r, r->uri), zt_esc(r, rq->sub), b->reason,
+                  b->description);
+    if (b->error) {
+        zt_answer_challenge(r, rq, b->error, b->description);
+    }
+    return zt_refuse(r, rq, b->status, ZT_STAGE_TOKEN, b->reason,
+                     b->description);
+}
+
 /*
 ** Which part of the route's step-up requirement the token misses, for the
 ** audit record, the log and error_description.  The evaluator decided;
@@ -505,6 +522,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     apr_size_t len = 0;
     zt_tok_status_e st;
     zt_token_t tok;
+    zt_bind_refusal_t unbound;
 
     zt_req_match(r, rq);
     if (rq->route_status != ZT_ROUTE_OK) {
@@ -520,7 +538,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         return rq->status;
     }
 
-    switch (zt_bearer(r, &jwt, &len, &why)) {
+    switch (zt_bearer(r, &jwt, &len, &why, &rq->dpop)) {
     case ZT_BEARER_NONE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00004)
                       "%s %s: no bearer token", r->method, zt_esc(r, r->uri));
@@ -550,6 +568,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     rq->iss = tok.issuer ? tok.issuer->iss : NULL;
     rq->sub = tok.sub;
     rq->azp = zt_jdoc_get_str(tok.claims, "azp");
+    if (!zt_bind_check(r, rq, &tok, jwt, len, &unbound)) {
+        return zt_refuse_binding(r, rq, &unbound);
+    }
 
     rq->facts.claims = tok.claims;
     zt_eval_decide(pol->table, &rq->facts, &rq->decision);
@@ -731,6 +752,7 @@ static int zt_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                          apr_pool_t *ptemp)
 {
     zt_config_pre(pconf);
+    zt_bind_pre_config(pconf);
     return OK;
 }
 
@@ -750,7 +772,7 @@ static int zt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
     zt_config_post(s);
-    return OK;
+    return zt_bind_post_config(pconf, s);
 }
 
 static void zt_child_init_tcache(apr_pool_t *pchild, server_rec *s)

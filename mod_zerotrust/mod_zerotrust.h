@@ -97,6 +97,7 @@ typedef struct {
     const char *sub;                /**< verified subject, or NULL */
     const char *iss;                /**< verified issuer's "iss", or NULL */
     const char *azp;                /**< verified "azp", or NULL */
+    int dpop;                       /**< Authorization used the DPoP scheme */
 } zt_req_t;
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
@@ -179,5 +180,34 @@ void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
                       const char *description);
 /** Register the error filter and the insert_error_filter hook. */
 void zt_answer_register_hooks(apr_pool_t *p);
+
+/* zt_bind.c: sender-constrained tokens (RFC 9449 DPoP, RFC 8705 mTLS). */
+/** Why zt_bind_check refused a verified token. */
+typedef struct {
+    int status;                     /**< 401, or 503 (replay cache full) */
+    const char *error;              /**< "invalid_token", "invalid_dpop_proof",
+                                         or NULL (503) */
+    const char *reason;             /**< audit reason: "dpop_replay", ... */
+    const char *description;        /**< for the client and the log */
+} zt_bind_refusal_t;
+/**
+ * The token's binding (cnf) against the request: a DPoP proof, the
+ * client certificate, the issuer's `binding`.  1 when it holds, else 0
+ * with *out filled; the caller answers.
+ */
+int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
+                  const char *jwt, apr_size_t len, zt_bind_refusal_t *out);
+/** The DPoP proof algorithms accepted, space-separated (algs=, and the
+ *  resource metadata's dpop_signing_alg_values_supported). */
+const char *zt_bind_algs(apr_pool_t *pool);
+void zt_bind_pre_config(apr_pool_t *pconf);
+/** post_config: the shared DPoP replay cache. */
+int zt_bind_post_config(apr_pool_t *pconf, server_rec *s);
+const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args);
+const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
+                                const char *skew);
+const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg);
+const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
+                              const char *period);
 
 #endif /* MOD_ZEROTRUST_H */

@@ -87,17 +87,23 @@ void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
                          const char *error, const char *description)
 {
     const char *realm = zt_answer_quotable(r->pool, zt_answer_realm(r, rq));
+    /* A request that used DPoP is answered in its scheme (RFC 9449 7.1). */
+    const char *scheme = rq && rq->dpop ? "DPoP" : "Bearer";
     const char *value;
 
     if (error) {
-        value = apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\", "
-                             "error_description=\"%s\"", realm,
+        value = apr_psprintf(r->pool, "%s realm=\"%s\", error=\"%s\", "
+                             "error_description=\"%s\"", scheme, realm,
                              zt_answer_quotable(r->pool, error),
                              zt_answer_quotable(r->pool, description
                                                 ? description : error));
     }
     else {
-        value = apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm);
+        value = apr_psprintf(r->pool, "%s realm=\"%s\"", scheme, realm);
+    }
+    if (rq && rq->dpop) {
+        value = apr_pstrcat(r->pool, value, ", algs=\"",
+                            zt_bind_algs(r->pool), "\"", NULL);
     }
     /* err_headers_out: ap_send_error_response keeps only these. */
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);

@@ -439,6 +439,18 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE12("ZeroTrustTokenCache", zt_set_token_cache, NULL, RSRC_CONF,
                    "verified tokens kept per process: entries [max-bytes] "
                    "(default 4096 4M), or off"),
+    AP_INIT_RAW_ARGS("ZeroTrustDPoPAlgorithms", zt_bind_set_algs, NULL,
+                     RSRC_CONF, "JWS algorithms accepted for DPoP proofs "
+                     "(default: all asymmetric ones)"),
+    AP_INIT_TAKE12("ZeroTrustDPoPMaxAge", zt_bind_set_max_age, NULL,
+                   RSRC_CONF, "seconds a DPoP proof is accepted after its "
+                   "iat [and before it, for clock skew] (default 60 5)"),
+    AP_INIT_TAKE1("ZeroTrustDPoPReplayCache", zt_bind_set_replay, NULL,
+                  RSRC_CONF, "DPoP proofs remembered across all processes "
+                  "against replay (default 65536)"),
+    AP_INIT_TAKE12("ZeroTrustDPoPNonce", zt_bind_set_nonce, NULL, RSRC_CONF,
+                   "'on [seconds]': DPoP proofs must carry a server nonce, "
+                   "current for that long (default 300); or 'off' (default)"),
     { NULL }
 };
 

@@ -171,6 +171,13 @@ enum {
 #define ZT_JWKS_DISCOVER  3 /* jwks: "" -- jwks_uri from <iss>/.well-known/openid-configuration */
 #define ZT_JWKS_NONE      4 /* jwks: "" -- only a `secret` (HS*) verifies */
 
+/* zt_issuer_rec_t.binding (format 3): a token of the issuer without such a
+ * confirmation ("cnf") is refused; a token that has one is checked always. */
+#define ZT_BIND_NONE      0 /* unbound tokens accepted */
+#define ZT_BIND_MTLS      1 /* cnf.x5t#S256: bound to the client certificate (RFC 8705) */
+#define ZT_BIND_DPOP      2 /* cnf.jkt: bound to a DPoP key (RFC 9449) */
+#define ZT_BIND_ANY       3 /* either of the two */
+
 #define ZT_REFRESH_DEFAULT      3600  /* seconds, url/discover key sets */
 #define ZT_REFETCH_MIN_DEFAULT    60  /* seconds between unknown-kid refetches */
 
@@ -191,7 +198,7 @@ typedef struct {
     uint32_t secret;        /* str: HS* secret file, relative to the table's dir; "" = none */
     uint32_t refresh;       /* seconds between refreshes of a url/discover key set */
     uint32_t refetch_min;   /* minimum seconds between refetches on an unknown kid */
-    uint32_t reserved;      /* 0 */
+    uint32_t binding;       /* ZT_BIND_*: how its tokens must be sender-constrained */
 } zt_issuer_rec_t;
 
 /* HTTP methods: bits of zt_route_rec_t.methods.  HEAD is served by GET. */

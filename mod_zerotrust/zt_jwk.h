@@ -35,6 +35,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 
@@ -165,6 +166,15 @@ apr_status_t zt_keyset_from_secret_file(zt_keyset_t **ks, const char *path,
 
 /** 1 if @a ks was made by zt_keyset_from_secret. */
 int zt_keyset_is_secret(const zt_keyset_t *ks);
+
+/**
+ * One public key from the JWK object @a jwk (a DPoP proof's "jwk" header),
+ * under the rules of a key set member: private material ("d", "k", ...)
+ * is refused, as are unusable or weak keys.  Nothing is prepared for
+ * repeated use; the key is freed with @a pool.  On failure *err says why.
+ */
+apr_status_t zt_jwk_from_json(zt_jwk_t *k, json_t *jwk, apr_pool_t *pool,
+                              const char **err);
 
 /** Number of usable keys in the set. */
 int zt_jwks_count(const zt_keyset_t *ks);

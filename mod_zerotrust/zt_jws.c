@@ -320,6 +320,13 @@ static zt_jws_status_e zt_jws_malformed(const char *compact, size_t len,
 zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
                              apr_pool_t *pool, const char **reason)
 {
+    return zt_jws_parse_ex(jws, compact, len, 0, pool, reason);
+}
+
+zt_jws_status_e zt_jws_parse_ex(zt_jws_t *jws, const char *compact,
+                                size_t len, unsigned int flags,
+                                apr_pool_t *pool, const char **reason)
+{
     const char *dot1 = NULL, *dot2 = NULL, *jerr, *s;
     const unsigned char *hdr;
     size_t hlen, plen, slen, hdr_len, i;
@@ -384,6 +391,9 @@ zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
         return ZT_JWS_BAD_HEADER;
     }
     for (i = 0; i < sizeof(zt_jws_key_sources) / sizeof(char *); i++) {
+        if ((flags & ZT_JWS_EMBEDDED_JWK) && i == 0) {
+            continue;       /* "jwk": the caller verifies with it alone */
+        }
         if (zt_jdoc_get(jws->header, zt_jws_key_sources[i]) != NULL) {
             *reason = apr_psprintf(pool, "the token header names its own key "
                                    "(%s), which is never trusted",

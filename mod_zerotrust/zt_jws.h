@@ -66,6 +66,15 @@ typedef struct {
 zt_jws_status_e zt_jws_parse(zt_jws_t *jws, const char *compact, size_t len,
                              apr_pool_t *pool, const char **reason);
 
+/** zt_jws_parse_ex flag: the header may hold "jwk" (a DPoP proof, which
+ *  is verified with that key and no other); jku, x5u, x5c stay refused. */
+#define ZT_JWS_EMBEDDED_JWK  0x1
+
+/** zt_jws_parse with ZT_JWS_* @a flags (0: exactly zt_jws_parse). */
+zt_jws_status_e zt_jws_parse_ex(zt_jws_t *jws, const char *compact, size_t len,
+                                unsigned int flags, apr_pool_t *pool,
+                                const char **reason);
+
 /** Choose the verification key for @a jws from @a ks (may be NULL). */
 zt_jws_status_e zt_jws_select_key(const zt_jws_t *jws, const zt_keyset_t *ks,
                                   const zt_jwk_t **key, const char **reason);

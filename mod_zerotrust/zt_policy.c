@@ -193,6 +193,7 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
         is->max_lifetime = rec->max_lifetime;
         is->leeway = rec->leeway;
         is->typ = *typ ? typ : NULL;
+        is->binding = rec->binding;
         zt_policy_required(table, rec, is, pool);
 
         switch (rec->jwks_kind) {

@@ -1459,9 +1459,9 @@ static apr_status_t zt_load_issuers(zt_loader_t *ld)
             return zt_bad(ld, "issuer %u: algorithms 0x%x, must be a non-empty "
                           "subset of 0x%x", i, s->algs, (unsigned)ZT_ALG_ALL);
         }
-        if (s->reserved != 0) {
-            return zt_bad(ld, "issuer %u: reserved field is %u, must be 0",
-                          i, s->reserved);
+        if (s->binding > ZT_BIND_ANY) {
+            return zt_bad(ld, "issuer %u: binding %u, must be 0 to %u",
+                          i, s->binding, (unsigned)ZT_BIND_ANY);
         }
         if ((rv = zt_load_issuer_keys(ld, i, s)) != APR_SUCCESS
             || (rv = zt_load_required(ld, i, s)) != APR_SUCCESS) {

@@ -37,6 +37,7 @@ typedef struct {
     int nrequired;
     const zt_keyset_t *keys;    /**< JWK Set keys, or NULL (secret only) */
     const zt_keyset_t *secret;  /**< HS* shared secret as a one-key set, or NULL */
+    uint32_t binding;           /**< ZT_BIND_* its tokens must carry, 0 = none */
 } zt_issuer_t;
 
 typedef enum {

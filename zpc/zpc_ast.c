@@ -67,7 +67,7 @@ void zpc_ast_issuer(zpc_parser_t *ps, const char *name,
 
 static const char *const zpc_attr_names[ZPC_ATTR__COUNT] = {
     "audience", "algorithms", "jwks", "max_lifetime", "leeway", "secret",
-    "typ", "required", "refresh", "refetch_min", NULL,
+    "typ", "required", "refresh", "refetch_min", "binding", NULL,
     "max", "schema", "root", "acr", "max_age"
 };
 

@@ -190,6 +190,7 @@ enum {
     ZPC_ATTR_AUDIENCE, ZPC_ATTR_ALGORITHMS, ZPC_ATTR_JWKS,
     ZPC_ATTR_MAX_LIFETIME, ZPC_ATTR_LEEWAY, ZPC_ATTR_SECRET, ZPC_ATTR_TYP,
     ZPC_ATTR_REQUIRED, ZPC_ATTR_REFRESH, ZPC_ATTR_REFETCH_MIN,
+    ZPC_ATTR_BINDING,
     ZPC_ATTR_UNKNOWN,
     /* body options (num: bytes) and stepup options */
     ZPC_ATTR_MAX, ZPC_ATTR_SCHEMA, ZPC_ATTR_ROOT, ZPC_ATTR_ACR, ZPC_ATTR_MAX_AGE,
@@ -213,7 +214,8 @@ typedef struct {
     apr_array_header_t *words;  /* ALGORITHMS: zpc_ast_word_t * */
     apr_array_header_t *names;  /* REQUIRED: zpc_ast_opnd_t * (NAME or STR) */
     const char *source;         /* JWKS, SECRET: "file", "url", "discover"
-                                   as written, or NULL when none was */
+                                   as written, or NULL when none was;
+                                   BINDING: "mtls", "dpop", "any" */
     zpc_loc_t source_loc;
 } zpc_ast_attr_t;
 

@@ -412,6 +412,25 @@ static void zpc_check_key_sources(zpc_check_t *c, zpc_ast_issuer_t *is,
     }
 }
 
+/* binding mtls | dpop | any: how the issuer's tokens must be bound. */
+static void zpc_check_binding(zpc_check_t *c, const zpc_ast_attr_t *a,
+                              uint32_t *out)
+{
+    static const struct { const char *word; uint32_t bind; } kinds[] = {
+        { "mtls", ZT_BIND_MTLS }, { "dpop", ZT_BIND_DPOP },
+        { "any", ZT_BIND_ANY },
+    };
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(a->source, kinds[i].word) == 0) {
+            *out = kinds[i].bind;
+            return;
+        }
+    }
+    zpc_diag_error(c->d, &a->source_loc, "unknown binding '%s' (expected "
+                   "mtls, dpop or any)", a->source);
+}
+
 static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
                              apr_hash_t *names, apr_hash_t *isses)
 {
@@ -454,8 +473,8 @@ static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
         if (a->kind == ZPC_ATTR_UNKNOWN) {
             zpc_diag_error(c->d, &a->loc, "unknown issuer attribute '%s' "
                            "(expected audience, algorithms, jwks, secret, typ, "
-                           "required, max_lifetime, leeway, refresh or "
-                           "refetch_min)", a->name);
+                           "required, max_lifetime, leeway, refresh, "
+                           "refetch_min or binding)", a->name);
             continue;
         }
         if (seen[a->kind] != NULL) {
@@ -508,6 +527,9 @@ static void zpc_check_issuer(zpc_check_t *c, zpc_ast_issuer_t *is,
             break;
         case ZPC_ATTR_REFETCH_MIN:
             zpc_check_interval(c, a, &is->ir.refetch_min);
+            break;
+        case ZPC_ATTR_BINDING:
+            zpc_check_binding(c, a, &is->ir.binding);
             break;
         default:
             break;

@@ -312,6 +312,10 @@ static void zpc_dump_issuer(FILE *out, const zt_table_t *t,
         fputs("  secret file ", out);
         zpc_dump_str(out, zt_table_str(t, s->secret), 1);
     }
+    if (s->binding != ZT_BIND_NONE) {
+        fprintf(out, "  binding %s", s->binding == ZT_BIND_MTLS ? "mtls"
+                : s->binding == ZT_BIND_DPOP ? "dpop" : "any");
+    }
     if (*zt_table_str(t, s->typ) != '\0') {
         fputs("  typ ", out);
         zpc_dump_str(out, zt_table_str(t, s->typ), 1);

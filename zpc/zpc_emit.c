@@ -235,6 +235,7 @@ static apr_status_t zpc_emit_issuers(zpc_emitter_t *e)
         r->line = s->line;
         r->refresh = s->refresh;
         r->refetch_min = s->refetch_min;
+        r->binding = s->binding;
     }
     return APR_SUCCESS;
 }
@@ -907,7 +908,7 @@ static void zpc_emit_records(zpc_emitter_t *e, unsigned char *buf,
         const uint32_t f[] = { r->name, r->iss, r->audience, r->algs, r->jwks_kind,
                                r->jwks, r->max_lifetime, r->leeway, r->line,
                                r->typ, r->required, r->nrequired, r->secret,
-                               r->refresh, r->refetch_min, 0 };
+                               r->refresh, r->refetch_min, r->binding };
         p = zpc_put_u32s(p, f, 16);
     }
     p = buf + off[ZPC_S_ROUT];

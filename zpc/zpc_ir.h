@@ -34,6 +34,7 @@ typedef struct {
     apr_array_header_t *required;   /* const char *: claim names, or NULL */
     const char *secret;         /* HS* secret file, or NULL */
     uint32_t refresh, refetch_min;  /* seconds; 0 unless url / discover */
+    uint32_t binding;           /* ZT_BIND_* */
 } zpc_ir_issuer_t;
 
 typedef struct {

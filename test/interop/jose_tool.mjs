@@ -29,12 +29,19 @@
 //       algorithm allowlist, plus any other jwtVerify "options"
 //       (clockTolerance, requiredClaims, ...).  Prints [{"ok": true, "payload": {...}} |
 //       {"ok": false, "code": "ERR_...", "message": "..."}, ...].
+//
+//   node jose_tool.mjs dpop < {alg, key?, proofs: [{htm, htu, ath?}, ...]}
+//       One DPoP proof (RFC 9449) per entry, signed by jose's SignJWT with
+//       typ dpop+jwt, the public jwk in the header and a random jti, with
+//       the private JWK "key" (from an earlier answer), or a fresh key pair
+//       for @alg.  Prints {"jkt": RFC 7638 thumbprint by jose's
+//       calculateJwkThumbprint, "key": the private JWK, "proofs": [...]}.
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, importJWK,
-  jwtVerify,
+  SignJWT, calculateJwkThumbprint, createLocalJWKSet, exportJWK,
+  generateKeyPair, importJWK, jwtVerify,
 } from 'jose';
 
 // Algorithm -> generateKeyPair options.  RSA sizes vary so the verifier
@@ -156,6 +163,28 @@ async function verify(req) {
   return out;
 }
 
+async function dpop(req) {
+  let key = req.key;
+  if (!key) {
+    const made = await generateKeyPair(
+      req.alg, { ...(ASYM[req.alg] || {}), extractable: true });
+    key = await exportJWK(made.privateKey);
+  }
+  const privateKey = await importJWK(key, req.alg);
+  // The public members only: what a proof may carry.
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...jwk } = key;
+  const proofs = [];
+  for (const p of req.proofs) {
+    const claims = { htm: p.htm, htu: p.htu, ...(p.ath ? { ath: p.ath } : {}) };
+    proofs.push(await new SignJWT(claims)
+      .setProtectedHeader({ alg: req.alg, typ: 'dpop+jwt', jwk })
+      .setJti(randomBytes(16).toString('hex'))
+      .setIssuedAt()
+      .sign(privateKey));
+  }
+  return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), key, proofs };
+}
+
 async function main() {
   const [cmd, ...args] = process.argv.slice(2);
   let result;
@@ -165,9 +194,12 @@ async function main() {
     result = await sign(args[0], args[1], await readStdin());
   } else if (cmd === 'verify' && args.length === 0) {
     result = await verify(await readStdin());
+  } else if (cmd === 'dpop' && args.length === 0) {
+    result = await dpop(await readStdin());
   } else {
     throw new Error('usage: jose_tool.mjs keys PUBDIR PRIVDIR | '
-                    + 'sign PUBDIR PRIVDIR < requests | verify < request');
+                    + 'sign PUBDIR PRIVDIR < requests | verify < request | '
+                    + 'dpop < request');
   }
   process.stdout.write(JSON.stringify(result) + '\n');
 }

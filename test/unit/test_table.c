@@ -1815,7 +1815,7 @@ START_TEST(issuer_sources)
     ck_assert_uint_eq(s[5].nrequired, 1);
     ck_assert_str_eq(zt_table_str(t, s[5].required), "a.b");
     for (int i = 0; i < 6; i++) {
-        ck_assert_uint_eq(s[i].reserved, 0);
+        ck_assert_uint_eq(s[i].binding, ZT_BIND_NONE);
     }
 }
 END_TEST
@@ -1887,7 +1887,7 @@ static void k_req_past(blob_t *b)
     put32(KF(b, 1, required), last);
     put32(KF(b, 1, nrequired), 2);
 }
-static void k_reserved(blob_t *b) { put32(KF(b, 4, reserved), 1); }
+static void k_binding(blob_t *b) { put32(KF(b, 4, binding), ZT_BIND_ANY + 1); }
 static void k_typ_past(blob_t *b) { put32(KF(b, 1, typ), strs_len(b)); }
 static void k_secret_past(blob_t *b) { put32(KF(b, 3, secret), 0xffffffffu); }
 
@@ -1928,7 +1928,7 @@ static const bad_case_t bad_issuers[] = {
     { "required mid-string", k_req_mid,
       "issuer 1: required: string offset", 0 },
     { "required past pool", k_req_past, "issuer 1: required claim 1 starts at", 0 },
-    { "issuer reserved", k_reserved, "issuer 4: reserved field is 1, must be 0", 0 },
+    { "issuer binding", k_binding, "issuer 4: binding 4, must be 0 to 3", 0 },
     { "typ past pool", k_typ_past, "issuer 1: typ: string offset", 0 },
     { "secret past pool", k_secret_past, "issuer 3: secret: string offset 4294967295", 0 },
 };

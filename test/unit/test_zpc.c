@@ -1239,8 +1239,8 @@ static const struct {
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\"\n"
       "  audiance \"b\" }\nroute GET /a\nallow GET /a\n", 1, 0,
       "t.ztp:3:3: error: unknown issuer attribute 'audiance' (expected audience, "
-      "algorithms, jwks, secret, typ, required, max_lifetime, leeway, refresh or "
-      "refetch_min)" },
+      "algorithms, jwks, secret, typ, required, max_lifetime, leeway, refresh, "
+      "refetch_min or binding)" },
     { "policy \"p\"\nissuer c \"i\" { audience \"a\" algorithms ES256 jwks file \"k\"\n"
       "  audience \"b\" }\nroute GET /a\nallow GET /a\n", 1, 0,
       "t.ztp:3:3: error: duplicate attribute 'audience' in issuer 'c'" },

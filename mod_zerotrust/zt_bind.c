@@ -1,0 +1,441 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * Sender-constrained tokens in httpd: the glue of zt_dpop.h and
+ * zt_replay.h.  A verified token is checked here before the decision:
+ *
+ *   cnf.jkt       only with `Authorization: DPoP` and a valid proof by
+ *                 that key (RFC 9449); as Bearer it is refused
+ *   cnf.x5t#S256  only over TLS with a verified client certificate of
+ *                 that thumbprint (RFC 8705)
+ *   issuer `binding mtls|dpop|any`   an unbound token is refused
+ *
+ * Each proof's jti is remembered, for as long as the proof could be
+ * accepted, in a set in anonymous shared memory made in post_config
+ * before the children fork, so every process sees every jti.  Server
+ * nonces (ZeroTrustDPoPNonce) need no shared state: they are MACs under a
+ * key made at the same moment.  The directives are global: the set and
+ * the key are one for the whole server.
+ */
+
+#include "mod_zerotrust.h"
+
+#include <errno.h>
+
+#include <apr_shm.h>
+#include <apr_strings.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_ssl.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "zt_alg.h"
+#include "zt_dpop.h"
+#include "zt_replay.h"
+
+
+APLOG_USE_MODULE(zerotrust);
+
+#define ZT_NONCE_PERIOD 300     /* default seconds a server nonce is current */
+
+static const zt_dpop_conf_t zt_dpop_defaults = {
+    .algs = ZT_DPOP_ALGS_DEFAULT, .max_age = ZT_DPOP_MAX_AGE,
+    .skew = ZT_DPOP_SKEW, .nonce_key = NULL, .nonce_period = ZT_NONCE_PERIOD
+};
+static zt_dpop_conf_t zt_dpop_conf;
+static int zt_nonce_on;                 /* ZeroTrustDPoPNonce on */
+/* The key of the server nonces: random per generation, made before the
+ * children fork, so all of them make and accept the same nonces. */
+static unsigned char zt_nonce_key[32];
+static uint32_t zt_replay_nslots = ZT_REPLAY_DEFAULT;
+static zt_replay_t *zt_replay_set;      /* in shared memory, or NULL */
+
+static apr_status_t zt_bind_forget(void *unused)
+{
+    zt_dpop_conf = zt_dpop_defaults;
+    zt_nonce_on = 0;
+    zt_replay_nslots = ZT_REPLAY_DEFAULT;
+    zt_replay_set = NULL;
+    return APR_SUCCESS;
+}
+
+void zt_bind_pre_config(apr_pool_t *pconf)
+{
+    zt_bind_forget(NULL);
+    apr_pool_cleanup_register(pconf, NULL, zt_bind_forget,
+                              apr_pool_cleanup_null);
+}
+
+/*
+** The seen-set, in anonymous shared memory of pconf: made before the
+** children fork, so they all map it; gone with the generation.
+*/
+int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_size_t size = zt_replay_size(zt_replay_nslots);
+    apr_shm_t *shm;
+    apr_status_t rv;
+
+    rv = apr_shm_create(&shm, size, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, ZTLOGNO(00045)
+                     "cannot make the %lu bytes of shared memory of the "
+                     "DPoP replay cache (ZeroTrustDPoPReplayCache %u)",
+                     (unsigned long)size, (unsigned)zt_replay_nslots);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    zt_replay_set = zt_replay_init(apr_shm_baseaddr_get(shm),
+                                   apr_shm_size_get(shm), zt_replay_nslots);
+    if (zt_replay_set == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, ZTLOGNO(00046)
+                     "the DPoP replay cache cannot hold %u entries",
+                     (unsigned)zt_replay_nslots);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    zt_dpop_conf.nonce_key = NULL;
+    if (zt_nonce_on) {
+        rv = apr_generate_random_bytes(zt_nonce_key, sizeof(zt_nonce_key));
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, ZTLOGNO(00047)
+                         "cannot make the key of the DPoP server nonces "
+                         "(ZeroTrustDPoPNonce on)");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        zt_dpop_conf.nonce_key = zt_nonce_key;
+    }
+    return OK;
+}
+
+const char *zt_bind_algs(apr_pool_t *pool)
+{
+    return zt_dpop_alg_names(pool, zt_dpop_conf.algs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Directives                                                          */
+
+/* ZeroTrustDPoPAlgorithms ALG...: the proof algorithms accepted. */
+const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *word;
+    uint32_t algs = 0, bit;
+
+    if (err) {
+        return err;
+    }
+    while (*(word = ap_getword_conf(cmd->temp_pool, &args)) != '\0') {
+        bit = zt_alg_from_name(word, strlen(word));
+        if (bit == 0 || (bit & (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512))) {
+            return apr_psprintf(cmd->pool, "ZeroTrustDPoPAlgorithms: '%s' is "
+                                "not an asymmetric JWS algorithm (RS256..512, "
+                                "PS256..512, ES256..512, EdDSA)", word);
+        }
+        algs |= bit;
+    }
+    if (algs == 0) {
+        return "ZeroTrustDPoPAlgorithms needs at least one algorithm";
+    }
+    zt_dpop_conf.algs = algs;
+    return NULL;
+}
+
+static int zt_bind_seconds(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(s, &end, 10);
+    if (errno || end == s || *end || n < 0 || n > max) {
+        return 0;
+    }
+    *out = (uint32_t)n;
+    return 1;
+}
+
+/* ZeroTrustDPoPMaxAge SECONDS [SKEW]: the window of a proof's iat. */
+const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
+                                const char *skew)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    uint32_t a, k = ZT_DPOP_SKEW;
+
+    if (err) {
+        return err;
+    }
+    if (!zt_bind_seconds(age, 3600, &a) || a == 0) {
+        return apr_psprintf(cmd->pool, "ZeroTrustDPoPMaxAge: '%s' is not a "
+                            "number of seconds from 1 to 3600", age);
+    }
+    if (skew && !zt_bind_seconds(skew, 300, &k)) {
+        return apr_psprintf(cmd->pool, "ZeroTrustDPoPMaxAge: clock skew '%s' "
+                            "is not a number of seconds from 0 to 300", skew);
+    }
+    zt_dpop_conf.max_age = a;
+    zt_dpop_conf.skew = k;
+    return NULL;
+}
+
+/* ZeroTrustDPoPNonce on [SECONDS] | off: proofs must carry our nonce. */
+const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
+                              const char *period)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    uint32_t p = ZT_NONCE_PERIOD;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(flag, "off") && !period) {
+        zt_nonce_on = 0;
+        return NULL;
+    }
+    if (strcasecmp(flag, "on")) {
+        return "ZeroTrustDPoPNonce takes 'on [seconds]' or 'off'";
+    }
+    if (period && (!zt_bind_seconds(period, 86400, &p) || p < 10)) {
+        return apr_psprintf(cmd->pool, "ZeroTrustDPoPNonce: '%s' is not a "
+                            "number of seconds from 10 to 86400", period);
+    }
+    zt_nonce_on = 1;
+    zt_dpop_conf.nonce_period = p;
+    return NULL;
+}
+
+/* ZeroTrustDPoPReplayCache ENTRIES: the size of the shared seen-set. */
+const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    uint32_t n;
+
+    if (err) {
+        return err;
+    }
+    if (!zt_bind_seconds(arg, ZT_REPLAY_MAX, &n) || n < ZT_REPLAY_MIN) {
+        return apr_psprintf(cmd->pool, "ZeroTrustDPoPReplayCache: '%s' is not "
+                            "a number of entries from %u to %u", arg,
+                            (unsigned)ZT_REPLAY_MIN, (unsigned)ZT_REPLAY_MAX);
+    }
+    zt_replay_nslots = n;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The checks                                                          */
+
+static int zt_bind_refuse(zt_bind_refusal_t *out, int status,
+                          const char *error, const char *reason,
+                          const char *description)
+{
+    out->status = status;
+    out->error = error;
+    out->reason = reason;
+    out->description = description;
+    return 0;
+}
+
+static int zt_bind_count(void *rec, const char *key, const char *value)
+{
+    (*(int *)rec)++;
+    return 1;
+}
+
+/*
+** The request's target URI as the client addressed it: scheme of the
+** connection, host and port as the Host header gave them (httpd's own
+** self-referencing URL), and the path as it arrived, before decoding.
+*/
+static const char *zt_bind_uri(request_rec *r)
+{
+    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+
+    return ap_construct_url(r->pool, path, r);
+}
+
+/*
+** DPoP-Nonce (RFC 9449 section 9): the current nonce, with the refusal
+** that asks for one, or after a success with the previous period's.
+*/
+static void zt_bind_nonce(request_rec *r, const zt_dpop_proof_t *p,
+                          int64_t now, int ok)
+{
+    char *n = apr_palloc(r->pool, ZT_NONCE_SIZE);
+
+    zt_dpop_nonce(zt_nonce_key, zt_dpop_conf.nonce_period, now, n);
+    if (!ok) {
+        apr_table_setn(r->err_headers_out, "DPoP-Nonce", n);
+    }
+    else if (p->nonce == NULL || strcmp(p->nonce, n) != 0) {
+        apr_table_setn(r->headers_out, "DPoP-Nonce", n);
+    }
+}
+
+/* The DPoP proof of the request: exactly one DPoP field. */
+static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
+                        const char *jwt, apr_size_t len,
+                        zt_bind_refusal_t *out)
+{
+    int64_t now = (int64_t)apr_time_sec(r->request_time);
+    const char *proof, *why;
+    zt_dpop_proof_t p;
+    zt_dpop_status_e st;
+    unsigned char key[32];
+    int n = 0;
+
+    apr_table_do(zt_bind_count, &n, r->headers_in, "DPoP", NULL);
+    /* httpd joins repeated fields with ", ", which no proof holds. */
+    proof = apr_table_get(r->headers_in, "DPoP");
+    if (n == 1 && strchr(proof, ',') != NULL) {
+        n = 2;
+    }
+    if (n != 1) {
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_dpop_proof",
+                              n ? "dpop_many" : "dpop_missing",
+                              n ? "more than one DPoP header"
+                                : "the DPoP scheme needs a DPoP proof header");
+    }
+    st = zt_dpop_verify(proof, strlen(proof), r->method, zt_bind_uri(r), jwt,
+                        len, now, &zt_dpop_conf, r->pool, &p, &why);
+    if (st == ZT_DPOP_NONCE || (st == ZT_DPOP_OK && zt_nonce_on)) {
+        zt_bind_nonce(r, &p, now, st == ZT_DPOP_OK);
+    }
+    if (st != ZT_DPOP_OK) {
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED,
+                              st == ZT_DPOP_NONCE ? "use_dpop_nonce"
+                                                  : "invalid_dpop_proof",
+                              zt_dpop_status_name(st), why);
+    }
+    if (cnf->jkt == NULL) {
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
+                              "dpop_unbound", "the token is not bound to a "
+                              "DPoP key (no cnf.jkt)");
+    }
+    if (strcmp(cnf->jkt, p.jkt) != 0) {
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_dpop_proof",
+                              "dpop_jkt", "the DPoP proof's key is not the "
+                              "key the token is bound to");
+    }
+    /* Last, so that proofs refused for other reasons take no room. */
+    zt_dpop_replay_key(&p, key);
+    switch (zt_replay_check(zt_replay_set, key, now,
+                            zt_dpop_lifetime(&zt_dpop_conf, p.iat, now))) {
+    case ZT_REPLAY_FRESH:
+        return 1;
+    case ZT_REPLAY_SEEN:
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_dpop_proof",
+                              "dpop_replay", "the DPoP proof was used before");
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00044)
+                      "%s %s: the DPoP replay cache has no room for this "
+                      "proof (%u entries, ZeroTrustDPoPReplayCache); "
+                      "refusing it", r->method,
+                      ap_escape_logitem(r->pool, r->uri),
+                      zt_replay_set ? (unsigned)zt_replay_slots(zt_replay_set)
+                                    : 0u);
+        return zt_bind_refuse(out, HTTP_SERVICE_UNAVAILABLE, NULL,
+                              "dpop_replay_full", "the server cannot take "
+                              "more DPoP proofs right now");
+    }
+}
+
+/*
+** base64url(SHA-256(DER)) of the connection's client certificate, when
+** mod_ssl verified one; NULL otherwise.
+*/
+static const char *zt_bind_cert_thumb(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    const char *verify, *pem;
+    unsigned char *der = NULL;
+    char *thumb = NULL;
+    X509 *x = NULL;
+    BIO *bio;
+    int n;
+
+    if (!ap_ssl_conn_is_ssl(c)) {
+        return NULL;
+    }
+    verify = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_VERIFY");
+    if (!verify || strcmp(verify, "SUCCESS") != 0) {
+        return NULL;
+    }
+    pem = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_CERT");
+    if (!pem || !*pem) {
+        return NULL;
+    }
+    if ((bio = BIO_new_mem_buf(pem, -1)) != NULL) {
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    }
+    if (x != NULL && (n = i2d_X509(x, &der)) > 0) {
+        thumb = apr_palloc(r->pool, ZT_THUMB_SIZE);
+        zt_dpop_cert_thumb(der, (size_t)n, thumb);
+    }
+    OPENSSL_free(der);
+    X509_free(x);
+    ERR_clear_error();
+    return thumb;
+}
+
+int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
+                  const char *jwt, apr_size_t len, zt_bind_refusal_t *out)
+{
+    uint32_t need = tok->issuer ? tok->issuer->binding : ZT_BIND_NONE;
+    const char *thumb;
+    zt_dpop_cnf_t cnf;
+
+    if (zt_dpop_cnf_read(tok->claims, &cnf) != 0) {
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
+                              "cnf_malformed", "the token's cnf claim is "
+                              "not an object of strings");
+    }
+    if (rq->dpop) {
+        if (!zt_bind_dpop(r, &cnf, jwt, len, out)) {
+            return 0;
+        }
+    }
+    else if (cnf.jkt != NULL) {
+        return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
+                              "dpop_as_bearer", "the token is bound to a "
+                              "DPoP key: send it with the DPoP scheme and a "
+                              "proof");
+    }
+    if (cnf.x5t != NULL) {
+        if ((thumb = zt_bind_cert_thumb(r)) == NULL) {
+            return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
+                                  "cnf_no_cert", "the token is bound to a "
+                                  "client certificate, and the connection "
+                                  "has none");
+        }
+        if (strcmp(thumb, cnf.x5t) != 0) {
+            return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
+                                  "cnf_mismatch", "the token is bound to "
+                                  "another client certificate");
+        }
+    }
+    if (((need & ZT_BIND_MTLS) && cnf.x5t != NULL)
+        || ((need & ZT_BIND_DPOP) && cnf.jkt != NULL) || need == 0) {
+        return 1;
+    }
+    return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
+                          "unbound_token",
+                          need == ZT_BIND_MTLS
+                          ? "the token's issuer requires a token bound to a "
+                            "client certificate (cnf.x5t#S256)"
+                          : need == ZT_BIND_DPOP
+                          ? "the token's issuer requires a DPoP-bound token "
+                            "(cnf.jkt)"
+                          : "the token's issuer requires a sender-constrained "
+                            "token (cnf.jkt or cnf.x5t#S256)");
+}
