@@ -106,6 +106,7 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     rq->status = HTTP_FORBIDDEN;
     zt_strip_untrusted(r, r->subprocess_env, 0);
     zt_strip_untrusted(r, r->headers_in, 1);
+    zt_identity_strip(r, conf);
     ap_set_module_config(r->request_config, &zerotrust_module, rq);
     return rq;
 }
@@ -596,6 +597,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     if (rq->iss) {
         apr_table_set(r->subprocess_env, "ZT_ISSUER", rq->iss);
     }
+    zt_identity_set(r, conf, rq->facts.claims);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
                   "%s %s: allowed by %s for subject %s", r->method,
                   zt_esc(r, r->uri), zt_rule_where(r, rq),

@@ -47,9 +47,17 @@ typedef struct {
     const zt_policy_t *policy;      /**< verified at directive time, in pconf */
     unsigned int feeds;             /**< ZT_FEED_* the policy's table needs */
     apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
+    apr_array_header_t *claim_headers; /**< zt_claim_header_t, or NULL */
     unsigned int policy_set:1;
     unsigned int token_max_set:1;
 } zt_dir_conf_t;
+
+/** ZeroTrustClaimHeader CLAIM HEADER-NAME: a claim the backend receives. */
+typedef struct {
+    const char *header;             /**< validated RFC 9110 token */
+    const char *path;               /**< claim names joined by NUL */
+    uint32_t nparts;
+} zt_claim_header_t;
 
 /** Per-server configuration. */
 typedef struct {
@@ -179,5 +187,12 @@ void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
                       const char *description);
 /** Register the error filter and the insert_error_filter hook. */
 void zt_answer_register_hooks(apr_pool_t *p);
+
+/** Remove every incoming header a ZeroTrustClaimHeader names (zt_identity.c). */
+void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf);
+
+/** Set the configured claim headers from a verified token's @a claims. */
+void zt_identity_set(request_rec *r, const zt_dir_conf_t *conf,
+                     const zt_claims_t *claims);
 
 #endif /* MOD_ZEROTRUST_H */

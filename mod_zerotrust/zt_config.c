@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <apr_hash.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "httpd.h"
@@ -93,6 +94,14 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->feeds = add->policy_set ? add->feeds : base->feeds;
     conf->token_max_set = add->token_max_set || base->token_max_set;
     conf->token_max = add->token_max_set ? add->token_max : base->token_max;
+    if (base->claim_headers && add->claim_headers) {
+        conf->claim_headers = apr_array_append(p, base->claim_headers,
+                                               add->claim_headers);
+    }
+    else {
+        conf->claim_headers = add->claim_headers ? add->claim_headers
+                                                 : base->claim_headers;
+    }
     return conf;
 }
 
@@ -332,6 +341,51 @@ static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* RFC 9110 5.6.2 tchar. */
+static int zt_is_tchar(unsigned char c)
+{
+    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
+                                       const char *claim, const char *name)
+{
+    zt_dir_conf_t *conf = dconf;
+    zt_claim_header_t *h;
+    char *path;
+    const char *c;
+    uint32_t nparts = 1;
+
+    for (c = name; *c && zt_is_tchar((unsigned char)*c); c++) {
+    }
+    if (*name == '\0' || *c != '\0') {
+        return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is not "
+                            "a header name (RFC 9110 token characters)",
+                            name);
+    }
+    /* Dotted path, parts joined by NUL as table TOKEN operands are. */
+    if (*claim == '\0' || *claim == '.' || strstr(claim, "..")
+        || claim[strlen(claim) - 1] == '.') {
+        return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is not "
+                            "a claim name or dotted path", claim);
+    }
+    path = apr_pstrdup(cmd->pool, claim);
+    for (char *d = path; *d; d++) {
+        if (*d == '.') {
+            *d = '\0';
+            nparts++;
+        }
+    }
+    if (!conf->claim_headers) {
+        conf->claim_headers = apr_array_make(cmd->pool, 2, sizeof(*h));
+    }
+    h = apr_array_push(conf->claim_headers);
+    h->header = name;
+    h->path = path;
+    h->nparts = nparts;
+    return NULL;
+}
+
 #define ZT_TCACHE_ENTRIES_MIN  16
 #define ZT_TCACHE_ENTRIES_MAX  1000000
 #define ZT_TCACHE_BYTES_MIN    (64 * 1024)
@@ -439,6 +493,10 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE12("ZeroTrustTokenCache", zt_set_token_cache, NULL, RSRC_CONF,
                    "verified tokens kept per process: entries [max-bytes] "
                    "(default 4096 4M), or off"),
+    AP_INIT_TAKE2("ZeroTrustClaimHeader", zt_set_claim_header, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "CLAIM HEADER-NAME: after an allow, the backend "
+                  "receives the token's claim in this request header"),
     { NULL }
 };
 
