@@ -191,6 +191,10 @@ void zt_answer_register_hooks(apr_pool_t *p);
 /** Remove every incoming header a ZeroTrustClaimHeader names (zt_identity.c). */
 void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf);
 
+/** Register the header_parser hook that strips configured claim headers
+ *  from every main request (zt_identity.c). */
+void zt_identity_register_hooks(apr_pool_t *p);
+
 /** Set the configured claim headers from a verified token's @a claims. */
 void zt_identity_set(request_rec *r, const zt_dir_conf_t *conf,
                      const zt_claims_t *claims);

@@ -10,9 +10,13 @@
  */
 #include "mod_zerotrust.h"
 
+#include <string.h>
+
 #include <apr_strings.h>
 
+#include "http_config.h"
 #include "http_log.h"
+#include "http_request.h"
 
 #include "zt_jdoc.h"
 
@@ -30,6 +34,60 @@ void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf)
     for (i = 0; i < conf->claim_headers->nelts; i++) {
         apr_table_unset(r->headers_in, h[i].header);
     }
+}
+
+static int zt_identity_names(const zt_dir_conf_t *conf, const char *name)
+{
+    const zt_claim_header_t *h;
+    int i;
+
+    if (!conf || !conf->claim_headers) {
+        return 0;
+    }
+    h = (const zt_claim_header_t *)conf->claim_headers->elts;
+    for (i = 0; i < conf->claim_headers->nelts; i++) {
+        if (!strcasecmp(h[i].header, name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+** header_parser, every main request whoever guards its section: remove
+** the incoming headers a ZeroTrustClaimHeader names before any module
+** reads them, so a section without AuthType ZeroTrust (Require all
+** granted under the API) cannot pass forged ones on.  An internal
+** redirect shares headers_in with the request before it: a name that
+** request configured too was removed there, and any value it has now is
+** ours (httpd skips authn when the configuration is the same, so it would
+** not be set again).  Subrequests skip this hook; zt_req_get strips.
+*/
+static int zt_identity_header_parser(request_rec *r)
+{
+    const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                     &zerotrust_module);
+    const zt_dir_conf_t *prev = r->prev ? ap_get_module_config(
+        r->prev->per_dir_config, &zerotrust_module) : NULL;
+    const zt_claim_header_t *h;
+    int i;
+
+    if (!conf->claim_headers) {
+        return DECLINED;
+    }
+    h = (const zt_claim_header_t *)conf->claim_headers->elts;
+    for (i = 0; i < conf->claim_headers->nelts; i++) {
+        if (!zt_identity_names(prev, h[i].header)) {
+            apr_table_unset(r->headers_in, h[i].header);
+        }
+    }
+    return DECLINED;
+}
+
+void zt_identity_register_hooks(apr_pool_t *p)
+{
+    ap_hook_header_parser(zt_identity_header_parser, NULL, NULL,
+                          APR_HOOK_FIRST);
 }
 
 /* Header values carry no control bytes: no CR/LF splitting, no NUL cut. */
@@ -61,18 +119,20 @@ static const char *zt_val_text(apr_pool_t *p, const zt_val_t *v)
 }
 
 /* An array of strings joined by ", "; NULL if any element is not one.
- * *unsafe is set when an element has control bytes. */
+ * *unsafe is set when an element has control bytes.  Two passes (measure,
+ * then copy), so a long array costs its length, not its square. */
 static const char *zt_array_text(apr_pool_t *p, const zt_val_t *v,
                                  int *unsafe)
 {
     const zt_jnode_t *j = v->ref, *e;
-    const char *out = "";
+    apr_size_t len = 0;
+    uint32_t k;
+    char *out, *o;
 
     if (j == NULL || j->type != ZT_J_ARRAY) {
         return NULL;
     }
-    e = zt_jnode_first(j);
-    for (uint32_t k = 0; k < j->u.n; k++, e = zt_jnode_next(e)) {
+    for (k = 0, e = zt_jnode_first(j); k < j->u.n; k++, e = zt_jnode_next(e)) {
         if (e->type != ZT_J_STR) {
             return NULL;
         }
@@ -80,10 +140,18 @@ static const char *zt_array_text(apr_pool_t *p, const zt_val_t *v,
             *unsafe = 1;
             return NULL;
         }
-        out = apr_pstrcat(p, out, k ? ", " : "",
-                          apr_pstrmemdup(p, zt_jnode_str(e), e->u.s.len),
-                          NULL);
+        len += (k ? 2 : 0) + e->u.s.len;
     }
+    o = out = apr_palloc(p, len + 1);
+    for (k = 0, e = zt_jnode_first(j); k < j->u.n; k++, e = zt_jnode_next(e)) {
+        if (k) {
+            memcpy(o, ", ", 2);
+            o += 2;
+        }
+        memcpy(o, zt_jnode_str(e), e->u.s.len);
+        o += e->u.s.len;
+    }
+    *o = '\0';
     return out;
 }
 

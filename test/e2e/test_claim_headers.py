@@ -4,6 +4,10 @@
 """ZeroTrustClaimHeader: claims reach the backend as headers, forged
 incoming headers of those names never do."""
 
+import http.server
+import json
+import threading
+
 import pytest
 
 from zt_e2e import api_body, claims, sign
@@ -129,3 +133,145 @@ def test_bad_header_name_fails_configtest(servers, name):
 def test_bad_claim_path_fails_configtest(servers, claim):
     assert_directive_fails(servers, '"%s" X-User' % claim,
                            "claim name" if claim else "two arguments")
+
+
+# ---------------------------------------------------------------------------
+# Through mod_proxy to a real backend on loopback that echoes the headers
+# it received: what an API behind a reverse proxy actually sees.
+
+class Backend:
+    """An HTTP server in this process: every request is answered with the
+    JSON of its path and headers and kept in .seen; a path ending in /404
+    is answered 404."""
+
+    def __init__(self):
+        seen = self.seen = []
+
+        class Echo(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                got = {"path": self.path,
+                       "headers": {k.lower(): v for k, v
+                                   in self.headers.items()}}
+                seen.append(got)
+                body = json.dumps(got).encode()
+                self.send_response(404 if self.path.endswith("/404")
+                                   else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def backend():
+    b = Backend()
+    yield b
+    b.close()
+
+
+# /open/ is under the API but needs no token (Require all granted, so
+# mod_zerotrust never runs there): forged claim headers are still removed.
+# A 404 from the backend becomes an internal redirect to /health
+# (ErrorDocument): the redirected request keeps the headers the module set
+# and gets no forged ones back.
+PROXIED = """\
+ZeroTrustAuditLog "logs/audit.log"
+LoadModule proxy_module %(mods)s/mod_proxy.so
+LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
+ProxyPass "/" "http://127.0.0.1:%(port)d/"
+ProxyErrorOverride On
+ErrorDocument 404 /health
+<Location "/">
+    ZeroTrustPolicy "policy/api.ztb"
+    AuthType ZeroTrust
+    AuthName "api"
+    Require zerotrust
+    ZeroTrustClaimHeader email X-User-Email
+    ZeroTrustClaimHeader realm_access.roles X-User-Roles
+</Location>
+<Location "/open/">
+    Require all granted
+</Location>
+"""
+
+
+@pytest.fixture
+def proxied(servers, zt_cfg, backend):
+    return servers(PROXIED % {"mods": zt_cfg.libexecdir,
+                              "port": backend.port})
+
+
+def proxied_get(srv, backend, path, tok=None):
+    """The request, and what the backend saw of it (None: nothing)."""
+    n = len(backend.seen)
+    r = srv.get(path, tok, headers=dict(FORGED, **{"x-user-email":
+                                                    "mallory@evil.test"}))
+    got = backend.seen[n:]
+    assert len(got) <= 1, got
+    return r, (got[0]["headers"] if got else None)
+
+
+def test_proxied_allowed_request(proxied, backend, keys):
+    r, seen = proxied_get(proxied, backend, "/orders/9", token(
+        keys, email="alice@corp.test",
+        realm_access={"roles": ["user", "auditor"]}))
+    assert r.status_code == 200, r.text
+    assert seen["x-user-email"] == "alice@corp.test"
+    assert seen["x-user-roles"] == "user, auditor"
+    # X-User-Extra is not configured here: it passes as any header does.
+    assert seen["x-user-extra"] == "mallory"
+    assert "mallory" not in repr({k: v for k, v in seen.items()
+                                  if k != "x-user-extra"})
+
+
+def test_proxied_public_route(proxied, backend):
+    r, seen = proxied_get(proxied, backend, "/health")
+    assert r.status_code == 200, r.text
+    assert "x-user-email" not in seen and "x-user-roles" not in seen
+    assert "mallory@evil.test" not in repr(seen)
+
+
+def test_proxied_section_without_zerotrust(proxied, backend):
+    r, seen = proxied_get(proxied, backend, "/open/thing")
+    assert r.status_code == 200, r.text
+    assert seen is not None
+    assert "x-user-email" not in seen and "x-user-roles" not in seen
+
+
+def test_proxied_refusals_never_reach_backend(proxied, backend, keys):
+    for method, path, tok, status in (
+            ("GET", "/orders", None, 401),
+            ("DELETE", "/orders/9", token(keys, email="a@corp.test"), 403),
+            ("GET", "/nowhere", None, 404),
+            ("GET", "/orders/9", "not-a-token", 401)):
+        n = len(backend.seen)
+        r = proxied.req(method, path, tok, headers=FORGED)
+        assert r.status_code == status, (method, path, r.text)
+        assert backend.seen[n:] == [], (method, path)
+        assert "mallory" not in r.text
+
+
+def test_proxied_internal_redirect_keeps_verified_headers(proxied, backend,
+                                                          keys):
+    n = len(backend.seen)
+    r = proxied.get("/orders/404", token(keys, email="alice@corp.test"),
+                    headers=FORGED)
+    got = backend.seen[n:]
+    assert [g["path"] for g in got] == ["/orders/404", "/health"], got
+    for g in got:
+        assert g["headers"]["x-user-email"] == "alice@corp.test", g
+        assert "x-user-roles" not in g["headers"], g
+    assert r.status_code == 404
