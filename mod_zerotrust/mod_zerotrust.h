@@ -50,6 +50,8 @@ typedef struct {
     apr_array_header_t *claim_headers; /**< zt_claim_header_t, or NULL */
     unsigned int policy_set:1;
     unsigned int token_max_set:1;
+    unsigned int require_tls:1;     /**< ZeroTrustRequireTLS (default on) */
+    unsigned int require_tls_set:1;
 } zt_dir_conf_t;
 
 /** ZeroTrustClaimHeader CLAIM HEADER-NAME: a claim the backend receives. */
@@ -66,9 +68,14 @@ typedef struct {
     unsigned int audit_log_set:1;
 } zt_srv_conf_t;
 
+/** The detail of the 403 answer to plain HTTP (ZeroTrustRequireTLS). */
+#define ZT_DETAIL_TLS "This resource is only served over TLS (https)."
+
 /** Stage of the pipeline that decided (audit "stage"). */
 typedef enum {
     ZT_STAGE_CONFIG = 0,            /**< no usable configuration: 500 */
+    ZT_STAGE_TRANSPORT,             /**< plain HTTP where TLS is required:
+                                         403 */
     ZT_STAGE_ROUTE,
     ZT_STAGE_INPUT,                 /**< the query or the route's contract
                                          is broken: 400 */

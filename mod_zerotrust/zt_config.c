@@ -80,6 +80,7 @@ void *zt_config_create_dir(apr_pool_t *p, char *dir)
     zt_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->token_max = ZT_TOKEN_MAX_LEN;
+    conf->require_tls = 1;
     return conf;
 }
 
@@ -94,6 +95,9 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->feeds = add->policy_set ? add->feeds : base->feeds;
     conf->token_max_set = add->token_max_set || base->token_max_set;
     conf->token_max = add->token_max_set ? add->token_max : base->token_max;
+    conf->require_tls_set = add->require_tls_set || base->require_tls_set;
+    conf->require_tls = add->require_tls_set ? add->require_tls
+                                             : base->require_tls;
     if (base->claim_headers && add->claim_headers) {
         conf->claim_headers = apr_array_append(p, base->claim_headers,
                                                add->claim_headers);
@@ -386,6 +390,22 @@ static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* TAKE1, not FLAG: httpd's FLAG ignores words after the first, and a
+ * typo in this one must not go unnoticed. */
+static const char *zt_set_require_tls(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    zt_dir_conf_t *conf = dconf;
+
+    if (strcasecmp(arg, "on") && strcasecmp(arg, "off")) {
+        return apr_psprintf(cmd->pool, "ZeroTrustRequireTLS: '%s' is not "
+                            "On or Off", arg);
+    }
+    conf->require_tls = strcasecmp(arg, "on") == 0;
+    conf->require_tls_set = 1;
+    return NULL;
+}
+
 #define ZT_TCACHE_ENTRIES_MIN  16
 #define ZT_TCACHE_ENTRIES_MAX  1000000
 #define ZT_TCACHE_BYTES_MIN    (64 * 1024)
@@ -493,6 +513,10 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE12("ZeroTrustTokenCache", zt_set_token_cache, NULL, RSRC_CONF,
                    "verified tokens kept per process: entries [max-bytes] "
                    "(default 4096 4M), or off"),
+    AP_INIT_TAKE1("ZeroTrustRequireTLS", zt_set_require_tls, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "On (default): refuse requests that did not come over "
+                  "TLS with 403; Off: also decide plain HTTP"),
     AP_INIT_TAKE2("ZeroTrustClaimHeader", zt_set_claim_header, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "CLAIM HEADER-NAME: after an allow, the backend "
