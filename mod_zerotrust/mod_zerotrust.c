@@ -816,6 +816,7 @@ static void zt_register_hooks(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     zt_answer_register_hooks(p);
     zt_identity_register_hooks(p);
+    zt_metadata_register_hooks(p);
 }
 
 /* Declared by hand (not AP_DECLARE_MODULE): APLOG_USE_MODULE above

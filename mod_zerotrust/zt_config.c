@@ -93,6 +93,12 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
     conf->policy = add->policy_set ? add->policy : base->policy;
     conf->feeds = add->policy_set ? add->feeds : base->feeds;
+    conf->resource = add->policy_set ? add->resource : base->resource;
+    conf->resource_id = add->resource_id ? add->resource_id
+                                         : base->resource_id;
+    conf->resource_metadata = add->resource_metadata
+                              ? add->resource_metadata
+                              : base->resource_metadata;
     conf->token_max_set = add->token_max_set || base->token_max_set;
     conf->token_max = add->token_max_set ? add->token_max : base->token_max;
     conf->require_tls_set = add->require_tls_set || base->require_tls_set;
@@ -243,6 +249,16 @@ void zt_config_child_keys(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+/* The table's RFC 9728 description, made once per directive. */
+static const zt_resource_t *zt_config_resource(cmd_parms *cmd,
+                                               const zt_policy_t *policy)
+{
+    zt_resource_t *res = apr_pcalloc(cmd->pool, sizeof(*res));
+
+    zt_resource_describe(policy->table, cmd->pool, res);
+    return res;
+}
+
 /*
 ** ZeroTrustPolicy PATH: open and verify the table now, so that a missing,
 ** truncated or corrupted table fails `apachectl configtest` with the
@@ -294,6 +310,7 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
     conf->policy_path = path;
     conf->policy = cached;
     conf->feeds = zt_request_feeds(cached->table);
+    conf->resource = zt_config_resource(cmd, cached);
     conf->policy_set = 1;
     zt_policies_seen++;
     return NULL;
@@ -387,6 +404,32 @@ static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
     h->header = name;
     h->path = path;
     h->nparts = nparts;
+    return NULL;
+}
+
+/*
+** ZeroTrustResource and ZeroTrustResourceMetadata: https URLs (RFC 9728
+** section 1.2: a resource identifier uses https and has no fragment), with
+** only RFC 3986 characters, so either fits a quoted-string as it is.
+*/
+static const char *zt_set_resource_url(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    zt_dir_conf_t *conf = dconf;
+    const char *why = strncmp(arg, "https://", 8) != 0
+                      ? "is not an https:// URL"
+                      : zt_table_url_problem(arg, 0);
+
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg,
+                            why);
+    }
+    if (cmd->info) {
+        conf->resource_metadata = arg;
+    }
+    else {
+        conf->resource_id = arg;
+    }
     return NULL;
 }
 
@@ -517,6 +560,14 @@ const command_rec zt_config_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "On (default): refuse requests that did not come over "
                   "TLS with 403; Off: also decide plain HTTP"),
+    AP_INIT_TAKE1("ZeroTrustResource", zt_set_resource_url, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "the https URL that identifies this protected resource "
+                  "in its RFC 9728 metadata (SetHandler zerotrust-metadata)"),
+    AP_INIT_TAKE1("ZeroTrustResourceMetadata", zt_set_resource_url,
+                  (void *)1, RSRC_CONF | ACCESS_CONF,
+                  "the https URL of this resource's RFC 9728 metadata, "
+                  "sent as resource_metadata in 401 challenges"),
     AP_INIT_TAKE2("ZeroTrustClaimHeader", zt_set_claim_header, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "CLAIM HEADER-NAME: after an allow, the backend "

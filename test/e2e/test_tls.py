@@ -39,15 +39,22 @@ class Tls:
                            path, h, context=client_context(self.ca))
 
 
-def tls_server(zt_cfg, roots, name, extra, plain_http):
+def tls_server(zt_cfg, roots, name, extra, plain_http,
+               table="policy/api.ztb", prepare=None):
+    """api_body(@table, @extra) plus a TLS virtual host; "@TLS@" in @extra
+    is its port.  @prepare(root), if given, runs before the start (to
+    compile another table)."""
     T = Tls()
     root = roots.make(name)
     pki = Pki(os.path.join(root, "pki"))
     T.ca = pki.ca_file
     cert, key = pki.server()
     T.port = zt_e2e.free_port()
-    body = api_body("policy/api.ztb", extra) + SSL_BODY.format(
-        mods=zt_cfg.libexecdir, tls=T.port, cert=cert, key=key, ca=T.ca)
+    if prepare:
+        prepare(root)
+    body = api_body(table, extra.replace("@TLS@", str(T.port))) \
+        + SSL_BODY.format(mods=zt_cfg.libexecdir, tls=T.port, cert=cert,
+                          key=key, ca=T.ca)
     T.srv = Api(zt_cfg, root, body)
     T.srv.plain_http = plain_http
     T.srv.write_conf()
