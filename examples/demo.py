@@ -21,9 +21,9 @@ from zt_e2e import Httpd, Keys, claims, sign             # noqa: E402
 
 ISS = "https://idp.example.com/realms/corp"
 
-# The demo talks plain HTTP on 127.0.0.1, which mod_zerotrust refuses by
-# default; a real deployment serves the API over TLS and keeps it On.
 BODY = """\
+# Plain HTTP on 127.0.0.1 for the demo; serve a real API over TLS and
+# leave ZeroTrustRequireTLS at its default, On.
 ZeroTrustRequireTLS Off
 """ + zt_e2e.api_body("policy/orders.ztb")
 
