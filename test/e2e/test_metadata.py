@@ -7,6 +7,7 @@ mod_ssl, read-only; 401 challenges carry resource_metadata; what is
 missing or wrong in the configuration is refused clearly."""
 
 import http.client
+import json
 import os
 import re
 
@@ -98,7 +99,7 @@ def test_document_is_derived_from_the_table(meta):
     status, headers, body = https(meta, "GET", WELL_KNOWN)
     assert status == 200, body
     assert headers["Content-Type"].split(";")[0] == "application/json"
-    doc = zt_e2e.json.loads(body)
+    doc = json.loads(body)
     issuers, scopes = policy_facts(meta.source)
     assert issuers == [CORP, PARTNER]
     assert scopes == {"orders:read", "orders:write", "audit:read"}
@@ -135,7 +136,7 @@ def test_read_only(meta, method):
     assert headers["Allow"] == "GET, HEAD"
     assert headers["Content-Type"].split(";")[0] == \
         "application/problem+json"
-    problem = zt_e2e.json.loads(body)
+    problem = json.loads(body)
     assert problem["status"] == 405 and "read-only" in problem["detail"]
     # Nothing changed.
     status, _, body = https(meta, "GET", WELL_KNOWN)

@@ -7,7 +7,9 @@ default plain HTTP is refused (403 problem+json, audited at stage
 TLS is decided as usual; Off, per server or per section, decides plain
 HTTP too."""
 
+import json
 import os
+import subprocess
 
 import pytest
 
@@ -188,3 +190,51 @@ def test_bad_value_fails_configtest(servers, arg, needle):
 def test_values_are_case_insensitive(servers, keys):
     srv = servers(api_body("policy/api.ztb", "ZeroTrustRequireTLS oN\n"))
     assert_plain_refused(srv.get("/health"))
+
+
+# HTTP/2: over TLS (h2) a stream's connection is the TLS one (mod_ssl
+# looks through to it), so it is decided; cleartext h2c is plain HTTP.
+H2 = """\
+LoadModule http2_module %s/mod_http2.so
+Protocols h2 h2c http/1.1
+"""
+
+
+@pytest.fixture(scope="module")
+def h2(zt_cfg, roots):
+    T = tls_server(zt_cfg, roots, "tls-h2", H2 % zt_cfg.libexecdir, "")
+    yield T
+    T.srv.stop()
+
+
+def curl(*args):
+    """curl's status line, HTTP version and body, separated by '|'."""
+    p = subprocess.run(["curl", "-sS", "--max-time", "15", "-o", "-",
+                        "-w", "|%{http_code}|%{http_version}"] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr.decode()
+    body, status, version = p.stdout.decode().rsplit("|", 2)
+    return int(status), version, body
+
+
+def test_http2_over_tls_is_decided(h2, keys):
+    url = "https://127.0.0.1:%d/orders/9" % h2.port
+    status, version, body = curl("--http2", "--cacert", h2.ca, "-H",
+                                 "Authorization: Bearer " + token(keys), url)
+    assert (status, version) == (200, "2"), body
+    assert json.loads(body)["REMOTE_USER"] == "alice"
+    status, version, _ = curl("--http2", "--cacert", h2.ca, url)
+    assert (status, version) == (401, "2")
+
+
+def test_cleartext_http2_is_plain_http(h2, keys):
+    for flag in ("--http2-prior-knowledge", "--http2"):     # h2c, Upgrade
+        status, version, body = curl(
+            flag, "-H", "Authorization: Bearer " + token(keys),
+            h2.srv.url + "/orders/9")
+        assert status == 403, (flag, version, body)
+        assert "TLS" in json.loads(body)["detail"]
+    status, version, _ = curl("--http2-prior-knowledge",
+                              h2.srv.url + "/health")
+    assert (status, version) == (403, "2")
