@@ -368,6 +368,31 @@ static int zt_is_tchar(unsigned char c)
     return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+/*
+** Headers the request itself is made of: its framing (removing
+** Content-Length or Transfer-Encoding before the body is read would make
+** the body the next request), its routing, hop-by-hop headers, and the
+** credentials the module reads (Authorization, DPoP).  The claim header
+** strip removes a configured name from every request, so none of these
+** can carry a claim.
+*/
+static int zt_is_request_header(const char *name)
+{
+    static const char *const reserved[] = {
+        "Authorization", "Proxy-Authorization", "DPoP", "Cookie", "Host",
+        "Content-Length", "Transfer-Encoding", "Content-Type",
+        "Content-Encoding", "Connection", "Keep-Alive", "TE", "Trailer",
+        "Upgrade", "Expect", NULL
+    };
+
+    for (int i = 0; reserved[i]; i++) {
+        if (!strcasecmp(name, reserved[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
                                        const char *claim, const char *name)
 {
@@ -383,6 +408,11 @@ static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is not "
                             "a header name (RFC 9110 token characters)",
                             name);
+    }
+    if (zt_is_request_header(name)) {
+        return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is part "
+                            "of the request itself (framing, routing or "
+                            "credentials) and cannot carry a claim", name);
     }
     /* Dotted path, parts joined by NUL as table TOKEN operands are. */
     if (*claim == '\0' || *claim == '.' || strstr(claim, "..")

@@ -129,6 +129,16 @@ def test_bad_header_name_fails_configtest(servers, name):
                            "header name" if name else "two arguments")
 
 
+# Stripped from every request, these would break it: the body (framing),
+# the token, the virtual host.
+@pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding",
+                                  "Authorization", "DPoP", "Host",
+                                  "Connection", "Expect", "Cookie"])
+def test_request_headers_cannot_carry_claims(servers, name):
+    assert_directive_fails(servers, "email %s" % name,
+                           "part of the request itself")
+
+
 @pytest.mark.parametrize("claim", ["", ".email", "a..b", "email."])
 def test_bad_claim_path_fails_configtest(servers, claim):
     assert_directive_fails(servers, '"%s" X-User' % claim,
