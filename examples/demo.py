@@ -21,7 +21,11 @@ from zt_e2e import Httpd, Keys, claims, sign             # noqa: E402
 
 ISS = "https://idp.example.com/realms/corp"
 
-BODY = zt_e2e.api_body("policy/orders.ztb")
+BODY = """\
+# Plain HTTP on 127.0.0.1 for the demo; serve a real API over TLS and
+# leave ZeroTrustRequireTLS at its default, On.
+ZeroTrustRequireTLS Off
+""" + zt_e2e.api_body("policy/orders.ztb")
 
 
 def token(keys, alg="ES256", evil=False, **kw):
@@ -107,6 +111,7 @@ def serve(cfg, keys, root, src, port):
     shown = os.path.relpath(src, TOP) if src.startswith(TOP) else src
     print("compiled %s -> %s" % (shown, ztb))
     srv = Httpd(cfg, root, BODY)
+    srv.plain_http = ""             # BODY says it
     srv.port = port
     srv.table = ztb
     srv.write_conf()

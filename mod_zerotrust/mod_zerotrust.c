@@ -10,11 +10,12 @@
  *   Require  zerotrust        the authz provider grants what it decided
  *
  * mod_authz_core calls the provider first, with no user.  It grants a
- * public rule for a request without credentials and otherwise answers
- * "denied, no user", so that httpd runs authentication: our check_authn
- * hook matches the route, verifies the bearer token, evaluates the table
- * and keeps the result in the request config.  Refusals are answered from
- * the hook itself, in this order: 404 (no route), 400 (the query or the
+ * public rule for a request without credentials (over TLS, unless
+ * ZeroTrustRequireTLS is off) and otherwise answers "denied, no user", so
+ * that httpd runs authentication: our check_authn hook matches the route,
+ * verifies the bearer token, evaluates the table and keeps the result in
+ * the request config.  Refusals are answered from the hook itself, in
+ * this order: 403 (plain HTTP), 404 (no route), 400 (the query or the
  * route's contract, zt_validate.h, checked before any token), 401 (token),
  * 403 (policy); so a policy refusal is a 403 whatever
  * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
@@ -34,6 +35,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_ssl.h"
 #include "mod_auth.h"
 
 #include "zt_keys.h"
@@ -106,6 +108,7 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     rq->status = HTTP_FORBIDDEN;
     zt_strip_untrusted(r, r->subprocess_env, 0);
     zt_strip_untrusted(r, r->headers_in, 1);
+    zt_identity_strip(r, conf);
     ap_set_module_config(r->request_config, &zerotrust_module, rq);
     return rq;
 }
@@ -181,6 +184,28 @@ static int zt_no_policy(request_rec *r, const zt_dir_conf_t *conf)
                   r->method, zt_esc(r, r->uri));
     return zt_refuse(r, rq, HTTP_INTERNAL_SERVER_ERROR, ZT_STAGE_CONFIG,
                      "no policy", ZT_DETAIL_500);
+}
+
+/*
+** ZeroTrustRequireTLS (on unless said otherwise): a request that did not
+** come over TLS is refused before its route, query or token are looked
+** at.  The token already crossed the network in clear; reading it would
+** only teach the client that plain HTTP works.  mod_ssl (or any module
+** that answers ap_ssl_conn_is_ssl) says what TLS is; a proxy in front
+** that terminates TLS is plain HTTP here, and needs the directive Off.
+*/
+static int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf)
+{
+    return !conf->require_tls || ap_ssl_conn_is_ssl(r->connection);
+}
+
+static int zt_refuse_plain(request_rec *r, zt_req_t *rq)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00037)
+                  "%s %s: plain HTTP refused (ZeroTrustRequireTLS is on)",
+                  r->method, zt_esc(r, r->uri));
+    return zt_refuse(r, rq, HTTP_FORBIDDEN, ZT_STAGE_TRANSPORT,
+                     "tls_required", ZT_DETAIL_TLS);
 }
 
 static int zt_is_zerotrust(request_rec *r)
@@ -524,6 +549,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     zt_token_t tok;
     zt_bind_refusal_t unbound;
 
+    if (!zt_transport_ok(r, conf)) {
+        return zt_refuse_plain(r, rq);
+    }
     zt_req_match(r, rq);
     if (rq->route_status != ZT_ROUTE_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00003)
@@ -617,6 +645,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     if (rq->iss) {
         apr_table_set(r->subprocess_env, "ZT_ISSUER", rq->iss);
     }
+    zt_identity_set(r, conf, rq->facts.claims);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
                   "%s %s: allowed by %s for subject %s", r->method,
                   zt_esc(r, r->uri), zt_rule_where(r, rq),
@@ -696,8 +725,10 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
                       r->method, zt_esc(r, r->uri), zt_esc(r, r->user));
         return AUTHZ_GENERAL_ERROR;
     }
-    /* First call, no user yet: a public rule needs no credentials. */
-    if (!apr_table_get(r->headers_in, "Authorization")) {
+    /* First call, no user yet: a public rule needs no credentials (but
+     * TLS: plain HTTP goes on to the authn hook, which refuses it). */
+    if (!apr_table_get(r->headers_in, "Authorization")
+        && zt_transport_ok(r, conf)) {
         zt_req_match(r, rq);
         /* Invalid input is answered (400) by the authn hook. */
         if (rq->route_status == ZT_ROUTE_OK && zt_input_valid(r, rq)) {
@@ -806,6 +837,8 @@ static void zt_register_hooks(apr_pool_t *p)
                               AUTHZ_PROVIDER_VERSION, &zt_authz_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
     zt_answer_register_hooks(p);
+    zt_identity_register_hooks(p);
+    zt_metadata_register_hooks(p);
 }
 
 /* Declared by hand (not AP_DECLARE_MODULE): APLOG_USE_MODULE above

@@ -26,6 +26,7 @@
 
 #include "zt_eval.h"
 #include "zt_policy.h"
+#include "zt_resource.h"
 #include "zt_tcache.h"
 #include "zt_token.h"
 #include "zt_validate.h"
@@ -47,9 +48,24 @@ typedef struct {
     const zt_policy_t *policy;      /**< verified at directive time, in pconf */
     unsigned int feeds;             /**< ZT_FEED_* the policy's table needs */
     apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
+    apr_array_header_t *claim_headers; /**< zt_claim_header_t, or NULL */
+    const zt_resource_t *resource;  /**< what the table says for RFC 9728
+                                         metadata; set with policy */
+    const char *resource_id;        /**< ZeroTrustResource URL, or NULL */
+    const char *resource_metadata;  /**< ZeroTrustResourceMetadata URL, or
+                                         NULL */
     unsigned int policy_set:1;
     unsigned int token_max_set:1;
+    unsigned int require_tls:1;     /**< ZeroTrustRequireTLS (default on) */
+    unsigned int require_tls_set:1;
 } zt_dir_conf_t;
+
+/** ZeroTrustClaimHeader CLAIM HEADER-NAME: a claim the backend receives. */
+typedef struct {
+    const char *header;             /**< validated RFC 9110 token */
+    const char *path;               /**< claim names joined by NUL */
+    uint32_t nparts;
+} zt_claim_header_t;
 
 /** Per-server configuration. */
 typedef struct {
@@ -58,9 +74,14 @@ typedef struct {
     unsigned int audit_log_set:1;
 } zt_srv_conf_t;
 
+/** The detail of the 403 answer to plain HTTP (ZeroTrustRequireTLS). */
+#define ZT_DETAIL_TLS "This resource is only served over TLS (https)."
+
 /** Stage of the pipeline that decided (audit "stage"). */
 typedef enum {
     ZT_STAGE_CONFIG = 0,            /**< no usable configuration: 500 */
+    ZT_STAGE_TRANSPORT,             /**< plain HTTP where TLS is required:
+                                         403 */
     ZT_STAGE_ROUTE,
     ZT_STAGE_INPUT,                 /**< the query or the route's contract
                                          is broken: 400 */
@@ -158,6 +179,12 @@ void zt_audit_write(request_rec *r, zt_req_t *rq);
 int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,
                       const char *detail);
 /**
+ * For a handler: send the problem+json answer @a status with @a detail as
+ * the response itself (r->status, content type, body) and return OK, for
+ * the handler to return.  (@a status when the body cannot be built.)
+ */
+int zt_answer_handler_problem(request_rec *r, int status, const char *detail);
+/**
  * Prepare the 400 answer: a problem+json body whose detail is @a detail,
  * with the RFC 9457 extension member "invalid-params": [{"name": @a name,
  * "reason": @a reason}] ("query.limit"; both ASCII), and return 400.
@@ -209,5 +236,21 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg);
 const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
                               const char *period);
+/** Remove every incoming header a ZeroTrustClaimHeader names (zt_identity.c). */
+void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf);
+
+/* zt_metadata.c: the RFC 9728 metadata handler. */
+/** The handler name: `SetHandler zerotrust-metadata`. */
+#define ZT_METADATA_HANDLER "zerotrust-metadata"
+/** Register the zerotrust-metadata handler. */
+void zt_metadata_register_hooks(apr_pool_t *p);
+
+/** Register the header_parser hook that strips configured claim headers
+ *  from every main request (zt_identity.c). */
+void zt_identity_register_hooks(apr_pool_t *p);
+
+/** Set the configured claim headers from a verified token's @a claims. */
+void zt_identity_set(request_rec *r, const zt_dir_conf_t *conf,
+                     const zt_claims_t *claims);
 
 #endif /* MOD_ZEROTRUST_H */

@@ -83,6 +83,21 @@ static const char *zt_answer_realm(request_rec *r, const zt_req_t *rq)
     return realm;
 }
 
+/* RFC 9728 section 5.1: where the client finds the resource's metadata
+ * (the URL was checked at config time: it needs no quoting). */
+static const char *zt_answer_metadata_param(request_rec *r,
+                                            const char *value)
+{
+    const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                     &zerotrust_module);
+
+    if (!conf || !conf->resource_metadata) {
+        return value;
+    }
+    return apr_pstrcat(r->pool, value, ", resource_metadata=\"",
+                       conf->resource_metadata, "\"", NULL);
+}
+
 void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
                          const char *error, const char *description)
 {
@@ -106,7 +121,8 @@ void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
                             zt_bind_algs(r->pool), "\"", NULL);
     }
     /* err_headers_out: ap_send_error_response keeps only these. */
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   zt_answer_metadata_param(r, value));
 }
 
 void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
@@ -136,15 +152,17 @@ void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,
         value = apr_psprintf(r->pool, "%s, max_age=\"%u\"", value,
                              (unsigned int)st->max_age);
     }
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   zt_answer_metadata_param(r, value));
 }
 
-/* The problem+json answer @a status; @a extra (taken) holds extension
- * members, or is NULL. */
-static int zt_answer_body(request_rec *r, zt_req_t *rq, int status,
-                          const char *detail, json_t *extra)
+/* The problem+json text of answer @a status, from r->pool; @a extra
+ * (taken) holds extension members, or is NULL.  NULL when out of memory. */
+static const char *zt_answer_json(request_rec *r, int status,
+                                  const char *detail, json_t *extra)
 {
     const char *line = ap_get_status_line(status);
+    const char *out;
     json_t *obj;
     char *text;
 
@@ -161,20 +179,45 @@ static int zt_answer_body(request_rec *r, zt_req_t *rq, int status,
     text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text) {
-        /* Out of memory: httpd's own page is still a refusal. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00014)
                       "cannot build the problem+json body of a %d answer",
                       status);
+        return NULL;
+    }
+    out = apr_pstrdup(r->pool, text);
+    free(text);
+    return out;
+}
+
+static int zt_answer_body(request_rec *r, zt_req_t *rq, int status,
+                          const char *detail, json_t *extra)
+{
+    const char *text = zt_answer_json(r, status, detail, extra);
+
+    if (!text) {
+        /* Out of memory: httpd's own page is still a refusal. */
         return status;
     }
     /* ap_custom_response() marks text (not a URL, not "/...") with a
      * leading '"' itself; the JSON starts with '{'. */
-    ap_custom_response(r, status, apr_pstrdup(r->pool, text));
-    free(text);
+    ap_custom_response(r, status, text);
     if (rq) {
         rq->problem_status = status;
     }
     return status;
+}
+
+int zt_answer_handler_problem(request_rec *r, int status, const char *detail)
+{
+    const char *text = zt_answer_json(r, status, detail, NULL);
+
+    if (!text) {
+        return status;
+    }
+    r->status = status;
+    ap_set_content_type(r, ZT_PROBLEM_TYPE);
+    ap_rputs(text, r);
+    return OK;
 }
 
 int zt_answer_problem(request_rec *r, zt_req_t *rq, int status,

@@ -344,6 +344,7 @@ static void zt_line_str(zt_line_t *l, const char *s)
 static const char *zt_audit_stage(zt_stage_e stage)
 {
     switch (stage) {
+    case ZT_STAGE_TRANSPORT: return "transport";
     case ZT_STAGE_ROUTE:  return "route";
     case ZT_STAGE_INPUT:  return "input";
     case ZT_STAGE_TOKEN:  return "token";

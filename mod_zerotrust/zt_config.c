@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <apr_hash.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "httpd.h"
@@ -79,6 +80,7 @@ void *zt_config_create_dir(apr_pool_t *p, char *dir)
     zt_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->token_max = ZT_TOKEN_MAX_LEN;
+    conf->require_tls = 1;
     return conf;
 }
 
@@ -91,8 +93,25 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
     conf->policy = add->policy_set ? add->policy : base->policy;
     conf->feeds = add->policy_set ? add->feeds : base->feeds;
+    conf->resource = add->policy_set ? add->resource : base->resource;
+    conf->resource_id = add->resource_id ? add->resource_id
+                                         : base->resource_id;
+    conf->resource_metadata = add->resource_metadata
+                              ? add->resource_metadata
+                              : base->resource_metadata;
     conf->token_max_set = add->token_max_set || base->token_max_set;
     conf->token_max = add->token_max_set ? add->token_max : base->token_max;
+    conf->require_tls_set = add->require_tls_set || base->require_tls_set;
+    conf->require_tls = add->require_tls_set ? add->require_tls
+                                             : base->require_tls;
+    if (base->claim_headers && add->claim_headers) {
+        conf->claim_headers = apr_array_append(p, base->claim_headers,
+                                               add->claim_headers);
+    }
+    else {
+        conf->claim_headers = add->claim_headers ? add->claim_headers
+                                                 : base->claim_headers;
+    }
     return conf;
 }
 
@@ -230,6 +249,16 @@ void zt_config_child_keys(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+/* The table's RFC 9728 description, made once per directive. */
+static const zt_resource_t *zt_config_resource(cmd_parms *cmd,
+                                               const zt_policy_t *policy)
+{
+    zt_resource_t *res = apr_pcalloc(cmd->pool, sizeof(*res));
+
+    zt_resource_describe(policy->table, cmd->pool, res);
+    return res;
+}
+
 /*
 ** ZeroTrustPolicy PATH: open and verify the table now, so that a missing,
 ** truncated or corrupted table fails `apachectl configtest` with the
@@ -281,6 +310,7 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
     conf->policy_path = path;
     conf->policy = cached;
     conf->feeds = zt_request_feeds(cached->table);
+    conf->resource = zt_config_resource(cmd, cached);
     conf->policy_set = 1;
     zt_policies_seen++;
     return NULL;
@@ -329,6 +359,123 @@ static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
     }
     conf->token_max = (apr_size_t)n;
     conf->token_max_set = 1;
+    return NULL;
+}
+
+/* RFC 9110 5.6.2 tchar. */
+static int zt_is_tchar(unsigned char c)
+{
+    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+** Headers the request itself is made of: its framing (removing
+** Content-Length or Transfer-Encoding before the body is read would make
+** the body the next request), its routing, hop-by-hop headers, and the
+** credentials the module reads (Authorization, DPoP).  The claim header
+** strip removes a configured name from every request, so none of these
+** can carry a claim.
+*/
+static int zt_is_request_header(const char *name)
+{
+    static const char *const reserved[] = {
+        "Authorization", "Proxy-Authorization", "DPoP", "Cookie", "Host",
+        "Content-Length", "Transfer-Encoding", "Content-Type",
+        "Content-Encoding", "Connection", "Keep-Alive", "TE", "Trailer",
+        "Upgrade", "Expect", NULL
+    };
+
+    for (int i = 0; reserved[i]; i++) {
+        if (!strcasecmp(name, reserved[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
+                                       const char *claim, const char *name)
+{
+    zt_dir_conf_t *conf = dconf;
+    zt_claim_header_t *h;
+    char *path;
+    const char *c;
+    uint32_t nparts = 1;
+
+    for (c = name; *c && zt_is_tchar((unsigned char)*c); c++) {
+    }
+    if (*name == '\0' || *c != '\0') {
+        return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is not "
+                            "a header name (RFC 9110 token characters)",
+                            name);
+    }
+    if (zt_is_request_header(name)) {
+        return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is part "
+                            "of the request itself (framing, routing or "
+                            "credentials) and cannot carry a claim", name);
+    }
+    /* Dotted path, parts joined by NUL as table TOKEN operands are. */
+    if (*claim == '\0' || *claim == '.' || strstr(claim, "..")
+        || claim[strlen(claim) - 1] == '.') {
+        return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is not "
+                            "a claim name or dotted path", claim);
+    }
+    path = apr_pstrdup(cmd->pool, claim);
+    for (char *d = path; *d; d++) {
+        if (*d == '.') {
+            *d = '\0';
+            nparts++;
+        }
+    }
+    if (!conf->claim_headers) {
+        conf->claim_headers = apr_array_make(cmd->pool, 2, sizeof(*h));
+    }
+    h = apr_array_push(conf->claim_headers);
+    h->header = name;
+    h->path = path;
+    h->nparts = nparts;
+    return NULL;
+}
+
+/*
+** ZeroTrustResource and ZeroTrustResourceMetadata: https URLs (RFC 9728
+** section 1.2: a resource identifier uses https and has no fragment), with
+** only RFC 3986 characters, so either fits a quoted-string as it is.
+*/
+static const char *zt_set_resource_url(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    zt_dir_conf_t *conf = dconf;
+    const char *why = strncmp(arg, "https://", 8) != 0
+                      ? "is not an https:// URL"
+                      : zt_table_url_problem(arg, 0);
+
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg,
+                            why);
+    }
+    if (cmd->info) {
+        conf->resource_metadata = arg;
+    }
+    else {
+        conf->resource_id = arg;
+    }
+    return NULL;
+}
+
+/* TAKE1, not FLAG: httpd's FLAG ignores words after the first, and a
+ * typo in this one must not go unnoticed. */
+static const char *zt_set_require_tls(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    zt_dir_conf_t *conf = dconf;
+
+    if (strcasecmp(arg, "on") && strcasecmp(arg, "off")) {
+        return apr_psprintf(cmd->pool, "ZeroTrustRequireTLS: '%s' is not "
+                            "On or Off", arg);
+    }
+    conf->require_tls = strcasecmp(arg, "on") == 0;
+    conf->require_tls_set = 1;
     return NULL;
 }
 
@@ -451,6 +598,22 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE12("ZeroTrustDPoPNonce", zt_bind_set_nonce, NULL, RSRC_CONF,
                    "'on [seconds]': DPoP proofs must carry a server nonce, "
                    "current for that long (default 300); or 'off' (default)"),
+    AP_INIT_TAKE1("ZeroTrustRequireTLS", zt_set_require_tls, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "On (default): refuse requests that did not come over "
+                  "TLS with 403; Off: also decide plain HTTP"),
+    AP_INIT_TAKE1("ZeroTrustResource", zt_set_resource_url, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "the https URL that identifies this protected resource "
+                  "in its RFC 9728 metadata (SetHandler zerotrust-metadata)"),
+    AP_INIT_TAKE1("ZeroTrustResourceMetadata", zt_set_resource_url,
+                  (void *)1, RSRC_CONF | ACCESS_CONF,
+                  "the https URL of this resource's RFC 9728 metadata, "
+                  "sent as resource_metadata in 401 challenges"),
+    AP_INIT_TAKE2("ZeroTrustClaimHeader", zt_set_claim_header, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "CLAIM HEADER-NAME: after an allow, the backend "
+                  "receives the token's claim in this request header"),
     { NULL }
 };
 

@@ -430,7 +430,7 @@ LoadModule alias_module {mods}/mod_alias.so
 LoadModule cgid_module {mods}/mod_cgid.so
 LoadModule setenvif_module {mods}/mod_setenvif.so
 LoadModule zerotrust_module {module}
-
+{plain_http}
 # Two children from the start and never reaped: the idle-process killer
 # would close keep-alive connections under the client's feet.
 StartServers 2
@@ -447,6 +447,14 @@ CustomLog "{root}/logs/access.log" common
 ScriptSock "{root}/run/cgid.sock"
 TypesConfig /etc/mime.types
 DocumentRoot "{root}/htdocs"
+"""
+
+# The tests, the demo and the benchmark talk plain HTTP on loopback, which
+# mod_zerotrust refuses by default: every server allows it unless a test
+# sets Httpd.plain_http = "" (test_tls.py tests the default).
+PLAIN_HTTP = """\
+# Plain HTTP on loopback, for tests: in production keep the default (On).
+ZeroTrustRequireTLS Off
 """
 
 ECHO_CGI = """\
@@ -497,6 +505,7 @@ class Httpd:
         self.audit = AuditLog(os.path.join(root, "logs/audit.log"))
         self.pidfile = os.path.join(root, "run/httpd.pid")
         self.started = False
+        self.plain_http = PLAIN_HTTP
         self.write_conf()
 
     @property
@@ -511,7 +520,8 @@ class Httpd:
             user = "User www-data\nGroup www-data"
         head = CONF_HEAD.format(root=self.root, port=self.port, user=user,
                                 mods=self.cfg.libexecdir,
-                                module=self.cfg.module)
+                                module=self.cfg.module,
+                                plain_http=self.plain_http)
         # Cores of crashed children, for debugging: the directory must be
         # writable by the children's user, and `ulimit -c` non-zero.
         if os.environ.get("ZT_E2E_COREDIR"):

@@ -8,8 +8,9 @@
  * table.  Each input is loaded twice: as it is (header, size and checksum
  * checks), and with file_len and the SHA-256 trailer fixed up, so that the
  * mutation reaches the structural checks instead of dying at the checksum.
- * Whatever loads is dumped to /dev/null, every pattern's automaton is run
- * over a few values, and every route is matched with a
+ * Whatever loads is dumped to /dev/null and described for RFC 9728
+ * metadata, every pattern's automaton is run over a few values, and every
+ * route is matched with a
  * path built from its own segments and decided with a few claim sets; any
  * decision that breaks an invariant of the format aborts.
  */
@@ -27,6 +28,7 @@
 #include "zt_dfa.h"
 #include "zt_eval.h"
 #include "zt_jdoc.h"
+#include "zt_resource.h"
 #include "zt_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -133,6 +135,23 @@ static int fz_route_path(const zt_table_t *t, const zt_route_rec_t *r,
     return 1;
 }
 
+/* The RFC 9728 description: every issuer, and scopes that are scope
+ * words, each once (compared pairwise only in a small list). */
+static void fz_resource(const zt_table_t *t, apr_pool_t *pool)
+{
+    zt_resource_t res;
+
+    zt_resource_describe(t, pool, &res);
+    FZ_CHECK(res.nissuers == t->nissuers && res.ndpop_algs == 0);
+    FZ_CHECK(res.nscopes <= t->nnodes);
+    for (uint32_t i = 0; i < res.nscopes; i++) {
+        FZ_CHECK(res.scopes[i][0] != '\0' && strchr(res.scopes[i], ' ') == NULL);
+        for (uint32_t j = 0; j < i && res.nscopes <= 256; j++) {
+            FZ_CHECK(strcmp(res.scopes[i], res.scopes[j]) != 0);
+        }
+    }
+}
+
 static void fz_run(const uint8_t *buf, size_t size)
 {
     apr_pool_t *pool;
@@ -159,6 +178,7 @@ static void fz_run(const uint8_t *buf, size_t size)
                                size < 64 ? size : 64);
         }
     }
+    fz_resource(t, pool);
     for (uint32_t i = 0; i < t->nroutes && i < FZ_MAX_ROUTES; i++) {
         const zt_route_rec_t *r = &t->routes[i];
         const char *method = zt_method_name(r->methods);

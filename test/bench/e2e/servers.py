@@ -67,6 +67,8 @@ PLAIN = """\
 ZEROTRUST = """\
 LoadModule zerotrust_module {module}
 {audit}ZeroTrustAuditLog "logs/audit.log"
+# wrk talks plain HTTP on loopback, as it does to the other servers.
+ZeroTrustRequireTLS Off
 <Location "/">
     ZeroTrustPolicy "{policy}"
     AuthType ZeroTrust
