@@ -40,9 +40,32 @@ static json_t *zt_metadata_list(const char *const *v, uint32_t n)
     return a;
 }
 
+/* The words of a space-separated list as a JSON array, or NULL if none. */
+static json_t *zt_metadata_words(const char *list)
+{
+    json_t *a = json_array();
+    const char *end;
+
+    while (a != NULL && list != NULL && *list != '\0') {
+        end = strchr(list, ' ');
+        if (end == NULL) {
+            end = list + strlen(list);
+        }
+        if (end > list) {
+            json_array_append_new(a, json_stringn(list, (size_t)(end - list)));
+        }
+        list = *end ? end + 1 : end;
+    }
+    if (a != NULL && json_array_size(a) == 0) {
+        json_decref(a);
+        a = NULL;
+    }
+    return a;
+}
+
 /* The document, members in RFC 9728 section 2's order; NULL when out of
  * memory. */
-static char *zt_metadata_text(const zt_dir_conf_t *conf)
+static char *zt_metadata_text(const zt_dir_conf_t *conf, apr_pool_t *pool)
 {
     const zt_resource_t *res = conf->resource;
     json_t *doc = json_object();
@@ -62,7 +85,9 @@ static char *zt_metadata_text(const zt_dir_conf_t *conf)
     /* RFC 6750 2.1 only: the module reads no form body and no query. */
     json_object_set_new(doc, "bearer_methods_supported",
                         json_pack("[s]", "header"));
-    if ((v = zt_metadata_list(res->dpop_algs, res->ndpop_algs)) != NULL) {
+    /* Any issuer's token may be DPoP-bound (cnf.jkt): the proof algorithms
+     * are the server's (ZeroTrustDPoPAlgorithms), not the table's. */
+    if ((v = zt_metadata_words(zt_bind_algs(pool))) != NULL) {
         json_object_set_new(doc, "dpop_signing_alg_values_supported", v);
     }
     text = json_dumps(doc, JSON_INDENT(2));
@@ -112,7 +137,7 @@ static int zt_metadata_handler(request_rec *r)
                                          "No protected resource metadata "
                                          "is published here.");
     }
-    if ((text = zt_metadata_text(conf)) == NULL) {
+    if ((text = zt_metadata_text(conf, r->pool)) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00040)
                       "cannot build the resource metadata document");
         return HTTP_INTERNAL_SERVER_ERROR;

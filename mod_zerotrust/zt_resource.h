@@ -31,12 +31,6 @@ typedef struct {
      *  left out. */
     const char **scopes;
     uint32_t nscopes;
-    /** The JWS algorithms accepted for DPoP proofs (RFC 9449,
-     *  dpop_signing_alg_values_supported).  The table format has no DPoP
-     *  record yet, so this is always empty and the member is omitted;
-     *  DPoP support fills it from the table. */
-    const char **dpop_algs;
-    uint32_t ndpop_algs;
 } zt_resource_t;
 
 /**

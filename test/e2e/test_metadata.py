@@ -108,12 +108,14 @@ def test_document_is_derived_from_the_table(meta):
         "authorization_servers": issuers,
         "scopes_supported": doc["scopes_supported"],
         "bearer_methods_supported": ["header"],
+        # ZeroTrustDPoPAlgorithms' default: every asymmetric algorithm.
+        "dpop_signing_alg_values_supported": [
+            "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+            "ES256", "ES384", "ES512", "EdDSA"],
     }, doc
     # Every scope once; none from a deny ("legacy") or under a not.
     assert sorted(doc["scopes_supported"]) == sorted(scopes)
     assert len(set(doc["scopes_supported"])) == len(doc["scopes_supported"])
-    # No DPoP in the table: no DPoP member at all (not an empty one).
-    assert "dpop_signing_alg_values_supported" not in doc
 
 
 def test_head_and_query_string(meta):
