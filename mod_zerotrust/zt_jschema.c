@@ -477,7 +477,7 @@ static int zt_jsv_fail(zt_jsv_t *v, const char *found, const char *fmt, ...)
     apr_cpystrn(v->f->where, v->at.buf, sizeof(v->f->where));
     apr_cpystrn(v->f->found, found, sizeof(v->f->found));
     va_start(ap, fmt);
-    apr_vsnprintf(v->f->expected, sizeof(v->f->expected), fmt, ap);
+    vsnprintf(v->f->expected, sizeof(v->f->expected), fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -508,7 +508,7 @@ static const char *zt_jsv_found(const zt_jnode_t *n, char *buf, size_t size)
         snprintf(buf, size, "%lld", (long long)n->u.i);
         return buf;
     case ZT_J_REAL:
-        snprintf(buf, size, "%.17g", n->u.d);
+        snprintf(buf, size, "%.15g", n->u.d);
         return buf;
     case ZT_J_ARRAY:
         snprintf(buf, size, "an array of %u items", n->u.n);
@@ -872,7 +872,7 @@ static int zt_jsv_here(zt_jsv_t *v, const zt_js_t *s, const zt_jnode_t *n)
     if (zt_jnode_number(n, &num)) {
         if ((s->has_min && num < s->minimum) || (s->has_max && num > s->maximum)) {
             return zt_jsv_fail(v, zt_jsv_found(n, found, sizeof(found)),
-                               "a number %s %.17g",
+                               "a number %s %.15g",
                                s->has_min && num < s->minimum ? ">=" : "<=",
                                s->has_min && num < s->minimum ? s->minimum
                                                               : s->maximum);
