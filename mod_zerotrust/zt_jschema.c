@@ -519,7 +519,7 @@ static const char *zt_jsv_found(const zt_jnode_t *n, char *buf, size_t size)
     default:
         break;
     }
-    if (n->u.s.len > 32) {
+    if (n->u.s.len > 40) {
         snprintf(buf, size, "a string of %u characters",
                  zt_utf8_count(zt_jnode_str(n), n->u.s.len));
         return buf;
