@@ -176,6 +176,12 @@ static xmlDocPtr zt_xml_parse(const char *buf, size_t len, int max_depth,
         apr_cpystrn(f->expected, "well-formed XML (UTF-8)", sizeof(f->expected));
         f->line = e->line;
     }
+    else if (ctxt->myDoc->intSubset != NULL || ctxt->myDoc->extSubset != NULL) {
+        /* Not reached (the hook stops the parse); kept as a backstop. */
+        apr_cpystrn(f->found, "a document type declaration", sizeof(f->found));
+        apr_cpystrn(f->expected, "a document without DOCTYPE",
+                    sizeof(f->expected));
+    }
     else if ((enc = (const char *)ctxt->myDoc->encoding) != NULL
              && strcasecmp(enc, "UTF-8") != 0) {
         snprintf(f->found, sizeof(f->found), "a document in another "
