@@ -189,6 +189,20 @@ static double report(const char *what, double ns, double base)
     return ns;
 }
 
+/* jansson's parse, then ours without and with b->schema, @a n calls a round. */
+static void bench_json(bench_t *b, const char *what, int n)
+{
+    const zt_jschema_t *schema = b->schema;
+    double jn;
+
+    printf("json %zu bytes (%s)\n", b->len, what);
+    jn = report("jansson json_loadb (no schema)", measure(run_jansson, b, n), 0);
+    b->schema = NULL;
+    report("zt_jschema_check, no schema", measure(run_schema, b, n), jn);
+    b->schema = schema;
+    report("zt_jschema_check with the schema", measure(run_schema, b, n), jn);
+}
+
 int main(int argc, char **argv)
 {
     const char *src = getenv("ZT_SRCDIR") ? getenv("ZT_SRCDIR") : ZT_SRCDIR;
@@ -198,7 +212,6 @@ int main(int argc, char **argv)
     apr_file_t *fh;
     apr_finfo_t fi;
     bench_t b;
-    double jn;
 
     apr_initialize();
     memset(&b, 0, sizeof(b));
@@ -231,16 +244,7 @@ int main(int argc, char **argv)
     }
     b.buf = one;
     b.len = strlen(one);
-    printf("json %zu bytes (examples/orders/order.schema.json)\n", b.len);
-    jn = report("jansson json_loadb (no schema)", measure(run_jansson, &b, 20000), 0);
-    {
-        const zt_jschema_t *keep = b.schema;
-
-        b.schema = NULL;
-        report("zt_jschema_check, no schema", measure(run_schema, &b, 20000), jn);
-        b.schema = keep;
-    }
-    report("zt_jschema_check with the schema", measure(run_schema, &b, 20000), jn);
+    bench_json(&b, "examples/orders/order.schema.json", 20000);
 
     /* 64 KiB: an array of such orders */
     big = apr_pstrdup(b.pool, "[");
@@ -257,16 +261,7 @@ int main(int argc, char **argv)
     }
     b.buf = big;
     b.len = strlen(big);
-    printf("json %zu bytes (an array of the orders above)\n", b.len);
-    jn = report("jansson json_loadb (no schema)", measure(run_jansson, &b, 500), 0);
-    {
-        const zt_jschema_t *keep = b.schema;
-
-        b.schema = NULL;
-        report("zt_jschema_check, no schema", measure(run_schema, &b, 500), jn);
-        b.schema = keep;
-    }
-    report("zt_jschema_check with the schema", measure(run_schema, &b, 500), jn);
+    bench_json(&b, "an array of the orders above", 500);
 
     /* XML, 1 KiB with an XSD */
     {

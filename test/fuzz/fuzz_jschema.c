@@ -20,10 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
-#include <apr_pools.h>
-
-#include "zt_body.h"
+#include "fuzz_body.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,26 +41,7 @@ static const char FZ_SCHEMA[] =
     "  \"x\": {\"additionalProperties\": {\"type\": \"number\"}}"
     " }}";
 
-static apr_pool_t *fz_pool;
 static const zt_jschema_t *fz_schema;
-
-static void fz_done(void)
-{
-    apr_pool_destroy(fz_pool);
-    apr_terminate();
-}
-
-static void fz_printable(const zt_body_fault_t *f)
-{
-    char text[512];
-
-    zt_body_fault_text(f, text, sizeof(text));
-    for (const char *p = text; *p; p++) {
-        if (*p < 0x20 || *p > 0x7e) {
-            abort();
-        }
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,9 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int with;
 
     if (!ready) {
-        apr_initialize();
-        apr_pool_create(&fz_pool, NULL);
-        atexit(fz_done);
+        fz_start();
         fz_schema = zt_jschema_compile(FZ_SCHEMA, strlen(FZ_SCHEMA), fz_pool,
                                        &err);
         if (fz_schema == NULL) {

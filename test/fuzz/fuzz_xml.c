@@ -19,10 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
-#include <apr_pools.h>
-
-#include "zt_body.h"
+#include "fuzz_body.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,26 +32,7 @@ static const char FZ_XSD[] =
     " </xs:complexType></xs:element>"
     "</xs:schema>";
 
-static apr_pool_t *fz_pool;
 static const zt_xsd_t *fz_xsd;
-
-static void fz_done(void)
-{
-    apr_pool_destroy(fz_pool);
-    apr_terminate();
-}
-
-static void fz_printable(const zt_body_fault_t *f)
-{
-    char text[512];
-
-    zt_body_fault_text(f, text, sizeof(text));
-    for (const char *p = text; *p; p++) {
-        if (*p < 0x20 || *p > 0x7e) {
-            abort();
-        }
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,9 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int with, without;
 
     if (!ready) {
-        apr_initialize();
-        apr_pool_create(&fz_pool, NULL);
-        atexit(fz_done);
+        fz_start();
         zt_xml_init();
         fz_xsd = zt_xml_schema_compile(FZ_XSD, strlen(FZ_XSD), fz_pool, &err);
         if (fz_xsd == NULL) {
