@@ -52,6 +52,8 @@ struct zt_body_state_s {
     const zt_body_refusal_t *head;  /* zt_body_head's answer */
     int read_done;
     const zt_body_refusal_t *read;  /* zt_body_read's answer */
+    const char *buf;                /* the body read, when it passed */
+    apr_size_t len;
 };
 
 /* The bytes the ZEROTRUST_BODY filter gives back, and how far it got. */
@@ -166,7 +168,8 @@ const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq)
 
     if (!st->head_done) {
         st->head_done = 1;
-        st->head = zt_body_head_check(r, rq);
+        /* A subrequest carries its main request's headers, not a body. */
+        st->head = r->main == NULL ? zt_body_head_check(r, rq) : NULL;
     }
     return st->head;
 }
@@ -308,9 +311,25 @@ static const zt_body_refusal_t *zt_body_validate(request_rec *r, zt_req_t *rq,
     return x;
 }
 
+/* After an internal redirect the body was read by an earlier request of
+ * the chain, if it passed there: the same bytes, or NULL. */
+static const struct zt_body_state_s *zt_body_earlier(request_rec *r)
+{
+    for (request_rec *prev = r->prev; prev != NULL; prev = prev->prev) {
+        const zt_req_t *pq = ap_get_module_config(prev->request_config,
+                                                  &zerotrust_module);
+
+        if (pq != NULL && pq->body != NULL && pq->body->buf != NULL) {
+            return pq->body;
+        }
+    }
+    return NULL;
+}
+
 const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
 {
     struct zt_body_state_s *st = zt_body_state(r, rq);
+    const struct zt_body_state_s *earlier;
     const zt_body_rec_t *b;
     zt_replay_t *replay;
     const char *buf = NULL;
@@ -326,11 +345,28 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
         return NULL;
     }
     b = zt_route_body(rq);
-    st->read = zt_read_all(r, b ? b->max : 0, &buf, &len);
+    if ((earlier = zt_body_earlier(r)) != NULL) {
+        buf = earlier->buf;
+        len = earlier->len;
+        if (len > (b ? b->max : 0)) {
+            st->read = zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
+                                  apr_psprintf(r->pool, "%" APR_SIZE_T_FMT
+                                               " bytes", len),
+                                  apr_psprintf(r->pool, "at most %u bytes",
+                                               b ? (unsigned int)b->max : 0),
+                                  "The request body is larger than this "
+                                  "resource accepts.");
+        }
+    }
+    else {
+        st->read = zt_read_all(r, b ? b->max : 0, &buf, &len);
+    }
     if (st->read == NULL && b != NULL) {
         st->read = zt_body_validate(r, rq, buf, len);
     }
     if (st->read == NULL) {
+        st->buf = buf;
+        st->len = len;
         replay = apr_pcalloc(r->pool, sizeof(*replay));
         replay->buf = buf;
         replay->len = len;
