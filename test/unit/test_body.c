@@ -15,6 +15,7 @@
 
 #include "zt_test.h"
 #include "zt_body.h"
+#include "zt_validate_table.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -337,6 +338,45 @@ START_TEST(xsd_compile_errors)
 }
 END_TEST
 
+/* A table's schemas are compiled when it is loaded; one that does not
+ * compile makes the table bad, and zt_body_check uses the compiled ones. */
+START_TEST(table_schemas)
+{
+    const char *err = NULL;
+    zpc_ir_t *ir = zb_new(pool, "b", "b.ztp");
+    uint32_t post = zb_route(ir, ZT_M_POST, "/j");
+    uint32_t put = zb_route(ir, ZT_M_PUT, "/x");
+    uint32_t none = zb_route(ir, ZT_M_POST, "/n");
+    zt_table_t *t;
+    zt_body_fault_t f;
+
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "* /**", 3, post, put, none);
+    zb_body(ir, post, ZT_BODY_JSON, 100, "j.json",
+            "{\"type\": \"object\", \"required\": [\"a\"]}", NULL);
+    zb_body(ir, put, ZT_BODY_XML, 100, "x.xsd", XSD, "doc");
+    zb_body(ir, none, ZT_BODY_JSON, 100, NULL, NULL, NULL);
+    t = zv_build(ir, pool, &err);
+    ck_assert_msg(t != NULL, "%s", err);
+    ck_assert_ptr_nonnull(t->schemas);
+    ck_assert_int_eq(zt_body_check(t, 0, "{\"a\": 1}", 8, pool, &f), 0);
+    ck_assert_int_eq(zt_body_check(t, 0, "{}", 2, pool, &f), -1);
+    ck_assert_str_eq(f.where, "/a");
+    ck_assert_int_eq(zt_body_check(t, 1, "<doc><n>1</n></doc>", 19, pool, &f), 0);
+    ck_assert_int_eq(zt_body_check(t, 1, "<n>1</n>", 8, pool, &f), -1);
+    ck_assert_int_eq(zt_body_check(t, 2, "[]", 2, pool, &f), 0);
+
+    ir = zb_new(pool, "b", "b.ztp");
+    post = zb_route(ir, ZT_M_POST, "/j");
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "* /**", 1, post);
+    zb_body(ir, post, ZT_BODY_JSON, 100, "j.json",
+            "{\"properties\": {\"a\": {\"pattern\": \"x\"}}}", NULL);
+    ck_assert_ptr_null(zv_build(ir, pool, &err));
+    ck_assert_msg(strstr(err, "bad table (body 0 (schema j.json): "
+                         "/properties/a/pattern: 'pattern' is not supported yet")
+                  != NULL, "%s", err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("body");
@@ -350,6 +390,7 @@ int main(void)
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, xml_bodies);
     tcase_add_test(tc, xsd_compile_errors);
+    tcase_add_test(tc, table_schemas);
     suite_add_tcase(s, tc);
     return zt_test_main(s);
 }
