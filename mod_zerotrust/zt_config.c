@@ -492,16 +492,7 @@ void zt_config_post(server_rec *s)
     }
     for (hi = apr_hash_first(NULL, zt_policy_cache); hi; hi = apr_hash_next(hi)) {
         const zt_policy_t *policy = apr_hash_this_val(hi);
-        uint32_t n = zt_validate_patterns(policy->table);
 
         zt_log_key_warnings(s, policy);
-        if (n > 0) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, ZTLOGNO(00034)
-                         "ZeroTrustPolicy %s: pattern not enforced yet: "
-                         "the contract has %u regular expression%s, and "
-                         "values are checked for type and length only",
-                         policy->table->name, (unsigned int)n,
-                         n == 1 ? "" : "s");
-        }
     }
 }

@@ -5,7 +5,7 @@
 
 /**
  * @file zt_format.h
- * @brief The compiled decision table (.ztb), format version 2.
+ * @brief The compiled decision table (.ztb), format version 3.
  *
  * This header IS the on-disk format.  zpc writes it, mod_zerotrust reads it
  * once and shares it between all Apache processes, so it holds no
@@ -63,10 +63,15 @@
  *   LIMT  zt_limit_rec_t[]    rate limits.
  *   LREF  u32[]               limit indices; each route owns a contiguous
  *                             run (in route order).
+ *   DFAS  bytes               the compiled patterns of TYPE: DFA images in
+ *                             the zt_dfa.h layout (zt_dfa_hdr_t, byte
+ *                             classes, u32 transitions, accept flags), each
+ *                             8-aligned; the same pattern is stored once.
  *
  * Every count is the section length divided by the record size; a length
  * that is not a multiple of it is an error.  Bytes no section covers
- * (header and section padding) are 0.  Each route's SEGS, RREF, PARM and
+ * (header and section padding), and bytes of BLOB and DFAS no schema or
+ * image covers, are 0.  Each route's SEGS, RREF, PARM and
  * LREF runs follow the previous route's and together cover each section
  * exactly.
  * The loader (zt_table.c) checks every offset, index, opcode and string
@@ -80,7 +85,7 @@
 
 #define ZT_MAGIC            "ZTB\1"
 #define ZT_MAGIC_LEN        4
-#define ZT_FORMAT_VERSION   2
+#define ZT_FORMAT_VERSION   3
 #define ZT_HASH_LEN         32          /* SHA-256 trailer */
 #define ZT_NONE             UINT32_MAX  /* "no index" in any u32 index field */
 
@@ -126,6 +131,7 @@
 #define ZT_TAG_STEP  ZT_TAG('S','T','E','P')
 #define ZT_TAG_LIMT  ZT_TAG('L','I','M','T')
 #define ZT_TAG_LREF  ZT_TAG('L','R','E','F')
+#define ZT_TAG_DFAS  ZT_TAG('D','F','A','S')
 #define ZT_TAG_OPTIONAL(tag)  (((tag) & 0xff) >= 'a' && ((tag) & 0xff) <= 'z')
 
 typedef struct {
@@ -248,8 +254,10 @@ typedef struct {
  *   ZT_TYPE_ENUM     -                      -            LIST run of STR operands
  *   ZT_TYPE_ANY      -                      -            -      (query * any)
  *
- * A regex is kept as written between the slashes; it is anchored at both
- * ends.  dfa is ZT_NONE until patterns are compiled to automata.
+ * A regex is kept as written between the slashes (for messages and dump);
+ * it is anchored at both ends and matched through its compiled automaton:
+ * dfa is the byte offset of its image in DFAS.  A STRING with a regex has
+ * a dfa, every other type has ZT_NONE.
  */
 enum {
     ZT_TYPE_STRING = 0, ZT_TYPE_INT, ZT_TYPE_NUMBER, ZT_TYPE_BOOL,
@@ -261,7 +269,8 @@ typedef struct {
     uint32_t kind;          /* ZT_TYPE_* */
     uint32_t str;           /* STRING: regex source, or 0 */
     uint32_t first, count;  /* ENUM: LIST run */
-    uint32_t dfa;           /* ZT_NONE (reserved for compiled patterns) */
+    uint32_t dfa;           /* STRING with a regex: DFAS offset, 8-aligned;
+                               else ZT_NONE */
     uint32_t reserved;      /* 0 */
     int64_t  min, max;      /* STRING: lengths; INT: values; min <= max */
 } zt_type_rec_t;

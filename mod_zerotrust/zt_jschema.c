@@ -23,6 +23,7 @@
 #include <apr_strings.h>
 
 #include "zt_body.h"
+#include "zt_dfa.h"
 #include "zt_jdoc.h"
 
 /* Bits of zt_js_t.types; 0 means any type. */
@@ -49,6 +50,8 @@ struct zt_js_s {
     uint32_t min_len, max_len;  /* characters (code points) */
     uint32_t min_items, max_items;
     int format;                 /* ZT_FMT_* */
+    const void *dfa;            /* pattern compiled (zt_dfa.h), or NULL */
+    const char *pattern;        /* ... as written, for messages */
     const zt_jnode_t *enums;    /* the enum array in the schema, or NULL */
     zt_js_prop_t *props;        /* array of nprops */
     uint32_t nprops;
@@ -239,6 +242,71 @@ static int zt_jsc_format(zt_jsc_t *c, const zt_jnode_t *v, zt_js_t *s)
     return zt_jsc_fail(c, "the formats are uuid, email and date-time");
 }
 
+/*
+** A pattern becomes a DFA (zt_dfa.h: linear time, no backtracking, SPEC
+** section 2), compiled here, once per load.  The automaton matches the
+** whole string, where JSON Schema's pattern is unanchored: the writer's
+** anchors mean the same in both, and a pattern without them would match
+** more under JSON Schema than here, so it must be anchored ("^...$") to
+** say what it means.
+*/
+/* Is there a '|' outside any group, class or escape in @a re?  "^a|b$"
+ * is "^a" or "b$" in JSON Schema, but "a|b" whole in an automaton. */
+static int zt_jsc_top_alternation(const char *re, size_t len)
+{
+    int depth = 0, in_class = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (re[i] == '\\') {
+            i++;
+        }
+        else if (in_class) {
+            in_class = re[i] != ']';
+        }
+        else if (re[i] == '[') {
+            in_class = 1;
+            i += i + 1 < len && re[i + 1] == '^';
+            i += i + 1 < len && re[i + 1] == ']';
+        }
+        else if (re[i] == '(') {
+            depth++;
+        }
+        else if (re[i] == ')') {
+            depth--;
+        }
+        else if (re[i] == '|' && depth == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int zt_jsc_pattern(zt_jsc_t *c, const zt_jnode_t *v, zt_js_t *s)
+{
+    const char *re = zt_jnode_str(v);
+    size_t len = v->u.s.len, image_len;
+    char why[160];
+
+    if (v->type != ZT_J_STR) {
+        return zt_jsc_fail(c, "must be a string");
+    }
+    if (len < 2 || re[0] != '^' || re[len - 1] != '$'
+        || (len >= 3 && re[len - 2] == '\\')) {
+        return zt_jsc_fail(c, "a pattern here matches the whole string: "
+                           "write it anchored, ^...$");
+    }
+    if (zt_jsc_top_alternation(re, len)) {
+        return zt_jsc_fail(c, "'|' outside a group binds looser than the "
+                           "anchors: write ^(?:a|b)$");
+    }
+    if (zt_dfa_compile(re, len, c->pool, &s->dfa, &image_len, why,
+                       sizeof(why)) != 0) {
+        return zt_jsc_fail(c, "%s", why);
+    }
+    s->pattern = re;
+    return 0;
+}
+
 static int zt_jsc_enum(zt_jsc_t *c, const zt_jnode_t *v, zt_js_t *s)
 {
     const zt_jnode_t *e;
@@ -389,12 +457,7 @@ static int zt_jsc_keyword(zt_jsc_t *c, const zt_jnode_t *k,
         return zt_jsc_format(c, v, s);
     }
     if (zt_name_is(k, "pattern")) {
-        /* Fail closed until patterns compile to automata (SPEC: linear
-         * time, no backtracking): a pattern silently skipped would let
-         * through what the schema refuses. */
-        return zt_jsc_fail(c, "'pattern' is not supported yet (regular "
-                           "expressions wait for compiled automata); use "
-                           "minLength/maxLength, enum or format");
+        return zt_jsc_pattern(c, v, s);
     }
     if (zt_jsc_annotation(k)) {
         return 0;
@@ -402,7 +465,7 @@ static int zt_jsc_keyword(zt_jsc_t *c, const zt_jnode_t *k,
     return zt_jsc_fail(c, "unknown or unsupported keyword; the subset is "
                        "type, properties, required, additionalProperties, "
                        "items, minItems, maxItems, minLength, maxLength, "
-                       "minimum, maximum, enum, format");
+                       "pattern, minimum, maximum, enum, format");
 }
 
 static const zt_js_t *zt_jsc_schema(zt_jsc_t *c, const zt_jnode_t *v)
@@ -886,6 +949,16 @@ static int zt_jsv_here(zt_jsv_t *v, const zt_js_t *s, const zt_jnode_t *n)
             return zt_jsv_fail(v, found, "a string of %s %u characters",
                                chars < s->min_len ? "at least" : "at most",
                                chars < s->min_len ? s->min_len : s->max_len);
+        }
+        if (s->dfa != NULL
+            && !zt_dfa_match(s->dfa, zt_jnode_str(n), n->u.s.len)) {
+            char pat[64];
+            size_t plen = 0;
+
+            zt_ascii_append(pat, &plen, sizeof(pat), s->pattern,
+                            strlen(s->pattern), 0);
+            return zt_jsv_fail(v, zt_jsv_found(n, found, sizeof(found)),
+                               "a string matching /%s/", pat);
         }
         return zt_jsv_format(v, s, n);
     }

@@ -7,8 +7,8 @@
  * Load and verify a .ztb table (zt_format.h), once and completely.
  *
  * The order is: header, SHA-256 trailer, section table, then the records
- * from the leaves up (strings, operands, lists, address blocks, types,
- * nodes, rules, segments, parameters, bodies, step-ups, limits, routes,
+ * from the leaves up (strings, operands, lists, address blocks, types and
+ * their automata, nodes, rules, segments, parameters, bodies, step-ups, limits, routes,
  * issuers, meta), so each check may rely on what it refers to having been
  * checked already.  Every failure names the file and the
  * numbers at fault.  After zt_table_load() returns APR_SUCCESS, readers
@@ -23,6 +23,7 @@
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
+#include "zt_dfa.h"
 #include "zt_table.h"
 #include "zt_body.h"
 
@@ -64,7 +65,7 @@ enum {
     ZT_S_STRS, ZT_S_META, ZT_S_ISSR, ZT_S_ROUT, ZT_S_SEGS, ZT_S_RULE,
     ZT_S_RREF, ZT_S_NODE, ZT_S_OPND, ZT_S_LIST, ZT_S_CIDR, ZT_S_TYPE,
     ZT_S_PARM, ZT_S_BODY, ZT_S_BLOB, ZT_S_STEP, ZT_S_LIMT, ZT_S_LREF,
-    ZT_S__COUNT
+    ZT_S_DFAS, ZT_S__COUNT
 };
 
 static const struct {
@@ -89,6 +90,7 @@ static const struct {
     [ZT_S_STEP] = { ZT_TAG_STEP, sizeof(zt_stepup_rec_t) },
     [ZT_S_LIMT] = { ZT_TAG_LIMT, sizeof(zt_limit_rec_t) },
     [ZT_S_LREF] = { ZT_TAG_LREF, sizeof(uint32_t) },
+    [ZT_S_DFAS] = { ZT_TAG_DFAS, 8 },   /* automata, each a multiple of 8 bytes */
 };
 
 #if defined(__GNUC__)
@@ -194,9 +196,10 @@ static apr_status_t zt_load_header(zt_loader_t *ld, const unsigned char *base,
         return zt_bad(ld, "bad magic %02x %02x %02x %02x, not a .ztb file",
                       h->magic[0], h->magic[1], h->magic[2], h->magic[3]);
     }
-    if (h->version == 1) {
-        return zt_bad(ld, "format version 1; recompile with this zpc, which "
-                      "writes version %u", (unsigned)ZT_FORMAT_VERSION);
+    if (h->version >= 1 && h->version < ZT_FORMAT_VERSION) {
+        return zt_bad(ld, "format version %u; recompile with this zpc, which "
+                      "writes version %u", (unsigned)h->version,
+                      (unsigned)ZT_FORMAT_VERSION);
     }
     if (h->version != ZT_FORMAT_VERSION) {
         return zt_bad(ld, "format version %u, this reader knows %u",
@@ -767,9 +770,9 @@ static apr_status_t zt_load_types(zt_loader_t *ld)
         if (y->kind >= ZT_TYPE__COUNT) {
             return zt_bad(ld, "type %u: unknown kind %u", i, y->kind);
         }
-        if (y->dfa != ZT_NONE || y->reserved != 0) {
-            return zt_bad(ld, "type %u: dfa %u reserved %u, must be %u and 0",
-                          i, y->dfa, y->reserved, ZT_NONE);
+        if (y->reserved != 0) {
+            return zt_bad(ld, "type %u: reserved field is %u, must be 0",
+                          i, y->reserved);
         }
         if (y->kind == ZT_TYPE_STRING) {
             ZT_CHECK_STR(ld, "type", i, "regex", y->str);
@@ -864,6 +867,79 @@ static apr_status_t zt_load_params(zt_loader_t *ld)
         }
     }
     return APR_SUCCESS;
+}
+
+/*
+ * The automata of the types' patterns.  A STRING type with a regex has
+ * one, every other type none.  Each image is verified once (types may
+ * share one) by zt_dfa_verify, which checks every edge, class and flag,
+ * so zt_dfa_match never reads outside it; images may not overlap, and
+ * any byte of DFAS no image covers is 0.
+ */
+static apr_status_t zt_load_dfas(zt_loader_t *ld)
+{
+    const zt_table_t *t = ld->t;
+    apr_status_t rv = APR_SUCCESS;
+    unsigned char *covered;     /* 0 free, 1 inside an image, 2 an image's start */
+    apr_pool_t *tmp;
+
+    if ((rv = apr_pool_create(&tmp, ld->pool)) != APR_SUCCESS) {
+        *ld->err = apr_psprintf(ld->pool, "%s: out of memory", ld->name);
+        return rv;
+    }
+    covered = apr_pcalloc(tmp, t->dfas_len + 1);
+    for (uint32_t i = 0; i < t->ntypes && rv == APR_SUCCESS; i++) {
+        const zt_type_rec_t *y = &t->types[i];
+        int has_regex = y->kind == ZT_TYPE_STRING && t->strs[y->str] != '\0';
+        const zt_dfa_hdr_t *h;
+        const char *why;
+
+        if (!has_regex || y->dfa == ZT_NONE) {
+            if (has_regex || y->dfa != ZT_NONE) {
+                rv = zt_bad(ld, "type %u: %s (dfa %u)", i, has_regex
+                            ? "a pattern without an automaton"
+                            : "an automaton without a pattern", y->dfa);
+            }
+            continue;
+        }
+        if (y->dfa % 8 != 0 || y->dfa > t->dfas_len
+            || t->dfas_len - y->dfa < sizeof(zt_dfa_hdr_t)) {
+            rv = zt_bad(ld, "type %u: dfa at %u, must be 8-aligned and leave "
+                        "room for an image in the %u-byte DFAS", i, y->dfa,
+                        t->dfas_len);
+            continue;
+        }
+        if (covered[y->dfa] == 2) {
+            continue;           /* shared, verified already */
+        }
+        h = (const zt_dfa_hdr_t *)(t->dfas + y->dfa);
+        if (covered[y->dfa] != 0 || h->len > t->dfas_len - y->dfa) {
+            rv = zt_bad(ld, "type %u: dfa at %u length %u overlaps another "
+                        "image or passes the %u-byte DFAS", i, y->dfa, h->len,
+                        t->dfas_len);
+        }
+        else if ((why = zt_dfa_problem(h, h->len)) != NULL) {
+            rv = zt_bad(ld, "type %u: dfa at %u: %s", i, y->dfa, why);
+        }
+        else {
+            for (uint32_t k = 0; k < h->len; k++) {
+                if (covered[y->dfa + k] != 0) {
+                    rv = zt_bad(ld, "type %u: dfa at %u overlaps the image at "
+                                "byte %u", i, y->dfa, y->dfa + k);
+                    break;
+                }
+                covered[y->dfa + k] = 1;
+            }
+            covered[y->dfa] = 2;
+        }
+    }
+    for (uint32_t k = 0; k < t->dfas_len && rv == APR_SUCCESS; k++) {
+        if (!covered[k] && t->dfas[k] != 0) {
+            rv = zt_bad(ld, "DFAS byte %u is in no automaton and is not 0", k);
+        }
+    }
+    apr_pool_destroy(tmp);
+    return rv;
 }
 
 /*
@@ -1495,6 +1571,7 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
     t->stepups = ZT_SECT(ZT_S_STEP, zt_stepup_rec_t); t->nstepups = ZT_COUNT(ZT_S_STEP);
     t->limits = ZT_SECT(ZT_S_LIMT, zt_limit_rec_t);   t->nlimits = ZT_COUNT(ZT_S_LIMT);
     t->lrefs = ZT_SECT(ZT_S_LREF, uint32_t);          t->nlrefs = ZT_COUNT(ZT_S_LREF);
+    t->dfas = ZT_SECT(ZT_S_DFAS, unsigned char);      t->dfas_len = found[ZT_S_DFAS]->len;
 #undef ZT_SECT
 #undef ZT_COUNT
 
@@ -1512,6 +1589,7 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         || (rv = zt_load_lists(&ld))
         || (rv = zt_load_cidrs(&ld))
         || (rv = zt_load_types(&ld))
+        || (rv = zt_load_dfas(&ld))
         || (rv = zt_load_nodes(&ld))
         || (rv = zt_load_rules(&ld))
         || (rv = zt_load_segs(&ld))

@@ -42,6 +42,7 @@ typedef struct zt_table_s {
     const zt_stepup_rec_t *stepups;  uint32_t nstepups;
     const zt_limit_rec_t  *limits;   uint32_t nlimits;
     const uint32_t        *lrefs;    uint32_t nlrefs;
+    const unsigned char   *dfas;     uint32_t dfas_len;   /**< pattern automata */
 
     /** The route trie, built by the loader from ROUT and SEGS (zt_route.c)
      *  in @a pool; it is derived, so it needs no verification of its own. */

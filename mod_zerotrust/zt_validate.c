@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "zt_dfa.h"
 #include "zt_validate.h"
 
 /* Longest part of a value quoted back in "found". */
@@ -70,8 +71,10 @@ static int zt_text_str(zt_text_t *b, const char *s)
     return zt_text_put(b, s, strlen(s));
 }
 
-/* @a s with bytes outside printable ASCII, '"' and '\\' as \xNN. */
-static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
+/* @a s with bytes outside printable ASCII and '"' as \xNN; '\\' too
+ * unless @a keep_backslash (a pattern, whose escapes stay readable). */
+static int zt_text_esc_as(zt_text_t *b, const char *s, size_t n,
+                          int keep_backslash)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -79,7 +82,7 @@ static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        if (c >= 0x20 && c < 0x7f && c != '"' && (c != '\\' || keep_backslash)) {
             if (zt_text_put(b, (const char *)&s[i], 1) < 0) {
                 return -1;
             }
@@ -89,6 +92,11 @@ static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
         }
     }
     return 0;
+}
+
+static int zt_text_esc(zt_text_t *b, const char *s, size_t n)
+{
+    return zt_text_esc_as(b, s, n, 0);
 }
 
 /* "\"value\"", or "\"first 40 bytes...\" (N bytes)" for a long one. */
@@ -216,6 +224,13 @@ static void zt_type_expected(const zt_table_t *t, const zt_type_rec_t *ty,
                      ty->min, ty->max);
         }
         zt_text_str(b, num);
+        if (ty->dfa != ZT_NONE) {
+            const char *re = zt_table_str(t, ty->str);
+
+            zt_text_str(b, " matching /");
+            zt_text_esc_as(b, re, strlen(re), 1);
+            zt_text_str(b, "/");
+        }
         return;
     case ZT_TYPE_INT:
         snprintf(num, sizeof(num), "an integer %" PRId64 "..%" PRId64,
@@ -260,10 +275,8 @@ static int zt_type_check(const zt_table_t *t, uint32_t ti, const char *s,
 
     switch (ty->kind) {
     case ZT_TYPE_STRING:
-        ok = (int64_t)n >= ty->min && (int64_t)n <= ty->max;
-        if (ok && ty->str != 0 && *zt_table_str(t, ty->str) != '\0') {
-            v->unchecked_pattern = 1;
-        }
+        ok = (int64_t)n >= ty->min && (int64_t)n <= ty->max
+             && (ty->dfa == ZT_NONE || zt_dfa_match(t->dfas + ty->dfa, s, n));
         break;
     case ZT_TYPE_INT:
         ok = zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
@@ -514,13 +527,3 @@ const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
     return buf;
 }
 
-uint32_t zt_validate_patterns(const zt_table_t *t)
-{
-    uint32_t n = 0;
-
-    for (uint32_t i = 0; i < t->ntypes; i++) {
-        n += t->types[i].kind == ZT_TYPE_STRING && t->types[i].str != 0
-             && *zt_table_str(t, t->types[i].str) != '\0';
-    }
-    return n;
-}

@@ -11,9 +11,8 @@
  * One validator for the module (400 before any token is looked at) and
  * for `zpc test` / `zpc explain`, so both answer the same.  It reads the
  * table's SEGS, PARM and TYPE records and the request as zt_request_t
- * describes it; nothing is allocated.  Regular expressions are not
- * enforced yet (they wait for compiled automata): a value that passes
- * every other check of a type with a pattern sets unchecked_pattern.
+ * describes it; nothing is allocated.  A string's pattern is matched
+ * through its compiled automaton (zt_dfa.h), in time linear in the value.
  */
 #ifndef ZT_VALIDATE_H
 #define ZT_VALIDATE_H
@@ -40,11 +39,9 @@ typedef struct {
      *  "missing", "undeclared", "appears twice". */
     char found[96];
     /** What was expected: "an integer 1..100", "a UUID", "one of a, b",
-     *  "at most 64 bytes", "declared parameters: limit, cursor". */
+     *  "at most 64 bytes", "1..64 bytes matching /^[a-z]+$/",
+     *  "declared parameters: limit, cursor". */
     char expected[192];
-    /** Set (on success too) when a value of a type with a regular
-     *  expression passed the other checks: the pattern was not enforced. */
-    int unchecked_pattern;
 } zt_violation_t;
 
 /**
@@ -70,9 +67,5 @@ const char *zt_violation_where(const zt_violation_t *v);
  * Returns @a buf.
  */
 const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size);
-
-/** How many TYPE records of @a t carry a regular expression (not enforced
- *  yet), for a note at load time. */
-uint32_t zt_validate_patterns(const zt_table_t *t);
 
 #endif /* ZT_VALIDATE_H */

@@ -1694,7 +1694,6 @@ static void zpc_check_file(zpc_check_t *c)
         zpc_warn_broad(c, rule);
         zpc_warn_shadowed(c, rule);
     }
-    zpc_warn_patterns(c);
     for (int i = 0; i < ast->routes->nelts; i++) {
         zpc_ast_route_t *r = APR_ARRAY_IDX(ast->routes, i, zpc_ast_route_t *);
         if (r->ok && !r->allowed) {

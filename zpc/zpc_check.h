@@ -65,8 +65,6 @@ uint32_t zpc_check_method(zpc_check_t *c, const char *m, const zpc_loc_t *loc,
 apr_array_header_t *zpc_check_path(zpc_check_t *c, const char *path,
                                    const zpc_loc_t *loc, int target);
 void zpc_check_routes(zpc_check_t *c);
-/* One warning for the regular expressions no one matches yet (issue #5). */
-void zpc_warn_patterns(zpc_check_t *c);
 
 /* zpc_check_match.c: which routes a target covers. */
 #define ZPC_MATCH_METHOD 0x1    /* methods must overlap */

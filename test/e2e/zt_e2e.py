@@ -7,6 +7,7 @@ Apache started on 127.0.0.1, and readers for its error and audit logs."""
 import base64
 import configparser
 import datetime
+import gc
 import hashlib
 import hmac
 import http.client
@@ -511,6 +512,10 @@ class Httpd:
         head = CONF_HEAD.format(root=self.root, port=self.port, user=user,
                                 mods=self.cfg.libexecdir,
                                 module=self.cfg.module)
+        # Cores of crashed children, for debugging: the directory must be
+        # writable by the children's user, and `ulimit -c` non-zero.
+        if os.environ.get("ZT_E2E_COREDIR"):
+            head += 'CoreDumpDirectory "%s"\n' % os.environ["ZT_E2E_COREDIR"]
         with open(self.conf, "w") as f:
             f.write(head + self.body.format(root=self.root))
 
@@ -568,16 +573,27 @@ class Httpd:
         rc, out = self.run("-k", "graceful")
         assert rc == 0, out
 
+    @staticmethod
+    def settle():
+        """Let the server finish with the connections the test has just
+        closed before stopping it.  An ungraceful stop (`-k stop`, SIGTERM)
+        makes httpd 2.4's event MPM close the sockets its workers hold
+        (close_worker_sockets); a worker that is just destroying a closed
+        connection's pool leaves a dangling pointer there, and the child
+        segfaults in apr_os_sock_get.  A core of this suite showed exactly
+        that, with no module frame on any stack.  So: drop the clients'
+        unreferenced connections now, and give the workers a moment."""
+        gc.collect()
+        time.sleep(0.2)
+
     def stop(self):
         if not self.started:
             return
         pid = self.pid()
         # `-k stop` parses the configuration first and refuses when a test
         # has broken it (a mangled table), which left whole servers running
-        # after the suite: then send its SIGTERM ourselves.  (Signalling
-        # first, without the parse, stops a server tens of milliseconds
-        # after its start; that exposes a child crash at shutdown during
-        # child start-up, a known bug for the next session.)
+        # after the suite: then send its SIGTERM ourselves.
+        self.settle()
         rc, _ = self.run("-k", "stop")
         if rc != 0 and pid and self.alive(pid):
             os.kill(pid, signal.SIGTERM)

@@ -24,6 +24,7 @@
 #include "zt_test.h"
 #include "zt_ir_build.h"
 #include "zpc_back.h"
+#include "zt_dfa.h"
 #include "zt_eval.h"
 #include "zt_jdoc.h"
 #include "zt_policy.h"
@@ -522,6 +523,10 @@ START_TEST(roundtrip_v2)
     ty = &t->types[pa[0].type];
     ck_assert_uint_eq(ty->kind, ZT_TYPE_STRING);
     ck_assert_str_eq(zt_table_str(t, ty->str), "[a-z]+");
+    ck_assert_uint_eq(ty->dfa % 8, 0);
+    ck_assert_uint_lt(ty->dfa, t->dfas_len);
+    ck_assert(zt_dfa_match(t->dfas + ty->dfa, "abc", 3));
+    ck_assert(!zt_dfa_match(t->dfas + ty->dfa, "aBc", 3));
     ck_assert_int_eq(ty->min, 1);
     ck_assert_int_eq(ty->max, 64);
     ty = &t->types[pa[1].type];
@@ -650,8 +655,8 @@ START_TEST(layout)
     ck_assert_uint_eq(b.buf[5], 0);
     ck_assert_uint_eq(get32(b.buf + 4) >> 16, 0);   /* flags */
     ck_assert_uint_eq(get32(b.buf + 12), b.len);
-    ck_assert_uint_eq(n, 18);
-    ck_assert_uint_eq(hl, 240);
+    ck_assert_uint_eq(n, 19);
+    ck_assert_uint_eq(hl, 256);
     ck_assert_uint_eq(get32(b.buf + 20), 0);
     for (uint32_t i = 0; i < n; i++) {
         unsigned char *e = b.buf + 24 + 12 * i;
@@ -718,7 +723,7 @@ START_TEST(optional_section_skipped)
     blob_t x = repack(&b, 0, NULL, 0, ZT_TAG('x', 't', 'r', 'a'), junk, sizeof(junk));
     fp_t a[FP_N], c[FP_N];
 
-    ck_assert_uint_eq(get32(x.buf + 16), 19);
+    ck_assert_uint_eq(get32(x.buf + 16), 20);
     fingerprint(load_ok(b), a);
     fingerprint(load_ok(x), c);
     ck_assert_mem_eq(a, c, sizeof(a));
@@ -733,7 +738,7 @@ START_TEST(larger_header)
     blob_t x = pack(s, n, 16);
     fp_t a[FP_N], c[FP_N];
 
-    ck_assert_uint_eq(hdr_len(&x), 256);
+    ck_assert_uint_eq(hdr_len(&x), 272);
     fingerprint(load_ok(b), a);
     fingerprint(load_ok(x), c);
     ck_assert_mem_eq(a, c, sizeof(a));
@@ -762,6 +767,20 @@ END_TEST
 /* Every truncation, every flip                                        */
 /* ------------------------------------------------------------------ */
 
+/* Run every automaton of a loaded table over a few values: a flip the
+ * verifier let through must still not read outside the image (ASan). */
+static void match_patterns(const zt_table_t *t)
+{
+    static const char *const values[] = { "", "abc", "aBc", "z\xc3\xa9", "\xff" };
+
+    for (uint32_t i = 0; i < t->ntypes; i++) {
+        for (size_t k = 0; t->types[i].dfa != ZT_NONE && k < 5; k++) {
+            (void)zt_dfa_match(t->dfas + t->types[i].dfa, values[k],
+                               strlen(values[k]));
+        }
+    }
+}
+
 START_TEST(truncated_everywhere)
 {
     blob_t b = full_blob();
@@ -787,6 +806,7 @@ START_TEST(truncated_everywhere)
         if ((t = load(x, &err)) != NULL) {
             fingerprint(t, got);
             ck_assert_mem_eq(want, got, sizeof(want));
+            match_patterns(t);
         }
     }
 }
@@ -829,6 +849,7 @@ START_TEST(flipped_everywhere)
                     loaded++;
                     fingerprint(t, got);
                     same += memcmp(want, got, sizeof(want)) == 0;
+                    match_patterns(t);
                     dump_quietly(t);
                 }
             }
@@ -870,6 +891,7 @@ static uint32_t strs_len(blob_t *b)
 static void m_magic(blob_t *b) { b->buf[0] = 'X'; }
 static void m_version(blob_t *b) { b->buf[4] = ZT_FORMAT_VERSION + 1; }
 static void m_version1(blob_t *b) { b->buf[4] = 1; }
+static void m_version2(blob_t *b) { b->buf[4] = 2; }
 static void m_flags(blob_t *b) { b->buf[6] = 1; }
 static void m_reserved(blob_t *b) { put32(b->buf + 20, 1); }
 static void m_file_len(blob_t *b) { put32(b->buf + 12, (uint32_t)b->len + 8); }
@@ -883,9 +905,7 @@ static void m_short(blob_t *b) { b->len = 40; }
 
 static void m_hdr_padding(blob_t *b)
 {
-    static const unsigned char z[8];
-    *b = repack(b, 0, NULL, 0, ZT_TAG('x', 't', 'r', 'a'), z, 8);
-    ck_assert_uint_eq(hdr_len(b), 256);
+    ck_assert_uint_eq(hdr_len(b), 256);     /* 19 sections end at 252 */
     b->buf[253] = 1;
 }
 
@@ -1189,7 +1209,8 @@ static void m_meta_name(blob_t *b) { put32(sect(b, ZT_TAG_META, NULL), strs_len(
 
 static const bad_case_t bad_cases[] = {
     { "bad magic", m_magic, "bad magic 58 54 42 01", 0 },
-    { "wrong version", m_version, "format version 3, this reader knows 2", 0 },
+    { "wrong version", m_version, "format version 4, this reader knows 3", 0 },
+    { "version 2", m_version2, "format version 2; recompile with this zpc, which writes version 3", 0 },
     { "version 1", m_version1, "format version 1; recompile with this zpc", 0 },
     { "flags", m_flags, "header flags 0x1", 0 },
     { "reserved", m_reserved, "reserved 0x1", 0 },
@@ -1334,8 +1355,14 @@ static const set_case_t set_cases[] = {
     SET("capture type past", ZT_TAG_SEGS, zt_seg_rec_t, 3, type, 10, "segment 3: capture type 10 >= count 10"),
     SET("capture without type", ZT_TAG_SEGS, zt_seg_rec_t, 3, type, ZT_NONE, "segment 3: capture type 4294967295"),
     SET("type kind", ZT_TAG_TYPE, zt_type_rec_t, 0, kind, ZT_TYPE__COUNT, "type 0: unknown kind 7"),
-    SET("type dfa", ZT_TAG_TYPE, zt_type_rec_t, 0, dfa, 0, "type 0: dfa 0 reserved 0, must be 4294967295 and 0"),
-    SET("type reserved", ZT_TAG_TYPE, zt_type_rec_t, 0, reserved, 1, "type 0: dfa 4294967295 reserved 1"),
+    SET("dfa without a pattern", ZT_TAG_TYPE, zt_type_rec_t, 0, dfa, 0, "type 0: an automaton without a pattern (dfa 0)"),
+    SET("dfa on an int", ZT_TAG_TYPE, zt_type_rec_t, 3, dfa, 0, "type 3: an automaton without a pattern (dfa 0)"),
+    SET("pattern without dfa", ZT_TAG_TYPE, zt_type_rec_t, 2, dfa, ZT_NONE, "type 2: a pattern without an automaton (dfa 4294967295)"),
+    SET("dfa unaligned", ZT_TAG_TYPE, zt_type_rec_t, 2, dfa, 4, "type 2: dfa at 4, must be 8-aligned"),
+    SET("dfa past DFAS", ZT_TAG_TYPE, zt_type_rec_t, 2, dfa, 1u << 20, "type 2: dfa at 1048576, must be 8-aligned and leave room"),
+    SET("dfa wraps", ZT_TAG_TYPE, zt_type_rec_t, 2, dfa, UINT32_MAX - 7, "type 2: dfa at 4294967288"),
+    SET("dfa inside its image", ZT_TAG_TYPE, zt_type_rec_t, 2, dfa, 8, "type 2: dfa at 8: the image is shorter than its head"),
+    SET("type reserved", ZT_TAG_TYPE, zt_type_rec_t, 0, reserved, 1, "type 0: reserved field is 1, must be 0"),
     SET("regex on an int", ZT_TAG_TYPE, zt_type_rec_t, 3, str, 1, "type 3: kind 1 with a regex (str 1)"),
     SET("regex offset", ZT_TAG_TYPE, zt_type_rec_t, 2, str, UINT32_MAX, "type 2: regex: string offset 4294967295"),
     SET("enum without values", ZT_TAG_TYPE, zt_type_rec_t, 4, count, 0, "type 4: enum without values"),
@@ -1479,6 +1506,52 @@ static void v_json_root(blob_t *b)
           str_off(b, "doc"));
 }
 static void v_blob_dirty(blob_t *b) { sect(b, ZT_TAG_BLOB, NULL)[39] = 'x'; }
+/* The full table's one automaton (type 2, /[a-z]+/) at DFAS offset 0. */
+static uint32_t *v_dfa_next(blob_t *b, zt_dfa_hdr_t **h)
+{
+    *h = (zt_dfa_hdr_t *)sect(b, ZT_TAG_DFAS, NULL);
+    return (uint32_t *)(*h + 1);
+}
+static void v_dfa_edge(blob_t *b)
+{
+    zt_dfa_hdr_t *h;
+    uint32_t *next = v_dfa_next(b, &h);
+    next[h->nclasses + 1] = h->nstates * h->nclasses;
+}
+static void v_dfa_dead(blob_t *b)
+{
+    zt_dfa_hdr_t *h;
+    uint32_t *next = v_dfa_next(b, &h);
+    next[0] = h->nclasses;
+}
+static void v_dfa_class(blob_t *b)
+{
+    zt_dfa_hdr_t *h;
+    (void)v_dfa_next(b, &h);
+    h->cls['q'] = 0xff;
+}
+static void v_dfa_len(blob_t *b)
+{
+    zt_dfa_hdr_t *h;
+    (void)v_dfa_next(b, &h);
+    h->len += 8;
+}
+static void v_dfas_stray(blob_t *b)
+{
+    uint32_t len;
+    unsigned char *s = sect(b, ZT_TAG_DFAS, &len);
+    unsigned char *grown = apr_pcalloc(pool, len + 8);
+
+    memcpy(grown, s, len);
+    grown[len + 3] = 1;
+    *b = repack(b, ZT_TAG_DFAS, grown, len + 8, 0, NULL, 0);
+}
+static void v_dfas_odd(blob_t *b)
+{
+    uint32_t len;
+    unsigned char *s = sect(b, ZT_TAG_DFAS, &len);
+    *b = repack(b, ZT_TAG_DFAS, s, len - 4, 0, NULL, 0);
+}
 static void v_blob_odd(blob_t *b)
 {
     uint32_t len;
@@ -1591,6 +1664,12 @@ static const bad_case_t bad_v2_cases[] = {
     { "capture twice", v_capture_twice, "route 10: captures 1 and 3 have the same name", 0 },
     { "JSON with a root", v_json_root, "body 0: a JSON body with an XML root", 0 },
     { "blob padding dirty", v_blob_dirty, "blob byte 39 is in no schema and is not 0", 0 },
+    { "dfa edge past the states", v_dfa_edge, "type 2: dfa at 0: an edge leads past the last state", 0 },
+    { "dfa dead state leaves", v_dfa_dead, "type 2: dfa at 0: the dead state 0 has an edge out", 0 },
+    { "dfa class past", v_dfa_class, "type 2: dfa at 0: a byte maps to a class past the class count", 0 },
+    { "dfa longer than DFAS", v_dfa_len, "type 2: dfa at 0 length ", 0 },
+    { "DFAS stray byte", v_dfas_stray, "DFAS byte ", 0 },
+    { "DFAS not a multiple of 8", v_dfas_odd, "section 'DFAS': length", 0 },
     { "blob not 8-byte", v_blob_odd, "section 'BLOB': length 100 is not a multiple", 0 },
     { "limit ref past", v_lref_past, "route 1: limit 3 >= count 3", 0 },
     { "limit refs descend", v_lref_descend, "route 9: limit 1 after limit 2", 0 },

@@ -242,7 +242,8 @@ START_TEST(types_string)
     ck_ok(t, "/orders?tag=0123456789abcdef");
     ck_bad(t, "/orders?tag=0123456789abcdefg",
            "query.tag: found \"0123456789abcdefg\", expected at most 16 bytes");
-    ck_bad(t, "/orders?cursor=", "query.cursor: found \"\", expected 1..64 bytes");
+    ck_bad(t, "/orders?cursor=",
+           "query.cursor: found \"\", expected 1..64 bytes matching /^[a-z]+$/");
 
     /* 10 000 and 10 001 bytes: the message quotes 40 and gives the length. */
     target = apr_palloc(pool, 10100);
@@ -254,12 +255,22 @@ START_TEST(types_string)
     ck_bad(t, target, "query.s: found \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" "
            "(10001 bytes), expected at most 10000 bytes");
 
-    /* A pattern is not enforced yet: reported, value passes. */
-    ck_assert_int_eq(validate(t, "/orders?cursor=ABC!", tenant, &v, text, sizeof(text)), 0);
-    ck_assert_int_eq(v.unchecked_pattern, 1);
-    ck_assert_int_eq(validate(t, "/orders?limit=5", tenant, &v, text, sizeof(text)), 0);
-    ck_assert_int_eq(v.unchecked_pattern, 0);
-    ck_assert_uint_eq(zt_validate_patterns(t), 1);
+    /* The pattern is enforced, after the length, and named when broken. */
+    ck_ok(t, "/orders?cursor=abc");
+    ck_bad(t, "/orders?cursor=ABC",
+           "query.cursor: found \"ABC\", expected 1..64 bytes matching /^[a-z]+$/");
+    ck_bad(t, "/orders?cursor=ab+",             /* '+' is a space */
+           "query.cursor: found \"ab \", expected 1..64 bytes matching /^[a-z]+$/");
+    ck_bad(t, "/orders?cursor=ab%C3%A9",
+           "query.cursor: found \"ab\\xc3\\xa9\", expected 1..64 bytes matching /^[a-z]+$/");
+    target = apr_palloc(pool, 100);
+    strcpy(target, "/orders?cursor=");
+    memset(target + 15, 'z', 64);
+    target[79] = '\0';
+    ck_ok(t, target);
+    target[78] = '0';
+    ck_bad(t, target, "query.cursor: found \"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...\" "
+           "(64 bytes), expected 1..64 bytes matching /^[a-z]+$/");
 }
 END_TEST
 
