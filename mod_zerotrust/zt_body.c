@@ -69,6 +69,9 @@ static int zt_params_ok(const char *p)
         name = p;
         nlen = strcspn(p, "=; \t");
         p += nlen;
+        if (nlen == 0 && (*p == ';' || *p == '\0')) {
+            continue;           /* RFC 9110: a parameter may be empty */
+        }
         if (*p != '=' || nlen == 0) {
             return 0;
         }

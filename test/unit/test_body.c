@@ -250,6 +250,9 @@ START_TEST(media_types)
     ck_assert(zt_body_type_ok(ZT_BODY_JSON, "application/json;charset=\"utf-8\""));
     ck_assert(zt_body_type_ok(ZT_BODY_JSON, "application/problem+json"));
     ck_assert(zt_body_type_ok(ZT_BODY_JSON, "application/json; foo=bar"));
+    ck_assert(zt_body_type_ok(ZT_BODY_JSON, "application/json;"));
+    ck_assert(zt_body_type_ok(ZT_BODY_JSON, "application/json ; ; charset=utf-8"));
+    ck_assert(!zt_body_type_ok(ZT_BODY_JSON, "application/json; =utf-8"));
     ck_assert(!zt_body_type_ok(ZT_BODY_JSON, NULL));
     ck_assert(!zt_body_type_ok(ZT_BODY_JSON, ""));
     ck_assert(!zt_body_type_ok(ZT_BODY_JSON, "application/jsonx"));
