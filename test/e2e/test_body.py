@@ -561,3 +561,29 @@ def test_chunked_with_bad_framing_400(srv):
                        b"zz\r\n{}\r\n0\r\n\r\n", timeout=5)
     assert status == 400, data
     still_serving(srv)
+
+
+def test_query_pollution_refused_before_body(srv, upstream):
+    before = len(upstream.seen)
+    r = srv.req("POST", "/echo?a=1&a=2", data=b'{"a": 1}', headers=JSON)
+    body = assert_problem(r, 400)
+    assert body["invalid-params"][0]["name"] == "query.a", body
+    assert len(upstream.seen) == before
+
+
+def test_encoded_slash_and_dot_segments(srv, upstream):
+    before = len(upstream.seen)
+    status, data = raw(srv, b"POST /ec%2Fho HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\n"
+                       b"Content-Length: 2\r\n\r\n", b"{}", timeout=5)
+    assert status == 404, data
+    assert len(upstream.seen) == before
+    data = b'{"dots": true}'
+    status, out = raw(srv, b"POST /x/../echo HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n"
+                      b"Content-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(data), data,
+                      timeout=5)
+    assert status == 200, out
+    got = json.loads(out.split(b"\r\n\r\n", 1)[1])
+    assert got["path"] == "/echo" and got["length"] == len(data), got
