@@ -587,3 +587,33 @@ def test_encoded_slash_and_dot_segments(srv, upstream):
     assert status == 200, out
     got = json.loads(out.split(b"\r\n\r\n", 1)[1])
     assert got["path"] == "/echo" and got["length"] == len(data), got
+
+
+def test_expect_100_continue(srv):
+    """The client waits for 100 before it sends the body: it gets it only
+    once the request is allowed and the body is wanted; a body too large
+    is refused without a 100."""
+    data = b'{"expect": 100}'
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Expect: 100-continue\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(data))
+        first = s.recv(4096)
+        assert first.startswith(b"HTTP/1.1 100 "), first
+        s.sendall(data)
+        rest = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    finally:
+        s.close()
+    assert rest.startswith(b"HTTP/1.1 200 "), rest
+    got = json.loads(rest.split(b"\r\n\r\n", 1)[1])
+    assert got["sha256"] == hashlib.sha256(data).hexdigest(), got
+    status, out = raw(srv, b"POST /echo HTTP/1.1\r\nHost: x\r\n"
+                      b"Expect: 100-continue\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 999999\r\n\r\n", timeout=5)
+    assert status == 413 and b" 100 " not in out.split(b"\r\n")[0], out
