@@ -102,8 +102,30 @@ def upstream():
     srv.server_close()
 
 
-@pytest.fixture(scope="module")
-def srv(zt_cfg, roots, upstream):
+# The body read before an internal redirect reaches the backend after it:
+# /old is rewritten per directory (in fixups, after our hook read and
+# validated the body) to /echo, which proxies.
+REDIRECT_BODY = """\
+LoadModule proxy_module %(mods)s/mod_proxy.so
+LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
+LoadModule rewrite_module %(mods)s/mod_rewrite.so
+ZeroTrustAuditLog "logs/audit.log"
+ProxyPass "/echo" "http://127.0.0.1:%(up)d/echo"
+<Directory "{root}/htdocs">
+    RewriteEngine On
+    RewriteRule "^old$" "/echo" [PT]
+</Directory>
+<Location "/">
+    ZeroTrustPolicy "policy/body.ztb"
+    AuthType ZeroTrust
+    AuthName "body"
+    Require zerotrust
+</Location>
+"""
+
+
+def body_server(zt_cfg, roots, upstream, conf):
+    """An Apache with body.ztp and its schemas, @conf its configuration."""
     root = roots.make("body", policy=None)
     for name in ("body.ztp", "body_order.schema.json", "body_doc.xsd"):
         shutil.copy(os.path.join(HERE, name), os.path.join(root, "policy"))
@@ -112,13 +134,19 @@ def srv(zt_cfg, roots, upstream):
                               os.path.join(root, "policy/body.ztb"))
     except SetupError as e:
         pytest.fail(str(e), pytrace=False)
-    s = Api(zt_cfg, root, PROXY_BODY % {"mods": zt_cfg.libexecdir,
-                                        "up": upstream.server_address[1]})
+    s = Api(zt_cfg, root, conf % {"mods": zt_cfg.libexecdir,
+                                  "up": upstream.server_address[1]})
     SERVERS.append(s)
     try:
         s.start()
     except SetupError as e:
         pytest.fail(str(e), pytrace=False)
+    return s
+
+
+@pytest.fixture(scope="module")
+def srv(zt_cfg, roots, upstream):
+    s = body_server(zt_cfg, roots, upstream, PROXY_BODY)
     yield s
     s.stop()
 
@@ -617,3 +645,15 @@ def test_expect_100_continue(srv):
                       b"Expect: 100-continue\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 999999\r\n\r\n", timeout=5)
     assert status == 413 and b" 100 " not in out.split(b"\r\n")[0], out
+
+
+def test_body_survives_internal_redirect(zt_cfg, roots, upstream):
+    s = body_server(zt_cfg, roots, upstream, REDIRECT_BODY)
+    try:
+        data = b'{"via": "redirect", "n": [1, 2, 3]}'
+        got = passed(s.req("POST", "/old", data=data, headers=JSON), data)
+        assert got["path"] == "/echo", got
+        r = s.req("POST", "/old", data=b'{"a": 1, "a": 2}', headers=JSON)
+        refused(r, 400, why="duplicate")
+    finally:
+        s.stop()
