@@ -91,8 +91,9 @@ const char *zt_body_fault_text(const zt_body_fault_t *f, char *buf,
 
 /**
  * Compile a JSON Schema of the subset of SPEC section 2 from @a len bytes.
- * NULL on failure with *err "/properties/sku: 'pattern' is not supported
- * yet" (the JSON pointer into the schema, then why), from @a pool.
+ * NULL on failure with *err "/properties/sku/minLength: must be an integer
+ * 0..4294967295" (the JSON pointer into the schema, then why), from
+ * @a pool.  A pattern is compiled to an automaton (zt_dfa.h) here.
  */
 zt_jschema_t *zt_jschema_compile(const char *buf, size_t len,
                                  apr_pool_t *pool, const char **err);
