@@ -15,8 +15,10 @@
  * hook matches the route, verifies the bearer token, evaluates the table
  * and keeps the result in the request config.  Refusals are answered from
  * the hook itself, in this order: 404 (no route), 400 (the query or the
- * route's contract, zt_validate.h, checked before any token), 401 (token),
- * 403 (policy); so a policy refusal is a 403 whatever
+ * route's contract, zt_validate.h, checked before any token; with it what
+ * the headers say of the body: 400/413/415), 401 (token), 403 (policy),
+ * then the body itself, read only once allowed (413/400, zt_body_filter.c);
+ * so a policy refusal is a 403 whatever
  * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
  * token's subject; authz_core then calls the provider again, which reads
  * the stored decision and grants.
