@@ -16,8 +16,10 @@
  * verifies the bearer token, evaluates the table and keeps the result in
  * the request config.  Refusals are answered from the hook itself, in
  * this order: 403 (plain HTTP), 404 (no route), 400 (the query or the
- * route's contract, zt_validate.h, checked before any token), 401 (token),
- * 403 (policy); so a policy refusal is a 403 whatever
+ * route's contract, zt_validate.h, checked before any token; with it what
+ * the headers say of the body: 400/413/415), 401 (token), 403 (policy),
+ * then the body itself, read only once allowed (413/400, zt_body_filter.c);
+ * so a policy refusal is a 403 whatever
  * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
  * token's subject; authz_core then calls the provider again, which reads
  * the stored decision and grants.
@@ -431,7 +433,18 @@ static int zt_input_valid(request_rec *r, zt_req_t *rq)
         rq->invalid = zt_validate_request(rq->policy->table, &rq->facts,
                                           &rq->violation) != 0;
     }
-    return !rq->invalid;
+    return !rq->invalid && zt_body_head(r, rq) == NULL;
+}
+
+/* A refused body (zt_body_filter.c): log, audit, answer. */
+static int zt_refuse_body(request_rec *r, zt_req_t *rq,
+                          const zt_body_refusal_t *x)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00058)
+                  "%s %s: %d, the request body is refused: %s", r->method,
+                  zt_esc(r, r->uri), x->status, x->reason);
+    zt_refused(r, rq, x->status, ZT_STAGE_INPUT, x->reason);
+    return zt_answer_body_refusal(r, rq, x);
 }
 
 /* The 400 of a refused query string or a broken contract. */
@@ -443,6 +456,9 @@ static int zt_input(request_rec *r, zt_req_t *rq)
 
     if (zt_input_valid(r, rq)) {
         return OK;
+    }
+    if (zt_request_build(r, rq) == NULL && !rq->invalid) {
+        return zt_refuse_body(r, rq, zt_body_head(r, rq));
     }
     if ((problem = zt_request_build(r, rq)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00031)
@@ -544,6 +560,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
 {
     const zt_policy_t *pol = rq->policy;
     const char *jwt = NULL, *why = NULL, *reason = NULL;
+    const zt_body_refusal_t *refusal;
     apr_size_t len = 0;
     zt_tok_status_e st;
     zt_token_t tok;
@@ -638,6 +655,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         rq->sub = NULL;
         return zt_refuse_token(r, rq, "no subject",
                                "the token has no usable subject");
+    }
+    if ((refusal = zt_body_read(r, rq)) != NULL) {
+        return zt_refuse_body(r, rq, refusal);
     }
     r->user = apr_pstrdup(r->pool, rq->sub);
     r->ap_auth_type = (char *)ZT_AUTH_TYPE;
@@ -735,6 +755,14 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
             rq->facts.claims = NULL;
             zt_eval_decide(rq->policy->table, &rq->facts, &rq->decision);
             if (rq->decision.verdict == ZT_ALLOW) {
+                const zt_body_refusal_t *x = zt_body_read(r, rq);
+
+                if (x != NULL) {
+                    /* Recorded and answered; the authn hook, which
+                     * authz_core calls next, returns its status. */
+                    zt_refuse_body(r, rq, x);
+                    return AUTHZ_DENIED_NO_USER;
+                }
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00008)
                               "%s %s: public, allowed by %s", r->method,
                               zt_esc(r, r->uri), zt_rule_where(r, rq));
@@ -839,6 +867,7 @@ static void zt_register_hooks(apr_pool_t *p)
     zt_answer_register_hooks(p);
     zt_identity_register_hooks(p);
     zt_metadata_register_hooks(p);
+    zt_body_register_hooks(p);
 }
 
 /* Declared by hand (not AP_DECLARE_MODULE): APLOG_USE_MODULE above

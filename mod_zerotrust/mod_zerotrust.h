@@ -119,6 +119,7 @@ typedef struct {
     const char *iss;                /**< verified issuer's "iss", or NULL */
     const char *azp;                /**< verified "azp", or NULL */
     int dpop;                       /**< Authorization used the DPoP scheme */
+    struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
 } zt_req_t;
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
@@ -165,6 +166,33 @@ unsigned int zt_request_feeds(const zt_table_t *t);
  */
 const char *zt_request_build(request_rec *r, zt_req_t *rq);
 
+/* zt_body_filter.c: request bodies against the route's `body` (zt_body.h). */
+/** Why a body is refused: the status and the words for the log, the audit
+ *  record and the answer (all printable ASCII). */
+typedef struct {
+    int status;                 /**< 400, 408, 413 or 415 */
+    const char *reason;         /**< "body/items/0: found 0, expected ..." */
+    const char *detail;         /**< the answer's detail */
+    const char *name;           /**< "body" or "header.content-type" */
+    const char *why;            /**< "found ..., expected ..." */
+    const char *pointer;        /**< JSON pointer or XML element path, or NULL */
+    long line;                  /**< XML: line of the fault, or 0 */
+} zt_body_refusal_t;
+/**
+ * What the headers alone say of the body (presence, media type,
+ * Content-Length against max; a body on a route that declares none), with
+ * the other input checks, before any token.  NULL when nothing is wrong.
+ */
+const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq);
+/**
+ * Once the request is allowed: read the body (counting: 413 past max,
+ * chunked too), validate it (400), and arrange that the next reader gets
+ * exactly those bytes.  NULL when the body is fine (or there is none).
+ */
+const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq);
+/** Register the ZEROTRUST_BODY input filter; libxml2's initialisation. */
+void zt_body_register_hooks(apr_pool_t *p);
+
 /* zt_audit.c: one JSON line per decision. */
 /** open_logs: open every server's ZeroTrustAuditLog. */
 int zt_audit_open(apr_pool_t *pconf, server_rec *s);
@@ -191,6 +219,13 @@ int zt_answer_handler_problem(request_rec *r, int status, const char *detail);
  */
 int zt_answer_invalid(request_rec *r, zt_req_t *rq, const char *detail,
                       const char *name, const char *reason);
+/**
+ * The answer to a refused body (@a x: 400, 408, 413 or 415): problem+json
+ * with "invalid-params": [{"name", "reason", and "pointer" (JSON) or
+ * "element" and "line" (XML) when known}].  Returns x->status.
+ */
+int zt_answer_body_refusal(request_rec *r, zt_req_t *rq,
+                           const zt_body_refusal_t *x);
 /**
  * Add `WWW-Authenticate: Bearer realm="..."` and, when @a error is not
  * NULL, error="..." and error_description="..." (RFC 6750).

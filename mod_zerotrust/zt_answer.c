@@ -237,6 +237,29 @@ int zt_answer_invalid(request_rec *r, zt_req_t *rq, const char *detail,
     return zt_answer_body(r, rq, HTTP_BAD_REQUEST, detail, extra);
 }
 
+int zt_answer_body_refusal(request_rec *r, zt_req_t *rq,
+                           const zt_body_refusal_t *x)
+{
+    json_t *param = json_pack("{s:s, s:s}", "name", x->name, "reason", x->why);
+    json_t *extra = NULL;
+
+    if (param && x->line > 0) {
+        /* XML: the line, and the element's path when known. */
+        if (x->pointer && x->pointer[0]) {
+            json_object_set_new(param, "element", json_string(x->pointer));
+        }
+        json_object_set_new(param, "line", json_integer(x->line));
+    }
+    else if (param && x->pointer) {
+        /* JSON: RFC 6901 pointer, "" for the whole document. */
+        json_object_set_new(param, "pointer", json_string(x->pointer));
+    }
+    if (param) {
+        extra = json_pack("{s:[o]}", "invalid-params", param);
+    }
+    return zt_answer_body(r, rq, x->status, x->detail, extra);
+}
+
 static apr_status_t zt_problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     ap_set_content_type(f->r, ZT_PROBLEM_TYPE);

@@ -602,8 +602,10 @@ static int zt_jp_value(zt_jp_t *jp, int depth)
     }
 }
 
-zt_jdoc_t *zt_jdoc_parse(const char *buf, size_t len, size_t max_len,
-                         apr_pool_t *pool, const char **err)
+/* One document; @a any_value: any value at the top, else an object. */
+static zt_jdoc_t *zt_jdoc_read(const char *buf, size_t len, size_t max_len,
+                               int any_value, apr_pool_t *pool,
+                               const char **err)
 {
     zt_jnode_t nodes[ZT_JP_STACK_NODES];
     char text[ZT_JP_STACK_TEXT];
@@ -634,7 +636,15 @@ zt_jdoc_t *zt_jdoc_parse(const char *buf, size_t len, size_t max_len,
     jp.why = NULL;
 
     zt_jp_ws(&jp);
-    if (jp.p == jp.end || *jp.p != '{') {
+    if (any_value) {
+        if (zt_jp_value(&jp, 1) == 0) {
+            zt_jp_ws(&jp);
+            if (jp.p != jp.end) {
+                zt_jp_fail(&jp, jp.p, "data after the value");
+            }
+        }
+    }
+    else if (jp.p == jp.end || *jp.p != '{') {
         zt_jp_fail(&jp, jp.p, "top level is not a JSON object");
     }
     else if (zt_jp_object(&jp, 1) == 0) {
@@ -663,6 +673,18 @@ zt_jdoc_t *zt_jdoc_parse(const char *buf, size_t len, size_t max_len,
         }
     }
     return d;
+}
+
+zt_jdoc_t *zt_jdoc_parse(const char *buf, size_t len, size_t max_len,
+                         apr_pool_t *pool, const char **err)
+{
+    return zt_jdoc_read(buf, len, max_len, 0, pool, err);
+}
+
+zt_jdoc_t *zt_jdoc_parse_value(const char *buf, size_t len, size_t max_len,
+                               apr_pool_t *pool, const char **err)
+{
+    return zt_jdoc_read(buf, len, max_len, 1, pool, err);
 }
 
 const zt_jnode_t *zt_jnode_member(const zt_jnode_t *obj, const char *name,

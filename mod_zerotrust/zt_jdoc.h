@@ -85,6 +85,13 @@ struct zt_claims {
 zt_jdoc_t *zt_jdoc_parse(const char *buf, size_t len, size_t max_len,
                          apr_pool_t *pool, const char **err);
 
+/**
+ * zt_jdoc_parse, but any JSON value may be at the top (a request body:
+ * an array, a string...); node[0] is that value.  The same rules else.
+ */
+zt_jdoc_t *zt_jdoc_parse_value(const char *buf, size_t len, size_t max_len,
+                               apr_pool_t *pool, const char **err);
+
 /** The member @a name (@a len bytes) of object @a obj, or NULL when it has
  *  none or @a obj is not an object. */
 const zt_jnode_t *zt_jnode_member(const zt_jnode_t *obj, const char *name,

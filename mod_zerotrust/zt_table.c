@@ -25,6 +25,7 @@
 
 #include "zt_dfa.h"
 #include "zt_table.h"
+#include "zt_body.h"
 
 /* The table is read in place: the host must share its byte order and the
  * compiler its record layout. */
@@ -1487,6 +1488,19 @@ static apr_status_t zt_load_meta(zt_loader_t *ld)
     return APR_SUCCESS;
 }
 
+
+/* Every embedded schema compiles (zt_body.h): the module validates with
+ * the compiled forms, and a table whose schema zpc would refuse is bad. */
+static apr_status_t zt_load_schemas(zt_loader_t *ld)
+{
+    const char *why = NULL;
+
+    if (zt_body_prepare(ld->t, ld->pool, &why) != APR_SUCCESS) {
+        return zt_bad(ld, "%s", why);
+    }
+    return APR_SUCCESS;
+}
+
 /* The route trie (zt_route.c); a failure there is a bad table too. */
 static apr_status_t zt_load_trie(zt_loader_t *ld)
 {
@@ -1586,7 +1600,8 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         || (rv = zt_load_routes(&ld))
         || (rv = zt_load_issuers(&ld))
         || (rv = zt_load_meta(&ld))
-        || (rv = zt_load_trie(&ld))) {
+        || (rv = zt_load_trie(&ld))
+        || (rv = zt_load_schemas(&ld))) {
         return rv;
     }
     zt_eval_prepare(t, pool);

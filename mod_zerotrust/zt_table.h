@@ -52,6 +52,10 @@ typedef struct zt_table_s {
      *  first name), computed once by the loader (zt_eval_prepare) so a
      *  decision measures no string.  Derived, like the trie. */
     const uint32_t *opnd_len;
+
+    /** Per BODY record, its schema compiled once by the loader
+     *  (zt_body_prepare, zt_body.h).  Derived, like the trie. */
+    const struct zt_bschema_s *schemas;
 } zt_table_t;
 
 /**

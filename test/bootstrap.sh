@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZT_BUILD:-$top/build}
 
 PACKAGES="build-essential autoconf automake libtool pkg-config flex bison
-  apache2 apache2-dev libapr1-dev libaprutil1-dev libssl-dev libjansson-dev libcurl4-openssl-dev
+  apache2 apache2-dev libapr1-dev libaprutil1-dev libssl-dev libjansson-dev libcurl4-openssl-dev libxml2-dev
   check libpcre2-dev curl python3 python3-pytest python3-requests python3-cryptography
   python3-jwt"
 

@@ -19,6 +19,7 @@
 
 #include "zpc_check.h"
 #include "zt_alg.h"
+#include "zt_body.h"
 #include "zt_dfa.h"
 
 /* ------------------------------------------------------------------ */
@@ -449,6 +450,30 @@ static const char *zpc_check_read(zpc_check_t *c, const zpc_ast_attr_t *a,
     return buf;
 }
 
+/*
+** A schema compiles here exactly as the module will compile it at load
+** (zt_body.h): an unknown keyword, a bad value or a broken XSD is an error
+** naming the file and, for JSON, the pointer into it.
+*/
+static int zpc_check_schema(zpc_check_t *c, const zpc_ast_attr_t *a,
+                            const zpc_ir_body_t *b)
+{
+    const char *why = NULL;
+
+    if (b->kind == ZT_BODY_JSON) {
+        zt_jschema_compile(b->schema, b->schema_len, c->pool, &why);
+    }
+    else {
+        zt_xml_schema_compile(b->schema, b->schema_len, c->pool, &why);
+    }
+    if (why != NULL) {
+        zpc_diag_error(c->d, &a->val_loc, "schema %s: %s",
+                       zpc_check_quote(c, a->str), why);
+        return 0;
+    }
+    return 1;
+}
+
 static zpc_ir_body_t *zpc_check_body(zpc_check_t *c, const zpc_ast_param_t *p)
 {
     zpc_ir_body_t *b = apr_pcalloc(c->pool, sizeof(*b));
@@ -491,7 +516,8 @@ static zpc_ir_body_t *zpc_check_body(zpc_check_t *c, const zpc_ast_param_t *p)
             break;
         case ZPC_ATTR_SCHEMA:
             b->schema_name = a->str;
-            if ((b->schema = zpc_check_read(c, a, &b->schema_len)) == NULL) {
+            if ((b->schema = zpc_check_read(c, a, &b->schema_len)) == NULL
+                || !zpc_check_schema(c, a, b)) {
                 ok = 0;
             }
             break;
