@@ -77,30 +77,60 @@ void zt_bind_pre_config(apr_pool_t *pconf)
                               apr_pool_cleanup_null);
 }
 
+#define ZT_REPLAY_KEY "zerotrust-dpop-replay"
+
 /*
-** The seen-set, in anonymous shared memory of pconf: made before the
-** children fork, so they all map it; gone with the generation.
+** The seen-set, in anonymous shared memory of the process pool: made once,
+** before any child forks, and kept across graceful restarts, so a proof
+** accepted by a child of the old generation is still refused by the new
+** one.  A changed ZeroTrustDPoPReplayCache takes effect at the next full
+** start (a new set would forget the live entries).
 */
-int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
+static zt_replay_t *zt_bind_replay_set(server_rec *s)
 {
+    apr_pool_t *keep = s->process->pool;
     apr_size_t size = zt_replay_size(zt_replay_nslots);
+    zt_replay_t *set = NULL;
     apr_shm_t *shm;
     apr_status_t rv;
 
-    rv = apr_shm_create(&shm, size, NULL, pconf);
+    apr_pool_userdata_get((void **)&set, ZT_REPLAY_KEY, keep);
+    if (set != NULL) {
+        if (zt_replay_slots(set) != zt_replay_nslots) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, ZTLOGNO(00048)
+                         "the DPoP replay cache keeps its %u entries until "
+                         "Apache is stopped and started "
+                         "(ZeroTrustDPoPReplayCache %u)",
+                         (unsigned)zt_replay_slots(set),
+                         (unsigned)zt_replay_nslots);
+        }
+        return set;
+    }
+    rv = apr_shm_create(&shm, size, NULL, keep);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, ZTLOGNO(00045)
                      "cannot make the %lu bytes of shared memory of the "
                      "DPoP replay cache (ZeroTrustDPoPReplayCache %u)",
                      (unsigned long)size, (unsigned)zt_replay_nslots);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
-    zt_replay_set = zt_replay_init(apr_shm_baseaddr_get(shm),
-                                   apr_shm_size_get(shm), zt_replay_nslots);
-    if (zt_replay_set == NULL) {
+    set = zt_replay_init(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm),
+                         zt_replay_nslots);
+    if (set == NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, ZTLOGNO(00046)
                      "the DPoP replay cache cannot hold %u entries",
                      (unsigned)zt_replay_nslots);
+        return NULL;
+    }
+    apr_pool_userdata_set(set, ZT_REPLAY_KEY, apr_pool_cleanup_null, keep);
+    return set;
+}
+
+int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_status_t rv;
+
+    if ((zt_replay_set = zt_bind_replay_set(s)) == NULL) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     zt_dpop_conf.nonce_key = NULL;

@@ -386,6 +386,30 @@ def test_issuer_binding(bind, keys):
 # ---------------------------------------------------------------------------
 # Directives
 
+def test_replay_survives_graceful_restart(zt_cfg, servers, keys):
+    """A proof used just before `apachectl graceful` is still refused by
+    the new generation's children: the set outlives the generation."""
+    srv = servers(GLOBAL + zt_e2e.api_body("policy/binding.ztb"),
+                  policy="binding.ztp")
+    c = Client()
+    t = token(keys, cnf={"jkt": c.jkt})
+    url = srv.url + "/orders"
+    proofs = [c.proof("GET", url, t) for _ in range(5)]
+    for p in proofs:
+        r = srv.req("GET", "/orders", raw_auth="DPoP " + t, headers={"DPoP": p})
+        assert r.status_code == 200, (r.status_code, r.text)
+    # a new size takes effect at the next full start only (ZT00048)
+    srv.write_conf("ZeroTrustDPoPReplayCache 128\n" + srv.body)
+    srv.graceful()
+    time.sleep(1.5)
+    for p in proofs:
+        r = srv.req("GET", "/orders", raw_auth="DPoP " + t, headers={"DPoP": p})
+        refused(r, "dpop_replay")
+    ok(srv.req("GET", "/orders", raw_auth="DPoP " + t,
+               headers={"DPoP": c.proof("GET", url, t)}))
+    assert "ZT00048" in srv.errlog.all()
+
+
 def test_replay_cache_full_fails_closed(zt_cfg, servers, keys, allow_log):
     allow_log.append("ZT00044")
     srv = servers("ZeroTrustDPoPReplayCache 64\n" + zt_e2e.api_body(
