@@ -14,8 +14,14 @@
  * UTF-8 character (never an overlong form, a surrogate or a stray byte),
  * and a quantifier after a non-ASCII character repeats the character.
  * '.' matches any character but '\\n'.  Members of a class are ASCII.
- * So a subject that is not valid UTF-8 never matches, as with PCRE2's
- * PCRE2_UTF | PCRE2_MATCH_INVALID_UTF (test/unit/test_dfa.c compares).
+ * So a subject that is not valid UTF-8 never matches.  These are PCRE2's
+ * answers with PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED |
+ * PCRE2_DOLLAR_ENDONLY (test/unit/test_dfa.c compares the two).
+ *
+ * A search rather than a whole-string match (a JSON Schema "pattern" is
+ * not anchored) is the pattern "[\s\S]*(?:RE)[\s\S]*", leaving out the
+ * first part when RE starts with '^' and the last when it ends with '$'
+ * (and dropping those anchors, which may only stand at the ends).
  *
  * Supported: literals, escapes (\\. \\n \\t \\xHH below 0x80 ...),
  * '.', [...] with ranges and '^', \\d \\w \\s \\D \\W \\S, ? * + {m}
@@ -40,7 +46,9 @@
  *
  * Edges hold the next state's row offset rather than its number, so a
  * step is two loads and an add.  State 0 is the dead state (every edge
- * to 0, not accepting), state 1 the start.  All integers little-endian; the image must be 8-aligned.
+ * to 0, not accepting), state 1 the start.  All integers are
+ * little-endian; the image must be 8-aligned.  zt_dfa_compile writes it
+ * minimal and canonical: equal languages give equal bytes.
  */
 #ifndef ZT_DFA_H
 #define ZT_DFA_H
