@@ -7,11 +7,21 @@
  * Claims as the token stage keeps them: a zt_jdoc_t (zt_jdoc.h), one flat
  * block of nodes.  A zt_val_t's ref is the claim's node, from which its
  * elements follow without the document.
+ *
+ * Claim slots: the names of a table's claim paths form a small tree (the
+ * root's children are top-level claim names, "realm_access" has a child
+ * "roles", ...), kept in one open-addressing hash table keyed by (parent
+ * entry, name).  A view walks the token's members, not the slots: each
+ * member costs one probe, and only objects the tree names are entered.
  */
 #include <string.h>
 
+#include <apr_hash.h>
+#include <apr_strings.h>
+
 #include "zt_claims.h"
 #include "zt_jdoc.h"
+#include "zt_word.h"
 
 static void zt_val_from_node(const zt_jnode_t *j, zt_val_t *v)
 {
@@ -93,4 +103,256 @@ int zt_claims_array_has(const zt_val_t *arr, const zt_val_t *a)
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Claim slots                                                         */
+/* ------------------------------------------------------------------ */
+
+#define ZT_CS_ROOT  UINT32_MAX          /* parent of a top-level name */
+#define ZT_CS_NONE  UINT32_MAX          /* entry that is only a prefix */
+
+typedef struct {
+    const char *name;                   /* in the table's string pool */
+    uint32_t len;
+    uint32_t parent;                    /* entry index, or ZT_CS_ROOT */
+    uint32_t slot;                      /* or ZT_CS_NONE */
+    uint32_t kids;                      /* entries with this parent */
+    uint32_t hash;
+} zt_cs_entry_t;
+
+/* A slot of the lookup table: the key as words, so that a name of up to
+ * 16 bytes is compared without reading the entry. */
+typedef struct {
+    uint64_t head, tail;                /* first and last min(8, len) bytes */
+    uint32_t len, parent;
+    uint32_t entry;                     /* entry + 1; 0: empty slot */
+    uint32_t hash;
+} zt_cs_slot_t;
+
+struct zt_claim_slots_s {
+    apr_pool_t *pool;
+    apr_hash_t *build;                  /* "parent + name" -> entry + 1 */
+    zt_cs_entry_t *e;
+    uint32_t n, cap;
+    uint32_t nslots;
+    zt_cs_slot_t *table;
+    uint32_t mask;
+};
+
+/* Hash of a name of @a len bytes under @a parent from its first and its
+ * last min(8, len) bytes (@a head, @a tail, as words); names that agree
+ * on those are told apart by the full comparison. */
+static uint32_t zt_cs_mix(uint32_t parent, uint32_t len, uint64_t head, uint64_t tail)
+{
+    uint64_t h = ((uint64_t)parent + 1) * 0x9e3779b97f4a7c15ull ^ len;
+
+    h = (h ^ head) * 0xff51afd7ed558ccdull;
+    h = (h ^ (h >> 32) ^ tail) * 0xff51afd7ed558ccdull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The head and tail words of a name anywhere: its bytes only. */
+static void zt_cs_words(const char *s, uint32_t len, uint64_t *head, uint64_t *tail)
+{
+    uint32_t n = len < 8 ? len : 8;
+
+    *head = *tail = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        *head |= (uint64_t)(unsigned char)s[k] << (8 * k);
+        *tail |= (uint64_t)(unsigned char)s[len - n + k] << (8 * k);
+    }
+}
+
+/* The same of a member name of a zt_jdoc_t, read as words: the text of a
+ * document follows its 8-byte header and its nodes in one block, and a
+ * string is followed by its NUL, so the 8 bytes ending at the name's last
+ * byte and, for 8 bytes or more, the 8 starting at its first lie in the
+ * block. */
+static void zt_cs_words_jdoc(const char *s, uint32_t len, uint64_t *head,
+                             uint64_t *tail)
+{
+    if (len >= 8) {
+        *tail = zt_load8(s + len - 8);
+        *head = zt_load8(s);
+        return;
+    }
+    *tail = len > 0 ? zt_load8(s + len - 8) >> (8 * (8 - len)) : 0;
+    *head = *tail;
+}
+
+zt_claim_slots_t *zt_claim_slots_make(apr_pool_t *pool)
+{
+    zt_claim_slots_t *cs = apr_pcalloc(pool, sizeof(*cs));
+
+    cs->pool = pool;
+    cs->build = apr_hash_make(pool);
+    return cs;
+}
+
+static uint32_t zt_cs_entry(zt_claim_slots_t *cs, uint32_t parent,
+                            const char *name, uint32_t len)
+{
+    char key[sizeof(uint32_t) + 256];
+    char *k = len <= 256 ? key : apr_palloc(cs->pool, sizeof(uint32_t) + len);
+    uintptr_t found;
+    zt_cs_entry_t *e;
+
+    memcpy(k, &parent, sizeof(parent));
+    memcpy(k + sizeof(parent), name, len);
+    found = (uintptr_t)apr_hash_get(cs->build, k, (apr_ssize_t)(sizeof(parent) + len));
+    if (found != 0) {
+        return (uint32_t)(found - 1);
+    }
+    if (cs->n == cs->cap) {
+        uint32_t cap = cs->cap ? 2 * cs->cap : 16;
+        zt_cs_entry_t *ne = apr_palloc(cs->pool, cap * sizeof(*ne));
+        if (cs->n > 0) {
+            memcpy(ne, cs->e, cs->n * sizeof(*ne));
+        }
+        cs->e = ne;
+        cs->cap = cap;
+    }
+    e = &cs->e[cs->n];
+    e->name = name;
+    e->len = len;
+    e->parent = parent;
+    e->slot = ZT_CS_NONE;
+    e->kids = 0;
+    {
+        uint64_t head, tail;
+        zt_cs_words(name, len, &head, &tail);
+        e->hash = zt_cs_mix(parent, len, head, tail);
+    }
+    if (parent != ZT_CS_ROOT) {
+        cs->e[parent].kids++;
+    }
+    if (k == key) {
+        k = apr_pmemdup(cs->pool, key, sizeof(parent) + len);
+    }
+    apr_hash_set(cs->build, k, (apr_ssize_t)(sizeof(parent) + len),
+                 (void *)(uintptr_t)(cs->n + 1));
+    return cs->n++;
+}
+
+uint32_t zt_claim_slots_add(zt_claim_slots_t *cs, const char *path,
+                            uint32_t nparts)
+{
+    uint32_t parent = ZT_CS_ROOT;
+
+    for (uint32_t k = 0; k < nparts; k++) {
+        size_t len = strlen(path);
+        parent = zt_cs_entry(cs, parent, path, (uint32_t)len);
+        path += len + 1;
+    }
+    if (parent == ZT_CS_ROOT) {
+        return ZT_CS_NONE;          /* no parts: never matches */
+    }
+    if (cs->e[parent].slot == ZT_CS_NONE) {
+        cs->e[parent].slot = cs->nslots++;
+    }
+    return cs->e[parent].slot;
+}
+
+void zt_claim_slots_seal(zt_claim_slots_t *cs)
+{
+    uint32_t size = 8;
+
+    while (size < 4 * (uint64_t)cs->n) {     /* sparse: most probes miss */
+        size *= 2;
+    }
+    cs->table = apr_pcalloc(cs->pool, size * sizeof(cs->table[0]));
+    cs->mask = size - 1;
+    for (uint32_t i = 0; i < cs->n; i++) {
+        const zt_cs_entry_t *e = &cs->e[i];
+        uint32_t k = e->hash & cs->mask;
+        zt_cs_slot_t *sl;
+
+        while (cs->table[k].entry != 0) {
+            k = (k + 1) & cs->mask;
+        }
+        sl = &cs->table[k];
+        zt_cs_words(e->name, e->len, &sl->head, &sl->tail);
+        sl->len = e->len;
+        sl->parent = e->parent;
+        sl->entry = i + 1;
+        sl->hash = e->hash;
+    }
+    cs->build = NULL;
+}
+
+uint32_t zt_claim_slots_count(const zt_claim_slots_t *cs)
+{
+    return cs->nslots;
+}
+
+static const zt_cs_entry_t *zt_cs_find(const zt_claim_slots_t *cs,
+                                       uint32_t parent, const char *name,
+                                       uint32_t len)
+{
+    uint64_t head, tail;
+    uint32_t h;
+
+    zt_cs_words_jdoc(name, len, &head, &tail);
+    h = zt_cs_mix(parent, len, head, tail);
+    for (uint32_t k = h & cs->mask;; k = (k + 1) & cs->mask) {
+        const zt_cs_slot_t *sl = &cs->table[k];
+        if (sl->entry == 0) {
+            return NULL;
+        }
+        if (sl->head == head && sl->tail == tail && sl->len == len
+            && sl->parent == parent) {
+            const zt_cs_entry_t *e = &cs->e[sl->entry - 1];
+            /* head and tail cover a name of up to 16 bytes */
+            if (len <= 16 || memcmp(e->name + 8, name + 8, len - 16) == 0) {
+                return e;
+            }
+        }
+    }
+}
+
+/* The members of object @a obj named under entry @a parent.  Recursion
+ * only follows the names' tree, so it is at most ZT_MAX_CLAIM_DEPTH deep. */
+static void zt_cs_view_object(const zt_claim_slots_t *cs, const zt_jnode_t *base,
+                              const zt_jnode_t *obj, uint32_t parent,
+                              uint32_t *view)
+{
+    const zt_jnode_t *k = obj + 1;
+
+    for (uint32_t m = 0; m < obj->u.n; m++) {
+        const zt_jnode_t *v = k + 1;
+        const zt_cs_entry_t *e = zt_cs_find(cs, parent, zt_jnode_str(k), k->u.s.len);
+
+        if (e != NULL) {
+            if (e->slot != ZT_CS_NONE) {
+                view[e->slot] = (uint32_t)(v - base);
+            }
+            if (e->kids != 0 && v->type == ZT_J_OBJECT) {
+                zt_cs_view_object(cs, base, v, (uint32_t)(e - cs->e), view);
+            }
+        }
+        k = zt_jnode_next(v);
+    }
+}
+
+void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
+                    uint32_t *view)
+{
+    if (cs->nslots == 0) {
+        return;
+    }
+    memset(view, 0, cs->nslots * sizeof(uint32_t));
+    if (c != NULL && c->node[0].type == ZT_J_OBJECT) {
+        zt_cs_view_object(cs, c->node, c->node, ZT_CS_ROOT, view);
+    }
+}
+
+void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,
+                        uint32_t slot, zt_val_t *v)
+{
+    v->type = ZT_V_MISSING;
+    v->ref = NULL;
+    if (c != NULL && view[slot] != 0) {
+        zt_val_from_node(&c->node[view[slot]], v);
+    }
 }

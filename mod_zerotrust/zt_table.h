@@ -51,6 +51,10 @@ typedef struct zt_table_s {
      *  first name), computed once by the loader (zt_eval_prepare) so a
      *  decision measures no string.  Derived, like the trie. */
     const uint32_t *opnd_len;
+
+    /** Per-route decision programs and claim slots, compiled by the
+     *  loader (zt_eval_prepare, zt_prog.h).  Derived, like the trie. */
+    const struct zt_prog_s *prog;
 } zt_table_t;
 
 /**
@@ -61,8 +65,8 @@ typedef struct zt_table_s {
 apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                                  const char **err);
 
-/** Compute what the evaluator derives from a verified table (opnd_len;
- *  zt_eval.c; called by the loader). */
+/** Compute what the evaluator derives from a verified table (opnd_len,
+ *  prog; zt_prog.c; called by the loader). */
 void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool);
 
 /**
