@@ -13,9 +13,9 @@
  * zt_claims.h.  String lengths of the operands are computed once, at
  * load (zt_eval_prepare).
  *
- * A route normally has a program (zt_prog.h): its rules in order with
- * their conditions as branch programs over operands resolved for it, in
- * one block.  A route without one (over the loader's limits) is decided
+ * A route normally has a block (zt_prog.h): its rules in order, each
+ * with its condition as a branch program over resolved operands.  A
+ * route without one (over the loader's memory budget) is decided
  * from the table's rules and node trees; both ways share the comparisons
  * below, so their answers are the same (test_eval checks).  Claims are
  * read through the request's claim view when it has one, else by name.
@@ -36,6 +36,7 @@
 typedef struct {
     const zt_table_t *t;
     const zt_request_t *rq;
+    const zt_pcond_t *pc;           /* the condition program running */
 } zt_eval_ctx_t;
 
 /* An operand's value.  A set is either a TOKEN claim that is not a scalar
@@ -250,23 +251,34 @@ static int zt_member(const zt_request_t *rq, const zt_val_t *a, const zt_opval_t
     return a->type == ZT_V_STR && b->v.type == ZT_V_STR && zt_val_word_of(a, &b->v);
 }
 
-/* IN_LIST: @a a (a scalar, or a set of which some element counts) equals
- * one of the @a count literal operands listed from LIST index @a first. */
+/* IN_LIST can hold for @a a: a scalar, or a set of which some element
+ * counts. */
+static int zt_list_subject(const zt_opval_t *a)
+{
+    return zt_val_scalar(&a->v) || a->v.type == ZT_V_OTHER;
+}
+
+/* List member @a b is @a a (a scalar), or an element of @a a (a set). */
+static int zt_list_hit(const zt_request_t *rq, const zt_opval_t *a, const zt_opval_t *b)
+{
+    if (!zt_val_scalar(&b->v)) {
+        return 0;
+    }
+    return zt_val_scalar(&a->v) ? zt_val_equal(&a->v, &b->v) : zt_member(rq, &b->v, a);
+}
+
+/* IN_LIST: @a a equals one of the @a count literal operands listed from
+ * LIST index @a first. */
 static int zt_in_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
                       uint32_t first, uint32_t count)
 {
-    int scalar = zt_val_scalar(&a->v);
-
-    if (!scalar && a->v.type != ZT_V_OTHER) {
+    if (!zt_list_subject(a)) {
         return 0;
     }
     for (uint32_t k = 0; k < count; k++) {
         zt_opval_t b;
         zt_operand(cx, cx->t->lists[first + k], &b);
-        if (!zt_val_scalar(&b.v)) {
-            continue;
-        }
-        if (scalar ? zt_val_equal(&a->v, &b.v) : zt_member(cx->rq, &b.v, a)) {
+        if (zt_list_hit(cx->rq, a, &b)) {
             return 1;
         }
     }
@@ -427,7 +439,7 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
         }
         return;
     case ZT_OPND_STR:
-        zt_val_str(v, o->y.s, o->x);
+        zt_val_str(v, (const char *)cx->pc + o->y.idx, o->x);
         return;
     case ZT_OPND_INT:
         zt_val_int(v, ZT_V_INT, o->y.num);
@@ -441,18 +453,39 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
     zt_operand(cx, (uint32_t)o->y.idx, ov);
 }
 
-/* Run the branch program at @a pc of @a code: does the condition hold? */
-static int zt_prog_run(const zt_eval_ctx_t *cx, const zt_pins_t *code, uint32_t pc)
+/* zt_in_list over the route's constants @a c[0 .. count). */
+static int zt_pin_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
+                       const zt_popnd_t *c, uint32_t count)
 {
+    if (!zt_list_subject(a)) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        zt_opval_t b;
+        zt_poperand(cx, &c[k], &b);
+        if (zt_list_hit(cx->rq, a, &b)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Run condition program @a prog: does the condition hold? */
+static int zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog)
+{
+    uint32_t pc = prog->start;
+
+    cx->pc = prog;
     while (pc < ZT_PC_YES) {
-        const zt_pins_t *in = &code[pc];
+        const zt_pins_t *in = &prog->ins[pc];
         zt_opval_t a, b;
         int ok;
 
         switch (in->op) {
         case ZT_OP_IN_LIST:
             zt_poperand(cx, &in->a, &a);
-            ok = zt_in_list(cx, &a, in->b.x, (uint32_t)in->b.y.num);
+            ok = zt_pin_list(cx, &a, zt_pcond_consts(prog) + in->b.x,
+                             (uint32_t)in->b.y.num);
             break;
         case ZT_OP_IN_CIDR:
             ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
@@ -505,7 +538,6 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     zt_eval_ctx_t cx;
     const zt_route_rec_t *r = NULL;
     const zt_proute_t *pr = NULL;
-    const zt_pins_t *code = NULL;
     uint32_t allow = ZT_NONE, nrules, stepup;
     int token;
 
@@ -517,11 +549,11 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     }
     cx.t = t;
     cx.rq = rq;
+    cx.pc = NULL;
     token = rq->claims != NULL;
     if (t->prog != NULL && t->prog->route[rq->match->route] != ZT_NONE) {
         pr = (const zt_proute_t *)(const void *)
              (t->prog->code + t->prog->route[rq->match->route]);
-        code = zt_proute_code(pr);
         nrules = pr->nrules;
         stepup = pr->stepup;
     }
@@ -549,7 +581,9 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
             continue;       /* one allow is enough; or only a token could */
         }
         if (pr != NULL) {
-            met = zt_prog_run(&cx, code, pr->rule[k].pc);
+            met = pr->rule[k].cond == ZT_NONE
+                  || zt_prog_run(&cx, (const zt_pcond_t *)(const void *)
+                                      (t->prog->code + pr->rule[k].cond));
         }
         else {
             met = t->rules[ri].cond == ZT_NONE || zt_eval_node(&cx, t->rules[ri].cond);

@@ -23,14 +23,50 @@
  * make a load take unbounded memory. */
 #define ZT_PROG_BUDGET(t)   (8 * (uint64_t)(t)->size + (1u << 20))
 
+/* A growable array in malloc'd space. */
+typedef struct {
+    void *p;
+    size_t n, cap;                  /* elements */
+} zt_pvec_t;
+
+/* Room for @a more elements of @a size bytes; NULL when out of memory. */
+static void *zt_pvec_grow(zt_pvec_t *v, size_t more, size_t size)
+{
+    if (v->n + more > v->cap) {
+        size_t cap = v->cap ? v->cap : 64;
+        void *p;
+        while (cap < v->n + more) {
+            cap *= 2;
+        }
+        if ((p = realloc(v->p, cap * size)) == NULL) {
+            return NULL;
+        }
+        v->p = p;
+        v->cap = cap;
+    }
+    return (char *)v->p + v->n * size;
+}
+
 typedef struct {
     const zt_table_t *t;
     const uint32_t *opnd_slot;
     const zt_route_rec_t *r;        /* the route being compiled */
     zt_pins_t *ins;                 /* its instructions, last first */
     uint32_t n;
-    int full;                       /* more than ZT_PC_MAX */
+    zt_pvec_t consts;               /* zt_popnd_t: IN_LIST members */
+    zt_pvec_t bytes;                /* char: string literals */
+    int full;                       /* over ZT_PC_MAX, or out of memory */
+    int path;                       /* a PATH operand was resolved */
 } zt_pbuild_t;
+
+/* The code being built, in malloc'd space: it moves as it grows, so it
+ * is addressed by offsets. */
+typedef struct {
+    unsigned char *p;
+    uint64_t len, cap, budget;
+} zt_pcode_t;
+
+#define ZT_PROG_UNSET   0xfffffffeu /* a shared condition not compiled yet */
 
 /* Segment index of capture @a name in the route, or ZT_NONE. */
 static uint32_t zt_prog_capture(const zt_pbuild_t *b, const char *name)
@@ -46,7 +82,7 @@ static uint32_t zt_prog_capture(const zt_pbuild_t *b, const char *name)
     return ZT_NONE;
 }
 
-static void zt_prog_operand(const zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
+static void zt_prog_operand(zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
 {
     const zt_table_t *t = b->t;
     const zt_opnd_rec_t *r = &t->opnds[idx];
@@ -60,11 +96,20 @@ static void zt_prog_operand(const zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
         break;
     case ZT_OPND_PATH:
         o->x = zt_prog_capture(b, zt_table_str(t, r->str));
+        b->path = 1;
         break;
-    case ZT_OPND_STR:
+    case ZT_OPND_STR: {   /* offset in the bytes; made the block's later */
+        char *at = zt_pvec_grow(&b->bytes, t->opnd_len[idx], 1);
+        if (at == NULL) {
+            b->full = 1;
+            break;
+        }
+        memcpy(at, zt_table_str(t, r->str), t->opnd_len[idx]);
         o->x = t->opnd_len[idx];
-        o->y.s = zt_table_str(t, r->str);
+        o->y.idx = b->bytes.n;
+        b->bytes.n += t->opnd_len[idx];
         break;
+    }
     case ZT_OPND_INT:
     case ZT_OPND_BOOL:
         o->y.num = r->num;
@@ -110,10 +155,23 @@ static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t
     in->t = (uint16_t)yes;
     in->f = (uint16_t)no;
     zt_prog_operand(b, n->a, &in->a);
-    if (n->op == ZT_OP_IN_LIST || n->op == ZT_OP_IN_CIDR) {
-        in->b.kind = ZT_OPND__COUNT;    /* not an operand: LIST/CIDR range */
+    if (n->op == ZT_OP_IN_CIDR) {
+        in->b.kind = ZT_OPND__COUNT;    /* not an operand: a CIDR range */
         in->b.x = n->b;
         in->b.y.num = n->c;
+    }
+    else if (n->op == ZT_OP_IN_LIST) {
+        zt_popnd_t *c = zt_pvec_grow(&b->consts, n->c, sizeof(zt_popnd_t));
+        in->b.kind = ZT_OPND__COUNT;    /* not an operand: constants */
+        in->b.x = (uint32_t)b->consts.n;
+        in->b.y.num = n->c;
+        if (c == NULL) {
+            b->full = 1;
+        }
+        for (uint32_t k = 0; c != NULL && k < n->c; k++) {
+            zt_prog_operand(b, b->t->lists[n->b + k], &c[k]);
+        }
+        b->consts.n += c != NULL ? n->c : 0;
     }
     else {
         zt_prog_operand(b, n->b, &in->b);
@@ -126,98 +184,160 @@ static uint16_t zt_prog_flip(uint32_t pc, uint32_t n)
     return (uint16_t)(pc >= ZT_PC_YES ? pc : n - 1 - pc);
 }
 
-/* Append route @a ri's block to @a code (at *len, capacity *cap); 0 when
- * it does not fit its limits (the route keeps no block). */
-static int zt_prog_route(zt_pbuild_t *b, uint32_t ri, zt_prule_t *rules,
-                         unsigned char **code, uint64_t *len, uint64_t *cap,
-                         uint64_t budget)
+/* A string literal's bytes at @a base + its offset in the bytes. */
+static void zt_prog_place(zt_popnd_t *o, uint64_t base)
+{
+    if (o->kind == ZT_OPND_STR) {
+        o->y.idx += base;
+    }
+}
+
+/* @a need bytes (rounded up to 8) zeroed at the end of the code: their
+ * offset, or ZT_NONE past the budget or out of memory. */
+static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need)
+{
+    uint64_t at = c->len;
+
+    need = (need + 7) & ~(uint64_t)7;
+    if (at + need > c->budget || at + need >= ZT_PROG_UNSET) {
+        return ZT_NONE;
+    }
+    if (at + need > c->cap) {
+        uint64_t cap = c->cap ? c->cap : 4096;
+        unsigned char *p;
+        while (cap < at + need) {
+            cap *= 2;
+        }
+        if ((p = realloc(c->p, cap)) == NULL) {
+            return ZT_NONE;
+        }
+        c->p = p;
+        c->cap = cap;
+    }
+    memset(c->p + at, 0, need);
+    c->len = at + need;
+    return (uint32_t)at;
+}
+
+/* Compile condition node @a cond into a program at the end of @a code:
+ * its offset (ZT_NONE when over the limits), and whether it read a PATH
+ * operand (then it holds only for this route) in b->path. */
+static uint32_t zt_prog_condition(zt_pbuild_t *b, zt_pcode_t *code, uint32_t cond)
+{
+    uint32_t start, at;
+    uint64_t base;
+    zt_pcond_t *pc;
+    zt_popnd_t *consts;
+
+    b->n = 0;
+    b->consts.n = 0;
+    b->bytes.n = 0;
+    b->full = 0;
+    b->path = 0;
+    start = zt_prog_cond(b, cond, ZT_PC_YES, ZT_PC_NO);
+    base = sizeof(zt_pcond_t) + (uint64_t)b->n * sizeof(zt_pins_t)
+           + (uint64_t)b->consts.n * sizeof(zt_popnd_t);
+    if (b->full || (at = zt_pcode_alloc(code, base + b->bytes.n)) == ZT_NONE) {
+        return ZT_NONE;
+    }
+    pc = (zt_pcond_t *)(void *)(code->p + at);
+    pc->ninsns = b->n;
+    pc->nconsts = (uint32_t)b->consts.n;
+    pc->start = zt_prog_flip(start, b->n);  /* 0, or a verdict */
+    for (uint32_t i = 0; i < b->n; i++) {
+        zt_pins_t *in = &pc->ins[i];
+        *in = b->ins[b->n - 1 - i];
+        in->t = zt_prog_flip(in->t, b->n);
+        in->f = zt_prog_flip(in->f, b->n);
+        zt_prog_place(&in->a, base);
+        zt_prog_place(&in->b, base);
+    }
+    consts = (zt_popnd_t *)(void *)(pc->ins + b->n);
+    for (size_t k = 0; k < b->consts.n; k++) {
+        consts[k] = ((const zt_popnd_t *)b->consts.p)[k];
+        zt_prog_place(&consts[k], base);
+    }
+    if (b->bytes.n > 0) {
+        memcpy((char *)pc + base, b->bytes.p, b->bytes.n);
+    }
+    return at;
+}
+
+/* Append route @a ri's block, then the programs of its rules' conditions
+ * not compiled yet, to @a code; the block's offset, or ZT_NONE over the
+ * limits.  @a shared[rule] remembers conditions any route can use. */
+static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pcode_t *code, uint32_t ri,
+                              uint32_t *shared)
 {
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
+    uint32_t at = zt_pcode_alloc(code, sizeof(zt_proute_t)
+                                       + (uint64_t)r->rref_count * sizeof(zt_prule_t));
     zt_proute_t *pr;
-    zt_pins_t *out;
-    uint64_t need;
 
+    if (at == ZT_NONE) {
+        return ZT_NONE;
+    }
     b->r = r;
-    b->n = 0;
-    b->full = 0;
-    for (uint32_t k = 0; k < r->rref_count; k++) {
-        uint32_t rix = t->rrefs[r->rref_first + k];
-        const zt_rule_rec_t *rule = &t->rules[rix];
-
-        rules[k].rule = rix;
-        rules[k].effect = (uint8_t)rule->effect;
-        rules[k].public = (rule->flags & ZT_RULE_PUBLIC) != 0;
-        rules[k].pc = rule->cond == ZT_NONE
-                      ? ZT_PC_YES : (uint16_t)zt_prog_cond(b, rule->cond, ZT_PC_YES, ZT_PC_NO);
-    }
-    need = sizeof(zt_proute_t) + (uint64_t)r->rref_count * sizeof(zt_prule_t)
-           + (uint64_t)b->n * sizeof(zt_pins_t);
-    if (b->full || *len + need > budget) {
-        return 0;
-    }
-    if (*len + need > *cap) {
-        uint64_t ncap = *cap ? *cap : 4096;
-        unsigned char *p;
-        while (ncap < *len + need) {
-            ncap *= 2;
-        }
-        if ((p = realloc(*code, ncap)) == NULL) {
-            return 0;
-        }
-        *code = p;
-        *cap = ncap;
-    }
-    pr = (zt_proute_t *)(void *)(*code + *len);
+    pr = (zt_proute_t *)(void *)(code->p + at);
     pr->nrules = r->rref_count;
     pr->stepup = r->stepup;
     for (uint32_t k = 0; k < r->rref_count; k++) {
-        pr->rule[k] = rules[k];
-        pr->rule[k].pc = zt_prog_flip(rules[k].pc, b->n);
+        uint32_t rix = t->rrefs[r->rref_first + k];
+        const zt_rule_rec_t *rule = &t->rules[rix];
+        uint32_t cond = ZT_NONE;
+
+        if (rule->cond != ZT_NONE) {
+            cond = shared[rix];
+            if (cond == ZT_PROG_UNSET) {
+                cond = zt_prog_condition(b, code, rule->cond);
+                if (cond == ZT_NONE) {
+                    return ZT_NONE;
+                }
+                if (!b->path) {
+                    shared[rix] = cond;
+                }
+            }
+        }
+        pr = (zt_proute_t *)(void *)(code->p + at);     /* the code moves */
+        pr->rule[k].rule = rix;
+        pr->rule[k].cond = cond;
+        pr->rule[k].effect = (uint8_t)rule->effect;
+        pr->rule[k].public = (rule->flags & ZT_RULE_PUBLIC) != 0;
     }
-    out = (zt_pins_t *)(void *)&pr->rule[pr->nrules];
-    for (uint32_t i = 0; i < b->n; i++) {
-        out[i] = b->ins[b->n - 1 - i];
-        out[i].t = zt_prog_flip(out[i].t, b->n);
-        out[i].f = zt_prog_flip(out[i].f, b->n);
-    }
-    *len += need;
-    return 1;
+    return at;
 }
 
 static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
 {
     uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
-    uint32_t maxrefs = 0;
-    uint64_t len = 0, cap = 0, budget = ZT_PROG_BUDGET(t);
-    unsigned char *code = NULL;
-    zt_prule_t *rules;
+    uint32_t *shared = malloc(((size_t)t->nrules + 1) * sizeof(uint32_t));
+    zt_pcode_t code = { NULL, 0, 0, ZT_PROG_BUDGET(t) };
     zt_pbuild_t b;
 
-    for (uint32_t i = 0; i < t->nroutes; i++) {
-        maxrefs = t->routes[i].rref_count > maxrefs ? t->routes[i].rref_count : maxrefs;
-        route[i] = ZT_NONE;
-    }
+    memset(&b, 0, sizeof(b));
     b.t = t;
     b.opnd_slot = p->opnd_slot;
     b.ins = malloc(ZT_PC_MAX * sizeof(zt_pins_t));
-    rules = malloc(((size_t)maxrefs + 1) * sizeof(zt_prule_t));
-    for (uint32_t i = 0; i < t->nroutes && b.ins != NULL && rules != NULL; i++) {
-        uint64_t at = len;
-        if (at <= UINT32_MAX - 1 && zt_prog_route(&b, i, rules, &code, &len, &cap, budget)) {
-            route[i] = (uint32_t)at;
-            p->nblocks++;
-        }
+    for (uint32_t i = 0; i < t->nrules && shared != NULL; i++) {
+        shared[i] = ZT_PROG_UNSET;
+    }
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        route[i] = b.ins != NULL && shared != NULL ? zt_prog_route(&b, &code, i, shared)
+                                                   : ZT_NONE;
+        p->nblocks += route[i] != ZT_NONE;
     }
     free(b.ins);
-    free(rules);
+    free(b.consts.p);
+    free(b.bytes.p);
+    free(shared);
     /* Copy to the pool at its size; 8-aligned, as the blocks need. */
-    p->code = apr_palloc(pool, len + 8);
-    if (len > 0) {
-        memcpy((void *)p->code, code, len);
+    p->code = apr_palloc(pool, code.len + 8);
+    if (code.len > 0) {
+        memcpy((void *)p->code, code.p, code.len);
     }
-    free(code);
-    p->code_len = len;
+    free(code.p);
+    p->code_len = code.len;
     p->route = route;
 }
 

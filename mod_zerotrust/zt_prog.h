@@ -8,28 +8,37 @@
  * verified table once, at load, and zt_eval_decide (zt_eval.c) runs.
  * Internal to those two files.
  *
- * Each route gets one block holding, in rule order, the rules that apply
- * to it and their conditions compiled to a branch program:
+ * Each route gets a block listing, in rule order, the rules that apply to
+ * it; each rule with a condition points to the condition's program:
  *
- *   +-------------+---------------------+------------------------------+
- *   | zt_proute_t | nrules x zt_prule_t | instructions (zt_pins_t)     |
- *   +-------------+---------------------+------------------------------+
+ *   route:      +-------------+---------------------------+
+ *               | zt_proute_t | nrules x zt_prule_t       |
+ *               +-------------+---------------------------+
+ *   condition:  +-----------+------------+-------------+----------------+
+ *               | zt_pcond_t| ninsns x   | nconsts x   | literal bytes  |
+ *               |           | zt_pins_t  | zt_popnd_t  |                |
+ *               +-----------+------------+-------------+----------------+
  *
  * An instruction is one comparison (EQ .. IN_CIDR) with two successors,
  * the instruction to run next when it holds and when it does not, or a
  * verdict for the whole condition (ZT_PC_YES, ZT_PC_NO).  AND, OR, NOT
  * and TRUE become edges, not instructions, so a condition runs without
  * recursion and each comparison at most once.  Successors always lie
- * after their instruction, so a run ends within the block.  Operands are
- * resolved for the route: a TOKEN operand is a claim slot (zt_claims.h),
- * a PATH operand the index of its segment in this route's path, a string
- * literal its bytes and length; the rest keep their OPND index.
+ * after their instruction, so a run ends within the program.  Operands
+ * are resolved: a TOKEN operand is a claim slot (zt_claims.h), a PATH
+ * operand the index of its segment in the route's path, a string literal
+ * its length and its bytes, copied into the program; the members of an
+ * IN_LIST are constants of the program; the rest keep their OPND index.
  *
- * So a decision reads the route's block, adjacent to its neighbours', and
- * not the table's rules, nodes, operands and strings scattered over a
- * large table.  A route whose block would exceed ZT_PC_MAX instructions,
- * or that would take the blocks past the memory budget, has none and is
- * decided from the table itself, with the same semantics.
+ * A condition without PATH operands is the same for every route, so it
+ * is compiled once and shared (a policy's global rules stay in cache);
+ * one with a PATH operand gets a program per route.  Programs follow the
+ * block of the first route that uses them, so a route's block and its
+ * rules' programs are near each other and its neighbours', instead of
+ * the table's rules, nodes, operands and strings scattered over a large
+ * table.  A route whose programs would take the code past the memory
+ * budget has no block and is decided from the table itself, with the
+ * same semantics.
  */
 #ifndef ZT_PROG_H
 #define ZT_PROG_H
@@ -40,18 +49,18 @@
 
 #define ZT_PC_YES   0xfffeu     /* the condition holds */
 #define ZT_PC_NO    0xffffu     /* it does not */
-#define ZT_PC_MAX   0xfff0u     /* instructions in one route's block */
+#define ZT_PC_MAX   0xfff0u     /* instructions in one program */
 
 /* An operand resolved for one route. */
 typedef struct {
     uint32_t kind;              /* ZT_OPND_* */
     uint32_t x;                 /* TOKEN: claim slot; PATH: segment index,
-                                   or ZT_NONE; STR: length; list or CIDR
-                                   operand b: first index */
+                                   or ZT_NONE; STR: length; IN_LIST b: its
+                                   first constant; IN_CIDR b: first CIDR */
     union {
-        const char *s;          /* STR: the bytes */
         int64_t num;            /* INT, BOOL: value; list or CIDR b: count */
-        uint64_t idx;           /* anything else, and TOKEN: OPND index */
+        uint64_t idx;           /* STR: offset of its bytes in the program;
+                                   anything else, and TOKEN: OPND index */
     } y;
 } zt_popnd_t;
 
@@ -64,16 +73,26 @@ typedef struct {
 
 typedef struct {
     uint32_t rule;              /* RULE index */
+    uint32_t cond;              /* offset of its zt_pcond_t in the code,
+                                   or ZT_NONE: no condition */
     uint8_t effect;             /* ZT_EFFECT_* */
     uint8_t public;             /* ZT_RULE_PUBLIC set */
-    uint16_t pc;                /* first instruction, or ZT_PC_YES */
+    uint16_t unused;
 } zt_prule_t;
 
 typedef struct {
     uint32_t nrules;
     uint32_t stepup;            /* STEP index, or ZT_NONE */
-    zt_prule_t rule[];          /* then the instructions */
+    zt_prule_t rule[];
 } zt_proute_t;
+
+typedef struct {
+    uint32_t ninsns;
+    uint32_t nconsts;
+    uint32_t start;             /* first pc: 0, or ZT_PC_NO: never holds */
+    uint32_t unused;
+    zt_pins_t ins[];            /* then the constants, then the bytes */
+} zt_pcond_t;
 
 struct zt_prog_s {
     const uint32_t *route;      /* per ROUT: byte offset of its block in
@@ -86,9 +105,9 @@ struct zt_prog_s {
     uint64_t code_len;
 };
 
-static inline const zt_pins_t *zt_proute_code(const zt_proute_t *pr)
+static inline const zt_popnd_t *zt_pcond_consts(const zt_pcond_t *pc)
 {
-    return (const zt_pins_t *)(const void *)&pr->rule[pr->nrules];
+    return (const zt_popnd_t *)(const void *)(pc->ins + pc->ninsns);
 }
 
 #endif /* ZT_PROG_H */
