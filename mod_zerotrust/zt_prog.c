@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "zt_eval.h"
 #include "zt_prog.h"
@@ -192,6 +193,43 @@ static void zt_prog_place(zt_popnd_t *o, uint64_t base)
     }
 }
 
+static apr_status_t zt_unmap(void *data)
+{
+    void **m = data;
+
+    munmap(m[0], (size_t)(uintptr_t)m[1]);
+    return APR_SUCCESS;
+}
+
+void *zt_palloc_large(apr_pool_t *pool, size_t len)
+{
+    size_t huge = (size_t)2 << 20, size = (len + huge - 1) & ~(huge - 1);
+    void *p, **m;
+
+    if (len < huge / 2) {       /* small: the pool's own memory */
+        return zt_palloc_aligned(pool, len);
+    }
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return zt_palloc_aligned(pool, len);
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);    /* a hint; refused is fine */
+#endif
+    m = apr_palloc(pool, 2 * sizeof(void *));
+    m[0] = p;
+    m[1] = (void *)(uintptr_t)size;
+    apr_pool_cleanup_register(pool, m, zt_unmap, apr_pool_cleanup_null);
+    return p;
+}
+
+void *zt_palloc_aligned(apr_pool_t *pool, size_t len)
+{
+    uintptr_t p = (uintptr_t)apr_palloc(pool, len + 63);
+
+    return (void *)((p + 63) & ~(uintptr_t)63);
+}
+
 /* @a need bytes (rounded up to 8) zeroed at the end of the code: their
  * offset, or ZT_NONE past the budget or out of memory. */
 static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need)
@@ -331,8 +369,8 @@ static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
     free(b.consts.p);
     free(b.bytes.p);
     free(shared);
-    /* Copy to the pool at its size; 8-aligned, as the blocks need. */
-    p->code = apr_palloc(pool, code.len + 8);
+    /* Copy at its size, in large pages when it is large. */
+    p->code = zt_palloc_large(pool, code.len + 8);
     if (code.len > 0) {
         memcpy((void *)p->code, code.p, code.len);
     }

@@ -105,6 +105,18 @@ struct zt_prog_s {
     uint64_t code_len;
 };
 
+/**
+ * @a len bytes for a large derived array (programs, the route trie) that
+ * live as long as @a pool: from 1 MiB on, mapped apart in 2 MiB units and
+ * offered to the kernel as huge pages (MADV_HUGEPAGE), so that the
+ * scattered reads of one decision in a large table do not each miss the
+ * TLB; smaller, from the pool.  64-byte aligned either way; not zeroed.
+ */
+void *zt_palloc_large(apr_pool_t *pool, size_t len);
+
+/** @a len bytes of @a pool starting on a 64-byte cache line. */
+void *zt_palloc_aligned(apr_pool_t *pool, size_t len);
+
 static inline const zt_popnd_t *zt_pcond_consts(const zt_pcond_t *pc)
 {
     return (const zt_popnd_t *)(const void *)(pc->ins + pc->ninsns);

@@ -46,6 +46,7 @@
 
 #include "zt_alg.h"
 #include "zt_eval.h"
+#include "zt_prog.h"
 #include "zt_word.h"
 
 #define ZT_NMETHODS 6               /* bits of ZT_M_ALL */
@@ -294,15 +295,6 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
-/* @a size bytes of @a pool starting on a 64-byte cache line: a node (16
- * bytes) or a slot (32 on 64-bit systems) then never straddles two. */
-static void *zt_palloc_lines(apr_pool_t *pool, size_t size)
-{
-    uintptr_t p = (uintptr_t)apr_palloc(pool, size + 63);
-
-    return (void *)((p + 63) & ~(uintptr_t)63);
-}
-
 /* Enter the @a nedges edges into a table of at least twice as many slots. */
 static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
                           uint32_t nedges, apr_pool_t *pool)
@@ -312,7 +304,7 @@ static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
     while (size < 2 * (uint64_t)nedges) {
         size *= 2;
     }
-    tr->slots = zt_palloc_lines(pool, size * sizeof(zt_trie_slot_t));
+    tr->slots = zt_palloc_large(pool, size * sizeof(zt_trie_slot_t));
     memset(tr->slots, 0, size * sizeof(zt_trie_slot_t));
     tr->mask = size - 1;
     for (uint32_t i = 0; i < nedges; i++) {
@@ -375,9 +367,9 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     }
     apr_pool_destroy(b.tmp);
     if (rv == APR_SUCCESS) {
-        tr->nodes = zt_palloc_lines(pool, tr->nnodes * sizeof(zt_trie_node_t));
+        tr->nodes = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_node_t));
         memcpy(tr->nodes, nodes, tr->nnodes * sizeof(zt_trie_node_t));
-        tr->ends = apr_palloc(pool, ((size_t)tr->nends + 1) * sizeof(zt_trie_ends_t));
+        tr->ends = zt_palloc_large(pool, ((size_t)tr->nends + 1) * sizeof(zt_trie_ends_t));
         memcpy(tr->ends, ends, tr->nends * sizeof(zt_trie_ends_t));
         zt_trie_index(tr, edges, b.nedges, pool);
         t->trie = tr;
