@@ -556,6 +556,13 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
              (t->prog->code + t->prog->route[rq->match->route]);
         nrules = pr->nrules;
         stepup = pr->stepup;
+        /* Ask for every condition's program at once: in a large table
+         * each is a cache miss, and they then overlap. */
+        for (uint32_t k = 0; k < nrules; k++) {
+            if (pr->rule[k].cond != ZT_NONE) {
+                __builtin_prefetch(t->prog->code + pr->rule[k].cond);
+            }
+        }
     }
     else {
         r = &t->routes[rq->match->route];
