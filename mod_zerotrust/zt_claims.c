@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <apr_hash.h>
+#include <apr_tables.h>
 #include <apr_strings.h>
 
 #include "zt_claims.h"
@@ -136,6 +137,10 @@ struct zt_claim_slots_s {
     zt_cs_entry_t *e;
     uint32_t n, cap;
     uint32_t nslots;
+    apr_array_header_t *indexed;        /* slots to index as sets */
+    uint32_t *set_at;                   /* per slot: its set in a view */
+    uint32_t nsets;
+    uint32_t *sets;                     /* the slots indexed, in set order */
     zt_cs_slot_t *table;
     uint32_t mask;
 };
@@ -187,6 +192,7 @@ zt_claim_slots_t *zt_claim_slots_make(apr_pool_t *pool)
 
     cs->pool = pool;
     cs->build = apr_hash_make(pool);
+    cs->indexed = apr_array_make(pool, 4, sizeof(uint32_t));
     return cs;
 }
 
@@ -254,8 +260,36 @@ uint32_t zt_claim_slots_add(zt_claim_slots_t *cs, const char *path,
     return cs->e[parent].slot;
 }
 
+void zt_claim_slots_index(zt_claim_slots_t *cs, uint32_t slot)
+{
+    if (slot < cs->nslots) {
+        APR_ARRAY_PUSH(cs->indexed, uint32_t) = slot;
+    }
+}
+
+/* A set index in a view: a header (the count of members, and whether
+ * the claim is an array), the claim's node, then up to ZT_CLAIM_SET_MAX
+ * members of { hash, where, length }: where is a word's offset in the
+ * string claim or a string element's node. */
+#define ZT_SET_ARRAY    0x10000u        /* header: the claim is an array */
+#define ZT_SET_UNKNOWN  UINT32_MAX      /* header: ask the claim */
+#define ZT_SET_WORDS    (2 + 3 * ZT_CLAIM_SET_MAX)
+
 void zt_claim_slots_seal(zt_claim_slots_t *cs)
 {
+    cs->set_at = apr_palloc(cs->pool, ((size_t)cs->nslots + 1) * sizeof(uint32_t));
+    cs->sets = apr_palloc(cs->pool, ((size_t)cs->indexed->nelts + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < cs->nslots; i++) {
+        cs->set_at[i] = UINT32_MAX;
+    }
+    for (int k = 0; k < cs->indexed->nelts; k++) {
+        uint32_t slot = APR_ARRAY_IDX(cs->indexed, k, uint32_t);
+        if (cs->set_at[slot] == UINT32_MAX) {
+            cs->set_at[slot] = cs->nslots + cs->nsets * ZT_SET_WORDS;
+            cs->sets[cs->nsets++] = slot;
+        }
+    }
+
     uint32_t size = 8;
 
     while (size < 4 * (uint64_t)cs->n) {     /* sparse: most probes miss */
@@ -284,6 +318,16 @@ void zt_claim_slots_seal(zt_claim_slots_t *cs)
 uint32_t zt_claim_slots_count(const zt_claim_slots_t *cs)
 {
     return cs->nslots;
+}
+
+uint32_t zt_claim_slots_view_size(const zt_claim_slots_t *cs)
+{
+    return cs->nslots + cs->nsets * ZT_SET_WORDS;
+}
+
+uint32_t zt_claim_slots_set(const zt_claim_slots_t *cs, uint32_t slot)
+{
+    return slot < cs->nslots ? cs->set_at[slot] : UINT32_MAX;
 }
 
 static const zt_cs_entry_t *zt_cs_find(const zt_claim_slots_t *cs,
@@ -335,6 +379,69 @@ static void zt_cs_view_object(const zt_claim_slots_t *cs, const zt_jnode_t *base
     }
 }
 
+#define ZT_SET_SEED  0x5e75e7u          /* member hashes: not a name's */
+
+uint32_t zt_claims_member_hash(const char *s, size_t len)
+{
+    uint64_t head, tail;
+
+    zt_cs_words(s, (uint32_t)len, &head, &tail);
+    return zt_cs_mix(ZT_SET_SEED, (uint32_t)len, head, tail);
+}
+
+/* Add member @a s (a string of the document) to set index @a idx; 0 when
+ * it is full. */
+static int zt_set_add(uint32_t *idx, const char *s, uint32_t len, uint32_t where)
+{
+    uint32_t n = idx[0] & 0xffffu, *m = idx + 2 + 3 * n;
+    uint64_t head, tail;
+
+    if (n == ZT_CLAIM_SET_MAX) {
+        return 0;
+    }
+    zt_cs_words_jdoc(s, len, &head, &tail);
+    m[0] = zt_cs_mix(ZT_SET_SEED, len, head, tail);
+    m[1] = where;
+    m[2] = len;
+    idx[0]++;
+    return 1;
+}
+
+/* Index claim @a v (NULL: missing) into @a idx. */
+static void zt_set_index(const zt_claims_t *c, const zt_jnode_t *v, uint32_t *idx)
+{
+    idx[0] = 0;
+    idx[1] = v != NULL ? (uint32_t)(v - c->node) : 0;
+    if (v != NULL && v->type == ZT_J_STR) {
+        const char *str = zt_jnode_str(v), *end = str + v->u.s.len, *w = str;
+
+        for (const char *p = str; p <= end; p++) {
+            if (p == end || *p == ' ') {
+                if (p > w && !zt_set_add(idx, w, (uint32_t)(p - w), (uint32_t)(w - str))) {
+                    idx[0] = ZT_SET_UNKNOWN;
+                    return;
+                }
+                w = p + 1;
+            }
+        }
+        return;
+    }
+    if (v != NULL && v->type == ZT_J_ARRAY) {
+        const zt_jnode_t *e = zt_jnode_first(v);
+
+        idx[0] = ZT_SET_ARRAY;
+        for (uint32_t k = 0; k < v->u.n; k++, e = zt_jnode_next(e)) {
+            if (e->type == ZT_J_STR
+                && !zt_set_add(idx, zt_jnode_str(e), e->u.s.len, (uint32_t)(e - c->node))) {
+                idx[0] = ZT_SET_UNKNOWN;
+                return;
+            }
+        }
+        return;
+    }
+    idx[0] = ZT_SET_UNKNOWN;
+}
+
 void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
                     uint32_t *view)
 {
@@ -345,6 +452,34 @@ void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
     if (c != NULL && c->node[0].type == ZT_J_OBJECT) {
         zt_cs_view_object(cs, c->node, c->node, ZT_CS_ROOT, view);
     }
+    for (uint32_t k = 0; k < cs->nsets; k++) {
+        uint32_t slot = cs->sets[k];
+        zt_set_index(c, c != NULL && view[slot] != 0 ? &c->node[view[slot]] : NULL,
+                     view + cs->set_at[slot]);
+    }
+}
+
+int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
+                      const char *s, uint32_t len, uint32_t hash)
+{
+    const uint32_t *idx = view + set, *m = idx + 2;
+    uint32_t n;
+
+    if (idx[0] == ZT_SET_UNKNOWN) {
+        return -1;
+    }
+    n = idx[0] & 0xffffu;
+    for (uint32_t k = 0; k < n; k++, m += 3) {
+        if (m[0] == hash && m[2] == len) {
+            const char *at = (idx[0] & ZT_SET_ARRAY)
+                             ? zt_jnode_str(&c->node[m[1]])
+                             : zt_jnode_str(&c->node[idx[1]]) + m[1];
+            if (memcmp(at, s, len) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,

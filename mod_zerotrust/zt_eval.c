@@ -490,6 +490,14 @@ static int zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog)
         case ZT_OP_IN_CIDR:
             ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
             break;
+        case ZT_OP_IN_CLAIM:
+            if ((in->flags & ZT_PI_INDEXED) && cx->rq->claim_view != NULL
+                && (ok = zt_claims_set_has(cx->rq->claims, cx->rq->claim_view, in->set,
+                                           (const char *)prog + in->a.y.idx,
+                                           in->a.x, in->hash)) >= 0) {
+                break;
+            }
+            /* fall through */
         default:
             zt_poperand(cx, &in->a, &a);
             zt_poperand(cx, &in->b, &b);

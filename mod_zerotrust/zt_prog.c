@@ -51,6 +51,7 @@ static void *zt_pvec_grow(zt_pvec_t *v, size_t more, size_t size)
 typedef struct {
     const zt_table_t *t;
     const uint32_t *opnd_slot;
+    const zt_claim_slots_t *slots;
     const zt_route_rec_t *r;        /* the route being compiled */
     zt_pins_t *ins;                 /* its instructions, last first */
     uint32_t n;
@@ -176,6 +177,12 @@ static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t
     }
     else {
         zt_prog_operand(b, n->b, &in->b);
+    }
+    if (n->op == ZT_OP_IN_CLAIM && in->a.kind == ZT_OPND_STR && in->b.kind == ZT_OPND_TOKEN
+        && (in->set = zt_claim_slots_set(b->slots, in->b.x)) != UINT32_MAX) {
+        const zt_opnd_rec_t *lit = &b->t->opnds[n->a];
+        in->flags = ZT_PI_INDEXED;
+        in->hash = zt_claims_member_hash(zt_table_str(b->t, lit->str), b->t->opnd_len[n->a]);
     }
     return b->n++;
 }
@@ -356,6 +363,7 @@ static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
     memset(&b, 0, sizeof(b));
     b.t = t;
     b.opnd_slot = p->opnd_slot;
+    b.slots = p->slots;
     b.ins = malloc(ZT_PC_MAX * sizeof(zt_pins_t));
     for (uint32_t i = 0; i < t->nrules && shared != NULL; i++) {
         shared[i] = ZT_PROG_UNSET;
@@ -392,6 +400,13 @@ void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)
         slot[i] = o->kind == ZT_OPND_TOKEN
                   ? zt_claim_slots_add(cs, zt_table_str(t, o->str), o->n) : ZT_NONE;
     }
+    for (uint32_t i = 0; i < t->nnodes; i++) {     /* "x" in token.scope */
+        const zt_node_rec_t *n = &t->nodes[i];
+        if (n->op == ZT_OP_IN_CLAIM && t->opnds[n->a].kind == ZT_OPND_STR
+            && slot[n->b] != ZT_NONE) {
+            zt_claim_slots_index(cs, slot[n->b]);
+        }
+    }
     zt_claim_slots_seal(cs);
     t->opnd_len = len;
     p->opnd_slot = slot;
@@ -402,7 +417,7 @@ void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)
 
 uint32_t zt_eval_view_size(const zt_table_t *t)
 {
-    return t->prog != NULL ? zt_claim_slots_count(t->prog->slots) : 0;
+    return t->prog != NULL ? zt_claim_slots_view_size(t->prog->slots) : 0;
 }
 
 void zt_eval_view(const zt_table_t *t, const zt_claims_t *c, uint32_t *view)

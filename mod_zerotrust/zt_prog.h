@@ -64,10 +64,16 @@ typedef struct {
     } y;
 } zt_popnd_t;
 
+/* An IN_CLAIM of a string literal a in a TOKEN set b whose claim every
+ * view indexes (zt_claim_slots_index): hash is a's member hash, set the
+ * index's place in the view.  With a view it is one lookup, not a scan. */
+#define ZT_PI_INDEXED   1
+
 typedef struct {
     uint16_t op;                /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
-    uint16_t unused;
+    uint16_t flags;             /* ZT_PI_* */
     uint16_t t, f;              /* next pc when it holds / not, or ZT_PC_* */
+    uint32_t hash, set;         /* ZT_PI_INDEXED */
     zt_popnd_t a, b;
 } zt_pins_t;
 

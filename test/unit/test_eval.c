@@ -1208,6 +1208,94 @@ START_TEST(claim_view_matches_lookup)
 }
 END_TEST
 
+/* The word or element @a w of @a len bytes is in the space-separated
+ * @a list (words), or is one of @a n strings (elements): the evaluator's
+ * semantics, written plainly. */
+static int ref_word_of(const char *list, const char *w, size_t len)
+{
+    const char *p = list;
+
+    if (len == 0) {
+        return 0;
+    }
+    for (;;) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == len && memcmp(p, w, len) == 0) {
+            return 1;
+        }
+        if (e == NULL) {
+            return 0;
+        }
+        p = e + 1;
+    }
+}
+
+/* A set index answers as a scan of the claim: words of a string (runs of
+ * spaces, leading and trailing ones, up to 20 words: some over
+ * ZT_CLAIM_SET_MAX) and elements of an array (strings, "" and integers). */
+START_TEST(claim_set_index_matches_scan)
+{
+    static const char *const words[] = {
+        "", "a", "b", "ab", "a b", "orders:read", "orders:reaD", "orders:write",
+        "aaaaaaaaXaaaaaaaa", "aaaaaaaaYaaaaaaaa", "0123456789abcdefg"
+    };
+    const size_t nw = sizeof(words) / sizeof(words[0]);
+    unsigned seed = 4242, answered = 0, indexed_yes = 0;
+
+    for (int round = 0; round < 400; round++) {
+        zt_claim_slots_t *cs = zt_claim_slots_make(pool);
+        uint32_t ss = zt_claim_slots_add(cs, "s", 1), sa = zt_claim_slots_add(cs, "a", 1);
+        char str[512] = "", *json;
+        const char *arr = "[", *sep = "";
+        int nwords = rand_r(&seed) % 21, nelem = rand_r(&seed) % 21;
+        const zt_claims_t *c;
+        uint32_t *view;
+
+        for (int k = 0; k < nwords; k++) {
+            const char *w = words[1 + rand_r(&seed) % (nw - 1)];
+            strcat(str, rand_r(&seed) % 5 == 0 ? "  " : " ");
+            strcat(str, strchr(w, ' ') ? "x" : w);      /* a word has no space */
+        }
+        for (int k = 0; k < nelem; k++) {
+            arr = rand_r(&seed) % 4 == 0
+                  ? apr_psprintf(pool, "%s%s%d", arr, sep, rand_r(&seed) % 3)
+                  : apr_psprintf(pool, "%s%s\"%s\"", arr, sep, words[rand_r(&seed) % nw]);
+            sep = ",";
+        }
+        json = apr_psprintf(pool, "{\"s\":\"%s\",\"a\":%s]}", str, arr);
+        zt_claim_slots_index(cs, ss);
+        zt_claim_slots_index(cs, sa);
+        zt_claim_slots_seal(cs);
+        ck_assert_uint_ne(zt_claim_slots_set(cs, ss), UINT32_MAX);
+        c = claims_of(json);
+        view = apr_palloc(pool, zt_claim_slots_view_size(cs) * sizeof(uint32_t));
+        zt_claims_view(c, cs, view);
+        for (size_t k = 0; k < nw; k++) {
+            size_t len = strlen(words[k]);
+            uint32_t h = zt_claims_member_hash(words[k], len);
+            int want_s = ref_word_of(str, words[k], len);
+            int got_s = zt_claims_set_has(c, view, zt_claim_slots_set(cs, ss),
+                                          words[k], (uint32_t)len, h);
+            int got_a = zt_claims_set_has(c, view, zt_claim_slots_set(cs, sa),
+                                          words[k], (uint32_t)len, h);
+            int want_a = strstr(arr, apr_psprintf(pool, "\"%s\"", words[k])) != NULL;
+
+            ck_assert_msg(got_s == -1 || got_s == want_s, "%s: \"%s\" in s: %d, want %d",
+                          json, words[k], got_s, want_s);
+            ck_assert_msg(got_a == -1 || got_a == want_a, "%s: \"%s\" in a: %d, want %d",
+                          json, words[k], got_a, want_a);
+            /* the index answers exactly when the members fit */
+            ck_assert_int_eq(got_s == -1, nwords > ZT_CLAIM_SET_MAX);
+            answered += (got_s >= 0) + (got_a >= 0);
+            indexed_yes += (got_s == 1) + (got_a == 1);
+        }
+    }
+    ck_assert_uint_gt(answered, 2000);
+    ck_assert_uint_gt(indexed_yes, 500);
+}
+END_TEST
+
 START_TEST(claim_sets_in_list)
 {
     zpc_ir_t *ir = zb_new(pool, "sets", "s.ztp");
@@ -1595,6 +1683,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, time_of_day_and_week);
     tcase_add_test(tc, claim_sets_in_list);
     tcase_add_test(tc, claim_view_matches_lookup);
+    tcase_add_test(tc, claim_set_index_matches_scan);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");
