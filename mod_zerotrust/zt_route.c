@@ -486,7 +486,8 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 
 /* The literal child of node @a ni equal to segment @a i, or ZT_NONE.
  * A segment is hashed when first looked up: captures never are. */
-static uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
+static inline __attribute__((always_inline))
+uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_span_t *seg = &w->m->seg[i];
     uint32_t h, mask = w->tr->mask;
@@ -510,7 +511,10 @@ static uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
         }
         if (e->hash == h && e->parent == ni && e->len == seg->len
             && e->head == w->head[i]
-            && (seg->len <= 8 || memcmp(e->text + 8, seg->ptr + 8, seg->len - 8) == 0)) {
+            && (seg->len <= 8
+                || (seg->len <= 16   /* the last 8 bytes, inside both */
+                    ? zt_load8(e->text + seg->len - 8) == zt_load8(seg->ptr + seg->len - 8)
+                    : memcmp(e->text + 8, seg->ptr + 8, seg->len - 8) == 0))) {
             return e->child;
         }
     }
@@ -578,28 +582,44 @@ static uint32_t zt_trie_descend(zt_walk_t *w)
     return zt_trie_route(tr, &tr->nodes[ni], bit, 0);
 }
 
-/* ZT_M_* bit of @a method: the common names compared as one word. */
+/* @a s is @a name, compared byte by byte: never read past the NUL of a
+ * shorter @a s. */
+static inline int zt_is(const char *s, const char *name)
+{
+    while (*name != '\0' && *s == *name) {
+        s++;
+        name++;
+    }
+    return *name == '\0' && *s == '\0';
+}
+
+/* ZT_M_* bit of @a method: the common names by their first byte. */
 static uint32_t zt_method_bit(const char *method)
 {
-    static const struct { uint64_t name; uint32_t bit; } common[] = {
-        { 0x544547ull, ZT_M_GET },              /* "GET" */
-        { 0x54534f50ull, ZT_M_POST },           /* "POST" */
-        { 0x545550ull, ZT_M_PUT },              /* "PUT" */
-        { 0x4843544150ull, ZT_M_PATCH },        /* "PATCH" */
-        { 0x4554454c4544ull, ZT_M_DELETE },     /* "DELETE" */
-    };
-    uint64_t w = 0;
-    size_t k;
-
-    for (k = 0; k < 7 && method[k] != '\0'; k++) {
-        w |= (uint64_t)(unsigned char)method[k] << (8 * k);
-    }
-    if (k < 7) {
-        for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
-            if (common[i].name == w) {
-                return common[i].bit;
-            }
+    switch (method[0]) {
+    case 'G':
+        if (zt_is(method + 1, "ET")) {
+            return ZT_M_GET;
         }
+        break;
+    case 'P':
+        if (zt_is(method + 1, "OST")) {
+            return ZT_M_POST;
+        }
+        if (zt_is(method + 1, "UT")) {
+            return ZT_M_PUT;
+        }
+        if (zt_is(method + 1, "ATCH")) {
+            return ZT_M_PATCH;
+        }
+        break;
+    case 'D':
+        if (zt_is(method + 1, "ELETE")) {
+            return ZT_M_DELETE;
+        }
+        break;
+    default:
+        break;
     }
     return zt_method_from_name(method, strlen(method));
 }
