@@ -413,16 +413,18 @@ static void zt_set_index(const zt_claims_t *c, const zt_jnode_t *v, uint32_t *id
     idx[0] = 0;
     idx[1] = v != NULL ? (uint32_t)(v - c->node) : 0;
     if (v != NULL && v->type == ZT_J_STR) {
-        const char *str = zt_jnode_str(v), *end = str + v->u.s.len, *w = str;
+        const char *str = zt_jnode_str(v), *end = str + v->u.s.len;
 
-        for (const char *p = str; p <= end; p++) {
-            if (p == end || *p == ' ') {
-                if (p > w && !zt_set_add(idx, w, (uint32_t)(p - w), (uint32_t)(w - str))) {
-                    idx[0] = ZT_SET_UNKNOWN;
-                    return;
-                }
-                w = p + 1;
+        for (const char *w = str; w <= end; ) {
+            const char *sp = memchr(w, ' ', (size_t)(end - w));
+            if (sp == NULL) {
+                sp = end;
             }
+            if (sp > w && !zt_set_add(idx, w, (uint32_t)(sp - w), (uint32_t)(w - str))) {
+                idx[0] = ZT_SET_UNKNOWN;
+                return;
+            }
+            w = sp + 1;
         }
         return;
     }
