@@ -105,7 +105,7 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
     ov->san = 0;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
-        if (rq->claim_view != NULL && t->prog != NULL) {
+        if (rq->claim_view != NULL && t->prog != NULL && t->prog->opnd_slot[idx] != ZT_NONE) {
             zt_claims_get_slot(rq->claims, rq->claim_view, t->prog->opnd_slot[idx], v);
             break;
         }

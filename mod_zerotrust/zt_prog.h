@@ -6,7 +6,8 @@
 /*
  * Decision programs: what zt_eval_prepare (zt_prog.c) derives from a
  * verified table once, at load, and zt_eval_decide (zt_eval.c) runs.
- * Internal to those two files.
+ * Internal to the core (the route trie shares zt_palloc_large; test_eval
+ * reads the layout to compare programs with the node trees).
  *
  * Each route gets a block listing, in rule order, the rules that apply to
  * it; each rule with a condition points to the condition's program:

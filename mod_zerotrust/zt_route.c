@@ -596,30 +596,15 @@ static inline int zt_is(const char *s, const char *name)
 /* ZT_M_* bit of @a method: the common names by their first byte. */
 static uint32_t zt_method_bit(const char *method)
 {
-    switch (method[0]) {
-    case 'G':
-        if (zt_is(method + 1, "ET")) {
-            return ZT_M_GET;
+    static const struct { const char *name; uint32_t bit; } common[] = {
+        { "GET", ZT_M_GET }, { "POST", ZT_M_POST }, { "PUT", ZT_M_PUT },
+        { "PATCH", ZT_M_PATCH }, { "DELETE", ZT_M_DELETE },
+    };
+
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
+        if (method[0] == common[i].name[0] && zt_is(method + 1, common[i].name + 1)) {
+            return common[i].bit;
         }
-        break;
-    case 'P':
-        if (zt_is(method + 1, "OST")) {
-            return ZT_M_POST;
-        }
-        if (zt_is(method + 1, "UT")) {
-            return ZT_M_PUT;
-        }
-        if (zt_is(method + 1, "ATCH")) {
-            return ZT_M_PATCH;
-        }
-        break;
-    case 'D':
-        if (zt_is(method + 1, "ELETE")) {
-            return ZT_M_DELETE;
-        }
-        break;
-    default:
-        break;
     }
     return zt_method_from_name(method, strlen(method));
 }
