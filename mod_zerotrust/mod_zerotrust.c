@@ -704,6 +704,7 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
         /* Invalid input is answered (400) by the authn hook. */
         if (rq->route_status == ZT_ROUTE_OK && zt_input_valid(r, rq)) {
             rq->facts.claims = NULL;
+            rq->facts.claim_view = NULL;
             zt_eval_decide(rq->policy->table, &rq->facts, &rq->decision);
             if (rq->decision.verdict == ZT_ALLOW) {
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00008)

@@ -381,7 +381,7 @@ int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
     const uint32_t *idx = view + set, *m = idx + 2;
     uint32_t n;
 
-    if (idx[0] == ZT_SET_UNKNOWN) {
+    if (c == NULL || idx[0] == ZT_SET_UNKNOWN) {
         return -1;
     }
     n = idx[0] & 0xffffu;

@@ -1293,6 +1293,19 @@ START_TEST(claim_set_index_matches_scan)
     }
     ck_assert_uint_gt(answered, 2000);
     ck_assert_uint_gt(indexed_yes, 500);
+    {   /* a view without its claims answers nothing */
+        zt_claim_slots_t *cs = zt_claim_slots_make(pool);
+        uint32_t *view, slot = zt_claim_slots_add(cs, "scope", 1);
+
+        zt_claim_slots_index(cs, slot);
+        zt_claim_slots_seal(cs);
+        view = apr_palloc(pool, zt_claim_slots_view_size(cs) * sizeof(uint32_t));
+        zt_claims_view(claims_of("{\"scope\":\"a b\"}"), cs, view);
+        ck_assert_int_eq(zt_claims_set_has(NULL, view, zt_claim_slots_set(cs, slot), "a", 1,
+                                           zt_claims_member_hash("a", 1)), -1);
+        zt_claims_view(NULL, cs, view);
+        ck_assert_int_eq(view[slot], 0);
+    }
 }
 END_TEST
 
