@@ -370,6 +370,24 @@ static zt_tok_status_e zt_verify_refetch(request_rec *r,
 }
 
 /*
+** The claims' view for the policy's table (zt_eval_view), unless the
+** token cache kept one: looked up once per token, not per decision.
+*/
+static void zt_token_view(request_rec *r, const zt_policy_t *pol, zt_token_t *tok)
+{
+    uint32_t n = zt_eval_view_size(pol->table);
+    uint32_t *view;
+
+    if (tok->claim_view != NULL && tok->nview == n) {
+        return;
+    }
+    view = apr_palloc(r->pool, ((apr_size_t)n + 1) * sizeof(*view));
+    zt_eval_view(pol->table, tok->claims, view);
+    tok->claim_view = view;
+    tok->nview = n;
+}
+
+/*
 ** zt_token_verify behind this process's verified-token cache (zt_tcache.h).
 ** The tag keeps tables, issuers and key-set generations apart; a hit has
 ** its time claims checked again, and must fit this section's size limit.
@@ -406,6 +424,9 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
                          conf->token_max, r->pool, tok, reason);
     if (st == ZT_TOK_UNKNOWN_KEY && ring != NULL) {
         st = zt_verify_refetch(r, conf, pol, &tag, now, jwt, len, tok, reason);
+    }
+    if (st == ZT_TOK_OK) {
+        zt_token_view(r, pol, tok);
     }
     if (st == ZT_TOK_OK && cache) {
         zt_tcache_put(cache, jwt, len, &tag, now, tok);
@@ -617,7 +638,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         return zt_refuse_binding(r, rq, &unbound);
     }
 
+    zt_token_view(r, pol, &tok);
     rq->facts.claims = tok.claims;
+    rq->facts.claim_view = tok.claim_view;
     zt_eval_decide(pol->table, &rq->facts, &rq->decision);
     switch (rq->decision.verdict) {
     case ZT_ALLOW:
@@ -753,6 +776,7 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
         /* Invalid input is answered (400) by the authn hook. */
         if (rq->route_status == ZT_ROUTE_OK && zt_input_valid(r, rq)) {
             rq->facts.claims = NULL;
+            rq->facts.claim_view = NULL;
             zt_eval_decide(rq->policy->table, &rq->facts, &rq->decision);
             if (rq->decision.verdict == ZT_ALLOW) {
                 const zt_body_refusal_t *x = zt_body_read(r, rq);

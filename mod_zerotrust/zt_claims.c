@@ -6,7 +6,8 @@
 /*
  * Claims as the token stage keeps them: a zt_jdoc_t (zt_jdoc.h), one flat
  * block of nodes.  A zt_val_t's ref is the claim's node, from which its
- * elements follow without the document.
+ * elements follow without the document.  Claim slots and views are in
+ * zt_cview.c.
  */
 #include <string.h>
 
@@ -63,6 +64,16 @@ void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
                    zt_val_t *v)
 {
     zt_claims_get_len(c, path, strlen(path), nparts, v);
+}
+
+void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,
+                        uint32_t slot, zt_val_t *v)
+{
+    v->type = ZT_V_MISSING;
+    v->ref = NULL;
+    if (c != NULL && view[slot] != 0) {
+        zt_val_from_node(&c->node[view[slot]], v);
+    }
 }
 
 int zt_val_equal(const zt_val_t *a, const zt_val_t *b)

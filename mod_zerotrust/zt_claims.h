@@ -8,14 +8,15 @@
  * @brief Read-only access to a verified token's claims, for the evaluator.
  *
  * The evaluator sees claims only through these calls, so the token stage
- * may keep them in whatever form verifies fastest.  Neither call
- * allocates.
+ * may keep them in whatever form verifies fastest.  Only the
+ * zt_claim_slots_* calls, made once per table at load, allocate.
  */
 #ifndef ZT_CLAIMS_H
 #define ZT_CLAIMS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <apr_pools.h>
 
 /** A verified token's payload; made by the token stage (zt_token.h). */
 typedef struct zt_claims zt_claims_t;
@@ -46,6 +47,74 @@ void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
 /** zt_claims_get() with the first name's length, @a len0, known. */
 void zt_claims_get_len(const zt_claims_t *c, const char *path, size_t len0,
                        uint32_t nparts, zt_val_t *v);
+
+/**
+ * Claim slots: the claim paths one decision table reads, numbered 0..n-1
+ * once at load, so that a token's claims are looked up by name once (a
+ * "view", zt_claims_view) and the evaluator then reads slot k with one
+ * array load instead of a name search per operand.
+ */
+typedef struct zt_claim_slots_s zt_claim_slots_t;
+
+/** An empty set of claim paths, in @a pool. */
+zt_claim_slots_t *zt_claim_slots_make(apr_pool_t *pool);
+
+/** The slot of @a path (@a nparts names joined by NUL, as
+ *  zt_claims_get), added when new.  Call zt_claim_slots_seal() after the
+ *  last one. */
+uint32_t zt_claim_slots_add(zt_claim_slots_t *cs, const char *path,
+                            uint32_t nparts);
+
+/**
+ * Index slot @a slot as a set in every view: the words of a string claim
+ * (OAuth "scope") or the string elements of an array claim, at most
+ * ZT_CLAIM_SET_MAX of them, so that zt_claims_set_has() answers without
+ * scanning.  Before zt_claim_slots_seal().
+ */
+void zt_claim_slots_index(zt_claim_slots_t *cs, uint32_t slot);
+
+/** Finish the set: no zt_claim_slots_add() after this. */
+void zt_claim_slots_seal(zt_claim_slots_t *cs);
+
+/** Number of slots. */
+uint32_t zt_claim_slots_count(const zt_claim_slots_t *cs);
+
+/** Entries (uint32_t) of a view: the slots, then the set indexes. */
+uint32_t zt_claim_slots_view_size(const zt_claim_slots_t *cs);
+
+/** Where in a view slot @a slot's set index starts, or UINT32_MAX when
+ *  it is not indexed. */
+uint32_t zt_claim_slots_set(const zt_claim_slots_t *cs, uint32_t slot);
+
+#define ZT_CLAIM_SET_MAX 16     /**< members a set index holds */
+
+/**
+ * Resolve every slot of @a cs in @a c into @a view (view_size entries):
+ * the claim's position in @a c, or 0 when it is missing (the same answer
+ * zt_claims_get gives), then index the sets.  Costs one hash probe per member of the token's
+ * objects that @a cs names, whatever the number of slots.  A view holds
+ * no address, so it stays valid with any copy of @a c.
+ */
+void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
+                    uint32_t *view);
+
+/** zt_claims_get() of slot @a slot through a view of @a c. */
+void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,
+                        uint32_t slot, zt_val_t *v);
+
+/** The hash a set index keeps of a member of @a len bytes. */
+uint32_t zt_claims_member_hash(const char *s, size_t len);
+
+/**
+ * Is the string @a s (@a len bytes, hash @a hash) a member of the claim
+ * indexed at @a set of @a view: a word of a string claim (words are
+ * separated by single spaces and never empty) or an element of an array
+ * claim?  1 or 0; -1 when the index cannot tell (the claim is missing,
+ * not a string or an array, or has more than ZT_CLAIM_SET_MAX members):
+ * then ask the claim itself.
+ */
+int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
+                      const char *s, uint32_t len, uint32_t hash);
 
 /** Is scalar @a a equal (same type and value) to an element of the array
  *  claim @a arr?  0 when @a arr is not an array claim. */

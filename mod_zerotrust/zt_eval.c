@@ -13,6 +13,13 @@
  * zt_claims.h.  String lengths of the operands are computed once, at
  * load (zt_eval_prepare).
  *
+ * A route normally has a block (zt_prog.h): its rules in order, each
+ * with its condition as a branch program over resolved operands.  A
+ * route without one (over the loader's memory budget) is decided
+ * from the table's rules and node trees; both ways share the comparisons
+ * below, so their answers are the same (test_eval checks).  Claims are
+ * read through the request's claim view when it has one, else by name.
+ *
  * Without a token, allow rules that are not public are skipped (only a
  * token could satisfy them), but every deny is still evaluated, with its
  * token operands missing: a deny on the client address must hold on a
@@ -23,11 +30,13 @@
 #include <string.h>
 
 #include "zt_eval.h"
+#include "zt_prog.h"
 #include "zt_word.h"
 
 typedef struct {
     const zt_table_t *t;
     const zt_request_t *rq;
+    const zt_pcond_t *pc;           /* the condition program running */
 } zt_eval_ctx_t;
 
 /* An operand's value.  A set is either a TOKEN claim that is not a scalar
@@ -96,6 +105,10 @@ static void zt_operand(const zt_eval_ctx_t *cx, uint32_t idx, zt_opval_t *ov)
     ov->san = 0;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
+        if (rq->claim_view != NULL && t->prog != NULL && t->prog->opnd_slot[idx] != ZT_NONE) {
+            zt_claims_get_slot(rq->claims, rq->claim_view, t->prog->opnd_slot[idx], v);
+            break;
+        }
         zt_claims_get_len(rq->claims, zt_table_str(t, o->str), t->opnd_len[idx],
                           o->n, v);
         break;
@@ -238,23 +251,34 @@ static int zt_member(const zt_request_t *rq, const zt_val_t *a, const zt_opval_t
     return a->type == ZT_V_STR && b->v.type == ZT_V_STR && zt_val_word_of(a, &b->v);
 }
 
-/* IN_LIST: @a a (a scalar, or a set of which some element counts) equals
- * one of the @a count literal operands listed from LIST index @a first. */
+/* IN_LIST can hold for @a a: a scalar, or a set of which some element
+ * counts. */
+static int zt_list_subject(const zt_opval_t *a)
+{
+    return zt_val_scalar(&a->v) || a->v.type == ZT_V_OTHER;
+}
+
+/* List member @a b is @a a (a scalar), or an element of @a a (a set). */
+static int zt_list_hit(const zt_request_t *rq, const zt_opval_t *a, const zt_opval_t *b)
+{
+    if (!zt_val_scalar(&b->v)) {
+        return 0;
+    }
+    return zt_val_scalar(&a->v) ? zt_val_equal(&a->v, &b->v) : zt_member(rq, &b->v, a);
+}
+
+/* IN_LIST: @a a equals one of the @a count literal operands listed from
+ * LIST index @a first. */
 static int zt_in_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
                       uint32_t first, uint32_t count)
 {
-    int scalar = zt_val_scalar(&a->v);
-
-    if (!scalar && a->v.type != ZT_V_OTHER) {
+    if (!zt_list_subject(a)) {
         return 0;
     }
     for (uint32_t k = 0; k < count; k++) {
         zt_opval_t b;
         zt_operand(cx, cx->t->lists[first + k], &b);
-        if (!zt_val_scalar(&b.v)) {
-            continue;
-        }
-        if (scalar ? zt_val_equal(&a->v, &b.v) : zt_member(cx->rq, &b.v, a)) {
+        if (zt_list_hit(cx->rq, a, &b)) {
             return 1;
         }
     }
@@ -328,6 +352,25 @@ static int zt_order(uint32_t op, int64_t a, int64_t b)
     }
 }
 
+/* Comparison @a op (EQ, NE, IN_CLAIM or an ordering) of two values. */
+static int zt_compare(const zt_eval_ctx_t *cx, uint32_t op, const zt_opval_t *a,
+                      const zt_opval_t *b)
+{
+    switch (op) {
+    case ZT_OP_EQ:
+    case ZT_OP_NE:
+        if (!zt_val_scalar(&a->v) || !zt_val_scalar(&b->v)) {
+            return 0;
+        }
+        return zt_val_equal(&a->v, &b->v) == (op == ZT_OP_EQ);
+    case ZT_OP_IN_CLAIM:
+        return zt_member(cx->rq, &a->v, b);
+    default:
+        return a->v.type == ZT_V_INT && b->v.type == ZT_V_INT
+               && zt_order(op, a->v.i, b->v.i);
+    }
+}
+
 /*
  * Evaluate node @a i.  This recurses, which is safe because the loader
  * verified that children come after their parents and that every node's
@@ -351,24 +394,14 @@ static int zt_eval_node(const zt_eval_ctx_t *cx, uint32_t i)
         return !zt_eval_node(cx, n->a);
     case ZT_OP_EQ:
     case ZT_OP_NE:
-        zt_operand(cx, n->a, &a);
-        zt_operand(cx, n->b, &b);
-        if (!zt_val_scalar(&a.v) || !zt_val_scalar(&b.v)) {
-            return 0;
-        }
-        return zt_val_equal(&a.v, &b.v) == (n->op == ZT_OP_EQ);
     case ZT_OP_LT:
     case ZT_OP_LE:
     case ZT_OP_GT:
     case ZT_OP_GE:
-        zt_operand(cx, n->a, &a);
-        zt_operand(cx, n->b, &b);
-        return a.v.type == ZT_V_INT && b.v.type == ZT_V_INT
-               && zt_order(n->op, a.v.i, b.v.i);
     case ZT_OP_IN_CLAIM:
         zt_operand(cx, n->a, &a);
         zt_operand(cx, n->b, &b);
-        return zt_member(cx->rq, &a.v, &b);
+        return zt_compare(cx, n->op, &a, &b);
     case ZT_OP_IN_LIST:
         zt_operand(cx, n->a, &a);
         return zt_in_list(cx, &a, n->b, n->c);
@@ -377,6 +410,103 @@ static int zt_eval_node(const zt_eval_ctx_t *cx, uint32_t i)
                && zt_in_cidr(cx, n->b, n->c);
     }
     return 0;   /* not reached: opcodes are verified at load */
+}
+
+/* ------------------------------------------------------------------ */
+/* Programs                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The value of an operand resolved for the matched route: the common
+ * kinds here, the rest as the table has them (zt_operand). */
+static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t *ov)
+{
+    const zt_request_t *rq = cx->rq;
+    zt_val_t *v = &ov->v;
+
+    ov->san = 0;
+    v->ref = NULL;
+    switch (o->kind) {
+    case ZT_OPND_TOKEN:
+        if (rq->claim_view == NULL || o->x == ZT_NONE) {
+            break;
+        }
+        zt_claims_get_slot(rq->claims, rq->claim_view, o->x, v);
+        return;
+    case ZT_OPND_PATH:
+        v->type = ZT_V_MISSING;
+        if (o->x < rq->match->nseg) {
+            zt_val_str(v, rq->match->seg[o->x].ptr, rq->match->seg[o->x].len);
+        }
+        return;
+    case ZT_OPND_STR:
+        zt_val_str(v, (const char *)cx->pc + o->y.idx, o->x);
+        return;
+    case ZT_OPND_INT:
+        zt_val_int(v, ZT_V_INT, o->y.num);
+        return;
+    case ZT_OPND_BOOL:
+        zt_val_int(v, ZT_V_BOOL, o->y.num);
+        return;
+    default:
+        break;
+    }
+    zt_operand(cx, (uint32_t)o->y.idx, ov);
+}
+
+/* zt_in_list over the route's constants @a c[0 .. count). */
+static int zt_pin_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
+                       const zt_popnd_t *c, uint32_t count)
+{
+    if (!zt_list_subject(a)) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        zt_opval_t b;
+        zt_poperand(cx, &c[k], &b);
+        if (zt_list_hit(cx->rq, a, &b)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Run condition program @a prog: does the condition hold? */
+static int zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog)
+{
+    uint32_t pc = prog->start;
+
+    cx->pc = prog;
+    while (pc < ZT_PC_YES) {
+        const zt_pins_t *in = &prog->ins[pc];
+        zt_opval_t a, b;
+        int ok;
+
+        switch (in->op) {
+        case ZT_OP_IN_LIST:
+            zt_poperand(cx, &in->a, &a);
+            ok = zt_pin_list(cx, &a, zt_pcond_consts(prog) + in->b.x,
+                             (uint32_t)in->b.y.num);
+            break;
+        case ZT_OP_IN_CIDR:
+            ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+            break;
+        case ZT_OP_IN_CLAIM:
+            if ((in->flags & ZT_PI_INDEXED) && cx->rq->claim_view != NULL
+                && (ok = zt_claims_set_has(cx->rq->claims, cx->rq->claim_view, in->set,
+                                           (const char *)prog + in->a.y.idx,
+                                           in->a.x, in->hash)) >= 0) {
+                break;
+            }
+            /* fall through */
+        default:
+            zt_poperand(cx, &in->a, &a);
+            zt_poperand(cx, &in->b, &b);
+            ok = zt_compare(cx, in->op, &a, &b);
+            break;
+        }
+        pc = ok ? in->t : in->f;
+    }
+    return pc == ZT_PC_YES;
 }
 
 /* ------------------------------------------------------------------ */
@@ -414,8 +544,9 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d)
 {
     zt_eval_ctx_t cx;
-    const zt_route_rec_t *r;
-    uint32_t allow = ZT_NONE;
+    const zt_route_rec_t *r = NULL;
+    const zt_proute_t *pr = NULL;
+    uint32_t allow = ZT_NONE, nrules, stepup;
     int token;
 
     d->verdict = ZT_DENY;
@@ -426,21 +557,56 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     }
     cx.t = t;
     cx.rq = rq;
+    cx.pc = NULL;
     token = rq->claims != NULL;
-    r = &t->routes[rq->match->route];
-    for (uint32_t k = 0; k < r->rref_count; k++) {
-        uint32_t ri = t->rrefs[r->rref_first + k];
-        const zt_rule_rec_t *rule = &t->rules[ri];
-        int public = (rule->flags & ZT_RULE_PUBLIC) != 0;
+    if (t->prog != NULL && t->prog->route[rq->match->route] != ZT_NONE) {
+        pr = (const zt_proute_t *)(const void *)
+             (t->prog->code + t->prog->route[rq->match->route]);
+        nrules = pr->nrules;
+        stepup = pr->stepup;
+        /* Ask for every condition's program at once: in a large table
+         * each is a cache miss, and they then overlap. */
+        for (uint32_t k = 0; k < nrules; k++) {
+            if (pr->rule[k].cond != ZT_NONE) {
+                __builtin_prefetch(t->prog->code + pr->rule[k].cond);
+            }
+        }
+    }
+    else {
+        r = &t->routes[rq->match->route];
+        nrules = r->rref_count;
+        stepup = r->stepup;
+    }
+    for (uint32_t k = 0; k < nrules; k++) {
+        uint32_t ri, effect;
+        int public, met;
 
-        if (rule->effect == ZT_EFFECT_ALLOW
+        if (pr != NULL) {
+            ri = pr->rule[k].rule;
+            effect = pr->rule[k].effect;
+            public = pr->rule[k].public;
+        }
+        else {
+            ri = t->rrefs[r->rref_first + k];
+            effect = t->rules[ri].effect;
+            public = (t->rules[ri].flags & ZT_RULE_PUBLIC) != 0;
+        }
+        if (effect == ZT_EFFECT_ALLOW
             && (allow != ZT_NONE || (!token && !public))) {
             continue;       /* one allow is enough; or only a token could */
         }
-        if (rule->cond != ZT_NONE && !zt_eval_node(&cx, rule->cond)) {
+        if (pr != NULL) {
+            met = pr->rule[k].cond == ZT_NONE
+                  || zt_prog_run(&cx, (const zt_pcond_t *)(const void *)
+                                      (t->prog->code + pr->rule[k].cond));
+        }
+        else {
+            met = t->rules[ri].cond == ZT_NONE || zt_eval_node(&cx, t->rules[ri].cond);
+        }
+        if (!met) {
             continue;
         }
-        if (rule->effect == ZT_EFFECT_DENY) {
+        if (effect == ZT_EFFECT_DENY) {
             d->rule = ri;   /* refs ascend: the first deny in rule order */
             d->verdict = token || public ? ZT_DENY : ZT_NEED_TOKEN;
             return;
@@ -452,21 +618,11 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         return;
     }
     d->rule = allow;
-    if (r->stepup != ZT_NONE && !zt_stepup_met(&cx, &t->stepups[r->stepup])) {
+    if (stepup != ZT_NONE && !zt_stepup_met(&cx, &t->stepups[stepup])) {
         /* Without a token the requirement cannot be met: ask for one. */
-        d->stepup = r->stepup;
+        d->stepup = stepup;
         d->verdict = token ? ZT_STEPUP : ZT_NEED_TOKEN;
         return;
     }
     d->verdict = ZT_ALLOW;
-}
-
-void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)
-{
-    uint32_t *len = apr_palloc(pool, ((size_t)t->nopnds + 1) * sizeof(uint32_t));
-
-    for (uint32_t i = 0; i < t->nopnds; i++) {
-        len[i] = (uint32_t)strlen(zt_table_str(t, t->opnds[i].str));
-    }
-    t->opnd_len = len;
 }

@@ -61,6 +61,9 @@ typedef struct {
 typedef struct {
     const zt_match_t *match;            /**< a successful zt_route_match */
     const zt_claims_t *claims;          /**< verified token, or NULL: none */
+    /** zt_eval_view() of @a claims for this table, or NULL: claims are
+     *  then looked up by name (same answers, slower). */
+    const uint32_t *claim_view;
 
     const zt_qparam_t *query;           /**< decoded query, in order */
     uint32_t nquery;
@@ -109,6 +112,17 @@ typedef struct {
  */
 void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d);
+
+/** Entries of a claim view for @a t (0: the table reads no claims). */
+uint32_t zt_eval_view_size(const zt_table_t *t);
+
+/**
+ * Look up, once per token, every claim the rules of @a t read, into
+ * @a view (zt_eval_view_size(t) entries): then a decision reads a claim
+ * with one array load (zt_request_t.claim_view).  Positions in @a c, not
+ * addresses: a view stays valid with any copy of @a c (the token cache).
+ */
+void zt_eval_view(const zt_table_t *t, const zt_claims_t *c, uint32_t *view);
 
 /**
  * Split and percent-decode the raw query string @a raw (without '?') into

@@ -46,6 +46,7 @@
 
 #include "zt_alg.h"
 #include "zt_eval.h"
+#include "zt_prog.h"
 #include "zt_word.h"
 
 #define ZT_NMETHODS 6               /* bits of ZT_M_ALL */
@@ -66,21 +67,46 @@ typedef struct {
     const char *text;
 } zt_trie_slot_t;
 
+/* A node is small (four to a cache line), so the nodes of one route's
+ * path, made one after another, share lines; what only the last node of
+ * a match needs, its routes, is apart. */
 typedef struct {
-    uint32_t lit_count;             /* literal children */
+    uint16_t methods;               /* ZT_M_* of the routes at or below */
+    uint16_t lits;                  /* literal children (saturating) */
     uint32_t capture, star;         /* child node, or ZT_NONE */
-    uint32_t methods;               /* ZT_M_* of the routes at or below */
+    uint32_t ends;                  /* its zt_trie_ends_t, or ZT_NONE */
+} zt_trie_node_t;
+_Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
+
+/* The routes of a node where a route ends. */
+typedef struct {
     uint32_t end[ZT_NMETHODS];      /* route ending here, or ZT_NONE */
     uint32_t glob[ZT_NMETHODS];     /* route ending in `**` here, or ZT_NONE */
-} zt_trie_node_t;
-_Static_assert(sizeof(zt_trie_node_t) == 64, "a trie node fills one cache line");
+} zt_trie_ends_t;
 
 struct zt_trie_s {
     zt_trie_node_t *nodes;          /* node 0 is the root ("/") */
     uint32_t nnodes;
+    zt_trie_ends_t *ends;
+    uint32_t nends;
     zt_trie_slot_t *slots;          /* literal edges, open addressing */
     uint32_t mask;                  /* slots - 1; a power of two minus one */
 };
+
+/* The route of method @a bit ending at @a n, else the one whose `**`
+ * starts there (@a glob_only: only that one); ZT_NONE when neither. */
+static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
+                                     const zt_trie_node_t *n, uint32_t bit,
+                                     int glob_only)
+{
+    const zt_trie_ends_t *e;
+
+    if (n->ends == ZT_NONE) {
+        return ZT_NONE;
+    }
+    e = &tr->ends[n->ends];
+    return e->end[bit] != ZT_NONE && !glob_only ? e->end[bit] : e->glob[bit];
+}
 
 /* ------------------------------------------------------------------ */
 /* Words                                                               */
@@ -147,12 +173,10 @@ static uint32_t zt_trie_node_new(struct zt_trie_s *tr)
     uint32_t i = tr->nnodes++;
     zt_trie_node_t *n = &tr->nodes[i];
 
-    n->lit_count = 0;
+    n->lits = 0;
     n->capture = n->star = ZT_NONE;
     n->methods = 0;
-    for (int k = 0; k < ZT_NMETHODS; k++) {
-        n->end[k] = n->glob[k] = ZT_NONE;
-    }
+    n->ends = ZT_NONE;
     return i;
 }
 
@@ -176,7 +200,9 @@ static uint32_t zt_trie_literal_child(zt_trie_build_t *b, uint32_t parent,
     e->len = (uint32_t)len;
     e->parent = parent;
     e->child = zt_trie_node_new(tr);
-    tr->nodes[parent].lit_count++;
+    if (tr->nodes[parent].lits < UINT16_MAX) {
+        tr->nodes[parent].lits++;
+    }
     apr_hash_set(b->lit, key, (apr_ssize_t)(sizeof(parent) + len),
                  (void *)(uintptr_t)b->nedges);
     return e->child;
@@ -215,7 +241,7 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     uint32_t node = 0, methods = r->methods & ZT_M_ALL;
     int glob = 0;
 
-    tr->nodes[0].methods |= methods;
+    tr->nodes[0].methods |= (uint16_t)methods;
     for (uint32_t k = 0; k < r->seg_count; k++) {
         const zt_seg_rec_t *s = &t->segs[r->seg_first + k];
         uint32_t next;
@@ -250,25 +276,23 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
             return 0;
         }
         node = next;
-        tr->nodes[node].methods |= methods;
+        tr->nodes[node].methods |= (uint16_t)methods;
+    }
+    if (tr->nodes[node].ends == ZT_NONE) {     /* at most one per route */
+        zt_trie_ends_t *e = &tr->ends[tr->nends];
+        for (int k = 0; k < ZT_NMETHODS; k++) {
+            e->end[k] = e->glob[k] = ZT_NONE;
+        }
+        tr->nodes[node].ends = tr->nends++;
     }
     for (uint32_t bit = 0; bit < ZT_NMETHODS; bit++) {
-        zt_trie_node_t *n = &tr->nodes[node];
+        zt_trie_ends_t *e = &tr->ends[tr->nodes[node].ends];
         if ((methods & (1u << bit)) != 0
-            && !zt_trie_claim(b, glob ? &n->glob[bit] : &n->end[bit], ri, bit)) {
+            && !zt_trie_claim(b, glob ? &e->glob[bit] : &e->end[bit], ri, bit)) {
             return 0;
         }
     }
     return 1;
-}
-
-/* @a size bytes of @a pool starting on a 64-byte cache line: a node (64
- * bytes) or a slot (32 on 64-bit systems) then never straddles two. */
-static void *zt_palloc_lines(apr_pool_t *pool, size_t size)
-{
-    uintptr_t p = (uintptr_t)apr_palloc(pool, size + 63);
-
-    return (void *)((p + 63) & ~(uintptr_t)63);
 }
 
 /* Enter the @a nedges edges into a table of at least twice as many slots. */
@@ -280,7 +304,7 @@ static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
     while (size < 2 * (uint64_t)nedges) {
         size *= 2;
     }
-    tr->slots = zt_palloc_lines(pool, size * sizeof(zt_trie_slot_t));
+    tr->slots = zt_palloc_large(pool, size * sizeof(zt_trie_slot_t));
     memset(tr->slots, 0, size * sizeof(zt_trie_slot_t));
     tr->mask = size - 1;
     for (uint32_t i = 0; i < nedges; i++) {
@@ -307,6 +331,7 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     struct zt_trie_s *tr = apr_pcalloc(pool, sizeof(*tr));
     size_t cap = (size_t)t->nsegs + 1;
     zt_trie_node_t *nodes;
+    zt_trie_ends_t *ends;
     zt_trie_edge_t *edges;
     zt_trie_build_t b;
     apr_status_t rv = APR_SUCCESS;
@@ -316,10 +341,12 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
      * what is used costs memory), then copied to the pool at its size:
      * routes that share prefixes share nodes. */
     nodes = tr->nodes = malloc(cap * sizeof(zt_trie_node_t));
+    ends = tr->ends = malloc(((size_t)t->nroutes + 1) * sizeof(zt_trie_ends_t));
     edges = malloc(cap * sizeof(zt_trie_edge_t));
-    if (nodes == NULL || edges == NULL
+    if (nodes == NULL || ends == NULL || edges == NULL
         || apr_pool_create(&b.tmp, pool) != APR_SUCCESS) {
         free(nodes);
+        free(ends);
         free(edges);
         *err = apr_psprintf(pool, "%s: out of memory building the route trie",
                             t->name);
@@ -340,12 +367,15 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     }
     apr_pool_destroy(b.tmp);
     if (rv == APR_SUCCESS) {
-        tr->nodes = zt_palloc_lines(pool, tr->nnodes * sizeof(zt_trie_node_t));
+        tr->nodes = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_node_t));
         memcpy(tr->nodes, nodes, tr->nnodes * sizeof(zt_trie_node_t));
+        tr->ends = zt_palloc_large(pool, ((size_t)tr->nends + 1) * sizeof(zt_trie_ends_t));
+        memcpy(tr->ends, ends, tr->nends * sizeof(zt_trie_ends_t));
         zt_trie_index(tr, edges, b.nedges, pool);
         t->trie = tr;
     }
     free(nodes);
+    free(ends);
     free(edges);
     return rv;
 }
@@ -456,7 +486,8 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 
 /* The literal child of node @a ni equal to segment @a i, or ZT_NONE.
  * A segment is hashed when first looked up: captures never are. */
-static uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
+static inline __attribute__((always_inline))
+uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_span_t *seg = &w->m->seg[i];
     uint32_t h, mask = w->tr->mask;
@@ -480,7 +511,10 @@ static uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
         }
         if (e->hash == h && e->parent == ni && e->len == seg->len
             && e->head == w->head[i]
-            && (seg->len <= 8 || memcmp(e->text + 8, seg->ptr + 8, seg->len - 8) == 0)) {
+            && (seg->len <= 8
+                || (seg->len <= 16   /* the last 8 bytes, inside both */
+                    ? zt_load8(e->text + seg->len - 8) == zt_load8(seg->ptr + seg->len - 8)
+                    : memcmp(e->text + 8, seg->ptr + 8, seg->len - 8) == 0))) {
             return e->child;
         }
     }
@@ -497,9 +531,9 @@ static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
         return ZT_NONE;
     }
     if (i == w->m->nseg) {
-        return n->end[bit] != ZT_NONE ? n->end[bit] : n->glob[bit];
+        return zt_trie_route(w->tr, n, bit, 0);
     }
-    if (n->lit_count != 0 && (c = zt_trie_find(w, ni, i)) != ZT_NONE
+    if (n->lits != 0 && (c = zt_trie_find(w, ni, i)) != ZT_NONE
         && (r = zt_trie_walk(w, c, i + 1)) != ZT_NONE) {
         return r;
     }
@@ -511,7 +545,7 @@ static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
         && (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
         return r;
     }
-    return n->glob[bit];
+    return zt_trie_route(w->tr, n, bit, 1);
 }
 
 /* The first path zt_trie_walk tries -- at each segment the literal child,
@@ -531,7 +565,7 @@ static uint32_t zt_trie_descend(zt_walk_t *w)
         const zt_trie_node_t *n = &tr->nodes[ni];
         uint32_t c = ZT_NONE;
 
-        if (n->lit_count != 0) {
+        if (n->lits != 0) {
             c = zt_trie_find(w, ni, i);
         }
         if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
@@ -545,31 +579,31 @@ static uint32_t zt_trie_descend(zt_walk_t *w)
         }
         ni = c;
     }
-    return tr->nodes[ni].end[bit] != ZT_NONE ? tr->nodes[ni].end[bit]
-                                             : tr->nodes[ni].glob[bit];
+    return zt_trie_route(tr, &tr->nodes[ni], bit, 0);
 }
 
-/* ZT_M_* bit of @a method: the common names compared as one word. */
+/* @a s is @a name, compared byte by byte: never read past the NUL of a
+ * shorter @a s. */
+static inline int zt_is(const char *s, const char *name)
+{
+    while (*name != '\0' && *s == *name) {
+        s++;
+        name++;
+    }
+    return *name == '\0' && *s == '\0';
+}
+
+/* ZT_M_* bit of @a method: the common names by their first byte. */
 static uint32_t zt_method_bit(const char *method)
 {
-    static const struct { uint64_t name; uint32_t bit; } common[] = {
-        { 0x544547ull, ZT_M_GET },              /* "GET" */
-        { 0x54534f50ull, ZT_M_POST },           /* "POST" */
-        { 0x545550ull, ZT_M_PUT },              /* "PUT" */
-        { 0x4843544150ull, ZT_M_PATCH },        /* "PATCH" */
-        { 0x4554454c4544ull, ZT_M_DELETE },     /* "DELETE" */
+    static const struct { const char *name; uint32_t bit; } common[] = {
+        { "GET", ZT_M_GET }, { "POST", ZT_M_POST }, { "PUT", ZT_M_PUT },
+        { "PATCH", ZT_M_PATCH }, { "DELETE", ZT_M_DELETE },
     };
-    uint64_t w = 0;
-    size_t k;
 
-    for (k = 0; k < 7 && method[k] != '\0'; k++) {
-        w |= (uint64_t)(unsigned char)method[k] << (8 * k);
-    }
-    if (k < 7) {
-        for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
-            if (common[i].name == w) {
-                return common[i].bit;
-            }
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
+        if (method[0] == common[i].name[0] && zt_is(method + 1, common[i].name + 1)) {
+            return common[i].bit;
         }
     }
     return zt_method_from_name(method, strlen(method));

@@ -56,6 +56,9 @@ typedef struct zt_table_s {
     /** Per BODY record, its schema compiled once by the loader
      *  (zt_body_prepare, zt_body.h).  Derived, like the trie. */
     const struct zt_bschema_s *schemas;
+    /** Per-route decision programs and claim slots, compiled by the
+     *  loader (zt_eval_prepare, zt_prog.h).  Derived, like the trie. */
+    const struct zt_prog_s *prog;
 } zt_table_t;
 
 /**
@@ -66,8 +69,8 @@ typedef struct zt_table_s {
 apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                                  const char **err);
 
-/** Compute what the evaluator derives from a verified table (opnd_len;
- *  zt_eval.c; called by the loader). */
+/** Compute what the evaluator derives from a verified table (opnd_len,
+ *  prog; zt_prog.c; called by the loader). */
 void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool);
 
 /**

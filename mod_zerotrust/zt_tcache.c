@@ -29,7 +29,10 @@
  *
  * Sharing between threads: an entry is one malloc'd block holding the
  * token, the kid and flat copies of the header and claims documents
- * (zt_jdoc.h: position-independent, so a memcpy is the copy).  Nothing in
+ * (zt_jdoc.h: position-independent, so a memcpy is the copy) and of the
+ * claims' view for the table in the tag (zt_eval_view: positions, not
+ * addresses, so it holds for the copy; the tag's table hash makes it the
+ * right table's).  Nothing in
  * it changes after the put; a hit takes a reference on the entry (an
  * atomic count) and hands out pointers into it, and the block is freed
  * by whoever drops the last reference, after every reader has dropped
@@ -69,13 +72,16 @@ struct zt_tc_entry_s {
     apr_size_t bytes;                       /* charged to the shard */
     const zt_jdoc_t *header;                /* in data[], the entry's own */
     const zt_jdoc_t *claims;
+    const uint32_t *view;                   /* the claims' view, or NULL */
+    uint32_t nview;
     const char *sub;                        /* inside claims, or NULL */
     const char *kid;                        /* after the token, or NULL */
     const char *token;                      /* in data[] */
     unsigned char table[ZT_HASH_LEN];
     apr_size_t len;
-    uint64_t data[];                        /* header, claims (each 8-aligned),
-                                               len bytes of token, the kid */
+    uint64_t data[];                        /* header, claims, view (each
+                                               8-aligned), len bytes of
+                                               token, the kid */
 };
 
 typedef struct {
@@ -350,6 +356,8 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     /* Read outside the lock: these members never change after the put. */
     out->header = e->header;
     out->claims = e->claims;
+    out->claim_view = e->view;
+    out->nview = e->nview;
     out->issuer = &tag->issuers[e->issuer];
     out->sub = e->sub;
     out->alg = zt_alg_name(e->alg);
@@ -366,7 +374,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     uint64_t h;
     zt_tc_shard_t *s;
     zt_tc_entry_t *e, *old, *dead = NULL;
-    apr_size_t kidlen, hsize, csize, size, idx;
+    apr_size_t kidlen, hsize, csize, vsize, size, idx;
     int64_t expires;
     uint32_t alg;
     char *at;
@@ -389,7 +397,8 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     alg = tok->alg != NULL ? zt_alg_from_name(tok->alg, strlen(tok->alg)) : 0;
     hsize = ZT_TC_ALIGN8(zt_jdoc_size(tok->header));
     csize = ZT_TC_ALIGN8(zt_jdoc_size(tok->claims));
-    size = sizeof(*e) + hsize + csize + len + kidlen;
+    vsize = tok->claim_view != NULL ? ZT_TC_ALIGN8((apr_size_t)tok->nview * sizeof(uint32_t)) : 0;
+    size = sizeof(*e) + hsize + csize + vsize + len + kidlen;
     if (expires <= now || idx >= tag->nissuers
         || ZT_TC_BLOCK(size) > s->max_bytes / 4
         || alg == 0 || (e = malloc(size)) == NULL) {
@@ -413,6 +422,12 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     memcpy(at + hsize, tok->claims, zt_jdoc_size(tok->claims));
     e->claims = (const zt_jdoc_t *)(at + hsize);
     at += hsize + csize;
+    if (tok->claim_view != NULL) {
+        memcpy(at, tok->claim_view, (apr_size_t)tok->nview * sizeof(uint32_t));
+        e->view = (const uint32_t *)(const void *)at;
+        e->nview = tok->nview;
+        at += vsize;
+    }
     /* "sub" as a pointer into the claims this entry keeps alive. */
     e->sub = zt_jdoc_get_str(e->claims, "sub");
     memcpy(e->table, tag->table, ZT_HASH_LEN);

@@ -27,8 +27,9 @@
  *
  * Thread safety: every function may be called from any thread at any time
  * between zt_tcache_create and the destruction of its pool.  A put copies
- * the header and claims documents (zt_jdoc.h: one flat block each) into
- * the entry; a hit hands out pointers to those copies, shared read-only
+ * the header and claims documents (zt_jdoc.h: one flat block each) and
+ * the claims' view (zt_token_t.claim_view, when set) into the entry; a
+ * hit hands out pointers to those copies, shared read-only
  * between threads and kept alive by a reference on the entry until the
  * caller's pool is cleared.  The caller must never modify them.
  */

@@ -67,6 +67,10 @@ typedef struct {
     const char *alg;            /**< the verified algorithm */
     const char *kid;            /**< kid of the verifying key, or NULL */
     int64_t exp;                /**< "exp" */
+    /** zt_eval_view() of claims for the table the token was verified
+     *  under (the module's, kept by the token cache), or NULL */
+    const uint32_t *claim_view;
+    uint32_t nview;             /**< its entries */
 } zt_token_t;
 
 /**

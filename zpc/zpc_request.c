@@ -236,6 +236,7 @@ int zpc_req_node_holds(const zt_table_t *t, const zpc_req_t *r,
     probe.routes = routes;
     probe.rrefs = rref;
     probe.nrrefs = 1;
+    probe.prog = NULL;      /* the programs were compiled from the real rules */
     zt_eval_decide(&probe, &r->rq, &d);
     return d.verdict == ZT_ALLOW;
 }

@@ -19,8 +19,10 @@
 #
 # Columns: zt p50/p99/mean are wall-clock ns of zt_route_match +
 # zt_eval_decide, each request the best of ZT_ROUNDS; zt instr the
-# instructions per decision; Cedar's are CPU time per statefulIsAuthorized
-# (best of 3), since its calls last long enough to be preempted.
+# instructions per decision; zt view ns the p50 of zt_eval_view, the
+# claims looked up once per token (the token stage's work, kept by the
+# token cache); Cedar's are CPU time per statefulIsAuthorized (best of
+# 3), since its calls last long enough to be preempted.
 #
 # The language features the generator uses beyond the basic ones (numeric
 # orderings, client.ip, tls.version, time.*, * and ** routes, include) are
@@ -160,7 +162,7 @@ $python - "$results" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 head = ("rules", "routes", "compile s", "table bytes", "zt p50 ns", "zt p99 ns",
-        "zt mean ns", "zt instr", "cedar p50 ns cpu", "cedar p99 ns cpu", "cedar load s", "cedar n")
+        "zt mean ns", "zt instr", "zt view ns", "cedar p50 ns cpu", "cedar p99 ns cpu", "cedar load s", "cedar n")
 print("| " + " | ".join(head) + " |")
 print("|" + "|".join("---:" for _ in head) + "|")
 def g(d, k, f="{:,}"):
@@ -172,6 +174,7 @@ for r in rows:
         "%.3f" % (int(c) / 1e9) if c.isdigit() else c,
         g(zt, "table_bytes"), g(zt, "p50_ns"), g(zt, "p99_ns"), g(zt, "mean_ns", "{:,.0f}"),
         "{:,.0f}".format(zt["ir"] / zt["requests"]) if "ir" in zt else "-",
+        g(zt, "view_p50_ns"),
         g(ce, "cpu_p50_ns"), g(ce, "cpu_p99_ns"),
         "%.2f" % (ce["load_ns"] / 1e9) if "load_ns" in ce else "-",
         g(ce, "timed")]) + " |")

@@ -18,11 +18,15 @@
 #include <strings.h>
 
 
+#include <apr_hash.h>
+#include <apr_strings.h>
+
 #include "zt_test.h"
 #include "zt_jdoc.h"
 #include "zt_ir_build.h"
 #include "zpc_back.h"
 #include "zt_eval.h"
+#include "zt_prog.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -86,13 +90,53 @@ static const char *header_of(void *ctx, const char *lname)
     return NULL;
 }
 
+/* @a t without its route programs: every route decided from the table's
+ * node trees (the loader's fallback), claim slots kept. */
+static const zt_table_t *tree_only(const zt_table_t *t)
+{
+    zt_table_t *c = apr_pmemdup(pool, t, sizeof(*t));
+    struct zt_prog_s *p = apr_pmemdup(pool, t->prog, sizeof(*t->prog));
+    uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
+
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        route[i] = ZT_NONE;
+    }
+    p->route = route;
+    c->prog = p;
+    return c;
+}
+
+/* Decide @a rq four ways -- route program or node trees, claims through
+ * a view or by name -- and insist on one answer. */
+static zt_decision_t decide_every_way(const zt_table_t *t, zt_request_t *rq)
+{
+    const zt_table_t *tree = tree_only(t);
+    uint32_t *view = apr_palloc(pool, (zt_eval_view_size(t) + 1) * sizeof(uint32_t));
+    zt_decision_t d, alt;
+
+    ck_assert_ptr_nonnull(t->prog);
+    ck_assert_uint_eq(t->prog->nblocks, t->nroutes);
+    zt_eval_view(t, rq->claims, view);
+    rq->claim_view = rq->claims != NULL ? view : NULL;
+    zt_eval_decide(t, rq, &d);
+    for (int way = 1; way < 4; way++) {
+        rq->claim_view = (way & 1) || rq->claims == NULL ? NULL : view;
+        zt_eval_decide(way >= 2 ? tree : t, rq, &alt);
+        ck_assert_msg(alt.verdict == d.verdict && alt.rule == d.rule
+                      && alt.stepup == d.stepup,
+                      "way %d: verdict %d rule %d stepup %d, program with "
+                      "view: %d %d %d", way, (int)alt.verdict, (int)alt.rule,
+                      (int)alt.stepup, (int)d.verdict, (int)d.rule, (int)d.stepup);
+    }
+    return d;
+}
+
 /* Decide @a method @a target ("/path?query") carrying @a q. */
 static zt_decision_t decide_rq(const zt_table_t *t, const char *method,
                                const char *target, const req_t *q)
 {
     zt_match_t m;
     zt_request_t rq;
-    zt_decision_t d;
     zt_qparam_t params[16];
     const char *qs = strchr(target, '?'), *err = NULL;
     char *path = apr_pstrndup(pool, target, qs ? (size_t)(qs - target) : strlen(target));
@@ -128,8 +172,7 @@ static zt_decision_t decide_rq(const zt_table_t *t, const char *method,
     rq.ncert_san = nsan;
     rq.tls_version = q->tls;
     rq.now = q->now;
-    zt_eval_decide(t, &rq, &d);
-    return d;
+    return decide_every_way(t, &rq);
 }
 
 static zt_decision_t decide(const zt_table_t *t, const char *method,
@@ -1049,6 +1092,223 @@ END_TEST
 /* Sets of claims                                                      */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Claim views                                                         */
+/* ------------------------------------------------------------------ */
+
+/* This round's names: 10 (5 in use) from a tiny alphabet, 0 to 24 bytes, so that
+ * names of one length often share their first and last 8 bytes (what the
+ * view's table compares first) and differ only in the middle. */
+static char *view_names[10];
+
+static void view_names_make(unsigned *seed)
+{
+    for (int i = 0; i < 10; i++) {
+        unsigned len = (unsigned)rand_r(seed) % 25;
+        int framed = rand_r(seed) % 2 && len > 16;
+        char *s = apr_palloc(pool, len + 1);
+
+        for (unsigned k = 0; k < len; k++) {
+            /* framed: only the middle differs from other framed names */
+            s[k] = framed && (k < 8 || k >= len - 8) ? 'f' : "ab"[rand_r(seed) % 2];
+        }
+        s[len] = '\0';
+        view_names[i] = s;
+    }
+}
+
+static char *view_name(unsigned *seed)
+{
+    return view_names[rand_r(seed) % 5];
+}
+
+/* A random JSON value over those names, nested up to @a depth. */
+static void view_value(unsigned *seed, int depth, char **out, int object)
+{
+    int kind = object ? 5 : rand_r(seed) % (depth > 0 ? 7 : 4);
+
+    switch (kind) {
+    case 0:  *out = apr_pstrcat(pool, *out, "1", NULL); break;
+    case 1:  *out = apr_pstrcat(pool, *out, "\"v\"", NULL); break;
+    case 2:  *out = apr_pstrcat(pool, *out, "true", NULL); break;
+    case 3:  *out = apr_pstrcat(pool, *out, "null", NULL); break;
+    case 4:  *out = apr_pstrcat(pool, *out, "[1,{\"a\":2}]", NULL); break;
+    default: {
+        int n = rand_r(seed) % 8;
+        apr_hash_t *seen = apr_hash_make(pool);
+
+        *out = apr_pstrcat(pool, *out, "{", NULL);
+        for (int k = 0; k < n; k++) {
+            char *name = view_name(seed);
+            if (apr_hash_get(seen, name, APR_HASH_KEY_STRING) != NULL) {
+                continue;       /* no duplicate names: the parser refuses them */
+            }
+            apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
+            *out = apr_pstrcat(pool, *out, apr_hash_count(seen) > 1 ? "," : "",
+                               "\"", name, "\":", NULL);
+            view_value(seed, depth - 1, out, 0);
+        }
+        *out = apr_pstrcat(pool, *out, "}", NULL);
+    }
+    }
+}
+
+/* A view answers exactly as a lookup by name, for every slot, on random
+ * documents and paths of up to 3 parts over colliding names. */
+START_TEST(claim_view_matches_lookup)
+{
+    unsigned seed = 20261129, found = 0;
+
+    for (int round = 0; round < 300; round++) {
+        zt_claim_slots_t *cs = zt_claim_slots_make(pool);
+        const char *paths[24];
+        uint32_t parts[24], slot[24], *view;
+        int npaths = 1 + rand_r(&seed) % 24;
+        char *json = "";
+        const zt_claims_t *c;
+
+        view_names_make(&seed);
+        for (int i = 0; i < npaths; i++) {
+            char buf[128];
+            size_t at = 0;
+
+            parts[i] = 1 + (uint32_t)rand_r(&seed) % 3;
+            for (uint32_t k = 0; k < parts[i]; k++) {
+                const char *n = view_name(&seed);
+                memcpy(buf + at, n, strlen(n) + 1);
+                at += strlen(n) + 1;
+            }
+            paths[i] = apr_pmemdup(pool, buf, at);
+            slot[i] = zt_claim_slots_add(cs, paths[i], parts[i]);
+            ck_assert_uint_lt(slot[i], (uint32_t)npaths);
+        }
+        zt_claim_slots_seal(cs);
+        view_value(&seed, 3, &json, 1);
+        c = claims_of(json);
+        view = apr_palloc(pool, (zt_claim_slots_count(cs) + 1) * sizeof(uint32_t));
+        zt_claims_view(c, cs, view);
+        for (int i = 0; i < npaths; i++) {
+            zt_val_t a, b;
+
+            zt_claims_get(c, paths[i], parts[i], &a);
+            zt_claims_get_slot(c, view, slot[i], &b);
+            ck_assert_msg(a.type == b.type && a.ref == b.ref,
+                          "round %d, %s, path %d (%u parts): by name %d, by "
+                          "view %d", round, json, i, parts[i], (int)a.type, (int)b.type);
+            found += a.type != ZT_V_MISSING;
+        }
+        zt_claims_view(NULL, cs, view);
+        for (int i = 0; i < npaths; i++) {
+            zt_val_t b;
+            zt_claims_get_slot(NULL, view, slot[i], &b);
+            ck_assert_int_eq(b.type, ZT_V_MISSING);
+        }
+    }
+    ck_assert_uint_gt(found, 300);      /* the paths do find claims */
+}
+END_TEST
+
+/* The word or element @a w of @a len bytes is in the space-separated
+ * @a list (words), or is one of @a n strings (elements): the evaluator's
+ * semantics, written plainly. */
+static int ref_word_of(const char *list, const char *w, size_t len)
+{
+    const char *p = list;
+
+    if (len == 0) {
+        return 0;
+    }
+    for (;;) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == len && memcmp(p, w, len) == 0) {
+            return 1;
+        }
+        if (e == NULL) {
+            return 0;
+        }
+        p = e + 1;
+    }
+}
+
+/* A set index answers as a scan of the claim: words of a string (runs of
+ * spaces, leading and trailing ones, up to 20 words: some over
+ * ZT_CLAIM_SET_MAX) and elements of an array (strings, "" and integers). */
+START_TEST(claim_set_index_matches_scan)
+{
+    static const char *const words[] = {
+        "", "a", "b", "ab", "a b", "orders:read", "orders:reaD", "orders:write",
+        "aaaaaaaaXaaaaaaaa", "aaaaaaaaYaaaaaaaa", "0123456789abcdefg"
+    };
+    const size_t nw = sizeof(words) / sizeof(words[0]);
+    unsigned seed = 4242, answered = 0, indexed_yes = 0;
+
+    for (int round = 0; round < 400; round++) {
+        zt_claim_slots_t *cs = zt_claim_slots_make(pool);
+        uint32_t ss = zt_claim_slots_add(cs, "s", 1), sa = zt_claim_slots_add(cs, "a", 1);
+        char str[512] = "", *json;
+        const char *arr = "[", *sep = "";
+        int nwords = rand_r(&seed) % 21, nelem = rand_r(&seed) % 21;
+        const zt_claims_t *c;
+        uint32_t *view;
+
+        for (int k = 0; k < nwords; k++) {
+            const char *w = words[1 + rand_r(&seed) % (nw - 1)];
+            strcat(str, rand_r(&seed) % 5 == 0 ? "  " : " ");
+            strcat(str, strchr(w, ' ') ? "x" : w);      /* a word has no space */
+        }
+        for (int k = 0; k < nelem; k++) {
+            arr = rand_r(&seed) % 4 == 0
+                  ? apr_psprintf(pool, "%s%s%d", arr, sep, rand_r(&seed) % 3)
+                  : apr_psprintf(pool, "%s%s\"%s\"", arr, sep, words[rand_r(&seed) % nw]);
+            sep = ",";
+        }
+        json = apr_psprintf(pool, "{\"s\":\"%s\",\"a\":%s]}", str, arr);
+        zt_claim_slots_index(cs, ss);
+        zt_claim_slots_index(cs, sa);
+        zt_claim_slots_seal(cs);
+        ck_assert_uint_ne(zt_claim_slots_set(cs, ss), UINT32_MAX);
+        c = claims_of(json);
+        view = apr_palloc(pool, zt_claim_slots_view_size(cs) * sizeof(uint32_t));
+        zt_claims_view(c, cs, view);
+        for (size_t k = 0; k < nw; k++) {
+            size_t len = strlen(words[k]);
+            uint32_t h = zt_claims_member_hash(words[k], len);
+            int want_s = ref_word_of(str, words[k], len);
+            int got_s = zt_claims_set_has(c, view, zt_claim_slots_set(cs, ss),
+                                          words[k], (uint32_t)len, h);
+            int got_a = zt_claims_set_has(c, view, zt_claim_slots_set(cs, sa),
+                                          words[k], (uint32_t)len, h);
+            int want_a = strstr(arr, apr_psprintf(pool, "\"%s\"", words[k])) != NULL;
+
+            ck_assert_msg(got_s == -1 || got_s == want_s, "%s: \"%s\" in s: %d, want %d",
+                          json, words[k], got_s, want_s);
+            ck_assert_msg(got_a == -1 || got_a == want_a, "%s: \"%s\" in a: %d, want %d",
+                          json, words[k], got_a, want_a);
+            /* the index answers exactly when the members fit */
+            ck_assert_int_eq(got_s == -1, nwords > ZT_CLAIM_SET_MAX);
+            answered += (got_s >= 0) + (got_a >= 0);
+            indexed_yes += (got_s == 1) + (got_a == 1);
+        }
+    }
+    ck_assert_uint_gt(answered, 2000);
+    ck_assert_uint_gt(indexed_yes, 500);
+    {   /* a view without its claims answers nothing */
+        zt_claim_slots_t *cs = zt_claim_slots_make(pool);
+        uint32_t *view, slot = zt_claim_slots_add(cs, "scope", 1);
+
+        zt_claim_slots_index(cs, slot);
+        zt_claim_slots_seal(cs);
+        view = apr_palloc(pool, zt_claim_slots_view_size(cs) * sizeof(uint32_t));
+        zt_claims_view(claims_of("{\"scope\":\"a b\"}"), cs, view);
+        ck_assert_int_eq(zt_claims_set_has(NULL, view, zt_claim_slots_set(cs, slot), "a", 1,
+                                           zt_claims_member_hash("a", 1)), -1);
+        zt_claims_view(NULL, cs, view);
+        ck_assert_int_eq(view[slot], 0);
+    }
+}
+END_TEST
+
 START_TEST(claim_sets_in_list)
 {
     zpc_ir_t *ir = zb_new(pool, "sets", "s.ztp");
@@ -1435,6 +1695,8 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, tls_version);
     tcase_add_test(tc, time_of_day_and_week);
     tcase_add_test(tc, claim_sets_in_list);
+    tcase_add_test(tc, claim_view_matches_lookup);
+    tcase_add_test(tc, claim_set_index_matches_scan);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");

@@ -173,6 +173,39 @@ START_TEST(hit_returns_the_verified_token)
 }
 END_TEST
 
+/* A token's claim view (zt_token_t.claim_view) is kept with its claims,
+ * copied, and a token put without one comes back without one. */
+START_TEST(keeps_the_claim_view)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+    char *jwt = zt_tc_token(pool, 1, NOW + 300, &tok);
+    char *jwt2 = zt_tc_token(pool, 2, NOW + 300, &(zt_token_t){ 0 });
+    uint32_t view[5] = { 7, 0, 3, 0xffffffffu, 12 };
+
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 0, 0, 0), APR_SUCCESS);
+    tok.claim_view = view;
+    tok.nview = 5;
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW, pool, &out), 1);
+    ck_assert_ptr_nonnull(out.claim_view);
+    ck_assert_ptr_ne(out.claim_view, view);
+    ck_assert_uint_eq(out.nview, 5);
+    ck_assert_int_eq(memcmp(out.claim_view, view, sizeof(view)), 0);
+    ck_assert_uint_eq((uintptr_t)out.claim_view % 4, 0);
+    ck_assert_str_eq(out.sub, "user-1");     /* the rest as before */
+    ck_assert_int_eq(memcmp(out.claims, tok.claims, zt_jdoc_size(tok.claims)), 0);
+
+    tok.claim_view = NULL;
+    tok.nview = 0;
+    ck_assert_int_eq(zt_tcache_put(c, jwt2, strlen(jwt2), &tag, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt2, strlen(jwt2), &tag, NOW, pool, &out), 1);
+    ck_assert_ptr_null(out.claim_view);
+    ck_assert_uint_eq(out.nview, 0);
+}
+END_TEST
+
 START_TEST(one_byte_differs)
 {
     zt_tcache_t *c;
@@ -638,6 +671,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     zt_test_timeout(tc, 120);
     tcase_add_test(tc, hit_returns_the_verified_token);
+    tcase_add_test(tc, keeps_the_claim_view);
     tcase_add_test(tc, one_byte_differs);
     tcase_add_test(tc, trust_boundary);
     tcase_add_test(tc, expiry);

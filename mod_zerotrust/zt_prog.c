@@ -1,0 +1,428 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * zt_eval_prepare: compile a verified table's rules into per-route
+ * decision programs (layout and meaning in zt_prog.h) and number its
+ * claim paths (zt_claims.h slots).  Runs once per load; everything lives
+ * in the table's pool.  The table was verified, so indices are in range,
+ * and a condition is a tree of at most ZT_MAX_COND_NODES nodes (shared
+ * subtrees counted each time) and ZT_MAX_COND_DEPTH levels, which bounds
+ * the compiler's recursion and one rule's instructions.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "zt_eval.h"
+#include "zt_prog.h"
+
+/* Blocks beyond this budget are not built (their routes are decided
+ * from the table): a table whose rules cover many routes each must not
+ * make a load take unbounded memory. */
+#define ZT_PROG_BUDGET(t)   (8 * (uint64_t)(t)->size + (1u << 20))
+
+/* A growable array in malloc'd space. */
+typedef struct {
+    void *p;
+    size_t n, cap;                  /* elements */
+} zt_pvec_t;
+
+/* Room for @a more elements of @a size bytes; NULL when out of memory. */
+static void *zt_pvec_grow(zt_pvec_t *v, size_t more, size_t size)
+{
+    if (v->n + more > v->cap) {
+        size_t cap = v->cap ? v->cap : 64;
+        void *p;
+        while (cap < v->n + more) {
+            cap *= 2;
+        }
+        if ((p = realloc(v->p, cap * size)) == NULL) {
+            return NULL;
+        }
+        v->p = p;
+        v->cap = cap;
+    }
+    return (char *)v->p + v->n * size;
+}
+
+typedef struct {
+    const zt_table_t *t;
+    const uint32_t *opnd_slot;
+    const zt_claim_slots_t *slots;
+    const zt_route_rec_t *r;        /* the route being compiled */
+    zt_pins_t *ins;                 /* its instructions, last first */
+    uint32_t n;
+    zt_pvec_t consts;               /* zt_popnd_t: IN_LIST members */
+    zt_pvec_t bytes;                /* char: string literals */
+    int full;                       /* over ZT_PC_MAX, or out of memory */
+    int path;                       /* a PATH operand was resolved */
+} zt_pbuild_t;
+
+/* The code being built, in malloc'd space: it moves as it grows, so it
+ * is addressed by offsets. */
+typedef struct {
+    unsigned char *p;
+    uint64_t len, cap, budget;
+} zt_pcode_t;
+
+#define ZT_PROG_UNSET   0xfffffffeu /* a shared condition not compiled yet */
+
+/* Segment index of capture @a name in the route, or ZT_NONE. */
+static uint32_t zt_prog_capture(const zt_pbuild_t *b, const char *name)
+{
+    const zt_table_t *t = b->t;
+
+    for (uint32_t i = 0; i < b->r->seg_count; i++) {
+        const zt_seg_rec_t *s = &t->segs[b->r->seg_first + i];
+        if (s->kind == ZT_SEG_CAPTURE && strcmp(zt_table_str(t, s->str), name) == 0) {
+            return i;
+        }
+    }
+    return ZT_NONE;
+}
+
+static void zt_prog_operand(zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
+{
+    const zt_table_t *t = b->t;
+    const zt_opnd_rec_t *r = &t->opnds[idx];
+
+    o->kind = r->kind;
+    o->x = 0;
+    o->y.idx = idx;
+    switch (r->kind) {
+    case ZT_OPND_TOKEN:
+        o->x = b->opnd_slot[idx];
+        break;
+    case ZT_OPND_PATH:
+        o->x = zt_prog_capture(b, zt_table_str(t, r->str));
+        b->path = 1;
+        break;
+    case ZT_OPND_STR: {   /* offset in the bytes; made the block's later */
+        char *at = zt_pvec_grow(&b->bytes, t->opnd_len[idx], 1);
+        if (at == NULL) {
+            b->full = 1;
+            break;
+        }
+        memcpy(at, zt_table_str(t, r->str), t->opnd_len[idx]);
+        o->x = t->opnd_len[idx];
+        o->y.idx = b->bytes.n;
+        b->bytes.n += t->opnd_len[idx];
+        break;
+    }
+    case ZT_OPND_INT:
+    case ZT_OPND_BOOL:
+        o->y.num = r->num;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Emit the instructions of node @a ni, to continue at @a yes when it holds
+ * and at @a no when not; returns where it starts.  Instructions are
+ * emitted successors first and reversed later, so indices here count from
+ * the end. */
+static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t no)
+{
+    const zt_node_rec_t *n = &b->t->nodes[ni];
+    zt_pins_t *in;
+
+    switch (n->op) {
+    case ZT_OP_TRUE:
+        return yes;
+    case ZT_OP_AND:
+        return zt_prog_cond(b, n->a, zt_prog_cond(b, n->b, yes, no), no);
+    case ZT_OP_OR:
+        return zt_prog_cond(b, n->a, yes, zt_prog_cond(b, n->b, yes, no));
+    case ZT_OP_NOT:
+        return zt_prog_cond(b, n->a, no, yes);
+    case ZT_OP_IN_CIDR:
+        if (b->t->opnds[n->a].kind != ZT_OPND_CLIENT_IP) {
+            return no;
+        }
+        break;
+    default:
+        break;
+    }
+    if (b->n >= ZT_PC_MAX) {
+        b->full = 1;
+        return no;
+    }
+    in = &b->ins[b->n];
+    memset(in, 0, sizeof(*in));
+    in->op = (uint16_t)n->op;
+    in->t = (uint16_t)yes;
+    in->f = (uint16_t)no;
+    zt_prog_operand(b, n->a, &in->a);
+    if (n->op == ZT_OP_IN_CIDR) {
+        in->b.kind = ZT_OPND__COUNT;    /* not an operand: a CIDR range */
+        in->b.x = n->b;
+        in->b.y.num = n->c;
+    }
+    else if (n->op == ZT_OP_IN_LIST) {
+        zt_popnd_t *c = zt_pvec_grow(&b->consts, n->c, sizeof(zt_popnd_t));
+        in->b.kind = ZT_OPND__COUNT;    /* not an operand: constants */
+        in->b.x = (uint32_t)b->consts.n;
+        in->b.y.num = n->c;
+        if (c == NULL) {
+            b->full = 1;
+        }
+        for (uint32_t k = 0; c != NULL && k < n->c; k++) {
+            zt_prog_operand(b, b->t->lists[n->b + k], &c[k]);
+        }
+        b->consts.n += c != NULL ? n->c : 0;
+    }
+    else {
+        zt_prog_operand(b, n->b, &in->b);
+    }
+    if (n->op == ZT_OP_IN_CLAIM && in->a.kind == ZT_OPND_STR && in->b.kind == ZT_OPND_TOKEN
+        && (in->set = zt_claim_slots_set(b->slots, in->b.x)) != UINT32_MAX) {
+        const zt_opnd_rec_t *lit = &b->t->opnds[n->a];
+        in->flags = ZT_PI_INDEXED;
+        in->hash = zt_claims_member_hash(zt_table_str(b->t, lit->str), b->t->opnd_len[n->a]);
+    }
+    return b->n++;
+}
+
+static uint16_t zt_prog_flip(uint32_t pc, uint32_t n)
+{
+    return (uint16_t)(pc >= ZT_PC_YES ? pc : n - 1 - pc);
+}
+
+/* A string literal's bytes at @a base + its offset in the bytes. */
+static void zt_prog_place(zt_popnd_t *o, uint64_t base)
+{
+    if (o->kind == ZT_OPND_STR) {
+        o->y.idx += base;
+    }
+}
+
+static apr_status_t zt_unmap(void *data)
+{
+    void **m = data;
+
+    munmap(m[0], (size_t)(uintptr_t)m[1]);
+    return APR_SUCCESS;
+}
+
+void *zt_palloc_large(apr_pool_t *pool, size_t len)
+{
+    size_t huge = (size_t)2 << 20, size = (len + huge - 1) & ~(huge - 1);
+    void *p, **m;
+
+    if (len < huge / 2) {       /* small: the pool's own memory */
+        return zt_palloc_aligned(pool, len);
+    }
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return zt_palloc_aligned(pool, len);
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);    /* a hint; refused is fine */
+#endif
+    m = apr_palloc(pool, 2 * sizeof(void *));
+    m[0] = p;
+    m[1] = (void *)(uintptr_t)size;
+    apr_pool_cleanup_register(pool, m, zt_unmap, apr_pool_cleanup_null);
+    return p;
+}
+
+void *zt_palloc_aligned(apr_pool_t *pool, size_t len)
+{
+    uintptr_t p = (uintptr_t)apr_palloc(pool, len + 63);
+
+    return (void *)((p + 63) & ~(uintptr_t)63);
+}
+
+/* @a need bytes (rounded up to 8) zeroed at the end of the code: their
+ * offset, or ZT_NONE past the budget or out of memory. */
+static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need)
+{
+    uint64_t at = c->len;
+
+    need = (need + 7) & ~(uint64_t)7;
+    if (at + need > c->budget || at + need >= ZT_PROG_UNSET) {
+        return ZT_NONE;
+    }
+    if (at + need > c->cap) {
+        uint64_t cap = c->cap ? c->cap : 4096;
+        unsigned char *p;
+        while (cap < at + need) {
+            cap *= 2;
+        }
+        if ((p = realloc(c->p, cap)) == NULL) {
+            return ZT_NONE;
+        }
+        c->p = p;
+        c->cap = cap;
+    }
+    memset(c->p + at, 0, need);
+    c->len = at + need;
+    return (uint32_t)at;
+}
+
+/* Compile condition node @a cond into a program at the end of @a code:
+ * its offset (ZT_NONE when over the limits), and whether it read a PATH
+ * operand (then it holds only for this route) in b->path. */
+static uint32_t zt_prog_condition(zt_pbuild_t *b, zt_pcode_t *code, uint32_t cond)
+{
+    uint32_t start, at;
+    uint64_t base;
+    zt_pcond_t *pc;
+    zt_popnd_t *consts;
+
+    b->n = 0;
+    b->consts.n = 0;
+    b->bytes.n = 0;
+    b->full = 0;
+    b->path = 0;
+    start = zt_prog_cond(b, cond, ZT_PC_YES, ZT_PC_NO);
+    base = sizeof(zt_pcond_t) + (uint64_t)b->n * sizeof(zt_pins_t)
+           + (uint64_t)b->consts.n * sizeof(zt_popnd_t);
+    if (b->full || (at = zt_pcode_alloc(code, base + b->bytes.n)) == ZT_NONE) {
+        return ZT_NONE;
+    }
+    pc = (zt_pcond_t *)(void *)(code->p + at);
+    pc->ninsns = b->n;
+    pc->nconsts = (uint32_t)b->consts.n;
+    pc->start = zt_prog_flip(start, b->n);  /* 0, or a verdict */
+    for (uint32_t i = 0; i < b->n; i++) {
+        zt_pins_t *in = &pc->ins[i];
+        *in = b->ins[b->n - 1 - i];
+        in->t = zt_prog_flip(in->t, b->n);
+        in->f = zt_prog_flip(in->f, b->n);
+        zt_prog_place(&in->a, base);
+        zt_prog_place(&in->b, base);
+    }
+    consts = (zt_popnd_t *)(void *)(pc->ins + b->n);
+    for (size_t k = 0; k < b->consts.n; k++) {
+        consts[k] = ((const zt_popnd_t *)b->consts.p)[k];
+        zt_prog_place(&consts[k], base);
+    }
+    if (b->bytes.n > 0) {
+        memcpy((char *)pc + base, b->bytes.p, b->bytes.n);
+    }
+    return at;
+}
+
+/* Append route @a ri's block, then the programs of its rules' conditions
+ * not compiled yet, to @a code; the block's offset, or ZT_NONE over the
+ * limits.  @a shared[rule] remembers conditions any route can use. */
+static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pcode_t *code, uint32_t ri,
+                              uint32_t *shared)
+{
+    const zt_table_t *t = b->t;
+    const zt_route_rec_t *r = &t->routes[ri];
+    uint32_t at = zt_pcode_alloc(code, sizeof(zt_proute_t)
+                                       + (uint64_t)r->rref_count * sizeof(zt_prule_t));
+    zt_proute_t *pr;
+
+    if (at == ZT_NONE) {
+        return ZT_NONE;
+    }
+    b->r = r;
+    pr = (zt_proute_t *)(void *)(code->p + at);
+    pr->nrules = r->rref_count;
+    pr->stepup = r->stepup;
+    for (uint32_t k = 0; k < r->rref_count; k++) {
+        uint32_t rix = t->rrefs[r->rref_first + k];
+        const zt_rule_rec_t *rule = &t->rules[rix];
+        uint32_t cond = ZT_NONE;
+
+        if (rule->cond != ZT_NONE) {
+            cond = shared[rix];
+            if (cond == ZT_PROG_UNSET) {
+                cond = zt_prog_condition(b, code, rule->cond);
+                if (cond == ZT_NONE) {
+                    return ZT_NONE;
+                }
+                if (!b->path) {
+                    shared[rix] = cond;
+                }
+            }
+        }
+        pr = (zt_proute_t *)(void *)(code->p + at);     /* the code moves */
+        pr->rule[k].rule = rix;
+        pr->rule[k].cond = cond;
+        pr->rule[k].effect = (uint8_t)rule->effect;
+        pr->rule[k].public = (rule->flags & ZT_RULE_PUBLIC) != 0;
+    }
+    return at;
+}
+
+static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
+{
+    uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
+    uint32_t *shared = malloc(((size_t)t->nrules + 1) * sizeof(uint32_t));
+    zt_pcode_t code = { NULL, 0, 0, ZT_PROG_BUDGET(t) };
+    zt_pbuild_t b;
+
+    memset(&b, 0, sizeof(b));
+    b.t = t;
+    b.opnd_slot = p->opnd_slot;
+    b.slots = p->slots;
+    b.ins = malloc(ZT_PC_MAX * sizeof(zt_pins_t));
+    for (uint32_t i = 0; i < t->nrules && shared != NULL; i++) {
+        shared[i] = ZT_PROG_UNSET;
+    }
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        route[i] = b.ins != NULL && shared != NULL ? zt_prog_route(&b, &code, i, shared)
+                                                   : ZT_NONE;
+        p->nblocks += route[i] != ZT_NONE;
+    }
+    free(b.ins);
+    free(b.consts.p);
+    free(b.bytes.p);
+    free(shared);
+    /* Copy at its size, in large pages when it is large. */
+    p->code = zt_palloc_large(pool, code.len + 8);
+    if (code.len > 0) {
+        memcpy((void *)p->code, code.p, code.len);
+    }
+    free(code.p);
+    p->code_len = code.len;
+    p->route = route;
+}
+
+void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)
+{
+    uint32_t *len = apr_palloc(pool, ((size_t)t->nopnds + 1) * sizeof(uint32_t));
+    uint32_t *slot = apr_palloc(pool, ((size_t)t->nopnds + 1) * sizeof(uint32_t));
+    struct zt_prog_s *p = apr_pcalloc(pool, sizeof(*p));
+    zt_claim_slots_t *cs = zt_claim_slots_make(pool);
+
+    for (uint32_t i = 0; i < t->nopnds; i++) {
+        const zt_opnd_rec_t *o = &t->opnds[i];
+        len[i] = (uint32_t)strlen(zt_table_str(t, o->str));
+        slot[i] = o->kind == ZT_OPND_TOKEN
+                  ? zt_claim_slots_add(cs, zt_table_str(t, o->str), o->n) : ZT_NONE;
+    }
+    for (uint32_t i = 0; i < t->nnodes; i++) {     /* "x" in token.scope */
+        const zt_node_rec_t *n = &t->nodes[i];
+        if (n->op == ZT_OP_IN_CLAIM && t->opnds[n->a].kind == ZT_OPND_STR
+            && slot[n->b] != ZT_NONE) {
+            zt_claim_slots_index(cs, slot[n->b]);
+        }
+    }
+    zt_claim_slots_seal(cs);
+    t->opnd_len = len;
+    p->opnd_slot = slot;
+    p->slots = cs;
+    zt_prog_build(t, p, pool);
+    t->prog = p;
+}
+
+uint32_t zt_eval_view_size(const zt_table_t *t)
+{
+    return t->prog != NULL ? zt_claim_slots_view_size(t->prog->slots) : 0;
+}
+
+void zt_eval_view(const zt_table_t *t, const zt_claims_t *c, uint32_t *view)
+{
+    if (t->prog != NULL) {
+        zt_claims_view(c, t->prog->slots, view);
+    }
+}
