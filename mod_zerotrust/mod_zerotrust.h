@@ -259,9 +259,12 @@ typedef struct {
  */
 int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
                   const char *jwt, apr_size_t len, zt_bind_refusal_t *out);
-/** The DPoP proof algorithms accepted, space-separated (algs=, and the
- *  resource metadata's dpop_signing_alg_values_supported). */
-const char *zt_bind_algs(apr_pool_t *pool);
+/** The DPoP proof algorithms accepted, space-separated (the algs= of
+ *  DPoP challenges), made once in post_config. */
+const char *zt_bind_algs(void);
+/** The same set as ZT_ALG_* bits (the resource metadata's
+ *  dpop_signing_alg_values_supported). */
+uint32_t zt_bind_alg_mask(void);
 void zt_bind_pre_config(apr_pool_t *pconf);
 /** post_config: the shared DPoP replay cache. */
 int zt_bind_post_config(apr_pool_t *pconf, server_rec *s);

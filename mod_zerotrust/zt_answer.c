@@ -118,7 +118,7 @@ void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
     }
     if (rq && rq->dpop) {
         value = apr_pstrcat(r->pool, value, ", algs=\"",
-                            zt_bind_algs(r->pool), "\"", NULL);
+                            zt_bind_algs(), "\"", NULL);
     }
     /* err_headers_out: ap_send_error_response keeps only these. */
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",

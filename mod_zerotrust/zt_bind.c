@@ -54,6 +54,9 @@ static const zt_dpop_conf_t zt_dpop_defaults = {
     .skew = ZT_DPOP_SKEW, .nonce_key = NULL, .nonce_period = ZT_NONCE_PERIOD
 };
 static zt_dpop_conf_t zt_dpop_conf;
+/* zt_dpop_conf.algs as the algs= text of DPoP challenges: fixed once the
+ * configuration is read, so made in post_config, not per refusal. */
+static const char *zt_dpop_algs_text;
 static int zt_nonce_on;                 /* ZeroTrustDPoPNonce on */
 /* The key of the server nonces: random per generation, made before the
  * children fork, so all of them make and accept the same nonces. */
@@ -64,6 +67,7 @@ static zt_replay_t *zt_replay_set;      /* in shared memory, or NULL */
 static apr_status_t zt_bind_forget(void *unused)
 {
     zt_dpop_conf = zt_dpop_defaults;
+    zt_dpop_algs_text = NULL;
     zt_nonce_on = 0;
     zt_replay_nslots = ZT_REPLAY_DEFAULT;
     zt_replay_set = NULL;
@@ -133,6 +137,7 @@ int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
     if ((zt_replay_set = zt_bind_replay_set(s)) == NULL) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    zt_dpop_algs_text = zt_dpop_alg_names(pconf, zt_dpop_conf.algs);
     zt_dpop_conf.nonce_key = NULL;
     if (zt_nonce_on) {
         rv = apr_generate_random_bytes(zt_nonce_key, sizeof(zt_nonce_key));
@@ -147,9 +152,14 @@ int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-const char *zt_bind_algs(apr_pool_t *pool)
+const char *zt_bind_algs(void)
 {
-    return zt_dpop_alg_names(pool, zt_dpop_conf.algs);
+    return zt_dpop_algs_text ? zt_dpop_algs_text : "";
+}
+
+uint32_t zt_bind_alg_mask(void)
+{
+    return zt_dpop_conf.algs;
 }
 
 /* ------------------------------------------------------------------ */

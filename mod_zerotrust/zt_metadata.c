@@ -21,6 +21,8 @@
 #include "http_request.h"
 #include "http_ssl.h"
 
+#include "zt_alg.h"
+
 
 APLOG_USE_MODULE(zerotrust);
 
@@ -40,32 +42,25 @@ static json_t *zt_metadata_list(const char *const *v, uint32_t n)
     return a;
 }
 
-/* The words of a space-separated list as a JSON array, or NULL if none. */
-static json_t *zt_metadata_words(const char *list)
+/* The algorithms of a ZT_ALG_* set as a JSON array, or NULL if none. */
+static json_t *zt_metadata_algs(uint32_t algs)
 {
-    json_t *a = json_array();
-    const char *end;
+    json_t *a;
 
-    while (a != NULL && list != NULL && *list != '\0') {
-        end = strchr(list, ' ');
-        if (end == NULL) {
-            end = list + strlen(list);
-        }
-        if (end > list) {
-            json_array_append_new(a, json_stringn(list, (size_t)(end - list)));
-        }
-        list = *end ? end + 1 : end;
+    if (algs == 0 || (a = json_array()) == NULL) {
+        return NULL;
     }
-    if (a != NULL && json_array_size(a) == 0) {
-        json_decref(a);
-        a = NULL;
+    for (uint32_t bit = 1; bit <= ZT_ALG_ALL; bit <<= 1) {
+        if ((algs & bit) && zt_alg_name(bit) != NULL) {
+            json_array_append_new(a, json_string(zt_alg_name(bit)));
+        }
     }
     return a;
 }
 
 /* The document, members in RFC 9728 section 2's order; NULL when out of
  * memory. */
-static char *zt_metadata_text(const zt_dir_conf_t *conf, apr_pool_t *pool)
+static char *zt_metadata_text(const zt_dir_conf_t *conf)
 {
     const zt_resource_t *res = conf->resource;
     json_t *doc = json_object();
@@ -87,7 +82,7 @@ static char *zt_metadata_text(const zt_dir_conf_t *conf, apr_pool_t *pool)
                         json_pack("[s]", "header"));
     /* Any issuer's token may be DPoP-bound (cnf.jkt): the proof algorithms
      * are the server's (ZeroTrustDPoPAlgorithms), not the table's. */
-    if ((v = zt_metadata_words(zt_bind_algs(pool))) != NULL) {
+    if ((v = zt_metadata_algs(zt_bind_alg_mask())) != NULL) {
         json_object_set_new(doc, "dpop_signing_alg_values_supported", v);
     }
     text = json_dumps(doc, JSON_INDENT(2));
@@ -137,7 +132,7 @@ static int zt_metadata_handler(request_rec *r)
                                          "No protected resource metadata "
                                          "is published here.");
     }
-    if ((text = zt_metadata_text(conf, r->pool)) == NULL) {
+    if ((text = zt_metadata_text(conf)) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00040)
                       "cannot build the resource metadata document");
         return HTTP_INTERNAL_SERVER_ERROR;
