@@ -196,7 +196,7 @@ static int zt_no_policy(request_rec *r, const zt_dir_conf_t *conf)
 ** that answers ap_ssl_conn_is_ssl) says what TLS is; a proxy in front
 ** that terminates TLS is plain HTTP here, and needs the directive Off.
 */
-static int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf)
+int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf)
 {
     return !conf->require_tls || ap_ssl_conn_is_ssl(r->connection);
 }

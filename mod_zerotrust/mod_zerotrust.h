@@ -274,6 +274,10 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg);
 const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
                               const char *period);
+/** ZeroTrustRequireTLS: 1 when @a r may be served (TLS, or the directive
+ *  is off); the API and the metadata handler share the rule. */
+int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf);
+
 /** Remove every incoming header a ZeroTrustClaimHeader names (zt_identity.c). */
 void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf);
 

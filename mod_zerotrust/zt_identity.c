@@ -22,20 +22,6 @@
 
 APLOG_USE_MODULE(zerotrust);
 
-void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf)
-{
-    const zt_claim_header_t *h;
-    int i;
-
-    if (!conf->claim_headers) {
-        return;
-    }
-    h = (const zt_claim_header_t *)conf->claim_headers->elts;
-    for (i = 0; i < conf->claim_headers->nelts; i++) {
-        apr_table_unset(r->headers_in, h[i].header);
-    }
-}
-
 static int zt_identity_names(const zt_dir_conf_t *conf, const char *name)
 {
     const zt_claim_header_t *h;
@@ -51,6 +37,30 @@ static int zt_identity_names(const zt_dir_conf_t *conf, const char *name)
         }
     }
     return 0;
+}
+
+/* Remove the headers @a conf names from the request, except those @a keep
+ * (a previous request's configuration, or NULL) names too. */
+static void zt_identity_unset(request_rec *r, const zt_dir_conf_t *conf,
+                              const zt_dir_conf_t *keep)
+{
+    const zt_claim_header_t *h;
+    int i;
+
+    if (!conf->claim_headers) {
+        return;
+    }
+    h = (const zt_claim_header_t *)conf->claim_headers->elts;
+    for (i = 0; i < conf->claim_headers->nelts; i++) {
+        if (!zt_identity_names(keep, h[i].header)) {
+            apr_table_unset(r->headers_in, h[i].header);
+        }
+    }
+}
+
+void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf)
+{
+    zt_identity_unset(r, conf, NULL);
 }
 
 /*
@@ -69,18 +79,8 @@ static int zt_identity_header_parser(request_rec *r)
                                                      &zerotrust_module);
     const zt_dir_conf_t *prev = r->prev ? ap_get_module_config(
         r->prev->per_dir_config, &zerotrust_module) : NULL;
-    const zt_claim_header_t *h;
-    int i;
 
-    if (!conf->claim_headers) {
-        return DECLINED;
-    }
-    h = (const zt_claim_header_t *)conf->claim_headers->elts;
-    for (i = 0; i < conf->claim_headers->nelts; i++) {
-        if (!zt_identity_names(prev, h[i].header)) {
-            apr_table_unset(r->headers_in, h[i].header);
-        }
-    }
+    zt_identity_unset(r, conf, prev);
     return DECLINED;
 }
 

@@ -19,7 +19,6 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "http_ssl.h"
 
 #include "zt_alg.h"
 
@@ -101,7 +100,7 @@ static int zt_metadata_handler(request_rec *r)
     }
     conf = ap_get_module_config(r->per_dir_config, &zerotrust_module);
     /* Transport first, as for the API: ZeroTrustRequireTLS. */
-    if (conf->require_tls && !ap_ssl_conn_is_ssl(r->connection)) {
+    if (!zt_transport_ok(r, conf)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00038)
                       "%s %s: plain HTTP refused for the resource metadata "
                       "(ZeroTrustRequireTLS is on)", r->method,
