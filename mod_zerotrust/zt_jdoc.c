@@ -26,6 +26,7 @@
 #include <apr_strings.h>
 
 #include "zt_jdoc.h"
+#include "zt_utf8.h"
 
 #define ZT_JP_STACK_NODES  128      /* scratch on the stack: a token's worth */
 #define ZT_JP_STACK_TEXT   1024
@@ -183,46 +184,6 @@ static int zt_jp_unicode(zt_jp_t *jp, const unsigned char *p, char **o)
     return used;
 }
 
-/*
-** One UTF-8 sequence of 2 to 4 bytes at @a p (its lead byte >= 0x80):
-** its length, or 0 when it is not the shortest form of a scalar value
-** (Unicode 15, table 3-7).
-*/
-static int zt_jp_utf8(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-    int n;
-
-    if (c < 0xc2) {
-        return 0;                   /* continuation byte, or overlong lead */
-    }
-    if (c < 0xe0) {
-        n = 2;
-    }
-    else if (c < 0xf0) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;   /* not U+D800..DFFF */
-    }
-    else if (c < 0xf5) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;   /* not above U+10FFFF */
-    }
-    else {
-        return 0;
-    }
-    if (end - p < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (int k = 2; k < n; k++) {
-        if ((p[k] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
-
 /* The string at jp->p (its opening quote) into node @a idx. */
 static int zt_jp_string(zt_jp_t *jp, int64_t idx)
 {
@@ -285,7 +246,7 @@ static int zt_jp_string(zt_jp_t *jp, int64_t idx)
             return zt_jp_fail(jp, p, "control character in a string");
         }
         else {
-            if ((n = zt_jp_utf8(p, end)) == 0) {
+            if ((n = (int)zt_utf8_seq(p, (size_t)(end - p))) == 0) {
                 return zt_jp_fail(jp, p, "invalid UTF-8");
             }
             memcpy(o, p, (size_t)n);

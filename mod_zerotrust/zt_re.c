@@ -446,7 +446,8 @@ static zt_re_t *zt_re_quant(zt_re_parser_t *ps, zt_re_t *atom)
     if (ps->pos < ps->len && ps->p[ps->pos] == '?') {
         ps->pos++;                  /* lazy: the same whole-string match */
     }
-    if (ps->pos < ps->len && strchr("*+?{", ps->p[ps->pos]) != NULL) {
+    if (ps->pos < ps->len && ps->p[ps->pos] != '\0'
+        && strchr("*+?{", ps->p[ps->pos]) != NULL) {
         return zt_re_fail(ps, ps->pos, 1, "a quantifier '%c' after a "
                           "quantifier (put the first in a group)",
                           ps->p[ps->pos]);
@@ -538,7 +539,8 @@ static zt_re_t *zt_re_seq(zt_re_parser_t *ps)
         if ((a = zt_re_atom(ps)) == NULL) {
             return NULL;
         }
-        while (ps->pos < ps->len && strchr("*+?{", ps->p[ps->pos]) != NULL) {
+        while (ps->pos < ps->len && ps->p[ps->pos] != '\0'
+               && strchr("*+?{", ps->p[ps->pos]) != NULL) {
             if ((a = zt_re_quant(ps, a)) == NULL) {
                 return NULL;
             }

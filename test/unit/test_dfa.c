@@ -122,6 +122,25 @@ START_TEST(test_match_nul)
 }
 END_TEST
 
+/* A NUL inside the pattern (the API takes a length) is never read as a
+ * quantifier: "a\0" must not become a*. */
+START_TEST(test_pattern_nul)
+{
+    const void *img;
+    size_t len;
+    char err[256];
+
+    if (zt_dfa_compile("a\0", 2, pool, &img, &len, err, sizeof(err)) == 0) {
+        ck_assert_int_eq(zt_dfa_match(img, "", 0), 0);
+        ck_assert_int_eq(zt_dfa_match(img, "aaaa", 4), 0);
+        ck_assert_int_eq(zt_dfa_match(img, "a\0", 2), 1);
+    }
+    else {
+        ck_assert_msg(err[0] != '\0', "a refusal says why");
+    }
+}
+END_TEST
+
 /* Equal languages make equal images: the DFA is minimal. */
 START_TEST(test_minimal)
 {
@@ -517,6 +536,7 @@ static Suite *dfa_suite(void)
     zt_test_timeout(tc, 120);
     tcase_add_test(tc, test_match_cases);
     tcase_add_test(tc, test_match_nul);
+    tcase_add_test(tc, test_pattern_nul);
     tcase_add_test(tc, test_minimal);
     tcase_add_test(tc, test_no_backtracking);
     tcase_add_test(tc, test_errors);
