@@ -516,13 +516,23 @@ const char *zt_violation_where(const zt_violation_t *v)
            : v->where == ZT_VIOL_QUERY ? "query" : "header";
 }
 
-const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
+const char *zt_violation_why(const zt_violation_t *v, char *buf, size_t size)
 {
     if (size > 0) {
         /* A value is quoted; "missing", "undeclared", "appears twice" not. */
-        snprintf(buf, size, "%s.%s: %s%s, expected %s",
-                 zt_violation_where(v), v->name,
+        snprintf(buf, size, "%s%s, expected %s",
                  v->found[0] == '"' ? "found " : "", v->found, v->expected);
+    }
+    return buf;
+}
+
+const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
+{
+    char why[ZT_VIOLATION_WHY_SIZE];
+
+    if (size > 0) {
+        snprintf(buf, size, "%s.%s: %s", zt_violation_where(v), v->name,
+                 zt_violation_why(v, why, sizeof(why)));
     }
     return buf;
 }
