@@ -22,6 +22,7 @@
 #include <openssl/hmac.h>
 
 #include "zt_alg.h"
+#include "zt_ascii.h"
 #include "zt_b64.h"
 #include "zt_dpop.h"
 #include "zt_format.h"
@@ -225,13 +226,6 @@ int zt_dpop_nonce_ok(const unsigned char key[32], uint32_t period,
 /* ------------------------------------------------------------------ */
 /* htu                                                                 */
 
-static int zt_hex(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int zt_unreserved(int c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
@@ -356,7 +350,8 @@ const char *zt_dpop_htu(apr_pool_t *pool, const char *uri, size_t len)
         if (*p == '%') {
             int hi, lo, c;
 
-            if (end - p < 3 || (hi = zt_hex(p[1])) < 0 || (lo = zt_hex(p[2])) < 0) {
+            if (end - p < 3 || (hi = zt_hexval((unsigned char)p[1])) < 0
+                || (lo = zt_hexval((unsigned char)p[2])) < 0) {
                 return NULL;
             }
             c = hi * 16 + lo;
