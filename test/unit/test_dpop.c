@@ -26,7 +26,7 @@
 #include "zt_dpop.h"
 #include "zt_format.h"
 #include "zt_jdoc.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_replay.h"
 #include "zt_test.h"
 
@@ -186,16 +186,15 @@ START_TEST(valid_proofs)
 {
     zt_dpop_proof_t p;
     char want[ZT_THUMB_SIZE];
-    json_t *j;
+    const zt_jdoc_t *j;
     const char *err;
 
     ck_assert_int_eq(check(good_proof(), "GET", URI, TOKEN, &p), ZT_DPOP_OK);
     ck_assert_str_eq(p.jti, "j-1");
     ck_assert_int_eq(p.iat, NOW);
-    j = zt_json_parse(jwk(k_ec, ""), strlen(jwk(k_ec, "")), 4096, pool, &err);
+    j = zt_jdoc_parse(jwk(k_ec, ""), strlen(jwk(k_ec, "")), 4096, pool, &err);
     ck_assert_ptr_nonnull(j);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, want), 1);
-    json_decref(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, want), 1);
     ck_assert_str_eq(p.jkt, want);
     /* EdDSA, and no token: then no ath is needed. */
     ck_assert_int_eq(check(sign(k_ed, hdr("EdDSA", k_ed, ""),
@@ -226,16 +225,21 @@ START_TEST(thumbprints)
         "\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}";
     char out[ZT_THUMB_SIZE];
     const char *err;
-    json_t *j;
+    const zt_jdoc_t *j;
 
-    j = zt_json_parse(rsa, strlen(rsa), 4096, pool, &err);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, out), 1);
+    j = zt_jdoc_parse(rsa, strlen(rsa), 4096, pool, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, out), 1);
     ck_assert_str_eq(out, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
-    json_decref(j);
-    j = zt_json_parse(okp, strlen(okp), 4096, pool, &err);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, out), 1);
+    j = zt_jdoc_parse(okp, strlen(okp), 4096, pool, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, out), 1);
     ck_assert_str_eq(out, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
-    json_decref(j);
+    /* a member of the wrong type: no thumbprint */
+    j = zt_jdoc_parse("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":7}", 35,
+                      4096, pool, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, out), 0);
     /* x5t#S256 is plain SHA-256 of the DER: of "abc", FIPS 180-2 */
     zt_dpop_cert_thumb((const unsigned char *)"abc", 3, out);
     ck_assert_str_eq(out, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
