@@ -483,6 +483,71 @@ START_TEST(hostile_bytes)
 }
 END_TEST
 
+/* A valid proof of exactly @a want bytes: good_claims plus a "pad" claim
+ * sized so (an ES256 signature is always 86 characters), signed once. */
+static char *proof_of_len(size_t want)
+{
+    const char *h = b64s(hdr("ES256", k_ec, ""));
+    char *claims = good_claims();
+    size_t base = strlen(claims), fixed = strlen(h) + 1 + 1 + 86;
+
+    for (size_t pad = 0; pad < want; pad++) {
+        /* ",\"pad\":\"...\"" before the closing brace: 9 bytes and pad */
+        size_t n = base + 9 + pad;
+
+        if (fixed + (4 * n + 2) / 3 == want) {
+            char *p = apr_palloc(pool, pad + 1);
+
+            memset(p, 'p', pad);
+            p[pad] = '\0';
+            claims[base - 1] = '\0';
+            return sign(k_ec, hdr("ES256", k_ec, ""),
+                        apr_pstrcat(pool, claims, ",\"pad\":\"", p, "\"}",
+                                    NULL));
+        }
+    }
+    return NULL;
+}
+
+/* ZT_DPOP_MAX_LEN is the largest proof: one that size is verified in
+ * full, one byte more is refused unread, as is the fuzz seed over 8 KiB
+ * (a signed, otherwise valid proof). */
+START_TEST(size_limit)
+{
+    char *at = proof_of_len(ZT_DPOP_MAX_LEN);
+    char *over = proof_of_len(ZT_DPOP_MAX_LEN + 1);
+    zt_dpop_proof_t p;
+    const char *why = NULL;
+    char buf[ZT_DPOP_MAX_LEN + 1024];
+    FILE *f;
+    size_t n;
+    char *nl;
+
+    if (over == NULL) {         /* base64url has no length 4k+1 */
+        over = proof_of_len(ZT_DPOP_MAX_LEN + 2);
+    }
+    ck_assert_ptr_nonnull(at);
+    ck_assert_uint_eq(strlen(at), ZT_DPOP_MAX_LEN);
+    ck_assert_int_eq(check_proof(at), ZT_DPOP_OK);
+    ck_assert_ptr_nonnull(over);
+    ck_assert_uint_eq(zt_dpop_verify(over, ZT_DPOP_MAX_LEN + 1, "GET", URI,
+                                     TOKEN, strlen(TOKEN), NOW, &conf, pool,
+                                     &p, &why), ZT_DPOP_TOO_LARGE);
+    ck_assert_str_eq(why, "the DPoP proof is too large");
+    ck_assert_int_eq(check_proof(over), ZT_DPOP_TOO_LARGE);
+    /* the seed: "proof\nhtu", as fuzz_dpop reads it */
+    f = fopen(ZT_SRCDIR "/test/fuzz/corpus/dpop/oversized", "rb");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    ck_assert_ptr_nonnull(nl = strchr(buf, '\n'));
+    *nl = '\0';
+    ck_assert_uint_gt(strlen(buf), ZT_DPOP_MAX_LEN);
+    ck_assert_int_eq(check_proof(buf), ZT_DPOP_TOO_LARGE);
+}
+END_TEST
+
 static const zt_claims_t *doc(const char *json)
 {
     const char *err;
@@ -684,6 +749,7 @@ static Suite *dpop_suite(void)
     tcase_add_test(tc, htu_compare);
     tcase_add_test(tc, htu_normalise);
     tcase_add_test(tc, hostile_bytes);
+    tcase_add_test(tc, size_limit);
     tcase_add_test(tc, cnf);
     tcase_add_test(tc, nonces);
     suite_add_tcase(s, tc);
