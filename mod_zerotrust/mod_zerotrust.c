@@ -473,7 +473,7 @@ static int zt_input(request_rec *r, zt_req_t *rq)
 {
     const zt_violation_t *v = &rq->violation;
     const char *problem, *reason, *name, *why;
-    char text[512];
+    char text[512], whybuf[ZT_VIOLATION_WHY_SIZE];
 
     if (zt_input_valid(r, rq)) {
         return OK;
@@ -494,10 +494,7 @@ static int zt_input(request_rec *r, zt_req_t *rq)
      * audit record and the answer as it is. */
     reason = apr_pstrdup(r->pool, zt_violation_text(v, text, sizeof(text)));
     name = apr_pstrcat(r->pool, zt_violation_where(v), ".", v->name, NULL);
-    /* "query.limit: found ..." -> "found ..." for invalid-params */
-    why = strncmp(reason, name, strlen(name)) == 0
-          && strncmp(reason + strlen(name), ": ", 2) == 0
-          ? reason + strlen(name) + 2 : reason;
+    why = apr_pstrdup(r->pool, zt_violation_why(v, whybuf, sizeof(whybuf)));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00033)
                   "%s %s: the request breaks the contract of its route: %s",
                   r->method, zt_esc(r, r->uri), reason);

@@ -120,6 +120,8 @@ typedef struct {
     const char *azp;                /**< verified "azp", or NULL */
     int dpop;                       /**< Authorization used the DPoP scheme */
     struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
+    const struct zt_cert_s *cert;   /**< zt_cert_get's answer, once ... */
+    int cert_known;                 /**< ... it has been asked */
 } zt_req_t;
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
@@ -151,6 +153,29 @@ static inline const char *zt_stepup_acr(const zt_table_t *t,
 {
     return zt_table_str(t, t->opnds[t->lists[st->acr_first + i]].str);
 }
+
+/* zt_cert.c: the connection's verified client certificate, read once. */
+/**
+ * A verified client certificate as read from mod_ssl's SSL_CLIENT_CERT,
+ * once per connection and certificate (in c->pool): what client.cert.*,
+ * cnf.x5t#S256 and the audit record's cert_subject use.
+ */
+typedef struct zt_cert_s {
+    const char *pem;                /**< as mod_ssl exported it (the key) */
+    const char *subject;            /**< RFC 2253 as SSL_CLIENT_S_DN by
+                                         default, or NULL: unreadable */
+    const char *const *san;         /**< DNS, URI, e-mail SANs, in order */
+    uint32_t nsan;
+    const char *thumb;              /**< RFC 8705 x5t#S256: base64url of
+                                         SHA-256 of the DER, or NULL:
+                                         unreadable */
+} zt_cert_t;
+/** 1 when mod_ssl verified a client certificate on @a r's connection
+ *  (SSL_CLIENT_VERIFY "SUCCESS"; "GENEROUS" does not count). */
+int zt_cert_verified(request_rec *r);
+/** The verified client certificate's record, or NULL when there is none;
+ *  asked of mod_ssl once per request. */
+const zt_cert_t *zt_cert_get(request_rec *r);
 
 /* zt_request.c: what the evaluator may know about a request. */
 /** The table reads client.cert.subject or client.cert.san: the client

@@ -374,35 +374,21 @@ static const char *zt_audit_request_id(request_rec *r)
 
 /*
 ** The subject of the client certificate mod_ssl verified, RFC 2253, or
-** NULL.  When the request's facts hold it (the table reads
-** client.cert.subject) that string is used; otherwise mod_ssl prints it,
-** the same string by default (zt_request.c).  Only "SUCCESS" counts, as
-** for client.cert.
+** NULL: the connection's record of it (zt_cert.c), the string
+** client.cert.subject sees; mod_ssl's own when the record has none.
 */
 static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
 {
-    conn_rec *c = r->connection;
-    const char *verify;
+    const zt_cert_t *cert = zt_cert_get(r);
 
-    if (rq->built) {
-        if (!rq->facts.cert) {
-            return NULL;
-        }
-        if (rq->facts.cert_subject) {
-            return rq->facts.cert_subject;
-        }
+    if (cert == NULL) {
+        return NULL;
     }
-    else {
-        if (!ap_ssl_conn_is_ssl(c)) {
-            return NULL;
-        }
-        verify = ap_ssl_var_lookup(r->pool, r->server, c, r,
-                                   "SSL_CLIENT_VERIFY");
-        if (!verify || strcmp(verify, "SUCCESS") != 0) {
-            return NULL;
-        }
+    if (cert->subject != NULL) {
+        return cert->subject;
     }
-    return ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_S_DN");
+    return ap_ssl_var_lookup(r->pool, r->server, r->connection, r,
+                             "SSL_CLIENT_S_DN");
 }
 
 /* "2026-11-29T01:02:03.456Z".  From httpd's cache of exploded recent

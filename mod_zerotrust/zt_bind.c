@@ -33,12 +33,6 @@
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
-#include "http_ssl.h"
-
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "zt_alg.h"
 #include "zt_dpop.h"
@@ -389,50 +383,11 @@ static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
     }
 }
 
-/*
-** base64url(SHA-256(DER)) of the connection's client certificate, when
-** mod_ssl verified one; NULL otherwise.
-*/
-static const char *zt_bind_cert_thumb(request_rec *r)
-{
-    conn_rec *c = r->connection;
-    const char *verify, *pem;
-    unsigned char *der = NULL;
-    char *thumb = NULL;
-    X509 *x = NULL;
-    BIO *bio;
-    int n;
-
-    if (!ap_ssl_conn_is_ssl(c)) {
-        return NULL;
-    }
-    verify = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_VERIFY");
-    if (!verify || strcmp(verify, "SUCCESS") != 0) {
-        return NULL;
-    }
-    pem = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_CERT");
-    if (!pem || !*pem) {
-        return NULL;
-    }
-    if ((bio = BIO_new_mem_buf(pem, -1)) != NULL) {
-        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-    }
-    if (x != NULL && (n = i2d_X509(x, &der)) > 0) {
-        thumb = apr_palloc(r->pool, ZT_THUMB_SIZE);
-        zt_dpop_cert_thumb(der, (size_t)n, thumb);
-    }
-    OPENSSL_free(der);
-    X509_free(x);
-    ERR_clear_error();
-    return thumb;
-}
-
 int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
                   const char *jwt, apr_size_t len, zt_bind_refusal_t *out)
 {
     uint32_t need = tok->issuer ? tok->issuer->binding : ZT_BIND_NONE;
-    const char *thumb;
+    const zt_cert_t *cert;
     zt_dpop_cnf_t cnf;
 
     if (zt_dpop_cnf_read(tok->claims, &cnf) != 0) {
@@ -452,13 +407,13 @@ int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
                               "proof");
     }
     if (cnf.x5t != NULL) {
-        if ((thumb = zt_bind_cert_thumb(r)) == NULL) {
+        if ((cert = zt_cert_get(r)) == NULL || cert->thumb == NULL) {
             return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
                                   "cnf_no_cert", "the token is bound to a "
                                   "client certificate, and the connection "
                                   "has none");
         }
-        if (strcmp(thumb, cnf.x5t) != 0) {
+        if (strcmp(cert->thumb, cnf.x5t) != 0) {
             return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
                                   "cnf_mismatch", "the token is bound to "
                                   "another client certificate");

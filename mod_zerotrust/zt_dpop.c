@@ -16,16 +16,15 @@
 #include <strings.h>
 
 #include <apr_strings.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "zt_alg.h"
+#include "zt_ascii.h"
 #include "zt_b64.h"
 #include "zt_dpop.h"
 #include "zt_format.h"
-#include "zt_json.h"
 #include "zt_jwk.h"
 #include "zt_jws.h"
 
@@ -76,20 +75,29 @@ void zt_dpop_cert_thumb(const unsigned char *der, size_t len,
     zt_thumb(der, len, out);
 }
 
+/* String member @a name of object @a obj, or NULL. */
+static const char *zt_dpop_member_str(const zt_jnode_t *obj, const char *name)
+{
+    const zt_jnode_t *v = zt_jnode_member(obj, name, strlen(name));
+
+    return v != NULL && v->type == ZT_J_STR ? zt_jnode_str(v) : NULL;
+}
+
 /*
 ** RFC 7638: SHA-256 over the key's required members, in lexical order,
-** without whitespace.  Called once zt_jwk_from_json accepted the key, so
+** without whitespace.  Called once zt_jwk_from_jnode accepted the key, so
 ** the members are there, strings, and base64url or a known curve name:
 ** nothing in them needs escaping.
 */
-int zt_dpop_jwk_thumb(json_t *jwk, apr_pool_t *pool, char out[ZT_THUMB_SIZE])
+int zt_dpop_jwk_thumb(const zt_jnode_t *jwk, apr_pool_t *pool,
+                      char out[ZT_THUMB_SIZE])
 {
-    const char *kty = json_string_value(json_object_get(jwk, "kty"));
-    const char *crv = json_string_value(json_object_get(jwk, "crv"));
-    const char *x = json_string_value(json_object_get(jwk, "x"));
-    const char *y = json_string_value(json_object_get(jwk, "y"));
-    const char *n = json_string_value(json_object_get(jwk, "n"));
-    const char *e = json_string_value(json_object_get(jwk, "e"));
+    const char *kty = zt_dpop_member_str(jwk, "kty");
+    const char *crv = zt_dpop_member_str(jwk, "crv");
+    const char *x = zt_dpop_member_str(jwk, "x");
+    const char *y = zt_dpop_member_str(jwk, "y");
+    const char *n = zt_dpop_member_str(jwk, "n");
+    const char *e = zt_dpop_member_str(jwk, "e");
     const char *text = NULL;
 
     if (kty == NULL) {
@@ -225,13 +233,6 @@ int zt_dpop_nonce_ok(const unsigned char key[32], uint32_t period,
 /* ------------------------------------------------------------------ */
 /* htu                                                                 */
 
-static int zt_hex(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int zt_unreserved(int c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
@@ -356,7 +357,8 @@ const char *zt_dpop_htu(apr_pool_t *pool, const char *uri, size_t len)
         if (*p == '%') {
             int hi, lo, c;
 
-            if (end - p < 3 || (hi = zt_hex(p[1])) < 0 || (lo = zt_hex(p[2])) < 0) {
+            if (end - p < 3 || (hi = zt_hexval((unsigned char)p[1])) < 0
+                || (lo = zt_hexval((unsigned char)p[2])) < 0) {
                 return NULL;
             }
             c = hi * 16 + lo;
@@ -381,36 +383,20 @@ const char *zt_dpop_htu(apr_pool_t *pool, const char *uri, size_t len)
 /* ------------------------------------------------------------------ */
 /* The proof                                                           */
 
-/* The proof's "jwk" as a key and its thumbprint. */
-static zt_dpop_status_e zt_dpop_key(const char *proof, const zt_jws_t *jws,
-                                    apr_pool_t *pool, zt_jwk_t *key,
-                                    char jkt[ZT_THUMB_SIZE],
+/* The proof's "jwk" as a key and its thumbprint, from the header
+ * zt_jws_parse_ex has read: the header is decoded and parsed once. */
+static zt_dpop_status_e zt_dpop_key(const zt_jws_t *jws, apr_pool_t *pool,
+                                    zt_jwk_t *key, char jkt[ZT_THUMB_SIZE],
                                     const char **reason)
 {
-    const char *dot = memchr(proof, '.', jws->signing_input_len);
-    const unsigned char *hdr;
-    size_t hlen;
-    json_t *doc, *jwk;
+    const zt_jnode_t *jwk = zt_jdoc_get(jws->header, "jwk");
     const char *err;
 
-    /* zt_jws_parse_ex read the header with zt_jdoc; the key parser wants
-     * jansson, which reads the same bytes under the same rules. */
-    hdr = dot ? zt_b64url_decode_pool(pool, proof, (size_t)(dot - proof), &hlen)
-              : NULL;
-    doc = hdr ? zt_json_parse((const char *)hdr, hlen, ZT_DPOP_MAX_LEN, pool,
-                              &err)
-              : NULL;
-    if (doc == NULL) {
-        *reason = "the DPoP proof header is not a JSON object";
-        return ZT_DPOP_MALFORMED;
-    }
-    zt_json_pool_own(pool, doc);
-    jwk = json_object_get(doc, "jwk");
-    if (!json_is_object(jwk)) {
+    if (jwk == NULL || jwk->type != ZT_J_OBJECT) {
         *reason = "the DPoP proof has no jwk header with its public key";
         return ZT_DPOP_JWK;
     }
-    if (zt_jwk_from_json(key, jwk, pool, &err) != APR_SUCCESS) {
+    if (zt_jwk_from_jnode(key, jwk, pool, &err) != APR_SUCCESS) {
         *reason = apr_psprintf(pool, "the DPoP proof's jwk is not a usable "
                                "public key: %s", err);
         return ZT_DPOP_JWK;
@@ -516,8 +502,7 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
         *reason = "the DPoP proof's algorithm is not allowed";
         return ZT_DPOP_ALG;
     }
-    if ((st = zt_dpop_key(proof, &jws, pool, &key, out->jkt, reason))
-        != ZT_DPOP_OK) {
+    if ((st = zt_dpop_key(&jws, pool, &key, out->jkt, reason)) != ZT_DPOP_OK) {
         return st;
     }
     switch (zt_jws_verify_sig(jws.alg, &key,

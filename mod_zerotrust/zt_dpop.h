@@ -12,7 +12,8 @@
  * A proof is a compact JWS checked in this order: size; structure and
  * header (zt_jws_parse_ex: the one JWS parser, here allowing "jwk");
  * typ "dpop+jwt"; alg in the allowlist (never none, never HS*); "jwk" a
- * public key (private members refused: zt_jwk_from_json); the signature
+ * public key (private members refused: zt_jwk_from_jnode, on the header
+ * as parsed, not a second parse); the signature
  * with that key; then the claims: jti, htm, htu, iat present and typed;
  * htm equal to the request method; htu equal to the request's URI, both
  * normalised (zt_dpop_htu); iat inside [now - max_age, now + skew]; ath
@@ -28,7 +29,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <apr_pools.h>
-#include <jansson.h>
 
 #include "zt_jdoc.h"
 
@@ -128,11 +128,12 @@ uint32_t zt_dpop_lifetime(const zt_dpop_conf_t *conf, int64_t iat,
 void zt_dpop_replay_key(const zt_dpop_proof_t *proof, unsigned char key[32]);
 
 /**
- * RFC 7638 thumbprint of the public JWK @a jwk (EC, RSA or OKP; members
- * already checked by zt_jwk_from_json).  0 when a required member is
- * missing.
+ * RFC 7638 thumbprint of the public JWK object @a jwk (EC, RSA or OKP;
+ * members already checked by zt_jwk_from_jnode).  0 when a required
+ * member is missing or not a string.
  */
-int zt_dpop_jwk_thumb(json_t *jwk, apr_pool_t *pool, char out[ZT_THUMB_SIZE]);
+int zt_dpop_jwk_thumb(const zt_jnode_t *jwk, apr_pool_t *pool,
+                      char out[ZT_THUMB_SIZE]);
 
 /** RFC 8705 x5t#S256: base64url(SHA-256(DER certificate)). */
 void zt_dpop_cert_thumb(const unsigned char *der, size_t len,

@@ -25,6 +25,7 @@
 
 #include <apr_strings.h>
 
+#include "zt_ascii.h"
 #include "zt_jdoc.h"
 #include "zt_utf8.h"
 
@@ -120,18 +121,12 @@ static int zt_jp_hex4(const unsigned char *p, uint32_t *cp)
     uint32_t v = 0;
 
     for (int k = 0; k < 4; k++) {
-        unsigned char c = p[k];
+        int d = zt_hexval(p[k]);
 
-        v <<= 4;
-        if (c >= '0' && c <= '9') {
-            v |= (uint32_t)(c - '0');
-        }
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-            v |= (uint32_t)((c | 0x20) - 'a' + 10);
-        }
-        else {
+        if (d < 0) {
             return -1;
         }
+        v = v << 4 | (uint32_t)d;
     }
     *cp = v;
     return 0;

@@ -5,7 +5,9 @@
 
 /**
  * @file zt_jdoc.h
- * @brief A strict JSON reader for token headers and payloads.
+ * @brief A strict JSON reader for token headers and payloads, DPoP
+ *        proofs (whose "jwk" header becomes the key, zt_jwk_from_jnode)
+ *        and JWK Sets.
  *
  * One pass over the text builds a flat array of nodes in document order
  * (jsmn-like), with every string decoded and NUL-terminated after the

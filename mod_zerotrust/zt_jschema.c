@@ -22,6 +22,7 @@
 
 #include <apr_strings.h>
 
+#include "zt_ascii.h"
 #include "zt_body.h"
 #include "zt_dfa.h"
 #include "zt_jdoc.h"
@@ -644,25 +645,6 @@ static unsigned int zt_jsv_type_of(const zt_jnode_t *n)
     }
 }
 
-static int zt_is_hex(int c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-static int zt_fmt_uuid(const char *s, uint32_t len)
-{
-    if (len != 36) {
-        return 0;
-    }
-    for (uint32_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
-                                                    : !zt_is_hex(s[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* An addr-spec of the common form: dot-atoms, no quoting, no comments,
  * a domain of LDH labels with at least one dot. */
 static int zt_fmt_email(const char *s, uint32_t len)
@@ -773,7 +755,7 @@ static int zt_jsv_format(zt_jsv_t *v, const zt_js_t *s, const zt_jnode_t *n)
 
     switch (s->format) {
     case ZT_FMT_UUID:
-        ok = zt_fmt_uuid(str, n->u.s.len);
+        ok = zt_uuid_shape(str, n->u.s.len);
         break;
     case ZT_FMT_EMAIL:
         ok = zt_fmt_email(str, n->u.s.len);

@@ -5,9 +5,10 @@
 
 /**
  * @file zt_json.h
- * @brief Strict JSON for hostile input, through jansson: key sets,
- * discovery documents, `zpc decode`.  Token headers and payloads are read
- * by zt_jdoc.h instead (faster, one allocation), under the same rules;
+ * @brief Strict JSON for hostile input, through jansson: discovery
+ * documents, `zpc decode`.  Token headers and payloads, DPoP proofs and
+ * key sets are read by zt_jdoc.h instead (faster, one allocation), under
+ * the same rules;
  * test_jdoc and fuzz_jdoc hold the two to agreeing on every document.
  *
  * On top of RFC 8259 as jansson reads it, a document is refused when it is

@@ -7,7 +7,6 @@
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
-#include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -18,7 +17,7 @@
 #include "zt_alg.h"
 #include "zt_b64.h"
 #include "zt_format.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_jwk.h"
 
 #define ZT_RSA_MIN_BITS   2048
@@ -179,26 +178,32 @@ static const char *zt_jwk_safe(apr_pool_t *p, const char *s)
     return n > cut ? apr_pstrcat(p, out, "...", NULL) : out;
 }
 
+/* Member @a name of the key object @a key, or NULL. */
+static const zt_jnode_t *zt_jwk_get(const zt_jnode_t *key, const char *name)
+{
+    return zt_jnode_member(key, name, strlen(name));
+}
+
 /*
 ** Member @a name of @a key as canonical base64url, decoded.  Sets ctx->why
 ** and returns NULL when it is missing, not a string or not base64url.
 */
-static const unsigned char *zt_jwk_b64(zt_jwk_ctx_t *ctx, json_t *key,
+static const unsigned char *zt_jwk_b64(zt_jwk_ctx_t *ctx,
+                                       const zt_jnode_t *key,
                                        const char *name, size_t *len)
 {
-    json_t *v = json_object_get(key, name);
+    const zt_jnode_t *v = zt_jwk_get(key, name);
     const unsigned char *bytes;
 
     if (v == NULL) {
         ctx->why = apr_psprintf(ctx->pool, "\"%s\" is missing", name);
         return NULL;
     }
-    if (!json_is_string(v)) {
+    if (v->type != ZT_J_STR) {
         ctx->why = apr_psprintf(ctx->pool, "\"%s\" is not a string", name);
         return NULL;
     }
-    bytes = zt_b64url_decode_pool(ctx->tmp, json_string_value(v),
-                                  json_string_length(v), len);
+    bytes = zt_b64url_decode_pool(ctx->tmp, zt_jnode_str(v), v->u.s.len, len);
     if (bytes == NULL) {
         ctx->why = apr_psprintf(ctx->pool, "\"%s\" is not base64url", name);
     }
@@ -206,18 +211,19 @@ static const unsigned char *zt_jwk_b64(zt_jwk_ctx_t *ctx, json_t *key,
 }
 
 /* Member @a name as a string: 1 present, 0 absent, -1 wrong type. */
-static int zt_jwk_str(json_t *key, const char *name, const char **out)
+static int zt_jwk_str(const zt_jnode_t *key, const char *name,
+                      const char **out)
 {
-    json_t *v = json_object_get(key, name);
+    const zt_jnode_t *v = zt_jwk_get(key, name);
 
     *out = NULL;
     if (v == NULL) {
         return 0;
     }
-    if (!json_is_string(v)) {
+    if (v->type != ZT_J_STR) {
         return -1;
     }
-    *out = json_string_value(v);
+    *out = zt_jnode_str(v);
     return 1;
 }
 
@@ -259,7 +265,8 @@ static int zt_rsa_has_roca_fingerprint(const BIGNUM *n)
     return 1;
 }
 
-static int zt_jwk_rsa(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
+static int zt_jwk_rsa(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
+                      zt_jwk_t *k)
 {
     const unsigned char *n, *e;
     size_t nlen, elen;
@@ -324,7 +331,8 @@ done:
     return rc;
 }
 
-static int zt_jwk_ec(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
+static int zt_jwk_ec(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
+                     zt_jwk_t *k)
 {
     const zt_curve_t *c = NULL;
     const unsigned char *x, *y;
@@ -409,7 +417,8 @@ done:
     return rc;
 }
 
-static int zt_jwk_okp(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
+static int zt_jwk_okp(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
+                      zt_jwk_t *k)
 {
     const unsigned char *x;
     size_t xlen;
@@ -446,11 +455,12 @@ static int zt_jwk_okp(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
 ** The members every key type shares: kid, use, key_ops, alg.  They narrow
 ** k->algs (already set from the key type); 0 left means not usable.
 */
-static int zt_jwk_common(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
+static int zt_jwk_common(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
+                         zt_jwk_t *k)
 {
-    json_t *ops = json_object_get(key, "key_ops"), *op;
+    const zt_jnode_t *ops = zt_jwk_get(key, "key_ops"), *op;
     const char *alg;
-    size_t i;
+    uint32_t i;
     int verify = 0;
 
     if (zt_jwk_str(key, "use", &k->use) < 0) {
@@ -465,20 +475,21 @@ static int zt_jwk_common(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
     if (ops != NULL) {
         apr_array_header_t *arr;
 
-        if (!json_is_array(ops)) {
+        if (ops->type != ZT_J_ARRAY) {
             ctx->why = "\"key_ops\" is not an array";
             return ZT_KEY_SKIP;
         }
-        arr = apr_array_make(ctx->pool, (int)json_array_size(ops) + 1,
+        arr = apr_array_make(ctx->pool, (int)ops->u.n + 1,
                              sizeof(const char *));
-        json_array_foreach(ops, i, op) {
-            if (!json_is_string(op)) {
+        for (i = 0, op = zt_jnode_first(ops); i < ops->u.n;
+             i++, op = zt_jnode_next(op)) {
+            if (op->type != ZT_J_STR) {
                 ctx->why = "\"key_ops\" holds a non-string";
                 return ZT_KEY_SKIP;
             }
             APR_ARRAY_PUSH(arr, const char *) =
-                apr_pstrdup(ctx->pool, json_string_value(op));
-            verify |= strcmp(json_string_value(op), "verify") == 0;
+                apr_pstrdup(ctx->pool, zt_jnode_str(op));
+            verify |= strcmp(zt_jnode_str(op), "verify") == 0;
         }
         if (!verify) {
             ctx->why = "\"key_ops\" does not include \"verify\"";
@@ -509,8 +520,8 @@ static int zt_jwk_common(zt_jwk_ctx_t *ctx, json_t *key, zt_jwk_t *k)
 }
 
 /* One element of "keys": ZT_KEY_OK with *k filled, ZT_KEY_SKIP or FATAL. */
-static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, json_t *key, int index,
-                            zt_jwk_t *k)
+static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
+                            int index, zt_jwk_t *k)
 {
     const char *kty, *kid;
     int rc;
@@ -519,7 +530,7 @@ static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, json_t *key, int index,
     k->index = index;
     ctx->note = NULL;
     ctx->label = apr_psprintf(ctx->pool, "key %d", index);
-    if (!json_is_object(key)) {
+    if (key->type != ZT_J_OBJECT) {
         ctx->why = "not a JSON object";
         return ZT_KEY_FATAL;
     }
@@ -532,7 +543,7 @@ static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, json_t *key, int index,
                                   zt_jwk_safe(ctx->pool, kid));
     }
     for (size_t i = 0; i < sizeof(zt_private_members) / sizeof(char *); i++) {
-        if (json_object_get(key, zt_private_members[i]) != NULL) {
+        if (zt_jwk_get(key, zt_private_members[i]) != NULL) {
             ctx->why = apr_psprintf(ctx->pool, "holds private key material "
                                     "(\"%s\"); a key set for verification "
                                     "must hold public keys only",
@@ -600,42 +611,42 @@ apr_status_t zt_jwks_parse(zt_keyset_t **ks, const char *json, apr_size_t len,
 {
     zt_keyset_t *set;
     zt_jwk_ctx_t ctx;
-    json_t *doc, *keys, *key;
+    const zt_jdoc_t *doc;
+    const zt_jnode_t *keys, *key;
     const char *jerr;
-    size_t i;
+    uint32_t i;
     apr_status_t rv = APR_SUCCESS;
 
     *ks = NULL;
     *err = NULL;
-    doc = zt_json_parse(json, len, ZT_JWKS_MAX_LEN, pool, &jerr);
-    if (doc == NULL) {
-        *err = apr_pstrcat(pool, "key set: ", jerr, NULL);
-        return APR_EINVAL;
-    }
-    keys = json_object_get(doc, "keys");
-    if (!json_is_array(keys)) {
-        json_decref(doc);
-        *err = "key set: \"keys\" is missing or not an array";
-        return APR_EINVAL;
-    }
-    if (json_array_size(keys) > ZT_JWKS_MAX_KEYS) {
-        *err = apr_psprintf(pool, "key set: %d keys (limit is %d)",
-                            (int)json_array_size(keys), ZT_JWKS_MAX_KEYS);
-        json_decref(doc);
-        return APR_EINVAL;
-    }
-    set = apr_pcalloc(pool, sizeof(*set));
-    set->keys = apr_array_make(pool, (int)json_array_size(keys) + 1,
-                               sizeof(zt_jwk_t));
-    set->warnings = apr_array_make(pool, 4, sizeof(const char *));
     memset(&ctx, 0, sizeof(ctx));
     ctx.pool = pool;
     if (apr_pool_create(&ctx.tmp, pool) != APR_SUCCESS) {
-        json_decref(doc);
         *err = "key set: out of memory";
         return APR_ENOMEM;
     }
-    json_array_foreach(keys, i, key) {
+    /* The document lives in ctx.tmp: what a key keeps is copied. */
+    doc = zt_jdoc_parse(json, len, ZT_JWKS_MAX_LEN, ctx.tmp, &jerr);
+    keys = doc != NULL ? zt_jdoc_get(doc, "keys") : NULL;
+    if (doc == NULL) {
+        *err = apr_pstrcat(pool, "key set: ", jerr, NULL);
+    }
+    else if (keys == NULL || keys->type != ZT_J_ARRAY) {
+        *err = "key set: \"keys\" is missing or not an array";
+    }
+    else if (keys->u.n > ZT_JWKS_MAX_KEYS) {
+        *err = apr_psprintf(pool, "key set: %u keys (limit is %d)",
+                            (unsigned)keys->u.n, ZT_JWKS_MAX_KEYS);
+    }
+    if (*err != NULL) {
+        apr_pool_destroy(ctx.tmp);
+        return APR_EINVAL;
+    }
+    set = apr_pcalloc(pool, sizeof(*set));
+    set->keys = apr_array_make(pool, (int)keys->u.n + 1, sizeof(zt_jwk_t));
+    set->warnings = apr_array_make(pool, 4, sizeof(const char *));
+    for (i = 0, key = zt_jnode_first(keys); i < keys->u.n;
+         i++, key = zt_jnode_next(key)) {
         zt_jwk_t k;
         int rc = zt_jwk_parse_one(&ctx, key, (int)i, &k);
 
@@ -669,7 +680,6 @@ apr_status_t zt_jwks_parse(zt_keyset_t **ks, const char *json, apr_size_t len,
         APR_ARRAY_PUSH(set->keys, zt_jwk_t) = k;
     }
     apr_pool_destroy(ctx.tmp);
-    json_decref(doc);
     if (rv == APR_SUCCESS && set->keys->nelts == 0) {
         *err = set->warnings->nelts > 0
             ? apr_pstrcat(pool, "key set: no usable key (",
@@ -731,8 +741,8 @@ apr_status_t zt_jwks_load_file(zt_keyset_t **ks, const char *path,
     return rv;
 }
 
-apr_status_t zt_jwk_from_json(zt_jwk_t *k, json_t *jwk, apr_pool_t *pool,
-                              const char **err)
+apr_status_t zt_jwk_from_jnode(zt_jwk_t *k, const zt_jnode_t *jwk,
+                               apr_pool_t *pool, const char **err)
 {
     zt_jwk_ctx_t ctx;
     int rc;

@@ -19,7 +19,7 @@
  * algorithm fitting the key, and keys with missing or ill-typed members or
  * weak parameters.
  *
- * Refused outright: a document that is not strict JSON (zt_json.h), has no
+ * Refused outright: a document that is not strict JSON (zt_jdoc.h), has no
  * "keys" array, has a non-object in it, has any key holding private
  * material ("d", "p", "q", "dp", "dq", "qi", "oth": a verifier has no use
  * for it and its presence means a secret has leaked), or has no usable key.
@@ -35,9 +35,10 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdint.h>
+
+#include "zt_jdoc.h"
 
 #define ZT_JWKS_MAX_LEN   (1024 * 1024)   /**< largest key set document */
 #define ZT_JWKS_MAX_KEYS  256             /**< most keys in one set */
@@ -168,13 +169,14 @@ apr_status_t zt_keyset_from_secret_file(zt_keyset_t **ks, const char *path,
 int zt_keyset_is_secret(const zt_keyset_t *ks);
 
 /**
- * One public key from the JWK object @a jwk (a DPoP proof's "jwk" header),
+ * One public key from the JWK object @a jwk, a node of an already parsed
+ * document (a DPoP proof's "jwk" header, as zt_jws_parse_ex read it),
  * under the rules of a key set member: private material ("d", "k", ...)
  * is refused, as are unusable or weak keys.  Nothing is prepared for
  * repeated use; the key is freed with @a pool.  On failure *err says why.
  */
-apr_status_t zt_jwk_from_json(zt_jwk_t *k, json_t *jwk, apr_pool_t *pool,
-                              const char **err);
+apr_status_t zt_jwk_from_jnode(zt_jwk_t *k, const zt_jnode_t *jwk,
+                               apr_pool_t *pool, const char **err);
 
 /** Number of usable keys in the set. */
 int zt_jwks_count(const zt_keyset_t *ks);

@@ -25,16 +25,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "zt_ascii.h"
 #include "zt_eval.h"
 #include "zt_utf8.h"
-
-static int zt_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /* Decode [s, s+len) to *o, advancing it, into @a out; NULL or a reason. */
 static const char *zt_query_decode(const char *s, size_t len, char **o,
@@ -46,8 +39,8 @@ static const char *zt_query_decode(const char *s, size_t len, char **o,
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
             int hi, lo;
-            if (len - i < 3 || (hi = zt_hex((unsigned char)s[i + 1])) < 0
-                || (lo = zt_hex((unsigned char)s[i + 2])) < 0) {
+            if (len - i < 3 || (hi = zt_hexval((unsigned char)s[i + 1])) < 0
+                || (lo = zt_hexval((unsigned char)s[i + 2])) < 0) {
                 return "invalid percent escape";
             }
             c = (unsigned char)(hi << 4 | lo);

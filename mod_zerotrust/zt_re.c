@@ -18,6 +18,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "zt_ascii.h"
 #include "zt_dfa.h"        /* ZT_DFA_MAX_REPEAT */
 #include "zt_re.h"
 #include "zt_utf8.h"
@@ -112,12 +113,6 @@ static int zt_re_class_escape(unsigned char c, zt_re_set_t *s)
     return 1;
 }
 
-static int zt_hex(unsigned char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-}
-
 /*
  * The escape at ps->pos (the '\\'): a single byte into *ch (return 1), a
  * set into *set (return 2), or an error (return 0).  Shared by classes and
@@ -145,8 +140,8 @@ static int zt_re_escape(zt_re_parser_t *ps, int in_class, unsigned *ch,
     case 't': *ch = '\t'; return 1;
     case 'f': *ch = '\f'; return 1;
     case 'x':
-        h1 = at + 2 < ps->len ? zt_hex(ps->p[at + 2]) : -1;
-        h2 = at + 3 < ps->len ? zt_hex(ps->p[at + 3]) : -1;
+        h1 = at + 2 < ps->len ? zt_hexval(ps->p[at + 2]) : -1;
+        h2 = at + 3 < ps->len ? zt_hexval(ps->p[at + 3]) : -1;
         if (h1 < 0 || h2 < 0) {
             zt_re_fail(ps, at, 2, "'\\x' needs two hexadecimal digits, as in \\x2f");
             return 0;

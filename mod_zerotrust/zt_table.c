@@ -23,6 +23,7 @@
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
+#include "zt_ascii.h"
 #include "zt_dfa.h"
 #include "zt_table.h"
 #include "zt_body.h"
@@ -1291,8 +1292,8 @@ const char *zt_table_url_problem(const char *url, int no_query)
     end = host + strcspn(host, "/?");
     if (*host == '[') {
         p = host + 1;
-        while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')
-                       || (*p >= 'A' && *p <= 'F') || *p == ':' || *p == '.')) {
+        while (p < end && (zt_hexval((unsigned char)*p) >= 0 || *p == ':'
+                           || *p == '.')) {
             p++;
         }
         if (p == host + 1 || p == end || *p != ']') {

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "zt_ascii.h"
 #include "zt_dfa.h"
 #include "zt_validate.h"
 
@@ -181,24 +182,6 @@ static int zt_is_number(const char *s, size_t n)
     return i == n;
 }
 
-/* 8-4-4-4-12 hexadecimal digits, either case; no braces, no "urn:uuid:". */
-static int zt_is_uuid(const char *s, size_t n)
-{
-    if (n != 36) {
-        return 0;
-    }
-    for (size_t i = 0; i < 36; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        unsigned char c = (unsigned char)s[i];
-        int hex = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-
-        if (dash ? c != '-' : !hex) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static const char *zt_enum_value(const zt_table_t *t, const zt_type_rec_t *ty,
                                  uint32_t k)
 {
@@ -289,7 +272,7 @@ static int zt_type_check(const zt_table_t *t, uint32_t ti, const char *s,
              || (n == 5 && memcmp(s, "false", 5) == 0);
         break;
     case ZT_TYPE_UUID:
-        ok = zt_is_uuid(s, n);
+        ok = zt_uuid_shape(s, n);
         break;
     case ZT_TYPE_ENUM:
         ok = 0;
@@ -516,13 +499,23 @@ const char *zt_violation_where(const zt_violation_t *v)
            : v->where == ZT_VIOL_QUERY ? "query" : "header";
 }
 
-const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
+const char *zt_violation_why(const zt_violation_t *v, char *buf, size_t size)
 {
     if (size > 0) {
         /* A value is quoted; "missing", "undeclared", "appears twice" not. */
-        snprintf(buf, size, "%s.%s: %s%s, expected %s",
-                 zt_violation_where(v), v->name,
+        snprintf(buf, size, "%s%s, expected %s",
                  v->found[0] == '"' ? "found " : "", v->found, v->expected);
+    }
+    return buf;
+}
+
+const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size)
+{
+    char why[ZT_VIOLATION_WHY_SIZE];
+
+    if (size > 0) {
+        snprintf(buf, size, "%s.%s: %s", zt_violation_where(v), v->name,
+                 zt_violation_why(v, why, sizeof(why)));
     }
     return buf;
 }

@@ -60,11 +60,24 @@ int zt_validate_request(const zt_table_t *t, const zt_request_t *rq,
 /** "path", "query" or "header". */
 const char *zt_violation_where(const zt_violation_t *v);
 
+/** Room for zt_violation_why's text, whatever the violation. */
+#define ZT_VIOLATION_WHY_SIZE \
+    (sizeof(((zt_violation_t *)0)->found) \
+     + sizeof(((zt_violation_t *)0)->expected) + 16)
+
+/**
+ * What is wrong, without where: "found \"500\", expected an integer
+ * 1..100", "missing, expected a UUID" (the "reason" of an invalid-params
+ * entry, whose "name" says where).  Into @a buf, always NUL-terminated,
+ * cut to @a size; returns @a buf.
+ */
+const char *zt_violation_why(const zt_violation_t *v, char *buf, size_t size);
+
 /**
  * The violation in one line into @a buf (always NUL-terminated, cut to
  * @a size): "query.limit: found \"500\", expected an integer 1..100",
- * "header.x-tenant: missing, expected a UUID".
- * Returns @a buf.
+ * "header.x-tenant: missing, expected a UUID": where, name, then
+ * zt_violation_why.  Returns @a buf.
  */
 const char *zt_violation_text(const zt_violation_t *v, char *buf, size_t size);
 

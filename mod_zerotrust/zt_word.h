@@ -4,12 +4,15 @@
  */
 
 /*
- * Reading text a word (8 bytes) at a time, for the route split and the
- * scope-word search: one test finds a given byte among eight.
+ * Reading text a word (8 bytes) at a time, for the route split, the
+ * scope-word search and name hashing: one test finds a given byte among
+ * eight.  A text's last, short word is read with zt_load_tail when the 8
+ * bytes before its end may be read, else with zt_load_n.
  */
 #ifndef ZT_WORD_H
 #define ZT_WORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -27,6 +30,25 @@ static inline uint64_t zt_load8(const char *p)
     w = __builtin_bswap64(w);
 #endif
     return w;
+}
+
+/* The @a n (at most 8) bytes at @a p as a word, zero-padded, reading
+ * only those bytes: for text that may end where its memory ends. */
+static inline uint64_t zt_load_n(const char *p, size_t n)
+{
+    uint64_t w = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        w |= (uint64_t)(unsigned char)p[k] << (8 * k);
+    }
+    return w;
+}
+
+/* The @a n (1 to 8) bytes that end at @a end, as zt_load_n reads them,
+ * with one load: the 8 bytes before @a end must be readable. */
+static inline uint64_t zt_load_tail(const char *end, size_t n)
+{
+    return zt_load8(end - 8) >> (8 * (8 - n));
 }
 
 /* The high bit of each byte of @a w equal to @a c, exactly: no carry

@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 
 #include "zpc_tools.h"
+#include "zt_ascii.h"
 #include "zt_jdoc.h"
 #include "zt_validate.h"
 
@@ -41,15 +42,6 @@ const zt_claims_t *zpc_claims_from_json(const json_t *claims, apr_pool_t *pool)
     return c;
 }
 
-static int zpc_hex(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Percent-decode the path the way Apache serves it to the module: once,
  * strictly.  An encoded slash or NUL never reaches a capture (Apache's
@@ -70,8 +62,8 @@ static const char *zpc_req_path(zpc_req_t *r, const char *raw, apr_size_t len,
             break;
         }
         {
-            int hi = zpc_hex((unsigned char)raw[i + 1]);
-            int lo = hi < 0 ? -1 : zpc_hex((unsigned char)raw[i + 2]);
+            int hi = zt_hexval((unsigned char)raw[i + 1]);
+            int lo = hi < 0 ? -1 : zt_hexval((unsigned char)raw[i + 2]);
             if (hi < 0 || lo < 0) {
                 r->path_err = "an invalid percent escape in the path";
                 break;

@@ -14,7 +14,8 @@
  *    can only add to the limits).
  *
  * Seeds (test/fuzz/corpus/jschema/): valid and invalid orders, hostile
- * documents (depth, duplicates, bad UTF-8, huge numbers) and schemas.
+ * documents (depth, duplicates, bad UTF-8, huge numbers, truncated) and
+ * schemas.
  */
 #include <stdint.h>
 #include <stdlib.h>

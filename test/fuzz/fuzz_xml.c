@@ -13,7 +13,8 @@
  * (zt_xml.c itself refuses any document that ends up with a DTD.)
  *
  * Seeds (test/fuzz/corpus/xml/): valid documents, billion laughs,
- * external entities, deep nesting, bad UTF-8, XSDs with include/import.
+ * external entities, deep nesting, bad UTF-8, truncated documents, an
+ * element name over libxml2's limit, XSDs with include/import.
  */
 #include <stdint.h>
 #include <stdlib.h>

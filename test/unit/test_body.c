@@ -340,6 +340,86 @@ START_TEST(xml_bodies)
 }
 END_TEST
 
+/* A fuzz seed (test/fuzz/corpus/@a dir/@a name), whole, into the pool:
+ * the seeds `make check` replays are refused for the reason said here. */
+static const char *seed(const char *dir, const char *name, size_t *len)
+{
+    char *path = apr_pstrcat(pool, ZT_SRCDIR "/test/fuzz/corpus/", dir, "/",
+                             name, NULL);
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    buf = apr_palloc(pool, (size_t)n + 1);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Truncated and oversized documents: refused, with a printable reason,
+ * with and without a schema. */
+START_TEST(truncated_and_oversized_seeds)
+{
+    static const struct {
+        const char *dir, *name, *want;
+    } cases[] = {
+        { "xml", "truncated.xml", "found Premature end of data in tag n "
+          "line 2, expected well-formed XML" },
+        { "xml", "truncated_utf8.xml", "expected well-formed XML" },
+        /* a name over libxml2's limit (50000 bytes, no XML_PARSE_HUGE) */
+        { "xml", "oversized_name.xml", "found StartTag: invalid element "
+          "name, expected well-formed XML" },
+        { "jschema", "truncated.json", "found invalid JSON at byte 95: "
+          "unterminated string" },
+        { "jschema", "truncated_escape.json", "found invalid JSON at byte 16: "
+          "invalid \\u escape" },
+    };
+    const char *err = NULL;
+    const zt_xsd_t *x = zt_xml_schema_compile(XSD, strlen(XSD), pool, &err);
+    const zt_jschema_t *s = compile(ORDER);
+
+    ck_assert_msg(x != NULL, "%s", err);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len;
+        const char *doc = seed(cases[i].dir, cases[i].name, &len);
+
+        if (strcmp(cases[i].dir, "xml") == 0) {
+            xml_fails(NULL, NULL, doc, len, cases[i].want);
+            xml_fails(x, "doc", doc, len, cases[i].want);
+        }
+        else {
+            fails(NULL, doc, len, cases[i].want);
+            fails(s, doc, len, cases[i].want);
+        }
+    }
+}
+END_TEST
+
+/* The name limit the oversized seed crosses: 50000 bytes pass, 50001 not. */
+START_TEST(xml_name_limit)
+{
+    char *doc = apr_palloc(pool, 50001 + 4);
+    zt_body_fault_t f;
+
+    doc[0] = '<';
+    memset(doc + 1, 'n', 50000);
+    memcpy(doc + 50001, "/>", 3);
+    ck_assert_int_eq(zt_xml_check(NULL, NULL, doc, strlen(doc), &f), 0);
+    doc = apr_palloc(pool, 50002 + 4);
+    doc[0] = '<';
+    memset(doc + 1, 'n', 50001);
+    memcpy(doc + 50002, "/>", 3);
+    xml_fails(NULL, NULL, doc, strlen(doc), "expected well-formed XML");
+}
+END_TEST
+
 START_TEST(xsd_compile_errors)
 {
     const char *err = NULL;
@@ -412,6 +492,8 @@ int main(void)
     tcase_add_test(tc, schema_compile_errors);
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, xml_bodies);
+    tcase_add_test(tc, truncated_and_oversized_seeds);
+    tcase_add_test(tc, xml_name_limit);
     tcase_add_test(tc, xsd_compile_errors);
     tcase_add_test(tc, table_schemas);
     suite_add_tcase(s, tc);

@@ -26,7 +26,7 @@
 #include "zt_dpop.h"
 #include "zt_format.h"
 #include "zt_jdoc.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_replay.h"
 #include "zt_test.h"
 
@@ -186,16 +186,15 @@ START_TEST(valid_proofs)
 {
     zt_dpop_proof_t p;
     char want[ZT_THUMB_SIZE];
-    json_t *j;
+    const zt_jdoc_t *j;
     const char *err;
 
     ck_assert_int_eq(check(good_proof(), "GET", URI, TOKEN, &p), ZT_DPOP_OK);
     ck_assert_str_eq(p.jti, "j-1");
     ck_assert_int_eq(p.iat, NOW);
-    j = zt_json_parse(jwk(k_ec, ""), strlen(jwk(k_ec, "")), 4096, pool, &err);
+    j = zt_jdoc_parse(jwk(k_ec, ""), strlen(jwk(k_ec, "")), 4096, pool, &err);
     ck_assert_ptr_nonnull(j);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, want), 1);
-    json_decref(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, want), 1);
     ck_assert_str_eq(p.jkt, want);
     /* EdDSA, and no token: then no ath is needed. */
     ck_assert_int_eq(check(sign(k_ed, hdr("EdDSA", k_ed, ""),
@@ -226,16 +225,21 @@ START_TEST(thumbprints)
         "\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}";
     char out[ZT_THUMB_SIZE];
     const char *err;
-    json_t *j;
+    const zt_jdoc_t *j;
 
-    j = zt_json_parse(rsa, strlen(rsa), 4096, pool, &err);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, out), 1);
+    j = zt_jdoc_parse(rsa, strlen(rsa), 4096, pool, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, out), 1);
     ck_assert_str_eq(out, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
-    json_decref(j);
-    j = zt_json_parse(okp, strlen(okp), 4096, pool, &err);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, out), 1);
+    j = zt_jdoc_parse(okp, strlen(okp), 4096, pool, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, out), 1);
     ck_assert_str_eq(out, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
-    json_decref(j);
+    /* a member of the wrong type: no thumbprint */
+    j = zt_jdoc_parse("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":7}", 35,
+                      4096, pool, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, out), 0);
     /* x5t#S256 is plain SHA-256 of the DER: of "abc", FIPS 180-2 */
     zt_dpop_cert_thumb((const unsigned char *)"abc", 3, out);
     ck_assert_str_eq(out, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
@@ -479,6 +483,71 @@ START_TEST(hostile_bytes)
 }
 END_TEST
 
+/* A valid proof of exactly @a want bytes: good_claims plus a "pad" claim
+ * sized so (an ES256 signature is always 86 characters), signed once. */
+static char *proof_of_len(size_t want)
+{
+    const char *h = b64s(hdr("ES256", k_ec, ""));
+    char *claims = good_claims();
+    size_t base = strlen(claims), fixed = strlen(h) + 1 + 1 + 86;
+
+    for (size_t pad = 0; pad < want; pad++) {
+        /* ",\"pad\":\"...\"" before the closing brace: 9 bytes and pad */
+        size_t n = base + 9 + pad;
+
+        if (fixed + (4 * n + 2) / 3 == want) {
+            char *p = apr_palloc(pool, pad + 1);
+
+            memset(p, 'p', pad);
+            p[pad] = '\0';
+            claims[base - 1] = '\0';
+            return sign(k_ec, hdr("ES256", k_ec, ""),
+                        apr_pstrcat(pool, claims, ",\"pad\":\"", p, "\"}",
+                                    NULL));
+        }
+    }
+    return NULL;
+}
+
+/* ZT_DPOP_MAX_LEN is the largest proof: one that size is verified in
+ * full, one byte more is refused unread, as is the fuzz seed over 8 KiB
+ * (a signed, otherwise valid proof). */
+START_TEST(size_limit)
+{
+    char *at = proof_of_len(ZT_DPOP_MAX_LEN);
+    char *over = proof_of_len(ZT_DPOP_MAX_LEN + 1);
+    zt_dpop_proof_t p;
+    const char *why = NULL;
+    char buf[ZT_DPOP_MAX_LEN + 1024];
+    FILE *f;
+    size_t n;
+    char *nl;
+
+    if (over == NULL) {         /* base64url has no length 4k+1 */
+        over = proof_of_len(ZT_DPOP_MAX_LEN + 2);
+    }
+    ck_assert_ptr_nonnull(at);
+    ck_assert_uint_eq(strlen(at), ZT_DPOP_MAX_LEN);
+    ck_assert_int_eq(check_proof(at), ZT_DPOP_OK);
+    ck_assert_ptr_nonnull(over);
+    ck_assert_uint_eq(zt_dpop_verify(over, ZT_DPOP_MAX_LEN + 1, "GET", URI,
+                                     TOKEN, strlen(TOKEN), NOW, &conf, pool,
+                                     &p, &why), ZT_DPOP_TOO_LARGE);
+    ck_assert_str_eq(why, "the DPoP proof is too large");
+    ck_assert_int_eq(check_proof(over), ZT_DPOP_TOO_LARGE);
+    /* the seed: "proof\nhtu", as fuzz_dpop reads it */
+    f = fopen(ZT_SRCDIR "/test/fuzz/corpus/dpop/oversized", "rb");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    ck_assert_ptr_nonnull(nl = strchr(buf, '\n'));
+    *nl = '\0';
+    ck_assert_uint_gt(strlen(buf), ZT_DPOP_MAX_LEN);
+    ck_assert_int_eq(check_proof(buf), ZT_DPOP_TOO_LARGE);
+}
+END_TEST
+
 static const zt_claims_t *doc(const char *json)
 {
     const char *err;
@@ -680,6 +749,7 @@ static Suite *dpop_suite(void)
     tcase_add_test(tc, htu_compare);
     tcase_add_test(tc, htu_normalise);
     tcase_add_test(tc, hostile_bytes);
+    tcase_add_test(tc, size_limit);
     tcase_add_test(tc, cnf);
     tcase_add_test(tc, nonces);
     suite_add_tcase(s, tc);

@@ -375,6 +375,45 @@ START_TEST(text_is_bounded)
 }
 END_TEST
 
+/* The "why" of invalid-params is the text after "where.name: ", made
+ * without cutting the text, whatever the name holds. */
+START_TEST(why_is_the_text_without_where)
+{
+    zt_violation_t v;
+    char text[512], why[ZT_VIOLATION_WHY_SIZE], small[8];
+
+    memset(&v, 0, sizeof(v));
+    v.where = ZT_VIOL_QUERY;
+    strcpy(v.name, "limit");
+    strcpy(v.found, "\"500\"");
+    strcpy(v.expected, "an integer 1..100");
+    ck_assert_str_eq(zt_violation_why(&v, why, sizeof(why)),
+                     "found \"500\", expected an integer 1..100");
+    ck_assert_str_eq(zt_violation_text(&v, text, sizeof(text)),
+                     "query.limit: found \"500\", expected an integer 1..100");
+    strcpy(v.found, "missing");
+    ck_assert_str_eq(zt_violation_why(&v, why, sizeof(why)),
+                     "missing, expected an integer 1..100");
+    /* a name that looks like a prefix changes nothing */
+    strcpy(v.name, "a: b");
+    ck_assert_str_eq(zt_violation_why(&v, why, sizeof(why)),
+                     "missing, expected an integer 1..100");
+    ck_assert_str_eq(zt_violation_text(&v, text, sizeof(text)),
+                     "query.a: b: missing, expected an integer 1..100");
+    /* bounded, NUL-terminated; size 0 writes nothing */
+    ck_assert_str_eq(zt_violation_why(&v, small, sizeof(small)), "missing");
+    small[0] = 'x';
+    zt_violation_why(&v, small, 0);
+    ck_assert_int_eq(small[0], 'x');
+    /* the largest violation fits whole */
+    memset(v.found, '"', sizeof(v.found) - 1);
+    memset(v.expected, 'e', sizeof(v.expected) - 1);
+    zt_violation_why(&v, why, sizeof(why));
+    ck_assert_uint_eq(strlen(why), strlen("found , expected ")
+                      + sizeof(v.found) - 1 + sizeof(v.expected) - 1);
+}
+END_TEST
+
 /* An enum whose values do not fit the message: cut with "...". */
 START_TEST(long_enum_is_cut)
 {
@@ -417,6 +456,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, query_rules);
     tcase_add_test(tc, headers);
     tcase_add_test(tc, text_is_bounded);
+    tcase_add_test(tc, why_is_the_text_without_where);
     tcase_add_test(tc, long_enum_is_cut);
     suite_add_tcase(s, tc);
     return s;
