@@ -28,6 +28,7 @@
 #include "zt_json.h"
 #include "zt_jwk.h"
 #include "zt_jws.h"
+#include "zt_pkcache.h"
 
 #define ZT_ALG_HS_BITS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
@@ -488,6 +489,8 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
     const char *jti, *htm, *htu, *mine, *theirs, *jerr;
     double iat;
     zt_dpop_status_e st;
+    size_t hlen;
+    int cached;
 
     memset(out, 0, sizeof(*out));
     *reason = NULL;
@@ -516,14 +519,23 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
         *reason = "the DPoP proof's algorithm is not allowed";
         return ZT_DPOP_ALG;
     }
-    if ((st = zt_dpop_key(proof, &jws, pool, &key, out->jkt, reason))
-        != ZT_DPOP_OK) {
+    /* The header as sent (up to the first dot) names the key in the
+     * process's cache: a hit skips the import (zt_pkcache.h). */
+    hlen = (size_t)((const char *)memchr(proof, '.', len) - proof);
+    cached = zt_pkcache_get(conf->keys, proof, hlen, pool, &key, out->jkt);
+    if (!cached
+        && (st = zt_dpop_key(proof, &jws, pool, &key, out->jkt, reason))
+           != ZT_DPOP_OK) {
         return st;
     }
     switch (zt_jws_verify_sig(jws.alg, &key,
                               (const unsigned char *)jws.signing_input,
                               jws.signing_input_len, jws.sig, jws.sig_len)) {
     case ZT_JWS_OK:
+        /* Kept once it signed: garbage keys take no room. */
+        if (!cached) {
+            zt_pkcache_put(conf->keys, proof, hlen, &key, out->jkt);
+        }
         break;
     case ZT_JWS_ALG:
         *reason = "the DPoP proof's algorithm does not fit its key";

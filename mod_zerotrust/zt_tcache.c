@@ -48,6 +48,7 @@
 #include <openssl/rand.h>
 
 #include "zt_alg.h"
+#include "zt_hash.h"
 #include "zt_jdoc.h"
 #include "zt_tcache.h"
 
@@ -106,51 +107,11 @@ struct zt_tcache_s {
 /* ------------------------------------------------------------------ */
 /* Hashing                                                             */
 
-static inline uint64_t zt_tc_read64(const unsigned char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static inline uint64_t zt_tc_mix(uint64_t a, uint64_t b)
-{
-#ifdef __SIZEOF_INT128__
-    __uint128_t r = (__uint128_t)a * b;
-
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-#else
-    uint64_t r = (a ^ (a >> 29)) * (b | 1);
-
-    return r ^ (r >> 32);
-#endif
-}
-
-/* A keyed multiply-mix hash, 16 bytes a step (the wyhash construction). */
+/* The bucket hash (zt_hash.h) of a token under this cache's seed. */
 static uint64_t zt_tc_hash(const zt_tcache_t *c, const unsigned char *p,
                            apr_size_t n)
 {
-    uint64_t h = c->seed[0] ^ ((uint64_t)n * UINT64_C(0x9e3779b97f4a7c15));
-    uint64_t a = 0, b = 0;
-
-    while (n >= 16) {
-        h = zt_tc_mix(zt_tc_read64(p) ^ UINT64_C(0xa0761d6478bd642f) ^ h,
-                      zt_tc_read64(p + 8) ^ c->seed[1]);
-        p += 16;
-        n -= 16;
-    }
-    if (n >= 8) {
-        a = zt_tc_read64(p);
-        p += 8;
-        n -= 8;
-    }
-    for (apr_size_t i = 0; i < n; i++) {
-        b |= (uint64_t)p[i] << (8 * i);
-    }
-    h = zt_tc_mix(a ^ UINT64_C(0xa0761d6478bd642f) ^ h, b ^ c->seed[1]);
-    return zt_tc_mix(h ^ UINT64_C(0x8ebc6af09c88c6e3),
-                     UINT64_C(0x589965cc75374cc3));
+    return zt_hash64(c->seed, p, n);
 }
 
 #define ZT_TC_BLOCK(n) ((apr_size_t)(n) + ZT_TCACHE_MALLOC_HDR)
