@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "zt_hash.h"
+#include "zt_lru.h"
 #include "zt_pkcache.h"
 
 #define ZT_PKC_MALLOC_HDR   16      /* bytes glibc spends per block */
@@ -35,7 +36,7 @@ typedef struct zt_pkc_entry_s zt_pkc_entry_t;
 
 struct zt_pkc_entry_s {
     zt_pkc_entry_t *chain;          /* next in the bucket */
-    zt_pkc_entry_t *prev, *next;    /* LRU list, most recent first */
+    zt_lru_link_t lru;              /* in the cache's recency list */
     uint64_t hash;
     apr_size_t bytes;               /* charged to the cache */
     zt_jwk_t key;                   /* kty, crv: literals; pkey: our ref */
@@ -48,7 +49,7 @@ struct zt_pkcache_s {
     apr_thread_mutex_t *lock;
     zt_pkc_entry_t **buckets;       /* mask + 1 chains */
     apr_size_t mask;
-    zt_pkc_entry_t *head, *tail;    /* LRU */
+    zt_lru_t lru;                   /* of the entries */
     apr_size_t entries, bytes;
     apr_size_t max_entries, max_bytes;
     uint64_t seed[2];
@@ -85,36 +86,6 @@ static void zt_pkc_free(zt_pkc_entry_t *e)
     }
 }
 
-static void zt_pkc_lru_detach(zt_pkcache_t *c, zt_pkc_entry_t *e)
-{
-    if (e->prev != NULL) {
-        e->prev->next = e->next;
-    }
-    else {
-        c->head = e->next;
-    }
-    if (e->next != NULL) {
-        e->next->prev = e->prev;
-    }
-    else {
-        c->tail = e->prev;
-    }
-    e->prev = e->next = NULL;
-}
-
-static void zt_pkc_push_front(zt_pkcache_t *c, zt_pkc_entry_t *e)
-{
-    e->prev = NULL;
-    e->next = c->head;
-    if (c->head != NULL) {
-        c->head->prev = e;
-    }
-    c->head = e;
-    if (c->tail == NULL) {
-        c->tail = e;
-    }
-}
-
 /* Take @a e out of its bucket and the LRU list onto *dead. */
 static void zt_pkc_unlink(zt_pkcache_t *c, zt_pkc_entry_t *e,
                           zt_pkc_entry_t **dead)
@@ -125,7 +96,7 @@ static void zt_pkc_unlink(zt_pkcache_t *c, zt_pkc_entry_t *e,
         pp = &(*pp)->chain;
     }
     *pp = e->chain;
-    zt_pkc_lru_detach(c, e);
+    zt_lru_detach(&c->lru, &e->lru);
     c->entries--;
     c->bytes -= e->bytes;
     e->chain = *dead;
@@ -203,10 +174,7 @@ int zt_pkcache_get(zt_pkcache_t *c, const char *hdr, apr_size_t len,
         return 0;
     }
     c->hits++;
-    if (c->head != e) {
-        zt_pkc_lru_detach(c, e);
-        zt_pkc_push_front(c, e);
-    }
+    zt_lru_touch(&c->lru, &e->lru);
     /* Linked, so the entry's own reference keeps the key alive here. */
     EVP_PKEY_up_ref(e->key.pkey);
     *key = e->key;
@@ -260,12 +228,13 @@ int zt_pkcache_put(zt_pkcache_t *c, const char *hdr, apr_size_t len,
     }
     e->chain = c->buckets[h & c->mask];
     c->buckets[h & c->mask] = e;
-    zt_pkc_push_front(c, e);
+    zt_lru_push_front(&c->lru, &e->lru);
     c->entries++;
     c->bytes += e->bytes;
     c->inserts++;
     while (c->entries > c->max_entries || c->bytes > c->max_bytes) {
-        zt_pkc_unlink(c, c->tail, &dead);
+        zt_pkc_unlink(c, ZT_LRU_ENTRY(c->lru.tail, zt_pkc_entry_t, lru),
+                      &dead);
         c->evictions++;
     }
     apr_thread_mutex_unlock(c->lock);
@@ -281,8 +250,8 @@ void zt_pkcache_clear(zt_pkcache_t *c)
         return;
     }
     apr_thread_mutex_lock(c->lock);
-    while (c->head != NULL) {
-        zt_pkc_unlink(c, c->head, &dead);
+    while (c->lru.head != NULL) {
+        zt_pkc_unlink(c, ZT_LRU_ENTRY(c->lru.head, zt_pkc_entry_t, lru), &dead);
     }
     apr_thread_mutex_unlock(c->lock);
     zt_pkc_free(dead);

@@ -50,6 +50,7 @@
 #include "zt_alg.h"
 #include "zt_hash.h"
 #include "zt_jdoc.h"
+#include "zt_lru.h"
 #include "zt_tcache.h"
 
 #ifndef ZT_TCACHE_MAX_SHARDS
@@ -62,7 +63,7 @@ typedef struct zt_tc_entry_s zt_tc_entry_t;
 
 struct zt_tc_entry_s {
     zt_tc_entry_t *chain;                   /* next in the bucket */
-    zt_tc_entry_t *prev, *next;             /* LRU list, most recent first */
+    zt_lru_link_t lru;                      /* in the shard's recency list */
     uint64_t hash;
     int64_t expires;
     int64_t exp;
@@ -89,7 +90,7 @@ typedef struct {
     apr_thread_mutex_t *lock;
     zt_tc_entry_t **buckets;                /* nbuckets chains */
     apr_size_t mask;                        /* nbuckets - 1 */
-    zt_tc_entry_t *head, *tail;             /* LRU */
+    zt_lru_t lru;                           /* of the entries */
     apr_size_t entries, bytes;
     apr_size_t max_entries, max_bytes;
     uint64_t hits, misses, expired, stale, inserts, evictions, refused;
@@ -139,23 +140,6 @@ static void zt_tc_free(zt_tc_entry_t *e)
     }
 }
 
-static void zt_tc_lru_detach(zt_tc_shard_t *s, zt_tc_entry_t *e)
-{
-    if (e->prev != NULL) {
-        e->prev->next = e->next;
-    }
-    else {
-        s->head = e->next;
-    }
-    if (e->next != NULL) {
-        e->next->prev = e->prev;
-    }
-    else {
-        s->tail = e->prev;
-    }
-    e->prev = e->next = NULL;
-}
-
 /* Take @a e out of its bucket and the LRU list; the caller frees it. */
 static void zt_tc_unlink(zt_tc_shard_t *s, zt_tc_entry_t *e)
 {
@@ -165,23 +149,10 @@ static void zt_tc_unlink(zt_tc_shard_t *s, zt_tc_entry_t *e)
         pp = &(*pp)->chain;
     }
     *pp = e->chain;
-    zt_tc_lru_detach(s, e);
+    zt_lru_detach(&s->lru, &e->lru);
     s->entries--;
     s->bytes -= e->bytes;
     e->chain = NULL;
-}
-
-static void zt_tc_push_front(zt_tc_shard_t *s, zt_tc_entry_t *e)
-{
-    e->prev = NULL;
-    e->next = s->head;
-    if (s->head != NULL) {
-        s->head->prev = e;
-    }
-    s->head = e;
-    if (s->tail == NULL) {
-        s->tail = e;
-    }
 }
 
 static zt_tc_entry_t *zt_tc_find(zt_tc_shard_t *s, uint64_t h,
@@ -302,10 +273,7 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     else {
         s->hits++;
-        if (s->head != e) {
-            zt_tc_lru_detach(s, e);
-            zt_tc_push_front(s, e);
-        }
+        zt_lru_touch(&s->lru, &e->lru);
         /* Linked, so the cache's reference keeps it alive meanwhile. */
         __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
     }
@@ -408,12 +376,12 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     e->chain = s->buckets[h & s->mask];
     s->buckets[h & s->mask] = e;
-    zt_tc_push_front(s, e);
+    zt_lru_push_front(&s->lru, &e->lru);
     s->entries++;
     s->bytes += e->bytes;
     s->inserts++;
     while (s->entries > s->max_entries || s->bytes > s->max_bytes) {
-        zt_tc_entry_t *lru = s->tail;
+        zt_tc_entry_t *lru = ZT_LRU_ENTRY(s->lru.tail, zt_tc_entry_t, lru);
 
         zt_tc_unlink(s, lru);
         lru->chain = dead;
@@ -432,7 +400,8 @@ void zt_tcache_clear(zt_tcache_t *c)
         zt_tc_entry_t *dead = NULL, *e;
 
         apr_thread_mutex_lock(s->lock);
-        while ((e = s->head) != NULL) {
+        while (s->lru.head != NULL) {
+            e = ZT_LRU_ENTRY(s->lru.head, zt_tc_entry_t, lru);
             zt_tc_unlink(s, e);
             e->chain = dead;
             dead = e;
