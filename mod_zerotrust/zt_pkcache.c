@@ -173,10 +173,14 @@ int zt_pkcache_get(zt_pkcache_t *c, const char *hdr, apr_size_t len,
         apr_thread_mutex_unlock(c->lock);
         return 0;
     }
+    /* Linked, so the entry's own reference keeps the key alive here. */
+    if (EVP_PKEY_up_ref(e->key.pkey) != 1) {
+        c->misses++;
+        apr_thread_mutex_unlock(c->lock);
+        return 0;
+    }
     c->hits++;
     zt_lru_touch(&c->lru, &e->lru);
-    /* Linked, so the entry's own reference keeps the key alive here. */
-    EVP_PKEY_up_ref(e->key.pkey);
     *key = e->key;
     memcpy(jkt, e->jkt, ZT_THUMB_SIZE);
     apr_thread_mutex_unlock(c->lock);
@@ -201,7 +205,9 @@ int zt_pkcache_put(zt_pkcache_t *c, const char *hdr, apr_size_t len,
     bytes = sizeof(*e) + len + ZT_PKC_MALLOC_HDR + zt_pkc_key_bytes(key);
     /* One header larger than a quarter of the budget would push out many
      * keys that are in use; such a proof is checked in full every time. */
-    if (bytes > c->max_bytes / 4 || (e = malloc(sizeof(*e) + len)) == NULL) {
+    e = bytes <= c->max_bytes / 4 ? malloc(sizeof(*e) + len) : NULL;
+    if (e == NULL || EVP_PKEY_up_ref(key->pkey) != 1) {
+        free(e);
         apr_thread_mutex_lock(c->lock);
         c->refused++;
         apr_thread_mutex_unlock(c->lock);
@@ -216,8 +222,7 @@ int zt_pkcache_put(zt_pkcache_t *c, const char *hdr, apr_size_t len,
     e->key.crv = key->crv;
     e->key.bits = key->bits;
     e->key.algs = key->algs;
-    e->key.pkey = key->pkey;
-    EVP_PKEY_up_ref(e->key.pkey);
+    e->key.pkey = key->pkey;        /* with the reference taken above */
     memcpy(e->jkt, jkt, ZT_THUMB_SIZE);
     e->len = len;
     memcpy(e->hdr, hdr, len);
