@@ -486,7 +486,7 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
     zt_jwk_t key;
     const zt_jdoc_t *claims;
     const zt_jnode_t *typ;
-    const char *jti, *htm, *htu, *mine, *theirs, *jerr;
+    const char *jti, *htm, *htu, *mine, *theirs, *jerr, *dot;
     double iat;
     zt_dpop_status_e st;
     size_t hlen;
@@ -521,8 +521,10 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
     }
     /* The header as sent (up to the first dot) names the key in the
      * process's cache: a hit skips the import (zt_pkcache.h). */
-    hlen = (size_t)((const char *)memchr(proof, '.', len) - proof);
-    cached = zt_pkcache_get(conf->keys, proof, hlen, pool, &key, out->jkt);
+    dot = memchr(proof, '.', jws.signing_input_len);
+    hlen = dot != NULL ? (size_t)(dot - proof) : 0;
+    cached = hlen > 0
+             && zt_pkcache_get(conf->keys, proof, hlen, pool, &key, out->jkt);
     if (!cached
         && (st = zt_dpop_key(proof, &jws, pool, &key, out->jkt, reason))
            != ZT_DPOP_OK) {
@@ -533,7 +535,7 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
                               jws.signing_input_len, jws.sig, jws.sig_len)) {
     case ZT_JWS_OK:
         /* Kept once it signed: garbage keys take no room. */
-        if (!cached) {
+        if (!cached && hlen > 0) {
             zt_pkcache_put(conf->keys, proof, hlen, &key, out->jkt);
         }
         break;
