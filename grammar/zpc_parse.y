@@ -344,6 +344,15 @@ titem
     | "expect" "deny"       { $$ = zpc_ast_titem(ps, ZPC_TITEM_EXPECT, $2, &@2, NULL, NULL, NULL, &@1); }
     | "expect" "stepup"     { $$ = zpc_ast_titem(ps, ZPC_TITEM_EXPECT, $2, &@2, NULL, NULL, NULL, &@1); }
     | "expect" "token"      { $$ = zpc_ast_titem(ps, ZPC_TITEM_EXPECT, $2, &@2, NULL, NULL, NULL, &@1); }
+    | "body" T_IDENT        { $$ = zpc_ast_tbody(ps, $2, &@2, 0, NULL, NULL, NULL, NULL, &@1); }
+    | "body" T_IDENT T_STRING
+                            { $$ = zpc_ast_tbody(ps, $2, &@2, 0, NULL, NULL, $3, &@3, &@1); }
+    | "body" T_IDENT T_IDENT T_STRING
+                            { $$ = zpc_ast_tbody(ps, $2, &@2, 0, $3, &@3, $4, &@4, &@1); }
+    | "body" T_STRING T_STRING
+                            { $$ = zpc_ast_tbody(ps, $2, &@2, 1, NULL, NULL, $3, &@3, &@1); }
+    | "body" T_STRING T_IDENT T_STRING
+                            { $$ = zpc_ast_tbody(ps, $2, &@2, 1, $3, &@3, $4, &@4, &@1); }
     ;
 
 /* Claims: { name value ... }, [a, b], "s", 12, true */

@@ -293,6 +293,8 @@ uint32_t zt_bind_alg_mask(void);
 void zt_bind_pre_config(apr_pool_t *pconf);
 /** post_config: the shared DPoP replay cache. */
 int zt_bind_post_config(apr_pool_t *pconf, server_rec *s);
+/** child_init: this process's DPoP proof-key cache (zt_pkcache.h). */
+void zt_bind_child_init(apr_pool_t *pchild, server_rec *s);
 const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args);
 const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
                                 const char *skew);

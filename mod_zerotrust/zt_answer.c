@@ -98,6 +98,23 @@ static const char *zt_answer_metadata_param(request_rec *r,
                        conf->resource_metadata, "\"", NULL);
 }
 
+/*
+** A request without credentials (none, or not in a scheme of ours) is
+** offered both schemes, since every token may be DPoP-bound (cnf.jkt)
+** and the DPoP scheme is always read: RFC 9449 section 7.2, figure 17,
+** "Bearer, DPoP algs=...", in one field, neither with an error (RFC 6750
+** section 3.1).  @a bearer is the Bearer challenge as made.
+*/
+static const char *zt_answer_both_schemes(request_rec *r, const char *realm,
+                                          const char *bearer)
+{
+    const char *dpop = apr_psprintf(r->pool, "DPoP realm=\"%s\", algs=\"%s\"",
+                                    realm, zt_bind_algs());
+
+    return apr_pstrcat(r->pool, bearer, ", ",
+                       zt_answer_metadata_param(r, dpop), NULL);
+}
+
 void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
                          const char *error, const char *description)
 {
@@ -120,9 +137,12 @@ void zt_answer_challenge(request_rec *r, const zt_req_t *rq,
         value = apr_pstrcat(r->pool, value, ", algs=\"",
                             zt_bind_algs(), "\"", NULL);
     }
+    value = zt_answer_metadata_param(r, value);
+    if (!error && !(rq && rq->dpop)) {
+        value = zt_answer_both_schemes(r, realm, value);
+    }
     /* err_headers_out: ap_send_error_response keeps only these. */
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   zt_answer_metadata_param(r, value));
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
 }
 
 void zt_answer_stepup(request_rec *r, const zt_req_t *rq, uint32_t stepup,

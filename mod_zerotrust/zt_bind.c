@@ -36,6 +36,7 @@
 
 #include "zt_alg.h"
 #include "zt_dpop.h"
+#include "zt_pkcache.h"
 #include "zt_replay.h"
 
 
@@ -144,6 +145,24 @@ int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
         zt_dpop_conf.nonce_key = zt_nonce_key;
     }
     return OK;
+}
+
+/*
+** Each process keeps the proof keys it imported (zt_pkcache.h).  Made
+** here, after the fork, so no process shares another's; without it every
+** proof's key is imported again, which is slower and nothing else.
+*/
+void zt_bind_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    rv = zt_pkcache_create(&zt_dpop_conf.keys, pchild, 0, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, ZTLOGNO(00070)
+                     "the DPoP proof-key cache could not be made; each "
+                     "proof's key is imported anew");
+        zt_dpop_conf.keys = NULL;
+    }
 }
 
 const char *zt_bind_algs(void)

@@ -74,6 +74,26 @@ int zt_body_type_ok(uint32_t kind, const char *content_type);
  *  (or any +xml type)", for answers. */
 const char *zt_body_type_expected(uint32_t kind);
 
+/** What a request's headers alone say about its body (zt_body_precheck). */
+typedef enum {
+    ZT_BODY_GO = 0,             /**< read it (or there is none to read) */
+    ZT_BODY_MISSING,            /**< 400: declared, and the request has none */
+    ZT_BODY_MEDIA_TYPE,         /**< 415: not a media type of its kind */
+    ZT_BODY_TOO_LARGE,          /**< 413: Content-Length above max */
+    ZT_BODY_UNDECLARED          /**< 413: a length on a route with no body */
+} zt_body_head_e;
+
+/**
+ * The checks made before a byte of the body is read, in the module's
+ * order: @a b is the route's BODY record, or NULL when it declares none;
+ * @a has_body whether the request carries a body (RFC 9112 section 6.3);
+ * @a length its Content-Length, or -1 when it has none (chunked: counted
+ * while read); @a content_type the field, or NULL.  The module answers
+ * each refusal with its status; zpc test decides test bodies with it.
+ */
+zt_body_head_e zt_body_precheck(const zt_body_rec_t *b, int has_body,
+                                int64_t length, const char *content_type);
+
 /**
  * Check @a len bytes of @a buf against BODY record @a body of @a t (a
  * table from zt_table_load/open).  Scratch memory comes from @a pool.

@@ -122,26 +122,21 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
 {
     const zt_body_rec_t *b = zt_route_body(rq);
     apr_off_t cl = zt_content_length(r);
-    const char *ct;
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
 
-    if (b == NULL) {
-        if (cl > 0) {
-            return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
-                              apr_psprintf(r->pool, "%" APR_OFF_T_FMT
-                                           " bytes", cl),
-                              "no body (this route declares none)",
-                              "This resource takes no request body.");
-        }
-        return NULL;            /* chunked: counted when read, max 0 */
-    }
-    if (!zt_has_body(r)) {
+    switch (zt_body_precheck(b, zt_has_body(r), (int64_t)cl, ct)) {
+    case ZT_BODY_UNDECLARED:
+        return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
+                          apr_psprintf(r->pool, "%" APR_OFF_T_FMT
+                                       " bytes", cl),
+                          "no body (this route declares none)",
+                          "This resource takes no request body.");
+    case ZT_BODY_MISSING:
         return zt_refusal(r, HTTP_BAD_REQUEST, "body", "no body",
                           b->kind == ZT_BODY_JSON ? "a JSON body"
                                                   : "an XML body",
                           "The request body is missing.");
-    }
-    ct = apr_table_get(r->headers_in, "Content-Type");
-    if (!zt_body_type_ok(b->kind, ct)) {
+    case ZT_BODY_MEDIA_TYPE:
         return zt_refusal(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                           "header.content-type",
                           ct ? apr_psprintf(r->pool, "\"%s\"",
@@ -150,16 +145,16 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
                           zt_body_type_expected(b->kind),
                           "The request body is not of a media type this "
                           "resource accepts.");
-    }
-    if (cl > (apr_off_t)b->max) {
+    case ZT_BODY_TOO_LARGE:
         return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
                           apr_psprintf(r->pool, "%" APR_OFF_T_FMT " bytes", cl),
                           apr_psprintf(r->pool, "at most %u bytes",
                                        (unsigned int)b->max),
                           "The request body is larger than this resource "
                           "accepts.");
+    default:
+        return NULL;
     }
-    return NULL;
 }
 
 const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq)

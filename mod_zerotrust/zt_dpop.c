@@ -27,6 +27,7 @@
 #include "zt_format.h"
 #include "zt_jwk.h"
 #include "zt_jws.h"
+#include "zt_pkcache.h"
 
 #define ZT_ALG_HS_BITS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
@@ -471,9 +472,11 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
     zt_jwk_t key;
     const zt_jdoc_t *claims;
     const zt_jnode_t *typ;
-    const char *jti, *htm, *htu, *mine, *theirs, *jerr;
+    const char *jti, *htm, *htu, *mine, *theirs, *jerr, *dot;
     double iat;
     zt_dpop_status_e st;
+    size_t hlen;
+    int cached;
 
     memset(out, 0, sizeof(*out));
     *reason = NULL;
@@ -502,13 +505,25 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
         *reason = "the DPoP proof's algorithm is not allowed";
         return ZT_DPOP_ALG;
     }
-    if ((st = zt_dpop_key(&jws, pool, &key, out->jkt, reason)) != ZT_DPOP_OK) {
+    /* The header as sent (up to the first dot) names the key in the
+     * process's cache: a hit skips the import (zt_pkcache.h). */
+    dot = memchr(proof, '.', jws.signing_input_len);
+    hlen = dot != NULL ? (size_t)(dot - proof) : 0;
+    cached = hlen > 0
+             && zt_pkcache_get(conf->keys, proof, hlen, pool, &key, out->jkt);
+    if (!cached
+        && (st = zt_dpop_key(&jws, pool, &key, out->jkt, reason))
+           != ZT_DPOP_OK) {
         return st;
     }
     switch (zt_jws_verify_sig(jws.alg, &key,
                               (const unsigned char *)jws.signing_input,
                               jws.signing_input_len, jws.sig, jws.sig_len)) {
     case ZT_JWS_OK:
+        /* Kept once it signed: garbage keys take no room. */
+        if (!cached && hlen > 0) {
+            zt_pkcache_put(conf->keys, proof, hlen, &key, out->jkt);
+        }
         break;
     case ZT_JWS_ALG:
         *reason = "the DPoP proof's algorithm does not fit its key";

@@ -45,6 +45,8 @@
 /** A server nonce in base64url: 4 bytes of period, 16 of MAC; and a NUL. */
 #define ZT_NONCE_SIZE       28
 
+typedef struct zt_pkcache_s zt_pkcache_t;     /* zt_pkcache.h */
+
 typedef struct {
     uint32_t algs;              /**< ZT_ALG_* allowed for proofs; HS* ignored */
     uint32_t max_age;           /**< seconds iat may lie in the past */
@@ -52,6 +54,8 @@ typedef struct {
     const unsigned char *nonce_key; /**< 32 bytes: proofs must carry a nonce
                                      made with it (zt_dpop_nonce); NULL: none */
     uint32_t nonce_period;      /**< seconds a nonce is current (> 0) */
+    zt_pkcache_t *keys;         /**< this process's proof keys
+                                     (zt_pkcache.h), or NULL: none kept */
 } zt_dpop_conf_t;
 
 typedef enum {

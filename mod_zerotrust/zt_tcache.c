@@ -48,7 +48,9 @@
 #include <openssl/rand.h>
 
 #include "zt_alg.h"
+#include "zt_hash.h"
 #include "zt_jdoc.h"
+#include "zt_lru.h"
 #include "zt_tcache.h"
 
 #ifndef ZT_TCACHE_MAX_SHARDS
@@ -61,7 +63,7 @@ typedef struct zt_tc_entry_s zt_tc_entry_t;
 
 struct zt_tc_entry_s {
     zt_tc_entry_t *chain;                   /* next in the bucket */
-    zt_tc_entry_t *prev, *next;             /* LRU list, most recent first */
+    zt_lru_link_t lru;                      /* in the shard's recency list */
     uint64_t hash;
     int64_t expires;
     int64_t exp;
@@ -88,7 +90,7 @@ typedef struct {
     apr_thread_mutex_t *lock;
     zt_tc_entry_t **buckets;                /* nbuckets chains */
     apr_size_t mask;                        /* nbuckets - 1 */
-    zt_tc_entry_t *head, *tail;             /* LRU */
+    zt_lru_t lru;                           /* of the entries */
     apr_size_t entries, bytes;
     apr_size_t max_entries, max_bytes;
     uint64_t hits, misses, expired, stale, inserts, evictions, refused;
@@ -106,51 +108,11 @@ struct zt_tcache_s {
 /* ------------------------------------------------------------------ */
 /* Hashing                                                             */
 
-static inline uint64_t zt_tc_read64(const unsigned char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static inline uint64_t zt_tc_mix(uint64_t a, uint64_t b)
-{
-#ifdef __SIZEOF_INT128__
-    __uint128_t r = (__uint128_t)a * b;
-
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-#else
-    uint64_t r = (a ^ (a >> 29)) * (b | 1);
-
-    return r ^ (r >> 32);
-#endif
-}
-
-/* A keyed multiply-mix hash, 16 bytes a step (the wyhash construction). */
+/* The bucket hash (zt_hash.h) of a token under this cache's seed. */
 static uint64_t zt_tc_hash(const zt_tcache_t *c, const unsigned char *p,
                            apr_size_t n)
 {
-    uint64_t h = c->seed[0] ^ ((uint64_t)n * UINT64_C(0x9e3779b97f4a7c15));
-    uint64_t a = 0, b = 0;
-
-    while (n >= 16) {
-        h = zt_tc_mix(zt_tc_read64(p) ^ UINT64_C(0xa0761d6478bd642f) ^ h,
-                      zt_tc_read64(p + 8) ^ c->seed[1]);
-        p += 16;
-        n -= 16;
-    }
-    if (n >= 8) {
-        a = zt_tc_read64(p);
-        p += 8;
-        n -= 8;
-    }
-    for (apr_size_t i = 0; i < n; i++) {
-        b |= (uint64_t)p[i] << (8 * i);
-    }
-    h = zt_tc_mix(a ^ UINT64_C(0xa0761d6478bd642f) ^ h, b ^ c->seed[1]);
-    return zt_tc_mix(h ^ UINT64_C(0x8ebc6af09c88c6e3),
-                     UINT64_C(0x589965cc75374cc3));
+    return zt_hash64(c->seed, p, n);
 }
 
 #define ZT_TC_BLOCK(n) ((apr_size_t)(n) + ZT_TCACHE_MALLOC_HDR)
@@ -178,23 +140,6 @@ static void zt_tc_free(zt_tc_entry_t *e)
     }
 }
 
-static void zt_tc_lru_detach(zt_tc_shard_t *s, zt_tc_entry_t *e)
-{
-    if (e->prev != NULL) {
-        e->prev->next = e->next;
-    }
-    else {
-        s->head = e->next;
-    }
-    if (e->next != NULL) {
-        e->next->prev = e->prev;
-    }
-    else {
-        s->tail = e->prev;
-    }
-    e->prev = e->next = NULL;
-}
-
 /* Take @a e out of its bucket and the LRU list; the caller frees it. */
 static void zt_tc_unlink(zt_tc_shard_t *s, zt_tc_entry_t *e)
 {
@@ -204,23 +149,10 @@ static void zt_tc_unlink(zt_tc_shard_t *s, zt_tc_entry_t *e)
         pp = &(*pp)->chain;
     }
     *pp = e->chain;
-    zt_tc_lru_detach(s, e);
+    zt_lru_detach(&s->lru, &e->lru);
     s->entries--;
     s->bytes -= e->bytes;
     e->chain = NULL;
-}
-
-static void zt_tc_push_front(zt_tc_shard_t *s, zt_tc_entry_t *e)
-{
-    e->prev = NULL;
-    e->next = s->head;
-    if (s->head != NULL) {
-        s->head->prev = e;
-    }
-    s->head = e;
-    if (s->tail == NULL) {
-        s->tail = e;
-    }
 }
 
 static zt_tc_entry_t *zt_tc_find(zt_tc_shard_t *s, uint64_t h,
@@ -341,10 +273,7 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     else {
         s->hits++;
-        if (s->head != e) {
-            zt_tc_lru_detach(s, e);
-            zt_tc_push_front(s, e);
-        }
+        zt_lru_touch(&s->lru, &e->lru);
         /* Linked, so the cache's reference keeps it alive meanwhile. */
         __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
     }
@@ -447,12 +376,12 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     e->chain = s->buckets[h & s->mask];
     s->buckets[h & s->mask] = e;
-    zt_tc_push_front(s, e);
+    zt_lru_push_front(&s->lru, &e->lru);
     s->entries++;
     s->bytes += e->bytes;
     s->inserts++;
     while (s->entries > s->max_entries || s->bytes > s->max_bytes) {
-        zt_tc_entry_t *lru = s->tail;
+        zt_tc_entry_t *lru = ZT_LRU_ENTRY(s->lru.tail, zt_tc_entry_t, lru);
 
         zt_tc_unlink(s, lru);
         lru->chain = dead;
@@ -471,7 +400,8 @@ void zt_tcache_clear(zt_tcache_t *c)
         zt_tc_entry_t *dead = NULL, *e;
 
         apr_thread_mutex_lock(s->lock);
-        while ((e = s->head) != NULL) {
+        while (s->lru.head != NULL) {
+            e = ZT_LRU_ENTRY(s->lru.head, zt_tc_entry_t, lru);
             zt_tc_unlink(s, e);
             e->chain = dead;
             dead = e;

@@ -544,6 +544,21 @@ zpc_ast_titem_t *zpc_ast_titem(zpc_parser_t *ps, int kind,
     return it;
 }
 
+zpc_ast_titem_t *zpc_ast_tbody(zpc_parser_t *ps, const char *type,
+                               const zpc_loc_t *type_loc, int quoted,
+                               const char *how, const zpc_loc_t *how_loc,
+                               const char *text, const zpc_loc_t *text_loc,
+                               const zpc_loc_t *loc)
+{
+    zpc_ast_titem_t *it = zpc_ast_titem(ps, ZPC_TITEM_BODY, type, type_loc,
+                                        text, text_loc, NULL, loc);
+
+    it->how = how;
+    it->how_loc = how_loc != NULL ? *how_loc : *loc;
+    it->quoted = quoted;
+    return it;
+}
+
 zpc_ast_value_t *zpc_ast_value(zpc_parser_t *ps, int kind, const char *s,
                                int64_t num, const zpc_loc_t *loc)
 {

@@ -33,6 +33,7 @@
 #define ZPC_MAX_MATCH_WORK (1u << 28) /**< route-tree steps matching targets */
 #define ZPC_MAX_INCLUDE  16           /**< include nesting */
 #define ZPC_MAX_SCHEMA   (1u << 20)   /**< bytes of one schema file */
+#define ZPC_MAX_BODY     (1u << 20)   /**< bytes of a test's body file */
 #define ZPC_MAX_VALUE_DEPTH 32        /**< nesting of a test's token claims */
 
 /** Operand as written. */
@@ -274,7 +275,7 @@ typedef struct {
 enum {
     ZPC_TITEM_TOKEN, ZPC_TITEM_REQUEST, ZPC_TITEM_FROM, ZPC_TITEM_HEADER,
     ZPC_TITEM_CERT, ZPC_TITEM_TLS, ZPC_TITEM_TIME, ZPC_TITEM_EXPECT,
-    ZPC_TITEM__COUNT
+    ZPC_TITEM_BODY, ZPC_TITEM__COUNT
 };
 
 typedef struct {
@@ -282,9 +283,15 @@ typedef struct {
     zpc_loc_t loc;              /* the keyword */
     const char *a, *b;          /* REQUEST: method, target; FROM: address;
                                    HEADER: name, value; TLS, TIME: the string
-                                   (TLS: NULL for `tls none`); EXPECT: word */
+                                   (TLS: NULL for `tls none`); EXPECT: word;
+                                   BODY: json, xml, none or a media type,
+                                   then the text or file name (or NULL) */
     zpc_loc_t a_loc, b_loc;
     zpc_ast_value_t *value;     /* TOKEN, CERT */
+    const char *how;            /* BODY: the word before a file name
+                                   ("file"), or NULL: b is the text */
+    zpc_loc_t how_loc;
+    int quoted;                 /* BODY: a was a string (a media type) */
 } zpc_ast_titem_t;
 
 typedef struct {
@@ -421,6 +428,12 @@ zpc_ast_titem_t *zpc_ast_titem(zpc_parser_t *ps, int kind,
                                const char *a, const zpc_loc_t *a_loc,
                                const char *b, const zpc_loc_t *b_loc,
                                zpc_ast_value_t *value, const zpc_loc_t *loc);
+/* body TYPE ['file'] TEXT: @a how and @a text may be NULL. */
+zpc_ast_titem_t *zpc_ast_tbody(zpc_parser_t *ps, const char *type,
+                               const zpc_loc_t *type_loc, int quoted,
+                               const char *how, const zpc_loc_t *how_loc,
+                               const char *text, const zpc_loc_t *text_loc,
+                               const zpc_loc_t *loc);
 zpc_ast_value_t *zpc_ast_value(zpc_parser_t *ps, int kind, const char *s,
                                int64_t num, const zpc_loc_t *loc);
 zpc_ast_value_t *zpc_ast_value_list(zpc_parser_t *ps, int kind,

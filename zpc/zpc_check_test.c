@@ -142,7 +142,8 @@ static int64_t zpc_parse_time(const char *s)
 }
 
 static const char *const zpc_expects[] = {
-    "allow", "deny", "stepup", "token", "notfound", "invalid", NULL
+    "allow", "deny", "stepup", "token", "notfound", "invalid", "toolarge",
+    "mediatype", NULL
 };
 
 static void zpc_check_cert(zpc_check_t *c, zpc_ir_test_t *it,
@@ -179,11 +180,74 @@ static void zpc_check_cert(zpc_check_t *c, zpc_ir_test_t *it,
     }
 }
 
+/*
+** body json|xml|none|"MEDIA/TYPE" ['TEXT' | "TEXT" | file "NAME"]: what
+** the request sends, with the Content-Type json and xml stand for.  A
+** file is read now, relative to the test's own file, so a missing one is
+** a compile error, not a failed test.
+*/
+static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
+                            const zpc_ast_titem_t *item)
+{
+    static const char *const kinds[] = { "json", "xml", "none", NULL };
+    static const char *const types[] = { "application/json", "application/xml" };
+    int k = item->quoted ? -1 : zpc_word_index(kinds, item->a);
+    const char *path, *why = NULL;
+
+    it->body = 1;
+    if (item->quoted) {
+        if (item->a[0] == '\0' || zpc_control_char(item->a) != 0) {
+            zpc_diag_error(c->d, &item->a_loc, "a body's media type is a "
+                           "Content-Type value, e.g. \"application/json\"");
+        }
+        it->body_type = item->a;
+    }
+    else if (k < 0) {
+        zpc_diag_error(c->d, &item->a_loc, "unknown body type '%s' (write "
+                       "json, xml, none, or a media type in quotes)", item->a);
+    }
+    else if (k == 2) {
+        return;                 /* body none: no Content-Type, no bytes */
+    }
+    else {
+        it->body_type = types[k];
+    }
+    if (item->b == NULL) {
+        zpc_diag_error(c->d, &item->a_loc, "body %s needs its text: body %s "
+                       "'...', or body %s file \"NAME\"", item->a, item->a,
+                       item->a);
+        return;
+    }
+    if (item->how == NULL) {
+        it->body_text = item->b;
+        it->body_len = strlen(item->b);
+        return;
+    }
+    if (strcmp(item->how, "file") != 0) {
+        zpc_diag_error(c->d, &item->how_loc, "unexpected '%s' (a body's text "
+                       "is in quotes, or in a file: file \"NAME\")",
+                       item->how);
+        return;
+    }
+    path = zpc_relative(c->pool, zpc_diag_file_name(c->d, item->b_loc.file),
+                        item->b);
+    it->body_text = item->b[0] != '\0'
+                    ? zpc_read_file(c->pool, path, ZPC_MAX_BODY, &it->body_len,
+                                    &why)
+                    : NULL;
+    if (it->body_text == NULL) {
+        zpc_diag_error(c->d, &item->b_loc, "cannot read body file %s: %s",
+                       zpc_check_quote(c, path),
+                       why != NULL ? why : "the name is empty");
+    }
+}
+
 static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
 {
     const zpc_ast_titem_t *seen[ZPC_TITEM__COUNT] = { NULL };
     static const char *const words[ZPC_TITEM__COUNT] = {
-        "token", "request", "from", "header", "cert", "tls", "time", "expect"
+        "token", "request", "from", "header", "cert", "tls", "time", "expect",
+        "body"
     };
     unsigned char addr[16];
 
@@ -269,6 +333,9 @@ static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
                 it->tls = item->a;
             }
             break;
+        case ZPC_TITEM_BODY:
+            zpc_check_tbody(c, it, item);
+            break;
         case ZPC_TITEM_TIME:
             if ((it->time = zpc_parse_time(item->a)) < 0) {
                 zpc_diag_error(c->d, &item->a_loc, "a time is written "
@@ -279,8 +346,8 @@ static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
         default:        /* EXPECT */
             if ((it->expect = zpc_word_index(zpc_expects, item->a)) < 0) {
                 zpc_diag_error(c->d, &item->a_loc, "unknown outcome '%s' (expect "
-                               "allow, deny, stepup, token, notfound or invalid)",
-                               item->a);
+                               "allow, deny, stepup, token, notfound, invalid, "
+                               "toolarge or mediatype)", item->a);
             }
             break;
         }
@@ -291,7 +358,8 @@ static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
     }
     if (seen[ZPC_TITEM_EXPECT] == NULL) {
         zpc_diag_error(c->d, &t->name_loc, "test %s has no expect (add: expect "
-                       "allow, or deny, stepup, token, notfound, invalid)",
+                       "allow, or deny, stepup, token, notfound, invalid, "
+                       "toolarge, mediatype)",
                        zpc_check_quote(c, t->name));
     }
 }

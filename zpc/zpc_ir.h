@@ -129,7 +129,9 @@ enum {
     ZPC_EXPECT_ALLOW = 0, ZPC_EXPECT_DENY, ZPC_EXPECT_STEPUP,
     ZPC_EXPECT_TOKEN,           /* 401: a token is needed */
     ZPC_EXPECT_NOTFOUND,        /* 404: no such route */
-    ZPC_EXPECT_INVALID          /* 400: the request breaks the route's contract */
+    ZPC_EXPECT_INVALID,         /* 400: the request breaks the route's contract */
+    ZPC_EXPECT_TOOLARGE,        /* 413: a body above max, or where none is declared */
+    ZPC_EXPECT_MEDIATYPE        /* 415: a body not of its declared media type */
 };
 
 typedef struct {
@@ -148,6 +150,11 @@ typedef struct {
     const char *tls;            /* "TLSv1.3", or NULL: plain HTTP */
     int64_t time;               /* request time (Unix seconds), or -1: now */
     int expect;                 /* ZPC_EXPECT_* */
+    int body;                   /* 1: `body` says what is sent, and the body
+                                   stages are decided; 0: they are not */
+    const char *body_type;      /* its Content-Type, or NULL: none */
+    const char *body_text;      /* its bytes, or NULL: no body (`body none`) */
+    apr_size_t body_len;
 } zpc_ir_test_t;
 
 typedef struct {

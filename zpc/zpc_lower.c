@@ -457,6 +457,11 @@ zpc_ir_t *zpc_lower(zpc_parser_t *ps)
         o->cert_subject = zpc_dup(&l, o->cert_subject);
         o->cert_san = zpc_dup_strs(&l, o->cert_san);
         o->tls = zpc_dup(&l, o->tls);
+        o->body_type = zpc_dup(&l, o->body_type);
+        /* bytes, not a C string: a body file may hold a NUL */
+        o->body_text = o->body_text != NULL
+                       ? apr_pmemdup(l.pool, o->body_text, o->body_len + 1)
+                       : NULL;
     }
     return ir;
 }

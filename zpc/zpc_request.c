@@ -20,6 +20,7 @@
 
 #include "zpc_tools.h"
 #include "zt_ascii.h"
+#include "zt_body.h"
 #include "zt_jdoc.h"
 #include "zt_validate.h"
 
@@ -175,6 +176,16 @@ const char *zpc_req_text(const zpc_req_t *r, apr_pool_t *pool)
         text = apr_pstrcat(pool, text, ", header ", zpc_escape(n, strlen(n), 1, pool),
                            " ", zpc_escape(v, strlen(v), 1, pool), NULL);
     }
+    if (r->body) {
+        text = apr_pstrcat(pool, text, ", body ",
+                           r->body_type != NULL
+                           ? zpc_escape(r->body_type, strlen(r->body_type), 1, pool)
+                           : "without Content-Type",
+                           r->body_text != NULL
+                           ? apr_psprintf(pool, " (%" APR_SIZE_T_FMT " bytes)",
+                                          r->body_len)
+                           : " (none)", NULL);
+    }
     if (r->cert) {
         text = apr_pstrcat(pool, text, ", client cert", NULL);
         if (r->cert_subject != NULL) {
@@ -239,9 +250,72 @@ const char *zpc_expect_name(int expect)
         [ZPC_EXPECT_ALLOW] = "allow", [ZPC_EXPECT_DENY] = "deny",
         [ZPC_EXPECT_STEPUP] = "stepup", [ZPC_EXPECT_TOKEN] = "token",
         [ZPC_EXPECT_NOTFOUND] = "notfound", [ZPC_EXPECT_INVALID] = "invalid",
+        [ZPC_EXPECT_TOOLARGE] = "toolarge", [ZPC_EXPECT_MEDIATYPE] = "mediatype",
     };
 
-    return expect >= 0 && expect <= ZPC_EXPECT_INVALID ? names[expect] : "?";
+    return expect >= 0 && expect <= ZPC_EXPECT_MEDIATYPE ? names[expect] : "?";
+}
+
+/*
+** The body's headers, before the token, as zt_body_filter.c checks them:
+** the test's body is sent with a Content-Length (0 is no body), `body
+** none` with neither.  1 when that refuses the request.
+*/
+static int zpc_req_body_head(const zt_table_t *t, const zpc_req_t *r,
+                             zpc_outcome_t *o, apr_pool_t *pool)
+{
+    uint32_t bi = t->routes[r->match.route].body;
+    const zt_body_rec_t *b = bi == ZT_NONE ? NULL : &t->bodies[bi];
+    int64_t len = r->body_text != NULL ? (int64_t)r->body_len : -1;
+
+    switch (zt_body_precheck(b, len > 0, len, r->body_type)) {
+    case ZT_BODY_UNDECLARED:
+        o->outcome = ZPC_EXPECT_TOOLARGE;
+        o->why = apr_psprintf(pool, "body: found %" APR_INT64_T_FMT " bytes, "
+                              "expected no body (this route declares none)",
+                              len);
+        return 1;
+    case ZT_BODY_MISSING:
+        o->outcome = ZPC_EXPECT_INVALID;
+        o->why = b->kind == ZT_BODY_JSON ? "body: found no body, expected a "
+                                           "JSON body"
+                                         : "body: found no body, expected an "
+                                           "XML body";
+        return 1;
+    case ZT_BODY_MEDIA_TYPE:
+        o->outcome = ZPC_EXPECT_MEDIATYPE;
+        o->why = apr_psprintf(pool, "header.content-type: found %s, expected %s",
+                              r->body_type != NULL
+                              ? zpc_escape(r->body_type, strlen(r->body_type),
+                                           1, pool) : "missing",
+                              zt_body_type_expected(b->kind));
+        return 1;
+    case ZT_BODY_TOO_LARGE:
+        o->outcome = ZPC_EXPECT_TOOLARGE;
+        o->why = apr_psprintf(pool, "body: found %" APR_INT64_T_FMT " bytes, "
+                              "expected at most %u bytes", len,
+                              (unsigned int)b->max);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The body itself, read once the policy allowed: zt_body_check. */
+static void zpc_req_body_read(const zt_table_t *t, const zpc_req_t *r,
+                              zpc_outcome_t *o, apr_pool_t *pool)
+{
+    uint32_t bi = t->routes[r->match.route].body;
+    zt_body_fault_t f;
+    char text[512];
+
+    if (bi == ZT_NONE || r->body_text == NULL || r->body_len == 0) {
+        return;
+    }
+    if (zt_body_check(t, bi, r->body_text, r->body_len, pool, &f) < 0) {
+        o->outcome = ZPC_EXPECT_INVALID;
+        o->why = apr_pstrdup(pool, zt_body_fault_text(&f, text, sizeof(text)));
+    }
 }
 
 void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
@@ -271,11 +345,18 @@ void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
         o->why = apr_pstrdup(pool, zt_violation_text(&v, text, sizeof(text)));
         return;
     }
+    if (r->body && zpc_req_body_head(t, r, o, pool)) {
+        return;
+    }
     zt_eval_decide(t, &r->rq, &o->d);
     switch (o->d.verdict) {
     case ZT_ALLOW:      o->outcome = ZPC_EXPECT_ALLOW; break;
     case ZT_STEPUP:     o->outcome = ZPC_EXPECT_STEPUP; break;
     case ZT_NEED_TOKEN: o->outcome = ZPC_EXPECT_TOKEN; break;
     default:            o->outcome = ZPC_EXPECT_DENY; break;
+    }
+    /* The module reads the body only for a request it allows. */
+    if (o->outcome == ZPC_EXPECT_ALLOW && r->body) {
+        zpc_req_body_read(t, r, o, pool);
     }
 }

@@ -80,6 +80,8 @@ static const char *zpc_test_decided(const zt_table_t *t, const zpc_req_t *r,
     case ZPC_EXPECT_NOTFOUND:
         return o->why;
     case ZPC_EXPECT_INVALID:
+    case ZPC_EXPECT_TOOLARGE:
+    case ZPC_EXPECT_MEDIATYPE:
         return apr_psprintf(pool, "the contract of %s: %s",
                             zpc_route_text(t, r->match.route, pool), o->why);
     case ZPC_EXPECT_TOKEN:
@@ -134,6 +136,10 @@ static int zpc_test_one(const zt_table_t *t, const zpc_ir_test_t *test, int n,
     r.cert_san = test->cert_san;
     r.tls = test->tls;
     r.now = test->time >= 0 ? test->time : (int64_t)time(NULL);
+    r.body = test->body;
+    r.body_type = test->body_type;
+    r.body_text = test->body_text;
+    r.body_len = test->body_len;
     if (test->claims_json != NULL) {
         r.claims = zt_json_parse(test->claims_json, strlen(test->claims_json),
                                  strlen(test->claims_json), pool, &err);

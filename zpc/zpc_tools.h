@@ -65,6 +65,10 @@ typedef struct {
     apr_array_header_t *cert_san;   /**< const char *, or NULL */
     const char *tls;                /**< "TLSv1.3", or NULL: plain HTTP */
     int64_t now;                    /**< Unix seconds */
+    int body;                       /**< 1: the body stages are decided */
+    const char *body_type;          /**< its Content-Type, or NULL: none */
+    const char *body_text;          /**< its bytes, or NULL: no body */
+    apr_size_t body_len;
 
     /* Set by zpc_req_prepare. */
     const char *path;               /**< percent-decoded path */
@@ -95,13 +99,16 @@ typedef struct {
 } zpc_outcome_t;
 
 /**
- * Route (404), query string and contract (400, zt_validate_request), then
- * zt_eval_decide, as the module orders them.  @a r must be prepared.
+ * Route (404), query string and contract (400, zt_validate_request), the
+ * body's headers when r->body (400, 413, 415: zt_body_precheck), then
+ * zt_eval_decide, and for an allowed request with r->body the body itself
+ * (400: zt_body_check), as the module orders them.  @a r must be prepared.
  */
 void zpc_req_decide(const zt_table_t *t, const zpc_req_t *r, zpc_outcome_t *o,
                     apr_pool_t *pool);
 
-/** "allow", "deny", "stepup", "token", "notfound", "invalid". */
+/** "allow", "deny", "stepup", "token", "notfound", "invalid", "toolarge",
+ *  "mediatype". */
 const char *zpc_expect_name(int expect);
 
 /** The request on one line: "GET /orders?limit=5 from 10.1.2.3, TLSv1.3, token {...}". */

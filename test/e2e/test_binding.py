@@ -300,6 +300,40 @@ def test_two_dpop_headers(bind, keys):
     refused(r, "dpop_many")
 
 
+def test_no_credentials_offers_both_schemes(bind, keys):
+    """RFC 9449 section 7.2, figure 17: without credentials (none, or in
+    a scheme the module does not read) the 401 offers Bearer and DPoP, in
+    one field, neither with an error; a request that used one scheme is
+    answered in that scheme alone (figure 18's rule)."""
+    B = bind
+    both = 'Bearer realm="api", DPoP realm="api", algs="PS256 ES256 EdDSA"'
+    for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}):
+        r = go(B, "GET", "/orders", headers=headers)
+        assert_problem(r, 401)
+        assert r.headers.get_all("WWW-Authenticate") == [both], r.headers
+        rec = record(r)
+        assert (rec["decision"], rec["stage"], rec["reason"]) == (
+            "deny", "token", "no token"), rec
+    # Over plain HTTP as well: the challenge does not depend on TLS.
+    r = go(B, "GET", "/orders", tls=False)
+    assert r.headers.get_all("WWW-Authenticate") == [both], r.headers
+    # A Bearer token that fails: the Bearer challenge carries the error,
+    # and no DPoP challenge comes with it.
+    r = go(B, "GET", "/orders", "not.a.token", scheme="Bearer")
+    chal = r.headers.get_all("WWW-Authenticate")
+    assert len(chal) == 1, chal
+    assert chal[0].startswith('Bearer realm="api", error="invalid_token", '
+                              'error_description="'), chal
+    assert "DPoP" not in chal[0], chal
+    # The DPoP scheme without its proof: DPoP alone.
+    t = token(keys, cnf={"jkt": Client().jkt})
+    r = go(B, "GET", "/orders", t)
+    chal = r.headers.get_all("WWW-Authenticate")
+    assert chal == ['DPoP realm="api", error="invalid_dpop_proof", '
+                    'error_description="the DPoP scheme needs a DPoP proof '
+                    'header", algs="PS256 ES256 EdDSA"'], chal
+
+
 def test_unbound_token_with_dpop_scheme(bind, keys):
     B, c = bind, Client()
     t = token(keys)

@@ -19,8 +19,10 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -657,3 +659,67 @@ def test_body_survives_internal_redirect(zt_cfg, roots, upstream):
         refused(r, 400, why="duplicate")
     finally:
         s.stop()
+
+
+# What `zpc test` decides for a test block's body is what the module
+# answers: each request below goes to Apache, and then, written as a test
+# block expecting the module's answer, through `zpc test` on the same
+# policy and schemas.
+OUTCOME = {200: "allow", 400: "invalid", 401: "token", 403: "deny",
+           413: "toolarge", 415: "mediatype"}
+BIG = json.dumps(order(note="x" * 500, items=[{"sku": "AB-12", "quantity": 1}] * 700))
+CASES = [
+    # (method, path, writer token?, Content-Type or None: no body, body)
+    ("POST", "/orders", True, "application/json", json.dumps(order())),
+    ("POST", "/orders", True, "application/json",
+     json.dumps(order(items=[{"sku": "AB-12", "quantity": 0}]))),
+    ("POST", "/orders", True, "text/plain", json.dumps(order())),
+    ("POST", "/orders", True, "application/json; charset=latin1",
+     json.dumps(order())),
+    ("POST", "/orders", True, "application/json", BIG),
+    ("POST", "/orders", True, None, ""),
+    ("POST", "/orders", False, "application/json", '{"quantity": 0}'),
+    ("POST", "/orders", False, "text/plain", "x"),
+    ("PUT", "/docs", False, "application/xml",
+     "<doc><title>t</title><count>2</count></doc>"),
+    ("PUT", "/docs", False, "text/xml", "<page/>"),
+    ("PUT", "/docs", False, "application/xml", "<doc><title>t</title>"),
+    ("PUT", "/docs", False, "application/xml",
+     '<!DOCTYPE doc [<!ENTITY e "x">]><doc><title>&e;</title><count>1</count></doc>'),
+    ("POST", "/nobody", False, "application/json", "{}"),
+    ("POST", "/echo", False, "application/merge-patch+json", '{"a": 1}'),
+    ("POST", "/echo", False, "application/json", '{"a": 1, "a": 2}'),
+]
+
+
+def test_zpc_test_decides_bodies_as_the_module(srv, zt_cfg, writer, tmp_path):
+    blocks = []
+    for n, (method, path, tok, ctype, text) in enumerate(CASES):
+        data = text.encode()
+        r = srv.req(method, path, writer if tok else None,
+                    headers={"Content-Type": ctype} if ctype else {},
+                    data=data)
+        assert r.status_code in OUTCOME, (n, r.status_code, r.text)
+        (tmp_path / ("case%d.body" % n)).write_bytes(data)
+        blocks.append('test "case %d: %s %s, %s" {\n%s    request %s %s\n'
+                      '    body    %s\n    expect  %s\n}\n' % (
+                          n, method, path, ctype,
+                          '    token   { sub "alice"  scope "orders:write" }\n'
+                          if tok else "", method, path,
+                          'none' if ctype is None
+                          else '"%s" file "case%d.body"' % (ctype, n),
+                          OUTCOME[r.status_code]))
+    for name in ("body_order.schema.json", "body_doc.xsd"):
+        shutil.copy(os.path.join(HERE, name), str(tmp_path))
+    with open(os.path.join(HERE, "body.ztp")) as f:
+        (tmp_path / "t.ztp").write_text(f.read() + "\n" + "".join(blocks))
+    p = subprocess.run([zt_cfg.zpc, "test", "t.ztp"], cwd=str(tmp_path),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    out = p.stdout.decode()
+    assert p.returncode == 0, out
+    assert "# %d tests: %d passed, 0 failed" % (len(CASES), len(CASES)) in out, out
+    # The answers cover every body outcome, so the agreement means something.
+    outcomes = set(re.findall(r"expect  (\w+)", "".join(blocks)))
+    assert outcomes >= {"allow", "invalid", "token", "toolarge",
+                        "mediatype"}, outcomes

@@ -20,6 +20,8 @@ from zt_e2e import (CORP, PARTNER, api_body, assert_challenge,
                     assert_problem, claims, client_context, sign)
 
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
+# ZeroTrustDPoPAlgorithms' default, in the module's order.
+DPOP_ALGS = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"
 
 # api.ztp, plus: a scope that only an allow with a `not` beside it
 # grants, one only under that `not`, one only in a deny, and a step-up.
@@ -154,10 +156,13 @@ def test_plain_http_refused_by_default(meta):
 
 def test_challenges_carry_resource_metadata(meta, keys):
     param = 'resource_metadata="%s"' % meta.metadata_url
-    # No token.
+    # No token: both schemes (RFC 9449 section 7.2), each with the
+    # parameter, in one field.
     r = meta.https("GET", "/orders")
     chal = assert_challenge(r)
-    assert chal.endswith(", " + param), chal
+    assert r.headers.get_all("WWW-Authenticate") == [
+        'Bearer realm="api", %s, DPoP realm="api", algs="%s", %s'
+        % (param, DPOP_ALGS, param)], chal
     # A bad token.
     r = meta.https("GET", "/orders", "not.a.token")
     assert param in assert_challenge(r, "invalid_token")

@@ -31,7 +31,9 @@ def test_allowed_with_each_algorithm(api, keys, alg):
 def test_no_token(api):
     r = api.get("/orders")
     chal = assert_challenge(r)
-    assert chal == 'Bearer realm="e2e"'
+    # Both schemes the module reads (RFC 9449 section 7.2), no error.
+    assert chal == ('Bearer realm="e2e", DPoP realm="e2e", algs="RS256 RS384 '
+                    'RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"')
     rec = one_record(r)
     assert (rec["decision"], rec["stage"], rec["reason"]) == ("deny", "token",
                                                              "no token")

@@ -308,6 +308,36 @@ static char *nest(int n)
 
 #define XML_FAILS(x, root, doc, want) xml_fails(x, root, doc, strlen(doc), want)
 
+/* What the headers decide before a byte is read, in the module's order:
+ * missing, media type, max; a length on a route without a body. */
+START_TEST(precheck_order)
+{
+    zt_body_rec_t b;
+
+    memset(&b, 0, sizeof(b));
+    b.kind = ZT_BODY_JSON;
+    b.max = 100;
+    ck_assert_int_eq(zt_body_precheck(&b, 1, 100, "application/json"), ZT_BODY_GO);
+    ck_assert_int_eq(zt_body_precheck(&b, 1, -1, "application/json"), ZT_BODY_GO);
+    ck_assert_int_eq(zt_body_precheck(&b, 1, 101, "application/json"),
+                     ZT_BODY_TOO_LARGE);
+    /* the media type is judged before the size, absence before both */
+    ck_assert_int_eq(zt_body_precheck(&b, 1, 101, "text/plain"), ZT_BODY_MEDIA_TYPE);
+    ck_assert_int_eq(zt_body_precheck(&b, 1, 5, NULL), ZT_BODY_MEDIA_TYPE);
+    ck_assert_int_eq(zt_body_precheck(&b, 0, 0, "text/plain"), ZT_BODY_MISSING);
+    ck_assert_int_eq(zt_body_precheck(&b, 0, -1, NULL), ZT_BODY_MISSING);
+    /* no body declared: any length refused, none or chunked read (max 0) */
+    ck_assert_int_eq(zt_body_precheck(NULL, 1, 1, "application/json"),
+                     ZT_BODY_UNDECLARED);
+    ck_assert_int_eq(zt_body_precheck(NULL, 0, 0, NULL), ZT_BODY_GO);
+    ck_assert_int_eq(zt_body_precheck(NULL, 1, -1, NULL), ZT_BODY_GO);
+    b.kind = ZT_BODY_XML;
+    ck_assert_int_eq(zt_body_precheck(&b, 1, 10, "application/json"),
+                     ZT_BODY_MEDIA_TYPE);
+    ck_assert_int_eq(zt_body_precheck(&b, 1, 10, "text/xml"), ZT_BODY_GO);
+}
+END_TEST
+
 START_TEST(xml_bodies)
 {
     const char *err = NULL;
@@ -491,6 +521,7 @@ int main(void)
     tcase_add_test(tc, strict_json_and_limits);
     tcase_add_test(tc, schema_compile_errors);
     tcase_add_test(tc, media_types);
+    tcase_add_test(tc, precheck_order);
     tcase_add_test(tc, xml_bodies);
     tcase_add_test(tc, truncated_and_oversized_seeds);
     tcase_add_test(tc, xml_name_limit);

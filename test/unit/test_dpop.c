@@ -26,7 +26,7 @@
 #include "zt_dpop.h"
 #include "zt_format.h"
 #include "zt_jdoc.h"
-#include "zt_jdoc.h"
+#include "zt_pkcache.h"
 #include "zt_replay.h"
 #include "zt_test.h"
 
@@ -734,6 +734,64 @@ START_TEST(replay_processes)
 }
 END_TEST
 
+/*
+** The proof-key cache (zt_pkcache.h) changes no answer: each proof, sent
+** twice through a configuration with the cache (a miss, then maybe a hit)
+** and once without, gets the same status and thumbprint.  Only a key that
+** signed is kept, and a cached key still has to sign.
+*/
+START_TEST(key_cache)
+{
+    const char *c = good_claims();
+    const char *proofs[] = {
+        good_proof(),
+        /* the same header, another jti: a hit */
+        sign(k_ec, hdr("ES256", k_ec, ""), claims_with("\"j-2\"", "\"GET\"",
+             "\"" URI "\"", "1700000000",
+             apr_psprintf(pool, "\"%s\"", ath(TOKEN)))),
+        /* the cached key's header, signed by another key */
+        sign(k_other, hdr("ES256", k_ec, ""), c),
+        /* the same key with private material, or another use */
+        sign(k_ec, apr_psprintf(pool, "{\"typ\":\"dpop+jwt\",\"alg\":"
+             "\"ES256\",\"jwk\":%s}", jwk(k_ec, ",\"d\":\"AAAA\"")), c),
+        sign(k_ec, apr_psprintf(pool, "{\"typ\":\"dpop+jwt\",\"alg\":"
+             "\"ES256\",\"jwk\":%s}", jwk(k_ec, ",\"use\":\"enc\"")), c),
+        /* the key, but the alg of another type */
+        sign(k_ec, hdr("EdDSA", k_ec, ""), c),
+        sign(k_ed, hdr("EdDSA", k_ed, ""), c),
+    };
+    zt_dpop_conf_t cached = conf;
+    zt_pkcache_stats_t st;
+    zt_dpop_proof_t p, q;
+    const char *why;
+
+    ck_assert_int_eq(zt_pkcache_create(&cached.keys, pool, 0, 0), APR_SUCCESS);
+    for (size_t i = 0; i < sizeof(proofs) / sizeof(proofs[0]); i++) {
+        size_t n = strlen(proofs[i]);
+        zt_dpop_status_e want = zt_dpop_verify(proofs[i], n, "GET", URI, TOKEN,
+                                               strlen(TOKEN), NOW, &conf, pool,
+                                               &p, &why);
+
+        for (int round = 0; round < 2; round++) {
+            ck_assert_int_eq(zt_dpop_verify(proofs[i], n, "GET", URI, TOKEN,
+                                            strlen(TOKEN), NOW, &cached, pool,
+                                            &q, &why), want);
+            ck_assert_str_eq(q.jkt, p.jkt);
+        }
+    }
+    /* Kept: k_ec's and k_ed's headers, each once, on their first good
+     * signature.  Hits: the second round of proofs 0 and 6, both rounds
+     * of 1 and 2 (k_ec's header, known since proof 0). */
+    zt_pkcache_stats(cached.keys, &st);
+    ck_assert_uint_eq(st.inserts, 2);
+    ck_assert_uint_eq(st.entries, 2);
+    ck_assert_uint_eq(st.hits, 6);
+    ck_assert_int_eq(zt_dpop_verify(proofs[2], strlen(proofs[2]), "GET", URI,
+                                    TOKEN, strlen(TOKEN), NOW, &cached, pool,
+                                    &q, &why), ZT_DPOP_SIGNATURE);
+}
+END_TEST
+
 static Suite *dpop_suite(void)
 {
     Suite *s = suite_create("dpop");
@@ -752,6 +810,7 @@ static Suite *dpop_suite(void)
     tcase_add_test(tc, size_limit);
     tcase_add_test(tc, cnf);
     tcase_add_test(tc, nonces);
+    tcase_add_test(tc, key_cache);
     suite_add_tcase(s, tc);
     tc = tcase_create("replay");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -165,6 +165,19 @@ grep -q 'invalid (400)' "$tmp/got" || report FAIL "a control byte in the query i
 rc "test of a missing policy" 1 "$zpc" test "$d/nowhere.ztp"
 rc "test without a policy" 2 "$zpc" test
 rc "test with two policies" 2 "$zpc" test "$d/p.ztp" "$d/p.ztp"
+# A test's body file: 1 MiB is read (and sent: above the route's max, 413);
+# one byte more is a compile error naming the limit.
+printf '%s\n' 'policy "b"' 'issuer corp "https://idp.example.com" {' \
+    '    audience "api"' '    algorithms ES256' '    jwks file "corp.jwks.json"' '}' \
+    'route POST /a {' '    body json max 1k' '}' 'allow POST /a public' \
+    'test "a large body" {' '    request POST /a' '    body json file "big.json"' \
+    '    expect toolarge' '}' >"$d/b.ztp"
+head -c 1048576 /dev/zero | tr '\0' ' ' >"$d/big.json"
+rc "test with a 1 MiB body file" 0 "$zpc" test "$d/b.ztp"
+printf ' ' >>"$d/big.json"
+rc "test with a body file over 1 MiB" 1 "$zpc" test "$d/b.ztp"
+grep -q 'cannot read body file .*big.json.*: larger than 1048576 bytes' "$tmp/got" \
+    || report FAIL "a body file over 1 MiB is refused by name" "$tmp/got"
 
 echo "1..$n"
 [ "$n" -gt 0 ] && [ "$failed" -eq 0 ]
