@@ -22,7 +22,7 @@
 #include "zt_test.h"
 #include "zt_b64.h"
 #include "zt_dpop.h"
-#include "zt_json.h"
+#include "zt_jdoc.h"
 #include "zt_jwk.h"
 #include "zt_pkcache.h"
 
@@ -45,7 +45,7 @@ static void fixture(int i, zt_pk_fixture_t *f)
     unsigned char raw[32];
     size_t n = sizeof(raw);
     char *text;
-    json_t *j;
+    zt_jdoc_t *j;
     const char *err;
 
     ck_assert_int_eq(EVP_PKEY_get_raw_public_key(g_pkey[i], raw, &n), 1);
@@ -53,11 +53,11 @@ static void fixture(int i, zt_pk_fixture_t *f)
                         zt_b64url_encode_pool(pool, raw, n));
     f->hdr = zt_b64url_encode_pool(pool, (const unsigned char *)text,
                                    strlen(text));
-    j = zt_json_parse(text, strlen(text), 4096, pool, &err);
+    j = zt_jdoc_parse(text, strlen(text), 4096, pool, &err);
     ck_assert_ptr_nonnull(j);
-    zt_json_pool_own(pool, j);
-    ck_assert_int_eq(zt_jwk_from_json(&f->key, j, pool, &err), APR_SUCCESS);
-    ck_assert_int_eq(zt_dpop_jwk_thumb(j, pool, f->jkt), 1);
+    ck_assert_int_eq(zt_jwk_from_jnode(&f->key, &j->node[0], pool, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(zt_dpop_jwk_thumb(&j->node[0], pool, f->jkt), 1);
 }
 
 static void keys_make(void)
