@@ -1185,7 +1185,7 @@ START_TEST(claim_view_matches_lookup)
         zt_claim_slots_seal(cs);
         view_value(&seed, 3, &json, 1);
         c = claims_of(json);
-        view = apr_palloc(pool, (zt_claim_slots_count(cs) + 1) * sizeof(uint32_t));
+        view = apr_palloc(pool, (zt_claim_slots_view_size(cs) + 1) * sizeof(uint32_t));
         zt_claims_view(c, cs, view);
         for (int i = 0; i < npaths; i++) {
             zt_val_t a, b;
