@@ -37,6 +37,8 @@ typedef struct {
     const zt_table_t *t;
     const zt_request_t *rq;
     const zt_pcond_t *pc;           /* the condition program running */
+    const uint32_t *view;           /* the claims' view, the view of no
+                                       claims, or NULL: read by name */
 } zt_eval_ctx_t;
 
 /* An operand's value.  A set is either a TOKEN claim that is not a scalar
@@ -74,10 +76,6 @@ static void zt_utc_day(int64_t now, int64_t *day, int64_t *sec)
         (*day)--;
     }
 }
-
-static const char zt_weekdays[7][4] = {
-    "thu", "fri", "sat", "sun", "mon", "tue", "wed"     /* 1970-01-01: Thu */
-};
 
 static const char *zt_query_first(const zt_request_t *rq, const char *name,
                                   size_t n, size_t *len)
@@ -427,10 +425,10 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
     v->ref = NULL;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
-        if (rq->claim_view == NULL || o->x == ZT_NONE) {
+        if (cx->view == NULL || o->x == ZT_NONE) {
             break;
         }
-        zt_claims_get_slot(rq->claims, rq->claim_view, o->x, v);
+        zt_claims_get_slot(rq->claims, cx->view, o->x, v);
         return;
     case ZT_OPND_PATH:
         v->type = ZT_V_MISSING;
@@ -470,6 +468,96 @@ static int zt_pin_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
     return 0;
 }
 
+/* Instruction @a in of the running program, operand by operand. */
+static int zt_pins_generic(const zt_eval_ctx_t *cx, const zt_pins_t *in)
+{
+    zt_opval_t a, b;
+
+    switch (in->op) {
+    case ZT_OP_IN_LIST:
+        zt_poperand(cx, &in->a, &a);
+        return zt_pin_list(cx, &a, zt_pcond_consts(cx->pc) + in->b.x, (uint32_t)in->b.y.num);
+    case ZT_OP_IN_CIDR:
+        return zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+    default:
+        zt_poperand(cx, &in->a, &a);
+        zt_poperand(cx, &in->b, &b);
+        return zt_compare(cx, in->op, &a, &b);
+    }
+}
+
+/* The @a len bytes at @a s are one of the @a count string constants
+ * @a c of the running program. */
+static int zt_pin_strs(const zt_eval_ctx_t *cx, const zt_popnd_t *c, uint32_t count,
+                       const char *s, size_t len)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        if (c[k].x == len && memcmp((const char *)cx->pc + c[k].y.idx, s, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The claim @a v is the string of @a len bytes at @a s. */
+static int zt_claim_is(const zt_claims_t *c, const zt_cval_t *v, const char *s, size_t len)
+{
+    return v->type == ZT_V_STR && v->a == len && memcmp(zt_cval_str(c, v), s, len) == 0;
+}
+
+/* Instruction @a in with a claim view: its ZT_PI_* case (zt_prog.h). */
+static int zt_pins_run(const zt_eval_ctx_t *cx, const zt_pins_t *in)
+{
+    const zt_request_t *rq = cx->rq;
+    const zt_claims_t *c = rq->claims;
+    const zt_cval_t *v = NULL;
+    int ok, ne = in->op == ZT_OP_NE;
+    int64_t day, sec;
+
+    if (in->code >= ZT_PI_CLAIM_STR && in->code <= ZT_PI_CLAIM_IN_STRS) {
+        v = zt_cval(cx->view, in->a.x);     /* the claim is a */
+    }
+    switch (in->code) {
+    case ZT_PI_SET_HAS:
+        ok = zt_cset_has(c, cx->view, in->set, (const char *)cx->pc + in->a.y.idx,
+                         in->a.x, in->hash);
+        return ok >= 0 ? ok : zt_pins_generic(cx, in);
+    case ZT_PI_CLAIM_STR:
+        return zt_cval_scalar(v)
+               && zt_claim_is(c, v, (const char *)cx->pc + in->b.y.idx, in->b.x) != ne;
+    case ZT_PI_CLAIM_NUM:
+        return zt_cval_scalar(v)
+               && (v->type == in->set && zt_cval_int(v) == in->b.y.num) != ne;
+    case ZT_PI_CLAIM_PATH:
+        if (in->b.x >= rq->match->nseg) {
+            return 0;   /* no such capture: missing */
+        }
+        return zt_cval_scalar(v)
+               && zt_claim_is(c, v, rq->match->seg[in->b.x].ptr,
+                              rq->match->seg[in->b.x].len) != ne;
+    case ZT_PI_CLAIM_ORDER:
+        return v->type == ZT_V_INT && zt_order(in->op, zt_cval_int(v), in->b.y.num);
+    case ZT_PI_CLAIM_IN_STRS:
+        if (v->type == ZT_V_OTHER) {
+            return zt_pins_generic(cx, in);     /* an array's elements */
+        }
+        return v->type == ZT_V_STR
+               && zt_pin_strs(cx, zt_pcond_consts(cx->pc) + in->b.x, (uint32_t)in->b.y.num,
+                              zt_cval_str(c, v), v->a);
+    case ZT_PI_TLS_IN_STRS:
+        return rq->tls_version != NULL
+               && zt_pin_strs(cx, zt_pcond_consts(cx->pc) + in->b.x, (uint32_t)in->b.y.num,
+                              rq->tls_version, strlen(rq->tls_version));
+    case ZT_PI_WEEKDAY_IN:
+        zt_utc_day(rq->now, &day, &sec);
+        return (in->hash >> ((day % 7 + 7) % 7)) & 1;
+    case ZT_PI_IN_CIDR:
+        return zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+    default:
+        return zt_pins_generic(cx, in);
+    }
+}
+
 /* Run condition program @a prog: does the condition hold? */
 static int zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog)
 {
@@ -478,32 +566,8 @@ static int zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog)
     cx->pc = prog;
     while (pc < ZT_PC_YES) {
         const zt_pins_t *in = &prog->ins[pc];
-        zt_opval_t a, b;
-        int ok;
+        int ok = cx->view != NULL ? zt_pins_run(cx, in) : zt_pins_generic(cx, in);
 
-        switch (in->op) {
-        case ZT_OP_IN_LIST:
-            zt_poperand(cx, &in->a, &a);
-            ok = zt_pin_list(cx, &a, zt_pcond_consts(prog) + in->b.x,
-                             (uint32_t)in->b.y.num);
-            break;
-        case ZT_OP_IN_CIDR:
-            ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
-            break;
-        case ZT_OP_IN_CLAIM:
-            if ((in->flags & ZT_PI_INDEXED) && cx->rq->claim_view != NULL
-                && (ok = zt_claims_set_has(cx->rq->claims, cx->rq->claim_view, in->set,
-                                           (const char *)prog + in->a.y.idx,
-                                           in->a.x, in->hash)) >= 0) {
-                break;
-            }
-            /* fall through */
-        default:
-            zt_poperand(cx, &in->a, &a);
-            zt_poperand(cx, &in->b, &b);
-            ok = zt_compare(cx, in->op, &a, &b);
-            break;
-        }
         pc = ok ? in->t : in->f;
     }
     return pc == ZT_PC_YES;
@@ -559,6 +623,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     cx.rq = rq;
     cx.pc = NULL;
     token = rq->claims != NULL;
+    cx.view = !token && t->prog != NULL ? t->prog->no_claims : rq->claim_view;
     if (t->prog != NULL && t->prog->route[rq->match->route] != ZT_NONE) {
         pr = (const zt_proute_t *)(const void *)
              (t->prog->code + t->prog->route[rq->match->route]);
@@ -612,6 +677,9 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
             return;
         }
         allow = ri;
+        if (pr != NULL) {
+            break;          /* a block's denies came first: none can follow */
+        }
     }
     if (allow == ZT_NONE) {
         d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;

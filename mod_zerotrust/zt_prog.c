@@ -121,6 +121,123 @@ static void zt_prog_operand(zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
     }
 }
 
+const char zt_weekdays[7][4] = {
+    "thu", "fri", "sat", "sun", "mon", "tue", "wed"     /* 1970-01-01: Thu */
+};
+
+/* The days (bit d: zt_weekdays[d]) among the @a count listed at LIST
+ * index @a first; anything else listed is never a weekday. */
+static uint32_t zt_prog_days(const zt_table_t *t, uint32_t first, uint32_t count)
+{
+    uint32_t days = 0;
+
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t o = t->lists[first + k];
+        for (uint32_t d = 0; d < 7 && t->opnds[o].kind == ZT_OPND_STR; d++) {
+            days |= (uint32_t)(strcmp(zt_table_str(t, t->opnds[o].str), zt_weekdays[d]) == 0) << d;
+        }
+    }
+    return days;
+}
+
+/* Every one of the @a count constants at @a c is a string literal. */
+static int zt_prog_all_strs(const zt_popnd_t *c, uint32_t count)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        if (c[k].kind != ZT_OPND_STR) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int zt_prog_is_claim(const zt_popnd_t *o)
+{
+    return o->kind == ZT_OPND_TOKEN && o->x != ZT_NONE;
+}
+
+/* Turn comparison @a in round: b op a, as a op' b. */
+static void zt_prog_turn(zt_pins_t *in)
+{
+    zt_popnd_t o = in->a;
+
+    in->a = in->b;
+    in->b = o;
+    switch (in->op) {
+    case ZT_OP_LT: in->op = ZT_OP_GT; break;
+    case ZT_OP_LE: in->op = ZT_OP_GE; break;
+    case ZT_OP_GT: in->op = ZT_OP_LT; break;
+    case ZT_OP_GE: in->op = ZT_OP_LE; break;
+    default:       break;   /* EQ, NE */
+    }
+}
+
+/* Choose how instruction @a in (of node @a n) runs with a claim view:
+ * in->code, and what that code reads besides the operands. */
+static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pins_t *in)
+{
+    const zt_table_t *t = b->t;
+    int eq = in->op == ZT_OP_EQ || in->op == ZT_OP_NE;
+
+    switch (in->op) {
+    case ZT_OP_IN_CIDR:
+        in->code = ZT_PI_IN_CIDR;
+        return;
+    case ZT_OP_IN_CLAIM:
+        if (in->a.kind == ZT_OPND_STR && in->b.kind == ZT_OPND_TOKEN
+            && (in->set = zt_claim_slots_set(b->slots, in->b.x)) != UINT32_MAX) {
+            in->code = ZT_PI_SET_HAS;
+            in->hash = zt_claims_member_hash(zt_table_str(t, t->opnds[n->a].str),
+                                             t->opnd_len[n->a]);
+        }
+        return;
+    case ZT_OP_IN_LIST:
+        if (in->a.kind == ZT_OPND_TIME_WEEKDAY) {
+            in->code = ZT_PI_WEEKDAY_IN;
+            in->hash = zt_prog_days(t, n->b, n->c);
+        }
+        else if (b->full
+                 || !zt_prog_all_strs((const zt_popnd_t *)b->consts.p + in->b.x, n->c)) {
+            return;
+        }
+        else if (zt_prog_is_claim(&in->a)) {
+            in->code = ZT_PI_CLAIM_IN_STRS;
+        }
+        else if (in->a.kind == ZT_OPND_TLS_VERSION) {
+            in->code = ZT_PI_TLS_IN_STRS;
+        }
+        return;
+    default:
+        break;
+    }
+    if (!zt_prog_is_claim(&in->a) && zt_prog_is_claim(&in->b)) {
+        zt_prog_turn(in);
+    }
+    if (!zt_prog_is_claim(&in->a)) {
+        return;
+    }
+    switch (in->b.kind) {
+    case ZT_OPND_STR:
+        in->code = eq ? ZT_PI_CLAIM_STR : ZT_PI_GENERIC;
+        break;
+    case ZT_OPND_PATH:
+        in->code = eq ? ZT_PI_CLAIM_PATH : ZT_PI_GENERIC;
+        break;
+    case ZT_OPND_BOOL:
+    case ZT_OPND_INT:
+        if (eq) {
+            in->code = ZT_PI_CLAIM_NUM;
+            in->set = in->b.kind == ZT_OPND_INT ? ZT_V_INT : ZT_V_BOOL;
+        }
+        else if (in->b.kind == ZT_OPND_INT) {
+            in->code = ZT_PI_CLAIM_ORDER;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 /* Emit the instructions of node @a ni, to continue at @a yes when it holds
  * and at @a no when not; returns where it starts.  Instructions are
  * emitted successors first and reversed later, so indices here count from
@@ -178,12 +295,7 @@ static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t
     else {
         zt_prog_operand(b, n->b, &in->b);
     }
-    if (n->op == ZT_OP_IN_CLAIM && in->a.kind == ZT_OPND_STR && in->b.kind == ZT_OPND_TOKEN
-        && (in->set = zt_claim_slots_set(b->slots, in->b.x)) != UINT32_MAX) {
-        const zt_opnd_rec_t *lit = &b->t->opnds[n->a];
-        in->flags = ZT_PI_INDEXED;
-        in->hash = zt_claims_member_hash(zt_table_str(b->t, lit->str), b->t->opnd_len[n->a]);
-    }
+    zt_prog_special(b, n, in);
     return b->n++;
 }
 
@@ -327,11 +439,15 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pcode_t *code, uint32_t ri,
     pr = (zt_proute_t *)(void *)(code->p + at);
     pr->nrules = r->rref_count;
     pr->stepup = r->stepup;
-    for (uint32_t k = 0; k < r->rref_count; k++) {
-        uint32_t rix = t->rrefs[r->rref_first + k];
+    /* The denies, then the allows (zt_prog.h), each in rule order. */
+    for (uint32_t k = 0, n = 0; k < 2 * r->rref_count; k++) {
+        uint32_t rix = t->rrefs[r->rref_first + k % r->rref_count];
         const zt_rule_rec_t *rule = &t->rules[rix];
         uint32_t cond = ZT_NONE;
 
+        if ((rule->effect == ZT_EFFECT_DENY) != (k < r->rref_count)) {
+            continue;
+        }
         if (rule->cond != ZT_NONE) {
             cond = shared[rix];
             if (cond == ZT_PROG_UNSET) {
@@ -345,10 +461,11 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pcode_t *code, uint32_t ri,
             }
         }
         pr = (zt_proute_t *)(void *)(code->p + at);     /* the code moves */
-        pr->rule[k].rule = rix;
-        pr->rule[k].cond = cond;
-        pr->rule[k].effect = (uint8_t)rule->effect;
-        pr->rule[k].public = (rule->flags & ZT_RULE_PUBLIC) != 0;
+        pr->rule[n].rule = rix;
+        pr->rule[n].cond = cond;
+        pr->rule[n].effect = (uint8_t)rule->effect;
+        pr->rule[n].public = (rule->flags & ZT_RULE_PUBLIC) != 0;
+        n++;
     }
     return at;
 }
@@ -411,6 +528,9 @@ void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)
     t->opnd_len = len;
     p->opnd_slot = slot;
     p->slots = cs;
+    p->no_claims = zt_palloc_aligned(pool, ((size_t)zt_claim_slots_view_size(cs) + 1)
+                                           * sizeof(uint32_t));
+    zt_claims_view(NULL, cs, (uint32_t *)p->no_claims);
     zt_prog_build(t, p, pool);
     t->prog = p;
 }

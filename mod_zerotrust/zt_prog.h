@@ -30,6 +30,15 @@
  * operand the index of its segment in the route's path, a string literal
  * its length and its bytes, copied into the program; the members of an
  * IN_LIST are constants of the program; the rest keep their OPND index.
+ * Each instruction also says how to run it when the claims are read
+ * through a view (ZT_PI_*, chosen from its operands' kinds): most are a
+ * few loads and compares of the claim's decoded value against a
+ * literal, with no call.
+ *
+ * A route's block lists its deny rules before its allow rules, each in
+ * rule order: deny overrides allow and the first deny in rule order is
+ * the one that decides, so the first allow that holds after every deny
+ * was refuted ends the decision, and the rules after it are not run.
  *
  * A condition without PATH operands is the same for every route, so it
  * is compiled once and shared (a policy's global rules stay in cache);
@@ -50,7 +59,10 @@
 
 #define ZT_PC_YES   0xfffeu     /* the condition holds */
 #define ZT_PC_NO    0xffffu     /* it does not */
-#define ZT_PC_MAX   0xfff0u     /* instructions in one program */
+/* Instructions in one program: at most one per node of the condition's
+ * tree, which the loader bounds (ZT_MAX_COND_NODES); pcs and the
+ * verdicts above fit in 16 bits. */
+#define ZT_PC_MAX   ZT_MAX_COND_NODES
 
 /* An operand resolved for one route. */
 typedef struct {
@@ -65,16 +77,31 @@ typedef struct {
     } y;
 } zt_popnd_t;
 
-/* An IN_CLAIM of a string literal a in a TOKEN set b whose claim every
- * view indexes (zt_claim_slots_index): hash is a's member hash, set the
- * index's place in the view.  With a view it is one lookup, not a scan. */
-#define ZT_PI_INDEXED   1
+/* How an instruction runs with a claim view.  A TOKEN operand of the
+ * specialised ones is always a (a comparison with the claim on the right
+ * is turned round at load), its slot in a.x. */
+enum {
+    ZT_PI_GENERIC = 0,  /* operand by operand, as without a view */
+    ZT_PI_SET_HAS,      /* IN_CLAIM of STR a in TOKEN b, a set every view
+                           indexes (zt_claim_slots_index): hash is a's
+                           member hash, set the index's place in the view */
+    ZT_PI_CLAIM_STR,    /* EQ, NE: TOKEN a, STR b */
+    ZT_PI_CLAIM_NUM,    /* EQ, NE: TOKEN a, INT or BOOL b */
+    ZT_PI_CLAIM_PATH,   /* EQ, NE: TOKEN a, PATH b */
+    ZT_PI_CLAIM_ORDER,  /* LT, LE, GT, GE: TOKEN a, INT b */
+    ZT_PI_CLAIM_IN_STRS,/* IN_LIST: TOKEN a, every constant a STR */
+    ZT_PI_TLS_IN_STRS,  /* IN_LIST: TLS_VERSION a, every constant a STR */
+    ZT_PI_WEEKDAY_IN,   /* IN_LIST: TIME_WEEKDAY a; hash the days listed,
+                           bit d for day d after a Thursday */
+    ZT_PI_IN_CIDR       /* IN_CIDR */
+};
 
 typedef struct {
     uint16_t op;                /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
-    uint16_t flags;             /* ZT_PI_* */
+    uint16_t code;              /* ZT_PI_* */
     uint16_t t, f;              /* next pc when it holds / not, or ZT_PC_* */
-    uint32_t hash, set;         /* ZT_PI_INDEXED */
+    uint32_t hash, set;         /* ZT_PI_SET_HAS, ZT_PI_WEEKDAY_IN; set:
+                                   ZT_PI_CLAIM_NUM: b's ZT_V_INT/BOOL */
     zt_popnd_t a, b;
 } zt_pins_t;
 
@@ -108,6 +135,7 @@ struct zt_prog_s {
     const uint32_t *opnd_slot;  /* per OPND: its claim slot (TOKEN), else
                                    ZT_NONE */
     const zt_claim_slots_t *slots;
+    const uint32_t *no_claims;  /* the view of no token: all missing */
     uint32_t nblocks;           /* routes with a block */
     uint64_t code_len;
 };
@@ -123,6 +151,9 @@ void *zt_palloc_large(apr_pool_t *pool, size_t len);
 
 /** @a len bytes of @a pool starting on a 64-byte cache line. */
 void *zt_palloc_aligned(apr_pool_t *pool, size_t len);
+
+/** The names of the days, from a Thursday (1970-01-01): "thu", "fri"... */
+extern const char zt_weekdays[7][4];
 
 static inline const zt_popnd_t *zt_pcond_consts(const zt_pcond_t *pc)
 {
