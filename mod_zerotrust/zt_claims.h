@@ -19,6 +19,8 @@
 #include <string.h>
 #include <apr_pools.h>
 
+#include "zt_word.h"
+
 /** A verified token's payload; made by the token stage (zt_token.h). */
 typedef struct zt_claims zt_claims_t;
 
@@ -133,6 +135,24 @@ static inline const char *zt_cval_str(const zt_claims_t *c, const zt_cval_t *v)
     return (const char *)c + v->b;
 }
 
+/**
+ * The @a len bytes at @a s, a claim's string (zt_cval_str) or a set
+ * member of one, are those at @a lit, which can be read the same way:
+ * from 8 bytes before its end, and from its start when @a len is 8 or
+ * more.  Up to 16 bytes, two words are compared instead of the bytes.
+ */
+static inline int zt_claims_str_eq(const char *s, const char *lit, size_t len)
+{
+    if (len > 16) {
+        return memcmp(s, lit, len) == 0;
+    }
+    if (len >= 8) {
+        return (len == 8 || zt_load8(s) == zt_load8(lit))
+               && zt_load8(s + len - 8) == zt_load8(lit + len - 8);
+    }
+    return len == 0 || ((zt_load8(s + len - 8) ^ zt_load8(lit + len - 8)) >> (64 - 8 * len)) == 0;
+}
+
 static inline int zt_cval_scalar(const zt_cval_t *v)
 {
     return v->type == ZT_V_STR || v->type == ZT_V_INT || v->type == ZT_V_BOOL;
@@ -163,9 +183,11 @@ typedef struct {
 
 #define ZT_CSET_UNKNOWN UINT32_MAX  /**< over ZT_CLAIM_SET_MAX members */
 
-/** zt_claims_set_has() on the index at @a set of a view of @a c. */
+/** zt_claims_set_has() on the index at @a set of a view of @a c; @a s is
+ *  compared by zt_claims_str_eq() when @a words (it can be read so),
+ *  else by memcmp(). */
 static inline int zt_cset_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
-                              const char *s, uint32_t len, uint32_t hash)
+                              const char *s, uint32_t len, uint32_t hash, int words)
 {
     const zt_cset_t *x = (const zt_cset_t *)(const void *)(view + set);
 
@@ -177,7 +199,8 @@ static inline int zt_cset_has(const zt_claims_t *c, const uint32_t *view, uint32
     }
     for (uint32_t k = 0; k < x->n; k++) {
         if (x->m[k].hash == hash && x->m[k].len == len
-            && memcmp((const char *)c + x->m[k].off, s, len) == 0) {
+            && (words ? zt_claims_str_eq((const char *)c + x->m[k].off, s, len)
+                      : memcmp((const char *)c + x->m[k].off, s, len) == 0)) {
             return 1;
         }
     }
@@ -196,7 +219,7 @@ static inline int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view,
                                     uint32_t set, const char *s, uint32_t len,
                                     uint32_t hash)
 {
-    return c != NULL ? zt_cset_has(c, view, set, s, len, hash) : -1;
+    return c != NULL ? zt_cset_has(c, view, set, s, len, hash, 0) : -1;
 }
 
 /** Is scalar @a a equal (same type and value) to an element of the array
