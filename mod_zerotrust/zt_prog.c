@@ -30,10 +30,12 @@ typedef struct {
     size_t n, cap;                  /* elements */
 } zt_pvec_t;
 
-/* Room for @a more elements of @a size bytes; NULL when out of memory. */
+/* Room for @a more elements of @a size bytes (none: still not NULL, so
+ * that an empty string literal is not taken for a failure); NULL when
+ * out of memory. */
 static void *zt_pvec_grow(zt_pvec_t *v, size_t more, size_t size)
 {
-    if (v->n + more > v->cap) {
+    if (v->p == NULL || v->n + more > v->cap) {
         size_t cap = v->cap ? v->cap : 64;
         void *p;
         while (cap < v->n + more) {
@@ -532,7 +534,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, zt_pcode_t *code,
         return ZT_NONE;
     }
     b->rules.n = 0;
-    if (zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
+    if (r->rref_count > 0 && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
         return ZT_NONE;
     }
     rule = b->rules.p;
@@ -571,7 +573,9 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, zt_pcode_t *code,
     pr->allow = zt_prog_flip(allow, (uint32_t)b->ins.n);
     pr->anon = zt_prog_flip(anon, (uint32_t)b->ins.n);
     pr->unused = 0;
-    memcpy(pr->rule, b->rules.p, r->rref_count * sizeof(zt_prule_t));
+    if (r->rref_count > 0) {
+        memcpy(pr->rule, b->rules.p, r->rref_count * sizeof(zt_prule_t));
+    }
     return at;
 }
 
