@@ -475,8 +475,11 @@ static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t 
 static int zt_pins_call(zt_eval_ctx_t *cx, const zt_pins_t *in)
 {
     const zt_pcond_t *sub = (const zt_pcond_t *)(const void *)(cx->t->prog->code + in->set);
+    const zt_pcond_t *caller = cx->pc;
+    uint32_t pc = zt_prog_run(cx, sub, sub->start, ZT_PC_NO);
 
-    return zt_prog_run(cx, sub, sub->start, ZT_PC_NO) == ZT_PC_YES;
+    cx->pc = caller;
+    return pc == ZT_PC_YES;
 }
 
 /* Instruction @a in of the running program, operand by operand. */
@@ -521,8 +524,6 @@ static int zt_pin_strs(const zt_pcond_t *prog, const zt_popnd_t *c, uint32_t cou
 static uint32_t zt_prog_run_generic(zt_eval_ctx_t *cx, const zt_pcond_t *prog,
                                     uint32_t pc, uint32_t then)
 {
-    const zt_pcond_t *caller = cx->pc;
-
     cx->pc = prog;
     for (;; pc = then, then = ZT_PC_NO) {
         while (pc < ZT_PC_RULE) {
@@ -533,7 +534,6 @@ static uint32_t zt_prog_run_generic(zt_eval_ctx_t *cx, const zt_pcond_t *prog,
             break;
         }
     }
-    cx->pc = caller;
     return pc;
 }
 
@@ -551,21 +551,18 @@ static uint32_t zt_weekday_bit(int64_t now)
 
 /*
  * The same with the claims' view: each instruction runs as its ZT_PI_*
- * case (zt_prog.h), a claim operand read from the view (zt_cval_t).  A
- * shared program calls none, so this recurses once at most.
+ * case (zt_prog.h), a claim operand read from the view (zt_cval_t).
+ * Inlined into the decision, which it is most of.
  */
-static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
-                            uint32_t then)
+static inline __attribute__((always_inline))
+uint32_t zt_prog_loop(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
+                      uint32_t then)
 {
     const zt_request_t *rq = cx->rq;
     const zt_claims_t *c = rq->claims;
     const uint32_t *view = cx->view;
-    const zt_pcond_t *caller = cx->pc;
     const char *base = (const char *)prog;
 
-    if (view == NULL) {
-        return zt_prog_run_generic(cx, prog, pc, then);
-    }
     cx->pc = prog;
 again:
     while (pc < ZT_PC_RULE) {
@@ -635,8 +632,18 @@ again:
         then = ZT_PC_NO;
         goto again;
     }
-    cx->pc = caller;
     return pc;
+}
+
+/* zt_prog_loop, or without a view zt_prog_run_generic, out of line: a
+ * shared program calls none, so this recurses once at most. */
+static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
+                            uint32_t then)
+{
+    if (cx->view == NULL) {
+        return zt_prog_run_generic(cx, prog, pc, then);
+    }
+    return zt_prog_loop(cx, prog, pc, then);
 }
 
 /* ------------------------------------------------------------------ */
@@ -672,18 +679,20 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
 
 /* Decide by route block @a pr: the rule of the block that decides, or
  * ZT_NONE when none holds. */
-static const zt_prule_t *zt_block_decide(zt_eval_ctx_t *cx, const zt_proute_t *pr,
-                                         int token)
+static inline __attribute__((always_inline))
+const zt_prule_t *zt_block_decide(zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
 {
     const zt_pcond_t *prog = (const zt_pcond_t *)(const void *)
                              (cx->t->prog->code + pr->prog);
-    uint32_t pc = zt_prog_run(cx, prog, pr->deny, token ? pr->allow : pr->anon);
+    uint32_t then = token ? pr->allow : pr->anon;
+    uint32_t pc = cx->view != NULL ? zt_prog_loop(cx, prog, pr->deny, then)
+                                   : zt_prog_run_generic(cx, prog, pr->deny, then);
 
     return pc != ZT_PC_NO ? &pr->rule[pc - ZT_PC_RULE] : NULL;
 }
 
 /* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
-static void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t stepup,
+static inline void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t stepup,
                             int token, zt_decision_t *d)
 {
     if (allow == ZT_NONE) {
