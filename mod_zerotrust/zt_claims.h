@@ -174,7 +174,8 @@ uint32_t zt_claims_member_hash(const char *s, size_t len);
 typedef struct {
     uint32_t n;             /**< members, or ZT_CSET_UNKNOWN */
     uint32_t unused;
-    uint32_t filter[2];     /**< bit (hash % 64) of every member; all
+    uint32_t filter[2];     /**< bit (hash % 64) of every member (its
+                                 bit % 32 of word hash % 64 / 32); all
                                  bits when ZT_CSET_UNKNOWN */
     struct {
         uint32_t hash, len, off;
@@ -190,8 +191,9 @@ static inline int zt_cset_has(const zt_claims_t *c, const uint32_t *view, uint32
                               const char *s, uint32_t len, uint32_t hash, int words)
 {
     const zt_cset_t *x = (const zt_cset_t *)(const void *)(view + set);
+    uint64_t filter = (uint64_t)x->filter[1] << 32 | x->filter[0];
 
-    if (((x->filter[(hash >> 5) & 1] >> (hash & 31)) & 1) == 0) {
+    if (((filter >> (hash & 63)) & 1) == 0) {
         return 0;
     }
     if (x->n == ZT_CSET_UNKNOWN) {
