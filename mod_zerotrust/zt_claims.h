@@ -150,7 +150,8 @@ static inline int zt_claims_str_eq(const char *s, const char *lit, size_t len)
         return (len == 8 || zt_load8(s) == zt_load8(lit))
                && zt_load8(s + len - 8) == zt_load8(lit + len - 8);
     }
-    return len == 0 || ((zt_load8(s + len - 8) ^ zt_load8(lit + len - 8)) >> (64 - 8 * len)) == 0;
+    return len == 0
+           || ((zt_load8(s + len - 8) ^ zt_load8(lit + len - 8)) >> (64 - 8 * len)) == 0;
 }
 
 static inline int zt_cval_scalar(const zt_cval_t *v)

@@ -513,7 +513,8 @@ static int zt_pin_strs(const zt_pcond_t *prog, const zt_popnd_t *c, uint32_t cou
 {
     for (uint32_t k = 0; k < count; k++) {
         const char *lit = (const char *)prog + c[k].y.idx;
-        if (c[k].x == len && (words ? zt_claims_str_eq(s, lit, len) : memcmp(s, lit, len) == 0)) {
+        if (c[k].x == len
+            && (words ? zt_claims_str_eq(s, lit, len) : memcmp(s, lit, len) == 0)) {
             return 1;
         }
     }
@@ -589,7 +590,8 @@ again:
         case ZT_PI_CLAIM_NUM:
             v = zt_cval(view, in->a.x);
             ok = zt_cval_scalar(v)
-                 && (v->type == in->set && zt_cval_int(v) == in->b.y.num) != (in->op == ZT_OP_NE);
+                 && (v->type == in->set && zt_cval_int(v) == in->b.y.num)
+                    != (in->op == ZT_OP_NE);
             break;
         case ZT_PI_CLAIM_PATH:
             v = zt_cval(view, in->a.x);
@@ -681,7 +683,7 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
 }
 
 /* Decide by route block @a pr: the rule of the block that decides, or
- * ZT_NONE when none holds. */
+ * NULL when none holds. */
 static inline __attribute__((always_inline))
 const zt_prule_t *zt_block_decide(zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
 {
@@ -696,7 +698,7 @@ const zt_prule_t *zt_block_decide(zt_eval_ctx_t *cx, const zt_proute_t *pr, int 
 
 /* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
 static inline void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t stepup,
-                            int token, zt_decision_t *d)
+                                   int token, zt_decision_t *d)
 {
     if (allow == ZT_NONE) {
         d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;

@@ -143,7 +143,8 @@ static uint32_t zt_prog_days(const zt_table_t *t, uint32_t first, uint32_t count
     for (uint32_t k = 0; k < count; k++) {
         uint32_t o = t->lists[first + k];
         for (uint32_t d = 0; d < 7 && t->opnds[o].kind == ZT_OPND_STR; d++) {
-            days |= (uint32_t)(strcmp(zt_table_str(t, t->opnds[o].str), zt_weekdays[d]) == 0) << d;
+            int same = strcmp(zt_table_str(t, t->opnds[o].str), zt_weekdays[d]) == 0;
+            days |= (uint32_t)same << d;
         }
     }
     return days;
@@ -223,8 +224,10 @@ static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pins_t *i
     default:
         break;
     }
-    if (!zt_prog_is_claim(&in->a) && zt_prog_is_claim(&in->b)) {
-        zt_prog_turn(in);
+    if (zt_prog_is_claim(&in->b) && (in->a.kind == ZT_OPND_STR || in->a.kind == ZT_OPND_INT
+                                     || in->a.kind == ZT_OPND_BOOL
+                                     || in->a.kind == ZT_OPND_PATH)) {
+        zt_prog_turn(in);   /* a literal or capture on the left */
     }
     if (!zt_prog_is_claim(&in->a)) {
         return;
@@ -534,7 +537,8 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, zt_pcode_t *code,
         return ZT_NONE;
     }
     b->rules.n = 0;
-    if (r->rref_count > 0 && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
+    if (r->rref_count > 0
+        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
         return ZT_NONE;
     }
     rule = b->rules.p;
