@@ -329,7 +329,8 @@ uint32_t zt_claims_member_hash(const char *s, size_t len)
 
 /* Add member @a s (a string of the claims @a c) to set index @a x; 0
  * when it is full. */
-static int zt_set_add(zt_cset_t *x, const zt_claims_t *c, const char *s, uint32_t len)
+static inline int zt_set_add(zt_cset_t *x, const zt_claims_t *c, const char *s,
+                             uint32_t len)
 {
     uint64_t head, tail;
     uint32_t h;
