@@ -69,10 +69,12 @@ void zt_claims_get(const zt_claims_t *c, const char *path, uint32_t nparts,
 void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,
                         uint32_t slot, zt_val_t *v)
 {
+    const zt_cval_t *cv = zt_cval(view, slot);
+
     v->type = ZT_V_MISSING;
     v->ref = NULL;
-    if (c != NULL && view[slot] != 0) {
-        zt_val_from_node(&c->node[view[slot]], v);
+    if (c != NULL && cv->type != ZT_V_MISSING) {
+        zt_val_from_node(&c->node[cv->node], v);
     }
 }
 

@@ -16,7 +16,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <apr_pools.h>
+
+#include "zt_word.h"
 
 /** A verified token's payload; made by the token stage (zt_token.h). */
 typedef struct zt_claims zt_claims_t;
@@ -90,13 +93,71 @@ uint32_t zt_claim_slots_set(const zt_claim_slots_t *cs, uint32_t slot);
 
 /**
  * Resolve every slot of @a cs in @a c into @a view (view_size entries):
- * the claim's position in @a c, or 0 when it is missing (the same answer
- * zt_claims_get gives), then index the sets.  Costs one hash probe per member of the token's
- * objects that @a cs names, whatever the number of slots.  A view holds
- * no address, so it stays valid with any copy of @a c.
+ * each claim decoded (zt_cval_t), or ZT_V_MISSING (the same answer
+ * zt_claims_get gives), then index the sets.  Costs one hash probe per
+ * member of the token's objects that @a cs names, whatever the number of
+ * slots.  A view holds no address, so it stays valid with any copy of
+ * @a c.
  */
 void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
                     uint32_t *view);
+
+/**
+ * A claim as a view holds it: decoded once per token, so that a decision
+ * reads it with one load and no call.  Words only, since a view is an
+ * array of uint32_t (copied as such into the token cache).
+ */
+typedef struct {
+    uint32_t type;          /**< zt_vtype_e; ZT_V_MISSING: absent */
+    uint32_t node;          /**< the claim's position in the claims */
+    uint32_t a, b;          /**< STR: length, and offset of its bytes from
+                                 the claims; INT, BOOL: low, high 32 bits */
+} zt_cval_t;
+
+#define ZT_CVAL_WORDS   4   /**< view entries a slot takes */
+
+/** Slot @a slot of @a view. */
+static inline const zt_cval_t *zt_cval(const uint32_t *view, uint32_t slot)
+{
+    return (const zt_cval_t *)(const void *)(view + (size_t)ZT_CVAL_WORDS * slot);
+}
+
+static inline int64_t zt_cval_int(const zt_cval_t *v)
+{
+    return (int64_t)((uint64_t)v->b << 32 | v->a);
+}
+
+/** A ZT_V_STR claim's bytes, in the claims @a c the view was made of
+ *  (or any copy).  The 8 bytes ending at its last byte, and for 8 bytes
+ *  or more the 8 starting at its first, can be read. */
+static inline const char *zt_cval_str(const zt_claims_t *c, const zt_cval_t *v)
+{
+    return (const char *)c + v->b;
+}
+
+/**
+ * The @a len bytes at @a s, a claim's string (zt_cval_str) or a set
+ * member of one, are those at @a lit, which can be read the same way:
+ * from 8 bytes before its end, and from its start when @a len is 8 or
+ * more.  Up to 16 bytes, two words are compared instead of the bytes.
+ */
+static inline int zt_claims_str_eq(const char *s, const char *lit, size_t len)
+{
+    if (len > 16) {
+        return memcmp(s, lit, len) == 0;
+    }
+    if (len >= 8) {
+        return (len == 8 || zt_load8(s) == zt_load8(lit))
+               && zt_load8(s + len - 8) == zt_load8(lit + len - 8);
+    }
+    return len == 0
+           || ((zt_load8(s + len - 8) ^ zt_load8(lit + len - 8)) >> (64 - 8 * len)) == 0;
+}
+
+static inline int zt_cval_scalar(const zt_cval_t *v)
+{
+    return v->type == ZT_V_STR || v->type == ZT_V_INT || v->type == ZT_V_BOOL;
+}
 
 /** zt_claims_get() of slot @a slot through a view of @a c. */
 void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,
@@ -106,15 +167,63 @@ void zt_claims_get_slot(const zt_claims_t *c, const uint32_t *view,
 uint32_t zt_claims_member_hash(const char *s, size_t len);
 
 /**
+ * A set index in a view: the words of a string claim or the string
+ * elements of an array claim, as their hash, length and the offset of
+ * their bytes from the claims; a member's hash also sets bit hash % 64
+ * of the filter, so most members that are not there cost one test.
+ */
+typedef struct {
+    uint32_t n;             /**< members, or ZT_CSET_UNKNOWN */
+    uint32_t unused;
+    uint32_t filter[2];     /**< bit (hash % 64) of every member (its
+                                 bit % 32 of word hash % 64 / 32); all
+                                 bits when ZT_CSET_UNKNOWN */
+    struct {
+        uint32_t hash, len, off;
+    } m[ZT_CLAIM_SET_MAX];
+} zt_cset_t;
+
+#define ZT_CSET_UNKNOWN UINT32_MAX  /**< over ZT_CLAIM_SET_MAX members */
+
+/** zt_claims_set_has() on the index at @a set of a view of @a c; @a s is
+ *  compared by zt_claims_str_eq() when @a words (it can be read so),
+ *  else by memcmp(). */
+static inline int zt_cset_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
+                              const char *s, uint32_t len, uint32_t hash, int words)
+{
+    const zt_cset_t *x = (const zt_cset_t *)(const void *)(view + set);
+    uint64_t filter = (uint64_t)x->filter[1] << 32 | x->filter[0];
+
+    if (((filter >> (hash & 63)) & 1) == 0) {
+        return 0;
+    }
+    if (x->n == ZT_CSET_UNKNOWN) {
+        return -1;
+    }
+    for (uint32_t k = 0; k < x->n; k++) {
+        if (x->m[k].hash == hash && x->m[k].len == len
+            && (words ? zt_claims_str_eq((const char *)c + x->m[k].off, s, len)
+                      : memcmp((const char *)c + x->m[k].off, s, len) == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/**
  * Is the string @a s (@a len bytes, hash @a hash) a member of the claim
  * indexed at @a set of @a view: a word of a string claim (words are
  * separated by single spaces and never empty) or an element of an array
- * claim?  1 or 0; -1 when the index cannot tell (the claim is missing,
- * not a string or an array, or has more than ZT_CLAIM_SET_MAX members):
- * then ask the claim itself.
+ * claim?  1 or 0 (0 too when the claim is missing or neither a string
+ * nor an array); -1 when the index cannot tell (no claims @a c, or more
+ * than ZT_CLAIM_SET_MAX members): then ask the claim itself.
  */
-int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
-                      const char *s, uint32_t len, uint32_t hash);
+static inline int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view,
+                                    uint32_t set, const char *s, uint32_t len,
+                                    uint32_t hash)
+{
+    return c != NULL ? zt_cset_has(c, view, set, s, len, hash, 0) : -1;
+}
 
 /** Is scalar @a a equal (same type and value) to an element of the array
  *  claim @a arr?  0 when @a arr is not an array claim. */

@@ -11,8 +11,9 @@
  * top-level claim names, "realm_access" has a child "roles", ...), kept
  * in one open-addressing hash table keyed by (parent entry, name).  A
  * view walks the token's members, not the slots: each member costs one
- * probe, and only objects the tree names are entered.  Slots read as
- * sets get an index of their members in the view as well.
+ * probe, and only objects the tree names are entered.  A claim found is
+ * decoded into its slot (zt_cval_t); slots read as sets get an index of
+ * their members (zt_cset_t) in the view as well.
  */
 #include <string.h>
 
@@ -181,13 +182,7 @@ void zt_claim_slots_index(zt_claim_slots_t *cs, uint32_t slot)
     }
 }
 
-/* A set index in a view: a header (the count of members, and whether
- * the claim is an array), the claim's node, then up to ZT_CLAIM_SET_MAX
- * members of { hash, where, length }: where is a word's offset in the
- * string claim or a string element's node. */
-#define ZT_SET_ARRAY    0x10000u        /* header: the claim is an array */
-#define ZT_SET_UNKNOWN  UINT32_MAX      /* header: ask the claim */
-#define ZT_SET_WORDS    (2 + 3 * ZT_CLAIM_SET_MAX)
+#define ZT_SET_WORDS    (uint32_t)(sizeof(zt_cset_t) / sizeof(uint32_t))
 
 void zt_claim_slots_seal(zt_claim_slots_t *cs)
 {
@@ -199,7 +194,7 @@ void zt_claim_slots_seal(zt_claim_slots_t *cs)
     for (int k = 0; k < cs->indexed->nelts; k++) {
         uint32_t slot = APR_ARRAY_IDX(cs->indexed, k, uint32_t);
         if (cs->set_at[slot] == UINT32_MAX) {
-            cs->set_at[slot] = cs->nslots + cs->nsets * ZT_SET_WORDS;
+            cs->set_at[slot] = cs->nslots * ZT_CVAL_WORDS + cs->nsets * ZT_SET_WORDS;
             cs->sets[cs->nsets++] = slot;
         }
     }
@@ -236,7 +231,7 @@ uint32_t zt_claim_slots_count(const zt_claim_slots_t *cs)
 
 uint32_t zt_claim_slots_view_size(const zt_claim_slots_t *cs)
 {
-    return cs->nslots + cs->nsets * ZT_SET_WORDS;
+    return cs->nslots * ZT_CVAL_WORDS + cs->nsets * ZT_SET_WORDS;
 }
 
 uint32_t zt_claim_slots_set(const zt_claim_slots_t *cs, uint32_t slot)
@@ -269,9 +264,37 @@ static const zt_cs_entry_t *zt_cs_find(const zt_claim_slots_t *cs,
     }
 }
 
+/* Claim @a j of @a c, decoded into its slot @a cv. */
+static void zt_cval_set(zt_cval_t *cv, const zt_claims_t *c, const zt_jnode_t *j)
+{
+    cv->node = (uint32_t)(j - c->node);
+    cv->a = 0;
+    cv->b = 0;
+    switch (j->type) {
+    case ZT_J_STR:
+        cv->type = ZT_V_STR;
+        cv->a = j->u.s.len;
+        cv->b = (uint32_t)(zt_jnode_str(j) - (const char *)c);
+        break;
+    case ZT_J_INT:
+        cv->type = ZT_V_INT;
+        cv->a = (uint32_t)(uint64_t)j->u.i;
+        cv->b = (uint32_t)((uint64_t)j->u.i >> 32);
+        break;
+    case ZT_J_TRUE:
+    case ZT_J_FALSE:
+        cv->type = ZT_V_BOOL;
+        cv->a = j->type == ZT_J_TRUE;
+        break;
+    default:
+        cv->type = ZT_V_OTHER;
+        break;
+    }
+}
+
 /* The members of object @a obj named under entry @a parent.  Recursion
  * only follows the names' tree, so it is at most ZT_MAX_CLAIM_DEPTH deep. */
-static void zt_cs_view_object(const zt_claim_slots_t *cs, const zt_jnode_t *base,
+static void zt_cs_view_object(const zt_claim_slots_t *cs, const zt_claims_t *c,
                               const zt_jnode_t *obj, uint32_t parent,
                               uint32_t *view)
 {
@@ -283,10 +306,11 @@ static void zt_cs_view_object(const zt_claim_slots_t *cs, const zt_jnode_t *base
 
         if (e != NULL) {
             if (e->slot != ZT_CS_NONE) {
-                view[e->slot] = (uint32_t)(v - base);
+                zt_cval_set((zt_cval_t *)(void *)(view + (size_t)ZT_CVAL_WORDS * e->slot),
+                            c, v);
             }
             if (e->kids != 0 && v->type == ZT_J_OBJECT) {
-                zt_cs_view_object(cs, base, v, (uint32_t)(e - cs->e), view);
+                zt_cs_view_object(cs, c, v, (uint32_t)(e - cs->e), view);
             }
         }
         k = zt_jnode_next(v);
@@ -303,59 +327,59 @@ uint32_t zt_claims_member_hash(const char *s, size_t len)
     return zt_cs_mix(ZT_SET_SEED, (uint32_t)len, head, tail);
 }
 
-/* Add member @a s (a string of the document) to set index @a idx; 0 when
- * it is full. */
-static int zt_set_add(uint32_t *idx, const char *s, uint32_t len, uint32_t where)
+/* Add member @a s (a string of the claims @a c) to set index @a x; 0
+ * when it is full. */
+static inline int zt_set_add(zt_cset_t *x, const zt_claims_t *c, const char *s,
+                             uint32_t len)
 {
-    uint32_t n = idx[0] & 0xffffu, *m = idx + 2 + 3 * n;
     uint64_t head, tail;
+    uint32_t h;
 
-    if (n == ZT_CLAIM_SET_MAX) {
+    if (x->n == ZT_CLAIM_SET_MAX) {
         return 0;
     }
     zt_cs_words_jdoc(s, len, &head, &tail);
-    m[0] = zt_cs_mix(ZT_SET_SEED, len, head, tail);
-    m[1] = where;
-    m[2] = len;
-    idx[0]++;
+    h = zt_cs_mix(ZT_SET_SEED, len, head, tail);
+    x->m[x->n].hash = h;
+    x->m[x->n].len = len;
+    x->m[x->n].off = (uint32_t)(s - (const char *)c);
+    x->filter[(h >> 5) & 1] |= 1u << (h & 31);
+    x->n++;
     return 1;
 }
 
-/* Index claim @a v (NULL: missing) into @a idx. */
-static void zt_set_index(const zt_claims_t *c, const zt_jnode_t *v, uint32_t *idx)
+/* Index claim @a v of @a c (NULL: missing) into @a x: the words of a
+ * string, the string elements of an array; nothing else has members. */
+static void zt_set_index(const zt_claims_t *c, const zt_jnode_t *v, zt_cset_t *x)
 {
-    idx[0] = 0;
-    idx[1] = v != NULL ? (uint32_t)(v - c->node) : 0;
+    int full = 0;
+
+    x->n = 0;
+    x->unused = 0;
+    x->filter[0] = x->filter[1] = 0;
     if (v != NULL && v->type == ZT_J_STR) {
         const char *str = zt_jnode_str(v), *end = str + v->u.s.len;
 
-        for (const char *w = str; w <= end; ) {
+        for (const char *w = str; w <= end && !full; ) {
             const char *sp = memchr(w, ' ', (size_t)(end - w));
             if (sp == NULL) {
                 sp = end;
             }
-            if (sp > w && !zt_set_add(idx, w, (uint32_t)(sp - w), (uint32_t)(w - str))) {
-                idx[0] = ZT_SET_UNKNOWN;
-                return;
-            }
+            full = sp > w && !zt_set_add(x, c, w, (uint32_t)(sp - w));
             w = sp + 1;
         }
-        return;
     }
-    if (v != NULL && v->type == ZT_J_ARRAY) {
+    else if (v != NULL && v->type == ZT_J_ARRAY) {
         const zt_jnode_t *e = zt_jnode_first(v);
 
-        idx[0] = ZT_SET_ARRAY;
-        for (uint32_t k = 0; k < v->u.n; k++, e = zt_jnode_next(e)) {
-            if (e->type == ZT_J_STR
-                && !zt_set_add(idx, zt_jnode_str(e), e->u.s.len, (uint32_t)(e - c->node))) {
-                idx[0] = ZT_SET_UNKNOWN;
-                return;
-            }
+        for (uint32_t k = 0; k < v->u.n && !full; k++, e = zt_jnode_next(e)) {
+            full = e->type == ZT_J_STR && !zt_set_add(x, c, zt_jnode_str(e), e->u.s.len);
         }
-        return;
     }
-    idx[0] = ZT_SET_UNKNOWN;
+    if (full) {
+        x->n = ZT_CSET_UNKNOWN;
+        x->filter[0] = x->filter[1] = UINT32_MAX;
+    }
 }
 
 void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
@@ -364,36 +388,14 @@ void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
     if (cs->nslots == 0) {
         return;
     }
-    memset(view, 0, cs->nslots * sizeof(uint32_t));
+    memset(view, 0, (size_t)cs->nslots * ZT_CVAL_WORDS * sizeof(uint32_t));
     if (c != NULL && c->node[0].type == ZT_J_OBJECT) {
-        zt_cs_view_object(cs, c->node, c->node, ZT_CS_ROOT, view);
+        zt_cs_view_object(cs, c, c->node, ZT_CS_ROOT, view);
     }
     for (uint32_t k = 0; k < cs->nsets; k++) {
-        uint32_t slot = cs->sets[k];
-        zt_set_index(c, c != NULL && view[slot] != 0 ? &c->node[view[slot]] : NULL,
-                     view + cs->set_at[slot]);
-    }
-}
+        const zt_cval_t *cv = zt_cval(view, cs->sets[k]);
 
-int zt_claims_set_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
-                      const char *s, uint32_t len, uint32_t hash)
-{
-    const uint32_t *idx = view + set, *m = idx + 2;
-    uint32_t n;
-
-    if (c == NULL || idx[0] == ZT_SET_UNKNOWN) {
-        return -1;
+        zt_set_index(c, cv->type != ZT_V_MISSING ? &c->node[cv->node] : NULL,
+                     (zt_cset_t *)(void *)(view + cs->set_at[cs->sets[k]]));
     }
-    n = idx[0] & 0xffffu;
-    for (uint32_t k = 0; k < n; k++, m += 3) {
-        if (m[0] == hash && m[2] == len) {
-            const char *at = (idx[0] & ZT_SET_ARRAY)
-                             ? zt_jnode_str(&c->node[m[1]])
-                             : zt_jnode_str(&c->node[idx[1]]) + m[1];
-            if (memcmp(at, s, len) == 0) {
-                return 1;
-            }
-        }
-    }
-    return 0;
 }

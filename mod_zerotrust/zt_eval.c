@@ -13,12 +13,15 @@
  * zt_claims.h.  String lengths of the operands are computed once, at
  * load (zt_eval_prepare).
  *
- * A route normally has a block (zt_prog.h): its rules in order, each
- * with its condition as a branch program over resolved operands.  A
- * route without one (over the loader's memory budget) is decided
- * from the table's rules and node trees; both ways share the comparisons
- * below, so their answers are the same (test_eval checks).  Claims are
- * read through the request's claim view when it has one, else by name.
+ * A route normally has a block (zt_prog.h): its denies, then its
+ * allows, and one branch program over resolved operands that runs
+ * their conditions in that order and ends at the rule that decides.  A
+ * route without one (over the loader's limits) is decided from the
+ * table's rules and node trees; both ways share the comparisons below
+ * or, with a claim view, make the same ones on the claims' decoded
+ * values, so their answers are the same (test_eval checks, on random
+ * policies too).  Claims are read through the request's claim view when
+ * it has one (without a token: the view of no claims), else by name.
  *
  * Without a token, allow rules that are not public are skipped (only a
  * token could satisfy them), but every deny is still evaluated, with its
@@ -37,6 +40,8 @@ typedef struct {
     const zt_table_t *t;
     const zt_request_t *rq;
     const zt_pcond_t *pc;           /* the condition program running */
+    const uint32_t *view;           /* the claims' view, the view of no
+                                       claims, or NULL: read by name */
 } zt_eval_ctx_t;
 
 /* An operand's value.  A set is either a TOKEN claim that is not a scalar
@@ -74,10 +79,6 @@ static void zt_utc_day(int64_t now, int64_t *day, int64_t *sec)
         (*day)--;
     }
 }
-
-static const char zt_weekdays[7][4] = {
-    "thu", "fri", "sat", "sun", "mon", "tue", "wed"     /* 1970-01-01: Thu */
-};
 
 static const char *zt_query_first(const zt_request_t *rq, const char *name,
                                   size_t n, size_t *len)
@@ -427,10 +428,10 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
     v->ref = NULL;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
-        if (rq->claim_view == NULL || o->x == ZT_NONE) {
+        if (cx->view == NULL || o->x == ZT_NONE) {
             break;
         }
-        zt_claims_get_slot(rq->claims, rq->claim_view, o->x, v);
+        zt_claims_get_slot(rq->claims, cx->view, o->x, v);
         return;
     case ZT_OPND_PATH:
         v->type = ZT_V_MISSING;
@@ -470,43 +471,184 @@ static int zt_pin_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
     return 0;
 }
 
-/* Run condition program @a prog: does the condition hold? */
-static int zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog)
+static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
+                            uint32_t then);
+
+/* ZT_PI_CALL: does the shared program @a in names hold? */
+static int zt_pins_call(zt_eval_ctx_t *cx, const zt_pins_t *in)
 {
-    uint32_t pc = prog->start;
+    const zt_pcond_t *sub = (const zt_pcond_t *)(const void *)(cx->t->prog->code + in->set);
+    const zt_pcond_t *caller = cx->pc;
+    uint32_t pc = zt_prog_run(cx, sub, sub->start, ZT_PC_NO);
+
+    cx->pc = caller;
+    return pc == ZT_PC_YES;
+}
+
+/* Instruction @a in of the running program, operand by operand. */
+static int zt_pins_generic(zt_eval_ctx_t *cx, const zt_pins_t *in)
+{
+    zt_opval_t a, b;
+
+    switch (in->op) {
+    case ZT_OP_CALL:
+        return zt_pins_call(cx, in);
+    case ZT_OP_IN_LIST:
+        zt_poperand(cx, &in->a, &a);
+        return zt_pin_list(cx, &a, zt_pcond_consts(cx->pc) + in->b.x, (uint32_t)in->b.y.num);
+    case ZT_OP_IN_CIDR:
+        return zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+    default:
+        zt_poperand(cx, &in->a, &a);
+        zt_poperand(cx, &in->b, &b);
+        return zt_compare(cx, in->op, &a, &b);
+    }
+}
+
+/* The @a len bytes at @a s are one of the @a count string constants
+ * @a c of program @a prog; compared by zt_claims_str_eq() when @a words
+ * (@a s is a claim's), else by memcmp(). */
+static int zt_pin_strs(const zt_pcond_t *prog, const zt_popnd_t *c, uint32_t count,
+                       const char *s, size_t len, int words)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        const char *lit = (const char *)prog + c[k].y.idx;
+        if (c[k].x == len
+            && (words ? zt_claims_str_eq(s, lit, len) : memcmp(s, lit, len) == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Run program @a prog from @a pc to where it ends (ZT_PC_RULE + k,
+ * ZT_PC_YES or ZT_PC_NO), and when that is ZT_PC_NO, from @a then
+ * (unless it is ZT_PC_NO too); each instruction operand by operand:
+ * claims by name. */
+static uint32_t zt_prog_run_generic(zt_eval_ctx_t *cx, const zt_pcond_t *prog,
+                                    uint32_t pc, uint32_t then)
+{
+    cx->pc = prog;
+    for (;; pc = then, then = ZT_PC_NO) {
+        while (pc < ZT_PC_RULE) {
+            const zt_pins_t *in = &prog->ins[pc];
+            pc = zt_pins_generic(cx, in) ? in->t : in->f;
+        }
+        if (pc != ZT_PC_NO || then == ZT_PC_NO) {
+            break;
+        }
+    }
+    return pc;
+}
+
+/* The bit of the request's weekday (zt_weekdays). */
+static uint32_t zt_weekday_bit(int64_t now)
+{
+    int64_t day, sec;
+
+    if (now >= 0) {         /* the clock: unsigned division is cheaper */
+        return 1u << ((uint64_t)now / 86400 % 7);
+    }
+    zt_utc_day(now, &day, &sec);
+    return 1u << ((day % 7 + 7) % 7);
+}
+
+/*
+ * The same with the claims' view: each instruction runs as its ZT_PI_*
+ * case (zt_prog.h), a claim operand read from the view (zt_cval_t).
+ * Inlined into the decision, which it is most of.
+ */
+static inline __attribute__((always_inline))
+uint32_t zt_prog_loop(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
+                      uint32_t then)
+{
+    const zt_request_t *rq = cx->rq;
+    const zt_claims_t *c = rq->claims;
+    const uint32_t *view = cx->view;
+    const char *base = (const char *)prog;
 
     cx->pc = prog;
-    while (pc < ZT_PC_YES) {
+again:
+    while (pc < ZT_PC_RULE) {
         const zt_pins_t *in = &prog->ins[pc];
-        zt_opval_t a, b;
+        const zt_cval_t *v;
+        const zt_span_t *seg;
         int ok;
 
-        switch (in->op) {
-        case ZT_OP_IN_LIST:
-            zt_poperand(cx, &in->a, &a);
-            ok = zt_pin_list(cx, &a, zt_pcond_consts(prog) + in->b.x,
-                             (uint32_t)in->b.y.num);
+        switch (in->code) {
+        case ZT_PI_SET_HAS:
+            ok = zt_cset_has(c, view, in->set, base + in->a.y.idx, in->a.x, in->hash, 1);
+            ok = ok >= 0 ? ok : zt_pins_generic(cx, in);
             break;
-        case ZT_OP_IN_CIDR:
-            ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+        case ZT_PI_CLAIM_STR:
+            v = zt_cval(view, in->a.x);
+            ok = zt_cval_scalar(v)
+                 && (v->type == ZT_V_STR && v->a == in->b.x
+                     && zt_claims_str_eq(zt_cval_str(c, v), base + in->b.y.idx, v->a))
+                    != (in->op == ZT_OP_NE);
             break;
-        case ZT_OP_IN_CLAIM:
-            if ((in->flags & ZT_PI_INDEXED) && cx->rq->claim_view != NULL
-                && (ok = zt_claims_set_has(cx->rq->claims, cx->rq->claim_view, in->set,
-                                           (const char *)prog + in->a.y.idx,
-                                           in->a.x, in->hash)) >= 0) {
+        case ZT_PI_CLAIM_NUM:
+            v = zt_cval(view, in->a.x);
+            ok = zt_cval_scalar(v)
+                 && (v->type == in->set && zt_cval_int(v) == in->b.y.num)
+                    != (in->op == ZT_OP_NE);
+            break;
+        case ZT_PI_CLAIM_PATH:
+            v = zt_cval(view, in->a.x);
+            seg = in->b.x < rq->match->nseg ? &rq->match->seg[in->b.x] : NULL;
+            ok = seg != NULL && zt_cval_scalar(v)       /* no capture: missing */
+                 && (v->type == ZT_V_STR && v->a == seg->len
+                     && memcmp(zt_cval_str(c, v), seg->ptr, seg->len) == 0)
+                    != (in->op == ZT_OP_NE);
+            break;
+        case ZT_PI_CLAIM_ORDER:
+            v = zt_cval(view, in->a.x);
+            ok = v->type == ZT_V_INT && zt_order(in->op, zt_cval_int(v), in->b.y.num);
+            break;
+        case ZT_PI_CLAIM_IN_STRS:
+            v = zt_cval(view, in->a.x);
+            if (v->type == ZT_V_OTHER) {
+                ok = zt_pins_generic(cx, in);   /* an array's elements */
                 break;
             }
-            /* fall through */
+            ok = v->type == ZT_V_STR && ((in->hash >> (v->a & 31)) & 1)
+                 && zt_pin_strs(prog, zt_pcond_consts(prog) + in->b.x, (uint32_t)in->b.y.num,
+                                zt_cval_str(c, v), v->a, 1);
+            break;
+        case ZT_PI_TLS_IN_STRS:
+            ok = rq->tls_version != NULL
+                 && zt_pin_strs(prog, zt_pcond_consts(prog) + in->b.x, (uint32_t)in->b.y.num,
+                                rq->tls_version, strlen(rq->tls_version), 0);
+            break;
+        case ZT_PI_WEEKDAY_IN:
+            ok = (in->hash & zt_weekday_bit(rq->now)) != 0;
+            break;
+        case ZT_PI_IN_CIDR:
+            ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+            break;
         default:
-            zt_poperand(cx, &in->a, &a);
-            zt_poperand(cx, &in->b, &b);
-            ok = zt_compare(cx, in->op, &a, &b);
+            ok = zt_pins_generic(cx, in);
             break;
         }
         pc = ok ? in->t : in->f;
     }
-    return pc == ZT_PC_YES;
+    if (pc == ZT_PC_NO && then != ZT_PC_NO) {
+        pc = then;
+        then = ZT_PC_NO;
+        goto again;
+    }
+    return pc;
+}
+
+/* zt_prog_loop, or without a view zt_prog_run_generic, out of line: a
+ * shared program calls none, so this recurses once at most. */
+static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
+                            uint32_t then)
+{
+    if (cx->view == NULL) {
+        return zt_prog_run_generic(cx, prog, pc, then);
+    }
+    return zt_prog_loop(cx, prog, pc, then);
 }
 
 /* ------------------------------------------------------------------ */
@@ -540,13 +682,44 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
     return 1;
 }
 
+/* Decide by route block @a pr: the rule of the block that decides, or
+ * NULL when none holds. */
+static inline __attribute__((always_inline))
+const zt_prule_t *zt_block_decide(zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
+{
+    const zt_pcond_t *prog = (const zt_pcond_t *)(const void *)
+                             (cx->t->prog->code + pr->prog);
+    uint32_t then = token ? pr->allow : pr->anon;
+    uint32_t pc = cx->view != NULL ? zt_prog_loop(cx, prog, pr->deny, then)
+                                   : zt_prog_run_generic(cx, prog, pr->deny, then);
+
+    return pc != ZT_PC_NO ? &pr->rule[pc - ZT_PC_RULE] : NULL;
+}
+
+/* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
+static inline void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t stepup,
+                                   int token, zt_decision_t *d)
+{
+    if (allow == ZT_NONE) {
+        d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;
+        return;
+    }
+    d->rule = allow;
+    if (stepup != ZT_NONE && !zt_stepup_met(cx, &cx->t->stepups[stepup])) {
+        /* Without a token the requirement cannot be met: ask for one. */
+        d->stepup = stepup;
+        d->verdict = token ? ZT_STEPUP : ZT_NEED_TOKEN;
+        return;
+    }
+    d->verdict = ZT_ALLOW;
+}
+
 void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d)
 {
     zt_eval_ctx_t cx;
-    const zt_route_rec_t *r = NULL;
-    const zt_proute_t *pr = NULL;
-    uint32_t allow = ZT_NONE, nrules, stepup;
+    const zt_route_rec_t *r;
+    uint32_t allow = ZT_NONE;
     int token;
 
     d->verdict = ZT_DENY;
@@ -559,51 +732,31 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     cx.rq = rq;
     cx.pc = NULL;
     token = rq->claims != NULL;
+    cx.view = !token && t->prog != NULL ? t->prog->no_claims : rq->claim_view;
     if (t->prog != NULL && t->prog->route[rq->match->route] != ZT_NONE) {
-        pr = (const zt_proute_t *)(const void *)
-             (t->prog->code + t->prog->route[rq->match->route]);
-        nrules = pr->nrules;
-        stepup = pr->stepup;
-        /* Ask for every condition's program at once: in a large table
-         * each is a cache miss, and they then overlap. */
-        for (uint32_t k = 0; k < nrules; k++) {
-            if (pr->rule[k].cond != ZT_NONE) {
-                __builtin_prefetch(t->prog->code + pr->rule[k].cond);
-            }
-        }
-    }
-    else {
-        r = &t->routes[rq->match->route];
-        nrules = r->rref_count;
-        stepup = r->stepup;
-    }
-    for (uint32_t k = 0; k < nrules; k++) {
-        uint32_t ri, effect;
-        int public, met;
+        const zt_proute_t *pr = (const zt_proute_t *)(const void *)
+                                (t->prog->code + t->prog->route[rq->match->route]);
+        const zt_prule_t *rule = zt_block_decide(&cx, pr, token);
 
-        if (pr != NULL) {
-            ri = pr->rule[k].rule;
-            effect = pr->rule[k].effect;
-            public = pr->rule[k].public;
+        if (rule != NULL && rule->effect == ZT_EFFECT_DENY) {
+            d->rule = rule->rule;
+            d->verdict = token || rule->public ? ZT_DENY : ZT_NEED_TOKEN;
+            return;
         }
-        else {
-            ri = t->rrefs[r->rref_first + k];
-            effect = t->rules[ri].effect;
-            public = (t->rules[ri].flags & ZT_RULE_PUBLIC) != 0;
-        }
+        zt_eval_allowed(&cx, rule != NULL ? rule->rule : ZT_NONE, pr->stepup, token, d);
+        return;
+    }
+    r = &t->routes[rq->match->route];
+    for (uint32_t k = 0; k < r->rref_count; k++) {
+        uint32_t ri = t->rrefs[r->rref_first + k];
+        uint32_t effect = t->rules[ri].effect;
+        int public = (t->rules[ri].flags & ZT_RULE_PUBLIC) != 0;
+
         if (effect == ZT_EFFECT_ALLOW
             && (allow != ZT_NONE || (!token && !public))) {
             continue;       /* one allow is enough; or only a token could */
         }
-        if (pr != NULL) {
-            met = pr->rule[k].cond == ZT_NONE
-                  || zt_prog_run(&cx, (const zt_pcond_t *)(const void *)
-                                      (t->prog->code + pr->rule[k].cond));
-        }
-        else {
-            met = t->rules[ri].cond == ZT_NONE || zt_eval_node(&cx, t->rules[ri].cond);
-        }
-        if (!met) {
+        if (t->rules[ri].cond != ZT_NONE && !zt_eval_node(&cx, t->rules[ri].cond)) {
             continue;
         }
         if (effect == ZT_EFFECT_DENY) {
@@ -613,16 +766,5 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         }
         allow = ri;
     }
-    if (allow == ZT_NONE) {
-        d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;
-        return;
-    }
-    d->rule = allow;
-    if (stepup != ZT_NONE && !zt_stepup_met(&cx, &t->stepups[stepup])) {
-        /* Without a token the requirement cannot be met: ask for one. */
-        d->stepup = stepup;
-        d->verdict = token ? ZT_STEPUP : ZT_NEED_TOKEN;
-        return;
-    }
-    d->verdict = ZT_ALLOW;
+    zt_eval_allowed(&cx, allow, r->stepup, token, d);
 }

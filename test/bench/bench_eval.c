@@ -44,7 +44,9 @@
  * view costs is timed apart, as view_p50_ns and view_p99_ns (best of
  * ROUNDS, over the requests with a token).
  *
- * Prints one JSON line for test/bench/run_policy.sh.
+ * Prints one JSON line for test/bench/run_policy.sh; "blocks" and
+ * "code_bytes" are the routes decided by a program (zt_prog.h; the rest
+ * from the table) and the programs' size.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,6 +62,7 @@
 #include "zt_claims.h"
 #include "zt_jdoc.h"
 #include "zt_eval.h"
+#include "zt_prog.h"
 #include "zt_table.h"
 
 #define BENCH_LINE_MAX  65536
@@ -454,6 +457,10 @@ int main(int argc, char **argv)
            (long long)samples[(size_t)rounds * n / 2],
            (long long)samples[(size_t)rounds * n * 99 / 100]);
     printf(", \"views\": %d, \"view_words\": %u", views, zt_eval_view_size(t));
+    if (t->prog != NULL) {      /* routes with a program, and its bytes */
+        printf(", \"blocks\": %u, \"code_bytes\": %llu", t->prog->nblocks,
+               (unsigned long long)t->prog->code_len);
+    }
     if (nview > 0) {
         printf(", \"view_p50_ns\": %lld, \"view_p99_ns\": %lld",
                (long long)vbest[nview / 2], (long long)vbest[nview * 99 / 100]);

@@ -1185,7 +1185,7 @@ START_TEST(claim_view_matches_lookup)
         zt_claim_slots_seal(cs);
         view_value(&seed, 3, &json, 1);
         c = claims_of(json);
-        view = apr_palloc(pool, (zt_claim_slots_count(cs) + 1) * sizeof(uint32_t));
+        view = apr_palloc(pool, (zt_claim_slots_view_size(cs) + 1) * sizeof(uint32_t));
         zt_claims_view(c, cs, view);
         for (int i = 0; i < npaths; i++) {
             zt_val_t a, b;
@@ -1331,6 +1331,164 @@ START_TEST(claim_sets_in_list)
     ck_denied(t, "/g", "{\"groups\":null}");
     ck_denied(t, "/g", "{\"groups\":7.0}");
     ck_denied(t, "/g", "{}");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Programs against node trees, at random                              */
+/* ------------------------------------------------------------------ */
+
+/* Strings whose lengths straddle the word compares (0, 7, 8, 9, 16, 17
+ * bytes), differing only in their first, middle or last byte. */
+static const char *const rnd_strs[] = {
+    "", "a", "b", "abcdefg", "abcdefX", "abcdefgh", "Xbcdefgh", "abcdefghi",
+    "abcdefghX", "abcdefghijklmnop", "abcdefghijklmnoX", "abcdefgXijklmnop",
+    "abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq"
+};
+#define RND_NSTRS ((int)(sizeof(rnd_strs) / sizeof(rnd_strs[0])))
+
+static const char *rnd_str(unsigned *seed)
+{
+    return rnd_strs[rand_r(seed) % RND_NSTRS];
+}
+
+/* One comparison over claims x, y, s, n, capture a, the weekday, TLS
+ * and the client address: every specialised case of zt_prog.h, turned
+ * round or not, and the generic ones. */
+static const char *rnd_atom(unsigned *seed)
+{
+    static const char *const claims[] = { "x", "y", "s", "n" };
+    static const char *const ord[] = { "lt", "le", "gt", "ge" };
+    const char *c = claims[rand_r(seed) % 4], *w = rnd_str(seed);
+    int k = rand_r(seed) % 4 - 1;
+
+    switch (rand_r(seed) % 16) {
+    case 0:  return apr_psprintf(pool, "(eq token.%s \"%s\")", c, w);
+    case 1:  return apr_psprintf(pool, "(ne \"%s\" token.%s)", w, c);
+    case 2:  return apr_psprintf(pool, "(eq token.%s %d)", c, k);
+    case 3:  return apr_psprintf(pool, "(ne token.%s %s)", c, k < 1 ? "true" : "false");
+    case 4:  return apr_psprintf(pool, "(%s token.%s path.a)", k < 1 ? "eq" : "ne", c);
+    case 5:  return apr_psprintf(pool, "(%s token.%s %d)", ord[rand_r(seed) % 4], c, k);
+    case 6:  return apr_psprintf(pool, "(%s %d token.%s)", ord[rand_r(seed) % 4], k, c);
+    case 7:
+    case 8:  return apr_psprintf(pool, "(in \"%s\" token.%s)", w, c);
+    case 9:  return apr_psprintf(pool, "(in_list token.%s [\"%s\" \"%s\"])", c, w,
+                                 rnd_str(seed));
+    case 10: return apr_psprintf(pool, "(in_list token.%s [\"%s\" 2 true])", c, w);
+    case 11: return k < 1 ? "(in_list time.weekday [\"sat\" \"mon\" \"x\" 3])"
+                          : "(eq time.weekday \"sun\")";
+    case 12: return k < 1 ? "(in_list tls.version [\"TLSv1.2\" \"TLSv1.3\"])"
+                          : "(ne tls.version \"TLSv1.3\")";
+    case 13: return "(in_cidr client.ip [10.0.0.0/8 192.168.1.0/24])";
+    case 14: return apr_psprintf(pool, "(eq token.x token.%s)", c);
+    default: return apr_psprintf(pool, "(in token.%s token.s)", c);
+    }
+}
+
+static const char *rnd_cond(unsigned *seed, int depth)
+{
+    switch (depth > 0 ? rand_r(seed) % 5 : 0) {
+    case 0:
+    case 1:  return rnd_atom(seed);
+    case 2:  return apr_psprintf(pool, "(and %s %s)", rnd_cond(seed, depth - 1),
+                                 rnd_cond(seed, depth - 1));
+    case 3:  return apr_psprintf(pool, "(or %s %s)", rnd_cond(seed, depth - 1),
+                                 rnd_cond(seed, depth - 1));
+    default: return apr_psprintf(pool, "(not %s)", rnd_cond(seed, depth - 1));
+    }
+}
+
+/* A claim's JSON: a string, words, an integer, a boolean, null, an
+ * array (sometimes of more than ZT_CLAIM_SET_MAX members) or an object. */
+static const char *rnd_value(unsigned *seed)
+{
+    const char *v = "";
+
+    switch (rand_r(seed) % 8) {
+    case 0:  return apr_psprintf(pool, "\"%s\"", rnd_str(seed));
+    case 1:
+        for (int k = 1 + rand_r(seed) % 4; k > 0; k--) {
+            v = apr_pstrcat(pool, v, rnd_strs[1 + rand_r(seed) % (RND_NSTRS - 1)],
+                            k > 1 ? " " : "", NULL);
+        }
+        return apr_psprintf(pool, "\"%s\"", v);
+    case 2:  return apr_psprintf(pool, "%d", rand_r(seed) % 4 - 1);
+    case 3:  return rand_r(seed) % 2 ? "true" : "false";
+    case 4:  return "null";
+    case 5:
+    case 6:
+        for (int k = rand_r(seed) % (rand_r(seed) % 4 ? 5 : 19); k > 0; k--) {
+            v = rand_r(seed) % 5 == 0
+                ? apr_psprintf(pool, "%s%d%s", v, rand_r(seed) % 3, k > 1 ? "," : "")
+                : apr_psprintf(pool, "%s\"%s\"%s", v, rnd_str(seed), k > 1 ? "," : "");
+        }
+        return apr_psprintf(pool, "[%s]", v);
+    default: return "{\"a\":1}";
+    }
+}
+
+/* Random policies over three routes (captures in different places, one
+ * without), decided four ways (decide_every_way): the route programs --
+ * chains of rules, calls of shared conditions, every specialised case --
+ * answer as the node trees do, with and without a view. */
+START_TEST(programs_match_trees)
+{
+    /* a Sunday, a Monday, and the Wednesday before the epoch */
+    static const int64_t now[] = { INT64_C(1795946400), INT64_C(1795996800), -3600 };
+    static const char *const tls[] = { NULL, "TLSv1.2", "TLSv1.3" };
+    static const char *const ips[] = { "10.1.2.3", "192.168.1.7", "::ffff:10.0.0.1", "::1" };
+    unsigned seed = 20261129, verdicts[4] = { 0 };
+
+    for (int round = 0; round < 150; round++) {
+        zpc_ir_t *ir = zb_new(pool, "rnd", "r.ztp");
+        uint32_t routes[3];
+        zt_table_t *t;
+
+        routes[0] = zb_route(ir, ZT_M_GET, "/r/{a}");
+        routes[1] = zb_route(ir, ZT_M_GET, "/s");
+        routes[2] = zb_route(ir, ZT_M_GET, "/t/{b}/{a}");
+        for (int k = 0; k < 12; k++) {
+            uint32_t sel[3], n = 0;
+            int pick = 1 + rand_r(&seed) % 7;
+
+            for (int r = 0; r < 3; r++) {
+                if (pick & (1 << r)) {
+                    sel[n++] = routes[r];
+                }
+            }
+            zb_rule(ir, rand_r(&seed) % 3 == 0 ? ZT_EFFECT_DENY : ZT_EFFECT_ALLOW,
+                    rand_r(&seed) % 5 == 0 ? ZT_RULE_PUBLIC : 0,
+                    rand_r(&seed) % 10 == 0 ? NULL : rnd_cond(&seed, 4), "GET /rnd",
+                    (int)n, sel[0], sel[1], sel[2]);
+        }
+        t = build(ir);
+        for (int q = 0; q < 40; q++) {
+            const char *seg = rnd_strs[1 + rand_r(&seed) % (RND_NSTRS - 1)];
+            const char *seg2 = rnd_strs[1 + rand_r(&seed) % (RND_NSTRS - 1)];
+            const char *target = rand_r(&seed) % 3 == 0 ? "/s"
+                                 : rand_r(&seed) % 2 ? apr_psprintf(pool, "/r/%s", seg)
+                                 : apr_psprintf(pool, "/t/%s/%s", seg2, seg);
+            const char *json = NULL;
+            zt_decision_t d;
+
+            if (rand_r(&seed) % 5 != 0) {
+                json = apr_psprintf(pool, "{\"x\":%s,\"y\":%s,\"s\":%s,\"n\":%s}",
+                                    rnd_value(&seed), rnd_value(&seed), rnd_value(&seed),
+                                    rnd_value(&seed));
+                if (rand_r(&seed) % 4 == 0) {
+                    json = "{\"y\":\"a\"}";     /* most claims missing */
+                }
+            }
+            d = decide_rq(t, "GET", target,
+                          REQ(.json = json, .ip = ips[rand_r(&seed) % 4],
+                              .tls = tls[rand_r(&seed) % 3], .now = now[rand_r(&seed) % 3]));
+            verdicts[d.verdict]++;
+        }
+    }
+    /* the policies decide every way, not only by default */
+    ck_assert_uint_gt(verdicts[ZT_ALLOW], 300);
+    ck_assert_uint_gt(verdicts[ZT_DENY], 300);
+    ck_assert_uint_gt(verdicts[ZT_NEED_TOKEN], 100);
 }
 END_TEST
 
@@ -1697,6 +1855,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, claim_sets_in_list);
     tcase_add_test(tc, claim_view_matches_lookup);
     tcase_add_test(tc, claim_set_index_matches_scan);
+    tcase_add_test(tc, programs_match_trees);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");
