@@ -15,7 +15,8 @@
  * from the root; it has
  *
  *   - its literal children, found through one hash table of every literal
- *     edge keyed by (parent node, segment hash): one probe, usually,
+ *     edge keyed by (parent node, first 8 bytes): one probe of one 16-byte
+ *     slot, usually, and for a literal of at most 8 bytes one compare,
  *   - at most one capture child and one `*` child (capture names and types
  *     take no part in matching, so all captures at one place share a node),
  *   - per method, the route that ends here and the route whose `**` starts
@@ -28,12 +29,16 @@
  * rank (literal > capture > `*` > `**`, compared left to right), because
  * the walk visits shapes in exactly that order.  A failed branch backtracks
  * to the next alternative; since the trie is a tree, each node is entered
- * at most once per request, so the work is bounded by the trie's size and,
- * in practice, is one hash probe per segment.
+ * at most once per request, so the work is bounded by the trie's size.
+ * The first branch of that walk is followed without recursion first
+ * (zt_trie_descend); it is the answer for nearly every request.
  *
- * The path is read a word (8 bytes) at a time: one test finds a control
- * byte or DEL among eight, another the first '/', so the split costs a
- * few instructions per segment rather than per byte.
+ * The split reads the path 16 bytes at a time with SSE2 (8 with plain
+ * words where SSE2 is missing, or with -DZT_ROUTE_WORDS): one step makes
+ * a bit mask of the '/' bytes and tests for control bytes and DEL, and the
+ * segments are then taken from the mask, lowest bit first.  Only the
+ * string's own bytes are read (its length is measured first), so a path
+ * at the end of a page or of a malloc'd block is safe.
  *
  * Two routes of one method with the same shape could match the same
  * request with equal rank; zpc refuses them and so does the build here.
@@ -58,25 +63,42 @@ typedef struct {
     uint32_t child;                 /* trie node */
 } zt_trie_edge_t;
 
-/* A slot of the literal-edge hash table; child 0 (the root, never a child)
- * marks an empty slot. */
+/* A slot of the literal-edge hash table, four to a cache line.  The key
+ * is the parent node and the literal's first 8 bytes (zero-padded; no
+ * literal and no segment holds a NUL, so a literal of at most 8 bytes is
+ * its head); ZT_LIT_LONG in @a key marks a longer one, whose length and
+ * further bytes are in the child's zt_trie_label_t.  Child 0 (never a
+ * child) marks an empty slot, whose head 0 no segment has. */
 typedef struct {
-    uint32_t parent, hash;          /* the key: node and zt_seg_hash(text) */
-    uint32_t len, child;
-    uint64_t head;                  /* zt_seg_head(text): first 8 bytes */
-    const char *text;
+    uint64_t head;
+    uint32_t key;                   /* parent | ZT_LIT_LONG */
+    uint32_t child;
 } zt_trie_slot_t;
+_Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
+
+#define ZT_LIT_LONG (UINT32_C(1) << 31)     /* in a key: more than 8 bytes */
 
 /* A node is small (four to a cache line), so the nodes of one route's
  * path, made one after another, share lines; what only the last node of
- * a match needs, its routes, is apart. */
+ * a match needs, its routes, is apart.  Node 0 is a sentinel with no
+ * methods, so "no child" (0) fails the walk's one test of a child, that
+ * it has routes of the request's method; node 1 is the root ("/"). */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
     uint16_t lits;                  /* literal children (saturating) */
-    uint32_t capture, star;         /* child node, or ZT_NONE */
+    uint32_t capture, star;         /* child node, or 0 */
     uint32_t ends;                  /* its zt_trie_ends_t, or ZT_NONE */
 } zt_trie_node_t;
+
+#define ZT_TRIE_ROOT 1
 _Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
+
+/* The literal on the edge into a node, read only when it is longer than
+ * 8 bytes (the slot holds the rest). */
+typedef struct {
+    const char *text;               /* in the table's string pool */
+    uint32_t len;
+} zt_trie_label_t;
 
 /* The routes of a node where a route ends. */
 typedef struct {
@@ -85,12 +107,14 @@ typedef struct {
 } zt_trie_ends_t;
 
 struct zt_trie_s {
-    zt_trie_node_t *nodes;          /* node 0 is the root ("/") */
+    zt_trie_node_t *nodes;          /* 0: none, ZT_TRIE_ROOT: "/" */
     uint32_t nnodes;
     zt_trie_ends_t *ends;
     uint32_t nends;
+    zt_trie_label_t *labels;        /* per node */
     zt_trie_slot_t *slots;          /* literal edges, open addressing */
     uint32_t mask;                  /* slots - 1; a power of two minus one */
+    uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
 };
 
 /* The route of method @a bit ending at @a n, else the one whose `**`
@@ -109,48 +133,43 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
 }
 
 /* ------------------------------------------------------------------ */
-/* Words                                                               */
+/* Literal keys                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Bytes that refuse a path: below 0x20, DEL (only "any" is exact). */
-static inline uint64_t zt_control_bytes(uint64_t w)
+/* The slot where the search for key (@a head, @a key, the further words
+ * folded into @a head by zt_lit_fold) starts: multiplicative hashing,
+ * the product's top bits.  The parent is spread over all 64 bits first
+ * so that one literal under many nodes does not crowd one place. */
+static inline uint32_t zt_lit_slot(const struct zt_trie_s *tr, uint64_t x,
+                                   uint32_t key)
 {
-    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) | zt_bytes_equal_to(w, 0x7f);
+    x ^= key * UINT64_C(0x9e3779b97f4a7c15);
+    return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> tr->shift);
 }
 
-/* The first min(@a len, 8) bytes of @a s as a word, zero-padded; @a avail
- * bytes from @a s may be read (a request segment can read on into the
- * path, a literal of the string pool only its own bytes). */
-static inline uint64_t zt_seg_head(const char *s, uint32_t len, size_t avail)
+/* @a head with the bytes of @a s past the first 8 folded in (@a len > 8;
+ * all of them are inside @a s; the last word overlaps the one before). */
+static inline uint64_t zt_lit_fold(uint64_t head, const char *s, uint32_t len)
+{
+    uint64_t x = head ^ len;
+
+    for (uint32_t i = 8; i < len; i += 8) {
+        x = (x * UINT64_C(0xc4ceb9fe1a85ec53))
+            ^ zt_load8(i + 8 <= len ? s + i : s + len - 8);
+    }
+    return x;
+}
+
+/* The first min(@a len, 8) bytes of pool literal @a s, zero-padded;
+ * read byte by byte, never past the literal. */
+static uint64_t zt_lit_head(const char *s, uint32_t len)
 {
     uint64_t w = 0;
 
-    if (avail >= 8) {
-        w = zt_load8(s);
-        return len >= 8 ? w : w & ((UINT64_C(1) << (8 * len)) - 1);
-    }
     for (uint32_t k = 0; k < len && k < 8; k++) {
         w |= (uint64_t)(unsigned char)s[k] << (8 * k);
     }
     return w;
-}
-
-/* Hash of a segment: its head, then its further bytes 8 at a time (the
- * last word zero-padded).  Build and match share it. */
-static inline uint32_t zt_seg_hash(const char *s, uint32_t len, uint64_t head)
-{
-    uint64_t h = (head ^ len) * 0xff51afd7ed558ccdull;
-
-    for (uint32_t i = 8; i < len; i += 8) {
-        h ^= h >> 32;
-        h = (h ^ zt_seg_head(s + i, len - i, len - i)) * 0xff51afd7ed558ccdull;
-    }
-    return (uint32_t)(h ^ (h >> 32));
-}
-
-static inline uint32_t zt_slot_of(uint32_t parent, uint32_t hash, uint32_t mask)
-{
-    return (hash ^ (parent * 0x9e3779b1u)) & mask;
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,7 +193,7 @@ static uint32_t zt_trie_node_new(struct zt_trie_s *tr)
     zt_trie_node_t *n = &tr->nodes[i];
 
     n->lits = 0;
-    n->capture = n->star = ZT_NONE;
+    n->capture = n->star = 0;
     n->methods = 0;
     n->ends = ZT_NONE;
     return i;
@@ -238,10 +257,10 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
     struct zt_trie_s *tr = b->tr;
-    uint32_t node = 0, methods = r->methods & ZT_M_ALL;
+    uint32_t node = ZT_TRIE_ROOT, methods = r->methods & ZT_M_ALL;
     int glob = 0;
 
-    tr->nodes[0].methods |= (uint16_t)methods;
+    tr->nodes[node].methods |= (uint16_t)methods;
     for (uint32_t k = 0; k < r->seg_count; k++) {
         const zt_seg_rec_t *s = &t->segs[r->seg_first + k];
         uint32_t next;
@@ -254,7 +273,7 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
         case ZT_SEG_STAR: {
             uint32_t *c = s->kind == ZT_SEG_CAPTURE ? &tr->nodes[node].capture
                                                     : &tr->nodes[node].star;
-            if (*c == ZT_NONE) {
+            if (*c == 0) {
                 *c = zt_trie_node_new(tr);  /* nodes never move: sized at start */
             }
             next = *c;
@@ -295,33 +314,39 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
-/* Enter the @a nedges edges into a table of at least twice as many slots. */
+/* Enter the @a nedges edges into a table of at least twice as many slots,
+ * and their long literals into the labels of their child nodes. */
 static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
                           uint32_t nedges, apr_pool_t *pool)
 {
-    uint32_t size = 8;
+    uint32_t size = 8, shift = 61;
 
     while (size < 2 * (uint64_t)nedges) {
         size *= 2;
+        shift--;
     }
     tr->slots = zt_palloc_large(pool, size * sizeof(zt_trie_slot_t));
     memset(tr->slots, 0, size * sizeof(zt_trie_slot_t));
     tr->mask = size - 1;
+    tr->shift = shift;
+    tr->labels = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_label_t));
+    memset(tr->labels, 0, tr->nnodes * sizeof(zt_trie_label_t));
     for (uint32_t i = 0; i < nedges; i++) {
         const zt_trie_edge_t *e = &edges[i];
-        uint64_t head = zt_seg_head(e->text, e->len, e->len);
-        uint32_t h = zt_seg_hash(e->text, e->len, head);
-        uint32_t k = zt_slot_of(e->parent, h, tr->mask);
+        uint64_t head = zt_lit_head(e->text, e->len), x = head;
+        uint32_t key = e->parent, k;
 
-        while (tr->slots[k].child != 0) {
-            k = (k + 1) & tr->mask;
+        if (e->len > 8) {
+            key |= ZT_LIT_LONG;
+            x = zt_lit_fold(head, e->text, e->len);
+            tr->labels[e->child].text = e->text;
+            tr->labels[e->child].len = e->len;
         }
-        tr->slots[k].parent = e->parent;
-        tr->slots[k].hash = h;
-        tr->slots[k].len = e->len;
-        tr->slots[k].child = e->child;
+        for (k = zt_lit_slot(tr, x, key); tr->slots[k].child != 0; k = (k + 1) & tr->mask) {
+        }
         tr->slots[k].head = head;
-        tr->slots[k].text = e->text;
+        tr->slots[k].key = key;
+        tr->slots[k].child = e->child;
     }
 }
 
@@ -329,17 +354,22 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                                  const char **err)
 {
     struct zt_trie_s *tr = apr_pcalloc(pool, sizeof(*tr));
-    size_t cap = (size_t)t->nsegs + 1;
+    size_t cap = (size_t)t->nsegs + 2;
     zt_trie_node_t *nodes;
     zt_trie_ends_t *ends;
     zt_trie_edge_t *edges;
     zt_trie_build_t b;
     apr_status_t rv = APR_SUCCESS;
 
-    /* At most one node per segment plus the root, one edge per segment.
+    /* At most one node per segment plus two, one edge per segment.
      * Built in malloc'd space (a large block is mapped lazily, so only
      * what is used costs memory), then copied to the pool at its size:
      * routes that share prefixes share nodes. */
+    if (cap >= ZT_LIT_LONG) {   /* keys hold a node index in 31 bits */
+        *err = apr_psprintf(pool, "%s: too many route segments (%u)",
+                            t->name, t->nsegs);
+        return APR_EINVAL;
+    }
     nodes = tr->nodes = malloc(cap * sizeof(zt_trie_node_t));
     ends = tr->ends = malloc(((size_t)t->nroutes + 1) * sizeof(zt_trie_ends_t));
     edges = malloc(cap * sizeof(zt_trie_edge_t));
@@ -352,7 +382,8 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                             t->name);
         return APR_ENOMEM;
     }
-    zt_trie_node_new(tr);
+    zt_trie_node_new(tr);           /* 0: the sentinel */
+    zt_trie_node_new(tr);           /* the root */
     b.t = t;
     b.tr = tr;
     b.edges = edges;
@@ -389,143 +420,175 @@ typedef struct {
     const zt_match_t *m;
     const char *path, *end;             /* the request path, its NUL */
     uint32_t bit;                       /* the method's ZT_M_* bit number */
-    uint32_t keyed;                     /* bit i: hash[i] and head[i] are set */
-    uint32_t hash[ZT_MAX_SEGMENTS];     /* zt_seg_hash of segment i */
-    uint64_t head[ZT_MAX_SEGMENTS];     /* zt_seg_head of segment i */
 } zt_walk_t;
 
-/* The @a r bytes at @a p, zero-padded to a word, all of them when r >= 8;
- * [base, end) may be read and holds them.  A short tail is read as the
- * last word of [base, end), shifted, rather than byte by byte. */
-static inline uint64_t zt_load_upto8(const char *p, size_t r,
-                                     const char *base, const char *end)
+#if defined(__SSE2__) && !defined(ZT_ROUTE_WORDS)
+#include <emmintrin.h>
+
+#define ZT_SCAN 16                      /* bytes a scan step reads */
+#define ZT_SCAN_BITS 1                  /* mask bits per byte */
+typedef uint32_t zt_scan_mask_t;
+
+/* Bit i set: byte i of the 16 at @a p is '/'.  *bad is not 0 when one
+ * of them is a control byte (unsigned min with 0x1f is itself) or DEL. */
+static inline zt_scan_mask_t zt_scan(const char *p, zt_scan_mask_t *bad)
 {
-    if (r >= 8) {
-        return zt_load8(p);
-    }
-    if (r == 0) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i ctl = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+
+    *bad = (zt_scan_mask_t)_mm_movemask_epi8(ctl);
+    return (zt_scan_mask_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+}
+#else
+
+#define ZT_SCAN 8
+#define ZT_SCAN_BITS 8                  /* the high bit of each byte */
+typedef uint64_t zt_scan_mask_t;
+
+/* The same with one word: the high bit of byte i set when it is '/'.
+ * *bad may also have bits above a true one (a borrow), never alone. */
+static inline zt_scan_mask_t zt_scan(const char *p, zt_scan_mask_t *bad)
+{
+    uint64_t w = zt_load8(p);
+
+    *bad = ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) | zt_bytes_equal_to(w, 0x7f);
+    return zt_bytes_equal_to(w, '/');
+}
+#endif
+
+/* Append segment [@a s, @a s + @a n) to m->seg[*nseg]; 0 when it is
+ * empty ("//", a trailing '/'), "." or "..", or one too many. */
+static inline int zt_seg_add(zt_match_t *m, uint32_t *nseg, const char *s,
+                             uint32_t n)
+{
+    if ((n <= 2 && (n == 0 || (s[0] == '.' && (n == 1 || s[1] == '.'))))
+        || *nseg == ZT_MAX_SEGMENTS) {
         return 0;
     }
-    if (end - base >= 8) {
-        return zt_load8(end - 8) >> (8 * (8 - r));
-    }
-    return zt_seg_head(p, (uint32_t)r, r);
+    m->seg[*nseg].ptr = s;
+    m->seg[*nseg].len = n;
+    (*nseg)++;
+    return 1;
 }
 
-/* Split @a path into m->seg, and set w->path and w->end; 0 if it is not
- * a canonical absolute path. */
+/* Split @a path into m->seg; 0 if it is not a canonical absolute path.
+ * Steps of ZT_SCAN bytes; the last, partial one is read as the last
+ * ZT_SCAN bytes of the path (its mask shifted past what was seen), and a
+ * path shorter than one step is copied into a buffer padded with 'a'. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 {
-    const char *p, *end;
+    char buf[ZT_SCAN];
+    const char *base = path;
+    size_t len, scan_len;
+    uint32_t start = 1, nseg = 0;   /* the current segment's first byte */
 
     m->nseg = 0;
     if (path == NULL || path[0] != '/') {
         return 0;
     }
-    if (path[1] == '\0') {
-        return 1;               /* "/" has no segments */
-    }
-    p = path + 1;
-    end = p + strlen(p);
+    len = strlen(path);
     w->path = path;
-    w->end = end;
-    if (end - path >= 8) {      /* words, the last one overlapping */
-        const char *q = path;
-        for (; end - q > 8; q += 8) {
-            if (zt_control_bytes(zt_load8(q)) != 0) {
-                return 0;
-            }
-        }
-        if (zt_control_bytes(zt_load8(end - 8)) != 0) {
-            return 0;
-        }
+    w->end = path + len;
+    if (len == 1) {
+        return 1;                   /* "/" has no segments */
     }
-    else {
-        for (const char *q = p; q < end; q++) {
-            if ((unsigned char)*q < 0x20 || *q == 0x7f) {
-                return 0;
-            }
-        }
+    if (len > UINT32_MAX) {
+        return 0;
     }
-    for (;;) {
-        const char *s = p;
-        uint64_t stop;
-        size_t n;
+    scan_len = len;
+    if (len < ZT_SCAN) {
+        memset(buf, 'a', sizeof(buf));
+        memcpy(buf, path, len);
+        base = buf;
+        scan_len = ZT_SCAN;
+    }
+    for (size_t o = 0; o < len; o += ZT_SCAN) {
+        zt_scan_mask_t slash, bad;
 
-        for (;;) {              /* p = the next '/', or end */
-            size_t r = (size_t)(end - p);
-            stop = zt_bytes_equal_to(zt_load_upto8(p, r, path, end), '/');
-            if (r < 8) {
-                stop &= (UINT64_C(1) << (8 * r)) - 1;   /* not the padding */
-                p = stop != 0 ? p + __builtin_ctzll(stop) / 8 : end;
-                break;
-            }
-            if (stop != 0) {
-                p += __builtin_ctzll(stop) / 8;
-                break;
-            }
-            p += 8;
+        if (o + ZT_SCAN <= scan_len) {
+            slash = zt_scan(base + o, &bad);
         }
-        n = (size_t)(p - s);
-        if (n == 0                                  /* "//" or trailing "/" */
-            || (n == 1 && s[0] == '.')
-            || (n == 2 && s[0] == '.' && s[1] == '.')
-            || n > UINT32_MAX
-            || m->nseg == ZT_MAX_SEGMENTS) {
+        else {
+            size_t seen = o - (len - ZT_SCAN);
+            slash = zt_scan(path + len - ZT_SCAN, &bad) >> (seen * ZT_SCAN_BITS);
+        }
+        if (bad != 0) {
             return 0;
         }
-        m->seg[m->nseg].ptr = s;
-        m->seg[m->nseg].len = (uint32_t)n;
-        m->nseg++;
-        if (p == end) {
-            return 1;
+        if (o == 0) {
+            slash &= slash - 1;     /* the leading '/' */
         }
-        p++;
+        for (; slash != 0; slash &= slash - 1) {
+            uint32_t k = (uint32_t)o + (uint32_t)__builtin_ctzll(slash) / ZT_SCAN_BITS;
+            if (!zt_seg_add(m, &nseg, path + start, k - start)) {
+                return 0;
+            }
+            start = k + 1;
+        }
     }
+    if (!zt_seg_add(m, &nseg, path + start, (uint32_t)len - start)) {
+        return 0;
+    }
+    m->nseg = nseg;
+    return 1;
 }
 
-/* The literal child of node @a ni equal to segment @a i, or ZT_NONE.
- * A segment is hashed when first looked up: captures never are. */
-static inline __attribute__((always_inline))
-uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
+/* The first min(@a n, 8) bytes of segment @a s as a word, zero-padded.
+ * A word is read only where the path has 8 bytes: from @a s, else its
+ * last 8 bytes, which hold the segment (it ends by w->end) at byte d. */
+static inline uint64_t zt_seg_head(const zt_walk_t *w, const char *s, uint32_t n)
 {
-    const zt_span_t *seg = &w->m->seg[i];
-    uint32_t h, mask = w->tr->mask;
+    const char *q = w->end - s >= 8 ? s : w->end - 8;
+    uint32_t d = (uint32_t)(s - q), k = n < 8 ? n : 8, hi = 64 - 8 * (d + k);
 
-    if ((w->keyed & (1u << i)) == 0) {
-        uint64_t head = zt_load_upto8(seg->ptr, (size_t)(w->end - seg->ptr),
-                                      w->path, w->end);
-        if (seg->len < 8) {
-            head &= (UINT64_C(1) << (8 * seg->len)) - 1;
-        }
-        w->head[i] = head;
-        w->hash[i] = zt_seg_hash(seg->ptr, seg->len, head);
-        w->keyed |= 1u << i;
+    if (w->end - w->path < 8) {
+        return zt_lit_head(s, n);
     }
-    h = w->hash[i];
+    return zt_load8(q) << hi >> (hi + 8 * d);
+}
 
-    for (uint32_t k = zt_slot_of(ni, h, mask);; k = (k + 1) & mask) {
-        const zt_trie_slot_t *e = &w->tr->slots[k];
-        if (e->child == 0) {
-            return ZT_NONE;
-        }
-        if (e->hash == h && e->parent == ni && e->len == seg->len
-            && e->head == w->head[i]
-            && (seg->len <= 8
-                || (seg->len <= 16   /* the last 8 bytes, inside both */
-                    ? zt_load8(e->text + seg->len - 8) == zt_load8(seg->ptr + seg->len - 8)
-                    : memcmp(e->text + 8, seg->ptr + 8, seg->len - 8) == 0))) {
+/* Segment @a s of @a n > 8 bytes is the literal of label @a l. */
+static int zt_label_is(const zt_trie_label_t *l, const char *s, uint32_t n)
+{
+    return l->len == n
+           && (n <= 16          /* the last 8 bytes, inside both */
+               ? zt_load8(l->text + n - 8) == zt_load8(s + n - 8)
+               : memcmp(l->text + 8, s + 8, n - 8) == 0);
+}
+
+/* The literal child of node @a ni equal to segment @a sg, or 0.  A
+ * segment is keyed only here: captures never are. */
+static inline __attribute__((always_inline))
+uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const zt_span_t *sg)
+{
+    const struct zt_trie_s *tr = w->tr;
+    const char *s = sg->ptr;
+    uint32_t n = sg->len, key = ni;
+    uint64_t head = zt_seg_head(w, s, n), x = head;
+
+    if (n > 8) {
+        key |= ZT_LIT_LONG;
+        x = zt_lit_fold(head, s, n);
+    }
+    for (uint32_t k = zt_lit_slot(tr, x, key);; k = (k + 1) & tr->mask) {
+        const zt_trie_slot_t *e = &tr->slots[k];
+        if (e->head == head && e->key == key
+            && (n <= 8 || zt_label_is(&tr->labels[e->child], s, n))) {
             return e->child;
+        }
+        if (e->child == 0) {
+            return 0;
         }
     }
 }
 
 /* The best route for segments i.. below node @a ni.
  * Recursion depth is at most ZT_MAX_SEGMENTS + 1. */
-static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
+static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_trie_node_t *n = &w->tr->nodes[ni];
-    uint32_t r, c, bit = w->bit;
+    uint32_t r, bit = w->bit;
 
     if ((n->methods & (1u << bit)) == 0) {
         return ZT_NONE;
@@ -533,16 +596,10 @@ static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
     if (i == w->m->nseg) {
         return zt_trie_route(w->tr, n, bit, 0);
     }
-    if (n->lits != 0 && (c = zt_trie_find(w, ni, i)) != ZT_NONE
-        && (r = zt_trie_walk(w, c, i + 1)) != ZT_NONE) {
-        return r;
-    }
-    if (n->capture != ZT_NONE
-        && (r = zt_trie_walk(w, n->capture, i + 1)) != ZT_NONE) {
-        return r;
-    }
-    if (n->star != ZT_NONE
-        && (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
+    if ((n->lits != 0
+         && (r = zt_trie_walk(w, zt_trie_find(w, ni, &w->m->seg[i]), i + 1)) != ZT_NONE)
+        || (r = zt_trie_walk(w, n->capture, i + 1)) != ZT_NONE
+        || (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
         return r;
     }
     return zt_trie_route(w->tr, n, bit, 1);
@@ -553,60 +610,62 @@ static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
  * the method below -- followed without recursion.  When it ends on a
  * route that route is the walk's answer (the walk returns the first route
  * it reaches); otherwise ZT_NONE, and the walk itself must backtrack. */
-static uint32_t zt_trie_descend(zt_walk_t *w)
+static uint32_t zt_trie_descend(const zt_walk_t *w)
 {
-    const struct zt_trie_s *tr = w->tr;
-    uint32_t ni = 0, bit = w->bit, want = 1u << bit;
+    const zt_trie_node_t *nodes = w->tr->nodes;
+    const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
+    uint32_t ni = ZT_TRIE_ROOT, want = 1u << w->bit;
 
-    if ((tr->nodes[0].methods & want) == 0) {
+    if ((nodes[ni].methods & want) == 0) {
         return ZT_NONE;
     }
-    for (uint32_t i = 0; i < w->m->nseg; i++) {
-        const zt_trie_node_t *n = &tr->nodes[ni];
-        uint32_t c = ZT_NONE;
+    for (; sg < end; sg++) {
+        const zt_trie_node_t *n = &nodes[ni];
+        uint32_t c = n->lits != 0 ? zt_trie_find(w, ni, sg) : 0;
 
-        if (n->lits != 0) {
-            c = zt_trie_find(w, ni, i);
-        }
-        if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
+        if ((nodes[c].methods & want) == 0) {
             c = n->capture;
-            if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
+            if ((nodes[c].methods & want) == 0) {
                 c = n->star;
-                if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
+                if ((nodes[c].methods & want) == 0) {
                     return ZT_NONE;
                 }
             }
         }
         ni = c;
     }
-    return zt_trie_route(tr, &tr->nodes[ni], bit, 0);
+    return zt_trie_route(w->tr, &nodes[ni], w->bit, 0);
 }
 
-/* @a s is @a name, compared byte by byte: never read past the NUL of a
- * shorter @a s. */
-static inline int zt_is(const char *s, const char *name)
+/* ZT_M_* bit of @a m: a switch on the first byte, then the rest a byte at
+ * a time (never past the NUL of a shorter name); 0 for any other. */
+static uint32_t zt_method_bit(const char *m)
 {
-    while (*name != '\0' && *s == *name) {
-        s++;
-        name++;
-    }
-    return *name == '\0' && *s == '\0';
-}
-
-/* ZT_M_* bit of @a method: the common names by their first byte. */
-static uint32_t zt_method_bit(const char *method)
-{
-    static const struct { const char *name; uint32_t bit; } common[] = {
-        { "GET", ZT_M_GET }, { "POST", ZT_M_POST }, { "PUT", ZT_M_PUT },
-        { "PATCH", ZT_M_PATCH }, { "DELETE", ZT_M_DELETE },
-    };
-
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
-        if (method[0] == common[i].name[0] && zt_is(method + 1, common[i].name + 1)) {
-            return common[i].bit;
+#define ZT_REST(s, c1, c2, c3) (s[1] == c1 && s[2] == c2 && s[3] == c3)
+    switch (m[0]) {
+    case 'G':
+        return ZT_REST(m, 'E', 'T', '\0') ? ZT_M_GET : 0;
+    case 'H':
+        return ZT_REST(m, 'E', 'A', 'D') && m[4] == '\0' ? ZT_M_GET : 0;
+    case 'P':
+        if (m[1] == 'U') {
+            return m[2] == 'T' && m[3] == '\0' ? ZT_M_PUT : 0;
         }
+        if (m[1] == 'O') {
+            return m[2] == 'S' && m[3] == 'T' && m[4] == '\0' ? ZT_M_POST : 0;
+        }
+        return ZT_REST(m, 'A', 'T', 'C') && m[4] == 'H' && m[5] == '\0'
+               ? ZT_M_PATCH : 0;
+    case 'D':
+        return ZT_REST(m, 'E', 'L', 'E') && m[4] == 'T' && m[5] == 'E'
+               && m[6] == '\0' ? ZT_M_DELETE : 0;
+    case 'O':
+        return ZT_REST(m, 'P', 'T', 'I') && m[4] == 'O' && m[5] == 'N'
+               && m[6] == 'S' && m[7] == '\0' ? ZT_M_OPTIONS : 0;
+    default:
+        return 0;
     }
-    return zt_method_from_name(method, strlen(method));
+#undef ZT_REST
 }
 
 zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
@@ -627,10 +686,9 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.tr = t->trie;
     w.m = m;
     w.bit = (uint32_t)__builtin_ctz(mbit);
-    w.keyed = 0;
     m->route = zt_trie_descend(&w);
     if (m->route == ZT_NONE) {
-        m->route = zt_trie_walk(&w, 0, 0);
+        m->route = zt_trie_walk(&w, ZT_TRIE_ROOT, 0);
     }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }
