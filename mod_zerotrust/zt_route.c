@@ -426,34 +426,40 @@ typedef struct {
 #include <emmintrin.h>
 
 #define ZT_SCAN 16                      /* bytes a scan step reads */
-#define ZT_SCAN_BITS 1                  /* mask bits per byte */
-typedef uint32_t zt_scan_mask_t;
 
-/* Bit i set: byte i of the 16 at @a p is '/'.  *bad is not 0 when one
- * of them is a control byte (unsigned min with 0x1f is itself) or DEL. */
-static inline zt_scan_mask_t zt_scan(const char *p, zt_scan_mask_t *bad)
+/* The '/' and '.' bytes of the 16 at @a p as masks (bit i: byte i);
+ * not 0 when one of them is a control byte (its unsigned min with 0x1f
+ * is itself) or DEL. */
+static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i ctl = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
                                _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
 
-    *bad = (zt_scan_mask_t)_mm_movemask_epi8(ctl);
-    return (zt_scan_mask_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+    *slash = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+    *dot = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    return (uint32_t)_mm_movemask_epi8(ctl);
 }
 #else
 
 #define ZT_SCAN 8
-#define ZT_SCAN_BITS 8                  /* the high bit of each byte */
-typedef uint64_t zt_scan_mask_t;
 
-/* The same with one word: the high bit of byte i set when it is '/'.
- * *bad may also have bits above a true one (a borrow), never alone. */
-static inline zt_scan_mask_t zt_scan(const char *p, zt_scan_mask_t *bad)
+/* Bit i of the result: the high bit of byte i of @a x (the only bits). */
+static inline uint32_t zt_gather(uint64_t x)
+{
+    return (uint32_t)(((x >> 7) * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* The same with one word (the control test may also flag bytes above a
+ * true one, by a borrow, but never flags a word without one). */
+static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 {
     uint64_t w = zt_load8(p);
 
-    *bad = ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) | zt_bytes_equal_to(w, 0x7f);
-    return zt_bytes_equal_to(w, '/');
+    *slash = zt_gather(zt_bytes_equal_to(w, '/'));
+    *dot = zt_gather(zt_bytes_equal_to(w, '.'));
+    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) != 0
+           || zt_bytes_equal_to(w, 0x7f) != 0;
 }
 #endif
 
@@ -472,16 +478,56 @@ static inline int zt_seg_add(zt_match_t *m, uint32_t *nseg, const char *s,
     return 1;
 }
 
-/* Split @a path into m->seg; 0 if it is not a canonical absolute path.
- * Steps of ZT_SCAN bytes; the last, partial one is read as the last
- * ZT_SCAN bytes of the path (its mask shifted past what was seen), and a
- * path shorter than one step is copied into a buffer padded with 'a'. */
+/* Split a path of 64 bytes or more, ZT_SCAN bytes a step (the last step
+ * reads the last ZT_SCAN bytes, its mask shifted past what was seen),
+ * checking each segment as it is taken. */
+static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
+{
+    uint32_t start = 1, nseg = 0;   /* the current segment's first byte */
+
+    if (len > UINT32_MAX) {
+        return 0;
+    }
+    for (size_t o = 0; o < len; o += ZT_SCAN) {
+        uint32_t slash, dot;
+        size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
+
+        if (zt_scan(path + at, &slash, &dot) != 0) {
+            return 0;
+        }
+        slash >>= o - at;
+        if (o == 0) {
+            slash &= slash - 1;     /* the leading '/' */
+        }
+        for (; slash != 0; slash &= slash - 1) {
+            uint32_t k = (uint32_t)o + (uint32_t)__builtin_ctz(slash);
+            if (!zt_seg_add(m, &nseg, path + start, k - start)) {
+                return 0;
+            }
+            start = k + 1;
+        }
+    }
+    if (!zt_seg_add(m, &nseg, path + start, (uint32_t)len - start)) {
+        return 0;
+    }
+    m->nseg = nseg;
+    return 1;
+}
+
+/* Split @a path into m->seg, and set w->path and w->end; 0 if it is not
+ * a canonical absolute path.  A path under 64 bytes (nearly all) becomes
+ * two 64-bit masks, of its '/' (S) and '.' (D) bytes, from at most four
+ * steps (the last overlapping the one before; a path shorter than one
+ * step is copied into a buffer padded with 'a'); with E the bit past its
+ * end, a slash starts a refused segment when the next bytes are
+ * "/" or the end, "." then "/" or the end, or ".." then "/" or the end.
+ * The segments are then read off S | E, lowest bit first: under 64
+ * bytes there are at most 31, so no count is checked. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 {
-    char buf[ZT_SCAN];
-    const char *base = path;
-    size_t len, scan_len;
-    uint32_t start = 1, nseg = 0;   /* the current segment's first byte */
+    uint64_t S = 0, D = 0, SE;
+    uint32_t bad = 0, prev = 0, nseg = 0;
+    size_t len;
 
     m->nseg = 0;
     if (path == NULL || path[0] != '/') {
@@ -493,42 +539,38 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
     if (len == 1) {
         return 1;                   /* "/" has no segments */
     }
-    if (len > UINT32_MAX) {
-        return 0;
+    if (len >= 64) {
+        return zt_route_split_long(path, len, m);
     }
-    scan_len = len;
     if (len < ZT_SCAN) {
+        char buf[ZT_SCAN];
+        uint32_t slash, dot;
         memset(buf, 'a', sizeof(buf));
         memcpy(buf, path, len);
-        base = buf;
-        scan_len = ZT_SCAN;
+        bad = zt_scan(buf, &slash, &dot);
+        S = slash;
+        D = dot;
     }
-    for (size_t o = 0; o < len; o += ZT_SCAN) {
-        zt_scan_mask_t slash, bad;
-
-        if (o + ZT_SCAN <= scan_len) {
-            slash = zt_scan(base + o, &bad);
-        }
-        else {
-            size_t seen = o - (len - ZT_SCAN);
-            slash = zt_scan(path + len - ZT_SCAN, &bad) >> (seen * ZT_SCAN_BITS);
-        }
-        if (bad != 0) {
-            return 0;
-        }
-        if (o == 0) {
-            slash &= slash - 1;     /* the leading '/' */
-        }
-        for (; slash != 0; slash &= slash - 1) {
-            uint32_t k = (uint32_t)o + (uint32_t)__builtin_ctzll(slash) / ZT_SCAN_BITS;
-            if (!zt_seg_add(m, &nseg, path + start, k - start)) {
-                return 0;
-            }
-            start = k + 1;
+    else {
+        for (size_t o = 0; o < len; o += ZT_SCAN) {
+            uint32_t slash, dot;
+            size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
+            bad |= zt_scan(path + at, &slash, &dot);
+            S |= (uint64_t)slash << at;
+            D |= (uint64_t)dot << at;
         }
     }
-    if (!zt_seg_add(m, &nseg, path + start, (uint32_t)len - start)) {
+    SE = S | (UINT64_C(1) << len);
+    if (bad != 0
+        || (S & ((SE >> 1) | ((D >> 1) & ((SE >> 2) | ((D >> 2) & (SE >> 3)))))) != 0) {
         return 0;
+    }
+    for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
+        uint32_t k = (uint32_t)__builtin_ctzll(x);
+        m->seg[nseg].ptr = path + prev + 1;
+        m->seg[nseg].len = k - prev - 1;
+        nseg++;
+        prev = k;
     }
     m->nseg = nseg;
     return 1;
