@@ -30,8 +30,8 @@
  * the walk visits shapes in exactly that order.  A failed branch backtracks
  * to the next alternative; since the trie is a tree, each node is entered
  * at most once per request, so the work is bounded by the trie's size.
- * The first branch of that walk is followed without recursion first
- * (zt_trie_descend); it is the answer for nearly every request.
+ * The first branch of that walk is followed without recursion, as the
+ * path is split (zt_trie_step); it is the answer for nearly every request.
  *
  * The split reads the path 16 bytes at a time with SSE2 (8 with plain
  * words where SSE2 is missing, or with -DZT_ROUTE_WORDS): one step makes
@@ -137,13 +137,13 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
 /* ------------------------------------------------------------------ */
 
 /* The slot where the search for key (@a head, @a key, the further words
- * folded into @a head by zt_lit_fold) starts: multiplicative hashing,
- * the product's top bits.  The parent is spread over all 64 bits first
- * so that one literal under many nodes does not crowd one place. */
+ * folded into @a head by zt_lit_fold) starts: multiplicative hashing of
+ * the head with the key in its high half, the product's top bits (which
+ * every bit of the factor moves). */
 static inline uint32_t zt_lit_slot(const struct zt_trie_s *tr, uint64_t x,
                                    uint32_t key)
 {
-    x ^= key * UINT64_C(0x9e3779b97f4a7c15);
+    x ^= (uint64_t)key << 32;
     return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> tr->shift);
 }
 
@@ -415,11 +415,19 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
 /* Matching                                                            */
 /* ------------------------------------------------------------------ */
 
+#define ZT_SHORT_PATH 64                /* bytes: split by one 64-bit mask */
+
 typedef struct {
     const struct zt_trie_s *tr;
     const zt_match_t *m;
     const char *path, *end;             /* the request path, its NUL */
     uint32_t bit;                       /* the method's ZT_M_* bit number */
+    uint32_t want;                      /* 1 << bit; 0: no route can match */
+    /* A path under ZT_SHORT_PATH bytes is copied here as it is scanned,
+     * with 16 more bytes after it, so a segment's first word is one load
+     * wherever it ends; copy is NULL for a longer path. */
+    const char *copy;
+    char buf[ZT_SHORT_PATH + 16];
 } zt_walk_t;
 
 #if defined(__SSE2__) && !defined(ZT_ROUTE_WORDS)
@@ -514,22 +522,28 @@ static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
     return 1;
 }
 
-/* Split @a path into m->seg, and set w->path and w->end; 0 if it is not
- * a canonical absolute path.  A path under 64 bytes (nearly all) becomes
- * two 64-bit masks, of its '/' (S) and '.' (D) bytes, from at most four
- * steps (the last overlapping the one before; a path shorter than one
- * step is copied into a buffer padded with 'a'); with E the bit past its
- * end, a slash starts a refused segment when the next bytes are
- * "/" or the end, "." then "/" or the end, or ".." then "/" or the end.
- * The segments are then read off S | E, lowest bit first: under 64
- * bytes there are at most 31, so no count is checked. */
+/* Split @a path into m->seg, and set w->path, w->end and w->copy; 0 if
+ * it is not a canonical absolute path.
+ *
+ * A path under 64 bytes (nearly all) becomes two 64-bit masks, of its '/'
+ * (S) and '.' (D) bytes, from at most four steps (the last overlapping
+ * the one before; a path shorter than one step is copied into a buffer
+ * padded with 'a').  With E the bit past its end, a slash starts a
+ * refused segment when the next bytes are "/" or the end, "." then "/" or
+ * the end, or ".." then "/" or the end.  The segments are then read off
+ * S | E, lowest bit first: under 64 bytes there are at most 31, so no
+ * count is checked. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
 {
     uint64_t S = 0, D = 0, SE;
-    uint32_t bad = 0, prev = 0, nseg = 0;
+    uint32_t bad = 0;
+    char *buf = w->buf;
+    zt_span_t *sg = m->seg;
+    const char *s = path + 1;
     size_t len;
 
     m->nseg = 0;
+    w->copy = NULL;
     if (path == NULL || path[0] != '/') {
         return 0;
     }
@@ -539,13 +553,12 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
     if (len == 1) {
         return 1;                   /* "/" has no segments */
     }
-    if (len >= 64) {
+    if (len >= ZT_SHORT_PATH) {
         return zt_route_split_long(path, len, m);
     }
     if (len < ZT_SCAN) {
-        char buf[ZT_SCAN];
         uint32_t slash, dot;
-        memset(buf, 'a', sizeof(buf));
+        memset(buf, 'a', 2 * ZT_SCAN);
         memcpy(buf, path, len);
         bad = zt_scan(buf, &slash, &dot);
         S = slash;
@@ -556,23 +569,26 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
             uint32_t slash, dot;
             size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
             bad |= zt_scan(path + at, &slash, &dot);
+            memcpy(buf + at, path + at, ZT_SCAN);
             S |= (uint64_t)slash << at;
             D |= (uint64_t)dot << at;
         }
+        memset(buf + len, 0, 16);
     }
     SE = S | (UINT64_C(1) << len);
     if (bad != 0
         || (S & ((SE >> 1) | ((D >> 1) & ((SE >> 2) | ((D >> 2) & (SE >> 3)))))) != 0) {
         return 0;
     }
+    w->copy = buf;
     for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
-        uint32_t k = (uint32_t)__builtin_ctzll(x);
-        m->seg[nseg].ptr = path + prev + 1;
-        m->seg[nseg].len = k - prev - 1;
-        nseg++;
-        prev = k;
+        const char *e = path + __builtin_ctzll(x);
+        sg->ptr = s;
+        sg->len = (uint32_t)(e - s);
+        sg++;
+        s = e + 1;
     }
-    m->nseg = nseg;
+    m->nseg = (uint32_t)(sg - m->seg);
     return 1;
 }
 
@@ -590,6 +606,22 @@ static inline uint64_t zt_seg_head(const zt_walk_t *w, const char *s, uint32_t n
     return zt_load8(q) << hi >> (hi + 8 * d);
 }
 
+/* zt_seg_head, from the copy of a short path (@a copied: there is one)
+ * with one load and one mask. */
+static inline __attribute__((always_inline))
+uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, int copied)
+{
+    static const uint64_t keep[9] = {
+        0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64_C(0xffffffffff),
+        UINT64_C(0xffffffffffff), UINT64_C(0xffffffffffffff), UINT64_MAX
+    };
+
+    if (copied) {
+        return zt_load8(w->copy + (s - w->path)) & keep[n < 8 ? n : 8];
+    }
+    return zt_seg_head(w, s, n);
+}
+
 /* Segment @a s of @a n > 8 bytes is the literal of label @a l. */
 static int zt_label_is(const zt_trie_label_t *l, const char *s, uint32_t n)
 {
@@ -599,15 +631,15 @@ static int zt_label_is(const zt_trie_label_t *l, const char *s, uint32_t n)
                : memcmp(l->text + 8, s + 8, n - 8) == 0);
 }
 
-/* The literal child of node @a ni equal to segment @a sg, or 0.  A
- * segment is keyed only here: captures never are. */
+/* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
+ * A segment is keyed only here: captures never are. */
 static inline __attribute__((always_inline))
-uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const zt_span_t *sg)
+uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
+                      int copied)
 {
     const struct zt_trie_s *tr = w->tr;
-    const char *s = sg->ptr;
-    uint32_t n = sg->len, key = ni;
-    uint64_t head = zt_seg_head(w, s, n), x = head;
+    uint64_t head = zt_walk_head(w, s, n, copied), x = head;
+    uint32_t key = ni;
 
     if (n > 8) {
         key |= ZT_LIT_LONG;
@@ -625,58 +657,73 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const zt_span_t *sg)
     }
 }
 
+/* The child the walk tries first from node @a ni for segment (@a s,
+ * @a n): the literal child, else the capture child, else the `*` child,
+ * of those with a route of the method below; 0 when none has. */
+static inline __attribute__((always_inline))
+uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
+                      int copied)
+{
+    const zt_trie_node_t *nodes = w->tr->nodes, *nd = &nodes[ni];
+    uint32_t c = nd->lits != 0 ? zt_trie_find(w, ni, s, n, copied) : 0;
+
+    if ((nodes[c].methods & w->want) == 0) {
+        c = nd->capture;
+        if ((nodes[c].methods & w->want) == 0) {
+            c = nd->star;
+            if ((nodes[c].methods & w->want) == 0) {
+                c = 0;
+            }
+        }
+    }
+    return c;
+}
+
+/* The node the first branch of the walk reaches from the root by the
+ * segments, without recursion; 0 when it fails.  Made twice, for a path
+ * copied by the split and for one that is not. */
+static inline __attribute__((always_inline))
+uint32_t zt_trie_descend_as(const zt_walk_t *w, int copied)
+{
+    const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
+    uint32_t ni = ZT_TRIE_ROOT;
+
+    if ((w->tr->nodes[ni].methods & w->want) == 0) {
+        return 0;
+    }
+    for (; sg < end && ni != 0; sg++) {
+        ni = zt_trie_step(w, ni, sg->ptr, sg->len, copied);
+    }
+    return ni;
+}
+
+static uint32_t zt_trie_descend(const zt_walk_t *w)
+{
+    return w->copy != NULL ? zt_trie_descend_as(w, 1) : zt_trie_descend_as(w, 0);
+}
+
 /* The best route for segments i.. below node @a ni.
  * Recursion depth is at most ZT_MAX_SEGMENTS + 1. */
 static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_trie_node_t *n = &w->tr->nodes[ni];
+    const zt_span_t *sg = &w->m->seg[i];
     uint32_t r, bit = w->bit;
 
-    if ((n->methods & (1u << bit)) == 0) {
+    if ((n->methods & w->want) == 0) {
         return ZT_NONE;
     }
     if (i == w->m->nseg) {
         return zt_trie_route(w->tr, n, bit, 0);
     }
     if ((n->lits != 0
-         && (r = zt_trie_walk(w, zt_trie_find(w, ni, &w->m->seg[i]), i + 1)) != ZT_NONE)
+         && (r = zt_trie_walk(w, zt_trie_find(w, ni, sg->ptr, sg->len, w->copy != NULL),
+                              i + 1)) != ZT_NONE)
         || (r = zt_trie_walk(w, n->capture, i + 1)) != ZT_NONE
         || (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
         return r;
     }
     return zt_trie_route(w->tr, n, bit, 1);
-}
-
-/* The first path zt_trie_walk tries -- at each segment the literal child,
- * else the capture child, else the `*` child, of those with a route of
- * the method below -- followed without recursion.  When it ends on a
- * route that route is the walk's answer (the walk returns the first route
- * it reaches); otherwise ZT_NONE, and the walk itself must backtrack. */
-static uint32_t zt_trie_descend(const zt_walk_t *w)
-{
-    const zt_trie_node_t *nodes = w->tr->nodes;
-    const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
-    uint32_t ni = ZT_TRIE_ROOT, want = 1u << w->bit;
-
-    if ((nodes[ni].methods & want) == 0) {
-        return ZT_NONE;
-    }
-    for (; sg < end; sg++) {
-        const zt_trie_node_t *n = &nodes[ni];
-        uint32_t c = n->lits != 0 ? zt_trie_find(w, ni, sg) : 0;
-
-        if ((nodes[c].methods & want) == 0) {
-            c = n->capture;
-            if ((nodes[c].methods & want) == 0) {
-                c = n->star;
-                if ((nodes[c].methods & want) == 0) {
-                    return ZT_NONE;
-                }
-            }
-        }
-        ni = c;
-    }
-    return zt_trie_route(w->tr, &nodes[ni], w->bit, 0);
 }
 
 /* ZT_M_* bit of @a m: a switch on the first byte, then the rest a byte at
@@ -710,25 +757,35 @@ static uint32_t zt_method_bit(const char *m)
 #undef ZT_REST
 }
 
+/* What a table without a trie matches: nothing (a root with no methods). */
+static const zt_trie_node_t zt_no_nodes[2];
+static const struct zt_trie_s zt_no_trie = { .nodes = (zt_trie_node_t *)zt_no_nodes, .nnodes = 2 };
+
+/* The split follows the path down the trie as it goes (the first branch
+ * of the walk, which is the answer for nearly every request); only when
+ * that ends without a route does the walk itself run, and backtrack. */
 zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
                                  const char *path, zt_match_t *m)
 {
     zt_walk_t w;
-    uint32_t mbit;
+    uint32_t mbit = method != NULL ? zt_method_bit(method) : 0, ni;
 
     m->route = ZT_NONE;
+    w.tr = t->trie != NULL ? t->trie : &zt_no_trie;
+    w.m = m;
+    w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
+    w.want = t->trie != NULL ? mbit : 0;
     if (!zt_route_split(path, m, &w)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
     }
-    mbit = method != NULL ? zt_method_bit(method) : 0;
-    if (mbit == 0 || t->trie == NULL) {
+    if (w.want == 0) {
         return ZT_ROUTE_NONE;
     }
-    w.tr = t->trie;
-    w.m = m;
-    w.bit = (uint32_t)__builtin_ctz(mbit);
-    m->route = zt_trie_descend(&w);
+    ni = zt_trie_descend(&w);
+    if (ni != 0) {
+        m->route = zt_trie_route(w.tr, &w.tr->nodes[ni], w.bit, 0);
+    }
     if (m->route == ZT_NONE) {
         m->route = zt_trie_walk(&w, ZT_TRIE_ROOT, 0);
     }
