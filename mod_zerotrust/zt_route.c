@@ -522,8 +522,14 @@ static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
     return 1;
 }
 
+static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
+                                    const char *s, uint32_t n, int copied);
+
 /* Split @a path into m->seg, and set w->path, w->end and w->copy; 0 if
- * it is not a canonical absolute path.
+ * it is not a canonical absolute path.  A path under 64 bytes is also
+ * followed down the trie as it is split (zt_trie_step from *@a ni, where
+ * the node reached is left: 0 when that failed); a longer one is not
+ * (*@a ni is then ZT_NONE).
  *
  * A path under 64 bytes (nearly all) becomes two 64-bit masks, of its '/'
  * (S) and '.' (D) bytes, from at most four steps (the last overlapping
@@ -533,13 +539,15 @@ static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
  * the end, or ".." then "/" or the end.  The segments are then read off
  * S | E, lowest bit first: under 64 bytes there are at most 31, so no
  * count is checked. */
-static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
+static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
+                          uint32_t *ni)
 {
     uint64_t S = 0, D = 0, SE;
     uint32_t bad = 0;
     char *buf = w->buf;
     zt_span_t *sg = m->seg;
     const char *s = path + 1;
+    uint32_t node = *ni;
     size_t len;
 
     m->nseg = 0;
@@ -554,6 +562,7 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
         return 1;                   /* "/" has no segments */
     }
     if (len >= ZT_SHORT_PATH) {
+        *ni = ZT_NONE;
         return zt_route_split_long(path, len, m);
     }
     if (len < ZT_SCAN) {
@@ -582,12 +591,16 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
     }
     w->copy = buf;
     for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
-        const char *e = path + __builtin_ctzll(x);
+        const char *e = path + (size_t)__builtin_ctzll(x);
+        uint32_t n = (uint32_t)(e - s);
+
         sg->ptr = s;
-        sg->len = (uint32_t)(e - s);
+        sg->len = n;
         sg++;
+        node = zt_trie_step(w, node, s, n, 1);  /* 0 stays 0 */
         s = e + 1;
     }
+    *ni = node;
     m->nseg = (uint32_t)(sg - m->seg);
     return 1;
 }
@@ -631,21 +644,14 @@ static int zt_label_is(const zt_trie_label_t *l, const char *s, uint32_t n)
                : memcmp(l->text + 8, s + 8, n - 8) == 0);
 }
 
-/* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
- * A segment is keyed only here: captures never are. */
-static inline __attribute__((always_inline))
-uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
-                      int copied)
+/* The search for key (@a head, @a key) from slot @a k on: the child,
+ * or 0 at an empty slot.  Apart from zt_trie_find, which only looks at
+ * the first slot, so that its caller's loop keeps its registers. */
+static __attribute__((noinline))
+uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
+                       uint32_t key, const char *s, uint32_t n)
 {
-    const struct zt_trie_s *tr = w->tr;
-    uint64_t head = zt_walk_head(w, s, n, copied), x = head;
-    uint32_t key = ni;
-
-    if (n > 8) {
-        key |= ZT_LIT_LONG;
-        x = zt_lit_fold(head, s, n);
-    }
-    for (uint32_t k = zt_lit_slot(tr, x, key);; k = (k + 1) & tr->mask) {
+    for (;; k = (k + 1) & tr->mask) {
         const zt_trie_slot_t *e = &tr->slots[k];
         if (e->head == head && e->key == key
             && (n <= 8 || zt_label_is(&tr->labels[e->child], s, n))) {
@@ -655,6 +661,31 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
             return 0;
         }
     }
+}
+
+/* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
+ * A segment is keyed only here: captures never are.  A literal of at
+ * most 8 bytes in the slot it hashes to, the usual case, is one compare
+ * of its head and one of its key. */
+static inline __attribute__((always_inline))
+uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
+                      int copied)
+{
+    const struct zt_trie_s *tr = w->tr;
+    const zt_trie_slot_t *e;
+    uint64_t head = zt_walk_head(w, s, n, copied), x = head;
+    uint32_t key = ni, k;
+
+    if (n > 8) {
+        key |= ZT_LIT_LONG;
+        x = zt_lit_fold(head, s, n);
+    }
+    k = zt_lit_slot(tr, x, key);
+    e = &tr->slots[k];
+    if (e->head == head && e->key == key && n <= 8) {
+        return e->child;
+    }
+    return zt_trie_probe(tr, k, head, key, s, n);
 }
 
 /* The child the walk tries first from node @a ni for segment (@a s,
@@ -680,10 +711,8 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 }
 
 /* The node the first branch of the walk reaches from the root by the
- * segments, without recursion; 0 when it fails.  Made twice, for a path
- * copied by the split and for one that is not. */
-static inline __attribute__((always_inline))
-uint32_t zt_trie_descend_as(const zt_walk_t *w, int copied)
+ * segments of a path the split did not follow; 0 when it fails. */
+static uint32_t zt_trie_descend(const zt_walk_t *w)
 {
     const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
     uint32_t ni = ZT_TRIE_ROOT;
@@ -692,14 +721,9 @@ uint32_t zt_trie_descend_as(const zt_walk_t *w, int copied)
         return 0;
     }
     for (; sg < end && ni != 0; sg++) {
-        ni = zt_trie_step(w, ni, sg->ptr, sg->len, copied);
+        ni = zt_trie_step(w, ni, sg->ptr, sg->len, 0);
     }
     return ni;
-}
-
-static uint32_t zt_trie_descend(const zt_walk_t *w)
-{
-    return w->copy != NULL ? zt_trie_descend_as(w, 1) : zt_trie_descend_as(w, 0);
 }
 
 /* The best route for segments i.. below node @a ni.
@@ -775,14 +799,17 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    if (!zt_route_split(path, m, &w)) {
+    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0 ? ZT_TRIE_ROOT : 0;
+    if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
     }
     if (w.want == 0) {
         return ZT_ROUTE_NONE;
     }
-    ni = zt_trie_descend(&w);
+    if (ni == ZT_NONE) {
+        ni = zt_trie_descend(&w);
+    }
     if (ni != 0) {
         m->route = zt_trie_route(w.tr, &w.tr->nodes[ni], w.bit, 0);
     }

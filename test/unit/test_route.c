@@ -432,6 +432,55 @@ START_TEST(wide_fanout)
 }
 END_TEST
 
+/* Literals of every length around the 8 bytes a slot holds and the 16
+ * the long compare reads as two words, under one node and in paths
+ * short (copied by the split) and long (64 bytes or more, read in place,
+ * the segment at the very end): each matches only itself, and one byte
+ * more, less or different falls to the capture. */
+START_TEST(literal_lengths)
+{
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+    zpc_ir_t *ir = zb_new(pool, "lens", "r.ztp");
+    char pad[80], lit[64], path[200];
+    zt_table_t *t;
+
+    memset(pad, 'p', 70);
+    pad[70] = '\0';
+    for (int n = 1; n <= 40; n++) {
+        route(ir, ZT_M_GET, apr_psprintf(pool, "/r/%.*s", n, alpha));       /* n - 1 */
+    }
+    route(ir, ZT_M_GET, "/r/{other}");                                      /* 40 */
+    for (int n = 1; n <= 40; n++) {
+        route(ir, ZT_M_GET, apr_psprintf(pool, "/%s/%.*s", pad, n, alpha)); /* 40 + n */
+    }
+    route(ir, ZT_M_GET, apr_psprintf(pool, "/%s/{other}", pad));            /* 81 */
+    t = build(ir);
+    for (int n = 1; n <= 40; n++) {
+        for (int far = 0; far < 2; far++) {
+            const char *dir = far ? pad : "r";
+            int base = far ? 40 + n : n - 1, other = far ? 81 : 40;
+
+            snprintf(path, sizeof(path), "/%s/%.*s", dir, n, alpha);
+            ck_route(t, "GET", path, base);
+            snprintf(path, sizeof(path), "/%s/%.*sx", dir, n, alpha);      /* longer */
+            ck_route(t, "GET", path, n < 40 && alpha[n] == 'x' ? base + 1 : other);
+            if (n > 1) {                                                    /* shorter */
+                snprintf(path, sizeof(path), "/%s/%.*s", dir, n - 1, alpha);
+                ck_route(t, "GET", path, base - 1);
+            }
+            for (int at = 0; at < n; at++) {                                /* one byte off */
+                memcpy(lit, alpha, (size_t)n);
+                lit[at] = '_';
+                snprintf(path, sizeof(path), "/%s/%.*s", dir, n, lit);
+                ck_route(t, "GET", path, other);
+            }
+        }
+    }
+    ck_route(t, "GET", "/r/a", 0);          /* under 8 bytes in all */
+    ck_route(t, "GET", "/r/b", 40);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Routes of one shape                                                 */
 /* ------------------------------------------------------------------ */
@@ -727,6 +776,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, methods_do_not_mix);
     tcase_add_test(tc, globstar_captures);
     tcase_add_test(tc, wide_fanout);
+    tcase_add_test(tc, literal_lengths);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("build");
