@@ -523,7 +523,7 @@ static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
 }
 
 static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
-                                    const char *s, uint32_t n, int copied);
+                                    const char *s, uint32_t n, const char *cs);
 
 /* Split @a path into m->seg, and set w->path, w->end and w->copy; 0 if
  * it is not a canonical absolute path.  A path under 64 bytes is also
@@ -546,8 +546,7 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     uint32_t bad = 0;
     char *buf = w->buf;
     zt_span_t *sg = m->seg;
-    const char *s = path + 1;
-    uint32_t node = *ni;
+    uint32_t node = *ni, st = 1;    /* the current segment's first byte */
     size_t len;
 
     m->nseg = 0;
@@ -591,14 +590,13 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     }
     w->copy = buf;
     for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
-        const char *e = path + (size_t)__builtin_ctzll(x);
-        uint32_t n = (uint32_t)(e - s);
+        uint32_t k = (uint32_t)__builtin_ctzll(x), n = k - st;
 
-        sg->ptr = s;
+        sg->ptr = path + st;
         sg->len = n;
         sg++;
-        node = zt_trie_step(w, node, s, n, 1);  /* 0 stays 0 */
-        s = e + 1;
+        node = zt_trie_step(w, node, path + st, n, buf + st);   /* 0 stays 0 */
+        st = k + 1;
     }
     *ni = node;
     m->nseg = (uint32_t)(sg - m->seg);
@@ -619,18 +617,18 @@ static inline uint64_t zt_seg_head(const zt_walk_t *w, const char *s, uint32_t n
     return zt_load8(q) << hi >> (hi + 8 * d);
 }
 
-/* zt_seg_head, from the copy of a short path (@a copied: there is one)
- * with one load and one mask. */
+/* zt_seg_head; from @a cs, the segment in the copy of a short path, when
+ * there is one, with one load and one mask. */
 static inline __attribute__((always_inline))
-uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, int copied)
+uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char *cs)
 {
     static const uint64_t keep[9] = {
         0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64_C(0xffffffffff),
         UINT64_C(0xffffffffffff), UINT64_C(0xffffffffffffff), UINT64_MAX
     };
 
-    if (copied) {
-        return zt_load8(w->copy + (s - w->path)) & keep[n < 8 ? n : 8];
+    if (cs != NULL) {
+        return zt_load8(cs) & keep[n < 8 ? n : 8];
     }
     return zt_seg_head(w, s, n);
 }
@@ -669,11 +667,11 @@ uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
  * of its head and one of its key. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
-                      int copied)
+                      const char *cs)
 {
     const struct zt_trie_s *tr = w->tr;
     const zt_trie_slot_t *e;
-    uint64_t head = zt_walk_head(w, s, n, copied), x = head;
+    uint64_t head = zt_walk_head(w, s, n, cs), x = head;
     uint32_t key = ni, k;
 
     if (n > 8) {
@@ -682,7 +680,7 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     }
     k = zt_lit_slot(tr, x, key);
     e = &tr->slots[k];
-    if (e->head == head && e->key == key && n <= 8) {
+    if (__builtin_expect(e->head == head && e->key == key && n <= 8, 1)) {
         return e->child;
     }
     return zt_trie_probe(tr, k, head, key, s, n);
@@ -693,21 +691,20 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
  * of those with a route of the method below; 0 when none has. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
-                      int copied)
+                      const char *cs)
 {
     const zt_trie_node_t *nodes = w->tr->nodes, *nd = &nodes[ni];
-    uint32_t c = nd->lits != 0 ? zt_trie_find(w, ni, s, n, copied) : 0;
+    uint32_t c;
 
-    if ((nodes[c].methods & w->want) == 0) {
-        c = nd->capture;
-        if ((nodes[c].methods & w->want) == 0) {
-            c = nd->star;
-            if ((nodes[c].methods & w->want) == 0) {
-                c = 0;
-            }
-        }
+    if (nd->lits != 0
+        && (nodes[c = zt_trie_find(w, ni, s, n, cs)].methods & w->want) != 0) {
+        return c;
     }
-    return c;
+    if ((nodes[c = nd->capture].methods & w->want) != 0
+        || (nodes[c = nd->star].methods & w->want) != 0) {
+        return c;
+    }
+    return 0;
 }
 
 /* The node the first branch of the walk reaches from the root by the
@@ -721,7 +718,7 @@ static uint32_t zt_trie_descend(const zt_walk_t *w)
         return 0;
     }
     for (; sg < end && ni != 0; sg++) {
-        ni = zt_trie_step(w, ni, sg->ptr, sg->len, 0);
+        ni = zt_trie_step(w, ni, sg->ptr, sg->len, NULL);
     }
     return ni;
 }
@@ -741,7 +738,9 @@ static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
         return zt_trie_route(w->tr, n, bit, 0);
     }
     if ((n->lits != 0
-         && (r = zt_trie_walk(w, zt_trie_find(w, ni, sg->ptr, sg->len, w->copy != NULL),
+         && (r = zt_trie_walk(w, zt_trie_find(w, ni, sg->ptr, sg->len,
+                                              w->copy != NULL
+                                              ? w->copy + (sg->ptr - w->path) : NULL),
                               i + 1)) != ZT_NONE)
         || (r = zt_trie_walk(w, n->capture, i + 1)) != ZT_NONE
         || (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
