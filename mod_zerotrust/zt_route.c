@@ -63,20 +63,35 @@ typedef struct {
     uint32_t child;                 /* trie node */
 } zt_trie_edge_t;
 
-/* A slot of the literal-edge hash table, four to a cache line.  The key
- * is the parent node and the literal's first 8 bytes (zero-padded; no
- * literal and no segment holds a NUL, so a literal of at most 8 bytes is
- * its head); ZT_LIT_LONG in @a key marks a longer one, whose length and
- * further bytes are in the child's zt_trie_label_t.  Child 0 (never a
- * child) marks an empty slot, whose head 0 no segment has. */
+/* A slot of the hash table of literal edges of at most 8 bytes, four to a
+ * cache line: the key is the parent node and the literal, zero-padded to
+ * a word (no literal and no segment holds a NUL, so the word is the
+ * literal).  Child 0 (never a child) marks an empty slot. */
 typedef struct {
     uint64_t head;
-    uint32_t key;                   /* parent | ZT_LIT_LONG */
+    uint32_t parent;
     uint32_t child;
 } zt_trie_slot_t;
 _Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
 
-#define ZT_LIT_LONG (UINT32_C(1) << 31)     /* in a key: more than 8 bytes */
+/* A slot of the table of longer literals, two to a cache line: its first
+ * and last 8 bytes and its length are the literal when it has at most 16
+ * bytes; the bytes between are compared in the string pool only past 16,
+ * so a probe reads one line. */
+typedef struct {
+    uint64_t head, tail;
+    uint32_t parent, child;
+    uint32_t len;
+    uint32_t str;                   /* the literal: offset in the pool */
+} zt_trie_lslot_t;
+_Static_assert(sizeof(zt_trie_lslot_t) == 32, "two long slots to a cache line");
+
+/* An open-addressed table of either kind of slot. */
+typedef struct {
+    void *slots;
+    uint32_t mask;                  /* slots - 1; a power of two minus one */
+    uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
+} zt_trie_hash_t;
 
 /* A node is small (four to a cache line), so the nodes of one route's
  * path, made one after another, share lines; what only the last node of
@@ -93,13 +108,6 @@ typedef struct {
 #define ZT_TRIE_ROOT 1
 _Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
 
-/* The literal on the edge into a node, read only when it is longer than
- * 8 bytes (the slot holds the rest). */
-typedef struct {
-    const char *text;               /* in the table's string pool */
-    uint32_t len;
-} zt_trie_label_t;
-
 /* The routes of a node where a route ends. */
 typedef struct {
     uint32_t end[ZT_NMETHODS];      /* route ending here, or ZT_NONE */
@@ -111,10 +119,9 @@ struct zt_trie_s {
     uint32_t nnodes;
     zt_trie_ends_t *ends;
     uint32_t nends;
-    zt_trie_label_t *labels;        /* per node */
-    zt_trie_slot_t *slots;          /* literal edges, open addressing */
-    uint32_t mask;                  /* slots - 1; a power of two minus one */
-    uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
+    zt_trie_hash_t lits;            /* zt_trie_slot_t: literals <= 8 bytes */
+    zt_trie_hash_t longs;           /* zt_trie_lslot_t: longer literals */
+    const char *strs;               /* the table's string pool */
 };
 
 /* The route of method @a bit ending at @a n, else the one whose `**`
@@ -136,15 +143,15 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
 /* Literal keys                                                        */
 /* ------------------------------------------------------------------ */
 
-/* The slot where the search for key (@a head, @a key, the further words
- * folded into @a head by zt_lit_fold) starts: multiplicative hashing of
- * the head with the key in its high half, the product's top bits (which
- * every bit of the factor moves). */
-static inline uint32_t zt_lit_slot(const struct zt_trie_s *tr, uint64_t x,
-                                   uint32_t key)
+/* The slot of @a h where the search for (@a x, @a parent) starts, @a x
+ * the head (a long literal's further words folded in by zt_lit_fold):
+ * multiplicative hashing of the head with the parent in its high half,
+ * the product's top bits (which every bit of the factor moves). */
+static inline uint32_t zt_lit_slot(const zt_trie_hash_t *h, uint64_t x,
+                                   uint32_t parent)
 {
-    x ^= (uint64_t)key << 32;
-    return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> tr->shift);
+    x ^= (uint64_t)parent << 32;
+    return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> h->shift);
 }
 
 /* @a head with the bytes of @a s past the first 8 folded in (@a len > 8;
@@ -314,39 +321,61 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
-/* Enter the @a nedges edges into a table of at least twice as many slots,
- * and their long literals into the labels of their child nodes. */
+/* An empty table of at least twice @a n slots of @a size bytes. */
+static void zt_trie_hash_make(zt_trie_hash_t *h, uint32_t n, size_t size,
+                              apr_pool_t *pool)
+{
+    uint32_t slots = 8, shift = 61;
+
+    while (slots < 2 * (uint64_t)n) {
+        slots *= 2;
+        shift--;
+    }
+    h->slots = zt_palloc_large(pool, slots * size);
+    memset(h->slots, 0, slots * size);
+    h->mask = slots - 1;
+    h->shift = shift;
+}
+
+/* Enter the @a nedges edges into the two tables, by length. */
 static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
                           uint32_t nedges, apr_pool_t *pool)
 {
-    uint32_t size = 8, shift = 61;
+    uint32_t nlong = 0;
 
-    while (size < 2 * (uint64_t)nedges) {
-        size *= 2;
-        shift--;
+    for (uint32_t i = 0; i < nedges; i++) {
+        nlong += edges[i].len > 8;
     }
-    tr->slots = zt_palloc_large(pool, size * sizeof(zt_trie_slot_t));
-    memset(tr->slots, 0, size * sizeof(zt_trie_slot_t));
-    tr->mask = size - 1;
-    tr->shift = shift;
-    tr->labels = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_label_t));
-    memset(tr->labels, 0, tr->nnodes * sizeof(zt_trie_label_t));
+    zt_trie_hash_make(&tr->lits, nedges - nlong, sizeof(zt_trie_slot_t), pool);
+    zt_trie_hash_make(&tr->longs, nlong, sizeof(zt_trie_lslot_t), pool);
     for (uint32_t i = 0; i < nedges; i++) {
         const zt_trie_edge_t *e = &edges[i];
-        uint64_t head = zt_lit_head(e->text, e->len), x = head;
-        uint32_t key = e->parent, k;
+        uint64_t head = zt_lit_head(e->text, e->len);
 
-        if (e->len > 8) {
-            key |= ZT_LIT_LONG;
-            x = zt_lit_fold(head, e->text, e->len);
-            tr->labels[e->child].text = e->text;
-            tr->labels[e->child].len = e->len;
+        if (e->len <= 8) {
+            zt_trie_slot_t *slots = tr->lits.slots;
+            uint32_t k = zt_lit_slot(&tr->lits, head, e->parent);
+            while (slots[k].child != 0) {
+                k = (k + 1) & tr->lits.mask;
+            }
+            slots[k].head = head;
+            slots[k].parent = e->parent;
+            slots[k].child = e->child;
         }
-        for (k = zt_lit_slot(tr, x, key); tr->slots[k].child != 0; k = (k + 1) & tr->mask) {
+        else {
+            zt_trie_lslot_t *slots = tr->longs.slots;
+            uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, e->text, e->len),
+                                     e->parent);
+            while (slots[k].child != 0) {
+                k = (k + 1) & tr->longs.mask;
+            }
+            slots[k].head = head;
+            slots[k].tail = zt_load8(e->text + e->len - 8);
+            slots[k].parent = e->parent;
+            slots[k].child = e->child;
+            slots[k].len = e->len;
+            slots[k].str = (uint32_t)(e->text - tr->strs);
         }
-        tr->slots[k].head = head;
-        tr->slots[k].key = key;
-        tr->slots[k].child = e->child;
     }
 }
 
@@ -365,7 +394,7 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
      * Built in malloc'd space (a large block is mapped lazily, so only
      * what is used costs memory), then copied to the pool at its size:
      * routes that share prefixes share nodes. */
-    if (cap >= ZT_LIT_LONG) {   /* keys hold a node index in 31 bits */
+    if (cap >= ZT_NONE) {       /* node indexes are u32 */
         *err = apr_psprintf(pool, "%s: too many route segments (%u)",
                             t->name, t->nsegs);
         return APR_EINVAL;
@@ -382,6 +411,7 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                             t->name);
         return APR_ENOMEM;
     }
+    tr->strs = t->strs;
     zt_trie_node_new(tr);           /* 0: the sentinel */
     zt_trie_node_new(tr);           /* the root */
     b.t = t;
@@ -633,26 +663,40 @@ uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char 
     return zt_seg_head(w, s, n);
 }
 
-/* Segment @a s of @a n > 8 bytes is the literal of label @a l. */
-static int zt_label_is(const zt_trie_label_t *l, const char *s, uint32_t n)
-{
-    return l->len == n
-           && (n <= 16          /* the last 8 bytes, inside both */
-               ? zt_load8(l->text + n - 8) == zt_load8(s + n - 8)
-               : memcmp(l->text + 8, s + 8, n - 8) == 0);
-}
-
-/* The search for key (@a head, @a key) from slot @a k on: the child,
- * or 0 at an empty slot.  Apart from zt_trie_find, which only looks at
- * the first slot, so that its caller's loop keeps its registers. */
+/* The search for (@a head, @a parent) from slot @a k on: the child, or
+ * 0 at an empty slot.  Apart from zt_trie_find, which only looks at the
+ * first slot, so that its caller's loop keeps its registers. */
 static __attribute__((noinline))
 uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
-                       uint32_t key, const char *s, uint32_t n)
+                       uint32_t parent)
 {
-    for (;; k = (k + 1) & tr->mask) {
-        const zt_trie_slot_t *e = &tr->slots[k];
-        if (e->head == head && e->key == key
-            && (n <= 8 || zt_label_is(&tr->labels[e->child], s, n))) {
+    const zt_trie_slot_t *slots = tr->lits.slots;
+
+    for (;; k = (k + 1) & tr->lits.mask) {
+        if (slots[k].head == head && slots[k].parent == parent) {
+            return slots[k].child;
+        }
+        if (slots[k].child == 0) {
+            return 0;
+        }
+    }
+}
+
+/* The child of node @a parent by segment (@a s, @a n > 8 bytes, the
+ * first 8 @a head), or 0. */
+static __attribute__((noinline))
+uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
+                           const char *s, uint32_t n, uint64_t head)
+{
+    const zt_trie_lslot_t *slots = tr->longs.slots;
+    uint64_t tail = zt_load8(s + n - 8);    /* inside the segment: n > 8 */
+
+    for (uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, s, n), parent);;
+         k = (k + 1) & tr->longs.mask) {
+        const zt_trie_lslot_t *e = &slots[k];
+        if (e->head == head && e->tail == tail && e->parent == parent
+            && e->len == n
+            && (n <= 16 || memcmp(tr->strs + e->str + 8, s + 8, n - 16) == 0)) {
             return e->child;
         }
         if (e->child == 0) {
@@ -664,26 +708,25 @@ uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
 /* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
  * A segment is keyed only here: captures never are.  A literal of at
  * most 8 bytes in the slot it hashes to, the usual case, is one compare
- * of its head and one of its key. */
+ * of its word and one of its parent. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
 {
     const struct zt_trie_s *tr = w->tr;
     const zt_trie_slot_t *e;
-    uint64_t head = zt_walk_head(w, s, n, cs), x = head;
-    uint32_t key = ni, k;
+    uint64_t head = zt_walk_head(w, s, n, cs);
+    uint32_t k;
 
     if (n > 8) {
-        key |= ZT_LIT_LONG;
-        x = zt_lit_fold(head, s, n);
+        return zt_trie_find_long(tr, ni, s, n, head);
     }
-    k = zt_lit_slot(tr, x, key);
-    e = &tr->slots[k];
-    if (__builtin_expect(e->head == head && e->key == key && n <= 8, 1)) {
+    k = zt_lit_slot(&tr->lits, head, ni);
+    e = &((const zt_trie_slot_t *)tr->lits.slots)[k];
+    if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
         return e->child;
     }
-    return zt_trie_probe(tr, k, head, key, s, n);
+    return zt_trie_probe(tr, k, head, ni);
 }
 
 /* The child the walk tries first from node @a ni for segment (@a s,
