@@ -14,9 +14,10 @@
  * and SEGS.  A node is a sequence of segment shapes (kind, literal text)
  * from the root; it has
  *
- *   - its literal children, found through one hash table of every literal
- *     edge keyed by (parent node, first 8 bytes): one probe of one 16-byte
- *     slot, usually, and for a literal of at most 8 bytes one compare,
+ *   - its literal children, found through a hash table of every literal
+ *     edge of at most 8 bytes keyed by (parent node, the literal as a
+ *     word), and one of the longer ones that holds their first and last
+ *     8 bytes: usually one slot, on one cache line, is read,
  *   - at most one capture child and one `*` child (capture names and types
  *     take no part in matching, so all captures at one place share a node),
  *   - per method, the route that ends here and the route whose `**` starts
@@ -35,10 +36,11 @@
  *
  * The split reads the path 16 bytes at a time with SSE2 (8 with plain
  * words where SSE2 is missing, or with -DZT_ROUTE_WORDS): one step makes
- * a bit mask of the '/' bytes and tests for control bytes and DEL, and the
- * segments are then taken from the mask, lowest bit first.  Only the
- * string's own bytes are read (its length is measured first), so a path
- * at the end of a page or of a malloc'd block is safe.
+ * bit masks of the '/' and '.' bytes and tests for control bytes and DEL,
+ * the refused segments are found from the masks, and the segments are
+ * then taken from the '/' mask, lowest bit first.  Only the string's own
+ * bytes are read (its length is measured first), so a path at the end of
+ * a page or of a malloc'd block is safe.
  *
  * Two routes of one method with the same shape could match the same
  * request with equal rank; zpc refuses them and so does the build here.

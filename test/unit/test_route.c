@@ -63,6 +63,9 @@ static uint32_t route(zpc_ir_t *ir, uint32_t method, const char *pattern)
     return i;
 }
 
+/* 80 'q's, for building paths of a given length. */
+#define ZT_QS "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+
 #define NO_ROUTE ZT_NONE
 #define BAD_PATH (ZT_NONE - 1)
 
@@ -186,21 +189,34 @@ START_TEST(bad_paths_refused)
         ck_assert_uint_eq(m.route, ZT_NONE);
         ck_assert_uint_eq(m.nseg, 0);
     }
+    /* the same after a 70-byte segment: the split of 64 bytes or more */
+    for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+        char *p;
+        if (bad_paths[i][0] != '/') {
+            continue;
+        }
+        p = apr_psprintf(pool, "/%070d%s", 7, bad_paths[i]);
+        ck_assert_msg(zt_route_match(t, "GET", p, &m) == ZT_ROUTE_BAD_PATH,
+                      "long path %zu accepted", i);
+        ck_assert_uint_eq(m.route, ZT_NONE);
+        ck_assert_uint_eq(m.nseg, 0);
+    }
     ck_assert_int_eq(zt_route_match(t, "GET", NULL, &m), ZT_ROUTE_BAD_PATH);
     /* a bad path is bad whatever the method */
     ck_assert_int_eq(zt_route_match(t, "BREW", "/a/../b", &m), ZT_ROUTE_BAD_PATH);
 }
 END_TEST
 
-/* The split reads 8 bytes at a time: a stop byte ('/', control, DEL) must
- * be found at every offset of a long segment, and bytes >= 0x80 or just
- * above the limits (' ', '0', 0x7e) never stop it. */
+/* The split reads 16 (or 8) bytes at a time, and paths of 64 bytes or
+ * more another way: a stop byte ('/', control, DEL) must be found at every
+ * offset of a segment of every length up to 140, and bytes >= 0x80 or
+ * just above the limits (' ', '0', 0x7e) never stop it. */
 START_TEST(split_every_offset)
 {
     zt_table_t *t = routes_table();
     static const char bad[] = { 0x01, 0x1f, 0x7f, '\t' };
     static const char fine[] = { ' ', '0', 0x7e, (char)0x80, (char)0xff };
-    char path[40];
+    char path[142];
     zt_match_t m;
 
     for (size_t len = 1; len + 2 < sizeof(path); len++) {
@@ -226,6 +242,46 @@ START_TEST(split_every_offset)
                 ck_assert_uint_eq(m.nseg, 2);
                 ck_assert_uint_eq(m.seg[0].len, at);
                 ck_assert_uint_eq(m.seg[1].len, len - at - 1);
+            }
+        }
+    }
+}
+END_TEST
+
+/* "." and ".." segments (and empty ones) are found from the '/' and '.'
+ * masks: at every place in paths of every length up to about 140, before
+ * and after the 64 bytes where the split changes, alone or last; "...",
+ * ".a" and "a." are ordinary segments. */
+START_TEST(dot_segments_every_offset)
+{
+    static const struct { const char *seg; int bad; } segs[] = {
+        { ".", 1 }, { "..", 1 }, { "", 1 }, { "...", 0 }, { ".a", 0 },
+        { "a.", 0 }, { "..a", 0 },
+    };
+    zt_table_t *t = routes_table();
+    zt_match_t m;
+
+    for (int before = 0; before < 70; before++) {
+        for (int after = -1; after < 70; after += 7) {
+            for (size_t k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
+                /* "/q..q/SEG" or "/q..q/SEG/q..q", the first part absent
+                 * when before is 0 */
+                char *p;
+                if (before == 0 && after < 0 && segs[k].seg[0] == '\0') {
+                    continue;       /* "/" */
+                }
+                p = before > 0
+                          ? apr_psprintf(pool, "/%.*s/%s", before, ZT_QS, segs[k].seg)
+                          : apr_psprintf(pool, "/%s", segs[k].seg);
+                if (after >= 0) {
+                    p = apr_psprintf(pool, "%s/%.*s", p, after + 1, ZT_QS);
+                }
+                ck_assert_msg((zt_route_match(t, "GET", p, &m) == ZT_ROUTE_BAD_PATH)
+                              == segs[k].bad, "%s: %s", p,
+                              segs[k].bad ? "accepted" : "refused");
+                if (!segs[k].bad) {
+                    ck_assert_uint_eq(m.nseg, (before > 0) + 1 + (after >= 0));
+                }
             }
         }
     }
@@ -793,6 +849,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, bad_paths_refused);
     tcase_add_test(tc, segment_limit);
     tcase_add_test(tc, split_every_offset);
+    tcase_add_test(tc, dot_segments_every_offset);
     tcase_add_test(tc, captures);
     tcase_add_test(tc, ranks);
     tcase_add_test(tc, backtracking);
