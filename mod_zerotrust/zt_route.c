@@ -448,6 +448,10 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
 /* ------------------------------------------------------------------ */
 
 #define ZT_SHORT_PATH 64                /* bytes: split by one 64-bit mask */
+/* A path shorter than that has fewer than 32 segments (each takes a '/'
+ * and a byte), so its split counts none. */
+_Static_assert(ZT_MAX_SEGMENTS >= ZT_SHORT_PATH / 2 - 1,
+               "a short path cannot have too many segments");
 
 typedef struct {
     const struct zt_trie_s *tr;
