@@ -14,8 +14,10 @@
  * and SEGS.  A node is a sequence of segment shapes (kind, literal text)
  * from the root; it has
  *
- *   - its literal children, found through one hash table of every literal
- *     edge keyed by (parent node, segment hash): one probe, usually,
+ *   - its literal children, found through a hash table of every literal
+ *     edge of at most 8 bytes keyed by (parent node, the literal as a
+ *     word), and one of the longer ones that holds their first and last
+ *     8 bytes: usually one slot, on one cache line, is read,
  *   - at most one capture child and one `*` child (capture names and types
  *     take no part in matching, so all captures at one place share a node),
  *   - per method, the route that ends here and the route whose `**` starts
@@ -28,12 +30,17 @@
  * rank (literal > capture > `*` > `**`, compared left to right), because
  * the walk visits shapes in exactly that order.  A failed branch backtracks
  * to the next alternative; since the trie is a tree, each node is entered
- * at most once per request, so the work is bounded by the trie's size and,
- * in practice, is one hash probe per segment.
+ * at most once per request, so the work is bounded by the trie's size.
+ * The first branch of that walk is followed without recursion, as the
+ * path is split (zt_trie_step); it is the answer for nearly every request.
  *
- * The path is read a word (8 bytes) at a time: one test finds a control
- * byte or DEL among eight, another the first '/', so the split costs a
- * few instructions per segment rather than per byte.
+ * The split reads the path 16 bytes at a time with SSE2 (8 with plain
+ * words where SSE2 is missing, or with -DZT_ROUTE_WORDS): one step makes
+ * bit masks of the '/' and '.' bytes and tests for control bytes and DEL,
+ * the refused segments are found from the masks, and the segments are
+ * then taken from the '/' mask, lowest bit first.  Only the string's own
+ * bytes are read (its length is measured first), so a path at the end of
+ * a page or of a malloc'd block is safe.
  *
  * Two routes of one method with the same shape could match the same
  * request with equal rank; zpc refuses them and so does the build here.
@@ -58,24 +65,49 @@ typedef struct {
     uint32_t child;                 /* trie node */
 } zt_trie_edge_t;
 
-/* A slot of the literal-edge hash table; child 0 (the root, never a child)
- * marks an empty slot. */
+/* A slot of the hash table of literal edges of at most 8 bytes, four to a
+ * cache line: the key is the parent node and the literal, zero-padded to
+ * a word (no literal and no segment holds a NUL, so the word is the
+ * literal).  Child 0 (never a child) marks an empty slot. */
 typedef struct {
-    uint32_t parent, hash;          /* the key: node and zt_seg_hash(text) */
-    uint32_t len, child;
-    uint64_t head;                  /* zt_seg_head(text): first 8 bytes */
-    const char *text;
+    uint64_t head;
+    uint32_t parent;
+    uint32_t child;
 } zt_trie_slot_t;
+_Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
+
+/* A slot of the table of longer literals, two to a cache line: its first
+ * and last 8 bytes and its length are the literal when it has at most 16
+ * bytes; the bytes between are compared in the string pool only past 16,
+ * so a probe reads one line. */
+typedef struct {
+    uint64_t head, tail;
+    uint32_t parent, child;
+    uint32_t len;
+    uint32_t str;                   /* the literal: offset in the pool */
+} zt_trie_lslot_t;
+_Static_assert(sizeof(zt_trie_lslot_t) == 32, "two long slots to a cache line");
+
+/* An open-addressed table of either kind of slot. */
+typedef struct {
+    void *slots;
+    uint32_t mask;                  /* slots - 1; a power of two minus one */
+    uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
+} zt_trie_hash_t;
 
 /* A node is small (four to a cache line), so the nodes of one route's
  * path, made one after another, share lines; what only the last node of
- * a match needs, its routes, is apart. */
+ * a match needs, its routes, is apart.  Node 0 is a sentinel with no
+ * methods, so "no child" (0) fails the walk's one test of a child, that
+ * it has routes of the request's method; node 1 is the root ("/"). */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
     uint16_t lits;                  /* literal children (saturating) */
-    uint32_t capture, star;         /* child node, or ZT_NONE */
+    uint32_t capture, star;         /* child node, or 0 */
     uint32_t ends;                  /* its zt_trie_ends_t, or ZT_NONE */
 } zt_trie_node_t;
+
+#define ZT_TRIE_ROOT 1
 _Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
 
 /* The routes of a node where a route ends. */
@@ -85,12 +117,13 @@ typedef struct {
 } zt_trie_ends_t;
 
 struct zt_trie_s {
-    zt_trie_node_t *nodes;          /* node 0 is the root ("/") */
+    zt_trie_node_t *nodes;          /* 0: none, ZT_TRIE_ROOT: "/" */
     uint32_t nnodes;
     zt_trie_ends_t *ends;
     uint32_t nends;
-    zt_trie_slot_t *slots;          /* literal edges, open addressing */
-    uint32_t mask;                  /* slots - 1; a power of two minus one */
+    zt_trie_hash_t lits;            /* zt_trie_slot_t: literals <= 8 bytes */
+    zt_trie_hash_t longs;           /* zt_trie_lslot_t: longer literals */
+    const char *strs;               /* the table's string pool */
 };
 
 /* The route of method @a bit ending at @a n, else the one whose `**`
@@ -109,48 +142,43 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
 }
 
 /* ------------------------------------------------------------------ */
-/* Words                                                               */
+/* Literal keys                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Bytes that refuse a path: below 0x20, DEL (only "any" is exact). */
-static inline uint64_t zt_control_bytes(uint64_t w)
+/* The slot of @a h where the search for (@a x, @a parent) starts, @a x
+ * the head (a long literal's further words folded in by zt_lit_fold):
+ * multiplicative hashing of the head with the parent in its high half,
+ * the product's top bits (which every bit of the factor moves). */
+static inline uint32_t zt_lit_slot(const zt_trie_hash_t *h, uint64_t x,
+                                   uint32_t parent)
 {
-    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) | zt_bytes_equal_to(w, 0x7f);
+    x ^= (uint64_t)parent << 32;
+    return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> h->shift);
 }
 
-/* The first min(@a len, 8) bytes of @a s as a word, zero-padded; @a avail
- * bytes from @a s may be read (a request segment can read on into the
- * path, a literal of the string pool only its own bytes). */
-static inline uint64_t zt_seg_head(const char *s, uint32_t len, size_t avail)
+/* @a head with the bytes of @a s past the first 8 folded in (@a len > 8;
+ * all of them are inside @a s; the last word overlaps the one before). */
+static inline uint64_t zt_lit_fold(uint64_t head, const char *s, uint32_t len)
+{
+    uint64_t x = head ^ len;
+
+    for (uint32_t i = 8; i < len; i += 8) {
+        x = (x * UINT64_C(0xc4ceb9fe1a85ec53))
+            ^ zt_load8(i + 8 <= len ? s + i : s + len - 8);
+    }
+    return x;
+}
+
+/* The first min(@a len, 8) bytes of pool literal @a s, zero-padded;
+ * read byte by byte, never past the literal. */
+static uint64_t zt_lit_head(const char *s, uint32_t len)
 {
     uint64_t w = 0;
 
-    if (avail >= 8) {
-        w = zt_load8(s);
-        return len >= 8 ? w : w & ((UINT64_C(1) << (8 * len)) - 1);
-    }
     for (uint32_t k = 0; k < len && k < 8; k++) {
         w |= (uint64_t)(unsigned char)s[k] << (8 * k);
     }
     return w;
-}
-
-/* Hash of a segment: its head, then its further bytes 8 at a time (the
- * last word zero-padded).  Build and match share it. */
-static inline uint32_t zt_seg_hash(const char *s, uint32_t len, uint64_t head)
-{
-    uint64_t h = (head ^ len) * 0xff51afd7ed558ccdull;
-
-    for (uint32_t i = 8; i < len; i += 8) {
-        h ^= h >> 32;
-        h = (h ^ zt_seg_head(s + i, len - i, len - i)) * 0xff51afd7ed558ccdull;
-    }
-    return (uint32_t)(h ^ (h >> 32));
-}
-
-static inline uint32_t zt_slot_of(uint32_t parent, uint32_t hash, uint32_t mask)
-{
-    return (hash ^ (parent * 0x9e3779b1u)) & mask;
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,7 +202,7 @@ static uint32_t zt_trie_node_new(struct zt_trie_s *tr)
     zt_trie_node_t *n = &tr->nodes[i];
 
     n->lits = 0;
-    n->capture = n->star = ZT_NONE;
+    n->capture = n->star = 0;
     n->methods = 0;
     n->ends = ZT_NONE;
     return i;
@@ -238,10 +266,10 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
     struct zt_trie_s *tr = b->tr;
-    uint32_t node = 0, methods = r->methods & ZT_M_ALL;
+    uint32_t node = ZT_TRIE_ROOT, methods = r->methods & ZT_M_ALL;
     int glob = 0;
 
-    tr->nodes[0].methods |= (uint16_t)methods;
+    tr->nodes[node].methods |= (uint16_t)methods;
     for (uint32_t k = 0; k < r->seg_count; k++) {
         const zt_seg_rec_t *s = &t->segs[r->seg_first + k];
         uint32_t next;
@@ -254,7 +282,7 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
         case ZT_SEG_STAR: {
             uint32_t *c = s->kind == ZT_SEG_CAPTURE ? &tr->nodes[node].capture
                                                     : &tr->nodes[node].star;
-            if (*c == ZT_NONE) {
+            if (*c == 0) {
                 *c = zt_trie_node_new(tr);  /* nodes never move: sized at start */
             }
             next = *c;
@@ -295,33 +323,61 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
-/* Enter the @a nedges edges into a table of at least twice as many slots. */
+/* An empty table of at least twice @a n slots of @a size bytes. */
+static void zt_trie_hash_make(zt_trie_hash_t *h, uint32_t n, size_t size,
+                              apr_pool_t *pool)
+{
+    uint32_t slots = 8, shift = 61;
+
+    while (slots < 2 * (uint64_t)n) {
+        slots *= 2;
+        shift--;
+    }
+    h->slots = zt_palloc_large(pool, slots * size);
+    memset(h->slots, 0, slots * size);
+    h->mask = slots - 1;
+    h->shift = shift;
+}
+
+/* Enter the @a nedges edges into the two tables, by length. */
 static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
                           uint32_t nedges, apr_pool_t *pool)
 {
-    uint32_t size = 8;
+    uint32_t nlong = 0;
 
-    while (size < 2 * (uint64_t)nedges) {
-        size *= 2;
+    for (uint32_t i = 0; i < nedges; i++) {
+        nlong += edges[i].len > 8;
     }
-    tr->slots = zt_palloc_large(pool, size * sizeof(zt_trie_slot_t));
-    memset(tr->slots, 0, size * sizeof(zt_trie_slot_t));
-    tr->mask = size - 1;
+    zt_trie_hash_make(&tr->lits, nedges - nlong, sizeof(zt_trie_slot_t), pool);
+    zt_trie_hash_make(&tr->longs, nlong, sizeof(zt_trie_lslot_t), pool);
     for (uint32_t i = 0; i < nedges; i++) {
         const zt_trie_edge_t *e = &edges[i];
-        uint64_t head = zt_seg_head(e->text, e->len, e->len);
-        uint32_t h = zt_seg_hash(e->text, e->len, head);
-        uint32_t k = zt_slot_of(e->parent, h, tr->mask);
+        uint64_t head = zt_lit_head(e->text, e->len);
 
-        while (tr->slots[k].child != 0) {
-            k = (k + 1) & tr->mask;
+        if (e->len <= 8) {
+            zt_trie_slot_t *slots = tr->lits.slots;
+            uint32_t k = zt_lit_slot(&tr->lits, head, e->parent);
+            while (slots[k].child != 0) {
+                k = (k + 1) & tr->lits.mask;
+            }
+            slots[k].head = head;
+            slots[k].parent = e->parent;
+            slots[k].child = e->child;
         }
-        tr->slots[k].parent = e->parent;
-        tr->slots[k].hash = h;
-        tr->slots[k].len = e->len;
-        tr->slots[k].child = e->child;
-        tr->slots[k].head = head;
-        tr->slots[k].text = e->text;
+        else {
+            zt_trie_lslot_t *slots = tr->longs.slots;
+            uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, e->text, e->len),
+                                     e->parent);
+            while (slots[k].child != 0) {
+                k = (k + 1) & tr->longs.mask;
+            }
+            slots[k].head = head;
+            slots[k].tail = zt_load8(e->text + e->len - 8);
+            slots[k].parent = e->parent;
+            slots[k].child = e->child;
+            slots[k].len = e->len;
+            slots[k].str = (uint32_t)(e->text - tr->strs);
+        }
     }
 }
 
@@ -329,17 +385,22 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                                  const char **err)
 {
     struct zt_trie_s *tr = apr_pcalloc(pool, sizeof(*tr));
-    size_t cap = (size_t)t->nsegs + 1;
+    size_t cap = (size_t)t->nsegs + 2;
     zt_trie_node_t *nodes;
     zt_trie_ends_t *ends;
     zt_trie_edge_t *edges;
     zt_trie_build_t b;
     apr_status_t rv = APR_SUCCESS;
 
-    /* At most one node per segment plus the root, one edge per segment.
+    /* At most one node per segment plus two, one edge per segment.
      * Built in malloc'd space (a large block is mapped lazily, so only
      * what is used costs memory), then copied to the pool at its size:
      * routes that share prefixes share nodes. */
+    if (cap >= ZT_NONE) {       /* node indexes are u32 */
+        *err = apr_psprintf(pool, "%s: too many route segments (%u)",
+                            t->name, t->nsegs);
+        return APR_EINVAL;
+    }
     nodes = tr->nodes = malloc(cap * sizeof(zt_trie_node_t));
     ends = tr->ends = malloc(((size_t)t->nroutes + 1) * sizeof(zt_trie_ends_t));
     edges = malloc(cap * sizeof(zt_trie_edge_t));
@@ -352,7 +413,9 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
                             t->name);
         return APR_ENOMEM;
     }
-    zt_trie_node_new(tr);
+    tr->strs = t->strs;
+    zt_trie_node_new(tr);           /* 0: the sentinel */
+    zt_trie_node_new(tr);           /* the root */
     b.t = t;
     b.tr = tr;
     b.edges = edges;
@@ -384,253 +447,422 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
 /* Matching                                                            */
 /* ------------------------------------------------------------------ */
 
+#define ZT_SHORT_PATH 64                /* bytes: split by one 64-bit mask */
+/* A path shorter than that has fewer than 32 segments (each takes a '/'
+ * and a byte), so its split counts none. */
+_Static_assert(ZT_MAX_SEGMENTS >= ZT_SHORT_PATH / 2 - 1,
+               "a short path cannot have too many segments");
+
 typedef struct {
     const struct zt_trie_s *tr;
     const zt_match_t *m;
     const char *path, *end;             /* the request path, its NUL */
     uint32_t bit;                       /* the method's ZT_M_* bit number */
-    uint32_t keyed;                     /* bit i: hash[i] and head[i] are set */
-    uint32_t hash[ZT_MAX_SEGMENTS];     /* zt_seg_hash of segment i */
-    uint64_t head[ZT_MAX_SEGMENTS];     /* zt_seg_head of segment i */
+    uint32_t want;                      /* 1 << bit; 0: no route can match */
+    /* A path under ZT_SHORT_PATH bytes is copied here as it is scanned,
+     * with 16 more bytes after it, so a segment's first word is one load
+     * wherever it ends; copy is NULL for a longer path. */
+    const char *copy;
+    char buf[ZT_SHORT_PATH + 16];
 } zt_walk_t;
 
-/* The @a r bytes at @a p, zero-padded to a word, all of them when r >= 8;
- * [base, end) may be read and holds them.  A short tail is read as the
- * last word of [base, end), shifted, rather than byte by byte. */
-static inline uint64_t zt_load_upto8(const char *p, size_t r,
-                                     const char *base, const char *end)
+#if defined(__SSE2__) && !defined(ZT_ROUTE_WORDS)
+#include <emmintrin.h>
+
+#define ZT_SCAN 16                      /* bytes a scan step reads */
+
+/* The '/' and '.' bytes of the 16 at @a p as masks (bit i: byte i);
+ * not 0 when one of them is a control byte (its unsigned min with 0x1f
+ * is itself) or DEL. */
+static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 {
-    if (r >= 8) {
-        return zt_load8(p);
-    }
-    if (r == 0) {
-        return 0;
-    }
-    if (end - base >= 8) {
-        return zt_load8(end - 8) >> (8 * (8 - r));
-    }
-    return zt_seg_head(p, (uint32_t)r, r);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i ctl = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+
+    *slash = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+    *dot = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    return (uint32_t)_mm_movemask_epi8(ctl);
+}
+#else
+
+#define ZT_SCAN 8
+
+/* Bit i of the result: the high bit of byte i of @a x (the only bits). */
+static inline uint32_t zt_gather(uint64_t x)
+{
+    return (uint32_t)(((x >> 7) * UINT64_C(0x0102040810204080)) >> 56);
 }
 
-/* Split @a path into m->seg, and set w->path and w->end; 0 if it is not
- * a canonical absolute path. */
-static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w)
+/* The same with one word (the control test may also flag bytes above a
+ * true one, by a borrow, but never flags a word without one). */
+static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 {
-    const char *p, *end;
+    uint64_t w = zt_load8(p);
+
+    *slash = zt_gather(zt_bytes_equal_to(w, '/'));
+    *dot = zt_gather(zt_bytes_equal_to(w, '.'));
+    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) != 0
+           || zt_bytes_equal_to(w, 0x7f) != 0;
+}
+#endif
+
+/* Append segment [@a s, @a s + @a n) to m->seg[*nseg]; 0 when it is
+ * empty ("//", a trailing '/'), "." or "..", or one too many. */
+static inline int zt_seg_add(zt_match_t *m, uint32_t *nseg, const char *s,
+                             uint32_t n)
+{
+    if ((n <= 2 && (n == 0 || (s[0] == '.' && (n == 1 || s[1] == '.'))))
+        || *nseg == ZT_MAX_SEGMENTS) {
+        return 0;
+    }
+    m->seg[*nseg].ptr = s;
+    m->seg[*nseg].len = n;
+    (*nseg)++;
+    return 1;
+}
+
+/* Split a path of 64 bytes or more, ZT_SCAN bytes a step (the last step
+ * reads the last ZT_SCAN bytes, its mask shifted past what was seen),
+ * checking each segment as it is taken. */
+static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
+{
+    uint32_t start = 1, nseg = 0;   /* the current segment's first byte */
+
+    if (len > UINT32_MAX) {
+        return 0;
+    }
+    for (size_t o = 0; o < len; o += ZT_SCAN) {
+        uint32_t slash, dot;
+        size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
+
+        if (zt_scan(path + at, &slash, &dot) != 0) {
+            return 0;
+        }
+        slash >>= o - at;
+        if (o == 0) {
+            slash &= slash - 1;     /* the leading '/' */
+        }
+        for (; slash != 0; slash &= slash - 1) {
+            uint32_t k = (uint32_t)o + (uint32_t)__builtin_ctz(slash);
+            if (!zt_seg_add(m, &nseg, path + start, k - start)) {
+                return 0;
+            }
+            start = k + 1;
+        }
+    }
+    if (!zt_seg_add(m, &nseg, path + start, (uint32_t)len - start)) {
+        return 0;
+    }
+    m->nseg = nseg;
+    return 1;
+}
+
+static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
+                                    const char *s, uint32_t n, const char *cs);
+
+/* Split @a path into m->seg, and set w->path, w->end and w->copy; 0 if
+ * it is not a canonical absolute path.  A path under 64 bytes is also
+ * followed down the trie as it is split (zt_trie_step from *@a ni, where
+ * the node reached is left: 0 when that failed); a longer one is not
+ * (*@a ni is then ZT_NONE).
+ *
+ * A path under 64 bytes (nearly all) becomes two 64-bit masks, of its '/'
+ * (S) and '.' (D) bytes, from at most four steps (the last overlapping
+ * the one before; a path shorter than one step is copied into a buffer
+ * padded with 'a').  With E the bit past its end, a slash starts a
+ * refused segment when the next bytes are "/" or the end, "." then "/" or
+ * the end, or ".." then "/" or the end.  The segments are then read off
+ * S | E, lowest bit first: under 64 bytes there are at most 31, so no
+ * count is checked. */
+static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
+                          uint32_t *ni)
+{
+    uint64_t S = 0, D = 0, SE;
+    uint32_t bad = 0;
+    char *buf = w->buf;
+    zt_span_t *sg = m->seg;
+    uint32_t node = *ni, st = 1;    /* the current segment's first byte */
+    size_t len;
 
     m->nseg = 0;
+    w->copy = NULL;
     if (path == NULL || path[0] != '/') {
         return 0;
     }
-    if (path[1] == '\0') {
-        return 1;               /* "/" has no segments */
-    }
-    p = path + 1;
-    end = p + strlen(p);
+    len = strlen(path);
     w->path = path;
-    w->end = end;
-    if (end - path >= 8) {      /* words, the last one overlapping */
-        const char *q = path;
-        for (; end - q > 8; q += 8) {
-            if (zt_control_bytes(zt_load8(q)) != 0) {
-                return 0;
-            }
-        }
-        if (zt_control_bytes(zt_load8(end - 8)) != 0) {
-            return 0;
-        }
+    w->end = path + len;
+    if (len == 1) {
+        return 1;                   /* "/" has no segments */
+    }
+    if (len >= ZT_SHORT_PATH) {
+        *ni = ZT_NONE;
+        return zt_route_split_long(path, len, m);
+    }
+    if (len < ZT_SCAN) {
+        uint32_t slash, dot;
+        memset(buf, 'a', 2 * ZT_SCAN);
+        memcpy(buf, path, len);
+        bad = zt_scan(buf, &slash, &dot);
+        S = slash;
+        D = dot;
     }
     else {
-        for (const char *q = p; q < end; q++) {
-            if ((unsigned char)*q < 0x20 || *q == 0x7f) {
-                return 0;
-            }
+        for (size_t o = 0; o < len; o += ZT_SCAN) {
+            uint32_t slash, dot;
+            size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
+            bad |= zt_scan(path + at, &slash, &dot);
+            memcpy(buf + at, path + at, ZT_SCAN);
+            S |= (uint64_t)slash << at;
+            D |= (uint64_t)dot << at;
         }
+        memset(buf + len, 0, 16);
     }
-    for (;;) {
-        const char *s = p;
-        uint64_t stop;
-        size_t n;
+    SE = S | (UINT64_C(1) << len);
+    if (bad != 0
+        || (S & ((SE >> 1) | ((D >> 1) & ((SE >> 2) | ((D >> 2) & (SE >> 3)))))) != 0) {
+        return 0;
+    }
+    w->copy = buf;
+    for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
+        uint32_t k = (uint32_t)__builtin_ctzll(x), n = k - st;
 
-        for (;;) {              /* p = the next '/', or end */
-            size_t r = (size_t)(end - p);
-            stop = zt_bytes_equal_to(zt_load_upto8(p, r, path, end), '/');
-            if (r < 8) {
-                stop &= (UINT64_C(1) << (8 * r)) - 1;   /* not the padding */
-                p = stop != 0 ? p + __builtin_ctzll(stop) / 8 : end;
-                break;
-            }
-            if (stop != 0) {
-                p += __builtin_ctzll(stop) / 8;
-                break;
-            }
-            p += 8;
+        sg->ptr = path + st;
+        sg->len = n;
+        sg++;
+        node = zt_trie_step(w, node, path + st, n, buf + st);   /* 0 stays 0 */
+        st = k + 1;
+    }
+    *ni = node;
+    m->nseg = (uint32_t)(sg - m->seg);
+    return 1;
+}
+
+/* The first min(@a n, 8) bytes of segment @a s as a word, zero-padded.
+ * A word is read only where the path has 8 bytes: from @a s, else its
+ * last 8 bytes, which hold the segment (it ends by w->end) at byte d. */
+static inline uint64_t zt_seg_head(const zt_walk_t *w, const char *s, uint32_t n)
+{
+    const char *q = w->end - s >= 8 ? s : w->end - 8;
+    uint32_t d = (uint32_t)(s - q), k = n < 8 ? n : 8, hi = 64 - 8 * (d + k);
+
+    if (w->end - w->path < 8) {
+        return zt_lit_head(s, n);
+    }
+    return zt_load8(q) << hi >> (hi + 8 * d);
+}
+
+/* zt_seg_head; from @a cs, the segment in the copy of a short path, when
+ * there is one, with one load and one mask. */
+static inline __attribute__((always_inline))
+uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char *cs)
+{
+    static const uint64_t keep[9] = {
+        0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64_C(0xffffffffff),
+        UINT64_C(0xffffffffffff), UINT64_C(0xffffffffffffff), UINT64_MAX
+    };
+
+    if (cs != NULL) {
+        return zt_load8(cs) & keep[n < 8 ? n : 8];
+    }
+    return zt_seg_head(w, s, n);
+}
+
+/* The search for (@a head, @a parent) from slot @a k on: the child, or
+ * 0 at an empty slot.  Apart from zt_trie_find, which only looks at the
+ * first slot, so that its caller's loop keeps its registers. */
+static __attribute__((noinline))
+uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
+                       uint32_t parent)
+{
+    const zt_trie_slot_t *slots = tr->lits.slots;
+
+    for (;; k = (k + 1) & tr->lits.mask) {
+        if (slots[k].head == head && slots[k].parent == parent) {
+            return slots[k].child;
         }
-        n = (size_t)(p - s);
-        if (n == 0                                  /* "//" or trailing "/" */
-            || (n == 1 && s[0] == '.')
-            || (n == 2 && s[0] == '.' && s[1] == '.')
-            || n > UINT32_MAX
-            || m->nseg == ZT_MAX_SEGMENTS) {
+        if (slots[k].child == 0) {
             return 0;
         }
-        m->seg[m->nseg].ptr = s;
-        m->seg[m->nseg].len = (uint32_t)n;
-        m->nseg++;
-        if (p == end) {
-            return 1;
-        }
-        p++;
     }
 }
 
-/* The literal child of node @a ni equal to segment @a i, or ZT_NONE.
- * A segment is hashed when first looked up: captures never are. */
-static inline __attribute__((always_inline))
-uint32_t zt_trie_find(zt_walk_t *w, uint32_t ni, uint32_t i)
+/* The child of node @a parent by segment (@a s, @a n > 8 bytes, the
+ * first 8 @a head), or 0. */
+static __attribute__((noinline))
+uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
+                           const char *s, uint32_t n, uint64_t head)
 {
-    const zt_span_t *seg = &w->m->seg[i];
-    uint32_t h, mask = w->tr->mask;
+    const zt_trie_lslot_t *slots = tr->longs.slots;
+    uint64_t tail = zt_load8(s + n - 8);    /* inside the segment: n > 8 */
 
-    if ((w->keyed & (1u << i)) == 0) {
-        uint64_t head = zt_load_upto8(seg->ptr, (size_t)(w->end - seg->ptr),
-                                      w->path, w->end);
-        if (seg->len < 8) {
-            head &= (UINT64_C(1) << (8 * seg->len)) - 1;
-        }
-        w->head[i] = head;
-        w->hash[i] = zt_seg_hash(seg->ptr, seg->len, head);
-        w->keyed |= 1u << i;
-    }
-    h = w->hash[i];
-
-    for (uint32_t k = zt_slot_of(ni, h, mask);; k = (k + 1) & mask) {
-        const zt_trie_slot_t *e = &w->tr->slots[k];
-        if (e->child == 0) {
-            return ZT_NONE;
-        }
-        if (e->hash == h && e->parent == ni && e->len == seg->len
-            && e->head == w->head[i]
-            && (seg->len <= 8
-                || (seg->len <= 16   /* the last 8 bytes, inside both */
-                    ? zt_load8(e->text + seg->len - 8) == zt_load8(seg->ptr + seg->len - 8)
-                    : memcmp(e->text + 8, seg->ptr + 8, seg->len - 8) == 0))) {
+    for (uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, s, n), parent);;
+         k = (k + 1) & tr->longs.mask) {
+        const zt_trie_lslot_t *e = &slots[k];
+        if (e->head == head && e->tail == tail && e->parent == parent
+            && e->len == n
+            && (n <= 16 || memcmp(tr->strs + e->str + 8, s + 8, n - 16) == 0)) {
             return e->child;
         }
+        if (e->child == 0) {
+            return 0;
+        }
     }
+}
+
+/* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
+ * A segment is keyed only here: captures never are.  A literal of at
+ * most 8 bytes in the slot it hashes to, the usual case, is one compare
+ * of its word and one of its parent. */
+static inline __attribute__((always_inline))
+uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
+                      const char *cs)
+{
+    const struct zt_trie_s *tr = w->tr;
+    const zt_trie_slot_t *e;
+    uint64_t head = zt_walk_head(w, s, n, cs);
+    uint32_t k;
+
+    if (n > 8) {
+        return zt_trie_find_long(tr, ni, s, n, head);
+    }
+    k = zt_lit_slot(&tr->lits, head, ni);
+    e = &((const zt_trie_slot_t *)tr->lits.slots)[k];
+    if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
+        return e->child;
+    }
+    return zt_trie_probe(tr, k, head, ni);
+}
+
+/* The child the walk tries first from node @a ni for segment (@a s,
+ * @a n): the literal child, else the capture child, else the `*` child,
+ * of those with a route of the method below; 0 when none has. */
+static inline __attribute__((always_inline))
+uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
+                      const char *cs)
+{
+    const zt_trie_node_t *nodes = w->tr->nodes, *nd = &nodes[ni];
+    uint32_t c;
+
+    if (nd->lits != 0
+        && (nodes[c = zt_trie_find(w, ni, s, n, cs)].methods & w->want) != 0) {
+        return c;
+    }
+    if ((nodes[c = nd->capture].methods & w->want) != 0
+        || (nodes[c = nd->star].methods & w->want) != 0) {
+        return c;
+    }
+    return 0;
+}
+
+/* The node the first branch of the walk reaches from the root by the
+ * segments of a path the split did not follow; 0 when it fails. */
+static uint32_t zt_trie_descend(const zt_walk_t *w)
+{
+    const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
+    uint32_t ni = ZT_TRIE_ROOT;
+
+    if ((w->tr->nodes[ni].methods & w->want) == 0) {
+        return 0;
+    }
+    for (; sg < end && ni != 0; sg++) {
+        ni = zt_trie_step(w, ni, sg->ptr, sg->len, NULL);
+    }
+    return ni;
 }
 
 /* The best route for segments i.. below node @a ni.
  * Recursion depth is at most ZT_MAX_SEGMENTS + 1. */
-static uint32_t zt_trie_walk(zt_walk_t *w, uint32_t ni, uint32_t i)
+static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
 {
     const zt_trie_node_t *n = &w->tr->nodes[ni];
-    uint32_t r, c, bit = w->bit;
+    const zt_span_t *sg = &w->m->seg[i];
+    uint32_t r, bit = w->bit;
 
-    if ((n->methods & (1u << bit)) == 0) {
+    if ((n->methods & w->want) == 0) {
         return ZT_NONE;
     }
     if (i == w->m->nseg) {
         return zt_trie_route(w->tr, n, bit, 0);
     }
-    if (n->lits != 0 && (c = zt_trie_find(w, ni, i)) != ZT_NONE
-        && (r = zt_trie_walk(w, c, i + 1)) != ZT_NONE) {
-        return r;
-    }
-    if (n->capture != ZT_NONE
-        && (r = zt_trie_walk(w, n->capture, i + 1)) != ZT_NONE) {
-        return r;
-    }
-    if (n->star != ZT_NONE
-        && (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
+    if ((n->lits != 0
+         && (r = zt_trie_walk(w, zt_trie_find(w, ni, sg->ptr, sg->len,
+                                              w->copy != NULL
+                                              ? w->copy + (sg->ptr - w->path) : NULL),
+                              i + 1)) != ZT_NONE)
+        || (r = zt_trie_walk(w, n->capture, i + 1)) != ZT_NONE
+        || (r = zt_trie_walk(w, n->star, i + 1)) != ZT_NONE) {
         return r;
     }
     return zt_trie_route(w->tr, n, bit, 1);
 }
 
-/* The first path zt_trie_walk tries -- at each segment the literal child,
- * else the capture child, else the `*` child, of those with a route of
- * the method below -- followed without recursion.  When it ends on a
- * route that route is the walk's answer (the walk returns the first route
- * it reaches); otherwise ZT_NONE, and the walk itself must backtrack. */
-static uint32_t zt_trie_descend(zt_walk_t *w)
+/* ZT_M_* bit of @a m: a switch on the first byte, then the rest a byte at
+ * a time (never past the NUL of a shorter name); 0 for any other. */
+static uint32_t zt_method_bit(const char *m)
 {
-    const struct zt_trie_s *tr = w->tr;
-    uint32_t ni = 0, bit = w->bit, want = 1u << bit;
-
-    if ((tr->nodes[0].methods & want) == 0) {
-        return ZT_NONE;
-    }
-    for (uint32_t i = 0; i < w->m->nseg; i++) {
-        const zt_trie_node_t *n = &tr->nodes[ni];
-        uint32_t c = ZT_NONE;
-
-        if (n->lits != 0) {
-            c = zt_trie_find(w, ni, i);
+#define ZT_REST(s, c1, c2, c3) (s[1] == c1 && s[2] == c2 && s[3] == c3)
+    switch (m[0]) {
+    case 'G':
+        return ZT_REST(m, 'E', 'T', '\0') ? ZT_M_GET : 0;
+    case 'H':
+        return ZT_REST(m, 'E', 'A', 'D') && m[4] == '\0' ? ZT_M_GET : 0;
+    case 'P':
+        if (m[1] == 'U') {
+            return m[2] == 'T' && m[3] == '\0' ? ZT_M_PUT : 0;
         }
-        if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
-            c = n->capture;
-            if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
-                c = n->star;
-                if (c == ZT_NONE || (tr->nodes[c].methods & want) == 0) {
-                    return ZT_NONE;
-                }
-            }
+        if (m[1] == 'O') {
+            return m[2] == 'S' && m[3] == 'T' && m[4] == '\0' ? ZT_M_POST : 0;
         }
-        ni = c;
+        return ZT_REST(m, 'A', 'T', 'C') && m[4] == 'H' && m[5] == '\0'
+               ? ZT_M_PATCH : 0;
+    case 'D':
+        return ZT_REST(m, 'E', 'L', 'E') && m[4] == 'T' && m[5] == 'E'
+               && m[6] == '\0' ? ZT_M_DELETE : 0;
+    case 'O':
+        return ZT_REST(m, 'P', 'T', 'I') && m[4] == 'O' && m[5] == 'N'
+               && m[6] == 'S' && m[7] == '\0' ? ZT_M_OPTIONS : 0;
+    default:
+        return 0;
     }
-    return zt_trie_route(tr, &tr->nodes[ni], bit, 0);
+#undef ZT_REST
 }
 
-/* @a s is @a name, compared byte by byte: never read past the NUL of a
- * shorter @a s. */
-static inline int zt_is(const char *s, const char *name)
-{
-    while (*name != '\0' && *s == *name) {
-        s++;
-        name++;
-    }
-    return *name == '\0' && *s == '\0';
-}
+/* What a table without a trie matches: nothing (a root with no methods). */
+static const zt_trie_node_t zt_no_nodes[2];
+static const struct zt_trie_s zt_no_trie = { .nodes = (zt_trie_node_t *)zt_no_nodes, .nnodes = 2 };
 
-/* ZT_M_* bit of @a method: the common names by their first byte. */
-static uint32_t zt_method_bit(const char *method)
-{
-    static const struct { const char *name; uint32_t bit; } common[] = {
-        { "GET", ZT_M_GET }, { "POST", ZT_M_POST }, { "PUT", ZT_M_PUT },
-        { "PATCH", ZT_M_PATCH }, { "DELETE", ZT_M_DELETE },
-    };
-
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
-        if (method[0] == common[i].name[0] && zt_is(method + 1, common[i].name + 1)) {
-            return common[i].bit;
-        }
-    }
-    return zt_method_from_name(method, strlen(method));
-}
-
+/* The split follows the path down the trie as it goes (the first branch
+ * of the walk, which is the answer for nearly every request); only when
+ * that ends without a route does the walk itself run, and backtrack. */
 zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
                                  const char *path, zt_match_t *m)
 {
     zt_walk_t w;
-    uint32_t mbit;
+    uint32_t mbit = method != NULL ? zt_method_bit(method) : 0, ni;
 
     m->route = ZT_NONE;
-    if (!zt_route_split(path, m, &w)) {
+    w.tr = t->trie != NULL ? t->trie : &zt_no_trie;
+    w.m = m;
+    w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
+    w.want = t->trie != NULL ? mbit : 0;
+    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0 ? ZT_TRIE_ROOT : 0;
+    if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
     }
-    mbit = method != NULL ? zt_method_bit(method) : 0;
-    if (mbit == 0 || t->trie == NULL) {
+    if (w.want == 0) {
         return ZT_ROUTE_NONE;
     }
-    w.tr = t->trie;
-    w.m = m;
-    w.bit = (uint32_t)__builtin_ctz(mbit);
-    w.keyed = 0;
-    m->route = zt_trie_descend(&w);
+    if (ni == ZT_NONE) {
+        ni = zt_trie_descend(&w);
+    }
+    if (ni != 0) {
+        m->route = zt_trie_route(w.tr, &w.tr->nodes[ni], w.bit, 0);
+    }
     if (m->route == ZT_NONE) {
-        m->route = zt_trie_walk(&w, 0, 0);
+        m->route = zt_trie_walk(&w, ZT_TRIE_ROOT, 0);
     }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }

@@ -12,6 +12,7 @@
  * Tables are built by hand (zt_ir_build.h), emitted and loaded.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_hash.h>
@@ -61,6 +62,9 @@ static uint32_t route(zpc_ir_t *ir, uint32_t method, const char *pattern)
     }
     return i;
 }
+
+/* 80 'q's, for building paths of a given length. */
+#define ZT_QS "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
 
 #define NO_ROUTE ZT_NONE
 #define BAD_PATH (ZT_NONE - 1)
@@ -185,21 +189,34 @@ START_TEST(bad_paths_refused)
         ck_assert_uint_eq(m.route, ZT_NONE);
         ck_assert_uint_eq(m.nseg, 0);
     }
+    /* the same after a 70-byte segment: the split of 64 bytes or more */
+    for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+        char *p;
+        if (bad_paths[i][0] != '/') {
+            continue;
+        }
+        p = apr_psprintf(pool, "/%070d%s", 7, bad_paths[i]);
+        ck_assert_msg(zt_route_match(t, "GET", p, &m) == ZT_ROUTE_BAD_PATH,
+                      "long path %zu accepted", i);
+        ck_assert_uint_eq(m.route, ZT_NONE);
+        ck_assert_uint_eq(m.nseg, 0);
+    }
     ck_assert_int_eq(zt_route_match(t, "GET", NULL, &m), ZT_ROUTE_BAD_PATH);
     /* a bad path is bad whatever the method */
     ck_assert_int_eq(zt_route_match(t, "BREW", "/a/../b", &m), ZT_ROUTE_BAD_PATH);
 }
 END_TEST
 
-/* The split reads 8 bytes at a time: a stop byte ('/', control, DEL) must
- * be found at every offset of a long segment, and bytes >= 0x80 or just
- * above the limits (' ', '0', 0x7e) never stop it. */
+/* The split reads 16 (or 8) bytes at a time, and paths of 64 bytes or
+ * more another way: a stop byte ('/', control, DEL) must be found at every
+ * offset of a segment of every length up to 140, and bytes >= 0x80 or
+ * just above the limits (' ', '0', 0x7e) never stop it. */
 START_TEST(split_every_offset)
 {
     zt_table_t *t = routes_table();
     static const char bad[] = { 0x01, 0x1f, 0x7f, '\t' };
     static const char fine[] = { ' ', '0', 0x7e, (char)0x80, (char)0xff };
-    char path[40];
+    char path[142];
     zt_match_t m;
 
     for (size_t len = 1; len + 2 < sizeof(path); len++) {
@@ -225,6 +242,46 @@ START_TEST(split_every_offset)
                 ck_assert_uint_eq(m.nseg, 2);
                 ck_assert_uint_eq(m.seg[0].len, at);
                 ck_assert_uint_eq(m.seg[1].len, len - at - 1);
+            }
+        }
+    }
+}
+END_TEST
+
+/* "." and ".." segments (and empty ones) are found from the '/' and '.'
+ * masks: at every place in paths of every length up to about 140, before
+ * and after the 64 bytes where the split changes, alone or last; "...",
+ * ".a" and "a." are ordinary segments. */
+START_TEST(dot_segments_every_offset)
+{
+    static const struct { const char *seg; int bad; } segs[] = {
+        { ".", 1 }, { "..", 1 }, { "", 1 }, { "...", 0 }, { ".a", 0 },
+        { "a.", 0 }, { "..a", 0 },
+    };
+    zt_table_t *t = routes_table();
+    zt_match_t m;
+
+    for (int before = 0; before < 70; before++) {
+        for (int after = -1; after < 70; after += 7) {
+            for (size_t k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
+                /* "/q..q/SEG" or "/q..q/SEG/q..q", the first part absent
+                 * when before is 0 */
+                char *p;
+                if (before == 0 && after < 0 && segs[k].seg[0] == '\0') {
+                    continue;       /* "/" */
+                }
+                p = before > 0
+                          ? apr_psprintf(pool, "/%.*s/%s", before, ZT_QS, segs[k].seg)
+                          : apr_psprintf(pool, "/%s", segs[k].seg);
+                if (after >= 0) {
+                    p = apr_psprintf(pool, "%s/%.*s", p, after + 1, ZT_QS);
+                }
+                ck_assert_msg((zt_route_match(t, "GET", p, &m) == ZT_ROUTE_BAD_PATH)
+                              == segs[k].bad, "%s: %s", p,
+                              segs[k].bad ? "accepted" : "refused");
+                if (!segs[k].bad) {
+                    ck_assert_uint_eq(m.nseg, (before > 0) + 1 + (after >= 0));
+                }
             }
         }
     }
@@ -429,6 +486,77 @@ START_TEST(wide_fanout)
     }
     ck_route(t, "GET", "/r/n", 500);
     ck_route(t, "GET", "/r/", BAD_PATH);
+}
+END_TEST
+
+/* route_of on a malloc'd copy of exactly strlen(path) + 1 bytes: under
+ * ASan a read past the NUL is an error, whatever the path's length. */
+static uint32_t route_of_exact(const zt_table_t *t, const char *method,
+                               const char *path)
+{
+    char *copy = strdup(path);
+    uint32_t r;
+
+    ck_assert_ptr_nonnull(copy);
+    r = route_of(t, method, copy);
+    free(copy);
+    return r;
+}
+
+#define ck_route_exact(t, method, path, want)                                 \
+    do {                                                                      \
+        uint32_t got_ = route_of_exact((t), (method), (path));                \
+        ck_assert_msg(got_ == (uint32_t)(want), "%s %s: route %d, want %d",   \
+                      (method), (path), (int)got_, (int)(want));              \
+    } while (0)
+
+/* Literals of every length around the 8 bytes a slot holds and the 16
+ * the long compare reads as two words, under one node and in paths
+ * short (copied by the split) and long (64 bytes or more, read in place,
+ * the segment at the very end): each matches only itself, and one byte
+ * more, less or different falls to the capture.  Every path is matched
+ * in a block of its own size. */
+START_TEST(literal_lengths)
+{
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+    zpc_ir_t *ir = zb_new(pool, "lens", "r.ztp");
+    char pad[80], lit[64], path[200];
+    zt_table_t *t;
+
+    memset(pad, 'p', 70);
+    pad[70] = '\0';
+    for (int n = 1; n <= 40; n++) {
+        route(ir, ZT_M_GET, apr_psprintf(pool, "/r/%.*s", n, alpha));       /* n - 1 */
+    }
+    route(ir, ZT_M_GET, "/r/{other}");                                      /* 40 */
+    for (int n = 1; n <= 40; n++) {
+        route(ir, ZT_M_GET, apr_psprintf(pool, "/%s/%.*s", pad, n, alpha)); /* 40 + n */
+    }
+    route(ir, ZT_M_GET, apr_psprintf(pool, "/%s/{other}", pad));            /* 81 */
+    t = build(ir);
+    for (int n = 1; n <= 40; n++) {
+        for (int far = 0; far < 2; far++) {
+            const char *dir = far ? pad : "r";
+            int base = far ? 40 + n : n - 1, other = far ? 81 : 40;
+
+            snprintf(path, sizeof(path), "/%s/%.*s", dir, n, alpha);
+            ck_route_exact(t, "GET", path, base);
+            snprintf(path, sizeof(path), "/%s/%.*sx", dir, n, alpha);      /* longer */
+            ck_route_exact(t, "GET", path, n < 40 && alpha[n] == 'x' ? base + 1 : other);
+            if (n > 1) {                                                    /* shorter */
+                snprintf(path, sizeof(path), "/%s/%.*s", dir, n - 1, alpha);
+                ck_route_exact(t, "GET", path, base - 1);
+            }
+            for (int at = 0; at < n; at++) {                                /* one byte off */
+                memcpy(lit, alpha, (size_t)n);
+                lit[at] = '_';
+                snprintf(path, sizeof(path), "/%s/%.*s", dir, n, lit);
+                ck_route_exact(t, "GET", path, other);
+            }
+        }
+    }
+    ck_route_exact(t, "GET", "/r/a", 0);          /* under 8 bytes in all */
+    ck_route_exact(t, "GET", "/r/b", 40);
 }
 END_TEST
 
@@ -721,12 +849,14 @@ static Suite *route_suite(void)
     tcase_add_test(tc, bad_paths_refused);
     tcase_add_test(tc, segment_limit);
     tcase_add_test(tc, split_every_offset);
+    tcase_add_test(tc, dot_segments_every_offset);
     tcase_add_test(tc, captures);
     tcase_add_test(tc, ranks);
     tcase_add_test(tc, backtracking);
     tcase_add_test(tc, methods_do_not_mix);
     tcase_add_test(tc, globstar_captures);
     tcase_add_test(tc, wide_fanout);
+    tcase_add_test(tc, literal_lengths);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("build");
