@@ -868,6 +868,11 @@ static void zt_child_init_keys(apr_pool_t *pchild, server_rec *s)
     zt_config_child_keys(pchild, s);
 }
 
+static void zt_child_init_audit(apr_pool_t *pchild, server_rec *s)
+{
+    zt_audit_child_init(pchild, s);
+}
+
 static void zt_register_hooks(apr_pool_t *p)
 {
     /* Our keys are freed by pool cleanups, which apr_terminate() runs from
@@ -881,6 +886,7 @@ static void zt_register_hooks(apr_pool_t *p)
     ap_hook_open_logs(zt_open_logs, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_tcache, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_keys, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zt_child_init_audit, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(zt_note_auth_failure, NULL, NULL,
