@@ -81,9 +81,21 @@ static int zt_is_ours(const char *name, int headers)
 */
 static void zt_strip_untrusted(request_rec *r, apr_table_t *t, int headers)
 {
-    apr_array_header_t *names = apr_array_make(r->pool, 4, sizeof(char *));
+    const apr_array_header_t *elts = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
+    apr_array_header_t *names;
     int i;
 
+    /* Almost always nothing to strip: then nothing is allocated. */
+    for (i = 0; i < elts->nelts; i++) {
+        if (e[i].key && zt_is_ours(e[i].key, headers)) {
+            break;
+        }
+    }
+    if (i == elts->nelts) {
+        return;
+    }
+    names = apr_array_make(r->pool, 4, sizeof(char *));
     apr_table_do(zt_collect_name, names, t, NULL);
     for (i = 0; i < names->nelts; i++) {
         const char *name = ((const char **)names->elts)[i];
@@ -171,7 +183,8 @@ static void zt_allow(request_rec *r, zt_req_t *rq, const char *reason)
     rq->status = OK;
     rq->stage = ZT_STAGE_POLICY;
     rq->reason = reason;
-    apr_table_set(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
+    /* setn: the value is a literal or in r->pool already. */
+    apr_table_setn(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
     zt_audit_write(r, rq);
 }
 
@@ -684,9 +697,11 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     }
     r->user = apr_pstrdup(r->pool, rq->sub);
     r->ap_auth_type = (char *)ZT_AUTH_TYPE;
-    apr_table_set(r->subprocess_env, "ZT_SUBJECT", rq->sub);
+    /* setn: the claims live as long as r->pool (a cached token's too:
+     * zt_tcache.h), the issuer as long as the configuration. */
+    apr_table_setn(r->subprocess_env, "ZT_SUBJECT", rq->sub);
     if (rq->iss) {
-        apr_table_set(r->subprocess_env, "ZT_ISSUER", rq->iss);
+        apr_table_setn(r->subprocess_env, "ZT_ISSUER", rq->iss);
     }
     zt_identity_set(r, conf, rq->facts.claims);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
