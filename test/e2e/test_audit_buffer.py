@@ -8,14 +8,13 @@ waits at most until the first record a second later; a buffer smaller than
 one record writes each at once; a buffered pipe keeps records whole."""
 
 import json
-import os
-import signal
-import threading
 import time
 
 import requests
 
+import test_audit
 import zt_e2e
+from test_audit import run_threads
 from zt_e2e import claims, sign
 
 TOKEN_CLAIMS = dict(sub="alice", scope="orders:read")
@@ -65,14 +64,6 @@ def stop_gracefully(srv):
         time.sleep(0.05)
     assert not srv.alive(pid), "httpd did not stop"
     srv.started = False
-
-
-def run_threads(worker, n, timeout):
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
 
 
 def load(srv, tok, n_threads, per_thread, path=lambda i, j: "/orders/%d-%d"
@@ -177,20 +168,11 @@ def test_buffer_smaller_than_a_record(servers, keys):
         assert recs[-1]["path"] == "/orders/" + seg
 
 
-# A reader slower than the records come, so that the pipe is full and
-# runs above PIPE_BUF are split; it outlives the SIGTERM httpd sends its
-# piped loggers at the stop, and reads until every writer is gone.
-SLOW_READER = """\
-import signal, sys, time
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-out = open(sys.argv[1], "ab", buffering=0)
-while True:
-    data = sys.stdin.buffer.read1(4096)
-    if not data:
-        break
-    out.write(data)
-    time.sleep(0.005)
-"""
+# test_audit's slow reader (the pipe fills, runs above PIPE_BUF are
+# split), made to outlive the SIGTERM httpd sends its piped loggers at the
+# stop: it reads until every writer is gone.
+SLOW_READER = ("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+               + test_audit.SLOW_READER)
 
 
 def test_pipe_with_buffer_keeps_records_whole(servers, keys, tmp_path):
