@@ -35,10 +35,12 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_ssl.h"
 #include "mod_auth.h"
+#include "mpm_common.h"
 
 #include "zt_keys.h"
 
@@ -888,6 +890,11 @@ static void zt_child_init_audit(apr_pool_t *pchild, server_rec *s)
     zt_audit_child_init(pchild, s);
 }
 
+static void zt_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    zt_audit_child_stopping(ap_server_conf);
+}
+
 static void zt_register_hooks(apr_pool_t *p)
 {
     /* Our keys are freed by pool cleanups, which apr_terminate() runs from
@@ -902,6 +909,7 @@ static void zt_register_hooks(apr_pool_t *p)
     ap_hook_child_init(zt_child_init_tcache, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_keys, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_audit, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(zt_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(zt_note_auth_failure, NULL, NULL,

@@ -204,6 +204,8 @@ void zt_audit_write(request_rec *r, zt_req_t *rq);
 /** child_init: this process's buffers (ZeroTrustAuditBuffer), flushed
  *  when @a pchild is cleared. */
 void zt_audit_child_init(apr_pool_t *pchild, server_rec *s);
+/** child_stopping: write what the buffers hold. */
+void zt_audit_child_stopping(server_rec *s);
 
 /* zt_answer.c: the HTTP answers of SPEC section 6. */
 /**

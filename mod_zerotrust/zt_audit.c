@@ -76,9 +76,12 @@ static int zt_audit_is_pipe(const char *log)
 
 /*
 ** The lock for records on pipes.  A process-shared pthread mutex (APR's
-** default on Linux) lives in memory the children inherit, so it needs no
-** child_init, and APR makes it robust: a child that dies holding it does
-** not block the others.
+** default on Linux) lives in memory the children inherit, and APR makes
+** it robust: a child that dies holding it does not block the others.
+** Each child still takes its reference (zt_audit_child_init): APR counts
+** them, and without one a graceful restart, which clears the parent's
+** pconf while the old children finish, destroys the mutex under them
+** (their next lock fails with EINVAL and the record is lost).
 */
 static apr_status_t zt_audit_lock_create(apr_pool_t *p, server_rec *s)
 {
@@ -620,6 +623,10 @@ void zt_audit_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *vs;
 
     zt_audit_ids_init();
+    if (zt_audit_pipe_lock) {
+        /* Before the buffers: their cleanups, run first, still lock. */
+        apr_global_mutex_child_init(&zt_audit_pipe_lock, NULL, pchild);
+    }
     for (vs = s; vs; vs = vs->next) {
         zt_srv_conf_t *conf = ap_get_module_config(vs->module_config,
                                                    &zerotrust_module);
@@ -633,6 +640,24 @@ void zt_audit_child_init(apr_pool_t *pchild, server_rec *s)
         }
         else {
             conf->audit_buf = zt_audit_buffer_make(pchild, vs, conf, size);
+        }
+    }
+}
+
+/*
+** child_stopping: the child has been told to stop (a graceful restart,
+** a stop): write what is buffered now, not when its last connection ends.
+** At a restart httpd ends the old piped log programs while the old
+** children finish; the sooner, the more of their records still reach one.
+*/
+void zt_audit_child_stopping(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const zt_srv_conf_t *conf = ap_get_module_config(s->module_config,
+                                                         &zerotrust_module);
+
+        if (conf->audit_buf) {
+            zt_abuf_flush(conf->audit_buf);
         }
     }
 }

@@ -221,3 +221,25 @@ def test_directive_is_checked(servers):
     assert rc != 0 and "ZeroTrustAuditBuffer" in out, out
     off = servers(body("off"), start=False)
     assert off.configtest()[0] == 0
+
+
+def test_pipe_with_buffer_across_a_graceful_restart(servers, keys, tmp_path):
+    # httpd ends the old piped logger at a restart while the old children
+    # finish; a logger that reads to the end gets every record, and the
+    # cross-process lock outlives the old generation's pconf (each child
+    # holds a reference: the lock used to fail with EINVAL here).
+    reader = tmp_path / "slow_reader.py"
+    reader.write_text(SLOW_READER)
+    out = tmp_path / "piped.log"
+    srv = servers(body("64K", log='"||/usr/bin/python3 %s %s"'
+                       % (reader, out)))
+    tok = sign(keys, claims(**TOKEN_CLAIMS))
+    assert not load(srv, tok, 4, 10)
+    srv.graceful()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if out.exists() and out.read_bytes().count(b"\n") >= 40:
+            break
+        time.sleep(0.1)
+    assert sorted(r["path"] for r in records(out)) == sorted(
+        "/orders/%d-%d" % (i, j) for i in range(4) for j in range(10))
