@@ -175,12 +175,26 @@ SLOW_READER = ("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
                + test_audit.SLOW_READER)
 
 
-def test_pipe_with_buffer_keeps_records_whole(servers, keys, tmp_path):
+def piped_server(servers, tmp_path, size):
+    """A server whose audit log is the slow reader, buffered; and the file
+    the reader writes."""
     reader = tmp_path / "slow_reader.py"
     reader.write_text(SLOW_READER)
     out = tmp_path / "piped.log"
-    srv = servers(body("8K", log='"||/usr/bin/python3 %s %s"'
-                       % (reader, out)))
+    return servers(body(size, log='"||/usr/bin/python3 %s %s"'
+                        % (reader, out))), out
+
+
+def wait_lines(path, want, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and path.read_bytes().count(b"\n") >= want:
+            return
+        time.sleep(0.1)
+
+
+def test_pipe_with_buffer_keeps_records_whole(servers, keys, tmp_path):
+    srv, out = piped_server(servers, tmp_path, "8K")
     tok = sign(keys, claims(sub="alice"))
     n_threads, per_thread = 8, 8
 
@@ -194,12 +208,7 @@ def test_pipe_with_buffer_keeps_records_whole(servers, keys, tmp_path):
                     ok=(403, 404))
     stop_gracefully(srv)
     want = n_threads * per_thread
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        data = out.read_bytes() if out.exists() else b""
-        if data.count(b"\n") >= want:
-            break
-        time.sleep(0.1)
+    wait_lines(out, want)
     recs = records(out)
     assert len(recs) == want
     assert sorted(r["path"].split("/")[2] for r in recs) == sorted(
@@ -228,18 +237,10 @@ def test_pipe_with_buffer_across_a_graceful_restart(servers, keys, tmp_path):
     # finish; a logger that reads to the end gets every record, and the
     # cross-process lock outlives the old generation's pconf (each child
     # holds a reference: the lock used to fail with EINVAL here).
-    reader = tmp_path / "slow_reader.py"
-    reader.write_text(SLOW_READER)
-    out = tmp_path / "piped.log"
-    srv = servers(body("64K", log='"||/usr/bin/python3 %s %s"'
-                       % (reader, out)))
+    srv, out = piped_server(servers, tmp_path, "64K")
     tok = sign(keys, claims(**TOKEN_CLAIMS))
     assert not load(srv, tok, 4, 10)
     srv.graceful()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if out.exists() and out.read_bytes().count(b"\n") >= 40:
-            break
-        time.sleep(0.1)
+    wait_lines(out, 40)
     assert sorted(r["path"] for r in records(out)) == sorted(
         "/orders/%d-%d" % (i, j) for i in range(4) for j in range(10))
