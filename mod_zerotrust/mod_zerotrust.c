@@ -35,10 +35,12 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_ssl.h"
 #include "mod_auth.h"
+#include "mpm_common.h"
 
 #include "zt_keys.h"
 
@@ -81,9 +83,21 @@ static int zt_is_ours(const char *name, int headers)
 */
 static void zt_strip_untrusted(request_rec *r, apr_table_t *t, int headers)
 {
-    apr_array_header_t *names = apr_array_make(r->pool, 4, sizeof(char *));
+    const apr_array_header_t *elts = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
+    apr_array_header_t *names;
     int i;
 
+    /* Almost always nothing to strip: then nothing is allocated. */
+    for (i = 0; i < elts->nelts; i++) {
+        if (e[i].key && zt_is_ours(e[i].key, headers)) {
+            break;
+        }
+    }
+    if (i == elts->nelts) {
+        return;
+    }
+    names = apr_array_make(r->pool, 4, sizeof(char *));
     apr_table_do(zt_collect_name, names, t, NULL);
     for (i = 0; i < names->nelts; i++) {
         const char *name = ((const char **)names->elts)[i];
@@ -171,7 +185,8 @@ static void zt_allow(request_rec *r, zt_req_t *rq, const char *reason)
     rq->status = OK;
     rq->stage = ZT_STAGE_POLICY;
     rq->reason = reason;
-    apr_table_set(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
+    /* setn: the value is a literal or in r->pool already. */
+    apr_table_setn(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
     zt_audit_write(r, rq);
 }
 
@@ -681,9 +696,11 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     }
     r->user = apr_pstrdup(r->pool, rq->sub);
     r->ap_auth_type = (char *)ZT_AUTH_TYPE;
-    apr_table_set(r->subprocess_env, "ZT_SUBJECT", rq->sub);
+    /* setn: the claims live as long as r->pool (a cached token's too:
+     * zt_tcache.h), the issuer as long as the configuration. */
+    apr_table_setn(r->subprocess_env, "ZT_SUBJECT", rq->sub);
     if (rq->iss) {
-        apr_table_set(r->subprocess_env, "ZT_ISSUER", rq->iss);
+        apr_table_setn(r->subprocess_env, "ZT_ISSUER", rq->iss);
     }
     zt_identity_set(r, conf, rq->facts.claims);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
@@ -865,6 +882,16 @@ static void zt_child_init_keys(apr_pool_t *pchild, server_rec *s)
     zt_config_child_keys(pchild, s);
 }
 
+static void zt_child_init_audit(apr_pool_t *pchild, server_rec *s)
+{
+    zt_audit_child_init(pchild, s);
+}
+
+static void zt_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    zt_audit_child_stopping(ap_server_conf);
+}
+
 static void zt_register_hooks(apr_pool_t *p)
 {
     /* Our keys are freed by pool cleanups, which apr_terminate() runs from
@@ -879,6 +906,8 @@ static void zt_register_hooks(apr_pool_t *p)
     ap_hook_child_init(zt_child_init_tcache, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_keys, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_bind_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zt_child_init_audit, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(zt_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(zt_note_auth_failure, NULL, NULL,

@@ -71,6 +71,9 @@ typedef struct {
 typedef struct {
     const char *audit_log;          /**< "|program" or an absolute path */
     apr_file_t *audit_fd;           /**< opened in open_logs, or NULL */
+    apr_size_t audit_buffer;        /**< ZeroTrustAuditBuffer bytes, 0: off
+                                         (global: the main server's) */
+    struct zt_abuf_s *audit_buf;    /**< this child's buffer, or NULL */
     unsigned int audit_log_set:1;
 } zt_srv_conf_t;
 
@@ -223,6 +226,11 @@ void zt_body_register_hooks(apr_pool_t *p);
 int zt_audit_open(apr_pool_t *pconf, server_rec *s);
 /** Write the audit record of @a rq (once; later calls do nothing). */
 void zt_audit_write(request_rec *r, zt_req_t *rq);
+/** child_init: this process's buffers (ZeroTrustAuditBuffer), flushed
+ *  when @a pchild is cleared. */
+void zt_audit_child_init(apr_pool_t *pchild, server_rec *s);
+/** child_stopping: write what the buffers hold. */
+void zt_audit_child_stopping(server_rec *s);
 
 /* zt_answer.c: the HTTP answers of SPEC section 6. */
 /**

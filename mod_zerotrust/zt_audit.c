@@ -30,12 +30,21 @@
  *   process-shared pthread mutex: an atomic instruction when free).
  * APR_FOPEN_XTHREAD is not asked for: it only adds a mutex around APR's
  * own buffer, and the file is not buffered.
+ *
+ * With ZeroTrustAuditBuffer each child keeps its records in a buffer of
+ * its own (zt_abuf.h: whole records under a thread mutex) and writes them
+ * as one run, by the same rules: one write(2) to a file, under the global
+ * mutex to a pipe.  Records of different children then land run by run,
+ * not in time order; each stays whole.
  */
 
 #include "mod_zerotrust.h"
 
 #include <string.h>
 
+#include <unistd.h>
+
+#include <apr_base64.h>
 #include <apr_global_mutex.h>
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -46,6 +55,7 @@
 #include "http_log.h"
 #include "http_ssl.h"
 #include "util_time.h"
+#include "zt_abuf.h"
 #include "zt_utf8.h"
 
 
@@ -66,9 +76,12 @@ static int zt_audit_is_pipe(const char *log)
 
 /*
 ** The lock for records on pipes.  A process-shared pthread mutex (APR's
-** default on Linux) lives in memory the children inherit, so it needs no
-** child_init, and APR makes it robust: a child that dies holding it does
-** not block the others.
+** default on Linux) lives in memory the children inherit, and APR makes
+** it robust: a child that dies holding it does not block the others.
+** Each child still takes its reference (zt_audit_child_init): APR counts
+** them, and without one a graceful restart, which clears the parent's
+** pconf while the old children finish, destroys the mutex under them
+** (their next lock fails with EINVAL and the record is lost).
 */
 static apr_status_t zt_audit_lock_create(apr_pool_t *p, server_rec *s)
 {
@@ -354,6 +367,38 @@ static const char *zt_audit_stage(zt_stage_e stage)
     return "config";
 }
 
+/* This child's process id, read once (child_init): httpd's core makes
+ * each log id with a getpid(2), a system call per request.  Nonzero only
+ * when the core is the one module that makes log ids. */
+static apr_uint64_t zt_audit_pid;
+
+static void zt_audit_ids_init(void)
+{
+    apr_array_header_t *hooks = ap_hook_get_generate_log_id();
+
+    zt_audit_pid = hooks && hooks->nelts == 1 ? (apr_uint64_t)getpid() : 0;
+}
+
+/*
+** The id httpd's core would make (request time, process and thread mixed
+** into 64 bits, base64 without the padding): the same 11 characters the
+** error log's %L shows, with the process id read once.
+*/
+static const char *zt_audit_core_id(request_rec *r)
+{
+    apr_uint64_t id = (apr_uint64_t)r->request_time;
+    char *out = apr_palloc(r->pool, apr_base64_encode_len(sizeof(id)));
+
+    id ^= zt_audit_pid << 40;
+    id ^= (zt_audit_pid >> 24) << 56;
+#if APR_HAS_THREADS
+    id ^= (apr_uint64_t)(apr_uintptr_t)r->connection->current_thread << 32;
+#endif
+    apr_base64_encode(out, (const char *)&id, sizeof(id));
+    out[apr_base64_encode_len(sizeof(id)) - 2] = '\0';
+    return out;
+}
+
 static const char *zt_audit_request_id(request_rec *r)
 {
     const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
@@ -365,7 +410,11 @@ static const char *zt_audit_request_id(request_rec *r)
         /* As the error log's %L does: the id then appears in both logs. */
         const char *gen = NULL;
 
-        if (ap_run_generate_log_id(r->connection, r, &gen) == OK && gen) {
+        if (zt_audit_pid) {
+            r->log_id = zt_audit_core_id(r);
+        }
+        else if (ap_run_generate_log_id(r->connection, r, &gen) == OK
+                 && gen) {
             r->log_id = gen;
         }
     }
@@ -477,6 +526,128 @@ static apr_status_t zt_audit_put(apr_file_t *fd, const char *line,
     return rv;
 }
 
+/* Whole records to @a conf's log: to a pipe under the lock, to a file as
+ * they are (O_APPEND). */
+static apr_status_t zt_audit_emit(const zt_srv_conf_t *conf,
+                                  const char *data, apr_size_t len)
+{
+    apr_status_t rv;
+
+    if (zt_audit_is_pipe(conf->audit_log) && zt_audit_pipe_lock) {
+        if ((rv = apr_global_mutex_lock(zt_audit_pipe_lock)) == APR_SUCCESS) {
+            rv = zt_audit_put(conf->audit_fd, data, len);
+            apr_global_mutex_unlock(zt_audit_pipe_lock);
+        }
+        return rv;
+    }
+    return zt_audit_put(conf->audit_fd, data, len);
+}
+
+/* ------------------------------------------------------------------------
+ * ZeroTrustAuditBuffer: records kept per child, written in runs
+ */
+
+/* A buffered record goes out at the first record that finds it this old
+ * (or when the buffer is full, or the child ends). */
+#define ZT_AUDIT_MAX_AGE apr_time_from_sec(1)
+
+/* Where a buffer's runs of records go. */
+typedef struct {
+    server_rec *s;
+    const zt_srv_conf_t *conf;
+} zt_audit_sink_t;
+
+/* The buffer's writer: the records of many requests, so a failure is
+ * logged here, once, against the server (zt_abuf.h drops the run). */
+static apr_status_t zt_audit_sink_write(void *ctx, const char *data,
+                                        apr_size_t len)
+{
+    const zt_audit_sink_t *sink = ctx;
+    apr_status_t rv = zt_audit_emit(sink->conf, data, len);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, sink->s, ZTLOGNO(00063)
+                     "cannot write %" APR_SIZE_T_FMT " bytes of buffered "
+                     "records to ZeroTrustAuditLog %s; they are lost",
+                     len, sink->conf->audit_log);
+    }
+    return rv;
+}
+
+static zt_abuf_t *zt_audit_buffer_make(apr_pool_t *pchild, server_rec *s,
+                                       zt_srv_conf_t *conf, apr_size_t size)
+{
+    zt_audit_sink_t *sink = apr_palloc(pchild, sizeof(*sink));
+    zt_abuf_t *buf;
+    apr_status_t rv;
+
+    sink->s = s;
+    sink->conf = conf;
+    rv = zt_abuf_create(&buf, pchild, size, ZT_AUDIT_MAX_AGE,
+                        zt_audit_sink_write, sink);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, ZTLOGNO(00064)
+                     "ZeroTrustAuditBuffer: this process cannot make its "
+                     "buffer for %s; its records are written one by one",
+                     conf->audit_log);
+        return NULL;
+    }
+    return buf;
+}
+
+/*
+** child_init: one buffer per log and process; a virtual host that shares
+** the main server's descriptor shares its buffer too.  The buffers live in
+** pchild, whose cleanup (the child's exit, after a graceful restart or
+** stop too) writes what they hold.
+*/
+void zt_audit_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    zt_srv_conf_t *main_conf = ap_get_module_config(s->module_config,
+                                                    &zerotrust_module);
+    apr_size_t size = main_conf->audit_buffer;
+    server_rec *vs;
+
+    zt_audit_ids_init();
+    if (zt_audit_pipe_lock) {
+        /* Before the buffers: their cleanups, run first, still lock. */
+        apr_global_mutex_child_init(&zt_audit_pipe_lock, NULL, pchild);
+    }
+    for (vs = s; vs; vs = vs->next) {
+        zt_srv_conf_t *conf = ap_get_module_config(vs->module_config,
+                                                   &zerotrust_module);
+
+        conf->audit_buf = NULL;
+        if (!size || !conf->audit_fd) {
+            continue;
+        }
+        if (vs != s && conf->audit_fd == main_conf->audit_fd) {
+            conf->audit_buf = main_conf->audit_buf;
+        }
+        else {
+            conf->audit_buf = zt_audit_buffer_make(pchild, vs, conf, size);
+        }
+    }
+}
+
+/*
+** child_stopping: the child has been told to stop (a graceful restart,
+** a stop): write what is buffered now, not when its last connection ends.
+** At a restart httpd ends the old piped log programs while the old
+** children finish; the sooner, the more of their records still reach one.
+*/
+void zt_audit_child_stopping(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const zt_srv_conf_t *conf = ap_get_module_config(s->module_config,
+                                                         &zerotrust_module);
+
+        if (conf->audit_buf) {
+            zt_abuf_flush(conf->audit_buf);
+        }
+    }
+}
+
 void zt_audit_write(request_rec *r, zt_req_t *rq)
 {
     const zt_srv_conf_t *sconf = ap_get_module_config(r->server->module_config,
@@ -493,15 +664,12 @@ void zt_audit_write(request_rec *r, zt_req_t *rq)
         return;
     }
     zt_audit_record(&l, r, rq);
-    if (zt_audit_is_pipe(sconf->audit_log) && zt_audit_pipe_lock) {
-        if ((rv = apr_global_mutex_lock(zt_audit_pipe_lock)) == APR_SUCCESS) {
-            rv = zt_audit_put(sconf->audit_fd, l.buf, l.len);
-            apr_global_mutex_unlock(zt_audit_pipe_lock);
-        }
+    if (sconf->audit_buf) {
+        /* A failed write is logged by the buffer's writer (ZT00063). */
+        zt_abuf_put(sconf->audit_buf, l.buf, l.len, apr_time_now());
+        return;
     }
-    else {
-        rv = zt_audit_put(sconf->audit_fd, l.buf, l.len);
-    }
+    rv = zt_audit_emit(sconf, l.buf, l.len);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, ZTLOGNO(00009)
                       "cannot write to ZeroTrustAuditLog %s",

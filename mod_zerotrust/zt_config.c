@@ -26,6 +26,8 @@ APLOG_USE_MODULE(zerotrust);
 
 #define ZT_TOKEN_MAX_MIN   256
 #define ZT_TOKEN_MAX_MAX   (1024 * 1024)
+#define ZT_AUDIT_BUFFER_MIN 256
+#define ZT_AUDIT_BUFFER_MAX (16 * 1024 * 1024)
 
 /*
 ** Tables already opened in this configuration generation, by absolute
@@ -127,7 +129,8 @@ void *zt_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 
     conf->audit_log_set = add->audit_log_set || base->audit_log_set;
     conf->audit_log = add->audit_log_set ? add->audit_log : base->audit_log;
-    /* audit_fd is filled by zt_audit_open, after merging. */
+    /* audit_fd is filled by zt_audit_open, after merging; audit_buffer
+     * is global (the main server's), audit_buf made in child_init. */
     return conf;
 }
 
@@ -548,6 +551,36 @@ static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/*
+** ZeroTrustAuditBuffer size | Off: each child keeps its records in a
+** buffer of that many bytes (zt_audit.c).  Global, as BufferedLogs: the
+** buffers are per process.
+*/
+static const char *zt_set_audit_buffer(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    zt_srv_conf_t *conf = ap_get_module_config(cmd->server->module_config,
+                                               &zerotrust_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t bytes;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "off")) {
+        conf->audit_buffer = 0;
+        return NULL;
+    }
+    if (!zt_parse_bytes(arg, &bytes) || bytes < ZT_AUDIT_BUFFER_MIN
+        || bytes > ZT_AUDIT_BUFFER_MAX) {
+        return apr_psprintf(cmd->pool, "ZeroTrustAuditBuffer: '%s' is not "
+                            "Off or a size between %d and 16M (bytes, or "
+                            "with K or M)", arg, ZT_AUDIT_BUFFER_MIN);
+    }
+    conf->audit_buffer = (apr_size_t)bytes;
+    return NULL;
+}
+
 void zt_config_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
@@ -580,6 +613,9 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE1("ZeroTrustAuditLog", zt_set_audit_log, NULL, RSRC_CONF,
                   "file (relative to ServerRoot) or \"|program\" that "
                   "receives one JSON line per decision"),
+    AP_INIT_TAKE1("ZeroTrustAuditBuffer", zt_set_audit_buffer, NULL,
+                  RSRC_CONF, "Off (default), or bytes of audit records "
+                  "each process keeps before writing them (e.g. 64K)"),
     AP_INIT_TAKE1("ZeroTrustTokenMaxSize", zt_set_token_max, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest bearer token accepted, in bytes (default 8192)"),

@@ -3,9 +3,10 @@
 # not use this file except in compliance with the License.  You may obtain
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 """End-to-end benchmark (issue #7, docs/BENCHMARKS.md "End to end (wrk)"):
-plain Apache, Apache + mod_zerotrust (ES256, RS256, EdDSA; a 10 000-rule
-policy; audit log on), Apache + mod_auth_openidc and Apache + mod_oauth2
-(ES256, RS256), measured with wrk on 127.0.0.1 in one run, each with one
+plain Apache (sent the same request, token included, which it ignores),
+Apache + mod_zerotrust (ES256, RS256, EdDSA; a 10 000-rule policy; audit
+log on; and ES256 with ZeroTrustAuditBuffer), Apache + mod_auth_openidc
+and Apache + mod_oauth2 (ES256, RS256), measured with wrk on 127.0.0.1 in one run, each with one
 token reused and with a distinct token per request.
 
 Every server must first answer 200 to a good token and 401 (or 403 for a
@@ -81,6 +82,11 @@ def make_servers(cfg, work, jwks, jwks_url, policies, role, a):
     zt_algs = ("ES256", "RS256", "EdDSA")
     add("zerotrust", servers.ZEROTRUST.format(
         module=cfg.module, policy=policies["large"], audit=""), zt_algs)
+    # The same with ZeroTrustAuditBuffer (an operator's choice: a crashed
+    # child loses what it holds; docs/DIRECTIVES.md).
+    add("zt-buffered", servers.ZEROTRUST.format(
+        module=cfg.module, policy=policies["large"],
+        audit="ZeroTrustAuditBuffer 64K\n"), ("ES256",))
     if a.variants or only & {"zt-no-audit", "zt-4-rules"}:
         # Where the time goes: without the audit log, and with a policy of
         # the measured service alone (4 rules).
@@ -174,11 +180,29 @@ def run_wrk(url, a, token=None, token_file=None, start=0):
 
 
 class Case:
-    """One row of the table: a server, a token algorithm, a token mode."""
+    """One row of the table: a server, a token algorithm, a token mode.
+    Plain Apache gets the same request as the others (an ES256 token it
+    ignores): the ceiling serves the same bytes.  With alg None it gets no
+    Authorization header at all (--variants), to show what the header
+    costs."""
 
     def __init__(self, srv, alg, mode):
         self.srv, self.alg, self.mode = srv, alg, mode
         self.results = []
+
+    @property
+    def label(self):
+        if self.srv.name != "plain":
+            return self.srv.name
+        return "plain (same request)" if self.alg else "plain (no token)"
+
+    @property
+    def token(self):
+        if self.srv.name != "plain":
+            return "%s %s" % (self.alg, self.mode)
+        if not self.alg:
+            return "none"
+        return "%s %s (ignored)" % (self.alg, self.mode)
 
     def median(self, key):
         return statistics.median(r[key] for r in self.results)
@@ -196,7 +220,9 @@ def measure(cases, a, url_path, token_files, keys, role):
         for c in order:
             url = c.srv.url + url_path
             cpu0 = c.srv.cpu_seconds()
-            if c.mode == "reused":
+            if not c.alg:
+                res = run_wrk(url, a)
+            elif c.mode == "reused":
                 res = run_wrk(url, a, token=reused[c.alg])
             else:
                 start = offsets[c.alg]
@@ -208,9 +234,10 @@ def measure(cases, a, url_path, token_files, keys, role):
                              / max(1, res["requests"]))
             bad = {k: res[k] for k in ("connect", "read", "write", "status",
                                        "timeout") if res[k]}
-            log("  %-14s %-6s %-8s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms"
+            log("  %-20s %-6s %-8s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms"
                 "  server CPU %4.0f us/req%s"
-                % (c.srv.name, c.alg, c.mode, res["rps"], res["p50_us"] / 1e3,
+                % (c.label, c.alg or "-", c.mode, res["rps"],
+                   res["p50_us"] / 1e3,
                    res["p99_us"] / 1e3, res["cpu_us"],
                    ("  ERRORS %s" % bad) if bad else ""))
             if bad.get("status"):
@@ -301,7 +328,8 @@ def profile(srvs, a, url_path, keys, role, work):
 # The table
 
 def report(cases, mem, speed, a, load_before, load_after):
-    plain = {c.mode: c.median("rps") for c in cases if c.srv.name == "plain"}
+    plain = {c.mode: c.median("rps") for c in cases
+             if c.srv.name == "plain" and c.alg}
     log("")
     log("| config | token | req/s | p50 ms | p99 ms | × plain | bound req/s "
         "| × bound | server CPU µs/req |")
@@ -315,11 +343,10 @@ def report(cases, mem, speed, a, load_before, load_after):
                 and c.srv.name != "plain":
             b = 1.0 / (1.0 / base + 1.0 / speed[c.alg])
             bound, bound_ratio = "%.0f" % b, "%.2f" % (rps / b)
-        token = "–" if c.srv.name == "plain" else c.alg
         wrapped = " (tokens reused in a cycle)" \
             if any(r.get("wrapped") for r in c.results) else ""
-        log("| %s | %s %s | %.0f | %.2f | %.2f | %s | %s | %s | %.0f |%s"
-            % (c.srv.name, token, c.mode, rps, c.median("p50_us") / 1e3,
+        log("| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %.0f |%s"
+            % (c.label, c.token, rps, c.median("p50_us") / 1e3,
                c.median("p99_us") / 1e3, ratio, bound, bound_ratio,
                c.median("cpu_us"), wrapped))
     log("")
@@ -327,6 +354,8 @@ def report(cases, mem, speed, a, load_before, load_after):
         + ", ".join("%s %.0f" % (k, v) for k, v in sorted(speed.items())))
     log("bound = 1 / (1/plain(distinct) + 1/openssl verify); rows 'distinct' "
         "send a new token per request (%d minted per algorithm)" % a.tokens)
+    log("plain (same request): plain Apache is sent the same request as "
+        "the ES256 rows, Authorization header included, and ignores it")
     log("server CPU µs/req: user + system time of the server's processes "
         "during the measurement, per request (steadier than req/s on a "
         "busy machine)")
@@ -372,6 +401,10 @@ def goals(cases, plain, speed):
             line.append("%.2f x best peer (goal >= 1)" % (d / best))
         if line:
             log("  %-5s %s" % (alg, "; ".join(line)))
+    r = rps.get(("zt-buffered", "ES256", "reused"))
+    if r and plain.get("reused"):
+        log("  ES256 with ZeroTrustAuditBuffer 64K: reused %.2f x plain "
+            "(goal 0.95)" % (r / plain["reused"]))
 
 
 # ---------------------------------------------------------------------------
@@ -391,16 +424,18 @@ def parse_args():
     ap.add_argument("-s", "--services", type=int, default=2500,
                     help="policy services, 4 rules each (2500: 10 000 rules)")
     ap.add_argument("--only", default="",
-                    help="comma-separated servers: plain, zerotrust, openidc,"
-                         " oauth2-ES256, oauth2-RS256, zt-no-audit, "
-                         "zt-4-rules (all but the last two; --variants)")
+                    help="comma-separated servers: plain, zerotrust, "
+                         "zt-buffered, openidc, oauth2-ES256, oauth2-RS256, "
+                         "zt-no-audit, zt-4-rules (all but the last two; "
+                         "--variants)")
     ap.add_argument("--modes", default="reused,distinct",
                     help="token modes (reused,distinct)")
     ap.add_argument("--speed-seconds", type=int, default=2,
                     help="openssl speed -seconds (2)")
     ap.add_argument("--variants", action="store_true",
                     help="also mod_zerotrust without the audit log, and with "
-                         "a 4-rule policy (where the time goes)")
+                         "a 4-rule policy (where the time goes), and plain "
+                         "Apache without the Authorization header")
     ap.add_argument("--profile", action="store_true",
                     help="instead of the table: perf record each server's "
                          "children during one wrk run of -d seconds with "
@@ -528,6 +563,8 @@ def main():
             for s in srvs:
                 for alg in (s.algs or ("ES256",)):
                     cases.append(Case(s, alg, mode))
+                if s.name == "plain" and a.variants and mode == "reused":
+                    cases.append(Case(s, None, mode))
         measure(cases, a, url_path, token_files, keys, role)
 
         # A server whose state went bad under load (a context or cache
