@@ -141,6 +141,14 @@ def check_refusals(srv, url, keys, role, token_files):
             name = "%s %s" % (alg, case)
             got[name] = http_get(url, tok)
             want[name] = (401, 403) if case == "role missing" else (401,)
+    if srv.name == "zerotrust" or srv.name.startswith("zt-"):
+        # the route's contract is enforced too: a query value of the
+        # wrong type is refused even with a good token
+        bad_query = url.replace("version=2", "version=two")
+        for alg in srv.algs:
+            name = "%s good, bad query" % alg
+            got[name] = http_get(bad_query, keys.valid(alg, role))
+            want[name] = (400,)
     for name, status in got.items():
         if status not in want[name]:
             fail("%s answered %d to '%s' (want %s); error log: %s"
@@ -500,7 +508,8 @@ def main():
         jwks = keys.write(keydir)
         mid = a.services // 2
         role = "%s:read" % gen_policy.service_name(mid)
-        url_path = "/%s/orders/42" % gen_policy.service_name(mid)
+        url_path = ("/%s/orders/42?fields=id,status&version=2"
+                    % gen_policy.service_name(mid))
 
         policies = {}
         for name, count, first in (("large", a.services, 0),

@@ -7,10 +7,11 @@ routes and four rules each (10 000 rules with the default 2 500), all under
 one issuer whose key set is corp.jwks.json beside the policy.
 
 Each service "sNNNN" has GET/POST /sNNNN/orders and GET/DELETE
-/sNNNN/orders/{id}; reading needs the role "sNNNN:read" in the token's
+/sNNNN/orders/{id: int}, the GET with two typed query parameters (the
+benchmark's request, /sNNNN/orders/42?fields=id,status&version=2, is
+checked against them); reading needs the role "sNNNN:read" in the token's
 "roles" array, writing "sNNNN:write", deleting "sNNNN:admin" and the
 subject "sNNNN-owner"; a deny for one client id covers the whole service.
-Typed path and query parameters are not in main's zpc yet (issue #4).
 
     gen_policy.py [-s SERVICES] [-o FILE]     # default: 2500, stdout
 """
@@ -38,9 +39,12 @@ issuer corp "%(issuer)s" {
 
 SERVICE = """\
 route GET    /{s}/orders
-route GET    /{s}/orders/{{id}}
+route GET    /{s}/orders/{{id: int}} {{
+    query fields  string 1..64 /^[a-z]+(,[a-z]+)*$/  optional
+    query version int 1..9                           optional
+}}
 route POST   /{s}/orders
-route DELETE /{s}/orders/{{id}}
+route DELETE /{s}/orders/{{id: int}}
 allow GET /{s}/orders, GET /{s}/orders/{{id}}  when "{s}:read" in token.roles
 allow POST /{s}/orders                        when "{s}:write" in token.roles
 allow DELETE /{s}/orders/{{id}}  when "{s}:admin" in token.roles and token.sub == "{s}-owner"
