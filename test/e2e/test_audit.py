@@ -6,6 +6,7 @@ escaping of hostile paths, claims and certificate subjects; cert_subject
 over real mod_ssl; whole lines from concurrent writers, to a file and to a
 slow pipe with records longer than PIPE_BUF."""
 
+import calendar
 import json
 import os
 import re
@@ -37,6 +38,10 @@ def table_hash(api):
 def check_common(api, rec, method, path):
     assert list(rec) == ORDER, list(rec)
     assert TIME.match(rec["time"]), rec["time"]
+    # the request's own time, in UTC (the record formats it by hand)
+    when = calendar.timegm(time.strptime(rec["time"][:19],
+                                         "%Y-%m-%dT%H:%M:%S"))
+    assert abs(when - time.time()) < 60, rec["time"]
     assert rec["request_id"]
     assert rec["client_ip"] == "127.0.0.1"
     assert rec["method"] == method

@@ -10,14 +10,16 @@ and Apache + mod_oauth2 (ES256, RS256), measured with wrk on 127.0.0.1 in one ru
 token reused and with a distinct token per request.
 
 Every server must first answer 200 to a good token and 401 (or 403 for a
-missing role) to each bad one; the run stops if one does not.  Rounds
-alternate the configurations; the table shows medians.  Run through
+missing role) to each bad one; the run stops if one does not.  Each
+round measures the configurations in a new (seeded) order; the table shows
+medians and each row's range over the rounds.  Run through
 test/bench/e2e/run.sh, which builds the module first."""
 
 import argparse
 import collections
 import json
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -215,15 +217,25 @@ class Case:
     def median(self, key):
         return statistics.median(r[key] for r in self.results)
 
+    def spread(self, key):
+        """min-max of @key over the rounds: a difference smaller than
+        this is noise, not the configuration."""
+        vals = [r[key] for r in self.results]
+        return "%.0f-%.0f" % (min(vals), max(vals))
+
 
 def measure(cases, a, url_path, token_files, keys, role):
     reused = {alg: keys.valid(alg, role) for alg in tokens.ALGS}
     offsets = {alg: 0 for alg in tokens.ALGS}
     n_tokens = a.tokens
+    # A new order each round (seeded: a rerun repeats it): a rotation
+    # kept neighbours together, so ES256 ran first of the three tokens in
+    # two rounds of three, and a drift in the machine's load read as a
+    # difference between algorithms (docs/BENCHMARKS.md).
+    rng = random.Random(a.seed)
     for rnd in range(a.rounds):
-        order = cases[rnd % len(cases):] + cases[:rnd % len(cases)]
-        if rnd % 2:
-            order.reverse()
+        order = list(cases)
+        rng.shuffle(order)
         log("round %d/%d (load %s)" % (rnd + 1, a.rounds, loadavg()))
         for c in order:
             url = c.srv.url + url_path
@@ -340,8 +352,8 @@ def report(cases, mem, speed, a, load_before, load_after):
              if c.srv.name == "plain" and c.alg}
     log("")
     log("| config | token | req/s | p50 ms | p99 ms | × plain | bound req/s "
-        "| × bound | server CPU µs/req |")
-    log("|---|---|--:|--:|--:|--:|--:|--:|--:|")
+        "| × bound | server CPU µs/req | (rounds' range) |")
+    log("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     for c in cases:
         rps = c.median("rps")
         base = plain.get(c.mode)
@@ -353,10 +365,10 @@ def report(cases, mem, speed, a, load_before, load_after):
             bound, bound_ratio = "%.0f" % b, "%.2f" % (rps / b)
         wrapped = " (tokens reused in a cycle)" \
             if any(r.get("wrapped") for r in c.results) else ""
-        log("| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %.0f |%s"
+        log("| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %.0f | %s |%s"
             % (c.label, c.token, rps, c.median("p50_us") / 1e3,
                c.median("p99_us") / 1e3, ratio, bound, bound_ratio,
-               c.median("cpu_us"), wrapped))
+               c.median("cpu_us"), c.spread("cpu_us"), wrapped))
     log("")
     log("openssl speed verify/s (one core): "
         + ", ".join("%s %.0f" % (k, v) for k, v in sorted(speed.items())))
@@ -366,7 +378,8 @@ def report(cases, mem, speed, a, load_before, load_after):
         "the ES256 rows, Authorization header included, and ignores it")
     log("server CPU µs/req: user + system time of the server's processes "
         "during the measurement, per request (steadier than req/s on a "
-        "busy machine)")
+        "busy machine); the range is its lowest and highest round: rows "
+        "whose ranges overlap do not differ beyond the machine's noise")
     goals(cases, plain, speed)
     log("")
     log("| server | children | Rss per child KiB | Pss per child KiB "
@@ -427,6 +440,8 @@ def parse_args():
                     help="wrk connections (32)")
     ap.add_argument("-t", "--threads", type=int, default=2,
                     help="wrk threads (2)")
+    ap.add_argument("--seed", type=int, default=7,
+                    help="seed of the rounds' orders (7)")
     ap.add_argument("-n", "--tokens", type=int, default=100000,
                     help="distinct tokens minted per algorithm (100000)")
     ap.add_argument("-s", "--services", type=int, default=2500,
@@ -494,8 +509,9 @@ def main():
         % (os.cpu_count(), cpu_model(), apache_version(cfg), commit or "?",
            " with uncommitted changes" if dirty else "", load_before))
     log("# module %s" % cfg.module)
-    log("# wrk -t %d -c %d -d %ds, %d rounds; MPM event 2 x 32 threads"
-        % (a.threads, a.connections, a.duration, a.rounds))
+    log("# wrk -t %d -c %d -d %ds, %d rounds in shuffled order (seed %d); "
+        "MPM event 2 x 32 threads"
+        % (a.threads, a.connections, a.duration, a.rounds, a.seed))
 
     work = tempfile.mkdtemp(prefix="zt-bench-e2e-")
     os.chmod(work, 0o755)
