@@ -71,8 +71,8 @@ typedef struct {
  * literal).  Child 0 (never a child) marks an empty slot. */
 typedef struct {
     uint64_t head;
-    uint32_t parent;
-    uint32_t child;
+    uint32_t parent;                /* node offset (ZT_TRIE_REF) */
+    uint32_t child;                 /* node offset */
 } zt_trie_slot_t;
 _Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
 
@@ -82,7 +82,7 @@ _Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
  * so a probe reads one line. */
 typedef struct {
     uint64_t head, tail;
-    uint32_t parent, child;
+    uint32_t parent, child;         /* node offsets (ZT_TRIE_REF) */
     uint32_t len;
     uint32_t str;                   /* the literal: offset in the pool */
 } zt_trie_lslot_t;
@@ -99,7 +99,11 @@ typedef struct {
  * path, made one after another, share lines; what only the last node of
  * a match needs, its routes, is apart.  Node 0 is a sentinel with no
  * methods, so "no child" (0) fails the walk's one test of a child, that
- * it has routes of the request's method; node 1 is the root ("/"). */
+ * it has routes of the request's method; node 1 is the root ("/").
+ *
+ * While the trie is built, nodes are named by index; once it is built,
+ * by their byte offset in the array (index * 16, ZT_TRIE_REF), which a
+ * step adds to the array's address without a shift. */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
     uint16_t lits;                  /* literal children (saturating) */
@@ -108,7 +112,16 @@ typedef struct {
 } zt_trie_node_t;
 
 #define ZT_TRIE_ROOT 1
+#define ZT_TRIE_REF(i) ((uint32_t)(i) * (uint32_t)sizeof(zt_trie_node_t))
+#define ZT_TRIE_MAX_NODES (UINT32_MAX / sizeof(zt_trie_node_t))
 _Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
+
+/* The node at byte offset @a ref of @a nodes. */
+static inline const zt_trie_node_t *zt_trie_at(const zt_trie_node_t *nodes,
+                                               uint32_t ref)
+{
+    return (const zt_trie_node_t *)(const void *)((const char *)nodes + ref);
+}
 
 /* The routes of a node where a route ends. */
 typedef struct {
@@ -356,25 +369,25 @@ static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
 
         if (e->len <= 8) {
             zt_trie_slot_t *slots = tr->lits.slots;
-            uint32_t k = zt_lit_slot(&tr->lits, head, e->parent);
+            uint32_t k = zt_lit_slot(&tr->lits, head, ZT_TRIE_REF(e->parent));
             while (slots[k].child != 0) {
                 k = (k + 1) & tr->lits.mask;
             }
             slots[k].head = head;
-            slots[k].parent = e->parent;
-            slots[k].child = e->child;
+            slots[k].parent = ZT_TRIE_REF(e->parent);
+            slots[k].child = ZT_TRIE_REF(e->child);
         }
         else {
             zt_trie_lslot_t *slots = tr->longs.slots;
             uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, e->text, e->len),
-                                     e->parent);
+                                     ZT_TRIE_REF(e->parent));
             while (slots[k].child != 0) {
                 k = (k + 1) & tr->longs.mask;
             }
             slots[k].head = head;
             slots[k].tail = zt_load8(e->text + e->len - 8);
-            slots[k].parent = e->parent;
-            slots[k].child = e->child;
+            slots[k].parent = ZT_TRIE_REF(e->parent);
+            slots[k].child = ZT_TRIE_REF(e->child);
             slots[k].len = e->len;
             slots[k].str = (uint32_t)(e->text - tr->strs);
         }
@@ -396,7 +409,7 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
      * Built in malloc'd space (a large block is mapped lazily, so only
      * what is used costs memory), then copied to the pool at its size:
      * routes that share prefixes share nodes. */
-    if (cap >= ZT_NONE) {       /* node indexes are u32 */
+    if (cap >= ZT_TRIE_MAX_NODES) {     /* node offsets are u32 */
         *err = apr_psprintf(pool, "%s: too many route segments (%u)",
                             t->name, t->nsegs);
         return APR_EINVAL;
@@ -432,6 +445,10 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     if (rv == APR_SUCCESS) {
         tr->nodes = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_node_t));
         memcpy(tr->nodes, nodes, tr->nnodes * sizeof(zt_trie_node_t));
+        for (uint32_t i = 0; i < tr->nnodes; i++) {
+            tr->nodes[i].capture = ZT_TRIE_REF(tr->nodes[i].capture);
+            tr->nodes[i].star = ZT_TRIE_REF(tr->nodes[i].star);
+        }
         tr->ends = zt_palloc_large(pool, ((size_t)tr->nends + 1) * sizeof(zt_trie_ends_t));
         memcpy(tr->ends, ends, tr->nends * sizeof(zt_trie_ends_t));
         zt_trie_index(tr, edges, b.nedges, pool);
@@ -742,15 +759,15 @@ static inline __attribute__((always_inline))
 uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
 {
-    const zt_trie_node_t *nodes = w->tr->nodes, *nd = &nodes[ni];
+    const zt_trie_node_t *nodes = w->tr->nodes, *nd = zt_trie_at(nodes, ni);
     uint32_t c;
 
     if (nd->lits != 0
-        && (nodes[c = zt_trie_find(w, ni, s, n, cs)].methods & w->want) != 0) {
+        && (zt_trie_at(nodes, c = zt_trie_find(w, ni, s, n, cs))->methods & w->want) != 0) {
         return c;
     }
-    if ((nodes[c = nd->capture].methods & w->want) != 0
-        || (nodes[c = nd->star].methods & w->want) != 0) {
+    if ((zt_trie_at(nodes, c = nd->capture)->methods & w->want) != 0
+        || (zt_trie_at(nodes, c = nd->star)->methods & w->want) != 0) {
         return c;
     }
     return 0;
@@ -761,9 +778,9 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 static uint32_t zt_trie_descend(const zt_walk_t *w)
 {
     const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
-    uint32_t ni = ZT_TRIE_ROOT;
+    uint32_t ni = ZT_TRIE_REF(ZT_TRIE_ROOT);
 
-    if ((w->tr->nodes[ni].methods & w->want) == 0) {
+    if ((zt_trie_at(w->tr->nodes, ni)->methods & w->want) == 0) {
         return 0;
     }
     for (; sg < end && ni != 0; sg++) {
@@ -776,7 +793,7 @@ static uint32_t zt_trie_descend(const zt_walk_t *w)
  * Recursion depth is at most ZT_MAX_SEGMENTS + 1. */
 static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
 {
-    const zt_trie_node_t *n = &w->tr->nodes[ni];
+    const zt_trie_node_t *n = zt_trie_at(w->tr->nodes, ni);
     const zt_span_t *sg = &w->m->seg[i];
     uint32_t r, bit = w->bit;
 
@@ -847,7 +864,8 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0 ? ZT_TRIE_ROOT : 0;
+    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0
+         ? ZT_TRIE_REF(ZT_TRIE_ROOT) : 0;
     if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
@@ -859,10 +877,10 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
         ni = zt_trie_descend(&w);
     }
     if (ni != 0) {
-        m->route = zt_trie_route(w.tr, &w.tr->nodes[ni], w.bit, 0);
+        m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
     }
     if (m->route == ZT_NONE) {
-        m->route = zt_trie_walk(&w, ZT_TRIE_ROOT, 0);
+        m->route = zt_trie_walk(&w, ZT_TRIE_REF(ZT_TRIE_ROOT), 0);
     }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }
