@@ -66,11 +66,12 @@ typedef struct {
 } zt_trie_edge_t;
 
 /* A slot of the hash table of literal edges of at most 8 bytes, four to a
- * cache line: the key is the parent node and the literal, zero-padded to
- * a word (no literal and no segment holds a NUL, so the word is the
- * literal).  Child 0 (never a child) marks an empty slot. */
+ * cache line: the key is the parent node and the literal as a word, its
+ * bytes on top and zeros below (zt_lit_key; no literal and no segment
+ * holds a NUL, so the word is the literal, length and all).  Child 0
+ * (never a child) marks an empty slot. */
 typedef struct {
-    uint64_t head;
+    uint64_t head;                  /* zt_lit_key of the literal */
     uint32_t parent;                /* node offset (ZT_TRIE_REF) */
     uint32_t child;                 /* node offset */
 } zt_trie_slot_t;
@@ -192,6 +193,14 @@ static uint64_t zt_lit_head(const char *s, uint32_t len)
         w |= (uint64_t)(unsigned char)s[k] << (8 * k);
     }
     return w;
+}
+
+/* The key of a word @a x holding @a n <= 8 bytes of a literal from its
+ * low byte up: they are shifted to the top, which drops the bytes past
+ * them (so a segment's key is one load and one shift). */
+static inline uint64_t zt_lit_key(uint64_t x, uint32_t n)
+{
+    return x << ((0u - 8 * n) & 63);
 }
 
 /* ------------------------------------------------------------------ */
@@ -369,11 +378,12 @@ static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
 
         if (e->len <= 8) {
             zt_trie_slot_t *slots = tr->lits.slots;
-            uint32_t k = zt_lit_slot(&tr->lits, head, ZT_TRIE_REF(e->parent));
+            uint64_t key = zt_lit_key(head, e->len);
+            uint32_t k = zt_lit_slot(&tr->lits, key, ZT_TRIE_REF(e->parent));
             while (slots[k].child != 0) {
                 k = (k + 1) & tr->lits.mask;
             }
-            slots[k].head = head;
+            slots[k].head = key;
             slots[k].parent = ZT_TRIE_REF(e->parent);
             slots[k].child = ZT_TRIE_REF(e->child);
         }
@@ -671,19 +681,12 @@ static inline uint64_t zt_seg_head(const zt_walk_t *w, const char *s, uint32_t n
 }
 
 /* zt_seg_head; from @a cs, the segment in the copy of a short path, when
- * there is one, with one load and one mask. */
+ * there is one, with one load (its bytes past min(@a n, 8) are left for
+ * the caller to drop, or are the segment's own when @a n > 8). */
 static inline __attribute__((always_inline))
 uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char *cs)
 {
-    static const uint64_t keep[9] = {
-        0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64_C(0xffffffffff),
-        UINT64_C(0xffffffffffff), UINT64_C(0xffffffffffffff), UINT64_MAX
-    };
-
-    if (cs != NULL) {
-        return zt_load8(cs) & keep[n < 8 ? n : 8];
-    }
-    return zt_seg_head(w, s, n);
+    return cs != NULL ? zt_load8(cs) : zt_seg_head(w, s, n);
 }
 
 /* The search for (@a head, @a parent) from slot @a k on: the child, or
@@ -731,7 +734,7 @@ uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
 /* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
  * A segment is keyed only here: captures never are.  A literal of at
  * most 8 bytes in the slot it hashes to, the usual case, is one compare
- * of its word and one of its parent. */
+ * of its key and one of its parent. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
@@ -744,6 +747,7 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     if (n > 8) {
         return zt_trie_find_long(tr, ni, s, n, head);
     }
+    head = zt_lit_key(head, n);
     k = zt_lit_slot(&tr->lits, head, ni);
     e = &((const zt_trie_slot_t *)tr->lits.slots)[k];
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
