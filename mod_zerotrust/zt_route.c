@@ -534,6 +534,20 @@ static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 }
 #endif
 
+/* One step of zt_route_split: the bytes at @a at of @a path scanned into
+ * *@a S and *@a D and copied to @a buf; not 0 when one is refused. */
+static inline __attribute__((always_inline))
+uint32_t zt_scan_copy(const char *path, char *buf, size_t at, uint64_t *S,
+                      uint64_t *D)
+{
+    uint32_t slash, dot, bad = zt_scan(path + at, &slash, &dot);
+
+    memcpy(buf + at, path + at, ZT_SCAN);
+    *S |= (uint64_t)slash << at;
+    *D |= (uint64_t)dot << at;
+    return bad;
+}
+
 /* Append segment [@a s, @a s + @a n) to m->seg[*nseg]; 0 when it is
  * empty ("//", a trailing '/'), "." or "..", or one too many. */
 static inline int zt_seg_add(zt_match_t *m, uint32_t *nseg, const char *s,
@@ -636,14 +650,11 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
         D = dot;
     }
     else {
-        for (size_t o = 0; o < len; o += ZT_SCAN) {
-            uint32_t slash, dot;
-            size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
-            bad |= zt_scan(path + at, &slash, &dot);
-            memcpy(buf + at, path + at, ZT_SCAN);
-            S |= (uint64_t)slash << at;
-            D |= (uint64_t)dot << at;
+        size_t o = 0;
+        for (; o + ZT_SCAN < len; o += ZT_SCAN) {
+            bad |= zt_scan_copy(path, buf, o, &S, &D);
         }
+        bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
         memset(buf + len, 0, 16);
     }
     SE = S | (UINT64_C(1) << len);
