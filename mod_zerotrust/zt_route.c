@@ -619,7 +619,7 @@ static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
                           uint32_t *ni)
 {
-    uint64_t S = 0, D = 0, SE;
+    uint64_t S = 0, D = 0, SE, T;
     uint32_t bad = 0;
     char *buf = w->buf;
     zt_span_t *sg = m->seg;
@@ -658,8 +658,8 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
         memset(buf + len, 0, 16);
     }
     SE = S | (UINT64_C(1) << len);
-    if (bad != 0
-        || (S & ((SE >> 1) | ((D >> 1) & ((SE >> 2) | ((D >> 2) & (SE >> 3)))))) != 0) {
+    T = SE >> 1;                    /* bit i: byte i + 1 is '/' or the end */
+    if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
         return 0;
     }
     w->copy = buf;
