@@ -161,12 +161,14 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
 
 /* The slot of @a h where the search for (@a x, @a parent) starts, @a x
  * the head (a long literal's further words folded in by zt_lit_fold):
- * multiplicative hashing of the head with the parent in its high half,
- * the product's top bits (which every bit of the factor moves). */
+ * multiplicative hashing of the head plus the parent's offset, the
+ * product's top bits (which every bit of the factor moves).  A short
+ * literal's key has its bytes on top, so the parent mostly lands in
+ * zeros; a sum that collides costs a probe, never a wrong match. */
 static inline uint32_t zt_lit_slot(const zt_trie_hash_t *h, uint64_t x,
                                    uint32_t parent)
 {
-    x ^= (uint64_t)parent << 32;
+    x += parent;
     return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> h->shift);
 }
 
