@@ -723,7 +723,7 @@ uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
 
 /* The child of node @a parent by segment (@a s, @a n > 8 bytes, the
  * first 8 @a head), or 0. */
-static __attribute__((noinline))
+static inline __attribute__((always_inline))
 uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
                            const char *s, uint32_t n, uint64_t head)
 {
@@ -744,6 +744,27 @@ uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
     }
 }
 
+/* zt_trie_find_long for @a n > 16: the only one that calls (memcmp). */
+static __attribute__((noinline))
+uint32_t zt_trie_find_longer(const struct zt_trie_s *tr, uint32_t parent,
+                             const char *s, uint32_t n, uint64_t head)
+{
+    return zt_trie_find_long(tr, parent, s, n, head);
+}
+
+/* zt_trie_find_long; apart from zt_trie_find's caller, whose loop keeps
+ * its registers, and from zt_trie_find_longer, so that the usual literal
+ * of at most 16 bytes saves no register and folds one word. */
+static __attribute__((noinline))
+uint32_t zt_trie_find_lit(const struct zt_trie_s *tr, uint32_t parent,
+                          const char *s, uint32_t n, uint64_t head)
+{
+    if (n > 16) {
+        return zt_trie_find_longer(tr, parent, s, n, head);
+    }
+    return zt_trie_find_long(tr, parent, s, n, head);
+}
+
 /* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
  * A segment is keyed only here: captures never are.  A literal of at
  * most 8 bytes in the slot it hashes to, the usual case, is one compare
@@ -758,7 +779,7 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     uint32_t k;
 
     if (n > 8) {
-        return zt_trie_find_long(tr, ni, s, n, head);
+        return zt_trie_find_lit(tr, ni, s, n, head);
     }
     head = zt_lit_key(head, n);
     k = zt_lit_slot(&tr->lits, head, ni);
