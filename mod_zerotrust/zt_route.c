@@ -66,13 +66,14 @@ typedef struct {
 } zt_trie_edge_t;
 
 /* A slot of the hash table of literal edges of at most 8 bytes, four to a
- * cache line: the key is the parent node and the literal, zero-padded to
- * a word (no literal and no segment holds a NUL, so the word is the
- * literal).  Child 0 (never a child) marks an empty slot. */
+ * cache line: the key is the parent node and the literal as a word, its
+ * bytes on top and zeros below (zt_lit_key; no literal and no segment
+ * holds a NUL, so the word is the literal, length and all).  Child 0
+ * (never a child) marks an empty slot. */
 typedef struct {
-    uint64_t head;
-    uint32_t parent;
-    uint32_t child;
+    uint64_t head;                  /* zt_lit_key of the literal */
+    uint32_t parent;                /* node offset (ZT_TRIE_REF) */
+    uint32_t child;                 /* node offset */
 } zt_trie_slot_t;
 _Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
 
@@ -82,7 +83,7 @@ _Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
  * so a probe reads one line. */
 typedef struct {
     uint64_t head, tail;
-    uint32_t parent, child;
+    uint32_t parent, child;         /* node offsets (ZT_TRIE_REF) */
     uint32_t len;
     uint32_t str;                   /* the literal: offset in the pool */
 } zt_trie_lslot_t;
@@ -99,7 +100,11 @@ typedef struct {
  * path, made one after another, share lines; what only the last node of
  * a match needs, its routes, is apart.  Node 0 is a sentinel with no
  * methods, so "no child" (0) fails the walk's one test of a child, that
- * it has routes of the request's method; node 1 is the root ("/"). */
+ * it has routes of the request's method; node 1 is the root ("/").
+ *
+ * While the trie is built, nodes are named by index; once it is built,
+ * by their byte offset in the array (index * 16, ZT_TRIE_REF), which a
+ * step adds to the array's address without a shift. */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
     uint16_t lits;                  /* literal children (saturating) */
@@ -108,7 +113,16 @@ typedef struct {
 } zt_trie_node_t;
 
 #define ZT_TRIE_ROOT 1
+#define ZT_TRIE_REF(i) ((uint32_t)(i) * (uint32_t)sizeof(zt_trie_node_t))
+#define ZT_TRIE_MAX_NODES (UINT32_MAX / sizeof(zt_trie_node_t))
 _Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
+
+/* The node at byte offset @a ref of @a nodes. */
+static inline const zt_trie_node_t *zt_trie_at(const zt_trie_node_t *nodes,
+                                               uint32_t ref)
+{
+    return (const zt_trie_node_t *)(const void *)((const char *)nodes + ref);
+}
 
 /* The routes of a node where a route ends. */
 typedef struct {
@@ -147,12 +161,14 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
 
 /* The slot of @a h where the search for (@a x, @a parent) starts, @a x
  * the head (a long literal's further words folded in by zt_lit_fold):
- * multiplicative hashing of the head with the parent in its high half,
- * the product's top bits (which every bit of the factor moves). */
+ * multiplicative hashing of the head plus the parent's offset, the
+ * product's top bits (which every bit of the factor moves).  A short
+ * literal's key has its bytes on top, so the parent mostly lands in
+ * zeros; a sum that collides costs a probe, never a wrong match. */
 static inline uint32_t zt_lit_slot(const zt_trie_hash_t *h, uint64_t x,
                                    uint32_t parent)
 {
-    x ^= (uint64_t)parent << 32;
+    x += parent;
     return (uint32_t)((x * UINT64_C(0xff51afd7ed558ccd)) >> h->shift);
 }
 
@@ -179,6 +195,14 @@ static uint64_t zt_lit_head(const char *s, uint32_t len)
         w |= (uint64_t)(unsigned char)s[k] << (8 * k);
     }
     return w;
+}
+
+/* The key of a word @a x holding @a n <= 8 bytes of a literal from its
+ * low byte up: they are shifted to the top, which drops the bytes past
+ * them (so a segment's key is one load and one shift). */
+static inline uint64_t zt_lit_key(uint64_t x, uint32_t n)
+{
+    return x << ((0u - 8 * n) & 63);
 }
 
 /* ------------------------------------------------------------------ */
@@ -356,25 +380,26 @@ static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
 
         if (e->len <= 8) {
             zt_trie_slot_t *slots = tr->lits.slots;
-            uint32_t k = zt_lit_slot(&tr->lits, head, e->parent);
+            uint64_t key = zt_lit_key(head, e->len);
+            uint32_t k = zt_lit_slot(&tr->lits, key, ZT_TRIE_REF(e->parent));
             while (slots[k].child != 0) {
                 k = (k + 1) & tr->lits.mask;
             }
-            slots[k].head = head;
-            slots[k].parent = e->parent;
-            slots[k].child = e->child;
+            slots[k].head = key;
+            slots[k].parent = ZT_TRIE_REF(e->parent);
+            slots[k].child = ZT_TRIE_REF(e->child);
         }
         else {
             zt_trie_lslot_t *slots = tr->longs.slots;
             uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, e->text, e->len),
-                                     e->parent);
+                                     ZT_TRIE_REF(e->parent));
             while (slots[k].child != 0) {
                 k = (k + 1) & tr->longs.mask;
             }
             slots[k].head = head;
             slots[k].tail = zt_load8(e->text + e->len - 8);
-            slots[k].parent = e->parent;
-            slots[k].child = e->child;
+            slots[k].parent = ZT_TRIE_REF(e->parent);
+            slots[k].child = ZT_TRIE_REF(e->child);
             slots[k].len = e->len;
             slots[k].str = (uint32_t)(e->text - tr->strs);
         }
@@ -396,7 +421,7 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
      * Built in malloc'd space (a large block is mapped lazily, so only
      * what is used costs memory), then copied to the pool at its size:
      * routes that share prefixes share nodes. */
-    if (cap >= ZT_NONE) {       /* node indexes are u32 */
+    if (cap >= ZT_TRIE_MAX_NODES) {     /* node offsets are u32 */
         *err = apr_psprintf(pool, "%s: too many route segments (%u)",
                             t->name, t->nsegs);
         return APR_EINVAL;
@@ -432,6 +457,10 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     if (rv == APR_SUCCESS) {
         tr->nodes = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_node_t));
         memcpy(tr->nodes, nodes, tr->nnodes * sizeof(zt_trie_node_t));
+        for (uint32_t i = 0; i < tr->nnodes; i++) {
+            tr->nodes[i].capture = ZT_TRIE_REF(tr->nodes[i].capture);
+            tr->nodes[i].star = ZT_TRIE_REF(tr->nodes[i].star);
+        }
         tr->ends = zt_palloc_large(pool, ((size_t)tr->nends + 1) * sizeof(zt_trie_ends_t));
         memcpy(tr->ends, ends, tr->nends * sizeof(zt_trie_ends_t));
         zt_trie_index(tr, edges, b.nedges, pool);
@@ -507,6 +536,20 @@ static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 }
 #endif
 
+/* One step of zt_route_split: the bytes at @a at of @a path scanned into
+ * *@a S and *@a D and copied to @a buf; not 0 when one is refused. */
+static inline __attribute__((always_inline))
+uint32_t zt_scan_copy(const char *path, char *buf, size_t at, uint64_t *S,
+                      uint64_t *D)
+{
+    uint32_t slash, dot, bad = zt_scan(path + at, &slash, &dot);
+
+    memcpy(buf + at, path + at, ZT_SCAN);
+    *S |= (uint64_t)slash << at;
+    *D |= (uint64_t)dot << at;
+    return bad;
+}
+
 /* Append segment [@a s, @a s + @a n) to m->seg[*nseg]; 0 when it is
  * empty ("//", a trailing '/'), "." or "..", or one too many. */
 static inline int zt_seg_add(zt_match_t *m, uint32_t *nseg, const char *s,
@@ -578,7 +621,7 @@ static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
                           uint32_t *ni)
 {
-    uint64_t S = 0, D = 0, SE;
+    uint64_t S = 0, D = 0, SE, T;
     uint32_t bad = 0;
     char *buf = w->buf;
     zt_span_t *sg = m->seg;
@@ -609,19 +652,16 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
         D = dot;
     }
     else {
-        for (size_t o = 0; o < len; o += ZT_SCAN) {
-            uint32_t slash, dot;
-            size_t at = o + ZT_SCAN <= len ? o : len - ZT_SCAN;
-            bad |= zt_scan(path + at, &slash, &dot);
-            memcpy(buf + at, path + at, ZT_SCAN);
-            S |= (uint64_t)slash << at;
-            D |= (uint64_t)dot << at;
+        size_t o = 0;
+        for (; o + ZT_SCAN < len; o += ZT_SCAN) {
+            bad |= zt_scan_copy(path, buf, o, &S, &D);
         }
+        bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
         memset(buf + len, 0, 16);
     }
     SE = S | (UINT64_C(1) << len);
-    if (bad != 0
-        || (S & ((SE >> 1) | ((D >> 1) & ((SE >> 2) | ((D >> 2) & (SE >> 3)))))) != 0) {
+    T = SE >> 1;                    /* bit i: byte i + 1 is '/' or the end */
+    if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
         return 0;
     }
     w->copy = buf;
@@ -654,19 +694,12 @@ static inline uint64_t zt_seg_head(const zt_walk_t *w, const char *s, uint32_t n
 }
 
 /* zt_seg_head; from @a cs, the segment in the copy of a short path, when
- * there is one, with one load and one mask. */
+ * there is one, with one load (its bytes past min(@a n, 8) are left for
+ * the caller to drop, or are the segment's own when @a n > 8). */
 static inline __attribute__((always_inline))
 uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char *cs)
 {
-    static const uint64_t keep[9] = {
-        0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64_C(0xffffffffff),
-        UINT64_C(0xffffffffffff), UINT64_C(0xffffffffffffff), UINT64_MAX
-    };
-
-    if (cs != NULL) {
-        return zt_load8(cs) & keep[n < 8 ? n : 8];
-    }
-    return zt_seg_head(w, s, n);
+    return cs != NULL ? zt_load8(cs) : zt_seg_head(w, s, n);
 }
 
 /* The search for (@a head, @a parent) from slot @a k on: the child, or
@@ -690,7 +723,7 @@ uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
 
 /* The child of node @a parent by segment (@a s, @a n > 8 bytes, the
  * first 8 @a head), or 0. */
-static __attribute__((noinline))
+static inline __attribute__((always_inline))
 uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
                            const char *s, uint32_t n, uint64_t head)
 {
@@ -711,10 +744,31 @@ uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
     }
 }
 
+/* zt_trie_find_long for @a n > 16: the only one that calls (memcmp). */
+static __attribute__((noinline))
+uint32_t zt_trie_find_longer(const struct zt_trie_s *tr, uint32_t parent,
+                             const char *s, uint32_t n, uint64_t head)
+{
+    return zt_trie_find_long(tr, parent, s, n, head);
+}
+
+/* zt_trie_find_long; apart from zt_trie_find's caller, whose loop keeps
+ * its registers, and from zt_trie_find_longer, so that the usual literal
+ * of at most 16 bytes saves no register and folds one word. */
+static __attribute__((noinline))
+uint32_t zt_trie_find_lit(const struct zt_trie_s *tr, uint32_t parent,
+                          const char *s, uint32_t n, uint64_t head)
+{
+    if (n > 16) {
+        return zt_trie_find_longer(tr, parent, s, n, head);
+    }
+    return zt_trie_find_long(tr, parent, s, n, head);
+}
+
 /* The literal child of node @a ni equal to segment (@a s, @a n), or 0.
  * A segment is keyed only here: captures never are.  A literal of at
  * most 8 bytes in the slot it hashes to, the usual case, is one compare
- * of its word and one of its parent. */
+ * of its key and one of its parent. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
@@ -725,8 +779,9 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     uint32_t k;
 
     if (n > 8) {
-        return zt_trie_find_long(tr, ni, s, n, head);
+        return zt_trie_find_lit(tr, ni, s, n, head);
     }
+    head = zt_lit_key(head, n);
     k = zt_lit_slot(&tr->lits, head, ni);
     e = &((const zt_trie_slot_t *)tr->lits.slots)[k];
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
@@ -742,15 +797,15 @@ static inline __attribute__((always_inline))
 uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
 {
-    const zt_trie_node_t *nodes = w->tr->nodes, *nd = &nodes[ni];
+    const zt_trie_node_t *nodes = w->tr->nodes, *nd = zt_trie_at(nodes, ni);
     uint32_t c;
 
     if (nd->lits != 0
-        && (nodes[c = zt_trie_find(w, ni, s, n, cs)].methods & w->want) != 0) {
+        && (zt_trie_at(nodes, c = zt_trie_find(w, ni, s, n, cs))->methods & w->want) != 0) {
         return c;
     }
-    if ((nodes[c = nd->capture].methods & w->want) != 0
-        || (nodes[c = nd->star].methods & w->want) != 0) {
+    if ((zt_trie_at(nodes, c = nd->capture)->methods & w->want) != 0
+        || (zt_trie_at(nodes, c = nd->star)->methods & w->want) != 0) {
         return c;
     }
     return 0;
@@ -761,9 +816,9 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 static uint32_t zt_trie_descend(const zt_walk_t *w)
 {
     const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
-    uint32_t ni = ZT_TRIE_ROOT;
+    uint32_t ni = ZT_TRIE_REF(ZT_TRIE_ROOT);
 
-    if ((w->tr->nodes[ni].methods & w->want) == 0) {
+    if ((zt_trie_at(w->tr->nodes, ni)->methods & w->want) == 0) {
         return 0;
     }
     for (; sg < end && ni != 0; sg++) {
@@ -776,7 +831,7 @@ static uint32_t zt_trie_descend(const zt_walk_t *w)
  * Recursion depth is at most ZT_MAX_SEGMENTS + 1. */
 static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
 {
-    const zt_trie_node_t *n = &w->tr->nodes[ni];
+    const zt_trie_node_t *n = zt_trie_at(w->tr->nodes, ni);
     const zt_span_t *sg = &w->m->seg[i];
     uint32_t r, bit = w->bit;
 
@@ -847,7 +902,8 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0 ? ZT_TRIE_ROOT : 0;
+    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0
+         ? ZT_TRIE_REF(ZT_TRIE_ROOT) : 0;
     if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
@@ -859,10 +915,10 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
         ni = zt_trie_descend(&w);
     }
     if (ni != 0) {
-        m->route = zt_trie_route(w.tr, &w.tr->nodes[ni], w.bit, 0);
+        m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
     }
     if (m->route == ZT_NONE) {
-        m->route = zt_trie_walk(&w, ZT_TRIE_ROOT, 0);
+        m->route = zt_trie_walk(&w, ZT_TRIE_REF(ZT_TRIE_ROOT), 0);
     }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }

@@ -510,6 +510,31 @@ static uint32_t route_of_exact(const zt_table_t *t, const char *method,
                       (method), (path), (int)got_, (int)(want));              \
     } while (0)
 
+/* The literal hash starts at key + parent offset, so two literals whose
+ * keys differ by their parents' offsets share a first slot: here
+ * "abbbbbbb" under /a (node 2, offset 32) and "Abbbbbbb" under /b (node
+ * 4, offset 64), 'a' - 'A' being 64 - 32.  The parent in the slot keeps
+ * them apart, and neither is found under the other's parent. */
+START_TEST(hash_start_shared_across_parents)
+{
+    static const struct { const char *path; uint32_t route; } want[] = {
+        { "/a/abbbbbbb", 0 }, { "/b/Abbbbbbb", 1 }, { "/a/a", 2 }, { "/b/b", 3 },
+        { "/a/Abbbbbbb", NO_ROUTE }, { "/b/abbbbbbb", NO_ROUTE },
+    };
+    zpc_ir_t *ir = zb_new(pool, "collide", "r.ztp");
+    zt_table_t *t;
+
+    route(ir, ZT_M_GET, "/a/abbbbbbb");         /* 0 */
+    route(ir, ZT_M_GET, "/b/Abbbbbbb");         /* 1 */
+    route(ir, ZT_M_GET, "/a/a");                /* 2: a second literal under each */
+    route(ir, ZT_M_GET, "/b/b");                /* 3 */
+    t = build(ir);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        ck_route_exact(t, "GET", want[i].path, want[i].route);
+    }
+}
+END_TEST
+
 /* Literals of every length around the 8 bytes a slot holds and the 16
  * the long compare reads as two words, under one node and in paths
  * short (copied by the split) and long (64 bytes or more, read in place,
@@ -857,6 +882,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, globstar_captures);
     tcase_add_test(tc, wide_fanout);
     tcase_add_test(tc, literal_lengths);
+    tcase_add_test(tc, hash_start_shared_across_parents);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("build");
