@@ -206,8 +206,12 @@ static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
         zpc_diag_error(c->d, &item->a_loc, "unknown body type '%s' (write "
                        "json, xml, none, or a media type in quotes)", item->a);
     }
-    else if (k == 2) {
-        return;                 /* body none: no Content-Type, no bytes */
+    else if (k == 2) {          /* body none: no Content-Type, no bytes */
+        if (item->b != NULL) {
+            zpc_diag_error(c->d, &item->b_loc, "body none takes no text "
+                           "(write body json '...' or a media type in quotes)");
+        }
+        return;
     }
     else {
         it->body_type = types[k];
