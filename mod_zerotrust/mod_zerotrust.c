@@ -882,11 +882,6 @@ static void zt_child_init_keys(apr_pool_t *pchild, server_rec *s)
     zt_config_child_keys(pchild, s);
 }
 
-static void zt_child_init_audit(apr_pool_t *pchild, server_rec *s)
-{
-    zt_audit_child_init(pchild, s);
-}
-
 static void zt_child_stopping(apr_pool_t *pchild, int graceful)
 {
     zt_audit_child_stopping(ap_server_conf);
@@ -906,7 +901,7 @@ static void zt_register_hooks(apr_pool_t *p)
     ap_hook_child_init(zt_child_init_tcache, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_child_init_keys, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zt_bind_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(zt_child_init_audit, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zt_audit_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_stopping(zt_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(zt_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

@@ -189,7 +189,7 @@ const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args)
     }
     while (*(word = ap_getword_conf(cmd->temp_pool, &args)) != '\0') {
         bit = zt_alg_from_name(word, strlen(word));
-        if (bit == 0 || (bit & (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512))) {
+        if (bit == 0 || (bit & ZT_ALG_HS_ALL)) {
             return apr_psprintf(cmd->pool, "ZeroTrustDPoPAlgorithms: '%s' is "
                                 "not an asymmetric JWS algorithm (RS256..512, "
                                 "PS256..512, ES256..512, EdDSA)", word);

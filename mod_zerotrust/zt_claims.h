@@ -79,9 +79,6 @@ void zt_claim_slots_index(zt_claim_slots_t *cs, uint32_t slot);
 /** Finish the set: no zt_claim_slots_add() after this. */
 void zt_claim_slots_seal(zt_claim_slots_t *cs);
 
-/** Number of slots. */
-uint32_t zt_claim_slots_count(const zt_claim_slots_t *cs);
-
 /** Entries (uint32_t) of a view: the slots, then the set indexes. */
 uint32_t zt_claim_slots_view_size(const zt_claim_slots_t *cs);
 

@@ -224,11 +224,6 @@ void zt_claim_slots_seal(zt_claim_slots_t *cs)
     cs->build = NULL;
 }
 
-uint32_t zt_claim_slots_count(const zt_claim_slots_t *cs)
-{
-    return cs->nslots;
-}
-
 uint32_t zt_claim_slots_view_size(const zt_claim_slots_t *cs)
 {
     return cs->nslots * ZT_CVAL_WORDS + cs->nsets * ZT_SET_WORDS;

@@ -29,7 +29,6 @@
 #include "zt_jws.h"
 #include "zt_pkcache.h"
 
-#define ZT_ALG_HS_BITS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 static const char *const zt_dpop_names[] = {
     [ZT_DPOP_OK] = "ok",
@@ -153,7 +152,7 @@ const char *zt_dpop_alg_names(apr_pool_t *pool, uint32_t algs)
     for (uint32_t bit = 1; bit <= ZT_ALG_ALL; bit <<= 1) {
         const char *name = zt_alg_name(bit);
 
-        if ((algs & bit) && !(bit & ZT_ALG_HS_BITS) && name != NULL) {
+        if ((algs & bit) && !(bit & ZT_ALG_HS_ALL) && name != NULL) {
             out = *out ? apr_pstrcat(pool, out, " ", name, NULL) : name;
         }
     }
@@ -501,7 +500,7 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
         *reason = "the DPoP proof's typ is not dpop+jwt";
         return ZT_DPOP_TYP;
     }
-    if ((jws.alg & conf->algs & ~(uint32_t)ZT_ALG_HS_BITS) == 0) {
+    if ((jws.alg & conf->algs & ~(uint32_t)ZT_ALG_HS_ALL) == 0) {
         *reason = "the DPoP proof's algorithm is not allowed";
         return ZT_DPOP_ALG;
     }

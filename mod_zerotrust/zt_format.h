@@ -162,7 +162,8 @@ enum {
     ZT_ALG_ES256 = 1u << 6,  ZT_ALG_ES384 = 1u << 7,  ZT_ALG_ES512 = 1u << 8,
     ZT_ALG_EDDSA = 1u << 9,
     ZT_ALG_HS256 = 1u << 10, ZT_ALG_HS384 = 1u << 11, ZT_ALG_HS512 = 1u << 12,
-    ZT_ALG_ALL   = (1u << 13) - 1
+    ZT_ALG_ALL   = (1u << 13) - 1,
+    ZT_ALG_HS_ALL = ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512  /* shared secrets */
 };
 
 /* zt_issuer_rec_t.jwks_kind: where the issuer's verification keys come from. */

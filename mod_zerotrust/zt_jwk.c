@@ -27,7 +27,6 @@
 #define ZT_ALG_RSA_ALL (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512 | \
                         ZT_ALG_PS256 | ZT_ALG_PS384 | ZT_ALG_PS512)
 
-#define ZT_ALG_HS_ALL (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 struct zt_keyset_s {
     apr_array_header_t *keys;       /* array of zt_jwk_t */

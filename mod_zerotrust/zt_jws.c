@@ -22,7 +22,6 @@
 #define ZT_ALG_RS (ZT_ALG_RS256 | ZT_ALG_RS384 | ZT_ALG_RS512)
 #define ZT_ALG_PS (ZT_ALG_PS256 | ZT_ALG_PS384 | ZT_ALG_PS512)
 #define ZT_ALG_ES (ZT_ALG_ES256 | ZT_ALG_ES384 | ZT_ALG_ES512)
-#define ZT_ALG_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 /* Group orders n, big-endian, exactly one coordinate wide (SEC 2). */
 static const unsigned char zt_order_p256[32] = {
@@ -226,7 +225,7 @@ zt_jws_status_e zt_jws_verify_sig(uint32_t alg, const zt_jwk_t *key,
     }
     /* A secret verifies HS* only, a public key never does: two fences
      * against "HS256 keyed with the RSA public key". */
-    if (alg & ZT_ALG_HS) {
+    if (alg & ZT_ALG_HS_ALL) {
         if (key->pkey != NULL || strcmp(key->kty, "oct") != 0) {
             return ZT_JWS_ALG;
         }

@@ -57,7 +57,7 @@ static zt_re_t *zt_re_node(zt_re_parser_t *ps, int kind)
     return n;
 }
 
-void zt_set_add(zt_re_set_t *s, unsigned c)
+static void zt_set_add(zt_re_set_t *s, unsigned c)
 {
     s->bits[c >> 3] |= (uint8_t)(1u << (c & 7));
 }

@@ -56,7 +56,6 @@ void *zt_re_fail(zt_re_parser_t *ps, size_t off, size_t n, const char *fmt, ...)
 /* The tree of ps->p[0..len) in ps->pool, or NULL with the error in ps. */
 zt_re_t *zt_re_parse(zt_re_parser_t *ps);
 
-void zt_set_add(zt_re_set_t *s, unsigned c);
 void zt_set_range(zt_re_set_t *s, unsigned lo, unsigned hi);
 
 #endif /* ZT_RE_H */

@@ -1339,7 +1339,6 @@ const char *zt_table_url_problem(const char *url, int no_query)
 /* Issuers                                                             */
 /* ------------------------------------------------------------------ */
 
-#define ZT_ALG_HS_ALL (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 static apr_status_t zt_load_required(zt_loader_t *ld, uint32_t i,
                                      const zt_issuer_rec_t *s)

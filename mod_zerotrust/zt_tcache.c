@@ -106,14 +106,7 @@ struct zt_tcache_s {
 };
 
 /* ------------------------------------------------------------------ */
-/* Hashing                                                             */
-
-/* The bucket hash (zt_hash.h) of a token under this cache's seed. */
-static uint64_t zt_tc_hash(const zt_tcache_t *c, const unsigned char *p,
-                           apr_size_t n)
-{
-    return zt_hash64(c->seed, p, n);
-}
+/* Entry sizes                                                         */
 
 #define ZT_TC_BLOCK(n) ((apr_size_t)(n) + ZT_TCACHE_MALLOC_HDR)
 #define ZT_TC_ALIGN8(n) (((apr_size_t)(n) + 7) & ~(apr_size_t)7)
@@ -248,7 +241,7 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     if (c == NULL || token == NULL || tag == NULL || tag->table == NULL) {
         return 0;
     }
-    h = zt_tc_hash(c, (const unsigned char *)token, len);
+    h = zt_hash64(c->seed, (const unsigned char *)token, len);
     s = zt_tc_shard(c, h);
     apr_thread_mutex_lock(s->lock);
     e = zt_tc_find(s, h, token, len, tag->table);
@@ -312,7 +305,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
         || tok == NULL || tok->claims == NULL || tok->header == NULL) {
         return 0;
     }
-    h = zt_tc_hash(c, (const unsigned char *)token, len);
+    h = zt_hash64(c->seed, (const unsigned char *)token, len);
     s = zt_tc_shard(c, h);
     expires = now > INT64_MAX - c->max_ttl ? INT64_MAX : now + c->max_ttl;
     if (tok->exp < expires) {

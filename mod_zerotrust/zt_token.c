@@ -28,7 +28,6 @@
 #include "zt_jws.h"
 #include "zt_token.h"
 
-#define ZT_ALG_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 static const char *const zt_tok_names[] = {
     [ZT_TOK_OK] = "ok",
@@ -470,7 +469,7 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
     zt_tok_tell(&t, "algorithm", ZT_TOK_OK, NULL);
     /* HS* only with the secret, the others only with the JWK Set: the
      * token's alg never makes a public key an HMAC key, nor the reverse. */
-    if (jws.alg & ZT_ALG_HS) {
+    if (jws.alg & ZT_ALG_HS_ALL) {
         ks = is->secret;
         if (!zt_keyset_is_secret(ks)) {
             *reason = "the token's issuer has no shared secret";

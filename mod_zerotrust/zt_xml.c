@@ -33,6 +33,8 @@
 
 #define ZT_XSD_NS         "http://www.w3.org/2001/XMLSchema"
 #define ZT_XSD_MAX_DEPTH  256
+#define ZT_XML_STR_(x)    #x
+#define ZT_XML_NESTED(n)  "elements nested at most " ZT_XML_STR_(n) " deep"
 
 #define ZT_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING \
                         | XML_PARSE_NOCDATA)
@@ -41,6 +43,7 @@
 typedef struct {
     int depth, max_depth;
     const char *refused;        /* why the parse was stopped, or NULL */
+    const char *expected;       /* ... and what was expected instead */
     long line;
 } zt_xml_state_t;
 
@@ -78,6 +81,7 @@ static void zt_xml_doctype(void *ctx, const xmlChar *name,
 
     st->refused = "a document type declaration (DOCTYPE: no DTD, no "
                   "entities)";
+    st->expected = "a document without DOCTYPE";
     st->line = xmlSAX2GetLineNumber(ctx);
     xmlStopParser(ctxt);
 }
@@ -93,6 +97,9 @@ static void zt_xml_start(void *ctx, const xmlChar *localname,
 
     if (++st->depth > st->max_depth) {
         st->refused = "elements nested too deep";
+        st->expected = st->max_depth == ZT_XSD_MAX_DEPTH
+                       ? ZT_XML_NESTED(ZT_XSD_MAX_DEPTH)
+                       : ZT_XML_NESTED(ZT_XML_MAX_DEPTH);
         st->line = xmlSAX2GetLineNumber(ctx);
         xmlStopParser(ctxt);
         return;
@@ -134,7 +141,7 @@ static void zt_xml_copy(char *out, size_t size, const char *msg)
 static xmlDocPtr zt_xml_parse(const char *buf, size_t len, int max_depth,
                               zt_body_fault_t *f)
 {
-    zt_xml_state_t st = { 0, max_depth, NULL, 0 };
+    zt_xml_state_t st = { 0, max_depth, NULL, NULL, 0 };
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc = NULL;
     const char *enc;
@@ -163,9 +170,7 @@ static xmlDocPtr zt_xml_parse(const char *buf, size_t len, int max_depth,
     xmlParseDocument(ctxt);
     if (st.refused != NULL) {
         apr_cpystrn(f->found, st.refused, sizeof(f->found));
-        apr_cpystrn(f->expected, st.refused[0] == 'a'
-                    ? "a document without DOCTYPE"
-                    : "elements nested at most 64 deep", sizeof(f->expected));
+        apr_cpystrn(f->expected, st.expected, sizeof(f->expected));
         f->line = st.line;
     }
     else if (!ctxt->wellFormed || ctxt->myDoc == NULL) {

@@ -206,7 +206,6 @@ int zpc_control_char(const char *s)
     return 0;
 }
 
-#define ZPC_ALG_HS (ZT_ALG_HS256 | ZT_ALG_HS384 | ZT_ALG_HS512)
 
 static const char zpc_key_sources[] =
     "jwks file \"PATH\", jwks url \"URL\" or jwks discover";
@@ -381,7 +380,7 @@ static void zpc_check_key_sources(zpc_check_t *c, zpc_ast_issuer_t *is,
     const zpc_ast_attr_t *algs = seen[ZPC_ATTR_ALGORITHMS];
     const zpc_ast_attr_t *jwks = seen[ZPC_ATTR_JWKS], *secret = seen[ZPC_ATTR_SECRET];
     const zpc_ast_word_t *w;
-    uint32_t hs = is->ir.algs & ZPC_ALG_HS, asym = is->ir.algs & ~ZPC_ALG_HS;
+    uint32_t hs = is->ir.algs & ZT_ALG_HS_ALL, asym = is->ir.algs & ~ZT_ALG_HS_ALL;
 
     if (jwks == NULL && secret == NULL) {
         zpc_diag_error(c->d, &is->name_loc, "issuer '%s' has no key source "
@@ -392,11 +391,11 @@ static void zpc_check_key_sources(zpc_check_t *c, zpc_ast_issuer_t *is,
     if (algs == NULL || is->ir.algs == 0) {
         return;     /* reported already */
     }
-    if (hs != 0 && secret == NULL && (w = zpc_first_alg(algs, ZPC_ALG_HS)) != NULL) {
+    if (hs != 0 && secret == NULL && (w = zpc_first_alg(algs, ZT_ALG_HS_ALL)) != NULL) {
         zpc_diag_error(c->d, &w->loc, "algorithm %s needs a shared secret (add: "
                        "secret file \"PATH\")", w->text);
     }
-    if (asym != 0 && jwks == NULL && (w = zpc_first_alg(algs, ~ZPC_ALG_HS)) != NULL) {
+    if (asym != 0 && jwks == NULL && (w = zpc_first_alg(algs, ~ZT_ALG_HS_ALL)) != NULL) {
         zpc_diag_error(c->d, &w->loc, "algorithm %s needs a key set (add: %s)",
                        w->text, zpc_key_sources);
     }

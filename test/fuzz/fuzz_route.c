@@ -50,6 +50,8 @@ static const char *const fz_routes[][2] = {
 
 static const char *const fz_methods[] = {
     "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "BREW", "get", "",
+    "GE", "GETX", "HEA", "HEADX", "POS", "POSTX", "PUTX", "PATC", "PATCHX",
+    "DELET", "DELETEX", "OPTION", "OPTIONSX", "P",
 };
 
 static void fz_init(void)

@@ -365,6 +365,8 @@ START_TEST(xml_bodies)
     XML_FAILS(NULL, NULL, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe9</a>", "UTF-8");
     deep = nest(65);
     XML_FAILS(NULL, NULL, deep, "nested too deep");
+    XML_FAILS(NULL, NULL, deep, "elements nested at most 64 deep");
+    XML_FAILS(NULL, NULL, "<!DOCTYPE a><a/>", "a document without DOCTYPE");
     deep = nest(64);
     ck_assert_int_eq(zt_xml_check(NULL, NULL, deep, strlen(deep), &f), 0);
 }
@@ -453,6 +455,7 @@ END_TEST
 START_TEST(xsd_compile_errors)
 {
     const char *err = NULL;
+    char *deep;
     const char *inc = "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">"
                       "<xs:include schemaLocation=\"file:///etc/passwd\"/></xs:schema>";
     const char *imp = "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\n"
@@ -466,6 +469,9 @@ START_TEST(xsd_compile_errors)
     ck_assert_ptr_null(zt_xml_schema_compile("<a/>", 4, pool, &err));
     ck_assert_msg(strstr(err, "not a schema") != NULL, "%s", err);
     ck_assert_ptr_null(zt_xml_schema_compile("<xs:schema", 10, pool, &err));
+    deep = nest(257);           /* a schema may nest 256 deep, no more */
+    ck_assert_ptr_null(zt_xml_schema_compile(deep, strlen(deep), pool, &err));
+    ck_assert_msg(strstr(err, "nested too deep") != NULL, "%s", err);
     ck_assert_ptr_null(zt_xml_schema_compile("", 0, pool, &err));
 }
 END_TEST

@@ -168,6 +168,16 @@ START_TEST(methods_and_head)
     ck_route(t, "GET ", "/orders", NO_ROUTE);
     ck_route(t, "HEAD", "/", 0);
     ck_route(t, "POST", "/", NO_ROUTE);
+    /* names one byte short of or past a known one are no method at all */
+    static const char *const near[] = {
+        "G", "GE", "GETX", "GETT", "H", "HEA", "HEADX", "P", "PO", "POS",
+        "POSTX", "PU", "PUTX", "PATC", "PATCHX", "D", "DELET", "DELETEX",
+        "DELETE ", "O", "OPTION", "OPTIONSX", "Get", "gET", "\xc7ET",
+    };
+    for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+        ck_route(t, near[i], "/orders", NO_ROUTE);
+        ck_route(t, near[i], "/orders/1", NO_ROUTE);
+    }
 }
 END_TEST
 
