@@ -365,12 +365,6 @@ static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-/* RFC 9110 5.6.2 tchar. */
-static int zt_is_tchar(unsigned char c)
-{
-    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /*
 ** Headers the request itself is made of: its framing (removing
 ** Content-Length or Transfer-Encoding before the body is read would make
@@ -402,12 +396,9 @@ static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
     zt_dir_conf_t *conf = dconf;
     zt_claim_header_t *h;
     char *path;
-    const char *c;
     uint32_t nparts = 1;
 
-    for (c = name; *c && zt_is_tchar((unsigned char)*c); c++) {
-    }
-    if (*name == '\0' || *c != '\0') {
+    if (*name == '\0' || *ap_scan_http_token(name) != '\0') {  /* RFC 9110 tchar */
         return apr_psprintf(cmd->pool, "ZeroTrustClaimHeader: '%s' is not "
                             "a header name (RFC 9110 token characters)",
                             name);
