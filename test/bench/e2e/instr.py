@@ -10,7 +10,12 @@ Steady where server CPU time is not (docs/BENCHMARKS.md, "Where the time
 goes").
 
   ZT_E2E_CONFIG=$build/test/e2e/config.ini \\
-      test/bench/e2e/instr.py [-n 300] [--audit on|off|buffer] [ALG ...]
+      test/bench/e2e/instr.py [-n 300] [--audit on|off|buffer]
+                              [--plain] [--keep DIR] [ALG ...]
+
+--plain measures plain Apache with the same request and header instead
+(the ceiling of the req/s table); --keep DIR keeps the callgrind files
+for callgrind_annotate.
 """
 
 import argparse
@@ -88,6 +93,10 @@ def main():
     ap.add_argument("-s", "--services", type=int, default=2500,
                     help="policy services, 4 rules each (2500)")
     ap.add_argument("--audit", choices=sorted(AUDIT), default="on")
+    ap.add_argument("--plain", action="store_true",
+                    help="plain Apache, the same requests")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep the callgrind files in DIR")
     ap.add_argument("algs", nargs="*", default=list(tokens.ALGS))
     a = ap.parse_args()
     cfg = zt_e2e.Config(zt_e2e.find_config())
@@ -107,19 +116,28 @@ def main():
         with open(src, "w") as f:
             f.write(gen_policy.policy(a.services, 0))
         policy = zt_e2e.compile_policy(cfg, src, src[:-4] + ".ztb")
-        srv = servers.Server(cfg, os.path.join(work, "zerotrust"),
-                             "zerotrust", servers.ZEROTRUST.format(
-                                 module=cfg.module, policy=policy,
-                                 audit=AUDIT[a.audit]), tokens.ALGS)
+        if a.plain:
+            srv = servers.Server(cfg, os.path.join(work, "plain"), "plain",
+                                 servers.PLAIN, tokens.ALGS)
+        else:
+            srv = servers.Server(cfg, os.path.join(work, "zerotrust"),
+                                 "zerotrust", servers.ZEROTRUST.format(
+                                     module=cfg.module, policy=policy,
+                                     audit=AUDIT[a.audit]), tokens.ALGS)
+        what = "plain " if a.plain else "audit %-6s" % a.audit
         for alg in a.algs:
             token = keys.valid(alg, role)
             base = run(cfg, srv, url_path, token, WARM,
                        os.path.join(work, "cg.%s.base" % alg))
             more = run(cfg, srv, url_path, token, WARM + a.n,
                        os.path.join(work, "cg.%s" % alg))
-            print("%-6s token %4d bytes, audit %-6s %8.0f instructions "
-                  "per request" % (alg, len(token), a.audit,
+            print("%-6s token %4d bytes, %s %8.0f instructions "
+                  "per request" % (alg, len(token), what,
                                    (more - base) / a.n), flush=True)
+            if a.keep:
+                os.makedirs(a.keep, exist_ok=True)
+                for f in ("cg.%s.base" % alg, "cg.%s" % alg):
+                    shutil.copy(os.path.join(work, f), a.keep)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
