@@ -485,6 +485,8 @@ def parse_args():
 
 def main():
     a = parse_args()
+    # A killed run still stops its servers (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
     if not shutil.which("wrk"):
         fail("wrk is not installed (apt-get install wrk)")
     try:
