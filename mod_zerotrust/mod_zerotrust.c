@@ -138,6 +138,25 @@ static void zt_req_match(request_rec *r, zt_req_t *rq)
     }
 }
 
+/* "file:line", made on every allowed request: no apr_psprintf. */
+static const char *zt_file_line(apr_pool_t *p, const char *file,
+                                uint32_t line)
+{
+    char digits[10], *s;
+    apr_size_t n = strlen(file), d = 0;
+
+    do {
+        digits[sizeof(digits) - ++d] = (char)('0' + line % 10);
+        line /= 10;
+    } while (line);
+    s = apr_palloc(p, n + 1 + d + 1);
+    memcpy(s, file, n);
+    s[n] = ':';
+    memcpy(s + n + 1, digits + sizeof(digits) - d, d);
+    s[n + 1 + d] = '\0';
+    return s;
+}
+
 /* "file:line" of the rule that decided, for logs and ZT_RULE. */
 static const char *zt_rule_where(request_rec *r, const zt_req_t *rq)
 {
@@ -148,8 +167,7 @@ static const char *zt_rule_where(request_rec *r, const zt_req_t *rq)
         return "(default)";
     }
     rl = &t->rules[rq->decision.rule];
-    return apr_psprintf(r->pool, "%s:%u", zt_table_str(t, rl->file),
-                        (unsigned int)rl->line);
+    return zt_file_line(r->pool, zt_table_str(t, rl->file), rl->line);
 }
 
 /* Request text fit for the error log (control bytes escaped). */
@@ -256,14 +274,16 @@ static int zt_is_token68(unsigned char c)
 /*
 ** Authorization: Bearer <token68>  (RFC 6750 section 2.1, RFC 9110 11.4),
 ** or DPoP <token68> (RFC 9449 7.1; *dpop is then 1).
-** The scheme is case-insensitive; exactly one token of the strict token68
-** alphabet follows; one Authorization field only (httpd joins repeated
-** fields with ", ", which the alphabet then refuses too).
+** The scheme is case-insensitive; one Authorization field only (httpd
+** joins repeated fields with ", ", which zt_token68_why then refuses).
+** What follows the spaces is the credentials: whether they are one
+** token68 is zt_token68_why's question, asked only when the token cache
+** does not hold them (what it holds passed that check).
 */
 static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
                              apr_size_t *len, const char **why, int *dpop)
 {
-    const char *h, *p, *start;
+    const char *h, *p;
     int n = 0;
 
     apr_table_do(zt_count_values, &n, r->headers_in, "Authorization", NULL);
@@ -284,24 +304,29 @@ static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
     while (*p == ' ') {
         p++;
     }
-    start = p;
-    while (zt_is_token68((unsigned char)*p)) {
-        p++;
-    }
-    while (*p == '=') {
-        p++;
-    }
-    if (p == start) {
-        *why = "the Bearer credentials are empty";
-        return ZT_BEARER_BAD;
-    }
-    if (*p) {
-        *why = "the Bearer credentials are not a single token";
-        return ZT_BEARER_BAD;
-    }
-    *jwt = start;
-    *len = (apr_size_t)(p - start);
+    *jwt = p;
+    *len = strlen(p);
     return ZT_BEARER_OK;
+}
+
+/* Why @a len bytes at @a s are not one token68, or NULL when they are. */
+static const char *zt_token68_why(const char *s, apr_size_t len)
+{
+    const char *p = s, *end = s + len;
+
+    while (p < end && zt_is_token68((unsigned char)*p)) {
+        p++;
+    }
+    while (p < end && *p == '=') {
+        p++;
+    }
+    if (p == s) {
+        return "the Bearer credentials are empty";
+    }
+    if (p < end) {
+        return "the Bearer credentials are not a single token";
+    }
+    return NULL;
 }
 
 /* A subject usable as REMOTE_USER and in headers: no control bytes. */
@@ -406,12 +431,15 @@ static void zt_token_view(request_rec *r, const zt_policy_t *pol, zt_token_t *to
 ** zt_token_verify behind this process's verified-token cache (zt_tcache.h).
 ** The tag keeps tables, issuers and key-set generations apart; a hit has
 ** its time claims checked again, and must fit this section's size limit.
+** Credentials the cache does not hold must first be one token68: when
+** they are not, *malformed says why and nothing is verified.
 */
 static zt_tok_status_e zt_verify_cached(request_rec *r,
                                         const zt_dir_conf_t *conf,
                                         const zt_policy_t *pol,
                                         const char *jwt, apr_size_t len,
-                                        zt_token_t *tok, const char **reason)
+                                        zt_token_t *tok, const char **reason,
+                                        const char **malformed)
 {
     zt_tcache_t *cache = zt_config_tcache();
     int64_t now = (int64_t)apr_time_sec(r->request_time);
@@ -423,6 +451,7 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
                             ring ? ring->generations : NULL };
     zt_tok_status_e st;
 
+    *malformed = NULL;
     if (cache && len <= max
         && zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
         st = zt_token_check_times(tok->claims, tok->issuer, now, reason);
@@ -434,6 +463,9 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
                       "(token cache), time claims: %s", r->method,
                       zt_esc(r, r->uri), zt_tok_status_name(st));
         return st;
+    }
+    if ((*malformed = zt_token68_why(jwt, len)) != NULL) {
+        return ZT_TOK_MALFORMED;
     }
     st = zt_token_verify(jwt, len, tag.issuers, pol->nissuers, now,
                          conf->token_max, r->pool, tok, reason);
@@ -570,6 +602,14 @@ static const char *zt_stepup_reason(const zt_table_t *t, uint32_t stepup,
     return "stepup: auth_time";
 }
 
+static int zt_refuse_malformed(request_rec *r, zt_req_t *rq, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00013)
+                  "%s %s: malformed Authorization header: %s",
+                  r->method, zt_esc(r, r->uri), why);
+    return zt_refuse_token(r, rq, "malformed", why);
+}
+
 static int zt_refuse_stepup(request_rec *r, zt_req_t *rq)
 {
     const zt_table_t *t = rq->policy->table;
@@ -624,16 +664,16 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         return zt_refuse(r, rq, HTTP_UNAUTHORIZED, ZT_STAGE_TOKEN,
                          "no token", ZT_DETAIL_401);
     case ZT_BEARER_BAD:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00013)
-                      "%s %s: malformed Authorization header: %s",
-                      r->method, zt_esc(r, r->uri), why);
-        return zt_refuse_token(r, rq, "malformed", why);
+        return zt_refuse_malformed(r, rq, why);
     case ZT_BEARER_OK:
         break;
     }
 
     memset(&tok, 0, sizeof(tok));
-    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &reason);
+    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &reason, &why);
+    if (why != NULL) {
+        return zt_refuse_malformed(r, rq, why);
+    }
     if (st != ZT_TOK_OK) {
         if (!reason) {
             reason = "the token is not valid";
