@@ -64,16 +64,22 @@ static int zt_collect_name(void *rec, const char *key, const char *value)
     return 1;
 }
 
+/* Asked of every header and variable of every request: the first letter
+ * decides almost always, before any case-insensitive compare. */
 static int zt_is_ours(const char *name, int headers)
 {
-    if (!strncasecmp(name, "ZT_", 3)) {
-        return 1;
-    }
-    if (!headers) {
+    switch (name[0]) {
+    case 'Z':
+    case 'z':
+        return (name[1] == 'T' || name[1] == 't')
+               && (name[2] == '_' || (headers && name[2] == '-'));
+    case 'R':
+    case 'r':
+        return headers && (!strcasecmp(name, "Remote-User")
+                           || !strcasecmp(name, "Remote_User"));
+    default:
         return 0;
     }
-    return !strncasecmp(name, "ZT-", 3) || !strcasecmp(name, "Remote-User")
-           || !strcasecmp(name, "Remote_User");
 }
 
 /*
@@ -454,15 +460,13 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
     *malformed = NULL;
     if (cache && len <= max
         && zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
-        st = zt_token_check_times(tok->claims, tok->issuer, now, reason);
-        if (st == ZT_TOK_OK) {
-            *reason = "the token is valid";
-        }
+        /* A hit is inside the window exp, nbf and iat leave (zt_tcache.h). */
+        *reason = "the token is valid";
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)
                       "%s %s: token verified earlier by this process "
-                      "(token cache), time claims: %s", r->method,
-                      zt_esc(r, r->uri), zt_tok_status_name(st));
-        return st;
+                      "(token cache), within its exp, nbf and iat",
+                      r->method, zt_esc(r, r->uri));
+        return ZT_TOK_OK;
     }
     if ((*malformed = zt_token68_why(jwt, len)) != NULL) {
         return ZT_TOK_MALFORMED;

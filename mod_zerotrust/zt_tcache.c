@@ -67,6 +67,7 @@ struct zt_tc_entry_s {
     uint64_t hash;
     int64_t expires;
     int64_t exp;
+    int64_t valid_from;                     /* zt_token_t's */
     uint64_t gen;
     uint32_t refs;                          /* the cache's + each hit's */
     uint32_t issuer;
@@ -255,6 +256,12 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
         dead = e;
         e = NULL;
     }
+    else if (now < e->valid_from) {
+        /* Not yet valid at this request's time (it began before the put,
+         * or the clock went back): verification will say why. */
+        s->misses++;
+        e = NULL;
+    }
     else if (e->issuer >= tag->nissuers
              || (tag->generations ? tag->generations[e->issuer] : 0) != e->gen) {
         /* Verified under a key set that has since been replaced. */
@@ -285,6 +292,7 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     out->alg = zt_alg_name(e->alg);
     out->kid = e->kid;
     out->exp = e->exp;
+    out->valid_from = e->valid_from;
     apr_pool_cleanup_register(pool, e, zt_tc_unref, apr_pool_cleanup_null);
     return 1;
 }
@@ -334,6 +342,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     e->hash = h;
     e->expires = expires;
     e->exp = tok->exp;
+    e->valid_from = tok->valid_from;
     e->issuer = (uint32_t)idx;
     e->gen = tag->generations ? tag->generations[idx] : 0;
     e->alg = alg;

@@ -9,9 +9,10 @@
  *
  * A token that zt_token_verify accepted is kept with its parsed header and
  * claims, so the next request with the same bearer token skips base64,
- * JSON and the signature.  What a hit still costs the caller, and must do:
- * zt_token_check_times (exp, nbf, iat with leeway) on every hit, and
- * whatever is checked per request (revocation, the policy).
+ * JSON and the signature.  A hit needs no zt_token_check_times: an entry
+ * answers only from the token's valid_from (nbf and iat with leeway) to
+ * its expiry below, both computed by zt_token_verify; what the caller
+ * still checks per request is the rest (revocation, the policy).
  *
  * Key: the token's bytes, compared in full (a fast keyed hash picks the
  * bucket; see zt_tcache.c for why not SHA-256), plus a trust-boundary tag:
@@ -19,7 +20,8 @@
  * token, and that issuer's key-set generation at verification.  A token
  * verified under one table, or under a key set since replaced, is a miss.
  *
- * An entry expires at the token's "exp" (floor), and never later than
+ * An entry expires at the token's "exp" (floor, so before exp + leeway
+ * ends), and never later than
  * max_ttl seconds after it was stored.  Bounded in entries and in bytes
  * (each entry's one block: the token and flat copies of its header and
  * claims); the least recently used entry goes first.  An entry larger

@@ -11,7 +11,8 @@
  *   the issuer's algorithm allowlist; the key: for HS* the issuer's
  *   secret and nothing else, for the others the key by kid from the
  *   issuer's JWK Set and never the secret; the signature; only then the
- *   claims: exp, nbf, iat (zt_token_check_times, which a cache hit runs
+ *   claims: exp, nbf, iat (zt_token_check_times; out->exp and
+ *   out->valid_from keep the window they leave, for the token cache),
  *   again), lifetime, aud, sub, the issuer's required claims.
  * Time claims are JSON numbers, integer or not (RFC 7519 NumericDate);
  * they are compared as doubles, which hold every second until 2^53.
@@ -243,6 +244,25 @@ zt_tok_status_e zt_token_check_times(const zt_claims_t *claims,
         return st;
     }
     return ZT_TOK_OK;
+}
+
+/* The first integer second at which zt_tok_nbf and zt_tok_iat both hold:
+ * now >= nbf - leeway and now >= iat - leeway, so the ceiling of the
+ * larger; INT64_MIN without either (they were checked to be numbers). */
+static int64_t zt_tok_valid_from(const zt_claims_t *claims,
+                                 const zt_issuer_t *is)
+{
+    double t, from = -HUGE_VAL;
+
+    if (zt_tok_time(claims, "nbf", &t) > 0 && t > from) {
+        from = t;
+    }
+    if (zt_tok_time(claims, "iat", &t) > 0 && t > from) {
+        from = t;
+    }
+    from = ceil(from - (double)is->leeway);
+    return from >= 9.2e18 ? INT64_MAX : from <= -9.2e18 ? INT64_MIN
+                                                         : (int64_t)from;
 }
 
 /* exp - iat <= max_lifetime, when the issuer sets one (then iat is required). */
@@ -501,6 +521,7 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
         return st;
     }
     zt_tok_time(claims, "exp", &exp);   /* a number: checked above */
+    out->valid_from = zt_tok_valid_from(claims, is);
     out->sub = zt_jdoc_get_str(claims, "sub");
     out->issuer = is;
     out->alg = jws.alg_name;

@@ -66,7 +66,11 @@ typedef struct {
     const char *sub;            /**< "sub", or NULL */
     const char *alg;            /**< the verified algorithm */
     const char *kid;            /**< kid of the verifying key, or NULL */
-    int64_t exp;                /**< "exp" */
+    int64_t exp;                /**< "exp" (floor) */
+    /** The first second at which "nbf" and "iat" hold with the issuer's
+     *  leeway (INT64_MIN when the token has neither): with exp, the
+     *  window in which the token cache may answer for it */
+    int64_t valid_from;
     /** zt_eval_view() of claims for the table the token was verified
      *  under (the module's, kept by the token cache), or NULL */
     const uint32_t *claim_view;
@@ -119,8 +123,8 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
                                        zt_tok_report_fn *report, void *ctx);
 
 /**
- * The checks that depend on the time, run by zt_token_verify and again on
- * every hit of the verified-token cache: "exp" present, a number, and
+ * The checks that depend on the time, run by zt_token_verify (the token
+ * cache answers only inside the window they leave: zt_tcache.h): "exp" present, a number, and
  * now < exp + leeway; "nbf", when present, a number and now >= nbf -
  * leeway; "iat", when present, a number and iat <= now + leeway.  On
  * failure *reason is a sentence safe for the client.

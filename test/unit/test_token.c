@@ -1507,6 +1507,45 @@ START_TEST(token_nbf_iat)
 }
 END_TEST
 
+/* valid_from is the first second at which nbf and iat hold: the token
+ * cache answers from it on (zt_tcache.h), so it must be exactly that. */
+START_TEST(token_valid_from)
+{
+    static const char *const times[] = {
+        ",\"exp\":1800000000,\"nbf\":1700000100",
+        ",\"exp\":1800000000,\"iat\":1700000100",
+        ",\"exp\":1800000000,\"nbf\":1700000100,\"iat\":1700000050",
+        ",\"exp\":1800000000,\"nbf\":1700000050,\"iat\":1700000100",
+        ",\"exp\":1800000000,\"nbf\":1700000100.5",
+        ",\"exp\":1800000000,\"iat\":1700000100.25,\"nbf\":1.7e9",
+    };
+
+    for (int leeway = 0; leeway <= 30; leeway += 30) {
+        g_issuers[0].leeway = (uint32_t)leeway;
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+            char *t = zt_t_times(times[i]);
+            zt_token_t out;
+            const char *reason;
+
+            ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), 1700000200, &out,
+                                            &reason), ZT_TOK_OK);
+            ck_assert_msg(zt_t_at(t, out.valid_from) == ZT_TOK_OK
+                          && zt_t_at(t, out.valid_from - 1) != ZT_TOK_OK,
+                          "%s, leeway %d: valid_from %lld", times[i], leeway,
+                          (long long)out.valid_from);
+        }
+    }
+    {
+        char *t = zt_t_times(",\"exp\":1800000000");
+        zt_token_t out;
+        const char *reason;
+
+        ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason), ZT_TOK_OK);
+        ck_assert_int_eq(out.valid_from, INT64_MIN);
+    }
+}
+END_TEST
+
 START_TEST(token_max_lifetime)
 {
     g_issuers[0].max_lifetime = 900;
@@ -2800,6 +2839,7 @@ int main(void)
     tcase_add_test(tc, token_issuers);
     tcase_add_test(tc, token_exp);
     tcase_add_test(tc, token_nbf_iat);
+    tcase_add_test(tc, token_valid_from);
     tcase_add_test(tc, token_max_lifetime);
     tcase_add_test(tc, token_audience);
     tcase_add_test(tc, token_sub);
