@@ -29,14 +29,21 @@
 #include "zt_eval.h"
 #include "zt_utf8.h"
 
-/* Decode [s, s+len) to *o, advancing it, into @a out; NULL or a reason. */
+/* Decode [s, s+len) to *o, advancing it, into @a out; NULL or a reason.
+ * Printable ASCII is the common case: it is copied with one range test,
+ * and the UTF-8 pass runs only from the first decoded byte above 0x7f. */
 static const char *zt_query_decode(const char *s, size_t len, char **o,
                                    zt_span_t *out)
 {
-    unsigned char *start = (unsigned char *)*o, *d = start;
+    unsigned char *start = (unsigned char *)*o, *d = start, *high = NULL;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+
+        if (c - 0x20u < 0x5fu && c != '%' && c != '+') {
+            *d++ = c;
+            continue;
+        }
         if (c == '%') {
             int hi, lo;
             if (len - i < 3 || (hi = zt_hexval((unsigned char)s[i + 1])) < 0
@@ -52,9 +59,12 @@ static const char *zt_query_decode(const char *s, size_t len, char **o,
         if (c < 0x20 || c == 0x7f) {
             return "NUL or control byte";
         }
+        if (c >= 0x80 && high == NULL) {
+            high = d;
+        }
         *d++ = c;
     }
-    for (unsigned char *p = start; p < d; ) {
+    for (unsigned char *p = high; p != NULL && p < d; ) {
         size_t n = zt_utf8_seq(p, (size_t)(d - p));
         if (n == 0) {
             return "invalid UTF-8";

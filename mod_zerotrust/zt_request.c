@@ -40,6 +40,9 @@ unsigned int zt_request_feeds(const zt_table_t *t)
             || t->opnds[i].kind == ZT_OPND_CERT_SAN) {
             feeds |= ZT_FEED_CERT_NAMES;
         }
+        if (t->opnds[i].kind == ZT_OPND_CLIENT_IP) {
+            feeds |= ZT_FEED_CLIENT_IP;
+        }
     }
     return feeds;
 }
@@ -152,7 +155,9 @@ const char *zt_request_build(request_rec *r, zt_req_t *rq)
     f->header = zt_request_header;
     f->header_ctx = r;
     f->now = (int64_t)apr_time_sec(r->request_time);
-    zt_request_ip(r->useragent_ip, f);
+    if (rq->feeds & ZT_FEED_CLIENT_IP) {
+        zt_request_ip(r->useragent_ip, f);
+    }
     zt_request_tls(r, rq->feeds, f);
     rq->input_problem = zt_request_query(r, f);
     return rq->input_problem;

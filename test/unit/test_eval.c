@@ -1775,6 +1775,11 @@ START_TEST(query_parse_hostile)
         { "a=\xc3\x28", "invalid UTF-8" },
         { "\xff=1", "invalid UTF-8" },
         { "a=%f0%9f%98", "invalid UTF-8" },
+        /* after ASCII and a valid sequence: checked from the first high byte on */
+        { "a=xy%c3%a9%80", "invalid UTF-8" },
+        { "a=ok%e2%82%acz%ff", "invalid UTF-8" },
+        { "a=abc\xc3\xa9\xc3", "invalid UTF-8" },
+        { "name%c3%a9x%c0%af=1", "invalid UTF-8" },
         { "=1", "parameter without a name" },
         { "=", "parameter without a name" },
         { "a=1&=", "parameter without a name" },
