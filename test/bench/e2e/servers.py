@@ -52,6 +52,10 @@ ErrorLog "{root}/logs/error.log"
 LogLevel warn
 TypesConfig /etc/mime.types
 DocumentRoot "{root}/htdocs"
+# As Debian's apache2.conf: no .htaccess lookups on every request.
+<Directory />
+    AllowOverride None
+</Directory>
 # Every API path is one small static file: what varies is the guard.
 AliasMatch "^/s[0-9]+/orders(/[^/]+)?$" "{root}/htdocs/order.json"
 """
