@@ -78,6 +78,7 @@ struct zt_tc_entry_s {
     const uint32_t *view;                   /* the claims' view, or NULL */
     uint32_t nview;
     const char *sub;                        /* inside claims, or NULL */
+    const char *azp;                        /* inside claims, or NULL */
     const char *kid;                        /* after the token, or NULL */
     const char *token;                      /* in data[] */
     unsigned char table[ZT_HASH_LEN];
@@ -289,6 +290,7 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     out->nview = e->nview;
     out->issuer = &tag->issuers[e->issuer];
     out->sub = e->sub;
+    out->azp = e->azp;
     out->alg = zt_alg_name(e->alg);
     out->kid = e->kid;
     out->exp = e->exp;
@@ -361,6 +363,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     /* "sub" as a pointer into the claims this entry keeps alive. */
     e->sub = zt_jdoc_get_str(e->claims, "sub");
+    e->azp = zt_jdoc_get_str(e->claims, "azp");
     memcpy(e->table, tag->table, ZT_HASH_LEN);
     e->len = len;
     memcpy(at, token, len);

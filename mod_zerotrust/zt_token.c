@@ -523,6 +523,7 @@ zt_tok_status_e zt_token_verify_report(const char *jwt, apr_size_t len,
     zt_tok_time(claims, "exp", &exp);   /* a number: checked above */
     out->valid_from = zt_tok_valid_from(claims, is);
     out->sub = zt_jdoc_get_str(claims, "sub");
+    out->azp = zt_jdoc_get_str(claims, "azp");
     out->issuer = is;
     out->alg = jws.alg_name;
     out->kid = key->kid;

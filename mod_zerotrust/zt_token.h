@@ -64,6 +64,7 @@ typedef struct {
     const zt_claims_t *claims;  /**< payload */
     const zt_issuer_t *issuer;  /**< the issuer that verified it */
     const char *sub;            /**< "sub", or NULL */
+    const char *azp;            /**< "azp" (the audit names it), or NULL */
     const char *alg;            /**< the verified algorithm */
     const char *kid;            /**< kid of the verifying key, or NULL */
     int64_t exp;                /**< "exp" (floor) */

@@ -1542,6 +1542,10 @@ START_TEST(token_valid_from)
 
         ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason), ZT_TOK_OK);
         ck_assert_int_eq(out.valid_from, INT64_MIN);
+        ck_assert_ptr_null(out.azp);
+        t = zt_t_times(",\"exp\":1800000000,\"azp\":\"web-app\"");
+        ck_assert_int_eq(zt_t_verify_at(pool, t, strlen(t), NOW, &out, &reason), ZT_TOK_OK);
+        ck_assert_str_eq(out.azp, "web-app");
     }
 }
 END_TEST
