@@ -485,8 +485,15 @@ def parse_args():
 
 def main():
     a = parse_args()
-    # A killed run still stops its servers (the finally below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
+    # A killed run still stops its servers (the finally below); the
+    # minting pool's workers, forked with this handler, just end.
+    main_pid = os.getpid()
+
+    def on_term(*_):
+        if os.getpid() != main_pid:
+            os._exit(128 + signal.SIGTERM)
+        sys.exit("bench: terminated")
+    signal.signal(signal.SIGTERM, on_term)
     if not shutil.which("wrk"):
         fail("wrk is not installed (apt-get install wrk)")
     try:
