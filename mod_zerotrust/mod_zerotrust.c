@@ -448,9 +448,32 @@ static void zt_token_view(request_rec *r, const zt_policy_t *pol, zt_token_t *to
 }
 
 /*
+** The generation of each issuer's current key set, for a token cache
+** lookup: atomic reads, without the keyring's lock and reference, which
+** every request would otherwise take on one mutex per policy.  NULL when
+** the policy's keys are all in the table (their generation is fixed).
+*/
+static const uint64_t *zt_key_generations(request_rec *r,
+                                          const zt_policy_t *pol,
+                                          uint64_t *buf, int nbuf)
+{
+    uint64_t *gens;
+
+    if (pol->keys == NULL) {
+        return NULL;
+    }
+    gens = pol->nissuers <= nbuf
+           ? buf : apr_palloc(r->pool, pol->nissuers * sizeof(*gens));
+    for (int i = 0; i < pol->nissuers; i++) {
+        gens[i] = zt_keys_generation(pol->keys, i);
+    }
+    return gens;
+}
+
+/*
 ** zt_token_verify behind this process's verified-token cache (zt_tcache.h).
-** The tag keeps tables, issuers and key-set generations apart; a hit has
-** its time claims checked again, and must fit this section's size limit.
+** The tag keeps tables, issuers and key-set generations apart; a hit must
+** fit this section's size limit.  Only a miss takes the keyring.
 ** Credentials the cache does not hold must first be one token68: when
 ** they are not, *malformed says why and nothing is verified.
 */
@@ -464,26 +487,33 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
     zt_tcache_t *cache = zt_config_tcache();
     int64_t now = (int64_t)apr_time_sec(r->request_time);
     apr_size_t max = conf->token_max ? conf->token_max : ZT_TOKEN_MAX_LEN;
-    const zt_keyring_t *ring = zt_keyring(r, pol);
-    zt_tcache_tag_t tag = { pol->table->sha256,
-                            ring ? ring->issuers : pol->issuers,
-                            (uint32_t)pol->nissuers,
-                            ring ? ring->generations : NULL };
+    uint64_t gens[8];
+    /* A hit's issuer is only read for its configuration (iss, binding),
+     * which the policy's issuers and every keyring's share. */
+    zt_tcache_tag_t tag = { pol->table->sha256, pol->issuers,
+                            (uint32_t)pol->nissuers, NULL };
+    const zt_keyring_t *ring;
     zt_tok_status_e st;
 
     *malformed = NULL;
-    if (cache && len <= max
-        && zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
-        /* A hit is inside the window exp, nbf and iat leave (zt_tcache.h). */
-        *reason = "the token is valid";
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)
-                      "%s %s: token verified earlier by this process "
-                      "(token cache), within its exp, nbf and iat",
-                      r->method, zt_esc(r, r->uri));
-        return ZT_TOK_OK;
+    if (cache && len <= max) {
+        tag.generations = zt_key_generations(r, pol, gens, 8);
+        if (zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
+            /* Inside the window exp, nbf and iat leave (zt_tcache.h). */
+            *reason = "the token is valid";
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)
+                          "%s %s: token verified earlier by this process "
+                          "(token cache), within its exp, nbf and iat",
+                          r->method, zt_esc(r, r->uri));
+            return ZT_TOK_OK;
+        }
     }
     if ((*malformed = zt_token68_why(jwt, len)) != NULL) {
         return ZT_TOK_MALFORMED;
+    }
+    if ((ring = zt_keyring(r, pol)) != NULL) {
+        tag.issuers = ring->issuers;
+        tag.generations = ring->generations;
     }
     st = zt_token_verify(jwt, len, tag.issuers, pol->nissuers, now,
                          conf->token_max, r->pool, tok, reason);
