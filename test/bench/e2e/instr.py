@@ -57,9 +57,9 @@ def run(cfg, srv, url_path, token, n, out):
                           "--callgrind-out-file=" + out, cfg.httpd, "-X",
                           "-f", srv.conf], cwd=srv.root,
                          stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 300   # valgrind on a busy machine
         while True:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", srv.port,
@@ -67,6 +67,11 @@ def run(cfg, srv, url_path, token, n, out):
                 conn.connect()
                 break
             except OSError:
+                if p.poll() is not None:
+                    raise SystemExit("instr: apache2 -X ended (%d): %s%s"
+                                     % (p.returncode,
+                                        p.stderr.read().decode()[-2000:],
+                                        srv.errlog.all()[-2000:]))
                 if time.time() > deadline:
                     raise SystemExit("instr: apache2 -X did not listen")
                 time.sleep(0.2)
