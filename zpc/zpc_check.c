@@ -70,6 +70,30 @@ zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
     return l;
 }
 
+/*
+** A file a policy names (a route's schema, a test's body), read now,
+** relative to the file that names it, so a missing one is a compile
+** error.  @a what names it in messages ("schema", "body").
+*/
+const char *zpc_check_read(zpc_check_t *c, const zpc_loc_t *loc,
+                           const char *name, const char *what,
+                           apr_size_t max, apr_size_t *len)
+{
+    const char *path, *buf, *why = NULL;
+
+    if (name[0] == '\0') {
+        zpc_diag_error(c->d, loc, "the %s file name is empty", what);
+        return NULL;
+    }
+    path = zpc_relative(c->pool, zpc_diag_file_name(c->d, loc->file), name);
+    buf = zpc_read_file(c->pool, path, max, len, &why);
+    if (buf == NULL) {
+        zpc_diag_error(c->d, loc, "cannot read %s file %s: %s", what,
+                       zpc_check_quote(c, path), why);
+    }
+    return buf;
+}
+
 static const char *const zpc_reserved[] = {
     "token", "path", "client", "query", "header", "tls", "time", NULL
 };

@@ -192,7 +192,6 @@ static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
     static const char *const kinds[] = { "json", "xml", "none", NULL };
     static const char *const types[] = { "application/json", "application/xml" };
     int k = item->quoted ? -1 : zpc_word_index(kinds, item->a);
-    const char *path, *why = NULL;
 
     it->body = 1;
     if (item->quoted) {
@@ -233,17 +232,8 @@ static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
                        item->how);
         return;
     }
-    path = zpc_relative(c->pool, zpc_diag_file_name(c->d, item->b_loc.file),
-                        item->b);
-    it->body_text = item->b[0] != '\0'
-                    ? zpc_read_file(c->pool, path, ZPC_MAX_BODY, &it->body_len,
-                                    &why)
-                    : NULL;
-    if (it->body_text == NULL) {
-        zpc_diag_error(c->d, &item->b_loc, "cannot read body file %s: %s",
-                       zpc_check_quote(c, path),
-                       why != NULL ? why : "the name is empty");
-    }
+    it->body_text = zpc_check_read(c, &item->b_loc, item->b, "body",
+                                   ZPC_MAX_BODY, &it->body_len);
 }
 
 static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)

@@ -1570,7 +1570,7 @@ static const struct {
     { RT("{ body json max 1k max 2k }"), 1, 0, "'max' is written twice in this body" },
     { RT("{ body json max 1k root \"r\" }"), 1, 0, "'root' names the root element of an XML body" },
     { RT("{ body json max 1k schema \"/nonexistent.json\" }"), 1, 0,
-      "t.ztp:7:40: error: cannot read schema \"/nonexistent.json\": No such file or directory" },
+      "t.ztp:7:40: error: cannot read schema file \"/nonexistent.json\": No such file or directory" },
     { RT("{ body json max 1k\n body json max 2k }"), 1, 0, "a route has at most one body" },
     { RT("{ cookie \"a\" int }"), 1, 0, "syntax error: unexpected identifier 'cookie'" },
     { HDR "route GET /a?x=1\nallow GET /a\n", 1, 0,
