@@ -449,14 +449,10 @@ static int zpc_check_schema(zpc_check_t *c, const zpc_ast_attr_t *a,
                             const zpc_ir_body_t *b)
 {
     const char *why = NULL;
+    zt_bschema_t compiled;
 
-    if (b->kind == ZT_BODY_JSON) {
-        zt_jschema_compile(b->schema, b->schema_len, c->pool, &why);
-    }
-    else {
-        zt_xml_schema_compile(b->schema, b->schema_len, c->pool, &why);
-    }
-    if (why != NULL) {
+    if (zt_body_schema_compile(b->kind, b->schema, b->schema_len, c->pool,
+                               &compiled, &why) != 0) {
         zpc_diag_error(c->d, &a->val_loc, "schema %s: %s",
                        zpc_check_quote(c, a->str), why);
         return 0;
