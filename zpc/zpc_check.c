@@ -439,16 +439,8 @@ static void zpc_check_key_sources(zpc_check_t *c, zpc_ast_issuer_t *is,
 static void zpc_check_binding(zpc_check_t *c, const zpc_ast_attr_t *a,
                               uint32_t *out)
 {
-    static const struct { const char *word; uint32_t bind; } kinds[] = {
-        { "mtls", ZT_BIND_MTLS }, { "dpop", ZT_BIND_DPOP },
-        { "any", ZT_BIND_ANY },
-    };
-
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strcmp(a->source, kinds[i].word) == 0) {
-            *out = kinds[i].bind;
-            return;
-        }
+    if ((*out = zt_binding_from_name(a->source, strlen(a->source))) != 0) {
+        return;
     }
     zpc_diag_error(c->d, &a->source_loc, "unknown binding '%s' (expected "
                    "mtls, dpop or any)", a->source);

@@ -20,6 +20,7 @@
 #include "zt_test.h"
 #include "zpc_front.h"
 #include "zpc_check.h"
+#include "zt_alg.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -919,9 +920,9 @@ START_TEST(lower_issuer_options)
         "  typ \"at+jwt\" required sub azp \"https://x.io/roles\" client_id\n"
         "}\n"
         "issuer d \"http://127.0.0.1:9000/realms/d\" { audience \"y\" algorithms RS256\n"
-        "  jwks discover refresh 10m refetch_min 5s }\n"
-        "issuer f \"f\" { audience \"z\" algorithms EdDSA jwks file \"f.json\" }\n"
-        "issuer n \"n\" { audience \"w\" algorithms HS512 secret file \"/etc/n.key\" }\n"
+        "  jwks discover refresh 10m refetch_min 5s binding dpop }\n"
+        "issuer f \"f\" { audience \"z\" algorithms EdDSA jwks file \"f.json\" binding mtls }\n"
+        "issuer n \"n\" { audience \"w\" algorithms HS512 secret file \"/etc/n.key\" binding any }\n"
         "route GET /a\nallow GET /a\n");
     const zpc_ir_issuer_t *u, *d, *f, *n;
 
@@ -962,6 +963,34 @@ START_TEST(lower_issuer_options)
     ck_assert_str_eq(n->secret, "/etc/n.key");
     ck_assert_uint_eq(n->refresh, 0);
     ck_assert_uint_eq(n->line, 10);
+
+    ck_assert_uint_eq(u->binding, ZT_BIND_NONE);
+    ck_assert_uint_eq(d->binding, ZT_BIND_DPOP);
+    ck_assert_uint_eq(f->binding, ZT_BIND_MTLS);
+    ck_assert_uint_eq(n->binding, ZT_BIND_ANY);
+}
+END_TEST
+
+/* One table of `binding` words (zt_alg.c) for zpc check and zpc dump. */
+START_TEST(binding_words)
+{
+    static const char *const bad[] = { "MTLS", "mtl", "mtlss", "none", "", "tls" };
+
+    for (uint32_t b = ZT_BIND_MTLS; b <= ZT_BIND_ANY; b++) {
+        const char *w = zt_binding_name(b);
+
+        ck_assert_ptr_nonnull(w);
+        ck_assert_uint_eq(zt_binding_from_name(w, strlen(w)), b);
+    }
+    ck_assert_str_eq(zt_binding_name(ZT_BIND_MTLS), "mtls");
+    ck_assert_str_eq(zt_binding_name(ZT_BIND_DPOP), "dpop");
+    ck_assert_str_eq(zt_binding_name(ZT_BIND_ANY), "any");
+    ck_assert_ptr_null(zt_binding_name(ZT_BIND_NONE));
+    ck_assert_ptr_null(zt_binding_name(ZT_BIND_ANY + 1));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_uint_eq(zt_binding_from_name(bad[i], strlen(bad[i])), 0);
+    }
+    ck_assert_uint_eq(zt_binding_from_name("dpopx", 4), ZT_BIND_DPOP);   /* by length */
 }
 END_TEST
 
@@ -2251,6 +2280,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, lower_lets_and_operands);
     tcase_add_test(tc, lower_issuers);
     tcase_add_test(tc, lower_issuer_options);
+    tcase_add_test(tc, binding_words);
     tcase_add_test(tc, lower_contracts);
     tcase_add_test(tc, lower_request_operands);
     tcase_add_test(tc, lower_stepup_limit);
