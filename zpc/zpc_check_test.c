@@ -181,16 +181,18 @@ static void zpc_check_cert(zpc_check_t *c, zpc_ir_test_t *it,
 }
 
 /*
-** body json|xml|none|"MEDIA/TYPE" ['TEXT' | "TEXT" | file "NAME"]: what
-** the request sends, with the Content-Type json and xml stand for.  A
-** file is read now, relative to the test's own file, so a missing one is
-** a compile error, not a failed test.
+** body json|xml|untyped|none|"MEDIA/TYPE" ['TEXT' | "TEXT" | file "NAME"]:
+** what the request sends, with the Content-Type json and xml stand for;
+** untyped sends the bytes without one, none sends neither.  A file is read
+** now, relative to the test's own file, so a missing one is a compile
+** error, not a failed test.
 */
 static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
                             const zpc_ast_titem_t *item)
 {
-    static const char *const kinds[] = { "json", "xml", "none", NULL };
-    static const char *const types[] = { "application/json", "application/xml" };
+    static const char *const kinds[] = { "json", "xml", "none", "untyped", NULL };
+    static const char *const types[] = { "application/json", "application/xml",
+                                         NULL, NULL };
     int k = item->quoted ? -1 : zpc_word_index(kinds, item->a);
 
     it->body = 1;
@@ -203,17 +205,19 @@ static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
     }
     else if (k < 0) {
         zpc_diag_error(c->d, &item->a_loc, "unknown body type '%s' (write "
-                       "json, xml, none, or a media type in quotes)", item->a);
+                       "json, xml, untyped, none, or a media type in quotes)",
+                       item->a);
     }
     else if (k == 2) {          /* body none: no Content-Type, no bytes */
         if (item->b != NULL) {
             zpc_diag_error(c->d, &item->b_loc, "body none takes no text "
-                           "(write body json '...' or a media type in quotes)");
+                           "(write body json '...', a media type in quotes, "
+                           "or body untyped '...' for no Content-Type)");
         }
         return;
     }
     else {
-        it->body_type = types[k];
+        it->body_type = types[k];   /* untyped: NULL, no Content-Type */
     }
     if (item->b == NULL) {
         zpc_diag_error(c->d, &item->a_loc, "body %s needs its text: body %s "

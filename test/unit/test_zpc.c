@@ -809,11 +809,13 @@ START_TEST(lower_tests)
         "  time \"2026-11-29T10:00:00Z\"\n"
         "  expect token\n"
         "}\n"
-        "test \"plain\" { request GET /a tls none expect notfound }\n");
+        "test \"plain\" { request GET /a tls none expect notfound }\n"
+        "test \"untyped\" { request GET /a body untyped 'ab' expect toolarge }\n"
+        "test \"none\" { request GET /a body none expect allow }\n");
     const zpc_ir_test_t *t;
 
     ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
-    ck_assert_int_eq(r.ir->tests->nelts, 2);
+    ck_assert_int_eq(r.ir->tests->nelts, 4);
     t = &APR_ARRAY_IDX(r.ir->tests, 0, zpc_ir_test_t);
     ck_assert_str_eq(t->name, "claims");
     ck_assert_str_eq(t->file, "t.ztp");
@@ -841,6 +843,17 @@ START_TEST(lower_tests)
     ck_assert_int_eq(t->cert, 0);
     ck_assert_int_eq(t->time, -1);
     ck_assert_int_eq(t->expect, ZPC_EXPECT_NOTFOUND);
+    ck_assert_int_eq(t->body, 0);
+    /* untyped: the bytes, no Content-Type; none: neither */
+    t = &APR_ARRAY_IDX(r.ir->tests, 2, zpc_ir_test_t);
+    ck_assert_int_eq(t->body, 1);
+    ck_assert_ptr_null(t->body_type);
+    ck_assert_str_eq(t->body_text, "ab");
+    ck_assert_uint_eq(t->body_len, 2);
+    t = &APR_ARRAY_IDX(r.ir->tests, 3, zpc_ir_test_t);
+    ck_assert_int_eq(t->body, 1);
+    ck_assert_ptr_null(t->body_type);
+    ck_assert_ptr_null(t->body_text);
 }
 END_TEST
 
@@ -1711,7 +1724,17 @@ static const struct {
     { TST("request GET /a body \"text/plain\" 'x' expect toolarge"), 0, 0, "" },
     { TST("request GET /a body none expect allow"), 0, 0, "" },
     { TST("request GET /a body csv 'a' expect allow"), 1, 0,
-      "unknown body type 'csv' (write json, xml, none, or a media type in quotes)" },
+      "unknown body type 'csv' (write json, xml, untyped, none, or a media type in quotes)" },
+    { TST("request GET /a body untyped 'x' expect toolarge"), 0, 0, "" },
+    { TST("request GET /a body untyped file \"\" expect allow"), 1, 0,
+      "the body file name is empty" },
+    { TST("request GET /a body untyped expect allow"), 1, 0,
+      "body untyped needs its text: body untyped '...', or body untyped file" },
+    { TST("request GET /a body Untyped 'x' expect allow"), 1, 0,
+      "unknown body type 'Untyped'" },
+    { TST("request GET /a body none 'x' expect allow"), 1, 0,
+      "body none takes no text (write body json '...', a media type in quotes, "
+      "or body untyped '...' for no Content-Type)" },
     { TST("request GET /a body json expect allow"), 1, 0,
       "body json needs its text" },
     { TST("request GET /a body \"\" 'x' expect allow"), 1, 0,
