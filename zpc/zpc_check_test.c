@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <apr_hash.h>
@@ -348,6 +349,17 @@ static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
                                "toolarge or mediatype)", item->a);
             }
             break;
+        }
+    }
+    /* A body line says the Content-Type (untyped: none); a header line
+     * naming one too would make the test mean two things. */
+    for (int i = 0; seen[ZPC_TITEM_BODY] != NULL && i < t->items->nelts; i++) {
+        const zpc_ast_titem_t *item = APR_ARRAY_IDX(t->items, i, zpc_ast_titem_t *);
+
+        if (item->kind == ZPC_TITEM_HEADER && strcasecmp(item->a, "Content-Type") == 0) {
+            zpc_diag_error(c->d, &item->a_loc, "the body line gives the "
+                           "Content-Type (body \"TYPE\" '...', or body untyped "
+                           "for none), not a header line");
         }
     }
     if (seen[ZPC_TITEM_REQUEST] == NULL) {

@@ -1730,6 +1730,10 @@ static const struct {
       "the body file name is empty" },
     { TST("request GET /a body untyped expect allow"), 1, 0,
       "body untyped needs its text: body untyped '...', or body untyped file" },
+    { TST("request GET /a header \"Content-Type\" \"text/plain\" body json 'x' "
+          "expect allow"), 1, 0, "t.ztp:9:34: error: the body line gives the "
+      "Content-Type (body \"TYPE\" '...', or body untyped for none), not a header line" },
+    { TST("request GET /a header \"Content-Type\" \"text/plain\" expect allow"), 0, 0, "" },
     { TST("request GET /a body Untyped 'x' expect allow"), 1, 0,
       "unknown body type 'Untyped'" },
     { TST("request GET /a body none 'x' expect allow"), 1, 0,
