@@ -344,6 +344,8 @@ titem
     | "expect" "deny"       { $$ = zpc_ast_titem(ps, ZPC_TITEM_EXPECT, $2, &@2, NULL, NULL, NULL, &@1); }
     | "expect" "stepup"     { $$ = zpc_ast_titem(ps, ZPC_TITEM_EXPECT, $2, &@2, NULL, NULL, NULL, &@1); }
     | "expect" "token"      { $$ = zpc_ast_titem(ps, ZPC_TITEM_EXPECT, $2, &@2, NULL, NULL, NULL, &@1); }
+    /* body json|xml|untyped|none|"TYPE" ['TEXT' | file "NAME"]: the words
+     * are checked by zpc_check_tbody, not reserved here */
     | "body" T_IDENT        { $$ = zpc_ast_tbody(ps, $2, &@2, 0, NULL, NULL, NULL, NULL, &@1); }
     | "body" T_IDENT T_STRING
                             { $$ = zpc_ast_tbody(ps, $2, &@2, 0, NULL, NULL, $3, &@3, &@1); }

@@ -27,6 +27,11 @@ static const zt_name_bit_t zt_methods[] = {
     { "HEAD", ZT_M_GET },   /* last, so zt_method_name(ZT_M_GET) is "GET" */
 };
 
+/* The words of an issuer's `binding` (zt_format.h ZT_BIND_*). */
+static const zt_name_bit_t zt_bindings[] = {
+    { "mtls", ZT_BIND_MTLS }, { "dpop", ZT_BIND_DPOP }, { "any", ZT_BIND_ANY },
+};
+
 #define ZT_NELTS(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint32_t zt_lookup_bit(const zt_name_bit_t *tab, size_t n,
@@ -69,4 +74,14 @@ uint32_t zt_method_from_name(const char *name, size_t len)
 const char *zt_method_name(uint32_t method)
 {
     return zt_lookup_name(zt_methods, ZT_NELTS(zt_methods), method);
+}
+
+uint32_t zt_binding_from_name(const char *name, size_t len)
+{
+    return zt_lookup_bit(zt_bindings, ZT_NELTS(zt_bindings), name, len);
+}
+
+const char *zt_binding_name(uint32_t binding)
+{
+    return zt_lookup_name(zt_bindings, ZT_NELTS(zt_bindings), binding);
 }

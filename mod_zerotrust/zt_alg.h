@@ -5,7 +5,8 @@
 
 /**
  * @file zt_alg.h
- * @brief Names of JWS algorithms and HTTP methods, shared by zpc and the module.
+ * @brief Names of JWS algorithms, HTTP methods and token bindings, shared
+ *        by zpc and the module.
  */
 #ifndef ZT_ALG_H
 #define ZT_ALG_H
@@ -22,5 +23,10 @@ const char *zt_alg_name(uint32_t alg);
 uint32_t zt_method_from_name(const char *name, size_t len);
 /** Name of a single ZT_M_* bit, or NULL. */
 const char *zt_method_name(uint32_t method);
+
+/** ZT_BIND_* value of a `binding` word (mtls, dpop, any), or 0. */
+uint32_t zt_binding_from_name(const char *name, size_t len);
+/** The `binding` word of a ZT_BIND_* value, or NULL (ZT_BIND_NONE too). */
+const char *zt_binding_name(uint32_t binding);
 
 #endif /* ZT_ALG_H */

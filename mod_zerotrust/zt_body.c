@@ -16,6 +16,26 @@
 
 #include "zt_body.h"
 
+int zt_body_schema_compile(uint32_t kind, const char *buf, size_t len,
+                           apr_pool_t *pool, zt_bschema_t *out,
+                           const char **err)
+{
+    const char *why = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (kind == ZT_BODY_JSON) {
+        out->json = zt_jschema_compile(buf, len, pool, &why);
+    }
+    else {
+        out->xsd = zt_xml_schema_compile(buf, len, pool, &why);
+    }
+    if (out->json == NULL && out->xsd == NULL) {
+        *err = why != NULL ? why : "the schema does not compile";
+        return -1;
+    }
+    return 0;
+}
+
 apr_status_t zt_body_prepare(zt_table_t *t, apr_pool_t *pool, const char **err)
 {
     zt_bschema_t *s = apr_pcalloc(pool, (t->nbodies + 1) * sizeof(*s));
@@ -27,13 +47,8 @@ apr_status_t zt_body_prepare(zt_table_t *t, apr_pool_t *pool, const char **err)
         if (b->schema_len == 0) {
             continue;
         }
-        if (b->kind == ZT_BODY_JSON) {
-            s[i].json = zt_jschema_compile(buf, b->schema_len, pool, &why);
-        }
-        else {
-            s[i].xsd = zt_xml_schema_compile(buf, b->schema_len, pool, &why);
-        }
-        if (why != NULL) {
+        if (zt_body_schema_compile(b->kind, buf, b->schema_len, pool, &s[i],
+                                   &why) != 0) {
             *err = apr_psprintf(pool, "body %u (schema %s): %s", i,
                                 b->schema_name ? zt_table_str(t, b->schema_name)
                                                : "?", why);

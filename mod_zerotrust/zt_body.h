@@ -55,6 +55,17 @@ typedef struct zt_bschema_s {
 } zt_bschema_t;
 
 /**
+ * Compile the schema of a body of @a kind from @a len bytes: a JSON Schema
+ * for ZT_BODY_JSON into out->json, an XSD for ZT_BODY_XML into out->xsd.
+ * The one place that choice is made: the loader and zpc both call it.
+ * 0, or -1 with *err from @a pool ("/properties/a/$ref: unknown or
+ * unsupported keyword").
+ */
+int zt_body_schema_compile(uint32_t kind, const char *buf, size_t len,
+                           apr_pool_t *pool, zt_bschema_t *out,
+                           const char **err);
+
+/**
  * Compile every schema of a verified table into t->schemas (one per BODY
  * record; from @a pool).  A schema that does not compile makes the table
  * bad: APR_EINVAL with *err "body 2 (schema order.schema.json): ...".

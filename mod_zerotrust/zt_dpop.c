@@ -75,14 +75,6 @@ void zt_dpop_cert_thumb(const unsigned char *der, size_t len,
     zt_thumb(der, len, out);
 }
 
-/* String member @a name of object @a obj, or NULL. */
-static const char *zt_dpop_member_str(const zt_jnode_t *obj, const char *name)
-{
-    const zt_jnode_t *v = zt_jnode_member(obj, name, strlen(name));
-
-    return v != NULL && v->type == ZT_J_STR ? zt_jnode_str(v) : NULL;
-}
-
 /*
 ** RFC 7638: SHA-256 over the key's required members, in lexical order,
 ** without whitespace.  Called once zt_jwk_from_jnode accepted the key, so
@@ -92,12 +84,12 @@ static const char *zt_dpop_member_str(const zt_jnode_t *obj, const char *name)
 int zt_dpop_jwk_thumb(const zt_jnode_t *jwk, apr_pool_t *pool,
                       char out[ZT_THUMB_SIZE])
 {
-    const char *kty = zt_dpop_member_str(jwk, "kty");
-    const char *crv = zt_dpop_member_str(jwk, "crv");
-    const char *x = zt_dpop_member_str(jwk, "x");
-    const char *y = zt_dpop_member_str(jwk, "y");
-    const char *n = zt_dpop_member_str(jwk, "n");
-    const char *e = zt_dpop_member_str(jwk, "e");
+    const char *kty = zt_jnode_get_str(jwk, "kty");
+    const char *crv = zt_jnode_get_str(jwk, "crv");
+    const char *x = zt_jnode_get_str(jwk, "x");
+    const char *y = zt_jnode_get_str(jwk, "y");
+    const char *n = zt_jnode_get_str(jwk, "n");
+    const char *e = zt_jnode_get_str(jwk, "e");
     const char *text = NULL;
 
     if (kty == NULL) {

@@ -665,14 +665,24 @@ const zt_jnode_t *zt_jnode_member(const zt_jnode_t *obj, const char *name,
     return NULL;
 }
 
+const zt_jnode_t *zt_jnode_get(const zt_jnode_t *obj, const char *name)
+{
+    return zt_jnode_member(obj, name, strlen(name));
+}
+
+const char *zt_jnode_get_str(const zt_jnode_t *obj, const char *name)
+{
+    const zt_jnode_t *v = zt_jnode_get(obj, name);
+
+    return v != NULL && v->type == ZT_J_STR ? zt_jnode_str(v) : NULL;
+}
+
 const zt_jnode_t *zt_jdoc_get(const zt_jdoc_t *d, const char *name)
 {
-    return d != NULL ? zt_jnode_member(d->node, name, strlen(name)) : NULL;
+    return zt_jnode_get(d != NULL ? d->node : NULL, name);
 }
 
 const char *zt_jdoc_get_str(const zt_jdoc_t *d, const char *name)
 {
-    const zt_jnode_t *v = zt_jdoc_get(d, name);
-
-    return v != NULL && v->type == ZT_J_STR ? zt_jnode_str(v) : NULL;
+    return zt_jnode_get_str(d != NULL ? d->node : NULL, name);
 }

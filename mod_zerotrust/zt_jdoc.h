@@ -99,6 +99,14 @@ zt_jdoc_t *zt_jdoc_parse_value(const char *buf, size_t len, size_t max_len,
 const zt_jnode_t *zt_jnode_member(const zt_jnode_t *obj, const char *name,
                                   size_t len);
 
+/** The member @a name (NUL-terminated) of object @a obj, or NULL when it
+ *  has none or @a obj is NULL or not an object. */
+const zt_jnode_t *zt_jnode_get(const zt_jnode_t *obj, const char *name);
+
+/** The string member @a name of object @a obj, or NULL when it is absent
+ *  or not a string. */
+const char *zt_jnode_get_str(const zt_jnode_t *obj, const char *name);
+
 /** The member @a name of the top-level object, or NULL. */
 const zt_jnode_t *zt_jdoc_get(const zt_jdoc_t *d, const char *name);
 

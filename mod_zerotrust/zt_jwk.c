@@ -177,12 +177,6 @@ static const char *zt_jwk_safe(apr_pool_t *p, const char *s)
     return n > cut ? apr_pstrcat(p, out, "...", NULL) : out;
 }
 
-/* Member @a name of the key object @a key, or NULL. */
-static const zt_jnode_t *zt_jwk_get(const zt_jnode_t *key, const char *name)
-{
-    return zt_jnode_member(key, name, strlen(name));
-}
-
 /*
 ** Member @a name of @a key as canonical base64url, decoded.  Sets ctx->why
 ** and returns NULL when it is missing, not a string or not base64url.
@@ -191,7 +185,7 @@ static const unsigned char *zt_jwk_b64(zt_jwk_ctx_t *ctx,
                                        const zt_jnode_t *key,
                                        const char *name, size_t *len)
 {
-    const zt_jnode_t *v = zt_jwk_get(key, name);
+    const zt_jnode_t *v = zt_jnode_get(key, name);
     const unsigned char *bytes;
 
     if (v == NULL) {
@@ -213,7 +207,7 @@ static const unsigned char *zt_jwk_b64(zt_jwk_ctx_t *ctx,
 static int zt_jwk_str(const zt_jnode_t *key, const char *name,
                       const char **out)
 {
-    const zt_jnode_t *v = zt_jwk_get(key, name);
+    const zt_jnode_t *v = zt_jnode_get(key, name);
 
     *out = NULL;
     if (v == NULL) {
@@ -457,7 +451,7 @@ static int zt_jwk_okp(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
 static int zt_jwk_common(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
                          zt_jwk_t *k)
 {
-    const zt_jnode_t *ops = zt_jwk_get(key, "key_ops"), *op;
+    const zt_jnode_t *ops = zt_jnode_get(key, "key_ops"), *op;
     const char *alg;
     uint32_t i;
     int verify = 0;
@@ -542,7 +536,7 @@ static int zt_jwk_parse_one(zt_jwk_ctx_t *ctx, const zt_jnode_t *key,
                                   zt_jwk_safe(ctx->pool, kid));
     }
     for (size_t i = 0; i < sizeof(zt_private_members) / sizeof(char *); i++) {
-        if (zt_jwk_get(key, zt_private_members[i]) != NULL) {
+        if (zt_jnode_get(key, zt_private_members[i]) != NULL) {
             ctx->why = apr_psprintf(ctx->pool, "holds private key material "
                                     "(\"%s\"); a key set for verification "
                                     "must hold public keys only",

@@ -284,8 +284,9 @@ typedef struct {
     const char *a, *b;          /* REQUEST: method, target; FROM: address;
                                    HEADER: name, value; TLS, TIME: the string
                                    (TLS: NULL for `tls none`); EXPECT: word;
-                                   BODY: json, xml, none or a media type,
-                                   then the text or file name (or NULL) */
+                                   BODY: json, xml, untyped, none or a
+                                   media type, then the text or file name
+                                   (or NULL) */
     zpc_loc_t a_loc, b_loc;
     zpc_ast_value_t *value;     /* TOKEN, CERT */
     const char *how;            /* BODY: the word before a file name

@@ -70,6 +70,30 @@ zpc_loc_t zpc_loc_sub(const zpc_loc_t *tok, size_t off, size_t len)
     return l;
 }
 
+/*
+** A file a policy names (a route's schema, a test's body), read now,
+** relative to the file that names it, so a missing one is a compile
+** error.  @a what names it in messages ("schema", "body").
+*/
+const char *zpc_check_read(zpc_check_t *c, const zpc_loc_t *loc,
+                           const char *name, const char *what,
+                           apr_size_t max, apr_size_t *len)
+{
+    const char *path, *buf, *why = NULL;
+
+    if (name[0] == '\0') {
+        zpc_diag_error(c->d, loc, "the %s file name is empty", what);
+        return NULL;
+    }
+    path = zpc_relative(c->pool, zpc_diag_file_name(c->d, loc->file), name);
+    buf = zpc_read_file(c->pool, path, max, len, &why);
+    if (buf == NULL) {
+        zpc_diag_error(c->d, loc, "cannot read %s file %s: %s", what,
+                       zpc_check_quote(c, path), why);
+    }
+    return buf;
+}
+
 static const char *const zpc_reserved[] = {
     "token", "path", "client", "query", "header", "tls", "time", NULL
 };
@@ -415,16 +439,8 @@ static void zpc_check_key_sources(zpc_check_t *c, zpc_ast_issuer_t *is,
 static void zpc_check_binding(zpc_check_t *c, const zpc_ast_attr_t *a,
                               uint32_t *out)
 {
-    static const struct { const char *word; uint32_t bind; } kinds[] = {
-        { "mtls", ZT_BIND_MTLS }, { "dpop", ZT_BIND_DPOP },
-        { "any", ZT_BIND_ANY },
-    };
-
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strcmp(a->source, kinds[i].word) == 0) {
-            *out = kinds[i].bind;
-            return;
-        }
+    if ((*out = zt_binding_from_name(a->source, strlen(a->source))) != 0) {
+        return;
     }
     zpc_diag_error(c->d, &a->source_loc, "unknown binding '%s' (expected "
                    "mtls, dpop or any)", a->source);

@@ -49,6 +49,16 @@ const char *zpc_where(zpc_check_t *c, const zpc_loc_t *loc);
 /** "GET /a" */
 const char *zpc_check_route_text(zpc_check_t *c, const zpc_ast_route_t *r);
 
+/* Files. */
+/**
+ * Read the file @a name (relative to @a loc's file, at most @a max bytes)
+ * that @a loc names; NULL after reporting why ("cannot read schema file
+ * "x.json": No such file or directory"; @a what is "schema" there).
+ */
+const char *zpc_check_read(zpc_check_t *c, const zpc_loc_t *loc,
+                           const char *name, const char *what,
+                           apr_size_t max, apr_size_t *len);
+
 /* Words. */
 int zpc_is_ident(const char *s);
 /** RFC 9110 token characters: what a header name is made of. */

@@ -425,27 +425,17 @@ static uint32_t zpc_check_flags(zpc_check_t *c, const zpc_ast_param_t *p)
     return flags;
 }
 
-/* A file a route names (a schema), relative to the route's own file. */
-static const char *zpc_check_read(zpc_check_t *c, const zpc_ast_attr_t *a,
-                                  apr_size_t *len)
+/* A route's schema file: read, and not empty. */
+static const char *zpc_check_schema_file(zpc_check_t *c, const zpc_ast_attr_t *a,
+                                         apr_size_t *len)
 {
-    const char *path = zpc_relative(c->pool, zpc_diag_file_name(c->d, a->val_loc.file),
-                                    a->str), *why = NULL;
-    const char *buf;
+    const char *buf = zpc_check_read(c, &a->val_loc, a->str, "schema",
+                                     ZPC_MAX_SCHEMA, len);
 
-    if (a->str[0] == '\0') {
-        zpc_diag_error(c->d, &a->val_loc, "the schema file name is empty");
-        return NULL;
-    }
-    buf = zpc_read_file(c->pool, path, ZPC_MAX_SCHEMA, len, &why);
-    if (buf == NULL) {
-        zpc_diag_error(c->d, &a->val_loc, "cannot read schema %s: %s",
-                       zpc_check_quote(c, path), why);
-    }
-    else if (*len == 0) {
+    if (buf != NULL && *len == 0) {
         zpc_diag_error(c->d, &a->val_loc, "schema %s is empty",
-                       zpc_check_quote(c, path));
-        buf = NULL;
+                       zpc_check_quote(c, a->str));
+        return NULL;
     }
     return buf;
 }
@@ -459,14 +449,10 @@ static int zpc_check_schema(zpc_check_t *c, const zpc_ast_attr_t *a,
                             const zpc_ir_body_t *b)
 {
     const char *why = NULL;
+    zt_bschema_t compiled;
 
-    if (b->kind == ZT_BODY_JSON) {
-        zt_jschema_compile(b->schema, b->schema_len, c->pool, &why);
-    }
-    else {
-        zt_xml_schema_compile(b->schema, b->schema_len, c->pool, &why);
-    }
-    if (why != NULL) {
+    if (zt_body_schema_compile(b->kind, b->schema, b->schema_len, c->pool,
+                               &compiled, &why) != 0) {
         zpc_diag_error(c->d, &a->val_loc, "schema %s: %s",
                        zpc_check_quote(c, a->str), why);
         return 0;
@@ -516,7 +502,7 @@ static zpc_ir_body_t *zpc_check_body(zpc_check_t *c, const zpc_ast_param_t *p)
             break;
         case ZPC_ATTR_SCHEMA:
             b->schema_name = a->str;
-            if ((b->schema = zpc_check_read(c, a, &b->schema_len)) == NULL
+            if ((b->schema = zpc_check_schema_file(c, a, &b->schema_len)) == NULL
                 || !zpc_check_schema(c, a, b)) {
                 ok = 0;
             }

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <apr_hash.h>
@@ -181,18 +182,19 @@ static void zpc_check_cert(zpc_check_t *c, zpc_ir_test_t *it,
 }
 
 /*
-** body json|xml|none|"MEDIA/TYPE" ['TEXT' | "TEXT" | file "NAME"]: what
-** the request sends, with the Content-Type json and xml stand for.  A
-** file is read now, relative to the test's own file, so a missing one is
-** a compile error, not a failed test.
+** body json|xml|untyped|none|"MEDIA/TYPE" ['TEXT' | "TEXT" | file "NAME"]:
+** what the request sends, with the Content-Type json and xml stand for;
+** untyped sends the bytes without one, none sends neither.  A file is read
+** now, relative to the test's own file, so a missing one is a compile
+** error, not a failed test.
 */
 static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
                             const zpc_ast_titem_t *item)
 {
-    static const char *const kinds[] = { "json", "xml", "none", NULL };
-    static const char *const types[] = { "application/json", "application/xml" };
+    static const char *const kinds[] = { "json", "xml", "none", "untyped", NULL };
+    static const char *const types[] = { "application/json", "application/xml",
+                                         NULL, NULL };
     int k = item->quoted ? -1 : zpc_word_index(kinds, item->a);
-    const char *path, *why = NULL;
 
     it->body = 1;
     if (item->quoted) {
@@ -204,17 +206,19 @@ static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
     }
     else if (k < 0) {
         zpc_diag_error(c->d, &item->a_loc, "unknown body type '%s' (write "
-                       "json, xml, none, or a media type in quotes)", item->a);
+                       "json, xml, untyped, none, or a media type in quotes)",
+                       item->a);
     }
     else if (k == 2) {          /* body none: no Content-Type, no bytes */
         if (item->b != NULL) {
             zpc_diag_error(c->d, &item->b_loc, "body none takes no text "
-                           "(write body json '...' or a media type in quotes)");
+                           "(write body json '...', a media type in quotes, "
+                           "or body untyped '...' for no Content-Type)");
         }
         return;
     }
     else {
-        it->body_type = types[k];
+        it->body_type = types[k];   /* untyped: NULL, no Content-Type */
     }
     if (item->b == NULL) {
         zpc_diag_error(c->d, &item->a_loc, "body %s needs its text: body %s "
@@ -233,17 +237,8 @@ static void zpc_check_tbody(zpc_check_t *c, zpc_ir_test_t *it,
                        item->how);
         return;
     }
-    path = zpc_relative(c->pool, zpc_diag_file_name(c->d, item->b_loc.file),
-                        item->b);
-    it->body_text = item->b[0] != '\0'
-                    ? zpc_read_file(c->pool, path, ZPC_MAX_BODY, &it->body_len,
-                                    &why)
-                    : NULL;
-    if (it->body_text == NULL) {
-        zpc_diag_error(c->d, &item->b_loc, "cannot read body file %s: %s",
-                       zpc_check_quote(c, path),
-                       why != NULL ? why : "the name is empty");
-    }
+    it->body_text = zpc_check_read(c, &item->b_loc, item->b, "body",
+                                   ZPC_MAX_BODY, &it->body_len);
 }
 
 static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
@@ -354,6 +349,17 @@ static void zpc_check_test(zpc_check_t *c, zpc_ast_test_t *t, zpc_ir_test_t *it)
                                "toolarge or mediatype)", item->a);
             }
             break;
+        }
+    }
+    /* A body line says the Content-Type (untyped: none); a header line
+     * naming one too would make the test mean two things. */
+    for (int i = 0; seen[ZPC_TITEM_BODY] != NULL && i < t->items->nelts; i++) {
+        const zpc_ast_titem_t *item = APR_ARRAY_IDX(t->items, i, zpc_ast_titem_t *);
+
+        if (item->kind == ZPC_TITEM_HEADER && strcasecmp(item->a, "Content-Type") == 0) {
+            zpc_diag_error(c->d, &item->a_loc, "the body line gives the "
+                           "Content-Type (body \"TYPE\" '...', or body untyped "
+                           "for none), not a header line");
         }
     }
     if (seen[ZPC_TITEM_REQUEST] == NULL) {

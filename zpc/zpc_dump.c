@@ -313,8 +313,7 @@ static void zpc_dump_issuer(FILE *out, const zt_table_t *t,
         zpc_dump_str(out, zt_table_str(t, s->secret), 1);
     }
     if (s->binding != ZT_BIND_NONE) {
-        fprintf(out, "  binding %s", s->binding == ZT_BIND_MTLS ? "mtls"
-                : s->binding == ZT_BIND_DPOP ? "dpop" : "any");
+        fprintf(out, "  binding %s", zt_binding_name(s->binding));
     }
     if (*zt_table_str(t, s->typ) != '\0') {
         fputs("  typ ", out);

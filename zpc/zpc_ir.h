@@ -152,7 +152,7 @@ typedef struct {
     int expect;                 /* ZPC_EXPECT_* */
     int body;                   /* 1: `body` says what is sent, and the body
                                    stages are decided; 0: they are not */
-    const char *body_type;      /* its Content-Type, or NULL: none */
+    const char *body_type;      /* its Content-Type, or NULL: none (body none, untyped) */
     const char *body_text;      /* its bytes, or NULL: no body (`body none`) */
     apr_size_t body_len;
 } zpc_ir_test_t;

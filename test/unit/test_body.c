@@ -476,6 +476,42 @@ START_TEST(xsd_compile_errors)
 }
 END_TEST
 
+/* The body's kind chooses the compiler, for the loader and zpc alike: a
+ * JSON Schema for json, an XSD for xml, and neither text for the other. */
+START_TEST(schema_compile_by_kind)
+{
+    const char *json = "{\"type\": \"object\"}", *err = NULL;
+    zt_bschema_t out;
+
+    ck_assert_int_eq(zt_body_schema_compile(ZT_BODY_JSON, json, strlen(json),
+                                            pool, &out, &err), 0);
+    ck_assert_ptr_nonnull(out.json);
+    ck_assert_ptr_null(out.xsd);
+    ck_assert_int_eq(zt_body_schema_compile(ZT_BODY_XML, XSD, strlen(XSD),
+                                            pool, &out, &err), 0);
+    ck_assert_ptr_nonnull(out.xsd);
+    ck_assert_ptr_null(out.json);           /* the last call's is cleared */
+
+    ck_assert_int_eq(zt_body_schema_compile(ZT_BODY_JSON, XSD, strlen(XSD),
+                                            pool, &out, &err), -1);
+    ck_assert_msg(strstr(err, "not a JSON object") != NULL, "%s", err);
+    ck_assert(out.json == NULL && out.xsd == NULL);
+    err = NULL;
+    ck_assert_int_eq(zt_body_schema_compile(ZT_BODY_XML, json, strlen(json),
+                                            pool, &out, &err), -1);
+    ck_assert_msg(err != NULL && strncmp(err, "line 1: ", 8) == 0, "%s", err);
+    ck_assert(out.json == NULL && out.xsd == NULL);
+    err = NULL;
+    ck_assert_int_eq(zt_body_schema_compile(ZT_BODY_JSON, "", 0, pool, &out,
+                                            &err), -1);
+    ck_assert_ptr_nonnull(err);
+    err = NULL;
+    ck_assert_int_eq(zt_body_schema_compile(ZT_BODY_XML, "", 0, pool, &out,
+                                            &err), -1);
+    ck_assert_ptr_nonnull(err);
+}
+END_TEST
+
 /* A table's schemas are compiled when it is loaded; one that does not
  * compile makes the table bad, and zt_body_check uses the compiled ones. */
 START_TEST(table_schemas)
@@ -532,6 +568,7 @@ int main(void)
     tcase_add_test(tc, truncated_and_oversized_seeds);
     tcase_add_test(tc, xml_name_limit);
     tcase_add_test(tc, xsd_compile_errors);
+    tcase_add_test(tc, schema_compile_by_kind);
     tcase_add_test(tc, table_schemas);
     suite_add_tcase(s, tc);
     return zt_test_main(s);

@@ -121,6 +121,21 @@ START_TEST(accepts_and_reads)
 
     v = zt_jnode_member(zt_jnode_member(zt_jdoc_get(d, "o"), "p", 1), "q", 1);
     ck_assert_int_eq(v->u.i, 7);
+
+    /* By NUL-terminated name, on any object (a DPoP proof's "jwk"). */
+    ck_assert_ptr_eq(zt_jnode_get(zt_jnode_get(zt_jdoc_get(d, "o"), "p"), "q"), v);
+    ck_assert_ptr_eq(zt_jnode_get(d->node, "i"), zt_jdoc_get(d, "i"));
+    e = zt_jnode_next(zt_jnode_next(zt_jnode_first(zt_jdoc_get(d, "a"))));
+    ck_assert_str_eq(zt_jnode_get_str(e, "k"), "v");
+    ck_assert_str_eq(zt_jnode_get_str(d->node, "s"), "x");
+    ck_assert_ptr_null(zt_jnode_get_str(d->node, "i"));    /* not a string */
+    ck_assert_ptr_null(zt_jnode_get(zt_jdoc_get(d, "o"), "q"));   /* one level only */
+    ck_assert_ptr_null(zt_jnode_get(zt_jdoc_get(d, "a"), "k"));   /* an array */
+    ck_assert_ptr_null(zt_jnode_get(zt_jdoc_get(d, "s"), "x"));   /* a string */
+    ck_assert_ptr_null(zt_jnode_get(NULL, "s"));
+    ck_assert_ptr_null(zt_jnode_get_str(NULL, "s"));
+    ck_assert_ptr_null(zt_jdoc_get(NULL, "s"));
+    ck_assert_ptr_null(zt_jdoc_get_str(NULL, "s"));
     ck_assert_ptr_eq(zt_jnode_next(zt_jdoc_get(d, "o")), d->node + d->nnodes);
 }
 END_TEST

@@ -745,6 +745,27 @@ START_TEST(larger_header)
 }
 END_TEST
 
+/* The route trie's refusal is a bad table like any other load error: the
+ * table named once, first, then "bad table (...)". */
+START_TEST(trie_refusal_named_once)
+{
+    zpc_ir_t *ir = zb_new(pool, "dup", "dup.ztp");
+    zt_table_t *t = NULL;
+    const char *err = NULL;
+    blob_t b;
+
+    zb_route(ir, ZT_M_GET, "/a/{x}");       /* line 11 */
+    zb_route(ir, ZT_M_GET, "/a/{y}");       /* line 12: the same shape */
+    b = emit(ir);
+    ck_assert_int_eq(zt_table_load(&t, b.buf, b.len, "dup.ztb", pool, &err),
+                     APR_EINVAL);
+    ck_assert_ptr_null(t);
+    ck_assert_str_eq(err, "dup.ztb: bad table (routes GET /a/{x} (dup.ztp:11) "
+                     "and GET /a/{y} (dup.ztp:12) can match the same request "
+                     "with equal rank)");
+}
+END_TEST
+
 START_TEST(misaligned_buffer)
 {
     blob_t b = orders_blob();
@@ -2955,6 +2976,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, empty_policy);
     tcase_add_test(tc, optional_section_skipped);
     tcase_add_test(tc, larger_header);
+    tcase_add_test(tc, trie_refusal_named_once);
     tcase_add_test(tc, misaligned_buffer);
     tcase_add_test(tc, limits_exact);
     suite_add_tcase(s, tc);

@@ -20,6 +20,7 @@
 #include "zt_test.h"
 #include "zpc_front.h"
 #include "zpc_check.h"
+#include "zt_alg.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -808,11 +809,13 @@ START_TEST(lower_tests)
         "  time \"2026-11-29T10:00:00Z\"\n"
         "  expect token\n"
         "}\n"
-        "test \"plain\" { request GET /a tls none expect notfound }\n");
+        "test \"plain\" { request GET /a tls none expect notfound }\n"
+        "test \"untyped\" { request GET /a body untyped 'ab' expect toolarge }\n"
+        "test \"none\" { request GET /a body none expect allow }\n");
     const zpc_ir_test_t *t;
 
     ck_assert_msg(r.ir != NULL && r.nwarn == 0, "%s", r.out);
-    ck_assert_int_eq(r.ir->tests->nelts, 2);
+    ck_assert_int_eq(r.ir->tests->nelts, 4);
     t = &APR_ARRAY_IDX(r.ir->tests, 0, zpc_ir_test_t);
     ck_assert_str_eq(t->name, "claims");
     ck_assert_str_eq(t->file, "t.ztp");
@@ -840,6 +843,17 @@ START_TEST(lower_tests)
     ck_assert_int_eq(t->cert, 0);
     ck_assert_int_eq(t->time, -1);
     ck_assert_int_eq(t->expect, ZPC_EXPECT_NOTFOUND);
+    ck_assert_int_eq(t->body, 0);
+    /* untyped: the bytes, no Content-Type; none: neither */
+    t = &APR_ARRAY_IDX(r.ir->tests, 2, zpc_ir_test_t);
+    ck_assert_int_eq(t->body, 1);
+    ck_assert_ptr_null(t->body_type);
+    ck_assert_str_eq(t->body_text, "ab");
+    ck_assert_uint_eq(t->body_len, 2);
+    t = &APR_ARRAY_IDX(r.ir->tests, 3, zpc_ir_test_t);
+    ck_assert_int_eq(t->body, 1);
+    ck_assert_ptr_null(t->body_type);
+    ck_assert_ptr_null(t->body_text);
 }
 END_TEST
 
@@ -919,9 +933,9 @@ START_TEST(lower_issuer_options)
         "  typ \"at+jwt\" required sub azp \"https://x.io/roles\" client_id\n"
         "}\n"
         "issuer d \"http://127.0.0.1:9000/realms/d\" { audience \"y\" algorithms RS256\n"
-        "  jwks discover refresh 10m refetch_min 5s }\n"
-        "issuer f \"f\" { audience \"z\" algorithms EdDSA jwks file \"f.json\" }\n"
-        "issuer n \"n\" { audience \"w\" algorithms HS512 secret file \"/etc/n.key\" }\n"
+        "  jwks discover refresh 10m refetch_min 5s binding dpop }\n"
+        "issuer f \"f\" { audience \"z\" algorithms EdDSA jwks file \"f.json\" binding mtls }\n"
+        "issuer n \"n\" { audience \"w\" algorithms HS512 secret file \"/etc/n.key\" binding any }\n"
         "route GET /a\nallow GET /a\n");
     const zpc_ir_issuer_t *u, *d, *f, *n;
 
@@ -962,6 +976,34 @@ START_TEST(lower_issuer_options)
     ck_assert_str_eq(n->secret, "/etc/n.key");
     ck_assert_uint_eq(n->refresh, 0);
     ck_assert_uint_eq(n->line, 10);
+
+    ck_assert_uint_eq(u->binding, ZT_BIND_NONE);
+    ck_assert_uint_eq(d->binding, ZT_BIND_DPOP);
+    ck_assert_uint_eq(f->binding, ZT_BIND_MTLS);
+    ck_assert_uint_eq(n->binding, ZT_BIND_ANY);
+}
+END_TEST
+
+/* One table of `binding` words (zt_alg.c) for zpc check and zpc dump. */
+START_TEST(binding_words)
+{
+    static const char *const bad[] = { "MTLS", "mtl", "mtlss", "none", "", "tls" };
+
+    for (uint32_t b = ZT_BIND_MTLS; b <= ZT_BIND_ANY; b++) {
+        const char *w = zt_binding_name(b);
+
+        ck_assert_ptr_nonnull(w);
+        ck_assert_uint_eq(zt_binding_from_name(w, strlen(w)), b);
+    }
+    ck_assert_str_eq(zt_binding_name(ZT_BIND_MTLS), "mtls");
+    ck_assert_str_eq(zt_binding_name(ZT_BIND_DPOP), "dpop");
+    ck_assert_str_eq(zt_binding_name(ZT_BIND_ANY), "any");
+    ck_assert_ptr_null(zt_binding_name(ZT_BIND_NONE));
+    ck_assert_ptr_null(zt_binding_name(ZT_BIND_ANY + 1));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_uint_eq(zt_binding_from_name(bad[i], strlen(bad[i])), 0);
+    }
+    ck_assert_uint_eq(zt_binding_from_name("dpopx", 4), ZT_BIND_DPOP);   /* by length */
 }
 END_TEST
 
@@ -1570,7 +1612,7 @@ static const struct {
     { RT("{ body json max 1k max 2k }"), 1, 0, "'max' is written twice in this body" },
     { RT("{ body json max 1k root \"r\" }"), 1, 0, "'root' names the root element of an XML body" },
     { RT("{ body json max 1k schema \"/nonexistent.json\" }"), 1, 0,
-      "t.ztp:7:40: error: cannot read schema \"/nonexistent.json\": No such file or directory" },
+      "t.ztp:7:40: error: cannot read schema file \"/nonexistent.json\": No such file or directory" },
     { RT("{ body json max 1k\n body json max 2k }"), 1, 0, "a route has at most one body" },
     { RT("{ cookie \"a\" int }"), 1, 0, "syntax error: unexpected identifier 'cookie'" },
     { HDR "route GET /a?x=1\nallow GET /a\n", 1, 0,
@@ -1682,7 +1724,21 @@ static const struct {
     { TST("request GET /a body \"text/plain\" 'x' expect toolarge"), 0, 0, "" },
     { TST("request GET /a body none expect allow"), 0, 0, "" },
     { TST("request GET /a body csv 'a' expect allow"), 1, 0,
-      "unknown body type 'csv' (write json, xml, none, or a media type in quotes)" },
+      "unknown body type 'csv' (write json, xml, untyped, none, or a media type in quotes)" },
+    { TST("request GET /a body untyped 'x' expect toolarge"), 0, 0, "" },
+    { TST("request GET /a body untyped file \"\" expect allow"), 1, 0,
+      "the body file name is empty" },
+    { TST("request GET /a body untyped expect allow"), 1, 0,
+      "body untyped needs its text: body untyped '...', or body untyped file" },
+    { TST("request GET /a header \"Content-Type\" \"text/plain\" body json 'x' "
+          "expect allow"), 1, 0, "t.ztp:9:34: error: the body line gives the "
+      "Content-Type (body \"TYPE\" '...', or body untyped for none), not a header line" },
+    { TST("request GET /a header \"Content-Type\" \"text/plain\" expect allow"), 0, 0, "" },
+    { TST("request GET /a body Untyped 'x' expect allow"), 1, 0,
+      "unknown body type 'Untyped'" },
+    { TST("request GET /a body none 'x' expect allow"), 1, 0,
+      "body none takes no text (write body json '...', a media type in quotes, "
+      "or body untyped '...' for no Content-Type)" },
     { TST("request GET /a body json expect allow"), 1, 0,
       "body json needs its text" },
     { TST("request GET /a body \"\" 'x' expect allow"), 1, 0,
@@ -2251,6 +2307,7 @@ static Suite *zpc_suite(void)
     tcase_add_test(tc, lower_lets_and_operands);
     tcase_add_test(tc, lower_issuers);
     tcase_add_test(tc, lower_issuer_options);
+    tcase_add_test(tc, binding_words);
     tcase_add_test(tc, lower_contracts);
     tcase_add_test(tc, lower_request_operands);
     tcase_add_test(tc, lower_stepup_limit);
