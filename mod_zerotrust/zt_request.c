@@ -102,8 +102,8 @@ static const char *zt_request_query(request_rec *r, zt_request_t *f)
     if (r->args == NULL || *r->args == '\0') {
         return NULL;
     }
-    for (p = r->args; *p; p++) {
-        max += (*p == '&' || *p == ';');
+    for (p = strchr(r->args, '&'); p != NULL; p = strchr(p + 1, '&')) {
+        max++;                  /* pairs are separated by '&' only */
     }
     buf = apr_palloc(r->pool, strlen(r->args) + 1);
     params = apr_palloc(r->pool, max * sizeof(*params));
