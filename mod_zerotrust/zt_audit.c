@@ -198,15 +198,17 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
  * stage come to under 400. */
 #define ZT_AUDIT_FIXED 512
 
-/* A string of the record and its length; NULL is written null. */
+/* A string of the record and its length; NULL is written null.  A plain
+ * one is known to need no escape (an id of ours). */
 typedef struct {
     const char *s;
     apr_size_t n;
+    int plain;
 } zt_text_t;
 
 static zt_text_t zt_text(const char *s)
 {
-    zt_text_t t = { s, s ? strlen(s) : 0 };
+    zt_text_t t = { s, s ? strlen(s) : 0, 0 };
 
     return t;
 }
@@ -220,31 +222,48 @@ static char *zt_put(char *o, const char *s, apr_size_t n)
 /* A literal: a key with its punctuation, "true", "null". */
 #define zt_put_lit(o, s) zt_put((o), (s), sizeof(s) - 1)
 
-/* @a v in @a w decimal digits, zero-padded, at @a o; returns the end.
- * By hand: apr_snprintf's formatter was a quarter of the record's
- * instructions (docs/BENCHMARKS.md). */
-static char *zt_put_digits(char *o, apr_uint64_t v, int w)
+/* "00" to "99": numbers are written two digits at a time.  By hand:
+ * apr_snprintf's formatter was a quarter of the record's instructions,
+ * and a digit at a time (a 64-bit division each) a tenth
+ * (docs/BENCHMARKS.md). */
+static const char zt_digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* @a v (below 100) in two digits at @a o; returns the end. */
+static char *zt_put_2(char *o, unsigned v)
 {
-    for (int i = w - 1; i >= 0; i--) {
-        o[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return o + w;
+    memcpy(o, zt_digit_pairs + 2 * v, 2);
+    return o + 2;
 }
 
 /* @a v in decimal: at most 20 bytes. */
 static char *zt_put_int(char *o, apr_int64_t v)
 {
-    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v;
+    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v, t;
+    char *end;
     int w = 1;
 
-    for (apr_uint64_t t = u; t >= 10; t /= 10) {
-        w++;
+    for (t = u; t >= 100; t /= 100) {
+        w += 2;
     }
+    w += t >= 10;
     if (v < 0) {
         *o++ = '-';
     }
-    return zt_put_digits(o, u, w);
+    end = o + w;
+    for (; u >= 100; u /= 100) {
+        zt_put_2(o + w - 2, (unsigned)(u % 100));
+        w -= 2;
+    }
+    if (u >= 10) {
+        zt_put_2(o, (unsigned)u);
+    }
+    else {
+        *o = (char)('0' + u);
+    }
+    return end;
 }
 
 /* A JSON string (zt_jescape.h), or null. */
@@ -255,6 +274,15 @@ static char *zt_put_str(char *o, zt_text_t t)
     }
     *o++ = '"';
     o = zt_json_escape(o, t.s, t.n);
+    *o++ = '"';
+    return o;
+}
+
+/* @a n bytes that need no escape, quoted. */
+static char *zt_put_quoted(char *o, const char *s, apr_size_t n)
+{
+    *o++ = '"';
+    o = zt_put(o, s, n);
     *o++ = '"';
     return o;
 }
@@ -289,6 +317,10 @@ static void zt_audit_ids_init(void)
     zt_audit_pid = hooks && hooks->nelts == 1 ? (apr_uint64_t)getpid() : 0;
 }
 
+/* The characters of zt_audit_core_id's id: 8 bytes in base64, the
+ * padding dropped. */
+#define ZT_AUDIT_CORE_ID_LEN 11
+
 /*
 ** The id httpd's core would make (request time, process and thread mixed
 ** into 64 bits, base64 without the padding): the same 11 characters the
@@ -297,7 +329,8 @@ static void zt_audit_ids_init(void)
 static const char *zt_audit_core_id(request_rec *r)
 {
     apr_uint64_t id = (apr_uint64_t)r->request_time;
-    char *out = apr_palloc(r->pool, apr_base64_encode_len(sizeof(id)));
+    /* apr_base64_encode_len's count, with no call per request */
+    char *out = apr_palloc(r->pool, 4 * ((sizeof(id) + 2) / 3) + 1);
 
     id ^= zt_audit_pid << 40;
     id ^= (zt_audit_pid >> 24) << 56;
@@ -305,30 +338,33 @@ static const char *zt_audit_core_id(request_rec *r)
     id ^= (apr_uint64_t)(apr_uintptr_t)r->connection->current_thread << 32;
 #endif
     apr_base64_encode(out, (const char *)&id, sizeof(id));
-    out[apr_base64_encode_len(sizeof(id)) - 2] = '\0';
+    out[ZT_AUDIT_CORE_ID_LEN] = '\0';
     return out;
 }
 
-static const char *zt_audit_request_id(request_rec *r)
+static zt_text_t zt_audit_request_id(request_rec *r)
 {
     const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
 
     if (id) {
-        return id;
+        return zt_text(id);
     }
     if (!r->log_id) {
         /* As the error log's %L does: the id then appears in both logs. */
         const char *gen = NULL;
 
         if (zt_audit_pid) {
-            r->log_id = zt_audit_core_id(r);
+            /* base64: nothing to escape */
+            zt_text_t t = { zt_audit_core_id(r), ZT_AUDIT_CORE_ID_LEN, 1 };
+
+            r->log_id = t.s;
+            return t;
         }
-        else if (ap_run_generate_log_id(r->connection, r, &gen) == OK
-                 && gen) {
+        if (ap_run_generate_log_id(r->connection, r, &gen) == OK && gen) {
             r->log_id = gen;
         }
     }
-    return r->log_id;
+    return zt_text(r->log_id);
 }
 
 /*
@@ -356,22 +392,27 @@ static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
 static char *zt_audit_time(char *o, apr_time_t t)
 {
     apr_time_exp_t tm;
+    unsigned year, ms;
 
     ap_explode_recent_gmt(&tm, t);
+    year = (unsigned)(tm.tm_year + 1900) % 10000;
+    ms = (unsigned)tm.tm_usec / 1000;
     *o++ = '"';
-    o = zt_put_digits(o, (apr_uint64_t)(tm.tm_year + 1900) % 10000, 4);
+    o = zt_put_2(o, year / 100);
+    o = zt_put_2(o, year % 100);
     *o++ = '-';
-    o = zt_put_digits(o, (apr_uint64_t)tm.tm_mon + 1, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_mon + 1);
     *o++ = '-';
-    o = zt_put_digits(o, (apr_uint64_t)tm.tm_mday, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_mday);
     *o++ = 'T';
-    o = zt_put_digits(o, (apr_uint64_t)tm.tm_hour, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_hour);
     *o++ = ':';
-    o = zt_put_digits(o, (apr_uint64_t)tm.tm_min, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_min);
     *o++ = ':';
-    o = zt_put_digits(o, (apr_uint64_t)tm.tm_sec, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_sec);
     *o++ = '.';
-    o = zt_put_digits(o, (apr_uint64_t)tm.tm_usec / 1000, 3);
+    *o++ = (char)('0' + ms / 100);
+    o = zt_put_2(o, ms % 100);
     *o++ = 'Z';
     *o++ = '"';
     return o;
@@ -391,7 +432,7 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
 {
     const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
 
-    x->request_id = zt_text(zt_audit_request_id(r));
+    x->request_id = zt_audit_request_id(r);
     x->client_ip = zt_text(r->useragent_ip);
     x->method = zt_text(r->method);
     x->path = zt_text(r->uri);
@@ -424,7 +465,9 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_lit(o, "{\"time\":");
     o = zt_audit_time(o, r->request_time);
     o = zt_put_lit(o, ",\"request_id\":");
-    o = zt_put_str(o, x->request_id);
+    o = x->request_id.plain
+        ? zt_put_quoted(o, x->request_id.s, x->request_id.n)
+        : zt_put_str(o, x->request_id);
     o = zt_put_lit(o, ",\"client_ip\":");
     o = zt_put_str(o, x->client_ip);
     o = zt_put_lit(o, ",\"method\":");
@@ -464,9 +507,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_lit(o, ",\"policy\":");
     if (t) {
         /* hexadecimal digits: nothing to escape */
-        *o++ = '"';
-        o = zt_put(o, t->hash_hex, sizeof(t->hash_hex) - 1);
-        *o++ = '"';
+        o = zt_put_quoted(o, t->hash_hex, sizeof(t->hash_hex) - 1);
     }
     else {
         o = zt_put_lit(o, "null");
