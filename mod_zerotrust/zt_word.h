@@ -6,8 +6,9 @@
 /*
  * Reading text a word (8 bytes) at a time, for the route split, the
  * scope-word search, name hashing and JSON escaping: one test finds a
- * given byte among eight.  A text's last, short word is read with zt_load_tail when the 8
- * bytes before its end may be read, else with zt_load_n.
+ * given byte among eight.  A text's last, short word is read with
+ * zt_load_tail when the 8 bytes before its end may be read, else with
+ * zt_load_n.
  */
 #ifndef ZT_WORD_H
 #define ZT_WORD_H

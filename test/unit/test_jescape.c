@@ -7,172 +7,28 @@
  * JSON string escaping (zt_jescape.h), as the audit record uses it: every
  * byte value at every position of a text (the word and the short-tail
  * paths), long runs, UTF-8 characters of each length, invalid and cut
- * short UTF-8, and random texts, against a reference written the plain
- * way (a byte loop, a UTF-8 decoder from RFC 3629's table, snprintf);
- * jansson reads every result back.  Texts are malloc'd to their size and
- * the output to exactly ZT_JSON_ESCAPE_ROOM, so a sanitizer build catches
- * a read or write past either.
+ * short UTF-8, and random texts, against the reference of jescape_ref.h
+ * (which fuzz_jescape holds it to as well), jansson reading every result
+ * back.  Texts are malloc'd to their size and the output to exactly
+ * ZT_JSON_ESCAPE_ROOM, so a sanitizer build catches a read or write past
+ * either.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "zt_test.h"
-#include "zt_jescape.h"
-
-/* ------------------------------------------------------------------ */
-/* The reference                                                       */
-
-/* The scalar value of the UTF-8 sequence at @a s (RFC 3629 section 4)
- * and its length in *len, or -1. */
-static long ref_utf8(const unsigned char *s, size_t avail, size_t *len)
-{
-    static const long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-    long cp;
-
-    if (n == 0 || s[0] > 0xf7 || avail < n) {
-        return -1;
-    }
-    cp = s[0] & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return -1;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return -1;
-    }
-    *len = n;
-    return cp;
-}
-
-static int ref_is_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0, k;
-
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-        }
-        else if (ref_utf8(s + i, n - i, &k) < 0) {
-            return 0;
-        }
-        else {
-            i += k;
-        }
-    }
-    return 1;
-}
-
-/* The escaped text, NUL-terminated, in @a out (big enough). */
-static size_t ref_escape(char *out, const unsigned char *s, size_t n)
-{
-    int utf8 = ref_is_utf8(s, n);
-    char *o = out;
-    size_t i = 0, k;
-
-    while (i < n) {
-        unsigned char c = s[i];
-        long cp;
-
-        if (c == '"' || c == '\\') {
-            o += sprintf(o, "\\%c", c);
-        }
-        else if (c == '\b' || c == '\f' || c == '\n' || c == '\r'
-                 || c == '\t') {
-            o += sprintf(o, "\\%c", c == '\b' ? 'b' : c == '\f' ? 'f'
-                         : c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
-        }
-        else if (c < 0x20 || c == 0x7f) {
-            o += sprintf(o, "\\u%04X", c);
-        }
-        else if (c < 0x80) {
-            *o++ = (char)c;
-        }
-        else if (!utf8) {
-            o += sprintf(o, "\\\\x%02X", c);
-        }
-        else {
-            cp = ref_utf8(s + i, n - i, &k);
-            if (cp < 0x10000) {
-                o += sprintf(o, "\\u%04lX", cp);
-            }
-            else {
-                o += sprintf(o, "\\u%04lX\\u%04lX",
-                             0xd800 + ((cp - 0x10000) >> 10),
-                             0xdc00 + ((cp - 0x10000) & 0x3ff));
-            }
-            i += k;
-            continue;
-        }
-        i++;
-    }
-    *o = '\0';
-    return (size_t)(o - out);
-}
+#include "../fuzz/jescape_ref.h"
 
 /* ------------------------------------------------------------------ */
 /* Running one text                                                    */
 
-/*
-** Escape @a n bytes of @a s with zt_json_escape, each in memory of its
-** exact size, and check: the result is the reference's, printable ASCII,
-** within ZT_JSON_ESCAPE_ROOM, and a JSON string jansson reads back to
-** the text (valid UTF-8) or to its \xHH spelling.
-*/
 static void check_text(const unsigned char *s, size_t n)
 {
-    size_t room = ZT_JSON_ESCAPE_ROOM(n);
-    unsigned char *in = malloc(n ? n : 1);
-    char *out = malloc(room), *want = malloc(room + 1);
-    char *doc = malloc(room + 3);
-    size_t len, want_len;
-    json_error_t err;
-    json_t *back;
+    char why[512];
+    const char *wrong = zt_jescape_wrong(s, n, why, sizeof(why));
 
-    ck_assert_ptr_nonnull(in);
-    ck_assert_ptr_nonnull(out);
-    ck_assert_ptr_nonnull(want);
-    ck_assert_ptr_nonnull(doc);
-    memcpy(in, s, n);
-    len = (size_t)(zt_json_escape(out, (const char *)in, n) - out);
-    want_len = ref_escape(want, s, n);
-    ck_assert_msg(len == want_len && memcmp(out, want, len) == 0,
-                  "%zu bytes: got \"%.*s\", want \"%s\"", n, (int)len, out,
-                  want);
-    ck_assert_uint_le(len, room);
-    for (size_t i = 0; i < len; i++) {
-        ck_assert_msg(out[i] >= 0x20 && out[i] < 0x7f,
-                      "byte 0x%02x at %zu of the escape",
-                      (unsigned char)out[i], i);
-    }
-    doc[0] = '"';
-    memcpy(doc + 1, out, len);
-    doc[len + 1] = '"';
-    back = json_loadb(doc, len + 2, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-    ck_assert_msg(back && json_is_string(back), "jansson: %s", err.text);
-    if (ref_is_utf8(s, n)) {
-        ck_assert_uint_eq(json_string_length(back), n);
-        ck_assert(memcmp(json_string_value(back), s, n) == 0);
-    }
-    else {
-        /* every byte above 0x7F became the four characters \xHH */
-        size_t high = 0;
-
-        for (size_t i = 0; i < n; i++) {
-            high += s[i] >= 0x80;
-        }
-        ck_assert_uint_eq(json_string_length(back), n + 3 * high);
-    }
-    json_decref(back);
-    free(doc);
-    free(want);
-    free(out);
-    free(in);
+    ck_assert_msg(wrong == NULL, "%s", wrong);
 }
 
 /* zt_json_escape of @a s (a C string) is exactly @a want. */
@@ -382,6 +238,7 @@ START_TEST(random_texts)
         "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "abcdefgh",
         "\xe2\x82", "\0"
     };
+    const size_t npieces = sizeof(pieces) / sizeof(pieces[0]);
     uint64_t x = 0x9e3779b97f4a7c15ull;
     unsigned char s[256];
 
@@ -399,7 +256,7 @@ START_TEST(random_texts)
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            p = pieces[x % (ascii_only ? 11 : sizeof(pieces) / sizeof(pieces[0]))];
+            p = pieces[x % (ascii_only ? 11 : npieces)];
             len = *p ? strlen(p) : 1;
             if (n + len > sizeof(s)) {
                 break;
