@@ -6,9 +6,9 @@
 /*
  * JSON string escaping (zt_jescape.h).  Almost every byte the audit
  * record carries needs no escape, so the text is read a word (8 bytes) at
- * a time for the first byte that does, and each run of plain bytes before
- * one is copied with one memcpy: a byte loop cost ~10 instructions a
- * byte, most of the record's cost (docs/BENCHMARKS.md, issue #7).
+ * a time, each word stored to the output as it is read, until one holds
+ * a byte that does: a byte loop cost ~10 instructions a byte, most of the
+ * record's cost (docs/BENCHMARKS.md, "Audit record (session 5)").
  */
 #include <stdint.h>
 #include <string.h>
@@ -28,7 +28,8 @@ static const char zt_jescape_hex[] = "0123456789ABCDEF";
 static inline uint64_t zt_jescape_mask(uint64_t w)
 {
     uint64_t low7 = w & ZT_LOW7S;
-    /* high bit clear: below 0x20, '"', '\\' (7-bit x + 0x7F: x is not 0) */
+    /* high bit clear: below 0x20, '"', '\\' (x + 0x7F, x of 7 bits, has it
+     * set unless x is 0: the byte was the one xor'ed away) */
     uint64_t plain = (low7 + ZT_ONES * (0x80 - 0x20))
                      & ((low7 ^ (ZT_ONES * '"')) + ZT_LOW7S)
                      & ((low7 ^ (ZT_ONES * '\\')) + ZT_LOW7S);
