@@ -9,12 +9,11 @@
  * A record is written by hand into one buffer (on the stack, or in
  * r->pool when a long path does not fit) and handed to the kernel with
  * one write(2); no JSON tree and no malloc per request.  Every string is
- * escaped strictly, so that a line holds printable ASCII only: quote,
- * backslash and control characters (DEL too) are escaped, and anything
- * above ASCII is \uXXXX (UTF-16 pairs above the BMP).  Request data need
- * not be UTF-8 (a path may carry any decoded byte): a string that is not
- * is written with each byte above 0x7F as the four characters \xHH, so
- * the record stays valid JSON and keeps what the client sent.
+ * escaped strictly (zt_jescape.h), so that a line holds printable ASCII
+ * only.  Request data need not be UTF-8 (a path may carry any decoded
+ * byte): a string that is not is written with each byte above 0x7F as
+ * the four characters \xHH, so the record stays valid JSON and keeps
+ * what the client sent.
  *
  * Lines of concurrent threads and processes never interleave:
  * - a file is opened O_APPEND and unbuffered, so each record is one
@@ -56,13 +55,14 @@
 #include "http_ssl.h"
 #include "util_time.h"
 #include "zt_abuf.h"
-#include "zt_utf8.h"
+#include "zt_jescape.h"
 
 
 APLOG_USE_MODULE(zerotrust);
 
-/* Bytes of a record built on the stack; a typical one takes 400. */
-#define ZT_AUDIT_STACK 2048
+/* Bytes of a record built on the stack: a typical one takes 400, and
+ * room is made for its strings escaped at the most (zt_audit_texts). */
+#define ZT_AUDIT_STACK 4096
 
 /* Serialises the records written to pipes; NULL when no audit log of
  * this generation is a pipe.  Created in the parent before the children
@@ -187,207 +187,126 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
 
 /* ------------------------------------------------------------------------
  * The record's text
+ *
+ * Written in one pass into one buffer: the lengths of its strings are
+ * known first (zt_audit_texts), which bounds the record, so the buffer is
+ * sized once and nothing is checked or grown field by field.
  */
 
-/* A record being written: it grows from the stack into r->pool. */
+/* A record's bytes besides its escaped strings: the keys, punctuation,
+ * quotes or nulls, the time, the policy hash, three integers and the
+ * stage come to 410 at the most. */
+#define ZT_AUDIT_FIXED 512
+
+/* A string of the record and its length; NULL is written null.  A plain
+ * one is known to need no escape (an id of ours). */
 typedef struct {
-    char *buf;
-    apr_size_t len;
-    apr_size_t cap;
-    apr_pool_t *pool;
-} zt_line_t;
+    const char *s;
+    apr_size_t n;
+    int plain;
+} zt_text_t;
 
-/* Room for @a n more bytes. */
-static char *zt_line_room(zt_line_t *l, apr_size_t n)
+static zt_text_t zt_text(const char *s)
 {
-    if (l->cap - l->len < n) {
-        apr_size_t cap = 2 * l->cap > l->len + n ? 2 * l->cap : l->len + n;
-        char *buf = apr_palloc(l->pool, cap);
+    zt_text_t t = { s, s ? strlen(s) : 0, 0 };
 
-        memcpy(buf, l->buf, l->len);
-        l->buf = buf;
-        l->cap = cap;
-    }
-    return l->buf + l->len;
+    return t;
 }
 
-static void zt_line_put(zt_line_t *l, const char *s, apr_size_t n)
+static char *zt_put(char *o, const char *s, apr_size_t n)
 {
-    memcpy(zt_line_room(l, n), s, n);
-    l->len += n;
+    memcpy(o, s, n);
+    return o + n;
 }
 
 /* A literal: a key with its punctuation, "true", "null". */
-#define zt_line_lit(l, s) zt_line_put((l), (s), sizeof(s) - 1)
+#define zt_put_lit(o, s) zt_put((o), (s), sizeof(s) - 1)
 
-/* @a v in @a w decimal digits, zero-padded, at @a o; returns the end.
- * By hand: apr_snprintf's formatter was a quarter of the record's
- * instructions (docs/BENCHMARKS.md). */
-static char *zt_line_digits(char *o, apr_uint64_t v, int w)
+/* "00" to "99": numbers are written two digits at a time.  By hand:
+ * apr_snprintf's formatter was a quarter of the record's instructions,
+ * and a digit at a time (a 64-bit division each) a tenth
+ * (docs/BENCHMARKS.md). */
+static const char zt_digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* @a v (below 100) in two digits at @a o; returns the end. */
+static char *zt_put_2(char *o, unsigned v)
 {
-    for (int i = w - 1; i >= 0; i--) {
-        o[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return o + w;
+    memcpy(o, zt_digit_pairs + 2 * v, 2);
+    return o + 2;
 }
 
-static void zt_line_int(zt_line_t *l, apr_int64_t v)
+/* @a v in decimal: at most 20 bytes. */
+static char *zt_put_int(char *o, apr_int64_t v)
 {
-    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v;
-    char *o = zt_line_room(l, 21);
+    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v, t;
+    char *end;
     int w = 1;
 
-    for (apr_uint64_t t = u; t >= 10; t /= 10) {
-        w++;
+    for (t = u; t >= 100; t /= 100) {
+        w += 2;
     }
+    w += t >= 10;
     if (v < 0) {
         *o++ = '-';
     }
-    o = zt_line_digits(o, u, w);
-    l->len = (apr_size_t)(o - l->buf);
+    end = o + w;
+    for (; u >= 100; u /= 100) {
+        zt_put_2(o + w - 2, (unsigned)(u % 100));
+        w -= 2;
+    }
+    if (u >= 10) {
+        zt_put_2(o, (unsigned)u);
+    }
+    else {
+        *o = (char)('0' + u);
+    }
+    return end;
 }
 
-/*
-** The scalar value of the UTF-8 sequence at @a p (lead byte >= 0x80) and
-** its length in *n, or -1 when it is not the shortest form of one
-** (overlong, surrogate, above U+10FFFF, truncated).
-*/
-static long zt_line_utf8(const unsigned char *p, const unsigned char *end,
-                         apr_size_t *n)
+/* A JSON string (zt_jescape.h), or null. */
+static char *zt_put_str(char *o, zt_text_t t)
 {
-    static const unsigned char lead_bits[5] = { 0, 0, 0x1f, 0x0f, 0x07 };
-    long cp;
-
-    *n = zt_utf8_seq(p, (size_t)(end - p));
-    if (*n < 2) {
-        return -1;          /* p[0] >= 0x80: 0 means not UTF-8 */
+    if (!t.s) {
+        return zt_put_lit(o, "null");
     }
-    cp = p[0] & lead_bits[*n];
-    for (apr_size_t i = 1; i < *n; i++) {
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    return cp;
-}
-
-static const char zt_hex[] = "0123456789ABCDEF";
-
-/* "\uXXXX" at @a o; returns the end. */
-static char *zt_line_u(char *o, unsigned long u)
-{
-    o[0] = '\\';
-    o[1] = 'u';
-    o[2] = zt_hex[(u >> 12) & 0xf];
-    o[3] = zt_hex[(u >> 8) & 0xf];
-    o[4] = zt_hex[(u >> 4) & 0xf];
-    o[5] = zt_hex[u & 0xf];
-    return o + 6;
-}
-
-/*
-** The characters of @a s[0..n) escaped for a JSON string (no quotes).
-** With @a bytes, each byte above 0x7F is written "\\xHH"; without, @a s
-** must be UTF-8, and 0 is returned (with nothing written) if it is not.
-** At most 6 bytes out per byte in: room is made for that.
-*/
-static int zt_line_chars(zt_line_t *l, const char *s, apr_size_t n,
-                         int bytes)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    char *o = zt_line_room(l, 6 * n);
-
-    while (p < end) {
-        unsigned char c = *p;
-        apr_size_t k;
-        long cp;
-
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            p++;
-            continue;
-        }
-        if (c < 0x80) {
-            *o++ = '\\';
-            switch (c) {
-            case '"':  *o++ = '"';  break;
-            case '\\': *o++ = '\\'; break;
-            case '\b': *o++ = 'b';  break;
-            case '\f': *o++ = 'f';  break;
-            case '\n': *o++ = 'n';  break;
-            case '\r': *o++ = 'r';  break;
-            case '\t': *o++ = 't';  break;
-            default:   o = zt_line_u(o - 1, c);
-            }
-            p++;
-            continue;
-        }
-        if (bytes) {
-            *o++ = '\\';
-            *o++ = '\\';
-            *o++ = 'x';
-            *o++ = zt_hex[c >> 4];
-            *o++ = zt_hex[c & 0xf];
-            p++;
-            continue;
-        }
-        if ((cp = zt_line_utf8(p, end, &k)) < 0) {
-            return 0;
-        }
-        if (cp < 0x10000) {
-            o = zt_line_u(o, (unsigned long)cp);
-        }
-        else {
-            cp -= 0x10000;
-            o = zt_line_u(o, 0xd800 | ((unsigned long)cp >> 10));
-            o = zt_line_u(o, 0xdc00 | ((unsigned long)cp & 0x3ff));
-        }
-        p += k;
-    }
-    l->len = (apr_size_t)(o - l->buf);
-    return 1;
-}
-
-/* The characters of @a s escaped: as UTF-8 if it is, else byte by byte. */
-static void zt_line_text(zt_line_t *l, const char *s)
-{
-    apr_size_t n = strlen(s);
-
-    if (!zt_line_chars(l, s, n, 0)) {
-        zt_line_chars(l, s, n, 1);
-    }
-}
-
-/* A JSON string, or null for NULL. */
-static void zt_line_str(zt_line_t *l, const char *s)
-{
-    if (!s) {
-        zt_line_lit(l, "null");
-        return;
-    }
-    zt_line_lit(l, "\"");
-    zt_line_text(l, s);
-    zt_line_lit(l, "\"");
+    *o++ = '"';
+    o = zt_json_escape(o, t.s, t.n);
+    *o++ = '"';
+    return o;
 }
 
 /* ,"key":"value" (or null) */
-#define zt_line_field(l, key, s) \
-    do { zt_line_lit((l), ",\"" key "\":"); zt_line_str((l), (s)); } while (0)
+#define zt_put_field(o, key, t) \
+    zt_put_str(zt_put_lit((o), ",\"" key "\":"), (t))
+
+/* @a n bytes that need no escape, quoted. */
+static char *zt_put_quoted(char *o, const char *s, apr_size_t n)
+{
+    *o++ = '"';
+    o = zt_put(o, s, n);
+    *o++ = '"';
+    return o;
+}
 
 /* ------------------------------------------------------------------------
  * The record's fields
  */
 
-static const char *zt_audit_stage(zt_stage_e stage)
+/* The stage's name, quoted. */
+static char *zt_audit_stage(char *o, zt_stage_e stage)
 {
     switch (stage) {
-    case ZT_STAGE_TRANSPORT: return "transport";
-    case ZT_STAGE_ROUTE:  return "route";
-    case ZT_STAGE_INPUT:  return "input";
-    case ZT_STAGE_TOKEN:  return "token";
-    case ZT_STAGE_POLICY: return "policy";
+    case ZT_STAGE_TRANSPORT: return zt_put_lit(o, "\"transport\"");
+    case ZT_STAGE_ROUTE:  return zt_put_lit(o, "\"route\"");
+    case ZT_STAGE_INPUT:  return zt_put_lit(o, "\"input\"");
+    case ZT_STAGE_TOKEN:  return zt_put_lit(o, "\"token\"");
+    case ZT_STAGE_POLICY: return zt_put_lit(o, "\"policy\"");
     case ZT_STAGE_CONFIG: break;
     }
-    return "config";
+    return zt_put_lit(o, "\"config\"");
 }
 
 /* This child's process id, read once (child_init): httpd's core makes
@@ -402,6 +321,10 @@ static void zt_audit_ids_init(void)
     zt_audit_pid = hooks && hooks->nelts == 1 ? (apr_uint64_t)getpid() : 0;
 }
 
+/* The characters of zt_audit_core_id's id: 8 bytes in base64, the
+ * padding dropped. */
+#define ZT_AUDIT_CORE_ID_LEN 11
+
 /*
 ** The id httpd's core would make (request time, process and thread mixed
 ** into 64 bits, base64 without the padding): the same 11 characters the
@@ -410,7 +333,8 @@ static void zt_audit_ids_init(void)
 static const char *zt_audit_core_id(request_rec *r)
 {
     apr_uint64_t id = (apr_uint64_t)r->request_time;
-    char *out = apr_palloc(r->pool, apr_base64_encode_len(sizeof(id)));
+    /* apr_base64_encode_len's count, with no call per request */
+    char *out = apr_palloc(r->pool, 4 * ((sizeof(id) + 2) / 3) + 1);
 
     id ^= zt_audit_pid << 40;
     id ^= (zt_audit_pid >> 24) << 56;
@@ -418,30 +342,33 @@ static const char *zt_audit_core_id(request_rec *r)
     id ^= (apr_uint64_t)(apr_uintptr_t)r->connection->current_thread << 32;
 #endif
     apr_base64_encode(out, (const char *)&id, sizeof(id));
-    out[apr_base64_encode_len(sizeof(id)) - 2] = '\0';
+    out[ZT_AUDIT_CORE_ID_LEN] = '\0';
     return out;
 }
 
-static const char *zt_audit_request_id(request_rec *r)
+static zt_text_t zt_audit_request_id(request_rec *r)
 {
     const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
 
     if (id) {
-        return id;
+        return zt_text(id);
     }
     if (!r->log_id) {
         /* As the error log's %L does: the id then appears in both logs. */
         const char *gen = NULL;
 
         if (zt_audit_pid) {
-            r->log_id = zt_audit_core_id(r);
+            /* base64: nothing to escape */
+            zt_text_t t = { zt_audit_core_id(r), ZT_AUDIT_CORE_ID_LEN, 1 };
+
+            r->log_id = t.s;
+            return t;
         }
-        else if (ap_run_generate_log_id(r->connection, r, &gen) == OK
-                 && gen) {
+        if (ap_run_generate_log_id(r->connection, r, &gen) == OK && gen) {
             r->log_id = gen;
         }
     }
-    return r->log_id;
+    return zt_text(r->log_id);
 }
 
 /*
@@ -463,86 +390,130 @@ static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
                              "SSL_CLIENT_S_DN");
 }
 
-/* "2026-11-29T01:02:03.456Z".  From httpd's cache of exploded recent
- * seconds, as mod_log_config does: gmtime_r takes glibc's time zone lock,
- * which every thread of the process would queue on. */
-static void zt_audit_time(zt_line_t *l, apr_time_t t)
+/* "2026-11-29T01:02:03.456Z", quoted.  From httpd's cache of exploded
+ * recent seconds, as mod_log_config does: gmtime_r takes glibc's time
+ * zone lock, which every thread of the process would queue on. */
+static char *zt_audit_time(char *o, apr_time_t t)
 {
     apr_time_exp_t tm;
-
-    char *o = zt_line_room(l, 26);
+    unsigned year, ms;
 
     ap_explode_recent_gmt(&tm, t);
+    year = (unsigned)(tm.tm_year + 1900) % 10000;
+    ms = (unsigned)tm.tm_usec / 1000;
     *o++ = '"';
-    o = zt_line_digits(o, (apr_uint64_t)(tm.tm_year + 1900) % 10000, 4);
+    o = zt_put_2(o, year / 100);
+    o = zt_put_2(o, year % 100);
     *o++ = '-';
-    o = zt_line_digits(o, (apr_uint64_t)tm.tm_mon + 1, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_mon + 1);
     *o++ = '-';
-    o = zt_line_digits(o, (apr_uint64_t)tm.tm_mday, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_mday);
     *o++ = 'T';
-    o = zt_line_digits(o, (apr_uint64_t)tm.tm_hour, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_hour);
     *o++ = ':';
-    o = zt_line_digits(o, (apr_uint64_t)tm.tm_min, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_min);
     *o++ = ':';
-    o = zt_line_digits(o, (apr_uint64_t)tm.tm_sec, 2);
+    o = zt_put_2(o, (unsigned)tm.tm_sec);
     *o++ = '.';
-    o = zt_line_digits(o, (apr_uint64_t)tm.tm_usec / 1000, 3);
+    *o++ = (char)('0' + ms / 100);
+    o = zt_put_2(o, ms % 100);
     *o++ = 'Z';
     *o++ = '"';
-    l->len = (apr_size_t)(o - l->buf);
+    return o;
 }
 
-/* The whole record, its fields in SPEC order, and the newline. */
-static void zt_audit_record(zt_line_t *l, request_rec *r, const zt_req_t *rq)
+/* The strings of a record, in SPEC order; rule_file is the file of
+ * "rule", NULL when the rule is null. */
+typedef struct {
+    zt_text_t request_id, client_ip, method, path, route, sub, iss, azp,
+              reason, rule_file, cert_subject;
+} zt_audit_texts_t;
+
+/* The record's strings and their lengths; returns the bytes the record
+ * can take at most. */
+static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
+                                 const zt_req_t *rq, int tls)
 {
     const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
 
-    zt_line_lit(l, "{\"time\":");
-    zt_audit_time(l, r->request_time);
-    zt_line_field(l, "request_id", zt_audit_request_id(r));
-    zt_line_field(l, "client_ip", r->useragent_ip);
-    zt_line_field(l, "method", r->method);
-    zt_line_field(l, "path", r->uri);
-    zt_line_field(l, "route",
-                  t && rq->matched && rq->route_status == ZT_ROUTE_OK
-                  ? zt_table_str(t, t->routes[rq->match.route].pattern)
-                  : NULL);
-    zt_line_field(l, "sub", rq->sub);
-    zt_line_field(l, "iss", rq->iss);
-    zt_line_field(l, "azp", rq->azp);
-    if (rq->allowed) {
-        zt_line_lit(l, ",\"decision\":\"allow\",\"status\":200");
-    }
-    else {
-        zt_line_lit(l, ",\"decision\":\"deny\",\"status\":");
-        zt_line_int(l, rq->status);
-    }
-    zt_line_field(l, "stage", zt_audit_stage(rq->stage));
-    zt_line_field(l, "reason", rq->reason);
-    zt_line_lit(l, ",\"rule\":");
-    if (t && rq->stage == ZT_STAGE_POLICY && rq->decision.rule != ZT_NONE) {
-        const zt_rule_rec_t *rl = &t->rules[rq->decision.rule];
+    x->request_id = zt_audit_request_id(r);
+    x->client_ip = zt_text(r->useragent_ip);
+    x->method = zt_text(r->method);
+    x->path = zt_text(r->uri);
+    x->route = zt_text(t && rq->matched && rq->route_status == ZT_ROUTE_OK
+                       ? zt_table_str(t, t->routes[rq->match.route].pattern)
+                       : NULL);
+    x->sub = zt_text(rq->sub);
+    x->iss = zt_text(rq->iss);
+    x->azp = zt_text(rq->azp);
+    x->reason = zt_text(rq->reason);
+    x->rule_file = zt_text(t && rq->stage == ZT_STAGE_POLICY
+                           && rq->decision.rule != ZT_NONE
+                           ? zt_table_str(t, t->rules[rq->decision.rule].file)
+                           : NULL);
+    x->cert_subject = zt_text(tls ? zt_audit_cert_subject(r, rq) : NULL);
+    /* written one after the other, each string within its own room */
+    return ZT_AUDIT_FIXED + ZT_JSON_ESCAPE_ROOM(
+               x->request_id.n + x->client_ip.n + x->method.n + x->path.n
+               + x->route.n + x->sub.n + x->iss.n + x->azp.n + x->reason.n
+               + x->rule_file.n + x->cert_subject.n);
+}
 
-        zt_line_lit(l, "\"");
-        zt_line_text(l, zt_table_str(t, rl->file));
-        zt_line_lit(l, ":");
-        zt_line_int(l, rl->line);
-        zt_line_lit(l, "\"");
+/* The whole record at @a o, its fields in SPEC order, and the newline;
+ * returns its end. */
+static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
+                             request_rec *r, const zt_req_t *rq, int tls)
+{
+    const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
+
+    o = zt_put_lit(o, "{\"time\":");
+    o = zt_audit_time(o, r->request_time);
+    o = zt_put_lit(o, ",\"request_id\":");
+    o = x->request_id.plain
+        ? zt_put_quoted(o, x->request_id.s, x->request_id.n)
+        : zt_put_str(o, x->request_id);
+    o = zt_put_field(o, "client_ip", x->client_ip);
+    o = zt_put_field(o, "method", x->method);
+    o = zt_put_field(o, "path", x->path);
+    o = zt_put_field(o, "route", x->route);
+    o = zt_put_field(o, "sub", x->sub);
+    o = zt_put_field(o, "iss", x->iss);
+    o = zt_put_field(o, "azp", x->azp);
+    if (rq->allowed) {
+        o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200");
     }
     else {
-        zt_line_lit(l, "null");
+        o = zt_put_lit(o, ",\"decision\":\"deny\",\"status\":");
+        o = zt_put_int(o, rq->status);
     }
-    zt_line_field(l, "policy", t ? t->hash_hex : NULL);
-    if (ap_ssl_conn_is_ssl(r->connection)) {
-        zt_line_lit(l, ",\"tls\":true,\"cert_subject\":");
-        zt_line_str(l, zt_audit_cert_subject(r, rq));
+    o = zt_put_lit(o, ",\"stage\":");
+    o = zt_audit_stage(o, rq->stage);
+    o = zt_put_field(o, "reason", x->reason);
+    o = zt_put_lit(o, ",\"rule\":");
+    if (x->rule_file.s) {
+        *o++ = '"';
+        o = zt_json_escape(o, x->rule_file.s, x->rule_file.n);
+        *o++ = ':';
+        o = zt_put_int(o, t->rules[rq->decision.rule].line);
+        *o++ = '"';
     }
     else {
-        zt_line_lit(l, ",\"tls\":false,\"cert_subject\":null");
+        o = zt_put_lit(o, "null");
     }
-    zt_line_lit(l, ",\"latency_us\":");
-    zt_line_int(l, apr_time_now() - rq->t0);
-    zt_line_lit(l, "}\n");
+    o = zt_put_lit(o, ",\"policy\":");
+    if (t) {
+        /* hexadecimal digits: nothing to escape */
+        o = zt_put_quoted(o, t->hash_hex, sizeof(t->hash_hex) - 1);
+    }
+    else {
+        o = zt_put_lit(o, "null");
+    }
+    o = tls ? zt_put_lit(o, ",\"tls\":true,\"cert_subject\":")
+            : zt_put_lit(o, ",\"tls\":false,\"cert_subject\":");
+    o = zt_put_str(o, x->cert_subject);
+    o = zt_put_lit(o, ",\"latency_us\":");
+    o = zt_put_int(o, apr_time_now() - rq->t0);
+    return zt_put_lit(o, "}\n");
 }
 
 /* ------------------------------------------------------------------------
@@ -689,9 +660,11 @@ void zt_audit_write(request_rec *r, zt_req_t *rq)
 {
     const zt_srv_conf_t *sconf = ap_get_module_config(r->server->module_config,
                                                       &zerotrust_module);
-    char stack[ZT_AUDIT_STACK];
-    zt_line_t l = { stack, 0, sizeof(stack), r->pool };
+    char stack[ZT_AUDIT_STACK], *line;
+    zt_audit_texts_t texts;
+    apr_size_t room, len;
     apr_status_t rv;
+    int tls;
 
     if (rq->audited) {
         return;
@@ -700,13 +673,17 @@ void zt_audit_write(request_rec *r, zt_req_t *rq)
     if (!sconf->audit_fd) {
         return;
     }
-    zt_audit_record(&l, r, rq);
+    tls = ap_ssl_conn_is_ssl(r->connection);
+    room = zt_audit_texts(&texts, r, rq, tls);
+    line = room <= sizeof(stack) ? stack : apr_palloc(r->pool, room);
+    len = (apr_size_t)(zt_audit_record(line, &texts, r, rq, tls) - line);
+    AP_DEBUG_ASSERT(len <= room);
     if (sconf->audit_buf) {
         /* A failed write is logged by the buffer's writer (ZT00063). */
-        zt_abuf_put(sconf->audit_buf, l.buf, l.len, apr_time_now());
+        zt_abuf_put(sconf->audit_buf, line, len, apr_time_now());
         return;
     }
-    rv = zt_audit_emit(sconf, l.buf, l.len);
+    rv = zt_audit_emit(sconf, line, len);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, ZTLOGNO(00009)
                       "cannot write to ZeroTrustAuditLog %s",

@@ -5,9 +5,10 @@
 
 /*
  * Reading text a word (8 bytes) at a time, for the route split, the
- * scope-word search and name hashing: one test finds a given byte among
- * eight.  A text's last, short word is read with zt_load_tail when the 8
- * bytes before its end may be read, else with zt_load_n.
+ * scope-word search, name hashing and JSON escaping: one test finds a
+ * given byte among eight.  A text's last, short word is read with
+ * zt_load_tail when the 8 bytes before its end may be read, else with
+ * zt_load_n.
  */
 #ifndef ZT_WORD_H
 #define ZT_WORD_H
@@ -32,16 +33,39 @@ static inline uint64_t zt_load8(const char *p)
     return w;
 }
 
+/* Word @a w as 8 bytes at @a p, its low byte first: zt_load8's inverse. */
+static inline void zt_store8(char *p, uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    memcpy(p, &w, sizeof(w));
+}
+
 /* The @a n (at most 8) bytes at @a p as a word, zero-padded, reading
- * only those bytes: for text that may end where its memory ends. */
+ * only those bytes: for text that may end where its memory ends.  Two
+ * loads that may overlap (a byte read twice is the same byte), not a
+ * loop: a short text's last word is read once per text. */
 static inline uint64_t zt_load_n(const char *p, size_t n)
 {
-    uint64_t w = 0;
+    const unsigned char *u = (const unsigned char *)p;
 
-    for (size_t k = 0; k < n; k++) {
-        w |= (uint64_t)(unsigned char)p[k] << (8 * k);
+    if (n >= 4) {
+        uint32_t lo, hi;
+
+        memcpy(&lo, p, sizeof(lo));
+        memcpy(&hi, p + n - 4, sizeof(hi));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        lo = __builtin_bswap32(lo);
+        hi = __builtin_bswap32(hi);
+#endif
+        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
     }
-    return w;
+    if (n == 0) {
+        return 0;
+    }
+    return (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2))
+           | (uint64_t)u[n - 1] << (8 * (n - 1));
 }
 
 /* The @a n (1 to 8) bytes that end at @a end, as zt_load_n reads them,

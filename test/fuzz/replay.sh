@@ -5,7 +5,8 @@ set -u
 src=${ZT_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${ZT_BUILDDIR:-$src}
 n=0; failed=0
-for t in table_load zpc_parse token query jdoc validate dfa dpop jschema xml route; do
+for t in table_load zpc_parse token query jdoc validate dfa dpop jschema xml route \
+         jescape; do
     bin=$bld/test/fuzz/fuzz_$t
     dir=$src/test/fuzz/corpus/$t
     for f in "$dir"/*; do

@@ -11,11 +11,14 @@ goes").
 
   ZT_E2E_CONFIG=$build/test/e2e/config.ini \\
       test/bench/e2e/instr.py [-n 300] [--audit on|off|buffer]
-                              [--plain] [--keep DIR] [ALG ...]
+                              [--plain] [--keep DIR] [--only FN] [ALG ...]
 
 --plain measures plain Apache with the same request and header instead
-(the ceiling of the req/s table); --keep DIR keeps the callgrind files
-for callgrind_annotate.
+(the ceiling of the req/s table); --keep DIR keeps the callgrind files,
+with a count per instruction, for callgrind_annotate; --only FN counts
+only inside function FN and what it calls (callgrind --toggle-collect):
+the cost of one stage alone, e.g. zt_audit_write, without the noise of
+the whole process.
 """
 
 import argparse
@@ -48,14 +51,19 @@ def total_ir(path):
     raise SystemExit("instr: no totals in %s" % path)
 
 
-def run(cfg, srv, url_path, token, n, out):
-    """Total instructions of an apache2 -X that answered @n requests."""
+def run(cfg, srv, url_path, token, n, out, only=None, instr=False):
+    """Total instructions of an apache2 -X that answered @n requests (in
+    function @only alone, if given); @instr keeps a count per instruction
+    in @out, for a look at the machine code."""
     # The child runs as www-data when we are root: the file must be its.
     open(out, "w").close()
     os.chmod(out, 0o666)
+    collect = ["--toggle-collect=" + only] if only else []
+    if instr:
+        collect.append("--dump-instr=yes")
     p = subprocess.Popen(["valgrind", "--tool=callgrind", "--vgdb=no",
-                          "--callgrind-out-file=" + out, cfg.httpd, "-X",
-                          "-f", srv.conf], cwd=srv.root,
+                          "--callgrind-out-file=" + out] + collect
+                         + [cfg.httpd, "-X", "-f", srv.conf], cwd=srv.root,
                          stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     try:
@@ -102,6 +110,8 @@ def main():
                     help="plain Apache, the same requests")
     ap.add_argument("--keep", metavar="DIR",
                     help="keep the callgrind files in DIR")
+    ap.add_argument("--only", metavar="FN",
+                    help="count only inside function FN (zt_audit_write)")
     ap.add_argument("algs", nargs="*", default=list(tokens.ALGS))
     a = ap.parse_args()
     cfg = zt_e2e.Config(zt_e2e.find_config())
@@ -130,12 +140,16 @@ def main():
                                      module=cfg.module, policy=policy,
                                      audit=AUDIT[a.audit]), tokens.ALGS)
         what = "plain " if a.plain else "audit %-6s" % a.audit
+        if a.only:
+            what += " in %s," % a.only
         for alg in a.algs:
             token = keys.valid(alg, role)
             base = run(cfg, srv, url_path, token, WARM,
-                       os.path.join(work, "cg.%s.base" % alg))
+                       os.path.join(work, "cg.%s.base" % alg), a.only,
+                       bool(a.keep))
             more = run(cfg, srv, url_path, token, WARM + a.n,
-                       os.path.join(work, "cg.%s" % alg))
+                       os.path.join(work, "cg.%s" % alg), a.only,
+                       bool(a.keep))
             print("%-6s token %4d bytes, %s %8.0f instructions "
                   "per request" % (alg, len(token), what,
                                    (more - base) / a.n), flush=True)
