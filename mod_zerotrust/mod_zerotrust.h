@@ -150,6 +150,34 @@ void zt_config_child_init(apr_pool_t *pchild, server_rec *s);
 /** This process's verified-token cache; NULL when off (or not in a child). */
 zt_tcache_t *zt_config_tcache(void);
 
+/** What a directive's number counts, and so how it is written. */
+typedef enum {
+    ZT_NUM_ENTRIES,                 /**< digits: "a number of entries" */
+    ZT_NUM_SECONDS,                 /**< digits: "a number of seconds" */
+    ZT_NUM_BYTES,                   /**< digits: "a number of bytes" */
+    ZT_NUM_SIZE                     /**< bytes, or with K, M or G: "a size" */
+} zt_num_kind_e;
+
+/** A directive's numeric argument: its kind and range, and the words
+ *  its error puts around it. */
+typedef struct {
+    zt_num_kind_e kind;
+    uint64_t min, max;
+    const char *label;              /**< which argument ("clock skew"), or
+                                         NULL */
+    const char *other;              /**< the word taken instead ("Off"), or
+                                         NULL */
+} zt_num_spec_t;
+
+/**
+ * Read @a arg, an argument of the directive @a cmd, as @a spec says
+ * (zt_parse_number, zt_ascii.h).  NULL with *out set, or the directive's
+ * error: "ZeroTrustX: [label ]'arg' is not [other or ]a number of entries
+ * from MIN to MAX", sizes written with their K, M or G.
+ */
+const char *zt_config_number(cmd_parms *cmd, const char *arg,
+                             const zt_num_spec_t *spec, uint64_t *out);
+
 /** The @a i-th accepted acr value of step-up record @a st. */
 static inline const char *zt_stepup_acr(const zt_table_t *t,
                                         const zt_stepup_rec_t *st, uint32_t i)

@@ -23,8 +23,6 @@
 
 #include "mod_zerotrust.h"
 
-#include <errno.h>
-
 #include <apr_shm.h>
 #include <apr_strings.h>
 
@@ -203,40 +201,21 @@ const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args)
     return NULL;
 }
 
-static int zt_bind_seconds(const char *s, uint32_t max, uint32_t *out)
-{
-    char *end;
-    apr_int64_t n;
-
-    errno = 0;
-    n = apr_strtoi64(s, &end, 10);
-    if (errno || end == s || *end || n < 0 || n > max) {
-        return 0;
-    }
-    *out = (uint32_t)n;
-    return 1;
-}
-
 /* ZeroTrustDPoPMaxAge SECONDS [SKEW]: the window of a proof's iat. */
 const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
                                 const char *skew)
 {
+    static const zt_num_spec_t ages = { ZT_NUM_SECONDS, 1, 3600, NULL, NULL },
+        skews = { ZT_NUM_SECONDS, 0, 300, "clock skew", NULL };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint32_t a, k = ZT_DPOP_SKEW;
+    uint64_t a, k = ZT_DPOP_SKEW;
 
-    if (err) {
+    if (err || (err = zt_config_number(cmd, age, &ages, &a)) != NULL
+        || (skew && (err = zt_config_number(cmd, skew, &skews, &k)) != NULL)) {
         return err;
     }
-    if (!zt_bind_seconds(age, 3600, &a) || a == 0) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPMaxAge: '%s' is not a "
-                            "number of seconds from 1 to 3600", age);
-    }
-    if (skew && !zt_bind_seconds(skew, 300, &k)) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPMaxAge: clock skew '%s' "
-                            "is not a number of seconds from 0 to 300", skew);
-    }
-    zt_dpop_conf.max_age = a;
-    zt_dpop_conf.skew = k;
+    zt_dpop_conf.max_age = (uint32_t)a;
+    zt_dpop_conf.skew = (uint32_t)k;
     return NULL;
 }
 
@@ -244,8 +223,11 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
 const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
                               const char *period)
 {
+    static const zt_num_spec_t periods = {
+        ZT_NUM_SECONDS, 10, 86400, NULL, NULL
+    };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint32_t p = ZT_NONCE_PERIOD;
+    uint64_t p = ZT_NONCE_PERIOD;
 
     if (err) {
         return err;
@@ -257,30 +239,27 @@ const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
     if (strcasecmp(flag, "on")) {
         return "ZeroTrustDPoPNonce takes 'on [seconds]' or 'off'";
     }
-    if (period && (!zt_bind_seconds(period, 86400, &p) || p < 10)) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPNonce: '%s' is not a "
-                            "number of seconds from 10 to 86400", period);
+    if (period && (err = zt_config_number(cmd, period, &periods, &p))) {
+        return err;
     }
     zt_nonce_on = 1;
-    zt_dpop_conf.nonce_period = p;
+    zt_dpop_conf.nonce_period = (uint32_t)p;
     return NULL;
 }
 
 /* ZeroTrustDPoPReplayCache ENTRIES: the size of the shared seen-set. */
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg)
 {
+    static const zt_num_spec_t entries = {
+        ZT_NUM_ENTRIES, ZT_REPLAY_MIN, ZT_REPLAY_MAX, NULL, NULL
+    };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint32_t n;
+    uint64_t n;
 
-    if (err) {
+    if (err || (err = zt_config_number(cmd, arg, &entries, &n)) != NULL) {
         return err;
     }
-    if (!zt_bind_seconds(arg, ZT_REPLAY_MAX, &n) || n < ZT_REPLAY_MIN) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPReplayCache: '%s' is not "
-                            "a number of entries from %u to %u", arg,
-                            (unsigned)ZT_REPLAY_MIN, (unsigned)ZT_REPLAY_MAX);
-    }
-    zt_replay_nslots = n;
+    zt_replay_nslots = (uint32_t)n;
     return NULL;
 }
 
