@@ -341,7 +341,9 @@ const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
  *  is off); the API and the metadata handler share the rule. */
 int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf);
 
-/** Remove every incoming header a ZeroTrustClaimHeader names (zt_identity.c). */
+/** Before a decision: remove every incoming header a ZeroTrustClaimHeader
+ *  names, where the header_parser hook has not (subrequests, internal
+ *  redirects; zt_identity.c). */
 void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf);
 
 /* zt_metadata.c: the RFC 9728 metadata handler. */

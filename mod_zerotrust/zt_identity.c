@@ -58,9 +58,18 @@ static void zt_identity_unset(request_rec *r, const zt_dir_conf_t *conf,
     }
 }
 
+/*
+** Before a decision (zt_req_get).  The header_parser hook below has
+** removed every configured name from a request that is neither a
+** subrequest (which skips that hook) nor an internal redirect (where it
+** kept what the request before had set): only those two are stripped
+** here, before they are decided anew.
+*/
 void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf)
 {
-    zt_identity_unset(r, conf, NULL);
+    if (r->main != NULL || r->prev != NULL) {
+        zt_identity_unset(r, conf, NULL);
+    }
 }
 
 /*

@@ -285,3 +285,102 @@ def test_proxied_internal_redirect_keeps_verified_headers(proxied, backend,
         assert g["headers"]["x-user-email"] == "alice@corp.test", g
         assert "x-user-roles" not in g["headers"], g
     assert r.status_code == 404
+
+
+# Two API sections that name X-User-Email after different claims.  The
+# 404 of /orders/404 becomes an internal redirect to /health, another
+# configuration, so that request is decided anew: what the request before
+# set under the other section's meaning must not reach the backend.
+TWO_SECTIONS = """\
+ZeroTrustAuditLog "logs/audit.log"
+LoadModule proxy_module %(mods)s/mod_proxy.so
+LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
+ProxyPass "/" "http://127.0.0.1:%(port)d/"
+ProxyErrorOverride On
+ErrorDocument 404 /health
+<Location "/orders">
+    ZeroTrustPolicy "policy/api.ztb"
+    AuthType ZeroTrust
+    AuthName "api"
+    Require zerotrust
+    ZeroTrustClaimHeader email X-User-Email
+</Location>
+<Location "/health">
+    ZeroTrustPolicy "policy/api.ztb"
+    AuthType ZeroTrust
+    AuthName "api"
+    Require zerotrust
+    ZeroTrustClaimHeader preferred_username X-User-Email
+</Location>
+"""
+
+
+def test_redirect_to_another_section_is_stripped_again(servers, zt_cfg,
+                                                       backend, keys):
+    srv = servers(TWO_SECTIONS % {"mods": zt_cfg.libexecdir,
+                                  "port": backend.port})
+    for extra, want in (({}, None),
+                        ({"preferred_username": "al"}, "al")):
+        n = len(backend.seen)
+        r = srv.get("/orders/404", token(keys, email="alice@corp.test",
+                                         **extra), headers=FORGED)
+        assert r.status_code == 404, r.text
+        got = backend.seen[n:]
+        assert [g["path"] for g in got] == ["/orders/404", "/health"], got
+        assert got[0]["headers"]["x-user-email"] == "alice@corp.test", got
+        assert got[1]["headers"].get("x-user-email") == want, got
+
+
+# A subrequest skips the header_parser hook and carries a copy of its main
+# request's headers: an SSI page outside the API (whose section names no
+# claim header, so forged ones stay in its headers) includes API
+# resources, proxied to the backend.  (A CGI included so would also get
+# the page's own environment, HTTP_X_USER_EMAIL included: mod_include
+# passes it on.)
+SSI = """\
+ZeroTrustAuditLog "logs/audit.log"
+LoadModule include_module %(mods)s/mod_include.so
+LoadModule proxy_module %(mods)s/mod_proxy.so
+LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
+ProxyPass "/health" "http://127.0.0.1:%(port)d/health"
+ProxyPass "/orders/" "http://127.0.0.1:%(port)d/orders/"
+<Directory "{root}/htdocs">
+    Options +Includes
+    AddType text/html .shtml
+    AddOutputFilter INCLUDES .shtml
+    Require all granted
+</Directory>
+<LocationMatch "^/(health|orders/)">
+    ZeroTrustPolicy "policy/api.ztb"
+    AuthType ZeroTrust
+    AuthName "api"
+    Require zerotrust
+    ZeroTrustClaimHeader email X-User-Email
+</LocationMatch>
+"""
+
+
+def test_subrequest_is_stripped(servers, zt_cfg, backend, keys):
+    srv = servers(SSI % {"mods": zt_cfg.libexecdir, "port": backend.port})
+    for name, paths in (("both", ("/health", "/orders/9")),
+                        ("public", ("/health",))):
+        with open("%s/htdocs/%s.shtml" % (srv.root, name), "w") as f:
+            f.write("".join('<!--#include virtual="%s" -->\n' % p
+                            for p in paths))
+    # With the page's token, each include is decided and sets its own.
+    n = len(backend.seen)
+    r = srv.get("/both.shtml", token(keys, email="alice@corp.test"),
+                headers=FORGED)
+    assert r.status_code == 200, r.text
+    got = backend.seen[n:]
+    assert [g["path"] for g in got] == ["/health", "/orders/9"], got
+    for g in got:
+        assert g["headers"]["x-user-email"] == "alice@corp.test", g
+    # Without one, the public include drops the forged header.
+    n = len(backend.seen)
+    r = srv.get("/public.shtml", headers=FORGED)
+    assert r.status_code == 200, r.text
+    got = backend.seen[n:]
+    assert [g["path"] for g in got] == ["/health"], got
+    assert "x-user-email" not in got[0]["headers"], got
+    assert got[0]["headers"]["x-user-roles"] == "admin", got  # not named
