@@ -178,6 +178,22 @@ typedef struct {
 const char *zt_config_number(cmd_parms *cmd, const char *arg,
                              const zt_num_spec_t *spec, uint64_t *out);
 
+/** The bounds of a per-process cache (ZeroTrustTokenCache,
+ *  ZeroTrustDPoPKeyCache). */
+typedef struct {
+    apr_size_t entries;
+    apr_size_t bytes;
+    int off;
+} zt_cache_conf_t;
+
+/**
+ * Read a per-process cache's directive, "entries [max-bytes]" or "off",
+ * into *c: global only, entries 16 to 1000000, max-bytes 64K to 1G and
+ * @a bytes when not given.  NULL, or the directive's error.
+ */
+const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
+                            apr_size_t bytes, zt_cache_conf_t *c);
+
 /** The @a i-th accepted acr value of step-up record @a st. */
 static inline const char *zt_stepup_acr(const zt_table_t *t,
                                         const zt_stepup_rec_t *st, uint32_t i)
@@ -337,6 +353,8 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg);
 const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
                               const char *period);
+const char *zt_bind_set_key_cache(cmd_parms *cmd, void *dconf, const char *a1,
+                                  const char *a2);
 /** ZeroTrustRequireTLS: 1 when @a r may be served (TLS, or the directive
  *  is off); the API and the metadata handler share the rule. */
 int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf);

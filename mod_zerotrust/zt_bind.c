@@ -56,6 +56,11 @@ static int zt_nonce_on;                 /* ZeroTrustDPoPNonce on */
 static unsigned char zt_nonce_key[32];
 static uint32_t zt_replay_nslots = ZT_REPLAY_DEFAULT;
 static zt_replay_t *zt_replay_set;      /* in shared memory, or NULL */
+/* ZeroTrustDPoPKeyCache: the bounds of each child's proof-key cache. */
+static const zt_cache_conf_t zt_pkcache_defaults = {
+    ZT_PKCACHE_ENTRIES_DEFAULT, ZT_PKCACHE_BYTES_DEFAULT, 0
+};
+static zt_cache_conf_t zt_pkcache_conf;
 
 static apr_status_t zt_bind_forget(void *unused)
 {
@@ -64,6 +69,7 @@ static apr_status_t zt_bind_forget(void *unused)
     zt_nonce_on = 0;
     zt_replay_nslots = ZT_REPLAY_DEFAULT;
     zt_replay_set = NULL;
+    zt_pkcache_conf = zt_pkcache_defaults;
     return APR_SUCCESS;
 }
 
@@ -146,15 +152,21 @@ int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
 }
 
 /*
-** Each process keeps the proof keys it imported (zt_pkcache.h).  Made
-** here, after the fork, so no process shares another's; without it every
-** proof's key is imported again, which is slower and nothing else.
+** Each process keeps the proof keys it imported (zt_pkcache.h), as
+** ZeroTrustDPoPKeyCache bounds them.  Made here, after the fork, so no
+** process shares another's; without it every proof's key is imported
+** again, which is slower and nothing else.
 */
 void zt_bind_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
-    rv = zt_pkcache_create(&zt_dpop_conf.keys, pchild, 0, 0);
+    zt_dpop_conf.keys = NULL;
+    if (zt_pkcache_conf.off) {
+        return;
+    }
+    rv = zt_pkcache_create(&zt_dpop_conf.keys, pchild,
+                           zt_pkcache_conf.entries, zt_pkcache_conf.bytes);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, ZTLOGNO(00070)
                      "the DPoP proof-key cache could not be made; each "
@@ -263,6 +275,14 @@ const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* ZeroTrustDPoPKeyCache ENTRIES [MAX-BYTES] | off: each process's keys. */
+const char *zt_bind_set_key_cache(cmd_parms *cmd, void *dconf, const char *a1,
+                                  const char *a2)
+{
+    return zt_config_cache(cmd, a1, a2, ZT_PKCACHE_BYTES_DEFAULT,
+                           &zt_pkcache_conf);
+}
+
 /* ------------------------------------------------------------------ */
 /* The checks                                                          */
 
@@ -347,6 +367,12 @@ static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
                               st == ZT_DPOP_NONCE ? "use_dpop_nonce"
                                                   : "invalid_dpop_proof",
                               zt_dpop_status_name(st), why);
+    }
+    if (p.key_cached) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00071)
+                      "%s %s: the DPoP proof's key was imported earlier by "
+                      "this process (ZeroTrustDPoPKeyCache)", r->method,
+                      ap_escape_logitem(r->pool, r->uri));
     }
     if (cnf->jkt == NULL) {
         return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",

@@ -50,16 +50,17 @@ static int zt_reading_config;                  /* between pre and check_config *
 
 /* ZeroTrustTokenCache, read in the parent; the cache itself is made in
  * each child (child_init) and lives in pchild. */
-static apr_size_t zt_tcache_entries = ZT_TCACHE_ENTRIES_DEFAULT;
-static apr_size_t zt_tcache_bytes = ZT_TCACHE_BYTES_DEFAULT;
-static int zt_tcache_off;
+static const zt_cache_conf_t zt_tcache_defaults = {
+    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
+};
+static zt_cache_conf_t zt_tcache_conf = {
+    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
+};
 static zt_tcache_t *zt_tcache;
 
 static apr_status_t zt_config_forget(void *unused)
 {
-    zt_tcache_entries = ZT_TCACHE_ENTRIES_DEFAULT;
-    zt_tcache_bytes = ZT_TCACHE_BYTES_DEFAULT;
-    zt_tcache_off = 0;
+    zt_tcache_conf = zt_tcache_defaults;
     zt_policy_cache = NULL;
     zt_require_notes = NULL;
     zt_policies_seen = 0;
@@ -524,45 +525,54 @@ static const char *zt_set_require_tls(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-#define ZT_TCACHE_ENTRIES_MIN  16
-#define ZT_TCACHE_ENTRIES_MAX  1000000
-#define ZT_TCACHE_BYTES_MIN    (64 * 1024)
-#define ZT_TCACHE_BYTES_MAX    ((uint64_t)1024 * 1024 * 1024)
+#define ZT_CACHE_ENTRIES_MIN   16
+#define ZT_CACHE_ENTRIES_MAX   1000000
+#define ZT_CACHE_BYTES_MIN     (64 * 1024)
+#define ZT_CACHE_BYTES_MAX     ((uint64_t)1024 * 1024 * 1024)
 
 /*
-** ZeroTrustTokenCache entries [max-bytes] | off: the bounds of each child
-** process's verified-token cache.  Global: the cache is per process.
+** The per-process caches' directives share their syntax and bounds.
+** Global: each child process has its own cache, made in child_init.
 */
-static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
-                                      const char *a1, const char *a2)
+const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
+                            apr_size_t bytes, zt_cache_conf_t *c)
 {
     static const zt_num_spec_t entries = {
-        ZT_NUM_ENTRIES, ZT_TCACHE_ENTRIES_MIN, ZT_TCACHE_ENTRIES_MAX, NULL,
+        ZT_NUM_ENTRIES, ZT_CACHE_ENTRIES_MIN, ZT_CACHE_ENTRIES_MAX, NULL,
         "'off'"
     }, size = {
-        ZT_NUM_SIZE, ZT_TCACHE_BYTES_MIN, ZT_TCACHE_BYTES_MAX, NULL, NULL
+        ZT_NUM_SIZE, ZT_CACHE_BYTES_MIN, ZT_CACHE_BYTES_MAX, NULL, NULL
     };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint64_t n, bytes = ZT_TCACHE_BYTES_DEFAULT;
+    uint64_t n, b = bytes;
 
     if (err) {
         return err;
     }
     if (!strcasecmp(a1, "off")) {
         if (a2) {
-            return "ZeroTrustTokenCache off takes no other argument";
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, " off takes no "
+                               "other argument", NULL);
         }
-        zt_tcache_off = 1;
+        c->off = 1;
         return NULL;
     }
     if ((err = zt_config_number(cmd, a1, &entries, &n)) != NULL
-        || (a2 && (err = zt_config_number(cmd, a2, &size, &bytes)) != NULL)) {
+        || (a2 && (err = zt_config_number(cmd, a2, &size, &b)) != NULL)) {
         return err;
     }
-    zt_tcache_off = 0;
-    zt_tcache_entries = (apr_size_t)n;
-    zt_tcache_bytes = (apr_size_t)bytes;
+    c->off = 0;
+    c->entries = (apr_size_t)n;
+    c->bytes = (apr_size_t)b;
     return NULL;
+}
+
+/* ZeroTrustTokenCache entries [max-bytes] | off: the verified tokens. */
+static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
+                                      const char *a1, const char *a2)
+{
+    return zt_config_cache(cmd, a1, a2, ZT_TCACHE_BYTES_DEFAULT,
+                           &zt_tcache_conf);
 }
 
 /*
@@ -600,11 +610,11 @@ void zt_config_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv;
 
     zt_tcache = NULL;
-    if (zt_tcache_off) {
+    if (zt_tcache_conf.off) {
         return;
     }
-    rv = zt_tcache_create(&zt_tcache, pchild, zt_tcache_entries,
-                          zt_tcache_bytes, 0);
+    rv = zt_tcache_create(&zt_tcache, pchild, zt_tcache_conf.entries,
+                          zt_tcache_conf.bytes, 0);
     if (rv != APR_SUCCESS) {
         /* Not fatal: every token is then verified in full. */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, ZTLOGNO(00020)
@@ -648,6 +658,9 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE12("ZeroTrustDPoPNonce", zt_bind_set_nonce, NULL, RSRC_CONF,
                    "'on [seconds]': DPoP proofs must carry a server nonce, "
                    "current for that long (default 300); or 'off' (default)"),
+    AP_INIT_TAKE12("ZeroTrustDPoPKeyCache", zt_bind_set_key_cache, NULL,
+                   RSRC_CONF, "DPoP proof keys kept per process: entries "
+                   "[max-bytes] (default 1024 4M), or off"),
     AP_INIT_TAKE1("ZeroTrustRequireTLS", zt_set_require_tls, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "On (default): refuse requests that did not come over "

@@ -312,6 +312,10 @@ NUMBERS = [
     ("ZeroTrustDPoPNonce on", "is not a number of seconds from 10 to 86400"),
     ("ZeroTrustDPoPReplayCache", "is not a number of entries from 64 to "
      "16777216"),
+    ("ZeroTrustDPoPKeyCache", "is not 'off' or a number of entries from 16 "
+     "to 1000000"),
+    ("ZeroTrustDPoPKeyCache 100", "is not a size from 64K to 1G (bytes, or "
+     "with K, M or G)"),
 ]
 BAD_NUMBERS = [
     "99999999999999999999",     # past 2^64
