@@ -197,18 +197,21 @@ def backend():
 # A 404 from the backend becomes an internal redirect to /health
 # (ErrorDocument): the redirected request keeps the headers the module set
 # and gets no forged ones back.
-PROXIED = """\
+PROXY_HEAD = """\
 ZeroTrustAuditLog "logs/audit.log"
 LoadModule proxy_module %(mods)s/mod_proxy.so
 LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
 ProxyPass "/" "http://127.0.0.1:%(port)d/"
 ProxyErrorOverride On
 ErrorDocument 404 /health
-<Location "/">
+"""
+API = """\
     ZeroTrustPolicy "policy/api.ztb"
     AuthType ZeroTrust
     AuthName "api"
     Require zerotrust
+"""
+PROXIED = PROXY_HEAD + '<Location "/">\n' + API + """\
     ZeroTrustClaimHeader email X-User-Email
     ZeroTrustClaimHeader realm_access.roles X-User-Roles
 </Location>
@@ -291,28 +294,13 @@ def test_proxied_internal_redirect_keeps_verified_headers(proxied, backend,
 # 404 of /orders/404 becomes an internal redirect to /health, another
 # configuration, so that request is decided anew: what the request before
 # set under the other section's meaning must not reach the backend.
-TWO_SECTIONS = """\
-ZeroTrustAuditLog "logs/audit.log"
-LoadModule proxy_module %(mods)s/mod_proxy.so
-LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
-ProxyPass "/" "http://127.0.0.1:%(port)d/"
-ProxyErrorOverride On
-ErrorDocument 404 /health
-<Location "/orders">
-    ZeroTrustPolicy "policy/api.ztb"
-    AuthType ZeroTrust
-    AuthName "api"
-    Require zerotrust
-    ZeroTrustClaimHeader email X-User-Email
-</Location>
-<Location "/health">
-    ZeroTrustPolicy "policy/api.ztb"
-    AuthType ZeroTrust
-    AuthName "api"
-    Require zerotrust
-    ZeroTrustClaimHeader preferred_username X-User-Email
-</Location>
-"""
+TWO_SECTIONS = (
+    PROXY_HEAD
+    + '<Location "/orders">\n' + API
+    + "    ZeroTrustClaimHeader email X-User-Email\n</Location>\n"
+    + '<Location "/health">\n' + API
+    + "    ZeroTrustClaimHeader preferred_username X-User-Email\n"
+      "</Location>\n")
 
 
 def test_redirect_to_another_section_is_stripped_again(servers, zt_cfg,
@@ -351,10 +339,7 @@ ProxyPass "/orders/" "http://127.0.0.1:%(port)d/orders/"
     Require all granted
 </Directory>
 <LocationMatch "^/(health|orders/)">
-    ZeroTrustPolicy "policy/api.ztb"
-    AuthType ZeroTrust
-    AuthName "api"
-    Require zerotrust
+""" + API + """\
     ZeroTrustClaimHeader email X-User-Email
 </LocationMatch>
 """
