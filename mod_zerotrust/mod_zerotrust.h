@@ -63,6 +63,8 @@ typedef struct {
 /** ZeroTrustClaimHeader CLAIM HEADER-NAME: a claim the backend receives. */
 typedef struct {
     const char *header;             /**< validated RFC 9110 token */
+    const char *env;                /**< the CGI variable httpd makes of it
+                                         ("HTTP_X_USER"), or NULL: none */
     const char *path;               /**< claim names joined by NUL */
     uint32_t nparts;
 } zt_claim_header_t;

@@ -442,6 +442,29 @@ static int zt_is_request_header(const char *name)
     return 0;
 }
 
+/*
+** The variable httpd's CGI environment (ap_add_common_vars) gives the
+** header @a name: "HTTP_" and the name in upper case, '-' as '_'; a name
+** with any other character than letters, digits and '-' gets none.
+*/
+static const char *zt_claim_env(apr_pool_t *p, const char *name)
+{
+    char *env = apr_pstrcat(p, "HTTP_", name, NULL);
+
+    for (char *c = env + 5; *c; c++) {
+        if (*c == '-') {
+            *c = '_';
+        }
+        else if (apr_isalnum(*c)) {
+            *c = apr_toupper(*c);
+        }
+        else {
+            return NULL;
+        }
+    }
+    return env;
+}
+
 static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
                                        const char *claim, const char *name)
 {
@@ -478,6 +501,7 @@ static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
     }
     h = apr_array_push(conf->claim_headers);
     h->header = name;
+    h->env = zt_claim_env(cmd->pool, name);
     h->path = path;
     h->nparts = nparts;
     return NULL;

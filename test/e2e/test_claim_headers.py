@@ -322,9 +322,9 @@ def test_redirect_to_another_section_is_stripped_again(servers, zt_cfg,
 # A subrequest skips the header_parser hook and carries a copy of its main
 # request's headers: an SSI page outside the API (whose section names no
 # claim header, so forged ones stay in its headers) includes API
-# resources, proxied to the backend.  (A CGI included so would also get
-# the page's own environment, HTTP_X_USER_EMAIL included: mod_include
-# passes it on.)
+# resources: two proxied to the backend, one a CGI, which also gets the
+# environment mod_include made of the page's request (HTTP_X_USER_EMAIL
+# from the forged header among it).
 SSI = """\
 ZeroTrustAuditLog "logs/audit.log"
 LoadModule include_module %(mods)s/mod_include.so
@@ -332,13 +332,17 @@ LoadModule proxy_module %(mods)s/mod_proxy.so
 LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
 ProxyPass "/health" "http://127.0.0.1:%(port)d/health"
 ProxyPass "/orders/" "http://127.0.0.1:%(port)d/orders/"
+ScriptAliasMatch "^/(internal/orders)$" "{root}/cgi/echo.py/$1"
+<Directory "{root}/cgi">
+    Options +ExecCGI
+</Directory>
 <Directory "{root}/htdocs">
     Options +Includes
     AddType text/html .shtml
     AddOutputFilter INCLUDES .shtml
     Require all granted
 </Directory>
-<LocationMatch "^/(health|orders/)">
+<LocationMatch "^/(health|orders/|internal/)">
 """ + API + """\
     ZeroTrustClaimHeader email X-User-Email
 </LocationMatch>
@@ -348,7 +352,8 @@ ProxyPass "/orders/" "http://127.0.0.1:%(port)d/orders/"
 def test_subrequest_is_stripped(servers, zt_cfg, backend, keys):
     srv = servers(SSI % {"mods": zt_cfg.libexecdir, "port": backend.port})
     for name, paths in (("both", ("/health", "/orders/9")),
-                        ("public", ("/health",))):
+                        ("public", ("/health",)),
+                        ("cgi", ("/internal/orders",))):
         with open("%s/htdocs/%s.shtml" % (srv.root, name), "w") as f:
             f.write("".join('<!--#include virtual="%s" -->\n' % p
                             for p in paths))
@@ -369,3 +374,12 @@ def test_subrequest_is_stripped(servers, zt_cfg, backend, keys):
     assert [g["path"] for g in got] == ["/health"], got
     assert "x-user-email" not in got[0]["headers"], got
     assert got[0]["headers"]["x-user-roles"] == "admin", got  # not named
+    # A CGI include with a token that has no email: the forged header is
+    # dropped from its request and from the environment it inherits.
+    r = srv.get("/cgi.shtml", token(keys), headers=FORGED)
+    assert r.status_code == 200, r.text
+    env = json.loads(r.text)
+    assert env["PATH_INFO"] == "/internal/orders", env
+    assert env["REMOTE_USER"] == "alice", env
+    assert "HTTP_X_USER_EMAIL" not in env, env
+    assert env["HTTP_X_USER_ROLES"] == "admin", env     # not named here
