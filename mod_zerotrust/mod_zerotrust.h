@@ -63,6 +63,8 @@ typedef struct {
 /** ZeroTrustClaimHeader CLAIM HEADER-NAME: a claim the backend receives. */
 typedef struct {
     const char *header;             /**< validated RFC 9110 token */
+    const char *env;                /**< the CGI variable httpd makes of it
+                                         ("HTTP_X_USER"), or NULL: none */
     const char *path;               /**< claim names joined by NUL */
     uint32_t nparts;
 } zt_claim_header_t;
@@ -149,6 +151,50 @@ void zt_config_child_keys(apr_pool_t *pchild, server_rec *s);
 void zt_config_child_init(apr_pool_t *pchild, server_rec *s);
 /** This process's verified-token cache; NULL when off (or not in a child). */
 zt_tcache_t *zt_config_tcache(void);
+
+/** What a directive's number counts, and so how it is written. */
+typedef enum {
+    ZT_NUM_ENTRIES,                 /**< digits: "a number of entries" */
+    ZT_NUM_SECONDS,                 /**< digits: "a number of seconds" */
+    ZT_NUM_BYTES,                   /**< digits: "a number of bytes" */
+    ZT_NUM_SIZE                     /**< bytes, or with K, M or G: "a size" */
+} zt_num_kind_e;
+
+/** A directive's numeric argument: its kind and range, and the words
+ *  its error puts around it. */
+typedef struct {
+    zt_num_kind_e kind;
+    uint64_t min, max;
+    const char *label;              /**< which argument ("clock skew"), or
+                                         NULL */
+    const char *other;              /**< the word taken instead ("Off"), or
+                                         NULL */
+} zt_num_spec_t;
+
+/**
+ * Read @a arg, an argument of the directive @a cmd, as @a spec says
+ * (zt_parse_number, zt_ascii.h).  NULL with *out set, or the directive's
+ * error: "ZeroTrustX: [label ]'arg' is not [other or ]a number of entries
+ * from MIN to MAX", sizes written with their K, M or G.
+ */
+const char *zt_config_number(cmd_parms *cmd, const char *arg,
+                             const zt_num_spec_t *spec, uint64_t *out);
+
+/** The bounds of a per-process cache (ZeroTrustTokenCache,
+ *  ZeroTrustDPoPKeyCache). */
+typedef struct {
+    apr_size_t entries;
+    apr_size_t bytes;
+    int off;
+} zt_cache_conf_t;
+
+/**
+ * Read a per-process cache's directive, "entries [max-bytes]" or "off",
+ * into *c: global only, entries 16 to 1000000, max-bytes 64K to 1G and
+ * @a bytes when not given.  NULL, or the directive's error.
+ */
+const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
+                            apr_size_t bytes, zt_cache_conf_t *c);
 
 /** The @a i-th accepted acr value of step-up record @a st. */
 static inline const char *zt_stepup_acr(const zt_table_t *t,
@@ -311,11 +357,15 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg);
 const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
                               const char *period);
+const char *zt_bind_set_key_cache(cmd_parms *cmd, void *dconf, const char *a1,
+                                  const char *a2);
 /** ZeroTrustRequireTLS: 1 when @a r may be served (TLS, or the directive
  *  is off); the API and the metadata handler share the rule. */
 int zt_transport_ok(request_rec *r, const zt_dir_conf_t *conf);
 
-/** Remove every incoming header a ZeroTrustClaimHeader names (zt_identity.c). */
+/** Before a decision: remove every incoming header a ZeroTrustClaimHeader
+ *  names, where the header_parser hook has not (subrequests, internal
+ *  redirects; zt_identity.c). */
 void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf);
 
 /* zt_metadata.c: the RFC 9728 metadata handler. */

@@ -23,8 +23,6 @@
 
 #include "mod_zerotrust.h"
 
-#include <errno.h>
-
 #include <apr_shm.h>
 #include <apr_strings.h>
 
@@ -58,6 +56,11 @@ static int zt_nonce_on;                 /* ZeroTrustDPoPNonce on */
 static unsigned char zt_nonce_key[32];
 static uint32_t zt_replay_nslots = ZT_REPLAY_DEFAULT;
 static zt_replay_t *zt_replay_set;      /* in shared memory, or NULL */
+/* ZeroTrustDPoPKeyCache: the bounds of each child's proof-key cache. */
+static const zt_cache_conf_t zt_pkcache_defaults = {
+    ZT_PKCACHE_ENTRIES_DEFAULT, ZT_PKCACHE_BYTES_DEFAULT, 0
+};
+static zt_cache_conf_t zt_pkcache_conf;
 
 static apr_status_t zt_bind_forget(void *unused)
 {
@@ -66,6 +69,7 @@ static apr_status_t zt_bind_forget(void *unused)
     zt_nonce_on = 0;
     zt_replay_nslots = ZT_REPLAY_DEFAULT;
     zt_replay_set = NULL;
+    zt_pkcache_conf = zt_pkcache_defaults;
     return APR_SUCCESS;
 }
 
@@ -148,15 +152,21 @@ int zt_bind_post_config(apr_pool_t *pconf, server_rec *s)
 }
 
 /*
-** Each process keeps the proof keys it imported (zt_pkcache.h).  Made
-** here, after the fork, so no process shares another's; without it every
-** proof's key is imported again, which is slower and nothing else.
+** Each process keeps the proof keys it imported (zt_pkcache.h), as
+** ZeroTrustDPoPKeyCache bounds them.  Made here, after the fork, so no
+** process shares another's; without it every proof's key is imported
+** again, which is slower and nothing else.
 */
 void zt_bind_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
-    rv = zt_pkcache_create(&zt_dpop_conf.keys, pchild, 0, 0);
+    zt_dpop_conf.keys = NULL;
+    if (zt_pkcache_conf.off) {
+        return;
+    }
+    rv = zt_pkcache_create(&zt_dpop_conf.keys, pchild,
+                           zt_pkcache_conf.entries, zt_pkcache_conf.bytes);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, ZTLOGNO(00070)
                      "the DPoP proof-key cache could not be made; each "
@@ -203,40 +213,21 @@ const char *zt_bind_set_algs(cmd_parms *cmd, void *dconf, const char *args)
     return NULL;
 }
 
-static int zt_bind_seconds(const char *s, uint32_t max, uint32_t *out)
-{
-    char *end;
-    apr_int64_t n;
-
-    errno = 0;
-    n = apr_strtoi64(s, &end, 10);
-    if (errno || end == s || *end || n < 0 || n > max) {
-        return 0;
-    }
-    *out = (uint32_t)n;
-    return 1;
-}
-
 /* ZeroTrustDPoPMaxAge SECONDS [SKEW]: the window of a proof's iat. */
 const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
                                 const char *skew)
 {
+    static const zt_num_spec_t ages = { ZT_NUM_SECONDS, 1, 3600, NULL, NULL },
+        skews = { ZT_NUM_SECONDS, 0, 300, "clock skew", NULL };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint32_t a, k = ZT_DPOP_SKEW;
+    uint64_t a, k = ZT_DPOP_SKEW;
 
-    if (err) {
+    if (err || (err = zt_config_number(cmd, age, &ages, &a)) != NULL
+        || (skew && (err = zt_config_number(cmd, skew, &skews, &k)) != NULL)) {
         return err;
     }
-    if (!zt_bind_seconds(age, 3600, &a) || a == 0) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPMaxAge: '%s' is not a "
-                            "number of seconds from 1 to 3600", age);
-    }
-    if (skew && !zt_bind_seconds(skew, 300, &k)) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPMaxAge: clock skew '%s' "
-                            "is not a number of seconds from 0 to 300", skew);
-    }
-    zt_dpop_conf.max_age = a;
-    zt_dpop_conf.skew = k;
+    zt_dpop_conf.max_age = (uint32_t)a;
+    zt_dpop_conf.skew = (uint32_t)k;
     return NULL;
 }
 
@@ -244,8 +235,11 @@ const char *zt_bind_set_max_age(cmd_parms *cmd, void *dconf, const char *age,
 const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
                               const char *period)
 {
+    static const zt_num_spec_t periods = {
+        ZT_NUM_SECONDS, 10, 86400, NULL, NULL
+    };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint32_t p = ZT_NONCE_PERIOD;
+    uint64_t p = ZT_NONCE_PERIOD;
 
     if (err) {
         return err;
@@ -257,31 +251,36 @@ const char *zt_bind_set_nonce(cmd_parms *cmd, void *dconf, const char *flag,
     if (strcasecmp(flag, "on")) {
         return "ZeroTrustDPoPNonce takes 'on [seconds]' or 'off'";
     }
-    if (period && (!zt_bind_seconds(period, 86400, &p) || p < 10)) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPNonce: '%s' is not a "
-                            "number of seconds from 10 to 86400", period);
+    if (period && (err = zt_config_number(cmd, period, &periods, &p))) {
+        return err;
     }
     zt_nonce_on = 1;
-    zt_dpop_conf.nonce_period = p;
+    zt_dpop_conf.nonce_period = (uint32_t)p;
     return NULL;
 }
 
 /* ZeroTrustDPoPReplayCache ENTRIES: the size of the shared seen-set. */
 const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg)
 {
+    static const zt_num_spec_t entries = {
+        ZT_NUM_ENTRIES, ZT_REPLAY_MIN, ZT_REPLAY_MAX, NULL, NULL
+    };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint32_t n;
+    uint64_t n;
 
-    if (err) {
+    if (err || (err = zt_config_number(cmd, arg, &entries, &n)) != NULL) {
         return err;
     }
-    if (!zt_bind_seconds(arg, ZT_REPLAY_MAX, &n) || n < ZT_REPLAY_MIN) {
-        return apr_psprintf(cmd->pool, "ZeroTrustDPoPReplayCache: '%s' is not "
-                            "a number of entries from %u to %u", arg,
-                            (unsigned)ZT_REPLAY_MIN, (unsigned)ZT_REPLAY_MAX);
-    }
-    zt_replay_nslots = n;
+    zt_replay_nslots = (uint32_t)n;
     return NULL;
+}
+
+/* ZeroTrustDPoPKeyCache ENTRIES [MAX-BYTES] | off: each process's keys. */
+const char *zt_bind_set_key_cache(cmd_parms *cmd, void *dconf, const char *a1,
+                                  const char *a2)
+{
+    return zt_config_cache(cmd, a1, a2, ZT_PKCACHE_BYTES_DEFAULT,
+                           &zt_pkcache_conf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -368,6 +367,12 @@ static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
                               st == ZT_DPOP_NONCE ? "use_dpop_nonce"
                                                   : "invalid_dpop_proof",
                               zt_dpop_status_name(st), why);
+    }
+    if (p.key_cached) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00071)
+                      "%s %s: the DPoP proof's key was imported earlier by "
+                      "this process (ZeroTrustDPoPKeyCache)", r->method,
+                      ap_escape_logitem(r->pool, r->uri));
     }
     if (cnf->jkt == NULL) {
         return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",

@@ -44,6 +44,9 @@ APLOG_USE_MODULE(zerotrust);
 
 #define ZT_BODY_FILTER "ZEROTRUST_BODY"
 #define ZT_READ_CHUNK  (64 * 1024)
+/* The detail of every 413 for a body over a limit (zt_too_large). */
+#define ZT_DETAIL_TOO_LARGE \
+    "The request body is larger than this resource accepts."
 
 static ap_filter_rec_t *zt_body_filter_handle;
 
@@ -95,6 +98,24 @@ static zt_body_refusal_t *zt_refusal(request_rec *r, int status,
     return x;
 }
 
+/*
+** 413: a body of @a found, where the route takes at most @a max bytes (0:
+** it declares no body).  One wording, wherever the size is found out.
+*/
+static zt_body_refusal_t *zt_too_large(request_rec *r, const char *found,
+                                       apr_size_t max)
+{
+    if (max == 0) {
+        return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body", found,
+                          "no body (this route declares none)",
+                          "This resource takes no request body.");
+    }
+    return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body", found,
+                      apr_psprintf(r->pool, "at most %" APR_SIZE_T_FMT
+                                   " bytes", max),
+                      ZT_DETAIL_TOO_LARGE);
+}
+
 /* The declared length, -1 when there is none (chunked, or no body). */
 static apr_off_t zt_content_length(request_rec *r)
 {
@@ -126,11 +147,9 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
 
     switch (zt_body_precheck(b, zt_has_body(r), (int64_t)cl, ct)) {
     case ZT_BODY_UNDECLARED:
-        return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
-                          apr_psprintf(r->pool, "%" APR_OFF_T_FMT
-                                       " bytes", cl),
-                          "no body (this route declares none)",
-                          "This resource takes no request body.");
+    case ZT_BODY_TOO_LARGE:
+        return zt_too_large(r, apr_psprintf(r->pool, "%" APR_OFF_T_FMT
+                                            " bytes", cl), b ? b->max : 0);
     case ZT_BODY_MISSING:
         return zt_refusal(r, HTTP_BAD_REQUEST, "body", "no body",
                           b->kind == ZT_BODY_JSON ? "a JSON body"
@@ -145,13 +164,6 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
                           zt_body_type_expected(b->kind),
                           "The request body is not of a media type this "
                           "resource accepts.");
-    case ZT_BODY_TOO_LARGE:
-        return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
-                          apr_psprintf(r->pool, "%" APR_OFF_T_FMT " bytes", cl),
-                          apr_psprintf(r->pool, "at most %u bytes",
-                                       (unsigned int)b->max),
-                          "The request body is larger than this resource "
-                          "accepts.");
     default:
         return NULL;
     }
@@ -183,10 +195,10 @@ static zt_body_refusal_t *zt_read_failed(request_rec *r, apr_status_t rv,
                           "The request body did not arrive in time.");
     }
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        /* httpd's own limit (LimitRequestBody, a chunk size), which the
+         * route's max may not know of. */
         return zt_refusal(r, status, "body", "more than the server accepts",
-                          "a smaller body",
-                          "The request body is larger than this server "
-                          "accepts.");
+                          "a smaller body", ZT_DETAIL_TOO_LARGE);
     }
     return zt_refusal(r, HTTP_BAD_REQUEST, "body",
                       apr_psprintf(r->pool, "a body that could not be read "
@@ -249,15 +261,9 @@ static const zt_body_refusal_t *zt_read_all(request_rec *r, apr_size_t max,
             }
             if (dlen > max - n) {
                 apr_brigade_destroy(bb);
-                return zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
-                                  apr_psprintf(r->pool, "more than %"
-                                               APR_SIZE_T_FMT " bytes", max),
-                                  max ? apr_psprintf(r->pool, "at most %"
-                                                     APR_SIZE_T_FMT " bytes",
-                                                     max)
-                                      : "no body (this route declares none)",
-                                  "The request body is larger than this "
-                                  "resource accepts.");
+                return zt_too_large(r, apr_psprintf(r->pool, "more than %"
+                                                    APR_SIZE_T_FMT " bytes",
+                                                    max), max);
             }
             if (n + dlen > cap) {
                 char *bigger;
@@ -344,13 +350,9 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
         buf = earlier->buf;
         len = earlier->len;
         if (len > (b ? b->max : 0)) {
-            st->read = zt_refusal(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body",
-                                  apr_psprintf(r->pool, "%" APR_SIZE_T_FMT
-                                               " bytes", len),
-                                  apr_psprintf(r->pool, "at most %u bytes",
-                                               b ? (unsigned int)b->max : 0),
-                                  "The request body is larger than this "
-                                  "resource accepts.");
+            st->read = zt_too_large(r, apr_psprintf(r->pool, "%"
+                                                    APR_SIZE_T_FMT " bytes",
+                                                    len), b ? b->max : 0);
         }
     }
     else {

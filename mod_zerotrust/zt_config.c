@@ -7,7 +7,6 @@
 
 #include "mod_zerotrust.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include <apr_hash.h>
@@ -19,6 +18,7 @@
 #include "http_core.h"
 #include "http_log.h"
 
+#include "zt_ascii.h"
 #include "zt_keys.h"
 
 
@@ -50,16 +50,17 @@ static int zt_reading_config;                  /* between pre and check_config *
 
 /* ZeroTrustTokenCache, read in the parent; the cache itself is made in
  * each child (child_init) and lives in pchild. */
-static apr_size_t zt_tcache_entries = ZT_TCACHE_ENTRIES_DEFAULT;
-static apr_size_t zt_tcache_bytes = ZT_TCACHE_BYTES_DEFAULT;
-static int zt_tcache_off;
+static const zt_cache_conf_t zt_tcache_defaults = {
+    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
+};
+static zt_cache_conf_t zt_tcache_conf = {
+    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
+};
 static zt_tcache_t *zt_tcache;
 
 static apr_status_t zt_config_forget(void *unused)
 {
-    zt_tcache_entries = ZT_TCACHE_ENTRIES_DEFAULT;
-    zt_tcache_bytes = ZT_TCACHE_BYTES_DEFAULT;
-    zt_tcache_off = 0;
+    zt_tcache_conf = zt_tcache_defaults;
     zt_policy_cache = NULL;
     zt_require_notes = NULL;
     zt_policies_seen = 0;
@@ -365,20 +366,71 @@ static const char *zt_set_audit_log(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* The limit as the directive's text writes it: sizes in K, M or G when
+ * they are a whole number of one. */
+static const char *zt_num_text(apr_pool_t *p, zt_num_kind_e kind,
+                               uint64_t n)
+{
+    static const char units[] = "GMK";
+
+    for (int i = 0; kind == ZT_NUM_SIZE && n > 0 && units[i]; i++) {
+        uint64_t unit = (uint64_t)1 << (10 * (3 - i));
+
+        if (n % unit == 0) {
+            return apr_psprintf(p, "%" APR_UINT64_T_FMT "%c", n / unit,
+                                units[i]);
+        }
+    }
+    return apr_psprintf(p, "%" APR_UINT64_T_FMT, n);
+}
+
+/*
+** The one reader of every numeric directive argument.  The error names
+** the directive, the argument and the range, whatever was wrong (empty,
+** a sign, trailing text, too many digits, a suffix on a count).
+*/
+const char *zt_config_number(cmd_parms *cmd, const char *arg,
+                             const zt_num_spec_t *spec, uint64_t *out)
+{
+    static const char *const nouns[] = {
+        [ZT_NUM_ENTRIES] = "a number of entries",
+        [ZT_NUM_SECONDS] = "a number of seconds",
+        [ZT_NUM_BYTES] = "a number of bytes",
+        [ZT_NUM_SIZE] = "a size",
+    };
+    int size = spec->kind == ZT_NUM_SIZE;
+    const char *hint = "";
+
+    if (zt_parse_number(arg, size, spec->min, spec->max, out)) {
+        return NULL;
+    }
+    if (size) {
+        hint = spec->max >= (uint64_t)1 << 30 ? " (bytes, or with K, M or G)"
+               : spec->max >= (uint64_t)1 << 20 ? " (bytes, or with K or M)"
+               : " (bytes, or with K)";
+    }
+    return apr_psprintf(cmd->pool, "%s: %s%s'%s' is not %s%s%s from %s to "
+                        "%s%s", cmd->cmd->name,
+                        spec->label ? spec->label : "",
+                        spec->label ? " " : "", arg,
+                        spec->other ? spec->other : "",
+                        spec->other ? " or " : "", nouns[spec->kind],
+                        zt_num_text(cmd->pool, spec->kind, spec->min),
+                        zt_num_text(cmd->pool, spec->kind, spec->max), hint);
+}
+
 static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
+    static const zt_num_spec_t spec = {
+        ZT_NUM_BYTES, ZT_TOKEN_MAX_MIN, ZT_TOKEN_MAX_MAX, NULL, NULL
+    };
     zt_dir_conf_t *conf = dconf;
-    char *end;
-    apr_int64_t n;
+    const char *err;
+    uint64_t n;
 
-    errno = 0;
-    n = apr_strtoi64(arg, &end, 10);
-    if (errno || end == arg || *end || n < ZT_TOKEN_MAX_MIN
-        || n > ZT_TOKEN_MAX_MAX) {
-        return apr_psprintf(cmd->pool, "ZeroTrustTokenMaxSize: '%s' is not "
-                            "a number of bytes between %d and %d", arg,
-                            ZT_TOKEN_MAX_MIN, ZT_TOKEN_MAX_MAX);
+    if ((err = zt_config_number(cmd, arg, &spec, &n)) != NULL) {
+        return err;
     }
     conf->token_max = (apr_size_t)n;
     conf->token_max_set = 1;
@@ -408,6 +460,29 @@ static int zt_is_request_header(const char *name)
         }
     }
     return 0;
+}
+
+/*
+** The variable httpd's CGI environment (ap_add_common_vars) gives the
+** header @a name: "HTTP_" and the name in upper case, '-' as '_'; a name
+** with any other character than letters, digits and '-' gets none.
+*/
+static const char *zt_claim_env(apr_pool_t *p, const char *name)
+{
+    char *env = apr_pstrcat(p, "HTTP_", name, NULL);
+
+    for (char *c = env + 5; *c; c++) {
+        if (*c == '-') {
+            *c = '_';
+        }
+        else if (apr_isalnum(*c)) {
+            *c = apr_toupper(*c);
+        }
+        else {
+            return NULL;
+        }
+    }
+    return env;
 }
 
 static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
@@ -446,6 +521,7 @@ static const char *zt_set_claim_header(cmd_parms *cmd, void *dconf,
     }
     h = apr_array_push(conf->claim_headers);
     h->header = name;
+    h->env = zt_claim_env(cmd->pool, name);
     h->path = path;
     h->nparts = nparts;
     return NULL;
@@ -493,73 +569,54 @@ static const char *zt_set_require_tls(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-#define ZT_TCACHE_ENTRIES_MIN  16
-#define ZT_TCACHE_ENTRIES_MAX  1000000
-#define ZT_TCACHE_BYTES_MIN    (64 * 1024)
-#define ZT_TCACHE_BYTES_MAX    ((apr_int64_t)1024 * 1024 * 1024)
-
-/* A size in bytes: digits with an optional K, M or G (powers of 1024). */
-static int zt_parse_bytes(const char *arg, apr_int64_t *out)
-{
-    char *end;
-    apr_int64_t n, unit = 1;
-
-    errno = 0;
-    n = apr_strtoi64(arg, &end, 10);
-    if (errno || end == arg || n < 0) {
-        return 0;
-    }
-    switch (*end) {
-    case 'k': case 'K': unit = 1024; end++; break;
-    case 'm': case 'M': unit = 1024 * 1024; end++; break;
-    case 'g': case 'G': unit = 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (*end || n > ZT_TCACHE_BYTES_MAX / unit) {
-        return 0;
-    }
-    *out = n * unit;
-    return 1;
-}
+#define ZT_CACHE_ENTRIES_MIN   16
+#define ZT_CACHE_ENTRIES_MAX   1000000
+#define ZT_CACHE_BYTES_MIN     (64 * 1024)
+#define ZT_CACHE_BYTES_MAX     ((uint64_t)1024 * 1024 * 1024)
 
 /*
-** ZeroTrustTokenCache entries [max-bytes] | off: the bounds of each child
-** process's verified-token cache.  Global: the cache is per process.
+** The per-process caches' directives share their syntax and bounds.
+** Global: each child process has its own cache, made in child_init.
 */
-static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
-                                      const char *a1, const char *a2)
+const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
+                            apr_size_t bytes, zt_cache_conf_t *c)
 {
+    static const zt_num_spec_t entries = {
+        ZT_NUM_ENTRIES, ZT_CACHE_ENTRIES_MIN, ZT_CACHE_ENTRIES_MAX, NULL,
+        "'off'"
+    }, size = {
+        ZT_NUM_SIZE, ZT_CACHE_BYTES_MIN, ZT_CACHE_BYTES_MAX, NULL, NULL
+    };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    apr_int64_t n, bytes = ZT_TCACHE_BYTES_DEFAULT;
+    uint64_t n, b = bytes;
 
     if (err) {
         return err;
     }
     if (!strcasecmp(a1, "off")) {
         if (a2) {
-            return "ZeroTrustTokenCache off takes no other argument";
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, " off takes no "
+                               "other argument", NULL);
         }
-        zt_tcache_off = 1;
+        c->off = 1;
         return NULL;
     }
-    errno = 0;
-    n = apr_strtoi64(a1, &end, 10);
-    if (errno || end == a1 || *end || n < ZT_TCACHE_ENTRIES_MIN
-        || n > ZT_TCACHE_ENTRIES_MAX) {
-        return apr_psprintf(cmd->pool, "ZeroTrustTokenCache: '%s' is not "
-                            "'off' or a number of entries between %d and %d",
-                            a1, ZT_TCACHE_ENTRIES_MIN, ZT_TCACHE_ENTRIES_MAX);
+    if ((err = zt_config_number(cmd, a1, &entries, &n)) != NULL
+        || (a2 && (err = zt_config_number(cmd, a2, &size, &b)) != NULL)) {
+        return err;
     }
-    if (a2 && (!zt_parse_bytes(a2, &bytes) || bytes < ZT_TCACHE_BYTES_MIN)) {
-        return apr_psprintf(cmd->pool, "ZeroTrustTokenCache: '%s' is not a "
-                            "size between 64K and 1G (bytes, or with K, M "
-                            "or G)", a2);
-    }
-    zt_tcache_off = 0;
-    zt_tcache_entries = (apr_size_t)n;
-    zt_tcache_bytes = (apr_size_t)bytes;
+    c->off = 0;
+    c->entries = (apr_size_t)n;
+    c->bytes = (apr_size_t)b;
     return NULL;
+}
+
+/* ZeroTrustTokenCache entries [max-bytes] | off: the verified tokens. */
+static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
+                                      const char *a1, const char *a2)
+{
+    return zt_config_cache(cmd, a1, a2, ZT_TCACHE_BYTES_DEFAULT,
+                           &zt_tcache_conf);
 }
 
 /*
@@ -572,8 +629,11 @@ static const char *zt_set_audit_buffer(cmd_parms *cmd, void *dconf,
 {
     zt_srv_conf_t *conf = ap_get_module_config(cmd->server->module_config,
                                                &zerotrust_module);
+    static const zt_num_spec_t spec = {
+        ZT_NUM_SIZE, ZT_AUDIT_BUFFER_MIN, ZT_AUDIT_BUFFER_MAX, NULL, "Off"
+    };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    apr_int64_t bytes;
+    uint64_t bytes;
 
     if (err) {
         return err;
@@ -582,11 +642,8 @@ static const char *zt_set_audit_buffer(cmd_parms *cmd, void *dconf,
         conf->audit_buffer = 0;
         return NULL;
     }
-    if (!zt_parse_bytes(arg, &bytes) || bytes < ZT_AUDIT_BUFFER_MIN
-        || bytes > ZT_AUDIT_BUFFER_MAX) {
-        return apr_psprintf(cmd->pool, "ZeroTrustAuditBuffer: '%s' is not "
-                            "Off or a size between %d and 16M (bytes, or "
-                            "with K or M)", arg, ZT_AUDIT_BUFFER_MIN);
+    if ((err = zt_config_number(cmd, arg, &spec, &bytes)) != NULL) {
+        return err;
     }
     conf->audit_buffer = (apr_size_t)bytes;
     return NULL;
@@ -597,11 +654,11 @@ void zt_config_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv;
 
     zt_tcache = NULL;
-    if (zt_tcache_off) {
+    if (zt_tcache_conf.off) {
         return;
     }
-    rv = zt_tcache_create(&zt_tcache, pchild, zt_tcache_entries,
-                          zt_tcache_bytes, 0);
+    rv = zt_tcache_create(&zt_tcache, pchild, zt_tcache_conf.entries,
+                          zt_tcache_conf.bytes, 0);
     if (rv != APR_SUCCESS) {
         /* Not fatal: every token is then verified in full. */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, ZTLOGNO(00020)
@@ -645,6 +702,9 @@ const command_rec zt_config_cmds[] = {
     AP_INIT_TAKE12("ZeroTrustDPoPNonce", zt_bind_set_nonce, NULL, RSRC_CONF,
                    "'on [seconds]': DPoP proofs must carry a server nonce, "
                    "current for that long (default 300); or 'off' (default)"),
+    AP_INIT_TAKE12("ZeroTrustDPoPKeyCache", zt_bind_set_key_cache, NULL,
+                   RSRC_CONF, "DPoP proof keys kept per process: entries "
+                   "[max-bytes] (default 1024 4M), or off"),
     AP_INIT_TAKE1("ZeroTrustRequireTLS", zt_set_require_tls, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "On (default): refuse requests that did not come over "

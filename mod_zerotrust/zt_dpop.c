@@ -515,6 +515,7 @@ zt_dpop_status_e zt_dpop_verify(const char *proof, size_t len,
         if (!cached && hlen > 0) {
             zt_pkcache_put(conf->keys, proof, hlen, &key, out->jkt);
         }
+        out->key_cached = cached;
         break;
     case ZT_JWS_ALG:
         *reason = "the DPoP proof's algorithm does not fit its key";

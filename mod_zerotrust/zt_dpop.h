@@ -80,6 +80,7 @@ typedef struct {
     int64_t iat;                /**< floor of the proof's iat */
     char jkt[ZT_THUMB_SIZE];    /**< RFC 7638 thumbprint of its key */
     const char *nonce;          /**< its "nonce", when nonces are required */
+    int key_cached;             /**< its key came from conf->keys (a hit) */
 } zt_dpop_proof_t;
 
 /**

@@ -58,9 +58,34 @@ static void zt_identity_unset(request_rec *r, const zt_dir_conf_t *conf,
     }
 }
 
+/*
+** Before a decision (zt_req_get).  The header_parser hook below has
+** removed every configured name from a request that is neither a
+** subrequest (which skips that hook) nor an internal redirect (where it
+** kept what the request before had set): only those two are stripped
+** here, before they are decided anew.  A subrequest's environment is a
+** copy of its main request's, which mod_include (SSI) fills from the
+** main request's headers, forged ones included where its section names
+** no claim header: an included CGI would read them there, so the
+** variables go too (the decision's headers make them again).
+*/
 void zt_identity_strip(request_rec *r, const zt_dir_conf_t *conf)
 {
+    const zt_claim_header_t *h;
+
+    if (r->main == NULL && r->prev == NULL) {
+        return;
+    }
     zt_identity_unset(r, conf, NULL);
+    if (r->main == NULL || !conf->claim_headers) {
+        return;
+    }
+    h = (const zt_claim_header_t *)conf->claim_headers->elts;
+    for (int i = 0; i < conf->claim_headers->nelts; i++) {
+        if (h[i].env != NULL) {
+            apr_table_unset(r->subprocess_env, h[i].env);
+        }
+    }
 }
 
 /*

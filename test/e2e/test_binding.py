@@ -20,6 +20,7 @@ import uuid
 
 import jwt
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -494,6 +495,111 @@ def test_server_nonce(zt_cfg, servers, keys):
     time.sleep(1.5)
     refused(send(nonce=nonce), "dpop_nonce", error="use_dpop_nonce")
     assert rec["reason"] == "dpop_nonce"
+
+
+# ---------------------------------------------------------------------------
+# ZeroTrustDPoPKeyCache: each process keeps the proof keys it imported.
+# Every request of one test goes over one keep-alive connection, so one
+# child answers them all, and the debug line ZT00071 says which proof's
+# key came from that child's cache.
+
+KEY_HIT = "ZT00071"
+
+
+def key_cache_server(servers, line=""):
+    return servers(GLOBAL + line + "\nLogLevel warn zerotrust:debug\n"
+                   + zt_e2e.api_body("policy/binding.ztb"),
+                   policy="binding.ztp")
+
+
+def key_hits(srv, session, clients, t=None):
+    """Each client's bound token and a fresh proof, one request each;
+    which of them logged a key-cache hit."""
+    hits = []
+    for c in clients:
+        tok = t or c.tok
+        url = srv.url + "/orders"
+        pos = srv.errlog.size()
+        r = session.get(url, timeout=15, headers={
+            "Authorization": "DPoP " + tok, "DPoP": c.proof("GET", url, tok)})
+        assert r.status_code == 200, (r.status_code, r.text)
+        hits.append(KEY_HIT in srv.errlog.since(pos))
+    return hits
+
+
+def bound_clients(keys, n, kind="EC"):
+    out = [Client(kind) for _ in range(n)]
+    for c in out:
+        c.tok = token(keys, cnf={"jkt": c.jkt})
+    return out
+
+
+@pytest.mark.parametrize("kind", ["EC", "OKP"])
+def test_key_cache_default_keeps_keys(servers, keys, kind):
+    srv = key_cache_server(servers)
+    c = bound_clients(keys, 1, kind)
+    # The first proof imports the key; the next ones, new proofs by the
+    # same key, find it.
+    assert key_hits(srv, requests.Session(), c * 4) == [False] + [True] * 3
+
+
+def test_key_cache_off_imports_every_key(servers, keys):
+    srv = key_cache_server(servers, "ZeroTrustDPoPKeyCache Off")
+    assert key_hits(srv, requests.Session(),
+                    bound_clients(keys, 1) * 4) == [False] * 4
+
+
+def test_key_cache_bounds_take_effect(servers, keys):
+    srv = key_cache_server(servers, "ZeroTrustDPoPKeyCache 16 64K")
+    s = requests.Session()
+    clients = bound_clients(keys, 24)
+    # 24 keys in turn through 16 places, least recently used out: the
+    # second round finds none of them.
+    assert not any(key_hits(srv, s, clients))
+    assert not any(key_hits(srv, s, clients))
+    # The last 16 stay: used again, every one is a hit.
+    assert all(key_hits(srv, s, clients[-16:]))
+    # With the default size, the same traffic hits from the second round.
+    srv = key_cache_server(servers)
+    s = requests.Session()
+    assert not any(key_hits(srv, s, clients))
+    assert all(key_hits(srv, s, clients))
+
+
+@pytest.mark.parametrize("line, message", [
+    ("ZeroTrustDPoPKeyCache 8", "ZeroTrustDPoPKeyCache: '8' is not 'off' or "
+     "a number of entries from 16 to 1000000"),
+    ("ZeroTrustDPoPKeyCache lots", "'lots' is not 'off' or a number"),
+    ("ZeroTrustDPoPKeyCache 100 1K", "ZeroTrustDPoPKeyCache: '1K' is not a "
+     "size from 64K to 1G (bytes, or with K, M or G)"),
+    ("ZeroTrustDPoPKeyCache 100 2G", "from 64K to 1G"),
+    ("ZeroTrustDPoPKeyCache off 100", "ZeroTrustDPoPKeyCache off takes no "
+     "other argument"),
+    ("ZeroTrustDPoPKeyCache", "takes 1-2 arguments"),
+    ("ZeroTrustDPoPKeyCache 100 1M 2", "takes 1-2 arguments"),
+    ("<VirtualHost 127.0.0.1:1>\nZeroTrustDPoPKeyCache 100\n</VirtualHost>",
+     "cannot occur within <VirtualHost> section"),
+    ('<Location "/x">\nZeroTrustDPoPKeyCache 100\n</Location>',
+     "not allowed in <Location> context"),
+])
+def test_key_cache_directive_errors(servers, line, message):
+    srv = servers(line + "\n" + zt_e2e.api_body("policy/binding.ztb"),
+                  start=False, policy="binding.ztp")
+    rc, out = srv.configtest()
+    assert rc != 0 and message in out, out
+
+
+@pytest.mark.parametrize("line", [
+    "ZeroTrustDPoPKeyCache 16", "ZeroTrustDPoPKeyCache 1024 4M",
+    "ZeroTrustDPoPKeyCache 1000000 1G", "ZeroTrustDPoPKeyCache 100 65536",
+    "ZeroTrustDPoPKeyCache OFF", "ZeroTrustDPoPKeyCache off",
+    "ZeroTrustDPoPKeyCache 20000 64M",      # DIRECTIVES.md's example
+])
+def test_key_cache_directive_accepted(servers, line):
+    srv = servers(line + "\n" + zt_e2e.api_body("policy/binding.ztb"),
+                  start=False, policy="binding.ztp")
+    rc, out = srv.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
 
 
 @pytest.mark.parametrize("line, message", [

@@ -649,6 +649,30 @@ def test_expect_100_continue(srv):
     assert status == 413 and b" 100 " not in out.split(b"\r\n")[0], out
 
 
+# Every 413 for a body over a limit says the same, wherever the size was
+# found out; a body where the route declares none says that instead.
+TOO_LARGE = "The request body is larger than this resource accepts."
+NO_BODY = "This resource takes no request body."
+
+
+def test_413_details(srv):
+    def detail(r, why):
+        refused(r, 413, why=why)
+        return r.json()["detail"]
+
+    # Content-Length over max (the headers alone), chunked over max (read).
+    r = srv.req("POST", "/orders", data=b"x" * 20000, headers=JSON)
+    assert detail(r, "found 20000 bytes, expected at most 16384") == TOO_LARGE
+    r = srv.req("POST", "/echo", data=(b"[" + b"1," * 40000 for _ in range(2)),
+                headers=JSON)
+    assert detail(r, "more than 65536 bytes") == TOO_LARGE
+    # A route without a body: by Content-Length, and chunked.
+    r = srv.req("GET", "/things", data=b'{"a": 1}', headers=JSON)
+    assert detail(r, "found 8 bytes, expected no body") == NO_BODY
+    r = srv.req("POST", "/nobody", data=(b"x" for _ in range(3)))
+    assert detail(r, "expected no body") == NO_BODY
+
+
 def test_body_survives_internal_redirect(zt_cfg, roots, upstream):
     s = body_server(zt_cfg, roots, upstream, REDIRECT_BODY)
     try:

@@ -193,11 +193,11 @@ def test_small_cache_evicts_and_still_answers(cached, keys):
 
 
 @pytest.mark.parametrize("line,message", [
-    ("ZeroTrustTokenCache 8", "between 16 and 1000000"),
+    ("ZeroTrustTokenCache 8", "from 16 to 1000000"),
     ("ZeroTrustTokenCache lots", "is not 'off' or a number"),
-    ("ZeroTrustTokenCache 100 1K", "between 64K and 1G"),
-    ("ZeroTrustTokenCache 100 2G", "between 64K and 1G"),
-    ("ZeroTrustTokenCache 100 12X", "between 64K and 1G"),
+    ("ZeroTrustTokenCache 100 1K", "from 64K to 1G"),
+    ("ZeroTrustTokenCache 100 2G", "from 64K to 1G"),
+    ("ZeroTrustTokenCache 100 12X", "from 64K to 1G"),
     ("ZeroTrustTokenCache off 100", "takes no other argument"),
     ("ZeroTrustTokenCache", "takes 1-2 arguments"),
     ("<VirtualHost 127.0.0.1:1>\nZeroTrustTokenCache 100\n</VirtualHost>",

@@ -197,18 +197,21 @@ def backend():
 # A 404 from the backend becomes an internal redirect to /health
 # (ErrorDocument): the redirected request keeps the headers the module set
 # and gets no forged ones back.
-PROXIED = """\
+PROXY_HEAD = """\
 ZeroTrustAuditLog "logs/audit.log"
 LoadModule proxy_module %(mods)s/mod_proxy.so
 LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
 ProxyPass "/" "http://127.0.0.1:%(port)d/"
 ProxyErrorOverride On
 ErrorDocument 404 /health
-<Location "/">
+"""
+API = """\
     ZeroTrustPolicy "policy/api.ztb"
     AuthType ZeroTrust
     AuthName "api"
     Require zerotrust
+"""
+PROXIED = PROXY_HEAD + '<Location "/">\n' + API + """\
     ZeroTrustClaimHeader email X-User-Email
     ZeroTrustClaimHeader realm_access.roles X-User-Roles
 </Location>
@@ -285,3 +288,98 @@ def test_proxied_internal_redirect_keeps_verified_headers(proxied, backend,
         assert g["headers"]["x-user-email"] == "alice@corp.test", g
         assert "x-user-roles" not in g["headers"], g
     assert r.status_code == 404
+
+
+# Two API sections that name X-User-Email after different claims.  The
+# 404 of /orders/404 becomes an internal redirect to /health, another
+# configuration, so that request is decided anew: what the request before
+# set under the other section's meaning must not reach the backend.
+TWO_SECTIONS = (
+    PROXY_HEAD
+    + '<Location "/orders">\n' + API
+    + "    ZeroTrustClaimHeader email X-User-Email\n</Location>\n"
+    + '<Location "/health">\n' + API
+    + "    ZeroTrustClaimHeader preferred_username X-User-Email\n"
+      "</Location>\n")
+
+
+def test_redirect_to_another_section_is_stripped_again(servers, zt_cfg,
+                                                       backend, keys):
+    srv = servers(TWO_SECTIONS % {"mods": zt_cfg.libexecdir,
+                                  "port": backend.port})
+    for extra, want in (({}, None),
+                        ({"preferred_username": "al"}, "al")):
+        n = len(backend.seen)
+        r = srv.get("/orders/404", token(keys, email="alice@corp.test",
+                                         **extra), headers=FORGED)
+        assert r.status_code == 404, r.text
+        got = backend.seen[n:]
+        assert [g["path"] for g in got] == ["/orders/404", "/health"], got
+        assert got[0]["headers"]["x-user-email"] == "alice@corp.test", got
+        assert got[1]["headers"].get("x-user-email") == want, got
+
+
+# A subrequest skips the header_parser hook and carries a copy of its main
+# request's headers: an SSI page outside the API (whose section names no
+# claim header, so forged ones stay in its headers) includes API
+# resources: two proxied to the backend, one a CGI, which also gets the
+# environment mod_include made of the page's request (HTTP_X_USER_EMAIL
+# from the forged header among it).
+SSI = """\
+ZeroTrustAuditLog "logs/audit.log"
+LoadModule include_module %(mods)s/mod_include.so
+LoadModule proxy_module %(mods)s/mod_proxy.so
+LoadModule proxy_http_module %(mods)s/mod_proxy_http.so
+ProxyPass "/health" "http://127.0.0.1:%(port)d/health"
+ProxyPass "/orders/" "http://127.0.0.1:%(port)d/orders/"
+ScriptAliasMatch "^/(internal/orders)$" "{root}/cgi/echo.py/$1"
+<Directory "{root}/cgi">
+    Options +ExecCGI
+</Directory>
+<Directory "{root}/htdocs">
+    Options +Includes
+    AddType text/html .shtml
+    AddOutputFilter INCLUDES .shtml
+    Require all granted
+</Directory>
+<LocationMatch "^/(health|orders/|internal/)">
+""" + API + """\
+    ZeroTrustClaimHeader email X-User-Email
+</LocationMatch>
+"""
+
+
+def test_subrequest_is_stripped(servers, zt_cfg, backend, keys):
+    srv = servers(SSI % {"mods": zt_cfg.libexecdir, "port": backend.port})
+    for name, paths in (("both", ("/health", "/orders/9")),
+                        ("public", ("/health",)),
+                        ("cgi", ("/internal/orders",))):
+        with open("%s/htdocs/%s.shtml" % (srv.root, name), "w") as f:
+            f.write("".join('<!--#include virtual="%s" -->\n' % p
+                            for p in paths))
+    # With the page's token, each include is decided and sets its own.
+    n = len(backend.seen)
+    r = srv.get("/both.shtml", token(keys, email="alice@corp.test"),
+                headers=FORGED)
+    assert r.status_code == 200, r.text
+    got = backend.seen[n:]
+    assert [g["path"] for g in got] == ["/health", "/orders/9"], got
+    for g in got:
+        assert g["headers"]["x-user-email"] == "alice@corp.test", g
+    # Without one, the public include drops the forged header.
+    n = len(backend.seen)
+    r = srv.get("/public.shtml", headers=FORGED)
+    assert r.status_code == 200, r.text
+    got = backend.seen[n:]
+    assert [g["path"] for g in got] == ["/health"], got
+    assert "x-user-email" not in got[0]["headers"], got
+    assert got[0]["headers"]["x-user-roles"] == "admin", got  # not named
+    # A CGI include with a token that has no email: the forged header is
+    # dropped from its request and from the environment it inherits.
+    r = srv.get("/cgi.shtml", token(keys), headers=FORGED)
+    assert r.status_code == 200, r.text
+    env = json.loads(r.text)
+    assert env["PATH_INFO"] == "/internal/orders", env
+    assert env["REMOTE_USER"] == "alice", env
+    assert "HTTP_X_USER_EMAIL" not in env, env
+    assert env["HTTP_X_USER_ROLES"] == "admin", env     # not named here

@@ -294,3 +294,56 @@ def test_graceful_restart_with_broken_table_keeps_running(servers, keys):
     time.sleep(0.3)
     assert srv.pid() == pid and srv.alive(pid)
     assert srv.get("/orders", tok).status_code == 200
+
+
+# Every numeric directive reads its number with one parser: whatever is
+# wrong with it, the error names the directive, the argument and the range.
+NUMBERS = [
+    # (the directive up to the number, what the error says after it)
+    ("ZeroTrustTokenMaxSize", "is not a number of bytes from 256 to 1048576"),
+    ("ZeroTrustTokenCache", "is not 'off' or a number of entries from 16 "
+     "to 1000000"),
+    ("ZeroTrustTokenCache 100", "is not a size from 64K to 1G (bytes, or "
+     "with K, M or G)"),
+    ("ZeroTrustAuditBuffer", "is not Off or a size from 256 to 16M (bytes, "
+     "or with K or M)"),
+    ("ZeroTrustDPoPMaxAge", "is not a number of seconds from 1 to 3600"),
+    ("ZeroTrustDPoPMaxAge 60", "is not a number of seconds from 0 to 300"),
+    ("ZeroTrustDPoPNonce on", "is not a number of seconds from 10 to 86400"),
+    ("ZeroTrustDPoPReplayCache", "is not a number of entries from 64 to "
+     "16777216"),
+    ("ZeroTrustDPoPKeyCache", "is not 'off' or a number of entries from 16 "
+     "to 1000000"),
+    ("ZeroTrustDPoPKeyCache 100", "is not a size from 64K to 1G (bytes, or "
+     "with K, M or G)"),
+]
+BAD_NUMBERS = [
+    "99999999999999999999",     # past 2^64
+    "4294967360",               # 2^32 + 64: in range if read as 32 bits
+    "-1", "-0", "+60",          # no sign
+    '""',                       # empty
+    "60s", "0x40", "1.5",       # trailing junk
+]
+COUNT_SUFFIXES = ["64K", "1M", "1G"]        # a count or seconds takes none
+SIZE_JUNK = ["64KB", "1T", "K", '"64 K"']   # one K, M or G after digits
+
+
+@pytest.mark.parametrize("prefix,says", NUMBERS,
+                         ids=[p.replace(" ", "_") for p, _ in NUMBERS])
+def test_number_errors(servers, prefix, says):
+    name = prefix.split()[0]
+    size = "a size" in says
+    srv = servers(protected("policy/api.ztb"), start=False)
+    for arg in BAD_NUMBERS + (SIZE_JUNK if size else COUNT_SUFFIXES):
+        srv.write_conf(protected("policy/api.ztb") + prefix + " " + arg
+                       + "\n")
+        if arg == '""':
+            # httpd itself refuses an empty first word ("takes one
+            # argument"), and takes an empty second one for none at all.
+            if " " not in prefix:
+                assert_configtest_fails(srv, name + " take")
+            continue
+        shown = arg.strip('"')
+        label = "clock skew " if prefix == "ZeroTrustDPoPMaxAge 60" else ""
+        assert_configtest_fails(srv, "%s: %s'%s' %s" % (name, label,
+                                                         shown, says))

@@ -5,7 +5,8 @@
 
 /*
  * The small shared rules (zt_ascii.h, zt_word.h): a hexadecimal digit's
- * value for every byte, the UUID shape, and the short-word loads, which
+ * value for every byte, the UUID shape, a directive's number (range,
+ * suffixes, no wrap-around), and the short-word loads, which
  * must agree with each other and read no byte past their text (a
  * sanitizer build checks that: the texts are malloc'd to their size).
  */
@@ -64,6 +65,95 @@ START_TEST(uuid_shape)
 }
 END_TEST
 
+/* zt_parse_number's answer, and what it stored (or 777: nothing). */
+static uint64_t num(const char *s, int suffixes, uint64_t min, uint64_t max,
+                    int *ok)
+{
+    uint64_t n = 777;
+
+    *ok = zt_parse_number(s, suffixes, min, max, &n);
+    ck_assert_msg(*ok || n == 777, "'%s' refused but stored %llu", s,
+                  (unsigned long long)n);
+    return n;
+}
+
+#define NUM_OK(s, suf, min, max, want) do {                            \
+        int ok_;                                                        \
+        uint64_t got_ = num(s, suf, min, max, &ok_);                    \
+        ck_assert_msg(ok_ && got_ == (uint64_t)(want),                  \
+                      "'%s': %d %llu, want %llu", s, ok_,               \
+                      (unsigned long long)got_,                         \
+                      (unsigned long long)(want));                      \
+    } while (0)
+#define NUM_NO(s, suf, min, max) do {                                  \
+        int ok_;                                                        \
+        num(s, suf, min, max, &ok_);                                    \
+        ck_assert_msg(!ok_, "'%s' accepted", s);                        \
+    } while (0)
+
+START_TEST(number_counts)
+{
+    NUM_OK("0", 0, 0, 300, 0);
+    NUM_OK("300", 0, 0, 300, 300);
+    NUM_OK("0060", 0, 1, 3600, 60);         /* leading zeros are digits */
+    NUM_OK("16", 0, 16, 1000000, 16);
+    NUM_NO("15", 0, 16, 1000000);           /* below min */
+    NUM_NO("301", 0, 0, 300);               /* above max */
+    NUM_NO("", 0, 0, 300);                  /* empty */
+    NUM_NO("-1", 0, 0, 300);                /* negative */
+    NUM_NO("-0", 0, 0, 300);
+    NUM_NO("+5", 0, 0, 300);                /* no sign at all */
+    NUM_NO(" 5", 0, 0, 300);                /* no space either side */
+    NUM_NO("5 ", 0, 0, 300);
+    NUM_NO("5x", 0, 0, 300);                /* trailing junk */
+    NUM_NO("5.0", 0, 0, 300);
+    NUM_NO("0x10", 0, 0, 300);
+    NUM_NO("1e3", 0, 0, 3600);
+    NUM_NO("8K", 0, 0, 1000000);            /* a count takes no suffix */
+    NUM_NO("1G", 0, 0, UINT64_MAX);
+    /* Overflow: past max, past 2^63 and past 2^64, never wrapped. */
+    NUM_NO("4294967297", 0, 0, 16777216);
+    NUM_NO("9223372036854775808", 0, 0, INT64_MAX);
+    NUM_NO("18446744073709551616", 0, 0, UINT64_MAX);
+    NUM_NO("99999999999999999999999999999999999999", 0, 0, 5);
+    NUM_NO("18446744073709551619", 0, 0, 5);     /* 2^64 + 3: not 3 */
+    NUM_NO("99999999999999999999999999999999999999", 0, 0, UINT64_MAX);
+    NUM_OK("18446744073709551615", 0, 0, UINT64_MAX, UINT64_MAX);
+    NUM_OK("9223372036854775807", 0, 0, INT64_MAX, INT64_MAX);
+}
+END_TEST
+
+START_TEST(number_sizes)
+{
+    const uint64_t G = (uint64_t)1 << 30;
+
+    NUM_OK("65536", 1, 65536, G, 65536);
+    NUM_OK("64K", 1, 65536, G, 65536);
+    NUM_OK("64k", 1, 65536, G, 65536);
+    NUM_OK("4M", 1, 65536, G, 4u << 20);
+    NUM_OK("1G", 1, 65536, G, G);
+    NUM_OK("1g", 1, 65536, G, G);
+    NUM_OK("1048576K", 1, 65536, G, G);
+    NUM_NO("1025M", 1, 65536, G);           /* above max by the suffix */
+    NUM_NO("2G", 1, 65536, G);
+    NUM_NO("63K", 1, 65536, G);             /* below min */
+    NUM_NO("0K", 1, 1, G);
+    NUM_NO("K", 1, 0, G);                   /* a suffix alone */
+    NUM_NO("", 1, 0, G);
+    NUM_NO("-1K", 1, 0, G);
+    NUM_NO("12X", 1, 0, G);
+    NUM_NO("1KB", 1, 0, G);                 /* one suffix letter, no more */
+    NUM_NO("1KK", 1, 0, G);
+    NUM_NO("1 K", 1, 0, G);
+    NUM_NO("1.5K", 1, 0, G);
+    NUM_NO("1T", 1, 0, UINT64_MAX);
+    /* 2^34 G is 2^64: refused, not wrapped to 0. */
+    NUM_NO("17179869184G", 1, 0, UINT64_MAX);
+    NUM_OK("17179869183G", 1, 0, UINT64_MAX, (((uint64_t)1 << 34) - 1) * G);
+    NUM_NO("18446744073709551616", 1, 0, UINT64_MAX);
+}
+END_TEST
+
 START_TEST(short_loads)
 {
     static const char text[] = "abcdefghijklmnop";
@@ -105,6 +195,8 @@ int main(void)
 
     tcase_add_test(tc, hexval_every_byte);
     tcase_add_test(tc, uuid_shape);
+    tcase_add_test(tc, number_counts);
+    tcase_add_test(tc, number_sizes);
     tcase_add_test(tc, short_loads);
     suite_add_tcase(s, tc);
     return zt_test_main(s);

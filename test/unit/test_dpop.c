@@ -764,6 +764,7 @@ START_TEST(key_cache)
     zt_pkcache_stats_t st;
     zt_dpop_proof_t p, q;
     const char *why;
+    int said = 0;
 
     ck_assert_int_eq(zt_pkcache_create(&cached.keys, pool, 0, 0), APR_SUCCESS);
     for (size_t i = 0; i < sizeof(proofs) / sizeof(proofs[0]); i++) {
@@ -777,7 +778,9 @@ START_TEST(key_cache)
                                             strlen(TOKEN), NOW, &cached, pool,
                                             &q, &why), want);
             ck_assert_str_eq(q.jkt, p.jkt);
+            said += want == ZT_DPOP_OK && q.key_cached;
         }
+        ck_assert_int_eq(p.key_cached, 0);      /* no cache: never */
     }
     /* Kept: k_ec's and k_ed's headers, each once, on their first good
      * signature.  Hits: the second round of proofs 0 and 6, both rounds
@@ -786,6 +789,9 @@ START_TEST(key_cache)
     ck_assert_uint_eq(st.inserts, 2);
     ck_assert_uint_eq(st.entries, 2);
     ck_assert_uint_eq(st.hits, 6);
+    /* key_cached says so of the accepted ones: 0 and 6 once, 1 twice
+     * (proof 2's hits did not sign). */
+    ck_assert_int_eq(said, 4);
     ck_assert_int_eq(zt_dpop_verify(proofs[2], strlen(proofs[2]), "GET", URI,
                                     TOKEN, strlen(TOKEN), NOW, &cached, pool,
                                     &q, &why), ZT_DPOP_SIGNATURE);
