@@ -77,6 +77,11 @@ static int zt_is_ours(const char *name, int headers)
     case 'r':
         return headers && (!strcasecmp(name, "Remote-User")
                            || !strcasecmp(name, "Remote_User"));
+    case 'H':
+    case 'h':
+        /* A CGI variable made of such a header (mod_include's page). */
+        return !headers && !strncasecmp(name, "HTTP_", 5)
+               && zt_is_ours(name + 5, 1);
     default:
         return 0;
     }
@@ -84,8 +89,10 @@ static int zt_is_ours(const char *name, int headers)
 
 /*
 ** Nothing that arrives with the request may look like our output: drop
-** ZT_* variables (SetEnvIf can copy client data into them) and incoming
-** ZT-* / Remote-User headers (a proxied backend would read them as ours).
+** ZT_* variables (SetEnvIf can copy client data into them), incoming
+** ZT-* / Remote-User headers (a proxied backend would read them as ours)
+** and their CGI variables (HTTP_ZT_*, HTTP_REMOTE_USER), which a
+** subrequest inherits from an SSI page outside the API.
 */
 static void zt_strip_untrusted(request_rec *r, apr_table_t *t, int headers)
 {

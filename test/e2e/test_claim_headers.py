@@ -383,3 +383,14 @@ def test_subrequest_is_stripped(servers, zt_cfg, backend, keys):
     assert env["REMOTE_USER"] == "alice", env
     assert "HTTP_X_USER_EMAIL" not in env, env
     assert env["HTTP_X_USER_ROLES"] == "admin", env     # not named here
+    # Headers named like our output (ZT-*, Remote-User) sent to the page:
+    # its CGI environment for the include must not carry them either.
+    forged = dict(FORGED, **{"ZT-Subject": "mallory",
+                             "Remote-User": "mallory"})
+    r = srv.get("/cgi.shtml", token(keys), headers=forged)
+    assert r.status_code == 200, r.text
+    env = json.loads(r.text)
+    assert env["REMOTE_USER"] == "alice", env
+    assert env["ZT_SUBJECT"] == "alice", env
+    assert "HTTP_ZT_SUBJECT" not in env, env
+    assert "HTTP_REMOTE_USER" not in env, env
