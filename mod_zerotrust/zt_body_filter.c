@@ -116,10 +116,15 @@ static zt_body_refusal_t *zt_too_large(request_rec *r, const char *found,
                       ZT_DETAIL_TOO_LARGE);
 }
 
-/* The declared length, -1 when there is none (chunked, or no body). */
-static apr_off_t zt_content_length(request_rec *r)
+static const char *zt_content_length_field(request_rec *r)
 {
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    return apr_table_get(r->headers_in, "Content-Length");
+}
+
+/* The length @a cl (the Content-Length field, or NULL) declares, -1 when
+ * there is none (chunked, or no body) or it is not a length. */
+static apr_off_t zt_content_length(const char *cl)
+{
     apr_off_t n;
     char *end;
 
@@ -131,21 +136,21 @@ static apr_off_t zt_content_length(request_rec *r)
 }
 
 /* Does the request carry a body at all?  (RFC 9112 section 6.3) */
-static int zt_has_body(request_rec *r)
+static int zt_has_body(request_rec *r, const char *cl)
 {
     return apr_table_get(r->headers_in, "Transfer-Encoding") != NULL
-           || (zt_content_length(r) != 0
-               && apr_table_get(r->headers_in, "Content-Length") != NULL);
+           || (cl != NULL && zt_content_length(cl) != 0);
 }
 
 static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
                                                    zt_req_t *rq)
 {
     const zt_body_rec_t *b = zt_route_body(rq);
-    apr_off_t cl = zt_content_length(r);
+    const char *field = zt_content_length_field(r);
+    apr_off_t cl = zt_content_length(field);
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
 
-    switch (zt_body_precheck(b, zt_has_body(r), (int64_t)cl, ct)) {
+    switch (zt_body_precheck(b, zt_has_body(r, field), (int64_t)cl, ct)) {
     case ZT_BODY_UNDECLARED:
     case ZT_BODY_TOO_LARGE:
         return zt_too_large(r, apr_psprintf(r->pool, "%" APR_OFF_T_FMT
@@ -217,7 +222,7 @@ static const zt_body_refusal_t *zt_read_all(request_rec *r, apr_size_t max,
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool,
                                                 r->connection->bucket_alloc);
-    apr_off_t cl = zt_content_length(r);
+    apr_off_t cl = zt_content_length(zt_content_length_field(r));
     apr_size_t cap = cl > 0 ? (apr_size_t)cl : (max < 8192 ? max : 8192);
     apr_size_t n = 0;
     char *out = apr_palloc(r->pool, cap + 1);
@@ -342,7 +347,7 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
     st->read_done = 1;
     /* A subrequest has no body of its own; nor does a request that
      * declares none (and, its headers said, sends none). */
-    if (r->main != NULL || !zt_has_body(r)) {
+    if (r->main != NULL || !zt_has_body(r, zt_content_length_field(r))) {
         return NULL;
     }
     b = zt_route_body(rq);
