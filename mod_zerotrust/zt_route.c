@@ -80,11 +80,13 @@ typedef struct {
  * walk's one test of a child, that it has routes of the request's
  * method; node 1 is the root ("/").
  *
- * The root, the sentinel and every capture and `*` child are in an array
- * at the base.  A literal child lives in the slot of the hash table of
- * literal edges that finds it, keyed by its parent and its text: the
- * probe that finds a literal has read the node it leads to, on the same
- * line.  The routes that end at a node are in the node itself when they
+ * A literal child lives in the slot of the hash table of literal edges
+ * that finds it, keyed by its parent and its text: the probe that finds
+ * a literal has read the node it leads to, on the same line.  The table
+ * of literals of at most 8 bytes is at the base, so slot k is node
+ * k * 32; its slots 0 and 1 are the sentinel and the root, whose parent
+ * ZT_TRIE_TAKEN no lookup asks for.  Capture and `*` children follow in
+ * an array, then the table of longer literals.  The routes that end at a node are in the node itself when they
  * fit (zt_trie_routes_pack), so the last node of a match needs no other
  * line either. */
 typedef struct {
@@ -126,13 +128,15 @@ _Static_assert(sizeof(zt_trie_lslot_t) == 64, "a long slot to a cache line");
 
 /* An open-addressed table of either kind of slot, in the trie's block. */
 typedef struct {
-    uint32_t off;                   /* byte offset of slot 0 from the base */
+    uint32_t off;                   /* byte offset of slot 0 from the base
+                                       (0 for the short literals) */
     uint32_t mask;                  /* slots - 1; a power of two minus one */
     uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
 } zt_trie_hash_t;
 
 #define ZT_TRIE_ROOT 1
 #define ZT_TRIE_REF(i) ((uint32_t)(i) * (uint32_t)sizeof(zt_trie_node_t))
+#define ZT_TRIE_TAKEN UINT32_MAX    /* the parent of slots 0 and 1 */
 
 /* The node at byte offset @a ref of @a nodes. */
 static inline const zt_trie_node_t *zt_trie_at(const zt_trie_node_t *nodes,
@@ -369,14 +373,17 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
-/* A table of at least twice @a n slots of @a size bytes at byte @a *off
- * of the block, which it advances. */
+/* A table of at least four times @a n slots of @a size bytes, at least
+ * 64, at byte @a *off of the block, which it advances.  A quarter full,
+ * about one literal in eight is not in the slot it hashes to (which costs
+ * a call), and those are literals few routes pass through: the tables are
+ * small beside the rest of a large policy. */
 static void zt_trie_hash_place(zt_trie_hash_t *h, uint32_t n, size_t size,
                                size_t *off)
 {
-    uint32_t slots = 8, shift = 61;
+    uint32_t slots = 64, shift = 58;
 
-    while (slots < 2 * (uint64_t)n) {
+    while (slots < 4 * (uint64_t)n) {
         slots *= 2;
         shift--;
     }
@@ -496,13 +503,16 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
         order[i].edge = i;
     }
     qsort(order, b->nedges, sizeof(*order), zt_trie_order_cmp);
+    off = 0;                        /* the sentinel and the root: two more */
+    zt_trie_hash_place(&tr->lits, b->nedges - nlong + 2, sizeof(zt_trie_node_t), &off);
+    ref[0] = 0;
+    ref[ZT_TRIE_ROOT] = ZT_TRIE_REF(ZT_TRIE_ROOT);
     for (uint32_t i = 0; i < b->nnodes; i++) {
         if (ref[i] == ZT_NONE) {
-            ref[i] = ZT_TRIE_REF(narray++);
+            ref[i] = (uint32_t)off + ZT_TRIE_REF(narray++);
         }
     }
-    off = ((size_t)narray * sizeof(zt_trie_node_t) + 63) & ~(size_t)63;
-    zt_trie_hash_place(&tr->lits, b->nedges - nlong, sizeof(zt_trie_node_t), &off);
+    off = (off + (size_t)narray * sizeof(zt_trie_node_t) + 63) & ~(size_t)63;
     zt_trie_hash_place(&tr->longs, nlong, sizeof(zt_trie_lslot_t), &off);
     if (off > UINT32_MAX) {                 /* refs are u32 */
         free(ref);
@@ -512,6 +522,7 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
     base = zt_palloc_large(pool, off);
     memset(base, 0, off);
     tr->nodes = (zt_trie_node_t *)(void *)base;
+    tr->nodes[0].parent = tr->nodes[ZT_TRIE_ROOT].parent = ZT_TRIE_TAKEN;
     for (uint32_t i = 0; i < b->nedges; i++) {
         const zt_trie_edge_t *e = &b->edges[order[i].edge];
         zt_trie_enter(tr, base, e, ref[e->parent], &ref[e->child]);
@@ -834,7 +845,7 @@ uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
                        uint32_t parent)
 {
     for (;; k = (k + 1) & tr->lits.mask) {
-        uint32_t ref = tr->lits.off + k * (uint32_t)sizeof(zt_trie_node_t);
+        uint32_t ref = ZT_TRIE_REF(k);
         const zt_trie_node_t *e = zt_trie_at(tr->nodes, ref);
         if (e->head == head && e->parent == parent) {
             return ref;
@@ -907,7 +918,7 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     }
     head = zt_lit_key(head, n);
     k = zt_lit_slot(&tr->lits, head, ni);
-    ref = tr->lits.off + k * (uint32_t)sizeof(zt_trie_node_t);
+    ref = ZT_TRIE_REF(k);
     e = zt_trie_at(tr->nodes, ref);
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
         return ref;
