@@ -82,11 +82,13 @@ typedef struct {
  *
  * A literal child lives in the slot of the hash table of literal edges
  * that finds it, keyed by its parent and its text: the probe that finds
- * a literal has read the node it leads to, on the same line.  The table
- * of literals of at most 8 bytes is at the base, so slot k is node
- * k * 32; its slots 0 and 1 are the sentinel and the root, whose parent
- * ZT_TRIE_TAKEN no lookup asks for.  Capture and `*` children follow in
- * an array, then the table of longer literals.  The routes that end at a node are in the node itself when they
+ * a literal has read the node it leads to, on the same line.  A slot of
+ * the table of literals of at most 8 bytes is a line: the node, then
+ * its capture child when it has one (the request's next segment is
+ * usually that capture: /items/{id}).  The table is at the base, so slot
+ * k is node k * 64; its slots 0 and 1 are the sentinel and the root,
+ * whose parent ZT_TRIE_TAKEN no lookup asks for.  The other capture and
+ * `*` children follow in an array, then the table of longer literals.  The routes that end at a node are in the node itself when they
  * fit (zt_trie_routes_pack), so the last node of a match needs no other
  * line either. */
 typedef struct {
@@ -137,6 +139,9 @@ typedef struct {
 #define ZT_TRIE_ROOT 1
 #define ZT_TRIE_REF(i) ((uint32_t)(i) * (uint32_t)sizeof(zt_trie_node_t))
 #define ZT_TRIE_TAKEN UINT32_MAX    /* the parent of slots 0 and 1 */
+#define ZT_SLOT_SIZE 64             /* a short literal's slot: two nodes */
+#define ZT_SLOT_REF(k) ((uint32_t)(k) * ZT_SLOT_SIZE)
+#define ZT_TRIE_ROOT_REF ZT_SLOT_REF(ZT_TRIE_ROOT)
 
 /* The node at byte offset @a ref of @a nodes. */
 static inline const zt_trie_node_t *zt_trie_at(const zt_trie_node_t *nodes,
@@ -428,7 +433,7 @@ static zt_trie_node_t *zt_trie_enter(struct zt_trie_s *tr, char *base,
 {
     uint64_t head = zt_lit_head(e->text, e->len);
     const zt_trie_hash_t *h = e->len <= 8 ? &tr->lits : &tr->longs;
-    size_t size = e->len <= 8 ? sizeof(zt_trie_node_t) : sizeof(zt_trie_lslot_t);
+    size_t size = e->len <= 8 ? ZT_SLOT_SIZE : sizeof(zt_trie_lslot_t);
     uint32_t k;
     zt_trie_node_t *n;
 
@@ -495,18 +500,24 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
         ref[i] = ZT_NONE;
     }
     for (uint32_t i = 0; i < b->nedges; i++) {
-        uint32_t c = b->edges[i].child;
+        uint32_t c = b->edges[i].child, cc = b->nodes[c].capture;
         nlong += b->edges[i].len > 8;
         ref[c] = 0;                         /* in a slot */
+        if (b->edges[i].len <= 8 && cc != 0) {
+            ref[cc] = 0;                    /* in the same slot */
+        }
         order[i].weight = b->nodes[c].weight;
         order[i].child = c;
         order[i].edge = i;
     }
     qsort(order, b->nedges, sizeof(*order), zt_trie_order_cmp);
     off = 0;                        /* the sentinel and the root: two more */
-    zt_trie_hash_place(&tr->lits, b->nedges - nlong + 2, sizeof(zt_trie_node_t), &off);
+    zt_trie_hash_place(&tr->lits, b->nedges - nlong + 2, ZT_SLOT_SIZE, &off);
     ref[0] = 0;
-    ref[ZT_TRIE_ROOT] = ZT_TRIE_REF(ZT_TRIE_ROOT);
+    ref[ZT_TRIE_ROOT] = ZT_TRIE_ROOT_REF;
+    if (b->nodes[ZT_TRIE_ROOT].capture != 0) {
+        ref[b->nodes[ZT_TRIE_ROOT].capture] = ZT_TRIE_ROOT_REF + ZT_TRIE_REF(1);
+    }
     for (uint32_t i = 0; i < b->nnodes; i++) {
         if (ref[i] == ZT_NONE) {
             ref[i] = (uint32_t)off + ZT_TRIE_REF(narray++);
@@ -522,10 +533,15 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
     base = zt_palloc_large(pool, off);
     memset(base, 0, off);
     tr->nodes = (zt_trie_node_t *)(void *)base;
-    tr->nodes[0].parent = tr->nodes[ZT_TRIE_ROOT].parent = ZT_TRIE_TAKEN;
+    tr->nodes[0].parent = ZT_TRIE_TAKEN;
+    ((zt_trie_node_t *)(void *)(base + ZT_TRIE_ROOT_REF))->parent = ZT_TRIE_TAKEN;
     for (uint32_t i = 0; i < b->nedges; i++) {
         const zt_trie_edge_t *e = &b->edges[order[i].edge];
+        uint32_t cc = b->nodes[e->child].capture;
         zt_trie_enter(tr, base, e, ref[e->parent], &ref[e->child]);
+        if (e->len <= 8 && cc != 0) {
+            ref[cc] = ref[e->child] + ZT_TRIE_REF(1);
+        }
     }
     free(order);
     for (uint32_t i = 0, nfull = 0; i < b->nnodes; i++) {
@@ -845,7 +861,7 @@ uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
                        uint32_t parent)
 {
     for (;; k = (k + 1) & tr->lits.mask) {
-        uint32_t ref = ZT_TRIE_REF(k);
+        uint32_t ref = ZT_SLOT_REF(k);
         const zt_trie_node_t *e = zt_trie_at(tr->nodes, ref);
         if (e->head == head && e->parent == parent) {
             return ref;
@@ -918,7 +934,7 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     }
     head = zt_lit_key(head, n);
     k = zt_lit_slot(&tr->lits, head, ni);
-    ref = ZT_TRIE_REF(k);
+    ref = ZT_SLOT_REF(k);
     e = zt_trie_at(tr->nodes, ref);
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
         return ref;
@@ -952,7 +968,7 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 static uint32_t zt_trie_descend(const zt_walk_t *w)
 {
     const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
-    uint32_t ni = ZT_TRIE_REF(ZT_TRIE_ROOT);
+    uint32_t ni = ZT_TRIE_ROOT_REF;
 
     if ((zt_trie_at(w->tr->nodes, ni)->methods & w->want) == 0) {
         return 0;
@@ -1021,8 +1037,8 @@ static uint32_t zt_method_bit(const char *m)
 }
 
 /* What a table without a trie matches: nothing (a root with no methods). */
-static const zt_trie_node_t zt_no_nodes[2] = {
-    { .routes = ZT_ROUTES_NONE }, { .routes = ZT_ROUTES_NONE }
+static const zt_trie_node_t zt_no_nodes[3] = {
+    { .routes = ZT_ROUTES_NONE }, { .routes = ZT_ROUTES_NONE }, { .routes = ZT_ROUTES_NONE }
 };
 static const struct zt_trie_s zt_no_trie = { .nodes = (zt_trie_node_t *)zt_no_nodes };
 
@@ -1040,8 +1056,8 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0
-         ? ZT_TRIE_REF(ZT_TRIE_ROOT) : 0;
+    ni = (zt_trie_at(w.tr->nodes, ZT_TRIE_ROOT_REF)->methods & w.want) != 0
+         ? ZT_TRIE_ROOT_REF : 0;
     if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
@@ -1056,7 +1072,7 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
         m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
     }
     if (m->route == ZT_NONE) {
-        m->route = zt_trie_walk(&w, ZT_TRIE_REF(ZT_TRIE_ROOT), 0);
+        m->route = zt_trie_walk(&w, ZT_TRIE_ROOT_REF, 0);
     }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }
