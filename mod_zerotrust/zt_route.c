@@ -17,7 +17,8 @@
  *   - its literal children, found through a hash table of every literal
  *     edge of at most 8 bytes keyed by (parent node, the literal as a
  *     word), and one of the longer ones that holds their first and last
- *     8 bytes: usually one slot, on one cache line, is read,
+ *     8 bytes: usually one slot, on one cache line, is read, and the
+ *     child node is in that slot,
  *   - at most one capture child and one `*` child (capture names and types
  *     take no part in matching, so all captures at one place share a node),
  *   - per method, the route that ends here and the route whose `**` starts
@@ -487,7 +488,7 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
 {
     uint32_t *ref = malloc(b->nnodes * sizeof(uint32_t));
     zt_trie_order_t *order = malloc(((size_t)b->nedges + 1) * sizeof(zt_trie_order_t));
-    uint32_t narray = 0, nlong = 0;
+    uint32_t narray = 0, nlong = 0, nfull = 0;
     size_t off;
     char *base;
 
@@ -530,6 +531,10 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
         free(order);
         return 0;
     }
+    for (uint32_t i = 0; i < b->nends; i++) {
+        nfull += (zt_trie_routes_pack(&b->ends[i], 0) & ZT_ROUTES_FULL) != 0;
+    }
+    tr->ends = zt_palloc_large(pool, ((size_t)nfull + 1) * sizeof(zt_trie_ends_t));
     base = zt_palloc_large(pool, off);
     memset(base, 0, off);
     tr->nodes = (zt_trie_node_t *)(void *)base;
@@ -544,7 +549,8 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
         }
     }
     free(order);
-    for (uint32_t i = 0, nfull = 0; i < b->nnodes; i++) {
+    nfull = 0;
+    for (uint32_t i = 0; i < b->nnodes; i++) {
         const zt_trie_bnode_t *bn = &b->nodes[i];
         const zt_trie_ends_t *e = bn->ends == ZT_NONE ? NULL : &b->ends[bn->ends];
         zt_trie_node_t *n = (zt_trie_node_t *)(void *)(base + ref[i]);
@@ -606,8 +612,6 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     }
     apr_pool_destroy(b.tmp);
     if (rv == APR_SUCCESS) {
-        /* only the records that do not pack are written */
-        tr->ends = zt_palloc_large(pool, ((size_t)b.nends + 1) * sizeof(zt_trie_ends_t));
         if (zt_trie_layout(tr, &b, pool)) {
             t->trie = tr;
         }
