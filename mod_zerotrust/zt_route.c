@@ -927,16 +927,19 @@ uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char 
     return cs != NULL ? zt_load8(cs) : zt_seg_head(w, s, n);
 }
 
-/* The search for (@a head, @a parent) from slot @a k on: the child, or
- * 0 at an empty slot.  Apart from zt_trie_find, which only looks at the
- * first slot, so that its caller's loop keeps its registers. */
+/* The search for (@a head, @a parent) from the slot after the one at
+ * @a ref on: the child, or 0 at an empty slot.  Apart from zt_trie_find,
+ * which only looks at the first slot, so that its caller's loop keeps its
+ * registers. */
 static __attribute__((noinline))
-uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
+uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t ref, uint64_t head,
                        uint32_t parent)
 {
-    for (;; k = (k + 1) & tr->lits.mask) {
-        uint32_t ref = ZT_SLOT_REF(k);
-        const zt_trie_node_t *e = zt_trie_at(tr->nodes, ref);
+    for (uint32_t k = ref / ZT_SLOT_SIZE;;) {
+        const zt_trie_node_t *e;
+        k = (k + 1) & tr->lits.mask;
+        ref = ZT_SLOT_REF(k);
+        e = zt_trie_at(tr->nodes, ref);
         if (e->head == head && e->parent == parent) {
             return ref;
         }
@@ -1001,19 +1004,18 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     const struct zt_trie_s *tr = w->tr;
     const zt_trie_node_t *e;
     uint64_t head = zt_walk_head(w, s, n, cs);
-    uint32_t k, ref;
+    uint32_t ref;
 
     if (n > 8) {
         return zt_trie_find_lit(tr, ni, s, n, head);
     }
     head = zt_lit_key(head, n);
-    k = zt_lit_slot(&tr->lits, head, ni);
-    ref = ZT_SLOT_REF(k);
+    ref = ZT_SLOT_REF(zt_lit_slot(&tr->lits, head, ni));
     e = zt_trie_at(tr->nodes, ref);
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
         return ref;
     }
-    return zt_trie_probe(tr, k, head, ni);
+    return zt_trie_probe(tr, ref, head, ni);
 }
 
 /* The child the walk tries first from node @a ni for segment (@a s,
