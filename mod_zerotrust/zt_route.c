@@ -97,9 +97,10 @@ typedef struct {
  * usually that capture: /items/{id}).  The table is at the base, so slot
  * k is node k * 64; its slots 0 and 1 are the sentinel and the root,
  * whose parent ZT_TRIE_TAKEN no lookup asks for.  The other capture and
- * `*` children follow in an array, then the table of longer literals.  The routes that end at a node are in the node itself when they
- * fit (zt_trie_routes_pack), so the last node of a match needs no other
- * line either. */
+ * `*` children follow in an array, then the table of longer literals.
+ * The routes that end at a node are in the node itself when they fit
+ * (zt_trie_routes_pack), so the last node of a match needs no other line
+ * either. */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
     uint16_t lits;                  /* literal children (saturating) */
@@ -122,12 +123,12 @@ _Static_assert(sizeof(zt_trie_node_t) == 32, "two trie nodes to a cache line");
 
 /* A literal of at most 8 bytes is its node's head, its bytes on top and
  * zeros below (zt_lit_key; no literal and no segment holds a NUL, so the
- * word is the literal, length and all): its slot is the node, 32 bytes.
- * A longer one's head is its first 8 bytes; its slot, a line of its own,
- * adds the last 8 bytes and the length, so a literal of up to 16 bytes is
- * checked on one line, and the bytes between are compared in the string
- * pool only past 16.  An empty slot has parent 0 (the sentinel, never a
- * parent). */
+ * word is the literal, length and all): its slot (ZT_SLOT_SIZE) is the
+ * node and its capture child.  A longer one's head is its first 8 bytes;
+ * its slot, a line of its own, adds the last 8 bytes and the length, so a
+ * literal of up to 16 bytes is checked on one line, and the bytes between
+ * are compared in the string pool only past 16.  An empty slot has parent
+ * 0 (the sentinel, never a parent). */
 typedef struct {
     zt_trie_node_t node;
     uint64_t tail;
@@ -390,9 +391,9 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
 
 /* A table of at least four times @a n slots of @a size bytes, at least
  * 64, at byte @a *off of the block, which it advances.  A quarter full,
- * about one literal in eight is not in the slot it hashes to (which costs
- * a call), and those are literals few routes pass through: the tables are
- * small beside the rest of a large policy. */
+ * few literals are past the slot they hash to (which costs a call), and
+ * those are literals few routes pass through (zt_trie_order_cmp); the
+ * tables are small beside the rest of a large policy. */
 static void zt_trie_hash_place(zt_trie_hash_t *h, uint32_t n, size_t size,
                                size_t *off)
 {
@@ -426,20 +427,20 @@ static uint64_t zt_trie_routes_pack(const zt_trie_ends_t *e, uint32_t i)
     }
     r = base;
     for (int k = 0; k < ZT_NMETHODS; k++) {
-        uint64_t d = e->end[k] == ZT_NONE ? 31 : (uint64_t)e->end[k] - base;
-        if (d > 31 || (d == 31 && e->end[k] != ZT_NONE)) {
+        if (e->end[k] != ZT_NONE && e->end[k] - base >= 31) {
             return ZT_ROUTES_FULL | i;
         }
-        r |= d << ZT_ROUTES_SHIFT(k);
+        r |= (uint64_t)(e->end[k] == ZT_NONE ? 31 : e->end[k] - base)
+             << ZT_ROUTES_SHIFT(k);
     }
     return r;
 }
 
-/* The slot of literal edge @a e, whose parent is at @a parent, entered
- * in its table of the block at @a base. */
-static zt_trie_node_t *zt_trie_enter(struct zt_trie_s *tr, char *base,
-                                     const zt_trie_edge_t *e, uint32_t parent,
-                                     uint32_t *ref)
+/* Enter literal edge @a e, whose parent is at @a parent, in its table of
+ * the block at @a base; *@a ref is its node's. */
+static void zt_trie_enter(struct zt_trie_s *tr, char *base,
+                          const zt_trie_edge_t *e, uint32_t parent,
+                          uint32_t *ref)
 {
     uint64_t head = zt_lit_head(e->text, e->len);
     const zt_trie_hash_t *h = e->len <= 8 ? &tr->lits : &tr->longs;
@@ -467,7 +468,6 @@ static zt_trie_node_t *zt_trie_enter(struct zt_trie_s *tr, char *base,
         l->len = e->len;
         l->str = (uint32_t)(e->text - tr->strs);
     }
-    return n;
 }
 
 /* An edge to enter, in the order zt_trie_order_cmp sorts them. */
