@@ -17,7 +17,8 @@
  *   - its literal children, found through a hash table of every literal
  *     edge of at most 8 bytes keyed by (parent node, the literal as a
  *     word), and one of the longer ones that holds their first and last
- *     8 bytes: usually one slot, on one cache line, is read,
+ *     8 bytes: usually one slot, on one cache line, is read, and the
+ *     child node is in that slot,
  *   - at most one capture child and one `*` child (capture names and types
  *     take no part in matching, so all captures at one place share a node),
  *   - per method, the route that ends here and the route whose `**` starts
@@ -58,6 +59,14 @@
 
 #define ZT_NMETHODS 6               /* bits of ZT_M_ALL */
 
+/* Paths of 32 to 63 bytes are scanned 32 bytes a step where the CPU has
+ * AVX2 (zt_scan_wide); -DZT_ROUTE_NO_AVX2 (test_route_sse2) keeps the
+ * 16-byte steps, as on a CPU without it. */
+#if defined(__SSE2__) && !defined(ZT_ROUTE_WORDS) && !defined(ZT_ROUTE_NO_AVX2) \
+    && defined(__GNUC__)
+#define ZT_ROUTE_AVX2 1
+#endif
+
 typedef struct {
     const char *text;               /* literal, in the table's string pool */
     uint32_t len;
@@ -65,57 +74,84 @@ typedef struct {
     uint32_t child;                 /* trie node */
 } zt_trie_edge_t;
 
-/* A slot of the hash table of literal edges of at most 8 bytes, four to a
- * cache line: the key is the parent node and the literal as a word, its
- * bytes on top and zeros below (zt_lit_key; no literal and no segment
- * holds a NUL, so the word is the literal, length and all).  Child 0
- * (never a child) marks an empty slot. */
-typedef struct {
-    uint64_t head;                  /* zt_lit_key of the literal */
-    uint32_t parent;                /* node offset (ZT_TRIE_REF) */
-    uint32_t child;                 /* node offset */
-} zt_trie_slot_t;
-_Static_assert(sizeof(zt_trie_slot_t) == 16, "four slots to a cache line");
-
-/* A slot of the table of longer literals, two to a cache line: its first
- * and last 8 bytes and its length are the literal when it has at most 16
- * bytes; the bytes between are compared in the string pool only past 16,
- * so a probe reads one line. */
-typedef struct {
-    uint64_t head, tail;
-    uint32_t parent, child;         /* node offsets (ZT_TRIE_REF) */
-    uint32_t len;
-    uint32_t str;                   /* the literal: offset in the pool */
-} zt_trie_lslot_t;
-_Static_assert(sizeof(zt_trie_lslot_t) == 32, "two long slots to a cache line");
-
-/* An open-addressed table of either kind of slot. */
-typedef struct {
-    void *slots;
-    uint32_t mask;                  /* slots - 1; a power of two minus one */
-    uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
-} zt_trie_hash_t;
-
-/* A node is small (four to a cache line), so the nodes of one route's
- * path, made one after another, share lines; what only the last node of
- * a match needs, its routes, is apart.  Node 0 is a sentinel with no
- * methods, so "no child" (0) fails the walk's one test of a child, that
- * it has routes of the request's method; node 1 is the root ("/").
- *
- * While the trie is built, nodes are named by index; once it is built,
- * by their byte offset in the array (index * 16, ZT_TRIE_REF), which a
- * step adds to the array's address without a shift. */
+/* A node of the trie as it is built, named by index (its children too). */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
     uint16_t lits;                  /* literal children (saturating) */
     uint32_t capture, star;         /* child node, or 0 */
     uint32_t ends;                  /* its zt_trie_ends_t, or ZT_NONE */
+    uint32_t weight;                /* routes at or below it */
+} zt_trie_bnode_t;
+
+/* A node of the built trie, named by its byte offset from the trie's
+ * base (a "ref"), which a step adds to that address without a shift.
+ * Node 0 is a sentinel with no methods, so "no child" (0) fails the
+ * walk's one test of a child, that it has routes of the request's
+ * method; node 1 is the root ("/").
+ *
+ * A literal child lives in the slot of the hash table of literal edges
+ * that finds it, keyed by its parent and its text: the probe that finds
+ * a literal has read the node it leads to, on the same line.  A slot of
+ * the table of literals of at most 8 bytes is a line: the node, then
+ * its capture child when it has one (the request's next segment is
+ * usually that capture: /items/{id}).  The table is at the base, so slot
+ * k is node k * 64; its slots 0 and 1 are the sentinel and the root,
+ * whose parent ZT_TRIE_TAKEN no lookup asks for.  The other capture and
+ * `*` children follow in an array, then the table of longer literals.
+ * The routes that end at a node are in the node itself when they fit
+ * (zt_trie_routes_pack), so the last node of a match needs no other line
+ * either. */
+typedef struct {
+    uint16_t methods;               /* ZT_M_* of the routes at or below */
+    uint16_t lits;                  /* literal children (saturating) */
+    uint32_t capture, star;         /* child refs, or 0 */
+    uint32_t parent;                /* a literal: its parent's ref; else 0 */
+    uint64_t routes;                /* ZT_ROUTES_*: the routes ending here */
+    uint64_t head;                  /* a literal: its key (see below) */
 } zt_trie_node_t;
+_Static_assert(sizeof(zt_trie_node_t) == 32, "two trie nodes to a cache line");
+
+/* zt_trie_node_t.routes: either ZT_ROUTES_FULL and the index of a
+ * zt_trie_ends_t, or (packed) a base route in the low 32 bits and, per
+ * method bit b, 5 bits at 32 + 5b: the route of that method ending here
+ * is the base plus those bits, none when they are 31.  Packed when the
+ * node has no `**` route and its routes are at most 30 apart (the routes
+ * of one path usually are declared together). */
+#define ZT_ROUTES_FULL  (UINT64_C(1) << 63)
+#define ZT_ROUTES_NONE  (UINT64_C(0x3fffffff) << 32)
+#define ZT_ROUTES_SHIFT(bit) (32 + 5 * (bit))
+
+/* A literal of at most 8 bytes is its node's head, its bytes on top and
+ * zeros below (zt_lit_key; no literal and no segment holds a NUL, so the
+ * word is the literal, length and all): its slot (ZT_SLOT_SIZE) is the
+ * node and its capture child.  A longer one's head is its first 8 bytes;
+ * its slot, a line of its own, adds the last 8 bytes and the length, so a
+ * literal of up to 16 bytes is checked on one line, and the bytes between
+ * are compared in the string pool only past 16.  An empty slot has parent
+ * 0 (the sentinel, never a parent). */
+typedef struct {
+    zt_trie_node_t node;
+    uint64_t tail;
+    uint32_t len;
+    uint32_t str;                   /* the literal: offset in the pool */
+    uint64_t unused[2];
+} zt_trie_lslot_t;
+_Static_assert(sizeof(zt_trie_lslot_t) == 64, "a long slot to a cache line");
+
+/* An open-addressed table of either kind of slot, in the trie's block. */
+typedef struct {
+    uint32_t off;                   /* byte offset of slot 0 from the base
+                                       (0 for the short literals) */
+    uint32_t mask;                  /* slots - 1; a power of two minus one */
+    uint32_t shift;                 /* 64 - log2(slots): a hash's top bits */
+} zt_trie_hash_t;
 
 #define ZT_TRIE_ROOT 1
 #define ZT_TRIE_REF(i) ((uint32_t)(i) * (uint32_t)sizeof(zt_trie_node_t))
-#define ZT_TRIE_MAX_NODES (UINT32_MAX / sizeof(zt_trie_node_t))
-_Static_assert(sizeof(zt_trie_node_t) == 16, "four trie nodes to a cache line");
+#define ZT_TRIE_TAKEN UINT32_MAX    /* the parent of slots 0 and 1 */
+#define ZT_SLOT_SIZE 64             /* a short literal's slot: two nodes */
+#define ZT_SLOT_REF(k) ((uint32_t)(k) * ZT_SLOT_SIZE)
+#define ZT_TRIE_ROOT_REF ZT_SLOT_REF(ZT_TRIE_ROOT)
 
 /* The node at byte offset @a ref of @a nodes. */
 static inline const zt_trie_node_t *zt_trie_at(const zt_trie_node_t *nodes,
@@ -124,20 +160,19 @@ static inline const zt_trie_node_t *zt_trie_at(const zt_trie_node_t *nodes,
     return (const zt_trie_node_t *)(const void *)((const char *)nodes + ref);
 }
 
-/* The routes of a node where a route ends. */
+/* The routes of a node where a route ends, when they do not pack. */
 typedef struct {
     uint32_t end[ZT_NMETHODS];      /* route ending here, or ZT_NONE */
     uint32_t glob[ZT_NMETHODS];     /* route ending in `**` here, or ZT_NONE */
 } zt_trie_ends_t;
 
 struct zt_trie_s {
-    zt_trie_node_t *nodes;          /* 0: none, ZT_TRIE_ROOT: "/" */
-    uint32_t nnodes;
-    zt_trie_ends_t *ends;
-    uint32_t nends;
-    zt_trie_hash_t lits;            /* zt_trie_slot_t: literals <= 8 bytes */
+    zt_trie_node_t *nodes;          /* the base: the array, then the tables */
+    zt_trie_ends_t *ends;           /* of the nodes whose routes do not pack */
+    zt_trie_hash_t lits;            /* zt_trie_node_t: literals <= 8 bytes */
     zt_trie_hash_t longs;           /* zt_trie_lslot_t: longer literals */
     const char *strs;               /* the table's string pool */
+    int wide;                       /* the CPU has AVX2 (zt_scan_wide) */
 };
 
 /* The route of method @a bit ending at @a n, else the one whose `**`
@@ -146,13 +181,14 @@ static inline uint32_t zt_trie_route(const struct zt_trie_s *tr,
                                      const zt_trie_node_t *n, uint32_t bit,
                                      int glob_only)
 {
-    const zt_trie_ends_t *e;
+    uint64_t r = n->routes;
+    uint32_t d = (uint32_t)(r >> ZT_ROUTES_SHIFT(bit)) & 31;
 
-    if (n->ends == ZT_NONE) {
-        return ZT_NONE;
+    if ((r & ZT_ROUTES_FULL) != 0) {
+        const zt_trie_ends_t *e = &tr->ends[(uint32_t)r];
+        return e->end[bit] != ZT_NONE && !glob_only ? e->end[bit] : e->glob[bit];
     }
-    e = &tr->ends[n->ends];
-    return e->end[bit] != ZT_NONE && !glob_only ? e->end[bit] : e->glob[bit];
+    return d == 31 || glob_only ? ZT_NONE : (uint32_t)r + d;
 }
 
 /* ------------------------------------------------------------------ */
@@ -211,7 +247,10 @@ static inline uint64_t zt_lit_key(uint64_t x, uint32_t n)
 
 typedef struct {
     const zt_table_t *t;
-    struct zt_trie_s *tr;
+    zt_trie_bnode_t *nodes;         /* in malloc'd space, by index */
+    uint32_t nnodes;
+    zt_trie_ends_t *ends;           /* in malloc'd space */
+    uint32_t nends;
     zt_trie_edge_t *edges;          /* literal edges, in malloc'd space */
     uint32_t nedges;
     apr_hash_t *lit;                /* "parent index + literal" -> edge + 1 */
@@ -220,22 +259,22 @@ typedef struct {
     apr_pool_t *pool;
 } zt_trie_build_t;
 
-static uint32_t zt_trie_node_new(struct zt_trie_s *tr)
+static uint32_t zt_trie_node_new(zt_trie_build_t *b)
 {
-    uint32_t i = tr->nnodes++;
-    zt_trie_node_t *n = &tr->nodes[i];
+    uint32_t i = b->nnodes++;
+    zt_trie_bnode_t *n = &b->nodes[i];
 
     n->lits = 0;
     n->capture = n->star = 0;
     n->methods = 0;
     n->ends = ZT_NONE;
+    n->weight = 0;
     return i;
 }
 
 static uint32_t zt_trie_literal_child(zt_trie_build_t *b, uint32_t parent,
                                       const char *text)
 {
-    struct zt_trie_s *tr = b->tr;
     size_t len = strlen(text);
     char *key = apr_palloc(b->tmp, sizeof(parent) + len);
     uintptr_t found;
@@ -251,9 +290,9 @@ static uint32_t zt_trie_literal_child(zt_trie_build_t *b, uint32_t parent,
     e->text = text;
     e->len = (uint32_t)len;
     e->parent = parent;
-    e->child = zt_trie_node_new(tr);
-    if (tr->nodes[parent].lits < UINT16_MAX) {
-        tr->nodes[parent].lits++;
+    e->child = zt_trie_node_new(b);
+    if (b->nodes[parent].lits < UINT16_MAX) {
+        b->nodes[parent].lits++;
     }
     apr_hash_set(b->lit, key, (apr_ssize_t)(sizeof(parent) + len),
                  (void *)(uintptr_t)b->nedges);
@@ -289,11 +328,11 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
 {
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
-    struct zt_trie_s *tr = b->tr;
     uint32_t node = ZT_TRIE_ROOT, methods = r->methods & ZT_M_ALL;
     int glob = 0;
 
-    tr->nodes[node].methods |= (uint16_t)methods;
+    b->nodes[node].methods |= (uint16_t)methods;
+    b->nodes[node].weight++;
     for (uint32_t k = 0; k < r->seg_count; k++) {
         const zt_seg_rec_t *s = &t->segs[r->seg_first + k];
         uint32_t next;
@@ -304,10 +343,10 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
             break;
         case ZT_SEG_CAPTURE:
         case ZT_SEG_STAR: {
-            uint32_t *c = s->kind == ZT_SEG_CAPTURE ? &tr->nodes[node].capture
-                                                    : &tr->nodes[node].star;
+            uint32_t *c = s->kind == ZT_SEG_CAPTURE ? &b->nodes[node].capture
+                                                    : &b->nodes[node].star;
             if (*c == 0) {
-                *c = zt_trie_node_new(tr);  /* nodes never move: sized at start */
+                *c = zt_trie_node_new(b);   /* nodes never move: sized at start */
             }
             next = *c;
             break;
@@ -327,18 +366,21 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
                                    t->name, ri, s->kind);
             return 0;
         }
+        if (next != node) {
+            b->nodes[next].weight++;
+        }
         node = next;
-        tr->nodes[node].methods |= (uint16_t)methods;
+        b->nodes[node].methods |= (uint16_t)methods;
     }
-    if (tr->nodes[node].ends == ZT_NONE) {     /* at most one per route */
-        zt_trie_ends_t *e = &tr->ends[tr->nends];
+    if (b->nodes[node].ends == ZT_NONE) {      /* at most one per route */
+        zt_trie_ends_t *e = &b->ends[b->nends];
         for (int k = 0; k < ZT_NMETHODS; k++) {
             e->end[k] = e->glob[k] = ZT_NONE;
         }
-        tr->nodes[node].ends = tr->nends++;
+        b->nodes[node].ends = b->nends++;
     }
     for (uint32_t bit = 0; bit < ZT_NMETHODS; bit++) {
-        zt_trie_ends_t *e = &tr->ends[tr->nodes[node].ends];
+        zt_trie_ends_t *e = &b->ends[b->nodes[node].ends];
         if ((methods & (1u << bit)) != 0
             && !zt_trie_claim(b, glob ? &e->glob[bit] : &e->end[bit], ri, bit)) {
             return 0;
@@ -347,63 +389,192 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
     return 1;
 }
 
-/* An empty table of at least twice @a n slots of @a size bytes. */
-static void zt_trie_hash_make(zt_trie_hash_t *h, uint32_t n, size_t size,
-                              apr_pool_t *pool)
+/* A table of at least four times @a n slots of @a size bytes, at least
+ * 64, at byte @a *off of the block, which it advances.  A quarter full,
+ * few literals are past the slot they hash to (which costs a call), and
+ * those are literals few routes pass through (zt_trie_order_cmp); the
+ * tables are small beside the rest of a large policy. */
+static void zt_trie_hash_place(zt_trie_hash_t *h, uint32_t n, size_t size,
+                               size_t *off)
 {
-    uint32_t slots = 8, shift = 61;
+    uint32_t slots = 64, shift = 58;
 
-    while (slots < 2 * (uint64_t)n) {
+    while (slots < 4 * (uint64_t)n) {
         slots *= 2;
         shift--;
     }
-    h->slots = zt_palloc_large(pool, slots * size);
-    memset(h->slots, 0, slots * size);
+    h->off = (uint32_t)*off;        /* the caller checks the block's size */
     h->mask = slots - 1;
     h->shift = shift;
+    *off += (size_t)slots * size;
 }
 
-/* Enter the @a nedges edges into the two tables, by length. */
-static void zt_trie_index(struct zt_trie_s *tr, const zt_trie_edge_t *edges,
-                          uint32_t nedges, apr_pool_t *pool)
+/* zt_trie_node_t.routes of a node with ends record @a e (index @a i),
+ * packed when they fit. */
+static uint64_t zt_trie_routes_pack(const zt_trie_ends_t *e, uint32_t i)
 {
-    uint32_t nlong = 0;
+    uint32_t base = ZT_NONE;
+    uint64_t r;
 
-    for (uint32_t i = 0; i < nedges; i++) {
-        nlong += edges[i].len > 8;
+    if (e == NULL) {
+        return ZT_ROUTES_NONE;
     }
-    zt_trie_hash_make(&tr->lits, nedges - nlong, sizeof(zt_trie_slot_t), pool);
-    zt_trie_hash_make(&tr->longs, nlong, sizeof(zt_trie_lslot_t), pool);
-    for (uint32_t i = 0; i < nedges; i++) {
-        const zt_trie_edge_t *e = &edges[i];
-        uint64_t head = zt_lit_head(e->text, e->len);
+    for (int k = 0; k < ZT_NMETHODS; k++) {
+        if (e->glob[k] != ZT_NONE) {
+            return ZT_ROUTES_FULL | i;
+        }
+        base = e->end[k] < base ? e->end[k] : base;
+    }
+    r = base;
+    for (int k = 0; k < ZT_NMETHODS; k++) {
+        if (e->end[k] != ZT_NONE && e->end[k] - base >= 31) {
+            return ZT_ROUTES_FULL | i;
+        }
+        r |= (uint64_t)(e->end[k] == ZT_NONE ? 31 : e->end[k] - base)
+             << ZT_ROUTES_SHIFT(k);
+    }
+    return r;
+}
 
-        if (e->len <= 8) {
-            zt_trie_slot_t *slots = tr->lits.slots;
-            uint64_t key = zt_lit_key(head, e->len);
-            uint32_t k = zt_lit_slot(&tr->lits, key, ZT_TRIE_REF(e->parent));
-            while (slots[k].child != 0) {
-                k = (k + 1) & tr->lits.mask;
-            }
-            slots[k].head = key;
-            slots[k].parent = ZT_TRIE_REF(e->parent);
-            slots[k].child = ZT_TRIE_REF(e->child);
+/* Enter literal edge @a e, whose parent is at @a parent, in its table of
+ * the block at @a base; *@a ref is its node's. */
+static void zt_trie_enter(struct zt_trie_s *tr, char *base,
+                          const zt_trie_edge_t *e, uint32_t parent,
+                          uint32_t *ref)
+{
+    uint64_t head = zt_lit_head(e->text, e->len);
+    const zt_trie_hash_t *h = e->len <= 8 ? &tr->lits : &tr->longs;
+    size_t size = e->len <= 8 ? ZT_SLOT_SIZE : sizeof(zt_trie_lslot_t);
+    uint32_t k;
+    zt_trie_node_t *n;
+
+    if (e->len <= 8) {
+        head = zt_lit_key(head, e->len);
+        k = zt_lit_slot(h, head, parent);
+    }
+    else {
+        k = zt_lit_slot(h, zt_lit_fold(head, e->text, e->len), parent);
+    }
+    while (((zt_trie_node_t *)(void *)(base + h->off + k * size))->parent != 0) {
+        k = (k + 1) & h->mask;
+    }
+    *ref = h->off + (uint32_t)(k * size);
+    n = (zt_trie_node_t *)(void *)(base + *ref);
+    n->head = head;
+    n->parent = parent;
+    if (e->len > 8) {
+        zt_trie_lslot_t *l = (zt_trie_lslot_t *)n;
+        l->tail = zt_load8(e->text + e->len - 8);
+        l->len = e->len;
+        l->str = (uint32_t)(e->text - tr->strs);
+    }
+}
+
+/* An edge to enter, in the order zt_trie_order_cmp sorts them. */
+typedef struct {
+    uint32_t weight, child, edge;
+} zt_trie_order_t;
+
+/* The edges with more routes below first: they take the slots they hash
+ * to, so the literals most requests look up are found in one probe (the
+ * ones pushed along are those of few routes).  A child has at most its
+ * parent's weight and a larger index, so its parent comes first. */
+static int zt_trie_order_cmp(const void *a, const void *b)
+{
+    const zt_trie_order_t *x = a, *y = b;
+
+    if (x->weight != y->weight) {
+        return x->weight > y->weight ? -1 : 1;
+    }
+    return x->child < y->child ? -1 : x->child > y->child;
+}
+
+/* Lay the built trie out in one block of @a pool: the array of the
+ * nodes no literal leads to, then the two tables, each literal node in
+ * its slot; name every node by its ref. */
+static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
+                          apr_pool_t *pool)
+{
+    uint32_t *ref = malloc(b->nnodes * sizeof(uint32_t));
+    zt_trie_order_t *order = malloc(((size_t)b->nedges + 1) * sizeof(zt_trie_order_t));
+    uint32_t narray = 0, nlong = 0, nfull = 0;
+    size_t off;
+    char *base;
+
+    if (ref == NULL || order == NULL) {
+        free(ref);
+        free(order);
+        return 0;
+    }
+    for (uint32_t i = 0; i < b->nnodes; i++) {
+        ref[i] = ZT_NONE;
+    }
+    for (uint32_t i = 0; i < b->nedges; i++) {
+        uint32_t c = b->edges[i].child, cc = b->nodes[c].capture;
+        nlong += b->edges[i].len > 8;
+        ref[c] = 0;                         /* in a slot */
+        if (b->edges[i].len <= 8 && cc != 0) {
+            ref[cc] = 0;                    /* in the same slot */
         }
-        else {
-            zt_trie_lslot_t *slots = tr->longs.slots;
-            uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, e->text, e->len),
-                                     ZT_TRIE_REF(e->parent));
-            while (slots[k].child != 0) {
-                k = (k + 1) & tr->longs.mask;
-            }
-            slots[k].head = head;
-            slots[k].tail = zt_load8(e->text + e->len - 8);
-            slots[k].parent = ZT_TRIE_REF(e->parent);
-            slots[k].child = ZT_TRIE_REF(e->child);
-            slots[k].len = e->len;
-            slots[k].str = (uint32_t)(e->text - tr->strs);
+        order[i].weight = b->nodes[c].weight;
+        order[i].child = c;
+        order[i].edge = i;
+    }
+    qsort(order, b->nedges, sizeof(*order), zt_trie_order_cmp);
+    off = 0;                        /* the sentinel and the root: two more */
+    zt_trie_hash_place(&tr->lits, b->nedges - nlong + 2, ZT_SLOT_SIZE, &off);
+    ref[0] = 0;
+    ref[ZT_TRIE_ROOT] = ZT_TRIE_ROOT_REF;
+    if (b->nodes[ZT_TRIE_ROOT].capture != 0) {
+        ref[b->nodes[ZT_TRIE_ROOT].capture] = ZT_TRIE_ROOT_REF + ZT_TRIE_REF(1);
+    }
+    for (uint32_t i = 0; i < b->nnodes; i++) {
+        if (ref[i] == ZT_NONE) {
+            ref[i] = (uint32_t)off + ZT_TRIE_REF(narray++);
         }
     }
+    off = (off + (size_t)narray * sizeof(zt_trie_node_t) + 63) & ~(size_t)63;
+    zt_trie_hash_place(&tr->longs, nlong, sizeof(zt_trie_lslot_t), &off);
+    if (off > UINT32_MAX) {                 /* refs are u32 */
+        free(ref);
+        free(order);
+        return 0;
+    }
+    for (uint32_t i = 0; i < b->nends; i++) {
+        nfull += (zt_trie_routes_pack(&b->ends[i], 0) & ZT_ROUTES_FULL) != 0;
+    }
+    tr->ends = zt_palloc_large(pool, ((size_t)nfull + 1) * sizeof(zt_trie_ends_t));
+    base = zt_palloc_large(pool, off);
+    memset(base, 0, off);
+    tr->nodes = (zt_trie_node_t *)(void *)base;
+    tr->nodes[0].parent = ZT_TRIE_TAKEN;
+    ((zt_trie_node_t *)(void *)(base + ZT_TRIE_ROOT_REF))->parent = ZT_TRIE_TAKEN;
+    for (uint32_t i = 0; i < b->nedges; i++) {
+        const zt_trie_edge_t *e = &b->edges[order[i].edge];
+        uint32_t cc = b->nodes[e->child].capture;
+        zt_trie_enter(tr, base, e, ref[e->parent], &ref[e->child]);
+        if (e->len <= 8 && cc != 0) {
+            ref[cc] = ref[e->child] + ZT_TRIE_REF(1);
+        }
+    }
+    free(order);
+    nfull = 0;
+    for (uint32_t i = 0; i < b->nnodes; i++) {
+        const zt_trie_bnode_t *bn = &b->nodes[i];
+        const zt_trie_ends_t *e = bn->ends == ZT_NONE ? NULL : &b->ends[bn->ends];
+        zt_trie_node_t *n = (zt_trie_node_t *)(void *)(base + ref[i]);
+
+        n->methods = bn->methods;
+        n->lits = bn->lits;
+        n->capture = ref[bn->capture];
+        n->star = ref[bn->star];
+        n->routes = zt_trie_routes_pack(e, nfull);
+        if ((n->routes & ZT_ROUTES_FULL) != 0) {
+            tr->ends[nfull++] = *e;
+        }
+    }
+    free(ref);
+    return 1;
 }
 
 apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
@@ -411,40 +582,39 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
 {
     struct zt_trie_s *tr = apr_pcalloc(pool, sizeof(*tr));
     size_t cap = (size_t)t->nsegs + 2;
-    zt_trie_node_t *nodes;
-    zt_trie_ends_t *ends;
-    zt_trie_edge_t *edges;
     zt_trie_build_t b;
     apr_status_t rv = APR_SUCCESS;
 
     /* At most one node per segment plus two, one edge per segment.
      * Built in malloc'd space (a large block is mapped lazily, so only
-     * what is used costs memory), then copied to the pool at its size:
+     * what is used costs memory), then laid out in the pool at its size:
      * routes that share prefixes share nodes. */
-    if (cap >= ZT_TRIE_MAX_NODES) {     /* node offsets are u32 */
+    if (cap >= UINT32_MAX / sizeof(zt_trie_lslot_t)) {  /* refs are u32 */
         *err = apr_psprintf(pool, "%s: too many route segments (%u)",
                             t->name, t->nsegs);
         return APR_EINVAL;
     }
-    nodes = tr->nodes = malloc(cap * sizeof(zt_trie_node_t));
-    ends = tr->ends = malloc(((size_t)t->nroutes + 1) * sizeof(zt_trie_ends_t));
-    edges = malloc(cap * sizeof(zt_trie_edge_t));
-    if (nodes == NULL || ends == NULL || edges == NULL
+    b.nodes = malloc(cap * sizeof(zt_trie_bnode_t));
+    b.ends = malloc(((size_t)t->nroutes + 1) * sizeof(zt_trie_ends_t));
+    b.edges = malloc(cap * sizeof(zt_trie_edge_t));
+    if (b.nodes == NULL || b.ends == NULL || b.edges == NULL
         || apr_pool_create(&b.tmp, pool) != APR_SUCCESS) {
-        free(nodes);
-        free(ends);
-        free(edges);
+        free(b.nodes);
+        free(b.ends);
+        free(b.edges);
         *err = apr_psprintf(pool, "%s: out of memory building the route trie",
                             t->name);
         return APR_ENOMEM;
     }
     tr->strs = t->strs;
-    zt_trie_node_new(tr);           /* 0: the sentinel */
-    zt_trie_node_new(tr);           /* the root */
+#ifdef ZT_ROUTE_AVX2
+    __builtin_cpu_init();
+    tr->wide = __builtin_cpu_supports("avx2");
+#endif
     b.t = t;
-    b.tr = tr;
-    b.edges = edges;
-    b.nedges = 0;
+    b.nnodes = b.nends = b.nedges = 0;
+    zt_trie_node_new(&b);           /* 0: the sentinel */
+    zt_trie_node_new(&b);           /* the root */
     b.err = err;
     b.pool = pool;
     b.lit = apr_hash_make(b.tmp);
@@ -455,20 +625,18 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
     }
     apr_pool_destroy(b.tmp);
     if (rv == APR_SUCCESS) {
-        tr->nodes = zt_palloc_large(pool, tr->nnodes * sizeof(zt_trie_node_t));
-        memcpy(tr->nodes, nodes, tr->nnodes * sizeof(zt_trie_node_t));
-        for (uint32_t i = 0; i < tr->nnodes; i++) {
-            tr->nodes[i].capture = ZT_TRIE_REF(tr->nodes[i].capture);
-            tr->nodes[i].star = ZT_TRIE_REF(tr->nodes[i].star);
+        if (zt_trie_layout(tr, &b, pool)) {
+            t->trie = tr;
         }
-        tr->ends = zt_palloc_large(pool, ((size_t)tr->nends + 1) * sizeof(zt_trie_ends_t));
-        memcpy(tr->ends, ends, tr->nends * sizeof(zt_trie_ends_t));
-        zt_trie_index(tr, edges, b.nedges, pool);
-        t->trie = tr;
+        else {
+            *err = apr_psprintf(pool, "%s: the route trie is too large "
+                                "(%u segments)", t->name, t->nsegs);
+            rv = APR_ENOMEM;
+        }
     }
-    free(nodes);
-    free(ends);
-    free(edges);
+    free(b.nodes);
+    free(b.ends);
+    free(b.edges);
     return rv;
 }
 
@@ -513,6 +681,55 @@ static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
     *dot = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
     return (uint32_t)_mm_movemask_epi8(ctl);
 }
+
+#ifdef ZT_ROUTE_AVX2
+#include <immintrin.h>
+
+typedef struct {
+    uint64_t slash, dot;            /* dot's bit 63: a byte is refused */
+} zt_masks_t;
+
+/* Bytes @a c repeated, for zt_scan32's compares (one memory operand
+ * each, where a set1 would be built with three instructions). */
+#define ZT_BYTES32(c) { c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, \
+                        c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c }
+static const unsigned char zt_scan32_bytes[4][32] __attribute__((aligned(32))) = {
+    ZT_BYTES32(0x1f), ZT_BYTES32(0x7f), ZT_BYTES32('/'), ZT_BYTES32('.')
+};
+
+/* zt_scan for the 32 bytes of @a v, compiled for AVX2 (called only when
+ * the CPU has it). */
+static inline __attribute__((target("avx2"), always_inline))
+uint32_t zt_scan32(__m256i v, uint32_t *slash, uint32_t *dot)
+{
+    const __m256i *k = (const __m256i *)(const void *)zt_scan32_bytes;
+    __m256i ctl = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_load_si256(&k[0])), v),
+                                  _mm256_cmpeq_epi8(v, _mm256_load_si256(&k[1])));
+
+    *slash = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_load_si256(&k[2])));
+    *dot = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_load_si256(&k[3])));
+    return (uint32_t)_mm256_movemask_epi8(ctl);
+}
+
+/* The masks of a path of 32 to 63 bytes in two 32-byte steps (the second
+ * overlapping the first), copied to @a buf with 16 zeros after it: the
+ * three or four 16-byte steps of zt_route_split in two. */
+static __attribute__((target("avx2"), noinline))
+zt_masks_t zt_scan_wide(const char *path, size_t len, char *buf)
+{
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)path);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(path + len - 32));
+    uint32_t s0, d0, s1, d1, bad = zt_scan32(v0, &s0, &d0) | zt_scan32(v1, &s1, &d1);
+    zt_masks_t r;
+
+    _mm256_storeu_si256((__m256i *)(void *)buf, v0);
+    _mm256_storeu_si256((__m256i *)(void *)(buf + len - 32), v1);
+    _mm_storeu_si128((__m128i *)(void *)(buf + len), _mm_setzero_si128());
+    r.slash = s0 | (uint64_t)s1 << (len - 32);
+    r.dot = d0 | (uint64_t)d1 << (len - 32) | (uint64_t)(bad != 0) << 63;
+    return r;
+}
+#endif
 #else
 
 #define ZT_SCAN 8
@@ -651,6 +868,14 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
         S = slash;
         D = dot;
     }
+#ifdef ZT_ROUTE_AVX2
+    else if (len >= 32 && w->tr->wide) {
+        zt_masks_t r = zt_scan_wide(path, len, buf);
+        S = r.slash;
+        D = r.dot & ~(UINT64_C(1) << 63);
+        bad = (uint32_t)(r.dot >> 63);
+    }
+#endif
     else {
         size_t o = 0;
         for (; o + ZT_SCAN < len; o += ZT_SCAN) {
@@ -702,20 +927,23 @@ uint64_t zt_walk_head(const zt_walk_t *w, const char *s, uint32_t n, const char 
     return cs != NULL ? zt_load8(cs) : zt_seg_head(w, s, n);
 }
 
-/* The search for (@a head, @a parent) from slot @a k on: the child, or
- * 0 at an empty slot.  Apart from zt_trie_find, which only looks at the
- * first slot, so that its caller's loop keeps its registers. */
+/* The search for (@a head, @a parent) from the slot after the one at
+ * @a ref on: the child, or 0 at an empty slot.  Apart from zt_trie_find,
+ * which only looks at the first slot, so that its caller's loop keeps its
+ * registers. */
 static __attribute__((noinline))
-uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t k, uint64_t head,
+uint32_t zt_trie_probe(const struct zt_trie_s *tr, uint32_t ref, uint64_t head,
                        uint32_t parent)
 {
-    const zt_trie_slot_t *slots = tr->lits.slots;
-
-    for (;; k = (k + 1) & tr->lits.mask) {
-        if (slots[k].head == head && slots[k].parent == parent) {
-            return slots[k].child;
+    for (uint32_t k = ref / ZT_SLOT_SIZE;;) {
+        const zt_trie_node_t *e;
+        k = (k + 1) & tr->lits.mask;
+        ref = ZT_SLOT_REF(k);
+        e = zt_trie_at(tr->nodes, ref);
+        if (e->head == head && e->parent == parent) {
+            return ref;
         }
-        if (slots[k].child == 0) {
+        if (e->parent == 0) {
             return 0;
         }
     }
@@ -727,18 +955,18 @@ static inline __attribute__((always_inline))
 uint32_t zt_trie_find_long(const struct zt_trie_s *tr, uint32_t parent,
                            const char *s, uint32_t n, uint64_t head)
 {
-    const zt_trie_lslot_t *slots = tr->longs.slots;
     uint64_t tail = zt_load8(s + n - 8);    /* inside the segment: n > 8 */
 
     for (uint32_t k = zt_lit_slot(&tr->longs, zt_lit_fold(head, s, n), parent);;
          k = (k + 1) & tr->longs.mask) {
-        const zt_trie_lslot_t *e = &slots[k];
-        if (e->head == head && e->tail == tail && e->parent == parent
+        uint32_t ref = tr->longs.off + k * (uint32_t)sizeof(zt_trie_lslot_t);
+        const zt_trie_lslot_t *e = (const zt_trie_lslot_t *)zt_trie_at(tr->nodes, ref);
+        if (e->node.head == head && e->tail == tail && e->node.parent == parent
             && e->len == n
             && (n <= 16 || memcmp(tr->strs + e->str + 8, s + 8, n - 16) == 0)) {
-            return e->child;
+            return ref;
         }
-        if (e->child == 0) {
+        if (e->node.parent == 0) {
             return 0;
         }
     }
@@ -774,20 +1002,20 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
                       const char *cs)
 {
     const struct zt_trie_s *tr = w->tr;
-    const zt_trie_slot_t *e;
+    const zt_trie_node_t *e;
     uint64_t head = zt_walk_head(w, s, n, cs);
-    uint32_t k;
+    uint32_t ref;
 
     if (n > 8) {
         return zt_trie_find_lit(tr, ni, s, n, head);
     }
     head = zt_lit_key(head, n);
-    k = zt_lit_slot(&tr->lits, head, ni);
-    e = &((const zt_trie_slot_t *)tr->lits.slots)[k];
+    ref = ZT_SLOT_REF(zt_lit_slot(&tr->lits, head, ni));
+    e = zt_trie_at(tr->nodes, ref);
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
-        return e->child;
+        return ref;
     }
-    return zt_trie_probe(tr, k, head, ni);
+    return zt_trie_probe(tr, ref, head, ni);
 }
 
 /* The child the walk tries first from node @a ni for segment (@a s,
@@ -816,7 +1044,7 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 static uint32_t zt_trie_descend(const zt_walk_t *w)
 {
     const zt_span_t *sg = w->m->seg, *end = sg + w->m->nseg;
-    uint32_t ni = ZT_TRIE_REF(ZT_TRIE_ROOT);
+    uint32_t ni = ZT_TRIE_ROOT_REF;
 
     if ((zt_trie_at(w->tr->nodes, ni)->methods & w->want) == 0) {
         return 0;
@@ -885,8 +1113,10 @@ static uint32_t zt_method_bit(const char *m)
 }
 
 /* What a table without a trie matches: nothing (a root with no methods). */
-static const zt_trie_node_t zt_no_nodes[2];
-static const struct zt_trie_s zt_no_trie = { .nodes = (zt_trie_node_t *)zt_no_nodes, .nnodes = 2 };
+static const zt_trie_node_t zt_no_nodes[3] = {
+    { .routes = ZT_ROUTES_NONE }, { .routes = ZT_ROUTES_NONE }, { .routes = ZT_ROUTES_NONE }
+};
+static const struct zt_trie_s zt_no_trie = { .nodes = (zt_trie_node_t *)zt_no_nodes };
 
 /* The split follows the path down the trie as it goes (the first branch
  * of the walk, which is the answer for nearly every request); only when
@@ -902,8 +1132,8 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    ni = (w.tr->nodes[ZT_TRIE_ROOT].methods & w.want) != 0
-         ? ZT_TRIE_REF(ZT_TRIE_ROOT) : 0;
+    ni = (zt_trie_at(w.tr->nodes, ZT_TRIE_ROOT_REF)->methods & w.want) != 0
+         ? ZT_TRIE_ROOT_REF : 0;
     if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
@@ -918,7 +1148,7 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
         m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
     }
     if (m->route == ZT_NONE) {
-        m->route = zt_trie_walk(&w, ZT_TRIE_REF(ZT_TRIE_ROOT), 0);
+        m->route = zt_trie_walk(&w, ZT_TRIE_ROOT_REF, 0);
     }
     return m->route == ZT_NONE ? ZT_ROUTE_NONE : ZT_ROUTE_OK;
 }

@@ -172,7 +172,7 @@ START_TEST(methods_and_head)
     static const char *const near[] = {
         "G", "GE", "GETX", "GETT", "H", "HEA", "HEADX", "P", "PO", "POS",
         "POSTX", "PU", "PUTX", "PATC", "PATCHX", "D", "DELET", "DELETEX",
-        "DELETE ", "O", "OPTION", "OPTIONSX", "Get", "gET", "\xc7ET",
+        "DELETE ", "O", "OPTION", "OPTIONSX", "Get", "gET", "\xc7" "ET",
     };
     for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
         ck_route(t, near[i], "/orders", NO_ROUTE);
@@ -499,6 +499,63 @@ START_TEST(wide_fanout)
 }
 END_TEST
 
+/* The routes ending at a node are packed into it as a base route and a
+ * distance per method of at most 30 (zt_route.c); farther apart, or with
+ * a `**` route there, they are kept in a record of their own.  Every
+ * method at nodes of each kind, at the edges of the packing. */
+START_TEST(routes_of_one_node)
+{
+    zpc_ir_t *ir = zb_new(pool, "ends", "r.ztp");
+    zt_table_t *t;
+    uint32_t p_get, p_post, q_get, q_put, r_get, r_glob, r_gglob, f0, g0;
+
+    p_get = route(ir, ZT_M_GET, "/p");
+    f0 = route(ir, ZT_M_GET, "/f0");
+    for (int i = 1; i < 29; i++) {
+        route(ir, ZT_M_GET, apr_psprintf(pool, "/f%d", i));
+    }
+    p_post = route(ir, ZT_M_POST, "/p");            /* p_get + 30: packed */
+    q_get = route(ir, ZT_M_GET, "/q");
+    g0 = route(ir, ZT_M_GET, "/g0");
+    for (int i = 1; i < 30; i++) {
+        route(ir, ZT_M_GET, apr_psprintf(pool, "/g%d", i));
+    }
+    q_put = route(ir, ZT_M_PUT, "/q");              /* q_get + 31: not */
+    r_get = route(ir, ZT_M_GET, "/r");
+    r_glob = route(ir, ZT_M_POST, "/r/**");
+    r_gglob = route(ir, ZT_M_GET, "/r/**");
+    ck_assert_uint_eq(p_post, p_get + 30);
+    ck_assert_uint_eq(q_put, q_get + 31);
+    t = build(ir);
+
+    ck_route(t, "GET", "/p", p_get);
+    ck_route(t, "HEAD", "/p", p_get);
+    ck_route(t, "POST", "/p", p_post);
+    ck_route(t, "PUT", "/p", NO_ROUTE);
+    ck_route(t, "PATCH", "/p", NO_ROUTE);
+    ck_route(t, "DELETE", "/p", NO_ROUTE);
+    ck_route(t, "OPTIONS", "/p", NO_ROUTE);
+    ck_route(t, "GET", "/q", q_get);
+    ck_route(t, "HEAD", "/q", q_get);
+    ck_route(t, "OPTIONS", "/q", NO_ROUTE);
+    ck_route(t, "PUT", "/q", q_put);
+    ck_route(t, "POST", "/q", NO_ROUTE);
+    ck_route(t, "DELETE", "/q", NO_ROUTE);
+    ck_route(t, "GET", "/r", r_get);
+    ck_route(t, "POST", "/r", r_glob);              /* ** over no segment */
+    ck_route(t, "POST", "/r/x/y", r_glob);
+    ck_route(t, "GET", "/r/x/y", r_gglob);
+    ck_route(t, "PUT", "/r", NO_ROUTE);
+    ck_route(t, "PUT", "/r/x", NO_ROUTE);
+    ck_route(t, "GET", "/f0", f0);
+    ck_route(t, "GET", "/f28", f0 + 28);
+    ck_route(t, "GET", "/g0", g0);
+    ck_route(t, "GET", "/g29", g0 + 29);
+    ck_route(t, "POST", "/f0", NO_ROUTE);
+    ck_route(t, "GET", "/f29", NO_ROUTE);
+}
+END_TEST
+
 /* route_of on a malloc'd copy of exactly strlen(path) + 1 bytes: under
  * ASan a read past the NUL is an error, whatever the path's length. */
 static uint32_t route_of_exact(const zt_table_t *t, const char *method,
@@ -520,11 +577,12 @@ static uint32_t route_of_exact(const zt_table_t *t, const char *method,
                       (method), (path), (int)got_, (int)(want));              \
     } while (0)
 
-/* The literal hash starts at key + parent offset, so two literals whose
- * keys differ by their parents' offsets share a first slot: here
- * "abbbbbbb" under /a (node 2, offset 32) and "Abbbbbbb" under /b (node
- * 4, offset 64), 'a' - 'A' being 64 - 32.  The parent in the slot keeps
- * them apart, and neither is found under the other's parent. */
+/* The literal hash starts at key + parent offset, so literals under
+ * different parents can share a first slot, whether their keys are
+ * equal or differ by the parents' offsets ('a' - 'A' is 32, one node).
+ * The parent in the slot keeps them apart, and none is found under
+ * another's parent: the same 24 literals under 48 parents fill a
+ * quarter of their table, so many start where another one lies. */
 START_TEST(hash_start_shared_across_parents)
 {
     static const struct { const char *path; uint32_t route; } want[] = {
@@ -533,14 +591,31 @@ START_TEST(hash_start_shared_across_parents)
     };
     zpc_ir_t *ir = zb_new(pool, "collide", "r.ztp");
     zt_table_t *t;
+    uint32_t first;
 
     route(ir, ZT_M_GET, "/a/abbbbbbb");         /* 0 */
     route(ir, ZT_M_GET, "/b/Abbbbbbb");         /* 1 */
     route(ir, ZT_M_GET, "/a/a");                /* 2: a second literal under each */
     route(ir, ZT_M_GET, "/b/b");                /* 3 */
+    first = route(ir, ZT_M_GET, "/p0/x0");
+    for (int i = 0; i < 48; i++) {
+        for (int k = i == 0; k < 24; k++) {
+            route(ir, ZT_M_GET, apr_psprintf(pool, "/p%d/x%d", i, k));
+        }
+    }
     t = build(ir);
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         ck_route_exact(t, "GET", want[i].path, want[i].route);
+    }
+    for (int i = 0; i < 48; i++) {
+        for (int k = 0; k < 25; k++) {
+            char path[32];
+            snprintf(path, sizeof(path), "/p%d/x%d", i, k);
+            ck_route_exact(t, "GET", path, k < 24 ? first + (uint32_t)(i * 24 + k)
+                                                  : NO_ROUTE);
+            snprintf(path, sizeof(path), "/p%d/X%d", i, k);
+            ck_route_exact(t, "GET", path, NO_ROUTE);
+        }
     }
 }
 END_TEST
@@ -893,6 +968,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, wide_fanout);
     tcase_add_test(tc, literal_lengths);
     tcase_add_test(tc, hash_start_shared_across_parents);
+    tcase_add_test(tc, routes_of_one_node);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("build");
