@@ -314,8 +314,8 @@ static int zt_trie_claim(zt_trie_build_t *b, uint32_t *slot, uint32_t ri,
                          uint32_t bit)
 {
     if (*slot != ZT_NONE) {
-        *b->err = apr_psprintf(b->pool, "%s: routes %s and %s can match the "
-                               "same request with equal rank", b->t->name,
+        *b->err = apr_psprintf(b->pool, "routes %s and %s can match the "
+                               "same request with equal rank",
                                zt_route_where(b->t, *slot, bit, b->tmp),
                                zt_route_where(b->t, ri, bit, b->tmp));
         return 0;
@@ -353,8 +353,8 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
         }
         case ZT_SEG_GLOBSTAR:
             if (k + 1 != r->seg_count) {
-                *b->err = apr_psprintf(b->pool, "%s: route %u (%s): ** is not "
-                                       "the last segment", t->name, ri,
+                *b->err = apr_psprintf(b->pool, "route %u (%s): ** is not "
+                                       "the last segment", ri,
                                        zt_table_str(t, r->pattern));
                 return 0;
             }
@@ -362,8 +362,8 @@ static int zt_trie_add(zt_trie_build_t *b, uint32_t ri)
             next = node;
             break;
         default:
-            *b->err = apr_psprintf(b->pool, "%s: route %u: segment kind %u",
-                                   t->name, ri, s->kind);
+            *b->err = apr_psprintf(b->pool, "route %u: segment kind %u",
+                                   ri, s->kind);
             return 0;
         }
         if (next != node) {
@@ -590,8 +590,8 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
      * what is used costs memory), then laid out in the pool at its size:
      * routes that share prefixes share nodes. */
     if (cap >= UINT32_MAX / sizeof(zt_trie_lslot_t)) {  /* refs are u32 */
-        *err = apr_psprintf(pool, "%s: too many route segments (%u)",
-                            t->name, t->nsegs);
+        *err = apr_psprintf(pool, "too many route segments (%u)",
+                            t->nsegs);
         return APR_EINVAL;
     }
     b.nodes = malloc(cap * sizeof(zt_trie_bnode_t));
@@ -602,8 +602,7 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
         free(b.nodes);
         free(b.ends);
         free(b.edges);
-        *err = apr_psprintf(pool, "%s: out of memory building the route trie",
-                            t->name);
+        *err = apr_psprintf(pool, "out of memory building the route trie");
         return APR_ENOMEM;
     }
     tr->strs = t->strs;
@@ -629,8 +628,8 @@ apr_status_t zt_route_trie_build(zt_table_t *t, apr_pool_t *pool,
             t->trie = tr;
         }
         else {
-            *err = apr_psprintf(pool, "%s: the route trie is too large "
-                                "(%u segments)", t->name, t->nsegs);
+            *err = apr_psprintf(pool, "the route trie is too large "
+                                "(%u segments)", t->nsegs);
             rv = APR_ENOMEM;
         }
     }

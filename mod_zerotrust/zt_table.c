@@ -1501,22 +1501,19 @@ static apr_status_t zt_load_schemas(zt_loader_t *ld)
     return APR_SUCCESS;
 }
 
-/* The route trie (zt_route.c); a failure there is a bad table too. */
+/* The route trie (zt_route.c): a refusal there is a bad table too. */
 static apr_status_t zt_load_trie(zt_loader_t *ld)
 {
     const char *why = NULL;
-    size_t n = strlen(ld->name);
+    apr_status_t rv = zt_route_trie_build(ld->t, ld->pool, &why);
 
-    if (zt_route_trie_build(ld->t, ld->pool, &why) == APR_SUCCESS) {
-        return APR_SUCCESS;
+    if (rv == APR_ENOMEM) {
+        *ld->err = apr_psprintf(ld->pool, "%s: %s", ld->name, why);
     }
-    if (why == NULL) {
-        why = "the route trie cannot be built";
+    else if (rv != APR_SUCCESS) {
+        return zt_bad(ld, "%s", why != NULL ? why : "the route trie cannot be built");
     }
-    else if (strncmp(why, ld->name, n) == 0 && strncmp(why + n, ": ", 2) == 0) {
-        why += n + 2;       /* named once, by zt_bad */
-    }
-    return zt_bad(ld, "%s", why);
+    return rv;
 }
 
 apr_status_t zt_table_load(zt_table_t **table, const void *buf,
