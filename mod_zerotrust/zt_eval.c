@@ -689,9 +689,9 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
 static inline __attribute__((always_inline))
 const zt_prule_t *zt_block_decide(const zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
 {
-    uint32_t pc = zt_prog_loop(cx, zt_proute_ins(pr), pr->deny, token ? pr->allow : pr->anon);
+    uint32_t pc = zt_prog_loop(cx, pr->ins, pr->deny, token ? pr->allow : pr->anon);
 
-    return pc != ZT_PC_NO ? &pr->rule[pc - ZT_PC_RULE] : NULL;
+    return pc != ZT_PC_NO ? &zt_proute_rules(pr)[pc - ZT_PC_RULE] : NULL;
 }
 
 /* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */

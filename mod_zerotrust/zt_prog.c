@@ -95,7 +95,7 @@ typedef struct {
 #define ZT_PROG_UNSET   0xfffffffeu /* a shared condition not compiled yet */
 #define ZT_PROG_LIMIT   0xfffffff0u /* code offsets stay below */
 #define ZT_PROG_HEAD    16          /* zero bytes the code starts with */
-#define ZT_PROG_ALIGN   16          /* where blocks and programs start */
+#define ZT_PROG_ALIGN   64          /* where blocks and programs start */
 
 /* @a need bytes (rounded up to 8) zeroed at the end of the code, from a
  * multiple of @a align (a power of two, 8 or more): their offset, or
@@ -494,16 +494,16 @@ static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
     }
 }
 
-/* Place the program built in @a b at the end of the code, after @a head
- * bytes of its route's header and rules: the offset of that header, or
- * of the first instruction when @a head is 0; ZT_NONE over the limits.
- * Its GENERIC instructions' operands follow the instructions, then the
- * constants of their lists. */
-static uint32_t zt_prog_write(const zt_pbuild_t *b, uint64_t head)
+/* Place the program built in @a b at the end of the code: for a route
+ * (@a route), its header, the instructions, then its block's rules; its
+ * GENERIC instructions' operands follow, then the constants of their
+ * lists.  The offset of the header, or of the first instruction of a
+ * shared program; ZT_NONE over the limits. */
+static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
 {
     uint32_t n = (uint32_t)b->ins.n, nside = 0, nconsts = 0, at;
     const zt_pwide_t *w = b->ins.p;
-    uint64_t ins, side, consts;
+    uint64_t ins = route ? sizeof(zt_proute_t) : 0, rules, side, consts;
     zt_pins_t *in;
     zt_pside_t *sd;
     zt_popnd_t *c;
@@ -516,12 +516,15 @@ static uint32_t zt_prog_write(const zt_pbuild_t *b, uint64_t head)
             nconsts += w[i].op == ZT_OP_IN_LIST ? (uint32_t)w[i].b.y.num : 0;
         }
     }
-    ins = (head + 15) & ~(uint64_t)15;
-    side = ins + (uint64_t)n * sizeof(zt_pins_t);
+    rules = ins + (uint64_t)n * sizeof(zt_pins_t);
+    side = rules + (route ? (uint64_t)b->rules.n * sizeof(zt_prule_t) : 0);
     consts = side + (uint64_t)nside * sizeof(zt_pside_t);
     if (b->full || (at = zt_pcode_alloc(b->code, consts + (uint64_t)nconsts * sizeof(zt_popnd_t),
                                         ZT_PROG_ALIGN)) == ZT_NONE) {
         return ZT_NONE;
+    }
+    if (route && b->rules.n > 0) {
+        memcpy(b->code->p + at + rules, b->rules.p, b->rules.n * sizeof(zt_prule_t));
     }
     in = (zt_pins_t *)(void *)(b->code->p + at + ins);
     sd = (zt_pside_t *)(void *)(b->code->p + at + side);
@@ -545,7 +548,7 @@ static uint32_t zt_prog_write(const zt_pbuild_t *b, uint64_t head)
         }
         sd++;
     }
-    return head > 0 ? at : at + (uint32_t)ins;
+    return at;
 }
 
 /* Instructions of condition node @a ni and whether it reads a capture
@@ -694,8 +697,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     anon = zt_prog_chain(b, sb, ndeny, r->rref_count, 1, shared);
     allow = zt_prog_chain(b, sb, ndeny, r->rref_count, 0, shared);
     deny = zt_prog_chain(b, sb, 0, ndeny, 0, shared);
-    at = zt_prog_write(b, sizeof(zt_proute_t)
-                          + (uint64_t)((r->rref_count + 1) & ~1u) * sizeof(zt_prule_t));
+    at = zt_prog_write(b, 1);
     if (at == ZT_NONE) {
         return ZT_NONE;
     }
@@ -706,10 +708,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     pr->deny = zt_prog_flip(deny, n);
     pr->allow = zt_prog_flip(allow, n);
     pr->anon = zt_prog_flip(anon, n);
-    pr->unused = 0;
-    if (r->rref_count > 0) {
-        memcpy(pr->rule, b->rules.p, r->rref_count * sizeof(zt_prule_t));
-    }
+    pr->ninsns = (uint16_t)n;
     return at;
 }
 

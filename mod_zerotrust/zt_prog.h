@@ -9,14 +9,15 @@
  * Internal to the core (the route trie shares zt_palloc_large; test_eval
  * and bench_eval read the counts).
  *
- * Each route gets a block: a header, the rules that apply to it (its deny
- * rules first, then its allow rules, each in rule order), then one
- * program that decides among them, in the order a decision reads it:
+ * Each route gets a block, on a cache line of its own: a header, one
+ * program that decides among the rules that apply to the route, then
+ * those rules (its deny rules first, then its allow rules, each in rule
+ * order), in the order a decision reads them:
  *
- *   +-------------+-----------------+-------------------+-------+--------+
- *   | zt_proute_t | nrules x        | ninsns x zt_pins_t| sides | consts |
- *   | (16 bytes)  | zt_prule_t (8)  | (16 bytes each)   |       |        |
- *   +-------------+-----------------+-------------------+-------+--------+
+ *   +-------------+--------------------+----------------+-------+--------+
+ *   | zt_proute_t | ninsns x zt_pins_t | nrules x       | sides | consts |
+ *   | (16 bytes)  | (16 bytes each)    | zt_prule_t (8) |       |        |
+ *   +-------------+--------------------+----------------+-------+--------+
  *
  * An instruction is one comparison with two successors, the instruction
  * to run next when it holds and when it does not, or an end: ZT_PC_RULE
@@ -131,15 +132,14 @@ typedef struct {
     uint32_t nrules;
     uint32_t stepup;            /* STEP index, or ZT_NONE */
     uint16_t deny, allow, anon; /* first pcs of its chains (or ends) */
-    uint16_t unused;
-    zt_prule_t rule[];          /* denies, then allows; then, from an
-                                   even count on, the instructions */
+    uint16_t ninsns;
+    zt_pins_t ins[];            /* then the rules (zt_proute_rules) */
 } zt_proute_t;
 
-/* The instructions of route block @a pr (16-byte aligned). */
-static inline const zt_pins_t *zt_proute_ins(const zt_proute_t *pr)
+/* The rules of route block @a pr: its denies, then its allows. */
+static inline const zt_prule_t *zt_proute_rules(const zt_proute_t *pr)
 {
-    return (const zt_pins_t *)(const void *)(pr->rule + ((pr->nrules + 1) & ~1u));
+    return (const zt_prule_t *)(const void *)(pr->ins + pr->ninsns);
 }
 
 /* A literal in the code: its length (4 bytes, before its first byte at
