@@ -136,12 +136,17 @@ static inline const char *zt_cval_str(const zt_claims_t *c, const zt_cval_t *v)
  * The @a len bytes at @a s, a claim's string (zt_cval_str) or a set
  * member of one, are those at @a lit, which can be read the same way:
  * from 8 bytes before its end, and from its start when @a len is 8 or
- * more.  Up to 16 bytes, two words are compared instead of the bytes.
+ * more.  Up to 32 bytes, words are compared instead of the bytes.
  */
 static inline int zt_claims_str_eq(const char *s, const char *lit, size_t len)
 {
-    if (len > 16) {
+    if (len > 32) {
         return memcmp(s, lit, len) == 0;
+    }
+    if (len > 16) {
+        return zt_load8(s) == zt_load8(lit) && zt_load8(s + 8) == zt_load8(lit + 8)
+               && zt_load8(s + len - 16) == zt_load8(lit + len - 16)
+               && zt_load8(s + len - 8) == zt_load8(lit + len - 8);
     }
     if (len >= 8) {
         return (len == 8 || zt_load8(s) == zt_load8(lit))

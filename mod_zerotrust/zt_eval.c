@@ -549,6 +549,22 @@ static uint32_t zt_weekday_bit(int64_t now)
     return 1u << ((day % 7 + 7) % 7);
 }
 
+/* The index of TLS version @a s in zt_tls_versions, or -1: read byte by
+ * byte, so never past its NUL. */
+static int zt_tls_index(const char *s)
+{
+    if (s[0] != 'T' || s[1] != 'L' || s[2] != 'S' || s[3] != 'v' || s[4] != '1') {
+        return -1;
+    }
+    if (s[5] == '\0') {
+        return 0;
+    }
+    if (s[5] != '.' || s[6] < '1' || s[6] > '3' || s[7] != '\0') {
+        return -1;
+    }
+    return s[6] - '0';
+}
+
 static uint32_t zt_prog_call(const zt_eval_ctx_t *cx, const zt_pins_t *in);
 
 /*
@@ -573,7 +589,7 @@ again:
         const zt_cval_t *v;
         const zt_cset_t *x;
         const zt_span_t *seg;
-        int ok;
+        int ok, tls;
 
         switch (in->code) {
         case ZT_PI_SET_HAS:
@@ -618,8 +634,16 @@ again:
                  && zt_pin_strs(cx->code, in->x, zt_cval_str(c, v), v->a, 1);
             break;
         case ZT_PI_TLS_IN_STRS:
-            ok = rq->tls_version != NULL
-                 && zt_pin_strs(cx->code, in->x, rq->tls_version, strlen(rq->tls_version), 0);
+            if (rq->tls_version == NULL) {
+                ok = 0;
+            }
+            else if ((tls = zt_tls_index(rq->tls_version)) >= 0) {
+                ok = (in->y >> tls) & 1;
+            }
+            else {
+                ok = zt_pin_strs(cx->code, in->x, rq->tls_version,
+                                 strlen(rq->tls_version), 0);
+            }
             break;
         case ZT_PI_WEEKDAY_IN:
             ok = (in->y & zt_weekday_bit(rq->now)) != 0;

@@ -210,6 +210,8 @@ const char zt_weekdays[7][4] = {
     "thu", "fri", "sat", "sun", "mon", "tue", "wed"     /* 1970-01-01: Thu */
 };
 
+const char zt_tls_versions[4][8] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
+
 /* The days (bit d: zt_weekdays[d]) among the @a count listed at LIST
  * index @a first; anything else listed is never a weekday. */
 static uint32_t zt_prog_days(const zt_table_t *t, uint32_t first, uint32_t count)
@@ -311,7 +313,13 @@ static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pwide_t *
             in->code = in->a.kind == ZT_OPND_TLS_VERSION ? ZT_PI_TLS_IN_STRS
                                                           : ZT_PI_CLAIM_IN_STRS;
             for (uint32_t k = 0; k < n->c; k++) {
-                in->hash |= 1u << (t->opnd_len[t->lists[n->b + k]] & 31);
+                const char *m = zt_table_str(t, t->opnds[t->lists[n->b + k]].str);
+                for (uint32_t v = 0; in->code == ZT_PI_TLS_IN_STRS && v < 4; v++) {
+                    in->hash |= (uint32_t)(strcmp(m, zt_tls_versions[v]) == 0) << v;
+                }
+                if (in->code == ZT_PI_CLAIM_IN_STRS) {
+                    in->hash |= 1u << (t->opnd_len[t->lists[n->b + k]] & 31);
+                }
             }
         }
         return;

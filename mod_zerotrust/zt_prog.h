@@ -105,7 +105,8 @@ enum {
     ZT_PI_CLAIM_ORDER,  /* LT, LE, GT, GE: claim, the integer x | y << 32 */
     ZT_PI_CLAIM_IN_STRS,/* IN_LIST: claim, list x of literals (zt_plist);
                            y has bit (length % 32) of each */
-    ZT_PI_TLS_IN_STRS,  /* IN_LIST: TLS_VERSION, list x of literals */
+    ZT_PI_TLS_IN_STRS,  /* IN_LIST: TLS_VERSION, list x of literals; y
+                           has bit k when zt_tls_versions[k] is listed */
     ZT_PI_WEEKDAY_IN,   /* IN_LIST: TIME_WEEKDAY; y the days listed, bit
                            d for day d after a Thursday */
     ZT_PI_IN_CIDR,      /* IN_CIDR: CIDR records x .. x + y - 1 */
@@ -194,5 +195,9 @@ void *zt_palloc_aligned(apr_pool_t *pool, size_t len);
 
 /** The names of the days, from a Thursday (1970-01-01): "thu", "fri"... */
 extern const char zt_weekdays[7][4];
+
+/** The TLS versions ZT_PI_TLS_IN_STRS knows by bit, in the order
+ *  zt_eval.c's zt_tls_index() reads them: "TLSv1", "TLSv1.1" ... */
+extern const char zt_tls_versions[4][8];
 
 #endif /* ZT_PROG_H */

@@ -1338,12 +1338,15 @@ END_TEST
 /* Programs against node trees, at random                              */
 /* ------------------------------------------------------------------ */
 
-/* Strings whose lengths straddle the word compares (0, 7, 8, 9, 16, 17
- * bytes), differing only in their first, middle or last byte. */
+/* Strings whose lengths straddle the word compares (0, 7, 8, 9, 16, 17,
+ * 32, 33 bytes), differing only in their first, a middle or last byte. */
 static const char *const rnd_strs[] = {
     "", "a", "b", "abcdefg", "abcdefX", "abcdefgh", "Xbcdefgh", "abcdefghi",
     "abcdefghX", "abcdefghijklmnop", "abcdefghijklmnoX", "abcdefgXijklmnop",
-    "abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq"
+    "abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq",
+    "abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklXnopqrstuvwxyz012345",
+    "abcdefghijklmnopqrXtuvwxyz012345", "abcdefghijklmnopqrstuvwxyz0123456",
+    "abcdefghijklmnopqrstuvwxyz012345X"
 };
 #define RND_NSTRS ((int)(sizeof(rnd_strs) / sizeof(rnd_strs[0])))
 
@@ -1377,8 +1380,9 @@ static const char *rnd_atom(unsigned *seed)
     case 10: return apr_psprintf(pool, "(in_list token.%s [\"%s\" 2 true])", c, w);
     case 11: return k < 1 ? "(in_list time.weekday [\"sat\" \"mon\" \"x\" 3])"
                           : "(eq time.weekday \"sun\")";
-    case 12: return k < 1 ? "(in_list tls.version [\"TLSv1.2\" \"TLSv1.3\"])"
-                          : "(ne tls.version \"TLSv1.3\")";
+    case 12: return k < 0 ? "(in_list tls.version [\"TLSv1.2\" \"TLSv1.3\"])"
+                   : k < 1 ? "(in_list tls.version [\"TLSv1\" \"TLSv1.1\" \"SSLv3\" \"TLSv1.0\"])"
+                           : "(ne tls.version \"TLSv1.3\")";
     case 13: return "(in_cidr client.ip [10.0.0.0/8 192.168.1.0/24])";
     case 14: return apr_psprintf(pool, "(eq token.x token.%s)", c);
     default: return apr_psprintf(pool, "(in token.%s token.s)", c);
@@ -1435,7 +1439,9 @@ START_TEST(programs_match_trees)
 {
     /* a Sunday, a Monday, and the Wednesday before the epoch */
     static const int64_t now[] = { INT64_C(1795946400), INT64_C(1795996800), -3600 };
-    static const char *const tls[] = { NULL, "TLSv1.2", "TLSv1.3" };
+    static const char *const tls[] = {  /* known by bit, and not */
+        NULL, "TLSv1.2", "TLSv1.3", "TLSv1", "TLSv1.1", "SSLv3", "TLSv1.0", "TLSv1.3x"
+    };
     static const char *const ips[] = { "10.1.2.3", "192.168.1.7", "::ffff:10.0.0.1", "::1" };
     unsigned seed = 20261129, verdicts[4] = { 0 };
 
@@ -1481,7 +1487,7 @@ START_TEST(programs_match_trees)
             }
             d = decide_rq(t, "GET", target,
                           REQ(.json = json, .ip = ips[rand_r(&seed) % 4],
-                              .tls = tls[rand_r(&seed) % 3], .now = now[rand_r(&seed) % 3]));
+                              .tls = tls[rand_r(&seed) % 8], .now = now[rand_r(&seed) % 3]));
             verdicts[d.verdict]++;
         }
     }
