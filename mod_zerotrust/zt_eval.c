@@ -519,19 +519,21 @@ static int zt_pin_array(const zt_eval_ctx_t *cx, const zt_pins_t *in)
 static int zt_pin_set(const zt_eval_ctx_t *cx, const zt_cset_t *x, const zt_pins_t *in)
 {
     const char *lit = (const char *)cx->code + in->x;
-    uint32_t len = zt_plit_len(cx->code, in->x);
 
     if (x->n == ZT_CSET_UNKNOWN) {
         zt_opval_t a, set;
-        zt_val_str(&a.v, lit, len);
+        zt_val_str(&a.v, lit, zt_plit_len(cx->code, in->x));
         set.san = 0;
         zt_claims_get_slot(cx->rq->claims, cx->view, x->slot, &set.v);
         return zt_member(cx->rq, &a.v, &set);
     }
     for (uint32_t k = 0; k < x->n; k++) {
-        if (x->m[k].hash == in->y && x->m[k].len == len
-            && zt_claims_str_eq((const char *)cx->rq->claims + x->m[k].off, lit, len)) {
-            return 1;
+        if (x->m[k].hash == in->y) {    /* the literal is read only now */
+            uint32_t len = zt_plit_len(cx->code, in->x);
+            if (x->m[k].len == len
+                && zt_claims_str_eq((const char *)cx->rq->claims + x->m[k].off, lit, len)) {
+                return 1;
+            }
         }
     }
     return 0;
@@ -741,7 +743,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
 {
     zt_eval_ctx_t cx;
     const zt_route_rec_t *r;
-    uint32_t allow = ZT_NONE;
+    uint32_t allow = ZT_NONE, block = ZT_NONE;
     int token;
 
     d->verdict = ZT_DENY;
@@ -753,11 +755,15 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     cx.t = t;
     cx.rq = rq;
     token = rq->claims != NULL;
-    cx.code = t->prog != NULL ? t->prog->code : NULL;
-    cx.view = !token && t->prog != NULL ? t->prog->no_claims : rq->claim_view;
-    if (cx.view != NULL && t->prog != NULL && t->prog->route[rq->match->route] != ZT_NONE) {
-        const zt_proute_t *pr = (const zt_proute_t *)(const void *)
-                                (cx.code + t->prog->route[rq->match->route]);
+    cx.code = NULL;
+    cx.view = token ? rq->claim_view : NULL;
+    if (t->prog != NULL) {
+        cx.code = t->prog->code;
+        cx.view = token ? cx.view : t->prog->no_claims;
+        block = t->prog->route[rq->match->route];
+    }
+    if (cx.view != NULL && block != ZT_NONE) {
+        const zt_proute_t *pr = (const zt_proute_t *)(const void *)(cx.code + block);
         const zt_prule_t *rule = zt_block_decide(&cx, pr, token);
 
         if (rule != NULL && rule->effect == ZT_EFFECT_DENY) {
