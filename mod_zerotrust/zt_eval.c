@@ -553,7 +553,7 @@ static uint32_t zt_weekday_bit(int64_t now)
 
 /* The index of TLS version @a s in zt_tls_versions, or -1: read byte by
  * byte, so never past its NUL. */
-static int zt_tls_index(const char *s)
+static inline int zt_tls_index(const char *s)
 {
     if (s[0] != 'T' || s[1] != 'L' || s[2] != 'S' || s[3] != 'v' || s[4] != '1') {
         return -1;
