@@ -1498,6 +1498,59 @@ START_TEST(programs_match_trees)
 }
 END_TEST
 
+/* A balanced OR of (eq token.cK "v") for K in [from, to). */
+static const char *wide_or(int from, int to)
+{
+    int mid = from + (to - from) / 2;
+
+    if (to - from == 1) {
+        return apr_psprintf(pool, "(eq token.c%d \"v\")", from);
+    }
+    return apr_psprintf(pool, "(or %s %s)", wide_or(from, mid), wide_or(mid, to));
+}
+
+/* ZT_PI_GENERIC instructions of the @a n at @a ins. */
+static uint32_t count_generic(const zt_pins_t *ins, uint32_t n)
+{
+    uint32_t generic = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        generic += ins[i].code == ZT_PI_GENERIC;
+    }
+    return generic;
+}
+
+START_TEST(programs_past_16_bits)
+{
+    /* More claims than a 16-bit slot names, and so set places past 16
+     * bits too: those comparisons run operand by operand (ZT_PI_GENERIC),
+     * with the node trees' answers. */
+    zpc_ir_t *ir = zb_new(pool, "wide", "w.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/w");
+    const zt_proute_t *pr;
+    zt_table_t *t;
+
+    for (int k = 0; k < 66000; k += 2000) {     /* rules 0 .. 32, shared */
+        zb_rule(ir, ZT_EFFECT_ALLOW, 0, wide_or(k, k + 2000), "GET /w", 1, r);
+    }
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(and (in \"w\" token.s) (eq token.c65999 \"z\"))",
+            "GET /w", 1, r);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(and (in \"w\" token.s) (ge token.c70000 7))",
+            "GET /w", 1, r);
+    t = build(ir);
+    pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
+    ck_assert_uint_eq(count_generic(pr->ins, pr->ninsns), 4);    /* rules 33, 34 */
+    ck_decision(t, "GET", "/w", "{\"c5\":\"v\"}", ZT_ALLOW, 0);
+    ck_decision(t, "GET", "/w", "{\"c65998\":\"v\"}", ZT_ALLOW, 32);
+    ck_decision(t, "GET", "/w", "{\"c65999\":\"z\",\"s\":\"w\"}", ZT_DENY, 33);
+    ck_decision(t, "GET", "/w", "{\"c65999\":\"z\",\"s\":\"x\"}", ZT_DENY, NONE);
+    ck_decision(t, "GET", "/w", "{\"c65999\":\"v\",\"s\":\"w\"}", ZT_ALLOW, 32);
+    ck_decision(t, "GET", "/w", "{\"c70000\":8,\"s\":\"x w\"}", ZT_ALLOW, 34);
+    ck_decision(t, "GET", "/w", "{\"c70000\":6,\"s\":\"x w\"}", ZT_DENY, NONE);
+    ck_decision(t, "GET", "/w", NULL, ZT_NEED_TOKEN, NONE);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Step-up                                                             */
 /* ------------------------------------------------------------------ */
@@ -1862,6 +1915,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, claim_view_matches_lookup);
     tcase_add_test(tc, claim_set_index_matches_scan);
     tcase_add_test(tc, programs_match_trees);
+    tcase_add_test(tc, programs_past_16_bits);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");
