@@ -13,15 +13,16 @@
  * zt_claims.h.  String lengths of the operands are computed once, at
  * load (zt_eval_prepare).
  *
- * A route normally has a block (zt_prog.h): its denies, then its
- * allows, and one branch program over resolved operands that runs
- * their conditions in that order and ends at the rule that decides.  A
- * route without one (over the loader's limits) is decided from the
- * table's rules and node trees; both ways share the comparisons below
- * or, with a claim view, make the same ones on the claims' decoded
+ * A route normally has a block (zt_prog.h): one branch program over
+ * resolved operands that runs its denies' conditions, then its allows',
+ * and ends at the rule that decides.  Programs read claims through the
+ * request's claim view (without a token: the view of no claims).  A
+ * route without a block (over the loader's limits), and a request with
+ * claims but no view, are decided from the table's rules and node
+ * trees, claims then read by name or through the view; both ways share
+ * the comparisons below or make the same ones on the claims' decoded
  * values, so their answers are the same (test_eval checks, on random
- * policies too).  Claims are read through the request's claim view when
- * it has one (without a token: the view of no claims), else by name.
+ * policies too).
  *
  * Without a token, allow rules that are not public are skipped (only a
  * token could satisfy them), but every deny is still evaluated, with its
