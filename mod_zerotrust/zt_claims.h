@@ -136,12 +136,17 @@ static inline const char *zt_cval_str(const zt_claims_t *c, const zt_cval_t *v)
  * The @a len bytes at @a s, a claim's string (zt_cval_str) or a set
  * member of one, are those at @a lit, which can be read the same way:
  * from 8 bytes before its end, and from its start when @a len is 8 or
- * more.  Up to 16 bytes, two words are compared instead of the bytes.
+ * more.  Up to 32 bytes, words are compared instead of the bytes.
  */
 static inline int zt_claims_str_eq(const char *s, const char *lit, size_t len)
 {
-    if (len > 16) {
+    if (len > 32) {
         return memcmp(s, lit, len) == 0;
+    }
+    if (len > 16) {
+        return zt_load8(s) == zt_load8(lit) && zt_load8(s + 8) == zt_load8(lit + 8)
+               && zt_load8(s + len - 16) == zt_load8(lit + len - 16)
+               && zt_load8(s + len - 8) == zt_load8(lit + len - 8);
     }
     if (len >= 8) {
         return (len == 8 || zt_load8(s) == zt_load8(lit))
@@ -171,7 +176,7 @@ uint32_t zt_claims_member_hash(const char *s, size_t len);
  */
 typedef struct {
     uint32_t n;             /**< members, or ZT_CSET_UNKNOWN */
-    uint32_t unused;
+    uint32_t slot;          /**< the claim slot it indexes */
     uint32_t filter[2];     /**< bit (hash % 64) of every member (its
                                  bit % 32 of word hash % 64 / 32); all
                                  bits when ZT_CSET_UNKNOWN */
@@ -182,16 +187,28 @@ typedef struct {
 
 #define ZT_CSET_UNKNOWN UINT32_MAX  /**< over ZT_CLAIM_SET_MAX members */
 
+/** The set index at @a set of a view. */
+static inline const zt_cset_t *zt_cset(const uint32_t *view, uint32_t set)
+{
+    return (const zt_cset_t *)(const void *)(view + set);
+}
+
+/** 0 when no member of @a x has @a hash (its filter bit is clear); 1
+ *  when one may. */
+static inline int zt_cset_may_have(const zt_cset_t *x, uint32_t hash)
+{
+    return (x->filter[(hash >> 5) & 1] >> (hash & 31)) & 1;
+}
+
 /** zt_claims_set_has() on the index at @a set of a view of @a c; @a s is
  *  compared by zt_claims_str_eq() when @a words (it can be read so),
  *  else by memcmp(). */
 static inline int zt_cset_has(const zt_claims_t *c, const uint32_t *view, uint32_t set,
                               const char *s, uint32_t len, uint32_t hash, int words)
 {
-    const zt_cset_t *x = (const zt_cset_t *)(const void *)(view + set);
-    uint64_t filter = (uint64_t)x->filter[1] << 32 | x->filter[0];
+    const zt_cset_t *x = zt_cset(view, set);
 
-    if (((filter >> (hash & 63)) & 1) == 0) {
+    if (!zt_cset_may_have(x, hash)) {
         return 0;
     }
     if (x->n == ZT_CSET_UNKNOWN) {

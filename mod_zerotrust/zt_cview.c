@@ -343,14 +343,16 @@ static inline int zt_set_add(zt_cset_t *x, const zt_claims_t *c, const char *s,
     return 1;
 }
 
-/* Index claim @a v of @a c (NULL: missing) into @a x: the words of a
- * string, the string elements of an array; nothing else has members. */
-static void zt_set_index(const zt_claims_t *c, const zt_jnode_t *v, zt_cset_t *x)
+/* Index claim @a v of @a c (NULL: missing), slot @a slot, into @a x: the
+ * words of a string, the string elements of an array; nothing else has
+ * members. */
+static void zt_set_index(const zt_claims_t *c, const zt_jnode_t *v, uint32_t slot,
+                         zt_cset_t *x)
 {
     int full = 0;
 
     x->n = 0;
-    x->unused = 0;
+    x->slot = slot;
     x->filter[0] = x->filter[1] = 0;
     if (v != NULL && v->type == ZT_J_STR) {
         const char *str = zt_jnode_str(v), *end = str + v->u.s.len;
@@ -390,7 +392,7 @@ void zt_claims_view(const zt_claims_t *c, const zt_claim_slots_t *cs,
     for (uint32_t k = 0; k < cs->nsets; k++) {
         const zt_cval_t *cv = zt_cval(view, cs->sets[k]);
 
-        zt_set_index(c, cv->type != ZT_V_MISSING ? &c->node[cv->node] : NULL,
+        zt_set_index(c, cv->type != ZT_V_MISSING ? &c->node[cv->node] : NULL, cs->sets[k],
                      (zt_cset_t *)(void *)(view + cs->set_at[cs->sets[k]]));
     }
 }

@@ -13,15 +13,16 @@
  * zt_claims.h.  String lengths of the operands are computed once, at
  * load (zt_eval_prepare).
  *
- * A route normally has a block (zt_prog.h): its denies, then its
- * allows, and one branch program over resolved operands that runs
- * their conditions in that order and ends at the rule that decides.  A
- * route without one (over the loader's limits) is decided from the
- * table's rules and node trees; both ways share the comparisons below
- * or, with a claim view, make the same ones on the claims' decoded
+ * A route normally has a block (zt_prog.h): one branch program over
+ * resolved operands that runs its denies' conditions, then its allows',
+ * and ends at the rule that decides.  Programs read claims through the
+ * request's claim view (without a token: the view of no claims).  A
+ * route without a block (over the loader's limits), and a request with
+ * claims but no view, are decided from the table's rules and node
+ * trees, claims then read by name or through the view; both ways share
+ * the comparisons below or make the same ones on the claims' decoded
  * values, so their answers are the same (test_eval checks, on random
- * policies too).  Claims are read through the request's claim view when
- * it has one (without a token: the view of no claims), else by name.
+ * policies too).
  *
  * Without a token, allow rules that are not public are skipped (only a
  * token could satisfy them), but every deny is still evaluated, with its
@@ -39,7 +40,7 @@
 typedef struct {
     const zt_table_t *t;
     const zt_request_t *rq;
-    const zt_pcond_t *pc;           /* the condition program running */
+    const unsigned char *code;      /* the programs (zt_prog.h) */
     const uint32_t *view;           /* the claims' view, the view of no
                                        claims, or NULL: read by name */
 } zt_eval_ctx_t;
@@ -428,7 +429,7 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
     v->ref = NULL;
     switch (o->kind) {
     case ZT_OPND_TOKEN:
-        if (cx->view == NULL || o->x == ZT_NONE) {
+        if (o->x == ZT_NONE) {
             break;
         }
         zt_claims_get_slot(rq->claims, cx->view, o->x, v);
@@ -440,7 +441,7 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
         }
         return;
     case ZT_OPND_STR:
-        zt_val_str(v, (const char *)cx->pc + o->y.idx, o->x);
+        zt_val_str(v, (const char *)cx->code + o->y.idx, o->x);
         return;
     case ZT_OPND_INT:
         zt_val_int(v, ZT_V_INT, o->y.num);
@@ -454,66 +455,41 @@ static void zt_poperand(const zt_eval_ctx_t *cx, const zt_popnd_t *o, zt_opval_t
     zt_operand(cx, (uint32_t)o->y.idx, ov);
 }
 
-/* zt_in_list over the route's constants @a c[0 .. count). */
-static int zt_pin_list(const zt_eval_ctx_t *cx, const zt_opval_t *a,
-                       const zt_popnd_t *c, uint32_t count)
+/* ZT_PI_GENERIC: instruction @a in, operand by operand from its
+ * zt_pside_t (an IN_LIST's members are constants of the code). */
+static int zt_pins_generic(const zt_eval_ctx_t *cx, const zt_pins_t *in)
 {
-    if (!zt_list_subject(a)) {
+    const zt_pside_t *sd = (const zt_pside_t *)(const void *)(cx->code + in->x);
+    zt_opval_t a, b;
+
+    zt_poperand(cx, &sd->a, &a);
+    if (in->op != ZT_OP_IN_LIST) {
+        zt_poperand(cx, &sd->b, &b);
+        return zt_compare(cx, in->op, &a, &b);
+    }
+    if (!zt_list_subject(&a)) {
         return 0;
     }
-    for (uint32_t k = 0; k < count; k++) {
-        zt_opval_t b;
-        zt_poperand(cx, &c[k], &b);
-        if (zt_list_hit(cx->rq, a, &b)) {
+    for (uint32_t k = 0; k < (uint32_t)sd->b.y.num; k++) {
+        zt_poperand(cx, (const zt_popnd_t *)(const void *)(cx->code + sd->b.x) + k, &b);
+        if (zt_list_hit(cx->rq, &a, &b)) {
             return 1;
         }
     }
     return 0;
 }
 
-static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
-                            uint32_t then);
-
-/* ZT_PI_CALL: does the shared program @a in names hold? */
-static int zt_pins_call(zt_eval_ctx_t *cx, const zt_pins_t *in)
+/* The @a len bytes at @a s are one of the literals of list @a list
+ * (zt_plist); compared by zt_claims_str_eq() when @a words (@a s is a
+ * claim's), else by memcmp(). */
+static int zt_pin_strs(const unsigned char *code, uint32_t list, const char *s, size_t len,
+                       int words)
 {
-    const zt_pcond_t *sub = (const zt_pcond_t *)(const void *)(cx->t->prog->code + in->set);
-    const zt_pcond_t *caller = cx->pc;
-    uint32_t pc = zt_prog_run(cx, sub, sub->start, ZT_PC_NO);
+    uint32_t count, at = zt_plist_first(code, list, &count);
 
-    cx->pc = caller;
-    return pc == ZT_PC_YES;
-}
-
-/* Instruction @a in of the running program, operand by operand. */
-static int zt_pins_generic(zt_eval_ctx_t *cx, const zt_pins_t *in)
-{
-    zt_opval_t a, b;
-
-    switch (in->op) {
-    case ZT_OP_CALL:
-        return zt_pins_call(cx, in);
-    case ZT_OP_IN_LIST:
-        zt_poperand(cx, &in->a, &a);
-        return zt_pin_list(cx, &a, zt_pcond_consts(cx->pc) + in->b.x, (uint32_t)in->b.y.num);
-    case ZT_OP_IN_CIDR:
-        return zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
-    default:
-        zt_poperand(cx, &in->a, &a);
-        zt_poperand(cx, &in->b, &b);
-        return zt_compare(cx, in->op, &a, &b);
-    }
-}
-
-/* The @a len bytes at @a s are one of the @a count string constants
- * @a c of program @a prog; compared by zt_claims_str_eq() when @a words
- * (@a s is a claim's), else by memcmp(). */
-static int zt_pin_strs(const zt_pcond_t *prog, const zt_popnd_t *c, uint32_t count,
-                       const char *s, size_t len, int words)
-{
-    for (uint32_t k = 0; k < count; k++) {
-        const char *lit = (const char *)prog + c[k].y.idx;
-        if (c[k].x == len
+    for (uint32_t k = 0; k < count; k++, at = zt_plist_next(code, at)) {
+        const char *lit = (const char *)code + at;
+        if (zt_plit_len(code, at) == len
             && (words ? zt_claims_str_eq(s, lit, len) : memcmp(s, lit, len) == 0)) {
             return 1;
         }
@@ -521,24 +497,47 @@ static int zt_pin_strs(const zt_pcond_t *prog, const zt_popnd_t *c, uint32_t cou
     return 0;
 }
 
-/* Run program @a prog from @a pc to where it ends (ZT_PC_RULE + k,
- * ZT_PC_YES or ZT_PC_NO), and when that is ZT_PC_NO, from @a then
- * (unless it is ZT_PC_NO too); each instruction operand by operand:
- * claims by name. */
-static uint32_t zt_prog_run_generic(zt_eval_ctx_t *cx, const zt_pcond_t *prog,
-                                    uint32_t pc, uint32_t then)
+/* ZT_PI_CLAIM_IN_STRS of an array claim: one of its elements is one of
+ * the literals listed. */
+static int zt_pin_array(const zt_eval_ctx_t *cx, const zt_pins_t *in)
 {
-    cx->pc = prog;
-    for (;; pc = then, then = ZT_PC_NO) {
-        while (pc < ZT_PC_RULE) {
-            const zt_pins_t *in = &prog->ins[pc];
-            pc = zt_pins_generic(cx, in) ? in->t : in->f;
-        }
-        if (pc != ZT_PC_NO || then == ZT_PC_NO) {
-            break;
+    uint32_t count, at = zt_plist_first(cx->code, in->x, &count);
+    zt_val_t arr, lit;
+
+    zt_claims_get_slot(cx->rq->claims, cx->view, in->slot, &arr);
+    for (uint32_t k = 0; k < count; k++, at = zt_plist_next(cx->code, at)) {
+        zt_val_str(&lit, (const char *)cx->code + at, zt_plit_len(cx->code, at));
+        if (zt_claims_array_has(&arr, &lit)) {
+            return 1;
         }
     }
-    return pc;
+    return 0;
+}
+
+/* ZT_PI_SET_HAS once the filter let literal x through: a member has
+ * its hash, length and bytes; or, when the index is over its size, the
+ * claim itself has it. */
+static int zt_pin_set(const zt_eval_ctx_t *cx, const zt_cset_t *x, const zt_pins_t *in)
+{
+    const char *lit = (const char *)cx->code + in->x;
+
+    if (x->n == ZT_CSET_UNKNOWN) {
+        zt_opval_t a, set;
+        zt_val_str(&a.v, lit, zt_plit_len(cx->code, in->x));
+        set.san = 0;
+        zt_claims_get_slot(cx->rq->claims, cx->view, x->slot, &set.v);
+        return zt_member(cx->rq, &a.v, &set);
+    }
+    for (uint32_t k = 0; k < x->n; k++) {
+        if (x->m[k].hash == in->y) {    /* the literal is read only now */
+            uint32_t len = zt_plit_len(cx->code, in->x);
+            if (x->m[k].len == len
+                && zt_claims_str_eq((const char *)cx->rq->claims + x->m[k].off, lit, len)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* The bit of the request's weekday (zt_weekdays). */
@@ -553,78 +552,110 @@ static uint32_t zt_weekday_bit(int64_t now)
     return 1u << ((day % 7 + 7) % 7);
 }
 
+/* The index of TLS version @a s in zt_tls_versions, or -1: read byte by
+ * byte, so never past its NUL. */
+static inline int zt_tls_index(const char *s)
+{
+    if (s[0] != 'T' || s[1] != 'L' || s[2] != 'S' || s[3] != 'v' || s[4] != '1') {
+        return -1;
+    }
+    if (s[5] == '\0') {
+        return 0;
+    }
+    if (s[5] != '.' || s[6] < '1' || s[6] > '3' || s[7] != '\0') {
+        return -1;
+    }
+    return s[6] - '0';
+}
+
+static uint32_t zt_prog_call(const zt_eval_ctx_t *cx, const zt_pins_t *in);
+
 /*
- * The same with the claims' view: each instruction runs as its ZT_PI_*
- * case (zt_prog.h), a claim operand read from the view (zt_cval_t).
- * Inlined into the decision, which it is most of.
+ * Run the instructions @a ins from @a pc to where they end (ZT_PC_RULE
+ * + k, ZT_PC_YES or ZT_PC_NO), and when that is ZT_PC_NO, from @a then
+ * (unless it is ZT_PC_NO too).  Each instruction runs as its ZT_PI_*
+ * case (zt_prog.h), a claim read from the view (zt_cval_t).  Inlined
+ * into the decision, which it is most of.
  */
 static inline __attribute__((always_inline))
-uint32_t zt_prog_loop(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
+uint32_t zt_prog_loop(const zt_eval_ctx_t *cx, const zt_pins_t *ins, uint32_t pc,
                       uint32_t then)
 {
     const zt_request_t *rq = cx->rq;
     const zt_claims_t *c = rq->claims;
     const uint32_t *view = cx->view;
-    const char *base = (const char *)prog;
+    const char *code = (const char *)cx->code;
 
-    cx->pc = prog;
 again:
     while (pc < ZT_PC_RULE) {
-        const zt_pins_t *in = &prog->ins[pc];
+        const zt_pins_t *in = &ins[pc];
         const zt_cval_t *v;
+        const zt_cset_t *x;
         const zt_span_t *seg;
-        int ok;
+        int ok, tls;
 
         switch (in->code) {
         case ZT_PI_SET_HAS:
-            ok = zt_cset_has(c, view, in->set, base + in->a.y.idx, in->a.x, in->hash, 1);
-            ok = ok >= 0 ? ok : zt_pins_generic(cx, in);
+            x = zt_cset(view, in->slot);
+            ok = zt_cset_may_have(x, in->y) && zt_pin_set(cx, x, in);
             break;
         case ZT_PI_CLAIM_STR:
-            v = zt_cval(view, in->a.x);
+            v = zt_cval(view, in->slot);
             ok = zt_cval_scalar(v)
-                 && (v->type == ZT_V_STR && v->a == in->b.x
-                     && zt_claims_str_eq(zt_cval_str(c, v), base + in->b.y.idx, v->a))
+                 && (v->type == ZT_V_STR && v->a == in->y
+                     && zt_claims_str_eq(zt_cval_str(c, v), code + in->x, v->a))
                     != (in->op == ZT_OP_NE);
             break;
-        case ZT_PI_CLAIM_NUM:
-            v = zt_cval(view, in->a.x);
+        case ZT_PI_CLAIM_INT:
+        case ZT_PI_CLAIM_BOOL:
+            v = zt_cval(view, in->slot);
             ok = zt_cval_scalar(v)
-                 && (v->type == in->set && zt_cval_int(v) == in->b.y.num)
+                 && (v->type == (in->code == ZT_PI_CLAIM_INT ? ZT_V_INT : ZT_V_BOOL)
+                     && v->a == in->x && v->b == in->y)
                     != (in->op == ZT_OP_NE);
             break;
         case ZT_PI_CLAIM_PATH:
-            v = zt_cval(view, in->a.x);
-            seg = in->b.x < rq->match->nseg ? &rq->match->seg[in->b.x] : NULL;
+            v = zt_cval(view, in->slot);
+            seg = in->x < rq->match->nseg ? &rq->match->seg[in->x] : NULL;
             ok = seg != NULL && zt_cval_scalar(v)       /* no capture: missing */
                  && (v->type == ZT_V_STR && v->a == seg->len
                      && memcmp(zt_cval_str(c, v), seg->ptr, seg->len) == 0)
                     != (in->op == ZT_OP_NE);
             break;
         case ZT_PI_CLAIM_ORDER:
-            v = zt_cval(view, in->a.x);
-            ok = v->type == ZT_V_INT && zt_order(in->op, zt_cval_int(v), in->b.y.num);
+            v = zt_cval(view, in->slot);
+            ok = v->type == ZT_V_INT
+                 && zt_order(in->op, zt_cval_int(v), (int64_t)((uint64_t)in->y << 32 | in->x));
             break;
         case ZT_PI_CLAIM_IN_STRS:
-            v = zt_cval(view, in->a.x);
+            v = zt_cval(view, in->slot);
             if (v->type == ZT_V_OTHER) {
-                ok = zt_pins_generic(cx, in);   /* an array's elements */
+                ok = zt_pin_array(cx, in);
                 break;
             }
-            ok = v->type == ZT_V_STR && ((in->hash >> (v->a & 31)) & 1)
-                 && zt_pin_strs(prog, zt_pcond_consts(prog) + in->b.x, (uint32_t)in->b.y.num,
-                                zt_cval_str(c, v), v->a, 1);
+            ok = v->type == ZT_V_STR && ((in->y >> (v->a & 31)) & 1)
+                 && zt_pin_strs(cx->code, in->x, zt_cval_str(c, v), v->a, 1);
             break;
         case ZT_PI_TLS_IN_STRS:
-            ok = rq->tls_version != NULL
-                 && zt_pin_strs(prog, zt_pcond_consts(prog) + in->b.x, (uint32_t)in->b.y.num,
-                                rq->tls_version, strlen(rq->tls_version), 0);
+            if (rq->tls_version == NULL) {
+                ok = 0;
+            }
+            else if ((tls = zt_tls_index(rq->tls_version)) >= 0) {
+                ok = (in->y >> tls) & 1;
+            }
+            else {
+                ok = zt_pin_strs(cx->code, in->x, rq->tls_version,
+                                 strlen(rq->tls_version), 0);
+            }
             break;
         case ZT_PI_WEEKDAY_IN:
-            ok = (in->hash & zt_weekday_bit(rq->now)) != 0;
+            ok = (in->y & zt_weekday_bit(rq->now)) != 0;
             break;
         case ZT_PI_IN_CIDR:
-            ok = zt_in_cidr(cx, in->b.x, (uint32_t)in->b.y.num);
+            ok = zt_in_cidr(cx, in->x, in->y);
+            break;
+        case ZT_PI_CALL:
+            ok = zt_prog_call(cx, in) == ZT_PC_YES;
             break;
         default:
             ok = zt_pins_generic(cx, in);
@@ -640,15 +671,13 @@ again:
     return pc;
 }
 
-/* zt_prog_loop, or without a view zt_prog_run_generic, out of line: a
- * shared program calls none, so this recurses once at most. */
-static uint32_t zt_prog_run(zt_eval_ctx_t *cx, const zt_pcond_t *prog, uint32_t pc,
-                            uint32_t then)
+/* ZT_PI_CALL: run the shared program @a in names, out of line (a shared
+ * program calls none, so this recurses once at most). */
+static uint32_t zt_prog_call(const zt_eval_ctx_t *cx, const zt_pins_t *in)
 {
-    if (cx->view == NULL) {
-        return zt_prog_run_generic(cx, prog, pc, then);
-    }
-    return zt_prog_loop(cx, prog, pc, then);
+    const zt_pins_t *sub = (const zt_pins_t *)(const void *)(cx->code + in->x);
+
+    return zt_prog_loop(cx, sub, in->slot, ZT_PC_NO);
 }
 
 /* ------------------------------------------------------------------ */
@@ -685,15 +714,11 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
 /* Decide by route block @a pr: the rule of the block that decides, or
  * NULL when none holds. */
 static inline __attribute__((always_inline))
-const zt_prule_t *zt_block_decide(zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
+const zt_prule_t *zt_block_decide(const zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
 {
-    const zt_pcond_t *prog = (const zt_pcond_t *)(const void *)
-                             (cx->t->prog->code + pr->prog);
-    uint32_t then = token ? pr->allow : pr->anon;
-    uint32_t pc = cx->view != NULL ? zt_prog_loop(cx, prog, pr->deny, then)
-                                   : zt_prog_run_generic(cx, prog, pr->deny, then);
+    uint32_t pc = zt_prog_loop(cx, pr->ins, pr->deny, token ? pr->allow : pr->anon);
 
-    return pc != ZT_PC_NO ? &pr->rule[pc - ZT_PC_RULE] : NULL;
+    return pc != ZT_PC_NO ? &zt_proute_rules(pr)[pc - ZT_PC_RULE] : NULL;
 }
 
 /* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
@@ -719,7 +744,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
 {
     zt_eval_ctx_t cx;
     const zt_route_rec_t *r;
-    uint32_t allow = ZT_NONE;
+    uint32_t allow = ZT_NONE, block = ZT_NONE;
     int token;
 
     d->verdict = ZT_DENY;
@@ -730,12 +755,16 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     }
     cx.t = t;
     cx.rq = rq;
-    cx.pc = NULL;
     token = rq->claims != NULL;
-    cx.view = !token && t->prog != NULL ? t->prog->no_claims : rq->claim_view;
-    if (t->prog != NULL && t->prog->route[rq->match->route] != ZT_NONE) {
-        const zt_proute_t *pr = (const zt_proute_t *)(const void *)
-                                (t->prog->code + t->prog->route[rq->match->route]);
+    cx.code = NULL;
+    cx.view = token ? rq->claim_view : NULL;
+    if (t->prog != NULL) {
+        cx.code = t->prog->code;
+        cx.view = token ? cx.view : t->prog->no_claims;
+        block = t->prog->route[rq->match->route];
+    }
+    if (cx.view != NULL && block != ZT_NONE) {
+        const zt_proute_t *pr = (const zt_proute_t *)(const void *)(cx.code + block);
         const zt_prule_t *rule = zt_block_decide(&cx, pr, token);
 
         if (rule != NULL && rule->effect == ZT_EFFECT_DENY) {

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <apr_hash.h>
+#include <apr_strings.h>
+
 #include "zt_eval.h"
 #include "zt_prog.h"
 
@@ -50,18 +53,38 @@ static void *zt_pvec_grow(zt_pvec_t *v, size_t more, size_t size)
     return (char *)v->p + v->n * size;
 }
 
+/* The code being built, in malloc'd space: it moves as it grows, so it
+ * is addressed by offsets.  Literals and lists are kept once (lits:
+ * their bytes, with a first byte telling the two apart, to their
+ * offset). */
+typedef struct {
+    unsigned char *p;
+    uint64_t len, cap, budget;
+    apr_hash_t *lits;
+    apr_pool_t *tmp;
+} zt_pcode_t;
+
+/* An instruction being built: its operands as resolved, before it is
+ * packed into a zt_pins_t (zt_prog_pack). */
+typedef struct {
+    uint16_t op, code, t, f;
+    uint32_t hash, set;         /* as zt_pins_t y and slot, by code */
+    uint32_t list;              /* CLAIM_IN_STRS, TLS_IN_STRS: zt_plist */
+    zt_popnd_t a, b;
+} zt_pwide_t;
+
 /* A program being built. */
 typedef struct {
     const zt_table_t *t;
     const uint32_t *opnd_slot;
     const zt_claim_slots_t *slots;
     const zt_route_rec_t *r;        /* the route being compiled */
-    zt_pvec_t ins;                  /* zt_pins_t, last first */
+    zt_pcode_t *code;
+    zt_pvec_t ins;                  /* zt_pwide_t, last first */
     zt_pvec_t consts;               /* zt_popnd_t: IN_LIST members */
-    zt_pvec_t bytes;                /* char: string literals */
     zt_pvec_t rules;                /* zt_prule_t: the route's block */
-    int full;                       /* over ZT_PC_RULE, or out of memory */
-    int path;                       /* a PATH operand was resolved */
+    int full;                       /* over ZT_PC_RULE, the budget, or out
+                                       of memory */
 } zt_pbuild_t;
 
 /* A condition without PATH operands and of more instructions than this
@@ -69,15 +92,76 @@ typedef struct {
  * a smaller one is copied into each route's program. */
 #define ZT_PROG_INLINE  4
 
-/* The code being built, in malloc'd space: it moves as it grows, so it
- * is addressed by offsets. */
-typedef struct {
-    unsigned char *p;
-    uint64_t len, cap, budget;
-} zt_pcode_t;
-
 #define ZT_PROG_UNSET   0xfffffffeu /* a shared condition not compiled yet */
-#define ZT_PROG_INLINED 0xfffffffdu /* small: copied into each route */
+#define ZT_PROG_LIMIT   0xfffffff0u /* code offsets stay below */
+#define ZT_PROG_HEAD    16          /* zero bytes the code starts with */
+#define ZT_PROG_ALIGN   64          /* where blocks and programs start */
+
+/* @a need bytes (rounded up to 8) zeroed at the end of the code, from a
+ * multiple of @a align (a power of two, 8 or more): their offset, or
+ * ZT_NONE past the budget or out of memory. */
+static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need, uint64_t align)
+{
+    uint64_t from = c->len, at = (from + align - 1) & ~(align - 1);
+
+    need = (need + 7) & ~(uint64_t)7;
+    if (at + need > c->budget || at + need >= ZT_PROG_LIMIT) {
+        return ZT_NONE;
+    }
+    if (at + need > c->cap) {
+        uint64_t cap = c->cap ? c->cap : 4096;
+        unsigned char *p;
+        while (cap < at + need) {
+            cap *= 2;
+        }
+        if ((p = realloc(c->p, cap)) == NULL) {
+            return ZT_NONE;
+        }
+        c->p = p;
+        c->cap = cap;
+    }
+    memset(c->p + from, 0, at + need - from);
+    c->len = at + need;
+    return (uint32_t)at;
+}
+
+/* The offset of @a len bytes at @a key (its first byte a kind) once in
+ * the code: the same bytes asked for again get the same offset.  The
+ * bytes themselves are key + 1, stored @a skip bytes into the place. */
+static uint32_t zt_pcode_intern(zt_pcode_t *c, const char *key, size_t len, uint32_t skip)
+{
+    uintptr_t found = (uintptr_t)apr_hash_get(c->lits, key, (apr_ssize_t)len);
+    uint32_t at;
+
+    if (found != 0) {
+        return (uint32_t)(found - 1);
+    }
+    if ((at = zt_pcode_alloc(c, len - 1 + 1, 8)) == ZT_NONE) {    /* and a NUL */
+        return ZT_NONE;
+    }
+    memcpy(c->p + at, key + 1, len - 1);
+    at += skip;
+    apr_hash_set(c->lits, apr_pmemdup(c->tmp, key, len), (apr_ssize_t)len,
+                 (void *)(uintptr_t)(at + 1));
+    return at;
+}
+
+/* The code offset of literal @a s (zt_plit), or ZT_NONE. */
+static uint32_t zt_pcode_lit(zt_pcode_t *c, const char *s, uint32_t len)
+{
+    char *key = malloc((size_t)len + 5);
+    uint32_t at;
+
+    if (key == NULL) {
+        return ZT_NONE;
+    }
+    key[0] = 's';
+    memcpy(key + 1, &len, 4);
+    memcpy(key + 5, s, len);
+    at = zt_pcode_intern(c, key, (size_t)len + 5, 4);
+    free(key);
+    return at;
+}
 
 /* Segment index of capture @a name in the route, or ZT_NONE. */
 static uint32_t zt_prog_capture(const zt_pbuild_t *b, const char *name)
@@ -107,20 +191,12 @@ static void zt_prog_operand(zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
         break;
     case ZT_OPND_PATH:
         o->x = zt_prog_capture(b, zt_table_str(t, r->str));
-        b->path = 1;
         break;
-    case ZT_OPND_STR: {   /* offset in the bytes; made the block's later */
-        char *at = zt_pvec_grow(&b->bytes, t->opnd_len[idx], 1);
-        if (at == NULL) {
-            b->full = 1;
-            break;
-        }
-        memcpy(at, zt_table_str(t, r->str), t->opnd_len[idx]);
+    case ZT_OPND_STR:
         o->x = t->opnd_len[idx];
-        o->y.idx = b->bytes.n;
-        b->bytes.n += t->opnd_len[idx];
+        o->y.idx = zt_pcode_lit(b->code, zt_table_str(t, r->str), t->opnd_len[idx]);
+        b->full |= o->y.idx == ZT_NONE;
         break;
-    }
     case ZT_OPND_INT:
     case ZT_OPND_BOOL:
         o->y.num = r->num;
@@ -133,6 +209,8 @@ static void zt_prog_operand(zt_pbuild_t *b, uint32_t idx, zt_popnd_t *o)
 const char zt_weekdays[7][4] = {
     "thu", "fri", "sat", "sun", "mon", "tue", "wed"     /* 1970-01-01: Thu */
 };
+
+const char zt_tls_versions[4][8] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
 
 /* The days (bit d: zt_weekdays[d]) among the @a count listed at LIST
  * index @a first; anything else listed is never a weekday. */
@@ -150,15 +228,39 @@ static uint32_t zt_prog_days(const zt_table_t *t, uint32_t first, uint32_t count
     return days;
 }
 
-/* Every one of the @a count constants at @a c is a string literal. */
-static int zt_prog_all_strs(const zt_popnd_t *c, uint32_t count)
+/* The @a count string literals listed at LIST index @a first as one
+ * zt_plist in the code: its offset, or ZT_NONE (also when one is not a
+ * string). */
+static uint32_t zt_prog_list(zt_pbuild_t *b, uint32_t first, uint32_t count)
 {
+    const zt_table_t *t = b->t;
+    size_t len = 1 + 4;
+    char *key, *p;
+    uint32_t at;
+
     for (uint32_t k = 0; k < count; k++) {
-        if (c[k].kind != ZT_OPND_STR) {
-            return 0;
+        uint32_t o = t->lists[first + k];
+        if (t->opnds[o].kind != ZT_OPND_STR) {
+            return ZT_NONE;
         }
+        len += 4 + (size_t)t->opnd_len[o] + 1;
     }
-    return 1;
+    if ((key = p = malloc(len)) == NULL) {
+        return ZT_NONE;
+    }
+    *p++ = 'l';
+    memcpy(p, &count, 4);
+    p += 4;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t o = t->lists[first + k], n = t->opnd_len[o];
+        memcpy(p, &n, 4);
+        memcpy(p + 4, zt_table_str(t, t->opnds[o].str), n);
+        p[4 + n] = '\0';
+        p += 4 + (size_t)n + 1;
+    }
+    at = zt_pcode_intern(b->code, key, len, 0);
+    free(key);
+    return at;
 }
 
 static int zt_prog_is_claim(const zt_popnd_t *o)
@@ -167,7 +269,7 @@ static int zt_prog_is_claim(const zt_popnd_t *o)
 }
 
 /* Turn comparison @a in round: b op a, as a op' b. */
-static void zt_prog_turn(zt_pins_t *in)
+static void zt_prog_turn(zt_pwide_t *in)
 {
     zt_popnd_t o = in->a;
 
@@ -182,9 +284,9 @@ static void zt_prog_turn(zt_pins_t *in)
     }
 }
 
-/* Choose how instruction @a in (of node @a n) runs with a claim view:
- * in->code, and what that code reads besides the operands. */
-static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pins_t *in)
+/* Choose how instruction @a in (of node @a n) runs: in->code, and what
+ * that code reads besides the operands. */
+static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pwide_t *in)
 {
     const zt_table_t *t = b->t;
     int eq = in->op == ZT_OP_EQ || in->op == ZT_OP_NE;
@@ -206,19 +308,19 @@ static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pins_t *i
             in->code = ZT_PI_WEEKDAY_IN;
             in->hash = zt_prog_days(t, n->b, n->c);
         }
-        else if (b->full
-                 || !zt_prog_all_strs((const zt_popnd_t *)b->consts.p + in->b.x, n->c)) {
-            return;
-        }
-        else if (zt_prog_is_claim(&in->a)) {
-            const zt_popnd_t *c = (const zt_popnd_t *)b->consts.p + in->b.x;
-            in->code = ZT_PI_CLAIM_IN_STRS;
+        else if ((zt_prog_is_claim(&in->a) || in->a.kind == ZT_OPND_TLS_VERSION)
+                 && (in->list = zt_prog_list(b, n->b, n->c)) != ZT_NONE) {
+            in->code = in->a.kind == ZT_OPND_TLS_VERSION ? ZT_PI_TLS_IN_STRS
+                                                          : ZT_PI_CLAIM_IN_STRS;
             for (uint32_t k = 0; k < n->c; k++) {
-                in->hash |= 1u << (c[k].x & 31);
+                const char *m = zt_table_str(t, t->opnds[t->lists[n->b + k]].str);
+                for (uint32_t v = 0; in->code == ZT_PI_TLS_IN_STRS && v < 4; v++) {
+                    in->hash |= (uint32_t)(strcmp(m, zt_tls_versions[v]) == 0) << v;
+                }
+                if (in->code == ZT_PI_CLAIM_IN_STRS) {
+                    in->hash |= 1u << (t->opnd_len[t->lists[n->b + k]] & 31);
+                }
             }
-        }
-        else if (in->a.kind == ZT_OPND_TLS_VERSION) {
-            in->code = ZT_PI_TLS_IN_STRS;
         }
         return;
     default:
@@ -240,18 +342,29 @@ static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pins_t *i
         in->code = eq ? ZT_PI_CLAIM_PATH : ZT_PI_GENERIC;
         break;
     case ZT_OPND_BOOL:
+        in->code = eq ? ZT_PI_CLAIM_BOOL : ZT_PI_GENERIC;
+        break;
     case ZT_OPND_INT:
-        if (eq) {
-            in->code = ZT_PI_CLAIM_NUM;
-            in->set = in->b.kind == ZT_OPND_INT ? ZT_V_INT : ZT_V_BOOL;
-        }
-        else if (in->b.kind == ZT_OPND_INT) {
-            in->code = ZT_PI_CLAIM_ORDER;
-        }
+        in->code = eq ? ZT_PI_CLAIM_INT : ZT_PI_CLAIM_ORDER;
         break;
     default:
         break;
     }
+}
+
+/* Room for one more instruction, zeroed; NULL (and the program full)
+ * past 16-bit pcs or out of memory. */
+static zt_pwide_t *zt_prog_ins(zt_pbuild_t *b)
+{
+    zt_pwide_t *in;
+
+    if (b->ins.n >= ZT_PC_RULE
+        || (in = zt_pvec_grow(&b->ins, 1, sizeof(zt_pwide_t))) == NULL) {
+        b->full = 1;
+        return NULL;
+    }
+    memset(in, 0, sizeof(*in));
+    return in;
 }
 
 /* Emit the instructions of node @a ni, to continue at @a yes when it holds
@@ -261,7 +374,7 @@ static void zt_prog_special(zt_pbuild_t *b, const zt_node_rec_t *n, zt_pins_t *i
 static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t no)
 {
     const zt_node_rec_t *n = &b->t->nodes[ni];
-    zt_pins_t *in;
+    zt_pwide_t *in;
 
     switch (n->op) {
     case ZT_OP_TRUE:
@@ -280,12 +393,9 @@ static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t
     default:
         break;
     }
-    if (b->ins.n >= ZT_PC_RULE
-        || (in = zt_pvec_grow(&b->ins, 1, sizeof(zt_pins_t))) == NULL) {
-        b->full = 1;
+    if ((in = zt_prog_ins(b)) == NULL) {
         return no;
     }
-    memset(in, 0, sizeof(*in));
     in->op = (uint16_t)n->op;
     in->t = (uint16_t)yes;
     in->f = (uint16_t)no;
@@ -315,21 +425,21 @@ static uint32_t zt_prog_cond(zt_pbuild_t *b, uint32_t ni, uint32_t yes, uint32_t
     return (uint32_t)b->ins.n++;
 }
 
-/* Emit a call of the program at @a sub in the code. */
-static uint32_t zt_prog_call(zt_pbuild_t *b, uint32_t sub, uint32_t yes, uint32_t no)
+/* Emit a call of the shared program at @a sub in the code, which starts
+ * at @a start. */
+static uint32_t zt_prog_call(zt_pbuild_t *b, uint32_t sub, uint32_t start,
+                             uint32_t yes, uint32_t no)
 {
-    zt_pins_t *in = zt_pvec_grow(&b->ins, 1, sizeof(zt_pins_t));
+    zt_pwide_t *in = zt_prog_ins(b);
 
-    if (b->ins.n >= ZT_PC_RULE || in == NULL) {
-        b->full = 1;
+    if (in == NULL) {
         return no;
     }
-    memset(in, 0, sizeof(*in));
-    in->op = ZT_OP_CALL;
     in->code = ZT_PI_CALL;
     in->t = (uint16_t)yes;
     in->f = (uint16_t)no;
-    in->set = sub;
+    in->set = start;
+    in->list = sub;
     in->a.kind = in->b.kind = ZT_OPND__COUNT;
     return (uint32_t)b->ins.n++;
 }
@@ -339,12 +449,328 @@ static uint16_t zt_prog_flip(uint32_t pc, uint32_t n)
     return (uint16_t)(pc >= ZT_PC_RULE ? pc : n - 1 - pc);
 }
 
-/* A string literal's bytes at @a base + its offset in the bytes. */
-static void zt_prog_place(zt_popnd_t *o, uint64_t base)
+/* Pack @a w into 16 bytes; ZT_PI_GENERIC (its operands in a zt_pside_t)
+ * when a field does not fit. */
+static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
 {
-    if (o->kind == ZT_OPND_STR) {
-        o->y.idx += base;
+    uint32_t slot = w->code == ZT_PI_SET_HAS ? w->set : w->a.x;
+    uint64_t num = (uint64_t)w->b.y.num;
+
+    in->code = (uint8_t)w->code;
+    in->op = (uint8_t)w->op;
+    in->slot = (uint16_t)slot;
+    in->x = in->y = 0;
+    switch (w->code) {
+    case ZT_PI_SET_HAS:
+        in->x = (uint32_t)w->a.y.idx;
+        in->y = w->hash;
+        break;
+    case ZT_PI_CLAIM_STR:
+        in->x = (uint32_t)w->b.y.idx;
+        in->y = w->b.x;
+        break;
+    case ZT_PI_CLAIM_INT:
+    case ZT_PI_CLAIM_BOOL:
+    case ZT_PI_CLAIM_ORDER:
+        in->x = (uint32_t)num;
+        in->y = (uint32_t)(num >> 32);
+        break;
+    case ZT_PI_CLAIM_PATH:
+        in->x = w->b.x;
+        break;
+    case ZT_PI_CLAIM_IN_STRS:
+    case ZT_PI_TLS_IN_STRS:
+        in->x = w->list;
+        in->y = w->hash;
+        break;
+    case ZT_PI_WEEKDAY_IN:
+        in->y = w->hash;
+        break;
+    case ZT_PI_IN_CIDR:
+        in->x = w->b.x;
+        in->y = (uint32_t)w->b.y.num;
+        break;
+    case ZT_PI_CALL:
+        in->slot = (uint16_t)w->set;
+        in->x = w->list;
+        break;
+    default:
+        break;
     }
+    if (w->code >= ZT_PI_SET_HAS && w->code <= ZT_PI_CLAIM_IN_STRS && slot > UINT16_MAX) {
+        in->code = ZT_PI_GENERIC;       /* a claim or set past 16 bits */
+    }
+}
+
+/* Place the program built in @a b at the end of the code: for a route
+ * (@a route), its header, the instructions, then its block's rules; its
+ * GENERIC instructions' operands follow, then the constants of their
+ * lists.  The offset of the header, or of the first instruction of a
+ * shared program; ZT_NONE over the limits. */
+static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
+{
+    uint32_t n = (uint32_t)b->ins.n, nside = 0, nconsts = 0, at;
+    const zt_pwide_t *w = b->ins.p;
+    uint64_t ins = route ? sizeof(zt_proute_t) : 0, rules, side, consts;
+    zt_pins_t *in;
+    zt_pside_t *sd;
+    zt_popnd_t *c;
+
+    for (uint32_t i = 0; i < n; i++) {
+        zt_pins_t probe;
+        zt_prog_pack(&w[i], &probe);
+        if (probe.code == ZT_PI_GENERIC) {
+            nside++;
+            nconsts += w[i].op == ZT_OP_IN_LIST ? (uint32_t)w[i].b.y.num : 0;
+        }
+    }
+    rules = ins + (uint64_t)n * sizeof(zt_pins_t);
+    side = rules + (route ? (uint64_t)b->rules.n * sizeof(zt_prule_t) : 0);
+    consts = side + (uint64_t)nside * sizeof(zt_pside_t);
+    if (b->full || (at = zt_pcode_alloc(b->code, consts + (uint64_t)nconsts * sizeof(zt_popnd_t),
+                                        ZT_PROG_ALIGN)) == ZT_NONE) {
+        return ZT_NONE;
+    }
+    if (route && b->rules.n > 0) {
+        memcpy(b->code->p + at + rules, b->rules.p, b->rules.n * sizeof(zt_prule_t));
+    }
+    in = (zt_pins_t *)(void *)(b->code->p + at + ins);
+    sd = (zt_pside_t *)(void *)(b->code->p + at + side);
+    c = (zt_popnd_t *)(void *)(b->code->p + at + consts);
+    for (uint32_t i = 0; i < n; i++, in++) {
+        const zt_pwide_t *wi = &w[n - 1 - i];
+        zt_prog_pack(wi, in);
+        in->t = zt_prog_flip(wi->t, n);
+        in->f = zt_prog_flip(wi->f, n);
+        if (in->code != ZT_PI_GENERIC) {
+            continue;
+        }
+        in->x = (uint32_t)((unsigned char *)sd - b->code->p);
+        sd->a = wi->a;
+        sd->b = wi->b;
+        if (wi->op == ZT_OP_IN_LIST) {     /* its constants, after the sides */
+            sd->b.x = (uint32_t)((unsigned char *)c - b->code->p);
+            memcpy(c, (const zt_popnd_t *)b->consts.p + wi->b.x,
+                   (size_t)wi->b.y.num * sizeof(zt_popnd_t));
+            c += wi->b.y.num;
+        }
+        sd++;
+    }
+    return at;
+}
+
+/* Instructions of condition node @a ni and whether it reads a capture
+ * (*path), without emitting them. */
+static uint32_t zt_prog_size(const zt_table_t *t, uint32_t ni, int *path)
+{
+    const zt_node_rec_t *n = &t->nodes[ni];
+
+    switch (n->op) {
+    case ZT_OP_TRUE:
+        return 0;
+    case ZT_OP_AND:
+    case ZT_OP_OR:
+        return zt_prog_size(t, n->a, path) + zt_prog_size(t, n->b, path);
+    case ZT_OP_NOT:
+        return zt_prog_size(t, n->a, path);
+    case ZT_OP_IN_CIDR:
+        return t->opnds[n->a].kind == ZT_OPND_CLIENT_IP;
+    case ZT_OP_IN_LIST:
+        for (uint32_t k = 0; k < n->c; k++) {
+            *path |= t->opnds[t->lists[n->b + k]].kind == ZT_OPND_PATH;
+        }
+        break;
+    default:
+        *path |= t->opnds[n->b].kind == ZT_OPND_PATH;
+        break;
+    }
+    *path |= t->opnds[n->a].kind == ZT_OPND_PATH;
+    return 1;
+}
+
+/* Compile condition node @a cond into a shared program of its own at the
+ * end of the code (using the builder @a sb); its offset and, in *start,
+ * its first pc or its verdict; ZT_NONE over the limits. */
+static uint32_t zt_prog_condition(zt_pbuild_t *sb, uint32_t cond, uint32_t *start)
+{
+    uint32_t pc;
+
+    sb->ins.n = 0;
+    sb->consts.n = 0;
+    sb->full = 0;
+    pc = zt_prog_cond(sb, cond, ZT_PC_YES, ZT_PC_NO);
+    *start = zt_prog_flip(pc, (uint32_t)sb->ins.n);
+    return zt_prog_write(sb, 0);
+}
+
+/* Per RULE: ZT_PROG_UNSET, ZT_PROG_COPY (copied into each route's
+ * program), ZT_NONE (shared, but past the limits), or the offset of its
+ * shared program, with its start. */
+typedef struct {
+    uint32_t at, start;
+} zt_pshared_t;
+
+#define ZT_PROG_COPY    0xfffffffdu
+
+/* Emit block rule @a k's condition into the route's program, to end at
+ * ZT_PC_RULE + k when it holds and go on at @a next when not.  Whether a
+ * condition is shared is decided once, by its size, whatever route
+ * meets it first. */
+static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32_t next,
+                             zt_pshared_t *shared)
+{
+    uint32_t rix = ((const zt_prule_t *)b->rules.p)[k].rule;
+    uint32_t cond = b->t->rules[rix].cond, yes = ZT_PC_RULE + k;
+    zt_pshared_t *sh = &shared[rix];
+
+    if (cond == ZT_NONE) {
+        return yes;
+    }
+    if (sh->at == ZT_PROG_UNSET) {
+        int path = 0;
+        sh->at = ZT_PROG_COPY;
+        if (zt_prog_size(b->t, cond, &path) > ZT_PROG_INLINE && !path) {
+            sh->at = zt_prog_condition(sb, cond, &sh->start);
+        }
+    }
+    if (sh->at == ZT_NONE) {
+        b->full = 1;
+        return next;
+    }
+    if (sh->at == ZT_PROG_COPY) {
+        return zt_prog_cond(b, cond, yes, next);
+    }
+    return zt_prog_call(b, sh->at, sh->start, yes, next);
+}
+
+/* Emit the chain of block rules @a from .. @a to - 1 (those that are
+ * public only, when @a public), each tried when the one before does not
+ * hold; the chain ends at ZT_PC_NO.  Returns where it starts. */
+static uint32_t zt_prog_chain(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t from, uint32_t to,
+                              int public, zt_pshared_t *shared)
+{
+    uint32_t next = ZT_PC_NO;
+
+    for (uint32_t k = to; k-- > from; ) {
+        if (!public || ((const zt_prule_t *)b->rules.p)[k].public) {
+            next = zt_prog_rule(b, sb, k, next, shared);
+        }
+    }
+    return next;
+}
+
+/* Append route @a ri's block (zt_prog.h) to the code, and before it the
+ * literals and shared programs it reads that are not there yet: the
+ * block's offset, or ZT_NONE over the limits. */
+static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
+                              zt_pshared_t *shared)
+{
+    const zt_table_t *t = b->t;
+    const zt_route_rec_t *r = &t->routes[ri];
+    uint32_t ndeny = 0, deny, allow, anon, at, n;
+    zt_prule_t *rule;
+    zt_proute_t *pr;
+
+    if (r->rref_count >= ZT_PC_YES - ZT_PC_RULE) {
+        return ZT_NONE;
+    }
+    b->rules.n = 0;
+    if (r->rref_count > 0
+        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
+        return ZT_NONE;
+    }
+    rule = b->rules.p;
+    /* The denies, then the allows, each in rule order. */
+    for (uint32_t pass = 0; pass < 2; pass++) {
+        for (uint32_t k = 0; k < r->rref_count; k++) {
+            uint32_t rix = t->rrefs[r->rref_first + k];
+            const zt_rule_rec_t *rr = &t->rules[rix];
+
+            if ((rr->effect == ZT_EFFECT_DENY) == (pass == 0)) {
+                zt_prule_t *x = &rule[b->rules.n++];
+                x->rule = rix;
+                x->effect = (uint8_t)rr->effect;
+                x->public = (rr->flags & ZT_RULE_PUBLIC) != 0;
+                x->unused = 0;
+                ndeny += pass == 0;
+            }
+        }
+    }
+    b->ins.n = 0;
+    b->consts.n = 0;
+    b->full = 0;
+    b->r = r;
+    sb->r = r;
+    /* emitted last first: laid out denies, allows, public allows */
+    anon = zt_prog_chain(b, sb, ndeny, r->rref_count, 1, shared);
+    allow = zt_prog_chain(b, sb, ndeny, r->rref_count, 0, shared);
+    deny = zt_prog_chain(b, sb, 0, ndeny, 0, shared);
+    at = zt_prog_write(b, 1);
+    if (at == ZT_NONE) {
+        return ZT_NONE;
+    }
+    n = (uint32_t)b->ins.n;
+    pr = (zt_proute_t *)(void *)(b->code->p + at);
+    pr->nrules = r->rref_count;
+    pr->stepup = r->stepup;
+    pr->deny = zt_prog_flip(deny, n);
+    pr->allow = zt_prog_flip(allow, n);
+    pr->anon = zt_prog_flip(anon, n);
+    pr->ninsns = (uint16_t)n;
+    return at;
+}
+
+static void zt_pbuild_free(zt_pbuild_t *b)
+{
+    free(b->ins.p);
+    free(b->consts.p);
+    free(b->rules.p);
+}
+
+static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
+{
+    uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
+    zt_pshared_t *shared = malloc(((size_t)t->nrules + 1) * sizeof(zt_pshared_t));
+    zt_pcode_t code;
+    zt_pbuild_t b, sb;
+
+    memset(&code, 0, sizeof(code));
+    code.budget = ZT_PROG_BUDGET(t);
+    memset(&b, 0, sizeof(b));
+    b.t = t;
+    b.opnd_slot = p->opnd_slot;
+    b.slots = p->slots;
+    b.code = &code;
+    sb = b;
+    for (uint32_t i = 0; i < t->nrules && shared != NULL; i++) {
+        shared[i].at = ZT_PROG_UNSET;
+    }
+    if (shared == NULL || apr_pool_create(&code.tmp, pool) != APR_SUCCESS
+        || zt_pcode_alloc(&code, ZT_PROG_HEAD, 8) == ZT_NONE) {
+        free(shared);
+        shared = NULL;
+    }
+    else {
+        code.lits = apr_hash_make(code.tmp);
+    }
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        route[i] = shared != NULL ? zt_prog_route(&b, &sb, i, shared) : ZT_NONE;
+        p->nblocks += route[i] != ZT_NONE;
+    }
+    zt_pbuild_free(&b);
+    zt_pbuild_free(&sb);
+    free(shared);
+    if (code.tmp != NULL) {
+        apr_pool_destroy(code.tmp);
+    }
+    /* Copy at its size, in large pages when it is large. */
+    p->code = zt_palloc_large(pool, code.len + 8);
+    if (code.len > 0) {
+        memcpy((void *)p->code, code.p, code.len);
+    }
+    free(code.p);
+    p->code_len = code.len;
+    p->route = route;
 }
 
 static apr_status_t zt_unmap(void *data)
@@ -382,246 +808,6 @@ void *zt_palloc_aligned(apr_pool_t *pool, size_t len)
     uintptr_t p = (uintptr_t)apr_palloc(pool, len + 63);
 
     return (void *)((p + 63) & ~(uintptr_t)63);
-}
-
-/* @a need bytes (rounded up to 8) zeroed at the end of the code: their
- * offset, or ZT_NONE past the budget or out of memory. */
-static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need)
-{
-    uint64_t at = c->len;
-
-    need = (need + 7) & ~(uint64_t)7;
-    if (at + need > c->budget || at + need >= ZT_PROG_INLINED) {
-        return ZT_NONE;
-    }
-    if (at + need > c->cap) {
-        uint64_t cap = c->cap ? c->cap : 4096;
-        unsigned char *p;
-        while (cap < at + need) {
-            cap *= 2;
-        }
-        if ((p = realloc(c->p, cap)) == NULL) {
-            return ZT_NONE;
-        }
-        c->p = p;
-        c->cap = cap;
-    }
-    memset(c->p + at, 0, need);
-    c->len = at + need;
-    return (uint32_t)at;
-}
-
-static void zt_prog_reset(zt_pbuild_t *b)
-{
-    b->ins.n = 0;
-    b->consts.n = 0;
-    b->bytes.n = 0;
-    b->full = 0;
-    b->path = 0;
-}
-
-/* Bytes of the program built in @a b, and where its literals start. */
-static uint64_t zt_prog_base(const zt_pbuild_t *b)
-{
-    return sizeof(zt_pcond_t) + (uint64_t)b->ins.n * sizeof(zt_pins_t)
-           + (uint64_t)b->consts.n * sizeof(zt_popnd_t);
-}
-
-/* Place the program built in @a b at the end of @a code, to start at
- * @a start: its offset, or ZT_NONE over the limits. */
-static uint32_t zt_prog_write(const zt_pbuild_t *b, zt_pcode_t *code, uint32_t start)
-{
-    uint32_t n = (uint32_t)b->ins.n, at;
-    uint64_t base = zt_prog_base(b);
-    const zt_pins_t *ins = b->ins.p;
-    zt_pcond_t *pc;
-    zt_popnd_t *consts;
-
-    if (b->full || (at = zt_pcode_alloc(code, base + b->bytes.n)) == ZT_NONE) {
-        return ZT_NONE;
-    }
-    pc = (zt_pcond_t *)(void *)(code->p + at);
-    pc->ninsns = n;
-    pc->nconsts = (uint32_t)b->consts.n;
-    pc->start = zt_prog_flip(start, n);     /* 0, or a verdict */
-    for (uint32_t i = 0; i < n; i++) {
-        zt_pins_t *in = &pc->ins[i];
-        *in = ins[n - 1 - i];
-        in->t = zt_prog_flip(in->t, n);
-        in->f = zt_prog_flip(in->f, n);
-        zt_prog_place(&in->a, base);
-        zt_prog_place(&in->b, base);
-    }
-    consts = (zt_popnd_t *)(void *)(pc->ins + n);
-    for (size_t k = 0; k < b->consts.n; k++) {
-        consts[k] = ((const zt_popnd_t *)b->consts.p)[k];
-        zt_prog_place(&consts[k], base);
-    }
-    if (b->bytes.n > 0) {
-        memcpy((char *)pc + base, b->bytes.p, b->bytes.n);
-    }
-    return at;
-}
-
-/* Compile condition node @a cond into a program of its own at the end
- * of @a code (using the builder @a sb): its offset, or ZT_NONE. */
-static uint32_t zt_prog_condition(zt_pbuild_t *sb, zt_pcode_t *code, uint32_t cond)
-{
-    zt_prog_reset(sb);
-    return zt_prog_write(sb, code, zt_prog_cond(sb, cond, ZT_PC_YES, ZT_PC_NO));
-}
-
-/* Emit block rule @a k's condition into the route's program, to end at
- * ZT_PC_RULE + k when it holds and go on at @a next when not. */
-static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, zt_pcode_t *code,
-                             uint32_t k, uint32_t next, uint32_t *shared)
-{
-    uint32_t rix = ((const zt_prule_t *)b->rules.p)[k].rule;
-    uint32_t cond = b->t->rules[rix].cond, yes = ZT_PC_RULE + k, start;
-    size_t nins = b->ins.n, nconsts = b->consts.n, nbytes = b->bytes.n;
-    int path = b->path;
-
-    if (cond == ZT_NONE) {
-        return yes;
-    }
-    if (shared[rix] == ZT_PROG_UNSET || shared[rix] == ZT_PROG_INLINED) {
-        b->path = 0;
-        start = zt_prog_cond(b, cond, yes, next);
-        if (b->path || b->ins.n - nins <= ZT_PROG_INLINE || b->full) {
-            shared[rix] = b->path ? ZT_PROG_UNSET : ZT_PROG_INLINED;
-            b->path |= path;
-            return start;
-        }
-        b->ins.n = nins;            /* large and the same everywhere */
-        b->consts.n = nconsts;
-        b->bytes.n = nbytes;
-        b->path = path;
-        shared[rix] = zt_prog_condition(sb, code, cond);
-    }
-    if (shared[rix] == ZT_NONE) {
-        b->full = 1;
-        return next;
-    }
-    return zt_prog_call(b, shared[rix], yes, next);
-}
-
-/* Emit the chain of block rules @a from .. @a to - 1 (those that are
- * public only, when @a public), each tried when the one before does not
- * hold; the chain ends at ZT_PC_NO.  Returns where it starts. */
-static uint32_t zt_prog_chain(zt_pbuild_t *b, zt_pbuild_t *sb, zt_pcode_t *code,
-                              uint32_t from, uint32_t to, int public, uint32_t *shared)
-{
-    uint32_t next = ZT_PC_NO;
-
-    for (uint32_t k = to; k-- > from; ) {
-        if (!public || ((const zt_prule_t *)b->rules.p)[k].public) {
-            next = zt_prog_rule(b, sb, code, k, next, shared);
-        }
-    }
-    return next;
-}
-
-/* Append route @a ri's block and program (zt_prog.h) to @a code, and
- * before them the shared programs it calls that are not there yet: the
- * block's offset, or ZT_NONE over the limits. */
-static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, zt_pcode_t *code,
-                              uint32_t ri, uint32_t *shared)
-{
-    const zt_table_t *t = b->t;
-    const zt_route_rec_t *r = &t->routes[ri];
-    uint32_t ndeny = 0, deny, allow, anon, at, prog;
-    zt_prule_t *rule;
-    zt_proute_t *pr;
-
-    if (r->rref_count >= ZT_PC_YES - ZT_PC_RULE) {
-        return ZT_NONE;
-    }
-    b->rules.n = 0;
-    if (r->rref_count > 0
-        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
-        return ZT_NONE;
-    }
-    rule = b->rules.p;
-    /* The denies, then the allows, each in rule order. */
-    for (uint32_t pass = 0; pass < 2; pass++) {
-        for (uint32_t k = 0; k < r->rref_count; k++) {
-            uint32_t rix = t->rrefs[r->rref_first + k];
-            const zt_rule_rec_t *rr = &t->rules[rix];
-
-            if ((rr->effect == ZT_EFFECT_DENY) == (pass == 0)) {
-                zt_prule_t *x = &rule[b->rules.n++];
-                x->rule = rix;
-                x->effect = (uint8_t)rr->effect;
-                x->public = (rr->flags & ZT_RULE_PUBLIC) != 0;
-                x->unused = 0;
-                ndeny += pass == 0;
-            }
-        }
-    }
-    zt_prog_reset(b);
-    b->r = r;
-    allow = zt_prog_chain(b, sb, code, ndeny, r->rref_count, 0, shared);
-    anon = zt_prog_chain(b, sb, code, ndeny, r->rref_count, 1, shared);
-    deny = zt_prog_chain(b, sb, code, 0, ndeny, 0, shared);
-    at = b->full ? ZT_NONE
-                 : zt_pcode_alloc(code, sizeof(zt_proute_t)
-                                        + (uint64_t)r->rref_count * sizeof(zt_prule_t));
-    if (at == ZT_NONE || (prog = zt_prog_write(b, code, ZT_PC_NO)) == ZT_NONE) {
-        return ZT_NONE;
-    }
-    pr = (zt_proute_t *)(void *)(code->p + at);
-    pr->nrules = r->rref_count;
-    pr->stepup = r->stepup;
-    pr->prog = prog;
-    pr->deny = zt_prog_flip(deny, (uint32_t)b->ins.n);
-    pr->allow = zt_prog_flip(allow, (uint32_t)b->ins.n);
-    pr->anon = zt_prog_flip(anon, (uint32_t)b->ins.n);
-    pr->unused = 0;
-    if (r->rref_count > 0) {
-        memcpy(pr->rule, b->rules.p, r->rref_count * sizeof(zt_prule_t));
-    }
-    return at;
-}
-
-static void zt_pbuild_free(zt_pbuild_t *b)
-{
-    free(b->ins.p);
-    free(b->consts.p);
-    free(b->bytes.p);
-    free(b->rules.p);
-}
-
-static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
-{
-    uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
-    uint32_t *shared = malloc(((size_t)t->nrules + 1) * sizeof(uint32_t));
-    zt_pcode_t code = { NULL, 0, 0, ZT_PROG_BUDGET(t) };
-    zt_pbuild_t b, sb;
-
-    memset(&b, 0, sizeof(b));
-    b.t = t;
-    b.opnd_slot = p->opnd_slot;
-    b.slots = p->slots;
-    sb = b;
-    for (uint32_t i = 0; i < t->nrules && shared != NULL; i++) {
-        shared[i] = ZT_PROG_UNSET;
-    }
-    for (uint32_t i = 0; i < t->nroutes; i++) {
-        sb.r = &t->routes[i];
-        route[i] = shared != NULL ? zt_prog_route(&b, &sb, &code, i, shared) : ZT_NONE;
-        p->nblocks += route[i] != ZT_NONE;
-    }
-    zt_pbuild_free(&b);
-    zt_pbuild_free(&sb);
-    free(shared);
-    /* Copy at its size, in large pages when it is large. */
-    p->code = zt_palloc_large(pool, code.len + 8);
-    if (code.len > 0) {
-        memcpy((void *)p->code, code.p, code.len);
-    }
-    free(code.p);
-    p->code_len = code.len;
-    p->route = route;
 }
 
 void zt_eval_prepare(zt_table_t *t, apr_pool_t *pool)

@@ -7,58 +7,60 @@
  * Decision programs: what zt_eval_prepare (zt_prog.c) derives from a
  * verified table once, at load, and zt_eval_decide (zt_eval.c) runs.
  * Internal to the core (the route trie shares zt_palloc_large; test_eval
- * reads the layout to compare programs with the node trees).
+ * and bench_eval read the counts).
  *
- * Each route gets a block listing the rules that apply to it, its deny
- * rules first, then its allow rules, each in rule order; right after it,
- * one program decides among them:
+ * Each route gets a block, on a cache line of its own: a header, one
+ * program that decides among the rules that apply to the route, then
+ * those rules (its deny rules first, then its allow rules, each in rule
+ * order), in the order a decision reads them:
  *
- *   route:      +-------------+--------------------+----------------------+
- *               | zt_proute_t | nrules x zt_prule_t| its program:         |
- *               +-------------+--------------------+----------------------+
- *   program:    +-----------+------------+-------------+----------------+
- *               | zt_pcond_t| ninsns x   | nconsts x   | literal bytes  |
- *               |           | zt_pins_t  | zt_popnd_t  |                |
- *               +-----------+------------+-------------+----------------+
+ *   +-------------+--------------------+----------------+-------+--------+
+ *   | zt_proute_t | ninsns x zt_pins_t | nrules x       | sides | consts |
+ *   | (16 bytes)  | (16 bytes each)    | zt_prule_t (8) |       |        |
+ *   +-------------+--------------------+----------------+-------+--------+
  *
- * An instruction is one comparison (EQ .. IN_CIDR) with two successors,
- * the instruction to run next when it holds and when it does not, or an
- * end: ZT_PC_RULE + k, block rule k's condition holds; ZT_PC_NO, none
- * did.  AND, OR, NOT and TRUE become edges, not instructions, and so do
- * the rules: a condition that does not hold goes on to the next rule's,
- * so a decision is one run with no recursion, each comparison at most
- * once.  Successors always lie after their instruction, so a run ends
- * within the program.  A route's program has three ways in: its denies
- * (deny), its allows (allow) and its public allows (anon, without a
- * token), each a chain in block order ending at ZT_PC_NO.  Deny overrides
- * allow and the first deny in rule order decides, so the denies run
- * first; then the first allow that holds is the one that decides.
+ * An instruction is one comparison with two successors, the instruction
+ * to run next when it holds and when it does not, or an end: ZT_PC_RULE
+ * + k, block rule k's condition holds; ZT_PC_NO, none did.  AND, OR, NOT
+ * and TRUE become edges, not instructions, and so do the rules: a
+ * condition that does not hold goes on to the next rule's, so a decision
+ * is one run with no recursion, each comparison at most once.
+ * Successors always lie after their instruction, so a run ends within
+ * the program.  A route's program has three ways in: its denies (deny),
+ * its allows (allow) and its public allows (anon, without a token), each
+ * a chain in block order ending at ZT_PC_NO, laid out in that order.
+ * Deny overrides allow and the first deny in rule order decides, so the
+ * denies run first; then the first allow that holds is the one that
+ * decides.
  *
- * Operands are resolved: a TOKEN operand is a claim slot (zt_claims.h), a
- * PATH operand the index of its segment in the route's path, a string
- * literal its length and its bytes, copied into the program; the members
- * of an IN_LIST are constants of the program; the rest keep their OPND
- * index.  Each instruction also says how to run it when the claims are
- * read through a view (ZT_PI_*, chosen from its operands' kinds): most
- * are a few loads and compares of the claim's decoded value against a
- * literal, with no call.
+ * An instruction is 16 bytes, four to a cache line, and says how it runs
+ * (ZT_PI_*, chosen at load from its operands' kinds): most are a few
+ * loads and compares of a claim's decoded value in the token's view
+ * (zt_claims.h) against a literal, with no call.  What does not fit in
+ * 16 bytes runs ZT_PI_GENERIC, whose operands (zt_pside_t) follow the
+ * instructions, out of the way; so do the members of its IN_LIST.
+ *
+ * Operands are resolved: a TOKEN operand is a claim slot, a PATH operand
+ * the index of its segment in the route's path, a string literal its
+ * length and the offset of its bytes in the code.  Literals (zt_plit) and
+ * lists of them are stored once in the code, before the first program
+ * that reads them, and shared by every later one: the words every route
+ * checks stay in cache and cost no room per route.
  *
  * A condition without PATH operands is the same for every route: when
  * it is large (over ZT_PROG_INLINE instructions) it is compiled once, as
  * a program of its own that ends at ZT_PC_YES or ZT_PC_NO, and the
- * routes' programs call it (ZT_PI_CALL), so a policy's global rules
- * stay in cache and in budget; a small one is copied into each route's
- * program.  Shared programs come before the block of the first route
- * that uses them, so a route's program is one run of memory near its
- * neighbours', instead of the table's rules, nodes, operands and strings
- * scattered over a large table.  A route whose program would take the
- * code past the memory budget, or past 16-bit pcs, has no block and is
- * decided from the table itself, with the same semantics.
+ * routes' programs call it (ZT_PI_CALL); a small one is copied into each
+ * route's program.  A route whose program would take the code past the
+ * memory budget, or past 16-bit pcs, has no block and is decided from
+ * the table itself, with the same semantics; so is every decision made
+ * without a claim view (claims looked up by name: zpc test, explain).
  */
 #ifndef ZT_PROG_H
 #define ZT_PROG_H
 
 #include <stdint.h>
+#include <string.h>
 #include "zt_claims.h"
 #include "zt_table.h"
 
@@ -67,52 +69,57 @@
 #define ZT_PC_YES   0xfffeu     /* a shared program's condition holds */
 #define ZT_PC_NO    0xffffu     /* it does not; no rule of the chain holds */
 
-/* The op of an instruction that runs a shared program (ZT_PI_CALL). */
-#define ZT_OP_CALL  ZT_OP__COUNT
-
-/* An operand resolved for one route. */
+/* An operand resolved for one route (ZT_PI_GENERIC's, in a zt_pside_t). */
 typedef struct {
     uint32_t kind;              /* ZT_OPND_* */
     uint32_t x;                 /* TOKEN: claim slot; PATH: segment index,
-                                   or ZT_NONE; STR: length; IN_LIST b: its
-                                   first constant; IN_CIDR b: first CIDR */
+                                   or ZT_NONE; STR: length; IN_LIST b:
+                                   offset of its constants in the code;
+                                   IN_CIDR b: first CIDR */
     union {
         int64_t num;            /* INT, BOOL: value; list or CIDR b: count */
-        uint64_t idx;           /* STR: offset of its bytes in the program;
+        uint64_t idx;           /* STR: offset of its bytes in the code;
                                    anything else, and TOKEN: OPND index */
     } y;
 } zt_popnd_t;
 
-/* How an instruction runs with a claim view.  A TOKEN operand of the
- * specialised ones is always a (a comparison with the claim on the right
- * is turned round at load), its slot in a.x. */
+typedef struct {
+    zt_popnd_t a, b;
+} zt_pside_t;
+
+/* How an instruction runs.  A TOKEN operand of the specialised ones is
+ * always a (a comparison with the claim on the right is turned round at
+ * load), its slot in slot. */
 enum {
-    ZT_PI_GENERIC = 0,  /* operand by operand, as without a view */
-    ZT_PI_SET_HAS,      /* IN_CLAIM of STR a in TOKEN b, a set every view
-                           indexes (zt_claim_slots_index): hash is a's
-                           member hash, set the index's place in the view */
-    ZT_PI_CLAIM_STR,    /* EQ, NE: TOKEN a, STR b (CLAIM_*: a's claim
-                           is read before the case) */
-    ZT_PI_CLAIM_NUM,    /* EQ, NE: TOKEN a, INT or BOOL b */
-    ZT_PI_CLAIM_PATH,   /* EQ, NE: TOKEN a, PATH b */
-    ZT_PI_CLAIM_ORDER,  /* LT, LE, GT, GE: TOKEN a, INT b */
-    ZT_PI_CLAIM_IN_STRS,/* IN_LIST: TOKEN a, every constant a STR; hash
-                           has bit (length % 32) of each */
-    ZT_PI_TLS_IN_STRS,  /* IN_LIST: TLS_VERSION a, every constant a STR */
-    ZT_PI_WEEKDAY_IN,   /* IN_LIST: TIME_WEEKDAY a; hash the days listed,
-                           bit d for day d after a Thursday */
-    ZT_PI_IN_CIDR,      /* IN_CIDR */
-    ZT_PI_CALL          /* ZT_OP_CALL: set is the offset of the shared
-                           program in the code; holds when it does */
+    ZT_PI_GENERIC = 0,  /* operand by operand from its zt_pside_t, at
+                           offset x of the code */
+    ZT_PI_SET_HAS,      /* IN_CLAIM of a literal in a set every view
+                           indexes (zt_claim_slots_index): slot is the
+                           index's place in the view, x the literal, y
+                           its member hash */
+    ZT_PI_CLAIM_STR,    /* EQ, NE: claim, literal x of y bytes */
+    ZT_PI_CLAIM_INT,    /* EQ, NE: claim, the integer x | y << 32 */
+    ZT_PI_CLAIM_BOOL,   /* EQ, NE: claim, the boolean x */
+    ZT_PI_CLAIM_PATH,   /* EQ, NE: claim, path segment x (ZT_NONE: no
+                           capture) */
+    ZT_PI_CLAIM_ORDER,  /* LT, LE, GT, GE: claim, the integer x | y << 32 */
+    ZT_PI_CLAIM_IN_STRS,/* IN_LIST: claim, list x of literals (zt_plist);
+                           y has bit (length % 32) of each */
+    ZT_PI_TLS_IN_STRS,  /* IN_LIST: TLS_VERSION, list x of literals; y
+                           has bit k when zt_tls_versions[k] is listed */
+    ZT_PI_WEEKDAY_IN,   /* IN_LIST: TIME_WEEKDAY; y the days listed, bit
+                           d for day d after a Thursday */
+    ZT_PI_IN_CIDR,      /* IN_CIDR: CIDR records x .. x + y - 1 */
+    ZT_PI_CALL          /* the shared program at offset x of the code,
+                           from pc slot; holds when it does */
 };
 
 typedef struct {
-    uint16_t op;                /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
-    uint16_t code;              /* ZT_PI_* */
+    uint8_t code;               /* ZT_PI_* */
+    uint8_t op;                 /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
     uint16_t t, f;              /* next pc when it holds / not, or ZT_PC_* */
-    uint32_t hash, set;         /* ZT_PI_SET_HAS, ZT_PI_WEEKDAY_IN; set:
-                                   ZT_PI_CLAIM_NUM: b's ZT_V_INT/BOOL */
-    zt_popnd_t a, b;
+    uint16_t slot;              /* see ZT_PI_* */
+    uint32_t x, y;
 } zt_pins_t;
 
 typedef struct {
@@ -125,20 +132,42 @@ typedef struct {
 typedef struct {
     uint32_t nrules;
     uint32_t stepup;            /* STEP index, or ZT_NONE */
-    uint32_t prog;              /* offset of its zt_pcond_t in the code */
     uint16_t deny, allow, anon; /* first pcs of its chains (or ends) */
-    uint16_t unused;
-    zt_prule_t rule[];          /* denies, then allows */
+    uint16_t ninsns;
+    zt_pins_t ins[];            /* then the rules (zt_proute_rules) */
 } zt_proute_t;
 
-typedef struct {
-    uint32_t ninsns;
-    uint32_t nconsts;
-    uint32_t start;             /* a shared program's first pc, or its
-                                   verdict */
-    uint32_t unused;
-    zt_pins_t ins[];            /* then the constants, then the bytes */
-} zt_pcond_t;
+/* The rules of route block @a pr: its denies, then its allows. */
+static inline const zt_prule_t *zt_proute_rules(const zt_proute_t *pr)
+{
+    return (const zt_prule_t *)(const void *)(pr->ins + pr->ninsns);
+}
+
+/* A literal in the code: its length (4 bytes, before its first byte at
+ * offset @a at), its bytes, a NUL.  Every literal lies 16 bytes or more
+ * into the code, so the 8 bytes ending at its last byte can be read. */
+static inline uint32_t zt_plit_len(const unsigned char *code, uint32_t at)
+{
+    uint32_t len;
+
+    memcpy(&len, code + at - 4, sizeof(len));
+    return len;
+}
+
+/* A list of literals (zt_plist): their count (4 bytes), then each one as
+ * zt_plit stores it; @a at is the offset of the count.  The first. */
+static inline uint32_t zt_plist_first(const unsigned char *code, uint32_t at,
+                                      uint32_t *count)
+{
+    memcpy(count, code + at, sizeof(*count));
+    return at + 8;
+}
+
+/* The literal after literal @a at of a list. */
+static inline uint32_t zt_plist_next(const unsigned char *code, uint32_t at)
+{
+    return at + zt_plit_len(code, at) + 1 + 4;
+}
 
 struct zt_prog_s {
     const uint32_t *route;      /* per ROUT: byte offset of its block in
@@ -167,9 +196,8 @@ void *zt_palloc_aligned(apr_pool_t *pool, size_t len);
 /** The names of the days, from a Thursday (1970-01-01): "thu", "fri"... */
 extern const char zt_weekdays[7][4];
 
-static inline const zt_popnd_t *zt_pcond_consts(const zt_pcond_t *pc)
-{
-    return (const zt_popnd_t *)(const void *)(pc->ins + pc->ninsns);
-}
+/** The TLS versions ZT_PI_TLS_IN_STRS knows by bit, in the order
+ *  zt_eval.c's zt_tls_index() reads them: "TLSv1", "TLSv1.1" ... */
+extern const char zt_tls_versions[4][8];
 
 #endif /* ZT_PROG_H */

@@ -1338,12 +1338,15 @@ END_TEST
 /* Programs against node trees, at random                              */
 /* ------------------------------------------------------------------ */
 
-/* Strings whose lengths straddle the word compares (0, 7, 8, 9, 16, 17
- * bytes), differing only in their first, middle or last byte. */
+/* Strings whose lengths straddle the word compares (0, 7, 8, 9, 16, 17,
+ * 32, 33 bytes), differing only in their first, a middle or last byte. */
 static const char *const rnd_strs[] = {
     "", "a", "b", "abcdefg", "abcdefX", "abcdefgh", "Xbcdefgh", "abcdefghi",
     "abcdefghX", "abcdefghijklmnop", "abcdefghijklmnoX", "abcdefgXijklmnop",
-    "abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq"
+    "abcdefghijklmnopq", "abcdefghijklmnopX", "abcdefghXjklmnopq",
+    "abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklXnopqrstuvwxyz012345",
+    "abcdefghijklmnopqrXtuvwxyz012345", "abcdefghijklmnopqrstuvwxyz0123456",
+    "abcdefghijklmnopqrstuvwxyz012345X"
 };
 #define RND_NSTRS ((int)(sizeof(rnd_strs) / sizeof(rnd_strs[0])))
 
@@ -1377,8 +1380,9 @@ static const char *rnd_atom(unsigned *seed)
     case 10: return apr_psprintf(pool, "(in_list token.%s [\"%s\" 2 true])", c, w);
     case 11: return k < 1 ? "(in_list time.weekday [\"sat\" \"mon\" \"x\" 3])"
                           : "(eq time.weekday \"sun\")";
-    case 12: return k < 1 ? "(in_list tls.version [\"TLSv1.2\" \"TLSv1.3\"])"
-                          : "(ne tls.version \"TLSv1.3\")";
+    case 12: return k < 0 ? "(in_list tls.version [\"TLSv1.2\" \"TLSv1.3\"])"
+                   : k < 1 ? "(in_list tls.version [\"TLSv1\" \"TLSv1.1\" \"SSLv3\" \"TLSv1.0\"])"
+                           : "(ne tls.version \"TLSv1.3\")";
     case 13: return "(in_cidr client.ip [10.0.0.0/8 192.168.1.0/24])";
     case 14: return apr_psprintf(pool, "(eq token.x token.%s)", c);
     default: return apr_psprintf(pool, "(in token.%s token.s)", c);
@@ -1435,7 +1439,9 @@ START_TEST(programs_match_trees)
 {
     /* a Sunday, a Monday, and the Wednesday before the epoch */
     static const int64_t now[] = { INT64_C(1795946400), INT64_C(1795996800), -3600 };
-    static const char *const tls[] = { NULL, "TLSv1.2", "TLSv1.3" };
+    static const char *const tls[] = {  /* known by bit, and not */
+        NULL, "TLSv1.2", "TLSv1.3", "TLSv1", "TLSv1.1", "SSLv3", "TLSv1.0", "TLSv1.3x"
+    };
     static const char *const ips[] = { "10.1.2.3", "192.168.1.7", "::ffff:10.0.0.1", "::1" };
     unsigned seed = 20261129, verdicts[4] = { 0 };
 
@@ -1481,7 +1487,7 @@ START_TEST(programs_match_trees)
             }
             d = decide_rq(t, "GET", target,
                           REQ(.json = json, .ip = ips[rand_r(&seed) % 4],
-                              .tls = tls[rand_r(&seed) % 3], .now = now[rand_r(&seed) % 3]));
+                              .tls = tls[rand_r(&seed) % 8], .now = now[rand_r(&seed) % 3]));
             verdicts[d.verdict]++;
         }
     }
@@ -1489,6 +1495,59 @@ START_TEST(programs_match_trees)
     ck_assert_uint_gt(verdicts[ZT_ALLOW], 300);
     ck_assert_uint_gt(verdicts[ZT_DENY], 300);
     ck_assert_uint_gt(verdicts[ZT_NEED_TOKEN], 100);
+}
+END_TEST
+
+/* A balanced OR of (eq token.cK "v") for K in [from, to). */
+static const char *wide_or(int from, int to)
+{
+    int mid = from + (to - from) / 2;
+
+    if (to - from == 1) {
+        return apr_psprintf(pool, "(eq token.c%d \"v\")", from);
+    }
+    return apr_psprintf(pool, "(or %s %s)", wide_or(from, mid), wide_or(mid, to));
+}
+
+/* ZT_PI_GENERIC instructions of the @a n at @a ins. */
+static uint32_t count_generic(const zt_pins_t *ins, uint32_t n)
+{
+    uint32_t generic = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        generic += ins[i].code == ZT_PI_GENERIC;
+    }
+    return generic;
+}
+
+START_TEST(programs_past_16_bits)
+{
+    /* More claims than a 16-bit slot names, and so set places past 16
+     * bits too: those comparisons run operand by operand (ZT_PI_GENERIC),
+     * with the node trees' answers. */
+    zpc_ir_t *ir = zb_new(pool, "wide", "w.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/w");
+    const zt_proute_t *pr;
+    zt_table_t *t;
+
+    for (int k = 0; k < 66000; k += 2000) {     /* rules 0 .. 32, shared */
+        zb_rule(ir, ZT_EFFECT_ALLOW, 0, wide_or(k, k + 2000), "GET /w", 1, r);
+    }
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(and (in \"w\" token.s) (eq token.c65999 \"z\"))",
+            "GET /w", 1, r);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(and (in \"w\" token.s) (ge token.c70000 7))",
+            "GET /w", 1, r);
+    t = build(ir);
+    pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
+    ck_assert_uint_eq(count_generic(pr->ins, pr->ninsns), 4);    /* rules 33, 34 */
+    ck_decision(t, "GET", "/w", "{\"c5\":\"v\"}", ZT_ALLOW, 0);
+    ck_decision(t, "GET", "/w", "{\"c65998\":\"v\"}", ZT_ALLOW, 32);
+    ck_decision(t, "GET", "/w", "{\"c65999\":\"z\",\"s\":\"w\"}", ZT_DENY, 33);
+    ck_decision(t, "GET", "/w", "{\"c65999\":\"z\",\"s\":\"x\"}", ZT_DENY, NONE);
+    ck_decision(t, "GET", "/w", "{\"c65999\":\"v\",\"s\":\"w\"}", ZT_ALLOW, 32);
+    ck_decision(t, "GET", "/w", "{\"c70000\":8,\"s\":\"x w\"}", ZT_ALLOW, 34);
+    ck_decision(t, "GET", "/w", "{\"c70000\":6,\"s\":\"x w\"}", ZT_DENY, NONE);
+    ck_decision(t, "GET", "/w", NULL, ZT_NEED_TOKEN, NONE);
 }
 END_TEST
 
@@ -1861,6 +1920,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, claim_view_matches_lookup);
     tcase_add_test(tc, claim_set_index_matches_scan);
     tcase_add_test(tc, programs_match_trees);
+    tcase_add_test(tc, programs_past_16_bits);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");
