@@ -156,7 +156,6 @@ zt_tcache_t *zt_config_tcache(void);
 typedef enum {
     ZT_NUM_ENTRIES,                 /**< digits: "a number of entries" */
     ZT_NUM_SECONDS,                 /**< digits: "a number of seconds" */
-    ZT_NUM_BYTES,                   /**< digits: "a number of bytes" */
     ZT_NUM_SIZE                     /**< bytes, or with K, M or G: "a size" */
 } zt_num_kind_e;
 

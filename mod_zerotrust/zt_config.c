@@ -395,7 +395,6 @@ const char *zt_config_number(cmd_parms *cmd, const char *arg,
     static const char *const nouns[] = {
         [ZT_NUM_ENTRIES] = "a number of entries",
         [ZT_NUM_SECONDS] = "a number of seconds",
-        [ZT_NUM_BYTES] = "a number of bytes",
         [ZT_NUM_SIZE] = "a size",
     };
     int size = spec->kind == ZT_NUM_SIZE;
@@ -423,7 +422,7 @@ static const char *zt_set_token_max(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
     static const zt_num_spec_t spec = {
-        ZT_NUM_BYTES, ZT_TOKEN_MAX_MIN, ZT_TOKEN_MAX_MAX, NULL, NULL
+        ZT_NUM_SIZE, ZT_TOKEN_MAX_MIN, ZT_TOKEN_MAX_MAX, NULL, NULL
     };
     zt_dir_conf_t *conf = dconf;
     const char *err;

@@ -134,6 +134,23 @@ def test_unusable_key_is_a_startup_warning(servers, keys):
     assert r.status_code == 200, r.text
 
 
+def test_token_max_size_with_a_suffix(servers, keys):
+    """ZeroTrustTokenMaxSize 1K: the longest token up to 1 024 bytes
+    passes, the shortest above is refused before it is decoded."""
+    srv = servers(protected("policy/api.ztb").replace(
+        "    Require zerotrust\n",
+        "    Require zerotrust\n    ZeroTrustTokenMaxSize 1K\n"))
+    toks = [sign(keys, claims(scope="orders:read", pad="x" * k))
+            for k in range(0, 900, 3)]
+    fits = [t for t in toks if len(t) <= 1024]
+    over = [t for t in toks if len(t) > 1024]
+    assert fits and over and max(map(len, fits)) > 1000
+    assert srv.get("/orders", max(fits, key=len)).status_code == 200
+    r = srv.get("/orders", min(over, key=len))
+    assert r.status_code == 401, r.text
+    assert "too large" in r.headers.get("WWW-Authenticate", ""), r.headers
+
+
 @pytest.mark.parametrize("directive,needle", [
     ("ZeroTrustTokenMaxSize 12", "ZeroTrustTokenMaxSize"),
     ("ZeroTrustTokenMaxSize lots", "ZeroTrustTokenMaxSize"),
@@ -300,7 +317,8 @@ def test_graceful_restart_with_broken_table_keeps_running(servers, keys):
 # wrong with it, the error names the directive, the argument and the range.
 NUMBERS = [
     # (the directive up to the number, what the error says after it)
-    ("ZeroTrustTokenMaxSize", "is not a number of bytes from 256 to 1048576"),
+    ("ZeroTrustTokenMaxSize", "is not a size from 256 to 1M (bytes, or with "
+     "K or M)"),
     ("ZeroTrustTokenCache", "is not 'off' or a number of entries from 16 "
      "to 1000000"),
     ("ZeroTrustTokenCache 100", "is not a size from 64K to 1G (bytes, or "
