@@ -96,8 +96,12 @@ def office_copy(src, dest):
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     with open(dest, "w") as f:
         f.write(text.replace(office, office[:-1] + ", 127.0.0.1/32]"))
-    shutil.copy(os.path.join(os.path.dirname(src), "order.schema.json"),
-                os.path.dirname(dest))
+    # The files the policy names (its schema, its tests' bodies) beside it.
+    here = os.path.dirname(src)
+    for name in os.listdir(here):
+        path = os.path.join(here, name)
+        if os.path.isfile(path) and name != os.path.basename(src):
+            shutil.copy(path, os.path.dirname(dest))
     return dest
 
 
@@ -157,6 +161,8 @@ def main():
             old.started = True
             old.stop()
 
+    # The office copy is made afresh: nothing of an older one may stand in.
+    shutil.rmtree(office_root, ignore_errors=True)
     keys = Keys()
     src = os.path.join(TOP, "examples", "orders", "orders.ztp")
     srv = serve(cfg, keys, root, src, port)
