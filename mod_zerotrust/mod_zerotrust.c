@@ -42,6 +42,7 @@
 #include "mod_auth.h"
 #include "mpm_common.h"
 
+#include "zt_ascii.h"
 #include "zt_keys.h"
 
 #include <openssl/crypto.h>
@@ -155,18 +156,13 @@ static void zt_req_match(request_rec *r, zt_req_t *rq)
 static const char *zt_file_line(apr_pool_t *p, const char *file,
                                 uint32_t line)
 {
-    char digits[10], *s;
-    apr_size_t n = strlen(file), d = 0;
+    apr_size_t n = strlen(file);
+    char *s = apr_palloc(p, n + 1 + 20 + 1), *end;
 
-    do {
-        digits[sizeof(digits) - ++d] = (char)('0' + line % 10);
-        line /= 10;
-    } while (line);
-    s = apr_palloc(p, n + 1 + d + 1);
     memcpy(s, file, n);
     s[n] = ':';
-    memcpy(s + n + 1, digits + sizeof(digits) - d, d);
-    s[n + 1 + d] = '\0';
+    end = zt_put_decimal(s + n + 1, line);
+    *end = '\0';
     return s;
 }
 

@@ -7,7 +7,8 @@
  * @file zt_ascii.h
  * @brief ASCII rules the core and zpc share, one copy of each: the value
  *        of a hexadecimal digit, the shape of a UUID, a directive's
- *        number.  Independent of the locale (<ctype.h> is not).
+ *        number, an integer written in decimal.  Independent of the
+ *        locale (<ctype.h> is not).
  */
 #ifndef ZT_ASCII_H
 #define ZT_ASCII_H
@@ -80,6 +81,50 @@ static inline int zt_parse_number(const char *s, int suffixes, uint64_t min,
     }
     *out = n * unit;
     return 1;
+}
+
+/* "00" to "99" for @a v (below 100) at @a o; returns the end.  Numbers
+ * are written two digits at a time: a digit at a time costs a 64-bit
+ * division each, and the formatter of snprintf far more. */
+static inline char *zt_put_2digits(char *o, unsigned v)
+{
+    static const char pairs[] =
+        "0001020304050607080910111213141516171819202122232425262728293031"
+        "3233343536373839404142434445464748495051525354555657585960616263"
+        "6465666768697071727374757677787980818283848586878889909192939495"
+        "96979899";
+
+    o[0] = pairs[2 * v];
+    o[1] = pairs[2 * v + 1];
+    return o + 2;
+}
+
+/** @a v in decimal at @a o (at most 20 bytes, no NUL); returns the end. */
+static inline char *zt_put_decimal(char *o, int64_t v)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t;
+    char *end;
+    int w = 1;
+
+    for (t = u; t >= 100; t /= 100) {
+        w += 2;
+    }
+    w += t >= 10;
+    if (v < 0) {
+        *o++ = '-';
+    }
+    end = o + w;
+    for (; u >= 100; u /= 100) {
+        zt_put_2digits(o + w - 2, (unsigned)(u % 100));
+        w -= 2;
+    }
+    if (u >= 10) {
+        zt_put_2digits(o, (unsigned)u);
+    }
+    else {
+        *o = (char)('0' + u);
+    }
+    return end;
 }
 
 #endif /* ZT_ASCII_H */

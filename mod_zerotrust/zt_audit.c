@@ -55,6 +55,7 @@
 #include "http_ssl.h"
 #include "util_time.h"
 #include "zt_abuf.h"
+#include "zt_ascii.h"
 #include "zt_jescape.h"
 
 
@@ -222,50 +223,6 @@ static char *zt_put(char *o, const char *s, apr_size_t n)
 /* A literal: a key with its punctuation, "true", "null". */
 #define zt_put_lit(o, s) zt_put((o), (s), sizeof(s) - 1)
 
-/* "00" to "99": numbers are written two digits at a time.  By hand:
- * apr_snprintf's formatter was a quarter of the record's instructions,
- * and a digit at a time (a 64-bit division each) a tenth
- * (docs/BENCHMARKS.md). */
-static const char zt_digit_pairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233"
-    "34353637383940414243444546474849505152535455565758596061626364656667"
-    "6869707172737475767778798081828384858687888990919293949596979899";
-
-/* @a v (below 100) in two digits at @a o; returns the end. */
-static char *zt_put_2(char *o, unsigned v)
-{
-    memcpy(o, zt_digit_pairs + 2 * v, 2);
-    return o + 2;
-}
-
-/* @a v in decimal: at most 20 bytes. */
-static char *zt_put_int(char *o, apr_int64_t v)
-{
-    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v, t;
-    char *end;
-    int w = 1;
-
-    for (t = u; t >= 100; t /= 100) {
-        w += 2;
-    }
-    w += t >= 10;
-    if (v < 0) {
-        *o++ = '-';
-    }
-    end = o + w;
-    for (; u >= 100; u /= 100) {
-        zt_put_2(o + w - 2, (unsigned)(u % 100));
-        w -= 2;
-    }
-    if (u >= 10) {
-        zt_put_2(o, (unsigned)u);
-    }
-    else {
-        *o = (char)('0' + u);
-    }
-    return end;
-}
-
 /* A JSON string (zt_jescape.h), or null. */
 static char *zt_put_str(char *o, zt_text_t t)
 {
@@ -402,21 +359,21 @@ static char *zt_audit_time(char *o, apr_time_t t)
     year = (unsigned)(tm.tm_year + 1900) % 10000;
     ms = (unsigned)tm.tm_usec / 1000;
     *o++ = '"';
-    o = zt_put_2(o, year / 100);
-    o = zt_put_2(o, year % 100);
+    o = zt_put_2digits(o, year / 100);
+    o = zt_put_2digits(o, year % 100);
     *o++ = '-';
-    o = zt_put_2(o, (unsigned)tm.tm_mon + 1);
+    o = zt_put_2digits(o, (unsigned)tm.tm_mon + 1);
     *o++ = '-';
-    o = zt_put_2(o, (unsigned)tm.tm_mday);
+    o = zt_put_2digits(o, (unsigned)tm.tm_mday);
     *o++ = 'T';
-    o = zt_put_2(o, (unsigned)tm.tm_hour);
+    o = zt_put_2digits(o, (unsigned)tm.tm_hour);
     *o++ = ':';
-    o = zt_put_2(o, (unsigned)tm.tm_min);
+    o = zt_put_2digits(o, (unsigned)tm.tm_min);
     *o++ = ':';
-    o = zt_put_2(o, (unsigned)tm.tm_sec);
+    o = zt_put_2digits(o, (unsigned)tm.tm_sec);
     *o++ = '.';
     *o++ = (char)('0' + ms / 100);
-    o = zt_put_2(o, ms % 100);
+    o = zt_put_2digits(o, ms % 100);
     *o++ = 'Z';
     *o++ = '"';
     return o;
@@ -484,7 +441,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     }
     else {
         o = zt_put_lit(o, ",\"decision\":\"deny\",\"status\":");
-        o = zt_put_int(o, rq->status);
+        o = zt_put_decimal(o, rq->status);
     }
     o = zt_put_lit(o, ",\"stage\":");
     o = zt_audit_stage(o, rq->stage);
@@ -494,7 +451,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
         *o++ = '"';
         o = zt_json_escape(o, x->rule_file.s, x->rule_file.n);
         *o++ = ':';
-        o = zt_put_int(o, t->rules[rq->decision.rule].line);
+        o = zt_put_decimal(o, t->rules[rq->decision.rule].line);
         *o++ = '"';
     }
     else {
@@ -512,7 +469,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
             : zt_put_lit(o, ",\"tls\":false,\"cert_subject\":");
     o = zt_put_str(o, x->cert_subject);
     o = zt_put_lit(o, ",\"latency_us\":");
-    o = zt_put_int(o, apr_time_now() - rq->t0);
+    o = zt_put_decimal(o, apr_time_now() - rq->t0);
     return zt_put_lit(o, "}\n");
 }
 

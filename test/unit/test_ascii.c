@@ -154,6 +154,35 @@ START_TEST(number_sizes)
 }
 END_TEST
 
+/* zt_put_decimal writes what printf's %lld does, around every power of
+ * ten and at the ends of the range. */
+START_TEST(decimal_as_printf)
+{
+    int64_t vals[64];
+    int n = 0;
+    int64_t p = 1;
+
+    for (int k = 0; k < 19; k++, p *= 10) {
+        vals[n++] = p - 1;
+        vals[n++] = p;
+        vals[n++] = -p;
+    }
+    vals[n++] = INT64_MAX;
+    vals[n++] = INT64_MIN;
+    vals[n++] = 42;
+    for (int i = 0; i < n; i++) {
+        char got[32], want[32], *end;
+
+        memset(got, 'x', sizeof(got));
+        end = zt_put_decimal(got, vals[i]);
+        *end = '\0';
+        snprintf(want, sizeof(want), "%lld", (long long)vals[i]);
+        ck_assert_str_eq(got, want);
+        ck_assert_int_le((int)(end - got), 20);
+    }
+}
+END_TEST
+
 START_TEST(short_loads)
 {
     static const char text[] = "abcdefghijklmnop";
@@ -198,6 +227,7 @@ int main(void)
     tcase_add_test(tc, number_counts);
     tcase_add_test(tc, number_sizes);
     tcase_add_test(tc, short_loads);
+    tcase_add_test(tc, decimal_as_printf);
     suite_add_tcase(s, tc);
     return zt_test_main(s);
 }
