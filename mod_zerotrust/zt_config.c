@@ -87,30 +87,10 @@ void *zt_config_create_dir(apr_pool_t *p, char *dir)
     return conf;
 }
 
-/* No directive of ours was given in the section @a c was made for. */
-static int zt_dir_conf_unset(const zt_dir_conf_t *c)
-{
-    return !c->policy_set && !c->resource_id && !c->resource_metadata
-           && !c->token_max_set && !c->require_tls_set && !c->claim_headers;
-}
-
-/*
-** httpd merges per request, once per section that applies.  A section
-** without our directives changes nothing, so the other side is the
-** answer as it is (records are read-only once configured): no copy.
-*/
 void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     const zt_dir_conf_t *base = basev, *add = addv;
-    zt_dir_conf_t *conf;
-
-    if (zt_dir_conf_unset(add)) {
-        return basev;
-    }
-    if (zt_dir_conf_unset(base)) {
-        return addv;
-    }
-    conf = apr_pcalloc(p, sizeof(*conf));
+    zt_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->policy_set = add->policy_set || base->policy_set;
     conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
