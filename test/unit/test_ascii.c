@@ -162,10 +162,13 @@ START_TEST(decimal_as_printf)
     int n = 0;
     int64_t p = 1;
 
-    for (int k = 0; k < 19; k++, p *= 10) {
+    for (int k = 0; k < 19; k++) {
         vals[n++] = p - 1;
         vals[n++] = p;
         vals[n++] = -p;
+        if (k < 18) {
+            p *= 10;            /* 10^18 is the last power in int64 */
+        }
     }
     vals[n++] = INT64_MAX;
     vals[n++] = INT64_MIN;
