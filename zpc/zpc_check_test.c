@@ -20,41 +20,34 @@
 
 #include "zpc_check.h"
 #include "zt_alg.h"
+#include "zt_jescape.h"
 
 /* ------------------------------------------------------------------ */
 /* tests                                                               */
 
-/* A JSON string literal of @a s. */
+static void zpc_json_bytes(apr_array_header_t *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        APR_ARRAY_PUSH(out, char) = s[i];
+    }
+}
+
+/* A JSON string literal of @a s: the core's escaper (zt_jescape.h), which
+ * keeps every character, as the lexer has taken only valid UTF-8. */
 static void zpc_json_str(apr_array_header_t *out, const char *s)
 {
-    APR_ARRAY_PUSH(out, char) = '"';
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        const char *esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : ch == '\n'
-                          ? "\\n" : ch == '\t' ? "\\t" : ch == '\r' ? "\\r" : NULL;
-        char buf[8];
+    size_t n = strlen(s);
+    char *buf = apr_palloc(out->pool, ZT_JSON_ESCAPE_ROOM(n)), *end;
 
-        if (esc == NULL && ch < 0x20) {
-            snprintf(buf, sizeof(buf), "\\u%04x", ch);
-            esc = buf;
-        }
-        if (esc != NULL) {
-            for (; *esc != '\0'; esc++) {
-                APR_ARRAY_PUSH(out, char) = *esc;
-            }
-        }
-        else {
-            APR_ARRAY_PUSH(out, char) = (char)ch;
-        }
-    }
+    end = zt_json_escape(buf, s, n);
+    APR_ARRAY_PUSH(out, char) = '"';
+    zpc_json_bytes(out, buf, (size_t)(end - buf));
     APR_ARRAY_PUSH(out, char) = '"';
 }
 
 static void zpc_json_text(apr_array_header_t *out, const char *s)
 {
-    for (; *s != '\0'; s++) {
-        APR_ARRAY_PUSH(out, char) = *s;
-    }
+    zpc_json_bytes(out, s, strlen(s));
 }
 
 /* A token's claims as JSON text; a repeated name is an error.  Depth is
