@@ -117,29 +117,15 @@ static void zt_text_value(zt_text_t *b, const char *s, size_t n)
 /* ------------------------------------------------------------------ */
 /* Value types                                                         */
 
-/* Canonical decimal within int64: "0", or "-"? [1-9][0-9]*.  Returns 1
- * with *v set; 0 when not an integer; 2 when one, but beyond int64. */
-static int zt_parse_int(const char *s, size_t n, int64_t *v)
+/* zt_parse_int for 19 digits or more (from s[i], after any '-'), where
+ * the value may leave int64: each step checks the bound. */
+static __attribute__((noinline)) int zt_parse_int_wide(const char *s,
+                                                      size_t i, size_t n,
+                                                      int64_t *v)
 {
-    size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
     uint64_t acc = 0, lim = i ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     int big = 0;
 
-    if (n == i || (s[i] == '0' && (n - i > 1 || i == 1))) {
-        return 0;               /* empty, "-", leading zero, "-0" */
-    }
-    if (n - i <= 18) {          /* below 10^18: no bound to watch */
-        for (size_t k = i; k < n; k++) {
-            unsigned d = (unsigned char)s[k] - '0';
-
-            if (d > 9) {
-                return 0;
-            }
-            acc = acc * 10 + d;
-        }
-        *v = i ? -(int64_t)acc : (int64_t)acc;
-        return 1;
-    }
     for (size_t k = i; k < n; k++) {
         unsigned d = (unsigned char)s[k] - '0';
 
@@ -157,6 +143,31 @@ static int zt_parse_int(const char *s, size_t n, int64_t *v)
         return 2;
     }
     *v = i ? (int64_t)(0 - acc) : (int64_t)acc;
+    return 1;
+}
+
+/* Canonical decimal within int64: "0", or "-"? [1-9][0-9]*.  Returns 1
+ * with *v set; 0 when not an integer; 2 when one, but beyond int64. */
+static inline int zt_parse_int(const char *s, size_t n, int64_t *v)
+{
+    size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
+    uint64_t acc = 0;
+
+    if (n == i || (s[i] == '0' && (n - i > 1 || i == 1))) {
+        return 0;               /* empty, "-", leading zero, "-0" */
+    }
+    if (n - i > 18) {
+        return zt_parse_int_wide(s, i, n, v);
+    }
+    for (size_t k = i; k < n; k++) {    /* below 10^18: no bound to watch */
+        unsigned d = (unsigned char)s[k] - '0';
+
+        if (d > 9) {
+            return 0;
+        }
+        acc = acc * 10 + d;
+    }
+    *v = i ? -(int64_t)acc : (int64_t)acc;
     return 1;
 }
 
@@ -258,37 +269,12 @@ static void zt_type_expected(const zt_table_t *t, const zt_type_rec_t *ty,
     }
 }
 
-/* Is @a s (@a n bytes) one of enum @a ty's values?  Apart from
- * zt_type_ok, whose common cases then need no saved registers. */
-static __attribute__((noinline)) int zt_enum_ok(const zt_table_t *t,
-                                                const zt_type_rec_t *ty,
-                                                const char *s, size_t n)
+/* zt_type_ok for the kinds other than INT and STRING. */
+static __attribute__((noinline)) int zt_type_ok_other(const zt_table_t *t,
+                                                     const zt_type_rec_t *ty,
+                                                     const char *s, size_t n)
 {
-    for (uint32_t k = 0; k < ty->count; k++) {
-        const char *e = zt_enum_value(t, ty, k);
-
-        if (strlen(e) == n && memcmp(e, s, n) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Does @a s (@a n bytes) hold as a value of TYPE @a ti? */
-static int zt_type_ok(const zt_table_t *t, uint32_t ti, const char *s,
-                      size_t n)
-{
-    const zt_type_rec_t *ty = &t->types[ti];
-    int64_t x = 0;
-
     switch (ty->kind) {
-    case ZT_TYPE_STRING:
-        if ((int64_t)n < ty->min || (int64_t)n > ty->max) {
-            return 0;
-        }
-        return ty->dfa == ZT_NONE || zt_dfa_match(t->dfas + ty->dfa, s, n);
-    case ZT_TYPE_INT:
-        return zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
     case ZT_TYPE_NUMBER:
         return zt_is_number(s, n);
     case ZT_TYPE_BOOL:
@@ -297,10 +283,37 @@ static int zt_type_ok(const zt_table_t *t, uint32_t ti, const char *s,
     case ZT_TYPE_UUID:
         return zt_uuid_shape(s, n);
     case ZT_TYPE_ENUM:
-        return zt_enum_ok(t, ty, s, n);
+        for (uint32_t k = 0; k < ty->count; k++) {
+            const char *e = zt_enum_value(t, ty, k);
+
+            if (strlen(e) == n && memcmp(e, s, n) == 0) {
+                return 1;
+            }
+        }
+        return 0;
     default:
         return 1;               /* ZT_TYPE_ANY: `query * any` */
     }
+}
+
+/* Does @a s (@a n bytes) hold as a value of TYPE @a ti?  Integers and
+ * strings, the common kinds, inline where it is asked. */
+static inline __attribute__((always_inline))
+int zt_type_ok(const zt_table_t *t, uint32_t ti, const char *s, size_t n)
+{
+    const zt_type_rec_t *ty = &t->types[ti];
+    int64_t x = 0;
+
+    if (ty->kind == ZT_TYPE_INT) {
+        return zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
+    }
+    if (ty->kind == ZT_TYPE_STRING) {
+        if ((int64_t)n < ty->min || (int64_t)n > ty->max) {
+            return 0;
+        }
+        return ty->dfa == ZT_NONE || zt_dfa_match(t->dfas + ty->dfa, s, n);
+    }
+    return zt_type_ok_other(t, ty, s, n);
 }
 
 /* ------------------------------------------------------------------ */
