@@ -145,8 +145,13 @@ const char *zt_query_part(const char *p, unsigned stop, char **o,
 {
     const char *q = p;
 
-    while (!(zt_qclass[(unsigned char)*q] & stop)) {
-        q++;
+    /* two bytes a turn: q[1] exists when q[0] did not stop the scan */
+    while (!(zt_qclass[(unsigned char)q[0]] & stop)) {
+        if (zt_qclass[(unsigned char)q[1]] & stop) {
+            q++;
+            break;
+        }
+        q += 2;
     }
     if (!zt_query_ends(*q, stop)) {
         return zt_query_part_decode(p, q, stop, o, out, err);
