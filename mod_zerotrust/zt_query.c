@@ -32,54 +32,6 @@
 #include "zt_eval.h"
 #include "zt_utf8.h"
 
-/* Decode [s, s+len) to *o, advancing it, into @a out; NULL or a reason.
- * Printable ASCII is the common case: it is copied with one range test,
- * and the UTF-8 pass runs only from the first decoded byte above 0x7f. */
-static const char *zt_query_decode(const char *s, size_t len, char **o,
-                                   zt_span_t *out)
-{
-    unsigned char *start = (unsigned char *)*o, *d = start, *high = NULL;
-
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c - 0x20u < 0x5fu && c != '%' && c != '+') {
-            *d++ = c;
-            continue;
-        }
-        if (c == '%') {
-            int hi, lo;
-            if (len - i < 3 || (hi = zt_hexval((unsigned char)s[i + 1])) < 0
-                || (lo = zt_hexval((unsigned char)s[i + 2])) < 0) {
-                return "invalid percent escape";
-            }
-            c = (unsigned char)(hi << 4 | lo);
-            i += 2;
-        }
-        else if (c == '+') {
-            c = ' ';
-        }
-        if (c < 0x20 || c == 0x7f) {
-            return "NUL or control byte";
-        }
-        if (c >= 0x80 && high == NULL) {
-            high = d;
-        }
-        *d++ = c;
-    }
-    for (unsigned char *p = high; p != NULL && p < d; ) {
-        size_t n = zt_utf8_seq(p, (size_t)(d - p));
-        if (n == 0) {
-            return "invalid UTF-8";
-        }
-        p += n;
-    }
-    out->ptr = (const char *)start;
-    out->len = (uint32_t)(d - start);
-    *o = (char *)d;
-    return NULL;
-}
-
 /* Where the scan of a part stops: bytes with ZT_Q_NAME stop a name, with
  * ZT_Q_VALUE a value (3 is both; '=', 1, belongs to a value).  Besides
  * '&' and the NUL that ends the query, these are the bytes a part cannot
@@ -119,23 +71,74 @@ static inline int zt_query_ends(char c, unsigned stop)
     return c == '&' || c == '\0' || (c == '=' && stop == ZT_Q_NAME);
 }
 
-/* The part from @a p, which holds a byte to decode at @a q: decoded from
- * its start into *o (zt_query_decode, the one place of the rules). */
+/*
+** The part from @a p, whose bytes before @a q stand as they are and @a q
+** one to decode: decoded to *o (advanced) into *out, up to the part's end,
+** which is returned.  The one place of the rules: "%XX" needs two hex
+** digits (a part's end, '&', '=' or the NUL, is none, so an escape never
+** crosses it); '+' is a space; a control byte or DEL, raw or decoded, is
+** refused, in byte order, then the part's UTF-8 from its first byte above
+** 0x7f.  *err is set on failure.
+*/
 static __attribute__((noinline))
 const char *zt_query_part_decode(const char *p, const char *q, unsigned stop,
                                  char **o, zt_span_t *out, const char **err)
 {
-    while (!zt_query_ends(*q, stop)) {
-        q++;
+    unsigned char *start = (unsigned char *)*o, *d, *high = NULL;
+
+    memcpy(start, p, (size_t)(q - p));
+    d = start + (q - p);
+    for (;; q++) {
+        unsigned char c = (unsigned char)*q;
+        int hi, lo;
+
+        if (!(zt_qclass[c] & stop)) {
+            *d++ = c;
+            continue;
+        }
+        if (zt_query_ends((char)c, stop)) {
+            break;
+        }
+        if (c == '%') {
+            if ((hi = zt_hexval((unsigned char)q[1])) < 0
+                || (lo = zt_hexval((unsigned char)q[2])) < 0) {
+                *err = "invalid percent escape";
+                return q;
+            }
+            c = (unsigned char)(hi << 4 | lo);
+            q += 2;
+        }
+        else if (c == '+') {
+            c = ' ';
+        }
+        if (c < 0x20 || c == 0x7f) {
+            *err = "NUL or control byte";
+            return q;
+        }
+        if (c >= 0x80 && high == NULL) {
+            high = d;
+        }
+        *d++ = c;
     }
-    *err = zt_query_decode(p, (size_t)(q - p), o, out);
+    for (unsigned char *u = high; u != NULL && u < d; ) {
+        size_t n = zt_utf8_seq(u, (size_t)(d - u));
+
+        if (n == 0) {
+            *err = "invalid UTF-8";
+            return q;
+        }
+        u += n;
+    }
+    out->ptr = (const char *)start;
+    out->len = (uint32_t)(d - start);
+    *o = (char *)d;
     return q;
 }
 
 /*
 ** The part that starts at @a p, a name or a value as @a stop says, into
 ** *out: taken as it stands when nothing in it needs decoding, else
-** decoded.  Returns its end (a separator or the NUL), with *err set on
+** decoded (zt_query_part_decode).  Returns its end (a separator or the NUL), with *err set on
 ** failure.  Inlined with @a stop a constant: the loop is then a load, a
 ** table lookup and a test a byte.
 */
