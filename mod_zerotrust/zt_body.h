@@ -99,8 +99,9 @@ typedef enum {
  * order: @a b is the route's BODY record, or NULL when it declares none;
  * @a has_body whether the request carries a body (RFC 9112 section 6.3);
  * @a length its Content-Length, or -1 when it has none (chunked: counted
- * while read); @a content_type the field, or NULL.  The module answers
- * each refusal with its status; zpc test decides test bodies with it.
+ * while read); @a content_type the field, or NULL.  With @a b NULL only
+ * @a length is read.  The module answers each refusal with its status;
+ * zpc test decides test bodies with it.
  */
 zt_body_head_e zt_body_precheck(const zt_body_rec_t *b, int has_body,
                                 int64_t length, const char *content_type);

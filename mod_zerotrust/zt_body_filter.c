@@ -148,9 +148,12 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
     const zt_body_rec_t *b = zt_route_body(rq);
     const char *field = zt_content_length_field(r);
     apr_off_t cl = zt_content_length(field);
-    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    /* A route that declares no body is decided by the length alone: its
+     * other headers are not read. */
+    const char *ct = b ? apr_table_get(r->headers_in, "Content-Type") : NULL;
 
-    switch (zt_body_precheck(b, zt_has_body(r, field), (int64_t)cl, ct)) {
+    switch (zt_body_precheck(b, b && zt_has_body(r, field), (int64_t)cl,
+                             ct)) {
     case ZT_BODY_UNDECLARED:
     case ZT_BODY_TOO_LARGE:
         return zt_too_large(r, apr_psprintf(r->pool, "%" APR_OFF_T_FMT

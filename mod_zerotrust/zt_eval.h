@@ -127,9 +127,11 @@ void zt_eval_view(const zt_table_t *t, const zt_claims_t *c, uint32_t *view);
 /**
  * Split and percent-decode the raw query string @a raw (without '?') into
  * at most @a max parameters of @a out, decoding into @a buf (at least
- * strlen(raw) bytes).  Strict: an invalid escape, a NUL or control byte,
- * or invalid UTF-8 is refused.  Returns the count, or -1 with a short
- * reason in *err.
+ * strlen(raw) bytes).  A name or value with nothing to decode (printable
+ * ASCII without '%' or '+') points into @a raw itself, any other into
+ * @a buf: the spans live as long as both.  Strict: an invalid escape, a
+ * NUL or control byte, or invalid UTF-8 is refused.  Returns the count,
+ * or -1 with a short reason in *err (untouched on success).
  */
 int zt_query_parse(const char *raw, char *buf, zt_qparam_t *out, uint32_t max,
                    const char **err);

@@ -27,6 +27,7 @@
 #include "zt_dfa.h"
 #include "zt_table.h"
 #include "zt_body.h"
+#include "zt_validate.h"
 
 /* The table is read in place: the host must share its byte order and the
  * compiler its record layout. */
@@ -1602,6 +1603,7 @@ apr_status_t zt_table_load(zt_table_t **table, const void *buf,
         return rv;
     }
     zt_eval_prepare(t, pool);
+    zt_validate_prepare(t, pool);
     *table = t;
     return APR_SUCCESS;
 }

@@ -59,6 +59,10 @@ typedef struct zt_table_s {
     /** Per-route decision programs and claim slots, compiled by the
      *  loader (zt_eval_prepare, zt_prog.h).  Derived, like the trie. */
     const struct zt_prog_s *prog;
+    /** Per ROUT record, its contract as input validation reads it (name
+     *  lengths, required mask; zt_validate_prepare, zt_validate.h).
+     *  Derived, like the trie. */
+    const struct zt_vroute_s *vroutes;
 } zt_table_t;
 
 /**

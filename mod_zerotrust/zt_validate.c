@@ -117,17 +117,15 @@ static void zt_text_value(zt_text_t *b, const char *s, size_t n)
 /* ------------------------------------------------------------------ */
 /* Value types                                                         */
 
-/* Canonical decimal within int64: "0", or "-"? [1-9][0-9]*.  Returns 1
- * with *v set; 0 when not an integer; 2 when one, but beyond int64. */
-static int zt_parse_int(const char *s, size_t n, int64_t *v)
+/* zt_parse_int for 19 digits or more (from s[i], after any '-'), where
+ * the value may leave int64: each step checks the bound. */
+static __attribute__((noinline)) int zt_parse_int_wide(const char *s,
+                                                      size_t i, size_t n,
+                                                      int64_t *v)
 {
-    size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
     uint64_t acc = 0, lim = i ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     int big = 0;
 
-    if (n == i || (s[i] == '0' && (n - i > 1 || i == 1))) {
-        return 0;               /* empty, "-", leading zero, "-0" */
-    }
     for (size_t k = i; k < n; k++) {
         unsigned d = (unsigned char)s[k] - '0';
 
@@ -145,6 +143,31 @@ static int zt_parse_int(const char *s, size_t n, int64_t *v)
         return 2;
     }
     *v = i ? (int64_t)(0 - acc) : (int64_t)acc;
+    return 1;
+}
+
+/* Canonical decimal within int64: "0", or "-"? [1-9][0-9]*.  Returns 1
+ * with *v set; 0 when not an integer; 2 when one, but beyond int64. */
+static inline int zt_parse_int(const char *s, size_t n, int64_t *v)
+{
+    size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
+    uint64_t acc = 0;
+
+    if (n == i || (s[i] == '0' && (n - i > 1 || i == 1))) {
+        return 0;               /* empty, "-", leading zero, "-0" */
+    }
+    if (n - i > 18) {
+        return zt_parse_int_wide(s, i, n, v);
+    }
+    for (size_t k = i; k < n; k++) {    /* below 10^18: no bound to watch */
+        unsigned d = (unsigned char)s[k] - '0';
+
+        if (d > 9) {
+            return 0;
+        }
+        acc = acc * 10 + d;
+    }
+    *v = i ? -(int64_t)acc : (int64_t)acc;
     return 1;
 }
 
@@ -246,63 +269,65 @@ static void zt_type_expected(const zt_table_t *t, const zt_type_rec_t *ty,
     }
 }
 
-/* Does @a s (@a n bytes) hold as a value of TYPE @a ti?  If not, fill
- * v->found and v->expected. */
-static int zt_type_check(const zt_table_t *t, uint32_t ti, const char *s,
-                         size_t n, zt_violation_t *v)
+/* zt_type_ok for the kinds other than INT and STRING. */
+static __attribute__((noinline)) int zt_type_ok_other(const zt_table_t *t,
+                                                     const zt_type_rec_t *ty,
+                                                     const char *s, size_t n)
+{
+    switch (ty->kind) {
+    case ZT_TYPE_NUMBER:
+        return zt_is_number(s, n);
+    case ZT_TYPE_BOOL:
+        return (n == 4 && memcmp(s, "true", 4) == 0)
+               || (n == 5 && memcmp(s, "false", 5) == 0);
+    case ZT_TYPE_UUID:
+        return zt_uuid_shape(s, n);
+    case ZT_TYPE_ENUM:
+        for (uint32_t k = 0; k < ty->count; k++) {
+            const char *e = zt_enum_value(t, ty, k);
+
+            if (strlen(e) == n && memcmp(e, s, n) == 0) {
+                return 1;
+            }
+        }
+        return 0;
+    default:
+        return 1;               /* ZT_TYPE_ANY: `query * any` */
+    }
+}
+
+/* Does @a s (@a n bytes) hold as a value of TYPE @a ti?  Integers and
+ * strings, the common kinds, inline where it is asked. */
+static inline __attribute__((always_inline))
+int zt_type_ok(const zt_table_t *t, uint32_t ti, const char *s, size_t n)
 {
     const zt_type_rec_t *ty = &t->types[ti];
-    zt_text_t b;
     int64_t x = 0;
-    int ok;
 
-    switch (ty->kind) {
-    case ZT_TYPE_STRING:
-        ok = (int64_t)n >= ty->min && (int64_t)n <= ty->max
-             && (ty->dfa == ZT_NONE || zt_dfa_match(t->dfas + ty->dfa, s, n));
-        break;
-    case ZT_TYPE_INT:
-        ok = zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
-        break;
-    case ZT_TYPE_NUMBER:
-        ok = zt_is_number(s, n);
-        break;
-    case ZT_TYPE_BOOL:
-        ok = (n == 4 && memcmp(s, "true", 4) == 0)
-             || (n == 5 && memcmp(s, "false", 5) == 0);
-        break;
-    case ZT_TYPE_UUID:
-        ok = zt_uuid_shape(s, n);
-        break;
-    case ZT_TYPE_ENUM:
-        ok = 0;
-        for (uint32_t k = 0; k < ty->count && !ok; k++) {
-            const char *e = zt_enum_value(t, ty, k);
-            ok = strlen(e) == n && memcmp(e, s, n) == 0;
+    if (ty->kind == ZT_TYPE_INT) {
+        return zt_parse_int(s, n, &x) == 1 && x >= ty->min && x <= ty->max;
+    }
+    if (ty->kind == ZT_TYPE_STRING) {
+        if ((int64_t)n < ty->min || (int64_t)n > ty->max) {
+            return 0;
         }
-        break;
-    default:
-        ok = 1;                 /* ZT_TYPE_ANY: `query * any` */
-        break;
+        return ty->dfa == ZT_NONE || zt_dfa_match(t->dfas + ty->dfa, s, n);
     }
-    if (ok) {
-        return 1;
-    }
-    zt_text_init(&b, v->found, sizeof(v->found));
-    zt_text_value(&b, s, n);
-    zt_text_init(&b, v->expected, sizeof(v->expected));
-    zt_type_expected(t, ty, &b);
-    return 0;
+    return zt_type_ok_other(t, ty, s, n);
 }
 
 /* ------------------------------------------------------------------ */
 /* The contract                                                        */
 
+/* Start the violation record: where, name and (unless NULL) found.  The
+ * record is written only on a violation, whole, so that it is the same
+ * however the request got there. */
 static int zt_viol(zt_violation_t *v, zt_viol_where_e where,
                    const char *name, size_t name_len, const char *found)
 {
     zt_text_t b;
 
+    memset(v, 0, sizeof(*v));
     v->where = where;
     zt_text_init(&b, v->name, sizeof(v->name));
     zt_text_esc(&b, name, name_len);
@@ -313,23 +338,92 @@ static int zt_viol(zt_violation_t *v, zt_viol_where_e where,
     return -1;
 }
 
-static int zt_span_is(const zt_span_t *sp, const char *s)
+/* A value of TYPE @a ti that does not hold: found and expected. */
+static int zt_type_viol(zt_violation_t *v, const zt_table_t *t, uint32_t ti,
+                        zt_viol_where_e where, const char *name,
+                        size_t name_len, const char *s, size_t n)
 {
-    size_t n = strlen(s);
+    zt_text_t b;
 
-    return sp->len == n && memcmp(sp->ptr, s, n) == 0;
+    zt_viol(v, where, name, name_len, NULL);
+    zt_text_init(&b, v->found, sizeof(v->found));
+    zt_text_value(&b, s, n);
+    zt_text_init(&b, v->expected, sizeof(v->expected));
+    zt_type_expected(t, &t->types[ti], &b);
+    return -1;
 }
 
-static const zt_param_rec_t *zt_param_find(const zt_table_t *t,
-                                           const zt_route_rec_t *route,
-                                           const zt_span_t *name)
-{
-    for (uint32_t k = 0; k < route->param_count; k++) {
-        const zt_param_rec_t *p = &t->params[route->param_first + k];
+/* ------------------------------------------------------------------ */
+/* The prepared contract                                               */
 
-        if (p->where == ZT_PARAM_QUERY
-            && t->types[p->type].kind != ZT_TYPE_ANY
-            && zt_span_is(name, zt_table_str(t, p->name))) {
+/* A typed query parameter of a route, as the query loop reads it. */
+typedef struct {
+    const char *name;
+    uint32_t len;           /* strlen(name) */
+    uint32_t k;             /* its place in the route's PARM run */
+    uint32_t type;          /* TYPE index */
+    uint32_t flags;         /* ZT_PARAM_* */
+} zt_vparam_t;
+
+/* zt_table_t.vroutes[i]: route i's contract, derived at load. */
+typedef struct zt_vroute_s {
+    const zt_vparam_t *query;   /* typed query parameters, in run order */
+    uint32_t nquery;
+    uint32_t captures;          /* bit i: segment i is a typed capture */
+    uint64_t required;          /* bit k: query parameter k, not optional */
+    int headers;                /* the route has typed header parameters */
+} zt_vroute_t;
+
+void zt_validate_prepare(zt_table_t *t, apr_pool_t *pool)
+{
+    zt_vroute_t *vr = apr_pcalloc(pool, (t->nroutes + 1) * sizeof(*vr));
+    zt_vparam_t *vp = apr_palloc(pool, (t->nparams + 1) * sizeof(*vp));
+
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        const zt_route_rec_t *route = &t->routes[i];
+
+        vr[i].query = vp;
+        for (uint32_t k = 0; k < route->seg_count; k++) {
+            const zt_seg_rec_t *sg = &t->segs[route->seg_first + k];
+
+            if (sg->kind == ZT_SEG_CAPTURE && sg->type != ZT_NONE) {
+                vr[i].captures |= UINT32_C(1) << k;
+            }
+        }
+        for (uint32_t k = 0; k < route->param_count; k++) {
+            const zt_param_rec_t *p = &t->params[route->param_first + k];
+
+            if (t->types[p->type].kind == ZT_TYPE_ANY) {
+                continue;       /* `query * any` */
+            }
+            if (p->where != ZT_PARAM_QUERY) {
+                vr[i].headers = 1;
+                continue;
+            }
+            if (!(p->flags & ZT_PARAM_OPTIONAL)) {
+                vr[i].required |= UINT64_C(1) << k;
+            }
+            vp->name = zt_table_str(t, p->name);
+            vp->len = (uint32_t)strlen(vp->name);
+            vp->k = k;
+            vp->type = p->type;
+            vp->flags = p->flags;
+            vp++;
+            vr[i].nquery++;
+        }
+    }
+    t->vroutes = vr;
+}
+
+/* The typed query parameter named @a name of route @a vr, or NULL (the
+ * loader saw each name once).  Only names of its length are compared. */
+static const zt_vparam_t *zt_param_find(const zt_vroute_t *vr,
+                                        const zt_span_t *name)
+{
+    for (uint32_t j = 0; j < vr->nquery; j++) {
+        const zt_vparam_t *p = &vr->query[j];
+
+        if (p->len == name->len && memcmp(p->name, name->ptr, p->len) == 0) {
             return p;
         }
     }
@@ -360,14 +454,22 @@ static void zt_declared_query(const zt_table_t *t, const zt_route_rec_t *route,
     }
 }
 
+/*
+** The query in request order: each name declared (unless the route takes
+** any), once (unless a list), of its type.  Sets a bit of *seen for each
+** declared parameter present, by its place in the route's run (at most
+** ZT_MAX_PARAMS): a repeat is a bit already set, and who is missing is
+** found without another pass over the query.
+*/
 static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
-                             const zt_request_t *rq, zt_violation_t *v)
+                             const zt_vroute_t *vr, const zt_request_t *rq,
+                             uint64_t *seen, zt_violation_t *v)
 {
     zt_text_t b;
 
     for (uint32_t i = 0; i < rq->nquery; i++) {
         const zt_qparam_t *qp = &rq->query[i];
-        const zt_param_rec_t *decl = zt_param_find(t, route, &qp->name);
+        const zt_vparam_t *decl = zt_param_find(vr, &qp->name);
 
         if (decl == NULL) {
             if (route->flags & ZT_ROUTE_QUERY_ANY) {
@@ -379,32 +481,18 @@ static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
             zt_declared_query(t, route, &b);
             return -1;
         }
-        if (!(decl->flags & ZT_PARAM_LIST)) {
-            for (uint32_t j = 0; j < i; j++) {
-                if (rq->query[j].name.len == qp->name.len
-                    && memcmp(rq->query[j].name.ptr, qp->name.ptr,
-                              qp->name.len) == 0) {
-                    zt_viol(v, ZT_VIOL_QUERY, qp->name.ptr, qp->name.len,
-                            "appears twice");
-                    zt_text_init(&b, v->expected, sizeof(v->expected));
-                    zt_text_str(&b, "one value (not declared as a list)");
-                    return -1;
-                }
-            }
+        if ((*seen >> decl->k & 1) && !(decl->flags & ZT_PARAM_LIST)) {
+            zt_viol(v, ZT_VIOL_QUERY, qp->name.ptr, qp->name.len,
+                    "appears twice");
+            zt_text_init(&b, v->expected, sizeof(v->expected));
+            zt_text_str(&b, "one value (not declared as a list)");
+            return -1;
         }
-        if (!zt_type_check(t, decl->type, qp->value.ptr, qp->value.len, v)) {
-            return zt_viol(v, ZT_VIOL_QUERY, qp->name.ptr, qp->name.len, NULL);
+        if (!zt_type_ok(t, decl->type, qp->value.ptr, qp->value.len)) {
+            return zt_type_viol(v, t, decl->type, ZT_VIOL_QUERY, qp->name.ptr,
+                                qp->name.len, qp->value.ptr, qp->value.len);
         }
-    }
-    return 0;
-}
-
-static int zt_query_has(const zt_request_t *rq, const char *name)
-{
-    for (uint32_t i = 0; i < rq->nquery; i++) {
-        if (zt_span_is(&rq->query[i].name, name)) {
-            return 1;
-        }
+        *seen |= UINT64_C(1) << decl->k;
     }
     return 0;
 }
@@ -420,9 +508,25 @@ static const char *zt_control_byte(const char *s)
     return NULL;
 }
 
-/* Declared parameters: required ones present, headers of their type. */
+/* Declared parameter @a p is missing. */
+static int zt_missing(zt_violation_t *v, const zt_table_t *t,
+                      const zt_param_rec_t *p)
+{
+    const char *pn = zt_table_str(t, p->name);
+    zt_text_t b;
+
+    zt_viol(v, p->where == ZT_PARAM_QUERY ? ZT_VIOL_QUERY : ZT_VIOL_HEADER,
+            pn, strlen(pn), "missing");
+    zt_text_init(&b, v->expected, sizeof(v->expected));
+    zt_type_expected(t, &t->types[p->type], &b);
+    return -1;
+}
+
+/* Declared parameters in declaration order: required ones present (query
+ * ones as @a seen says), headers of their type. */
 static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
-                              const zt_request_t *rq, zt_violation_t *v)
+                              const zt_request_t *rq, uint64_t seen,
+                              zt_violation_t *v)
 {
     zt_text_t b;
 
@@ -438,7 +542,7 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
             continue;           /* `query * any` */
         }
         if (where == ZT_VIOL_QUERY) {
-            present = zt_query_has(rq, pn);
+            present = (seen >> k) & 1;
         }
         else {
             hv = rq->header != NULL ? rq->header(rq->header_ctx, pn) : NULL;
@@ -448,10 +552,7 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
             if (p->flags & ZT_PARAM_OPTIONAL) {
                 continue;
             }
-            zt_viol(v, where, pn, strlen(pn), "missing");
-            zt_text_init(&b, v->expected, sizeof(v->expected));
-            zt_type_expected(t, &t->types[p->type], &b);
-            return -1;
+            return zt_missing(v, t, p);
         }
         if (hv == NULL) {
             continue;           /* a query parameter: checked above */
@@ -464,8 +565,9 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
             zt_text_str(&b, "no control bytes");
             return -1;
         }
-        if (!zt_type_check(t, p->type, hv, strlen(hv), v)) {
-            return zt_viol(v, where, pn, strlen(pn), NULL);
+        if (!zt_type_ok(t, p->type, hv, strlen(hv))) {
+            return zt_type_viol(v, t, p->type, where, pn, strlen(pn), hv,
+                                strlen(hv));
         }
     }
     return 0;
@@ -476,21 +578,38 @@ int zt_validate_request(const zt_table_t *t, const zt_request_t *rq,
 {
     const zt_match_t *m = rq->match;
     const zt_route_rec_t *route = &t->routes[m->route];
+    const zt_vroute_t *vr = &t->vroutes[m->route];
+    uint64_t seen = 0, missing;
 
-    memset(v, 0, sizeof(*v));
-    for (uint32_t i = 0; i < route->seg_count && i < m->nseg; i++) {
+    /* typed captures, left to right */
+    for (uint32_t c = vr->captures; c != 0; c &= c - 1) {
+        uint32_t i = (uint32_t)__builtin_ctz(c);
         const zt_seg_rec_t *s = &t->segs[route->seg_first + i];
 
-        if (s->kind == ZT_SEG_CAPTURE && s->type != ZT_NONE
-            && !zt_type_check(t, s->type, m->seg[i].ptr, m->seg[i].len, v)) {
+        if (i >= m->nseg) {
+            break;
+        }
+        if (!zt_type_ok(t, s->type, m->seg[i].ptr, m->seg[i].len)) {
             const char *name = zt_table_str(t, s->str);
-            return zt_viol(v, ZT_VIOL_PATH, name, strlen(name), NULL);
+
+            return zt_type_viol(v, t, s->type, ZT_VIOL_PATH, name,
+                                strlen(name), m->seg[i].ptr, m->seg[i].len);
         }
     }
-    if (zt_validate_query(t, route, rq, v) < 0) {
+    if (zt_validate_query(t, route, vr, rq, &seen, v) < 0) {
         return -1;
     }
-    return zt_validate_params(t, route, rq, v);
+    if (vr->headers) {
+        return zt_validate_params(t, route, rq, seen, v);
+    }
+    /* Only a query parameter can be missing: the first in declaration
+     * order is the lowest bit. */
+    missing = vr->required & ~seen;
+    if (missing != 0) {
+        return zt_missing(v, t, &t->params[route->param_first
+                                           + (uint32_t)__builtin_ctzll(missing)]);
+    }
+    return 0;
 }
 
 const char *zt_violation_where(const zt_violation_t *v)

@@ -45,14 +45,23 @@ typedef struct {
 } zt_violation_t;
 
 /**
+ * Compute what validation derives from a verified table (t->vroutes: per
+ * route its typed query parameters with their name lengths, the mask of
+ * the required ones, whether it has typed captures or headers at all), in
+ * @a pool; called by the loader, after verification.
+ */
+void zt_validate_prepare(zt_table_t *t, apr_pool_t *pool);
+
+/**
  * Check @a rq (whose match is a successful zt_route_match on @a t, whose
  * query is zt_query_parse's) against the matched route's contract, in
  * this order: path captures left to right; query parameters in request
  * order (undeclared names unless ZT_ROUTE_QUERY_ANY, repeats unless
  * ZT_PARAM_LIST, types); then the declared parameters in declaration
  * order (missing ones unless ZT_PARAM_OPTIONAL; headers: control bytes,
- * types).  Returns 0 when it holds, or -1 with @a v filled for the first
- * violation.
+ * types).  Returns 0 when it holds (@a v is then not written), or -1 with
+ * @a v filled for the first violation (every byte of it: the same
+ * violation gives the same record).
  */
 int zt_validate_request(const zt_table_t *t, const zt_request_t *rq,
                         zt_violation_t *v);

@@ -1699,25 +1699,31 @@ typedef struct {
     size_t buflen;
 } parsed_t;
 
-/* Parse @a raw into a buffer of exactly strlen(raw) bytes, so that ASan
- * catches a write past it. */
+/* Parse a copy of @a raw into a buffer of exactly strlen(raw) bytes, so
+ * that ASan catches a write past it; every span must lie in the copy or
+ * the buffer, which are then freed. */
 static parsed_t *parse(const char *raw, uint32_t max)
 {
     parsed_t *r = apr_pcalloc(pool, sizeof(*r));
+    char *copy = strdup(raw);
 
     ck_assert_uint_le(max, 8);
     r->buflen = strlen(raw);
     r->buf = malloc(r->buflen ? r->buflen : 1);
-    r->n = zt_query_parse(raw, r->buf, r->p, max, &r->err);
+    r->n = zt_query_parse(copy, r->buf, r->p, max, &r->err);
     for (int k = 0; k < r->n; k++) {
         zt_span_t *sp[2] = { &r->p[k].name, &r->p[k].value };
         for (int j = 0; j < 2; j++) {
-            ck_assert(sp[j]->len == 0 || (sp[j]->ptr >= r->buf
-                      && sp[j]->ptr + sp[j]->len <= r->buf + r->buflen));
+            ck_assert(sp[j]->len == 0
+                      || (sp[j]->ptr >= r->buf
+                          && sp[j]->ptr + sp[j]->len <= r->buf + r->buflen)
+                      || (sp[j]->ptr >= copy
+                          && sp[j]->ptr + sp[j]->len <= copy + r->buflen));
             sp[j]->ptr = apr_pstrmemdup(pool, sp[j]->ptr, sp[j]->len);
         }
     }
     free(r->buf);
+    free(copy);
     return r;
 }
 
@@ -1858,6 +1864,134 @@ START_TEST(query_parse_hostile)
 }
 END_TEST
 
+/* Where @a sp points: 'r' into @a raw, 'b' into @a buf, '-' when empty. */
+static char span_home(const zt_span_t *sp, const char *raw, const char *buf,
+                      size_t len)
+{
+    if (sp->len == 0) {
+        return '-';
+    }
+    if (sp->ptr >= raw && sp->ptr + sp->len <= raw + len) {
+        return 'r';
+    }
+    ck_assert(sp->ptr >= buf && sp->ptr + sp->len <= buf + len);
+    return 'b';
+}
+
+/* A part with nothing to decode is taken as it stands, in the query; any
+ * other is decoded into the buffer; the answers are those of a full
+ * decoding (the hostile cases above, and fuzz_query's reference). */
+START_TEST(query_parse_in_place)
+{
+    static const struct { const char *raw; const char *homes; } cases[] = {
+        { "a=1&b=2", "rrrr" },
+        { "a=%41&b=2", "rbrr" },
+        { "%61=1", "br" },
+        { "a+b=c", "br" },
+        { "a=b+c", "rb" },
+        { "a=b=c", "rr" },                     /* '=' is a value's byte */
+        { "a=&b", "r-r-" },
+        { "fields=id,status&version=2", "rrrr" },
+        { "q=~!$'()*,;:@/?", "rr" },
+        { "q=\xc3\xa9", "rb" },                /* raw UTF-8 is checked */
+        { "\xc3\xa9=1", "br" },
+        { "x=%7e&y=~", "rbrr" },
+        { "x=1&&y=%20&z", "rrrbr-" },
+    };
+    const char *err;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len = strlen(cases[i].raw);
+        char *raw = strdup(cases[i].raw), *buf = malloc(len), homes[16];
+        zt_qparam_t out[8];
+        int n = zt_query_parse(raw, buf, out, 8, &err);
+
+        ck_assert_msg(n >= 0, "%s: %s", cases[i].raw, err);
+        for (int k = 0; k < n; k++) {
+            homes[2 * k] = span_home(&out[k].name, raw, buf, len);
+            homes[2 * k + 1] = span_home(&out[k].value, raw, buf, len);
+        }
+        homes[2 * n] = '\0';
+        ck_assert_msg(strcmp(homes, cases[i].homes) == 0, "%s: %s, want %s",
+                      cases[i].raw, homes, cases[i].homes);
+        free(buf);
+        free(raw);
+    }
+    /* the values, whichever home */
+    parsed_t *r = parse("a=%41&b=2&c+d=e+f&=", 8);
+    ck_assert_int_eq(r->n, -1);
+    ck_assert_str_eq(r->err, "parameter without a name");
+    r = parse("a=&=b", 8);
+    ck_assert_int_eq(r->n, -1);
+    ck_assert_str_eq(r->err, "parameter without a name");
+    r = parse("a=%41&b=2&c+d=e+f", 8);
+    ck_assert_int_eq(r->n, 3);
+    ck_pair(r, 0, "a", "A");
+    ck_pair(r, 1, "b", "2");
+    ck_pair(r, 2, "c d", "e f");
+    /* errors after a clean part, and in a part after a clean one */
+    ck_assert_str_eq(parse("ok=1&a=1%", 8)->err, "invalid percent escape");
+    ck_assert_str_eq(parse("ok=1&a=%zz", 8)->err, "invalid percent escape");
+    ck_assert_str_eq(parse("ok=1&%", 8)->err, "invalid percent escape");
+    ck_assert_str_eq(parse("ok=1&a%=1", 8)->err, "invalid percent escape");
+    ck_assert_str_eq(parse("ok=1&a=x%00", 8)->err, "NUL or control byte");
+    ck_assert_str_eq(parse("ok=1&a=%c0%80", 8)->err, "invalid UTF-8");
+    ck_assert_str_eq(parse("ok=1&a=\xc0\x80", 8)->err, "invalid UTF-8");
+    ck_assert_str_eq(parse("ok=1&a=\x7f", 8)->err, "NUL or control byte");
+    /* the name's UTF-8 is judged before the value's bytes */
+    ck_assert_str_eq(parse("\xc3=%zz", 8)->err, "invalid UTF-8");
+    ck_assert_str_eq(parse("a%zz=\xc3", 8)->err, "invalid percent escape");
+    /* the count limit, before the pair over it is read */
+    ck_assert_str_eq(parse("a&b&%zz", 2)->err, "too many parameters");
+}
+END_TEST
+
+/* 64 KiB queries: clean pairs stay in place; an escape at the very end of
+ * a long value decodes the whole value; a '%' as the last byte is
+ * refused after 64 KiB of clean bytes. */
+START_TEST(query_parse_64k)
+{
+    size_t len = 64 * 1024;
+    char *raw = malloc(len + 1), *buf = malloc(len);
+    zt_qparam_t *out = malloc(16384 * sizeof(*out));
+    const char *err = NULL;
+    int n;
+
+    for (size_t i = 0; i < len; i += 4) {
+        memcpy(raw + i, "k=v&", 4);
+    }
+    raw[len] = '\0';
+    n = zt_query_parse(raw, buf, out, 16384, &err);
+    ck_assert_int_eq(n, 16384);
+    ck_assert(out[0].name.ptr == raw && out[16383].value.ptr == raw + len - 2);
+    ck_assert_int_eq(zt_query_parse(raw, buf, out, 16383, &err), -1);
+    ck_assert_str_eq(err, "too many parameters");
+
+    memcpy(raw, "v=", 2);
+    memset(raw + 2, 'x', len - 2);
+    memcpy(raw + len - 3, "%41", 3);
+    ck_assert_int_eq(zt_query_parse(raw, buf, out, 1, &err), 1);
+    ck_assert_uint_eq(out[0].value.len, len - 4);
+    ck_assert(out[0].value.ptr == buf);         /* the name took no room */
+    ck_assert_int_eq(out[0].value.ptr[len - 5], 'A');
+    ck_assert_int_eq(out[0].value.ptr[0], 'x');
+
+    raw[len - 1] = '%';
+    raw[len - 2] = 'x';
+    raw[len - 3] = 'x';
+    ck_assert_int_eq(zt_query_parse(raw, buf, out, 1, &err), -1);
+    ck_assert_str_eq(err, "invalid percent escape");
+
+    memset(raw, 'n', len);                      /* one long name, no value */
+    ck_assert_int_eq(zt_query_parse(raw, buf, out, 1, &err), 1);
+    ck_assert(out[0].name.ptr == raw && out[0].name.len == len);
+    ck_assert_uint_eq(out[0].value.len, 0);
+    free(out);
+    free(buf);
+    free(raw);
+}
+END_TEST
+
 /* A long query decodes in one pass into a buffer of its own length. */
 START_TEST(query_parse_long)
 {
@@ -1934,6 +2068,8 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, query_parse_good);
     tcase_add_test(tc, query_parse_hostile);
     tcase_add_test(tc, query_parse_long);
+    tcase_add_test(tc, query_parse_in_place);
+    tcase_add_test(tc, query_parse_64k);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -68,7 +68,12 @@ static int validate(const zt_table_t *t, const char *target,
     rq.header = headers != NULL ? header_of : NULL;
     rq.header_ctx = (void *)headers;
     rc = zt_validate_request(t, &rq, v);
-    zt_violation_text(v, text, size);
+    if (rc == 0) {
+        snprintf(text, size, "(accepted)");     /* @a v is not written */
+    }
+    else {
+        zt_violation_text(v, text, size);
+    }
     return rc;
 }
 
@@ -153,6 +158,19 @@ START_TEST(types_int_extremes)
     ck_ok(t, "/wide?w=9223372036854775807");
     ck_ok(t, "/wide?w=-9223372036854775808");
     ck_ok(t, "/wide?w=0");
+    /* 18 digits are read without watching the bound, 19 with it */
+    ck_ok(t, "/wide?w=999999999999999999");
+    ck_ok(t, "/wide?w=-999999999999999999");
+    ck_ok(t, "/wide?w=1000000000000000000");
+    ck_ok(t, "/wide?w=-1000000000000000000");
+    ck_bad(t, "/wide?w=99999999999999999x",
+           "query.w: found \"99999999999999999x\", expected an integer "
+           "-9223372036854775808..9223372036854775807");
+    ck_bad(t, "/wide?w=-099999999999999999",
+           "query.w: found \"-099999999999999999\", expected an integer "
+           "-9223372036854775808..9223372036854775807");
+    ck_bad(t, "/n/999999999999999999/a",
+           "path.n: found \"999999999999999999\", expected an integer 0..1000000");
     ck_bad(t, "/wide?w=9223372036854775808",
            "query.w: found \"9223372036854775808\", expected an integer "
            "-9223372036854775808..9223372036854775807");
@@ -322,6 +340,120 @@ START_TEST(query_rules)
 }
 END_TEST
 
+/*
+** The contract as the loader prepares it (zt_validate_prepare): names
+** found by length, a bit per declared parameter for repeats and for the
+** required ones, typed captures by their place.  A route of ZT_MAX_PARAMS
+** query parameters puts the last one in bit 63; a route with a typed
+** header takes the declaration-order walk, one without it the mask, and
+** both must name the same first missing parameter.
+**
+**   GET /many           p0 .. p63: p0, p62 and p63 required, p63 a list
+**   GET /mixed          header x-h uuid, then query q int (both required)
+**   GET /qonly          query a, then q int (both required)
+**   GET /g/{a}/{b:int}/ and a globstar
+*/
+static zt_table_t *prepared_table(void)
+{
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t many = zb_route(ir, ZT_M_GET, "/many");
+    uint32_t mixed = zb_route(ir, ZT_M_GET, "/mixed");
+    uint32_t qonly = zb_route(ir, ZT_M_GET, "/qonly");
+    uint32_t g = zb_route(ir, ZT_M_GET, "/g/{a}/{b:int}/**");
+    zpc_ir_type_t *i9 = zb_type(ir, ZT_TYPE_INT, 0, 9, NULL, NULL);
+    const char *err = NULL;
+    zt_table_t *t;
+
+    for (int k = 0; k < ZT_MAX_PARAMS; k++) {
+        uint32_t flags = k == 0 || k == 62 ? 0
+                         : k == 63 ? ZT_PARAM_LIST : ZT_PARAM_OPTIONAL;
+
+        zb_param(ir, many, ZT_PARAM_QUERY, apr_psprintf(pool, "p%d", k), i9,
+                 flags);
+    }
+    zb_param(ir, mixed, ZT_PARAM_HEADER, "x-h",
+             zb_type(ir, ZT_TYPE_UUID, 0, 0, NULL, NULL), 0);
+    zb_param(ir, mixed, ZT_PARAM_QUERY, "q", i9, 0);
+    zb_param(ir, qonly, ZT_PARAM_QUERY, "a", i9, 0);
+    zb_param(ir, qonly, ZT_PARAM_QUERY, "q", i9, 0);
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 4,
+            many, mixed, qonly, g);
+    t = zv_build(ir, pool, &err);
+    ck_assert_msg(t != NULL, "table: %s", err);
+    return t;
+}
+
+/* @a target is refused for its undeclared query parameter @a name. */
+static void ck_undeclared(const zt_table_t *t, const char *target,
+                          const char *name)
+{
+    zt_violation_t v;
+    char text[512];
+
+    ck_assert_msg(validate(t, target, tenant, &v, text, sizeof(text)) == -1,
+                  "%s accepted", target);
+    ck_assert_int_eq(v.where, ZT_VIOL_QUERY);
+    ck_assert_str_eq(v.name, name);
+    ck_assert_str_eq(v.found, "undeclared");
+    ck_assert_msg(strncmp(v.expected, "declared parameters: p0, p1, p2, ", 33) == 0,
+                  "%s: %s", target, v.expected);
+}
+
+START_TEST(prepared_contract)
+{
+    zt_table_t *t = prepared_table();
+    static const char *const xh[] = {
+        "x-h", "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70", NULL
+    };
+    static const char *const nothing[] = { NULL };
+
+    /* bit 63: required, a list */
+    ck_bad(t, "/many", "query.p0: missing, expected an integer 0..9");
+    ck_bad(t, "/many?p63=1&p62=1", "query.p0: missing, expected an integer 0..9");
+    ck_bad(t, "/many?p0=1&p62=1", "query.p63: missing, expected an integer 0..9");
+    ck_bad(t, "/many?p63=1&p0=1", "query.p62: missing, expected an integer 0..9");
+    ck_ok(t, "/many?p0=1&p62=1&p63=1");
+    ck_ok(t, "/many?p63=1&p63=2&p62=3&p0=4&p63=5");
+    ck_bad(t, "/many?p0=1&p62=1&p63=1&p62=2",
+           "query.p62: appears twice, expected one value (not declared as a list)");
+    ck_bad(t, "/many?p0=1&p62=1&p63=1&p31=1&p31=1",
+           "query.p31: appears twice, expected one value (not declared as a list)");
+    ck_bad(t, "/many?p0=1&p62=1&p63=1&p1=1&p1",
+           "query.p1: appears twice, expected one value (not declared as a list)");
+    /* a repeat is reported before its type, in request order */
+    ck_bad(t, "/many?p0=1&p0=x", "query.p0: appears twice, expected one value "
+           "(not declared as a list)");
+    ck_bad(t, "/many?p0=x&p0=1", "query.p0: found \"x\", expected an integer 0..9");
+    /* names of a declared length, or a prefix, are not declared ones */
+    ck_undeclared(t, "/many?q0=1", "q0");
+    ck_undeclared(t, "/many?p=1", "p");
+    ck_undeclared(t, "/many?p630=1", "p630");
+    ck_undeclared(t, "/many?p0=1&p62=1&p63=1&P0=1", "P0");
+    /* an encoded name is the same name */
+    ck_ok(t, "/many?%70%30=1&p6%32=1&p%363=1");
+
+    /* the first missing, in declaration order, with and without headers */
+    ck_bad_at(t, "/mixed", nothing, "header.x-h: missing, expected a UUID",
+              __LINE__);
+    ck_bad_at(t, "/mixed", xh, "query.q: missing, expected an integer 0..9",
+              __LINE__);
+    ck_bad_at(t, "/mixed?q=1", nothing, "header.x-h: missing, expected a UUID",
+              __LINE__);
+    ck_ok_at(t, "/mixed?q=1", xh, __LINE__);
+    ck_bad(t, "/qonly", "query.a: missing, expected an integer 0..9");
+    ck_bad(t, "/qonly?q=1", "query.a: missing, expected an integer 0..9");
+    ck_bad(t, "/qonly?a=1", "query.q: missing, expected an integer 0..9");
+    ck_bad(t, "/qonly?a=1&q=", "query.q: found \"\", expected an integer 0..9");
+    ck_ok(t, "/qonly?q=0&a=9");
+
+    /* typed captures by their place, before a globstar */
+    ck_ok(t, "/g/x/5");
+    ck_ok(t, "/g/x/5/y/z");
+    ck_bad(t, "/g/x/y", "path.b: found \"y\", expected an integer 0..1000000");
+    ck_bad(t, "/g/x/y/5", "path.b: found \"y\", expected an integer 0..1000000");
+}
+END_TEST
+
 START_TEST(headers)
 {
     zt_table_t *t = contract_table();
@@ -454,6 +586,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, types_number_bool_uuid_enum);
     tcase_add_test(tc, types_string);
     tcase_add_test(tc, query_rules);
+    tcase_add_test(tc, prepared_contract);
     tcase_add_test(tc, headers);
     tcase_add_test(tc, text_is_bounded);
     tcase_add_test(tc, why_is_the_text_without_where);
