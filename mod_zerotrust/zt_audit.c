@@ -43,7 +43,6 @@
 
 #include <unistd.h>
 
-#include <apr_base64.h>
 #include <apr_global_mutex.h>
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -55,6 +54,7 @@
 #include "http_ssl.h"
 #include "util_time.h"
 #include "zt_abuf.h"
+#include "zt_arec.h"
 #include "zt_ascii.h"
 #include "zt_jescape.h"
 
@@ -278,10 +278,6 @@ static void zt_audit_ids_init(void)
     zt_audit_pid = hooks && hooks->nelts == 1 ? (apr_uint64_t)getpid() : 0;
 }
 
-/* The characters of zt_audit_core_id's id: 8 bytes in base64, the
- * padding dropped. */
-#define ZT_AUDIT_CORE_ID_LEN 11
-
 /*
 ** The id httpd's core would make (request time, process and thread mixed
 ** into 64 bits, base64 without the padding): the same 11 characters the
@@ -290,16 +286,15 @@ static void zt_audit_ids_init(void)
 static const char *zt_audit_core_id(request_rec *r)
 {
     apr_uint64_t id = (apr_uint64_t)r->request_time;
-    /* apr_base64_encode_len's count, with no call per request */
-    char *out = apr_palloc(r->pool, 4 * ((sizeof(id) + 2) / 3) + 1);
+    char *out = apr_palloc(r->pool, ZT_AREC_ID_LEN + 1);
 
     id ^= zt_audit_pid << 40;
     id ^= (zt_audit_pid >> 24) << 56;
 #if APR_HAS_THREADS
     id ^= (apr_uint64_t)(apr_uintptr_t)r->connection->current_thread << 32;
 #endif
-    apr_base64_encode(out, (const char *)&id, sizeof(id));
-    out[ZT_AUDIT_CORE_ID_LEN] = '\0';
+    zt_arec_id(out, id);
+    out[ZT_AREC_ID_LEN] = '\0';
     return out;
 }
 
@@ -316,7 +311,7 @@ static zt_text_t zt_audit_request_id(request_rec *r)
 
         if (zt_audit_pid) {
             /* base64: nothing to escape */
-            zt_text_t t = { zt_audit_core_id(r), ZT_AUDIT_CORE_ID_LEN, 1 };
+            zt_text_t t = { zt_audit_core_id(r), ZT_AREC_ID_LEN, 1 };
 
             r->log_id = t.s;
             return t;
@@ -347,14 +342,19 @@ static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
                              "SSL_CLIENT_S_DN");
 }
 
-/* "2026-11-29T01:02:03.456Z", quoted.  From httpd's cache of exploded
- * recent seconds, as mod_log_config does: gmtime_r takes glibc's time
- * zone lock, which every thread of the process would queue on. */
+/* "2026-11-29T01:02:03.456Z", quoted (zt_arec.h).  A time before the
+ * epoch (a clock set wrong) as the record always wrote one: from httpd's
+ * cache of exploded recent seconds, as mod_log_config does (gmtime_r
+ * takes glibc's time zone lock, which every thread would queue on). */
 static char *zt_audit_time(char *o, apr_time_t t)
 {
     apr_time_exp_t tm;
     unsigned year, ms;
+    char *end = zt_arec_time(o, t);
 
+    if (end != NULL) {
+        return end;
+    }
     ap_explode_recent_gmt(&tm, t);
     year = (unsigned)(tm.tm_year + 1900) % 10000;
     ms = (unsigned)tm.tm_usec / 1000;

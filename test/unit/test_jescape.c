@@ -90,11 +90,13 @@ START_TEST(every_byte_alone)
 }
 END_TEST
 
-/* Each byte value at each position of plain texts of 1 to 24 bytes: in a
- * whole word, in the last (overlapping) word, in a text under 8 bytes. */
+/* Each byte value at each position of plain texts of 1 to 40 bytes: in a
+ * text under 8 bytes, in either word of one under 16 (SSE2) and in a
+ * whole step or the last (overlapping) one of a longer text, for steps
+ * of 8 (words) and 16 (SSE2) bytes. */
 START_TEST(every_byte_everywhere)
 {
-    unsigned char s[24];
+    unsigned char s[40];
 
     for (size_t n = 1; n <= sizeof(s); n++) {
         for (size_t at = 0; at < n; at++) {
