@@ -23,8 +23,8 @@
  * quoted: "2026-11-29T01:02:03.456Z" (milliseconds truncated; the year
  * modulo 10000, so always four digits).  Returns the end, or
  * NULL when @a t is before the epoch (nothing is written).  Each thread
- * keeps the text of the last second it wrote, so most calls only write
- * the milliseconds.
+ * keeps the text of the last second it wrote, so most calls only copy it
+ * and write the milliseconds.
  */
 char *zt_arec_time(char *o, int64_t t);
 

@@ -10,8 +10,8 @@
  * standard base64 encoder (OpenSSL's EVP_EncodeBlock, the alphabet and
  * padding of apr_base64_encode).  Every day from 1970 to 2500, leap days
  * and century years, random times to year 9999 and past it, the ends of
- * int64; each thread's cache of its last second, on and off, in two
- * threads at once.
+ * int64; each thread's cache of its last second, within a second and
+ * across, in four threads at once.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -151,28 +151,32 @@ START_TEST(cache_follows_the_second)
 }
 END_TEST
 
-/* Two threads, each writing its own second over and over: a cache shared
- * between them would soon hand one the other's text. */
+/* Four threads, each writing seconds of its own and one they share, over
+ * and over, each text checked: a cache shared by mistake would hand one
+ * thread another's second. */
 static void *time_thread(void *arg)
 {
     int64_t t0 = *(const int64_t *)arg;
+    int64_t shared = utc(2026, 11, 29, 14, 0, 0);
 
     for (int i = 0; i < 20000; i++) {
         check_time(t0 + (i % 1000) * 1000);
         check_time(t0 + (i % 7) * 1000000);
+        check_time(shared + (i % 3) * 1000000 + 1000);
     }
     return NULL;
 }
 
 START_TEST(cache_per_thread)
 {
-    int64_t t[2] = { utc(2026, 11, 29, 14, 0, 0), utc(1999, 12, 31, 23, 59, 50) };
-    pthread_t th[2];
+    int64_t t[4] = { utc(2026, 11, 29, 14, 0, 0), utc(1999, 12, 31, 23, 59, 50),
+                     utc(2000, 2, 29, 12, 0, 0), utc(2100, 3, 1, 0, 0, 0) };
+    pthread_t th[4];
 
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         ck_assert_int_eq(pthread_create(&th[i], NULL, time_thread, &t[i]), 0);
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
     }
 }
