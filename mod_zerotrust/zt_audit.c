@@ -200,21 +200,22 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
 #define ZT_AUDIT_FIXED 512
 
 /* A string of the record and its length; NULL is written null.  A plain
- * one is known to need no escape (an id of ours). */
+ * one is known to need no escape (an id of ours, a string of a table
+ * whose pool needs none). */
 typedef struct {
     const char *s;
     apr_size_t n;
     int plain;
 } zt_text_t;
 
-static zt_text_t zt_text(const char *s)
+static inline zt_text_t zt_text(const char *s)
 {
     zt_text_t t = { s, s ? strlen(s) : 0, 0 };
 
     return t;
 }
 
-static char *zt_put(char *o, const char *s, apr_size_t n)
+static inline char *zt_put(char *o, const char *s, apr_size_t n)
 {
     memcpy(o, s, n);
     return o + n;
@@ -223,14 +224,21 @@ static char *zt_put(char *o, const char *s, apr_size_t n)
 /* A literal: a key with its punctuation, "true", "null". */
 #define zt_put_lit(o, s) zt_put((o), (s), sizeof(s) - 1)
 
-/* A JSON string (zt_jescape.h), or null. */
-static char *zt_put_str(char *o, zt_text_t t)
+/* The characters of a JSON string: @a t escaped (zt_jescape.h), or as it
+ * is when plain. */
+static inline char *zt_put_chars(char *o, zt_text_t t)
+{
+    return t.plain ? zt_put(o, t.s, t.n) : zt_json_escape(o, t.s, t.n);
+}
+
+/* A JSON string, or null. */
+static inline char *zt_put_str(char *o, zt_text_t t)
 {
     if (!t.s) {
         return zt_put_lit(o, "null");
     }
     *o++ = '"';
-    o = zt_json_escape(o, t.s, t.n);
+    o = zt_put_chars(o, t);
     *o++ = '"';
     return o;
 }
@@ -379,6 +387,29 @@ static char *zt_audit_time(char *o, apr_time_t t)
     return o;
 }
 
+void zt_audit_prepare(zt_policy_t *policy)
+{
+    const zt_table_t *t = policy->table;
+
+    policy->audit_plain = zt_json_plain_strings(t->strs, t->strs_len);
+}
+
+/*
+** @a s, a string of @a pol's table (route patterns and rule files are;
+** the issuer's "iss" is, when the token was verified under this table),
+** plain when the table's strings all are (zt_audit_prepare).  Whether
+** it is one of them is checked, not assumed.
+*/
+static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol, const char *s)
+{
+    zt_text_t x = zt_text(s);
+
+    x.plain = s != NULL && pol != NULL && pol->audit_plain
+              && (uintptr_t)s - (uintptr_t)pol->table->strs
+                 < pol->table->strs_len;
+    return x;
+}
+
 /* The strings of a record, in SPEC order; rule_file is the file of
  * "rule", NULL when the rule is null. */
 typedef struct {
@@ -391,23 +422,25 @@ typedef struct {
 static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
                                  const zt_req_t *rq, int tls)
 {
-    const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
+    const zt_policy_t *pol = rq->policy;
+    const zt_table_t *t = pol ? pol->table : NULL;
 
     x->request_id = zt_audit_request_id(r);
     x->client_ip = zt_text(r->useragent_ip);
     x->method = zt_text(r->method);
     x->path = zt_text(r->uri);
-    x->route = zt_text(t && rq->matched && rq->route_status == ZT_ROUTE_OK
-                       ? zt_table_str(t, t->routes[rq->match.route].pattern)
-                       : NULL);
+    x->route = zt_audit_table_text(pol, t && rq->matched
+                                        && rq->route_status == ZT_ROUTE_OK
+                   ? zt_table_str(t, t->routes[rq->match.route].pattern)
+                   : NULL);
     x->sub = zt_text(rq->sub);
-    x->iss = zt_text(rq->iss);
+    x->iss = zt_audit_table_text(pol, rq->iss);
     x->azp = zt_text(rq->azp);
     x->reason = zt_text(rq->reason);
-    x->rule_file = zt_text(t && rq->stage == ZT_STAGE_POLICY
-                           && rq->decision.rule != ZT_NONE
-                           ? zt_table_str(t, t->rules[rq->decision.rule].file)
-                           : NULL);
+    x->rule_file = zt_audit_table_text(pol, t && rq->stage == ZT_STAGE_POLICY
+                                            && rq->decision.rule != ZT_NONE
+                   ? zt_table_str(t, t->rules[rq->decision.rule].file)
+                   : NULL);
     x->cert_subject = zt_text(tls ? zt_audit_cert_subject(r, rq) : NULL);
     /* written one after the other, each string within its own room */
     return ZT_AUDIT_FIXED + ZT_JSON_ESCAPE_ROOM(
@@ -426,9 +459,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_lit(o, "{\"time\":");
     o = zt_audit_time(o, r->request_time);
     o = zt_put_lit(o, ",\"request_id\":");
-    o = x->request_id.plain
-        ? zt_put_quoted(o, x->request_id.s, x->request_id.n)
-        : zt_put_str(o, x->request_id);
+    o = zt_put_str(o, x->request_id);
     o = zt_put_field(o, "client_ip", x->client_ip);
     o = zt_put_field(o, "method", x->method);
     o = zt_put_field(o, "path", x->path);
@@ -449,7 +480,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_lit(o, ",\"rule\":");
     if (x->rule_file.s) {
         *o++ = '"';
-        o = zt_json_escape(o, x->rule_file.s, x->rule_file.n);
+        o = zt_put_chars(o, x->rule_file);
         *o++ = ':';
         o = zt_put_decimal(o, t->rules[rq->decision.rule].line);
         *o++ = '"';

@@ -264,3 +264,15 @@ char *zt_json_escape(char *out, const char *s, size_t n)
     }
     return out + n;
 }
+
+int zt_json_plain_strings(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c < 0x20 && c != 0) || c >= 0x7f || c == '"' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -10,6 +10,7 @@ import calendar
 import json
 import os
 import re
+import shutil
 import threading
 import time
 
@@ -197,6 +198,30 @@ def test_hostile_claims_are_escaped(api, keys):
     assert PRINTABLE.match(line), line
     rec = json.loads(line)
     assert (rec["sub"], rec["azp"]) == (sub, azp)
+
+
+def test_table_strings_that_need_escapes(servers, keys):
+    """The record copies a table's strings as they are when none of them
+    needs an escape (api.ztp's); a table holding one that does (here its
+    source's file name, which each rule's "rule" names) has them all
+    escaped."""
+    srv = servers(zt_e2e.api_body("policy/api.ztb"), start=False,
+                  policy=None)
+    name = 'q"b\\\u00e9.ztp'
+    src = os.path.join(srv.root, "policy", name)
+    shutil.copy(os.path.join(zt_e2e.HERE, "api.ztp"), src)
+    zt_e2e.compile_policy(srv.cfg, src,
+                          os.path.join(srv.root, "policy/api.ztb"))
+    srv.start()
+    pos = srv.audit.size()
+    r = srv.get("/orders/42", sign(keys, claims(scope="orders:read")))
+    assert r.status_code == 200
+    [line] = raw_lines(srv.audit, pos)
+    assert PRINTABLE.match(line), line
+    assert b',"route":"/orders/{id}","sub":"alice",' in line, line
+    assert b',"iss":"%s",' % CORP.encode() in line, line
+    assert b',"rule":"q\\"b\\\\\\u00E9.ztp:' in line, line
+    assert json.loads(line)["rule"].startswith(name + ":")
 
 
 def test_long_path_is_one_line(api, keys):

@@ -296,6 +296,25 @@ START_TEST(stays_in_its_room)
 }
 END_TEST
 
+/* zt_json_plain_strings agrees with the escaper on every byte: plain
+ * exactly when zt_json_escape writes it as it is; NULs part strings. */
+START_TEST(plain_strings)
+{
+    for (int c = 1; c < 256; c++) {
+        char in[4] = { 'a', (char)c, '\0', 'b' };
+        char out[ZT_JSON_ESCAPE_ROOM(1)];
+        int same = zt_json_escape(out, in + 1, 1) == out + 1
+                   && out[0] == (char)c;
+
+        ck_assert_int_eq(zt_json_plain_strings(in, sizeof(in)), same);
+        ck_assert_int_eq(zt_json_plain_strings(in + 1, 1), same);
+    }
+    ck_assert_int_eq(zt_json_plain_strings("", 0), 1);
+    ck_assert_int_eq(zt_json_plain_strings("\0/orders\0api.ztp:12\0", 19), 1);
+    ck_assert_int_eq(zt_json_plain_strings("\0/orders\0caf\xc3\xa9\0", 15), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jescape");
@@ -310,6 +329,7 @@ int main(void)
     tcase_add_test(tc, long_runs);
     tcase_add_test(tc, random_texts);
     tcase_add_test(tc, stays_in_its_room);
+    tcase_add_test(tc, plain_strings);
     zt_test_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return zt_test_main(s);
