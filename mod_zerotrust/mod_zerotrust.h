@@ -123,6 +123,8 @@ typedef struct {
     const char *sub;                /**< verified subject, or NULL */
     const char *iss;                /**< verified issuer's "iss", or NULL */
     const char *azp;                /**< verified "azp", or NULL */
+    const zt_token_ids_t *ids;      /**< sub and azp measured once, when the
+                                         token cache kept them, or NULL */
     int dpop;                       /**< Authorization used the DPoP scheme */
     struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
     const struct zt_cert_s *cert;   /**< zt_cert_get's answer, once ... */

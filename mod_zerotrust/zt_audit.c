@@ -57,6 +57,7 @@
 #include "zt_arec.h"
 #include "zt_ascii.h"
 #include "zt_jescape.h"
+#include "zt_word.h"
 
 
 APLOG_USE_MODULE(zerotrust);
@@ -224,11 +225,29 @@ static inline char *zt_put(char *o, const char *s, apr_size_t n)
 /* A literal: a key with its punctuation, "true", "null". */
 #define zt_put_lit(o, s) zt_put((o), (s), sizeof(s) - 1)
 
+/* @a n plain bytes: under 16, as one or two words that may overlap (or
+ * zt_load_n's pieces), without a call; up to 8 bytes past them may be
+ * written, which the room of their escape (ZT_JSON_ESCAPE_ROOM) holds. */
+static inline char *zt_put_plain(char *o, const char *s, apr_size_t n)
+{
+    if (n >= 16) {
+        return zt_put(o, s, n);
+    }
+    if (n >= 8) {
+        zt_store8(o + n - 8, zt_load8(s + n - 8));
+        zt_store8(o, zt_load8(s));
+    }
+    else {
+        zt_store8(o, zt_load_n(s, n));
+    }
+    return o + n;
+}
+
 /* The characters of a JSON string: @a t escaped (zt_jescape.h), or as it
  * is when plain. */
 static inline char *zt_put_chars(char *o, zt_text_t t)
 {
-    return t.plain ? zt_put(o, t.s, t.n) : zt_json_escape(o, t.s, t.n);
+    return t.plain ? zt_put_plain(o, t.s, t.n) : zt_json_escape(o, t.s, t.n);
 }
 
 /* A JSON string, or null. */
@@ -410,6 +429,16 @@ static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol, const char *
     return x;
 }
 
+/* @a s, the token's sub or azp: plain, its length known, when the token
+ * cache measured it (@a plain is it) and it is still the request's. */
+static inline zt_text_t zt_audit_claim_text(const char *s, const char *plain,
+                                            uint32_t len)
+{
+    zt_text_t x = { s, len, 1 };
+
+    return s != NULL && s == plain ? x : zt_text(s);
+}
+
 /* The strings of a record, in SPEC order; rule_file is the file of
  * "rule", NULL when the rule is null. */
 typedef struct {
@@ -433,9 +462,15 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
                                         && rq->route_status == ZT_ROUTE_OK
                    ? zt_table_str(t, t->routes[rq->match.route].pattern)
                    : NULL);
-    x->sub = zt_text(rq->sub);
+    if (rq->ids != NULL) {
+        x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub, rq->ids->sub_len);
+        x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp, rq->ids->azp_len);
+    }
+    else {
+        x->sub = zt_text(rq->sub);
+        x->azp = zt_text(rq->azp);
+    }
     x->iss = zt_audit_table_text(pol, rq->iss);
-    x->azp = zt_text(rq->azp);
     x->reason = zt_text(rq->reason);
     x->rule_file = zt_audit_table_text(pol, t && rq->stage == ZT_STAGE_POLICY
                                             && rq->decision.rule != ZT_NONE
