@@ -737,6 +737,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     rq->iss = tok.issuer ? tok.issuer->iss : NULL;
     rq->sub = tok.sub;
     rq->azp = tok.azp;
+    rq->ids = tok.ids;
     if (!zt_bind_check(r, rq, &tok, jwt, len, &unbound)) {
         return zt_refuse_binding(r, rq, &unbound);
     }

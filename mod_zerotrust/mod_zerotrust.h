@@ -123,6 +123,8 @@ typedef struct {
     const char *sub;                /**< verified subject, or NULL */
     const char *iss;                /**< verified issuer's "iss", or NULL */
     const char *azp;                /**< verified "azp", or NULL */
+    const zt_token_ids_t *ids;      /**< sub and azp measured once, when the
+                                         token cache kept them, or NULL */
     int dpop;                       /**< Authorization used the DPoP scheme */
     struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
     const struct zt_cert_s *cert;   /**< zt_cert_get's answer, once ... */
@@ -269,6 +271,8 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq);
 void zt_body_register_hooks(apr_pool_t *p);
 
 /* zt_audit.c: one JSON line per decision. */
+/** A policy just loaded: what its records can know of it once. */
+void zt_audit_prepare(zt_policy_t *policy);
 /** open_logs: open every server's ZeroTrustAuditLog. */
 int zt_audit_open(apr_pool_t *pconf, server_rec *s);
 /** Write the audit record of @a rq (once; later calls do nothing). */

@@ -43,7 +43,6 @@
 
 #include <unistd.h>
 
-#include <apr_base64.h>
 #include <apr_global_mutex.h>
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -55,8 +54,10 @@
 #include "http_ssl.h"
 #include "util_time.h"
 #include "zt_abuf.h"
+#include "zt_arec.h"
 #include "zt_ascii.h"
 #include "zt_jescape.h"
+#include "zt_word.h"
 
 
 APLOG_USE_MODULE(zerotrust);
@@ -200,21 +201,22 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
 #define ZT_AUDIT_FIXED 512
 
 /* A string of the record and its length; NULL is written null.  A plain
- * one is known to need no escape (an id of ours). */
+ * one is known to need no escape (an id of ours, a string of a table
+ * whose pool needs none). */
 typedef struct {
     const char *s;
     apr_size_t n;
     int plain;
 } zt_text_t;
 
-static zt_text_t zt_text(const char *s)
+static inline zt_text_t zt_text(const char *s)
 {
     zt_text_t t = { s, s ? strlen(s) : 0, 0 };
 
     return t;
 }
 
-static char *zt_put(char *o, const char *s, apr_size_t n)
+static inline char *zt_put(char *o, const char *s, apr_size_t n)
 {
     memcpy(o, s, n);
     return o + n;
@@ -223,14 +225,39 @@ static char *zt_put(char *o, const char *s, apr_size_t n)
 /* A literal: a key with its punctuation, "true", "null". */
 #define zt_put_lit(o, s) zt_put((o), (s), sizeof(s) - 1)
 
-/* A JSON string (zt_jescape.h), or null. */
-static char *zt_put_str(char *o, zt_text_t t)
+/* @a n plain bytes: under 16, as one or two words that may overlap (or
+ * zt_load_n's pieces), without a call; up to 8 bytes past them may be
+ * written, which the room of their escape (ZT_JSON_ESCAPE_ROOM) holds. */
+static inline char *zt_put_plain(char *o, const char *s, apr_size_t n)
+{
+    if (n >= 16) {
+        return zt_put(o, s, n);
+    }
+    if (n >= 8) {
+        zt_store8(o + n - 8, zt_load8(s + n - 8));
+        zt_store8(o, zt_load8(s));
+    }
+    else {
+        zt_store8(o, zt_load_n(s, n));
+    }
+    return o + n;
+}
+
+/* The characters of a JSON string: @a t escaped (zt_jescape.h), or as it
+ * is when plain. */
+static inline char *zt_put_chars(char *o, zt_text_t t)
+{
+    return t.plain ? zt_put_plain(o, t.s, t.n) : zt_json_escape(o, t.s, t.n);
+}
+
+/* A JSON string, or null. */
+static inline char *zt_put_str(char *o, zt_text_t t)
 {
     if (!t.s) {
         return zt_put_lit(o, "null");
     }
     *o++ = '"';
-    o = zt_json_escape(o, t.s, t.n);
+    o = zt_put_chars(o, t);
     *o++ = '"';
     return o;
 }
@@ -278,10 +305,6 @@ static void zt_audit_ids_init(void)
     zt_audit_pid = hooks && hooks->nelts == 1 ? (apr_uint64_t)getpid() : 0;
 }
 
-/* The characters of zt_audit_core_id's id: 8 bytes in base64, the
- * padding dropped. */
-#define ZT_AUDIT_CORE_ID_LEN 11
-
 /*
 ** The id httpd's core would make (request time, process and thread mixed
 ** into 64 bits, base64 without the padding): the same 11 characters the
@@ -290,16 +313,15 @@ static void zt_audit_ids_init(void)
 static const char *zt_audit_core_id(request_rec *r)
 {
     apr_uint64_t id = (apr_uint64_t)r->request_time;
-    /* apr_base64_encode_len's count, with no call per request */
-    char *out = apr_palloc(r->pool, 4 * ((sizeof(id) + 2) / 3) + 1);
+    char *out = apr_palloc(r->pool, ZT_AREC_ID_LEN + 1);
 
     id ^= zt_audit_pid << 40;
     id ^= (zt_audit_pid >> 24) << 56;
 #if APR_HAS_THREADS
     id ^= (apr_uint64_t)(apr_uintptr_t)r->connection->current_thread << 32;
 #endif
-    apr_base64_encode(out, (const char *)&id, sizeof(id));
-    out[ZT_AUDIT_CORE_ID_LEN] = '\0';
+    zt_arec_id(out, id);
+    out[ZT_AREC_ID_LEN] = '\0';
     return out;
 }
 
@@ -316,7 +338,7 @@ static zt_text_t zt_audit_request_id(request_rec *r)
 
         if (zt_audit_pid) {
             /* base64: nothing to escape */
-            zt_text_t t = { zt_audit_core_id(r), ZT_AUDIT_CORE_ID_LEN, 1 };
+            zt_text_t t = { zt_audit_core_id(r), ZT_AREC_ID_LEN, 1 };
 
             r->log_id = t.s;
             return t;
@@ -347,14 +369,19 @@ static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
                              "SSL_CLIENT_S_DN");
 }
 
-/* "2026-11-29T01:02:03.456Z", quoted.  From httpd's cache of exploded
- * recent seconds, as mod_log_config does: gmtime_r takes glibc's time
- * zone lock, which every thread of the process would queue on. */
+/* "2026-11-29T01:02:03.456Z", quoted (zt_arec.h).  A time before the
+ * epoch (a clock set wrong) as the record always wrote one: from httpd's
+ * cache of exploded recent seconds, as mod_log_config does (gmtime_r
+ * takes glibc's time zone lock, which every thread would queue on). */
 static char *zt_audit_time(char *o, apr_time_t t)
 {
     apr_time_exp_t tm;
     unsigned year, ms;
+    char *end = zt_arec_time(o, t);
 
+    if (end != NULL) {
+        return end;
+    }
     ap_explode_recent_gmt(&tm, t);
     year = (unsigned)(tm.tm_year + 1900) % 10000;
     ms = (unsigned)tm.tm_usec / 1000;
@@ -379,6 +406,39 @@ static char *zt_audit_time(char *o, apr_time_t t)
     return o;
 }
 
+void zt_audit_prepare(zt_policy_t *policy)
+{
+    const zt_table_t *t = policy->table;
+
+    policy->audit_plain = zt_json_plain_strings(t->strs, t->strs_len);
+}
+
+/*
+** @a s, a string of @a pol's table (route patterns and rule files are;
+** the issuer's "iss" is, when the token was verified under this table),
+** plain when the table's strings all are (zt_audit_prepare).  Whether
+** it is one of them is checked, not assumed.
+*/
+static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol, const char *s)
+{
+    zt_text_t x = zt_text(s);
+
+    x.plain = s != NULL && pol != NULL && pol->audit_plain
+              && (uintptr_t)s - (uintptr_t)pol->table->strs
+                 < pol->table->strs_len;
+    return x;
+}
+
+/* @a s, the token's sub or azp: plain, its length known, when the token
+ * cache measured it (@a plain is it) and it is still the request's. */
+static inline zt_text_t zt_audit_claim_text(const char *s, const char *plain,
+                                            uint32_t len)
+{
+    zt_text_t x = { s, len, 1 };
+
+    return s != NULL && s == plain ? x : zt_text(s);
+}
+
 /* The strings of a record, in SPEC order; rule_file is the file of
  * "rule", NULL when the rule is null. */
 typedef struct {
@@ -391,23 +451,31 @@ typedef struct {
 static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
                                  const zt_req_t *rq, int tls)
 {
-    const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
+    const zt_policy_t *pol = rq->policy;
+    const zt_table_t *t = pol ? pol->table : NULL;
 
     x->request_id = zt_audit_request_id(r);
     x->client_ip = zt_text(r->useragent_ip);
     x->method = zt_text(r->method);
     x->path = zt_text(r->uri);
-    x->route = zt_text(t && rq->matched && rq->route_status == ZT_ROUTE_OK
-                       ? zt_table_str(t, t->routes[rq->match.route].pattern)
-                       : NULL);
-    x->sub = zt_text(rq->sub);
-    x->iss = zt_text(rq->iss);
-    x->azp = zt_text(rq->azp);
+    x->route = zt_audit_table_text(pol, t && rq->matched
+                                        && rq->route_status == ZT_ROUTE_OK
+                   ? zt_table_str(t, t->routes[rq->match.route].pattern)
+                   : NULL);
+    if (rq->ids != NULL) {
+        x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub, rq->ids->sub_len);
+        x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp, rq->ids->azp_len);
+    }
+    else {
+        x->sub = zt_text(rq->sub);
+        x->azp = zt_text(rq->azp);
+    }
+    x->iss = zt_audit_table_text(pol, rq->iss);
     x->reason = zt_text(rq->reason);
-    x->rule_file = zt_text(t && rq->stage == ZT_STAGE_POLICY
-                           && rq->decision.rule != ZT_NONE
-                           ? zt_table_str(t, t->rules[rq->decision.rule].file)
-                           : NULL);
+    x->rule_file = zt_audit_table_text(pol, t && rq->stage == ZT_STAGE_POLICY
+                                            && rq->decision.rule != ZT_NONE
+                   ? zt_table_str(t, t->rules[rq->decision.rule].file)
+                   : NULL);
     x->cert_subject = zt_text(tls ? zt_audit_cert_subject(r, rq) : NULL);
     /* written one after the other, each string within its own room */
     return ZT_AUDIT_FIXED + ZT_JSON_ESCAPE_ROOM(
@@ -426,9 +494,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_lit(o, "{\"time\":");
     o = zt_audit_time(o, r->request_time);
     o = zt_put_lit(o, ",\"request_id\":");
-    o = x->request_id.plain
-        ? zt_put_quoted(o, x->request_id.s, x->request_id.n)
-        : zt_put_str(o, x->request_id);
+    o = zt_put_str(o, x->request_id);
     o = zt_put_field(o, "client_ip", x->client_ip);
     o = zt_put_field(o, "method", x->method);
     o = zt_put_field(o, "path", x->path);
@@ -449,7 +515,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_lit(o, ",\"rule\":");
     if (x->rule_file.s) {
         *o++ = '"';
-        o = zt_json_escape(o, x->rule_file.s, x->rule_file.n);
+        o = zt_put_chars(o, x->rule_file);
         *o++ = ':';
         o = zt_put_decimal(o, t->rules[rq->decision.rule].line);
         *o++ = '"';

@@ -37,4 +37,11 @@
  */
 char *zt_json_escape(char *out, const char *s, size_t n);
 
+/**
+ * 1 when no byte of the @a n at @a s but NUL would be escaped by
+ * zt_json_escape: every string of a pool of NUL-terminated strings (a
+ * table's) is then written as it is.  A byte loop, for load time.
+ */
+int zt_json_plain_strings(const char *s, size_t n);
+
 #endif /* ZT_JESCAPE_H */

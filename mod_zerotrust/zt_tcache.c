@@ -58,6 +58,7 @@
 #include "zt_alg.h"
 #include "zt_hash.h"
 #include "zt_jdoc.h"
+#include "zt_jescape.h"
 #include "zt_lru.h"
 #include "zt_tcache.h"
 
@@ -87,6 +88,7 @@ struct zt_tc_entry_s {
     uint32_t nview;
     const char *sub;                        /* inside claims, or NULL */
     const char *azp;                        /* inside claims, or NULL */
+    zt_token_ids_t ids;                     /* sub and azp, measured */
     const char *kid;                        /* after the token, or NULL */
     const char *token;                      /* in data[] */
     unsigned char table[ZT_HASH_LEN];
@@ -315,8 +317,29 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     out->kid = e->kid;
     out->exp = e->exp;
     out->valid_from = e->valid_from;
+    out->ids = &e->ids;
     apr_pool_cleanup_register(pool, e, zt_tc_unref, apr_pool_cleanup_null);
     return 1;
+}
+
+/* What the audit writes of @a sub and @a azp (zt_token_ids_t), once per
+ * token rather than per request. */
+static void zt_tc_ids(zt_token_ids_t *ids, const char *sub, const char *azp)
+{
+    size_t n;
+
+    if (sub != NULL) {
+        n = strlen(sub);
+        ids->sub_len = (uint32_t)n;
+        ids->sub = n <= UINT32_MAX && zt_json_plain_strings(sub, n)
+                   ? sub : NULL;
+    }
+    if (azp != NULL) {
+        n = strlen(azp);
+        ids->azp_len = (uint32_t)n;
+        ids->azp = n <= UINT32_MAX && zt_json_plain_strings(azp, n)
+                   ? azp : NULL;
+    }
 }
 
 int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
@@ -384,6 +407,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     /* "sub" as a pointer into the claims this entry keeps alive. */
     e->sub = zt_jdoc_get_str(e->claims, "sub");
     e->azp = zt_jdoc_get_str(e->claims, "azp");
+    zt_tc_ids(&e->ids, e->sub, e->azp);
     memcpy(e->table, tag->table, ZT_HASH_LEN);
     e->len = len;
     memcpy(at, token, len);

@@ -58,6 +58,14 @@ typedef enum {
     ZT_TOK_BAD_CLAIM            /**< a registered claim of the wrong type */
 } zt_tok_status_e;
 
+/** What the audit record writes of a verified token's sub and azp,
+ *  measured once: their lengths, and the strings themselves when they
+ *  need no JSON escape (zt_jescape.h), else NULL. */
+typedef struct {
+    const char *sub, *azp;      /**< zt_token_t's when plain, or NULL */
+    uint32_t sub_len, azp_len;
+} zt_token_ids_t;
+
 /** A verified token.  Its documents live in the pool (zt_jdoc.h). */
 typedef struct {
     const zt_jdoc_t *header;    /**< JOSE header */
@@ -76,6 +84,9 @@ typedef struct {
      *  under (the module's, kept by the token cache), or NULL */
     const uint32_t *claim_view;
     uint32_t nview;             /**< its entries */
+    /** sub and azp for the audit, kept by the token cache with the token
+     *  (set on a hit), or NULL */
+    const zt_token_ids_t *ids;
 } zt_token_t;
 
 /**

@@ -90,11 +90,13 @@ START_TEST(every_byte_alone)
 }
 END_TEST
 
-/* Each byte value at each position of plain texts of 1 to 24 bytes: in a
- * whole word, in the last (overlapping) word, in a text under 8 bytes. */
+/* Each byte value at each position of plain texts of 1 to 40 bytes: in a
+ * text under 8 bytes, in either word of one under 16 (SSE2) and in a
+ * whole step or the last (overlapping) one of a longer text, for steps
+ * of 8 (words) and 16 (SSE2) bytes. */
 START_TEST(every_byte_everywhere)
 {
-    unsigned char s[24];
+    unsigned char s[40];
 
     for (size_t n = 1; n <= sizeof(s); n++) {
         for (size_t at = 0; at < n; at++) {
@@ -294,6 +296,25 @@ START_TEST(stays_in_its_room)
 }
 END_TEST
 
+/* zt_json_plain_strings agrees with the escaper on every byte: plain
+ * exactly when zt_json_escape writes it as it is; NULs part strings. */
+START_TEST(plain_strings)
+{
+    for (int c = 1; c < 256; c++) {
+        char in[4] = { 'a', (char)c, '\0', 'b' };
+        char out[ZT_JSON_ESCAPE_ROOM(1)];
+        int same = zt_json_escape(out, in + 1, 1) == out + 1
+                   && out[0] == (char)c;
+
+        ck_assert_int_eq(zt_json_plain_strings(in, sizeof(in)), same);
+        ck_assert_int_eq(zt_json_plain_strings(in + 1, 1), same);
+    }
+    ck_assert_int_eq(zt_json_plain_strings("", 0), 1);
+    ck_assert_int_eq(zt_json_plain_strings("\0/orders\0api.ztp:12\0", 19), 1);
+    ck_assert_int_eq(zt_json_plain_strings("\0/orders\0caf\xc3\xa9\0", 15), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jescape");
@@ -308,6 +329,7 @@ int main(void)
     tcase_add_test(tc, long_runs);
     tcase_add_test(tc, random_texts);
     tcase_add_test(tc, stays_in_its_room);
+    tcase_add_test(tc, plain_strings);
     zt_test_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return zt_test_main(s);

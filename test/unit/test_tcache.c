@@ -107,6 +107,24 @@ static void teardown(void)
     apr_pool_destroy(pool);
 }
 
+/* A token with @a sub and @a azp (JSON text, quoted, or NULL: absent). */
+static char *zt_tc_token_ids(apr_pool_t *p, const char *sub, const char *azp,
+                             zt_token_t *tok)
+{
+    char *claims = apr_psprintf(p, "{\"iss\":\"" ISS "\"%s%s%s%s,\"aud\":"
+                                "\"api\",\"iat\":%" APR_INT64_T_FMT ","
+                                "\"exp\":%" APR_INT64_T_FMT "}",
+                                sub ? ",\"sub\":" : "", sub ? sub : "",
+                                azp ? ",\"azp\":" : "", azp ? azp : "",
+                                NOW - 10, NOW + 300);
+    char *jwt = zt_tc_sign(p, claims);
+    const char *reason;
+
+    ck_assert_msg(zt_token_verify(jwt, strlen(jwt), g_issuers, 2, NOW, 0, p, tok,
+                                  &reason) == ZT_TOK_OK, "%s", reason);
+    return jwt;
+}
+
 /* ------------------------------------------------------------------ */
 /* Tests                                                               */
 
@@ -670,6 +688,52 @@ static void zt_tc_free_fixtures(void)
     }
 }
 
+/* A hit hands out sub and azp measured at the put: their lengths, and
+ * the strings themselves only when they need no JSON escape; a token
+ * verified afresh has none. */
+START_TEST(hit_measures_sub_and_azp)
+{
+    static const struct {
+        const char *sub, *azp;          /* JSON text, or NULL */
+        const char *want_sub, *want_azp;
+        int sub_plain, azp_plain;
+    } cases[] = {
+        { "\"alice\"", "\"web-client\"", "alice", "web-client", 1, 1 },
+        { "\"a\\\"b\"", "\"web\"", "a\"b", "web", 0, 1 },
+        { "\"caf\\u00e9\"", "\"t\\tab\"", "caf\xc3\xa9", "t\tab", 0, 0 },
+        { "\"del\x7f\"", NULL, "del\x7f", NULL, 0, 0 },
+        { "\"\"", "\"\\\\x\"", "", "\\x", 1, 0 },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        zt_tcache_t *c;
+        zt_token_t tok, out;
+        zt_tcache_tag_t tag = zt_tc_tag(g_table_a, NULL);
+        char *jwt;
+
+        memset(&tok, 0, sizeof(tok));
+        jwt = zt_tc_token_ids(pool, cases[i].sub, cases[i].azp, &tok);
+        ck_assert_ptr_null(tok.ids);
+        ck_assert_int_eq(zt_tcache_create(&c, pool, 0, 0, 0), APR_SUCCESS);
+        ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+        ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW, pool, &out), 1);
+        ck_assert_ptr_nonnull(out.ids);
+        ck_assert_str_eq(out.sub, cases[i].want_sub);
+        ck_assert_uint_eq(out.ids->sub_len, strlen(cases[i].want_sub));
+        ck_assert_ptr_eq(out.ids->sub, cases[i].sub_plain ? out.sub : NULL);
+        if (cases[i].want_azp == NULL) {
+            ck_assert_ptr_null(out.azp);
+            ck_assert_ptr_null(out.ids->azp);
+        }
+        else {
+            ck_assert_str_eq(out.azp, cases[i].want_azp);
+            ck_assert_uint_eq(out.ids->azp_len, strlen(cases[i].want_azp));
+            ck_assert_ptr_eq(out.ids->azp, cases[i].azp_plain ? out.azp : NULL);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcache");
@@ -682,6 +746,7 @@ int main(void)
     zt_test_timeout(tc, 120);
     tcase_add_test(tc, hit_returns_the_verified_token);
     tcase_add_test(tc, keeps_the_claim_view);
+    tcase_add_test(tc, hit_measures_sub_and_azp);
     tcase_add_test(tc, one_byte_differs);
     tcase_add_test(tc, trust_boundary);
     tcase_add_test(tc, expiry);

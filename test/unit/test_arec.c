@@ -1,0 +1,231 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License.  You may obtain
+ * a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The audit record's time and request id (zt_arec.h) against what the
+ * record wrote before them: the time as gmtime_r (which httpd's
+ * ap_explode_recent_gmt calls) and the fields' digits, the id as a
+ * standard base64 encoder (OpenSSL's EVP_EncodeBlock, the alphabet and
+ * padding of apr_base64_encode).  Every day from 1970 to 2500, leap days
+ * and century years, random times to year 9999 and past it, the ends of
+ * int64; each thread's cache of its last second, within a second and
+ * across, in four threads at once.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "zt_test.h"
+#include "zt_arec.h"
+
+/* The time as the record wrote it with ap_explode_recent_gmt. */
+static void ref_time(char *out, size_t size, int64_t t)
+{
+    time_t sec = (time_t)(t / 1000000);
+    struct tm tm;
+
+    ck_assert_ptr_nonnull(gmtime_r(&sec, &tm));
+    snprintf(out, size, "\"%04u-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
+             (unsigned)((int64_t)tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (unsigned)(t % 1000000) / 1000);
+}
+
+static void check_time(int64_t t)
+{
+    char want[64], got[ZT_AREC_TIME_LEN + 8];
+    char *end;
+
+    ref_time(want, sizeof(want), t);
+    memset(got, 'x', sizeof(got));
+    end = zt_arec_time(got, t);
+    ck_assert_ptr_eq(end, got + ZT_AREC_TIME_LEN);
+    ck_assert_msg(memcmp(got, want, ZT_AREC_TIME_LEN) == 0
+                  && strlen(want) == ZT_AREC_TIME_LEN,
+                  "%lld: got %.*s, want %s", (long long)t,
+                  ZT_AREC_TIME_LEN, got, want);
+    ck_assert_int_eq(got[ZT_AREC_TIME_LEN], 'x');   /* nothing past it */
+}
+
+/* xorshift64*: the same texts every run. */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545F4914F6CDD1Dull;
+}
+
+/* Every day from 1970 to 2500, at its first and last microsecond and at
+ * a time in between: each a new second, so the cache is refilled. */
+START_TEST(every_day)
+{
+    uint64_t seed = 42;
+
+    for (int64_t day = 0; day < 194724; day++) {      /* to 2503 */
+        int64_t t = day * 86400 * INT64_C(1000000);
+
+        check_time(t);
+        check_time(t + 86400 * INT64_C(1000000) - 1);
+        check_time(t + (int64_t)(rnd(&seed) % (86400 * UINT64_C(1000000))));
+    }
+}
+END_TEST
+
+static int64_t utc(int y, int mon, int d, int h, int min, int s)
+{
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d,
+                     .tm_hour = h, .tm_min = min, .tm_sec = s };
+
+    return (int64_t)timegm(&tm) * 1000000;
+}
+
+START_TEST(calendar_edges)
+{
+    static const int days[][3] = {
+        { 1970, 1, 1 }, { 1972, 2, 29 }, { 1999, 12, 31 }, { 2000, 2, 29 },
+        { 2000, 3, 1 }, { 2026, 11, 29 }, { 2038, 1, 19 }, { 2100, 2, 28 },
+        { 2100, 3, 1 }, { 2400, 2, 29 }, { 2400, 12, 31 }, { 9999, 12, 31 },
+        { 10000, 1, 1 }, { 12345, 6, 7 }, { 99996, 2, 29 }
+    };
+    char buf[ZT_AREC_TIME_LEN];
+
+    for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+        int64_t t = utc(days[i][0], days[i][1], days[i][2], 23, 59, 59);
+
+        check_time(t);
+        check_time(t + 999999);                 /* .999 */
+        check_time(t + 1000000);                /* the next day */
+        check_time(t - 86399 * INT64_C(1000000) + 1000);
+    }
+    /* the written form itself, once by hand */
+    ck_assert_ptr_nonnull(zt_arec_time(buf, utc(2026, 11, 29, 1, 2, 3)
+                                            + 456789));
+    ck_assert(memcmp(buf, "\"2026-11-29T01:02:03.456Z\"",
+                     ZT_AREC_TIME_LEN) == 0);
+    /* the end of int64: year 294247, written modulo 10000 */
+    check_time(INT64_MAX);
+    check_time(INT64_MAX - 999999);
+    /* before the epoch: refused, nothing written */
+    memset(buf, 'x', sizeof(buf));
+    ck_assert_ptr_null(zt_arec_time(buf, -1));
+    ck_assert_ptr_null(zt_arec_time(buf, INT64_MIN));
+    ck_assert_int_eq(buf[0], 'x');
+}
+END_TEST
+
+START_TEST(random_times)
+{
+    uint64_t seed = 7;
+
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = rnd(&seed);
+
+        /* to year 9999 mostly, any non-negative int64 sometimes */
+        check_time(i % 8 ? (int64_t)(r % (UINT64_C(253402300800) * 1000000))
+                         : (int64_t)(r >> 1));
+    }
+}
+END_TEST
+
+/* Within one second, back to an earlier one and forward again: the cache
+ * answers only for its own second. */
+START_TEST(cache_follows_the_second)
+{
+    int64_t t0 = utc(2026, 11, 29, 14, 0, 0);
+
+    for (int i = 0; i < 3; i++) {
+        check_time(t0);
+        check_time(t0 + 1);
+        check_time(t0 + 999999);
+        check_time(t0 + 1000000);               /* the next second */
+        check_time(t0 + 999999);                /* back */
+        check_time(t0 + 86400 * INT64_C(1000000));     /* a day on */
+        check_time(t0);
+    }
+}
+END_TEST
+
+/* Four threads, each writing seconds of its own and one they share, over
+ * and over, each text checked: a cache shared by mistake would hand one
+ * thread another's second. */
+static void *time_thread(void *arg)
+{
+    int64_t t0 = *(const int64_t *)arg;
+    int64_t shared = utc(2026, 11, 29, 14, 0, 0);
+
+    for (int i = 0; i < 20000; i++) {
+        check_time(t0 + (i % 1000) * 1000);
+        check_time(t0 + (i % 7) * 1000000);
+        check_time(shared + (i % 3) * 1000000 + 1000);
+    }
+    return NULL;
+}
+
+START_TEST(cache_per_thread)
+{
+    int64_t t[4] = { utc(2026, 11, 29, 14, 0, 0), utc(1999, 12, 31, 23, 59, 50),
+                     utc(2000, 2, 29, 12, 0, 0), utc(2100, 3, 1, 0, 0, 0) };
+    pthread_t th[4];
+
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_create(&th[i], NULL, time_thread, &t[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    }
+}
+END_TEST
+
+static void check_id(uint64_t id)
+{
+    unsigned char want[16];
+    char got[ZT_AREC_ID_LEN + 1];
+
+    /* 8 bytes: 12 characters, the last the padding '=' */
+    ck_assert_int_eq(EVP_EncodeBlock(want, (const unsigned char *)&id, 8), 12);
+    ck_assert_int_eq(want[11], '=');
+    memset(got, 'x', sizeof(got));
+    zt_arec_id(got, id);
+    ck_assert_msg(memcmp(got, want, ZT_AREC_ID_LEN) == 0,
+                  "%016llx: got %.11s, want %.11s", (unsigned long long)id,
+                  got, want);
+    ck_assert_int_eq(got[ZT_AREC_ID_LEN], 'x');
+}
+
+START_TEST(ids_as_base64)
+{
+    uint64_t seed = 3;
+
+    check_id(0);
+    check_id(UINT64_MAX);
+    for (int bit = 0; bit < 64; bit++) {
+        check_id(UINT64_C(1) << bit);
+        check_id(~(UINT64_C(1) << bit));
+    }
+    for (int i = 0; i < 100000; i++) {
+        check_id(rnd(&seed));
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("arec");
+    TCase *tc = tcase_create("record");
+
+    zt_test_timeout(tc, 120);
+    tcase_add_test(tc, every_day);
+    tcase_add_test(tc, calendar_edges);
+    tcase_add_test(tc, random_times);
+    tcase_add_test(tc, cache_follows_the_second);
+    tcase_add_test(tc, cache_per_thread);
+    tcase_add_test(tc, ids_as_base64);
+    suite_add_tcase(s, tc);
+    return zt_test_main(s);
+}
