@@ -122,6 +122,40 @@ static void zt_strip_untrusted(request_rec *r, apr_table_t *t, int headers)
     }
 }
 
+/*
+** The request's headers, walked once: strip what looks like ours (as
+** zt_strip_untrusted does) and note the Authorization fields, which the
+** provider's first pass and the bearer token read (an apr_table_get, a
+** walk of its own, each).  Nothing we strip is an Authorization field,
+** so the value noted stays the table's.
+*/
+static void zt_headers_in(request_rec *r, zt_req_t *rq)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int ours = 0;
+
+    for (int i = 0; i < arr->nelts; i++) {
+        const char *key = e[i].key;
+
+        if (key == NULL) {
+            continue;
+        }
+        if (key[0] == 'A' || key[0] == 'a') {
+            if (!strcasecmp(key, "Authorization")
+                && rq->nauthorization++ == 0) {
+                rq->authorization = e[i].val;
+            }
+        }
+        else if (zt_is_ours(key, 1)) {
+            ours = 1;
+        }
+    }
+    if (ours) {
+        zt_strip_untrusted(r, r->headers_in, 1);
+    }
+}
+
 static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
 {
     zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
@@ -136,8 +170,9 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     rq->decision.verdict = ZT_DENY;
     rq->decision.rule = ZT_NONE;
     rq->status = HTTP_FORBIDDEN;
+    rq->auth_type = -1;
     zt_strip_untrusted(r, r->subprocess_env, 0);
-    zt_strip_untrusted(r, r->headers_in, 1);
+    zt_headers_in(r, rq);
     zt_identity_strip(r, conf);
     ap_set_module_config(r->request_config, &zerotrust_module, rq);
     return rq;
@@ -252,11 +287,26 @@ static int zt_refuse_plain(request_rec *r, zt_req_t *rq)
                      "tls_required", ZT_DETAIL_TLS);
 }
 
-static int zt_is_zerotrust(request_rec *r)
+/*
+** AuthType ZeroTrust applies to @a r.  authn_core evaluates the AuthType
+** expression anew on each ap_auth_type() (about 100 instructions), which
+** authz_core's two passes and the authn hook would each ask: the answer
+** is kept in @a rq (NULL: not made yet) for the rest of the request.
+*/
+static int zt_is_zerotrust(request_rec *r, zt_req_t *rq)
 {
-    const char *type = ap_auth_type(r);
+    const char *type;
+    int ours;
 
-    return type && !strcasecmp(type, ZT_AUTH_TYPE);
+    if (rq != NULL && rq->auth_type >= 0) {
+        return rq->auth_type;
+    }
+    type = ap_auth_type(r);
+    ours = type && !strcasecmp(type, ZT_AUTH_TYPE);
+    if (rq != NULL) {
+        rq->auth_type = ours;
+    }
+    return ours;
 }
 
 /* ------------------------------------------------------------------ */
@@ -268,27 +318,6 @@ typedef enum {
     ZT_BEARER_BAD           /* Bearer, but not one well-formed token68 */
 } zt_bearer_e;
 
-/* The Authorization field's value, or NULL; *n: how many fields there
- * are.  One pass over the headers: the first letter spares most of the
- * case-insensitive compares. */
-static const char *zt_authorization(request_rec *r, int *n)
-{
-    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *value = NULL;
-
-    *n = 0;
-    for (int i = 0; i < arr->nelts; i++) {
-        if (e[i].key && (e[i].key[0] == 'A' || e[i].key[0] == 'a')
-            && !strcasecmp(e[i].key, "Authorization")) {
-            if ((*n)++ == 0) {
-                value = e[i].val;
-            }
-        }
-    }
-    return value;
-}
-
 static int zt_is_token68(unsigned char c)
 {
     return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
@@ -299,22 +328,21 @@ static int zt_is_token68(unsigned char c)
 ** Authorization: Bearer <token68>  (RFC 6750 section 2.1, RFC 9110 11.4),
 ** or DPoP <token68> (RFC 9449 7.1; *dpop is then 1).
 ** The scheme is case-insensitive; one Authorization field only (httpd
-** joins repeated fields with ", ", which zt_token68_why then refuses).
+** joins repeated fields with ", ", which zt_token68_why then refuses),
+** as zt_headers_in found them.
 ** What follows the spaces is the credentials: whether they are one
 ** token68 is zt_token68_why's question, asked only when the token cache
 ** does not hold them (what it holds passed that check).
 */
-static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
+static zt_bearer_e zt_bearer(const zt_req_t *rq, const char **jwt,
                              apr_size_t *len, const char **why, int *dpop)
 {
-    const char *h, *p;
-    int n;
+    const char *h = rq->authorization, *p;
 
-    h = zt_authorization(r, &n);
-    if (n == 0 || h == NULL) {
+    if (rq->nauthorization == 0 || h == NULL) {
         return ZT_BEARER_NONE;
     }
-    if (n > 1) {
+    if (rq->nauthorization > 1) {
         *why = "more than one Authorization header";
         return ZT_BEARER_BAD;
     }
@@ -707,7 +735,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         return rq->status;
     }
 
-    switch (zt_bearer(r, &jwt, &len, &why, &rq->dpop)) {
+    switch (zt_bearer(rq, &jwt, &len, &why, &rq->dpop)) {
     case ZT_BEARER_NONE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00004)
                       "%s %s: no bearer token", r->method, zt_esc(r, r->uri));
@@ -808,9 +836,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
 static int zt_check_authn(request_rec *r)
 {
     const zt_dir_conf_t *conf;
-    zt_req_t *rq;
+    zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
 
-    if (!zt_is_zerotrust(r)) {
+    if (!zt_is_zerotrust(r, rq)) {
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &zerotrust_module);
@@ -818,6 +846,7 @@ static int zt_check_authn(request_rec *r)
         return zt_no_policy(r, conf);
     }
     rq = zt_req_get(r, conf);
+    rq->auth_type = 1;
     if (rq->done) {
         if (!rq->allowed) {
             return rq->status;
@@ -840,24 +869,26 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
 {
     const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
                                                      &zerotrust_module);
-    zt_req_t *rq;
+    zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
 
     if (!conf->policy) {
         zt_no_policy(r, conf);
         return AUTHZ_GENERAL_ERROR;
     }
-    if (!zt_is_zerotrust(r)) {
+    if (!zt_is_zerotrust(r, rq)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00002)
                       "%s %s: Require zerotrust needs AuthType ZeroTrust "
                       "(AuthType is %s); refusing the request", r->method,
                       zt_esc(r, r->uri),
                       ap_auth_type(r) ? ap_auth_type(r) : "not set");
         rq = zt_req_get(r, conf);
+        rq->auth_type = 0;
         zt_refuse(r, rq, HTTP_INTERNAL_SERVER_ERROR, ZT_STAGE_CONFIG,
                   "no AuthType ZeroTrust", ZT_DETAIL_500);
         return AUTHZ_GENERAL_ERROR;
     }
     rq = zt_req_get(r, conf);
+    rq->auth_type = 1;
     if (rq->done) {
         /* Second call, after our authn hook set r->user. */
         if (rq->allowed && (rq->sub == NULL
@@ -875,8 +906,7 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
     }
     /* First call, no user yet: a public rule needs no credentials (but
      * TLS: plain HTTP goes on to the authn hook, which refuses it). */
-    if (!apr_table_get(r->headers_in, "Authorization")
-        && zt_transport_ok(r, conf)) {
+    if (rq->nauthorization == 0 && zt_transport_ok(r, conf)) {
         zt_req_match(r, rq);
         /* Invalid input is answered (400) by the authn hook. */
         if (rq->route_status == ZT_ROUTE_OK && zt_input_valid(r, rq)) {

@@ -124,6 +124,12 @@ typedef struct {
     const char *iss;                /**< verified issuer's "iss", or NULL */
     const char *azp;                /**< verified "azp", or NULL */
     int dpop;                       /**< Authorization used the DPoP scheme */
+    const char *authorization;      /**< the first Authorization field's
+                                         value, or NULL ... */
+    int nauthorization;             /**< ... and how many there are: read
+                                         once, in zt_req_get */
+    int auth_type;                  /**< AuthType is ZeroTrust: 1 yes, 0 no,
+                                         -1 not asked yet */
     struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
     const struct zt_cert_s *cert;   /**< zt_cert_get's answer, once ... */
     int cert_known;                 /**< ... it has been asked */
