@@ -23,6 +23,17 @@
  * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
  * token's subject; authz_core then calls the provider again, which reads
  * the stored decision and grants.
+ *
+ * Where the `Require zerotrust` line stands alone (nothing else in its
+ * section, no AuthMerging And/Or or Satisfy anywhere, no .htaccess:
+ * zt_config_note_require), the provider's first call runs that same
+ * pipeline itself: it grants an allowed request there, which spares
+ * httpd the authn hooks and authz_core's second pass, and answers a
+ * refusal with "denied, no user" as before, for the authn hook to return
+ * its status.  Where something may compose with the line, another
+ * requirement could settle the request without us (granted by
+ * <RequireAny>, denied by <RequireAll>), and the pipeline waits for
+ * authentication as above, so that it runs, logs and audits only then.
  */
 
 #include "mod_zerotrust.h"
@@ -864,6 +875,18 @@ static int zt_check_authn(request_rec *r)
     return zt_pipeline(r, conf, rq);
 }
 
+/* A .htaccess file took part in @a r's configuration: it may compose
+ * requirements with ours (AuthMerging), which no start-up check sees. */
+static int zt_htaccess_applied(const request_rec *r)
+{
+    for (const struct htaccess_result *h = r->htaccess; h; h = h->next) {
+        if (h->htaccess != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static authz_status zt_authz_check(request_rec *r, const char *line,
                                    const void *parsed)
 {
@@ -930,6 +953,12 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
             }
         }
     }
+    if (zt_config_require_alone(parsed) && !zt_htaccess_applied(r)) {
+        /* Nothing composes with this line: decide now, as the authn hook
+         * would, which then only answers a refusal (rq->done). */
+        return zt_pipeline(r, conf, rq) == OK ? AUTHZ_GRANTED
+                                              : AUTHZ_DENIED_NO_USER;
+    }
     return AUTHZ_DENIED_NO_USER;
 }
 
@@ -946,7 +975,7 @@ static const char *zt_authz_parse(cmd_parms *cmd, const char *line,
         return "Require not zerotrust is not supported: the policy itself "
                "says what is refused";
     }
-    zt_config_note_require(cmd);
+    *parsed = zt_config_note_require(cmd);
     return NULL;
 }
 

@@ -145,8 +145,14 @@ void *zt_config_create_srv(apr_pool_t *p, server_rec *s);
 void *zt_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
 /** pre_config: forget the previous generation's bookkeeping. */
 void zt_config_pre(apr_pool_t *pconf);
-/** `Require zerotrust` parsed at @a cmd: remember it for zt_config_check. */
-void zt_config_note_require(cmd_parms *cmd);
+/** `Require zerotrust` parsed at @a cmd: remember it for zt_config_check.
+ *  Returns the provider's parsed argument, which zt_config_require_alone
+ *  reads. */
+const void *zt_config_note_require(cmd_parms *cmd);
+/** The `Require zerotrust` line whose parsed argument is @a parsed stands
+ *  alone in its section, and no section of the configuration composes
+ *  requirements (AuthMerging And/Or, Satisfy). */
+int zt_config_require_alone(const void *parsed);
 /** check_config: every `Require zerotrust` can find a policy. */
 int zt_config_check(apr_pool_t *pconf, server_rec *s);
 /** Start-up notes on the loaded policies (unusable keys), to the error log. */
