@@ -153,7 +153,9 @@ static void zt_headers_in(request_rec *r, zt_req_t *rq)
             continue;
         }
         if (key[0] == 'A' || key[0] == 'a') {
-            if (!strcasecmp(key, "Authorization")
+            /* Accept* begin with 'A' too: the second letter first. */
+            if ((key[1] == 'u' || key[1] == 'U')
+                && !strcasecmp(key, "Authorization")
                 && rq->nauthorization++ == 0) {
                 rq->authorization = e[i].val;
             }
