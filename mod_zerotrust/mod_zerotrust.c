@@ -191,6 +191,25 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     return rq;
 }
 
+static apr_status_t zt_conn_cleanup(void *data)
+{
+    zt_tcache_memo_clear(&((zt_conn_t *)data)->token);
+    return APR_SUCCESS;
+}
+
+zt_conn_t *zt_conn_get(conn_rec *c)
+{
+    zt_conn_t *zc = ap_get_module_config(c->conn_config, &zerotrust_module);
+
+    if (zc == NULL) {
+        zc = apr_pcalloc(c->pool, sizeof(*zc));
+        apr_pool_cleanup_register(c->pool, zc, zt_conn_cleanup,
+                                  apr_pool_cleanup_null);
+        ap_set_module_config(c->conn_config, &zerotrust_module, zc);
+    }
+    return zc;
+}
+
 static void zt_req_match(request_rec *r, zt_req_t *rq)
 {
     if (!rq->matched) {
@@ -542,7 +561,10 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
     *malformed = NULL;
     if (cache && len <= max) {
         tag.generations = zt_key_generations(r, pol, gens, 8);
-        if (zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
+        /* A kept-alive client sends the same token again: the
+         * connection's memo answers first (zt_tcache_get_memo). */
+        if (zt_tcache_get_memo(cache, &zt_conn_get(r->connection)->token,
+                               jwt, len, &tag, now, r->pool, tok)) {
             /* Inside the window exp, nbf and iat leave (zt_tcache.h). */
             *reason = "the token is valid";
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)

@@ -230,6 +230,15 @@ typedef struct zt_cert_s {
                                          SHA-256 of the DER, or NULL:
                                          unreadable */
 } zt_cert_t;
+/** What the module keeps with a connection (its conn_config slot). */
+typedef struct {
+    const zt_cert_t *cert;          /**< zt_cert.c's record, or NULL */
+    zt_tcache_memo_t token;         /**< the token cache entry the last
+                                         request used (zt_tcache.h) */
+} zt_conn_t;
+/** @a c's record, made in c->pool on first use; the pool's cleanup lets
+ *  the memo go. */
+zt_conn_t *zt_conn_get(conn_rec *c);
 /** 1 when mod_ssl verified a client certificate on @a r's connection
  *  (SSL_CLIENT_VERIFY "SUCCESS"; "GENEROUS" does not count). */
 int zt_cert_verified(request_rec *r);
