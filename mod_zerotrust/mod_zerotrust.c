@@ -219,31 +219,89 @@ static void zt_req_match(request_rec *r, zt_req_t *rq)
     }
 }
 
-/* "file:line", made on every allowed request: no apr_psprintf. */
-static const char *zt_file_line(apr_pool_t *p, const char *file,
-                                uint32_t line)
+/* "file:line" at @a s, which has room for strlen(file) + 22 bytes. */
+static void zt_put_file_line(char *s, const char *file, apr_size_t n,
+                             uint32_t line)
 {
-    apr_size_t n = strlen(file);
-    char *s = apr_palloc(p, n + 1 + 20 + 1), *end;
+    char *end;
 
     memcpy(s, file, n);
     s[n] = ':';
     end = zt_put_decimal(s + n + 1, line);
     *end = '\0';
-    return s;
 }
 
-/* "file:line" of the rule that decided, for logs and ZT_RULE. */
+struct zt_rule_where_s {
+    uint32_t n;
+    char **at;              /* n strings (malloc), NULL until made; atomic */
+};
+
+static apr_status_t zt_rule_where_free(void *data)
+{
+    zt_rule_where_t *w = data;
+
+    for (uint32_t i = 0; i < w->n; i++) {
+        free(w->at[i]);
+        w->at[i] = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+zt_rule_where_t *zt_rule_where_make(apr_pool_t *p, const zt_table_t *t)
+{
+    zt_rule_where_t *w = apr_palloc(p, sizeof(*w));
+
+    w->n = t->nrules;
+    w->at = apr_pcalloc(p, (apr_size_t)t->nrules * sizeof(*w->at));
+    apr_pool_cleanup_register(p, w, zt_rule_where_free,
+                              apr_pool_cleanup_null);
+    return w;
+}
+
+/*
+** "file:line" of the rule that decided, for logs and ZT_RULE, which every
+** allowed request sets.  Made once per rule and process, on first use
+** (threads race to publish it: the loser frees its copy), and kept until
+** the configuration's pool is cleared; r->pool only if no memory is left.
+*/
 static const char *zt_rule_where(request_rec *r, const zt_req_t *rq)
 {
     const zt_table_t *t = rq->policy->table;
+    const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                     &zerotrust_module);
     const zt_rule_rec_t *rl;
+    const char *file;
+    char *s = NULL, *mine;
+    apr_size_t n;
 
     if (rq->decision.rule == ZT_NONE) {
         return "(default)";
     }
     rl = &t->rules[rq->decision.rule];
-    return zt_file_line(r->pool, zt_table_str(t, rl->file), rl->line);
+    if (conf->policy == rq->policy && conf->where != NULL
+        && rq->decision.rule < conf->where->n) {
+        char **at = &conf->where->at[rq->decision.rule];
+
+        if ((s = __atomic_load_n(at, __ATOMIC_ACQUIRE)) != NULL) {
+            return s;
+        }
+        file = zt_table_str(t, rl->file);
+        n = strlen(file);
+        if ((mine = malloc(n + 22)) != NULL) {
+            zt_put_file_line(mine, file, n, rl->line);
+            if (__atomic_compare_exchange_n(at, &s, mine, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                return mine;
+            }
+            free(mine);
+            return s;
+        }
+    }
+    file = zt_table_str(t, rl->file);
+    n = strlen(file);
+    s = apr_palloc(r->pool, n + 22);
+    zt_put_file_line(s, file, n, rl->line);
+    return s;
 }
 
 /* Request text fit for the error log (control bytes escaped). */
