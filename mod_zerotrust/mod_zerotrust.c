@@ -596,13 +596,15 @@ static const uint64_t *zt_key_generations(request_rec *r,
 ** The tag keeps tables, issuers and key-set generations apart; a hit must
 ** fit this section's size limit.  Only a miss takes the keyring.
 ** Credentials the cache does not hold must first be one token68: when
-** they are not, *malformed says why and nothing is verified.
+** they are not, *malformed says why and nothing is verified.  *memo is 1
+** when *tok is the entry the connection's memo now holds.
 */
 static zt_tok_status_e zt_verify_cached(request_rec *r,
                                         const zt_dir_conf_t *conf,
                                         const zt_policy_t *pol,
                                         const char *jwt, apr_size_t len,
-                                        zt_token_t *tok, const char **reason,
+                                        zt_token_t *tok, int *memo,
+                                        const char **reason,
                                         const char **malformed)
 {
     zt_tcache_t *cache = zt_config_tcache();
@@ -617,12 +619,14 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
     zt_tok_status_e st;
 
     *malformed = NULL;
+    *memo = 0;
     if (cache && len <= max) {
         tag.generations = zt_key_generations(r, pol, gens, 8);
         /* A kept-alive client sends the same token again: the
          * connection's memo answers first (zt_tcache_get_memo). */
         if (zt_tcache_get_memo(cache, &zt_conn_get(r->connection)->token,
                                jwt, len, &tag, now, r->pool, tok)) {
+            *memo = 1;
             /* Inside the window exp, nbf and iat leave (zt_tcache.h). */
             *reason = "the token is valid";
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)
@@ -809,6 +813,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     apr_size_t len = 0;
     zt_tok_status_e st;
     zt_token_t tok;
+    int memo;
     zt_bind_refusal_t unbound;
 
     if (!zt_transport_ok(r, conf)) {
@@ -842,7 +847,8 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     }
 
     memset(&tok, 0, sizeof(tok));
-    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &reason, &why);
+    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &memo, &reason,
+                          &why);
     if (why != NULL) {
         return zt_refuse_malformed(r, rq, why);
     }
@@ -858,7 +864,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     rq->iss = tok.issuer ? tok.issuer->iss : NULL;
     rq->sub = tok.sub;
     rq->azp = tok.azp;
-    if (!zt_bind_check(r, rq, &tok, jwt, len, &unbound)) {
+    if (!zt_bind_check(r, rq, &tok, memo, jwt, len, &unbound)) {
         return zt_refuse_binding(r, rq, &unbound);
     }
 

@@ -245,6 +245,9 @@ typedef struct {
     const zt_cert_t *cert;          /**< zt_cert.c's record, or NULL */
     zt_tcache_memo_t token;         /**< the token cache entry the last
                                          request used (zt_tcache.h) */
+    const char *cnf_jkt;            /**< that entry's cnf, as zt_bind.c */
+    const char *cnf_x5t;            /**< read it once (token.note) */
+    int cnf_rc;
 } zt_conn_t;
 /** @a c's record, made in c->pool on first use; the pool's cleanup lets
  *  the memo go. */
@@ -366,10 +369,13 @@ typedef struct {
 /**
  * The token's binding (cnf) against the request: a DPoP proof, the
  * client certificate, the issuer's `binding`.  1 when it holds, else 0
- * with *out filled; the caller answers.
+ * with *out filled; the caller answers.  @a memo: @a tok is the entry
+ * the connection's token memo holds (zt_conn_t), whose cnf is then read
+ * once for all its requests.
  */
 int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
-                  const char *jwt, apr_size_t len, zt_bind_refusal_t *out);
+                  int memo, const char *jwt, apr_size_t len,
+                  zt_bind_refusal_t *out);
 /** The DPoP proof algorithms accepted, space-separated (the algs= of
  *  DPoP challenges), made once in post_config. */
 const char *zt_bind_algs(void);

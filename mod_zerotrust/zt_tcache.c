@@ -390,6 +390,7 @@ void zt_tcache_memo_clear(zt_tcache_memo_t *memo)
         zt_tc_release(memo->entry);
         memo->entry = NULL;
     }
+    memo->note = 0;
 }
 
 int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,

@@ -59,6 +59,9 @@ typedef struct zt_tcache_s zt_tcache_t;
  */
 typedef struct {
     struct zt_tc_entry_s *entry;    /**< opaque */
+    unsigned int note;              /**< the caller's bits about that entry
+                                         (what it read of its claims once):
+                                         0 whenever the memo changes entry */
 } zt_tcache_memo_t;
 
 /** The trust boundary a token is verified in. */

@@ -513,7 +513,10 @@ START_TEST(memo)
     /* From the cache (the memo takes the entry), then from the memo. */
     ck_assert_int_eq(GET(a, NOW, &ref), 1);
     ck_assert_ptr_nonnull(m.entry);
+    /* The caller's note lasts as long as the memo's entry. */
+    m.note = 5;
     ck_assert_int_eq(GET(a, NOW + 1, &out), 1);
+    ck_assert_uint_eq(m.note, 5);
     ck_assert_ptr_eq(out.header, ref.header);
     ck_assert_ptr_eq(out.claims, ref.claims);
     ck_assert_ptr_eq(out.issuer, &g_issuers[0]);
@@ -531,9 +534,11 @@ START_TEST(memo)
     ck_assert_int_eq(zt_tcache_get_memo(c, &m, copy, len, &a, NOW, pool, &out), 1);
     for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
         copy[at[i]] ^= 1;
+        m.note = 1;
         ck_assert_msg(zt_tcache_get_memo(c, &m, copy, len, &a, NOW, pool, &out) == 0,
                       "byte %d changed, still a hit", (int)at[i]);
         ck_assert_ptr_null(m.entry);
+        ck_assert_uint_eq(m.note, 0);
         copy[at[i]] ^= 1;
         ck_assert_int_eq(GET(a, NOW, &out), 1);
     }
@@ -562,8 +567,11 @@ START_TEST(memo)
     /* Cleared from the cache while the memo holds it: it still answers,
      * and a request's pool keeps its hit after the memo lets go. */
     ck_assert_int_eq(zt_tcache_put(c, jwt2, strlen(jwt2), &a, NOW, &tok2), 1);
+    /* (a hit on another entry than the memo's: the note starts again) */
+    m.note = 3;
     ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt2, strlen(jwt2), &a, NOW, pool,
                                         &out), 1);
+    ck_assert_uint_eq(m.note, 0);
     zt_tcache_clear(c);
     apr_pool_create(&req, pool);
     ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt2, strlen(jwt2), &a, NOW, req,
