@@ -23,6 +23,17 @@
  * AuthzSendForbiddenOnFailure says.  On success it sets r->user to the
  * token's subject; authz_core then calls the provider again, which reads
  * the stored decision and grants.
+ *
+ * Where the `Require zerotrust` line stands alone (nothing else in its
+ * section, no AuthMerging And/Or or Satisfy anywhere, no .htaccess:
+ * zt_config_note_require), the provider's first call runs that same
+ * pipeline itself: it grants an allowed request there, which spares
+ * httpd the authn hooks and authz_core's second pass, and answers a
+ * refusal with "denied, no user" as before, for the authn hook to return
+ * its status.  Where something may compose with the line, another
+ * requirement could settle the request without us (granted by
+ * <RequireAny>, denied by <RequireAll>), and the pipeline waits for
+ * authentication as above, so that it runs, logs and audits only then.
  */
 
 #include "mod_zerotrust.h"
@@ -122,6 +133,42 @@ static void zt_strip_untrusted(request_rec *r, apr_table_t *t, int headers)
     }
 }
 
+/*
+** The request's headers, walked once: strip what looks like ours (as
+** zt_strip_untrusted does) and note the Authorization fields, which the
+** provider's first pass and the bearer token read (an apr_table_get, a
+** walk of its own, each).  Nothing we strip is an Authorization field,
+** so the value noted stays the table's.
+*/
+static void zt_headers_in(request_rec *r, zt_req_t *rq)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int ours = 0;
+
+    for (int i = 0; i < arr->nelts; i++) {
+        const char *key = e[i].key;
+
+        if (key == NULL) {
+            continue;
+        }
+        if (key[0] == 'A' || key[0] == 'a') {
+            /* Accept* begin with 'A' too: the second letter first. */
+            if ((key[1] == 'u' || key[1] == 'U')
+                && !strcasecmp(key, "Authorization")
+                && rq->nauthorization++ == 0) {
+                rq->authorization = e[i].val;
+            }
+        }
+        else if (zt_is_ours(key, 1)) {
+            ours = 1;
+        }
+    }
+    if (ours) {
+        zt_strip_untrusted(r, r->headers_in, 1);
+    }
+}
+
 static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
 {
     zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
@@ -136,11 +183,31 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     rq->decision.verdict = ZT_DENY;
     rq->decision.rule = ZT_NONE;
     rq->status = HTTP_FORBIDDEN;
+    rq->auth_type = -1;
     zt_strip_untrusted(r, r->subprocess_env, 0);
-    zt_strip_untrusted(r, r->headers_in, 1);
+    zt_headers_in(r, rq);
     zt_identity_strip(r, conf);
     ap_set_module_config(r->request_config, &zerotrust_module, rq);
     return rq;
+}
+
+static apr_status_t zt_conn_cleanup(void *data)
+{
+    zt_tcache_memo_clear(&((zt_conn_t *)data)->token);
+    return APR_SUCCESS;
+}
+
+zt_conn_t *zt_conn_get(conn_rec *c)
+{
+    zt_conn_t *zc = ap_get_module_config(c->conn_config, &zerotrust_module);
+
+    if (zc == NULL) {
+        zc = apr_pcalloc(c->pool, sizeof(*zc));
+        apr_pool_cleanup_register(c->pool, zc, zt_conn_cleanup,
+                                  apr_pool_cleanup_null);
+        ap_set_module_config(c->conn_config, &zerotrust_module, zc);
+    }
+    return zc;
 }
 
 static void zt_req_match(request_rec *r, zt_req_t *rq)
@@ -152,31 +219,89 @@ static void zt_req_match(request_rec *r, zt_req_t *rq)
     }
 }
 
-/* "file:line", made on every allowed request: no apr_psprintf. */
-static const char *zt_file_line(apr_pool_t *p, const char *file,
-                                uint32_t line)
+/* "file:line" at @a s, which has room for strlen(file) + 22 bytes. */
+static void zt_put_file_line(char *s, const char *file, apr_size_t n,
+                             uint32_t line)
 {
-    apr_size_t n = strlen(file);
-    char *s = apr_palloc(p, n + 1 + 20 + 1), *end;
+    char *end;
 
     memcpy(s, file, n);
     s[n] = ':';
     end = zt_put_decimal(s + n + 1, line);
     *end = '\0';
-    return s;
 }
 
-/* "file:line" of the rule that decided, for logs and ZT_RULE. */
+struct zt_rule_where_s {
+    uint32_t n;
+    char **at;              /* n strings (malloc), NULL until made; atomic */
+};
+
+static apr_status_t zt_rule_where_free(void *data)
+{
+    zt_rule_where_t *w = data;
+
+    for (uint32_t i = 0; i < w->n; i++) {
+        free(w->at[i]);
+        w->at[i] = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+zt_rule_where_t *zt_rule_where_make(apr_pool_t *p, const zt_table_t *t)
+{
+    zt_rule_where_t *w = apr_palloc(p, sizeof(*w));
+
+    w->n = t->nrules;
+    w->at = apr_pcalloc(p, (apr_size_t)t->nrules * sizeof(*w->at));
+    apr_pool_cleanup_register(p, w, zt_rule_where_free,
+                              apr_pool_cleanup_null);
+    return w;
+}
+
+/*
+** "file:line" of the rule that decided, for logs and ZT_RULE, which every
+** allowed request sets.  Made once per rule and process, on first use
+** (threads race to publish it: the loser frees its copy), and kept until
+** the configuration's pool is cleared; r->pool only if no memory is left.
+*/
 static const char *zt_rule_where(request_rec *r, const zt_req_t *rq)
 {
     const zt_table_t *t = rq->policy->table;
+    const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                     &zerotrust_module);
     const zt_rule_rec_t *rl;
+    const char *file;
+    char *s = NULL, *mine;
+    apr_size_t n;
 
     if (rq->decision.rule == ZT_NONE) {
         return "(default)";
     }
     rl = &t->rules[rq->decision.rule];
-    return zt_file_line(r->pool, zt_table_str(t, rl->file), rl->line);
+    if (conf->policy == rq->policy && conf->where != NULL
+        && rq->decision.rule < conf->where->n) {
+        char **at = &conf->where->at[rq->decision.rule];
+
+        if ((s = __atomic_load_n(at, __ATOMIC_ACQUIRE)) != NULL) {
+            return s;
+        }
+        file = zt_table_str(t, rl->file);
+        n = strlen(file);
+        if ((mine = malloc(n + 22)) != NULL) {
+            zt_put_file_line(mine, file, n, rl->line);
+            if (__atomic_compare_exchange_n(at, &s, mine, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                return mine;
+            }
+            free(mine);
+            return s;
+        }
+    }
+    file = zt_table_str(t, rl->file);
+    n = strlen(file);
+    s = apr_palloc(r->pool, n + 22);
+    zt_put_file_line(s, file, n, rl->line);
+    return s;
 }
 
 /* Request text fit for the error log (control bytes escaped). */
@@ -252,11 +377,26 @@ static int zt_refuse_plain(request_rec *r, zt_req_t *rq)
                      "tls_required", ZT_DETAIL_TLS);
 }
 
-static int zt_is_zerotrust(request_rec *r)
+/*
+** AuthType ZeroTrust applies to @a r.  authn_core evaluates the AuthType
+** expression anew on each ap_auth_type() (about 100 instructions), which
+** authz_core's two passes and the authn hook would each ask: the answer
+** is kept in @a rq (NULL: not made yet) for the rest of the request.
+*/
+static int zt_is_zerotrust(request_rec *r, zt_req_t *rq)
 {
-    const char *type = ap_auth_type(r);
+    const char *type;
+    int ours;
 
-    return type && !strcasecmp(type, ZT_AUTH_TYPE);
+    if (rq != NULL && rq->auth_type >= 0) {
+        return rq->auth_type;
+    }
+    type = ap_auth_type(r);
+    ours = type && !strcasecmp(type, ZT_AUTH_TYPE);
+    if (rq != NULL) {
+        rq->auth_type = ours;
+    }
+    return ours;
 }
 
 /* ------------------------------------------------------------------ */
@@ -268,27 +408,6 @@ typedef enum {
     ZT_BEARER_BAD           /* Bearer, but not one well-formed token68 */
 } zt_bearer_e;
 
-/* The Authorization field's value, or NULL; *n: how many fields there
- * are.  One pass over the headers: the first letter spares most of the
- * case-insensitive compares. */
-static const char *zt_authorization(request_rec *r, int *n)
-{
-    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *value = NULL;
-
-    *n = 0;
-    for (int i = 0; i < arr->nelts; i++) {
-        if (e[i].key && (e[i].key[0] == 'A' || e[i].key[0] == 'a')
-            && !strcasecmp(e[i].key, "Authorization")) {
-            if ((*n)++ == 0) {
-                value = e[i].val;
-            }
-        }
-    }
-    return value;
-}
-
 static int zt_is_token68(unsigned char c)
 {
     return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
@@ -299,22 +418,21 @@ static int zt_is_token68(unsigned char c)
 ** Authorization: Bearer <token68>  (RFC 6750 section 2.1, RFC 9110 11.4),
 ** or DPoP <token68> (RFC 9449 7.1; *dpop is then 1).
 ** The scheme is case-insensitive; one Authorization field only (httpd
-** joins repeated fields with ", ", which zt_token68_why then refuses).
+** joins repeated fields with ", ", which zt_token68_why then refuses),
+** as zt_headers_in found them.
 ** What follows the spaces is the credentials: whether they are one
 ** token68 is zt_token68_why's question, asked only when the token cache
 ** does not hold them (what it holds passed that check).
 */
-static zt_bearer_e zt_bearer(request_rec *r, const char **jwt,
+static zt_bearer_e zt_bearer(const zt_req_t *rq, const char **jwt,
                              apr_size_t *len, const char **why, int *dpop)
 {
-    const char *h, *p;
-    int n;
+    const char *h = rq->authorization, *p;
 
-    h = zt_authorization(r, &n);
-    if (n == 0 || h == NULL) {
+    if (rq->nauthorization == 0 || h == NULL) {
         return ZT_BEARER_NONE;
     }
-    if (n > 1) {
+    if (rq->nauthorization > 1) {
         *why = "more than one Authorization header";
         return ZT_BEARER_BAD;
     }
@@ -478,13 +596,15 @@ static const uint64_t *zt_key_generations(request_rec *r,
 ** The tag keeps tables, issuers and key-set generations apart; a hit must
 ** fit this section's size limit.  Only a miss takes the keyring.
 ** Credentials the cache does not hold must first be one token68: when
-** they are not, *malformed says why and nothing is verified.
+** they are not, *malformed says why and nothing is verified.  *memo is 1
+** when *tok is the entry the connection's memo now holds.
 */
 static zt_tok_status_e zt_verify_cached(request_rec *r,
                                         const zt_dir_conf_t *conf,
                                         const zt_policy_t *pol,
                                         const char *jwt, apr_size_t len,
-                                        zt_token_t *tok, const char **reason,
+                                        zt_token_t *tok, int *memo,
+                                        const char **reason,
                                         const char **malformed)
 {
     zt_tcache_t *cache = zt_config_tcache();
@@ -499,9 +619,14 @@ static zt_tok_status_e zt_verify_cached(request_rec *r,
     zt_tok_status_e st;
 
     *malformed = NULL;
+    *memo = 0;
     if (cache && len <= max) {
         tag.generations = zt_key_generations(r, pol, gens, 8);
-        if (zt_tcache_get(cache, jwt, len, &tag, now, r->pool, tok)) {
+        /* A kept-alive client sends the same token again: the
+         * connection's memo answers first (zt_tcache_get_memo). */
+        if (zt_tcache_get_memo(cache, &zt_conn_get(r->connection)->token,
+                               jwt, len, &tag, now, r->pool, tok)) {
+            *memo = 1;
             /* Inside the window exp, nbf and iat leave (zt_tcache.h). */
             *reason = "the token is valid";
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00028)
@@ -688,6 +813,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     apr_size_t len = 0;
     zt_tok_status_e st;
     zt_token_t tok;
+    int memo;
     zt_bind_refusal_t unbound;
 
     if (!zt_transport_ok(r, conf)) {
@@ -707,7 +833,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         return rq->status;
     }
 
-    switch (zt_bearer(r, &jwt, &len, &why, &rq->dpop)) {
+    switch (zt_bearer(rq, &jwt, &len, &why, &rq->dpop)) {
     case ZT_BEARER_NONE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00004)
                       "%s %s: no bearer token", r->method, zt_esc(r, r->uri));
@@ -721,7 +847,8 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     }
 
     memset(&tok, 0, sizeof(tok));
-    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &reason, &why);
+    st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &memo, &reason,
+                          &why);
     if (why != NULL) {
         return zt_refuse_malformed(r, rq, why);
     }
@@ -738,7 +865,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     rq->sub = tok.sub;
     rq->azp = tok.azp;
     rq->ids = tok.ids;
-    if (!zt_bind_check(r, rq, &tok, jwt, len, &unbound)) {
+    if (!zt_bind_check(r, rq, &tok, memo, jwt, len, &unbound)) {
         return zt_refuse_binding(r, rq, &unbound);
     }
 
@@ -809,9 +936,9 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
 static int zt_check_authn(request_rec *r)
 {
     const zt_dir_conf_t *conf;
-    zt_req_t *rq;
+    zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
 
-    if (!zt_is_zerotrust(r)) {
+    if (!zt_is_zerotrust(r, rq)) {
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &zerotrust_module);
@@ -819,6 +946,7 @@ static int zt_check_authn(request_rec *r)
         return zt_no_policy(r, conf);
     }
     rq = zt_req_get(r, conf);
+    rq->auth_type = 1;
     if (rq->done) {
         if (!rq->allowed) {
             return rq->status;
@@ -836,29 +964,43 @@ static int zt_check_authn(request_rec *r)
     return zt_pipeline(r, conf, rq);
 }
 
+/* A .htaccess file took part in @a r's configuration: it may compose
+ * requirements with ours (AuthMerging), which no start-up check sees. */
+static int zt_htaccess_applied(const request_rec *r)
+{
+    for (const struct htaccess_result *h = r->htaccess; h; h = h->next) {
+        if (h->htaccess != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static authz_status zt_authz_check(request_rec *r, const char *line,
                                    const void *parsed)
 {
     const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
                                                      &zerotrust_module);
-    zt_req_t *rq;
+    zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
 
     if (!conf->policy) {
         zt_no_policy(r, conf);
         return AUTHZ_GENERAL_ERROR;
     }
-    if (!zt_is_zerotrust(r)) {
+    if (!zt_is_zerotrust(r, rq)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ZTLOGNO(00002)
                       "%s %s: Require zerotrust needs AuthType ZeroTrust "
                       "(AuthType is %s); refusing the request", r->method,
                       zt_esc(r, r->uri),
                       ap_auth_type(r) ? ap_auth_type(r) : "not set");
         rq = zt_req_get(r, conf);
+        rq->auth_type = 0;
         zt_refuse(r, rq, HTTP_INTERNAL_SERVER_ERROR, ZT_STAGE_CONFIG,
                   "no AuthType ZeroTrust", ZT_DETAIL_500);
         return AUTHZ_GENERAL_ERROR;
     }
     rq = zt_req_get(r, conf);
+    rq->auth_type = 1;
     if (rq->done) {
         /* Second call, after our authn hook set r->user. */
         if (rq->allowed && (rq->sub == NULL
@@ -876,8 +1018,7 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
     }
     /* First call, no user yet: a public rule needs no credentials (but
      * TLS: plain HTTP goes on to the authn hook, which refuses it). */
-    if (!apr_table_get(r->headers_in, "Authorization")
-        && zt_transport_ok(r, conf)) {
+    if (rq->nauthorization == 0 && zt_transport_ok(r, conf)) {
         zt_req_match(r, rq);
         /* Invalid input is answered (400) by the authn hook. */
         if (rq->route_status == ZT_ROUTE_OK && zt_input_valid(r, rq)) {
@@ -901,6 +1042,12 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
             }
         }
     }
+    if (zt_config_require_alone(parsed) && !zt_htaccess_applied(r)) {
+        /* Nothing composes with this line: decide now, as the authn hook
+         * would, which then only answers a refusal (rq->done). */
+        return zt_pipeline(r, conf, rq) == OK ? AUTHZ_GRANTED
+                                              : AUTHZ_DENIED_NO_USER;
+    }
     return AUTHZ_DENIED_NO_USER;
 }
 
@@ -917,7 +1064,7 @@ static const char *zt_authz_parse(cmd_parms *cmd, const char *line,
         return "Require not zerotrust is not supported: the policy itself "
                "says what is refused";
     }
-    zt_config_note_require(cmd);
+    *parsed = zt_config_note_require(cmd);
     return NULL;
 }
 

@@ -42,10 +42,16 @@
 /** The auth type that `AuthType ZeroTrust` names (compared case-insensitively). */
 #define ZT_AUTH_TYPE "ZeroTrust"
 
+/** The "file:line" of each rule of a policy's table (ZT_RULE), each made
+ *  on first use and kept for the process (mod_zerotrust.c). */
+typedef struct zt_rule_where_s zt_rule_where_t;
+
 /** Per-directory configuration (<Directory>, <Location>, server defaults). */
 typedef struct {
     const char *policy_path;        /**< absolute path of the table */
     const zt_policy_t *policy;      /**< verified at directive time, in pconf */
+    zt_rule_where_t *where;         /**< its rules' "file:line"; set with
+                                         policy */
     unsigned int feeds;             /**< ZT_FEED_* the policy's table needs */
     apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
     apr_array_header_t *claim_headers; /**< zt_claim_header_t, or NULL */
@@ -126,12 +132,22 @@ typedef struct {
     const zt_token_ids_t *ids;      /**< sub and azp measured once, when the
                                          token cache kept them, or NULL */
     int dpop;                       /**< Authorization used the DPoP scheme */
+    const char *authorization;      /**< the first Authorization field's
+                                         value, or NULL ... */
+    int nauthorization;             /**< ... and how many there are: read
+                                         once, in zt_req_get */
+    int auth_type;                  /**< AuthType is ZeroTrust: 1 yes, 0 no,
+                                         -1 not asked yet */
     struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
     const struct zt_cert_s *cert;   /**< zt_cert_get's answer, once ... */
     int cert_known;                 /**< ... it has been asked */
 } zt_req_t;
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
+
+/** The rules' "file:line" strings of table @a t, none made yet, in @a p
+ *  (one per policy: zt_config.c keeps it with the policy). */
+zt_rule_where_t *zt_rule_where_make(apr_pool_t *p, const zt_table_t *t);
 
 /* zt_config.c: directives and config records. */
 extern const command_rec zt_config_cmds[];
@@ -141,8 +157,14 @@ void *zt_config_create_srv(apr_pool_t *p, server_rec *s);
 void *zt_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
 /** pre_config: forget the previous generation's bookkeeping. */
 void zt_config_pre(apr_pool_t *pconf);
-/** `Require zerotrust` parsed at @a cmd: remember it for zt_config_check. */
-void zt_config_note_require(cmd_parms *cmd);
+/** `Require zerotrust` parsed at @a cmd: remember it for zt_config_check.
+ *  Returns the provider's parsed argument, which zt_config_require_alone
+ *  reads. */
+const void *zt_config_note_require(cmd_parms *cmd);
+/** The `Require zerotrust` line whose parsed argument is @a parsed stands
+ *  alone in its section, and no section of the configuration composes
+ *  requirements (AuthMerging And/Or, Satisfy). */
+int zt_config_require_alone(const void *parsed);
 /** check_config: every `Require zerotrust` can find a policy. */
 int zt_config_check(apr_pool_t *pconf, server_rec *s);
 /** Start-up notes on the loaded policies (unusable keys), to the error log. */
@@ -220,6 +242,18 @@ typedef struct zt_cert_s {
                                          SHA-256 of the DER, or NULL:
                                          unreadable */
 } zt_cert_t;
+/** What the module keeps with a connection (its conn_config slot). */
+typedef struct {
+    const zt_cert_t *cert;          /**< zt_cert.c's record, or NULL */
+    zt_tcache_memo_t token;         /**< the token cache entry the last
+                                         request used (zt_tcache.h) */
+    const char *cnf_jkt;            /**< that entry's cnf, as zt_bind.c */
+    const char *cnf_x5t;            /**< read it once (token.note) */
+    int cnf_rc;
+} zt_conn_t;
+/** @a c's record, made in c->pool on first use; the pool's cleanup lets
+ *  the memo go. */
+zt_conn_t *zt_conn_get(conn_rec *c);
 /** 1 when mod_ssl verified a client certificate on @a r's connection
  *  (SSL_CLIENT_VERIFY "SUCCESS"; "GENEROUS" does not count). */
 int zt_cert_verified(request_rec *r);
@@ -339,10 +373,13 @@ typedef struct {
 /**
  * The token's binding (cnf) against the request: a DPoP proof, the
  * client certificate, the issuer's `binding`.  1 when it holds, else 0
- * with *out filled; the caller answers.
+ * with *out filled; the caller answers.  @a memo: @a tok is the entry
+ * the connection's token memo holds (zt_conn_t), whose cnf is then read
+ * once for all its requests.
  */
 int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
-                  const char *jwt, apr_size_t len, zt_bind_refusal_t *out);
+                  int memo, const char *jwt, apr_size_t len,
+                  zt_bind_refusal_t *out);
 /** The DPoP proof algorithms accepted, space-separated (the algs= of
  *  DPoP challenges), made once in post_config. */
 const char *zt_bind_algs(void);

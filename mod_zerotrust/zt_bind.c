@@ -407,14 +407,45 @@ static int zt_bind_dpop(request_rec *r, const zt_dpop_cnf_t *cnf,
     }
 }
 
+#define ZT_NOTE_CNF 0x1          /* zt_conn_t's cnf_* hold the memo's */
+
+/*
+** The token's cnf claim.  A kept-alive client sends the same token, and
+** a token from the connection's memo is the very entry it held for the
+** requests before (its claims never change): read once per entry, kept
+** in the connection next to the memo, forgotten when the memo changes
+** entry (zt_tcache.h: the note is then 0).  The strings point into the
+** entry's claims, which the memo keeps alive.
+*/
+static int zt_bind_cnf(request_rec *r, const zt_token_t *tok, int memo,
+                       zt_dpop_cnf_t *cnf)
+{
+    zt_conn_t *zc;
+
+    if (!memo) {
+        return zt_dpop_cnf_read(tok->claims, cnf);
+    }
+    zc = zt_conn_get(r->connection);
+    if (!(zc->token.note & ZT_NOTE_CNF)) {
+        zc->cnf_rc = zt_dpop_cnf_read(tok->claims, cnf);
+        zc->cnf_jkt = cnf->jkt;
+        zc->cnf_x5t = cnf->x5t;
+        zc->token.note |= ZT_NOTE_CNF;
+    }
+    cnf->jkt = zc->cnf_jkt;
+    cnf->x5t = zc->cnf_x5t;
+    return zc->cnf_rc;
+}
+
 int zt_bind_check(request_rec *r, zt_req_t *rq, const zt_token_t *tok,
-                  const char *jwt, apr_size_t len, zt_bind_refusal_t *out)
+                  int memo, const char *jwt, apr_size_t len,
+                  zt_bind_refusal_t *out)
 {
     uint32_t need = tok->issuer ? tok->issuer->binding : ZT_BIND_NONE;
     const zt_cert_t *cert;
     zt_dpop_cnf_t cnf;
 
-    if (zt_dpop_cnf_read(tok->claims, &cnf) != 0) {
+    if (zt_bind_cnf(r, tok, memo, &cnf) != 0) {
         return zt_bind_refuse(out, HTTP_UNAUTHORIZED, "invalid_token",
                               "cnf_malformed", "the token's cnf claim is "
                               "not an object of strings");

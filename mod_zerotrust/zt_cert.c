@@ -13,7 +13,7 @@
  * (SPIFFE IDs are URIs), and no DER, so the PEM it exports is parsed with
  * OpenSSL.  Parsing costs OpenSSL 3.0 some hundred microseconds, and a
  * kept-alive connection presents the same certificate on every request,
- * so the record lives in c->pool (the connection's conn_config slot), and
+ * so the record lives in c->pool (the connection's zt_conn_t), and
  * is made again only when the PEM differs (a renegotiated certificate).
  * The subject is printed with mod_ssl's own default flags: the string
  * SSL_CLIENT_S_DN holds unless SSLOptions +LegacyDNStringFormat.
@@ -191,7 +191,8 @@ int zt_cert_verified(request_rec *r)
 static const zt_cert_t *zt_cert_lookup(request_rec *r)
 {
     conn_rec *c = r->connection;
-    zt_cert_t *cert = ap_get_module_config(c->conn_config, &zerotrust_module);
+    zt_conn_t *zc = zt_conn_get(c);
+    const zt_cert_t *cert = zc->cert;
     const char *pem;
 
     if (!zt_cert_verified(r)) {
@@ -202,8 +203,7 @@ static const zt_cert_t *zt_cert_lookup(request_rec *r)
         pem = "";           /* verified but not exported: an unread record */
     }
     if (cert == NULL || strcmp(cert->pem, pem) != 0) {
-        cert = zt_cert_read(r, pem);
-        ap_set_module_config(c->conn_config, &zerotrust_module, cert);
+        cert = zc->cert = zt_cert_read(r, pem);
     }
     return cert;
 }

@@ -37,6 +37,7 @@ APLOG_USE_MODULE(zerotrust);
 ** opens the files afresh.
 */
 static apr_hash_t *zt_policy_cache;
+static apr_hash_t *zt_where_cache;      /* path -> zt_rule_where_t */
 
 /* `Require zerotrust` lines seen while reading the configuration. */
 typedef struct {
@@ -47,6 +48,8 @@ typedef struct {
 static apr_array_header_t *zt_require_notes;  /* of zt_require_note_t */
 static int zt_policies_seen;                   /* ZeroTrustPolicy directives */
 static int zt_reading_config;                  /* between pre and check_config */
+static int zt_config_composes;                 /* AuthMerging And/Or or
+                                                  Satisfy somewhere */
 
 /* ZeroTrustTokenCache, read in the parent; the cache itself is made in
  * each child (child_init) and lives in pchild. */
@@ -62,6 +65,7 @@ static apr_status_t zt_config_forget(void *unused)
 {
     zt_tcache_conf = zt_tcache_defaults;
     zt_policy_cache = NULL;
+    zt_where_cache = NULL;
     zt_require_notes = NULL;
     zt_policies_seen = 0;
     zt_reading_config = 0;
@@ -71,9 +75,11 @@ static apr_status_t zt_config_forget(void *unused)
 void zt_config_pre(apr_pool_t *pconf)
 {
     zt_policy_cache = apr_hash_make(pconf);
+    zt_where_cache = apr_hash_make(pconf);
     zt_require_notes = apr_array_make(pconf, 4, sizeof(zt_require_note_t));
     zt_policies_seen = 0;
     zt_reading_config = 1;
+    zt_config_composes = 1;             /* until zt_config_check has looked */
     apr_pool_cleanup_register(pconf, NULL, zt_config_forget,
                               apr_pool_cleanup_null);
 }
@@ -95,6 +101,7 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->policy_set = add->policy_set || base->policy_set;
     conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
     conf->policy = add->policy_set ? add->policy : base->policy;
+    conf->where = add->policy_set ? add->where : base->where;
     conf->feeds = add->policy_set ? add->feeds : base->feeds;
     conf->resource = add->policy_set ? add->resource : base->resource;
     conf->resource_id = add->resource_id ? add->resource_id
@@ -306,6 +313,8 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
                                 err ? err : "cannot set up the key sources");
         }
         apr_hash_set(zt_policy_cache, path, APR_HASH_KEY_STRING, policy);
+        apr_hash_set(zt_where_cache, path, APR_HASH_KEY_STRING,
+                     zt_rule_where_make(cmd->pool, policy->table));
         /* configtest never reaches post_config: tell its console now. */
         if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
             zt_log_key_warnings(cmd->server, policy);
@@ -314,6 +323,7 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
     }
     conf->policy_path = path;
     conf->policy = cached;
+    conf->where = apr_hash_get(zt_where_cache, path, APR_HASH_KEY_STRING);
     conf->feeds = zt_request_feeds(cached->table);
     conf->resource = zt_config_resource(cmd, cached);
     conf->policy_set = 1;
@@ -704,17 +714,99 @@ const command_rec zt_config_cmds[] = {
     { NULL }
 };
 
-void zt_config_note_require(cmd_parms *cmd)
+/*
+** A `Require zerotrust` line that nothing composes with, in any request
+** its section decides, lets the provider decide in authz_core's first
+** pass (zt_authz_check).  Told apart by the address of the provider's
+** parsed argument; judged from the configuration tree, conservatively:
+** a line in one of these sections, with no other authorization directive
+** anywhere in the section (Require, the <Require*> containers, <Limit>
+** around some, AuthMerging, Satisfy: also inside <IfModule> and the
+** like), and no AuthMerging And/Or or Satisfy anywhere in the whole
+** configuration (zt_config_check), since those compose one section's
+** requirements with another's.  A .htaccess file may compose too: the
+** provider asks per request whether one applied.
+*/
+static const char zt_require_alone_mark;
+
+static const char *const zt_alone_parents[] = {
+    "<Location", "<LocationMatch", "<Directory", "<DirectoryMatch",
+    "<Files", "<FilesMatch", "<Proxy", "<ProxyMatch", "<If", "<ElseIf",
+    "<Else", NULL
+};
+
+/* Directives that compose requirements within one section, or across
+ * sections (AuthMerging, Satisfy). */
+static int zt_is_authz_directive(const char *d)
+{
+    return !strcasecmp(d, "Require") || !strncasecmp(d, "<Require", 8)
+           || !strcasecmp(d, "<Limit") || !strcasecmp(d, "<LimitExcept")
+           || !strcasecmp(d, "AuthMerging") || !strcasecmp(d, "Satisfy")
+           || !strcasecmp(d, "<AuthzProviderAlias");
+}
+
+/* An authorization directive under @a d (a list of siblings), other than
+ * @a self. */
+static int zt_authz_under(const ap_directive_t *d, const ap_directive_t *self)
+{
+    for (; d != NULL; d = d->next) {
+        if (d != self && (zt_is_authz_directive(d->directive)
+                          || zt_authz_under(d->first_child, self))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int zt_require_alone(const cmd_parms *cmd)
+{
+    const ap_directive_t *self = cmd->directive, *parent;
+    int i;
+
+    if (self == NULL || (parent = self->parent) == NULL) {
+        return 0;
+    }
+    for (i = 0; zt_alone_parents[i]; i++) {
+        if (!strcasecmp(parent->directive, zt_alone_parents[i])) {
+            break;
+        }
+    }
+    return zt_alone_parents[i] != NULL
+           && !zt_authz_under(parent->first_child, self);
+}
+
+const void *zt_config_note_require(cmd_parms *cmd)
 {
     zt_require_note_t *note;
 
-    /* .htaccess files are read per request: nothing to check then. */
+    /* .htaccess files are read per request: nothing to check then, and
+     * their lines are never alone (a file may compose with AuthMerging). */
     if (!zt_reading_config || !zt_require_notes) {
-        return;
+        return NULL;
     }
     note = apr_array_push(zt_require_notes);
     note->file = cmd->directive ? cmd->directive->filename : "?";
     note->line = cmd->directive ? (unsigned int)cmd->directive->line_num : 0;
+    return zt_require_alone(cmd) ? &zt_require_alone_mark : NULL;
+}
+
+int zt_config_require_alone(const void *parsed)
+{
+    return parsed == &zt_require_alone_mark && !zt_config_composes;
+}
+
+/* AuthMerging And/Or or Satisfy anywhere under @a d. */
+static int zt_config_composing(const ap_directive_t *d)
+{
+    for (; d != NULL; d = d->next) {
+        if ((!strcasecmp(d->directive, "AuthMerging")
+             && (d->args == NULL || strcasecmp(d->args, "Off")))
+            || !strcasecmp(d->directive, "Satisfy")
+            || zt_config_composing(d->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /*
@@ -730,6 +822,7 @@ int zt_config_check(apr_pool_t *pconf, server_rec *s)
     int i;
 
     zt_reading_config = 0;
+    zt_config_composes = zt_config_composing(ap_conftree);
     if (!zt_require_notes || zt_policies_seen > 0) {
         return OK;
     }

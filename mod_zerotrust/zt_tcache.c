@@ -78,9 +78,10 @@ struct zt_tc_entry_s {
     int64_t exp;
     int64_t valid_from;                     /* zt_token_t's */
     uint64_t gen;
-    uint32_t refs;                          /* the cache's + each hit's */
+    uint32_t refs;                          /* the cache's + each hit's
+                                               + a memo's */
     uint32_t issuer;
-    uint32_t alg;                           /* ZT_ALG_* bit */
+    const char *alg;                        /* zt_alg_name's, static */
     apr_size_t bytes;                       /* charged to the shard */
     const zt_jdoc_t *header;                /* in data[], the entry's own */
     const zt_jdoc_t *claims;
@@ -112,6 +113,7 @@ typedef struct {
 struct zt_tcache_s {
     zt_tc_shard_t *shards;
     int nshards;                            /* a power of two */
+    uint64_t memo_hits;                     /* atomic: no shard's lock */
     uint32_t max_ttl;
     uint64_t seed[2];
     apr_size_t max_entries, max_bytes;
@@ -253,18 +255,36 @@ static apr_status_t zt_tc_unref(void *data)
     return APR_SUCCESS;
 }
 
-int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
-                  const zt_tcache_tag_t *tag, int64_t now, apr_pool_t *pool,
-                  zt_token_t *out)
+/* Hand out @a e, on which the caller holds a reference for @a pool. */
+static void zt_tc_hand_out(zt_tc_entry_t *e, const zt_tcache_tag_t *tag,
+                           apr_pool_t *pool, zt_token_t *out)
+{
+    /* Read outside the lock: these members never change after the put. */
+    out->header = e->header;
+    out->claims = e->claims;
+    out->claim_view = e->view;
+    out->nview = e->nview;
+    out->issuer = &tag->issuers[e->issuer];
+    out->sub = e->sub;
+    out->azp = e->azp;
+    out->alg = e->alg;
+    out->kid = e->kid;
+    out->exp = e->exp;
+    out->valid_from = e->valid_from;
+    out->ids = &e->ids;
+    apr_pool_cleanup_register(pool, e, zt_tc_unref, apr_pool_cleanup_null);
+}
+
+/* The entry for @a token in @a tag at @a now, with a reference taken for
+ * the caller, or NULL. */
+static zt_tc_entry_t *zt_tc_lookup(zt_tcache_t *c, const char *token,
+                                   apr_size_t len, const zt_tcache_tag_t *tag,
+                                   int64_t now)
 {
     uint64_t h;
     zt_tc_shard_t *s;
     zt_tc_entry_t *e, *dead = NULL;
 
-    memset(out, 0, sizeof(*out));
-    if (c == NULL || token == NULL || tag == NULL || tag->table == NULL) {
-        return 0;
-    }
     h = zt_tc_hash(c, token, len);
     s = zt_tc_shard(c, h);
     apr_thread_mutex_lock(s->lock);
@@ -302,24 +322,78 @@ int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
     }
     apr_thread_mutex_unlock(s->lock);
     zt_tc_free(dead);
-    if (e == NULL) {
+    return e;
+}
+
+int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
+                  const zt_tcache_tag_t *tag, int64_t now, apr_pool_t *pool,
+                  zt_token_t *out)
+{
+    zt_tc_entry_t *e;
+
+    memset(out, 0, sizeof(*out));
+    if (c == NULL || token == NULL || tag == NULL || tag->table == NULL
+        || (e = zt_tc_lookup(c, token, len, tag, now)) == NULL) {
         return 0;
     }
-    /* Read outside the lock: these members never change after the put. */
-    out->header = e->header;
-    out->claims = e->claims;
-    out->claim_view = e->view;
-    out->nview = e->nview;
-    out->issuer = &tag->issuers[e->issuer];
-    out->sub = e->sub;
-    out->azp = e->azp;
-    out->alg = zt_alg_name(e->alg);
-    out->kid = e->kid;
-    out->exp = e->exp;
-    out->valid_from = e->valid_from;
-    out->ids = &e->ids;
-    apr_pool_cleanup_register(pool, e, zt_tc_unref, apr_pool_cleanup_null);
+    zt_tc_hand_out(e, tag, pool, out);
     return 1;
+}
+
+/*
+** What zt_tc_lookup would answer for @a e, held by a memo, without the
+** shard: the same bytes in the same table, verified under the issuer's
+** current key set, inside the window.  Whether @a e is still linked does
+** not matter: nothing in it changes, and what it says stays true.
+*/
+static int zt_tc_memo_fits(const zt_tc_entry_t *e, const char *token,
+                           apr_size_t len, const zt_tcache_tag_t *tag,
+                           int64_t now)
+{
+    return e->len == len && now < e->expires && now >= e->valid_from
+           && e->issuer < tag->nissuers
+           && (tag->generations ? tag->generations[e->issuer] : 0) == e->gen
+           && memcmp(e->table, tag->table, ZT_HASH_LEN) == 0
+           && memcmp(e->token, token, len) == 0;
+}
+
+int zt_tcache_get_memo(zt_tcache_t *c, zt_tcache_memo_t *memo,
+                       const char *token, apr_size_t len,
+                       const zt_tcache_tag_t *tag, int64_t now,
+                       apr_pool_t *pool, zt_token_t *out)
+{
+    zt_tc_entry_t *e = memo->entry;
+
+    memset(out, 0, sizeof(*out));
+    if (c == NULL || token == NULL || tag == NULL || tag->table == NULL) {
+        return 0;
+    }
+    if (e != NULL && zt_tc_memo_fits(e, token, len, tag, now)) {
+        /* The memo's reference keeps it alive while the caller's is
+         * taken. */
+        __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&c->memo_hits, 1, __ATOMIC_RELAXED);
+        zt_tc_hand_out(e, tag, pool, out);
+        return 1;
+    }
+    zt_tcache_memo_clear(memo);
+    if ((e = zt_tc_lookup(c, token, len, tag, now)) == NULL) {
+        return 0;
+    }
+    /* One reference for the caller's pool, one for the memo. */
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+    memo->entry = e;
+    zt_tc_hand_out(e, tag, pool, out);
+    return 1;
+}
+
+void zt_tcache_memo_clear(zt_tcache_memo_t *memo)
+{
+    if (memo->entry != NULL) {
+        zt_tc_release(memo->entry);
+        memo->entry = NULL;
+    }
+    memo->note = 0;
 }
 
 /* What the audit writes of @a sub and @a azp (zt_token_ids_t), once per
@@ -351,7 +425,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     zt_tc_entry_t *e, *old, *dead = NULL;
     apr_size_t kidlen, hsize, csize, vsize, size, idx;
     int64_t expires;
-    uint32_t alg;
+    const char *alg;
     char *at;
 
     if (c == NULL || token == NULL || tag == NULL || tag->table == NULL
@@ -369,14 +443,16 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
          idx++) {
     }
     kidlen = tok->kid != NULL ? strlen(tok->kid) + 1 : 0;
-    alg = tok->alg != NULL ? zt_alg_from_name(tok->alg, strlen(tok->alg)) : 0;
+    /* The name as zt_alg.h spells it, a static string: no lookup per hit. */
+    alg = tok->alg != NULL
+          ? zt_alg_name(zt_alg_from_name(tok->alg, strlen(tok->alg))) : NULL;
     hsize = ZT_TC_ALIGN8(zt_jdoc_size(tok->header));
     csize = ZT_TC_ALIGN8(zt_jdoc_size(tok->claims));
     vsize = tok->claim_view != NULL ? ZT_TC_ALIGN8((apr_size_t)tok->nview * sizeof(uint32_t)) : 0;
     size = sizeof(*e) + hsize + csize + vsize + len + kidlen;
     if (expires <= now || idx >= tag->nissuers
         || ZT_TC_BLOCK(size) > s->max_bytes / 4
-        || alg == 0 || (e = malloc(size)) == NULL) {
+        || alg == NULL || (e = malloc(size)) == NULL) {
         apr_thread_mutex_lock(s->lock);
         s->refused++;
         apr_thread_mutex_unlock(s->lock);
@@ -466,6 +542,8 @@ void zt_tcache_stats(zt_tcache_t *c, zt_tcache_stats_t *st)
     if (c == NULL) {
         return;
     }
+    st->memo_hits = __atomic_load_n(&c->memo_hits, __ATOMIC_RELAXED);
+    st->hits = st->memo_hits;
     st->max_entries = c->max_entries;
     st->max_bytes = c->max_bytes;
     st->shards = c->nshards;

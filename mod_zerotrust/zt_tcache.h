@@ -50,6 +50,20 @@
 
 typedef struct zt_tcache_s zt_tcache_t;
 
+/**
+ * The entry one caller used last (zt_tcache_get_memo), with a reference
+ * on it: a connection's, which one thread at a time uses.  Zeroed, it
+ * holds nothing; zt_tcache_memo_clear lets go (a cleanup of the owner's
+ * pool).  So an entry can outlive its eviction by as long as the memo
+ * holds it: one entry per memo beyond the cache's bounds.
+ */
+typedef struct {
+    struct zt_tc_entry_s *entry;    /**< opaque */
+    unsigned int note;              /**< the caller's bits about that entry
+                                         (what it read of its claims once):
+                                         0 whenever the memo changes entry */
+} zt_tcache_memo_t;
+
 /** The trust boundary a token is verified in. */
 typedef struct {
     const unsigned char *table;     /**< SHA-256 of the decision table
@@ -64,7 +78,8 @@ typedef struct {
 
 /** Counters, as one snapshot. */
 typedef struct {
-    uint64_t hits;
+    uint64_t hits;                  /**< includes memo_hits */
+    uint64_t memo_hits;             /**< answered by a memo, no lock taken */
     uint64_t misses;                /**< includes expired and stale */
     uint64_t expired;               /**< found, but past its expiry */
     uint64_t stale;                 /**< found, but the key set changed */
@@ -97,6 +112,22 @@ apr_status_t zt_tcache_create(zt_tcache_t **c, apr_pool_t *pool,
 int zt_tcache_get(zt_tcache_t *c, const char *token, apr_size_t len,
                   const zt_tcache_tag_t *tag, int64_t now, apr_pool_t *pool,
                   zt_token_t *out);
+
+/**
+ * zt_tcache_get, asking @a memo first: when it holds the entry for these
+ * very bytes in @a tag, verified under the issuer's current generation,
+ * and @a now is inside its window, that is the hit, without the shard's
+ * lock, the hash or the LRU (an entry evicted meanwhile still says what
+ * it said: nothing in it changes).  Otherwise @a memo lets go of what it
+ * held, and holds what zt_tcache_get then finds, if anything.
+ */
+int zt_tcache_get_memo(zt_tcache_t *c, zt_tcache_memo_t *memo,
+                       const char *token, apr_size_t len,
+                       const zt_tcache_tag_t *tag, int64_t now,
+                       apr_pool_t *pool, zt_token_t *out);
+
+/** Drop @a memo's reference, if it holds one; it is then empty. */
+void zt_tcache_memo_clear(zt_tcache_memo_t *memo);
 
 /**
  * Store @a tok, which zt_token_verify returned ZT_TOK_OK for, for @a token

@@ -3,6 +3,8 @@
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 """What the backend receives: the verified identity, and nothing forged."""
 
+import os
+
 from zt_e2e import CORP, claims, sign
 
 READ = "orders:read"
@@ -64,3 +66,29 @@ def test_forged_identity_on_public_route(api):
 def test_forged_identity_without_token_is_still_401(api):
     r = api.get("/orders", headers=FORGED)
     assert r.status_code == 401
+
+
+def test_rule_named_for_each_rule_again_and_again(api, keys):
+    # ZT_RULE's "file:line" is made once per rule and process, then
+    # reused: each rule keeps its own, request after request.
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "api.ztp")) as f:
+        lines = f.read().splitlines()
+
+    def line_of(prefix):
+        [n] = [i + 1 for i, t in enumerate(lines) if t.startswith(prefix)]
+        return "api.ztp:%d" % n
+
+    alice = claims(sub="alice", scope="orders:read orders:write")
+    cases = [("GET", "/health", None, line_of("allow GET /health")),
+             ("GET", "/orders", alice, line_of("allow GET /orders,")),
+             ("POST", "/orders", alice, line_of("allow POST /orders")),
+             ("GET", "/users/alice/orders", alice,
+              line_of("allow GET /users/{uid}/orders"))]
+    for _ in range(2):
+        for method, path, payload, want in cases:
+            tok = sign(keys, payload) if payload else None
+            r = api.req(method, path, tok)
+            assert r.status_code == 200, (path, r.text)
+            assert r.json()["ZT_RULE"] == want, path
+            assert r.audit[-1]["rule"] == want, path

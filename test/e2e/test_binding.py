@@ -392,6 +392,34 @@ def test_certificate_bound_token(bind, keys):
             "cnf_malformed", error="invalid_token", scheme="Bearer")
 
 
+def test_binding_read_again_on_a_kept_alive_connection(bind, keys):
+    """One connection, three tokens in turn, each three times (verified,
+    then the cache's entry, then the connection's memo of it, whose cnf
+    the connection keeps): each answer is its own token's, never the one
+    before's."""
+    B, c = bind, Client()
+    bound = token(keys, cnf={"jkt": c.jkt})
+    plain = token(keys)
+    broken = token(keys, cnf="x")
+    want = {bound: (401, "bound to a DPoP key"), plain: (200, None),
+            broken: (401, "cnf claim is not an object")}
+    conn = http.client.HTTPSConnection("127.0.0.1", B.tls, timeout=10,
+                                       context=client_context(B.ca, None))
+    try:
+        for tok in [bound] * 3 + [plain] * 3 + [broken] * 3 + [bound] * 3 \
+                + [plain] * 3:
+            conn.request("GET", "/orders",
+                         headers={"Authorization": "Bearer " + tok})
+            r = conn.getresponse()
+            r.read()
+            status, says = want[tok]
+            assert r.status == status, (r.status, says)
+            if says:
+                assert says in r.getheader("WWW-Authenticate"), says
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------------------
 # Issuers that require a binding
 

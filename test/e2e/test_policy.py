@@ -3,10 +3,12 @@
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 """Routes and rules: what the compiled policy allows and refuses."""
 
+import os
+
 import pytest
 
-from zt_e2e import (assert_challenge, assert_problem, claims, one_record,
-                    sign)
+from zt_e2e import (api_body, assert_challenge, assert_problem, claims,
+                    one_record, sign)
 
 READ = "orders:read"
 
@@ -186,3 +188,94 @@ def test_require_all_ip_refused(api, keys, allow_log):
     allow_log.append("AH01630")     # authz_core: client denied
     r = api.get("/elsewhere/orders", tok(keys, scope=READ))
     assert r.status_code == 403
+
+
+# Servers of their own, with authz_core's verdicts in the error log
+# (AH01626 "authorization result of Require zerotrust : ..."), one line
+# per call of the provider.
+def one_pass(require="    Require zerotrust\n", extra=""):
+    return ("LogLevel warn zerotrust:info authz_core:debug\n"
+            + api_body("policy/api.ztb", extra).replace(
+                "    Require zerotrust\n", require))
+
+
+def provider_calls(srv, pos):
+    return [line.split(": ")[-1]
+            for line in srv.errlog.since(pos).splitlines()
+            if "AH01626: authorization result of Require zerotrust" in line]
+
+
+def test_lone_require_decides_in_one_pass(servers, keys):
+    # Nothing composes with the line: the provider's first call decides,
+    # and authz_core has no second pass to make.
+    srv = servers(one_pass())
+    pos = srv.errlog.size()
+    r = srv.get("/orders", tok(keys, sub="alice", scope=READ))
+    assert r.status_code == 200
+    assert r.json()["REMOTE_USER"] == "alice"
+    assert one_record(r)["decision"] == "allow"
+    assert provider_calls(srv, pos) == ["granted"]
+    # A refusal is still answered by the authn hook, with its own status.
+    pos = srv.errlog.size()
+    r = srv.req("POST", "/orders", tok(keys, scope=READ))
+    assert_problem(r, 403)
+    assert one_record(r)["reason"] == "no rule allows"
+    assert provider_calls(srv, pos) == ["denied (no authenticated user yet)"]
+    r = srv.get("/orders", "not.a.token")
+    assert_challenge(r, "invalid_token")
+
+
+def test_require_any_granted_by_another_requirement(servers, keys):
+    # Require ip grants 127.0.0.1 without a user: the token is never
+    # looked at, so nothing is refused, audited or challenged.
+    srv = servers(one_pass("""\
+    <RequireAny>
+        Require zerotrust
+        Require ip 127.0.0.1
+    </RequireAny>
+"""))
+    pos = srv.errlog.size()
+    r = srv.get("/orders", "not.a.token")
+    assert r.status_code == 200
+    assert "REMOTE_USER" not in r.json()
+    assert r.audit == []
+    assert "WWW-Authenticate" not in r.headers
+    assert provider_calls(srv, pos) == ["denied (no authenticated user yet)"]
+
+
+def test_auth_merging_elsewhere_keeps_two_passes(servers, keys, allow_log):
+    # AuthMerging And in another section composes it with ours: the line
+    # that is alone in "/" is not alone for /orders/1, where Require ip
+    # refuses before any token is decided (no audit record).  Anywhere in
+    # the configuration, it turns the first-pass decision off.
+    allow_log.append("AH01630")     # authz_core: client denied
+    srv = servers(one_pass(extra="""\
+<Location "/orders/">
+    AuthMerging And
+    Require ip 192.0.2.0/24
+</Location>
+"""))
+    r = srv.get("/orders/1", tok(keys, scope=READ))
+    assert r.status_code == 403
+    assert r.audit == []
+    pos = srv.errlog.size()
+    r = srv.get("/orders", tok(keys, scope=READ))
+    assert r.status_code == 200
+    assert provider_calls(srv, pos) == ["denied (no authenticated user yet)",
+                                        "granted"]
+
+
+def test_htaccess_composing_keeps_two_passes(servers, keys, allow_log):
+    # A .htaccess file, read per request, can compose with a line in its
+    # directory's section too.
+    allow_log.append("AH01630")     # authz_core: client denied
+    body = api_body("policy/api.ztb").replace(
+        '<Location "/">',
+        '<Directory "{root}/cgi">\n    AllowOverride AuthConfig')
+    srv = servers(body.replace("</Location>", "</Directory>"))
+    with open(os.path.join(srv.root, "cgi/.htaccess"), "w") as f:
+        f.write("AuthMerging And\nRequire ip 192.0.2.0/24\n")
+    os.chmod(os.path.join(srv.root, "cgi/.htaccess"), 0o644)
+    r = srv.get("/orders", tok(keys, scope=READ))
+    assert r.status_code == 403
+    assert r.audit == []

@@ -203,6 +203,47 @@ def test_two_authorization_headers(api, keys):
     c.close()
 
 
+def _raw_get(api, fields):
+    """GET /orders with @fields, (name, value) pairs sent as they are, in
+    order: what requests would normalise or reorder."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)
+    c.putrequest("GET", "/orders")
+    for name, value in fields:
+        c.putheader(name, value)
+    c.endheaders()
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r, body
+
+
+@pytest.mark.parametrize("name", ["authorization", "AUTHORIZATION"])
+def test_authorization_among_stripped_headers(api, keys, name):
+    # One walk over the headers finds Authorization (in any case) and
+    # strips the look-alikes of our output around it: the token it noted
+    # is still the one used once they are gone.
+    import json
+    tok = sign(keys, claims(sub="alice", scope=READ))
+    r, body = _raw_get(api, [("ZT-Subject", "mallory"),
+                             (name, "Bearer " + tok),
+                             ("Remote-User", "mallory")])
+    assert r.status == 200, body
+    env = json.loads(body)
+    assert env["REMOTE_USER"] == "alice"
+    assert env["ZT_SUBJECT"] == "alice"
+    assert "HTTP_ZT_SUBJECT" not in env and "HTTP_REMOTE_USER" not in env
+
+
+def test_two_authorization_headers_in_two_cases(api, keys):
+    tok = sign(keys, claims(scope=READ))
+    r, _ = _raw_get(api, [("Authorization", "Bearer " + tok),
+                          ("zt-rule", "forged"),
+                          ("authorization", "Bearer " + tok)])
+    assert r.status == 401
+    assert 'error="invalid_token"' in r.getheader("WWW-Authenticate")
+
+
 def test_token_too_large(api, keys):
     tok = sign(keys, claims(scope=READ, pad="x" * 9000))
     r = api.get("/orders", tok)

@@ -499,6 +499,116 @@ START_TEST(byte_count)
 }
 END_TEST
 
+/*
+** A memo answers as zt_tcache_get would, without the shard: the same
+** bytes in the same table, under the issuer's current key set, inside
+** the window; anything else goes to the cache, and the memo then holds
+** what that found (or nothing).  What it holds stays valid when the cache
+** lets go of it, and each hit's pool keeps its own reference.
+*/
+START_TEST(memo)
+{
+    zt_tcache_t *c;
+    zt_token_t tok, tok2, out, ref;
+    uint64_t gens[2] = { 7, 9 }, gens2[2] = { 8, 9 };
+    zt_tcache_tag_t a = zt_tc_tag(g_table_a, gens), b = zt_tc_tag(g_table_b, gens);
+    zt_tcache_tag_t a2 = zt_tc_tag(g_table_a, gens2);
+    zt_tcache_tag_t none = { g_table_a, g_issuers, 0, gens };
+    zt_tcache_memo_t m = { NULL };
+    zt_tcache_stats_t st;
+    char *jwt = zt_tc_token(pool, 30, NOW + 100, &tok);
+    char *jwt2 = zt_tc_token(pool, 31, NOW + 300, &tok2);
+    size_t len = strlen(jwt), at[] = { 0, 1, len / 2, len - 2, len - 1 };
+    char *copy = apr_pstrdup(pool, jwt);
+    apr_pool_t *req;
+
+#define GET(tag, when, o) zt_tcache_get_memo(c, &m, jwt, len, &(tag), (when), pool, (o))
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 64, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(GET(a, NOW, &out), 0);
+    ck_assert_ptr_null(m.entry);
+    ck_assert_ptr_null(out.claims);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    /* From the cache (the memo takes the entry), then from the memo. */
+    ck_assert_int_eq(GET(a, NOW, &ref), 1);
+    ck_assert_ptr_nonnull(m.entry);
+    /* The caller's note lasts as long as the memo's entry. */
+    m.note = 5;
+    ck_assert_int_eq(GET(a, NOW + 1, &out), 1);
+    ck_assert_uint_eq(m.note, 5);
+    ck_assert_ptr_eq(out.header, ref.header);
+    ck_assert_ptr_eq(out.claims, ref.claims);
+    ck_assert_ptr_eq(out.issuer, &g_issuers[0]);
+    ck_assert_str_eq(out.sub, "user-30");
+    ck_assert_str_eq(out.alg, "ES256");
+    ck_assert_str_eq(out.kid, "k1");
+    ck_assert_int_eq(out.exp, NOW + 100);
+    ck_assert_int_eq(out.valid_from, NOW - 10);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.memo_hits, 1);
+    ck_assert_uint_eq(st.hits, 2);
+    ck_assert_uint_eq(st.misses, 1);
+    /* The same bytes elsewhere: a memo hit; one byte off, or a prefix:
+     * a miss, after which the memo is empty until the next hit. */
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, copy, len, &a, NOW, pool, &out), 1);
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        copy[at[i]] ^= 1;
+        m.note = 1;
+        ck_assert_msg(zt_tcache_get_memo(c, &m, copy, len, &a, NOW, pool, &out) == 0,
+                      "byte %d changed, still a hit", (int)at[i]);
+        ck_assert_ptr_null(m.entry);
+        ck_assert_uint_eq(m.note, 0);
+        copy[at[i]] ^= 1;
+        ck_assert_int_eq(GET(a, NOW, &out), 1);
+    }
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt, len - 1, &a, NOW, pool, &out), 0);
+    ck_assert_int_eq(GET(a, NOW, &out), 1);
+    /* Another table; a tag without the issuer: misses. */
+    ck_assert_int_eq(GET(b, NOW, &out), 0);
+    ck_assert_int_eq(GET(a, NOW, &out), 1);
+    ck_assert_int_eq(GET(none, NOW, &out), 0);      /* (stale: dropped) */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    ck_assert_int_eq(GET(a, NOW, &out), 1);
+    /* The window: before valid_from, at the expiry. */
+    ck_assert_int_eq(GET(a, NOW - 11, &out), 0);
+    ck_assert_int_eq(GET(a, NOW - 10, &out), 1);
+    ck_assert_int_eq(GET(a, NOW + 99, &out), 1);
+    ck_assert_int_eq(GET(a, NOW + 100, &out), 0);
+    ck_assert_int_eq(GET(a, NOW + 99, &out), 0);        /* and it is gone */
+    /* The issuer's key set replaced: a miss, and the entry is gone. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt, len, &a, NOW, &tok), 1);
+    ck_assert_int_eq(GET(a, NOW, &out), 1);
+    ck_assert_int_eq(GET(a2, NOW, &out), 0);
+    ck_assert_int_eq(GET(a, NOW, &out), 0);
+    zt_tcache_stats(c, &st);
+    ck_assert_uint_eq(st.stale, 2);                 /* none's, a2's */
+#undef GET
+    /* Cleared from the cache while the memo holds it: it still answers,
+     * and a request's pool keeps its hit after the memo lets go. */
+    ck_assert_int_eq(zt_tcache_put(c, jwt2, strlen(jwt2), &a, NOW, &tok2), 1);
+    /* (a hit on another entry than the memo's: the note starts again) */
+    m.note = 3;
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt2, strlen(jwt2), &a, NOW, pool,
+                                        &out), 1);
+    ck_assert_uint_eq(m.note, 0);
+    zt_tcache_clear(c);
+    apr_pool_create(&req, pool);
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt2, strlen(jwt2), &a, NOW, req,
+                                        &out), 1);
+    zt_tcache_memo_clear(&m);
+    ck_assert_ptr_null(m.entry);
+    zt_tcache_memo_clear(&m);
+    ck_assert_str_eq(out.sub, "user-31");
+    ck_assert_str_eq(zt_jdoc_get_str(out.claims, "sub"), "user-31");
+    apr_pool_destroy(req);
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt2, strlen(jwt2), &a, NOW, pool,
+                                        &out), 0);
+    /* NULL arguments are misses. */
+    ck_assert_int_eq(zt_tcache_get_memo(NULL, &m, jwt, len, &a, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, NULL, len, &a, NOW, pool, &out), 0);
+    ck_assert_int_eq(zt_tcache_get_memo(c, &m, jwt, len, NULL, NOW, pool, &out), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Threads                                                             */
 
@@ -513,6 +623,7 @@ typedef struct {
     int clearer;
     unsigned seed;
     unsigned long gets, hits, wrong;
+    int memo;                       /* asks through a memo of its own */
 } zt_tc_worker_t;
 
 static void *APR_THREAD_FUNC zt_tc_worker(apr_thread_t *th, void *data)
@@ -521,6 +632,7 @@ static void *APR_THREAD_FUNC zt_tc_worker(apr_thread_t *th, void *data)
     apr_pool_t *p;
     uint64_t gens[2] = { 1, 1 };
     zt_tcache_tag_t tag = zt_tc_tag(g_table_a, gens);
+    zt_tcache_memo_t mine = { NULL };
 
     apr_pool_create(&p, NULL);
     for (int i = 0; i < w->iterations; i++) {
@@ -532,7 +644,13 @@ static void *APR_THREAD_FUNC zt_tc_worker(apr_thread_t *th, void *data)
             zt_tcache_clear(w->c);
         }
         w->gets++;
-        if (zt_tcache_get(w->c, w->jwt[k], strlen(w->jwt[k]), &tag, NOW, p, &out)) {
+        /* A memo's entry may be evicted or cleared by the others while
+         * it answers from it. */
+        if (w->memo ? zt_tcache_get_memo(w->c, &mine, w->jwt[k],
+                                         strlen(w->jwt[k]), &tag, NOW, p,
+                                         &out)
+                    : zt_tcache_get(w->c, w->jwt[k], strlen(w->jwt[k]), &tag,
+                                    NOW, p, &out)) {
             w->hits++;
             /* A hit must be this token's, never another's. */
             if (strcmp(out.sub, want) != 0
@@ -547,6 +665,7 @@ static void *APR_THREAD_FUNC zt_tc_worker(apr_thread_t *th, void *data)
             apr_pool_clear(p);
         }
     }
+    zt_tcache_memo_clear(&mine);
     apr_pool_destroy(p);
     /* Returning (not apr_thread_exit, i.e. pthread_exit) keeps ASan's
      * thread teardown from tripping over the unwound frames; APR then
@@ -574,7 +693,7 @@ static void zt_tc_hammer(apr_size_t max_entries, int iterations, int clearer,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < ZT_TC_T_THREADS; i++) {
         w[i] = (zt_tc_worker_t){ c, jwt, tok, iterations, clearer && i == 0,
-                                 (unsigned)i * 7919u + 1, 0, 0, 0 };
+                                 (unsigned)i * 7919u + 1, 0, 0, 0, i % 2 };
         ck_assert_int_eq(apr_thread_create(&th[i], NULL, zt_tc_worker, &w[i], pool),
                          APR_SUCCESS);
     }
@@ -753,6 +872,7 @@ int main(void)
     tcase_add_test(tc, eviction_by_entries);
     tcase_add_test(tc, eviction_by_bytes);
     tcase_add_test(tc, byte_count);
+    tcase_add_test(tc, memo);
     tcase_add_test(tc, threads_hammer);
     tcase_add_test(tc, hit_cost);
     suite_add_tcase(s, tc);
