@@ -73,6 +73,12 @@ typedef struct {
     zt_popnd_t a, b;
 } zt_pwide_t;
 
+/* A rule of the route block being built, in the order it runs. */
+typedef struct {
+    uint32_t rule;              /* RULE index */
+    int deny, public;
+} zt_pbrule_t;
+
 /* A program being built. */
 typedef struct {
     const zt_table_t *t;
@@ -82,9 +88,9 @@ typedef struct {
     zt_pcode_t *code;
     zt_pvec_t ins;                  /* zt_pwide_t, last first */
     zt_pvec_t consts;               /* zt_popnd_t: IN_LIST members */
-    zt_pvec_t rules;                /* zt_prule_t: the route's block */
-    int full;                       /* over ZT_PC_RULE, the budget, or out
-                                       of memory */
+    zt_pvec_t rules;                /* zt_pbrule_t: the route's block */
+    int full;                       /* over ZT_PROG_MAX_INSNS, the budget,
+                                       or out of memory */
 } zt_pbuild_t;
 
 /* A condition without PATH operands and of more instructions than this
@@ -358,13 +364,34 @@ static zt_pwide_t *zt_prog_ins(zt_pbuild_t *b)
 {
     zt_pwide_t *in;
 
-    if (b->ins.n >= ZT_PC_RULE
+    if (b->ins.n >= ZT_PROG_MAX_INSNS
         || (in = zt_pvec_grow(&b->ins, 1, sizeof(zt_pwide_t))) == NULL) {
         b->full = 1;
         return NULL;
     }
     memset(in, 0, sizeof(*in));
     return in;
+}
+
+/* Emit instruction @a code without operands (an end, or ZT_PI_TOKEN to
+ * @a yes / @a no), with @a x, @a y and @a slot as zt_pins_t has them;
+ * returns where it is (0 when the program is full: it is not run). */
+static uint32_t zt_prog_mark(zt_pbuild_t *b, uint32_t code, uint32_t x, uint32_t y,
+                             uint32_t slot, uint32_t yes, uint32_t no)
+{
+    zt_pwide_t *in = zt_prog_ins(b);
+
+    if (in == NULL) {
+        return 0;
+    }
+    in->code = (uint16_t)code;
+    in->t = (uint16_t)yes;
+    in->f = (uint16_t)no;
+    in->list = x;
+    in->hash = y;
+    in->set = slot;
+    in->a.kind = in->b.kind = ZT_OPND__COUNT;
+    return (uint32_t)b->ins.n++;
 }
 
 /* Emit the instructions of node @a ni, to continue at @a yes when it holds
@@ -446,14 +473,14 @@ static uint32_t zt_prog_call(zt_pbuild_t *b, uint32_t sub, uint32_t start,
 
 static uint16_t zt_prog_flip(uint32_t pc, uint32_t n)
 {
-    return (uint16_t)(pc >= ZT_PC_RULE ? pc : n - 1 - pc);
+    return (uint16_t)(n - 1 - pc);
 }
 
 /* Pack @a w into 16 bytes; ZT_PI_GENERIC (its operands in a zt_pside_t)
  * when a field does not fit. */
 static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
 {
-    uint32_t slot = w->code == ZT_PI_SET_HAS ? w->set : w->a.x;
+    uint32_t slot = w->code == ZT_PI_SET_HAS || w->code == ZT_PI_DENY ? w->set : w->a.x;
     uint64_t num = (uint64_t)w->b.y.num;
 
     in->code = (uint8_t)w->code;
@@ -494,6 +521,13 @@ static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
         in->slot = (uint16_t)w->set;
         in->x = w->list;
         break;
+    case ZT_PI_DENY:
+        in->x = w->list;
+        break;
+    case ZT_PI_ALLOW:
+        in->x = w->list;
+        in->y = w->hash;
+        break;
     default:
         break;
     }
@@ -503,15 +537,14 @@ static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
 }
 
 /* Place the program built in @a b at the end of the code: for a route
- * (@a route), its header, the instructions, then its block's rules; its
- * GENERIC instructions' operands follow, then the constants of their
- * lists.  The offset of the header, or of the first instruction of a
+ * (@a route), its header, then the instructions; its GENERIC
+ * instructions' operands follow, then the constants of their lists.  The offset of the header, or of the first instruction of a
  * shared program; ZT_NONE over the limits. */
 static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
 {
     uint32_t n = (uint32_t)b->ins.n, nside = 0, nconsts = 0, at;
     const zt_pwide_t *w = b->ins.p;
-    uint64_t ins = route ? sizeof(zt_proute_t) : 0, rules, side, consts;
+    uint64_t ins = route ? sizeof(zt_proute_t) : 0, side, consts;
     zt_pins_t *in;
     zt_pside_t *sd;
     zt_popnd_t *c;
@@ -524,15 +557,11 @@ static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
             nconsts += w[i].op == ZT_OP_IN_LIST ? (uint32_t)w[i].b.y.num : 0;
         }
     }
-    rules = ins + (uint64_t)n * sizeof(zt_pins_t);
-    side = rules + (route ? (uint64_t)b->rules.n * sizeof(zt_prule_t) : 0);
+    side = ins + (uint64_t)n * sizeof(zt_pins_t);
     consts = side + (uint64_t)nside * sizeof(zt_pside_t);
     if (b->full || (at = zt_pcode_alloc(b->code, consts + (uint64_t)nconsts * sizeof(zt_popnd_t),
                                         ZT_PROG_ALIGN)) == ZT_NONE) {
         return ZT_NONE;
-    }
-    if (route && b->rules.n > 0) {
-        memcpy(b->code->p + at + rules, b->rules.p, b->rules.n * sizeof(zt_prule_t));
     }
     in = (zt_pins_t *)(void *)(b->code->p + at + ins);
     sd = (zt_pside_t *)(void *)(b->code->p + at + side);
@@ -540,8 +569,10 @@ static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
     for (uint32_t i = 0; i < n; i++, in++) {
         const zt_pwide_t *wi = &w[n - 1 - i];
         zt_prog_pack(wi, in);
-        in->t = zt_prog_flip(wi->t, n);
-        in->f = zt_prog_flip(wi->f, n);
+        if (wi->code < ZT_PI_DENY) {    /* successors, as steps forward */
+            in->t = (uint16_t)(zt_prog_flip(wi->t, n) - i);
+            in->f = (uint16_t)(zt_prog_flip(wi->f, n) - i);
+        }
         if (in->code != ZT_PI_GENERIC) {
             continue;
         }
@@ -589,16 +620,19 @@ static uint32_t zt_prog_size(const zt_table_t *t, uint32_t ni, int *path)
 }
 
 /* Compile condition node @a cond into a shared program of its own at the
- * end of the code (using the builder @a sb); its offset and, in *start,
- * its first pc or its verdict; ZT_NONE over the limits. */
+ * end of the code (using the builder @a sb), ending at ZT_PI_YES or
+ * ZT_PI_NO; its offset and, in *start, its first pc; ZT_NONE over the
+ * limits. */
 static uint32_t zt_prog_condition(zt_pbuild_t *sb, uint32_t cond, uint32_t *start)
 {
-    uint32_t pc;
+    uint32_t pc, no, yes;
 
     sb->ins.n = 0;
     sb->consts.n = 0;
     sb->full = 0;
-    pc = zt_prog_cond(sb, cond, ZT_PC_YES, ZT_PC_NO);
+    no = zt_prog_mark(sb, ZT_PI_NO, 0, 0, 0, 0, 0);
+    yes = zt_prog_mark(sb, ZT_PI_YES, 0, 0, 0, 0, 0);
+    pc = zt_prog_cond(sb, cond, yes, no);
     *start = zt_prog_flip(pc, (uint32_t)sb->ins.n);
     return zt_prog_write(sb, 0);
 }
@@ -612,17 +646,19 @@ typedef struct {
 
 #define ZT_PROG_COPY    0xfffffffdu
 
-/* Emit block rule @a k's condition into the route's program, to end at
- * ZT_PC_RULE + k when it holds and go on at @a next when not.  Whether a
- * condition is shared is decided once, by its size, whatever route
- * meets it first. */
+/* Emit block rule @a k's end and its condition into the route's
+ * program, to end there when it holds and go on at @a next when not.
+ * Whether a condition is shared is decided once, by its size, whatever
+ * route meets it first. */
 static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32_t next,
                              zt_pshared_t *shared)
 {
-    uint32_t rix = ((const zt_prule_t *)b->rules.p)[k].rule;
-    uint32_t cond = b->t->rules[rix].cond, yes = ZT_PC_RULE + k;
+    const zt_pbrule_t *br = &((const zt_pbrule_t *)b->rules.p)[k];
+    uint32_t rix = br->rule, cond = b->t->rules[rix].cond, yes;
     zt_pshared_t *sh = &shared[rix];
 
+    yes = br->deny ? zt_prog_mark(b, ZT_PI_DENY, rix, 0, (uint32_t)br->public, 0, 0)
+                   : zt_prog_mark(b, ZT_PI_ALLOW, rix, b->r->stepup, 0, 0, 0);
     if (cond == ZT_NONE) {
         return yes;
     }
@@ -645,14 +681,12 @@ static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32
 
 /* Emit the chain of block rules @a from .. @a to - 1 (those that are
  * public only, when @a public), each tried when the one before does not
- * hold; the chain ends at ZT_PC_NO.  Returns where it starts. */
+ * hold; the chain ends at @a next.  Returns where it starts. */
 static uint32_t zt_prog_chain(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t from, uint32_t to,
-                              int public, zt_pshared_t *shared)
+                              int public, uint32_t next, zt_pshared_t *shared)
 {
-    uint32_t next = ZT_PC_NO;
-
     for (uint32_t k = to; k-- > from; ) {
-        if (!public || ((const zt_prule_t *)b->rules.p)[k].public) {
+        if (!public || ((const zt_pbrule_t *)b->rules.p)[k].public) {
             next = zt_prog_rule(b, sb, k, next, shared);
         }
     }
@@ -667,16 +701,13 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
 {
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
-    uint32_t ndeny = 0, deny, allow, anon, at, n;
-    zt_prule_t *rule;
+    uint32_t ndeny = 0, npublic = 0, deny, allow, anon, none, at, n;
+    zt_pbrule_t *rule;
     zt_proute_t *pr;
 
-    if (r->rref_count >= ZT_PC_YES - ZT_PC_RULE) {
-        return ZT_NONE;
-    }
     b->rules.n = 0;
     if (r->rref_count > 0
-        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
+        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_pbrule_t)) == NULL) {
         return ZT_NONE;
     }
     rule = b->rules.p;
@@ -687,12 +718,12 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
             const zt_rule_rec_t *rr = &t->rules[rix];
 
             if ((rr->effect == ZT_EFFECT_DENY) == (pass == 0)) {
-                zt_prule_t *x = &rule[b->rules.n++];
+                zt_pbrule_t *x = &rule[b->rules.n++];
                 x->rule = rix;
-                x->effect = (uint8_t)rr->effect;
+                x->deny = pass == 0;
                 x->public = (rr->flags & ZT_RULE_PUBLIC) != 0;
-                x->unused = 0;
-                ndeny += pass == 0;
+                ndeny += x->deny;
+                npublic += !x->deny && x->public;
             }
         }
     }
@@ -701,10 +732,18 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     b->full = 0;
     b->r = r;
     sb->r = r;
-    /* emitted last first: laid out denies, allows, public allows */
-    anon = zt_prog_chain(b, sb, ndeny, r->rref_count, 1, shared);
-    allow = zt_prog_chain(b, sb, ndeny, r->rref_count, 0, shared);
-    deny = zt_prog_chain(b, sb, 0, ndeny, 0, shared);
+    /* Emitted last first: laid out denies, the token branch, allows,
+     * public allows (when not all are), the end of no rule. */
+    none = zt_prog_mark(b, ZT_PI_NONE, 0, 0, 0, 0, 0);
+    anon = zt_prog_chain(b, sb, ndeny, r->rref_count, 1, none, shared);
+    allow = anon;
+    if (npublic < r->rref_count - ndeny) {
+        allow = zt_prog_chain(b, sb, ndeny, r->rref_count, 0, none, shared);
+    }
+    if (allow != anon) {
+        allow = zt_prog_mark(b, ZT_PI_TOKEN, 0, 0, 0, allow, anon);
+    }
+    deny = zt_prog_chain(b, sb, 0, ndeny, 0, allow, shared);
     at = zt_prog_write(b, 1);
     if (at == ZT_NONE) {
         return ZT_NONE;
@@ -713,9 +752,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     pr = (zt_proute_t *)(void *)(b->code->p + at);
     pr->nrules = r->rref_count;
     pr->stepup = r->stepup;
-    pr->deny = zt_prog_flip(deny, n);
-    pr->allow = zt_prog_flip(allow, n);
-    pr->anon = zt_prog_flip(anon, n);
+    pr->start = zt_prog_flip(deny, n);
     pr->ninsns = (uint16_t)n;
     return at;
 }
