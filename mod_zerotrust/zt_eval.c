@@ -621,6 +621,14 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
     return 1;
 }
 
+static inline void zt_decided(zt_decision_t *d, zt_verdict_e verdict, uint32_t rule,
+                              uint32_t stepup)
+{
+    d->verdict = verdict;
+    d->rule = rule;
+    d->stepup = stepup;
+}
+
 /* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
 static inline void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t stepup,
                                    int token, zt_decision_t *d)
@@ -651,6 +659,9 @@ void zt_eval_tree(const zt_table_t *t, const zt_request_t *rq, zt_decision_t *d)
     uint32_t allow = ZT_NONE;
     int token = rq->claims != NULL;
 
+    d->verdict = ZT_DENY;
+    d->rule = ZT_NONE;
+    d->stepup = ZT_NONE;
     cx.t = t;
     cx.rq = rq;
     cx.code = t->prog != NULL ? t->prog->code : NULL;
@@ -684,7 +695,7 @@ void zt_eval_tree(const zt_table_t *t, const zt_request_t *rq, zt_decision_t *d)
  * end sets the decision and returns, so no loop tests for the end and
  * no switch checks its range.  It lives in this function because GCC
  * inlines none that takes a label's address.  The common cases make no
- * call.
+ * call, and only the calls fill the context.
  */
 void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d)
@@ -721,10 +732,8 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     uint32_t block;
     int tls;
 
-    d->verdict = ZT_DENY;
-    d->rule = ZT_NONE;
-    d->stepup = ZT_NONE;
     if (rq == NULL || rq->match == NULL || rq->match->route >= t->nroutes) {
+        zt_decided(d, ZT_DENY, ZT_NONE, ZT_NONE);
         return;             /* no route: nothing can allow */
     }
     c = rq->claims;
@@ -735,10 +744,6 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         return;
     }
     code = (const char *)t->prog->code;
-    cx.t = t;
-    cx.rq = rq;
-    cx.code = t->prog->code;
-    cx.view = view;
     pr = (const zt_proute_t *)(const void *)(code + block);
     in = pr->ins + pr->start;
 
@@ -746,6 +751,9 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
  * or does not. */
 #define ZT_GO(step) do { in += (step); goto *run[in->code]; } while (0)
 #define ZT_IF(cond) do { if (cond) { ZT_GO(in->t); } ZT_GO(in->f); } while (0)
+/* The context, for a call. */
+#define ZT_CX()     (cx.t = t, cx.rq = rq, cx.code = (const unsigned char *)code, \
+                     cx.view = view, &cx)
 
     ZT_GO(0);
 
@@ -755,9 +763,9 @@ set_has:
         ZT_GO(in->f);
     }
     if (x->n == ZT_CSET_UNKNOWN) {
-        ZT_IF(zt_pin_set_scan(&cx, x, in));
+        ZT_IF(zt_pin_set_scan(ZT_CX(), x, in));
     }
-    ZT_IF(zt_pin_set(c, cx.code, x, in));
+    ZT_IF(zt_pin_set(c, (const unsigned char *)code, x, in));
 
 claim_str:
     v = zt_cval(view, in->slot);
@@ -791,11 +799,11 @@ claim_order:
 
 claim_in_strs:
     v = zt_cval(view, in->slot);
-    if (v->type == ZT_V_OTHER) {
-        ZT_IF(zt_pin_array(&cx, in));
+    if (v->type == ZT_V_STR) {
+        ZT_IF(((in->y >> (v->a & 31)) & 1)
+              && zt_pin_strs((const unsigned char *)code, in->x, zt_cval_str(c, v), v->a, 1));
     }
-    ZT_IF(v->type == ZT_V_STR && ((in->y >> (v->a & 31)) & 1)
-          && zt_pin_strs(cx.code, in->x, zt_cval_str(c, v), v->a, 1));
+    ZT_IF(v->type == ZT_V_OTHER && zt_pin_array(ZT_CX(), in));
 
 tls_in_strs:
     if (rq->tls_version == NULL) {
@@ -804,16 +812,17 @@ tls_in_strs:
     if ((tls = zt_tls_index(rq->tls_version)) >= 0) {
         ZT_IF((in->y >> tls) & 1);
     }
-    ZT_IF(zt_pin_strs(cx.code, in->x, rq->tls_version, strlen(rq->tls_version), 0));
+    ZT_IF(zt_pin_strs((const unsigned char *)code, in->x, rq->tls_version,
+                      strlen(rq->tls_version), 0));
 
 weekday_in:
     ZT_IF((in->y & zt_weekday_bit(rq->now)) != 0);
 
 in_cidr:
-    ZT_IF(zt_in_cidr(&cx, in->x, in->y));
+    ZT_IF(zt_in_cidr(ZT_CX(), in->x, in->y));
 
 generic:
-    ZT_IF(zt_pins_generic(&cx, in));
+    ZT_IF(zt_pins_generic(ZT_CX(), in));
 
 call:                       /* a shared program calls none */
     caller = in;
@@ -832,18 +841,23 @@ token:
     ZT_IF(c != NULL);
 
 deny:
-    d->rule = in->x;
-    d->verdict = c != NULL || in->slot ? ZT_DENY : ZT_NEED_TOKEN;
+    zt_decided(d, c != NULL || in->slot ? ZT_DENY : ZT_NEED_TOKEN, in->x, ZT_NONE);
     return;
 
 allow:
-    zt_eval_allowed(&cx, in->x, in->y, c != NULL, d);
+    if (in->y != ZT_NONE && !zt_stepup_met(ZT_CX(), &t->stepups[in->y])) {
+        /* Without a token the requirement cannot be met: ask for one. */
+        zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, in->x, in->y);
+        return;
+    }
+    zt_decided(d, ZT_ALLOW, in->x, ZT_NONE);
     return;
 
 none:
-    d->verdict = c != NULL ? ZT_DENY : ZT_NEED_TOKEN;
+    zt_decided(d, c != NULL ? ZT_DENY : ZT_NEED_TOKEN, ZT_NONE, ZT_NONE);
     return;
 
+#undef ZT_CX
 #undef ZT_IF
 #undef ZT_GO
 }
