@@ -713,9 +713,8 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         [ZT_PI_WEEKDAY_IN] = &&weekday_in,
         [ZT_PI_IN_CIDR] = &&in_cidr,
         [ZT_PI_CALL] = &&call,
-        [ZT_PI_TOKEN] = &&token,
-        [ZT_PI_DENY] = &&deny,
         [ZT_PI_ALLOW] = &&allow,
+        [ZT_PI_DENY] = &&deny,
         [ZT_PI_NONE] = &&none,
         [ZT_PI_YES] = &&yes,
         [ZT_PI_NO] = &&no
@@ -747,15 +746,19 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     pr = (const zt_proute_t *)(const void *)(code + block);
     in = pr->ins + pr->start;
 
-/* Run the instruction @a step after this one next; the one that holds
- * or does not. */
-#define ZT_GO(step) do { in += (step); goto *run[in->code]; } while (0)
+/* Run the instruction @a ahead 8-byte units after this one next (t or f
+ * of an instruction: the one that holds or does not). */
+#define ZT_GO(ahead) \
+    do { \
+        in = (const zt_pins_t *)(const void *)((const char *)in + 8 * (size_t)(ahead)); \
+        goto *run[in->code]; \
+    } while (0)
 #define ZT_IF(cond) do { if (cond) { ZT_GO(in->t); } ZT_GO(in->f); } while (0)
 /* The context, for a call. */
 #define ZT_CX()     (cx.t = t, cx.rq = rq, cx.code = (const unsigned char *)code, \
                      cx.view = view, &cx)
 
-    ZT_GO(0);
+    goto *run[in->code];
 
 set_has:
     x = zt_cset(view, in->slot);
@@ -826,8 +829,8 @@ generic:
 
 call:                       /* a shared program calls none */
     caller = in;
-    in = (const zt_pins_t *)(const void *)(code + in->x);
-    ZT_GO(caller->slot);
+    in = (const zt_pins_t *)(const void *)(code + in->x) + in->slot;
+    goto *run[in->code];
 
 yes:
     in = caller;
@@ -837,14 +840,14 @@ no:
     in = caller;
     ZT_GO(in->f);
 
-token:
-    ZT_IF(c != NULL);
-
 deny:
     zt_decided(d, c != NULL || in->slot ? ZT_DENY : ZT_NEED_TOKEN, in->x, ZT_NONE);
     return;
 
 allow:
+    if (c == NULL && !in->slot) {
+        ZT_GO(in->f);       /* only a token could satisfy it */
+    }
     if (in->y != ZT_NONE && !zt_stepup_met(ZT_CX(), &t->stepups[in->y])) {
         /* Without a token the requirement cannot be met: ask for one. */
         zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, in->x, in->y);

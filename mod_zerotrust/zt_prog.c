@@ -373,8 +373,8 @@ static zt_pwide_t *zt_prog_ins(zt_pbuild_t *b)
     return in;
 }
 
-/* Emit instruction @a code without operands (an end, or ZT_PI_TOKEN to
- * @a yes / @a no), with @a x, @a y and @a slot as zt_pins_t has them;
+/* Emit instruction @a code without operands (an end, or ZT_PI_ALLOW to
+ * go on at @a no), with @a x, @a y and @a slot as zt_pins_t has them;
  * returns where it is (0 when the program is full: it is not run). */
 static uint32_t zt_prog_mark(zt_pbuild_t *b, uint32_t code, uint32_t x, uint32_t y,
                              uint32_t slot, uint32_t yes, uint32_t no)
@@ -480,7 +480,8 @@ static uint16_t zt_prog_flip(uint32_t pc, uint32_t n)
  * when a field does not fit. */
 static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
 {
-    uint32_t slot = w->code == ZT_PI_SET_HAS || w->code == ZT_PI_DENY ? w->set : w->a.x;
+    uint32_t slot = w->code == ZT_PI_SET_HAS || w->code == ZT_PI_DENY
+                    || w->code == ZT_PI_ALLOW ? w->set : w->a.x;
     uint64_t num = (uint64_t)w->b.y.num;
 
     in->code = (uint8_t)w->code;
@@ -569,9 +570,9 @@ static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
     for (uint32_t i = 0; i < n; i++, in++) {
         const zt_pwide_t *wi = &w[n - 1 - i];
         zt_prog_pack(wi, in);
-        if (wi->code < ZT_PI_DENY) {    /* successors, as steps forward */
-            in->t = (uint16_t)(zt_prog_flip(wi->t, n) - i);
-            in->f = (uint16_t)(zt_prog_flip(wi->f, n) - i);
+        if (wi->code < ZT_PI_DENY) {    /* successors: how far ahead */
+            in->t = (uint16_t)(2 * (zt_prog_flip(wi->t, n) - i));
+            in->f = (uint16_t)(2 * (zt_prog_flip(wi->f, n) - i));
         }
         if (in->code != ZT_PI_GENERIC) {
             continue;
@@ -658,7 +659,8 @@ static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32
     zt_pshared_t *sh = &shared[rix];
 
     yes = br->deny ? zt_prog_mark(b, ZT_PI_DENY, rix, 0, (uint32_t)br->public, 0, 0)
-                   : zt_prog_mark(b, ZT_PI_ALLOW, rix, b->r->stepup, 0, 0, 0);
+                   : zt_prog_mark(b, ZT_PI_ALLOW, rix, b->r->stepup, (uint32_t)br->public,
+                                  next, next);
     if (cond == ZT_NONE) {
         return yes;
     }
@@ -679,16 +681,14 @@ static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32
     return zt_prog_call(b, sh->at, sh->start, yes, next);
 }
 
-/* Emit the chain of block rules @a from .. @a to - 1 (those that are
- * public only, when @a public), each tried when the one before does not
- * hold; the chain ends at @a next.  Returns where it starts. */
+/* Emit the chain of block rules @a from .. @a to - 1, each tried when
+ * the one before does not hold; the chain ends at @a next.  Returns
+ * where it starts. */
 static uint32_t zt_prog_chain(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t from, uint32_t to,
-                              int public, uint32_t next, zt_pshared_t *shared)
+                              uint32_t next, zt_pshared_t *shared)
 {
     for (uint32_t k = to; k-- > from; ) {
-        if (!public || ((const zt_pbrule_t *)b->rules.p)[k].public) {
-            next = zt_prog_rule(b, sb, k, next, shared);
-        }
+        next = zt_prog_rule(b, sb, k, next, shared);
     }
     return next;
 }
@@ -701,7 +701,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
 {
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
-    uint32_t ndeny = 0, npublic = 0, deny, allow, anon, none, at, n;
+    uint32_t ndeny = 0, deny, allow, none, at, n;
     zt_pbrule_t *rule;
     zt_proute_t *pr;
 
@@ -723,7 +723,6 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
                 x->deny = pass == 0;
                 x->public = (rr->flags & ZT_RULE_PUBLIC) != 0;
                 ndeny += x->deny;
-                npublic += !x->deny && x->public;
             }
         }
     }
@@ -732,18 +731,10 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     b->full = 0;
     b->r = r;
     sb->r = r;
-    /* Emitted last first: laid out denies, the token branch, allows,
-     * public allows (when not all are), the end of no rule. */
+    /* Emitted last first: laid out denies, allows, the end of no rule. */
     none = zt_prog_mark(b, ZT_PI_NONE, 0, 0, 0, 0, 0);
-    anon = zt_prog_chain(b, sb, ndeny, r->rref_count, 1, none, shared);
-    allow = anon;
-    if (npublic < r->rref_count - ndeny) {
-        allow = zt_prog_chain(b, sb, ndeny, r->rref_count, 0, none, shared);
-    }
-    if (allow != anon) {
-        allow = zt_prog_mark(b, ZT_PI_TOKEN, 0, 0, 0, allow, anon);
-    }
-    deny = zt_prog_chain(b, sb, 0, ndeny, 0, allow, shared);
+    allow = zt_prog_chain(b, sb, ndeny, r->rref_count, none, shared);
+    deny = zt_prog_chain(b, sb, 0, ndeny, allow, shared);
     at = zt_prog_write(b, 1);
     if (at == ZT_NONE) {
         return ZT_NONE;

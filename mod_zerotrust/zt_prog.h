@@ -27,12 +27,12 @@
  * on to the next rule's, and one that holds to the rule's end, laid out
  * right after it.  So a decision is one run with no recursion, each
  * comparison at most once, and it reads no rule record.  Successors
- * always lie after their instruction (an instruction holds them as steps
- * forward), so a run ends within the program.
+ * always lie after their instruction (an instruction holds how far
+ * ahead they are), so a run ends within the program.
  * A route's program runs its denies first (deny overrides allow, and the
- * first deny in rule order decides), each in rule order, then a
- * ZT_PI_TOKEN branch to its allows or, without a token, to its public
- * allows only; the first allow that holds decides.  A run starts at
+ * first deny in rule order decides), each in rule order, then its
+ * allows; the first allow that holds decides, but without a token only a
+ * public one does (the others go on to the next allow).  A run starts at
  * instruction start of the header.
  *
  * An instruction is 16 bytes, four to a cache line, and says how it runs
@@ -67,8 +67,8 @@
 #include "zt_claims.h"
 #include "zt_table.h"
 
-#define ZT_PROG_MAX_INSNS 0xffffu     /* a program's instructions: pcs
-                                         are 16 bits */
+#define ZT_PROG_MAX_INSNS 0x8000u     /* a program's instructions, so
+                                         that zt_pins_t t and f fit */
 
 /* An operand resolved for one route (ZT_PI_GENERIC's, in a zt_pside_t). */
 typedef struct {
@@ -113,12 +113,11 @@ enum {
     ZT_PI_IN_CIDR,      /* IN_CIDR: CIDR records x .. x + y - 1 */
     ZT_PI_CALL,         /* the shared program at offset x of the code,
                            from pc slot; holds when it does */
-    ZT_PI_TOKEN,        /* the request has a token (where the denies end:
-                           t its allows, f its public allows) */
+    ZT_PI_ALLOW,        /* allow rule x holds (y the route's STEP index,
+                           or ZT_NONE): an end with a token, or when it is
+                           public (slot 1); else the next allow, at f */
     /* Ends: the instructions that follow none. */
     ZT_PI_DENY,         /* deny rule x holds; slot 1 when it is public */
-    ZT_PI_ALLOW,        /* allow rule x holds; y the route's STEP index,
-                           or ZT_NONE */
     ZT_PI_NONE,         /* no rule holds */
     ZT_PI_YES,          /* a shared program's condition holds */
     ZT_PI_NO,           /* it does not */
@@ -129,7 +128,10 @@ typedef struct {
     uint8_t code;               /* ZT_PI_* */
     uint8_t op;                 /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
     uint16_t t, f;              /* the instruction to run next when it
-                                   holds / not, as how many after this */
+                                   holds / not: how far after this one,
+                                   in units of 8 bytes (twice the steps,
+                                   so that one address computation
+                                   takes it) */
     uint16_t slot;              /* see ZT_PI_* */
     uint32_t x, y;
 } zt_pins_t;

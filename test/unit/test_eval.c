@@ -118,9 +118,11 @@ static zt_decision_t decide_every_way(const zt_table_t *t, zt_request_t *rq)
     ck_assert_uint_eq(t->prog->nblocks, t->nroutes);
     zt_eval_view(t, rq->claims, view);
     rq->claim_view = rq->claims != NULL ? view : NULL;
+    memset(&d, 0x5a, sizeof(d));        /* every field is written */
     zt_eval_decide(t, rq, &d);
     for (int way = 1; way < 4; way++) {
         rq->claim_view = (way & 1) || rq->claims == NULL ? NULL : view;
+        memset(&alt, 0xa5, sizeof(alt));
         zt_eval_decide(way >= 2 ? tree : t, rq, &alt);
         ck_assert_msg(alt.verdict == d.verdict && alt.rule == d.rule
                       && alt.stepup == d.stepup,
@@ -592,6 +594,7 @@ START_TEST(no_route_is_deny)
     memset(&rq, 0, sizeof(rq));
     ck_assert_int_eq(zt_route_match(t, "GET", "/nope", &m), ZT_ROUTE_NONE);
     rq.match = &m;
+    memset(&d, 0x5a, sizeof(d));
     zt_eval_decide(t, &rq, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
     ck_assert_uint_eq(d.rule, ZT_NONE);
@@ -1551,6 +1554,66 @@ START_TEST(programs_past_16_bits)
 }
 END_TEST
 
+/* Route @a r's block ends at @a deny deny rules, @a allow allow rules
+ * and one end of no rule. */
+static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t allow)
+{
+    uint32_t n[ZT_PI__COUNT] = { 0 };
+    const zt_proute_t *pr;
+
+    ck_assert_uint_ne(t->prog->route[r], ZT_NONE);
+    pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
+    for (uint32_t i = 0; i < pr->ninsns; i++) {
+        n[pr->ins[i].code]++;
+    }
+    ck_assert_uint_eq(n[ZT_PI_DENY], deny);
+    ck_assert_uint_eq(n[ZT_PI_ALLOW], allow);
+    ck_assert_uint_eq(n[ZT_PI_NONE], 1);
+}
+
+/* Each rule of a block ends at an instruction of its own that names it,
+ * once: without a token, an allow that is not public goes on to the
+ * next; one end for no rule. */
+START_TEST(programs_ends)
+{
+    zpc_ir_t *ir = zb_new(pool, "ends", "e.ztp");
+    uint32_t a = zb_route(ir, ZT_M_GET, "/a");      /* every allow public */
+    uint32_t b = zb_route(ir, ZT_M_GET, "/b");      /* public and not */
+    uint32_t c = zb_route(ir, ZT_M_GET, "/c");      /* denies only */
+    uint32_t e = zb_route(ir, ZT_M_GET, "/e");      /* allows only, none public */
+    zt_table_t *t;
+
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(eq token.x 1)", "GET /a", 2, a, b);             /* 0 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(not (eq token.y 1))", "GET /a", 1, a);
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "GET /a /b", 2, a, b);        /* 2 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(eq token.z 1)", "GET /b", 1, b);               /* 3 */
+    zb_rule(ir, ZT_EFFECT_DENY, ZT_RULE_PUBLIC, "(eq token.x 2)", "GET /c", 1, c);   /* 4 */
+    zb_rule(ir, ZT_EFFECT_DENY, 0, NULL, "GET /c", 1, c);                            /* 5 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(eq token.z 1)", "GET /e", 1, e);               /* 6 */
+    t = build(ir);
+
+    ck_ends(t, a, 1, 2);
+    ck_decision(t, "GET", "/a", NULL, ZT_ALLOW, 1);
+    ck_decision(t, "GET", "/a", "{\"y\":1}", ZT_ALLOW, 2);
+    ck_decision(t, "GET", "/a", "{\"x\":1}", ZT_DENY, 0);
+
+    ck_ends(t, b, 1, 2);
+    ck_decision(t, "GET", "/b", NULL, ZT_ALLOW, 2);
+    ck_decision(t, "GET", "/b", "{\"z\":1}", ZT_ALLOW, 2);
+    ck_decision(t, "GET", "/b", "{\"x\":1,\"z\":1}", ZT_DENY, 0);
+
+    ck_ends(t, c, 2, 0);
+    ck_decision(t, "GET", "/c", NULL, ZT_NEED_TOKEN, 5);
+    ck_decision(t, "GET", "/c", "{\"x\":2}", ZT_DENY, 4);
+    ck_decision(t, "GET", "/c", "{}", ZT_DENY, 5);
+
+    ck_ends(t, e, 0, 1);
+    ck_decision(t, "GET", "/e", NULL, ZT_NEED_TOKEN, NONE);
+    ck_decision(t, "GET", "/e", "{\"z\":1}", ZT_ALLOW, 6);
+    ck_decision(t, "GET", "/e", "{\"z\":2}", ZT_DENY, NONE);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Step-up                                                             */
 /* ------------------------------------------------------------------ */
@@ -1921,6 +1984,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, claim_set_index_matches_scan);
     tcase_add_test(tc, programs_match_trees);
     tcase_add_test(tc, programs_past_16_bits);
+    tcase_add_test(tc, programs_ends);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");
