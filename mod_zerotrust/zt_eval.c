@@ -693,9 +693,10 @@ void zt_eval_tree(const zt_table_t *t, const zt_request_t *rq, zt_decision_t *d)
  * threaded (labels as values, as Lua's VM can be built): each
  * instruction's code ends by jumping straight to the next one's, and an
  * end sets the decision and returns, so no loop tests for the end and
- * no switch checks its range.  It lives in this function because GCC
- * inlines none that takes a label's address.  The common cases make no
- * call, and only the calls fill the context.
+ * no switch checks its range (the codes are the loader's own, never
+ * read from a file).  It lives in this function because GCC inlines
+ * none that takes a label's address.  The common cases make no call,
+ * and only the calls fill the context.
  */
 void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d)
@@ -713,8 +714,9 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         [ZT_PI_WEEKDAY_IN] = &&weekday_in,
         [ZT_PI_IN_CIDR] = &&in_cidr,
         [ZT_PI_CALL] = &&call,
-        [ZT_PI_ALLOW] = &&allow,
+        [ZT_PI_JUMP] = &&jump,
         [ZT_PI_DENY] = &&deny,
+        [ZT_PI_ALLOW] = &&allow,
         [ZT_PI_NONE] = &&none,
         [ZT_PI_YES] = &&yes,
         [ZT_PI_NO] = &&no
@@ -725,6 +727,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     const char *code;
     const zt_proute_t *pr;
     const zt_pins_t *in, *caller = NULL;
+    const zt_pend_t *end;
     const zt_cval_t *v;
     const zt_cset_t *x;
     const zt_span_t *seg;
@@ -744,7 +747,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     }
     code = (const char *)t->prog->code;
     pr = (const zt_proute_t *)(const void *)(code + block);
-    in = pr->ins + pr->start;
+    in = pr->ins;
 
 /* Run the instruction @a ahead 8-byte units after this one next (t or f
  * of an instruction: the one that holds or does not). */
@@ -829,8 +832,11 @@ generic:
 
 call:                       /* a shared program calls none */
     caller = in;
-    in = (const zt_pins_t *)(const void *)(code + in->x) + in->slot;
+    in = (const zt_pins_t *)(const void *)(code + in->x + 8 * (size_t)in->slot);
     goto *run[in->code];
+
+jump:
+    ZT_GO(in->t);
 
 yes:
     in = caller;
@@ -841,19 +847,23 @@ no:
     ZT_GO(in->f);
 
 deny:
-    zt_decided(d, c != NULL || in->slot ? ZT_DENY : ZT_NEED_TOKEN, in->x, ZT_NONE);
+    end = (const zt_pend_t *)(const void *)in;
+    zt_decided(d, c != NULL || (end->flags & ZT_PEND_PUBLIC) ? ZT_DENY : ZT_NEED_TOKEN,
+               end->rule, ZT_NONE);
     return;
 
 allow:
-    if (c == NULL && !in->slot) {
-        ZT_GO(in->f);       /* only a token could satisfy it */
+    end = (const zt_pend_t *)(const void *)in;
+    if (c == NULL && !(end->flags & ZT_PEND_PUBLIC)) {  /* only a token could satisfy it */
+        in = (const zt_pins_t *)(const void *)((const char *)pr->ins + 8 * (size_t)end->next);
+        goto *run[in->code];
     }
-    if (in->y != ZT_NONE && !zt_stepup_met(ZT_CX(), &t->stepups[in->y])) {
+    if ((end->flags & ZT_PEND_STEPUP) && !zt_stepup_met(ZT_CX(), &t->stepups[pr->stepup])) {
         /* Without a token the requirement cannot be met: ask for one. */
-        zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, in->x, in->y);
+        zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, end->rule, pr->stepup);
         return;
     }
-    zt_decided(d, ZT_ALLOW, in->x, ZT_NONE);
+    zt_decided(d, ZT_ALLOW, end->rule, ZT_NONE);
     return;
 
 none:

@@ -9,31 +9,37 @@
  * Internal to the core (the route trie shares zt_palloc_large; test_eval
  * and bench_eval read the counts).
  *
- * Each route gets a block, on a cache line of its own: a header, then
- * one program that decides among the rules that apply to the route, in
- * the order a decision reads them; then what its GENERIC instructions
- * read:
+ * Each route gets a block: a header (read only by a step-up), then,
+ * from the start of a cache line, one program that decides among the
+ * rules that apply to the route, in the order a decision reads them;
+ * then what its GENERIC instructions read:
  *
- *   +-------------+--------------------------------+-------+--------+
- *   | zt_proute_t | ninsns x zt_pins_t             | sides | consts |
- *   | (16 bytes)  | (16 bytes each)                |       |        |
- *   +-------------+--------------------------------+-------+--------+
+ *   +-------------+--------------------+-----------------+-------+--------+
+ *   | zt_proute_t | ninsns x zt_pins_t | nends x         | sides | consts |
+ *   | (16 bytes)  | (16 bytes each)    | zt_pend_t (8)   |       |        |
+ *   +-------------+--------------------+-----------------+-------+--------+
  *
  * An instruction is one comparison with two successors, the instruction
  * to run next when it holds and when it does not, or an end, which says
- * what the decision is: ZT_PI_DENY or ZT_PI_ALLOW, rule x of the table
+ * what the decision is: ZT_PI_DENY or ZT_PI_ALLOW, a rule of the table
  * holds; ZT_PI_NONE, none does.  AND, OR, NOT and TRUE become edges, not
  * instructions, and so do the rules: a condition that does not hold goes
- * on to the next rule's, and one that holds to the rule's end, laid out
- * right after it.  So a decision is one run with no recursion, each
- * comparison at most once, and it reads no rule record.  Successors
- * always lie after their instruction (an instruction holds how far
- * ahead they are), so a run ends within the program.
+ * on to the next rule's, and one that holds to the rule's end.  So a
+ * decision is one run with no recursion, each comparison at most once,
+ * and it reads no rule record.  Successors always lie after their
+ * instruction (an instruction holds how far ahead they are), so a run
+ * ends within the program.
+ *
  * A route's program runs its denies first (deny overrides allow, and the
  * first deny in rule order decides), each in rule order, then its
  * allows; the first allow that holds decides, but without a token only a
- * public one does (the others go on to the next allow).  A run starts at
- * instruction start of the header.
+ * public one does: another goes back to the next allow's condition
+ * (zt_pend_t next), the one jump back, and always to a later rule, so
+ * each rule's end is reached once at most and a run still ends.  A run
+ * starts at the first instruction (ZT_PI_JUMP when it must go on
+ * elsewhere).  The ends (8 bytes: an end is read only to decide), in
+ * rule order, follow all the comparisons, so that the comparisons a run
+ * reads lie together and it reads one end.
  *
  * An instruction is 16 bytes, four to a cache line, and says how it runs
  * (ZT_PI_*, chosen at load from its operands' kinds): most are a few
@@ -112,12 +118,14 @@ enum {
                            d for day d after a Thursday */
     ZT_PI_IN_CIDR,      /* IN_CIDR: CIDR records x .. x + y - 1 */
     ZT_PI_CALL,         /* the shared program at offset x of the code,
-                           from pc slot; holds when it does */
-    ZT_PI_ALLOW,        /* allow rule x holds (y the route's STEP index,
-                           or ZT_NONE): an end with a token, or when it is
-                           public (slot 1); else the next allow, at f */
-    /* Ends: the instructions that follow none. */
-    ZT_PI_DENY,         /* deny rule x holds; slot 1 when it is public */
+                           from 8-byte unit slot; holds when it does */
+    ZT_PI_JUMP,         /* always holds: to a run's start, when that is
+                           not the first instruction */
+    /* Ends (zt_pend_t): the instructions that follow none. */
+    ZT_PI_DENY,         /* deny rule `rule` holds */
+    ZT_PI_ALLOW,        /* allow rule `rule` holds, with a token or when
+                           public; else the next allow, at next (the one
+                           successor before its instruction) */
     ZT_PI_NONE,         /* no rule holds */
     ZT_PI_YES,          /* a shared program's condition holds */
     ZT_PI_NO,           /* it does not */
@@ -129,20 +137,34 @@ typedef struct {
     uint8_t op;                 /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
     uint16_t t, f;              /* the instruction to run next when it
                                    holds / not: how far after this one,
-                                   in units of 8 bytes (twice the steps,
-                                   so that one address computation
-                                   takes it) */
+                                   in units of 8 bytes (so that one
+                                   address computation takes it; an end
+                                   takes one unit, others two) */
     uint16_t slot;              /* see ZT_PI_* */
     uint32_t x, y;
 } zt_pins_t;
 
+/* An end: 8 bytes, after all the instructions of its program. */
+typedef struct {
+    uint8_t code;               /* ZT_PI_DENY and after */
+    uint8_t flags;              /* DENY, ALLOW: ZT_PEND_* */
+    uint16_t next;              /* ALLOW: where the next allow starts, in
+                                   8-byte units from the first
+                                   instruction */
+    uint32_t rule;              /* DENY, ALLOW: RULE index */
+} zt_pend_t;
+
+#define ZT_PEND_PUBLIC  1u      /* the rule is public */
+#define ZT_PEND_STEPUP  2u      /* ALLOW: the route has a step-up
+                                   requirement (zt_proute_t stepup) */
+
 typedef struct {
     uint32_t nrules;            /* rules that apply to the route */
     uint32_t stepup;            /* STEP index, or ZT_NONE */
-    uint16_t start;             /* the first pc a decision runs */
-    uint16_t ninsns;
+    uint16_t ninsns;            /* zt_pins_t, then */
+    uint16_t nends;             /* zt_pend_t */
     uint32_t unused;
-    zt_pins_t ins[];
+    zt_pins_t ins[];            /* from the start of a cache line */
 } zt_proute_t;
 
 /* A literal in the code: its length (4 bytes, before its first byte at

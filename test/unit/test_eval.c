@@ -1560,11 +1560,17 @@ static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t all
 {
     uint32_t n[ZT_PI__COUNT] = { 0 };
     const zt_proute_t *pr;
+    const zt_pend_t *end;
 
     ck_assert_uint_ne(t->prog->route[r], ZT_NONE);
     pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
     for (uint32_t i = 0; i < pr->ninsns; i++) {
-        n[pr->ins[i].code]++;
+        ck_assert_uint_lt(pr->ins[i].code, ZT_PI_DENY);
+    }
+    end = (const zt_pend_t *)(const void *)(pr->ins + pr->ninsns);
+    for (uint32_t i = 0; i < pr->nends; i++) {
+        ck_assert_uint_ge(end[i].code, ZT_PI_DENY);
+        n[end[i].code]++;
     }
     ck_assert_uint_eq(n[ZT_PI_DENY], deny);
     ck_assert_uint_eq(n[ZT_PI_ALLOW], allow);
@@ -1572,15 +1578,16 @@ static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t all
 }
 
 /* Each rule of a block ends at an instruction of its own that names it,
- * once: without a token, an allow that is not public goes on to the
- * next; one end for no rule. */
+ * once, and one end is for no rule; without a token, an allow that is
+ * not public goes back to the next allow. */
 START_TEST(programs_ends)
 {
     zpc_ir_t *ir = zb_new(pool, "ends", "e.ztp");
     uint32_t a = zb_route(ir, ZT_M_GET, "/a");      /* every allow public */
     uint32_t b = zb_route(ir, ZT_M_GET, "/b");      /* public and not */
     uint32_t c = zb_route(ir, ZT_M_GET, "/c");      /* denies only */
-    uint32_t e = zb_route(ir, ZT_M_GET, "/e");      /* allows only, none public */
+    uint32_t e = zb_route(ir, ZT_M_GET, "/e");      /* allows only */
+    uint32_t f = zb_route(ir, ZT_M_GET, "/f");      /* one allow, not public */
     zt_table_t *t;
 
     zb_rule(ir, ZT_EFFECT_DENY, 0, "(eq token.x 1)", "GET /a", 2, a, b);             /* 0 */
@@ -1590,6 +1597,9 @@ START_TEST(programs_ends)
     zb_rule(ir, ZT_EFFECT_DENY, ZT_RULE_PUBLIC, "(eq token.x 2)", "GET /c", 1, c);   /* 4 */
     zb_rule(ir, ZT_EFFECT_DENY, 0, NULL, "GET /c", 1, c);                            /* 5 */
     zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(eq token.z 1)", "GET /e", 1, e);               /* 6 */
+    /* conditions that hold without a token */
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(not (eq token.q 1))", "GET /e /f", 2, e, f);   /* 7 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(not (eq token.w 1))", "GET /e", 1, e);
     t = build(ir);
 
     ck_ends(t, a, 1, 2);
@@ -1607,10 +1617,16 @@ START_TEST(programs_ends)
     ck_decision(t, "GET", "/c", "{\"x\":2}", ZT_DENY, 4);
     ck_decision(t, "GET", "/c", "{}", ZT_DENY, 5);
 
-    ck_ends(t, e, 0, 1);
-    ck_decision(t, "GET", "/e", NULL, ZT_NEED_TOKEN, NONE);
+    ck_ends(t, e, 0, 3);
+    ck_decision(t, "GET", "/e", NULL, ZT_ALLOW, 8);        /* 7 holds, but is not public */
     ck_decision(t, "GET", "/e", "{\"z\":1}", ZT_ALLOW, 6);
-    ck_decision(t, "GET", "/e", "{\"z\":2}", ZT_DENY, NONE);
+    ck_decision(t, "GET", "/e", "{\"z\":2}", ZT_ALLOW, 7);
+    ck_decision(t, "GET", "/e", "{\"q\":1}", ZT_ALLOW, 8);
+    ck_decision(t, "GET", "/e", "{\"q\":1,\"w\":1}", ZT_DENY, NONE);
+
+    ck_ends(t, f, 0, 1);
+    ck_decision(t, "GET", "/f", NULL, ZT_NEED_TOKEN, NONE);
+    ck_decision(t, "GET", "/f", "{}", ZT_ALLOW, 7);
 }
 END_TEST
 
