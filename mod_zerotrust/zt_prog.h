@@ -33,8 +33,9 @@
  * A route's program runs its denies first (deny overrides allow, and the
  * first deny in rule order decides), each in rule order, then its
  * allows; the first allow that holds decides, but without a token only a
- * public one does: another goes back to the next allow's condition
- * (zt_pend_t next), the one jump back, and always to a later rule, so
+ * public one does: another goes on at the next allow (zt_pend_t next:
+ * its condition, back before the ends, or its end), the one successor
+ * that may lie before its instruction, and always a later rule's, so
  * each rule's end is reached once at most and a run still ends.  A run
  * starts at the first instruction (ZT_PI_JUMP when it must go on
  * elsewhere).  The ends (8 bytes: an end is read only to decide), in
@@ -124,8 +125,7 @@ enum {
     /* Ends (zt_pend_t): the instructions that follow none. */
     ZT_PI_DENY,         /* deny rule `rule` holds */
     ZT_PI_ALLOW,        /* allow rule `rule` holds, with a token or when
-                           public; else the next allow, at next (the one
-                           successor before its instruction) */
+                           public; else the next allow, at next */
     ZT_PI_NONE,         /* no rule holds */
     ZT_PI_YES,          /* a shared program's condition holds */
     ZT_PI_NO,           /* it does not */

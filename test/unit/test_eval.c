@@ -1588,6 +1588,7 @@ START_TEST(programs_ends)
     uint32_t c = zb_route(ir, ZT_M_GET, "/c");      /* denies only */
     uint32_t e = zb_route(ir, ZT_M_GET, "/e");      /* allows only */
     uint32_t f = zb_route(ir, ZT_M_GET, "/f");      /* one allow, not public */
+    uint32_t g = zb_route(ir, ZT_M_GET, "/g");      /* then one without condition */
     zt_table_t *t;
 
     zb_rule(ir, ZT_EFFECT_DENY, 0, "(eq token.x 1)", "GET /a", 2, a, b);             /* 0 */
@@ -1600,6 +1601,8 @@ START_TEST(programs_ends)
     /* conditions that hold without a token */
     zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(not (eq token.q 1))", "GET /e /f", 2, e, f);   /* 7 */
     zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(not (eq token.w 1))", "GET /e", 1, e);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(not (eq token.q 1))", "GET /g", 1, g);         /* 9 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "GET /g", 1, g);              /* 10 */
     t = build(ir);
 
     ck_ends(t, a, 1, 2);
@@ -1627,6 +1630,12 @@ START_TEST(programs_ends)
     ck_ends(t, f, 0, 1);
     ck_decision(t, "GET", "/f", NULL, ZT_NEED_TOKEN, NONE);
     ck_decision(t, "GET", "/f", "{}", ZT_ALLOW, 7);
+
+    /* the next allow is its end, laid out after this one's */
+    ck_ends(t, g, 0, 2);
+    ck_decision(t, "GET", "/g", NULL, ZT_ALLOW, 10);
+    ck_decision(t, "GET", "/g", "{}", ZT_ALLOW, 9);
+    ck_decision(t, "GET", "/g", "{\"q\":1}", ZT_ALLOW, 10);
 }
 END_TEST
 
