@@ -27,6 +27,7 @@
 #include "zpc_back.h"
 #include "zt_eval.h"
 #include "zt_prog.h"
+#include "../fuzz/tree_only.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -90,27 +91,11 @@ static const char *header_of(void *ctx, const char *lname)
     return NULL;
 }
 
-/* @a t without its route programs: every route decided from the table's
- * node trees (the loader's fallback), claim slots kept. */
-static const zt_table_t *tree_only(const zt_table_t *t)
-{
-    zt_table_t *c = apr_pmemdup(pool, t, sizeof(*t));
-    struct zt_prog_s *p = apr_pmemdup(pool, t->prog, sizeof(*t->prog));
-    uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
-
-    for (uint32_t i = 0; i < t->nroutes; i++) {
-        route[i] = ZT_NONE;
-    }
-    p->route = route;
-    c->prog = p;
-    return c;
-}
-
 /* Decide @a rq four ways -- route program or node trees, claims through
  * a view or by name -- and insist on one answer. */
 static zt_decision_t decide_every_way(const zt_table_t *t, zt_request_t *rq)
 {
-    const zt_table_t *tree = tree_only(t);
+    const zt_table_t *tree = zt_tree_only(t, pool);
     uint32_t *view = apr_palloc(pool, (zt_eval_view_size(t) + 1) * sizeof(uint32_t));
     zt_decision_t d, alt;
 
