@@ -746,8 +746,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         return;
     }
     code = (const char *)t->prog->code;
-    pr = (const zt_proute_t *)(const void *)(code + block);
-    in = pr->ins;
+    in = ((const zt_proute_t *)(const void *)(code + block))->ins;
 
 /* Run the instruction @a ahead 8-byte units after this one next (t or f
  * of an instruction: the one that holds or does not). */
@@ -854,14 +853,18 @@ deny:
 
 allow:
     end = (const zt_pend_t *)(const void *)in;
-    if (c == NULL && !(end->flags & ZT_PEND_PUBLIC)) {  /* only a token could satisfy it */
-        in = (const zt_pins_t *)(const void *)((const char *)pr->ins + 8 * (size_t)end->next);
-        goto *run[in->code];
-    }
-    if ((end->flags & ZT_PEND_STEPUP) && !zt_stepup_met(ZT_CX(), &t->stepups[pr->stepup])) {
-        /* Without a token the requirement cannot be met: ask for one. */
-        zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, end->rule, pr->stepup);
-        return;
+    if (c == NULL || (end->flags & ZT_PEND_STEPUP)) {
+        /* The header again: the run keeps none, for these rare cases. */
+        pr = (const zt_proute_t *)(const void *)(code + t->prog->route[rq->match->route]);
+        if (c == NULL && !(end->flags & ZT_PEND_PUBLIC)) {  /* only a token could */
+            in = (const zt_pins_t *)(const void *)((const char *)pr->ins + 8 * (size_t)end->next);
+            goto *run[in->code];
+        }
+        if ((end->flags & ZT_PEND_STEPUP) && !zt_stepup_met(ZT_CX(), &t->stepups[pr->stepup])) {
+            /* Without a token the requirement cannot be met: ask for one. */
+            zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, end->rule, pr->stepup);
+            return;
+        }
     }
     zt_decided(d, ZT_ALLOW, end->rule, ZT_NONE);
     return;
