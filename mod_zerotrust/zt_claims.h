@@ -197,7 +197,10 @@ static inline const zt_cset_t *zt_cset(const uint32_t *view, uint32_t set)
  *  when one may. */
 static inline int zt_cset_may_have(const zt_cset_t *x, uint32_t hash)
 {
-    return (x->filter[(hash >> 5) & 1] >> (hash & 31)) & 1;
+    /* one 64-bit word (a single load where the bytes are in that order) */
+    uint64_t f = (uint64_t)x->filter[1] << 32 | x->filter[0];
+
+    return (f >> (hash & 63)) & 1;
 }
 
 /** zt_claims_set_has() on the index at @a set of a view of @a c; @a s is

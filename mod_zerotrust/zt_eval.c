@@ -514,30 +514,52 @@ static int zt_pin_array(const zt_eval_ctx_t *cx, const zt_pins_t *in)
     return 0;
 }
 
-/* ZT_PI_SET_HAS once the filter let literal x through: a member has
- * its hash, length and bytes; or, when the index is over its size, the
- * claim itself has it. */
-static int zt_pin_set(const zt_eval_ctx_t *cx, const zt_cset_t *x, const zt_pins_t *in)
+/* ZT_PI_SET_HAS when the index is over its size: the claim itself has
+ * literal x. */
+static __attribute__((noinline))
+int zt_pin_set_scan(const zt_eval_ctx_t *cx, const zt_cset_t *x, const zt_pins_t *in)
 {
-    const char *lit = (const char *)cx->code + in->x;
+    zt_opval_t a, set;
 
-    if (x->n == ZT_CSET_UNKNOWN) {
-        zt_opval_t a, set;
-        zt_val_str(&a.v, lit, zt_plit_len(cx->code, in->x));
-        set.san = 0;
-        zt_claims_get_slot(cx->rq->claims, cx->view, x->slot, &set.v);
-        return zt_member(cx->rq, &a.v, &set);
-    }
+    zt_val_str(&a.v, (const char *)cx->code + in->x, zt_plit_len(cx->code, in->x));
+    set.san = 0;
+    zt_claims_get_slot(cx->rq->claims, cx->view, x->slot, &set.v);
+    return zt_member(cx->rq, &a.v, &set);
+}
+
+/* ZT_PI_SET_HAS once the filter let literal x through, the index @a x of
+ * the claims @a c within its size: a member has its hash, length and
+ * bytes. */
+static inline int zt_pin_set(const zt_claims_t *c, const unsigned char *code,
+                             const zt_cset_t *x, const zt_pins_t *in)
+{
     for (uint32_t k = 0; k < x->n; k++) {
         if (x->m[k].hash == in->y) {    /* the literal is read only now */
-            uint32_t len = zt_plit_len(cx->code, in->x);
+            uint32_t len = zt_plit_len(code, in->x);
             if (x->m[k].len == len
-                && zt_claims_str_eq((const char *)cx->rq->claims + x->m[k].off, lit, len)) {
+                && zt_claims_str_eq((const char *)c + x->m[k].off,
+                                    (const char *)code + in->x, len)) {
                 return 1;
             }
         }
     }
     return 0;
+}
+
+/* The claim string @a s (zt_cval_str) is capture @a seg, of the same
+ * length; the capture can be read only within its bytes.  Captures are
+ * short: byte by byte costs less than the call. */
+static inline int zt_capture_eq(const char *s, const zt_span_t *seg)
+{
+    if (seg->len > 16) {
+        return memcmp(s, seg->ptr, seg->len) == 0;
+    }
+    for (uint32_t k = 0; k < seg->len; k++) {
+        if (s[k] != seg->ptr[k]) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* The bit of the request's weekday (zt_weekdays). */
@@ -566,118 +588,6 @@ static inline int zt_tls_index(const char *s)
         return -1;
     }
     return s[6] - '0';
-}
-
-static uint32_t zt_prog_call(const zt_eval_ctx_t *cx, const zt_pins_t *in);
-
-/*
- * Run the instructions @a ins from @a pc to where they end (ZT_PC_RULE
- * + k, ZT_PC_YES or ZT_PC_NO), and when that is ZT_PC_NO, from @a then
- * (unless it is ZT_PC_NO too).  Each instruction runs as its ZT_PI_*
- * case (zt_prog.h), a claim read from the view (zt_cval_t).  Inlined
- * into the decision, which it is most of.
- */
-static inline __attribute__((always_inline))
-uint32_t zt_prog_loop(const zt_eval_ctx_t *cx, const zt_pins_t *ins, uint32_t pc,
-                      uint32_t then)
-{
-    const zt_request_t *rq = cx->rq;
-    const zt_claims_t *c = rq->claims;
-    const uint32_t *view = cx->view;
-    const char *code = (const char *)cx->code;
-
-again:
-    while (pc < ZT_PC_RULE) {
-        const zt_pins_t *in = &ins[pc];
-        const zt_cval_t *v;
-        const zt_cset_t *x;
-        const zt_span_t *seg;
-        int ok, tls;
-
-        switch (in->code) {
-        case ZT_PI_SET_HAS:
-            x = zt_cset(view, in->slot);
-            ok = zt_cset_may_have(x, in->y) && zt_pin_set(cx, x, in);
-            break;
-        case ZT_PI_CLAIM_STR:
-            v = zt_cval(view, in->slot);
-            ok = zt_cval_scalar(v)
-                 && (v->type == ZT_V_STR && v->a == in->y
-                     && zt_claims_str_eq(zt_cval_str(c, v), code + in->x, v->a))
-                    != (in->op == ZT_OP_NE);
-            break;
-        case ZT_PI_CLAIM_INT:
-        case ZT_PI_CLAIM_BOOL:
-            v = zt_cval(view, in->slot);
-            ok = zt_cval_scalar(v)
-                 && (v->type == (in->code == ZT_PI_CLAIM_INT ? ZT_V_INT : ZT_V_BOOL)
-                     && v->a == in->x && v->b == in->y)
-                    != (in->op == ZT_OP_NE);
-            break;
-        case ZT_PI_CLAIM_PATH:
-            v = zt_cval(view, in->slot);
-            seg = in->x < rq->match->nseg ? &rq->match->seg[in->x] : NULL;
-            ok = seg != NULL && zt_cval_scalar(v)       /* no capture: missing */
-                 && (v->type == ZT_V_STR && v->a == seg->len
-                     && memcmp(zt_cval_str(c, v), seg->ptr, seg->len) == 0)
-                    != (in->op == ZT_OP_NE);
-            break;
-        case ZT_PI_CLAIM_ORDER:
-            v = zt_cval(view, in->slot);
-            ok = v->type == ZT_V_INT
-                 && zt_order(in->op, zt_cval_int(v), (int64_t)((uint64_t)in->y << 32 | in->x));
-            break;
-        case ZT_PI_CLAIM_IN_STRS:
-            v = zt_cval(view, in->slot);
-            if (v->type == ZT_V_OTHER) {
-                ok = zt_pin_array(cx, in);
-                break;
-            }
-            ok = v->type == ZT_V_STR && ((in->y >> (v->a & 31)) & 1)
-                 && zt_pin_strs(cx->code, in->x, zt_cval_str(c, v), v->a, 1);
-            break;
-        case ZT_PI_TLS_IN_STRS:
-            if (rq->tls_version == NULL) {
-                ok = 0;
-            }
-            else if ((tls = zt_tls_index(rq->tls_version)) >= 0) {
-                ok = (in->y >> tls) & 1;
-            }
-            else {
-                ok = zt_pin_strs(cx->code, in->x, rq->tls_version,
-                                 strlen(rq->tls_version), 0);
-            }
-            break;
-        case ZT_PI_WEEKDAY_IN:
-            ok = (in->y & zt_weekday_bit(rq->now)) != 0;
-            break;
-        case ZT_PI_IN_CIDR:
-            ok = zt_in_cidr(cx, in->x, in->y);
-            break;
-        case ZT_PI_CALL:
-            ok = zt_prog_call(cx, in) == ZT_PC_YES;
-            break;
-        default:
-            ok = zt_pins_generic(cx, in);
-            break;
-        }
-        pc = ok ? in->t : in->f;
-    }
-    if (pc == ZT_PC_NO && then != ZT_PC_NO) {
-        pc = then;
-        then = ZT_PC_NO;
-        goto again;
-    }
-    return pc;
-}
-
-/* ZT_PI_CALL: run the shared program @a in names, out of line (a shared
- * program calls none, so this recurses once at most). */
-static uint32_t zt_prog_call(const zt_eval_ctx_t *cx, const zt_pins_t *in)
-{
-    const zt_pins_t *sub = (const zt_pins_t *)(const void *)(cx->code + in->x);
-
-    return zt_prog_loop(cx, sub, in->slot, ZT_PC_NO);
 }
 
 /* ------------------------------------------------------------------ */
@@ -711,14 +621,12 @@ static int zt_stepup_met(const zt_eval_ctx_t *cx, const zt_stepup_rec_t *s)
     return 1;
 }
 
-/* Decide by route block @a pr: the rule of the block that decides, or
- * NULL when none holds. */
-static inline __attribute__((always_inline))
-const zt_prule_t *zt_block_decide(const zt_eval_ctx_t *cx, const zt_proute_t *pr, int token)
+static inline void zt_decided(zt_decision_t *d, zt_verdict_e verdict, uint32_t rule,
+                              uint32_t stepup)
 {
-    uint32_t pc = zt_prog_loop(cx, pr->ins, pr->deny, token ? pr->allow : pr->anon);
-
-    return pc != ZT_PC_NO ? &zt_proute_rules(pr)[pc - ZT_PC_RULE] : NULL;
+    d->verdict = verdict;
+    d->rule = rule;
+    d->stepup = stepup;
 }
 
 /* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
@@ -739,43 +647,25 @@ static inline void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t s
     d->verdict = ZT_ALLOW;
 }
 
-void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
-                    zt_decision_t *d)
+/*
+ * Decide from the table's rules and node trees: a route without a block,
+ * or claims without a view.
+ */
+static __attribute__((noinline))
+void zt_eval_tree(const zt_table_t *t, const zt_request_t *rq, zt_decision_t *d)
 {
     zt_eval_ctx_t cx;
-    const zt_route_rec_t *r;
-    uint32_t allow = ZT_NONE, block = ZT_NONE;
-    int token;
+    const zt_route_rec_t *r = &t->routes[rq->match->route];
+    uint32_t allow = ZT_NONE;
+    int token = rq->claims != NULL;
 
     d->verdict = ZT_DENY;
     d->rule = ZT_NONE;
     d->stepup = ZT_NONE;
-    if (rq == NULL || rq->match == NULL || rq->match->route >= t->nroutes) {
-        return;             /* no route: nothing can allow */
-    }
     cx.t = t;
     cx.rq = rq;
-    token = rq->claims != NULL;
-    cx.code = NULL;
-    cx.view = token ? rq->claim_view : NULL;
-    if (t->prog != NULL) {
-        cx.code = t->prog->code;
-        cx.view = token ? cx.view : t->prog->no_claims;
-        block = t->prog->route[rq->match->route];
-    }
-    if (cx.view != NULL && block != ZT_NONE) {
-        const zt_proute_t *pr = (const zt_proute_t *)(const void *)(cx.code + block);
-        const zt_prule_t *rule = zt_block_decide(&cx, pr, token);
-
-        if (rule != NULL && rule->effect == ZT_EFFECT_DENY) {
-            d->rule = rule->rule;
-            d->verdict = token || rule->public ? ZT_DENY : ZT_NEED_TOKEN;
-            return;
-        }
-        zt_eval_allowed(&cx, rule != NULL ? rule->rule : ZT_NONE, pr->stepup, token, d);
-        return;
-    }
-    r = &t->routes[rq->match->route];
+    cx.code = t->prog != NULL ? t->prog->code : NULL;
+    cx.view = token ? rq->claim_view : t->prog != NULL ? t->prog->no_claims : NULL;
     for (uint32_t k = 0; k < r->rref_count; k++) {
         uint32_t ri = t->rrefs[r->rref_first + k];
         uint32_t effect = t->rules[ri].effect;
@@ -796,4 +686,194 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         allow = ri;
     }
     zt_eval_allowed(&cx, allow, r->stepup, token, d);
+}
+
+/*
+ * A route with a block runs its program (zt_prog.h) here.  The run is
+ * threaded (labels as values, as Lua's VM can be built): each
+ * instruction's code ends by jumping straight to the next one's, and an
+ * end sets the decision and returns, so no loop tests for the end and
+ * no switch checks its range (the codes are the loader's own, never
+ * read from a file).  It lives in this function because GCC inlines
+ * none that takes a label's address.  The common cases make no call,
+ * and only the calls fill the context.
+ */
+void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
+                    zt_decision_t *d)
+{
+    static const void *const run[ZT_PI__COUNT] = {
+        [ZT_PI_GENERIC] = &&generic,
+        [ZT_PI_SET_HAS] = &&set_has,
+        [ZT_PI_CLAIM_STR] = &&claim_str,
+        [ZT_PI_CLAIM_INT] = &&claim_num,
+        [ZT_PI_CLAIM_BOOL] = &&claim_num,
+        [ZT_PI_CLAIM_PATH] = &&claim_path,
+        [ZT_PI_CLAIM_ORDER] = &&claim_order,
+        [ZT_PI_CLAIM_IN_STRS] = &&claim_in_strs,
+        [ZT_PI_TLS_IN_STRS] = &&tls_in_strs,
+        [ZT_PI_WEEKDAY_IN] = &&weekday_in,
+        [ZT_PI_IN_CIDR] = &&in_cidr,
+        [ZT_PI_CALL] = &&call,
+        [ZT_PI_JUMP] = &&jump,
+        [ZT_PI_DENY] = &&deny,
+        [ZT_PI_ALLOW] = &&allow,
+        [ZT_PI_NONE] = &&none,
+        [ZT_PI_YES] = &&yes,
+        [ZT_PI_NO] = &&no
+    };
+    zt_eval_ctx_t cx;
+    const zt_claims_t *c;
+    const uint32_t *view;
+    const char *code;
+    const zt_proute_t *pr;
+    const zt_pins_t *in, *caller = NULL;
+    const zt_pend_t *end;
+    const zt_cval_t *v;
+    const zt_cset_t *x;
+    const zt_span_t *seg;
+    uint32_t block;
+    int tls;
+
+    if (rq == NULL || rq->match == NULL || rq->match->route >= t->nroutes) {
+        zt_decided(d, ZT_DENY, ZT_NONE, ZT_NONE);
+        return;             /* no route: nothing can allow */
+    }
+    c = rq->claims;
+    if (t->prog == NULL
+        || (view = c != NULL ? rq->claim_view : t->prog->no_claims) == NULL
+        || (block = t->prog->route[rq->match->route]) == ZT_NONE) {
+        zt_eval_tree(t, rq, d);
+        return;
+    }
+    code = (const char *)t->prog->code;
+    in = ((const zt_proute_t *)(const void *)(code + block))->ins;
+
+/* Run the instruction @a ahead 8-byte units after this one next (t or f
+ * of an instruction: the one that holds or does not). */
+#define ZT_GO(ahead) \
+    do { \
+        in = (const zt_pins_t *)(const void *)((const char *)in + 8 * (size_t)(ahead)); \
+        goto *run[in->code]; \
+    } while (0)
+#define ZT_IF(cond) do { if (cond) { ZT_GO(in->t); } ZT_GO(in->f); } while (0)
+/* The context, for a call. */
+#define ZT_CX()     (cx.t = t, cx.rq = rq, cx.code = (const unsigned char *)code, \
+                     cx.view = view, &cx)
+
+    goto *run[in->code];
+
+set_has:
+    x = zt_cset(view, in->slot);
+    if (!zt_cset_may_have(x, in->y)) {
+        ZT_GO(in->f);
+    }
+    if (x->n == ZT_CSET_UNKNOWN) {
+        ZT_IF(zt_pin_set_scan(ZT_CX(), x, in));
+    }
+    ZT_IF(zt_pin_set(c, (const unsigned char *)code, x, in));
+
+claim_str:
+    v = zt_cval(view, in->slot);
+    ZT_IF(zt_cval_scalar(v)
+          && (v->type == ZT_V_STR && v->a == in->y
+              && zt_claims_str_eq(zt_cval_str(c, v), code + in->x, v->a))
+             != (in->op == ZT_OP_NE));
+
+claim_num:
+    v = zt_cval(view, in->slot);
+    ZT_IF(zt_cval_scalar(v)
+          && (v->type == (in->code == ZT_PI_CLAIM_INT ? ZT_V_INT : ZT_V_BOOL)
+              && v->a == in->x && v->b == in->y)
+             != (in->op == ZT_OP_NE));
+
+claim_path:
+    if (in->x >= rq->match->nseg) {
+        ZT_GO(in->f);       /* no capture: missing */
+    }
+    v = zt_cval(view, in->slot);
+    seg = &rq->match->seg[in->x];
+    ZT_IF(zt_cval_scalar(v)
+          && (v->type == ZT_V_STR && v->a == seg->len
+              && zt_capture_eq(zt_cval_str(c, v), seg))
+             != (in->op == ZT_OP_NE));
+
+claim_order:
+    v = zt_cval(view, in->slot);
+    ZT_IF(v->type == ZT_V_INT
+          && zt_order(in->op, zt_cval_int(v), (int64_t)((uint64_t)in->y << 32 | in->x)));
+
+claim_in_strs:
+    v = zt_cval(view, in->slot);
+    if (v->type == ZT_V_STR) {
+        ZT_IF(((in->y >> (v->a & 31)) & 1)
+              && zt_pin_strs((const unsigned char *)code, in->x, zt_cval_str(c, v), v->a, 1));
+    }
+    ZT_IF(v->type == ZT_V_OTHER && zt_pin_array(ZT_CX(), in));
+
+tls_in_strs:
+    if (rq->tls_version == NULL) {
+        ZT_GO(in->f);
+    }
+    if ((tls = zt_tls_index(rq->tls_version)) >= 0) {
+        ZT_IF((in->y >> tls) & 1);
+    }
+    ZT_IF(zt_pin_strs((const unsigned char *)code, in->x, rq->tls_version,
+                      strlen(rq->tls_version), 0));
+
+weekday_in:
+    ZT_IF((in->y & zt_weekday_bit(rq->now)) != 0);
+
+in_cidr:
+    ZT_IF(zt_in_cidr(ZT_CX(), in->x, in->y));
+
+generic:
+    ZT_IF(zt_pins_generic(ZT_CX(), in));
+
+call:                       /* a shared program calls none */
+    caller = in;
+    in = (const zt_pins_t *)(const void *)(code + in->x + 8 * (size_t)in->slot);
+    goto *run[in->code];
+
+jump:
+    ZT_GO(in->t);
+
+yes:
+    in = caller;
+    ZT_GO(in->t);
+
+no:
+    in = caller;
+    ZT_GO(in->f);
+
+deny:
+    end = (const zt_pend_t *)(const void *)in;
+    zt_decided(d, c != NULL || (end->flags & ZT_PEND_PUBLIC) ? ZT_DENY : ZT_NEED_TOKEN,
+               end->rule, ZT_NONE);
+    return;
+
+allow:
+    end = (const zt_pend_t *)(const void *)in;
+    if (c == NULL || (end->flags & ZT_PEND_STEPUP)) {
+        /* The header again: the run keeps none, for these rare cases. */
+        pr = (const zt_proute_t *)(const void *)(code + t->prog->route[rq->match->route]);
+        if (c == NULL && !(end->flags & ZT_PEND_PUBLIC)) {  /* only a token could */
+            in = (const zt_pins_t *)(const void *)((const char *)pr->ins + 8 * (size_t)end->next);
+            goto *run[in->code];
+        }
+        if ((end->flags & ZT_PEND_STEPUP) && !zt_stepup_met(ZT_CX(), &t->stepups[pr->stepup])) {
+            /* Without a token the requirement cannot be met: ask for one. */
+            zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, end->rule, pr->stepup);
+            return;
+        }
+    }
+    zt_decided(d, ZT_ALLOW, end->rule, ZT_NONE);
+    return;
+
+none:
+    zt_decided(d, c != NULL ? ZT_DENY : ZT_NEED_TOKEN, ZT_NONE, ZT_NONE);
+    return;
+
+#undef ZT_CX
+#undef ZT_IF
+#undef ZT_GO
 }

@@ -73,6 +73,13 @@ typedef struct {
     zt_popnd_t a, b;
 } zt_pwide_t;
 
+/* A rule of the route block being built, in the order it runs. */
+typedef struct {
+    uint32_t rule;              /* RULE index */
+    uint32_t end;               /* its end instruction */
+    int deny, public;
+} zt_pbrule_t;
+
 /* A program being built. */
 typedef struct {
     const zt_table_t *t;
@@ -82,9 +89,9 @@ typedef struct {
     zt_pcode_t *code;
     zt_pvec_t ins;                  /* zt_pwide_t, last first */
     zt_pvec_t consts;               /* zt_popnd_t: IN_LIST members */
-    zt_pvec_t rules;                /* zt_prule_t: the route's block */
-    int full;                       /* over ZT_PC_RULE, the budget, or out
-                                       of memory */
+    zt_pvec_t rules;                /* zt_pbrule_t: the route's block */
+    int full;                       /* over ZT_PROG_MAX_INSNS, the budget,
+                                       or out of memory */
 } zt_pbuild_t;
 
 /* A condition without PATH operands and of more instructions than this
@@ -97,12 +104,13 @@ typedef struct {
 #define ZT_PROG_HEAD    16          /* zero bytes the code starts with */
 #define ZT_PROG_ALIGN   64          /* where blocks and programs start */
 
-/* @a need bytes (rounded up to 8) zeroed at the end of the code, from a
- * multiple of @a align (a power of two, 8 or more): their offset, or
- * ZT_NONE past the budget or out of memory. */
-static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need, uint64_t align)
+/* @a need bytes (rounded up to 8) zeroed at the end of the code, the
+ * one @a lead bytes in (a multiple of 8) on a multiple of @a align (a
+ * power of two, 8 or more): their offset, or ZT_NONE past the budget or
+ * out of memory. */
+static uint32_t zt_pcode_alloc(zt_pcode_t *c, uint64_t need, uint64_t align, uint64_t lead)
 {
-    uint64_t from = c->len, at = (from + align - 1) & ~(align - 1);
+    uint64_t from = c->len, at = ((from + lead + align - 1) & ~(align - 1)) - lead;
 
     need = (need + 7) & ~(uint64_t)7;
     if (at + need > c->budget || at + need >= ZT_PROG_LIMIT) {
@@ -136,7 +144,7 @@ static uint32_t zt_pcode_intern(zt_pcode_t *c, const char *key, size_t len, uint
     if (found != 0) {
         return (uint32_t)(found - 1);
     }
-    if ((at = zt_pcode_alloc(c, len - 1 + 1, 8)) == ZT_NONE) {    /* and a NUL */
+    if ((at = zt_pcode_alloc(c, len - 1 + 1, 8, 0)) == ZT_NONE) {    /* and a NUL */
         return ZT_NONE;
     }
     memcpy(c->p + at, key + 1, len - 1);
@@ -358,13 +366,31 @@ static zt_pwide_t *zt_prog_ins(zt_pbuild_t *b)
 {
     zt_pwide_t *in;
 
-    if (b->ins.n >= ZT_PC_RULE
+    if (b->ins.n >= ZT_PROG_MAX_INSNS
         || (in = zt_pvec_grow(&b->ins, 1, sizeof(zt_pwide_t))) == NULL) {
         b->full = 1;
         return NULL;
     }
     memset(in, 0, sizeof(*in));
     return in;
+}
+
+/* Emit end @a code (zt_pend_t) of RULE @a rule with ZT_PEND_* @a flags;
+ * returns where it is (0 when the program is full: it is not run).  A
+ * program's ends are emitted before its other instructions, so that
+ * they are laid out after them (zt_prog_write). */
+static uint32_t zt_prog_end(zt_pbuild_t *b, uint32_t code, uint32_t rule, uint32_t flags)
+{
+    zt_pwide_t *in = zt_prog_ins(b);
+
+    if (in == NULL) {
+        return 0;
+    }
+    in->code = (uint16_t)code;
+    in->op = (uint16_t)flags;
+    in->list = rule;
+    in->a.kind = in->b.kind = ZT_OPND__COUNT;
+    return (uint32_t)b->ins.n++;
 }
 
 /* Emit the instructions of node @a ni, to continue at @a yes when it holds
@@ -444,9 +470,26 @@ static uint32_t zt_prog_call(zt_pbuild_t *b, uint32_t sub, uint32_t start,
     return (uint32_t)b->ins.n++;
 }
 
-static uint16_t zt_prog_flip(uint32_t pc, uint32_t n)
+/* The ends of the program built in @a b: the instructions emitted first. */
+static uint32_t zt_prog_nends(const zt_pbuild_t *b)
 {
-    return (uint16_t)(pc >= ZT_PC_RULE ? pc : n - 1 - pc);
+    const zt_pwide_t *w = b->ins.p;
+    uint32_t k = 0;
+
+    while (k < b->ins.n && w[k].code >= ZT_PI_DENY) {
+        k++;
+    }
+    return k;
+}
+
+/* Where instruction @a pc (as emitted) of the @a n of a program lies, in
+ * 8-byte units from its first: they are laid out last first, so its
+ * @a nends ends last, 8 bytes each, after the others' 16. */
+static uint16_t zt_prog_unit(uint32_t pc, uint32_t n, uint32_t nends)
+{
+    uint32_t i = n - 1 - pc, nfull = n - nends;
+
+    return (uint16_t)(i < nfull ? 2 * i : 2 * nfull + (i - nfull));
 }
 
 /* Pack @a w into 16 bytes; ZT_PI_GENERIC (its operands in a zt_pside_t)
@@ -502,46 +545,56 @@ static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
     }
 }
 
-/* Place the program built in @a b at the end of the code: for a route
- * (@a route), its header, the instructions, then its block's rules; its
- * GENERIC instructions' operands follow, then the constants of their
- * lists.  The offset of the header, or of the first instruction of a
+/* Place the program built in @a b at the end of the code, its first
+ * instruction on a cache line: for a route (@a route), its header (just
+ * before that line), then the instructions, then its ends; its GENERIC
+ * instructions' operands follow, then the constants of their lists.  The offset of the header, or of the first instruction of a
  * shared program; ZT_NONE over the limits. */
 static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
 {
-    uint32_t n = (uint32_t)b->ins.n, nside = 0, nconsts = 0, at;
+    uint32_t n = (uint32_t)b->ins.n, nends = zt_prog_nends(b), nside = 0, nconsts = 0, at;
     const zt_pwide_t *w = b->ins.p;
-    uint64_t ins = route ? sizeof(zt_proute_t) : 0, rules, side, consts;
-    zt_pins_t *in;
+    uint64_t ins = route ? sizeof(zt_proute_t) : 0, side, consts;
+    unsigned char *first;
     zt_pside_t *sd;
     zt_popnd_t *c;
 
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = nends; i < n; i++) {
         zt_pins_t probe;
+        if (w[i].code >= ZT_PI_DENY) {
+            return ZT_NONE;     /* an end emitted late: not laid out last */
+        }
         zt_prog_pack(&w[i], &probe);
         if (probe.code == ZT_PI_GENERIC) {
             nside++;
             nconsts += w[i].op == ZT_OP_IN_LIST ? (uint32_t)w[i].b.y.num : 0;
         }
     }
-    rules = ins + (uint64_t)n * sizeof(zt_pins_t);
-    side = rules + (route ? (uint64_t)b->rules.n * sizeof(zt_prule_t) : 0);
+    side = ins + (uint64_t)(n - nends) * sizeof(zt_pins_t) + (uint64_t)nends * sizeof(zt_pend_t);
     consts = side + (uint64_t)nside * sizeof(zt_pside_t);
     if (b->full || (at = zt_pcode_alloc(b->code, consts + (uint64_t)nconsts * sizeof(zt_popnd_t),
-                                        ZT_PROG_ALIGN)) == ZT_NONE) {
+                                        ZT_PROG_ALIGN, ins)) == ZT_NONE) {
         return ZT_NONE;
     }
-    if (route && b->rules.n > 0) {
-        memcpy(b->code->p + at + rules, b->rules.p, b->rules.n * sizeof(zt_prule_t));
-    }
-    in = (zt_pins_t *)(void *)(b->code->p + at + ins);
+    first = b->code->p + at + ins;
     sd = (zt_pside_t *)(void *)(b->code->p + at + side);
     c = (zt_popnd_t *)(void *)(b->code->p + at + consts);
-    for (uint32_t i = 0; i < n; i++, in++) {
-        const zt_pwide_t *wi = &w[n - 1 - i];
-        zt_prog_pack(wi, in);
-        in->t = zt_prog_flip(wi->t, n);
-        in->f = zt_prog_flip(wi->f, n);
+    for (uint32_t pc = 0; pc < n; pc++) {
+        const zt_pwide_t *wi = &w[pc];
+        uint16_t here = zt_prog_unit(pc, n, nends);
+        zt_pins_t *in = (zt_pins_t *)(void *)(first + 8 * (size_t)here);
+
+        if (wi->code >= ZT_PI_DENY) {
+            zt_pend_t *e = (zt_pend_t *)(void *)in;
+            e->code = (uint8_t)wi->code;
+            e->flags = (uint8_t)wi->op;
+            e->next = wi->code == ZT_PI_ALLOW ? zt_prog_unit(wi->set, n, nends) : 0;
+            e->rule = wi->list;
+            continue;
+        }
+        zt_prog_pack(wi, in);           /* successors: how far ahead */
+        in->t = (uint16_t)(zt_prog_unit(wi->t, n, nends) - here);
+        in->f = (uint16_t)(zt_prog_unit(wi->f, n, nends) - here);
         if (in->code != ZT_PI_GENERIC) {
             continue;
         }
@@ -589,17 +642,20 @@ static uint32_t zt_prog_size(const zt_table_t *t, uint32_t ni, int *path)
 }
 
 /* Compile condition node @a cond into a shared program of its own at the
- * end of the code (using the builder @a sb); its offset and, in *start,
- * its first pc or its verdict; ZT_NONE over the limits. */
+ * end of the code (using the builder @a sb), ending at ZT_PI_YES or
+ * ZT_PI_NO; its offset and, in *start, its first pc; ZT_NONE over the
+ * limits. */
 static uint32_t zt_prog_condition(zt_pbuild_t *sb, uint32_t cond, uint32_t *start)
 {
-    uint32_t pc;
+    uint32_t pc, no, yes;
 
     sb->ins.n = 0;
     sb->consts.n = 0;
     sb->full = 0;
-    pc = zt_prog_cond(sb, cond, ZT_PC_YES, ZT_PC_NO);
-    *start = zt_prog_flip(pc, (uint32_t)sb->ins.n);
+    no = zt_prog_end(sb, ZT_PI_NO, 0, 0);
+    yes = zt_prog_end(sb, ZT_PI_YES, 0, 0);
+    pc = zt_prog_cond(sb, cond, yes, no);
+    *start = zt_prog_unit(pc, (uint32_t)sb->ins.n, zt_prog_nends(sb));
     return zt_prog_write(sb, 0);
 }
 
@@ -612,15 +668,15 @@ typedef struct {
 
 #define ZT_PROG_COPY    0xfffffffdu
 
-/* Emit block rule @a k's condition into the route's program, to end at
- * ZT_PC_RULE + k when it holds and go on at @a next when not.  Whether a
- * condition is shared is decided once, by its size, whatever route
- * meets it first. */
+/* Emit block rule @a k's condition into the route's program, to go to
+ * its end when it holds and on at @a next when not.  Whether a condition
+ * is shared is decided once, by its size, whatever route meets it
+ * first. */
 static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32_t next,
                              zt_pshared_t *shared)
 {
-    uint32_t rix = ((const zt_prule_t *)b->rules.p)[k].rule;
-    uint32_t cond = b->t->rules[rix].cond, yes = ZT_PC_RULE + k;
+    const zt_pbrule_t *br = &((const zt_pbrule_t *)b->rules.p)[k];
+    uint32_t rix = br->rule, cond = b->t->rules[rix].cond, yes = br->end;
     zt_pshared_t *sh = &shared[rix];
 
     if (cond == ZT_NONE) {
@@ -643,18 +699,19 @@ static uint32_t zt_prog_rule(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t k, uint32
     return zt_prog_call(b, sh->at, sh->start, yes, next);
 }
 
-/* Emit the chain of block rules @a from .. @a to - 1 (those that are
- * public only, when @a public), each tried when the one before does not
- * hold; the chain ends at ZT_PC_NO.  Returns where it starts. */
+/* Emit the chain of block rules @a from .. @a to - 1, each tried when
+ * the one before does not hold; the chain ends at @a next, and so does
+ * an allow's end without a token when the allow is not public.  Returns
+ * where it starts. */
 static uint32_t zt_prog_chain(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t from, uint32_t to,
-                              int public, zt_pshared_t *shared)
+                              uint32_t next, zt_pshared_t *shared)
 {
-    uint32_t next = ZT_PC_NO;
-
     for (uint32_t k = to; k-- > from; ) {
-        if (!public || ((const zt_prule_t *)b->rules.p)[k].public) {
-            next = zt_prog_rule(b, sb, k, next, shared);
+        const zt_pbrule_t *br = &((const zt_pbrule_t *)b->rules.p)[k];
+        if (!br->deny && !b->full) {
+            ((zt_pwide_t *)b->ins.p)[br->end].set = next;
         }
+        next = zt_prog_rule(b, sb, k, next, shared);
     }
     return next;
 }
@@ -667,16 +724,13 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
 {
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
-    uint32_t ndeny = 0, deny, allow, anon, at, n;
-    zt_prule_t *rule;
+    uint32_t ndeny = 0, deny, allow, none, at, n;
+    zt_pbrule_t *rule;
     zt_proute_t *pr;
 
-    if (r->rref_count >= ZT_PC_YES - ZT_PC_RULE) {
-        return ZT_NONE;
-    }
     b->rules.n = 0;
     if (r->rref_count > 0
-        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_prule_t)) == NULL) {
+        && zt_pvec_grow(&b->rules, r->rref_count, sizeof(zt_pbrule_t)) == NULL) {
         return ZT_NONE;
     }
     rule = b->rules.p;
@@ -687,12 +741,11 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
             const zt_rule_rec_t *rr = &t->rules[rix];
 
             if ((rr->effect == ZT_EFFECT_DENY) == (pass == 0)) {
-                zt_prule_t *x = &rule[b->rules.n++];
+                zt_pbrule_t *x = &rule[b->rules.n++];
                 x->rule = rix;
-                x->effect = (uint8_t)rr->effect;
+                x->deny = pass == 0;
                 x->public = (rr->flags & ZT_RULE_PUBLIC) != 0;
-                x->unused = 0;
-                ndeny += pass == 0;
+                ndeny += x->deny;
             }
         }
     }
@@ -701,10 +754,27 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     b->full = 0;
     b->r = r;
     sb->r = r;
-    /* emitted last first: laid out denies, allows, public allows */
-    anon = zt_prog_chain(b, sb, ndeny, r->rref_count, 1, shared);
-    allow = zt_prog_chain(b, sb, ndeny, r->rref_count, 0, shared);
-    deny = zt_prog_chain(b, sb, 0, ndeny, 0, shared);
+    /* Emitted last first.  Laid out: the denies, the allows, the end of
+     * no rule, then the rules' ends in rule order, out of the way of the
+     * comparisons a run reads; a run reads one end. */
+    for (uint32_t k = b->rules.n; k-- > 0; ) {
+        zt_pbrule_t *x = &rule[k];
+        x->end = zt_prog_end(b, x->deny ? ZT_PI_DENY : ZT_PI_ALLOW, x->rule,
+                             (x->public ? ZT_PEND_PUBLIC : 0)
+                             | (!x->deny && r->stepup != ZT_NONE ? ZT_PEND_STEPUP : 0));
+    }
+    none = zt_prog_end(b, ZT_PI_NONE, 0, 0);
+    allow = zt_prog_chain(b, sb, ndeny, r->rref_count, none, shared);
+    deny = zt_prog_chain(b, sb, 0, ndeny, allow, shared);
+    if (deny + 1 != b->ins.n) {         /* a run starts at the first */
+        zt_pwide_t *in = zt_prog_ins(b);
+        if (in != NULL) {
+            in->code = ZT_PI_JUMP;
+            in->t = in->f = (uint16_t)deny;
+            in->a.kind = in->b.kind = ZT_OPND__COUNT;
+            b->ins.n++;
+        }
+    }
     at = zt_prog_write(b, 1);
     if (at == ZT_NONE) {
         return ZT_NONE;
@@ -713,10 +783,8 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     pr = (zt_proute_t *)(void *)(b->code->p + at);
     pr->nrules = r->rref_count;
     pr->stepup = r->stepup;
-    pr->deny = zt_prog_flip(deny, n);
-    pr->allow = zt_prog_flip(allow, n);
-    pr->anon = zt_prog_flip(anon, n);
-    pr->ninsns = (uint16_t)n;
+    pr->ninsns = (uint16_t)(n - zt_prog_nends(b));
+    pr->nends = (uint16_t)zt_prog_nends(b);
     return at;
 }
 
@@ -746,7 +814,7 @@ static void zt_prog_build(zt_table_t *t, struct zt_prog_s *p, apr_pool_t *pool)
         shared[i].at = ZT_PROG_UNSET;
     }
     if (shared == NULL || apr_pool_create(&code.tmp, pool) != APR_SUCCESS
-        || zt_pcode_alloc(&code, ZT_PROG_HEAD, 8) == ZT_NONE) {
+        || zt_pcode_alloc(&code, ZT_PROG_HEAD, 8, 0) == ZT_NONE) {
         free(shared);
         shared = NULL;
     }

@@ -9,29 +9,38 @@
  * Internal to the core (the route trie shares zt_palloc_large; test_eval
  * and bench_eval read the counts).
  *
- * Each route gets a block, on a cache line of its own: a header, one
- * program that decides among the rules that apply to the route, then
- * those rules (its deny rules first, then its allow rules, each in rule
- * order), in the order a decision reads them:
+ * Each route gets a block: a header (read only by a step-up), then,
+ * from the start of a cache line, one program that decides among the
+ * rules that apply to the route, in the order a decision reads them;
+ * then what its GENERIC instructions read:
  *
- *   +-------------+--------------------+----------------+-------+--------+
- *   | zt_proute_t | ninsns x zt_pins_t | nrules x       | sides | consts |
- *   | (16 bytes)  | (16 bytes each)    | zt_prule_t (8) |       |        |
- *   +-------------+--------------------+----------------+-------+--------+
+ *   +-------------+--------------------+-----------------+-------+--------+
+ *   | zt_proute_t | ninsns x zt_pins_t | nends x         | sides | consts |
+ *   | (16 bytes)  | (16 bytes each)    | zt_pend_t (8)   |       |        |
+ *   +-------------+--------------------+-----------------+-------+--------+
  *
  * An instruction is one comparison with two successors, the instruction
- * to run next when it holds and when it does not, or an end: ZT_PC_RULE
- * + k, block rule k's condition holds; ZT_PC_NO, none did.  AND, OR, NOT
- * and TRUE become edges, not instructions, and so do the rules: a
- * condition that does not hold goes on to the next rule's, so a decision
- * is one run with no recursion, each comparison at most once.
- * Successors always lie after their instruction, so a run ends within
- * the program.  A route's program has three ways in: its denies (deny),
- * its allows (allow) and its public allows (anon, without a token), each
- * a chain in block order ending at ZT_PC_NO, laid out in that order.
- * Deny overrides allow and the first deny in rule order decides, so the
- * denies run first; then the first allow that holds is the one that
- * decides.
+ * to run next when it holds and when it does not, or an end, which says
+ * what the decision is: ZT_PI_DENY or ZT_PI_ALLOW, a rule of the table
+ * holds; ZT_PI_NONE, none does.  AND, OR, NOT and TRUE become edges, not
+ * instructions, and so do the rules: a condition that does not hold goes
+ * on to the next rule's, and one that holds to the rule's end.  So a
+ * decision is one run with no recursion, each comparison at most once,
+ * and it reads no rule record.  Successors always lie after their
+ * instruction (an instruction holds how far ahead they are), so a run
+ * ends within the program.
+ *
+ * A route's program runs its denies first (deny overrides allow, and the
+ * first deny in rule order decides), each in rule order, then its
+ * allows; the first allow that holds decides, but without a token only a
+ * public one does: another goes on at the next allow (zt_pend_t next:
+ * its condition, back before the ends, or its end), the one successor
+ * that may lie before its instruction, and always a later rule's, so
+ * each rule's end is reached once at most and a run still ends.  A run
+ * starts at the first instruction (ZT_PI_JUMP when it must go on
+ * elsewhere).  The ends (8 bytes: an end is read only to decide), in
+ * rule order, follow all the comparisons, so that the comparisons a run
+ * reads lie together and it reads one end.
  *
  * An instruction is 16 bytes, four to a cache line, and says how it runs
  * (ZT_PI_*, chosen at load from its operands' kinds): most are a few
@@ -49,12 +58,13 @@
  *
  * A condition without PATH operands is the same for every route: when
  * it is large (over ZT_PROG_INLINE instructions) it is compiled once, as
- * a program of its own that ends at ZT_PC_YES or ZT_PC_NO, and the
+ * a program of its own that ends at ZT_PI_YES or ZT_PI_NO, and the
  * routes' programs call it (ZT_PI_CALL); a small one is copied into each
  * route's program.  A route whose program would take the code past the
- * memory budget, or past 16-bit pcs, has no block and is decided from
- * the table itself, with the same semantics; so is every decision made
- * without a claim view (claims looked up by name: zpc test, explain).
+ * memory budget, or past ZT_PROG_MAX_INSNS, has no block and is decided
+ * from the table itself, with the same semantics; so is every decision
+ * made without a claim view (claims looked up by name: zpc test,
+ * explain).
  */
 #ifndef ZT_PROG_H
 #define ZT_PROG_H
@@ -64,10 +74,8 @@
 #include "zt_claims.h"
 #include "zt_table.h"
 
-#define ZT_PC_RULE  0x8000u     /* + k: block rule k holds; below it,
-                                   pcs of instructions */
-#define ZT_PC_YES   0xfffeu     /* a shared program's condition holds */
-#define ZT_PC_NO    0xffffu     /* it does not; no rule of the chain holds */
+#define ZT_PROG_MAX_INSNS 0x8000u     /* a program's instructions, so
+                                         that zt_pins_t t and f fit */
 
 /* An operand resolved for one route (ZT_PI_GENERIC's, in a zt_pside_t). */
 typedef struct {
@@ -110,38 +118,54 @@ enum {
     ZT_PI_WEEKDAY_IN,   /* IN_LIST: TIME_WEEKDAY; y the days listed, bit
                            d for day d after a Thursday */
     ZT_PI_IN_CIDR,      /* IN_CIDR: CIDR records x .. x + y - 1 */
-    ZT_PI_CALL          /* the shared program at offset x of the code,
-                           from pc slot; holds when it does */
+    ZT_PI_CALL,         /* the shared program at offset x of the code,
+                           from 8-byte unit slot; holds when it does */
+    ZT_PI_JUMP,         /* always holds: to a run's start, when that is
+                           not the first instruction */
+    /* Ends (zt_pend_t): the instructions that follow none. */
+    ZT_PI_DENY,         /* deny rule `rule` holds */
+    ZT_PI_ALLOW,        /* allow rule `rule` holds, with a token or when
+                           public; else the next allow, at next */
+    ZT_PI_NONE,         /* no rule holds */
+    ZT_PI_YES,          /* a shared program's condition holds */
+    ZT_PI_NO,           /* it does not */
+    ZT_PI__COUNT
 };
 
 typedef struct {
     uint8_t code;               /* ZT_PI_* */
     uint8_t op;                 /* ZT_OP_EQ .. ZT_OP_IN_CIDR */
-    uint16_t t, f;              /* next pc when it holds / not, or ZT_PC_* */
+    uint16_t t, f;              /* the instruction to run next when it
+                                   holds / not: how far after this one,
+                                   in units of 8 bytes (so that one
+                                   address computation takes it; an end
+                                   takes one unit, others two) */
     uint16_t slot;              /* see ZT_PI_* */
     uint32_t x, y;
 } zt_pins_t;
 
+/* An end: 8 bytes, after all the instructions of its program. */
 typedef struct {
-    uint32_t rule;              /* RULE index */
-    uint8_t effect;             /* ZT_EFFECT_* */
-    uint8_t public;             /* ZT_RULE_PUBLIC set */
-    uint16_t unused;
-} zt_prule_t;
+    uint8_t code;               /* ZT_PI_DENY and after */
+    uint8_t flags;              /* DENY, ALLOW: ZT_PEND_* */
+    uint16_t next;              /* ALLOW: where the next allow starts, in
+                                   8-byte units from the first
+                                   instruction */
+    uint32_t rule;              /* DENY, ALLOW: RULE index */
+} zt_pend_t;
+
+#define ZT_PEND_PUBLIC  1u      /* the rule is public */
+#define ZT_PEND_STEPUP  2u      /* ALLOW: the route has a step-up
+                                   requirement (zt_proute_t stepup) */
 
 typedef struct {
-    uint32_t nrules;
+    uint32_t nrules;            /* rules that apply to the route */
     uint32_t stepup;            /* STEP index, or ZT_NONE */
-    uint16_t deny, allow, anon; /* first pcs of its chains (or ends) */
-    uint16_t ninsns;
-    zt_pins_t ins[];            /* then the rules (zt_proute_rules) */
+    uint16_t ninsns;            /* zt_pins_t, then */
+    uint16_t nends;             /* zt_pend_t */
+    uint32_t unused;
+    zt_pins_t ins[];            /* from the start of a cache line */
 } zt_proute_t;
-
-/* The rules of route block @a pr: its denies, then its allows. */
-static inline const zt_prule_t *zt_proute_rules(const zt_proute_t *pr)
-{
-    return (const zt_prule_t *)(const void *)(pr->ins + pr->ninsns);
-}
 
 /* A literal in the code: its length (4 bytes, before its first byte at
  * offset @a at), its bytes, a NUL.  Every literal lies 16 bytes or more

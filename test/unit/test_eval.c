@@ -27,6 +27,7 @@
 #include "zpc_back.h"
 #include "zt_eval.h"
 #include "zt_prog.h"
+#include "../fuzz/tree_only.h"
 
 ZT_TEST_POOL_FIXTURE
 
@@ -90,27 +91,11 @@ static const char *header_of(void *ctx, const char *lname)
     return NULL;
 }
 
-/* @a t without its route programs: every route decided from the table's
- * node trees (the loader's fallback), claim slots kept. */
-static const zt_table_t *tree_only(const zt_table_t *t)
-{
-    zt_table_t *c = apr_pmemdup(pool, t, sizeof(*t));
-    struct zt_prog_s *p = apr_pmemdup(pool, t->prog, sizeof(*t->prog));
-    uint32_t *route = apr_palloc(pool, ((size_t)t->nroutes + 1) * sizeof(uint32_t));
-
-    for (uint32_t i = 0; i < t->nroutes; i++) {
-        route[i] = ZT_NONE;
-    }
-    p->route = route;
-    c->prog = p;
-    return c;
-}
-
 /* Decide @a rq four ways -- route program or node trees, claims through
  * a view or by name -- and insist on one answer. */
 static zt_decision_t decide_every_way(const zt_table_t *t, zt_request_t *rq)
 {
-    const zt_table_t *tree = tree_only(t);
+    const zt_table_t *tree = zt_tree_only(t, pool);
     uint32_t *view = apr_palloc(pool, (zt_eval_view_size(t) + 1) * sizeof(uint32_t));
     zt_decision_t d, alt;
 
@@ -118,9 +103,11 @@ static zt_decision_t decide_every_way(const zt_table_t *t, zt_request_t *rq)
     ck_assert_uint_eq(t->prog->nblocks, t->nroutes);
     zt_eval_view(t, rq->claims, view);
     rq->claim_view = rq->claims != NULL ? view : NULL;
+    memset(&d, 0x5a, sizeof(d));        /* every field is written */
     zt_eval_decide(t, rq, &d);
     for (int way = 1; way < 4; way++) {
         rq->claim_view = (way & 1) || rq->claims == NULL ? NULL : view;
+        memset(&alt, 0xa5, sizeof(alt));
         zt_eval_decide(way >= 2 ? tree : t, rq, &alt);
         ck_assert_msg(alt.verdict == d.verdict && alt.rule == d.rule
                       && alt.stepup == d.stepup,
@@ -592,6 +579,7 @@ START_TEST(no_route_is_deny)
     memset(&rq, 0, sizeof(rq));
     ck_assert_int_eq(zt_route_match(t, "GET", "/nope", &m), ZT_ROUTE_NONE);
     rq.match = &m;
+    memset(&d, 0x5a, sizeof(d));
     zt_eval_decide(t, &rq, &d);
     ck_assert_int_eq(d.verdict, ZT_DENY);
     ck_assert_uint_eq(d.rule, ZT_NONE);
@@ -1551,6 +1539,91 @@ START_TEST(programs_past_16_bits)
 }
 END_TEST
 
+/* Route @a r's block ends at @a deny deny rules, @a allow allow rules
+ * and one end of no rule. */
+static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t allow)
+{
+    uint32_t n[ZT_PI__COUNT] = { 0 };
+    const zt_proute_t *pr;
+    const zt_pend_t *end;
+
+    ck_assert_uint_ne(t->prog->route[r], ZT_NONE);
+    pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
+    for (uint32_t i = 0; i < pr->ninsns; i++) {
+        ck_assert_uint_lt(pr->ins[i].code, ZT_PI_DENY);
+    }
+    end = (const zt_pend_t *)(const void *)(pr->ins + pr->ninsns);
+    for (uint32_t i = 0; i < pr->nends; i++) {
+        ck_assert_uint_ge(end[i].code, ZT_PI_DENY);
+        n[end[i].code]++;
+    }
+    ck_assert_uint_eq(n[ZT_PI_DENY], deny);
+    ck_assert_uint_eq(n[ZT_PI_ALLOW], allow);
+    ck_assert_uint_eq(n[ZT_PI_NONE], 1);
+}
+
+/* Each rule of a block ends at an instruction of its own that names it,
+ * once, and one end is for no rule; without a token, an allow that is
+ * not public goes back to the next allow. */
+START_TEST(programs_ends)
+{
+    zpc_ir_t *ir = zb_new(pool, "ends", "e.ztp");
+    uint32_t a = zb_route(ir, ZT_M_GET, "/a");      /* every allow public */
+    uint32_t b = zb_route(ir, ZT_M_GET, "/b");      /* public and not */
+    uint32_t c = zb_route(ir, ZT_M_GET, "/c");      /* denies only */
+    uint32_t e = zb_route(ir, ZT_M_GET, "/e");      /* allows only */
+    uint32_t f = zb_route(ir, ZT_M_GET, "/f");      /* one allow, not public */
+    uint32_t g = zb_route(ir, ZT_M_GET, "/g");      /* then one without condition */
+    zt_table_t *t;
+
+    zb_rule(ir, ZT_EFFECT_DENY, 0, "(eq token.x 1)", "GET /a", 2, a, b);             /* 0 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(not (eq token.y 1))", "GET /a", 1, a);
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "GET /a /b", 2, a, b);        /* 2 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(eq token.z 1)", "GET /b", 1, b);               /* 3 */
+    zb_rule(ir, ZT_EFFECT_DENY, ZT_RULE_PUBLIC, "(eq token.x 2)", "GET /c", 1, c);   /* 4 */
+    zb_rule(ir, ZT_EFFECT_DENY, 0, NULL, "GET /c", 1, c);                            /* 5 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(eq token.z 1)", "GET /e", 1, e);               /* 6 */
+    /* conditions that hold without a token */
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(not (eq token.q 1))", "GET /e /f", 2, e, f);   /* 7 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(not (eq token.w 1))", "GET /e", 1, e);
+    zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(not (eq token.q 1))", "GET /g", 1, g);         /* 9 */
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL, "GET /g", 1, g);              /* 10 */
+    t = build(ir);
+
+    ck_ends(t, a, 1, 2);
+    ck_decision(t, "GET", "/a", NULL, ZT_ALLOW, 1);
+    ck_decision(t, "GET", "/a", "{\"y\":1}", ZT_ALLOW, 2);
+    ck_decision(t, "GET", "/a", "{\"x\":1}", ZT_DENY, 0);
+
+    ck_ends(t, b, 1, 2);
+    ck_decision(t, "GET", "/b", NULL, ZT_ALLOW, 2);
+    ck_decision(t, "GET", "/b", "{\"z\":1}", ZT_ALLOW, 2);
+    ck_decision(t, "GET", "/b", "{\"x\":1,\"z\":1}", ZT_DENY, 0);
+
+    ck_ends(t, c, 2, 0);
+    ck_decision(t, "GET", "/c", NULL, ZT_NEED_TOKEN, 5);
+    ck_decision(t, "GET", "/c", "{\"x\":2}", ZT_DENY, 4);
+    ck_decision(t, "GET", "/c", "{}", ZT_DENY, 5);
+
+    ck_ends(t, e, 0, 3);
+    ck_decision(t, "GET", "/e", NULL, ZT_ALLOW, 8);        /* 7 holds, but is not public */
+    ck_decision(t, "GET", "/e", "{\"z\":1}", ZT_ALLOW, 6);
+    ck_decision(t, "GET", "/e", "{\"z\":2}", ZT_ALLOW, 7);
+    ck_decision(t, "GET", "/e", "{\"q\":1}", ZT_ALLOW, 8);
+    ck_decision(t, "GET", "/e", "{\"q\":1,\"w\":1}", ZT_DENY, NONE);
+
+    ck_ends(t, f, 0, 1);
+    ck_decision(t, "GET", "/f", NULL, ZT_NEED_TOKEN, NONE);
+    ck_decision(t, "GET", "/f", "{}", ZT_ALLOW, 7);
+
+    /* the next allow is its end, laid out after this one's */
+    ck_ends(t, g, 0, 2);
+    ck_decision(t, "GET", "/g", NULL, ZT_ALLOW, 10);
+    ck_decision(t, "GET", "/g", "{}", ZT_ALLOW, 9);
+    ck_decision(t, "GET", "/g", "{\"q\":1}", ZT_ALLOW, 10);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Step-up                                                             */
 /* ------------------------------------------------------------------ */
@@ -2055,6 +2128,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, claim_set_index_matches_scan);
     tcase_add_test(tc, programs_match_trees);
     tcase_add_test(tc, programs_past_16_bits);
+    tcase_add_test(tc, programs_ends);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stepup");
