@@ -844,44 +844,46 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     uint32_t node = *ni, st = 1;    /* the current segment's first byte */
     size_t len;
 
-    m->nseg = 0;
-    w->copy = NULL;
     if (path == NULL || path[0] != '/') {
-        return 0;
+        return 0;                   /* the caller sets m->nseg */
     }
     len = strlen(path);
     w->path = path;
     w->end = path + len;
-    if (len == 1) {
-        return 1;                   /* "/" has no segments */
-    }
     if (len >= ZT_SHORT_PATH) {
         *ni = ZT_NONE;
+        w->copy = NULL;
         return zt_route_split_long(path, len, m);
     }
-    if (len < ZT_SCAN) {
-        uint32_t slash, dot;
-        memset(buf, 'a', 2 * ZT_SCAN);
-        memcpy(buf, path, len);
-        bad = zt_scan(buf, &slash, &dot);
-        S = slash;
-        D = dot;
-    }
 #ifdef ZT_ROUTE_AVX2
-    else if (len >= 32 && w->tr->wide) {
+    if (len >= 32 && w->tr->wide) {
         zt_masks_t r = zt_scan_wide(path, len, buf);
         S = r.slash;
         D = r.dot & ~(UINT64_C(1) << 63);
         bad = (uint32_t)(r.dot >> 63);
     }
+    else
 #endif
-    else {
+    if (len >= ZT_SCAN) {
         size_t o = 0;
         for (; o + ZT_SCAN < len; o += ZT_SCAN) {
             bad |= zt_scan_copy(path, buf, o, &S, &D);
         }
         bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
         memset(buf + len, 0, 16);
+    }
+    else if (len == 1) {
+        m->nseg = 0;                /* "/" has no segments */
+        w->copy = buf;
+        return 1;
+    }
+    else {
+        uint32_t slash, dot;
+        memset(buf, 'a', 2 * ZT_SCAN);
+        memcpy(buf, path, len);
+        bad = zt_scan(buf, &slash, &dot);
+        S = slash;
+        D = dot;
     }
     SE = S | (UINT64_C(1) << len);
     T = SE >> 1;                    /* bit i: byte i + 1 is '/' or the end */
@@ -1080,17 +1082,19 @@ static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
     return zt_trie_route(w->tr, n, bit, 1);
 }
 
-/* ZT_M_* bit of @a m: a switch on the first byte, then the rest a byte at
- * a time (never past the NUL of a shorter name); 0 for any other. */
+/* ZT_M_* bit of @a m: its first byte, then the rest a byte at a time
+ * (never past the NUL of a shorter name); 0 for any other.  Tests, not a
+ * switch: its jump table cost more than the two or three tests before
+ * the usual methods' cases. */
 static uint32_t zt_method_bit(const char *m)
 {
 #define ZT_REST(s, c1, c2, c3) (s[1] == c1 && s[2] == c2 && s[3] == c3)
-    switch (m[0]) {
-    case 'G':
+    char c = m[0];
+
+    if (c == 'G') {
         return ZT_REST(m, 'E', 'T', '\0') ? ZT_M_GET : 0;
-    case 'H':
-        return ZT_REST(m, 'E', 'A', 'D') && m[4] == '\0' ? ZT_M_GET : 0;
-    case 'P':
+    }
+    if (c == 'P') {
         if (m[1] == 'U') {
             return m[2] == 'T' && m[3] == '\0' ? ZT_M_PUT : 0;
         }
@@ -1099,15 +1103,19 @@ static uint32_t zt_method_bit(const char *m)
         }
         return ZT_REST(m, 'A', 'T', 'C') && m[4] == 'H' && m[5] == '\0'
                ? ZT_M_PATCH : 0;
-    case 'D':
+    }
+    if (c == 'D') {
         return ZT_REST(m, 'E', 'L', 'E') && m[4] == 'T' && m[5] == 'E'
                && m[6] == '\0' ? ZT_M_DELETE : 0;
-    case 'O':
+    }
+    if (c == 'H') {
+        return ZT_REST(m, 'E', 'A', 'D') && m[4] == '\0' ? ZT_M_GET : 0;
+    }
+    if (c == 'O') {
         return ZT_REST(m, 'P', 'T', 'I') && m[4] == 'O' && m[5] == 'N'
                && m[6] == 'S' && m[7] == '\0' ? ZT_M_OPTIONS : 0;
-    default:
-        return 0;
     }
+    return 0;
 #undef ZT_REST
 }
 
@@ -1131,8 +1139,7 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
     w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    ni = (zt_trie_at(w.tr->nodes, ZT_TRIE_ROOT_REF)->methods & w.want) != 0
-         ? ZT_TRIE_ROOT_REF : 0;
+    ni = ZT_TRIE_ROOT_REF;          /* a child has no method its parent lacks */
     if (!zt_route_split(path, m, &w, &ni)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
