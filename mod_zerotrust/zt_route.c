@@ -1021,7 +1021,11 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 
 /* The child the walk tries first from node @a ni for segment (@a s,
  * @a n): the literal child, else the capture child, else the `*` child,
- * of those with a route of the method below; 0 when none has. */
+ * of those with a route of the method below; 0 when none has.  But a
+ * literal child is taken untested: when it has no route of the method,
+ * no node below it has one, so the match ends on no route and the walk
+ * runs, which finds the capture's or `*`'s (/a/b for a method only
+ * /a/{x} has).  Every request that ends on a route saves the test. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
@@ -1029,8 +1033,7 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     const zt_trie_node_t *nodes = w->tr->nodes, *nd = zt_trie_at(nodes, ni);
     uint32_t c;
 
-    if (nd->lits != 0
-        && (zt_trie_at(nodes, c = zt_trie_find(w, ni, s, n, cs))->methods & w->want) != 0) {
+    if (nd->lits != 0 && (c = zt_trie_find(w, ni, s, n, cs)) != 0) {
         return c;
     }
     if ((zt_trie_at(nodes, c = nd->capture)->methods & w->want) != 0
