@@ -1014,6 +1014,9 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     ref = ZT_SLOT_REF(zt_lit_slot(&tr->lits, head, ni));
     e = zt_trie_at(tr->nodes, ref);
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
+        if (ref == 0) {
+            __builtin_unreachable();    /* slot 0's parent is no ref */
+        }
         return ref;
     }
     return zt_trie_probe(tr, ref, head, ni);
