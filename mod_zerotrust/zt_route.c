@@ -820,8 +820,8 @@ static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
 static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
                                     const char *s, uint32_t n, const char *cs);
 
-/* Split @a path into m->seg, and set w->path, w->end and w->copy; 0 if
- * it is not a canonical absolute path.  A path under 64 bytes is also
+/* Split @a path into m->seg and set *@a plen to its length; 0 if it is
+ * not a canonical absolute path.  A path under 64 bytes is also
  * followed down the trie as it is split (zt_trie_step from *@a ni, where
  * the node reached is left: 0 when that failed); a longer one is not
  * (*@a ni is then ZT_NONE).
@@ -835,7 +835,7 @@ static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
  * S | E, lowest bit first: under 64 bytes there are at most 31, so no
  * count is checked. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
-                          uint32_t *ni)
+                          uint32_t *ni, size_t *plen)
 {
     uint64_t S = 0, D = 0, SE, T;
     uint32_t bad = 0;
@@ -847,12 +847,9 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     if (path == NULL || path[0] != '/') {
         return 0;                   /* the caller sets m->nseg */
     }
-    len = strlen(path);
-    w->path = path;
-    w->end = path + len;
+    *plen = len = strlen(path);
     if (len >= ZT_SHORT_PATH) {
         *ni = ZT_NONE;
-        w->copy = NULL;
         return zt_route_split_long(path, len, m);
     }
 #ifdef ZT_ROUTE_AVX2
@@ -874,7 +871,6 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     }
     else if (len == 1) {
         m->nseg = 0;                /* "/" has no segments */
-        w->copy = buf;
         return 1;
     }
     else {
@@ -890,7 +886,6 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
         return 0;
     }
-    w->copy = buf;
     for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
         uint32_t k = (uint32_t)__builtin_ctzll(x), n = k - st;
 
@@ -1139,24 +1134,33 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
 {
     zt_walk_t w;
     uint32_t mbit = method != NULL ? zt_method_bit(method) : 0, ni;
+    size_t len;
 
     m->route = ZT_NONE;
     w.tr = t->trie != NULL ? t->trie : &zt_no_trie;
-    w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
     ni = ZT_TRIE_ROOT_REF;          /* a child has no method its parent lacks */
-    if (!zt_route_split(path, m, &w, &ni)) {
+    if (!zt_route_split(path, m, &w, &ni, &len)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
     }
     if (w.want == 0) {
         return ZT_ROUTE_NONE;
     }
-    if (ni == ZT_NONE) {
-        ni = zt_trie_descend(&w);
+    if (ni != 0 && ni != ZT_NONE) {
+        m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
+        if (m->route != ZT_NONE) {
+            return ZT_ROUTE_OK;
+        }
     }
-    if (ni != 0) {
+    /* What the walk reads besides the trie, set only now: the split
+     * followed nearly every request to its route without it. */
+    w.m = m;
+    w.path = path;
+    w.end = path + len;
+    w.copy = len < ZT_SHORT_PATH ? w.buf : NULL;
+    if (ni == ZT_NONE && (ni = zt_trie_descend(&w)) != 0) {
         m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
     }
     if (m->route == ZT_NONE) {
