@@ -662,6 +662,24 @@ typedef struct {
     char buf[ZT_SHORT_PATH + 16];
 } zt_walk_t;
 
+/* The '/' mask @a S of a path of @a len (< 64) bytes with the bit past
+ * its end (E) set, or 0 when the path is refused: a byte @a bad, or, by
+ * its '/' and '.' masks @a S and @a D, an empty, "." or ".." segment.  A
+ * slash starts one when the next bytes are "/" or the end, "." then "/"
+ * or the end, or ".." then "/" or the end.  (At 63 bytes, E is bit 63:
+ * no bit is free for a flag.) */
+static inline __attribute__((always_inline))
+uint64_t zt_split_check(uint64_t S, uint64_t D, uint32_t bad, size_t len)
+{
+    uint64_t SE = S | (UINT64_C(1) << len);
+    uint64_t T = SE >> 1;           /* bit i: byte i + 1 is '/' or the end */
+
+    if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
+        return 0;
+    }
+    return SE;
+}
+
 #if defined(__SSE2__) && !defined(ZT_ROUTE_WORDS)
 #include <emmintrin.h>
 
@@ -684,9 +702,6 @@ static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 #ifdef ZT_ROUTE_AVX2
 #include <immintrin.h>
 
-typedef struct {
-    uint64_t slash, dot;            /* dot's bit 63: a byte is refused */
-} zt_masks_t;
 
 /* Bytes @a c repeated, for zt_scan32's compares (one memory operand
  * each, where a set1 would be built with three instructions). */
@@ -710,23 +725,21 @@ uint32_t zt_scan32(__m256i v, uint32_t *slash, uint32_t *dot)
     return (uint32_t)_mm256_movemask_epi8(ctl);
 }
 
-/* The masks of a path of 32 to 63 bytes in two 32-byte steps (the second
- * overlapping the first), copied to @a buf with 16 zeros after it: the
- * three or four 16-byte steps of zt_route_split in two. */
+/* zt_split_check of a path of 32 to 63 bytes, from two 32-byte steps
+ * (the second overlapping the first), copied to @a buf with 16 zeros
+ * after it: the three or four 16-byte steps of zt_route_split in two. */
 static __attribute__((target("avx2"), noinline))
-zt_masks_t zt_scan_wide(const char *path, size_t len, char *buf)
+uint64_t zt_scan_wide(const char *path, size_t len, char *buf)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)path);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(path + len - 32));
     uint32_t s0, d0, s1, d1, bad = zt_scan32(v0, &s0, &d0) | zt_scan32(v1, &s1, &d1);
-    zt_masks_t r;
 
     _mm256_storeu_si256((__m256i *)(void *)buf, v0);
     _mm256_storeu_si256((__m256i *)(void *)(buf + len - 32), v1);
     _mm_storeu_si128((__m128i *)(void *)(buf + len), _mm_setzero_si128());
-    r.slash = s0 | (uint64_t)s1 << (len - 32);
-    r.dot = d0 | (uint64_t)d1 << (len - 32) | (uint64_t)(bad != 0) << 63;
-    return r;
+    return zt_split_check(s0 | (uint64_t)s1 << (len - 32),
+                          d0 | (uint64_t)d1 << (len - 32), bad, len);
 }
 #endif
 #else
@@ -829,15 +842,13 @@ static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
  * A path under 64 bytes (nearly all) becomes two 64-bit masks, of its '/'
  * (S) and '.' (D) bytes, from at most four steps (the last overlapping
  * the one before; a path shorter than one step is copied into a buffer
- * padded with 'a').  With E the bit past its end, a slash starts a
- * refused segment when the next bytes are "/" or the end, "." then "/" or
- * the end, or ".." then "/" or the end.  The segments are then read off
- * S | E, lowest bit first: under 64 bytes there are at most 31, so no
- * count is checked. */
+ * padded with 'a'), which zt_split_check tests for refused segments.
+ * The segments are then read off S and the bit past the end, lowest bit
+ * first: under 64 bytes there are at most 31, so no count is checked. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
                           uint32_t *ni, size_t *plen)
 {
-    uint64_t S = 0, D = 0, SE, T;
+    uint64_t S = 0, D = 0, SE;
     uint32_t bad = 0;
     char *buf = w->buf;
     zt_span_t *sg = m->seg;
@@ -854,10 +865,7 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     }
 #ifdef ZT_ROUTE_AVX2
     if (len >= 32 && w->tr->wide) {
-        zt_masks_t r = zt_scan_wide(path, len, buf);
-        S = r.slash;
-        D = r.dot & ~(UINT64_C(1) << 63);
-        bad = (uint32_t)(r.dot >> 63);
+        SE = zt_scan_wide(path, len, buf);
     }
     else
 #endif
@@ -868,6 +876,7 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
         }
         bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
         memset(buf + len, 0, 16);
+        SE = zt_split_check(S, D, bad, len);
     }
     else if (len == 1) {
         m->nseg = 0;                /* "/" has no segments */
@@ -878,12 +887,9 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
         memset(buf, 'a', 2 * ZT_SCAN);
         memcpy(buf, path, len);
         bad = zt_scan(buf, &slash, &dot);
-        S = slash;
-        D = dot;
+        SE = zt_split_check(slash, dot, bad, len);
     }
-    SE = S | (UINT64_C(1) << len);
-    T = SE >> 1;                    /* bit i: byte i + 1 is '/' or the end */
-    if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
+    if (SE == 0) {
         return 0;
     }
     for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
