@@ -214,6 +214,9 @@ static inline uint64_t zt_lit_fold(uint64_t head, const char *s, uint32_t len)
 {
     uint64_t x = head ^ len;
 
+    if (len <= 16) {                /* the usual: one word, the last 8 bytes */
+        return (x * UINT64_C(0xc4ceb9fe1a85ec53)) ^ zt_load8(s + len - 8);
+    }
     for (uint32_t i = 8; i < len; i += 8) {
         x = (x * UINT64_C(0xc4ceb9fe1a85ec53))
             ^ zt_load8(i + 8 <= len ? s + i : s + len - 8);
@@ -989,6 +992,9 @@ static __attribute__((noinline))
 uint32_t zt_trie_find_lit(const struct zt_trie_s *tr, uint32_t parent,
                           const char *s, uint32_t n, uint64_t head)
 {
+    if (n <= 8) {
+        __builtin_unreachable();    /* zt_trie_find's shorter ones */
+    }
     if (n > 16) {
         return zt_trie_find_longer(tr, parent, s, n, head);
     }
