@@ -873,9 +873,12 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     else
 #endif
     if (len >= ZT_SCAN) {
-        size_t o = 0;
-        for (; o + ZT_SCAN < len; o += ZT_SCAN) {
-            bad |= zt_scan_copy(path, buf, o, &S, &D);
+        /* the first step, the middle ones, then the last (overlapping) */
+        bad = zt_scan_copy(path, buf, 0, &S, &D);
+        if (len > 2 * ZT_SCAN) {
+            for (size_t o = ZT_SCAN; o + ZT_SCAN < len; o += ZT_SCAN) {
+                bad |= zt_scan_copy(path, buf, o, &S, &D);
+            }
         }
         bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
         memset(buf + len, 0, 16);
