@@ -705,7 +705,6 @@ static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 #ifdef ZT_ROUTE_AVX2
 #include <immintrin.h>
 
-
 /* Bytes @a c repeated, for zt_scan32's compares (one memory operand
  * each, where a set1 would be built with three instructions). */
 #define ZT_BYTES32(c) { c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, \
