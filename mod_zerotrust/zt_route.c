@@ -214,6 +214,9 @@ static inline uint64_t zt_lit_fold(uint64_t head, const char *s, uint32_t len)
 {
     uint64_t x = head ^ len;
 
+    if (len <= 16) {                /* the usual: one word, the last 8 bytes */
+        return (x * UINT64_C(0xc4ceb9fe1a85ec53)) ^ zt_load8(s + len - 8);
+    }
     for (uint32_t i = 8; i < len; i += 8) {
         x = (x * UINT64_C(0xc4ceb9fe1a85ec53))
             ^ zt_load8(i + 8 <= len ? s + i : s + len - 8);
@@ -662,6 +665,24 @@ typedef struct {
     char buf[ZT_SHORT_PATH + 16];
 } zt_walk_t;
 
+/* The '/' mask @a S of a path of @a len (< 64) bytes with the bit past
+ * its end (E) set, or 0 when the path is refused: a byte @a bad, or, by
+ * its '/' and '.' masks @a S and @a D, an empty, "." or ".." segment.  A
+ * slash starts one when the next bytes are "/" or the end, "." then "/"
+ * or the end, or ".." then "/" or the end.  (At 63 bytes, E is bit 63:
+ * no bit is free for a flag.) */
+static inline __attribute__((always_inline))
+uint64_t zt_split_check(uint64_t S, uint64_t D, uint32_t bad, size_t len)
+{
+    uint64_t SE = S | (UINT64_C(1) << len);
+    uint64_t T = SE >> 1;           /* bit i: byte i + 1 is '/' or the end */
+
+    if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
+        return 0;
+    }
+    return SE;
+}
+
 #if defined(__SSE2__) && !defined(ZT_ROUTE_WORDS)
 #include <emmintrin.h>
 
@@ -683,10 +704,6 @@ static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 
 #ifdef ZT_ROUTE_AVX2
 #include <immintrin.h>
-
-typedef struct {
-    uint64_t slash, dot;            /* dot's bit 63: a byte is refused */
-} zt_masks_t;
 
 /* Bytes @a c repeated, for zt_scan32's compares (one memory operand
  * each, where a set1 would be built with three instructions). */
@@ -710,23 +727,21 @@ uint32_t zt_scan32(__m256i v, uint32_t *slash, uint32_t *dot)
     return (uint32_t)_mm256_movemask_epi8(ctl);
 }
 
-/* The masks of a path of 32 to 63 bytes in two 32-byte steps (the second
- * overlapping the first), copied to @a buf with 16 zeros after it: the
- * three or four 16-byte steps of zt_route_split in two. */
+/* zt_split_check of a path of 32 to 63 bytes, from two 32-byte steps
+ * (the second overlapping the first), copied to @a buf with 16 zeros
+ * after it: the three or four 16-byte steps of zt_route_split in two. */
 static __attribute__((target("avx2"), noinline))
-zt_masks_t zt_scan_wide(const char *path, size_t len, char *buf)
+uint64_t zt_scan_wide(const char *path, size_t len, char *buf)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)path);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(path + len - 32));
     uint32_t s0, d0, s1, d1, bad = zt_scan32(v0, &s0, &d0) | zt_scan32(v1, &s1, &d1);
-    zt_masks_t r;
 
     _mm256_storeu_si256((__m256i *)(void *)buf, v0);
     _mm256_storeu_si256((__m256i *)(void *)(buf + len - 32), v1);
     _mm_storeu_si128((__m128i *)(void *)(buf + len), _mm_setzero_si128());
-    r.slash = s0 | (uint64_t)s1 << (len - 32);
-    r.dot = d0 | (uint64_t)d1 << (len - 32) | (uint64_t)(bad != 0) << 63;
-    return r;
+    return zt_split_check(s0 | (uint64_t)s1 << (len - 32),
+                          d0 | (uint64_t)d1 << (len - 32), bad, len);
 }
 #endif
 #else
@@ -820,8 +835,8 @@ static int zt_route_split_long(const char *path, size_t len, zt_match_t *m)
 static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
                                     const char *s, uint32_t n, const char *cs);
 
-/* Split @a path into m->seg, and set w->path, w->end and w->copy; 0 if
- * it is not a canonical absolute path.  A path under 64 bytes is also
+/* Split @a path into m->seg and set *@a plen to its length; 0 if it is
+ * not a canonical absolute path.  A path under 64 bytes is also
  * followed down the trie as it is split (zt_trie_step from *@a ni, where
  * the node reached is left: 0 when that failed); a longer one is not
  * (*@a ni is then ZT_NONE).
@@ -829,66 +844,59 @@ static inline uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni,
  * A path under 64 bytes (nearly all) becomes two 64-bit masks, of its '/'
  * (S) and '.' (D) bytes, from at most four steps (the last overlapping
  * the one before; a path shorter than one step is copied into a buffer
- * padded with 'a').  With E the bit past its end, a slash starts a
- * refused segment when the next bytes are "/" or the end, "." then "/" or
- * the end, or ".." then "/" or the end.  The segments are then read off
- * S | E, lowest bit first: under 64 bytes there are at most 31, so no
- * count is checked. */
+ * padded with 'a'), which zt_split_check tests for refused segments.
+ * The segments are then read off S and the bit past the end, lowest bit
+ * first: under 64 bytes there are at most 31, so no count is checked. */
 static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
-                          uint32_t *ni)
+                          uint32_t *ni, size_t *plen)
 {
-    uint64_t S = 0, D = 0, SE, T;
+    uint64_t S = 0, D = 0, SE;
     uint32_t bad = 0;
     char *buf = w->buf;
     zt_span_t *sg = m->seg;
     uint32_t node = *ni, st = 1;    /* the current segment's first byte */
     size_t len;
 
-    m->nseg = 0;
-    w->copy = NULL;
     if (path == NULL || path[0] != '/') {
-        return 0;
+        return 0;                   /* the caller sets m->nseg */
     }
-    len = strlen(path);
-    w->path = path;
-    w->end = path + len;
-    if (len == 1) {
-        return 1;                   /* "/" has no segments */
-    }
+    *plen = len = strlen(path);
     if (len >= ZT_SHORT_PATH) {
         *ni = ZT_NONE;
         return zt_route_split_long(path, len, m);
     }
-    if (len < ZT_SCAN) {
+#ifdef ZT_ROUTE_AVX2
+    if (len >= 32 && w->tr->wide) {
+        SE = zt_scan_wide(path, len, buf);
+    }
+    else
+#endif
+    if (len >= ZT_SCAN) {
+        /* the first step, the middle ones, then the last (overlapping) */
+        bad = zt_scan_copy(path, buf, 0, &S, &D);
+        if (len > 2 * ZT_SCAN) {
+            for (size_t o = ZT_SCAN; o + ZT_SCAN < len; o += ZT_SCAN) {
+                bad |= zt_scan_copy(path, buf, o, &S, &D);
+            }
+        }
+        bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
+        memset(buf + len, 0, 16);
+        SE = zt_split_check(S, D, bad, len);
+    }
+    else if (len == 1) {
+        m->nseg = 0;                /* "/" has no segments */
+        return 1;
+    }
+    else {
         uint32_t slash, dot;
         memset(buf, 'a', 2 * ZT_SCAN);
         memcpy(buf, path, len);
         bad = zt_scan(buf, &slash, &dot);
-        S = slash;
-        D = dot;
+        SE = zt_split_check(slash, dot, bad, len);
     }
-#ifdef ZT_ROUTE_AVX2
-    else if (len >= 32 && w->tr->wide) {
-        zt_masks_t r = zt_scan_wide(path, len, buf);
-        S = r.slash;
-        D = r.dot & ~(UINT64_C(1) << 63);
-        bad = (uint32_t)(r.dot >> 63);
-    }
-#endif
-    else {
-        size_t o = 0;
-        for (; o + ZT_SCAN < len; o += ZT_SCAN) {
-            bad |= zt_scan_copy(path, buf, o, &S, &D);
-        }
-        bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
-        memset(buf + len, 0, 16);
-    }
-    SE = S | (UINT64_C(1) << len);
-    T = SE >> 1;                    /* bit i: byte i + 1 is '/' or the end */
-    if (bad != 0 || (S & (T | ((D & (T | ((D >> 1) & (T >> 1)))) >> 1))) != 0) {
+    if (SE == 0) {
         return 0;
     }
-    w->copy = buf;
     for (uint64_t x = SE & (SE - 1); x != 0; x &= x - 1) {
         uint32_t k = (uint32_t)__builtin_ctzll(x), n = k - st;
 
@@ -986,6 +994,9 @@ static __attribute__((noinline))
 uint32_t zt_trie_find_lit(const struct zt_trie_s *tr, uint32_t parent,
                           const char *s, uint32_t n, uint64_t head)
 {
+    if (n <= 8) {
+        __builtin_unreachable();    /* zt_trie_find's shorter ones */
+    }
     if (n > 16) {
         return zt_trie_find_longer(tr, parent, s, n, head);
     }
@@ -1012,6 +1023,9 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     ref = ZT_SLOT_REF(zt_lit_slot(&tr->lits, head, ni));
     e = zt_trie_at(tr->nodes, ref);
     if (__builtin_expect(e->head == head && e->parent == ni, 1)) {
+        if (ref == 0) {
+            __builtin_unreachable();    /* slot 0's parent is no ref */
+        }
         return ref;
     }
     return zt_trie_probe(tr, ref, head, ni);
@@ -1019,7 +1033,11 @@ uint32_t zt_trie_find(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
 
 /* The child the walk tries first from node @a ni for segment (@a s,
  * @a n): the literal child, else the capture child, else the `*` child,
- * of those with a route of the method below; 0 when none has. */
+ * of those with a route of the method below; 0 when none has.  But a
+ * literal child is taken untested: when it has no route of the method,
+ * no node below it has one, so the match ends on no route and the walk
+ * runs, which finds the capture's or `*`'s (/a/b for a method only
+ * /a/{x} has).  Every request that ends on a route saves the test. */
 static inline __attribute__((always_inline))
 uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n,
                       const char *cs)
@@ -1027,8 +1045,7 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     const zt_trie_node_t *nodes = w->tr->nodes, *nd = zt_trie_at(nodes, ni);
     uint32_t c;
 
-    if (nd->lits != 0
-        && (zt_trie_at(nodes, c = zt_trie_find(w, ni, s, n, cs))->methods & w->want) != 0) {
+    if (nd->lits != 0 && (c = zt_trie_find(w, ni, s, n, cs)) != 0) {
         return c;
     }
     if ((zt_trie_at(nodes, c = nd->capture)->methods & w->want) != 0
@@ -1080,17 +1097,19 @@ static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
     return zt_trie_route(w->tr, n, bit, 1);
 }
 
-/* ZT_M_* bit of @a m: a switch on the first byte, then the rest a byte at
- * a time (never past the NUL of a shorter name); 0 for any other. */
+/* ZT_M_* bit of @a m: its first byte, then the rest a byte at a time
+ * (never past the NUL of a shorter name); 0 for any other.  Tests, not a
+ * switch: its jump table cost more than the two or three tests before
+ * the usual methods' cases. */
 static uint32_t zt_method_bit(const char *m)
 {
 #define ZT_REST(s, c1, c2, c3) (s[1] == c1 && s[2] == c2 && s[3] == c3)
-    switch (m[0]) {
-    case 'G':
+    char c = m[0];
+
+    if (c == 'G') {
         return ZT_REST(m, 'E', 'T', '\0') ? ZT_M_GET : 0;
-    case 'H':
-        return ZT_REST(m, 'E', 'A', 'D') && m[4] == '\0' ? ZT_M_GET : 0;
-    case 'P':
+    }
+    if (c == 'P') {
         if (m[1] == 'U') {
             return m[2] == 'T' && m[3] == '\0' ? ZT_M_PUT : 0;
         }
@@ -1099,15 +1118,19 @@ static uint32_t zt_method_bit(const char *m)
         }
         return ZT_REST(m, 'A', 'T', 'C') && m[4] == 'H' && m[5] == '\0'
                ? ZT_M_PATCH : 0;
-    case 'D':
+    }
+    if (c == 'D') {
         return ZT_REST(m, 'E', 'L', 'E') && m[4] == 'T' && m[5] == 'E'
                && m[6] == '\0' ? ZT_M_DELETE : 0;
-    case 'O':
+    }
+    if (c == 'H') {
+        return ZT_REST(m, 'E', 'A', 'D') && m[4] == '\0' ? ZT_M_GET : 0;
+    }
+    if (c == 'O') {
         return ZT_REST(m, 'P', 'T', 'I') && m[4] == 'O' && m[5] == 'N'
                && m[6] == 'S' && m[7] == '\0' ? ZT_M_OPTIONS : 0;
-    default:
-        return 0;
     }
+    return 0;
 #undef ZT_REST
 }
 
@@ -1125,25 +1148,33 @@ zt_route_status_e zt_route_match(const zt_table_t *t, const char *method,
 {
     zt_walk_t w;
     uint32_t mbit = method != NULL ? zt_method_bit(method) : 0, ni;
+    size_t len;
 
     m->route = ZT_NONE;
     w.tr = t->trie != NULL ? t->trie : &zt_no_trie;
-    w.m = m;
     w.bit = mbit != 0 ? (uint32_t)__builtin_ctz(mbit) : 0;
     w.want = t->trie != NULL ? mbit : 0;
-    ni = (zt_trie_at(w.tr->nodes, ZT_TRIE_ROOT_REF)->methods & w.want) != 0
-         ? ZT_TRIE_ROOT_REF : 0;
-    if (!zt_route_split(path, m, &w, &ni)) {
+    ni = ZT_TRIE_ROOT_REF;          /* a child has no method its parent lacks */
+    if (!zt_route_split(path, m, &w, &ni, &len)) {
         m->nseg = 0;
         return ZT_ROUTE_BAD_PATH;
     }
     if (w.want == 0) {
         return ZT_ROUTE_NONE;
     }
-    if (ni == ZT_NONE) {
-        ni = zt_trie_descend(&w);
+    if (ni != 0 && ni != ZT_NONE) {
+        m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
+        if (m->route != ZT_NONE) {
+            return ZT_ROUTE_OK;
+        }
     }
-    if (ni != 0) {
+    /* What the walk reads besides the trie, set only now: the split
+     * followed nearly every request to its route without it. */
+    w.m = m;
+    w.path = path;
+    w.end = path + len;
+    w.copy = len < ZT_SHORT_PATH ? w.buf : NULL;
+    if (ni == ZT_NONE && (ni = zt_trie_descend(&w)) != 0) {
         m->route = zt_trie_route(w.tr, zt_trie_at(w.tr->nodes, ni), w.bit, 0);
     }
     if (m->route == ZT_NONE) {

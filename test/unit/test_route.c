@@ -449,6 +449,50 @@ START_TEST(methods_do_not_mix)
 }
 END_TEST
 
+/* A literal child with no route of the request's method, beside a
+ * capture or `*` child with one: the match follows the literal (it takes
+ * a literal child without testing its methods), ends on no route and must
+ * still answer the capture's or the `*`'s route, whether the literal is
+ * the last segment, in the middle, short or long, and with routes of the
+ * method deeper below it or not. */
+START_TEST(literal_without_the_method)
+{
+    zpc_ir_t *ir = zb_new(pool, "m", "r.ztp");
+    zt_table_t *t;
+
+    route(ir, ZT_M_GET, "/o/mine");                         /* 0 */
+    route(ir, ZT_M_DELETE, "/o/{id}");                      /* 1 */
+    route(ir, ZT_M_GET, "/o/mine/a/b");                     /* 2 */
+    route(ir, ZT_M_PUT, "/o/{id}/a/b");                     /* 3 */
+    route(ir, ZT_M_POST, "/o/*/a/b");                       /* 4 */
+    route(ir, ZT_M_GET, "/p/a-literal-of-20-byte/x");       /* 5 */
+    route(ir, ZT_M_PATCH, "/p/{q}/x");                      /* 6 */
+    route(ir, ZT_M_OPTIONS, "/p/**");                       /* 7 */
+    route(ir, ZT_M_PATCH, "/p/a-literal-of-20-byte/x/y");   /* 8 */
+    t = build(ir);
+
+    ck_route(t, "GET", "/o/mine", 0);
+    ck_route(t, "DELETE", "/o/mine", 1);
+    ck_route(t, "DELETE", "/o/7", 1);
+    ck_route(t, "GET", "/o/mine/a/b", 2);
+    ck_route(t, "PUT", "/o/mine/a/b", 3);
+    ck_route(t, "POST", "/o/mine/a/b", 4);
+    ck_route(t, "POST", "/o/7/a/b", 4);
+    ck_route(t, "DELETE", "/o/mine/a/b", NO_ROUTE);
+    ck_route(t, "PUT", "/o/mine/a", NO_ROUTE);
+    ck_route(t, "GET", "/p/a-literal-of-20-byte/x", 5);
+    ck_route(t, "PATCH", "/p/a-literal-of-20-byte/x", 6);
+    ck_route(t, "PATCH", "/p/a-literal-of-20-byte/x/y", 8);
+    ck_route(t, "OPTIONS", "/p/a-literal-of-20-byte/x", 7);
+    ck_route(t, "OPTIONS", "/p/a-literal-of-20-byte/x/y/z", 7);
+    ck_route(t, "DELETE", "/p/a-literal-of-20-byte/x", NO_ROUTE);
+    /* the same past 64 bytes, where the split does not follow the trie */
+    ck_route(t, "PATCH", "/p/a-literal-of-20-byte/x?" ZT_QS, NO_ROUTE);
+    ck_route(t, "PUT", "/o/mine/a/b/" ZT_QS, NO_ROUTE);
+    ck_route(t, "OPTIONS", "/p/a-literal-of-20-byte/x/" ZT_QS, 7);
+}
+END_TEST
+
 START_TEST(globstar_captures)
 {
     zpc_ir_t *ir = zb_new(pool, "g", "r.ztp");
@@ -965,6 +1009,7 @@ static Suite *route_suite(void)
     tcase_add_test(tc, backtracking);
     tcase_add_test(tc, methods_do_not_mix);
     tcase_add_test(tc, globstar_captures);
+    tcase_add_test(tc, literal_without_the_method);
     tcase_add_test(tc, wide_fanout);
     tcase_add_test(tc, literal_lengths);
     tcase_add_test(tc, hash_start_shared_across_parents);
