@@ -512,6 +512,19 @@ static int zt_subject_usable(const zt_req_t *rq)
     return zt_subject_ok(rq->sub);
 }
 
+/*
+** r->user for the verified subject: a copy, since r->user is the
+** request's to change and a cached token's subject is shared.  Its length
+** is known when the token cache measured it (zt_token_ids_t).
+*/
+static char *zt_user(request_rec *r, const zt_req_t *rq)
+{
+    if (rq->ids != NULL && rq->sub != NULL) {
+        return apr_pmemdup(r->pool, rq->sub, (apr_size_t)rq->ids->sub_len + 1);
+    }
+    return apr_pstrdup(r->pool, rq->sub);
+}
+
 static int zt_refuse_token(request_rec *r, zt_req_t *rq, const char *reason,
                            const char *description)
 {
@@ -939,7 +952,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     if ((refusal = zt_body_read(r, rq)) != NULL) {
         return zt_refuse_body(r, rq, refusal);
     }
-    r->user = apr_pstrdup(r->pool, rq->sub);
+    r->user = zt_user(r, rq);
     r->ap_auth_type = (char *)ZT_AUTH_TYPE;
     /* addn: none is there (zt_req_get dropped every ZT_* variable; an
      * allowed request with a subject is not decided again); the claims
@@ -980,7 +993,7 @@ static int zt_check_authn(request_rec *r)
             return rq->status;
         }
         if (rq->sub) {
-            r->user = apr_pstrdup(r->pool, rq->sub);
+            r->user = zt_user(r, rq);
             r->ap_auth_type = (char *)ZT_AUTH_TYPE;
             return OK;
         }
