@@ -885,7 +885,8 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         break;
     }
 
-    memset(&tok, 0, sizeof(tok));
+    /* tok is written whole by the cache or zt_token_verify, or (bad
+     * credentials: why) not at all, and then not read. */
     st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &memo, &reason,
                           &why);
     if (why != NULL) {
