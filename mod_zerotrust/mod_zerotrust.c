@@ -169,6 +169,14 @@ static void zt_headers_in(request_rec *r, zt_req_t *rq)
     }
 }
 
+/* match and violation close zt_req_t, with nothing between or after them
+ * but padding: a field added there would start unzeroed (zt_req_get). */
+_Static_assert(offsetof(zt_req_t, violation)
+               == offsetof(zt_req_t, match) + sizeof(zt_match_t)
+               && sizeof(zt_req_t) - offsetof(zt_req_t, violation)
+                  - sizeof(zt_violation_t) < _Alignof(zt_req_t),
+               "zt_req_t: only match and violation may follow ZT_REQ_ZEROED");
+
 static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
 {
     zt_req_t *rq = ap_get_module_config(r->request_config, &zerotrust_module);
@@ -176,7 +184,8 @@ static zt_req_t *zt_req_get(request_rec *r, const zt_dir_conf_t *conf)
     if (rq) {
         return rq;
     }
-    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq = apr_palloc(r->pool, sizeof(*rq));
+    memset(rq, 0, ZT_REQ_ZEROED);
     rq->t0 = apr_time_now();
     rq->policy = conf->policy;
     rq->feeds = conf->feeds;
@@ -337,8 +346,10 @@ static void zt_allow(request_rec *r, zt_req_t *rq, const char *reason)
     rq->status = OK;
     rq->stage = ZT_STAGE_POLICY;
     rq->reason = reason;
-    /* setn: the value is a literal or in r->pool already. */
-    apr_table_setn(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
+    /* addn: zt_req_get dropped every ZT_* variable, and ZT_RULE is set
+     * once per decision (zt_check_authn unsets it before another); the
+     * value is a literal, in r->pool or in the configuration's. */
+    apr_table_addn(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
     zt_audit_write(r, rq);
 }
 
@@ -484,6 +495,34 @@ static int zt_subject_ok(const char *sub)
         }
     }
     return 1;
+}
+
+/*
+** zt_subject_ok of the verified subject.  A cached token's subject was
+** measured at the put (zt_token_ids_t): when it needs no JSON escape,
+** none of its bytes is below 0x20 or from 0x7f on (zt_jescape.h), and a
+** non-empty one is usable without another look.
+*/
+static int zt_subject_usable(const zt_req_t *rq)
+{
+    if (rq->sub != NULL && rq->ids != NULL && rq->ids->sub == rq->sub
+        && rq->ids->sub_len > 0) {
+        return 1;
+    }
+    return zt_subject_ok(rq->sub);
+}
+
+/*
+** r->user for the verified subject: a copy, since r->user is the
+** request's to change and a cached token's subject is shared.  Its length
+** is known when the token cache measured it (zt_token_ids_t).
+*/
+static char *zt_user(request_rec *r, const zt_req_t *rq)
+{
+    if (rq->ids != NULL && rq->sub != NULL) {
+        return apr_pmemdup(r->pool, rq->sub, (apr_size_t)rq->ids->sub_len + 1);
+    }
+    return apr_pstrdup(r->pool, rq->sub);
 }
 
 static int zt_refuse_token(request_rec *r, zt_req_t *rq, const char *reason,
@@ -846,7 +885,8 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         break;
     }
 
-    memset(&tok, 0, sizeof(tok));
+    /* tok is written whole by the cache or zt_token_verify, or (bad
+     * credentials: why) not at all, and then not read. */
     st = zt_verify_cached(r, conf, pol, jwt, len, &tok, &memo, &reason,
                           &why);
     if (why != NULL) {
@@ -901,7 +941,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
                          ZT_DETAIL_403);
     }
 
-    if (!zt_subject_ok(rq->sub)) {
+    if (!zt_subject_usable(rq)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00012)
                       "%s %s: allowed by %s, but the token has no usable "
                       "subject", r->method, zt_esc(r, r->uri),
@@ -913,13 +953,15 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     if ((refusal = zt_body_read(r, rq)) != NULL) {
         return zt_refuse_body(r, rq, refusal);
     }
-    r->user = apr_pstrdup(r->pool, rq->sub);
+    r->user = zt_user(r, rq);
     r->ap_auth_type = (char *)ZT_AUTH_TYPE;
-    /* setn: the claims live as long as r->pool (a cached token's too:
-     * zt_tcache.h), the issuer as long as the configuration. */
-    apr_table_setn(r->subprocess_env, "ZT_SUBJECT", rq->sub);
+    /* addn: none is there (zt_req_get dropped every ZT_* variable; an
+     * allowed request with a subject is not decided again); the claims
+     * live as long as r->pool (a cached token's too: zt_tcache.h), the
+     * issuer as long as the configuration. */
+    apr_table_addn(r->subprocess_env, "ZT_SUBJECT", rq->sub);
     if (rq->iss) {
-        apr_table_setn(r->subprocess_env, "ZT_ISSUER", rq->iss);
+        apr_table_addn(r->subprocess_env, "ZT_ISSUER", rq->iss);
     }
     zt_identity_set(r, conf, rq->facts.claims);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
@@ -952,7 +994,7 @@ static int zt_check_authn(request_rec *r)
             return rq->status;
         }
         if (rq->sub) {
-            r->user = apr_pstrdup(r->pool, rq->sub);
+            r->user = zt_user(r, rq);
             r->ap_auth_type = (char *)ZT_AUTH_TYPE;
             return OK;
         }

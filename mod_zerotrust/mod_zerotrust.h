@@ -110,13 +110,11 @@ typedef struct {
     const zt_policy_t *policy;
     int matched;                    /**< zt_route_match ran */
     zt_route_status_e route_status;
-    zt_match_t match;
     unsigned int feeds;             /**< ZT_FEED_* (from the dir config) */
     int built;                      /**< facts are filled (zt_request_build) */
     const char *input_problem;      /**< why the query is refused, or NULL */
     int validated;                  /**< zt_validate_request ran */
     int invalid;                    /**< ... and @a violation says why */
-    zt_violation_t violation;
     zt_request_t facts;             /**< what the evaluator may know */
     zt_decision_t decision;
     int done;                       /**< the authn pipeline has decided */
@@ -141,7 +139,18 @@ typedef struct {
     struct zt_body_state_s *body;   /**< zt_body_filter.c's, or NULL */
     const struct zt_cert_s *cert;   /**< zt_cert_get's answer, once ... */
     int cert_known;                 /**< ... it has been asked */
+
+    /* Not zeroed (zt_req_get): 900 bytes that are written before they
+     * are read.  zt_route_match sets match's route and nseg and the nseg
+     * segments, and only after @a matched is anything read; a violation
+     * is written whole (zt_validate.c) and read only when @a invalid. */
+    zt_match_t match;
+    zt_violation_t violation;
 } zt_req_t;
+
+/** The bytes of a zt_req_t that start zeroed: all but match and
+ *  violation, which must stay last (checked in mod_zerotrust.c). */
+#define ZT_REQ_ZEROED offsetof(zt_req_t, match)
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
 

@@ -93,34 +93,52 @@ void *zt_config_create_dir(apr_pool_t *p, char *dir)
     return conf;
 }
 
+/* Ten words: a field added to zt_dir_conf_t must be merged below. */
+_Static_assert(sizeof(zt_dir_conf_t) == 10 * sizeof(void *),
+               "zt_dir_conf_t changed: merge the new field in "
+               "zt_config_merge_dir");
+
+/*
+** httpd merges every request's sections, twice or more (the <Directory>
+** and <Location> walks): the section's record is copied whole, and only
+** what it did not set is then taken from the enclosing one.  Each field
+** belongs to one test below (a directive's *_set flag, or NULL for
+** unset); one that none names would not be inherited.
+*/
 void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     const zt_dir_conf_t *base = basev, *add = addv;
-    zt_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+    zt_dir_conf_t *conf = apr_palloc(p, sizeof(*conf));
 
-    conf->policy_set = add->policy_set || base->policy_set;
-    conf->policy_path = add->policy_set ? add->policy_path : base->policy_path;
-    conf->policy = add->policy_set ? add->policy : base->policy;
-    conf->where = add->policy_set ? add->where : base->where;
-    conf->feeds = add->policy_set ? add->feeds : base->feeds;
-    conf->resource = add->policy_set ? add->resource : base->resource;
-    conf->resource_id = add->resource_id ? add->resource_id
-                                         : base->resource_id;
-    conf->resource_metadata = add->resource_metadata
-                              ? add->resource_metadata
-                              : base->resource_metadata;
-    conf->token_max_set = add->token_max_set || base->token_max_set;
-    conf->token_max = add->token_max_set ? add->token_max : base->token_max;
-    conf->require_tls_set = add->require_tls_set || base->require_tls_set;
-    conf->require_tls = add->require_tls_set ? add->require_tls
-                                             : base->require_tls;
-    if (base->claim_headers && add->claim_headers) {
-        conf->claim_headers = apr_array_append(p, base->claim_headers,
-                                               add->claim_headers);
+    memcpy(conf, add, sizeof(*conf));
+    if (!add->policy_set) {
+        /* ZeroTrustPolicy sets these together. */
+        conf->policy_set = base->policy_set;
+        conf->policy_path = base->policy_path;
+        conf->policy = base->policy;
+        conf->where = base->where;
+        conf->feeds = base->feeds;
+        conf->resource = base->resource;
     }
-    else {
-        conf->claim_headers = add->claim_headers ? add->claim_headers
-                                                 : base->claim_headers;
+    if (!add->token_max_set) {
+        conf->token_max_set = base->token_max_set;
+        conf->token_max = base->token_max;
+    }
+    if (!add->require_tls_set) {
+        conf->require_tls_set = base->require_tls_set;
+        conf->require_tls = base->require_tls;
+    }
+    if (add->resource_id == NULL) {
+        conf->resource_id = base->resource_id;
+    }
+    if (add->resource_metadata == NULL) {
+        conf->resource_metadata = base->resource_metadata;
+    }
+    if (base->claim_headers != NULL) {
+        conf->claim_headers = add->claim_headers == NULL
+                              ? base->claim_headers
+                              : apr_array_append(p, base->claim_headers,
+                                                 add->claim_headers);
     }
     return conf;
 }

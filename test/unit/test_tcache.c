@@ -822,6 +822,8 @@ START_TEST(hit_measures_sub_and_azp)
         { "\"caf\\u00e9\"", "\"t\\tab\"", "caf\xc3\xa9", "t\tab", 0, 0 },
         { "\"del\x7f\"", NULL, "del\x7f", NULL, 0, 0 },
         { "\"\"", "\"\\\\x\"", "", "\\x", 1, 0 },
+        { "\"x\\u0001\"", NULL, "x\x01", NULL, 0, 0 },
+        { "\"~ !\"", NULL, "~ !", NULL, 1, 0 },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -840,6 +842,13 @@ START_TEST(hit_measures_sub_and_azp)
         ck_assert_str_eq(out.sub, cases[i].want_sub);
         ck_assert_uint_eq(out.ids->sub_len, strlen(cases[i].want_sub));
         ck_assert_ptr_eq(out.ids->sub, cases[i].sub_plain ? out.sub : NULL);
+        /* The module takes a plain, non-empty sub as a usable subject
+         * (zt_subject_usable): no byte below 0x20 or from 0x7f on. */
+        if (out.ids->sub != NULL) {
+            for (const char *q = out.ids->sub; *q; q++) {
+                ck_assert(*q >= 0x20 && *q < 0x7f);
+            }
+        }
         if (cases[i].want_azp == NULL) {
             ck_assert_ptr_null(out.azp);
             ck_assert_ptr_null(out.ids->azp);
