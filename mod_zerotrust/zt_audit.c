@@ -39,11 +39,13 @@
 
 #include "mod_zerotrust.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <unistd.h>
 
 #include <apr_global_mutex.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -298,11 +300,16 @@ static char *zt_audit_stage(char *o, zt_stage_e stage)
  * when the core is the one module that makes log ids. */
 static apr_uint64_t zt_audit_pid;
 
+/* mod_unique_id is loaded: its UNIQUE_ID is the record's request id.
+ * Looked up only then (~25 instructions a record). */
+static int zt_audit_unique_id;
+
 static void zt_audit_ids_init(void)
 {
     apr_array_header_t *hooks = ap_hook_get_generate_log_id();
 
     zt_audit_pid = hooks && hooks->nelts == 1 ? (apr_uint64_t)getpid() : 0;
+    zt_audit_unique_id = ap_find_linked_module("mod_unique_id.c") != NULL;
 }
 
 /*
@@ -327,7 +334,8 @@ static const char *zt_audit_core_id(request_rec *r)
 
 static zt_text_t zt_audit_request_id(request_rec *r)
 {
-    const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+    const char *id = zt_audit_unique_id
+                     ? apr_table_get(r->subprocess_env, "UNIQUE_ID") : NULL;
 
     if (id) {
         return zt_text(id);
@@ -439,6 +447,32 @@ static inline zt_text_t zt_audit_claim_text(const char *s, const char *plain,
     return s != NULL && s == plain ? x : zt_text(s);
 }
 
+/*
+** The method: its capital letters (every method httpd knows, and most
+** extension ones) are plain, and counting them is its strlen, so the
+** common one costs a short loop instead of strlen and zt_json_escape.
+** Anything else, or longer, is measured and escaped as any text.
+*/
+static inline zt_text_t zt_audit_method(const char *m)
+{
+    zt_text_t x = { m, 0, 1 };
+
+    if (m == NULL) {
+        return zt_text(NULL);
+    }
+    for (; x.n < 16; x.n++) {
+        unsigned char c = (unsigned char)m[x.n];
+
+        if (c == '\0') {
+            return x;
+        }
+        if ((unsigned)(c - 'A') > 'Z' - 'A') {
+            break;
+        }
+    }
+    return zt_text(m);
+}
+
 /* The strings of a record, in SPEC order; rule_file is the file of
  * "rule", NULL when the rule is null. */
 typedef struct {
@@ -456,7 +490,7 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
 
     x->request_id = zt_audit_request_id(r);
     x->client_ip = zt_text(r->useragent_ip);
-    x->method = zt_text(r->method);
+    x->method = zt_audit_method(r->method);
     x->path = zt_text(r->uri);
     x->route = zt_audit_table_text(pol, t && rq->matched
                                         && rq->route_status == ZT_ROUTE_OK
@@ -543,18 +577,32 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
  * Writing it
  */
 
-/* One write(2) of the whole record; a short write (a full disk, a
- * signal) is finished rather than the line lost. */
+/*
+** One write(2) of the whole record, on the descriptor itself: the file is
+** unbuffered, so apr_file_write would only add its checks (~30
+** instructions).  A short write (a full disk, a signal), and any error
+** but EINTR, is left to apr_file_write_full, which finishes the line or
+** says why it cannot (and waits, should a pipe ever be non-blocking).
+*/
 static apr_status_t zt_audit_put(apr_file_t *fd, const char *line,
                                  apr_size_t len)
 {
-    apr_size_t n = len;
-    apr_status_t rv = apr_file_write(fd, line, &n);
+    apr_os_file_t os;
+    ssize_t n;
 
-    if (rv == APR_SUCCESS && n < len) {
-        rv = apr_file_write_full(fd, line + n, len - n, NULL);
+    if (apr_os_file_get(&os, fd) == APR_SUCCESS) {
+        do {
+            n = write(os, line, len);
+        } while (n < 0 && errno == EINTR);
+        if (n > 0) {
+            if ((apr_size_t)n == len) {
+                return APR_SUCCESS;
+            }
+            line += n;
+            len -= (apr_size_t)n;
+        }
     }
-    return rv;
+    return apr_file_write_full(fd, line, len, NULL);
 }
 
 /* Whole records to @a conf's log: to a pipe under the lock, to a file as
