@@ -414,26 +414,93 @@ static char *zt_audit_time(char *o, apr_time_t t)
     return o;
 }
 
-void zt_audit_prepare(zt_policy_t *policy)
+/* Strings of a table the record may write, known by their address. */
+#define ZT_AUDIT_KNOWN 16
+
+/*
+** What the record needs of a table's strings, measured once when the
+** table is loaded: whether any needs an escape, the length of each
+** route's pattern, and of the issuers' "iss" and the rules' files (a
+** few distinct strings).  Each spares a strlen (~16 instructions) and a
+** test of where the string lies per record.
+*/
+struct zt_audit_tab_s {
+    int plain;                  /* no string of the table needs an escape */
+    const uint32_t *route_len;  /* nroutes lengths of the patterns */
+    uint32_t nknown;
+    const char *known[ZT_AUDIT_KNOWN];
+    uint32_t known_len[ZT_AUDIT_KNOWN];
+};
+
+/* Add table string @a s to @a a's known ones, if it is not and there is
+ * room (a table of many rule files: the others are measured per record). */
+static void zt_audit_know(struct zt_audit_tab_s *a, const char *s)
+{
+    for (uint32_t i = 0; i < a->nknown; i++) {
+        if (a->known[i] == s) {
+            return;
+        }
+    }
+    if (a->nknown < ZT_AUDIT_KNOWN) {
+        a->known[a->nknown] = s;
+        a->known_len[a->nknown++] = (uint32_t)strlen(s);
+    }
+}
+
+void zt_audit_prepare(zt_policy_t *policy, apr_pool_t *p)
 {
     const zt_table_t *t = policy->table;
+    struct zt_audit_tab_s *a = apr_pcalloc(p, sizeof(*a));
+    uint32_t *route_len = apr_palloc(p, (t->nroutes ? t->nroutes : 1)
+                                        * sizeof(*route_len));
 
-    policy->audit_plain = zt_json_plain_strings(t->strs, t->strs_len);
+    a->plain = zt_json_plain_strings(t->strs, t->strs_len);
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        route_len[i] = (uint32_t)strlen(zt_table_str(t, t->routes[i].pattern));
+    }
+    a->route_len = route_len;
+    for (uint32_t i = 0; i < t->nissuers; i++) {
+        zt_audit_know(a, zt_table_str(t, t->issuers[i].iss));
+    }
+    for (uint32_t i = 0; i < t->nrules; i++) {
+        zt_audit_know(a, zt_table_str(t, t->rules[i].file));
+    }
+    policy->audit = a;
+}
+
+/* A string of @a pol's table, @a n its length: plain when the table's
+ * strings all are (zt_audit_prepare). */
+static inline zt_text_t zt_audit_tab_text(const zt_policy_t *pol,
+                                          const char *s, apr_size_t n)
+{
+    zt_text_t x = { s, n, pol->audit->plain };
+
+    return x;
 }
 
 /*
-** @a s, a string of @a pol's table (route patterns and rule files are;
-** the issuer's "iss" is, when the token was verified under this table),
-** plain when the table's strings all are (zt_audit_prepare).  Whether
-** it is one of them is checked, not assumed.
+** @a s, a table string the record writes that is not a route's pattern
+** (the issuer's "iss", when the token was verified under this table; a
+** rule's file): its length known when it is one zt_audit_prepare
+** measured.  Whether it lies in the table is checked, not assumed.
 */
-static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol, const char *s)
+static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol,
+                                            const char *s)
 {
-    zt_text_t x = zt_text(s);
+    const struct zt_audit_tab_s *a;
+    zt_text_t x;
 
-    x.plain = s != NULL && pol != NULL && pol->audit_plain
-              && (uintptr_t)s - (uintptr_t)pol->table->strs
-                 < pol->table->strs_len;
+    if (s == NULL || pol == NULL || (a = pol->audit) == NULL) {
+        return zt_text(s);
+    }
+    for (uint32_t i = 0; i < a->nknown; i++) {
+        if (a->known[i] == s) {
+            return zt_audit_tab_text(pol, s, a->known_len[i]);
+        }
+    }
+    x = zt_text(s);
+    x.plain = a->plain && (uintptr_t)s - (uintptr_t)pol->table->strs
+                          < pol->table->strs_len;
     return x;
 }
 
@@ -492,10 +559,17 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
     x->client_ip = zt_text(r->useragent_ip);
     x->method = zt_audit_method(r->method);
     x->path = zt_text(r->uri);
-    x->route = zt_audit_table_text(pol, t && rq->matched
-                                        && rq->route_status == ZT_ROUTE_OK
-                   ? zt_table_str(t, t->routes[rq->match.route].pattern)
-                   : NULL);
+    if (t && rq->matched && rq->route_status == ZT_ROUTE_OK) {
+        uint32_t i = rq->match.route;
+        const char *pattern = zt_table_str(t, t->routes[i].pattern);
+
+        x->route = pol->audit
+                   ? zt_audit_tab_text(pol, pattern, pol->audit->route_len[i])
+                   : zt_audit_table_text(pol, pattern);
+    }
+    else {
+        x->route = zt_text(NULL);
+    }
     if (rq->ids != NULL) {
         x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub, rq->ids->sub_len);
         x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp, rq->ids->azp_len);
