@@ -545,6 +545,8 @@ static inline zt_text_t zt_audit_method(const char *m)
 typedef struct {
     zt_text_t request_id, client_ip, method, path, route, sub, iss, azp,
               reason, rule_file, cert_subject;
+    const zt_token_ids_t *ids;  /* sub, iss, azp as the token cache wrote
+                                   them, or NULL */
 } zt_audit_texts_t;
 
 /* The record's strings and their lengths; returns the bytes the record
@@ -570,15 +572,26 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
     else {
         x->route = zt_text(NULL);
     }
-    if (rq->ids != NULL) {
-        x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub, rq->ids->sub_len);
-        x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp, rq->ids->azp_len);
+    x->ids = NULL;
+    if (rq->ids != NULL && rq->ids->fields != NULL && rq->sub == rq->ids->sub
+        && rq->azp == rq->ids->azp && rq->iss == rq->ids->iss) {
+        /* the very strings the cache wrote: copied whole, counted once */
+        x->ids = rq->ids;
+        x->sub = x->iss = x->azp = zt_text(NULL);
     }
     else {
-        x->sub = zt_text(rq->sub);
-        x->azp = zt_text(rq->azp);
+        if (rq->ids != NULL) {
+            x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub,
+                                         rq->ids->sub_len);
+            x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp,
+                                         rq->ids->azp_len);
+        }
+        else {
+            x->sub = zt_text(rq->sub);
+            x->azp = zt_text(rq->azp);
+        }
+        x->iss = zt_audit_table_text(pol, rq->iss);
     }
-    x->iss = zt_audit_table_text(pol, rq->iss);
     x->reason = zt_text(rq->reason);
     x->rule_file = zt_audit_table_text(pol, t && rq->stage == ZT_STAGE_POLICY
                                             && rq->decision.rule != ZT_NONE
@@ -589,7 +602,8 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
     return ZT_AUDIT_FIXED + ZT_JSON_ESCAPE_ROOM(
                x->request_id.n + x->client_ip.n + x->method.n + x->path.n
                + x->route.n + x->sub.n + x->iss.n + x->azp.n + x->reason.n
-               + x->rule_file.n + x->cert_subject.n);
+               + x->rule_file.n + x->cert_subject.n)
+           + (x->ids != NULL ? x->ids->fields_len : 0);
 }
 
 /* The whole record at @a o, its fields in SPEC order, and the newline;
@@ -607,9 +621,14 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_field(o, "method", x->method);
     o = zt_put_field(o, "path", x->path);
     o = zt_put_field(o, "route", x->route);
-    o = zt_put_field(o, "sub", x->sub);
-    o = zt_put_field(o, "iss", x->iss);
-    o = zt_put_field(o, "azp", x->azp);
+    if (x->ids != NULL) {
+        o = zt_put(o, x->ids->fields, x->ids->fields_len);
+    }
+    else {
+        o = zt_put_field(o, "sub", x->sub);
+        o = zt_put_field(o, "iss", x->iss);
+        o = zt_put_field(o, "azp", x->azp);
+    }
     if (rq->allowed) {
         o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200");
     }
