@@ -629,15 +629,22 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
         o = zt_put_field(o, "iss", x->iss);
         o = zt_put_field(o, "azp", x->azp);
     }
-    if (rq->allowed) {
-        o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200");
+    if (rq->allowed && rq->stage == ZT_STAGE_POLICY) {
+        /* what every allowed request writes, as one block */
+        o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200"
+                          ",\"stage\":\"policy\"");
     }
     else {
-        o = zt_put_lit(o, ",\"decision\":\"deny\",\"status\":");
-        o = zt_put_decimal(o, rq->status);
+        if (rq->allowed) {
+            o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200");
+        }
+        else {
+            o = zt_put_lit(o, ",\"decision\":\"deny\",\"status\":");
+            o = zt_put_decimal(o, rq->status);
+        }
+        o = zt_put_lit(o, ",\"stage\":");
+        o = zt_audit_stage(o, rq->stage);
     }
-    o = zt_put_lit(o, ",\"stage\":");
-    o = zt_audit_stage(o, rq->stage);
     o = zt_put_field(o, "reason", x->reason);
     o = zt_put_lit(o, ",\"rule\":");
     if (x->rule_file.s) {
@@ -658,10 +665,16 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     else {
         o = zt_put_lit(o, "null");
     }
-    o = tls ? zt_put_lit(o, ",\"tls\":true,\"cert_subject\":")
-            : zt_put_lit(o, ",\"tls\":false,\"cert_subject\":");
-    o = zt_put_str(o, x->cert_subject);
-    o = zt_put_lit(o, ",\"latency_us\":");
+    if (tls) {
+        o = zt_put_lit(o, ",\"tls\":true,\"cert_subject\":");
+        o = zt_put_str(o, x->cert_subject);
+        o = zt_put_lit(o, ",\"latency_us\":");
+    }
+    else {
+        /* no TLS, no certificate (zt_audit_texts) */
+        o = zt_put_lit(o, ",\"tls\":false,\"cert_subject\":null"
+                          ",\"latency_us\":");
+    }
     o = zt_put_decimal(o, apr_time_now() - rq->t0);
     return zt_put_lit(o, "}\n");
 }
