@@ -515,10 +515,11 @@ static inline zt_text_t zt_audit_claim_text(const char *s, const char *plain,
 }
 
 /*
-** The method: its capital letters (every method httpd knows, and most
-** extension ones) are plain, and counting them is its strlen, so the
-** common one costs a short loop instead of strlen and zt_json_escape.
-** Anything else, or longer, is measured and escaped as any text.
+** The method: one of capital letters only (every method httpd knows, and
+** most extension ones) is plain, and counting them is its strlen, so the
+** common one costs a short loop (the NUL ends it as any other byte that
+** is no capital does) instead of strlen and zt_json_escape.  Anything
+** else is measured and escaped as any text.
 */
 static inline zt_text_t zt_audit_method(const char *m)
 {
@@ -527,17 +528,10 @@ static inline zt_text_t zt_audit_method(const char *m)
     if (m == NULL) {
         return zt_text(NULL);
     }
-    for (; x.n < 16; x.n++) {
-        unsigned char c = (unsigned char)m[x.n];
-
-        if (c == '\0') {
-            return x;
-        }
-        if ((unsigned)(c - 'A') > 'Z' - 'A') {
-            break;
-        }
+    while ((unsigned)((unsigned char)m[x.n] - 'A') <= 'Z' - 'A') {
+        x.n++;
     }
-    return zt_text(m);
+    return m[x.n] == '\0' ? x : zt_text(m);
 }
 
 /* The strings of a record, in SPEC order; rule_file is the file of
