@@ -122,6 +122,8 @@ typedef struct {
     int done;                       /**< the authn pipeline has decided */
     int allowed;                    /**< ... and the answer is yes */
     int audited;                    /**< the audit record is written */
+    char log_id[12];                /**< r->log_id, when the audit made it
+                                         (zt_arec_id's 11 characters) */
     int status;                     /**< HTTP status we answered, or OK */
     int problem_status;             /**< error body is our problem+json */
     zt_stage_e stage;

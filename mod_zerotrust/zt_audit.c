@@ -315,12 +315,16 @@ static void zt_audit_ids_init(void)
 /*
 ** The id httpd's core would make (request time, process and thread mixed
 ** into 64 bits, base64 without the padding): the same 11 characters the
-** error log's %L shows, with the process id read once.
+** error log's %L shows, with the process id read once.  Written in the
+** request's state (@a rq, in r->pool), which r->log_id then points to.
 */
-static const char *zt_audit_core_id(request_rec *r)
+_Static_assert(sizeof(((zt_req_t *)0)->log_id) == ZT_AREC_ID_LEN + 1,
+               "zt_req_t.log_id holds zt_arec_id's characters and a NUL");
+
+static const char *zt_audit_core_id(request_rec *r, zt_req_t *rq)
 {
     apr_uint64_t id = (apr_uint64_t)r->request_time;
-    char *out = apr_palloc(r->pool, ZT_AREC_ID_LEN + 1);
+    char *out = rq->log_id;     /* as long-lived as r: in r->pool */
 
     id ^= zt_audit_pid << 40;
     id ^= (zt_audit_pid >> 24) << 56;
@@ -332,7 +336,7 @@ static const char *zt_audit_core_id(request_rec *r)
     return out;
 }
 
-static zt_text_t zt_audit_request_id(request_rec *r)
+static zt_text_t zt_audit_request_id(request_rec *r, zt_req_t *rq)
 {
     const char *id = zt_audit_unique_id
                      ? apr_table_get(r->subprocess_env, "UNIQUE_ID") : NULL;
@@ -346,7 +350,7 @@ static zt_text_t zt_audit_request_id(request_rec *r)
 
         if (zt_audit_pid) {
             /* base64: nothing to escape */
-            zt_text_t t = { zt_audit_core_id(r), ZT_AREC_ID_LEN, 1 };
+            zt_text_t t = { zt_audit_core_id(r, rq), ZT_AREC_ID_LEN, 1 };
 
             r->log_id = t.s;
             return t;
@@ -546,12 +550,12 @@ typedef struct {
 /* The record's strings and their lengths; returns the bytes the record
  * can take at most. */
 static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
-                                 const zt_req_t *rq, int tls)
+                                 zt_req_t *rq, int tls)
 {
     const zt_policy_t *pol = rq->policy;
     const zt_table_t *t = pol ? pol->table : NULL;
 
-    x->request_id = zt_audit_request_id(r);
+    x->request_id = zt_audit_request_id(r, rq);
     x->client_ip = zt_text(r->useragent_ip);
     x->method = zt_audit_method(r->method);
     x->path = zt_text(r->uri);
