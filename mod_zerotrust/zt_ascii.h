@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /** The value of the hexadecimal digit @a c (either case), or -1. */
 static inline int zt_hexval(int c)
@@ -94,8 +95,7 @@ static inline char *zt_put_2digits(char *o, unsigned v)
         "6465666768697071727374757677787980818283848586878889909192939495"
         "96979899";
 
-    o[0] = pairs[2 * v];
-    o[1] = pairs[2 * v + 1];
+    memcpy(o, pairs + 2 * v, 2);    /* one 16-bit load and store */
     return o + 2;
 }
 
@@ -168,8 +168,10 @@ static inline char *zt_put_decimal(char *o, int64_t v)
         return zt_put_small(o, (unsigned)u);
     }
     if (u < 100000000) {
-        o = zt_put_small(o, (unsigned)(u / 10000));
-        zt_put_4digits(o, (unsigned)(u % 10000));
+        unsigned hi = (unsigned)u / 10000;
+
+        o = zt_put_small(o, hi);
+        zt_put_4digits(o, (unsigned)u - hi * 10000);
         return o + 4;
     }
     return zt_put_decimal_long(o, u);
