@@ -120,6 +120,8 @@ typedef struct {
     int done;                       /**< the authn pipeline has decided */
     int allowed;                    /**< ... and the answer is yes */
     int audited;                    /**< the audit record is written */
+    char log_id[12];                /**< r->log_id, when the audit made it
+                                         (zt_arec_id's 11 characters) */
     int status;                     /**< HTTP status we answered, or OK */
     int problem_status;             /**< error body is our problem+json */
     zt_stage_e stage;
@@ -314,8 +316,9 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq);
 void zt_body_register_hooks(apr_pool_t *p);
 
 /* zt_audit.c: one JSON line per decision. */
-/** A policy just loaded: what its records can know of it once. */
-void zt_audit_prepare(zt_policy_t *policy);
+/** A policy just loaded: what its records can know of it, measured once
+ *  (in @a p, the policy's pool). */
+void zt_audit_prepare(zt_policy_t *policy, apr_pool_t *p);
 /** open_logs: open every server's ZeroTrustAuditLog. */
 int zt_audit_open(apr_pool_t *pconf, server_rec *s);
 /** Write the audit record of @a rq (once; later calls do nothing). */

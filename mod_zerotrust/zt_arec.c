@@ -127,3 +127,30 @@ void zt_arec_id(char *o, uint64_t id)
     /* the last 4 bits, and 2 of padding; the '=' after them is dropped */
     o[10] = zt_arec_b64_chars[(v & 0x0f) << 2];
 }
+
+/* ,"key": then @a s quoted, or null: @a s needs no escape. */
+static char *zt_arec_field(char *o, const char *key, size_t key_n,
+                           const char *s, size_t n)
+{
+    memcpy(o, key, key_n);
+    o += key_n;
+    if (s == NULL) {
+        memcpy(o, "null", 4);
+        return o + 4;
+    }
+    *o++ = '"';
+    memcpy(o, s, n);
+    o += n;
+    *o++ = '"';
+    return o;
+}
+
+#define ZT_AREC_KEY(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
+
+char *zt_arec_ids(char *o, const char *sub, size_t sub_n, const char *iss,
+                  size_t iss_n, const char *azp, size_t azp_n)
+{
+    o = zt_arec_field(o, ZT_AREC_KEY("sub"), sub, sub_n);
+    o = zt_arec_field(o, ZT_AREC_KEY("iss"), iss, iss_n);
+    return zt_arec_field(o, ZT_AREC_KEY("azp"), azp, azp_n);
+}

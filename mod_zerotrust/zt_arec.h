@@ -13,6 +13,7 @@
 #ifndef ZT_AREC_H
 #define ZT_AREC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /** Bytes zt_arec_time writes: the time, quoted. */
@@ -37,5 +38,29 @@ char *zt_arec_time(char *o, int64_t t);
  * at @a o, no NUL.  httpd's core log id (the error log's %L).
  */
 void zt_arec_id(char *o, uint64_t id);
+
+/** Bytes zt_arec_ids writes for a string @a s of @a n bytes: quoted, or
+ *  "null". */
+static inline size_t zt_arec_str_len(const char *s, size_t n)
+{
+    return s != NULL ? n + 2 : 4;
+}
+
+/** Bytes zt_arec_ids writes: its keys, and each string (zt_arec_str_len). */
+#define ZT_AREC_IDS_LEN(sub, sub_n, iss, iss_n, azp, azp_n) \
+    (sizeof(",\"sub\":,\"iss\":,\"azp\":") - 1 \
+     + zt_arec_str_len((sub), (sub_n)) + zt_arec_str_len((iss), (iss_n)) \
+     + zt_arec_str_len((azp), (azp_n)))
+
+/**
+ * The record's `,"sub":"…","iss":"…","azp":"…"` at @a o, each string
+ * quoted, or null when NULL: strings that need no JSON escape
+ * (zt_json_plain_strings), of @a sub_n, @a iss_n and @a azp_n bytes
+ * (0 when NULL).  Writes exactly ZT_AREC_IDS_LEN bytes, no NUL; returns
+ * the end.  What the token cache keeps per token, so that a record of a
+ * token it answers for copies the three fields whole.
+ */
+char *zt_arec_ids(char *o, const char *sub, size_t sub_n, const char *iss,
+                  size_t iss_n, const char *azp, size_t azp_n);
 
 #endif /* ZT_AREC_H */

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /** The value of the hexadecimal digit @a c (either case), or -1. */
 static inline int zt_hexval(int c)
@@ -94,15 +95,40 @@ static inline char *zt_put_2digits(char *o, unsigned v)
         "6465666768697071727374757677787980818283848586878889909192939495"
         "96979899";
 
-    o[0] = pairs[2 * v];
-    o[1] = pairs[2 * v + 1];
+    memcpy(o, pairs + 2 * v, 2);    /* one 16-bit load and store */
     return o + 2;
 }
 
-/** @a v in decimal at @a o (at most 20 bytes, no NUL); returns the end. */
-static inline char *zt_put_decimal(char *o, int64_t v)
+/* @a v (below 10000) as exactly 4 digits at @a o. */
+static inline void zt_put_4digits(char *o, unsigned v)
 {
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t;
+    zt_put_2digits(o, v / 100);
+    zt_put_2digits(o + 2, v % 100);
+}
+
+/* @a v (below 10000) in decimal at @a o; returns the end.  Its width
+ * found by comparisons, not by dividing. */
+static inline char *zt_put_small(char *o, unsigned v)
+{
+    if (v < 10) {
+        *o = (char)('0' + v);
+        return o + 1;
+    }
+    if (v < 100) {
+        return zt_put_2digits(o, v);
+    }
+    if (v < 1000) {
+        *o = (char)('0' + v / 100);
+        return zt_put_2digits(o + 1, v % 100);
+    }
+    zt_put_4digits(o, v);
+    return o + 4;
+}
+
+/* @a u (10^8 or more) in decimal at @a o; returns the end. */
+static inline char *zt_put_decimal_long(char *o, uint64_t u)
+{
+    uint64_t t;
     char *end;
     int w = 1;
 
@@ -110,9 +136,6 @@ static inline char *zt_put_decimal(char *o, int64_t v)
         w += 2;
     }
     w += t >= 10;
-    if (v < 0) {
-        *o++ = '-';
-    }
     end = o + w;
     for (; u >= 100; u /= 100) {
         zt_put_2digits(o + w - 2, (unsigned)(u % 100));
@@ -125,6 +148,33 @@ static inline char *zt_put_decimal(char *o, int64_t v)
         *o = (char)('0' + u);
     }
     return end;
+}
+
+/**
+ * @a v in decimal at @a o (at most 20 bytes, no NUL); returns the end.
+ * The numbers written per request (a status, a latency, a line) have
+ * under 9 digits: those take one or two zt_put_small, a division by
+ * 10000 between, ~15 instructions where a loop over digit pairs took
+ * ~50 (it divides to count them first).
+ */
+static inline char *zt_put_decimal(char *o, int64_t v)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    if (v < 0) {
+        *o++ = '-';
+    }
+    if (u < 10000) {
+        return zt_put_small(o, (unsigned)u);
+    }
+    if (u < 100000000) {
+        unsigned hi = (unsigned)u / 10000;
+
+        o = zt_put_small(o, hi);
+        zt_put_4digits(o, (unsigned)u - hi * 10000);
+        return o + 4;
+    }
+    return zt_put_decimal_long(o, u);
 }
 
 #endif /* ZT_ASCII_H */

@@ -39,11 +39,13 @@
 
 #include "mod_zerotrust.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <unistd.h>
 
 #include <apr_global_mutex.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -308,12 +310,16 @@ static void zt_audit_ids_init(void)
 /*
 ** The id httpd's core would make (request time, process and thread mixed
 ** into 64 bits, base64 without the padding): the same 11 characters the
-** error log's %L shows, with the process id read once.
+** error log's %L shows, with the process id read once.  Written in the
+** request's state (@a rq, in r->pool), which r->log_id then points to.
 */
-static const char *zt_audit_core_id(request_rec *r)
+_Static_assert(sizeof(((zt_req_t *)0)->log_id) == ZT_AREC_ID_LEN + 1,
+               "zt_req_t.log_id holds zt_arec_id's characters and a NUL");
+
+static const char *zt_audit_core_id(request_rec *r, zt_req_t *rq)
 {
     apr_uint64_t id = (apr_uint64_t)r->request_time;
-    char *out = apr_palloc(r->pool, ZT_AREC_ID_LEN + 1);
+    char *out = rq->log_id;     /* as long-lived as r: in r->pool */
 
     id ^= zt_audit_pid << 40;
     id ^= (zt_audit_pid >> 24) << 56;
@@ -325,8 +331,10 @@ static const char *zt_audit_core_id(request_rec *r)
     return out;
 }
 
-static zt_text_t zt_audit_request_id(request_rec *r)
+static zt_text_t zt_audit_request_id(request_rec *r, zt_req_t *rq)
 {
+    /* Whoever set it: mod_unique_id, or SetEnvIf / mod_rewrite passing on
+     * a front end's request id, which operators correlate by. */
     const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
 
     if (id) {
@@ -338,7 +346,7 @@ static zt_text_t zt_audit_request_id(request_rec *r)
 
         if (zt_audit_pid) {
             /* base64: nothing to escape */
-            zt_text_t t = { zt_audit_core_id(r), ZT_AREC_ID_LEN, 1 };
+            zt_text_t t = { zt_audit_core_id(r, rq), ZT_AREC_ID_LEN, 1 };
 
             r->log_id = t.s;
             return t;
@@ -406,26 +414,93 @@ static char *zt_audit_time(char *o, apr_time_t t)
     return o;
 }
 
-void zt_audit_prepare(zt_policy_t *policy)
+/* Strings of a table the record may write, known by their address. */
+#define ZT_AUDIT_KNOWN 16
+
+/*
+** What the record needs of a table's strings, measured once when the
+** table is loaded: whether any needs an escape, the length of each
+** route's pattern, and of the issuers' "iss" and the rules' files (a
+** few distinct strings).  Each spares a strlen (~16 instructions) and a
+** test of where the string lies per record.
+*/
+struct zt_audit_tab_s {
+    int plain;                  /* no string of the table needs an escape */
+    const uint32_t *route_len;  /* nroutes lengths of the patterns */
+    uint32_t nknown;
+    const char *known[ZT_AUDIT_KNOWN];
+    uint32_t known_len[ZT_AUDIT_KNOWN];
+};
+
+/* Add table string @a s to @a a's known ones, if it is not and there is
+ * room (a table of many rule files: the others are measured per record). */
+static void zt_audit_know(struct zt_audit_tab_s *a, const char *s)
+{
+    for (uint32_t i = 0; i < a->nknown; i++) {
+        if (a->known[i] == s) {
+            return;
+        }
+    }
+    if (a->nknown < ZT_AUDIT_KNOWN) {
+        a->known[a->nknown] = s;
+        a->known_len[a->nknown++] = (uint32_t)strlen(s);
+    }
+}
+
+void zt_audit_prepare(zt_policy_t *policy, apr_pool_t *p)
 {
     const zt_table_t *t = policy->table;
+    struct zt_audit_tab_s *a = apr_pcalloc(p, sizeof(*a));
+    uint32_t *route_len = apr_palloc(p, (t->nroutes ? t->nroutes : 1)
+                                        * sizeof(*route_len));
 
-    policy->audit_plain = zt_json_plain_strings(t->strs, t->strs_len);
+    a->plain = zt_json_plain_strings(t->strs, t->strs_len);
+    for (uint32_t i = 0; i < t->nroutes; i++) {
+        route_len[i] = (uint32_t)strlen(zt_table_str(t, t->routes[i].pattern));
+    }
+    a->route_len = route_len;
+    for (uint32_t i = 0; i < t->nissuers; i++) {
+        zt_audit_know(a, zt_table_str(t, t->issuers[i].iss));
+    }
+    for (uint32_t i = 0; i < t->nrules; i++) {
+        zt_audit_know(a, zt_table_str(t, t->rules[i].file));
+    }
+    policy->audit = a;
+}
+
+/* A string of @a pol's table, @a n its length: plain when the table's
+ * strings all are (zt_audit_prepare). */
+static inline zt_text_t zt_audit_tab_text(const zt_policy_t *pol,
+                                          const char *s, apr_size_t n)
+{
+    zt_text_t x = { s, n, pol->audit->plain };
+
+    return x;
 }
 
 /*
-** @a s, a string of @a pol's table (route patterns and rule files are;
-** the issuer's "iss" is, when the token was verified under this table),
-** plain when the table's strings all are (zt_audit_prepare).  Whether
-** it is one of them is checked, not assumed.
+** @a s, a table string the record writes that is not a route's pattern
+** (the issuer's "iss", when the token was verified under this table; a
+** rule's file): its length known when it is one zt_audit_prepare
+** measured.  Whether it lies in the table is checked, not assumed.
 */
-static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol, const char *s)
+static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol,
+                                            const char *s)
 {
-    zt_text_t x = zt_text(s);
+    const struct zt_audit_tab_s *a;
+    zt_text_t x;
 
-    x.plain = s != NULL && pol != NULL && pol->audit_plain
-              && (uintptr_t)s - (uintptr_t)pol->table->strs
-                 < pol->table->strs_len;
+    if (s == NULL || pol == NULL || (a = pol->audit) == NULL) {
+        return zt_text(s);
+    }
+    for (uint32_t i = 0; i < a->nknown; i++) {
+        if (a->known[i] == s) {
+            return zt_audit_tab_text(pol, s, a->known_len[i]);
+        }
+    }
+    x = zt_text(s);
+    x.plain = a->plain && (uintptr_t)s - (uintptr_t)pol->table->strs
+                          < pol->table->strs_len;
     return x;
 }
 
@@ -439,38 +514,78 @@ static inline zt_text_t zt_audit_claim_text(const char *s, const char *plain,
     return s != NULL && s == plain ? x : zt_text(s);
 }
 
+/*
+** The method: one of capital letters only (every method httpd knows, and
+** most extension ones) is plain, and counting them is its strlen, so the
+** common one costs a short loop (the NUL ends it as any other byte that
+** is no capital does) instead of strlen and zt_json_escape.  Anything
+** else is measured and escaped as any text.
+*/
+static inline zt_text_t zt_audit_method(const char *m)
+{
+    zt_text_t x = { m, 0, 1 };
+
+    if (m == NULL) {
+        return zt_text(NULL);
+    }
+    while ((unsigned)((unsigned char)m[x.n] - 'A') <= 'Z' - 'A') {
+        x.n++;
+    }
+    return m[x.n] == '\0' ? x : zt_text(m);
+}
+
 /* The strings of a record, in SPEC order; rule_file is the file of
  * "rule", NULL when the rule is null. */
 typedef struct {
     zt_text_t request_id, client_ip, method, path, route, sub, iss, azp,
               reason, rule_file, cert_subject;
+    const zt_token_ids_t *ids;  /* sub, iss, azp as the token cache wrote
+                                   them, or NULL */
 } zt_audit_texts_t;
 
 /* The record's strings and their lengths; returns the bytes the record
  * can take at most. */
 static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
-                                 const zt_req_t *rq, int tls)
+                                 zt_req_t *rq, int tls)
 {
     const zt_policy_t *pol = rq->policy;
     const zt_table_t *t = pol ? pol->table : NULL;
 
-    x->request_id = zt_audit_request_id(r);
+    x->request_id = zt_audit_request_id(r, rq);
     x->client_ip = zt_text(r->useragent_ip);
-    x->method = zt_text(r->method);
+    x->method = zt_audit_method(r->method);
     x->path = zt_text(r->uri);
-    x->route = zt_audit_table_text(pol, t && rq->matched
-                                        && rq->route_status == ZT_ROUTE_OK
-                   ? zt_table_str(t, t->routes[rq->match.route].pattern)
-                   : NULL);
-    if (rq->ids != NULL) {
-        x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub, rq->ids->sub_len);
-        x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp, rq->ids->azp_len);
+    if (t && rq->matched && rq->route_status == ZT_ROUTE_OK) {
+        uint32_t i = rq->match.route;
+        const char *pattern = zt_table_str(t, t->routes[i].pattern);
+
+        x->route = pol->audit
+                   ? zt_audit_tab_text(pol, pattern, pol->audit->route_len[i])
+                   : zt_audit_table_text(pol, pattern);
     }
     else {
-        x->sub = zt_text(rq->sub);
-        x->azp = zt_text(rq->azp);
+        x->route = zt_text(NULL);
     }
-    x->iss = zt_audit_table_text(pol, rq->iss);
+    x->ids = NULL;
+    if (rq->ids != NULL && rq->ids->fields != NULL && rq->sub == rq->ids->sub
+        && rq->azp == rq->ids->azp && rq->iss == rq->ids->iss) {
+        /* the very strings the cache wrote: copied whole, counted once */
+        x->ids = rq->ids;
+        x->sub = x->iss = x->azp = zt_text(NULL);
+    }
+    else {
+        if (rq->ids != NULL) {
+            x->sub = zt_audit_claim_text(rq->sub, rq->ids->sub,
+                                         rq->ids->sub_len);
+            x->azp = zt_audit_claim_text(rq->azp, rq->ids->azp,
+                                         rq->ids->azp_len);
+        }
+        else {
+            x->sub = zt_text(rq->sub);
+            x->azp = zt_text(rq->azp);
+        }
+        x->iss = zt_audit_table_text(pol, rq->iss);
+    }
     x->reason = zt_text(rq->reason);
     x->rule_file = zt_audit_table_text(pol, t && rq->stage == ZT_STAGE_POLICY
                                             && rq->decision.rule != ZT_NONE
@@ -481,7 +596,8 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
     return ZT_AUDIT_FIXED + ZT_JSON_ESCAPE_ROOM(
                x->request_id.n + x->client_ip.n + x->method.n + x->path.n
                + x->route.n + x->sub.n + x->iss.n + x->azp.n + x->reason.n
-               + x->rule_file.n + x->cert_subject.n);
+               + x->rule_file.n + x->cert_subject.n)
+           + (x->ids != NULL ? x->ids->fields_len : 0);
 }
 
 /* The whole record at @a o, its fields in SPEC order, and the newline;
@@ -499,18 +615,30 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     o = zt_put_field(o, "method", x->method);
     o = zt_put_field(o, "path", x->path);
     o = zt_put_field(o, "route", x->route);
-    o = zt_put_field(o, "sub", x->sub);
-    o = zt_put_field(o, "iss", x->iss);
-    o = zt_put_field(o, "azp", x->azp);
-    if (rq->allowed) {
-        o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200");
+    if (x->ids != NULL) {
+        o = zt_put(o, x->ids->fields, x->ids->fields_len);
     }
     else {
-        o = zt_put_lit(o, ",\"decision\":\"deny\",\"status\":");
-        o = zt_put_decimal(o, rq->status);
+        o = zt_put_field(o, "sub", x->sub);
+        o = zt_put_field(o, "iss", x->iss);
+        o = zt_put_field(o, "azp", x->azp);
     }
-    o = zt_put_lit(o, ",\"stage\":");
-    o = zt_audit_stage(o, rq->stage);
+    if (rq->allowed && rq->stage == ZT_STAGE_POLICY) {
+        /* what every allowed request writes, as one block */
+        o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200"
+                          ",\"stage\":\"policy\"");
+    }
+    else {
+        if (rq->allowed) {
+            o = zt_put_lit(o, ",\"decision\":\"allow\",\"status\":200");
+        }
+        else {
+            o = zt_put_lit(o, ",\"decision\":\"deny\",\"status\":");
+            o = zt_put_decimal(o, rq->status);
+        }
+        o = zt_put_lit(o, ",\"stage\":");
+        o = zt_audit_stage(o, rq->stage);
+    }
     o = zt_put_field(o, "reason", x->reason);
     o = zt_put_lit(o, ",\"rule\":");
     if (x->rule_file.s) {
@@ -531,10 +659,16 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     else {
         o = zt_put_lit(o, "null");
     }
-    o = tls ? zt_put_lit(o, ",\"tls\":true,\"cert_subject\":")
-            : zt_put_lit(o, ",\"tls\":false,\"cert_subject\":");
-    o = zt_put_str(o, x->cert_subject);
-    o = zt_put_lit(o, ",\"latency_us\":");
+    if (tls) {
+        o = zt_put_lit(o, ",\"tls\":true,\"cert_subject\":");
+        o = zt_put_str(o, x->cert_subject);
+        o = zt_put_lit(o, ",\"latency_us\":");
+    }
+    else {
+        /* no TLS, no certificate (zt_audit_texts) */
+        o = zt_put_lit(o, ",\"tls\":false,\"cert_subject\":null"
+                          ",\"latency_us\":");
+    }
     o = zt_put_decimal(o, apr_time_now() - rq->t0);
     return zt_put_lit(o, "}\n");
 }
@@ -543,18 +677,32 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
  * Writing it
  */
 
-/* One write(2) of the whole record; a short write (a full disk, a
- * signal) is finished rather than the line lost. */
+/*
+** One write(2) of the whole record, on the descriptor itself: the file is
+** unbuffered, so apr_file_write would only add its checks (~30
+** instructions).  A short write (a full disk, a signal), and any error
+** but EINTR, is left to apr_file_write_full, which finishes the line or
+** says why it cannot (and waits, should a pipe ever be non-blocking).
+*/
 static apr_status_t zt_audit_put(apr_file_t *fd, const char *line,
                                  apr_size_t len)
 {
-    apr_size_t n = len;
-    apr_status_t rv = apr_file_write(fd, line, &n);
+    apr_os_file_t os;
+    ssize_t n;
 
-    if (rv == APR_SUCCESS && n < len) {
-        rv = apr_file_write_full(fd, line + n, len - n, NULL);
+    if (apr_os_file_get(&os, fd) == APR_SUCCESS) {
+        do {
+            n = write(os, line, len);
+        } while (n < 0 && errno == EINTR);
+        if (n > 0) {
+            if ((apr_size_t)n == len) {
+                return APR_SUCCESS;
+            }
+            line += n;
+            len -= (apr_size_t)n;
+        }
     }
-    return rv;
+    return apr_file_write_full(fd, line, len, NULL);
 }
 
 /* Whole records to @a conf's log: to a pipe under the lock, to a file as

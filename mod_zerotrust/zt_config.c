@@ -325,7 +325,7 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
                                 "'%s': %s", path,
                                 err ? err : "unknown error");
         }
-        zt_audit_prepare(policy);
+        zt_audit_prepare(policy, cmd->pool);
         if (zt_config_keys(cmd, policy, path, &err) != APR_SUCCESS) {
             return apr_psprintf(cmd->pool, "ZeroTrustPolicy: %s",
                                 err ? err : "cannot set up the key sources");

@@ -25,9 +25,9 @@ typedef struct {
     const char *dir;            /**< base of relative key files (the table's dir) */
     struct zt_keys_s *keys;     /**< run-time key sources (zt_keys.h), set by the
                                      module; NULL: the issuers' keys are static */
-    int audit_plain;            /**< set by the module's audit (zt_audit.c): 1
-                                     when no string of the table needs a JSON
-                                     escape (zt_json_plain_strings) */
+    const struct zt_audit_tab_s *audit; /**< what the module's audit
+                                     (zt_audit.c) measured of the table's
+                                     strings once, or NULL */
 } zt_policy_t;
 
 /**

@@ -56,6 +56,7 @@
 #include <openssl/rand.h>
 
 #include "zt_alg.h"
+#include "zt_arec.h"
 #include "zt_hash.h"
 #include "zt_jdoc.h"
 #include "zt_jescape.h"
@@ -96,7 +97,8 @@ struct zt_tc_entry_s {
     apr_size_t len;
     uint64_t data[];                        /* header, claims, view (each
                                                8-aligned), len bytes of
-                                               token, the kid */
+                                               token, the kid, the audit's
+                                               fields (ids.fields) */
 };
 
 typedef struct {
@@ -397,8 +399,10 @@ void zt_tcache_memo_clear(zt_tcache_memo_t *memo)
 }
 
 /* What the audit writes of @a sub and @a azp (zt_token_ids_t), once per
- * token rather than per request. */
-static void zt_tc_ids(zt_token_ids_t *ids, const char *sub, const char *azp)
+ * token rather than per request; and the three fields with @a iss at
+ * @a fields (@a fields_len bytes, zt_tc_fields_len), when it is not 0. */
+static void zt_tc_ids(zt_token_ids_t *ids, const char *sub, const char *azp,
+                      const char *iss, char *fields, apr_size_t fields_len)
 {
     size_t n;
 
@@ -414,6 +418,37 @@ static void zt_tc_ids(zt_token_ids_t *ids, const char *sub, const char *azp)
         ids->azp = n <= UINT32_MAX && zt_json_plain_strings(azp, n)
                    ? azp : NULL;
     }
+    if (fields_len != 0) {
+        ids->iss = iss;
+        ids->fields = fields;
+        ids->fields_len = (uint32_t)(zt_arec_ids(fields, sub, ids->sub_len,
+                                                 iss, strlen(iss), azp,
+                                                 ids->azp_len) - fields);
+    }
+}
+
+/* A string of the audit's fields (zt_tc_fields_len): 1 when NULL or it
+ * needs no escape, its length in *n. */
+static int zt_tc_plain(const char *s, size_t *n)
+{
+    *n = s != NULL ? strlen(s) : 0;
+    return *n <= UINT32_MAX / 4 && zt_json_plain_strings(s, *n);
+}
+
+/* Bytes of the audit's sub, iss and azp fields of @a tok (zt_arec_ids),
+ * or 0 when one of them needs an escape or there is no issuer. */
+static apr_size_t zt_tc_fields_len(const zt_token_t *tok)
+{
+    const char *sub = zt_jdoc_get_str(tok->claims, "sub");
+    const char *azp = zt_jdoc_get_str(tok->claims, "azp");
+    size_t sub_n, iss_n, azp_n;
+
+    if (tok->issuer == NULL || tok->issuer->iss == NULL
+        || !zt_tc_plain(sub, &sub_n) || !zt_tc_plain(tok->issuer->iss, &iss_n)
+        || !zt_tc_plain(azp, &azp_n)) {
+        return 0;
+    }
+    return ZT_AREC_IDS_LEN(sub, sub_n, tok->issuer->iss, iss_n, azp, azp_n);
 }
 
 int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
@@ -423,7 +458,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     uint64_t h;
     zt_tc_shard_t *s;
     zt_tc_entry_t *e, *old, *dead = NULL;
-    apr_size_t kidlen, hsize, csize, vsize, size, idx;
+    apr_size_t kidlen, hsize, csize, vsize, fsize, size, idx;
     int64_t expires;
     const char *alg;
     char *at;
@@ -449,7 +484,8 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     hsize = ZT_TC_ALIGN8(zt_jdoc_size(tok->header));
     csize = ZT_TC_ALIGN8(zt_jdoc_size(tok->claims));
     vsize = tok->claim_view != NULL ? ZT_TC_ALIGN8((apr_size_t)tok->nview * sizeof(uint32_t)) : 0;
-    size = sizeof(*e) + hsize + csize + vsize + len + kidlen;
+    fsize = zt_tc_fields_len(tok);
+    size = sizeof(*e) + hsize + csize + vsize + len + kidlen + fsize;
     if (expires <= now || idx >= tag->nissuers
         || ZT_TC_BLOCK(size) > s->max_bytes / 4
         || alg == NULL || (e = malloc(size)) == NULL) {
@@ -483,7 +519,8 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     /* "sub" as a pointer into the claims this entry keeps alive. */
     e->sub = zt_jdoc_get_str(e->claims, "sub");
     e->azp = zt_jdoc_get_str(e->claims, "azp");
-    zt_tc_ids(&e->ids, e->sub, e->azp);
+    zt_tc_ids(&e->ids, e->sub, e->azp, tok->issuer->iss,
+              (char *)e->data + hsize + csize + vsize + len + kidlen, fsize);
     memcpy(e->table, tag->table, ZT_HASH_LEN);
     e->len = len;
     memcpy(at, token, len);

@@ -60,10 +60,15 @@ typedef enum {
 
 /** What the audit record writes of a verified token's sub and azp,
  *  measured once: their lengths, and the strings themselves when they
- *  need no JSON escape (zt_jescape.h), else NULL. */
+ *  need no JSON escape (zt_jescape.h), else NULL; and, when sub, azp
+ *  and the issuer's "iss" all need none, the three fields as the record
+ *  writes them (zt_arec_ids). */
 typedef struct {
     const char *sub, *azp;      /**< zt_token_t's when plain, or NULL */
     uint32_t sub_len, azp_len;
+    const char *iss;            /**< the issuer's "iss" @a fields holds */
+    const char *fields;         /**< ,"sub":…,"iss":…,"azp":…, or NULL */
+    uint32_t fields_len;
 } zt_token_ids_t;
 
 /** A verified token.  Its documents live in the pool (zt_jdoc.h). */

@@ -7,12 +7,14 @@ over real mod_ssl; whole lines from concurrent writers, to a file and to a
 slow pipe with records longer than PIPE_BUF."""
 
 import calendar
+import http.client
 import json
 import os
 import re
 import shutil
 import threading
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -88,6 +90,29 @@ def test_refused_records(api, keys):
             assert rec["route"] == "/orders"
         else:
             assert rec["sub"] is None and rec["iss"] is None
+
+
+# Methods as the record spells them: httpd's own, extension ones of
+# capitals only (counted, not escaped), and ones with other token
+# characters or small letters (measured and escaped as any text).
+METHODS = ["GET", "HEAD", "PATCH", "PROPFIND", "BREW", "M-SEARCH", "get",
+           "Get", "X1", "A.B_C~D!", "GETGETGETGETGETGETGET"]
+
+
+def test_methods_spelled_exactly(api, keys):
+    tok = sign(keys, claims(sub="alice", scope="orders:read"))
+    for method in METHODS:
+        # http.client sends the method as given (requests capitalises it)
+        pos = api.audit.size()
+        u = urllib.parse.urlsplit(api.url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+        conn.request(method, "/orders/42",
+                     headers={"Authorization": "Bearer " + tok})
+        conn.getresponse().read()
+        conn.close()
+        recs = api.audit.records(pos, wait=0.5)
+        assert len(recs) == 1, method
+        assert recs[0]["method"] == method
 
 
 # Decoded paths and how they come back from the record.  Valid UTF-8 is

@@ -56,3 +56,23 @@ def test_request_id_is_the_log_id(servers, keys):
     for i in range(6):
         assert logged["/orders/%d" % i] == by_path["/orders/%d" % i]
     assert logged["/orders/none"] == refused["request_id"]
+
+
+def test_request_id_is_unique_id_when_set(servers, keys):
+    # A front end's request id, passed on as UNIQUE_ID without
+    # mod_unique_id (SetEnvIf): the record carries it, so operators can
+    # follow one request through both tiers.
+    body = BODY.replace(
+        'ZeroTrustAuditLog "logs/audit.log"',
+        'ZeroTrustAuditLog "logs/audit.log"\n'
+        'SetEnvIf X-Request-Id "^([A-Za-z0-9-]+)$" UNIQUE_ID=$1')
+    srv = servers(body)
+    tok = sign(keys, claims(sub="alice", scope="orders:read"))
+    r = srv.get("/orders/1", tok, headers={"X-Request-Id": "lb-7f3a-0001"})
+    assert r.status_code == 200
+    [rec] = r.audit
+    assert rec["request_id"] == "lb-7f3a-0001"
+    # Without the header, the log id as before.
+    r = srv.get("/orders/2", tok)
+    [rec] = r.audit
+    assert CORE_ID.match(rec["request_id"]), rec["request_id"]

@@ -214,6 +214,38 @@ START_TEST(ids_as_base64)
 }
 END_TEST
 
+/* The token's three fields: each quoted, or null, in that order, with
+ * exactly the bytes ZT_AREC_IDS_LEN counts. */
+START_TEST(ids_fields)
+{
+    static const struct {
+        const char *sub, *iss, *azp, *want;
+    } cases[] = {
+        { "alice", "https://idp", "web",
+          ",\"sub\":\"alice\",\"iss\":\"https://idp\",\"azp\":\"web\"" },
+        { "", "i", NULL, ",\"sub\":\"\",\"iss\":\"i\",\"azp\":null" },
+        { NULL, NULL, NULL, ",\"sub\":null,\"iss\":null,\"azp\":null" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *sub = cases[i].sub, *iss = cases[i].iss;
+        const char *azp = cases[i].azp;
+        size_t sub_n = sub ? strlen(sub) : 0, iss_n = iss ? strlen(iss) : 0;
+        size_t azp_n = azp ? strlen(azp) : 0;
+        size_t want_n = strlen(cases[i].want);
+        char got[128], *end;
+
+        memset(got, 'x', sizeof(got));
+        end = zt_arec_ids(got, sub, sub_n, iss, iss_n, azp, azp_n);
+        ck_assert_uint_eq((size_t)(end - got), want_n);
+        ck_assert_uint_eq(ZT_AREC_IDS_LEN(sub, sub_n, iss, iss_n, azp, azp_n),
+                          want_n);
+        ck_assert_int_eq(memcmp(got, cases[i].want, want_n), 0);
+        ck_assert_int_eq(got[want_n], 'x');
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arec");
@@ -226,6 +258,7 @@ int main(void)
     tcase_add_test(tc, cache_follows_the_second);
     tcase_add_test(tc, cache_per_thread);
     tcase_add_test(tc, ids_as_base64);
+    tcase_add_test(tc, ids_fields);
     suite_add_tcase(s, tc);
     return zt_test_main(s);
 }

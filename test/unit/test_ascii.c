@@ -186,6 +186,30 @@ START_TEST(decimal_as_printf)
 }
 END_TEST
 
+/* Every value below 10^6 and around 10^8 (where zt_put_decimal changes
+ * its way of writing), positive and negative, as printf's %lld. */
+START_TEST(decimal_ranges_as_printf)
+{
+    static const int64_t from[] = { 0, 99999000, 999999000 };
+    static const int64_t count[] = { 1000001, 2001, 2001 };
+
+    for (int k = 0; k < 3; k++) {
+        for (int64_t v = from[k]; v < from[k] + count[k]; v++) {
+            for (int sign = 1; sign >= -1; sign -= 2) {
+                char got[32], want[32], *end;
+
+                end = zt_put_decimal(got, sign * v);
+                *end = '\0';
+                snprintf(want, sizeof(want), "%lld", (long long)(sign * v));
+                if (strcmp(got, want) != 0) {
+                    ck_abort_msg("%lld: got %s", (long long)(sign * v), got);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(short_loads)
 {
     static const char text[] = "abcdefghijklmnop";
@@ -231,6 +255,7 @@ int main(void)
     tcase_add_test(tc, number_sizes);
     tcase_add_test(tc, short_loads);
     tcase_add_test(tc, decimal_as_printf);
+    tcase_add_test(tc, decimal_ranges_as_printf);
     suite_add_tcase(s, tc);
     return zt_test_main(s);
 }

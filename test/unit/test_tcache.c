@@ -824,6 +824,7 @@ START_TEST(hit_measures_sub_and_azp)
         { "\"\"", "\"\\\\x\"", "", "\\x", 1, 0 },
         { "\"x\\u0001\"", NULL, "x\x01", NULL, 0, 0 },
         { "\"~ !\"", NULL, "~ !", NULL, 1, 0 },
+        { "\"bob\"", NULL, "bob", NULL, 1, 0 },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -857,6 +858,24 @@ START_TEST(hit_measures_sub_and_azp)
             ck_assert_str_eq(out.azp, cases[i].want_azp);
             ck_assert_uint_eq(out.ids->azp_len, strlen(cases[i].want_azp));
             ck_assert_ptr_eq(out.ids->azp, cases[i].azp_plain ? out.azp : NULL);
+        }
+        /* the record's three fields, written once: only when none needs
+         * an escape (the issuer's is plain) */
+        if (cases[i].sub_plain
+            && (cases[i].azp == NULL || cases[i].azp_plain)) {
+            char *want = apr_psprintf(pool, ",\"sub\":\"%s\",\"iss\":\"" ISS
+                                      "\",\"azp\":%s%s%s", cases[i].want_sub,
+                                      cases[i].azp ? "\"" : "null",
+                                      cases[i].azp ? cases[i].want_azp : "",
+                                      cases[i].azp ? "\"" : "");
+
+            ck_assert_ptr_nonnull(out.ids->fields);
+            ck_assert_ptr_eq(out.ids->iss, out.issuer->iss);
+            ck_assert_uint_eq(out.ids->fields_len, strlen(want));
+            ck_assert_int_eq(memcmp(out.ids->fields, want, strlen(want)), 0);
+        }
+        else {
+            ck_assert_ptr_null(out.ids->fields);
         }
     }
 }
