@@ -177,16 +177,27 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
     }
 }
 
+/*
+** A refusal is kept, so that the request is answered once, with one
+** record; the common answer, none, is not (no state is allocated for it):
+** asked again, the same headers give it again.
+*/
 const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq)
 {
-    struct zt_body_state_s *st = zt_body_state(r, rq);
+    const zt_body_refusal_t *x;
+    struct zt_body_state_s *st;
 
-    if (!st->head_done) {
-        st->head_done = 1;
-        /* A subrequest carries its main request's headers, not a body. */
-        st->head = r->main == NULL ? zt_body_head_check(r, rq) : NULL;
+    if (rq->body != NULL && rq->body->head_done) {
+        return rq->body->head;
     }
-    return st->head;
+    /* A subrequest carries its main request's headers, not a body. */
+    if (r->main != NULL || (x = zt_body_head_check(r, rq)) == NULL) {
+        return NULL;
+    }
+    st = zt_body_state(r, rq);
+    st->head_done = 1;
+    st->head = x;
+    return x;
 }
 
 /* ------------------------------------------------------------------ */
