@@ -356,8 +356,43 @@ static int zt_type_viol(zt_violation_t *v, const zt_table_t *t, uint32_t ti,
 /* ------------------------------------------------------------------ */
 /* The prepared contract                                               */
 
+/*
+** A name's key: its bytes in two words read from both ends, which
+** overlap when it is short, so that for names of one length up to
+** ZT_KEY_MAX bytes equal keys are equal names; a longer name is also
+** compared whole.  Read in place: no byte outside the name is read.
+*/
+#define ZT_KEY_MAX 16
+
+typedef struct {
+    uint64_t head, tail;
+} zt_key_t;
+
+static inline zt_key_t zt_name_key(const char *s, uint32_t n)
+{
+    zt_key_t k = { 0, 0 };
+    uint32_t h, t;
+
+    if (n >= 8) {
+        memcpy(&k.head, s, 8);
+        memcpy(&k.tail, s + n - 8, 8);
+    }
+    else if (n >= 4) {
+        memcpy(&h, s, 4);
+        memcpy(&t, s + n - 4, 4);
+        k.head = h;
+        k.tail = t;
+    }
+    else if (n > 0) {
+        k.head = (uint64_t)(unsigned char)s[0] << 8 | (unsigned char)s[n / 2];
+        k.tail = (unsigned char)s[n - 1];
+    }
+    return k;
+}
+
 /* A typed query parameter of a route, as the query loop reads it. */
 typedef struct {
+    zt_key_t key;           /* zt_name_key(name, len) */
     const char *name;
     uint32_t len;           /* strlen(name) */
     uint32_t k;             /* its place in the route's PARM run */
@@ -405,6 +440,7 @@ void zt_validate_prepare(zt_table_t *t, apr_pool_t *pool)
             }
             vp->name = zt_table_str(t, p->name);
             vp->len = (uint32_t)strlen(vp->name);
+            vp->key = zt_name_key(vp->name, vp->len);
             vp->k = k;
             vp->type = p->type;
             vp->flags = p->flags;
@@ -416,14 +452,20 @@ void zt_validate_prepare(zt_table_t *t, apr_pool_t *pool)
 }
 
 /* The typed query parameter named @a name of route @a vr, or NULL (the
- * loader saw each name once).  Only names of its length are compared. */
+ * loader saw each name once): by length and key, and whole beyond
+ * ZT_KEY_MAX bytes. */
 static const zt_vparam_t *zt_param_find(const zt_vroute_t *vr,
                                         const zt_span_t *name)
 {
+    zt_key_t key = zt_name_key(name->ptr, name->len);
+
     for (uint32_t j = 0; j < vr->nquery; j++) {
         const zt_vparam_t *p = &vr->query[j];
 
-        if (p->len == name->len && memcmp(p->name, name->ptr, p->len) == 0) {
+        if (p->len == name->len && p->key.head == key.head
+            && p->key.tail == key.tail
+            && (p->len <= ZT_KEY_MAX
+                || memcmp(p->name, name->ptr, p->len) == 0)) {
             return p;
         }
     }

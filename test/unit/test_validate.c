@@ -454,6 +454,63 @@ START_TEST(prepared_contract)
 }
 END_TEST
 
+/* GET /keys?@a name=1 is refused: @a name is undeclared. */
+static void ck_not_found(const zt_table_t *t, const char *name)
+{
+    zt_violation_t v;
+    char text[512];
+
+    ck_assert_msg(validate(t, apr_psprintf(pool, "/keys?%s=1", name), tenant,
+                           &v, text, sizeof(text)) == -1, "%s accepted", name);
+    ck_assert_str_eq(v.name, name);
+    ck_assert_str_eq(v.found, "undeclared");
+}
+
+/*
+** Names are found by length and a key of their two ends (zt_name_key):
+** every length up to past ZT_KEY_MAX (16), each against the same name
+** with one byte changed at each place, and against its prefixes.
+*/
+START_TEST(names_by_key)
+{
+    static const char abc[] = "abcdefghijklmnopqrstuvwxyz";
+    zpc_ir_t *ir = zb_new(pool, "k", "k.ztp");
+    uint32_t keys = zb_route(ir, ZT_M_GET, "/keys");
+    zpc_ir_type_t *i9 = zb_type(ir, ZT_TYPE_INT, 0, 9, NULL, NULL);
+    const char *err = NULL;
+    zt_table_t *t;
+
+    /* "b", "bc", ... "bcd...u": 20 names, each a prefix of the next */
+    for (int n = 1; n <= 20; n++) {
+        zb_param(ir, keys, ZT_PARAM_QUERY, apr_pstrndup(pool, abc + 1, n), i9,
+                 ZT_PARAM_OPTIONAL);
+    }
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 1, keys);
+    t = zv_build(ir, pool, &err);
+    ck_assert_msg(t != NULL, "table: %s", err);
+    for (int n = 1; n <= 21; n++) {
+        char *name = apr_pstrndup(pool, abc + 1, n);
+
+        if (n <= 20) {
+            ck_ok(t, apr_psprintf(pool, "/keys?%s=1", name));
+        }
+        else {
+            ck_not_found(t, name);
+        }
+        for (int i = 0; i < n; i++) {
+            char *other = apr_pstrdup(pool, name);
+
+            other[i] = abc[0];          /* not a letter any name has there */
+            ck_not_found(t, other);
+            other[i] = 'B';
+            ck_not_found(t, other);
+        }
+        /* the name followed by more: the same ends would not do */
+        ck_not_found(t, apr_psprintf(pool, "%sb", name));
+    }
+}
+END_TEST
+
 START_TEST(headers)
 {
     zt_table_t *t = contract_table();
@@ -587,6 +644,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, types_string);
     tcase_add_test(tc, query_rules);
     tcase_add_test(tc, prepared_contract);
+    tcase_add_test(tc, names_by_key);
     tcase_add_test(tc, headers);
     tcase_add_test(tc, text_is_bounded);
     tcase_add_test(tc, why_is_the_text_without_where);
