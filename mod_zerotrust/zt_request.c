@@ -125,8 +125,8 @@ static const char *zt_request_query(request_rec *r, zt_request_t *f)
         }
     }
     params = apr_palloc(r->pool, max * sizeof(*params) + len + 1);
-    n = zt_query_parse(r->args, (char *)(params + max), params,
-                       (uint32_t)max, &err);
+    n = zt_query_parse_len(r->args, len, (char *)(params + max), params,
+                           (uint32_t)max, &err);
     if (n < 0) {
         return err ? err : "the query string is malformed";
     }
