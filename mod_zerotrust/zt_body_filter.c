@@ -142,11 +142,13 @@ static int zt_has_body(request_rec *r, const char *cl)
            || (cl != NULL && zt_content_length(cl) != 0);
 }
 
-static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
-                                                   zt_req_t *rq)
+/* zt_body_head's checks for route body @a b (or NULL) and the
+ * Content-Length @a field (or NULL). */
+static __attribute__((noinline))
+const zt_body_refusal_t *zt_body_head_check(request_rec *r,
+                                            const zt_body_rec_t *b,
+                                            const char *field)
 {
-    const zt_body_rec_t *b = zt_route_body(rq);
-    const char *field = zt_content_length_field(r);
     apr_off_t cl = zt_content_length(field);
     /* A route that declares no body is decided by the length alone: its
      * other headers are not read. */
@@ -184,14 +186,24 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
 */
 const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq)
 {
+    const zt_body_rec_t *b;
     const zt_body_refusal_t *x;
+    const char *field;
     struct zt_body_state_s *st;
 
     if (rq->body != NULL && rq->body->head_done) {
         return rq->body->head;
     }
     /* A subrequest carries its main request's headers, not a body. */
-    if (r->main != NULL || (x = zt_body_head_check(r, rq)) == NULL) {
+    if (r->main != NULL) {
+        return NULL;
+    }
+    b = zt_route_body(rq);
+    field = zt_content_length_field(r);
+    if (b == NULL && field == NULL) {
+        return NULL;            /* the common case: zt_body_precheck's GO */
+    }
+    if ((x = zt_body_head_check(r, b, field)) == NULL) {
         return NULL;
     }
     st = zt_body_state(r, rq);
