@@ -360,22 +360,25 @@ static const struct zt_body_state_s *zt_body_earlier(request_rec *r)
 
 const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
 {
-    struct zt_body_state_s *st = zt_body_state(r, rq);
+    struct zt_body_state_s *st;
     const struct zt_body_state_s *earlier;
     const zt_body_rec_t *b;
     zt_replay_t *replay;
     const char *buf = NULL;
     apr_size_t len = 0;
 
-    if (st->read_done) {
-        return st->read;
+    if (rq->body != NULL && rq->body->read_done) {
+        return rq->body->read;
     }
-    st->read_done = 1;
     /* A subrequest has no body of its own; nor does a request that
-     * declares none (and, its headers said, sends none). */
+     * declares none (and, its headers said, sends none).  Nothing was
+     * read: asked again, the same headers say so again, and no state is
+     * allocated for it. */
     if (r->main != NULL || !zt_has_body(r, zt_content_length_field(r))) {
         return NULL;
     }
+    st = zt_body_state(r, rq);
+    st->read_done = 1;
     b = zt_route_body(rq);
     if ((earlier = zt_body_earlier(r)) != NULL) {
         buf = earlier->buf;
