@@ -358,11 +358,12 @@ static int zt_type_viol(zt_violation_t *v, const zt_table_t *t, uint32_t ti,
 /* The prepared contract                                               */
 
 /*
-** A name's key: its first 8 bytes (fewer, zero-padded, when it is
-** shorter) and its last 8 (which overlap them up to 16), so that for
-** names of one length up to ZT_KEY_MAX bytes equal keys are equal names;
-** a longer name is also compared whole.  No byte outside the name is
-** read (zt_word.h).
+** A name's key: its bytes in two words read from both ends, which
+** overlap when it is short, so that for names of one length up to
+** ZT_KEY_MAX bytes equal keys are equal names; a longer name is also
+** compared whole.  No byte outside the name is read.  (zt_load_n would
+** do for the short ones, but its shift and or cost a lookup 9 more
+** instructions: here the two halves need not be one zero-padded word.)
 */
 #define ZT_KEY_MAX 16
 
@@ -372,10 +373,23 @@ typedef struct {
 
 static inline zt_key_t zt_name_key(const char *s, uint32_t n)
 {
-    zt_key_t k;
+    zt_key_t k = { 0, 0 };
+    uint32_t h, t;
 
-    k.head = zt_load_n(s, n < 8 ? n : 8);
-    k.tail = n > 8 ? zt_load8(s + n - 8) : 0;
+    if (n >= 8) {
+        k.head = zt_load8(s);
+        k.tail = zt_load8(s + n - 8);
+    }
+    else if (n >= 4) {
+        memcpy(&h, s, 4);
+        memcpy(&t, s + n - 4, 4);
+        k.head = h;
+        k.tail = t;
+    }
+    else if (n > 0) {
+        k.head = (uint64_t)(unsigned char)s[0] << 8 | (unsigned char)s[n / 2];
+        k.tail = (unsigned char)s[n - 1];
+    }
     return k;
 }
 
