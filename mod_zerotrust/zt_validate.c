@@ -542,15 +542,29 @@ static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
     return 0;
 }
 
-/* The first control byte of @a s, or NULL. */
-static const char *zt_control_byte(const char *s)
+/* The high bit of each byte of @a w below 0x20 or equal to 0x7f, exactly:
+ * on its low seven bits neither add carries, and bytes of 0x80 or above
+ * (obs-text, allowed) are masked out. */
+static inline uint64_t zt_controls8(uint64_t w)
 {
-    for (; *s != '\0'; s++) {
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
-            return s;
+    uint64_t lo = w & ZT_LOW7S;
+
+    return (~(lo + ZT_ONES * 0x60) | (lo + ZT_ONES)) & ~w & ZT_HIGHS;
+}
+
+/* Does @a s (@a n bytes) hold a control byte?  A word at a time, the
+ * last one short (zt_load_n) with its padding masked off. */
+static int zt_has_control(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        if (zt_controls8(zt_load8(s + i)) != 0) {
+            return 1;
         }
     }
-    return NULL;
+    return i < n && (zt_controls8(zt_load_n(s + i, n - i))
+                     & (ZT_HIGHS >> (8 * (8 - (n - i))))) != 0;
 }
 
 /* Declared parameter @a p is missing. */
@@ -581,6 +595,7 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
         zt_viol_where_e where = p->where == ZT_PARAM_QUERY ? ZT_VIOL_QUERY
                                                            : ZT_VIOL_HEADER;
         const char *hv = NULL;
+        size_t hn;
         int present;
 
         if (t->types[p->type].kind == ZT_TYPE_ANY) {
@@ -602,17 +617,17 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
         if (hv == NULL) {
             continue;           /* a query parameter: checked above */
         }
-        if (zt_control_byte(hv) != NULL) {
+        hn = strlen(hv);
+        if (zt_has_control(hv, hn)) {
             zt_viol(v, where, pn, strlen(pn), NULL);
             zt_text_init(&b, v->found, sizeof(v->found));
-            zt_text_value(&b, hv, strlen(hv));
+            zt_text_value(&b, hv, hn);
             zt_text_init(&b, v->expected, sizeof(v->expected));
             zt_text_str(&b, "no control bytes");
             return -1;
         }
-        if (!zt_type_ok(t, p->type, hv, strlen(hv))) {
-            return zt_type_viol(v, t, p->type, where, pn, strlen(pn), hv,
-                                strlen(hv));
+        if (!zt_type_ok(t, p->type, hv, hn)) {
+            return zt_type_viol(v, t, p->type, where, pn, strlen(pn), hv, hn);
         }
     }
     return 0;

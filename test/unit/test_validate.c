@@ -541,6 +541,33 @@ START_TEST(headers)
     ck_bad_at(t, "/orders", long_note,
               "header.x-note: found \"123456789\", expected at most 8 bytes", __LINE__);
     ck_ok_at(t, "/orders", empty_note, __LINE__);
+    /* Every byte value at every place of values of 1 to 20 bytes (one
+     * word, a short last word, several): a control byte (below 0x20, or
+     * DEL) is refused as one, nothing else is; a NUL ends the value. */
+    for (size_t n = 1; n <= 20; n++) {
+        for (size_t i = 0; i < n; i++) {
+            for (int c = 1; c < 256; c++) {
+                char *note = apr_pcalloc(pool, n + 1);
+                const char *hs[] = {
+                    "x-tenant", "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70",
+                    "x-note", note, NULL
+                };
+                int control = c < 0x20 || c == 0x7f;
+                zt_violation_t v;
+                char text[512];
+                int rc;
+
+                memset(note, c == 'a' ? 'b' : 'a', n);
+                note[i] = (char)c;
+                rc = validate(t, "/orders", hs, &v, text, sizeof(text));
+                ck_assert_msg(control ? rc == -1 && strcmp(v.expected,
+                                                           "no control bytes") == 0
+                                      : rc == 0 || strcmp(v.expected,
+                                                          "no control bytes") != 0,
+                              "0x%02x at %zu of %zu: %s", c, i, n, text);
+            }
+        }
+    }
     /* Query checks come before the declared headers. */
     ck_bad_at(t, "/orders?limit=0", nothing,
               "query.limit: found \"0\", expected an integer 1..100", __LINE__);
