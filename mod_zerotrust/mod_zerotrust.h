@@ -278,6 +278,8 @@ const zt_cert_t *zt_cert_get(request_rec *r);
 #define ZT_FEED_CERT_NAMES  0x1
 /** client.ip: the client's address parsed per request. */
 #define ZT_FEED_CLIENT_IP   0x2
+/** client.cert, client.cert.* or tls.version: mod_ssl is asked. */
+#define ZT_FEED_TLS         0x4
 /** The ZT_FEED_* bits @a t needs (scans its operands; at config time). */
 unsigned int zt_request_feeds(const zt_table_t *t);
 /**

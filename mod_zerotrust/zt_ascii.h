@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "zt_word.h"
+
 /** The value of the hexadecimal digit @a c (either case), or -1. */
 static inline int zt_hexval(int c)
 {
@@ -27,22 +29,38 @@ static inline int zt_hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* ZT_HIGHS when the eight bytes of @a w are all hexadecimal digits,
+ * either case; else a byte's high bit is clear.  For a byte below 0x80,
+ * adding 0x80 - lo sets its high bit from lo up, adding 0x7f - hi from
+ * past hi, without a carry; letters are tested as lower case (only
+ * 'A'..'F' and 'a'..'f' fall in 'a'..'f' once 0x20 is set).  A byte of
+ * 0x80 or above fails both ranges, and the carry it may send into the
+ * next byte cannot make the word pass: the lowest such byte receives
+ * none, and fails. */
+static inline uint64_t zt_ascii_hex8(uint64_t w)
+{
+    uint64_t lower = w | ZT_ONES * 0x20;
+    uint64_t digit = (w + ZT_ONES * (0x80 - '0')) & ~(w + ZT_ONES * (0x7f - '9'));
+    uint64_t letter = (lower + ZT_ONES * (0x80 - 'a'))
+                      & ~(lower + ZT_ONES * (0x7f - 'f'));
+
+    return (digit | letter) & ZT_HIGHS;
+}
+
 /** 1 when the @a n bytes at @a s are a UUID as APIs write one: 8-4-4-4-12
  *  hexadecimal digits, either case; no braces, no "urn:uuid:".  Any
- *  version and variant. */
+ *  version and variant.  Its 32 digits are read as four words of eight
+ *  (zt_ascii_hex8), its dashes one by one. */
 static inline int zt_uuid_shape(const char *s, size_t n)
 {
-    if (n != 36) {
+    if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-'
+        || s[23] != '-') {
         return 0;
     }
-    for (size_t i = 0; i < 36; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-        if (dash ? s[i] != '-' : zt_hexval((unsigned char)s[i]) < 0) {
-            return 0;
-        }
-    }
-    return 1;
+    return (zt_ascii_hex8(zt_load8(s))
+            & zt_ascii_hex8(zt_load_n(s + 9, 4) | zt_load_n(s + 14, 4) << 32)
+            & zt_ascii_hex8(zt_load_n(s + 19, 4) | zt_load_n(s + 24, 4) << 32)
+            & zt_ascii_hex8(zt_load8(s + 28))) == ZT_HIGHS;
 }
 
 /**

@@ -148,22 +148,6 @@ const char *zt_body_type_expected(uint32_t kind)
              "if any";
 }
 
-zt_body_head_e zt_body_precheck(const zt_body_rec_t *b, int has_body,
-                                int64_t length, const char *content_type)
-{
-    if (b == NULL) {
-        /* A chunked body on such a route is counted when read, max 0. */
-        return length > 0 ? ZT_BODY_UNDECLARED : ZT_BODY_GO;
-    }
-    if (!has_body) {
-        return ZT_BODY_MISSING;
-    }
-    if (!zt_body_type_ok(b->kind, content_type)) {
-        return ZT_BODY_MEDIA_TYPE;
-    }
-    return length > (int64_t)b->max ? ZT_BODY_TOO_LARGE : ZT_BODY_GO;
-}
-
 int zt_body_check(const zt_table_t *t, uint32_t body, const char *buf,
                   size_t len, apr_pool_t *pool, zt_body_fault_t *f)
 {

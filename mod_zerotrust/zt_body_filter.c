@@ -142,11 +142,13 @@ static int zt_has_body(request_rec *r, const char *cl)
            || (cl != NULL && zt_content_length(cl) != 0);
 }
 
-static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
-                                                   zt_req_t *rq)
+/* zt_body_head's checks for route body @a b (or NULL) and the
+ * Content-Length @a field (or NULL). */
+static __attribute__((noinline))
+const zt_body_refusal_t *zt_body_head_check(request_rec *r,
+                                            const zt_body_rec_t *b,
+                                            const char *field)
 {
-    const zt_body_rec_t *b = zt_route_body(rq);
-    const char *field = zt_content_length_field(r);
     apr_off_t cl = zt_content_length(field);
     /* A route that declares no body is decided by the length alone: its
      * other headers are not read. */
@@ -177,16 +179,37 @@ static const zt_body_refusal_t *zt_body_head_check(request_rec *r,
     }
 }
 
+/*
+** A refusal is kept, so that the request is answered once, with one
+** record; the common answer, none, is not (no state is allocated for it):
+** asked again, the same headers give it again.
+*/
 const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq)
 {
-    struct zt_body_state_s *st = zt_body_state(r, rq);
+    const zt_body_rec_t *b;
+    const zt_body_refusal_t *x;
+    const char *field;
+    struct zt_body_state_s *st;
 
-    if (!st->head_done) {
-        st->head_done = 1;
-        /* A subrequest carries its main request's headers, not a body. */
-        st->head = r->main == NULL ? zt_body_head_check(r, rq) : NULL;
+    if (rq->body != NULL && rq->body->head_done) {
+        return rq->body->head;
     }
-    return st->head;
+    /* A subrequest carries its main request's headers, not a body. */
+    if (r->main != NULL) {
+        return NULL;
+    }
+    b = zt_route_body(rq);
+    field = zt_content_length_field(r);
+    if (b == NULL && field == NULL) {
+        return NULL;            /* the common case: zt_body_precheck's GO */
+    }
+    if ((x = zt_body_head_check(r, b, field)) == NULL) {
+        return NULL;
+    }
+    st = zt_body_state(r, rq);
+    st->head_done = 1;
+    st->head = x;
+    return x;
 }
 
 /* ------------------------------------------------------------------ */
@@ -337,22 +360,25 @@ static const struct zt_body_state_s *zt_body_earlier(request_rec *r)
 
 const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
 {
-    struct zt_body_state_s *st = zt_body_state(r, rq);
+    struct zt_body_state_s *st;
     const struct zt_body_state_s *earlier;
     const zt_body_rec_t *b;
     zt_replay_t *replay;
     const char *buf = NULL;
     apr_size_t len = 0;
 
-    if (st->read_done) {
-        return st->read;
+    if (rq->body != NULL && rq->body->read_done) {
+        return rq->body->read;
     }
-    st->read_done = 1;
     /* A subrequest has no body of its own; nor does a request that
-     * declares none (and, its headers said, sends none). */
+     * declares none (and, its headers said, sends none).  Nothing was
+     * read: asked again, the same headers say so again, and no state is
+     * allocated for it. */
     if (r->main != NULL || !zt_has_body(r, zt_content_length_field(r))) {
         return NULL;
     }
+    st = zt_body_state(r, rq);
+    st->read_done = 1;
     b = zt_route_body(rq);
     if ((earlier = zt_body_earlier(r)) != NULL) {
         buf = earlier->buf;

@@ -15,6 +15,7 @@
 #ifndef ZT_EVAL_H
 #define ZT_EVAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "zt_claims.h"
 #include "zt_table.h"
@@ -135,5 +136,10 @@ void zt_eval_view(const zt_table_t *t, const zt_claims_t *c, uint32_t *view);
  */
 int zt_query_parse(const char *raw, char *buf, zt_qparam_t *out, uint32_t max,
                    const char **err);
+
+/** zt_query_parse for a caller that measured @a raw: @a len is
+ *  strlen(raw), and @a raw is not NULL. */
+int zt_query_parse_len(const char *raw, size_t len, char *buf,
+                       zt_qparam_t *out, uint32_t max, const char **err);
 
 #endif /* ZT_EVAL_H */

@@ -36,18 +36,21 @@
  * ZT_Q_VALUE a value (3 is both; '=', 1, belongs to a value).  Besides
  * '&' and the NUL that ends the query, these are the bytes a part cannot
  * be taken with as it stands: '%', '+', controls, DEL and every byte above
- * it (UTF-8, to be checked). */
+ * it (UTF-8, to be checked).  Of those, the ones that end a part carry
+ * its bit shifted by ZT_Q_END too: '&' and the NUL end both (15), '=' a
+ * name (5). */
 #define ZT_Q_NAME   1
 #define ZT_Q_VALUE  2
+#define ZT_Q_END    2
 
 static const unsigned char zt_qclass[256] = {
     /* 0x00-0x1f: NUL and controls */
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    15, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
     /*    !  "  #  $  %  &  '  (  )  *  +  ,  -  .  / */
-    0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 3, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 3, 15, 0, 0, 0, 0, 3, 0, 0, 0, 0,
     /* 0  1  2  3  4  5  6  7  8  9  :  ;  <  =  >  ? */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -68,7 +71,7 @@ static const unsigned char zt_qclass[256] = {
  * name? */
 static inline int zt_query_ends(char c, unsigned stop)
 {
-    return c == '&' || c == '\0' || (c == '=' && stop == ZT_Q_NAME);
+    return zt_qclass[(unsigned char)c] & stop << ZT_Q_END;
 }
 
 /*
@@ -167,17 +170,23 @@ const char *zt_query_part(const char *p, unsigned stop, char **o,
 int zt_query_parse(const char *raw, char *buf, zt_qparam_t *out, uint32_t max,
                    const char **err)
 {
+    if (raw == NULL) {
+        return 0;
+    }
+    return zt_query_parse_len(raw, strlen(raw), buf, out, max, err);
+}
+
+int zt_query_parse_len(const char *raw, size_t len, char *buf,
+                       zt_qparam_t *out, uint32_t max, const char **err)
+{
     const char *p = raw, *why = NULL;
     char *o = buf;
     uint32_t n = 0;
 
-    if (raw == NULL) {
-        return 0;
-    }
     if (max > INT32_MAX) {
         max = INT32_MAX;                /* the count is returned as an int */
     }
-    if (strlen(raw) > UINT32_MAX) {
+    if (len > UINT32_MAX) {
         *err = "query too long";
         return -1;
     }

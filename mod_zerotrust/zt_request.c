@@ -36,12 +36,20 @@ unsigned int zt_request_feeds(const zt_table_t *t)
     uint32_t i;
 
     for (i = 0; i < t->nopnds; i++) {
-        if (t->opnds[i].kind == ZT_OPND_CERT_SUBJECT
-            || t->opnds[i].kind == ZT_OPND_CERT_SAN) {
-            feeds |= ZT_FEED_CERT_NAMES;
-        }
-        if (t->opnds[i].kind == ZT_OPND_CLIENT_IP) {
+        switch (t->opnds[i].kind) {
+        case ZT_OPND_CERT_SUBJECT:
+        case ZT_OPND_CERT_SAN:
+            feeds |= ZT_FEED_CERT_NAMES | ZT_FEED_TLS;
+            break;
+        case ZT_OPND_CERT:
+        case ZT_OPND_TLS_VERSION:
+            feeds |= ZT_FEED_TLS;
+            break;
+        case ZT_OPND_CLIENT_IP:
             feeds |= ZT_FEED_CLIENT_IP;
+            break;
+        default:
+            break;
         }
     }
     return feeds;
@@ -85,29 +93,40 @@ static void zt_request_ip(const char *ip, zt_request_t *f)
     }
 }
 
+/* Queries up to this long take room for (len + 1) / 2 parameters rather
+ * than a count of their '&': at most 1 KiB, no second pass. */
+#define ZT_QUERY_SHORT 64
+
 /*
-** Split and decode r->args into r->pool.  The parameter count is bounded
-** by the request line's length (LimitRequestLine), so no other cap.
+** Split and decode r->args into r->pool: the parameters, then the buffer
+** for decoded parts, in one block.  The parameter count is bounded by the
+** request line's length (LimitRequestLine), so no other cap.
 */
 static const char *zt_request_query(request_rec *r, zt_request_t *f)
 {
     const char *err = NULL, *p;
-    uint32_t max = 1;
+    apr_size_t len, max;
     zt_qparam_t *params;
-    char *buf;
     int n;
 
-    f->query = NULL;
-    f->nquery = 0;
     if (r->args == NULL || *r->args == '\0') {
         return NULL;
     }
-    for (p = strchr(r->args, '&'); p != NULL; p = strchr(p + 1, '&')) {
-        max++;                  /* pairs are separated by '&' only */
+    len = strlen(r->args);
+    if (len <= ZT_QUERY_SHORT) {
+        /* each pair takes a byte at least, and an '&' after all but the
+         * last: no more pairs than this */
+        max = (len + 1) / 2;
     }
-    buf = apr_palloc(r->pool, strlen(r->args) + 1);
-    params = apr_palloc(r->pool, max * sizeof(*params));
-    n = zt_query_parse(r->args, buf, params, max, &err);
+    else {
+        max = 1;
+        for (p = strchr(r->args, '&'); p != NULL; p = strchr(p + 1, '&')) {
+            max++;              /* pairs are separated by '&' only */
+        }
+    }
+    params = apr_palloc(r->pool, max * sizeof(*params) + len + 1);
+    n = zt_query_parse_len(r->args, len, (char *)(params + max), params,
+                           (uint32_t)max, &err);
     if (n < 0) {
         return err ? err : "the query string is malformed";
     }
@@ -150,7 +169,8 @@ const char *zt_request_build(request_rec *r, zt_req_t *rq)
         return rq->input_problem;
     }
     rq->built = 1;
-    memset(f, 0, sizeof(*f));
+    /* rq comes zeroed (zt_req_get), and nothing writes its facts before
+     * this: only what is known is set. */
     f->match = &rq->match;
     f->header = zt_request_header;
     f->header_ctx = r;
@@ -158,7 +178,9 @@ const char *zt_request_build(request_rec *r, zt_req_t *rq)
     if (rq->feeds & ZT_FEED_CLIENT_IP) {
         zt_request_ip(r->useragent_ip, f);
     }
-    zt_request_tls(r, rq->feeds, f);
+    if (rq->feeds & ZT_FEED_TLS) {
+        zt_request_tls(r, rq->feeds, f);
+    }
     rq->input_problem = zt_request_query(r, f);
     return rq->input_problem;
 }

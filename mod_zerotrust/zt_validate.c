@@ -25,6 +25,7 @@
 #include "zt_ascii.h"
 #include "zt_dfa.h"
 #include "zt_validate.h"
+#include "zt_word.h"
 
 /* Longest part of a value quoted back in "found". */
 #define ZT_VALUE_QUOTED 40
@@ -356,8 +357,45 @@ static int zt_type_viol(zt_violation_t *v, const zt_table_t *t, uint32_t ti,
 /* ------------------------------------------------------------------ */
 /* The prepared contract                                               */
 
+/*
+** A name's key: its bytes in two words read from both ends, which
+** overlap when it is short, so that for names of one length up to
+** ZT_KEY_MAX bytes equal keys are equal names; a longer name is also
+** compared whole.  No byte outside the name is read.  (zt_load_n would
+** do for the short ones, but its shift and or cost a lookup 9 more
+** instructions: here the two halves need not be one zero-padded word.)
+*/
+#define ZT_KEY_MAX 16
+
+typedef struct {
+    uint64_t head, tail;
+} zt_key_t;
+
+static inline zt_key_t zt_name_key(const char *s, uint32_t n)
+{
+    zt_key_t k = { 0, 0 };
+    uint32_t h, t;
+
+    if (n >= 8) {
+        k.head = zt_load8(s);
+        k.tail = zt_load8(s + n - 8);
+    }
+    else if (n >= 4) {
+        memcpy(&h, s, 4);
+        memcpy(&t, s + n - 4, 4);
+        k.head = h;
+        k.tail = t;
+    }
+    else if (n > 0) {
+        k.head = (uint64_t)(unsigned char)s[0] << 8 | (unsigned char)s[n / 2];
+        k.tail = (unsigned char)s[n - 1];
+    }
+    return k;
+}
+
 /* A typed query parameter of a route, as the query loop reads it. */
 typedef struct {
+    zt_key_t key;           /* zt_name_key(name, len) */
     const char *name;
     uint32_t len;           /* strlen(name) */
     uint32_t k;             /* its place in the route's PARM run */
@@ -405,6 +443,7 @@ void zt_validate_prepare(zt_table_t *t, apr_pool_t *pool)
             }
             vp->name = zt_table_str(t, p->name);
             vp->len = (uint32_t)strlen(vp->name);
+            vp->key = zt_name_key(vp->name, vp->len);
             vp->k = k;
             vp->type = p->type;
             vp->flags = p->flags;
@@ -416,14 +455,20 @@ void zt_validate_prepare(zt_table_t *t, apr_pool_t *pool)
 }
 
 /* The typed query parameter named @a name of route @a vr, or NULL (the
- * loader saw each name once).  Only names of its length are compared. */
+ * loader saw each name once): by length and key, and whole beyond
+ * ZT_KEY_MAX bytes. */
 static const zt_vparam_t *zt_param_find(const zt_vroute_t *vr,
                                         const zt_span_t *name)
 {
+    zt_key_t key = zt_name_key(name->ptr, name->len);
+
     for (uint32_t j = 0; j < vr->nquery; j++) {
         const zt_vparam_t *p = &vr->query[j];
 
-        if (p->len == name->len && memcmp(p->name, name->ptr, p->len) == 0) {
+        if (p->len == name->len && p->key.head == key.head
+            && p->key.tail == key.tail
+            && (p->len <= ZT_KEY_MAX
+                || memcmp(p->name, name->ptr, p->len) == 0)) {
             return p;
         }
     }
@@ -497,15 +542,29 @@ static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
     return 0;
 }
 
-/* The first control byte of @a s, or NULL. */
-static const char *zt_control_byte(const char *s)
+/* The high bit of each byte of @a w below 0x20 or equal to 0x7f, exactly:
+ * on its low seven bits neither add carries, and bytes of 0x80 or above
+ * (obs-text, allowed) are masked out. */
+static inline uint64_t zt_controls8(uint64_t w)
 {
-    for (; *s != '\0'; s++) {
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
-            return s;
+    uint64_t lo = w & ZT_LOW7S;
+
+    return (~(lo + ZT_ONES * 0x60) | (lo + ZT_ONES)) & ~w & ZT_HIGHS;
+}
+
+/* Does @a s (@a n bytes) hold a control byte?  A word at a time, the
+ * last one short (zt_load_n) with its padding masked off. */
+static int zt_has_control(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        if (zt_controls8(zt_load8(s + i)) != 0) {
+            return 1;
         }
     }
-    return NULL;
+    return i < n && (zt_controls8(zt_load_n(s + i, n - i))
+                     & (ZT_HIGHS >> (8 * (8 - (n - i))))) != 0;
 }
 
 /* Declared parameter @a p is missing. */
@@ -536,6 +595,7 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
         zt_viol_where_e where = p->where == ZT_PARAM_QUERY ? ZT_VIOL_QUERY
                                                            : ZT_VIOL_HEADER;
         const char *hv = NULL;
+        size_t hn;
         int present;
 
         if (t->types[p->type].kind == ZT_TYPE_ANY) {
@@ -557,17 +617,17 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
         if (hv == NULL) {
             continue;           /* a query parameter: checked above */
         }
-        if (zt_control_byte(hv) != NULL) {
+        hn = strlen(hv);
+        if (zt_has_control(hv, hn)) {
             zt_viol(v, where, pn, strlen(pn), NULL);
             zt_text_init(&b, v->found, sizeof(v->found));
-            zt_text_value(&b, hv, strlen(hv));
+            zt_text_value(&b, hv, hn);
             zt_text_init(&b, v->expected, sizeof(v->expected));
             zt_text_str(&b, "no control bytes");
             return -1;
         }
-        if (!zt_type_ok(t, p->type, hv, strlen(hv))) {
-            return zt_type_viol(v, t, p->type, where, pn, strlen(pn), hv,
-                                strlen(hv));
+        if (!zt_type_ok(t, p->type, hv, hn)) {
+            return zt_type_viol(v, t, p->type, where, pn, strlen(pn), hv, hn);
         }
     }
     return 0;

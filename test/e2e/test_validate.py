@@ -187,6 +187,21 @@ def test_query_string_refused_by_the_parser(srv, token):
         assert r.audit[0]["reason"] == "bad query"
 
 
+def test_as_many_parameters_as_the_query_holds(srv, token):
+    """Room for the parameters is (length + 1) / 2 up to 64 bytes, a count
+    of '&' above: queries of one-byte pairs on either side, decoded ones
+    beside them (their buffer follows the parameters), and empty pairs."""
+    for k in (29, 30, 31, 32, 60):
+        # "q=x" then k one-byte names: 3 + 2k bytes, k + 1 pairs
+        ok(srv, "/search?q=x" + "&a" * k, token)
+        ok(srv, "/search?" + "a&" * k + "q=x", token)
+        ok(srv, "/search?" + "%41&" * k + "q=%78", token)
+    ok(srv, "/search?&&q=x&&&a&&", token)
+    ok(srv, "/search?" + "&" * 63 + "q=x", token)
+    refused(get(srv, "/search?" + "a&" * 31 + "q=" + "y" * 33, token),
+            "query.q", 'found "' + "y" * 33 + '", expected 1..32 bytes')
+
+
 def test_apache_limits_come_first(srv, token):
     """A 10 000-byte query is Apache's 414, before the module (no audit)."""
     r = get(srv, "/search?q=" + "x" * 10000, token)

@@ -40,6 +40,56 @@ static int uuid(const char *s)
     return zt_uuid_shape(s, strlen(s));
 }
 
+/* The shape as a byte loop: what zt_uuid_shape's words must say. */
+static int uuid_ref(const char *s, size_t n)
+{
+    if (n != 36) {
+        return 0;
+    }
+    for (size_t i = 0; i < 36; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                  || (c >= 'A' && c <= 'F');
+
+        if (dash ? c != '-' : !hex) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Every byte value at every place of a UUID, alone and beside another
+ * odd byte (a borrow or carry between bytes would show there), in a
+ * block of exactly 36 bytes (ASan sees a read past it). */
+START_TEST(uuid_shape_every_byte)
+{
+    static const char good[] = "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70";
+    static const unsigned char odd[] = { 0x00, 0x2f, 0x3a, 0x40, 0x47, 0x60,
+                                         0x67, 0x7f, 0x80, 0xb0, 0xc6, 0xff };
+    char *s = malloc(36);
+
+    for (int i = 0; i < 36; i++) {
+        for (int c = 0; c < 256; c++) {
+            memcpy(s, good, 36);
+            s[i] = (char)c;
+            ck_assert_msg(zt_uuid_shape(s, 36) == uuid_ref(s, 36),
+                          "byte 0x%02x at %d", c, i);
+            for (size_t k = 0; k < sizeof(odd); k++) {
+                int j = (i + 1 + (int)k * 5) % 36;
+
+                s[j] = (char)odd[k];
+                ck_assert_msg(zt_uuid_shape(s, 36) == uuid_ref(s, 36),
+                              "byte 0x%02x at %d, 0x%02x at %d", c, i,
+                              odd[k], j);
+                s[j] = good[j];
+            }
+        }
+    }
+    free(s);
+}
+END_TEST
+
 START_TEST(uuid_shape)
 {
     ck_assert_int_eq(uuid("9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70"), 1);
@@ -251,6 +301,7 @@ int main(void)
 
     tcase_add_test(tc, hexval_every_byte);
     tcase_add_test(tc, uuid_shape);
+    tcase_add_test(tc, uuid_shape_every_byte);
     tcase_add_test(tc, number_counts);
     tcase_add_test(tc, number_sizes);
     tcase_add_test(tc, short_loads);

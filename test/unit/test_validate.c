@@ -454,6 +454,63 @@ START_TEST(prepared_contract)
 }
 END_TEST
 
+/* GET /keys?@a name=1 is refused: @a name is undeclared. */
+static void ck_not_found(const zt_table_t *t, const char *name)
+{
+    zt_violation_t v;
+    char text[512];
+
+    ck_assert_msg(validate(t, apr_psprintf(pool, "/keys?%s=1", name), tenant,
+                           &v, text, sizeof(text)) == -1, "%s accepted", name);
+    ck_assert_str_eq(v.name, name);
+    ck_assert_str_eq(v.found, "undeclared");
+}
+
+/*
+** Names are found by length and a key of their two ends (zt_name_key):
+** every length up to past ZT_KEY_MAX (16), each against the same name
+** with one byte changed at each place, and against its prefixes.
+*/
+START_TEST(names_by_key)
+{
+    static const char abc[] = "abcdefghijklmnopqrstuvwxyz";
+    zpc_ir_t *ir = zb_new(pool, "k", "k.ztp");
+    uint32_t keys = zb_route(ir, ZT_M_GET, "/keys");
+    zpc_ir_type_t *i9 = zb_type(ir, ZT_TYPE_INT, 0, 9, NULL, NULL);
+    const char *err = NULL;
+    zt_table_t *t;
+
+    /* "b", "bc", ... "bcd...u": 20 names, each a prefix of the next */
+    for (int n = 1; n <= 20; n++) {
+        zb_param(ir, keys, ZT_PARAM_QUERY, apr_pstrndup(pool, abc + 1, n), i9,
+                 ZT_PARAM_OPTIONAL);
+    }
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 1, keys);
+    t = zv_build(ir, pool, &err);
+    ck_assert_msg(t != NULL, "table: %s", err);
+    for (int n = 1; n <= 21; n++) {
+        char *name = apr_pstrndup(pool, abc + 1, n);
+
+        if (n <= 20) {
+            ck_ok(t, apr_psprintf(pool, "/keys?%s=1", name));
+        }
+        else {
+            ck_not_found(t, name);
+        }
+        for (int i = 0; i < n; i++) {
+            char *other = apr_pstrdup(pool, name);
+
+            other[i] = abc[0];          /* not a letter any name has there */
+            ck_not_found(t, other);
+            other[i] = 'B';
+            ck_not_found(t, other);
+        }
+        /* the name followed by more: the same ends would not do */
+        ck_not_found(t, apr_psprintf(pool, "%sb", name));
+    }
+}
+END_TEST
+
 START_TEST(headers)
 {
     zt_table_t *t = contract_table();
@@ -484,6 +541,33 @@ START_TEST(headers)
     ck_bad_at(t, "/orders", long_note,
               "header.x-note: found \"123456789\", expected at most 8 bytes", __LINE__);
     ck_ok_at(t, "/orders", empty_note, __LINE__);
+    /* Every byte value at every place of values of 1 to 20 bytes (one
+     * word, a short last word, several): a control byte (below 0x20, or
+     * DEL) is refused as one, nothing else is; a NUL ends the value. */
+    for (size_t n = 1; n <= 20; n++) {
+        for (size_t i = 0; i < n; i++) {
+            for (int c = 1; c < 256; c++) {
+                char *note = apr_pcalloc(pool, n + 1);
+                const char *hs[] = {
+                    "x-tenant", "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70",
+                    "x-note", note, NULL
+                };
+                int control = c < 0x20 || c == 0x7f;
+                zt_violation_t v;
+                char text[512];
+                int rc;
+
+                memset(note, c == 'a' ? 'b' : 'a', n);
+                note[i] = (char)c;
+                rc = validate(t, "/orders", hs, &v, text, sizeof(text));
+                ck_assert_msg(control ? rc == -1 && strcmp(v.expected,
+                                                           "no control bytes") == 0
+                                      : rc == 0 || strcmp(v.expected,
+                                                          "no control bytes") != 0,
+                              "0x%02x at %zu of %zu: %s", c, i, n, text);
+            }
+        }
+    }
     /* Query checks come before the declared headers. */
     ck_bad_at(t, "/orders?limit=0", nothing,
               "query.limit: found \"0\", expected an integer 1..100", __LINE__);
@@ -587,6 +671,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, types_string);
     tcase_add_test(tc, query_rules);
     tcase_add_test(tc, prepared_contract);
+    tcase_add_test(tc, names_by_key);
     tcase_add_test(tc, headers);
     tcase_add_test(tc, text_is_bounded);
     tcase_add_test(tc, why_is_the_text_without_where);
