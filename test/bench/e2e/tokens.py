@@ -115,7 +115,11 @@ def mint_file(path, alg, key, role, count, procs=None):
     step = max(1, min(5000, count // (4 * procs) or 1))
     jobs = [(alg, _private_pem(key), role, now, s, min(step, count - s))
             for s in range(0, count, step)]
-    with multiprocessing.Pool(procs) as pool, open(path, "w") as f:
+    # Spawned, not forked: a worker forked while another thread of the
+    # bench (the JWKS server's) held a lock could hang at its exit, and
+    # the pool waits for every worker as it closes.
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(procs) as pool, open(path, "w") as f:
         for text in pool.imap(_mint_chunk, jobs):
             f.write(text)
     return time.time() - t0
