@@ -277,6 +277,32 @@ static void zt_tc_hand_out(zt_tc_entry_t *e, const zt_tcache_tag_t *tag,
     apr_pool_cleanup_register(pool, e, zt_tc_unref, apr_pool_cleanup_null);
 }
 
+/* Whether entry @a e answers for @a tag at @a now: the one rule of a hit,
+ * which the shard lookup and a connection's memo both apply. */
+typedef enum {
+    ZT_TC_CURRENT,
+    ZT_TC_EXPIRED,
+    ZT_TC_EARLY,        /* began after the put, or the clock went back */
+    ZT_TC_STALE,        /* verified under a key set since replaced */
+    ZT_TC_ABSENT
+} zt_tc_state_e;
+
+static zt_tc_state_e zt_tc_state(const zt_tc_entry_t *e,
+                                 const zt_tcache_tag_t *tag, int64_t now)
+{
+    if (now >= e->expires) {
+        return ZT_TC_EXPIRED;
+    }
+    if (now < e->valid_from) {
+        return ZT_TC_EARLY;
+    }
+    if (e->issuer >= tag->nissuers
+        || (tag->generations ? tag->generations[e->issuer] : 0) != e->gen) {
+        return ZT_TC_STALE;
+    }
+    return ZT_TC_CURRENT;
+}
+
 /* The entry for @a token in @a tag at @a now, with a reference taken for
  * the caller, or NULL. */
 static zt_tc_entry_t *zt_tc_lookup(zt_tcache_t *c, const char *token,
@@ -286,41 +312,30 @@ static zt_tc_entry_t *zt_tc_lookup(zt_tcache_t *c, const char *token,
     uint64_t h;
     zt_tc_shard_t *s;
     zt_tc_entry_t *e, *dead = NULL;
+    zt_tc_state_e st;
 
     h = zt_tc_hash(c, token, len);
     s = zt_tc_shard(c, h);
     apr_thread_mutex_lock(s->lock);
     e = zt_tc_find(s, h, token, len, tag->table);
-    if (e == NULL) {
-        s->misses++;
-    }
-    else if (now >= e->expires) {
-        s->misses++;
-        s->expired++;
-        zt_tc_unlink(s, e);
-        dead = e;
-        e = NULL;
-    }
-    else if (now < e->valid_from) {
-        /* Not yet valid at this request's time (it began before the put,
-         * or the clock went back): verification will say why. */
-        s->misses++;
-        e = NULL;
-    }
-    else if (e->issuer >= tag->nissuers
-             || (tag->generations ? tag->generations[e->issuer] : 0) != e->gen) {
-        /* Verified under a key set that has since been replaced. */
-        s->misses++;
-        s->stale++;
-        zt_tc_unlink(s, e);
-        dead = e;
-        e = NULL;
-    }
-    else {
+    st = e == NULL ? ZT_TC_ABSENT : zt_tc_state(e, tag, now);
+    if (st == ZT_TC_CURRENT) {
         s->hits++;
         zt_lru_touch(&s->lru, &e->lru);
         /* Linked, so the cache's reference keeps it alive meanwhile. */
         __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+    }
+    else {
+        s->misses++;
+        if (st == ZT_TC_EXPIRED || st == ZT_TC_STALE) {
+            /* Never current again; an early one may serve a later
+             * request, and verification will say why not this one. */
+            s->expired += st == ZT_TC_EXPIRED;
+            s->stale += st == ZT_TC_STALE;
+            zt_tc_unlink(s, e);
+            dead = e;
+        }
+        e = NULL;
     }
     apr_thread_mutex_unlock(s->lock);
     zt_tc_free(dead);
@@ -352,9 +367,7 @@ static int zt_tc_memo_fits(const zt_tc_entry_t *e, const char *token,
                            apr_size_t len, const zt_tcache_tag_t *tag,
                            int64_t now)
 {
-    return e->len == len && now < e->expires && now >= e->valid_from
-           && e->issuer < tag->nissuers
-           && (tag->generations ? tag->generations[e->issuer] : 0) == e->gen
+    return e->len == len && zt_tc_state(e, tag, now) == ZT_TC_CURRENT
            && memcmp(e->table, tag->table, ZT_HASH_LEN) == 0
            && memcmp(e->token, token, len) == 0;
 }
