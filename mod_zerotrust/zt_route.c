@@ -103,13 +103,17 @@ typedef struct {
  * either. */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
-    uint16_t lits;                  /* literal children (saturating) */
+    uint16_t flags;                 /* ZT_TRIE_LITS, ZT_TRIE_BESIDE */
     uint32_t capture, star;         /* child refs, or 0 */
     uint32_t parent;                /* a literal: its parent's ref; else 0 */
     uint64_t routes;                /* ZT_ROUTES_*: the routes ending here */
     uint64_t head;                  /* a literal: its key (see below) */
 } zt_trie_node_t;
 _Static_assert(sizeof(zt_trie_node_t) == 32, "two trie nodes to a cache line");
+
+#define ZT_TRIE_LITS    1u          /* the node has literal children */
+#define ZT_TRIE_BESIDE  2u          /* its capture child is the node beside
+                                       it, in its slot (ref + 32) */
 
 /* zt_trie_node_t.routes: either ZT_ROUTES_FULL and the index of a
  * zt_trie_ends_t, or (packed) a base route in the low 32 bits and, per
@@ -568,7 +572,9 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
         zt_trie_node_t *n = (zt_trie_node_t *)(void *)(base + ref[i]);
 
         n->methods = bn->methods;
-        n->lits = bn->lits;
+        n->flags = (bn->lits != 0 ? ZT_TRIE_LITS : 0)
+                   | (bn->capture != 0 && ref[bn->capture] == ref[i] + ZT_TRIE_REF(1)
+                      ? ZT_TRIE_BESIDE : 0);
         n->capture = ref[bn->capture];
         n->star = ref[bn->star];
         n->routes = zt_trie_routes_pack(e, nfull);
@@ -1045,7 +1051,15 @@ uint32_t zt_trie_step(const zt_walk_t *w, uint32_t ni, const char *s, uint32_t n
     const zt_trie_node_t *nodes = w->tr->nodes, *nd = zt_trie_at(nodes, ni);
     uint32_t c;
 
-    if (nd->lits != 0 && (c = zt_trie_find(w, ni, s, n, cs)) != 0) {
+    if ((nd->flags & ZT_TRIE_LITS) && (c = zt_trie_find(w, ni, s, n, cs)) != 0) {
+        return c;
+    }
+    /* The capture child beside the node is named from the node's own ref,
+     * not read from it: the next segment's probe then does not wait for
+     * this line, and the CPU can have the lines of every level of a path
+     * in flight at once. */
+    if ((nd->flags & ZT_TRIE_BESIDE)
+        && (zt_trie_at(nodes, c = ni + ZT_TRIE_REF(1))->methods & w->want) != 0) {
         return c;
     }
     if ((zt_trie_at(nodes, c = nd->capture)->methods & w->want) != 0
@@ -1085,7 +1099,7 @@ static uint32_t zt_trie_walk(const zt_walk_t *w, uint32_t ni, uint32_t i)
     if (i == w->m->nseg) {
         return zt_trie_route(w->tr, n, bit, 0);
     }
-    if ((n->lits != 0
+    if (((n->flags & ZT_TRIE_LITS) != 0
          && (r = zt_trie_walk(w, zt_trie_find(w, ni, sg->ptr, sg->len,
                                               w->copy != NULL
                                               ? w->copy + (sg->ptr - w->path) : NULL),
