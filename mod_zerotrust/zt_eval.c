@@ -731,7 +731,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     const zt_cval_t *v;
     const zt_cset_t *x;
     const zt_span_t *seg;
-    uint32_t block;
+    uint32_t block, lines;
     int tls;
 
     if (rq == NULL || rq->match == NULL || rq->match->route >= t->nroutes) {
@@ -746,7 +746,14 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
         return;
     }
     code = (const char *)t->prog->code;
-    in = ((const zt_proute_t *)(const void *)(code + block))->ins;
+    in = zt_prog_head((const unsigned char *)code, block)->ins;
+    /* Ask for the block's other lines now (zt_prog_head); the usual two
+     * without a test: past a shorter block they are the next one's. */
+    __builtin_prefetch((const char *)in + 64);
+    __builtin_prefetch((const char *)in + 128);
+    for (lines = block & ZT_PROG_LINES; lines > 2; lines--) {
+        __builtin_prefetch((const char *)in + 64 * lines);
+    }
 
 /* Run the instruction @a ahead 8-byte units after this one next (t or f
  * of an instruction: the one that holds or does not). */
@@ -855,7 +862,7 @@ allow:
     end = (const zt_pend_t *)(const void *)in;
     if (c == NULL || (end->flags & ZT_PEND_STEPUP)) {
         /* The header again: the run keeps none, for these rare cases. */
-        pr = (const zt_proute_t *)(const void *)(code + t->prog->route[rq->match->route]);
+        pr = zt_prog_head((const unsigned char *)code, block);
         if (c == NULL && !(end->flags & ZT_PEND_PUBLIC)) {  /* only a token could */
             in = (const zt_pins_t *)(const void *)((const char *)pr->ins + 8 * (size_t)end->next);
             goto *run[in->code];

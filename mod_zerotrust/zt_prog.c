@@ -724,7 +724,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
 {
     const zt_table_t *t = b->t;
     const zt_route_rec_t *r = &t->routes[ri];
-    uint32_t ndeny = 0, deny, allow, none, at, n;
+    uint32_t ndeny = 0, deny, allow, none, at, n, lines;
     zt_pbrule_t *rule;
     zt_proute_t *pr;
 
@@ -785,7 +785,9 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     pr->stepup = r->stepup;
     pr->ninsns = (uint16_t)(n - zt_prog_nends(b));
     pr->nends = (uint16_t)zt_prog_nends(b);
-    return at;
+    lines = ((uint32_t)pr->ninsns * sizeof(zt_pins_t)
+             + (uint32_t)pr->nends * sizeof(zt_pend_t) - 1) / 64;
+    return (at + (uint32_t)sizeof(*pr)) | (lines < ZT_PROG_LINES ? lines : ZT_PROG_LINES);
 }
 
 static void zt_pbuild_free(zt_pbuild_t *b)

@@ -167,6 +167,23 @@ typedef struct {
     zt_pins_t ins[];            /* from the start of a cache line */
 } zt_proute_t;
 
+_Static_assert(sizeof(zt_proute_t) == 16, "a block's header is 16 bytes");
+
+/* A route's entry in zt_prog_s route: the offset in the code of its
+ * first instruction, on a cache line's start, plus the number of lines
+ * after that one its instructions and ends take (ZT_PROG_LINES at most),
+ * so that a decision can ask for all of them at once, before it reads
+ * the first: the lines of a block then arrive together, not one after
+ * the other as the run reaches them. */
+#define ZT_PROG_LINES   63u
+
+/* The header of the block at route entry @a ref (not ZT_NONE). */
+static inline const zt_proute_t *zt_prog_head(const unsigned char *code, uint32_t ref)
+{
+    return (const zt_proute_t *)(const void *)
+           (code + (ref & ~ZT_PROG_LINES) - sizeof(zt_proute_t));
+}
+
 /* A literal in the code: its length (4 bytes, before its first byte at
  * offset @a at), its bytes, a NUL.  Every literal lies 16 bytes or more
  * into the code, so the 8 bytes ending at its last byte can be read. */
@@ -194,8 +211,8 @@ static inline uint32_t zt_plist_next(const unsigned char *code, uint32_t at)
 }
 
 struct zt_prog_s {
-    const uint32_t *route;      /* per ROUT: byte offset of its block in
-                                   code, or ZT_NONE: no block */
+    const uint32_t *route;      /* per ROUT: where its block is
+                                   (zt_prog_head), or ZT_NONE: none */
     const unsigned char *code;
     const uint32_t *opnd_slot;  /* per OPND: its claim slot (TOKEN), else
                                    ZT_NONE */

@@ -1526,7 +1526,7 @@ START_TEST(programs_past_16_bits)
     zb_rule(ir, ZT_EFFECT_ALLOW, 0, "(and (in \"w\" token.s) (ge token.c70000 7))",
             "GET /w", 1, r);
     t = build(ir);
-    pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
+    pr = zt_prog_head(t->prog->code, t->prog->route[r]);
     ck_assert_uint_eq(count_generic(pr->ins, pr->ninsns), 4);    /* rules 33, 34 */
     ck_decision(t, "GET", "/w", "{\"c5\":\"v\"}", ZT_ALLOW, 0);
     ck_decision(t, "GET", "/w", "{\"c65998\":\"v\"}", ZT_ALLOW, 32);
@@ -1548,11 +1548,15 @@ static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t all
     const zt_pend_t *end;
 
     ck_assert_uint_ne(t->prog->route[r], ZT_NONE);
-    pr = (const zt_proute_t *)(const void *)(t->prog->code + t->prog->route[r]);
+    pr = zt_prog_head(t->prog->code, t->prog->route[r]);
     for (uint32_t i = 0; i < pr->ninsns; i++) {
         ck_assert_uint_lt(pr->ins[i].code, ZT_PI_DENY);
     }
     end = (const zt_pend_t *)(const void *)(pr->ins + pr->ninsns);
+    /* the entry names the block's lines after its first */
+    ck_assert_uint_eq((uintptr_t)pr->ins % 64, 0);
+    ck_assert_uint_eq(t->prog->route[r] & ZT_PROG_LINES,
+                      ((const char *)(end + pr->nends) - (const char *)pr->ins - 1) / 64);
     for (uint32_t i = 0; i < pr->nends; i++) {
         ck_assert_uint_ge(end[i].code, ZT_PI_DENY);
         n[end[i].code]++;
