@@ -629,22 +629,18 @@ static inline void zt_decided(zt_decision_t *d, zt_verdict_e verdict, uint32_t r
     d->stepup = stepup;
 }
 
-/* The verdict once rule @a allow (ZT_NONE: none) allowed and no deny held. */
-static inline void zt_eval_allowed(zt_eval_ctx_t *cx, uint32_t allow, uint32_t stepup,
-                                   int token, zt_decision_t *d)
+/* The verdict once allow rule @a rule holds and no deny does, under the
+ * route's step-up requirement @a stepup (ZT_NONE: none); both evaluators
+ * end here. */
+static inline void zt_allowed_by(zt_eval_ctx_t *cx, uint32_t rule, uint32_t stepup,
+                                 int token, zt_decision_t *d)
 {
-    if (allow == ZT_NONE) {
-        d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;
-        return;
-    }
-    d->rule = allow;
     if (stepup != ZT_NONE && !zt_stepup_met(cx, &cx->t->stepups[stepup])) {
         /* Without a token the requirement cannot be met: ask for one. */
-        d->stepup = stepup;
-        d->verdict = token ? ZT_STEPUP : ZT_NEED_TOKEN;
+        zt_decided(d, token ? ZT_STEPUP : ZT_NEED_TOKEN, rule, stepup);
         return;
     }
-    d->verdict = ZT_ALLOW;
+    zt_decided(d, ZT_ALLOW, rule, ZT_NONE);
 }
 
 /*
@@ -685,7 +681,11 @@ void zt_eval_tree(const zt_table_t *t, const zt_request_t *rq, zt_decision_t *d)
         }
         allow = ri;
     }
-    zt_eval_allowed(&cx, allow, r->stepup, token, d);
+    if (allow == ZT_NONE) {
+        d->verdict = token ? ZT_DENY : ZT_NEED_TOKEN;
+        return;
+    }
+    zt_allowed_by(&cx, allow, r->stepup, token, d);
 }
 
 /*
@@ -696,7 +696,8 @@ void zt_eval_tree(const zt_table_t *t, const zt_request_t *rq, zt_decision_t *d)
  * no switch checks its range (the codes are the loader's own, never
  * read from a file).  It lives in this function because GCC inlines
  * none that takes a label's address.  The common cases make no call,
- * and only the calls fill the context.
+ * and only the calls fill the context.  Labels as values are GNU C:
+ * configure refuses a compiler without them.
  */
 void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
                     zt_decision_t *d)
@@ -867,9 +868,8 @@ allow:
             in = (const zt_pins_t *)(const void *)((const char *)pr->ins + 8 * (size_t)end->next);
             goto *run[in->code];
         }
-        if ((end->flags & ZT_PEND_STEPUP) && !zt_stepup_met(ZT_CX(), &t->stepups[pr->stepup])) {
-            /* Without a token the requirement cannot be met: ask for one. */
-            zt_decided(d, c != NULL ? ZT_STEPUP : ZT_NEED_TOKEN, end->rule, pr->stepup);
+        if (end->flags & ZT_PEND_STEPUP) {
+            zt_allowed_by(ZT_CX(), end->rule, pr->stepup, c != NULL, d);
             return;
         }
     }
