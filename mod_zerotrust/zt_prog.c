@@ -88,6 +88,8 @@ typedef struct {
     const zt_route_rec_t *r;        /* the route being compiled */
     zt_pcode_t *code;
     zt_pvec_t ins;                  /* zt_pwide_t, last first */
+    uint32_t nends;                 /* the ends: emitted first of all
+                                       (zt_prog_write checks) */
     zt_pvec_t consts;               /* zt_popnd_t: IN_LIST members */
     zt_pvec_t rules;                /* zt_pbrule_t: the route's block */
     int full;                       /* over ZT_PROG_MAX_INSNS, the budget,
@@ -381,11 +383,12 @@ static zt_pwide_t *zt_prog_ins(zt_pbuild_t *b)
  * they are laid out after them (zt_prog_write). */
 static uint32_t zt_prog_end(zt_pbuild_t *b, uint32_t code, uint32_t rule, uint32_t flags)
 {
-    zt_pwide_t *in = zt_prog_ins(b);
+    zt_pwide_t *in;
 
-    if (in == NULL) {
+    if ((in = zt_prog_ins(b)) == NULL) {
         return 0;
     }
+    b->nends++;
     in->code = (uint16_t)code;
     in->op = (uint16_t)flags;
     in->list = rule;
@@ -470,18 +473,6 @@ static uint32_t zt_prog_call(zt_pbuild_t *b, uint32_t sub, uint32_t start,
     return (uint32_t)b->ins.n++;
 }
 
-/* The ends of the program built in @a b: the instructions emitted first. */
-static uint32_t zt_prog_nends(const zt_pbuild_t *b)
-{
-    const zt_pwide_t *w = b->ins.p;
-    uint32_t k = 0;
-
-    while (k < b->ins.n && w[k].code >= ZT_PI_DENY) {
-        k++;
-    }
-    return k;
-}
-
 /* Where instruction @a pc (as emitted) of the @a n of a program lies, in
  * 8-byte units from its first: they are laid out last first, so its
  * @a nends ends last, 8 bytes each, after the others' 16. */
@@ -552,7 +543,7 @@ static void zt_prog_pack(const zt_pwide_t *w, zt_pins_t *in)
  * shared program; ZT_NONE over the limits. */
 static uint32_t zt_prog_write(const zt_pbuild_t *b, int route)
 {
-    uint32_t n = (uint32_t)b->ins.n, nends = zt_prog_nends(b), nside = 0, nconsts = 0, at;
+    uint32_t n = (uint32_t)b->ins.n, nends = b->nends, nside = 0, nconsts = 0, at;
     const zt_pwide_t *w = b->ins.p;
     uint64_t ins = route ? sizeof(zt_proute_t) : 0, side, consts;
     unsigned char *first;
@@ -650,12 +641,13 @@ static uint32_t zt_prog_condition(zt_pbuild_t *sb, uint32_t cond, uint32_t *star
     uint32_t pc, no, yes;
 
     sb->ins.n = 0;
+    sb->nends = 0;
     sb->consts.n = 0;
     sb->full = 0;
     no = zt_prog_end(sb, ZT_PI_NO, 0, 0);
     yes = zt_prog_end(sb, ZT_PI_YES, 0, 0);
     pc = zt_prog_cond(sb, cond, yes, no);
-    *start = zt_prog_unit(pc, (uint32_t)sb->ins.n, zt_prog_nends(sb));
+    *start = zt_prog_unit(pc, (uint32_t)sb->ins.n, sb->nends);
     return zt_prog_write(sb, 0);
 }
 
@@ -750,6 +742,7 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
         }
     }
     b->ins.n = 0;
+    b->nends = 0;
     b->consts.n = 0;
     b->full = 0;
     b->r = r;
@@ -781,10 +774,9 @@ static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
     }
     n = (uint32_t)b->ins.n;
     pr = (zt_proute_t *)(void *)(b->code->p + at);
-    pr->nrules = r->rref_count;
     pr->stepup = r->stepup;
-    pr->ninsns = (uint16_t)(n - zt_prog_nends(b));
-    pr->nends = (uint16_t)zt_prog_nends(b);
+    pr->ninsns = (uint16_t)(n - b->nends);
+    pr->nends = (uint16_t)b->nends;
     lines = ((uint32_t)pr->ninsns * sizeof(zt_pins_t)
              + (uint32_t)pr->nends * sizeof(zt_pend_t) - 1) / 64;
     return (at + (uint32_t)sizeof(*pr)) | (lines < ZT_PROG_LINES ? lines : ZT_PROG_LINES);

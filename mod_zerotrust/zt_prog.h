@@ -16,7 +16,7 @@
  *
  *   +-------------+--------------------+-----------------+-------+--------+
  *   | zt_proute_t | ninsns x zt_pins_t | nends x         | sides | consts |
- *   | (16 bytes)  | (16 bytes each)    | zt_pend_t (8)   |       |        |
+ *   | (8 bytes)   | (16 bytes each)    | zt_pend_t (8)   |       |        |
  *   +-------------+--------------------+-----------------+-------+--------+
  *
  * An instruction is one comparison with two successors, the instruction
@@ -159,15 +159,13 @@ typedef struct {
                                    requirement (zt_proute_t stepup) */
 
 typedef struct {
-    uint32_t nrules;            /* rules that apply to the route */
     uint32_t stepup;            /* STEP index, or ZT_NONE */
     uint16_t ninsns;            /* zt_pins_t, then */
     uint16_t nends;             /* zt_pend_t */
-    uint32_t unused;
     zt_pins_t ins[];            /* from the start of a cache line */
 } zt_proute_t;
 
-_Static_assert(sizeof(zt_proute_t) == 16, "a block's header is 16 bytes");
+_Static_assert(sizeof(zt_proute_t) == 8, "a block's header is 8 bytes");
 
 /* A route's entry in zt_prog_s route: the offset in the code of its
  * first instruction, on a cache line's start, plus the number of lines
