@@ -423,9 +423,6 @@ static uint64_t zt_trie_routes_pack(const zt_trie_ends_t *e, uint32_t i)
     uint32_t base = ZT_NONE;
     uint64_t r;
 
-    if (e == NULL) {
-        return ZT_ROUTES_NONE;
-    }
     for (int k = 0; k < ZT_NMETHODS; k++) {
         if (e->glob[k] != ZT_NONE) {
             return ZT_ROUTES_FULL | i;
@@ -504,13 +501,15 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
 {
     uint32_t *ref = malloc(b->nnodes * sizeof(uint32_t));
     zt_trie_order_t *order = malloc(((size_t)b->nedges + 1) * sizeof(zt_trie_order_t));
+    uint64_t *routes = malloc(((size_t)b->nends + 1) * sizeof(uint64_t));
     uint32_t narray = 0, nlong = 0, nfull = 0;
     size_t off;
     char *base;
 
-    if (ref == NULL || order == NULL) {
+    if (ref == NULL || order == NULL || routes == NULL) {
         free(ref);
         free(order);
+        free(routes);
         return 0;
     }
     for (uint32_t i = 0; i < b->nnodes; i++) {
@@ -545,12 +544,19 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
     if (off > UINT32_MAX) {                 /* refs are u32 */
         free(ref);
         free(order);
+        free(routes);
         return 0;
     }
     for (uint32_t i = 0; i < b->nends; i++) {
-        nfull += (zt_trie_routes_pack(&b->ends[i], 0) & ZT_ROUTES_FULL) != 0;
+        routes[i] = zt_trie_routes_pack(&b->ends[i], nfull);
+        nfull += (routes[i] & ZT_ROUTES_FULL) != 0;
     }
     tr->ends = zt_palloc_large(pool, ((size_t)nfull + 1) * sizeof(zt_trie_ends_t));
+    for (uint32_t i = 0; i < b->nends; i++) {
+        if ((routes[i] & ZT_ROUTES_FULL) != 0) {
+            tr->ends[(uint32_t)routes[i]] = b->ends[i];
+        }
+    }
     base = zt_palloc_large(pool, off);
     memset(base, 0, off);
     tr->nodes = (zt_trie_node_t *)(void *)base;
@@ -565,10 +571,8 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
         }
     }
     free(order);
-    nfull = 0;
     for (uint32_t i = 0; i < b->nnodes; i++) {
         const zt_trie_bnode_t *bn = &b->nodes[i];
-        const zt_trie_ends_t *e = bn->ends == ZT_NONE ? NULL : &b->ends[bn->ends];
         zt_trie_node_t *n = (zt_trie_node_t *)(void *)(base + ref[i]);
 
         n->methods = bn->methods;
@@ -577,12 +581,10 @@ static int zt_trie_layout(struct zt_trie_s *tr, const zt_trie_build_t *b,
                       ? ZT_TRIE_BESIDE : 0);
         n->capture = ref[bn->capture];
         n->star = ref[bn->star];
-        n->routes = zt_trie_routes_pack(e, nfull);
-        if ((n->routes & ZT_ROUTES_FULL) != 0) {
-            tr->ends[nfull++] = *e;
-        }
+        n->routes = bn->ends == ZT_NONE ? ZT_ROUTES_NONE : routes[bn->ends];
     }
     free(ref);
+    free(routes);
     return 1;
 }
 
