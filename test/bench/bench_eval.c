@@ -7,7 +7,7 @@
  * bench_eval: what one decision costs on one core (docs/BENCHMARKS.md,
  * "Decision engine").
  *
- *   bench_eval [-r ROUNDS] [-N] TABLE.ztb REQUESTS.txt
+ *   bench_eval [-r ROUNDS] [-N] [-s STAGE] TABLE.ztb REQUESTS.txt
  *
  * -r 0 only decides and checks each request once: one decision per
  * request, for counting instructions under callgrind
@@ -44,6 +44,13 @@
  * view costs is timed apart, as view_p50_ns and view_p99_ns (best of
  * ROUNDS, over the requests with a token).
  *
+ * -s times only the first part of each decision, to show where its time
+ * goes ("stage" in the output): "route", zt_route_match alone; "entry",
+ * that and the read of the route's entry in prog->route; "line", those
+ * and the read of its block's first instruction, the first line of the
+ * table the rule side reads.  The default, "full", is the decision.
+ * Every decision is still checked in full first.
+ *
  * Prints one JSON line for test/bench/run_policy.sh; "blocks" and
  * "code_bytes" are the routes decided by a program (zt_prog.h; the rest
  * from the table) and the programs' size.
@@ -72,6 +79,10 @@ typedef enum { V_ALLOW, V_DENY, V_TOKEN, V_STEPUP, V_NOTFOUND, V__COUNT } bench_
 static const char *const verdict_names[V__COUNT] = {
     "allow", "deny", "token", "stepup", "notfound"
 };
+
+typedef enum { S_ROUTE, S_ENTRY, S_LINE, S_FULL, S__COUNT } bench_stage_e;
+
+static const char *const stage_names[S__COUNT] = { "route", "entry", "line", "full" };
 
 typedef struct {
     bench_verdict_e expect;
@@ -255,6 +266,26 @@ static inline bench_verdict_e decide(const zt_table_t *t, bench_req_t *b,
     }
 }
 
+/* The decision's work up to @a stage (S_FULL: decide), for the sink. */
+static inline unsigned part(const zt_table_t *t, bench_req_t *b, zt_match_t *m,
+                            zt_decision_t *d, bench_stage_e stage)
+{
+    uint32_t entry;
+
+    if (stage == S_FULL) {
+        return decide(t, b, m, d);
+    }
+    if (zt_route_match(t, b->method, b->path, m) != ZT_ROUTE_OK
+        || stage == S_ROUTE || t->prog == NULL) {
+        return m->route;
+    }
+    entry = t->prog->route[m->route];
+    if (stage == S_ENTRY || entry == ZT_NONE) {
+        return entry;
+    }
+    return zt_prog_head(t->prog->code, entry)->ins[0].code;
+}
+
 /* Decide every request once; 0 when all agree with the generator. */
 static unsigned check(const zt_table_t *t, bench_req_t *reqs, size_t n,
                       size_t counts[V__COUNT])
@@ -341,6 +372,7 @@ int main(int argc, char **argv)
     bench_req_t *reqs;
     size_t n, counts[V__COUNT] = { 0 };
     int rounds = 5, opt, views = 1;
+    bench_stage_e stage = S_FULL;
     int64_t t0, load_ns, timer, *samples, *best, *vbest, total = 0;
     size_t nview = 0;
     unsigned bad;
@@ -348,20 +380,30 @@ int main(int argc, char **argv)
     zt_match_t m;
     zt_decision_t d;
 
-    while ((opt = getopt(argc, argv, "r:N")) != -1) {
+    while ((opt = getopt(argc, argv, "r:Ns:")) != -1) {
         if (opt == 'r' && atoi(optarg) >= 0) {
             rounds = atoi(optarg);
         }
         else if (opt == 'N') {
             views = 0;
         }
+        else if (opt == 's') {
+            for (stage = 0; stage < S__COUNT && strcmp(optarg, stage_names[stage]) != 0; ) {
+                stage++;
+            }
+            if (stage == S__COUNT) {
+                argc = 0;       /* usage */
+                break;
+            }
+        }
         else {
-            fprintf(stderr, "usage: bench_eval [-r ROUNDS] [-N] TABLE.ztb REQUESTS.txt\n");
-            return 2;
+            argc = 0;
+            break;
         }
     }
     if (argc - optind != 2) {
-        fprintf(stderr, "usage: bench_eval [-r ROUNDS] [-N] TABLE.ztb REQUESTS.txt\n");
+        fprintf(stderr, "usage: bench_eval [-r ROUNDS] [-N] [-s route|entry|line|full] "
+                "TABLE.ztb REQUESTS.txt\n");
         return 2;
     }
     apr_initialize();
@@ -425,7 +467,7 @@ int main(int argc, char **argv)
 
             sink += warm(&reqs[i]);
             a = now_ns();
-            sink += decide(t, &reqs[i], &m, &d);
+            sink += part(t, &reqs[i], &m, &d, stage);
             ns = now_ns() - a - timer;
             samples[(size_t)r * n + i] = ns;
         }
@@ -456,7 +498,8 @@ int main(int argc, char **argv)
            (double)total / (double)n,
            (long long)samples[(size_t)rounds * n / 2],
            (long long)samples[(size_t)rounds * n * 99 / 100]);
-    printf(", \"views\": %d, \"view_words\": %u", views, zt_eval_view_size(t));
+    printf(", \"stage\": \"%s\", \"views\": %d, \"view_words\": %u", stage_names[stage],
+           views, zt_eval_view_size(t));
     if (t->prog != NULL) {      /* routes with a program, and its bytes */
         printf(", \"blocks\": %u, \"code_bytes\": %llu", t->prog->nblocks,
                (unsigned long long)t->prog->code_len);

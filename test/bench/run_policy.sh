@@ -22,7 +22,11 @@
 # instructions per decision; zt view ns the p50 of zt_eval_view, the
 # claims looked up once per token (the token stage's work, kept by the
 # token cache); Cedar's are CPU time per statefulIsAuthorized (best of
-# 3), since its calls last long enough to be preempted.
+# 3), since its calls last long enough to be preempted.  A second table
+# cuts each decision after its stages (bench_eval -s: the route match, the
+# read of the route's program entry, of its block's first line), and a
+# third gives bench_memlat's cost of one dependent load at random in 1 to
+# 64 MiB: the floor under each table line no recent decision read.
 #
 # The language features the generator uses beyond the basic ones (numeric
 # orderings, client.ip, tls.version, time.*, * and ** routes, include) are
@@ -136,6 +140,14 @@ for n in "$@"; do
             echo "run_policy.sh: bench_eval failed for $n rules" >&2
             zt="{}"; status=1
         fi
+        # where the time goes: the decision cut after each of its stages
+        stages=""
+        for s in route entry line; do
+            j=$($one_cpu "$build/test/bench/bench_eval" -s $s -r "$rounds" \
+                "$d/policy.ztb" "$d/requests.txt") || { status=1; j="{}"; }
+            stages="${stages:+$stages, }\"$s\": $j"
+        done
+        zt=$(printf '%s' "$zt" | sed "s/}\$/, \"stages\": {$stages}}/")
         if [ "$callgrind" != 0 ] && [ "$zt" != "{}" ]; then
             valgrind --tool=callgrind --callgrind-out-file="$d/callgrind.out" \
                 --toggle-collect=zt_route_match --toggle-collect=zt_eval_decide \
@@ -158,9 +170,14 @@ for n in "$@"; do
         "$n" "$best" "$(cat "$d.meta")" "$zt" "$cedar" >>"$results"
 done
 
-$python - "$results" <<'EOF'
+# the floor under a line no recent decision read: one dependent load at
+# random in regions around the tables' sizes
+$one_cpu "$build/test/bench/bench_memlat" 1 2 4 8 16 32 64 >"$work/memlat.jsonl" || status=1
+
+$python - "$results" "$work/memlat.jsonl" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+lat = [json.loads(l) for l in open(sys.argv[2])]
 head = ("rules", "routes", "compile s", "table bytes", "zt p50 ns", "zt p99 ns",
         "zt mean ns", "zt instr", "zt view ns", "cedar p50 ns cpu", "cedar p99 ns cpu", "cedar load s", "cedar n")
 print("| " + " | ".join(head) + " |")
@@ -178,6 +195,22 @@ for r in rows:
         g(ce, "cpu_p50_ns"), g(ce, "cpu_p99_ns"),
         "%.2f" % (ce["load_ns"] / 1e9) if "load_ns" in ce else "-",
         g(ce, "timed")]) + " |")
+print()
+print("Where a decision's time goes (p50 ns of the decision cut after each stage):")
+print()
+print("| rules | route match | + program entry | + block's first line | full decision |")
+print("|---:|---:|---:|---:|---:|")
+for r in rows:
+    st = r["zt"].get("stages", {})
+    print("| " + " | ".join(["{:,}".format(r["meta"]["rules"])]
+                            + [g(st.get(s, {}), "p50_ns") for s in ("route", "entry", "line")]
+                            + [g(r["zt"], "p50_ns")]) + " |")
+print()
+print("One load that waits for the one before, at random in N MiB (bench_memlat):")
+print()
+print("| " + " | ".join("%d MiB" % x["mib"] for x in lat) + " |")
+print("|" + "|".join("---:" for _ in lat) + "|")
+print("| " + " | ".join("%.1f ns" % x["ns"] for x in lat) + " |")
 print()
 for r in rows:
     e, ce = r["meta"]["expect"], r["cedar"]
