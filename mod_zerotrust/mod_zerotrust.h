@@ -42,16 +42,10 @@
 /** The auth type that `AuthType ZeroTrust` names (compared case-insensitively). */
 #define ZT_AUTH_TYPE "ZeroTrust"
 
-/** The "file:line" of each rule of a policy's table (ZT_RULE), each made
- *  on first use and kept for the process (mod_zerotrust.c). */
-typedef struct zt_rule_where_s zt_rule_where_t;
-
 /** Per-directory configuration (<Directory>, <Location>, server defaults). */
 typedef struct {
     const char *policy_path;        /**< absolute path of the table */
     const zt_policy_t *policy;      /**< verified at directive time, in pconf */
-    zt_rule_where_t *where;         /**< its rules' "file:line"; set with
-                                         policy */
     unsigned int feeds;             /**< ZT_FEED_* the policy's table needs */
     apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
     apr_array_header_t *claim_headers; /**< zt_claim_header_t, or NULL */
@@ -155,10 +149,6 @@ typedef struct {
 #define ZT_REQ_ZEROED offsetof(zt_req_t, match)
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
-
-/** The rules' "file:line" strings of table @a t, none made yet, in @a p
- *  (one per policy: zt_config.c keeps it with the policy). */
-zt_rule_where_t *zt_rule_where_make(apr_pool_t *p, const zt_table_t *t);
 
 /* zt_config.c: directives and config records. */
 extern const command_rec zt_config_cmds[];
