@@ -542,16 +542,6 @@ static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
     return 0;
 }
 
-/* The high bit of each byte of @a w below 0x20 or equal to 0x7f, exactly:
- * on its low seven bits neither add carries, and bytes of 0x80 or above
- * (obs-text, allowed) are masked out. */
-static inline uint64_t zt_controls8(uint64_t w)
-{
-    uint64_t lo = w & ZT_LOW7S;
-
-    return (~(lo + ZT_ONES * 0x60) | (lo + ZT_ONES)) & ~w & ZT_HIGHS;
-}
-
 /* Does @a s (@a n bytes) hold a control byte?  A word at a time, the
  * last one short (zt_load_n) with its padding masked off. */
 static int zt_has_control(const char *s, size_t n)
