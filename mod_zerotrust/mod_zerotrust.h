@@ -205,7 +205,8 @@ const char *zt_config_number(cmd_parms *cmd, const char *arg,
                              const zt_num_spec_t *spec, uint64_t *out);
 
 /** The bounds of a per-process cache (ZeroTrustTokenCache,
- *  ZeroTrustDPoPKeyCache). */
+ *  ZeroTrustDPoPKeyCache).  0 is the cache's own default, which
+ *  zt_tcache_create and zt_pkcache_create alone say. */
 typedef struct {
     apr_size_t entries;
     apr_size_t bytes;
@@ -214,11 +215,11 @@ typedef struct {
 
 /**
  * Read a per-process cache's directive, "entries [max-bytes]" or "off",
- * into *c: global only, entries 16 to 1000000, max-bytes 64K to 1G and
- * @a bytes when not given.  NULL, or the directive's error.
+ * into *c: global only, entries 16 to 1000000, max-bytes 64K to 1G and 0
+ * (the default) when not given.  NULL, or the directive's error.
  */
 const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
-                            apr_size_t bytes, zt_cache_conf_t *c);
+                            zt_cache_conf_t *c);
 
 /** The @a i-th accepted acr value of step-up record @a st. */
 static inline const char *zt_stepup_acr(const zt_table_t *t,

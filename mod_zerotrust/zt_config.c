@@ -50,19 +50,15 @@ static int zt_reading_config;                  /* between pre and check_config *
 static int zt_config_composes;                 /* AuthMerging And/Or or
                                                   Satisfy somewhere */
 
-/* ZeroTrustTokenCache, read in the parent; the cache itself is made in
- * each child (child_init) and lives in pchild. */
-static const zt_cache_conf_t zt_tcache_defaults = {
-    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
-};
-static zt_cache_conf_t zt_tcache_conf = {
-    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
-};
+/* ZeroTrustTokenCache, read in the parent (zeroed: zt_tcache_create's
+ * defaults); the cache itself is made in each child (child_init) and
+ * lives in pchild. */
+static zt_cache_conf_t zt_tcache_conf;
 static zt_tcache_t *zt_tcache;
 
 static apr_status_t zt_config_forget(void *unused)
 {
-    zt_tcache_conf = zt_tcache_defaults;
+    memset(&zt_tcache_conf, 0, sizeof(zt_tcache_conf));
     zt_policy_cache = NULL;
     zt_require_notes = NULL;
     zt_policies_seen = 0;
@@ -580,7 +576,7 @@ static const char *zt_set_require_tls(cmd_parms *cmd, void *dconf,
 ** Global: each child process has its own cache, made in child_init.
 */
 const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
-                            apr_size_t bytes, zt_cache_conf_t *c)
+                            zt_cache_conf_t *c)
 {
     static const zt_num_spec_t entries = {
         ZT_NUM_ENTRIES, ZT_CACHE_ENTRIES_MIN, ZT_CACHE_ENTRIES_MAX, NULL,
@@ -589,7 +585,7 @@ const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
         ZT_NUM_SIZE, ZT_CACHE_BYTES_MIN, ZT_CACHE_BYTES_MAX, NULL, NULL
     };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint64_t n, b = bytes;
+    uint64_t n, b = 0;
 
     if (err) {
         return err;
@@ -616,8 +612,7 @@ const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
 static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
                                       const char *a1, const char *a2)
 {
-    return zt_config_cache(cmd, a1, a2, ZT_TCACHE_BYTES_DEFAULT,
-                           &zt_tcache_conf);
+    return zt_config_cache(cmd, a1, a2, &zt_tcache_conf);
 }
 
 /*

@@ -401,6 +401,9 @@ START_TEST(eviction_by_entries)
     ck_assert_uint_eq(st.entries, 4);
     ck_assert_uint_eq(st.evictions, 2);
     ck_assert_int_eq(st.shards, 1);
+    /* Entries alone (ZeroTrustTokenCache 4): 0 bytes is the default. */
+    ck_assert_uint_eq(st.max_entries, 4);
+    ck_assert_uint_eq(st.max_bytes, ZT_TCACHE_BYTES_DEFAULT);
 }
 END_TEST
 
