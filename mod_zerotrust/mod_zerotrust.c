@@ -53,7 +53,6 @@
 #include "mod_auth.h"
 #include "mpm_common.h"
 
-#include "zt_ascii.h"
 #include "zt_keys.h"
 
 #include <openssl/crypto.h>
@@ -228,89 +227,13 @@ static void zt_req_match(request_rec *r, zt_req_t *rq)
     }
 }
 
-/* "file:line" at @a s, which has room for strlen(file) + 22 bytes. */
-static void zt_put_file_line(char *s, const char *file, apr_size_t n,
-                             uint32_t line)
+/* "file:line" of the rule that decided, for logs and ZT_RULE, which every
+ * allowed request sets: the policy wrote them all when it was made. */
+static const char *zt_rule_where(const zt_req_t *rq)
 {
-    char *end;
-
-    memcpy(s, file, n);
-    s[n] = ':';
-    end = zt_put_decimal(s + n + 1, line);
-    *end = '\0';
-}
-
-struct zt_rule_where_s {
-    uint32_t n;
-    char **at;              /* n strings (malloc), NULL until made; atomic */
-};
-
-static apr_status_t zt_rule_where_free(void *data)
-{
-    zt_rule_where_t *w = data;
-
-    for (uint32_t i = 0; i < w->n; i++) {
-        free(w->at[i]);
-        w->at[i] = NULL;
-    }
-    return APR_SUCCESS;
-}
-
-zt_rule_where_t *zt_rule_where_make(apr_pool_t *p, const zt_table_t *t)
-{
-    zt_rule_where_t *w = apr_palloc(p, sizeof(*w));
-
-    w->n = t->nrules;
-    w->at = apr_pcalloc(p, (apr_size_t)t->nrules * sizeof(*w->at));
-    apr_pool_cleanup_register(p, w, zt_rule_where_free,
-                              apr_pool_cleanup_null);
-    return w;
-}
-
-/*
-** "file:line" of the rule that decided, for logs and ZT_RULE, which every
-** allowed request sets.  Made once per rule and process, on first use
-** (threads race to publish it: the loser frees its copy), and kept until
-** the configuration's pool is cleared; r->pool only if no memory is left.
-*/
-static const char *zt_rule_where(request_rec *r, const zt_req_t *rq)
-{
-    const zt_table_t *t = rq->policy->table;
-    const zt_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
-                                                     &zerotrust_module);
-    const zt_rule_rec_t *rl;
-    const char *file;
-    char *s = NULL, *mine;
-    apr_size_t n;
-
-    if (rq->decision.rule == ZT_NONE) {
-        return "(default)";
-    }
-    rl = &t->rules[rq->decision.rule];
-    if (conf->policy == rq->policy && conf->where != NULL
-        && rq->decision.rule < conf->where->n) {
-        char **at = &conf->where->at[rq->decision.rule];
-
-        if ((s = __atomic_load_n(at, __ATOMIC_ACQUIRE)) != NULL) {
-            return s;
-        }
-        file = zt_table_str(t, rl->file);
-        n = strlen(file);
-        if ((mine = malloc(n + 22)) != NULL) {
-            zt_put_file_line(mine, file, n, rl->line);
-            if (__atomic_compare_exchange_n(at, &s, mine, 0, __ATOMIC_ACQ_REL,
-                                            __ATOMIC_ACQUIRE)) {
-                return mine;
-            }
-            free(mine);
-            return s;
-        }
-    }
-    file = zt_table_str(t, rl->file);
-    n = strlen(file);
-    s = apr_palloc(r->pool, n + 22);
-    zt_put_file_line(s, file, n, rl->line);
-    return s;
+    return rq->decision.rule == ZT_NONE
+           ? "(default)"
+           : zt_policy_rule_where(rq->policy, rq->decision.rule);
 }
 
 /* Request text fit for the error log (control bytes escaped). */
@@ -348,8 +271,8 @@ static void zt_allow(request_rec *r, zt_req_t *rq, const char *reason)
     rq->reason = reason;
     /* addn: zt_req_get dropped every ZT_* variable, and ZT_RULE is set
      * once per decision (zt_check_authn unsets it before another); the
-     * value is a literal, in r->pool or in the configuration's. */
-    apr_table_addn(r->subprocess_env, "ZT_RULE", zt_rule_where(r, rq));
+     * value is a literal or the policy's, in the configuration's pool. */
+    apr_table_addn(r->subprocess_env, "ZT_RULE", zt_rule_where(rq));
     zt_audit_write(r, rq);
 }
 
@@ -836,7 +759,7 @@ static int zt_refuse_stepup(request_rec *r, zt_req_t *rq)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00032)
                   "%s %s: allowed by %s, but the step-up of %s:%u is not "
                   "met for subject %s (%s)", r->method, zt_esc(r, r->uri),
-                  zt_rule_where(r, rq), zt_table_str(t, st->file),
+                  zt_rule_where(rq), zt_table_str(t, st->file),
                   (unsigned int)st->line, zt_esc(r, rq->sub), reason);
     zt_answer_stepup(r, rq, rq->decision.stepup, desc);
     return zt_refuse(r, rq, HTTP_UNAUTHORIZED, ZT_STAGE_POLICY, reason,
@@ -933,7 +856,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
                       zt_esc(r, r->uri),
                       rq->decision.rule == ZT_NONE ? "by default," : "by",
                       rq->decision.rule == ZT_NONE ? "no rule allows"
-                                                   : zt_rule_where(r, rq),
+                                                   : zt_rule_where(rq),
                       zt_esc(r, rq->sub));
         return zt_refuse(r, rq, HTTP_FORBIDDEN, ZT_STAGE_POLICY,
                          rq->decision.rule == ZT_NONE ? "no rule allows"
@@ -945,7 +868,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00012)
                       "%s %s: allowed by %s, but the token has no usable "
                       "subject", r->method, zt_esc(r, r->uri),
-                      zt_rule_where(r, rq));
+                      zt_rule_where(rq));
         rq->sub = NULL;
         return zt_refuse_token(r, rq, "no subject",
                                "the token has no usable subject");
@@ -966,7 +889,7 @@ static int zt_pipeline(request_rec *r, const zt_dir_conf_t *conf,
     zt_identity_set(r, conf, rq->facts.claims);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00007)
                   "%s %s: allowed by %s for subject %s", r->method,
-                  zt_esc(r, r->uri), zt_rule_where(r, rq),
+                  zt_esc(r, r->uri), zt_rule_where(rq),
                   zt_esc(r, rq->sub));
     zt_allow(r, rq, "allowed");
     return OK;
@@ -1078,7 +1001,7 @@ static authz_status zt_authz_check(request_rec *r, const char *line,
                 }
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ZTLOGNO(00008)
                               "%s %s: public, allowed by %s", r->method,
-                              zt_esc(r, r->uri), zt_rule_where(r, rq));
+                              zt_esc(r, r->uri), zt_rule_where(rq));
                 zt_allow(r, rq, "public");
                 return AUTHZ_GRANTED;
             }

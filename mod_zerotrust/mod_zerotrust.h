@@ -42,16 +42,10 @@
 /** The auth type that `AuthType ZeroTrust` names (compared case-insensitively). */
 #define ZT_AUTH_TYPE "ZeroTrust"
 
-/** The "file:line" of each rule of a policy's table (ZT_RULE), each made
- *  on first use and kept for the process (mod_zerotrust.c). */
-typedef struct zt_rule_where_s zt_rule_where_t;
-
 /** Per-directory configuration (<Directory>, <Location>, server defaults). */
 typedef struct {
     const char *policy_path;        /**< absolute path of the table */
     const zt_policy_t *policy;      /**< verified at directive time, in pconf */
-    zt_rule_where_t *where;         /**< its rules' "file:line"; set with
-                                         policy */
     unsigned int feeds;             /**< ZT_FEED_* the policy's table needs */
     apr_size_t token_max;           /**< ZeroTrustTokenMaxSize */
     apr_array_header_t *claim_headers; /**< zt_claim_header_t, or NULL */
@@ -156,10 +150,6 @@ typedef struct {
 
 extern module AP_MODULE_DECLARE_DATA zerotrust_module;
 
-/** The rules' "file:line" strings of table @a t, none made yet, in @a p
- *  (one per policy: zt_config.c keeps it with the policy). */
-zt_rule_where_t *zt_rule_where_make(apr_pool_t *p, const zt_table_t *t);
-
 /* zt_config.c: directives and config records. */
 extern const command_rec zt_config_cmds[];
 void *zt_config_create_dir(apr_pool_t *p, char *dir);
@@ -215,7 +205,8 @@ const char *zt_config_number(cmd_parms *cmd, const char *arg,
                              const zt_num_spec_t *spec, uint64_t *out);
 
 /** The bounds of a per-process cache (ZeroTrustTokenCache,
- *  ZeroTrustDPoPKeyCache). */
+ *  ZeroTrustDPoPKeyCache).  0 is the cache's own default, which
+ *  zt_tcache_create and zt_pkcache_create alone say. */
 typedef struct {
     apr_size_t entries;
     apr_size_t bytes;
@@ -224,11 +215,11 @@ typedef struct {
 
 /**
  * Read a per-process cache's directive, "entries [max-bytes]" or "off",
- * into *c: global only, entries 16 to 1000000, max-bytes 64K to 1G and
- * @a bytes when not given.  NULL, or the directive's error.
+ * into *c: global only, entries 16 to 1000000, max-bytes 64K to 1G and 0
+ * (the default) when not given.  NULL, or the directive's error.
  */
 const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
-                            apr_size_t bytes, zt_cache_conf_t *c);
+                            zt_cache_conf_t *c);
 
 /** The @a i-th accepted acr value of step-up record @a st. */
 static inline const char *zt_stepup_acr(const zt_table_t *t,

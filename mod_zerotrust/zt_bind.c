@@ -56,10 +56,8 @@ static int zt_nonce_on;                 /* ZeroTrustDPoPNonce on */
 static unsigned char zt_nonce_key[32];
 static uint32_t zt_replay_nslots = ZT_REPLAY_DEFAULT;
 static zt_replay_t *zt_replay_set;      /* in shared memory, or NULL */
-/* ZeroTrustDPoPKeyCache: the bounds of each child's proof-key cache. */
-static const zt_cache_conf_t zt_pkcache_defaults = {
-    ZT_PKCACHE_ENTRIES_DEFAULT, ZT_PKCACHE_BYTES_DEFAULT, 0
-};
+/* ZeroTrustDPoPKeyCache: the bounds of each child's proof-key cache
+ * (zeroed: zt_pkcache_create's defaults). */
 static zt_cache_conf_t zt_pkcache_conf;
 
 static apr_status_t zt_bind_forget(void *unused)
@@ -69,7 +67,7 @@ static apr_status_t zt_bind_forget(void *unused)
     zt_nonce_on = 0;
     zt_replay_nslots = ZT_REPLAY_DEFAULT;
     zt_replay_set = NULL;
-    zt_pkcache_conf = zt_pkcache_defaults;
+    memset(&zt_pkcache_conf, 0, sizeof(zt_pkcache_conf));
     return APR_SUCCESS;
 }
 
@@ -279,8 +277,7 @@ const char *zt_bind_set_replay(cmd_parms *cmd, void *dconf, const char *arg)
 const char *zt_bind_set_key_cache(cmd_parms *cmd, void *dconf, const char *a1,
                                   const char *a2)
 {
-    return zt_config_cache(cmd, a1, a2, ZT_PKCACHE_BYTES_DEFAULT,
-                           &zt_pkcache_conf);
+    return zt_config_cache(cmd, a1, a2, &zt_pkcache_conf);
 }
 
 /* ------------------------------------------------------------------ */

@@ -37,7 +37,6 @@ APLOG_USE_MODULE(zerotrust);
 ** opens the files afresh.
 */
 static apr_hash_t *zt_policy_cache;
-static apr_hash_t *zt_where_cache;      /* path -> zt_rule_where_t */
 
 /* `Require zerotrust` lines seen while reading the configuration. */
 typedef struct {
@@ -51,21 +50,16 @@ static int zt_reading_config;                  /* between pre and check_config *
 static int zt_config_composes;                 /* AuthMerging And/Or or
                                                   Satisfy somewhere */
 
-/* ZeroTrustTokenCache, read in the parent; the cache itself is made in
- * each child (child_init) and lives in pchild. */
-static const zt_cache_conf_t zt_tcache_defaults = {
-    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
-};
-static zt_cache_conf_t zt_tcache_conf = {
-    ZT_TCACHE_ENTRIES_DEFAULT, ZT_TCACHE_BYTES_DEFAULT, 0
-};
+/* ZeroTrustTokenCache, read in the parent (zeroed: zt_tcache_create's
+ * defaults); the cache itself is made in each child (child_init) and
+ * lives in pchild. */
+static zt_cache_conf_t zt_tcache_conf;
 static zt_tcache_t *zt_tcache;
 
 static apr_status_t zt_config_forget(void *unused)
 {
-    zt_tcache_conf = zt_tcache_defaults;
+    memset(&zt_tcache_conf, 0, sizeof(zt_tcache_conf));
     zt_policy_cache = NULL;
-    zt_where_cache = NULL;
     zt_require_notes = NULL;
     zt_policies_seen = 0;
     zt_reading_config = 0;
@@ -75,7 +69,6 @@ static apr_status_t zt_config_forget(void *unused)
 void zt_config_pre(apr_pool_t *pconf)
 {
     zt_policy_cache = apr_hash_make(pconf);
-    zt_where_cache = apr_hash_make(pconf);
     zt_require_notes = apr_array_make(pconf, 4, sizeof(zt_require_note_t));
     zt_policies_seen = 0;
     zt_reading_config = 1;
@@ -93,8 +86,8 @@ void *zt_config_create_dir(apr_pool_t *p, char *dir)
     return conf;
 }
 
-/* Ten words: a field added to zt_dir_conf_t must be merged below. */
-_Static_assert(sizeof(zt_dir_conf_t) == 10 * sizeof(void *),
+/* Nine words: a field added to zt_dir_conf_t must be merged below. */
+_Static_assert(sizeof(zt_dir_conf_t) == 9 * sizeof(void *),
                "zt_dir_conf_t changed: merge the new field in "
                "zt_config_merge_dir");
 
@@ -116,7 +109,6 @@ void *zt_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         conf->policy_set = base->policy_set;
         conf->policy_path = base->policy_path;
         conf->policy = base->policy;
-        conf->where = base->where;
         conf->feeds = base->feeds;
         conf->resource = base->resource;
     }
@@ -331,8 +323,6 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
                                 err ? err : "cannot set up the key sources");
         }
         apr_hash_set(zt_policy_cache, path, APR_HASH_KEY_STRING, policy);
-        apr_hash_set(zt_where_cache, path, APR_HASH_KEY_STRING,
-                     zt_rule_where_make(cmd->pool, policy->table));
         /* configtest never reaches post_config: tell its console now. */
         if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
             zt_log_key_warnings(cmd->server, policy);
@@ -341,7 +331,6 @@ static const char *zt_set_policy(cmd_parms *cmd, void *dconf, const char *arg)
     }
     conf->policy_path = path;
     conf->policy = cached;
-    conf->where = apr_hash_get(zt_where_cache, path, APR_HASH_KEY_STRING);
     conf->feeds = zt_request_feeds(cached->table);
     conf->resource = zt_config_resource(cmd, cached);
     conf->policy_set = 1;
@@ -587,7 +576,7 @@ static const char *zt_set_require_tls(cmd_parms *cmd, void *dconf,
 ** Global: each child process has its own cache, made in child_init.
 */
 const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
-                            apr_size_t bytes, zt_cache_conf_t *c)
+                            zt_cache_conf_t *c)
 {
     static const zt_num_spec_t entries = {
         ZT_NUM_ENTRIES, ZT_CACHE_ENTRIES_MIN, ZT_CACHE_ENTRIES_MAX, NULL,
@@ -596,7 +585,7 @@ const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
         ZT_NUM_SIZE, ZT_CACHE_BYTES_MIN, ZT_CACHE_BYTES_MAX, NULL, NULL
     };
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    uint64_t n, b = bytes;
+    uint64_t n, b = 0;
 
     if (err) {
         return err;
@@ -623,8 +612,7 @@ const char *zt_config_cache(cmd_parms *cmd, const char *a1, const char *a2,
 static const char *zt_set_token_cache(cmd_parms *cmd, void *dconf,
                                       const char *a1, const char *a2)
 {
-    return zt_config_cache(cmd, a1, a2, ZT_TCACHE_BYTES_DEFAULT,
-                           &zt_tcache_conf);
+    return zt_config_cache(cmd, a1, a2, &zt_tcache_conf);
 }
 
 /*

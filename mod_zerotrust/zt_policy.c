@@ -15,6 +15,7 @@
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
+#include "zt_ascii.h"
 #include "zt_policy.h"
 #include "zt_jwk.h"
 
@@ -158,12 +159,59 @@ static apr_status_t zt_policy_jwks_file(const zt_table_t *table,
     return APR_SUCCESS;
 }
 
+/*
+** Every rule's "file:line", written once for the policy: one buffer of the
+** strings one after another, and each rule's offset in it.  A request
+** that names its rule (ZT_RULE, the logs) then only indexes it: nothing is
+** formatted or allocated per request, and the module's policies, made in
+** the parent before it forks, are one copy for every child.
+*/
+static apr_status_t zt_policy_where(zt_policy_t *pol, apr_pool_t *pool,
+                                    const char **err)
+{
+    const zt_table_t *t = pol->table;
+    uint32_t *at = apr_palloc(pool, sizeof(*at)
+                                    * (t->nrules ? t->nrules : 1));
+    uint64_t size = 0;
+    char num[24], *buf, *o;
+
+    /* At most ZT_MAX_RULES times a 4 GiB name: no overflow in 64 bits. */
+    for (uint32_t i = 0; i < t->nrules; i++) {
+        const zt_rule_rec_t *rl = &t->rules[i];
+
+        size += strlen(zt_table_str(t, rl->file)) + 2
+                + (uint64_t)(zt_put_decimal(num, rl->line) - num);
+    }
+    if (size > UINT32_MAX) {
+        *err = apr_psprintf(pool, "%s: the rules' \"file:line\" names take "
+                            "%" APR_UINT64_T_FMT " bytes (the limit is "
+                            "4 GiB)", t->name, size);
+        return APR_EINVAL;
+    }
+    o = buf = apr_palloc(pool, size ? (apr_size_t)size : 1);
+    for (uint32_t i = 0; i < t->nrules; i++) {
+        const zt_rule_rec_t *rl = &t->rules[i];
+        const char *file = zt_table_str(t, rl->file);
+        size_t n = strlen(file);
+
+        at[i] = (uint32_t)(o - buf);
+        memcpy(o, file, n);
+        o[n] = ':';
+        o = zt_put_decimal(o + n + 1, rl->line);
+        *o++ = '\0';
+    }
+    pol->where = buf;
+    pol->where_at = at;
+    return APR_SUCCESS;
+}
+
 apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
                                   const char *dir, apr_pool_t *pool,
                                   const char **err)
 {
     zt_policy_t *pol;
     uint32_t i;
+    apr_status_t rv;
 
     *policy = NULL;
     if (table->nissuers > ZT_MAX_ISSUERS) {
@@ -184,7 +232,6 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
         const zt_issuer_rec_t *rec = &table->issuers[i];
         zt_issuer_t *is = &pol->issuers[i];
         const char *typ = zt_table_str(table, rec->typ);
-        apr_status_t rv = APR_SUCCESS;
 
         is->name = zt_table_str(table, rec->name);
         is->iss = zt_table_str(table, rec->iss);
@@ -196,6 +243,7 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
         is->binding = rec->binding;
         zt_policy_required(table, rec, is, pool);
 
+        rv = APR_SUCCESS;
         switch (rec->jwks_kind) {
         case ZT_JWKS_FILE:
             rv = zt_policy_jwks_file(table, rec, is, dir, pool, err);
@@ -219,6 +267,9 @@ apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
         if (rv != APR_SUCCESS) {
             return rv;
         }
+    }
+    if ((rv = zt_policy_where(pol, pool, err)) != APR_SUCCESS) {
+        return rv;
     }
     *policy = pol;
     return APR_SUCCESS;

@@ -28,6 +28,9 @@ typedef struct {
     const struct zt_audit_tab_s *audit; /**< what the module's audit
                                      (zt_audit.c) measured of the table's
                                      strings once, or NULL */
+    const char *where;          /**< every rule's "file:line" and a NUL, one
+                                     after another (zt_policy_rule_where) */
+    const uint32_t *where_at;   /**< where rule i's starts in @a where */
 } zt_policy_t;
 
 /**
@@ -41,5 +44,14 @@ apr_status_t zt_policy_open(zt_policy_t **policy, const char *path,
 apr_status_t zt_policy_from_table(zt_policy_t **policy, const zt_table_t *table,
                                   const char *dir, apr_pool_t *pool,
                                   const char **err);
+
+/** "file:line" of rule @a rule (below the table's nrules), as ZT_RULE and
+ *  the logs name it: written when the policy was made, so a request only
+ *  looks it up. */
+static inline const char *zt_policy_rule_where(const zt_policy_t *policy,
+                                               uint32_t rule)
+{
+    return policy->where + policy->where_at[rule];
+}
 
 #endif /* ZT_POLICY_H */

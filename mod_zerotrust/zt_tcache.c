@@ -411,57 +411,66 @@ void zt_tcache_memo_clear(zt_tcache_memo_t *memo)
     memo->note = 0;
 }
 
-/* What the audit writes of @a sub and @a azp (zt_token_ids_t), once per
- * token rather than per request; and the three fields with @a iss at
- * @a fields (@a fields_len bytes, zt_tc_fields_len), when it is not 0. */
-static void zt_tc_ids(zt_token_ids_t *ids, const char *sub, const char *azp,
-                      const char *iss, char *fields, apr_size_t fields_len)
-{
-    size_t n;
-
-    if (sub != NULL) {
-        n = strlen(sub);
-        ids->sub_len = (uint32_t)n;
-        ids->sub = n <= UINT32_MAX && zt_json_plain_strings(sub, n)
-                   ? sub : NULL;
-    }
-    if (azp != NULL) {
-        n = strlen(azp);
-        ids->azp_len = (uint32_t)n;
-        ids->azp = n <= UINT32_MAX && zt_json_plain_strings(azp, n)
-                   ? azp : NULL;
-    }
-    if (fields_len != 0) {
-        ids->iss = iss;
-        ids->fields = fields;
-        ids->fields_len = (uint32_t)(zt_arec_ids(fields, sub, ids->sub_len,
-                                                 iss, strlen(iss), azp,
-                                                 ids->azp_len) - fields);
-    }
-}
-
-/* A string of the audit's fields (zt_tc_fields_len): 1 when NULL or it
- * needs no escape, its length in *n. */
+/* A string the audit writes: its length in *n (0 when NULL), and 1 when
+ * it needs no JSON escape (NULL needs none). */
 static int zt_tc_plain(const char *s, size_t *n)
 {
     *n = s != NULL ? strlen(s) : 0;
     return *n <= UINT32_MAX / 4 && zt_json_plain_strings(s, *n);
 }
 
-/* Bytes of the audit's sub, iss and azp fields of @a tok (zt_arec_ids),
- * or 0 when one of them needs an escape or there is no issuer. */
-static apr_size_t zt_tc_fields_len(const zt_token_t *tok)
-{
-    const char *sub = zt_jdoc_get_str(tok->claims, "sub");
-    const char *azp = zt_jdoc_get_str(tok->claims, "azp");
-    size_t sub_n, iss_n, azp_n;
+/* A token's sub and azp and its issuer's "iss", as the audit writes them,
+ * measured once per put: their lengths, and whether each is plain. */
+typedef struct {
+    const char *sub, *azp, *iss;    /* iss: NULL without an issuer */
+    size_t sub_n, azp_n, iss_n;
+    int sub_plain, azp_plain, iss_plain;
+} zt_tc_ids_len_t;
 
-    if (tok->issuer == NULL || tok->issuer->iss == NULL
-        || !zt_tc_plain(sub, &sub_n) || !zt_tc_plain(tok->issuer->iss, &iss_n)
-        || !zt_tc_plain(azp, &azp_n)) {
+static void zt_tc_measure(zt_tc_ids_len_t *m, const zt_token_t *tok)
+{
+    m->sub = zt_jdoc_get_str(tok->claims, "sub");
+    m->azp = zt_jdoc_get_str(tok->claims, "azp");
+    m->iss = tok->issuer != NULL ? tok->issuer->iss : NULL;
+    m->sub_plain = zt_tc_plain(m->sub, &m->sub_n);
+    m->azp_plain = zt_tc_plain(m->azp, &m->azp_n);
+    m->iss_plain = m->iss != NULL && zt_tc_plain(m->iss, &m->iss_n);
+}
+
+/* Bytes of the audit's sub, iss and azp fields (zt_arec_ids), or 0 when
+ * one of them needs an escape or there is no issuer. */
+static apr_size_t zt_tc_fields_len(const zt_tc_ids_len_t *m)
+{
+    if (!m->sub_plain || !m->azp_plain || !m->iss_plain) {
         return 0;
     }
-    return ZT_AREC_IDS_LEN(sub, sub_n, tok->issuer->iss, iss_n, azp, azp_n);
+    return ZT_AREC_IDS_LEN(m->sub, m->sub_n, m->iss, m->iss_n, m->azp,
+                           m->azp_n);
+}
+
+/* What the audit writes of @a sub and @a azp (zt_token_ids_t: the entry's
+ * copies of @a m's), once per token rather than per request; and the
+ * three fields at @a fields (@a fields_len bytes, zt_tc_fields_len), when
+ * it is not 0. */
+static void zt_tc_ids(zt_token_ids_t *ids, const char *sub, const char *azp,
+                      const zt_tc_ids_len_t *m, char *fields,
+                      apr_size_t fields_len)
+{
+    if (sub != NULL) {
+        ids->sub_len = (uint32_t)m->sub_n;
+        ids->sub = m->sub_plain ? sub : NULL;
+    }
+    if (azp != NULL) {
+        ids->azp_len = (uint32_t)m->azp_n;
+        ids->azp = m->azp_plain ? azp : NULL;
+    }
+    if (fields_len != 0) {
+        ids->iss = m->iss;
+        ids->fields = fields;
+        ids->fields_len = (uint32_t)(zt_arec_ids(fields, sub, m->sub_n, m->iss,
+                                                 m->iss_n, azp, m->azp_n)
+                                     - fields);
+    }
 }
 
 int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
@@ -472,6 +481,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     zt_tc_shard_t *s;
     zt_tc_entry_t *e, *old, *dead = NULL;
     apr_size_t kidlen, hsize, csize, vsize, fsize, size, idx;
+    zt_tc_ids_len_t m;
     int64_t expires;
     const char *alg;
     char *at;
@@ -497,7 +507,8 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     hsize = ZT_TC_ALIGN8(zt_jdoc_size(tok->header));
     csize = ZT_TC_ALIGN8(zt_jdoc_size(tok->claims));
     vsize = tok->claim_view != NULL ? ZT_TC_ALIGN8((apr_size_t)tok->nview * sizeof(uint32_t)) : 0;
-    fsize = zt_tc_fields_len(tok);
+    zt_tc_measure(&m, tok);
+    fsize = zt_tc_fields_len(&m);
     size = sizeof(*e) + hsize + csize + vsize + len + kidlen + fsize;
     if (expires <= now || idx >= tag->nissuers
         || ZT_TC_BLOCK(size) > s->max_bytes / 4
@@ -532,7 +543,7 @@ int zt_tcache_put(zt_tcache_t *c, const char *token, apr_size_t len,
     /* "sub" as a pointer into the claims this entry keeps alive. */
     e->sub = zt_jdoc_get_str(e->claims, "sub");
     e->azp = zt_jdoc_get_str(e->claims, "azp");
-    zt_tc_ids(&e->ids, e->sub, e->azp, tok->issuer->iss,
+    zt_tc_ids(&e->ids, e->sub, e->azp, &m,
               (char *)e->data + hsize + csize + vsize + len + kidlen, fsize);
     memcpy(e->table, tag->table, ZT_HASH_LEN);
     e->len = len;

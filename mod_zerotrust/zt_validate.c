@@ -542,16 +542,6 @@ static int zt_validate_query(const zt_table_t *t, const zt_route_rec_t *route,
     return 0;
 }
 
-/* The high bit of each byte of @a w below 0x20 or equal to 0x7f, exactly:
- * on its low seven bits neither add carries, and bytes of 0x80 or above
- * (obs-text, allowed) are masked out. */
-static inline uint64_t zt_controls8(uint64_t w)
-{
-    uint64_t lo = w & ZT_LOW7S;
-
-    return (~(lo + ZT_ONES * 0x60) | (lo + ZT_ONES)) & ~w & ZT_HIGHS;
-}
-
 /* Does @a s (@a n bytes) hold a control byte?  A word at a time, the
  * last one short (zt_load_n) with its padding masked off. */
 static int zt_has_control(const char *s, size_t n)
@@ -581,45 +571,45 @@ static int zt_missing(zt_violation_t *v, const zt_table_t *t,
     return -1;
 }
 
-/* Declared parameters in declaration order: required ones present (query
- * ones as @a seen says), headers of their type. */
+/*
+** A route with typed headers: its declared parameters in declaration
+** order, so that the first violation is the first declared.  A query
+** parameter is missing when its bit of @a missing says so (the mask
+** zt_validate_request decides with for every route); a header when the
+** request has none and it is not optional, and one present must hold no
+** control byte and be of its type.
+*/
 static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
-                              const zt_request_t *rq, uint64_t seen,
+                              const zt_request_t *rq, uint64_t missing,
                               zt_violation_t *v)
 {
     zt_text_t b;
 
     for (uint32_t k = 0; k < route->param_count; k++) {
         const zt_param_rec_t *p = &t->params[route->param_first + k];
-        const char *pn = zt_table_str(t, p->name);
-        zt_viol_where_e where = p->where == ZT_PARAM_QUERY ? ZT_VIOL_QUERY
-                                                           : ZT_VIOL_HEADER;
-        const char *hv = NULL;
+        const char *pn, *hv;
         size_t hn;
-        int present;
 
+        if (p->where == ZT_PARAM_QUERY) {
+            if ((missing >> k) & 1) {
+                return zt_missing(v, t, p);
+            }
+            continue;           /* present and checked, optional, or any */
+        }
         if (t->types[p->type].kind == ZT_TYPE_ANY) {
-            continue;           /* `query * any` */
+            continue;
         }
-        if (where == ZT_VIOL_QUERY) {
-            present = (seen >> k) & 1;
-        }
-        else {
-            hv = rq->header != NULL ? rq->header(rq->header_ctx, pn) : NULL;
-            present = hv != NULL;
-        }
-        if (!present) {
+        pn = zt_table_str(t, p->name);
+        hv = rq->header != NULL ? rq->header(rq->header_ctx, pn) : NULL;
+        if (hv == NULL) {
             if (p->flags & ZT_PARAM_OPTIONAL) {
                 continue;
             }
             return zt_missing(v, t, p);
         }
-        if (hv == NULL) {
-            continue;           /* a query parameter: checked above */
-        }
         hn = strlen(hv);
         if (zt_has_control(hv, hn)) {
-            zt_viol(v, where, pn, strlen(pn), NULL);
+            zt_viol(v, ZT_VIOL_HEADER, pn, strlen(pn), NULL);
             zt_text_init(&b, v->found, sizeof(v->found));
             zt_text_value(&b, hv, hn);
             zt_text_init(&b, v->expected, sizeof(v->expected));
@@ -627,7 +617,8 @@ static int zt_validate_params(const zt_table_t *t, const zt_route_rec_t *route,
             return -1;
         }
         if (!zt_type_ok(t, p->type, hv, hn)) {
-            return zt_type_viol(v, t, p->type, where, pn, strlen(pn), hv, hn);
+            return zt_type_viol(v, t, p->type, ZT_VIOL_HEADER, pn, strlen(pn),
+                                hv, hn);
         }
     }
     return 0;
@@ -659,12 +650,15 @@ int zt_validate_request(const zt_table_t *t, const zt_request_t *rq,
     if (zt_validate_query(t, route, vr, rq, &seen, v) < 0) {
         return -1;
     }
+    /* The required query parameters that did not come: this mask alone
+     * says which are missing, on every route.  With typed headers, the
+     * walk reports them in declaration order among the headers'. */
+    missing = vr->required & ~seen;
     if (vr->headers) {
-        return zt_validate_params(t, route, rq, seen, v);
+        return zt_validate_params(t, route, rq, missing, v);
     }
     /* Only a query parameter can be missing: the first in declaration
      * order is the lowest bit. */
-    missing = vr->required & ~seen;
     if (missing != 0) {
         return zt_missing(v, t, &t->params[route->param_first
                                            + (uint32_t)__builtin_ctzll(missing)]);

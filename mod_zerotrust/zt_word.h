@@ -5,10 +5,10 @@
 
 /*
  * Reading text a word (8 bytes) at a time, for the route split, the
- * scope-word search, name hashing and JSON escaping: one test finds a
- * given byte among eight.  A text's last, short word is read with
- * zt_load_tail when the 8 bytes before its end may be read, else with
- * zt_load_n.
+ * scope-word search, name hashing, JSON escaping and the control bytes of
+ * header values: one test finds a given byte, or a class of them, among
+ * eight.  A text's last, short word is read with zt_load_tail when the 8
+ * bytes before its end may be read, else with zt_load_n.
  */
 #ifndef ZT_WORD_H
 #define ZT_WORD_H
@@ -82,6 +82,16 @@ static inline uint64_t zt_bytes_equal_to(uint64_t w, unsigned char c)
     uint64_t x = w ^ (ZT_ONES * c);
 
     return ~(((x & ZT_LOW7S) + ZT_LOW7S) | x | ZT_LOW7S);
+}
+
+/* The high bit of each byte of @a w below 0x20 or equal to 0x7f (a
+ * control byte), exactly: on its low seven bits neither add carries, and
+ * bytes of 0x80 or above (obs-text) are masked out. */
+static inline uint64_t zt_controls8(uint64_t w)
+{
+    uint64_t lo = w & ZT_LOW7S;
+
+    return (~(lo + ZT_ONES * 0x60) | (lo + ZT_ONES)) & ~w & ZT_HIGHS;
 }
 
 #endif /* ZT_WORD_H */

@@ -6,9 +6,10 @@
 /*
  * The small shared rules (zt_ascii.h, zt_word.h): a hexadecimal digit's
  * value for every byte, the UUID shape, a directive's number (range,
- * suffixes, no wrap-around), and the short-word loads, which
- * must agree with each other and read no byte past their text (a
- * sanitizer build checks that: the texts are malloc'd to their size).
+ * suffixes, no wrap-around), the control bytes of a word, and the
+ * short-word loads, which must agree with each other and read no byte
+ * past their text (a sanitizer build checks that: the texts are malloc'd
+ * to their size).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,43 @@ START_TEST(short_loads)
 }
 END_TEST
 
+/* zt_controls8 marks exactly the control bytes (below 0x20, and DEL) of a
+ * word: every pair of byte values side by side at every place, the other
+ * bytes each of a few fillers, so that a carry or borrow from one byte
+ * into its neighbour would show. */
+START_TEST(controls8_every_pair)
+{
+    static const unsigned char fill[] = { 0x00, 0x1f, 0x20, 'a', 0x7f, 0x80, 0xff };
+
+    for (size_t f = 0; f < sizeof(fill); f++) {
+        for (int i = 0; i < 7; i++) {
+            for (int a = 0; a < 256; a++) {
+                for (int b = 0; b < 256; b++) {
+                    unsigned char bytes[8];
+                    uint64_t w = 0, want = 0;
+
+                    memset(bytes, fill[f], sizeof(bytes));
+                    bytes[i] = (unsigned char)a;
+                    bytes[i + 1] = (unsigned char)b;
+                    for (int k = 0; k < 8; k++) {
+                        w |= (uint64_t)bytes[k] << (8 * k);
+                        if (bytes[k] < 0x20 || bytes[k] == 0x7f) {
+                            want |= (uint64_t)0x80 << (8 * k);
+                        }
+                    }
+                    if (zt_controls8(w) != want) {
+                        ck_abort_msg("0x%02x 0x%02x at %d, fill 0x%02x: "
+                                     "%016llx, want %016llx", a, b, i,
+                                     fill[f], (unsigned long long)zt_controls8(w),
+                                     (unsigned long long)want);
+                    }
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ascii");
@@ -305,6 +343,7 @@ int main(void)
     tcase_add_test(tc, number_counts);
     tcase_add_test(tc, number_sizes);
     tcase_add_test(tc, short_loads);
+    tcase_add_test(tc, controls8_every_pair);
     tcase_add_test(tc, decimal_as_printf);
     tcase_add_test(tc, decimal_ranges_as_printf);
     suite_add_tcase(s, tc);

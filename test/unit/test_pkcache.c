@@ -130,6 +130,9 @@ START_TEST(hit_and_miss)
     ck_assert_uint_eq(st.hits, 1);
     ck_assert_uint_eq(st.misses, 4);
     ck_assert_uint_eq(st.inserts, 2);
+    /* 0 and 0 are the defaults ZeroTrustDPoPKeyCache documents. */
+    ck_assert_uint_eq(st.max_entries, ZT_PKCACHE_ENTRIES_DEFAULT);
+    ck_assert_uint_eq(st.max_bytes, ZT_PKCACHE_BYTES_DEFAULT);
 
     /* What cannot be a proof's key is not kept. */
     ck_assert_int_eq(zt_pkcache_put(c, b.hdr, strlen(b.hdr), &b.key, "short"), 0);
@@ -199,6 +202,9 @@ START_TEST(eviction_by_entries)
     zt_pkcache_stats(c, &st);
     ck_assert_uint_eq(st.entries, 4);
     ck_assert_uint_eq(st.evictions, 1);
+    /* Entries alone (ZeroTrustDPoPKeyCache 4): 0 bytes is the default. */
+    ck_assert_uint_eq(st.max_entries, 4);
+    ck_assert_uint_eq(st.max_bytes, ZT_PKCACHE_BYTES_DEFAULT);
     zt_pkcache_clear(c);
     zt_pkcache_stats(c, &st);
     ck_assert_uint_eq(st.entries, 0);

@@ -2924,6 +2924,51 @@ static char *hs256_jwt(const unsigned char *key, size_t keylen, const char *clai
     return apr_pstrcat(pool, input, ".", b64url(mac, 32), NULL);
 }
 
+/* Each rule's "file:line" is written when the policy is made, for every
+ * width of line zt_put_decimal has a path for, from several files; the
+ * strings lie one after another in one buffer, each ended by its NUL. */
+START_TEST(policy_rule_where)
+{
+    static const struct {
+        const char *file;
+        uint32_t line;
+        const char *want;
+    } rules[] = {
+        { "p.ztp", 1, "p.ztp:1" },
+        { "p.ztp", 9, "p.ztp:9" },
+        { "inc/other.ztp", 10, "inc/other.ztp:10" },
+        { "p.ztp", 12345, "p.ztp:12345" },
+        { "/etc/zt/abs.ztp", 99999999, "/etc/zt/abs.ztp:99999999" },
+        { "p.ztp", 100000000, "p.ztp:100000000" },
+        { "inc/other.ztp", UINT32_MAX, "inc/other.ztp:4294967295" },
+        { "p.ztp", 0, "p.ztp:0" },
+    };
+    zpc_ir_t *ir = zb_new(pool, "p", "p.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/a");
+    size_t n = sizeof(rules) / sizeof(rules[0]), off = 0;
+    zt_policy_t *pol;
+    const char *err;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, NULL,
+                             "GET /a", 1, r);
+
+        APR_ARRAY_IDX(ir->rules, k, zpc_ir_rule_t).file = rules[i].file;
+        APR_ARRAY_IDX(ir->rules, k, zpc_ir_rule_t).line = rules[i].line;
+    }
+    err = policy_err(ir, ".", &pol);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_uint_eq(pol->table->nrules, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *w = zt_policy_rule_where(pol, (uint32_t)i);
+
+        ck_assert_str_eq(w, rules[i].want);
+        ck_assert_ptr_eq(w, pol->where + off);
+        off += strlen(rules[i].want) + 1;
+    }
+}
+END_TEST
+
 /* The secret is the file's bytes, all of them: a trailing newline counts. */
 START_TEST(policy_secret_raw_bytes)
 {
@@ -3036,6 +3081,7 @@ static Suite *table_suite(void)
     tc = tcase_create("policy");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, policy_sources);
+    tcase_add_test(tc, policy_rule_where);
     tcase_add_test(tc, policy_secret_refused);
     tcase_add_test(tc, policy_secret_raw_bytes);
     suite_add_tcase(s, tc);

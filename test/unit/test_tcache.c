@@ -401,6 +401,9 @@ START_TEST(eviction_by_entries)
     ck_assert_uint_eq(st.entries, 4);
     ck_assert_uint_eq(st.evictions, 2);
     ck_assert_int_eq(st.shards, 1);
+    /* Entries alone (ZeroTrustTokenCache 4): 0 bytes is the default. */
+    ck_assert_uint_eq(st.max_entries, 4);
+    ck_assert_uint_eq(st.max_bytes, ZT_TCACHE_BYTES_DEFAULT);
 }
 END_TEST
 
@@ -881,6 +884,44 @@ START_TEST(hit_measures_sub_and_azp)
 }
 END_TEST
 
+/* An issuer whose "iss" needs an escape: sub and azp are still handed
+ * out measured and plain, but the three fields are not written whole. */
+START_TEST(hit_fields_need_a_plain_iss)
+{
+    static const char iss[] = "https://idp.example.com/\"q\"";
+    zt_issuer_t is = g_issuers[0];
+    zt_tcache_tag_t tag = { g_table_a, &is, 1, NULL };
+    zt_tcache_t *c;
+    zt_token_t tok, out;
+    const char *reason;
+    char *jwt;
+
+    is.iss = iss;
+    jwt = zt_tc_sign(pool, apr_psprintf(pool, "{\"iss\":\"https://idp.example"
+                                        ".com/\\\"q\\\"\",\"sub\":\"alice\","
+                                        "\"azp\":\"web\",\"aud\":\"api\",\"iat\":"
+                                        "%" APR_INT64_T_FMT ",\"exp\":%"
+                                        APR_INT64_T_FMT "}", NOW - 10,
+                                        NOW + 300));
+    memset(&tok, 0, sizeof(tok));
+    ck_assert_msg(zt_token_verify(jwt, strlen(jwt), &is, 1, NOW, 0, pool, &tok,
+                                  &reason) == ZT_TOK_OK, "%s", reason);
+    ck_assert_ptr_eq(tok.issuer, &is);
+    ck_assert_int_eq(zt_tcache_create(&c, pool, 0, 0, 0), APR_SUCCESS);
+    ck_assert_int_eq(zt_tcache_put(c, jwt, strlen(jwt), &tag, NOW, &tok), 1);
+    ck_assert_int_eq(zt_tcache_get(c, jwt, strlen(jwt), &tag, NOW, pool, &out), 1);
+    ck_assert_ptr_nonnull(out.ids);
+    ck_assert_str_eq(out.sub, "alice");
+    ck_assert_ptr_eq(out.ids->sub, out.sub);
+    ck_assert_uint_eq(out.ids->sub_len, 5);
+    ck_assert_str_eq(out.azp, "web");
+    ck_assert_ptr_eq(out.ids->azp, out.azp);
+    ck_assert_uint_eq(out.ids->azp_len, 3);
+    ck_assert_ptr_null(out.ids->fields);
+    ck_assert_ptr_null(out.ids->iss);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcache");
@@ -894,6 +935,7 @@ int main(void)
     tcase_add_test(tc, hit_returns_the_verified_token);
     tcase_add_test(tc, keeps_the_claim_view);
     tcase_add_test(tc, hit_measures_sub_and_azp);
+    tcase_add_test(tc, hit_fields_need_a_plain_iss);
     tcase_add_test(tc, one_byte_differs);
     tcase_add_test(tc, trust_boundary);
     tcase_add_test(tc, expiry);

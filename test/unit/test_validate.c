@@ -345,8 +345,9 @@ END_TEST
 ** found by length, a bit per declared parameter for repeats and for the
 ** required ones, typed captures by their place.  A route of ZT_MAX_PARAMS
 ** query parameters puts the last one in bit 63; a route with a typed
-** header takes the declaration-order walk, one without it the mask, and
-** both must name the same first missing parameter.
+** header reports the mask's missing ones in declaration order among its
+** headers, one without it the lowest bit, and both must name the same
+** first missing parameter.
 **
 **   GET /many           p0 .. p63: p0, p62 and p63 required, p63 a list
 **   GET /mixed          header x-h uuid, then query q int (both required)
@@ -451,6 +452,94 @@ START_TEST(prepared_contract)
     ck_ok(t, "/g/x/5/y/z");
     ck_bad(t, "/g/x/y", "path.b: found \"y\", expected an integer 0..1000000");
     ck_bad(t, "/g/x/y/5", "path.b: found \"y\", expected an integer 0..1000000");
+}
+END_TEST
+
+/*
+** Which query parameters are missing is decided by the required mask
+** (zt_validate_request); a route with typed headers walks its parameters
+** in declaration order and reports them among the headers'.  The same
+** query declarations with and without typed headers give the same answer
+** for every set of them present, and a required header is reported only
+** when no query parameter declared before it is missing.
+**
+**   GET /plain   query a (required), b, c (required, a list), d (a list),
+**                e (required), * any
+**   GET /typed   header h1 uuid (optional), query a, b, c, header h2
+**                uuid (required), query d, e, * any: the same flags
+*/
+START_TEST(missing_agrees_with_and_without_headers)
+{
+    static const char *const names[] = { "a", "b", "c", "d", "e" };
+    static const uint32_t flags[] = {
+        0, ZT_PARAM_OPTIONAL, ZT_PARAM_LIST, ZT_PARAM_OPTIONAL | ZT_PARAM_LIST, 0
+    };
+    static const char *const h2[] = {
+        "h2", "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70", NULL
+    };
+    static const char *const h12[] = {
+        "h1", "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70",
+        "h2", "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70", NULL
+    };
+    zpc_ir_t *ir = zb_new(pool, "m", "m.ztp");
+    uint32_t plain = zb_route(ir, ZT_M_GET, "/plain");
+    uint32_t typed = zb_route(ir, ZT_M_GET, "/typed");
+    zpc_ir_type_t *i9 = zb_type(ir, ZT_TYPE_INT, 0, 9, NULL, NULL);
+    zpc_ir_type_t *uuid = zb_type(ir, ZT_TYPE_UUID, 0, 0, NULL, NULL);
+    const char *err = NULL;
+    zt_table_t *t;
+
+    zb_param(ir, typed, ZT_PARAM_HEADER, "h1", uuid, ZT_PARAM_OPTIONAL);
+    for (int k = 0; k < 5; k++) {
+        zb_param(ir, plain, ZT_PARAM_QUERY, names[k], i9, flags[k]);
+        if (k == 3) {
+            zb_param(ir, typed, ZT_PARAM_HEADER, "h2", uuid, 0);
+        }
+        zb_param(ir, typed, ZT_PARAM_QUERY, names[k], i9, flags[k]);
+    }
+    zb_route_at(ir, plain)->flags |= ZT_ROUTE_QUERY_ANY;
+    zb_route_at(ir, typed)->flags |= ZT_ROUTE_QUERY_ANY;
+    zb_rule(ir, ZT_EFFECT_ALLOW, ZT_RULE_PUBLIC, "(true)", "allow", 2,
+            plain, typed);
+    t = zv_build(ir, pool, &err);
+    ck_assert_msg(t != NULL, "table: %s", err);
+
+    for (unsigned present = 0; present < 32; present++) {
+        const char *query = "?u=1", *first = NULL, *want;
+        char got[512], text[512];
+        zt_violation_t v;
+        int rc;
+
+        for (int k = 0; k < 5; k++) {
+            if (present >> k & 1) {
+                query = apr_pstrcat(pool, query, "&", names[k], "=1", NULL);
+            }
+            else if (first == NULL && !(flags[k] & ZT_PARAM_OPTIONAL)) {
+                first = names[k];
+            }
+        }
+        want = first == NULL ? "(accepted)"
+               : apr_psprintf(pool, "query.%s: missing, expected an integer "
+                              "0..9", first);
+        rc = validate(t, apr_pstrcat(pool, "/plain", query, NULL), NULL, &v,
+                      got, sizeof(got));
+        ck_assert_msg(rc == (first ? -1 : 0) && strcmp(got, want) == 0,
+                      "/plain%s: %s, want %s", query, got, want);
+        for (int h = 0; h < 2; h++) {
+            rc = validate(t, apr_pstrcat(pool, "/typed", query, NULL),
+                          h ? h12 : h2, &v, text, sizeof(text));
+            ck_assert_msg(rc == (first ? -1 : 0) && strcmp(text, got) == 0,
+                          "/typed%s (h1 %s): %s, but /plain: %s", query,
+                          h ? "present" : "absent", text, got);
+        }
+        /* h2 absent: reported unless a or c, declared before it, is missing */
+        want = first != NULL && first[0] != 'e' ? want
+               : "header.h2: missing, expected a UUID";
+        validate(t, apr_pstrcat(pool, "/typed", query, NULL), NULL, &v, text,
+                 sizeof(text));
+        ck_assert_msg(strcmp(text, want) == 0, "/typed%s without headers: "
+                      "%s, want %s", query, text, want);
+    }
 }
 END_TEST
 
@@ -671,6 +760,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, types_string);
     tcase_add_test(tc, query_rules);
     tcase_add_test(tc, prepared_contract);
+    tcase_add_test(tc, missing_agrees_with_and_without_headers);
     tcase_add_test(tc, names_by_key);
     tcase_add_test(tc, headers);
     tcase_add_test(tc, text_is_bounded);
