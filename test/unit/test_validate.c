@@ -246,8 +246,6 @@ START_TEST(types_string)
 {
     zt_table_t *t = contract_table();
     char *target;
-    zt_violation_t v;
-    char text[512];
 
     ck_ok(t, "/n/1/a");
     ck_bad(t, "/req?q=ab", "query.q: found \"ab\", expected exactly 3 bytes");
