@@ -719,14 +719,21 @@ static int zt_input_valid(request_rec *r, zt_req_t *rq)
     return !rq->invalid && zt_body_head(r, rq) == NULL;
 }
 
-/* A refused body (zt_body_filter.c): log, audit, answer. */
+/* A refused body (zt_body_filter.c): log, audit, answer; or, when httpd
+ * has answered it as it read the body, only log and audit what it sent
+ * (AP_FILTER_ERROR: ap_die sends nothing more). */
 static int zt_refuse_body(request_rec *r, zt_req_t *rq,
                           const zt_body_refusal_t *x)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00058)
-                  "%s %s: %d, the request body is refused: %s", r->method,
-                  zt_esc(r, r->uri), x->status, x->reason);
+                  "%s %s: %d, the request body is refused: %s%s", r->method,
+                  zt_esc(r, r->uri), x->status, x->reason,
+                  x->answered ? " (answered by httpd)" : "");
     zt_refused(r, rq, x->status, ZT_STAGE_INPUT, x->reason);
+    if (x->answered) {
+        rq->answered = 1;
+        return AP_FILTER_ERROR;
+    }
     return zt_answer_body_refusal(r, rq, x);
 }
 
@@ -991,7 +998,7 @@ static int zt_check_authn(request_rec *r)
     rq->auth_type = 1;
     if (rq->done) {
         if (!rq->allowed) {
-            return rq->status;
+            return rq->answered ? AP_FILTER_ERROR : rq->status;
         }
         if (rq->sub) {
             r->user = zt_user(r, rq);

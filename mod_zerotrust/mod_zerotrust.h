@@ -124,6 +124,9 @@ typedef struct {
                                          (zt_arec_id's 11 characters) */
     int status;                     /**< HTTP status we answered, or OK */
     int problem_status;             /**< error body is our problem+json */
+    int answered;                   /**< httpd has answered the refusal
+                                         itself (zt_body_refusal_t): the
+                                         hooks return AP_FILTER_ERROR */
     zt_stage_e stage;
     const char *reason;             /**< short, stable: "expired", "no rule allows" */
     const char *sub;                /**< verified subject, or NULL */
@@ -301,6 +304,10 @@ typedef struct {
     const char *why;            /**< "found ..., expected ..." */
     const char *pointer;        /**< JSON pointer or XML element path, or NULL */
     long line;                  /**< XML: line of the fault, or 0 */
+    int answered;               /**< httpd answered it itself, as it read
+                                     the body (LimitRequestBody, a bad
+                                     chunk): status is what it sent, and
+                                     no answer of ours follows */
 } zt_body_refusal_t;
 /**
  * What the headers alone say of the body (presence, media type,
