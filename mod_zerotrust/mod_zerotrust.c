@@ -323,6 +323,7 @@ static const char *zt_esc(request_rec *r, const char *s)
 static void zt_refused(request_rec *r, zt_req_t *rq, int status,
                        zt_stage_e stage, const char *reason)
 {
+    zt_body_unread(r, rq);
     rq->done = 1;
     rq->allowed = 0;
     rq->status = status;

@@ -321,6 +321,12 @@ const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq);
  * exactly those bytes.  NULL when the body is fine (or there is none).
  */
 const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq);
+/**
+ * The request is refused and its body, if it has one, was not read (a
+ * route, input, token or policy refusal): close the connection after the
+ * answer, so that httpd does not read the body to keep it open.
+ */
+void zt_body_unread(request_rec *r, const zt_req_t *rq);
 /** Register the ZEROTRUST_BODY input filter; libxml2's initialisation. */
 void zt_body_register_hooks(apr_pool_t *p);
 

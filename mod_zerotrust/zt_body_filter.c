@@ -431,6 +431,23 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
     return st->read;
 }
 
+/*
+** httpd reads the body of a request it answers with an error, to keep the
+** connection (ap_discard_request_body): up to LimitRequestBody, 1 GiB by
+** default, from a client the module has just refused, which is what
+** reading only once allowed is meant to spare; and past that limit it
+** answers 413 in place of the refusal, which the record would not say.
+** With the connection marked to close it reads nothing, as after a
+** refused body (zt_refusal).
+*/
+void zt_body_unread(request_rec *r, const zt_req_t *rq)
+{
+    if (r->main == NULL && (rq->body == NULL || !rq->body->read_done)
+        && zt_has_body(r, zt_content_length_field(r))) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* The replay filter                                                   */
 
