@@ -1114,6 +1114,17 @@ static const char *zt_authz_parse(cmd_parms *cmd, const char *line,
         return "Require not zerotrust is not supported: the policy itself "
                "says what is refused";
     }
+    /* The same negation as a section: what the table refuses would pass
+     * <RequireNone> (a request it refuses before a token is even looked
+     * at, unrecorded), and a sibling such as Require ip would grant it. */
+    for (const ap_directive_t *d = cmd->directive ? cmd->directive->parent
+                                                  : NULL;
+         d != NULL; d = d->parent) {
+        if (d->directive && !strcasecmp(d->directive, "<RequireNone")) {
+            return "Require zerotrust inside <RequireNone> is not "
+                   "supported: the policy itself says what is refused";
+        }
+    }
     *parsed = zt_config_note_require(cmd);
     return NULL;
 }
