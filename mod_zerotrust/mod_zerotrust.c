@@ -246,6 +246,7 @@ static const char *zt_esc(request_rec *r, const char *s)
 static void zt_refused(request_rec *r, zt_req_t *rq, int status,
                        zt_stage_e stage, const char *reason)
 {
+    zt_body_unread(r, rq);
     rq->done = 1;
     rq->allowed = 0;
     rq->status = status;
@@ -642,14 +643,21 @@ static int zt_input_valid(request_rec *r, zt_req_t *rq)
     return !rq->invalid && zt_body_head(r, rq) == NULL;
 }
 
-/* A refused body (zt_body_filter.c): log, audit, answer. */
+/* A refused body (zt_body_filter.c): log, audit, answer; or, when httpd
+ * has answered it as it read the body, only log and audit what it sent
+ * (AP_FILTER_ERROR: ap_die sends nothing more). */
 static int zt_refuse_body(request_rec *r, zt_req_t *rq,
                           const zt_body_refusal_t *x)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZTLOGNO(00058)
-                  "%s %s: %d, the request body is refused: %s", r->method,
-                  zt_esc(r, r->uri), x->status, x->reason);
+                  "%s %s: %d, the request body is refused: %s%s", r->method,
+                  zt_esc(r, r->uri), x->status, x->reason,
+                  x->answered ? " (answered by httpd)" : "");
     zt_refused(r, rq, x->status, ZT_STAGE_INPUT, x->reason);
+    if (x->answered) {
+        rq->answered = 1;
+        return AP_FILTER_ERROR;
+    }
     return zt_answer_body_refusal(r, rq, x);
 }
 
@@ -914,7 +922,7 @@ static int zt_check_authn(request_rec *r)
     rq->auth_type = 1;
     if (rq->done) {
         if (!rq->allowed) {
-            return rq->status;
+            return rq->answered ? AP_FILTER_ERROR : rq->status;
         }
         if (rq->sub) {
             r->user = zt_user(r, rq);
@@ -1028,6 +1036,17 @@ static const char *zt_authz_parse(cmd_parms *cmd, const char *line,
     if (args && !strncasecmp(args, "not", 3) && apr_isspace(args[3])) {
         return "Require not zerotrust is not supported: the policy itself "
                "says what is refused";
+    }
+    /* The same negation as a section: what the table refuses would pass
+     * <RequireNone> (a request it refuses before a token is even looked
+     * at, unrecorded), and a sibling such as Require ip would grant it. */
+    for (const ap_directive_t *d = cmd->directive ? cmd->directive->parent
+                                                  : NULL;
+         d != NULL; d = d->parent) {
+        if (d->directive && !strcasecmp(d->directive, "<RequireNone")) {
+            return "Require zerotrust inside <RequireNone> is not "
+                   "supported: the policy itself says what is refused";
+        }
     }
     *parsed = zt_config_note_require(cmd);
     return NULL;

@@ -118,6 +118,9 @@ typedef struct {
                                          (zt_arec_id's 11 characters) */
     int status;                     /**< HTTP status we answered, or OK */
     int problem_status;             /**< error body is our problem+json */
+    int answered;                   /**< httpd has answered the refusal
+                                         itself (zt_body_refusal_t): the
+                                         hooks return AP_FILTER_ERROR */
     zt_stage_e stage;
     const char *reason;             /**< short, stable: "expired", "no rule allows" */
     const char *sub;                /**< verified subject, or NULL */
@@ -292,6 +295,10 @@ typedef struct {
     const char *why;            /**< "found ..., expected ..." */
     const char *pointer;        /**< JSON pointer or XML element path, or NULL */
     long line;                  /**< XML: line of the fault, or 0 */
+    int answered;               /**< httpd answered it itself, as it read
+                                     the body (LimitRequestBody, a bad
+                                     chunk): status is what it sent, and
+                                     no answer of ours follows */
 } zt_body_refusal_t;
 /**
  * What the headers alone say of the body (presence, media type,
@@ -305,6 +312,12 @@ const zt_body_refusal_t *zt_body_head(request_rec *r, zt_req_t *rq);
  * exactly those bytes.  NULL when the body is fine (or there is none).
  */
 const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq);
+/**
+ * The request is refused and its body, if it has one, was not read (a
+ * route, input, token or policy refusal): close the connection after the
+ * answer, so that httpd does not read the body to keep it open.
+ */
+void zt_body_unread(request_rec *r, const zt_req_t *rq);
 /** Register the ZEROTRUST_BODY input filter; libxml2's initialisation. */
 void zt_body_register_hooks(apr_pool_t *p);
 

@@ -16,16 +16,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Bytes zt_arec_time writes: the time, quoted. */
+/** Bytes zt_arec_time writes for a year in 0000..9999: the time,
+ *  quoted. */
 #define ZT_AREC_TIME_LEN 26
 
+/** Bytes zt_arec_time writes at the most: a year of a sign and 6
+ *  digits. */
+#define ZT_AREC_TIME_MAX 29
+
 /**
- * @a t (microseconds since the epoch, UTC) as the record's time,
- * quoted: "2026-11-29T01:02:03.456Z" (milliseconds truncated; the year
- * modulo 10000, so always four digits).  Returns the end, or
- * NULL when @a t is before the epoch (nothing is written).  Each thread
- * keeps the text of the last second it wrote, so most calls only copy it
- * and write the milliseconds.
+ * @a t (microseconds since the epoch, UTC, any int64) as the record's
+ * time, quoted: "2026-11-29T01:02:03.456Z", the milliseconds floored,
+ * the proleptic Gregorian calendar with a year 0.  A year outside
+ * 0000..9999 (a clock set far wrong) is written as ECMAScript's
+ * toISOString writes it, a sign and six digits (ISO 8601 expanded):
+ * "-000001-12-31T23:59:59.999Z", "+010000-01-01T00:00:00.000Z".
+ * Returns the end: ZT_AREC_TIME_LEN bytes, or ZT_AREC_TIME_MAX; printable
+ * ASCII that needs no JSON escape.  Each thread keeps the text of the
+ * last second it wrote, so most calls only copy it and write the
+ * milliseconds.
  */
 char *zt_arec_time(char *o, int64_t t);
 

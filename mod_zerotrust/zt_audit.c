@@ -54,7 +54,6 @@
 #include "http_core.h"
 #include "http_log.h"
 #include "http_ssl.h"
-#include "util_time.h"
 #include "zt_abuf.h"
 #include "zt_arec.h"
 #include "zt_ascii.h"
@@ -199,7 +198,7 @@ int zt_audit_open(apr_pool_t *pconf, server_rec *s)
 
 /* A record's bytes besides its escaped strings: the keys, punctuation,
  * quotes or nulls, the time, the policy hash, three integers and the
- * stage come to 410 at the most. */
+ * stage come to 413 at the most. */
 #define ZT_AUDIT_FIXED 512
 
 /* A string of the record and its length; NULL is written null.  A plain
@@ -375,43 +374,6 @@ static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
     }
     return ap_ssl_var_lookup(r->pool, r->server, r->connection, r,
                              "SSL_CLIENT_S_DN");
-}
-
-/* "2026-11-29T01:02:03.456Z", quoted (zt_arec.h).  A time before the
- * epoch (a clock set wrong) as the record always wrote one: from httpd's
- * cache of exploded recent seconds, as mod_log_config does (gmtime_r
- * takes glibc's time zone lock, which every thread would queue on). */
-static char *zt_audit_time(char *o, apr_time_t t)
-{
-    apr_time_exp_t tm;
-    unsigned year, ms;
-    char *end = zt_arec_time(o, t);
-
-    if (end != NULL) {
-        return end;
-    }
-    ap_explode_recent_gmt(&tm, t);
-    year = (unsigned)(tm.tm_year + 1900) % 10000;
-    ms = (unsigned)tm.tm_usec / 1000;
-    *o++ = '"';
-    o = zt_put_2digits(o, year / 100);
-    o = zt_put_2digits(o, year % 100);
-    *o++ = '-';
-    o = zt_put_2digits(o, (unsigned)tm.tm_mon + 1);
-    *o++ = '-';
-    o = zt_put_2digits(o, (unsigned)tm.tm_mday);
-    *o++ = 'T';
-    o = zt_put_2digits(o, (unsigned)tm.tm_hour);
-    *o++ = ':';
-    o = zt_put_2digits(o, (unsigned)tm.tm_min);
-    *o++ = ':';
-    o = zt_put_2digits(o, (unsigned)tm.tm_sec);
-    *o++ = '.';
-    *o++ = (char)('0' + ms / 100);
-    o = zt_put_2digits(o, ms % 100);
-    *o++ = 'Z';
-    *o++ = '"';
-    return o;
 }
 
 /* Strings of a table the record may write, known by their address. */
@@ -608,7 +570,7 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
     const zt_table_t *t = rq->policy ? rq->policy->table : NULL;
 
     o = zt_put_lit(o, "{\"time\":");
-    o = zt_audit_time(o, r->request_time);
+    o = zt_arec_time(o, r->request_time);
     o = zt_put_lit(o, ",\"request_id\":");
     o = zt_put_str(o, x->request_id);
     o = zt_put_field(o, "client_ip", x->client_ip);

@@ -232,10 +232,33 @@ static zt_body_refusal_t *zt_read_failed(request_rec *r, apr_status_t rv,
                           "a smaller body", ZT_DETAIL_TOO_LARGE);
     }
     return zt_refusal(r, HTTP_BAD_REQUEST, "body",
-                      apr_psprintf(r->pool, "a body that could not be read "
-                                   "(%s)", apr_strerror(rv, msg, sizeof(msg))),
+                      rv == AP_FILTER_ERROR
+                      ? "a body the server could not read"
+                      : apr_psprintf(r->pool, "a body that could not be "
+                                     "read (%s)",
+                                     apr_strerror(rv, msg, sizeof(msg))),
                       "a body framed as its headers say",
                       "The request body could not be read.");
+}
+
+/*
+** An input filter refused the body and answered the request itself:
+** HTTP_IN, past LimitRequestBody (413) or on a bad chunk (400), passes an
+** error bucket down the output filters, which send httpd's error page
+** (ap_die) and set r->status, and the read returns AP_FILTER_ERROR.  The
+** refusal says what was sent; no answer of ours may follow it (a second
+** response on the connection).  An answer that is not an error (no filter
+** of httpd's does that) is taken for a 500, which ap_die then sends.
+*/
+static zt_body_refusal_t *zt_read_answered(request_rec *r)
+{
+    int sent = ap_is_HTTP_ERROR(r->status) ? r->status
+                                           : HTTP_INTERNAL_SERVER_ERROR;
+    zt_body_refusal_t *x = zt_read_failed(r, AP_FILTER_ERROR, sent);
+
+    x->status = sent;
+    x->answered = 1;
+    return x;
 }
 
 /*
@@ -261,11 +284,12 @@ static const zt_body_refusal_t *zt_read_all(request_rec *r, apr_size_t max,
         apr_bucket *e;
 
         if (rv != APR_SUCCESS) {
-            int status = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
-
             apr_brigade_destroy(bb);
-            return zt_read_failed(r, rv, status == AP_FILTER_ERROR
-                                         ? HTTP_BAD_REQUEST : status);
+            if (rv == AP_FILTER_ERROR) {
+                return zt_read_answered(r);
+            }
+            return zt_read_failed(r, rv, ap_map_http_request_error(
+                                             rv, HTTP_BAD_REQUEST));
         }
         for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
              e = APR_BUCKET_NEXT(e)) {
@@ -405,6 +429,23 @@ const zt_body_refusal_t *zt_body_read(request_rec *r, zt_req_t *rq)
                                    r->connection);
     }
     return st->read;
+}
+
+/*
+** httpd reads the body of a request it answers with an error, to keep the
+** connection (ap_discard_request_body): up to LimitRequestBody, 1 GiB by
+** default, from a client the module has just refused, which is what
+** reading only once allowed is meant to spare; and past that limit it
+** answers 413 in place of the refusal, which the record would not say.
+** With the connection marked to close it reads nothing, as after a
+** refused body (zt_refusal).
+*/
+void zt_body_unread(request_rec *r, const zt_req_t *rq)
+{
+    if (r->main == NULL && (rq->body == NULL || !rq->body->read_done)
+        && zt_has_body(r, zt_content_length_field(r))) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
 }
 
 /* ------------------------------------------------------------------ */

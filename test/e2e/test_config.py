@@ -157,6 +157,14 @@ def test_token_max_size_with_a_suffix(servers, keys):
     ("ZeroTrustPolicy", "ZeroTrustPolicy"),
     ("<Location /x>\nRequire zerotrust please\n</Location>", "zerotrust"),
     ("<Location /x>\nRequire not zerotrust\n</Location>", "not zerotrust"),
+    # The same negation as a section: beside Require ip it granted what
+    # the table refuses (a 200 for GET /orders without a token, no record).
+    ("<Location /x>\n<RequireAll>\nRequire ip 127.0.0.1\n<RequireNone>\n"
+     "Require zerotrust\n</RequireNone>\n</RequireAll>\n</Location>",
+     "inside <RequireNone>"),
+    ("<Location /x>\n<RequireAll>\nRequire ip 127.0.0.1\n<RequireNone>\n"
+     "<RequireAny>\nRequire zerotrust\nRequire ip 10.0.0.1\n</RequireAny>\n"
+     "</RequireNone>\n</RequireAll>\n</Location>", "inside <RequireNone>"),
 ])
 def test_bad_directives(servers, directive, needle):
     srv = servers(protected("policy/api.ztb") + directive + "\n",

@@ -8,9 +8,10 @@
  * record wrote before them: the time as gmtime_r (which httpd's
  * ap_explode_recent_gmt calls) and the fields' digits, the id as a
  * standard base64 encoder (OpenSSL's EVP_EncodeBlock, the alphabet and
- * padding of apr_base64_encode).  Every day from 1970 to 2500, leap days
- * and century years, random times to year 9999 and past it, the ends of
- * int64; each thread's cache of its last second, within a second and
+ * padding of apr_base64_encode).  Every day from year -1 to 2503, leap
+ * days and century years, random times over all of int64, its ends and
+ * the years where the form changes (0000 and 9999), written out by hand
+ * too; each thread's cache of its last second, within a second and
  * across, in four threads at once.
  */
 #include <pthread.h>
@@ -23,33 +24,66 @@
 #include "zt_test.h"
 #include "zt_arec.h"
 
-/* The time as the record wrote it with ap_explode_recent_gmt. */
+/* The time as gmtime_r sees its second, floored, written as the record
+ * writes it: a year outside 0000..9999 as a sign and 6 digits, as
+ * ECMAScript's toISOString. */
 static void ref_time(char *out, size_t size, int64_t t)
 {
-    time_t sec = (time_t)(t / 1000000);
+    int64_t sec = t / 1000000, us = t % 1000000, year;
+    time_t tt;
     struct tm tm;
 
-    ck_assert_ptr_nonnull(gmtime_r(&sec, &tm));
-    snprintf(out, size, "\"%04u-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
-             (unsigned)((int64_t)tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned)(t % 1000000) / 1000);
+    if (us < 0) {
+        us += 1000000;
+        sec--;
+    }
+    tt = (time_t)sec;
+    if (gmtime_r(&tt, &tm) == NULL) {
+        ck_abort_msg("gmtime_r(%lld) failed", (long long)sec);
+    }
+    year = (int64_t)tm.tm_year + 1900;
+    snprintf(out, size,
+             year >= 0 && year <= 9999
+             ? "\"%04lld-%02d-%02dT%02d:%02d:%02d.%03uZ\""
+             : "\"%+07lld-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
+             (long long)year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (unsigned)us / 1000);
 }
 
+/* One ck_assert per time: each is a write(2) to Check's pipe, and the
+ * tests check some 3 million. */
 static void check_time(int64_t t)
 {
-    char want[64], got[ZT_AREC_TIME_LEN + 8];
+    char want[64], got[ZT_AREC_TIME_MAX + 8];
     char *end;
+    size_t n;
 
     ref_time(want, sizeof(want), t);
+    n = strlen(want);
     memset(got, 'x', sizeof(got));
     end = zt_arec_time(got, t);
-    ck_assert_ptr_eq(end, got + ZT_AREC_TIME_LEN);
-    ck_assert_msg(memcmp(got, want, ZT_AREC_TIME_LEN) == 0
-                  && strlen(want) == ZT_AREC_TIME_LEN,
+    ck_assert_msg(end == got + n && memcmp(got, want, n) == 0
+                  && got[n] == 'x'              /* nothing past it */
+                  && (n == ZT_AREC_TIME_LEN || n == ZT_AREC_TIME_MAX)
+                  /* a JSON string that needs no escape */
+                  && strspn(got + 1, "0123456789+-:.TZ") == n - 2
+                  && got[n - 1] == '"',
                   "%lld: got %.*s, want %s", (long long)t,
-                  ZT_AREC_TIME_LEN, got, want);
-    ck_assert_int_eq(got[ZT_AREC_TIME_LEN], 'x');   /* nothing past it */
+                  ZT_AREC_TIME_MAX, got, want);
+}
+
+/* The text of @a t, checked against gmtime_r, and against @a want. */
+static void check_time_is(int64_t t, const char *want)
+{
+    char got[ZT_AREC_TIME_MAX];
+    char *end;
+
+    check_time(t);
+    end = zt_arec_time(got, t);
+    ck_assert_msg((size_t)(end - got) == strlen(want)
+                  && memcmp(got, want, strlen(want)) == 0,
+                  "%lld: got %.*s, want %s", (long long)t,
+                  (int)(end - got), got, want);
 }
 
 /* xorshift64*: the same texts every run. */
@@ -61,13 +95,24 @@ static uint64_t rnd(uint64_t *s)
     return *s * 0x2545F4914F6CDD1Dull;
 }
 
-/* Every day from 1970 to 2500, at its first and last microsecond and at
- * a time in between: each a new second, so the cache is refilled. */
+static int64_t utc(int y, int mon, int d, int h, int min, int s)
+{
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d,
+                     .tm_hour = h, .tm_min = min, .tm_sec = s };
+
+    return (int64_t)timegm(&tm) * 1000000;
+}
+
+/* Every day from year -1 to 2503, at its first and last microsecond and
+ * at a time in between: each a new second, so the cache is refilled
+ * (from 1970), or not used (before). */
 START_TEST(every_day)
 {
+    int64_t first = utc(-1, 1, 1, 0, 0, 0) / (86400 * INT64_C(1000000));
     uint64_t seed = 42;
 
-    for (int64_t day = 0; day < 194724; day++) {      /* to 2503 */
+    ck_assert_int_eq(first, -719893);
+    for (int64_t day = first; day < 194724; day++) {
         int64_t t = day * 86400 * INT64_C(1000000);
 
         check_time(t);
@@ -77,23 +122,19 @@ START_TEST(every_day)
 }
 END_TEST
 
-static int64_t utc(int y, int mon, int d, int h, int min, int s)
-{
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d,
-                     .tm_hour = h, .tm_min = min, .tm_sec = s };
-
-    return (int64_t)timegm(&tm) * 1000000;
-}
-
 START_TEST(calendar_edges)
 {
     static const int days[][3] = {
+        { -10000, 1, 1 }, { -9999, 12, 31 }, { -400, 2, 29 },
+        { -100, 3, 1 }, { -4, 2, 29 }, { -1, 1, 1 }, { -1, 12, 31 },
+        { 0, 1, 1 }, { 0, 2, 29 }, { 1, 1, 1 }, { 1582, 10, 15 },
+        { 1900, 2, 28 }, { 1900, 3, 1 }, { 1969, 12, 31 },
         { 1970, 1, 1 }, { 1972, 2, 29 }, { 1999, 12, 31 }, { 2000, 2, 29 },
         { 2000, 3, 1 }, { 2026, 11, 29 }, { 2038, 1, 19 }, { 2100, 2, 28 },
         { 2100, 3, 1 }, { 2400, 2, 29 }, { 2400, 12, 31 }, { 9999, 12, 31 },
-        { 10000, 1, 1 }, { 12345, 6, 7 }, { 99996, 2, 29 }
+        { 10000, 1, 1 }, { 12345, 6, 7 }, { 99996, 2, 29 },
+        { 199999, 12, 31 }
     };
-    char buf[ZT_AREC_TIME_LEN];
 
     for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
         int64_t t = utc(days[i][0], days[i][1], days[i][2], 23, 59, 59);
@@ -102,20 +143,37 @@ START_TEST(calendar_edges)
         check_time(t + 999999);                 /* .999 */
         check_time(t + 1000000);                /* the next day */
         check_time(t - 86399 * INT64_C(1000000) + 1000);
+        check_time(t - 86399 * INT64_C(1000000) - 1);   /* the day before */
     }
-    /* the written form itself, once by hand */
-    ck_assert_ptr_nonnull(zt_arec_time(buf, utc(2026, 11, 29, 1, 2, 3)
-                                            + 456789));
-    ck_assert(memcmp(buf, "\"2026-11-29T01:02:03.456Z\"",
-                     ZT_AREC_TIME_LEN) == 0);
-    /* the end of int64: year 294247, written modulo 10000 */
-    check_time(INT64_MAX);
+    /* the written form itself, by hand (each as node's
+     * new Date(t / 1000).toISOString() writes it) */
+    check_time_is(utc(2026, 11, 29, 1, 2, 3) + 456789,
+                  "\"2026-11-29T01:02:03.456Z\"");
+    check_time_is(0, "\"1970-01-01T00:00:00.000Z\"");
+    /* before the epoch: floored, not truncated toward 0 */
+    check_time_is(-1, "\"1969-12-31T23:59:59.999Z\"");
+    check_time_is(-1000, "\"1969-12-31T23:59:59.999Z\"");
+    check_time_is(-1001, "\"1969-12-31T23:59:59.998Z\"");
+    check_time_is(-1000000, "\"1969-12-31T23:59:59.000Z\"");
+    check_time_is(-1000001, "\"1969-12-31T23:59:58.999Z\"");
+    /* where the form changes: year 0 has four digits, -1 and 10000 not */
+    check_time_is(INT64_C(-62167219200000000), "\"0000-01-01T00:00:00.000Z\"");
+    check_time_is(INT64_C(-62167219200000001),
+                  "\"-000001-12-31T23:59:59.999Z\"");
+    check_time_is(INT64_C(253402300799999999), "\"9999-12-31T23:59:59.999Z\"");
+    check_time_is(INT64_C(253402300800000000),
+                  "\"+010000-01-01T00:00:00.000Z\"");
+    /* ECMAScript's own ends, +-8.64e15 ms */
+    check_time_is(INT64_C(8640000000000000000),
+                  "\"+275760-09-13T00:00:00.000Z\"");
+    check_time_is(INT64_C(-8640000000000000000),
+                  "\"-271821-04-20T00:00:00.000Z\"");
+    /* the ends of int64 */
+    check_time_is(INT64_MAX, "\"+294247-01-10T04:00:54.775Z\"");
+    check_time_is(INT64_MIN, "\"-290308-12-21T19:59:05.224Z\"");
     check_time(INT64_MAX - 999999);
-    /* before the epoch: refused, nothing written */
-    memset(buf, 'x', sizeof(buf));
-    ck_assert_ptr_null(zt_arec_time(buf, -1));
-    ck_assert_ptr_null(zt_arec_time(buf, INT64_MIN));
-    ck_assert_int_eq(buf[0], 'x');
+    check_time(INT64_MIN + 999999);
+    check_time(INT64_MIN + 1000000);
 }
 END_TEST
 
@@ -123,12 +181,13 @@ START_TEST(random_times)
 {
     uint64_t seed = 7;
 
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 400000; i++) {
         uint64_t r = rnd(&seed);
 
-        /* to year 9999 mostly, any non-negative int64 sometimes */
-        check_time(i % 8 ? (int64_t)(r % (UINT64_C(253402300800) * 1000000))
-                         : (int64_t)(r >> 1));
+        /* from year 0 to 9999 mostly, any int64 sometimes */
+        check_time(i % 8 ? (int64_t)(r % (UINT64_C(315569520000) * 1000000))
+                           - INT64_C(62167219200000000)
+                         : (int64_t)r);
     }
 }
 END_TEST
@@ -147,6 +206,13 @@ START_TEST(cache_follows_the_second)
         check_time(t0 + 999999);                /* back */
         check_time(t0 + 86400 * INT64_C(1000000));     /* a day on */
         check_time(t0);
+        /* times the cache does not hold leave it as it was */
+        check_time(-1);
+        check_time(t0 + 2);
+        check_time(INT64_MAX);
+        check_time(t0 + 3);
+        check_time(INT64_C(253402300800000000));
+        check_time(t0 + 4);
     }
 }
 END_TEST
