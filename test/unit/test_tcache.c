@@ -494,8 +494,12 @@ START_TEST(byte_count)
         }
         ck_assert_int_eq((long)(st.bytes - docs - strlen(jwt) - 3), head);
         if (used != 0) {
-            /* glibc rounds a chunk up to 16 bytes, its header included. */
-            ck_assert_msg(used + 16 >= st.bytes && used <= st.bytes + 16,
+            /* glibc rounds a chunk up to 16 bytes, its header included,
+             * and hands out a whole free chunk when what would be left of
+             * it is under its 32-byte minimum: how much more than that
+             * depends on what the process freed before (seen: 843
+             * charged, 864 held, in a clone at another path). */
+            ck_assert_msg(used + 16 >= st.bytes && used < st.bytes + 16 + 32,
                           "charged %zu, malloc holds %zu", (size_t)st.bytes, used);
         }
     }
