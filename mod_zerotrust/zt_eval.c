@@ -748,7 +748,7 @@ void zt_eval_decide(const zt_table_t *t, const zt_request_t *rq,
     }
     code = (const char *)t->prog->code;
     in = zt_prog_head((const unsigned char *)code, block)->ins;
-    /* Ask for the block's other lines now (zt_prog_head); the usual two
+    /* Ask for the block's other lines now (ZT_PROG_LINES); the usual two
      * without a test: past a shorter block they are the next one's. */
     __builtin_prefetch((const char *)in + 64);
     __builtin_prefetch((const char *)in + 128);

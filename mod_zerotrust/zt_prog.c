@@ -105,6 +105,10 @@ typedef struct {
 #define ZT_PROG_LIMIT   0xfffffff0u /* code offsets stay below */
 #define ZT_PROG_HEAD    16          /* zero bytes the code starts with */
 #define ZT_PROG_ALIGN   64          /* where blocks and programs start */
+/* A route's entry keeps its line count in the bits the alignment leaves
+ * zero; and never equals ZT_NONE: that would need a block of 63 more
+ * lines starting past ZT_PROG_LIMIT. */
+_Static_assert(ZT_PROG_ALIGN > ZT_PROG_LINES, "an entry's line count fits below its offset");
 
 /* @a need bytes (rounded up to 8) zeroed at the end of the code, the
  * one @a lead bytes in (a multiple of 8) on a multiple of @a align (a
@@ -710,7 +714,7 @@ static uint32_t zt_prog_chain(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t from, ui
 
 /* Append route @a ri's block (zt_prog.h) to the code, and before it the
  * literals and shared programs it reads that are not there yet: the
- * block's offset, or ZT_NONE over the limits. */
+ * route's entry (ZT_PROG_LINES), or ZT_NONE over the limits. */
 static uint32_t zt_prog_route(zt_pbuild_t *b, zt_pbuild_t *sb, uint32_t ri,
                               zt_pshared_t *shared)
 {

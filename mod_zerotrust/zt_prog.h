@@ -9,7 +9,8 @@
  * Internal to the core (the route trie shares zt_palloc_large; test_eval
  * and bench_eval read the counts).
  *
- * Each route gets a block: a header (read only by a step-up), then,
+ * Each route gets a block: a header (read only by a step-up, and by an
+ * allow that is not public when there is no token), then,
  * from the start of a cache line, one program that decides among the
  * rules that apply to the route, in the order a decision reads them;
  * then what its GENERIC instructions read:

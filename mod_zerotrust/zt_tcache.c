@@ -432,6 +432,7 @@ static void zt_tc_measure(zt_tc_ids_len_t *m, const zt_token_t *tok)
     m->sub = zt_jdoc_get_str(tok->claims, "sub");
     m->azp = zt_jdoc_get_str(tok->claims, "azp");
     m->iss = tok->issuer != NULL ? tok->issuer->iss : NULL;
+    m->iss_n = 0;
     m->sub_plain = zt_tc_plain(m->sub, &m->sub_n);
     m->azp_plain = zt_tc_plain(m->azp, &m->azp_n);
     m->iss_plain = m->iss != NULL && zt_tc_plain(m->iss, &m->iss_n);

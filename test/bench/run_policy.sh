@@ -151,7 +151,7 @@ for n in "$@"; do
                 stages="${stages:+$stages, }$j"
             done
         done
-        zt=$(printf '%s' "$zt" | sed "s/}\$/, \"stages\": [$stages]}/")
+        [ "$zt" = "{}" ] || zt=$(printf '%s' "$zt" | sed "s/}\$/, \"stages\": [$stages]}/")
         if [ "$callgrind" != 0 ] && [ "$zt" != "{}" ]; then
             valgrind --tool=callgrind --callgrind-out-file="$d/callgrind.out" \
                 --toggle-collect=zt_route_match --toggle-collect=zt_eval_decide \

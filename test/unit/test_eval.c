@@ -1546,6 +1546,7 @@ static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t all
     uint32_t n[ZT_PI__COUNT] = { 0 };
     const zt_proute_t *pr;
     const zt_pend_t *end;
+    size_t lines;
 
     ck_assert_uint_ne(t->prog->route[r], ZT_NONE);
     pr = zt_prog_head(t->prog->code, t->prog->route[r]);
@@ -1555,8 +1556,9 @@ static void ck_ends(const zt_table_t *t, uint32_t r, uint32_t deny, uint32_t all
     end = (const zt_pend_t *)(const void *)(pr->ins + pr->ninsns);
     /* the entry names the block's lines after its first */
     ck_assert_uint_eq((uintptr_t)pr->ins % 64, 0);
+    lines = ((const char *)(end + pr->nends) - (const char *)pr->ins - 1) / 64;
     ck_assert_uint_eq(t->prog->route[r] & ZT_PROG_LINES,
-                      ((const char *)(end + pr->nends) - (const char *)pr->ins - 1) / 64);
+                      lines < ZT_PROG_LINES ? lines : ZT_PROG_LINES);
     for (uint32_t i = 0; i < pr->nends; i++) {
         ck_assert_uint_ge(end[i].code, ZT_PI_DENY);
         n[end[i].code]++;
@@ -1625,6 +1627,28 @@ START_TEST(programs_ends)
     ck_decision(t, "GET", "/g", NULL, ZT_ALLOW, 10);
     ck_decision(t, "GET", "/g", "{}", ZT_ALLOW, 9);
     ck_decision(t, "GET", "/g", "{\"q\":1}", ZT_ALLOW, 10);
+}
+END_TEST
+
+/* A block of more lines than a route's entry counts (ZT_PROG_LINES):
+ * 300 rules of one comparison each.  The count stops there, and every
+ * rule, the last one included, still decides. */
+START_TEST(programs_past_the_line_count)
+{
+    zpc_ir_t *ir = zb_new(pool, "long", "l.ztp");
+    uint32_t r = zb_route(ir, ZT_M_GET, "/l");
+    zt_table_t *t;
+
+    for (int k = 0; k < 300; k++) {
+        zb_rule(ir, ZT_EFFECT_ALLOW, 0, apr_psprintf(pool, "(eq token.c%d \"v\")", k),
+                "GET /l", 1, r);
+    }
+    t = build(ir);
+    ck_assert_uint_eq(t->prog->route[r] & ZT_PROG_LINES, ZT_PROG_LINES);
+    ck_ends(t, r, 0, 300);
+    ck_decision(t, "GET", "/l", "{\"c0\":\"v\"}", ZT_ALLOW, 0);
+    ck_decision(t, "GET", "/l", "{\"c299\":\"v\"}", ZT_ALLOW, 299);
+    ck_decision(t, "GET", "/l", "{\"c299\":\"w\",\"c300\":\"v\"}", ZT_DENY, NONE);
 }
 END_TEST
 
@@ -2132,6 +2156,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, claim_set_index_matches_scan);
     tcase_add_test(tc, programs_match_trees);
     tcase_add_test(tc, programs_past_16_bits);
+    tcase_add_test(tc, programs_past_the_line_count);
     tcase_add_test(tc, programs_ends);
     suite_add_tcase(s, tc);
 
