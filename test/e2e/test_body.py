@@ -31,7 +31,9 @@ import pytest
 
 import zt_e2e
 from conftest import Api, SERVERS
-from zt_e2e import SetupError, assert_problem, claims, sign
+from test_language import SSL_BODY
+from test_tls import curl
+from zt_e2e import Pki, SetupError, assert_problem, claims, sign
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CUSTOMER = "9b2f0a3c-1f0e-4c1a-9a0b-2b3c4d5e6f70"
@@ -650,6 +652,51 @@ def test_refusal_before_the_body_is_read_stands(limited, keys, framing,
     assert b"Connection: close" in fields, fields
     assert json.loads(answer)["status"] == status, answer
     assert [(r["status"], r["stage"]) for r in recs] == [(status, stage)], recs
+
+
+# The same limit over HTTP/2 (mod_http2 on TLS): httpd's 413 reaches the
+# client, and the record takes that status, not one of its own.
+H2_BODY = """\
+LoadModule http2_module %(mods)s/mod_http2.so
+Protocols h2 http/1.1
+"""
+
+
+@pytest.fixture(scope="module")
+def limited_h2(zt_cfg, roots, upstream, workdir):
+    pki = Pki(os.path.join(workdir, "body-h2-pki"))
+    cert, key = pki.server()
+    port = zt_e2e.free_port()
+    s = body_server(zt_cfg, roots, upstream, LIMITED_BODY + H2_BODY
+                    + SSL_BODY.format(mods="%(mods)s", tls=port, cert=cert,
+                                      key=key, ca=pki.ca_file))
+    yield s, "https://127.0.0.1:%d" % port, pki.ca_file
+    s.stop()
+
+
+@pytest.mark.parametrize("path", ["/echo", "/orders"])
+def test_limit_request_body_413_over_http2(limited_h2, keys, workdir, path):
+    srv, base, ca = limited_h2
+    token = sign(keys, claims(scope="orders:write"), alg="ES256")
+    data = os.path.join(workdir, "long-order.json")
+    with open(data, "wb") as f:
+        f.write(json.dumps(order(), indent=300).encode())
+    assert os.path.getsize(data) > 1000
+    pos = srv.audit.size()
+    status, version, page = curl("--http2", "--cacert", ca, "-X", "POST",
+                                 "-H", "Authorization: Bearer " + token,
+                                 "-H", "Content-Type: application/json",
+                                 "--data-binary", "@" + data, base + path)
+    assert (status, version) == (413, "2"), page
+    assert "about:blank" not in page, page      # httpd's page, not ours
+    recs = srv.audit.records(pos, wait=0.5)
+    assert [(r["status"], r["reason"]) for r in recs] == [(413, SERVER_LIMIT)], recs
+    # Within the limit, over the same protocol, it reaches the CGI.
+    status, version, _ = curl("--http2", "--cacert", ca, "-X", "POST",
+                              "-H", "Authorization: Bearer " + token,
+                              "-H", "Content-Type: application/json",
+                              "--data-binary", json.dumps(order()), base + path)
+    assert (status, version) == (200, "2")
 
 
 # ---------------------------------------------------------------------------
