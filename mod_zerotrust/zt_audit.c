@@ -267,15 +267,6 @@ static inline char *zt_put_str(char *o, zt_text_t t)
 #define zt_put_field(o, key, t) \
     zt_put_str(zt_put_lit((o), ",\"" key "\":"), (t))
 
-/* @a n bytes that need no escape, quoted. */
-static char *zt_put_quoted(char *o, const char *s, apr_size_t n)
-{
-    *o++ = '"';
-    o = zt_put(o, s, n);
-    *o++ = '"';
-    return o;
-}
-
 /* ------------------------------------------------------------------------
  * The record's fields
  */
@@ -382,8 +373,7 @@ static const char *zt_audit_cert_subject(request_rec *r, const zt_req_t *rq)
 /*
 ** What the record needs of a table's strings, measured once when the
 ** table is loaded: whether any needs an escape, the length of each
-** route's pattern, and of the issuers' "iss" and the rules' files (a
-** few distinct strings).  Each spares a strlen (~16 instructions) and a
+** route's pattern, and of the issuers' "iss" (a few distinct strings).  Each spares a strlen (~16 instructions) and a
 ** test of where the string lies per record.
 */
 struct zt_audit_tab_s {
@@ -395,7 +385,7 @@ struct zt_audit_tab_s {
 };
 
 /* Add table string @a s to @a a's known ones, if it is not and there is
- * room (a table of many rule files: the others are measured per record). */
+ * room (a table of many issuers: the others are measured per record). */
 static void zt_audit_know(struct zt_audit_tab_s *a, const char *s)
 {
     for (uint32_t i = 0; i < a->nknown; i++) {
@@ -424,9 +414,6 @@ void zt_audit_prepare(zt_policy_t *policy, apr_pool_t *p)
     for (uint32_t i = 0; i < t->nissuers; i++) {
         zt_audit_know(a, zt_table_str(t, t->issuers[i].iss));
     }
-    for (uint32_t i = 0; i < t->nrules; i++) {
-        zt_audit_know(a, zt_table_str(t, t->rules[i].file));
-    }
     policy->audit = a;
 }
 
@@ -441,10 +428,8 @@ static inline zt_text_t zt_audit_tab_text(const zt_policy_t *pol,
 }
 
 /*
-** @a s, a table string the record writes that is not a route's pattern
-** (the issuer's "iss", when the token was verified under this table; a
-** rule's file): its length known when it is one zt_audit_prepare
-** measured.  Whether it lies in the table is checked, not assumed.
+** @a s, the issuer's "iss" when the token was verified under this table:
+** its length known when it is one zt_audit_prepare measured.  Whether it lies in the table is checked, not assumed.
 */
 static inline zt_text_t zt_audit_table_text(const zt_policy_t *pol,
                                             const char *s)
@@ -496,11 +481,11 @@ static inline zt_text_t zt_audit_method(const char *m)
     return m[x.n] == '\0' ? x : zt_text(m);
 }
 
-/* The strings of a record, in SPEC order; rule_file is the file of
- * "rule", NULL when the rule is null. */
+/* The strings of a record, in SPEC order; rule is NULL when the rule is
+ * null. */
 typedef struct {
     zt_text_t request_id, client_ip, method, path, route, sub, iss, azp,
-              reason, rule_file, cert_subject;
+              reason, rule, cert_subject;
     const zt_token_ids_t *ids;  /* sub, iss, azp as the token cache wrote
                                    them, or NULL */
 } zt_audit_texts_t;
@@ -521,9 +506,7 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
         uint32_t i = rq->match.route;
         const char *pattern = zt_table_str(t, t->routes[i].pattern);
 
-        x->route = pol->audit
-                   ? zt_audit_tab_text(pol, pattern, pol->audit->route_len[i])
-                   : zt_audit_table_text(pol, pattern);
+        x->route = zt_audit_tab_text(pol, pattern, pol->audit->route_len[i]);
     }
     else {
         x->route = zt_text(NULL);
@@ -549,16 +532,20 @@ static apr_size_t zt_audit_texts(zt_audit_texts_t *x, request_rec *r,
         x->iss = zt_audit_table_text(pol, rq->iss);
     }
     x->reason = zt_text(rq->reason);
-    x->rule_file = zt_audit_table_text(pol, t && rq->stage == ZT_STAGE_POLICY
-                                            && rq->decision.rule != ZT_NONE
-                   ? zt_table_str(t, t->rules[rq->decision.rule].file)
-                   : NULL);
+    if (t && rq->stage == ZT_STAGE_POLICY && rq->decision.rule != ZT_NONE) {
+        /* the policy's "file:line" (ZT_RULE's too): as plain as the file */
+        x->rule = zt_audit_tab_text(pol, zt_policy_rule_where(pol, rq->decision.rule),
+                                    zt_policy_rule_where_len(pol, rq->decision.rule));
+    }
+    else {
+        x->rule = zt_text(NULL);
+    }
     x->cert_subject = zt_text(tls ? zt_audit_cert_subject(r, rq) : NULL);
     /* written one after the other, each string within its own room */
     return ZT_AUDIT_FIXED + ZT_JSON_ESCAPE_ROOM(
                x->request_id.n + x->client_ip.n + x->method.n + x->path.n
                + x->route.n + x->sub.n + x->iss.n + x->azp.n + x->reason.n
-               + x->rule_file.n + x->cert_subject.n)
+               + x->rule.n + x->cert_subject.n)
            + (x->ids != NULL ? x->ids->fields_len : 0);
 }
 
@@ -602,21 +589,12 @@ static char *zt_audit_record(char *o, const zt_audit_texts_t *x,
         o = zt_audit_stage(o, rq->stage);
     }
     o = zt_put_field(o, "reason", x->reason);
-    o = zt_put_lit(o, ",\"rule\":");
-    if (x->rule_file.s) {
-        *o++ = '"';
-        o = zt_put_chars(o, x->rule_file);
-        *o++ = ':';
-        o = zt_put_decimal(o, t->rules[rq->decision.rule].line);
-        *o++ = '"';
-    }
-    else {
-        o = zt_put_lit(o, "null");
-    }
+    o = zt_put_field(o, "rule", x->rule);
     o = zt_put_lit(o, ",\"policy\":");
     if (t) {
         /* hexadecimal digits: nothing to escape */
-        o = zt_put_quoted(o, t->hash_hex, sizeof(t->hash_hex) - 1);
+        zt_text_t hash = { t->hash_hex, sizeof(t->hash_hex) - 1, 1 };
+        o = zt_put_str(o, hash);
     }
     else {
         o = zt_put_lit(o, "null");

@@ -170,8 +170,7 @@ static apr_status_t zt_policy_where(zt_policy_t *pol, apr_pool_t *pool,
                                     const char **err)
 {
     const zt_table_t *t = pol->table;
-    uint32_t *at = apr_palloc(pool, sizeof(*at)
-                                    * (t->nrules ? t->nrules : 1));
+    uint32_t *at = apr_palloc(pool, sizeof(*at) * ((size_t)t->nrules + 1));
     uint64_t size = 0;
     char num[24], *buf, *o;
 
@@ -200,6 +199,7 @@ static apr_status_t zt_policy_where(zt_policy_t *pol, apr_pool_t *pool,
         o = zt_put_decimal(o + n + 1, rl->line);
         *o++ = '\0';
     }
+    at[t->nrules] = (uint32_t)(o - buf);
     pol->where = buf;
     pol->where_at = at;
     return APR_SUCCESS;

@@ -30,7 +30,8 @@ typedef struct {
                                      strings once, or NULL */
     const char *where;          /**< every rule's "file:line" and a NUL, one
                                      after another (zt_policy_rule_where) */
-    const uint32_t *where_at;   /**< where rule i's starts in @a where */
+    const uint32_t *where_at;   /**< where rule i's starts in @a where;
+                                     nrules + 1 of them, the last the end */
 } zt_policy_t;
 
 /**
@@ -52,6 +53,13 @@ static inline const char *zt_policy_rule_where(const zt_policy_t *policy,
                                                uint32_t rule)
 {
     return policy->where + policy->where_at[rule];
+}
+
+/** The length of zt_policy_rule_where(@a policy, @a rule). */
+static inline apr_size_t zt_policy_rule_where_len(const zt_policy_t *policy,
+                                                  uint32_t rule)
+{
+    return policy->where_at[rule + 1] - policy->where_at[rule] - 1;
 }
 
 #endif /* ZT_POLICY_H */

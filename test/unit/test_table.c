@@ -2964,6 +2964,8 @@ START_TEST(policy_rule_where)
 
         ck_assert_str_eq(w, rules[i].want);
         ck_assert_ptr_eq(w, pol->where + off);
+        ck_assert_uint_eq(zt_policy_rule_where_len(pol, (uint32_t)i),
+                          strlen(rules[i].want));
         off += strlen(rules[i].want) + 1;
     }
 }
