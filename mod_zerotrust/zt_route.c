@@ -77,7 +77,7 @@ typedef struct {
 /* A node of the trie as it is built, named by index (its children too). */
 typedef struct {
     uint16_t methods;               /* ZT_M_* of the routes at or below */
-    uint16_t lits;                  /* literal children (saturating) */
+    uint16_t lits;                  /* 1: it has literal children */
     uint32_t capture, star;         /* child node, or 0 */
     uint32_t ends;                  /* its zt_trie_ends_t, or ZT_NONE */
     uint32_t weight;                /* routes at or below it */
@@ -298,9 +298,7 @@ static uint32_t zt_trie_literal_child(zt_trie_build_t *b, uint32_t parent,
     e->len = (uint32_t)len;
     e->parent = parent;
     e->child = zt_trie_node_new(b);
-    if (b->nodes[parent].lits < UINT16_MAX) {
-        b->nodes[parent].lits++;
-    }
+    b->nodes[parent].lits = 1;
     apr_hash_set(b->lit, key, (apr_ssize_t)(sizeof(parent) + len),
                  (void *)(uintptr_t)b->nedges);
     return e->child;
@@ -762,16 +760,14 @@ static inline uint32_t zt_gather(uint64_t x)
     return (uint32_t)(((x >> 7) * UINT64_C(0x0102040810204080)) >> 56);
 }
 
-/* The same with one word (the control test may also flag bytes above a
- * true one, by a borrow, but never flags a word without one). */
+/* The same with one word. */
 static inline uint32_t zt_scan(const char *p, uint32_t *slash, uint32_t *dot)
 {
     uint64_t w = zt_load8(p);
 
     *slash = zt_gather(zt_bytes_equal_to(w, '/'));
     *dot = zt_gather(zt_bytes_equal_to(w, '.'));
-    return ((w - ZT_ONES * 0x20) & ~w & ZT_HIGHS) != 0
-           || zt_bytes_equal_to(w, 0x7f) != 0;
+    return zt_controls8(w) != 0;
 }
 #endif
 
@@ -882,10 +878,8 @@ static int zt_route_split(const char *path, zt_match_t *m, zt_walk_t *w,
     if (len >= ZT_SCAN) {
         /* the first step, the middle ones, then the last (overlapping) */
         bad = zt_scan_copy(path, buf, 0, &S, &D);
-        if (len > 2 * ZT_SCAN) {
-            for (size_t o = ZT_SCAN; o + ZT_SCAN < len; o += ZT_SCAN) {
-                bad |= zt_scan_copy(path, buf, o, &S, &D);
-            }
+        for (size_t o = ZT_SCAN; o + ZT_SCAN < len; o += ZT_SCAN) {
+            bad |= zt_scan_copy(path, buf, o, &S, &D);
         }
         bad |= zt_scan_copy(path, buf, len - ZT_SCAN, &S, &D);
         memset(buf + len, 0, 16);

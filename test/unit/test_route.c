@@ -469,6 +469,7 @@ START_TEST(literal_without_the_method)
     route(ir, ZT_M_PATCH, "/p/{q}/x");                      /* 6 */
     route(ir, ZT_M_OPTIONS, "/p/**");                       /* 7 */
     route(ir, ZT_M_PATCH, "/p/a-literal-of-20-byte/x/y");   /* 8 */
+    route(ir, ZT_M_PUT, "/o/{id}/a/b/{z}");                 /* 9 */
     t = build(ir);
 
     ck_route(t, "GET", "/o/mine", 0);
@@ -488,7 +489,7 @@ START_TEST(literal_without_the_method)
     ck_route(t, "DELETE", "/p/a-literal-of-20-byte/x", NO_ROUTE);
     /* the same past 64 bytes, where the split does not follow the trie */
     ck_route(t, "PATCH", "/p/a-literal-of-20-byte/x?" ZT_QS, NO_ROUTE);
-    ck_route(t, "PUT", "/o/mine/a/b/" ZT_QS, NO_ROUTE);
+    ck_route(t, "PUT", "/o/mine/a/b/" ZT_QS, 9);       /* back from mine */
     ck_route(t, "OPTIONS", "/p/a-literal-of-20-byte/x/" ZT_QS, 7);
 }
 END_TEST
