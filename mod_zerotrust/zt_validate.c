@@ -403,7 +403,9 @@ typedef struct {
     uint32_t flags;         /* ZT_PARAM_* */
 } zt_vparam_t;
 
-/* zt_table_t.vroutes[i]: route i's contract, derived at load. */
+/* zt_table_t.vroutes[i]: route i's contract, derived at load.  Its masks
+ * hold a bit per segment and per query parameter: */
+_Static_assert(ZT_MAX_SEGMENTS <= 32 && ZT_MAX_PARAMS <= 64, "zt_vroute_t's masks");
 typedef struct zt_vroute_s {
     const zt_vparam_t *query;   /* typed query parameters, in run order */
     uint32_t nquery;
